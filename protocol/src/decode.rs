@@ -1,0 +1,385 @@
+//! Incremental, two-phase request decoder (what a server reads from a client).
+//!
+//! Phase one scans the buffered bytes without allocating and answers "complete (N bytes)",
+//! "need more" or "protocol error"; phase two splits the complete request off the buffer and
+//! slices its arguments without copying. Multibulk (`*N\r\n$len\r\n...`) and inline commands
+//! (plain lines, as telnet sends) are both accepted, with Redis 7.0's limits and error texts.
+//! This module does no I/O.
+
+use bytes::{Bytes, BytesMut};
+
+/// Longest inline request or length line Redis accepts (`PROTO_INLINE_MAX_SIZE`).
+pub const INLINE_MAX: usize = 64 * 1024;
+
+/// Limits applied while parsing.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// `proto-max-bulk-len`.
+    pub max_bulk_len: usize,
+    /// Largest multibulk count (Redis: INT_MAX).
+    pub max_multibulk_len: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_bulk_len: 512 * 1024 * 1024, max_multibulk_len: i32::MAX as usize }
+    }
+}
+
+impl Limits {
+    /// The stricter limits Redis applies before a client has authenticated.
+    pub fn unauthenticated() -> Self {
+        Limits { max_bulk_len: 16384, max_multibulk_len: 10 }
+    }
+}
+
+/// A malformed request; the connection replies `-ERR Protocol error: <msg>` and closes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError(pub String);
+
+impl DecodeError {
+    fn new(msg: &str) -> Self {
+        DecodeError(msg.to_string())
+    }
+
+    /// The full error reply text (without the leading '-').
+    pub fn reply_text(&self) -> String {
+        format!("ERR Protocol error: {}", self.0)
+    }
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Protocol error: {}", self.0)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Result of phase one.
+enum Scan {
+    /// More bytes are needed; the value is a hint of how many bytes the request needs in all.
+    Incomplete(usize),
+    /// A complete multibulk request of `len` bytes with `argc` arguments.
+    Multibulk { len: usize, argc: usize },
+    /// A complete inline line of `len` bytes (including the newline).
+    Inline { len: usize },
+    /// Bytes to drop that carry no command (`*0`, `*-1`, an empty line).
+    Skip(usize),
+}
+
+/// Decodes requests from a growing buffer.
+#[derive(Debug, Default)]
+pub struct RequestDecoder {
+    pub limits: Limits,
+    /// After `Ok(None)`: the total size the pending request needs, when known.
+    pub want: usize,
+}
+
+impl RequestDecoder {
+    pub fn new(limits: Limits) -> Self {
+        RequestDecoder { limits, want: 0 }
+    }
+
+    /// Take the next complete request off `buf`. `Ok(None)` means more bytes are needed.
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, DecodeError> {
+        loop {
+            if buf.is_empty() {
+                self.want = 0;
+                return Ok(None);
+            }
+            let scan = if buf[0] == b'*' { self.scan_multibulk(buf)? } else { scan_inline(buf)? };
+            match scan {
+                Scan::Incomplete(want) => {
+                    self.want = want;
+                    return Ok(None);
+                }
+                Scan::Skip(n) => {
+                    let _ = buf.split_to(n);
+                }
+                Scan::Multibulk { len, argc } => {
+                    self.want = 0;
+                    let frame = buf.split_to(len).freeze();
+                    return Ok(Some(slice_multibulk(&frame, argc)));
+                }
+                Scan::Inline { len } => {
+                    let frame = buf.split_to(len).freeze();
+                    let args = split_inline(&frame)?;
+                    if args.is_empty() {
+                        continue;
+                    }
+                    self.want = 0;
+                    return Ok(Some(args));
+                }
+            }
+        }
+    }
+
+    fn scan_multibulk(&self, buf: &[u8]) -> Result<Scan, DecodeError> {
+        let Some(nl) = find_crlf(buf, 1) else {
+            if buf.len() > INLINE_MAX {
+                return Err(DecodeError::new("too big mbulk count string"));
+            }
+            return Ok(Scan::Incomplete(0));
+        };
+        let count = parse_len(&buf[1..nl]);
+        let count = match count {
+            Some(c) if c <= self.limits.max_multibulk_len as i64 => c,
+            _ => return Err(DecodeError::new("invalid multibulk length")),
+        };
+        let mut pos = nl + 2;
+        if count <= 0 {
+            return Ok(Scan::Skip(pos));
+        }
+        for _ in 0..count {
+            if pos >= buf.len() {
+                return Ok(Scan::Incomplete(0));
+            }
+            let Some(nl) = find_crlf(buf, pos) else {
+                if buf.len() - pos > INLINE_MAX {
+                    return Err(DecodeError::new("too big bulk count string"));
+                }
+                return Ok(Scan::Incomplete(0));
+            };
+            if buf[pos] != b'$' {
+                let got = buf[pos] as char;
+                return Err(DecodeError(format!("expected '$', got '{got}'")));
+            }
+            let len = match parse_len(&buf[pos + 1..nl]) {
+                Some(l) if l >= 0 && l as usize <= self.limits.max_bulk_len => l as usize,
+                _ => return Err(DecodeError::new("invalid bulk length")),
+            };
+            pos = nl + 2 + len + 2;
+            if pos > buf.len() {
+                return Ok(Scan::Incomplete(pos));
+            }
+        }
+        Ok(Scan::Multibulk { len: pos, argc: count as usize })
+    }
+}
+
+/// Position of the "\r\n" that ends the line starting at or after `from`.
+fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while i < buf.len() {
+        let off = buf[i..].iter().position(|&b| b == b'\r')?;
+        let at = i + off;
+        if at + 1 >= buf.len() {
+            return None;
+        }
+        if buf[at + 1] == b'\n' {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+    None
+}
+
+/// Lengths use Redis's `string2ll` (strict digits, optional '-').
+fn parse_len(digits: &[u8]) -> Option<i64> {
+    crate::float::parse_i64(digits)
+}
+
+fn slice_multibulk(frame: &Bytes, argc: usize) -> Vec<Bytes> {
+    let mut args = Vec::with_capacity(argc);
+    let mut pos = frame.iter().position(|&b| b == b'\n').unwrap_or(0) + 1;
+    for _ in 0..argc {
+        let nl = pos + frame[pos..].iter().position(|&b| b == b'\r').unwrap_or(0);
+        let len = parse_len(&frame[pos + 1..nl]).unwrap_or(0) as usize;
+        let start = nl + 2;
+        args.push(frame.slice(start..start + len));
+        pos = start + len + 2;
+    }
+    args
+}
+
+fn scan_inline(buf: &[u8]) -> Result<Scan, DecodeError> {
+    match buf.iter().position(|&b| b == b'\n') {
+        Some(nl) => {
+            if nl > INLINE_MAX {
+                return Err(DecodeError::new("too big inline request"));
+            }
+            Ok(Scan::Inline { len: nl + 1 })
+        }
+        None if buf.len() > INLINE_MAX => Err(DecodeError::new("too big inline request")),
+        None => Ok(Scan::Incomplete(0)),
+    }
+}
+
+/// Split an inline line into arguments with `sdssplitargs` rules (quotes and escapes).
+fn split_inline(line: &Bytes) -> Result<Vec<Bytes>, DecodeError> {
+    let mut end = line.len();
+    if end > 0 && line[end - 1] == b'\n' {
+        end -= 1;
+    }
+    if end > 0 && line[end - 1] == b'\r' {
+        end -= 1;
+    }
+    split_args(&line[..end])
+        .map(|v| v.into_iter().map(Bytes::from).collect())
+        .ok_or_else(|| DecodeError::new("unbalanced quotes in request"))
+}
+
+/// `sdssplitargs`: whitespace-separated words, "double quotes" with C escapes (\n \xHH ...),
+/// 'single quotes' with \' only. `None` on unbalanced quotes.
+pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut args = Vec::new();
+    let mut i = 0;
+    let n = line.len();
+    loop {
+        while i < n && line[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= n {
+            return Some(args);
+        }
+        let mut cur = Vec::new();
+        let mut in_dq = false;
+        let mut in_sq = false;
+        loop {
+            if in_dq {
+                if i >= n {
+                    return None;
+                }
+                let c = line[i];
+                if c == b'\\' && i + 3 < n && line[i + 1] == b'x' && is_hex(line[i + 2]) && is_hex(line[i + 3]) {
+                    cur.push(hex(line[i + 2]) * 16 + hex(line[i + 3]));
+                    i += 3;
+                } else if c == b'\\' && i + 1 < n {
+                    i += 1;
+                    cur.push(match line[i] {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 8,
+                        b'a' => 7,
+                        other => other,
+                    });
+                } else if c == b'"' {
+                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                } else {
+                    cur.push(c);
+                }
+            } else if in_sq {
+                if i >= n {
+                    return None;
+                }
+                let c = line[i];
+                if c == b'\\' && i + 1 < n && line[i + 1] == b'\'' {
+                    i += 1;
+                    cur.push(b'\'');
+                } else if c == b'\'' {
+                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                } else {
+                    cur.push(c);
+                }
+            } else {
+                if i >= n {
+                    break;
+                }
+                match line[i] {
+                    b' ' | b'\n' | b'\r' | b'\t' | 0 => {
+                        i += 1;
+                        break;
+                    }
+                    b'"' => in_dq = true,
+                    b'\'' => in_sq = true,
+                    c => cur.push(c),
+                }
+            }
+            i += 1;
+        }
+        args.push(cur);
+    }
+}
+
+fn is_hex(c: u8) -> bool {
+    c.is_ascii_hexdigit()
+}
+
+fn hex(c: u8) -> u8 {
+    (c as char).to_digit(16).unwrap_or(0) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(input: &[u8]) -> Result<Vec<Vec<Bytes>>, DecodeError> {
+        let mut d = RequestDecoder::default();
+        let mut buf = BytesMut::from(input);
+        let mut out = Vec::new();
+        while let Some(req) = d.decode(&mut buf)? {
+            out.push(req);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn multibulk_and_pipeline() {
+        let reqs = decode_all(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n").unwrap();
+        assert_eq!(reqs.len(), 2);
+        assert_eq!(reqs[0], vec![Bytes::from("GET"), Bytes::from("k")]);
+        assert_eq!(reqs[1], vec![Bytes::from("PING")]);
+    }
+
+    #[test]
+    fn incremental_byte_by_byte() {
+        let input = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhe\r\no\r\n";
+        let mut d = RequestDecoder::default();
+        let mut buf = BytesMut::new();
+        let mut got = None;
+        for (i, &b) in input.iter().enumerate() {
+            buf.extend_from_slice(&[b]);
+            if let Some(r) = d.decode(&mut buf).unwrap() {
+                assert_eq!(i, input.len() - 1);
+                got = Some(r);
+            }
+        }
+        assert_eq!(got.unwrap()[2], Bytes::from("he\r\no"));
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn inline() {
+        let reqs = decode_all(b"SET k \"a b\\x41\\n\" 'it\\'s'\r\n\r\nPING\n").unwrap();
+        assert_eq!(reqs[0], vec![Bytes::from("SET"), Bytes::from("k"), Bytes::from("a bA\n"), Bytes::from("it's")]);
+        assert_eq!(reqs[1], vec![Bytes::from("PING")]);
+        assert_eq!(decode_all(b"SET \"a\r\n").unwrap_err().0, "unbalanced quotes in request");
+        assert_eq!(decode_all(b"SET \"a\"b\r\n").unwrap_err().0, "unbalanced quotes in request");
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(decode_all(b"*x\r\n").unwrap_err().0, "invalid multibulk length");
+        assert_eq!(decode_all(b"*1\r\n$-1\r\n").unwrap_err().0, "invalid bulk length");
+        assert_eq!(decode_all(b"*1\r\n+PING\r\n").unwrap_err().0, "expected '$', got '+'");
+        let mut d = RequestDecoder::new(Limits { max_bulk_len: 10, ..Limits::default() });
+        let mut buf = BytesMut::from(&b"*1\r\n$11\r\n"[..]);
+        assert_eq!(d.decode(&mut buf).unwrap_err().0, "invalid bulk length");
+        let big = vec![b'a'; INLINE_MAX + 10];
+        assert_eq!(decode_all(&big).unwrap_err().0, "too big inline request");
+    }
+
+    #[test]
+    fn empty_multibulk_is_skipped() {
+        let reqs = decode_all(b"*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n").unwrap();
+        assert_eq!(reqs.len(), 1);
+    }
+
+    #[test]
+    fn want_hint_for_large_bulk() {
+        let mut d = RequestDecoder::default();
+        let mut buf = BytesMut::from(&b"*1\r\n$100000\r\nabc"[..]);
+        assert!(d.decode(&mut buf).unwrap().is_none());
+        assert_eq!(d.want, 4 + 9 + 100000 + 2);
+    }
+}

@@ -1,0 +1,129 @@
+//! Per-connection state. [`ClientState`] is owned by the connection's event loop and used by
+//! command handlers; [`ClientInfo`] is the part other threads may read (CLIENT LIST, INFO) or
+//! flag (CLIENT KILL), kept in the server's client registry.
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use slotbox_protocol::Protocol;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What other threads may see of a client.
+pub struct ClientInfo {
+    pub id: u64,
+    pub addr: SocketAddr,
+    pub laddr: SocketAddr,
+    pub fd: i32,
+    pub created: Instant,
+    pub worker: usize,
+    pub name: Mutex<Option<Bytes>>,
+    pub lib_name: Mutex<Option<Bytes>>,
+    pub lib_ver: Mutex<Option<Bytes>>,
+    /// Full name of the last command ("client|list").
+    pub last_cmd: Mutex<&'static str>,
+    /// Unix ms of the last command.
+    pub last_interaction: AtomicI64,
+    pub resp: AtomicU8,
+    pub qbuf: AtomicU64,
+    pub omem: AtomicU64,
+    pub tot_cmds: AtomicU64,
+    pub killed: AtomicBool,
+}
+
+impl ClientInfo {
+    pub fn new(id: u64, addr: SocketAddr, laddr: SocketAddr, fd: i32, worker: usize) -> Self {
+        ClientInfo {
+            id,
+            addr,
+            laddr,
+            fd,
+            created: Instant::now(),
+            worker,
+            name: Mutex::new(None),
+            lib_name: Mutex::new(None),
+            lib_ver: Mutex::new(None),
+            last_cmd: Mutex::new("NULL"),
+            last_interaction: AtomicI64::new(crate::shared::unix_time_ms()),
+            resp: AtomicU8::new(2),
+            qbuf: AtomicU64::new(0),
+            omem: AtomicU64::new(0),
+            tot_cmds: AtomicU64::new(0),
+            killed: AtomicBool::new(false),
+        }
+    }
+
+    /// Seconds since the last command.
+    pub fn idle_secs(&self) -> i64 {
+        (crate::shared::unix_time_ms() - self.last_interaction.load(Ordering::Relaxed)).max(0) / 1000
+    }
+
+    /// One line of CLIENT LIST / CLIENT INFO, in Redis's field order.
+    pub fn describe(&self) -> String {
+        let opt = |m: &Mutex<Option<Bytes>>| {
+            m.lock().as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default()
+        };
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db=0 sub=0 psub=0 ssub=0 \
+             multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} \
+             tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.fd,
+            opt(&self.name),
+            self.created.elapsed().as_secs(),
+            self.idle_secs(),
+            self.qbuf.load(Ordering::Relaxed),
+            self.omem.load(Ordering::Relaxed),
+            self.last_cmd.lock(),
+            self.resp.load(Ordering::Relaxed),
+            opt(&self.lib_name),
+            opt(&self.lib_ver),
+        )
+    }
+}
+
+/// CLIENT REPLY mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReplyMode {
+    #[default]
+    On,
+    Off,
+    /// Skip the reply of the next command only.
+    SkipNext,
+    /// Skipping the current command's reply.
+    Skip,
+}
+
+/// State of one connection, owned by its event loop.
+pub struct ClientState {
+    pub info: Arc<ClientInfo>,
+    pub resp: Protocol,
+    pub authenticated: bool,
+    /// Close the connection once the pending replies are written (QUIT, protocol error).
+    pub close_after_reply: bool,
+    pub reply_mode: ReplyMode,
+}
+
+impl ClientState {
+    pub fn new(info: Arc<ClientInfo>, auth_required: bool) -> Self {
+        ClientState {
+            info,
+            resp: Protocol::Resp2,
+            authenticated: !auth_required,
+            close_after_reply: false,
+            reply_mode: ReplyMode::On,
+        }
+    }
+
+    pub fn id(&self) -> u64 {
+        self.info.id
+    }
+
+    pub fn set_resp(&mut self, resp: Protocol) {
+        self.resp = resp;
+        self.info.resp.store(resp.version() as u8, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,52 @@
+//! Argument parsing helpers shared by the command families: each returns the exact error reply
+//! Redis gives for a bad value, so handlers can use `?`-style early returns.
+
+use bytes::Bytes;
+use slotbox_protocol::float::{parse_f64, parse_i64};
+use slotbox_protocol::frame::errors;
+use slotbox_protocol::Frame;
+
+/// Early-return the error frame of a `Result<T, Frame>`.
+#[macro_export]
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(frame) => return frame,
+        }
+    };
+}
+
+/// An integer argument (`ERR value is not an integer or out of range`).
+pub fn int(arg: &[u8]) -> Result<i64, Frame> {
+    parse_i64(arg).ok_or(Frame::error_static(errors::NOT_INTEGER))
+}
+
+/// A float argument (`ERR value is not a valid float`).
+pub fn float(arg: &[u8]) -> Result<f64, Frame> {
+    parse_f64(arg).ok_or(Frame::error_static(errors::NOT_FLOAT))
+}
+
+/// A non-negative integer with a custom error.
+pub fn positive_int(arg: &[u8], err: &'static str) -> Result<i64, Frame> {
+    match parse_i64(arg) {
+        Some(v) if v >= 0 => Ok(v),
+        Some(_) => Err(Frame::error_static(err)),
+        None => Err(Frame::error_static(errors::NOT_INTEGER)),
+    }
+}
+
+/// Case-insensitive comparison of an argument with an option name.
+pub fn is(arg: &[u8], name: &str) -> bool {
+    arg.eq_ignore_ascii_case(name.as_bytes())
+}
+
+/// `ERR syntax error`.
+pub fn syntax_error() -> Frame {
+    Frame::error_static(errors::SYNTAX)
+}
+
+/// Convert a list of byte strings into bulk frames.
+pub fn bulks<I: IntoIterator<Item = Bytes>>(items: I) -> Vec<Frame> {
+    items.into_iter().map(Frame::Bulk).collect()
+}

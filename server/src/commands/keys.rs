@@ -1,0 +1,5 @@
+//! keys commands.
+
+use super::Registration;
+
+pub const COMMANDS: Registration = &[];

@@ -1,0 +1,202 @@
+//! Command execution: the registry joining the protocol's command table (arity, flags, key
+//! specs) with the handlers of each family file, and [`execute`], which runs one request:
+//! lookup, arity, auth, key locking, handler. Handlers never look at sockets.
+
+pub mod args;
+mod connection;
+mod keys;
+mod server;
+mod strings;
+
+use crate::client::ClientState;
+use crate::shared::Shared;
+use crate::store::KeyView;
+use bytes::Bytes;
+use hashbrown::HashMap;
+use slotbox_protocol::command::{self, extract_keys, CommandSpec};
+use slotbox_protocol::frame::errors;
+use slotbox_protocol::{key_hash_slot, Frame};
+use smallvec::SmallVec;
+use std::sync::atomic::Ordering;
+use std::sync::OnceLock;
+
+/// What a handler sees.
+pub struct Ctx<'a> {
+    pub shared: &'a Shared,
+    pub client: &'a mut ClientState,
+    /// The slots of this command's keys, locked.
+    pub keys: KeyView<'a>,
+    /// The command's clock (ms since the epoch), fixed for the whole command as in Redis.
+    pub now_ms: i64,
+    /// The command's table row (the subcommand's for container commands).
+    pub spec: &'static CommandSpec,
+}
+
+/// A command handler: arguments include the command name (and subcommand) at the front.
+pub type Handler = fn(&mut Ctx, &[Bytes]) -> Frame;
+
+/// A family file's registration table: (full name as in the command table, handler).
+pub type Registration = &'static [(&'static str, Handler)];
+
+/// One resolved command.
+#[derive(Clone, Copy)]
+pub struct Resolved {
+    pub spec: &'static CommandSpec,
+    pub handler: Handler,
+    /// "get", or "client|list" for a subcommand.
+    pub full_name: &'static str,
+}
+
+struct Entry {
+    top: Option<Resolved>,
+    spec: &'static CommandSpec,
+    subs: HashMap<&'static str, Resolved>,
+}
+
+static REGISTRY: OnceLock<HashMap<&'static str, Entry>> = OnceLock::new();
+
+fn registry() -> &'static HashMap<&'static str, Entry> {
+    REGISTRY.get_or_init(|| {
+        let mut map: HashMap<&'static str, Entry> = HashMap::new();
+        for table in [strings::COMMANDS, keys::COMMANDS, connection::COMMANDS, server::COMMANDS] {
+            for &(full, handler) in table {
+                let (top, sub) = match full.split_once('|') {
+                    Some((t, s)) => (t, Some(s)),
+                    None => (full, None),
+                };
+                let spec = command::lookup(top.as_bytes())
+                    .unwrap_or_else(|| panic!("command '{top}' missing from the command table"));
+                let entry = map.entry(spec.name).or_insert(Entry { top: None, spec, subs: HashMap::new() });
+                match sub {
+                    None => entry.top = Some(Resolved { spec, handler, full_name: full }),
+                    Some(s) => {
+                        let sspec = spec
+                            .subcommand(s.as_bytes())
+                            .unwrap_or_else(|| panic!("subcommand '{full}' missing from the command table"));
+                        entry.subs.insert(sspec.name, Resolved { spec: sspec, handler, full_name: full });
+                    }
+                }
+            }
+        }
+        map
+    })
+}
+
+/// Every registered command and subcommand spec (COMMAND COUNT / LIST / INFO / DOCS).
+pub fn registered() -> Vec<(&'static CommandSpec, Vec<&'static CommandSpec>)> {
+    let mut v: Vec<_> = registry()
+        .values()
+        .map(|e| {
+            let mut subs: Vec<_> = e.subs.values().map(|r| r.spec).collect();
+            subs.sort_by_key(|s| s.name);
+            (e.spec, subs)
+        })
+        .collect();
+    v.sort_by_key(|(s, _)| s.name);
+    v
+}
+
+/// Is this (lower-case) command name registered?
+pub fn is_registered(name: &[u8]) -> bool {
+    lookup_entry(name).is_some()
+}
+
+fn lookup_entry(name: &[u8]) -> Option<&'static Entry> {
+    let mut buf = [0u8; 32];
+    if name.len() > buf.len() {
+        return None;
+    }
+    let lower = &mut buf[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    registry().get(std::str::from_utf8(lower).ok()?)
+}
+
+/// Resolve a request to its handler, or the error reply Redis gives.
+pub fn resolve(args: &[Bytes]) -> Result<Resolved, Frame> {
+    let Some(entry) = lookup_entry(&args[0]) else {
+        return Err(unknown_command(args));
+    };
+    if !entry.subs.is_empty() && args.len() >= 2 {
+        let mut buf = [0u8; 32];
+        let sub = &args[1];
+        let found = (sub.len() <= buf.len())
+            .then(|| {
+                let lower = &mut buf[..sub.len()];
+                lower.copy_from_slice(sub);
+                lower.make_ascii_lowercase();
+                std::str::from_utf8(lower).ok().and_then(|s| entry.subs.get(s))
+            })
+            .flatten();
+        return match found {
+            Some(r) => {
+                if r.spec.arity_ok(args.len()) {
+                    Ok(*r)
+                } else {
+                    Err(Frame::error(errors::wrong_arity(r.full_name)))
+                }
+            }
+            None => Err(Frame::error(format!(
+                "ERR unknown subcommand '{}'. Try {} HELP.",
+                sanitize(&String::from_utf8_lossy(&sub[..sub.len().min(128)])),
+                entry.spec.name.to_ascii_uppercase()
+            ))),
+        };
+    }
+    let Some(top) = entry.top.filter(|_| entry.subs.is_empty() || args.len() >= 2) else {
+        return Err(Frame::error(errors::wrong_arity(entry.spec.name)));
+    };
+    if !top.spec.arity_ok(args.len()) {
+        return Err(Frame::error(errors::wrong_arity(entry.spec.name)));
+    }
+    Ok(top)
+}
+
+/// Redis replaces CR/LF in error messages so the reply stays one line.
+fn sanitize(s: &str) -> String {
+    s.replace(['\r', '\n'], " ")
+}
+
+fn unknown_command(args: &[Bytes]) -> Frame {
+    let mut rest = String::new();
+    for a in &args[1..] {
+        if rest.len() >= 128 {
+            break;
+        }
+        let room = 128 - rest.len();
+        let s = String::from_utf8_lossy(a);
+        let cut: String = s.chars().take(room).collect();
+        rest.push_str(&format!("'{cut}' "));
+    }
+    let name = String::from_utf8_lossy(&args[0]);
+    let name: String = name.chars().take(128).collect();
+    Frame::error(sanitize(&format!("ERR unknown command '{name}', with args beginning with: {rest}")))
+}
+
+/// Run one request for `client`. `args` is never empty.
+pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Frame {
+    shared.stats.total_commands_processed.fetch_add(1, Ordering::Relaxed);
+    let resolved = match resolve(args) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    if !client.authenticated && !resolved.spec.has(command::flags::NO_AUTH) {
+        return Frame::error_static(errors::NOAUTH);
+    }
+    run(shared, client, resolved, args)
+}
+
+/// Lock the command's keys and call its handler.
+pub fn run(shared: &Shared, client: &mut ClientState, r: Resolved, args: &[Bytes]) -> Frame {
+    let idx = extract_keys(r.spec, args);
+    let mut slots: SmallVec<[u16; 4]> = idx.iter().map(|&i| key_hash_slot(&args[i])).collect();
+    let mut keys = shared.db.lock_slots(&mut slots);
+    let now_ms = crate::shared::unix_time_ms();
+    keys.now_ms = now_ms;
+    *client.info.last_cmd.lock() = r.full_name;
+    let mut ctx = Ctx { shared, client, keys, now_ms, spec: r.spec };
+    (r.handler)(&mut ctx, args)
+}
+
+/// The Redis version whose behaviour slotbox matches (INFO `redis_version`, HELLO `version`).
+pub const REDIS_VERSION: &str = "7.0.15";

@@ -1,0 +1,5 @@
+//! server commands.
+
+use super::Registration;
+
+pub const COMMANDS: Registration = &[];

@@ -1,0 +1,5 @@
+//! strings commands.
+
+use super::Registration;
+
+pub const COMMANDS: Registration = &[];

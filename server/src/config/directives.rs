@@ -1,0 +1,167 @@
+//! The directive table: one row per config directive, with how to read it from text and how
+//! CONFIG GET prints it. Names and value syntax follow redis.conf.
+
+use super::parse::parse_memory;
+use super::Config;
+use std::path::PathBuf;
+
+/// One config directive.
+pub struct Directive {
+    pub name: &'static str,
+    pub alias: Option<&'static str>,
+    /// CONFIG SET may change it while the server runs.
+    pub mutable: bool,
+    pub get: fn(&Config) -> String,
+    pub set: fn(&mut Config, &[String]) -> Result<(), String>,
+}
+
+fn one(args: &[String]) -> Result<&str, String> {
+    match args {
+        [v] => Ok(v.as_str()),
+        _ => Err("wrong number of arguments".into()),
+    }
+}
+
+fn yes_no(args: &[String]) -> Result<bool, String> {
+    match one(args)?.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err("argument must be 'yes' or 'no'".into()),
+    }
+}
+
+fn int<T: std::str::FromStr>(args: &[String]) -> Result<T, String> {
+    one(args)?.parse().map_err(|_| "argument couldn't be parsed into an integer".to_string())
+}
+
+fn mem(args: &[String]) -> Result<usize, String> {
+    parse_memory(one(args)?).ok_or_else(|| "argument must be a memory value".to_string())
+}
+
+fn bool_str(b: bool) -> String {
+    if b { "yes" } else { "no" }.into()
+}
+
+fn one_of(args: &[String], allowed: &[&str]) -> Result<String, String> {
+    let v = one(args)?.to_ascii_lowercase();
+    if allowed.contains(&v.as_str()) {
+        Ok(v)
+    } else {
+        Err("argument(s) must be one of the following: ".to_string() + &allowed.join(", "))
+    }
+}
+
+macro_rules! d {
+    ($name:expr, $mutable:expr, |$c:ident| $get:expr, |$cs:ident, $a:ident| $set:expr) => {
+        Directive {
+            name: $name,
+            alias: None,
+            mutable: $mutable,
+            get: |$c: &Config| $get,
+            set: |$cs: &mut Config, $a: &[String]| {
+                $set;
+                Ok(())
+            },
+        }
+    };
+}
+
+/// Every directive slotbox understands.
+pub static DIRECTIVES: &[Directive] = &[
+    d!("port", false, |c| c.port.to_string(), |c, a| c.port = int(a)?),
+    d!("bind", false, |c| c.bind.join(" "), |c, a| {
+        if a.is_empty() {
+            return Err("wrong number of arguments".into());
+        }
+        c.bind = a.to_vec()
+    }),
+    d!("dir", true, |c| std::fs::canonicalize(&c.dir).unwrap_or(c.dir.clone()).display().to_string(), |c, a| {
+        let p = PathBuf::from(one(a)?);
+        if !p.is_dir() {
+            return Err(format!("No such file or directory: {}", p.display()));
+        }
+        c.dir = p
+    }),
+    d!("requirepass", true, |c| c.requirepass.as_ref().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(), |c, a| {
+        let v = one(a)?;
+        c.requirepass = if v.is_empty() { None } else { Some(v.as_bytes().to_vec()) }
+    }),
+    d!("maxclients", true, |c| c.maxclients.to_string(), |c, a| c.maxclients = int(a)?),
+    d!("timeout", true, |c| c.timeout.to_string(), |c, a| c.timeout = int(a)?),
+    d!("tcp-backlog", false, |c| c.tcp_backlog.to_string(), |c, a| c.tcp_backlog = int(a)?),
+    d!("tcp-keepalive", true, |c| c.tcp_keepalive.to_string(), |c, a| c.tcp_keepalive = int(a)?),
+    d!("proto-max-bulk-len", true, |c| c.proto_max_bulk_len.to_string(), |c, a| {
+        let v = mem(a)?;
+        if v < 1024 * 1024 {
+            return Err("argument must be between 1048576 and 9223372036854775807 inclusive".into());
+        }
+        c.proto_max_bulk_len = v
+    }),
+    d!("client-query-buffer-limit", true, |c| c.client_query_buffer_limit.to_string(), |c, a| {
+        let v = mem(a)?;
+        if v < 1024 * 1024 {
+            return Err("argument must be between 1048576 and 9223372036854775807 inclusive".into());
+        }
+        c.client_query_buffer_limit = v
+    }),
+    Directive {
+        name: "io-threads",
+        alias: Some("threads"),
+        mutable: false,
+        get: |c| c.io_threads.to_string(),
+        set: |c, a| {
+            let n: usize = int(a)?;
+            if !(1..=128).contains(&n) {
+                return Err("argument must be between 1 and 128 inclusive".into());
+            }
+            c.io_threads = n;
+            Ok(())
+        },
+    },
+    d!("hz", true, |c| c.hz.to_string(), |c, a| c.hz = int::<u32>(a)?.clamp(1, 500)),
+    d!("databases", false, |c| c.databases.to_string(), |c, a| c.databases = int(a)?),
+    d!("daemonize", false, |c| bool_str(c.daemonize), |c, a| c.daemonize = yes_no(a)?),
+    d!("pidfile", false, |c| c.pidfile.as_ref().map(|p| p.display().to_string()).unwrap_or_default(), |c, a| {
+        let v = one(a)?;
+        c.pidfile = (!v.is_empty()).then(|| PathBuf::from(v))
+    }),
+    d!("logfile", false, |c| c.logfile.as_ref().map(|p| p.display().to_string()).unwrap_or_default(), |c, a| {
+        let v = one(a)?;
+        c.logfile = (!v.is_empty()).then(|| PathBuf::from(v))
+    }),
+    d!("loglevel", true, |c| c.loglevel.clone(), |c, a| c.loglevel = one_of(a, &["debug", "verbose", "notice", "warning", "nothing"])?),
+    d!("save", true, |c| c.save.clone(), |c, a| {
+        // `save ""` disables snapshots; `save 3600 1 300 100` pairs of seconds / changes.
+        let joined: Vec<&str> = a.iter().map(|s| s.as_str()).filter(|s| !s.is_empty()).collect();
+        if joined.len() % 2 != 0 || joined.iter().any(|s| s.parse::<u64>().is_err()) {
+            return Err("Invalid save parameters".into());
+        }
+        c.save = joined.join(" ")
+    }),
+    d!("protected-mode", true, |c| bool_str(c.protected_mode), |c, a| c.protected_mode = yes_no(a)?),
+    d!("appendonly", true, |c| bool_str(c.appendonly), |c, a| c.appendonly = yes_no(a)?),
+    d!("appendfilename", false, |c| c.appendfilename.clone(), |c, a| c.appendfilename = one(a)?.to_string()),
+    d!("appenddirname", false, |c| c.appenddirname.clone(), |c, a| c.appenddirname = one(a)?.to_string()),
+    d!("appendfsync", true, |c| c.appendfsync.clone(), |c, a| c.appendfsync = one_of(a, &["always", "everysec", "no"])?),
+    d!("dbfilename", true, |c| c.dbfilename.clone(), |c, a| c.dbfilename = one(a)?.to_string()),
+    d!("cluster-enabled", false, |c| bool_str(c.cluster_enabled), |c, a| c.cluster_enabled = yes_no(a)?),
+    d!("cluster-config-file", false, |c| c.cluster_config_file.clone(), |c, a| c.cluster_config_file = one(a)?.to_string()),
+    d!("cluster-node-timeout", true, |c| c.cluster_node_timeout.to_string(), |c, a| c.cluster_node_timeout = int(a)?),
+    d!("maxmemory", true, |c| c.maxmemory.to_string(), |c, a| c.maxmemory = mem(a)?),
+    d!("maxmemory-policy", true, |c| c.maxmemory_policy.clone(), |c, a| {
+        c.maxmemory_policy = one_of(a, &["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"])?
+    }),
+    d!("slowlog-log-slower-than", true, |c| c.slowlog_log_slower_than.to_string(), |c, a| c.slowlog_log_slower_than = int(a)?),
+    d!("slowlog-max-len", true, |c| c.slowlog_max_len.to_string(), |c, a| c.slowlog_max_len = int(a)?),
+    Directive {
+        name: "replica-read-only",
+        alias: Some("slave-read-only"),
+        mutable: true,
+        get: |c| bool_str(c.replica_read_only),
+        set: |c, a| {
+            c.replica_read_only = yes_no(a)?;
+            Ok(())
+        },
+    },
+    d!("lazyfree-lazy-user-del", true, |c| bool_str(c.lazyfree_lazy_user_del), |c, a| c.lazyfree_lazy_user_del = yes_no(a)?),
+];

@@ -1,0 +1,135 @@
+//! Server configuration: the [`Config`] struct, read from a redis.conf-style file and
+//! command-line flags with Redis's directive names, and changed at run time by CONFIG SET.
+//! Every directive is one row of the table in `directives.rs`; parsing is in `parse.rs`.
+
+mod directives;
+mod parse;
+
+pub use directives::{Directive, DIRECTIVES};
+pub use parse::{parse_memory, ConfigError};
+
+use std::path::PathBuf;
+
+/// The server's settings. Field names follow the directive names.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub port: u16,
+    pub bind: Vec<String>,
+    pub dir: PathBuf,
+    pub requirepass: Option<Vec<u8>>,
+    pub maxclients: usize,
+    /// Idle client timeout in seconds (0 = never).
+    pub timeout: u64,
+    pub tcp_backlog: u32,
+    pub tcp_keepalive: u64,
+    pub proto_max_bulk_len: usize,
+    pub client_query_buffer_limit: usize,
+    /// Event-loop threads (`io-threads`, `--threads`).
+    pub io_threads: usize,
+    pub hz: u32,
+    pub databases: u32,
+    pub daemonize: bool,
+    pub pidfile: Option<PathBuf>,
+    pub logfile: Option<PathBuf>,
+    pub loglevel: String,
+    pub save: String,
+    pub protected_mode: bool,
+    pub appendonly: bool,
+    pub appendfilename: String,
+    pub appenddirname: String,
+    pub appendfsync: String,
+    pub dbfilename: String,
+    pub cluster_enabled: bool,
+    pub cluster_config_file: String,
+    pub cluster_node_timeout: u64,
+    pub maxmemory: usize,
+    pub maxmemory_policy: String,
+    pub slowlog_log_slower_than: i64,
+    pub slowlog_max_len: u64,
+    pub replica_read_only: bool,
+    pub lazyfree_lazy_user_del: bool,
+    /// The config file this server was started with, if any.
+    pub config_file: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            port: 6379,
+            bind: vec!["*".into(), "-::*".into()],
+            dir: PathBuf::from("."),
+            requirepass: None,
+            maxclients: 10000,
+            timeout: 0,
+            tcp_backlog: 511,
+            tcp_keepalive: 300,
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            client_query_buffer_limit: 1024 * 1024 * 1024,
+            io_threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            hz: 10,
+            databases: 16,
+            daemonize: false,
+            pidfile: None,
+            logfile: None,
+            loglevel: "notice".into(),
+            save: "3600 1 300 100 60 10000".into(),
+            protected_mode: true,
+            appendonly: false,
+            appendfilename: "appendonly.aof".into(),
+            appenddirname: "appendonlydir".into(),
+            appendfsync: "everysec".into(),
+            dbfilename: "dump.rdb".into(),
+            cluster_enabled: false,
+            cluster_config_file: "nodes.conf".into(),
+            cluster_node_timeout: 15000,
+            maxmemory: 0,
+            maxmemory_policy: "noeviction".into(),
+            slowlog_log_slower_than: 10000,
+            slowlog_max_len: 128,
+            replica_read_only: true,
+            lazyfree_lazy_user_del: false,
+            config_file: None,
+        }
+    }
+}
+
+impl Config {
+    /// A config for tests and embedding: 127.0.0.1, port 0 (any free port), no persistence.
+    pub fn ephemeral() -> Self {
+        Config {
+            port: 0,
+            bind: vec!["127.0.0.1".into()],
+            save: String::new(),
+            io_threads: 2,
+            ..Config::default()
+        }
+    }
+
+    /// Find a directive by name or alias, case-insensitively.
+    pub fn directive(name: &str) -> Option<&'static Directive> {
+        DIRECTIVES.iter().find(|d| {
+            d.name.eq_ignore_ascii_case(name) || d.alias.is_some_and(|a| a.eq_ignore_ascii_case(name))
+        })
+    }
+
+    /// Apply one directive with its arguments (file line, flag or CONFIG SET).
+    pub fn apply(&mut self, name: &str, args: &[String]) -> Result<(), String> {
+        let d = Config::directive(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
+        (d.set)(self, args)
+    }
+
+    /// The value of a directive as CONFIG GET prints it.
+    pub fn get(&self, name: &str) -> Option<String> {
+        Config::directive(name).map(|d| (d.get)(self))
+    }
+
+    /// Build a config from `slotbox-server [configfile] [--name value ...]` arguments.
+    pub fn from_args(args: &[String]) -> Result<Config, ConfigError> {
+        parse::from_args(args)
+    }
+
+    /// Parse config text (file contents); `origin` names it in errors.
+    pub fn load_str(&mut self, text: &str, origin: &str) -> Result<(), ConfigError> {
+        parse::load_str(self, text, origin)
+    }
+}

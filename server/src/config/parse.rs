@@ -1,0 +1,187 @@
+//! Reading configuration text: redis.conf files and `--name value` flags. A bad line names the
+//! file, the line number, the line itself and the problem, like Redis's
+//! "FATAL CONFIG FILE ERROR".
+
+use super::Config;
+use slotbox_protocol::decode::split_args;
+use std::fmt;
+use std::path::PathBuf;
+
+/// A configuration that cannot be used; the server does not start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The file (or "command line").
+    pub origin: String,
+    pub line_no: usize,
+    pub line: String,
+    pub directive: String,
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "*** FATAL CONFIG FILE ERROR (slotbox) ***")?;
+        writeln!(f, "Reading the configuration file {}, at line {}", self.origin, self.line_no)?;
+        writeln!(f, ">>> '{}'", self.line)?;
+        write!(f, "directive '{}': {}", self.directive, self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Redis memory units: plain bytes, k/kb/m/mb/g/gb (k = 1000, kb = 1024), case-insensitive.
+pub fn parse_memory(s: &str) -> Option<usize> {
+    let lower = s.to_ascii_lowercase();
+    let (digits, mul): (&str, usize) = [
+        ("gb", 1024 * 1024 * 1024),
+        ("mb", 1024 * 1024),
+        ("kb", 1024),
+        ("g", 1_000_000_000),
+        ("m", 1_000_000),
+        ("k", 1000),
+        ("b", 1),
+    ]
+    .iter()
+    .find_map(|(suf, m)| lower.strip_suffix(suf).map(|d| (d, *m)))
+    .unwrap_or((lower.as_str(), 1));
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<usize>().ok()?.checked_mul(mul)
+}
+
+/// Apply config text line by line.
+pub fn load_str(config: &mut Config, text: &str, origin: &str) -> Result<(), ConfigError> {
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fail = |directive: &str, reason: String| ConfigError {
+            origin: origin.to_string(),
+            line_no: i + 1,
+            line: line.to_string(),
+            directive: directive.to_string(),
+            reason,
+        };
+        let Some(words) = split_args(line.as_bytes()) else {
+            return Err(fail("", "Unbalanced quotes in configuration line".into()));
+        };
+        let words: Vec<String> = words.into_iter().map(|w| String::from_utf8_lossy(&w).into_owned()).collect();
+        let Some((name, args)) = words.split_first() else { continue };
+        let name = name.to_ascii_lowercase();
+        if name == "include" {
+            let [path] = args else {
+                return Err(fail(&name, "wrong number of arguments".into()));
+            };
+            let inner = std::fs::read_to_string(path).map_err(|e| fail(&name, format!("cannot read '{path}': {e}")))?;
+            load_str(config, &inner, path)?;
+            continue;
+        }
+        if Config::directive(&name).is_none() {
+            return Err(fail(&name, "Bad directive or wrong number of arguments".into()));
+        }
+        config.apply(&name, args).map_err(|reason| fail(&name, reason))?;
+    }
+    Ok(())
+}
+
+/// `slotbox-server [configfile] [--name value ...]`: the file first, then the flags, which
+/// override it (as Redis appends command-line options to the file's text).
+pub fn from_args(args: &[String]) -> Result<Config, ConfigError> {
+    let mut config = Config::default();
+    let mut rest = args;
+    if let Some(first) = args.first() {
+        if !first.starts_with("--") {
+            let text = std::fs::read_to_string(first).map_err(|e| ConfigError {
+                origin: first.clone(),
+                line_no: 0,
+                line: String::new(),
+                directive: String::new(),
+                reason: format!("cannot open config file: {e}"),
+            })?;
+            config.load_str(&text, first)?;
+            config.config_file = Some(std::fs::canonicalize(first).unwrap_or_else(|_| PathBuf::from(first)));
+            rest = &args[1..];
+        }
+    }
+    // Group `--name v1 v2` into lines, as Redis does.
+    let mut lines: Vec<String> = Vec::new();
+    for a in rest {
+        if let Some(name) = a.strip_prefix("--") {
+            lines.push(name.to_string());
+        } else if let Some(last) = lines.last_mut() {
+            last.push(' ');
+            last.push_str(&quote(a));
+        } else {
+            return Err(ConfigError {
+                origin: "command line".into(),
+                line_no: 0,
+                line: a.clone(),
+                directive: a.clone(),
+                reason: "expected --directive before a value".into(),
+            });
+        }
+    }
+    for (i, l) in lines.iter().enumerate() {
+        load_str(&mut config, l, "command line").map_err(|mut e| {
+            e.line_no = i + 1;
+            e
+        })?;
+    }
+    Ok(config)
+}
+
+/// Quote a flag value so `split_args` gives it back whole (empty strings included).
+fn quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn memory_units() {
+        assert_eq!(parse_memory("512mb"), Some(512 * 1024 * 1024));
+        assert_eq!(parse_memory("1gb"), Some(1 << 30));
+        assert_eq!(parse_memory("100k"), Some(100_000));
+        assert_eq!(parse_memory("42"), Some(42));
+        assert_eq!(parse_memory("x"), None);
+    }
+
+    #[test]
+    fn flags_override() {
+        let c = from_args(&args(&["--port", "7001", "--bind", "127.0.0.1", "::1", "--save", ""])).unwrap();
+        assert_eq!(c.port, 7001);
+        assert_eq!(c.bind, vec!["127.0.0.1", "::1"]);
+        assert_eq!(c.save, "");
+    }
+
+    #[test]
+    fn bad_line_is_named() {
+        let mut c = Config::default();
+        let e = c.load_str("port 7000\n\nbogus-directive 1\n", "my.conf").unwrap_err();
+        assert_eq!(e.line_no, 3);
+        assert_eq!(e.directive, "bogus-directive");
+        assert!(e.to_string().contains("my.conf"));
+        let e = c.load_str("port abc\n", "my.conf").unwrap_err();
+        assert_eq!(e.directive, "port");
+        assert!(e.reason.contains("integer"));
+        let e = c.load_str("appendonly maybe\n", "my.conf").unwrap_err();
+        assert!(e.reason.contains("'yes' or 'no'"));
+    }
+}

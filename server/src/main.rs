@@ -1,0 +1,129 @@
+//! The `slotbox-server` binary: `slotbox-server [/path/to/redis.conf] [--directive value ...]`.
+
+use slotbox_server::{config::Config, log};
+use std::io::Write;
+
+const USAGE: &str = "Usage: ./slotbox-server [/path/to/redis.conf] [options] [-]
+       ./slotbox-server - (read config from stdin)
+       ./slotbox-server -v or --version
+       ./slotbox-server -h or --help
+
+Examples:
+       ./slotbox-server (run the server with default config)
+       ./slotbox-server /etc/redis/6379.conf
+       ./slotbox-server --port 7777
+       ./slotbox-server --port 7777 --replicaof 127.0.0.1 8888
+       ./slotbox-server /etc/myredis.conf --loglevel verbose -
+       ./slotbox-server --threads 4 --bind 127.0.0.1";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(first) = args.first() {
+        match first.as_str() {
+            "-v" | "--version" => {
+                println!(
+                    "slotbox-server v={} (Redis compatible v={}) bits=64",
+                    env!("CARGO_PKG_VERSION"),
+                    slotbox_server::commands::REDIS_VERSION
+                );
+                return;
+            }
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return;
+            }
+            _ => {}
+        }
+    }
+    let args = read_stdin_config(args);
+    let config = match Config::from_args(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("\n{e}");
+            std::process::exit(1);
+        }
+    };
+    if config.daemonize {
+        daemonize();
+    }
+    if let Err(e) = log::init(config.logfile.as_deref(), &config.loglevel) {
+        eprintln!("Can't open the log file: {e}");
+        std::process::exit(1);
+    }
+    if let Some(pidfile) = &config.pidfile {
+        if let Ok(mut f) = std::fs::File::create(pidfile) {
+            let _ = writeln!(f, "{}", std::process::id());
+        }
+    }
+    let pidfile = config.pidfile.clone();
+    let threads = config.io_threads;
+    match slotbox_server::start(config) {
+        Ok(handle) => {
+            log::notice(&format!(
+                "slotbox-server {} started, pid={}, {} I/O threads",
+                env!("CARGO_PKG_VERSION"),
+                std::process::id(),
+                threads
+            ));
+            log::notice(&format!("Ready to accept connections tcp on {}", handle.addr()));
+            handle.wait();
+            log::notice("slotbox-server is now ready to exit, bye bye...");
+        }
+        Err(e) => {
+            log::warning(&format!("Failed to start: {e}"));
+            eprintln!("slotbox-server: {e}");
+            std::process::exit(1);
+        }
+    }
+    if let Some(p) = pidfile {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// A lone "-" argument means: read config text from stdin (after the file, before flags).
+fn read_stdin_config(args: Vec<String>) -> Vec<String> {
+    if !args.iter().any(|a| a == "-") {
+        return args;
+    }
+    let mut text = String::new();
+    let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text);
+    let path = std::env::temp_dir().join(format!("slotbox-stdin-{}.conf", std::process::id()));
+    let mut out: Vec<String> = Vec::new();
+    let mut file_text = String::new();
+    let mut rest = args.into_iter().filter(|a| a != "-").peekable();
+    if let Some(first) = rest.peek() {
+        if !first.starts_with("--") {
+            file_text = std::fs::read_to_string(first).unwrap_or_default();
+            rest.next();
+        }
+    }
+    file_text.push('\n');
+    file_text.push_str(&text);
+    let _ = std::fs::write(&path, file_text);
+    out.push(path.display().to_string());
+    out.extend(rest);
+    out
+}
+
+/// Detach from the terminal like Redis's `daemonize yes`.
+fn daemonize() {
+    // SAFETY: fork/setsid are called before any thread is started, so the child is a
+    // complete copy of a single-threaded process.
+    unsafe {
+        match libc::fork() {
+            -1 => {
+                eprintln!("fork failed");
+                std::process::exit(1);
+            }
+            0 => {}
+            _ => std::process::exit(0),
+        }
+        libc::setsid();
+        let devnull = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if devnull >= 0 {
+            libc::dup2(devnull, 0);
+            libc::dup2(devnull, 1);
+            libc::dup2(devnull, 2);
+        }
+    }
+}

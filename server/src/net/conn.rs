@@ -1,0 +1,190 @@
+//! One client connection: read buffer, decoder, pending replies. After every event the
+//! connection's mio interest is computed from its state ([`Conn::interest`]), never toggled
+//! by hand: readable unless it is closing or its output backlog is too large, writable while
+//! replies are pending.
+
+use crate::client::{ClientState, ReplyMode};
+use crate::commands;
+use crate::shared::Shared;
+use bytes::BytesMut;
+use mio::net::TcpStream;
+use mio::Interest;
+use slotbox_protocol::decode::Limits;
+use slotbox_protocol::{encode, Frame, RequestDecoder};
+use std::io::{self, Read, Write};
+use std::sync::atomic::Ordering;
+
+/// Stop reading from a client whose unsent replies exceed this (pipelining backpressure).
+const OUTPUT_HIGH_WATER: usize = 4 * 1024 * 1024;
+/// Read at most this much per readable event before yielding to other connections.
+const READ_BUDGET: usize = 1024 * 1024;
+const READ_CHUNK: usize = 16 * 1024;
+
+pub struct Conn {
+    pub stream: TcpStream,
+    pub client: ClientState,
+    rbuf: BytesMut,
+    wbuf: Vec<u8>,
+    wpos: usize,
+    decoder: RequestDecoder,
+    /// The peer closed its side or an I/O error happened.
+    pub dead: bool,
+    /// The interest currently registered with the poller.
+    pub registered: Option<Interest>,
+}
+
+impl Conn {
+    pub fn new(stream: TcpStream, client: ClientState) -> Self {
+        Conn {
+            stream,
+            client,
+            rbuf: BytesMut::with_capacity(READ_CHUNK),
+            wbuf: Vec::new(),
+            wpos: 0,
+            decoder: RequestDecoder::default(),
+            dead: false,
+            registered: None,
+        }
+    }
+
+    /// Read what the socket has, run every complete request, and try to write the replies.
+    pub fn on_readable(&mut self, shared: &Shared) {
+        let mut read_total = 0;
+        while read_total < READ_BUDGET && !self.dead && !self.client.close_after_reply {
+            let want = self.decoder.want.saturating_sub(self.rbuf.len()).max(READ_CHUNK);
+            self.rbuf.reserve(want.min(64 * 1024 * 1024));
+            let spare = self.rbuf.spare_capacity_mut();
+            // SAFETY: `read` only writes initialized bytes into the slice and reports how many;
+            // we mark exactly that many as initialized below. MaybeUninit<u8> has u8's layout.
+            let slice = unsafe { &mut *(spare as *mut [std::mem::MaybeUninit<u8>] as *mut [u8]) };
+            match self.stream.read(slice) {
+                Ok(0) => {
+                    self.dead = true;
+                }
+                Ok(n) => {
+                    // SAFETY: `n` bytes were just written by `read`.
+                    unsafe { self.rbuf.set_len(self.rbuf.len() + n) };
+                    read_total += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => self.dead = true,
+            }
+            if self.wbuf.len() - self.wpos > OUTPUT_HIGH_WATER {
+                break;
+            }
+        }
+        shared.stats.net_input_bytes.fetch_add(read_total as u64, Ordering::Relaxed);
+        self.process(shared);
+        self.flush(shared);
+    }
+
+    /// Decode and execute the buffered requests.
+    pub fn process(&mut self, shared: &Shared) {
+        let limit = shared.config.read().client_query_buffer_limit;
+        loop {
+            if self.client.close_after_reply || self.wbuf.len() - self.wpos > OUTPUT_HIGH_WATER {
+                break;
+            }
+            self.decoder.limits = self.limits(shared);
+            match self.decoder.decode(&mut self.rbuf) {
+                Ok(Some(args)) => {
+                    let reply = commands::execute(shared, &mut self.client, &args);
+                    self.client.info.tot_cmds.fetch_add(1, Ordering::Relaxed);
+                    self.push_reply(shared, &reply);
+                }
+                Ok(None) => {
+                    if self.rbuf.len() > limit {
+                        // Redis closes such a client without a reply.
+                        self.dead = true;
+                    }
+                    break;
+                }
+                Err(e) => {
+                    let f = Frame::error(e.reply_text());
+                    encode(&f, self.client.resp, &mut self.wbuf);
+                    self.client.close_after_reply = true;
+                    break;
+                }
+            }
+        }
+        self.client.info.qbuf.store(self.rbuf.len() as u64, Ordering::Relaxed);
+        self.client.info.last_interaction.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
+    }
+
+    fn limits(&self, shared: &Shared) -> Limits {
+        if self.client.authenticated {
+            Limits { max_bulk_len: shared.config.read().proto_max_bulk_len, ..Limits::default() }
+        } else {
+            Limits::unauthenticated()
+        }
+    }
+
+    /// Queue a reply, honouring CLIENT REPLY OFF / SKIP.
+    pub fn push_reply(&mut self, shared: &Shared, reply: &Frame) {
+        if reply.is_error() {
+            shared.stats.total_error_replies.fetch_add(1, Ordering::Relaxed);
+        }
+        match self.client.reply_mode {
+            ReplyMode::On => encode(reply, self.client.resp, &mut self.wbuf),
+            ReplyMode::Off => {}
+            ReplyMode::Skip => self.client.reply_mode = ReplyMode::On,
+            ReplyMode::SkipNext => self.client.reply_mode = ReplyMode::Skip,
+        }
+    }
+
+    /// Write pending replies until the socket would block.
+    pub fn flush(&mut self, shared: &Shared) {
+        while self.wpos < self.wbuf.len() && !self.dead {
+            match self.stream.write(&self.wbuf[self.wpos..]) {
+                Ok(0) => self.dead = true,
+                Ok(n) => {
+                    self.wpos += n;
+                    shared.stats.net_output_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => self.dead = true,
+            }
+        }
+        if self.wpos == self.wbuf.len() {
+            self.wbuf.clear();
+            self.wpos = 0;
+            if self.wbuf.capacity() > 1024 * 1024 {
+                self.wbuf.shrink_to(64 * 1024);
+            }
+        }
+        self.client.info.omem.store((self.wbuf.len() - self.wpos) as u64, Ordering::Relaxed);
+    }
+
+    /// True once the connection should be dropped.
+    pub fn finished(&self) -> bool {
+        self.dead || (self.client.close_after_reply && self.wpos == self.wbuf.len())
+    }
+
+    /// Are there unprocessed complete requests (after backpressure paused processing)?
+    pub fn has_buffered_input(&self) -> bool {
+        !self.rbuf.is_empty() && !self.client.close_after_reply
+    }
+
+    /// Bytes read but not yet decoded.
+    pub fn buffered_input(&self) -> usize {
+        self.rbuf.len()
+    }
+
+    /// Too many unsent replies to keep reading.
+    pub fn backlogged(&self) -> bool {
+        self.wbuf.len() - self.wpos > OUTPUT_HIGH_WATER
+    }
+
+    /// The interest this connection needs now.
+    pub fn interest(&self) -> Interest {
+        let pending = self.wpos < self.wbuf.len();
+        let reading = !self.client.close_after_reply && self.wbuf.len() - self.wpos <= OUTPUT_HIGH_WATER;
+        match (reading, pending) {
+            (true, true) => Interest::READABLE | Interest::WRITABLE,
+            (false, true) => Interest::WRITABLE,
+            _ => Interest::READABLE,
+        }
+    }
+}

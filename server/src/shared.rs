@@ -1,0 +1,153 @@
+//! [`Shared`]: the state every thread of one server sees: keyspace, configuration, statistics
+//! and the registry of connected clients (for CLIENT LIST / KILL and INFO clients).
+
+use crate::client::ClientInfo;
+use crate::config::Config;
+use crate::store::Db;
+use hashbrown::HashMap;
+use parking_lot::{Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Server-wide counters (INFO stats).
+#[derive(Default)]
+pub struct Stats {
+    pub total_connections_received: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub total_commands_processed: AtomicU64,
+    pub keyspace_hits: AtomicU64,
+    pub keyspace_misses: AtomicU64,
+    pub net_input_bytes: AtomicU64,
+    pub net_output_bytes: AtomicU64,
+    pub total_error_replies: AtomicU64,
+    /// Commands per second, sampled by the cron.
+    pub instantaneous_ops: AtomicU64,
+}
+
+impl Stats {
+    pub fn reset(&self) {
+        for c in [
+            &self.total_connections_received,
+            &self.rejected_connections,
+            &self.total_commands_processed,
+            &self.keyspace_hits,
+            &self.keyspace_misses,
+            &self.net_input_bytes,
+            &self.net_output_bytes,
+            &self.total_error_replies,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A request to a worker thread, delivered over its channel plus a waker.
+pub enum WorkerMsg {
+    NewConn(mio::net::TcpStream, std::net::SocketAddr),
+    /// Close the client with this id (CLIENT KILL).
+    Kill(u64),
+}
+
+/// How to reach one event-loop thread.
+pub struct WorkerHandle {
+    pub tx: crossbeam_channel::Sender<WorkerMsg>,
+    pub waker: Arc<mio::Waker>,
+}
+
+impl WorkerHandle {
+    pub fn send(&self, msg: WorkerMsg) {
+        if self.tx.send(msg).is_ok() {
+            let _ = self.waker.wake();
+        }
+    }
+}
+
+pub struct Shared {
+    pub db: Db,
+    pub config: RwLock<Config>,
+    pub stats: Stats,
+    pub clients: Mutex<HashMap<u64, Arc<ClientInfo>>>,
+    pub connected_clients: AtomicUsize,
+    pub next_client_id: AtomicU64,
+    pub shutdown: AtomicBool,
+    pub started: Instant,
+    pub started_unix: u64,
+    pub run_id: String,
+    /// The port actually bound (differs from the config when it asked for port 0).
+    pub tcp_port: AtomicU64,
+    pub workers: OnceLock<Vec<WorkerHandle>>,
+    /// Wakes the acceptor/cron thread (for SHUTDOWN).
+    pub main_waker: OnceLock<Arc<mio::Waker>>,
+    pub executable: String,
+    /// Unix time in seconds of the last successful save (LASTSAVE).
+    pub lastsave: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(config: Config) -> Self {
+        let started_unix = unix_time_ms() as u64 / 1000;
+        Shared {
+            db: Db::new(),
+            config: RwLock::new(config),
+            stats: Stats::default(),
+            clients: Mutex::new(HashMap::new()),
+            connected_clients: AtomicUsize::new(0),
+            next_client_id: AtomicU64::new(1),
+            shutdown: AtomicBool::new(false),
+            started: Instant::now(),
+            started_unix,
+            run_id: random_hex(40),
+            tcp_port: AtomicU64::new(0),
+            workers: OnceLock::new(),
+            main_waker: OnceLock::new(),
+            executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+            lastsave: AtomicU64::new(started_unix),
+        }
+    }
+
+    /// Ask every thread to stop.
+    pub fn request_shutdown(&self) {
+        self.shutdown.store(true, Ordering::SeqCst);
+        if let Some(w) = self.main_waker.get() {
+            let _ = w.wake();
+        }
+        if let Some(ws) = self.workers.get() {
+            for w in ws {
+                let _ = w.waker.wake();
+            }
+        }
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutdown.load(Ordering::Relaxed)
+    }
+
+    pub fn uptime_secs(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+}
+
+/// Wall-clock time in milliseconds since the Unix epoch.
+pub fn unix_time_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Wall-clock time in microseconds since the Unix epoch.
+pub fn unix_time_us() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+}
+
+/// `len` random hex characters (run ids, node ids), seeded from the clock and the address
+/// space; not cryptographic.
+pub fn random_hex(len: usize) -> String {
+    let mut state = unix_time_us() as u64 ^ ((&len as *const usize as u64) << 13) ^ std::process::id() as u64;
+    let mut out = String::with_capacity(len);
+    for _ in 0..len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.push(char::from_digit((state >> 32) as u32 % 16, 16).unwrap_or('0'));
+    }
+    out
+}

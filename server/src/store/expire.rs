@@ -1,0 +1,50 @@
+//! The active expiry cycle: walks the slots that hold keys with a TTL and reclaims expired
+//! ones without waiting for a client to touch them (Redis's `activeExpireCycle`).
+
+use super::Db;
+use slotbox_protocol::SLOT_COUNT;
+
+/// Incremental walker over the slots; each call does a bounded amount of work.
+#[derive(Default)]
+pub struct ActiveExpiry {
+    next_slot: usize,
+}
+
+impl ActiveExpiry {
+    /// Visit up to `slots` slots, purging expired keys. Returns keys reclaimed.
+    pub fn run(&mut self, db: &Db, now_ms: i64, slots: usize) -> usize {
+        let mut reclaimed = 0;
+        for _ in 0..slots.min(SLOT_COUNT) {
+            let slot = self.next_slot as u16;
+            self.next_slot = (self.next_slot + 1) % SLOT_COUNT;
+            let mut shard = db.shard(slot);
+            if shard.volatile > 0 {
+                reclaimed += shard.purge_expired(now_ms);
+            }
+        }
+        db.note_expired(reclaimed);
+        reclaimed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Entry, Value};
+
+    #[test]
+    fn reclaims_without_access() {
+        let db = Db::new();
+        for i in 0..100 {
+            let key = format!("k{i}");
+            let mut slots = [slotbox_protocol::key_hash_slot(key.as_bytes())];
+            let mut view = db.lock_slots(&mut slots);
+            let mut e = Entry::new(Value::string(b"v"));
+            e.expire_at = if i % 2 == 0 { 1000 } else { 0 };
+            view.insert(key.as_bytes(), e);
+        }
+        let mut ae = ActiveExpiry::default();
+        assert_eq!(ae.run(&db, 2000, SLOT_COUNT), 50);
+        assert_eq!(db.len(), 50);
+    }
+}

@@ -1,0 +1,178 @@
+//! The keyspace, partitioned by hash slot: one map per slot, each behind its own lock, so
+//! threads working on different slots never contend. A command locks the slots of its keys
+//! (in ascending order) through [`Db::lock_slots`] and works on the returned [`KeyView`].
+//! Whole-keyspace operations (DBSIZE, FLUSHALL, SCAN, KEYS) visit one slot at a time.
+//! This module knows nothing about commands or connections.
+
+pub mod expire;
+pub mod glob;
+pub mod value;
+mod view;
+
+use hashbrown::HashMap;
+use parking_lot::{Mutex, MutexGuard};
+use slotbox_protocol::SLOT_COUNT;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub use value::{Entry, Value};
+pub use view::KeyView;
+
+/// Key bytes as stored (an exact-size allocation, never a slice of a network buffer).
+pub type Key = Box<[u8]>;
+
+/// One slot's keys.
+#[derive(Default)]
+pub struct Shard {
+    pub map: HashMap<Key, Entry>,
+    /// Keys in `map` with an expiry, so the active cycle skips slots without any.
+    pub volatile: usize,
+}
+
+impl Shard {
+    /// Remove `key`, keeping the volatile count right. Returns the removed entry.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let e = self.map.remove(key)?;
+        if e.expire_at != 0 {
+            self.volatile -= 1;
+        }
+        Some(e)
+    }
+
+    /// Insert or replace `key`, keeping the volatile count right.
+    pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
+        if entry.expire_at != 0 {
+            self.volatile += 1;
+        }
+        let old = match self.map.get_mut(key) {
+            Some(slot) => Some(std::mem::replace(slot, entry)),
+            None => {
+                self.map.insert(key.into(), entry);
+                None
+            }
+        };
+        if let Some(o) = &old {
+            if o.expire_at != 0 {
+                self.volatile -= 1;
+            }
+        }
+        old
+    }
+
+    /// Set the expiry of an existing key (0 = persist). Returns false if the key is absent.
+    pub fn set_expire(&mut self, key: &[u8], at: i64) -> bool {
+        let Some(e) = self.map.get_mut(key) else { return false };
+        match (e.expire_at != 0, at != 0) {
+            (false, true) => self.volatile += 1,
+            (true, false) => self.volatile -= 1,
+            _ => {}
+        }
+        e.expire_at = at;
+        true
+    }
+
+    /// Drop every expired key; returns how many were removed.
+    pub fn purge_expired(&mut self, now_ms: i64) -> usize {
+        if self.volatile == 0 {
+            return 0;
+        }
+        let before = self.map.len();
+        self.map.retain(|_, e| !e.is_expired(now_ms));
+        let removed = before - self.map.len();
+        self.volatile -= removed;
+        removed
+    }
+}
+
+/// The whole keyspace of database 0.
+pub struct Db {
+    shards: Box<[Mutex<Shard>]>,
+    /// Keys removed by lazy or active expiry.
+    pub expired_keys: AtomicU64,
+}
+
+impl Default for Db {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Db {
+    pub fn new() -> Self {
+        let shards = (0..SLOT_COUNT).map(|_| Mutex::new(Shard::default())).collect();
+        Db { shards, expired_keys: AtomicU64::new(0) }
+    }
+
+    /// Lock one slot.
+    pub fn shard(&self, slot: u16) -> MutexGuard<'_, Shard> {
+        self.shards[slot as usize].lock()
+    }
+
+    /// Lock the given slots (any order, duplicates allowed) in ascending order.
+    pub fn lock_slots(&self, slots: &mut [u16]) -> KeyView<'_> {
+        slots.sort_unstable();
+        let mut view = KeyView::new(self);
+        let mut last = None;
+        for &s in slots.iter() {
+            if last != Some(s) {
+                view.push(s, self.shards[s as usize].lock());
+                last = Some(s);
+            }
+        }
+        view
+    }
+
+    /// Lock every slot (for FLUSHALL inside MULTI and similar whole-keyspace atomics).
+    pub fn lock_all(&self) -> KeyView<'_> {
+        let mut view = KeyView::new(self);
+        for (s, m) in self.shards.iter().enumerate() {
+            view.push(s as u16, m.lock());
+        }
+        view
+    }
+
+    /// Number of keys (expired keys not yet reclaimed included, as Redis's DBSIZE).
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().map.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// (keys, keys with expiry) for INFO keyspace.
+    pub fn counts(&self) -> (usize, usize) {
+        self.shards.iter().fold((0, 0), |(k, v), s| {
+            let g = s.lock();
+            (k + g.map.len(), v + g.volatile)
+        })
+    }
+
+    /// Remove every key. Returns how many were removed.
+    pub fn flush(&self) -> usize {
+        let mut n = 0;
+        for s in self.shards.iter() {
+            let mut g = s.lock();
+            n += g.map.len();
+            g.map = HashMap::new();
+            g.volatile = 0;
+        }
+        n
+    }
+
+    /// Record keys removed by expiry.
+    pub fn note_expired(&self, n: usize) {
+        if n > 0 {
+            self.expired_keys.fetch_add(n as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Visit the live keys of one slot (expired ones are skipped, not removed).
+    pub fn for_each_key_in_slot(&self, slot: u16, now_ms: i64, mut f: impl FnMut(&[u8], &Entry)) {
+        let g = self.shard(slot);
+        for (k, e) in g.map.iter() {
+            if !e.is_expired(now_ms) {
+                f(k, e);
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! [`KeyView`]: the slots a command has locked, and key-level access to them with lazy expiry
+//! (an expired key is removed the moment a command looks at it, as Redis does).
+
+use super::{Db, Entry, Shard};
+use parking_lot::MutexGuard;
+use slotbox_protocol::key_hash_slot;
+use smallvec::SmallVec;
+
+/// Locked slots of one command (or one transaction).
+pub struct KeyView<'a> {
+    db: &'a Db,
+    guards: SmallVec<[(u16, MutexGuard<'a, Shard>); 2]>,
+    /// The command's clock, in ms.
+    pub now_ms: i64,
+    /// When false (a replica), expired keys are hidden but not deleted.
+    pub expire_on_access: bool,
+}
+
+impl<'a> KeyView<'a> {
+    pub(super) fn new(db: &'a Db) -> Self {
+        KeyView { db, guards: SmallVec::new(), now_ms: 0, expire_on_access: true }
+    }
+
+    pub(super) fn push(&mut self, slot: u16, guard: MutexGuard<'a, Shard>) {
+        self.guards.push((slot, guard));
+    }
+
+    /// The locked shard holding `key`. Locks it if the command forgot to (a bug: debug builds
+    /// assert), so that a wrong key spec can never crash a release server.
+    pub fn shard(&mut self, key: &[u8]) -> &mut Shard {
+        let slot = key_hash_slot(key);
+        let idx = match self.guards.iter().position(|(s, _)| *s == slot) {
+            Some(i) => i,
+            None => {
+                debug_assert!(false, "slot {slot} accessed without being locked");
+                self.guards.push((slot, self.db.shard(slot)));
+                self.guards.len() - 1
+            }
+        };
+        &mut self.guards[idx].1
+    }
+
+    /// Locked slots, ascending.
+    pub fn slots(&self) -> impl Iterator<Item = u16> + '_ {
+        self.guards.iter().map(|(s, _)| *s)
+    }
+
+    /// Remove `key` if it is logically expired; true if it is (now) absent because of expiry.
+    fn expire_if_needed(&mut self, key: &[u8]) -> bool {
+        let now = self.now_ms;
+        let delete = self.expire_on_access;
+        let shard = self.shard(key);
+        let expired = matches!(shard.map.get(key), Some(e) if e.is_expired(now));
+        if expired && delete {
+            shard.remove(key);
+            self.db.note_expired(1);
+        }
+        expired
+    }
+
+    /// The live entry of `key`.
+    pub fn get(&mut self, key: &[u8]) -> Option<&Entry> {
+        if self.expire_if_needed(key) {
+            return None;
+        }
+        self.shard(key).map.get(key)
+    }
+
+    /// The live entry of `key`, mutable.
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        if self.expire_if_needed(key) {
+            return None;
+        }
+        self.shard(key).map.get_mut(key)
+    }
+
+    pub fn exists(&mut self, key: &[u8]) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Insert or replace `key`; returns the previous live entry.
+    pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
+        let now = self.now_ms;
+        let old = self.shard(key).insert(key, entry);
+        old.filter(|e| !e.is_expired(now))
+    }
+
+    /// Remove `key`; returns the live entry that was there.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let now = self.now_ms;
+        let old = self.shard(key).remove(key);
+        match old {
+            Some(e) if e.is_expired(now) => {
+                self.db.note_expired(1);
+                None
+            }
+            other => other,
+        }
+    }
+
+    /// Set (or clear, with 0) the expiry of a live key. False if there is no such key.
+    pub fn set_expire(&mut self, key: &[u8], at_ms: i64) -> bool {
+        if self.get(key).is_none() {
+            return false;
+        }
+        self.shard(key).set_expire(key, at_ms)
+    }
+
+    /// The database this view belongs to.
+    pub fn db(&self) -> &'a Db {
+        self.db
+    }
+}
