@@ -30,7 +30,8 @@ pub mod flags {
     pub const ALLOW_BUSY: u32 = 1 << 16;
     pub const NO_ASYNC_LOADING: u32 = 1 << 17;
 
-    /// (flag, name) in the order Redis lists them.
+    /// (flag, name) in the order Redis 7.0 prints them in COMMAND INFO (`may_replicate` is
+    /// hidden, as in Redis; `movablekeys` is computed, see [`super::CommandSpec::flag_names`]).
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
         (READONLY, "readonly"),
@@ -45,11 +46,9 @@ pub mod flags {
         (SKIP_SLOWLOG, "skip_slowlog"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
-        (MAY_REPLICATE, "may_replicate"),
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
-        (NO_MULTI, "no_multi"),
-        (ALLOW_BUSY, "allow_busy"),
         (NO_ASYNC_LOADING, "no_async_loading"),
+        (NO_MULTI, "no_multi"),
     ];
 }
 
@@ -182,6 +181,19 @@ impl CommandSpec {
         self.key_specs.iter().any(|ks| {
             !matches!(ks.begin, BeginSearch::Index(_)) || !matches!(ks.find, FindKeys::Range { .. })
         })
+    }
+
+    /// The flags COMMAND INFO prints, in Redis's order (including the computed `movablekeys`).
+    pub fn flag_names(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> =
+            flags::NAMES.iter().filter(|(f, _)| self.flags & f != 0).map(|(_, n)| *n).collect();
+        if self.movable_keys() {
+            out.push("movablekeys");
+        }
+        if self.has(flags::ALLOW_BUSY) {
+            out.push("allow_busy");
+        }
+        out
     }
 
     /// Find a subcommand by name, case-insensitively.
