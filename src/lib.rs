@@ -9,6 +9,10 @@
 //! ```
 
 pub use slotbox_protocol as protocol;
+
+/// Count allocations so `INFO memory` reports real `used_memory` for embedded servers too.
+#[global_allocator]
+static ALLOC: slotbox_server::alloc::CountingAlloc = slotbox_server::alloc::CountingAlloc;
 pub use slotbox_server::{Config, ServerHandle};
 
 /// A slotbox server running inside this process.

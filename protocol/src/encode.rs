@@ -75,6 +75,11 @@ pub fn encode(frame: &Frame, proto: Protocol, out: &mut Vec<u8>) {
             Protocol::Resp2 => bulk(out, n),
         },
         Frame::Raw(bytes) => out.extend_from_slice(bytes),
+        Frame::Many(frames) => {
+            for f in frames {
+                encode(f, proto, out);
+            }
+        }
     }
 }
 

@@ -33,6 +33,8 @@ pub enum Frame {
     Push(Vec<Frame>),
     /// Pre-encoded bytes, written as they are (used for pre-built replies of one protocol).
     Raw(Bytes),
+    /// Several replies to one request, written one after the other (SUBSCRIBE a b c).
+    Many(Vec<Frame>),
 }
 
 impl Frame {

@@ -97,25 +97,79 @@ pub enum ReplyMode {
     Skip,
 }
 
+/// Commands queued between MULTI and EXEC.
+#[derive(Default)]
+pub struct MultiState {
+    pub queued: Vec<(crate::commands::Resolved, Vec<Bytes>)>,
+    /// A command was rejected while queueing: EXEC answers EXECABORT.
+    pub failed: bool,
+}
+
+/// A key this client WATCHes: its slot, the key, and its expiry time when watched.
+pub struct WatchedKey {
+    pub slot: u16,
+    pub key: Box<[u8]>,
+    pub expire_at: i64,
+}
+
 /// State of one connection, owned by its event loop.
 pub struct ClientState {
+    /// Set while the client waits in a blocking command; its later requests wait too.
+    pub blocked: Option<Arc<crate::blocking::Waiter>>,
+    /// Set by a blocking command that found nothing to do; turned into `blocked` by the
+    /// dispatcher (or, when re-run for a blocked client, meaning "still nothing").
+    pub want_block: Option<crate::commands::BlockOn>,
+    /// This state stands in for a blocked client while another thread re-runs its command.
+    pub serving_blocked: bool,
+    /// Keys written by this client's command that blocked clients wait for.
+    pub ready_keys: Vec<Bytes>,
+    /// Running EXEC's queue: blocking commands must not block.
+    pub in_exec: bool,
+    /// Pub/sub subscriptions, in subscription order.
+    pub channels: Vec<Bytes>,
+    pub patterns: Vec<Bytes>,
+    pub shard_channels: Vec<Bytes>,
+    /// Inside MULTI.
+    pub multi: Option<MultiState>,
+    pub watched: Vec<WatchedKey>,
+    /// Set by any write to a watched key.
+    pub watch_dirty: Arc<AtomicBool>,
     pub info: Arc<ClientInfo>,
     pub resp: Protocol,
     pub authenticated: bool,
     /// Close the connection once the pending replies are written (QUIT, protocol error).
     pub close_after_reply: bool,
     pub reply_mode: ReplyMode,
+    /// CLIENT NO-EVICT: protect this client from client eviction.
+    pub no_evict: bool,
 }
 
 impl ClientState {
     pub fn new(info: Arc<ClientInfo>, auth_required: bool) -> Self {
         ClientState {
+            blocked: None,
+            want_block: None,
+            serving_blocked: false,
+            ready_keys: Vec::new(),
+            in_exec: false,
+            channels: Vec::new(),
+            patterns: Vec::new(),
+            shard_channels: Vec::new(),
+            multi: None,
+            watched: Vec::new(),
+            watch_dirty: Arc::new(AtomicBool::new(false)),
             info,
             resp: Protocol::Resp2,
             authenticated: !auth_required,
             close_after_reply: false,
             reply_mode: ReplyMode::On,
+            no_evict: false,
         }
+    }
+
+    /// Subscribed to anything (RESP2 clients are then limited to pub/sub commands).
+    pub fn in_pubsub(&self) -> bool {
+        !(self.channels.is_empty() && self.patterns.is_empty() && self.shard_channels.is_empty())
     }
 
     pub fn id(&self) -> u64 {

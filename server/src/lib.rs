@@ -4,11 +4,15 @@
 //! [`ServerHandle`] with its address; dropping the handle stops it. The binary
 //! (`src/main.rs`) wraps the same function with config parsing, daemonize and pid files.
 
+pub mod alloc;
+pub mod blocking;
 pub mod client;
 pub mod commands;
 pub mod config;
 pub mod log;
 pub mod net;
+pub mod pubsub;
+pub mod rand;
 pub mod shared;
 pub mod store;
 

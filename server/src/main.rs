@@ -3,6 +3,9 @@
 use slotbox_server::{config::Config, log};
 use std::io::Write;
 
+#[global_allocator]
+static ALLOC: slotbox_server::alloc::CountingAlloc = slotbox_server::alloc::CountingAlloc;
+
 const USAGE: &str = "Usage: ./slotbox-server [/path/to/redis.conf] [options] [-]
        ./slotbox-server - (read config from stdin)
        ./slotbox-server -v or --version

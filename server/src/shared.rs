@@ -4,6 +4,7 @@
 use crate::client::ClientInfo;
 use crate::config::Config;
 use crate::store::Db;
+use slotbox_protocol::Frame;
 use hashbrown::HashMap;
 use parking_lot::{Mutex, RwLock};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -47,6 +48,10 @@ pub enum WorkerMsg {
     NewConn(mio::net::TcpStream, std::net::SocketAddr),
     /// Close the client with this id (CLIENT KILL).
     Kill(u64),
+    /// The blocking command of this client was served by another thread: send the reply.
+    Unblock(u64, Frame),
+    /// A pub/sub message for this client.
+    Deliver(u64, Arc<Frame>),
 }
 
 /// How to reach one event-loop thread.
@@ -65,6 +70,13 @@ impl WorkerHandle {
 
 pub struct Shared {
     pub db: Db,
+    /// Held shared by every batch of commands, exclusively by EXEC: a transaction never
+    /// interleaves with another client's command.
+    pub exec_gate: RwLock<()>,
+    /// Pub/sub subscriptions.
+    pub pubsub: crate::pubsub::PubSub,
+    /// Clients blocked on keys.
+    pub blocking: crate::blocking::Blocking,
     pub config: RwLock<Config>,
     pub stats: Stats,
     pub clients: Mutex<HashMap<u64, Arc<ClientInfo>>>,
@@ -89,6 +101,9 @@ impl Shared {
         let started_unix = unix_time_ms() as u64 / 1000;
         Shared {
             db: Db::new(),
+            exec_gate: RwLock::new(()),
+            blocking: Default::default(),
+            pubsub: Default::default(),
             config: RwLock::new(config),
             stats: Stats::default(),
             clients: Mutex::new(HashMap::new()),

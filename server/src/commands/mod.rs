@@ -3,10 +3,16 @@
 //! lookup, arity, auth, key locking, handler. Handlers never look at sockets.
 
 pub mod args;
+mod client_cmd;
+mod command_info;
+mod config_cmd;
 mod connection;
+mod info;
 mod keys;
 mod server;
 mod strings;
+pub mod tx;
+pub mod pubsub;
 
 use crate::client::ClientState;
 use crate::shared::Shared;
@@ -30,6 +36,20 @@ pub struct Ctx<'a> {
     pub now_ms: i64,
     /// The command's table row (the subcommand's for container commands).
     pub spec: &'static CommandSpec,
+    /// A blocking command that found nothing to do sets this instead of replying
+    /// (only honoured when `may_block`).
+    pub block: Option<BlockOn>,
+    /// False inside EXEC: blocking commands answer their timeout reply at once.
+    pub may_block: bool,
+}
+
+/// What a blocking command waits for.
+pub struct BlockOn {
+    pub keys: Vec<Bytes>,
+    /// Unix ms deadline, 0 = forever.
+    pub deadline_ms: i64,
+    /// The reply on timeout (null of the command's shape).
+    pub timeout_reply: Frame,
 }
 
 /// A command handler: arguments include the command name (and subcommand) at the front.
@@ -58,7 +78,7 @@ static REGISTRY: OnceLock<HashMap<&'static str, Entry>> = OnceLock::new();
 fn registry() -> &'static HashMap<&'static str, Entry> {
     REGISTRY.get_or_init(|| {
         let mut map: HashMap<&'static str, Entry> = HashMap::new();
-        for table in [strings::COMMANDS, keys::COMMANDS, connection::COMMANDS, server::COMMANDS] {
+        for table in [strings::COMMANDS, keys::COMMANDS, connection::COMMANDS, server::COMMANDS, tx::COMMANDS, pubsub::COMMANDS, client_cmd::COMMANDS, command_info::COMMANDS, config_cmd::COMMANDS, info::COMMANDS] {
             for &(full, handler) in table {
                 let (top, sub) = match full.split_once('|') {
                     Some((t, s)) => (t, Some(s)),
@@ -143,7 +163,7 @@ pub fn resolve(args: &[Bytes]) -> Result<Resolved, Frame> {
             ))),
         };
     }
-    let Some(top) = entry.top.filter(|_| entry.subs.is_empty() || args.len() >= 2) else {
+    let Some(top) = entry.top else {
         return Err(Frame::error(errors::wrong_arity(entry.spec.name)));
     };
     if !top.spec.arity_ok(args.len()) {
@@ -173,17 +193,75 @@ fn unknown_command(args: &[Bytes]) -> Frame {
     Frame::error(sanitize(&format!("ERR unknown command '{name}', with args beginning with: {rest}")))
 }
 
+/// Called when a connection closes: drop its watches (and, later, subscriptions and blocks).
+pub fn on_disconnect(shared: &Shared, client: &mut ClientState) {
+    tx::unwatch_all(shared, client);
+    pubsub::unsubscribe_all(shared, client);
+    if let Some(w) = client.blocked.take() {
+        // If a thread is serving it right now, its reply is simply dropped with the client.
+        let _ = w.cancel();
+        shared.blocking.remove(&w);
+    }
+}
+
 /// Run one request for `client`. `args` is never empty.
 pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Frame {
     shared.stats.total_commands_processed.fetch_add(1, Ordering::Relaxed);
     let resolved = match resolve(args) {
         Ok(r) => r,
-        Err(e) => return e,
+        Err(e) => {
+            tx::flag_failed(client);
+            return e;
+        }
     };
     if !client.authenticated && !resolved.spec.has(command::flags::NO_AUTH) {
+        tx::flag_failed(client);
         return Frame::error_static(errors::NOAUTH);
     }
-    run(shared, client, resolved, args)
+    if client.resp == slotbox_protocol::Protocol::Resp2
+        && client.in_pubsub()
+        && !pubsub::allowed_in_pubsub(resolved.full_name)
+    {
+        return Frame::error(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            resolved.full_name
+        ));
+    }
+    if client.multi.is_some() && !tx::runs_inside_multi(resolved.full_name) {
+        return tx::queue(client, resolved, args);
+    }
+    let reply = run(shared, client, resolved, args);
+    if !client.ready_keys.is_empty() {
+        let keys = std::mem::take(&mut client.ready_keys);
+        serve_blocked(shared, keys);
+    }
+    reply
+}
+
+/// Serve clients blocked on `keys` (FIFO per key), re-running their commands; keys their
+/// commands write (BLMOVE's destination) are served in turn.
+pub fn serve_blocked(shared: &Shared, keys: Vec<Bytes>) {
+    let _gate = shared.exec_gate.read_recursive();
+    let mut queue: std::collections::VecDeque<Bytes> = keys.into();
+    while let Some(key) = queue.pop_front() {
+        while let Some(w) = shared.blocking.claim_first(&key) {
+            let mut proxy = ClientState::new(w.info.clone(), false);
+            proxy.serving_blocked = true;
+            let reply = run(shared, &mut proxy, w.resolved, &w.args);
+            if proxy.want_block.take().is_some() {
+                w.release();
+                break;
+            }
+            w.finish();
+            shared.blocking.remove(&w);
+            if let Some(ws) = shared.workers.get() {
+                if let Some(h) = ws.get(w.info.worker) {
+                    h.send(crate::shared::WorkerMsg::Unblock(w.info.id, reply));
+                }
+            }
+            queue.extend(proxy.ready_keys.drain(..));
+        }
+    }
 }
 
 /// Lock the command's keys and call its handler.
@@ -194,8 +272,38 @@ pub fn run(shared: &Shared, client: &mut ClientState, r: Resolved, args: &[Bytes
     let now_ms = crate::shared::unix_time_ms();
     keys.now_ms = now_ms;
     *client.info.last_cmd.lock() = r.full_name;
-    let mut ctx = Ctx { shared, client, keys, now_ms, spec: r.spec };
-    (r.handler)(&mut ctx, args)
+    let may_block = !client.in_exec;
+    let mut ctx = Ctx { shared, client, keys, now_ms, spec: r.spec, block: None, may_block };
+    let reply = (r.handler)(&mut ctx, args);
+    if let Some(b) = ctx.block.take() {
+        if ctx.client.serving_blocked {
+            // Re-run for a blocked client and still nothing: it keeps waiting.
+            ctx.client.want_block = Some(b);
+        } else {
+            // Registered while the keys' slots are still locked, so a push from another
+            // thread either happened before (and the handler saw it) or will see the waiter.
+            let waiter = std::sync::Arc::new(crate::blocking::Waiter::new(
+                ctx.client.info.clone(),
+                r,
+                args.to_vec(),
+                b.keys,
+                b.deadline_ms,
+                b.timeout_reply,
+            ));
+            shared.blocking.register(waiter.clone());
+            ctx.client.blocked = Some(waiter);
+        }
+        return reply;
+    }
+    drop(ctx);
+    if r.spec.has(command::flags::WRITE) && shared.blocking.any() {
+        for &i in idx.iter() {
+            if shared.blocking.waits_for(&args[i]) && !client.ready_keys.contains(&args[i]) {
+                client.ready_keys.push(args[i].clone());
+            }
+        }
+    }
+    reply
 }
 
 /// The Redis version whose behaviour slotbox matches (INFO `redis_version`, HELLO `version`).

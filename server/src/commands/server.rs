@@ -1,5 +1,133 @@
-//! server commands.
+//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, TIME, LASTSAVE and SHUTDOWN, with Redis 7.0's
+//! replies. INFO is in `info.rs`, CONFIG in `config_cmd.rs`, COMMAND in `command_info.rs`.
+//!
+//! There is one database, so FLUSHDB and FLUSHALL do the same thing; ASYNC flushes
+//! synchronously. SHUTDOWN does not save (slotbox has no persistence here): it stops the
+//! server and closes the caller's connection without a reply, as Redis does on success.
 
-use super::Registration;
+use super::args::{self, is};
+use super::{Ctx, Registration};
+use crate::shared::unix_time_us;
+use bytes::Bytes;
+use slotbox_protocol::Frame;
+use std::sync::atomic::Ordering;
 
-pub const COMMANDS: Registration = &[];
+fn dbsize(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+    Frame::Integer(ctx.shared.db.len() as i64)
+}
+
+/// `FLUSHDB|FLUSHALL [ASYNC|SYNC]`.
+fn flush(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    match args.len() {
+        1 => {}
+        2 if is(&args[1], "async") || is(&args[1], "sync") => {}
+        _ => return args::syntax_error(),
+    }
+    ctx.shared.db.flush();
+    Frame::ok()
+}
+
+/// `TIME`: [unix seconds, microseconds] as bulk strings.
+fn time(_ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+    let us = unix_time_us();
+    Frame::Array(vec![
+        Frame::bulk((us / 1_000_000).to_string()),
+        Frame::bulk((us % 1_000_000).to_string()),
+    ])
+}
+
+fn lastsave(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+    Frame::Integer(ctx.shared.lastsave.load(Ordering::Relaxed) as i64)
+}
+
+/// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`.
+fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    let (mut save, mut nosave, mut other, mut abort) = (false, false, false, false);
+    for a in &args[1..] {
+        if is(a, "nosave") {
+            nosave = true;
+        } else if is(a, "save") {
+            save = true;
+        } else if is(a, "now") || is(a, "force") {
+            other = true;
+        } else if is(a, "abort") {
+            abort = true;
+        } else {
+            return args::syntax_error();
+        }
+    }
+    if (abort && (save || nosave || other)) || (save && nosave) {
+        return args::syntax_error();
+    }
+    if abort {
+        // Shutdown is immediate, so one is never in progress.
+        return Frame::error_static("ERR No shutdown in progress.");
+    }
+    crate::log::warning("User requested shutdown...");
+    ctx.shared.request_shutdown();
+    ctx.client.close_after_reply = true;
+    Frame::Raw(Bytes::new())
+}
+
+pub const COMMANDS: Registration = &[
+    ("dbsize", dbsize),
+    ("flushdb", flush),
+    ("flushall", flush),
+    ("time", time),
+    ("lastsave", lastsave),
+    ("shutdown", shutdown),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::super::connection::testing::TestClient;
+    use crate::store::{Entry, Value};
+
+    #[test]
+    fn dbsize_and_flush() {
+        let mut c = TestClient::new();
+        c.shared
+            .db
+            .shard(0)
+            .insert(b"k", Entry::new(Value::string(b"v")));
+        assert_eq!(c.wire(&["DBSIZE"]), ":1\r\n");
+        assert_eq!(c.wire(&["FLUSHALL", "foo"]), "-ERR syntax error\r\n");
+        assert_eq!(c.wire(&["FLUSHDB", "ASYNC", "x"]), "-ERR syntax error\r\n");
+        assert_eq!(c.wire(&["FLUSHALL", "SYNC"]), "+OK\r\n");
+        assert_eq!(c.wire(&["DBSIZE"]), ":0\r\n");
+        assert_eq!(c.wire(&["flushdb"]), "+OK\r\n");
+    }
+
+    #[test]
+    fn time_and_lastsave() {
+        let mut c = TestClient::new();
+        let t = c.wire(&["TIME"]);
+        let parts: Vec<&str> = t.split("\r\n").collect();
+        assert_eq!(parts[0], "*2");
+        assert_eq!(parts[1], "$10");
+        assert!(parts[4].parse::<u32>().unwrap() < 1_000_000);
+        assert!(c.wire(&["LASTSAVE"]).starts_with(":17"));
+    }
+
+    #[test]
+    fn shutdown_checks_then_stops() {
+        let mut c = TestClient::new();
+        assert_eq!(c.wire(&["SHUTDOWN", "foo"]), "-ERR syntax error\r\n");
+        assert_eq!(
+            c.wire(&["SHUTDOWN", "NOSAVE", "ABORT"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(
+            c.wire(&["SHUTDOWN", "SAVE", "NOSAVE"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(
+            c.wire(&["SHUTDOWN", "ABORT"]),
+            "-ERR No shutdown in progress.\r\n"
+        );
+        assert!(!c.shared.is_shutting_down());
+        assert_eq!(c.wire(&["SHUTDOWN", "NOSAVE", "NOW"]), "");
+        assert!(c.shared.is_shutting_down());
+        assert!(c.client.close_after_reply);
+    }
+}

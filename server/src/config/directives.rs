@@ -133,7 +133,7 @@ pub static DIRECTIVES: &[Directive] = &[
     d!("save", true, |c| c.save.clone(), |c, a| {
         // `save ""` disables snapshots; `save 3600 1 300 100` pairs of seconds / changes.
         let joined: Vec<&str> = a.iter().map(|s| s.as_str()).filter(|s| !s.is_empty()).collect();
-        if joined.len() % 2 != 0 || joined.iter().any(|s| s.parse::<u64>().is_err()) {
+        if !joined.len().is_multiple_of(2) || joined.iter().any(|s| s.parse::<u64>().is_err()) {
             return Err("Invalid save parameters".into());
         }
         c.save = joined.join(" ")

@@ -79,18 +79,39 @@ impl Conn {
         self.flush(shared);
     }
 
-    /// Decode and execute the buffered requests.
+    /// Decode and execute the buffered requests. The exec gate is held shared for the batch
+    /// (so a transaction on another thread cannot interleave) and released before EXEC, which
+    /// takes it exclusively.
     pub fn process(&mut self, shared: &Shared) {
-        let limit = shared.config.read().client_query_buffer_limit;
+        let (limit, max_bulk) = {
+            let c = shared.config.read();
+            (c.client_query_buffer_limit, c.proto_max_bulk_len)
+        };
+        let mut gate = None;
         loop {
-            if self.client.close_after_reply || self.wbuf.len() - self.wpos > OUTPUT_HIGH_WATER {
+            if self.client.close_after_reply
+                || self.client.blocked.is_some()
+                || self.wbuf.len() - self.wpos > OUTPUT_HIGH_WATER
+            {
                 break;
             }
-            self.decoder.limits = self.limits(shared);
+            self.decoder.limits = if self.client.authenticated {
+                Limits { max_bulk_len: max_bulk, ..Limits::default() }
+            } else {
+                Limits::unauthenticated()
+            };
             match self.decoder.decode(&mut self.rbuf) {
                 Ok(Some(args)) => {
+                    if args[0].eq_ignore_ascii_case(b"exec") {
+                        gate = None;
+                    } else if gate.is_none() {
+                        gate = Some(shared.exec_gate.read());
+                    }
                     let reply = commands::execute(shared, &mut self.client, &args);
                     self.client.info.tot_cmds.fetch_add(1, Ordering::Relaxed);
+                    if self.client.blocked.is_some() {
+                        break;
+                    }
                     self.push_reply(shared, &reply);
                 }
                 Ok(None) => {
@@ -108,16 +129,9 @@ impl Conn {
                 }
             }
         }
+        drop(gate);
         self.client.info.qbuf.store(self.rbuf.len() as u64, Ordering::Relaxed);
         self.client.info.last_interaction.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
-    }
-
-    fn limits(&self, shared: &Shared) -> Limits {
-        if self.client.authenticated {
-            Limits { max_bulk_len: shared.config.read().proto_max_bulk_len, ..Limits::default() }
-        } else {
-            Limits::unauthenticated()
-        }
     }
 
     /// Queue a reply, honouring CLIENT REPLY OFF / SKIP.
@@ -164,7 +178,7 @@ impl Conn {
 
     /// Are there unprocessed complete requests (after backpressure paused processing)?
     pub fn has_buffered_input(&self) -> bool {
-        !self.rbuf.is_empty() && !self.client.close_after_reply
+        !self.rbuf.is_empty() && !self.client.close_after_reply && self.client.blocked.is_none()
     }
 
     /// Bytes read but not yet decoded.

@@ -128,7 +128,7 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Vec<TcpListener>) {
             let total = shared.stats.total_commands_processed.load(Ordering::Relaxed);
             let elapsed = ops_sample.0.elapsed();
             if elapsed >= Duration::from_secs(1) {
-                let ops = (total - ops_sample.1) as f64 / elapsed.as_secs_f64();
+                let ops = total.saturating_sub(ops_sample.1) as f64 / elapsed.as_secs_f64();
                 shared.stats.instantaneous_ops.store(ops as u64, Ordering::Relaxed);
                 ops_sample = (Instant::now(), total);
             }

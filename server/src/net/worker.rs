@@ -21,18 +21,22 @@ pub struct Worker {
     pub shared: Arc<Shared>,
     conns: Vec<Option<Conn>>,
     free: Vec<usize>,
+    by_id: hashbrown::HashMap<u64, usize>,
+    /// Slots of connections blocked with a deadline (checked every loop turn).
+    timed_blocks: Vec<usize>,
 }
 
 impl Worker {
     pub fn new(index: usize, poll: Poll, rx: Receiver<WorkerMsg>, shared: Arc<Shared>) -> Self {
-        Worker { index, poll, rx, shared, conns: Vec::new(), free: Vec::new() }
+        Worker { index, poll, rx, shared, conns: Vec::new(), free: Vec::new(), by_id: Default::default(), timed_blocks: Vec::new() }
     }
 
     pub fn run(mut self) {
         let mut events = Events::with_capacity(1024);
         let mut last_tick = Instant::now();
         while !self.shared.is_shutting_down() {
-            if let Err(e) = self.poll.poll(&mut events, Some(Duration::from_millis(100))) {
+            let wait = if self.timed_blocks.is_empty() { 100 } else { 5 };
+            if let Err(e) = self.poll.poll(&mut events, Some(Duration::from_millis(wait))) {
                 if e.kind() != std::io::ErrorKind::Interrupted {
                     crate::log::warning(&format!("poll failed: {e}"));
                     break;
@@ -44,6 +48,9 @@ impl Worker {
                     continue;
                 }
                 self.on_event(ev.token().0, ev.is_readable() || ev.is_read_closed() || ev.is_error());
+            }
+            if !self.timed_blocks.is_empty() {
+                self.expire_blocks();
             }
             if last_tick.elapsed() >= Duration::from_millis(100) {
                 last_tick = Instant::now();
@@ -60,9 +67,27 @@ impl Worker {
             match msg {
                 WorkerMsg::NewConn(stream, addr) => self.add(stream, addr),
                 WorkerMsg::Kill(id) => {
-                    if let Some(i) = self.conns.iter().position(|c| c.as_ref().is_some_and(|c| c.client.id() == id)) {
+                    if let Some(&i) = self.by_id.get(&id) {
                         self.close(i);
                     }
+                }
+                WorkerMsg::Unblock(id, reply) => {
+                    let Some(&i) = self.by_id.get(&id) else { continue };
+                    let shared = self.shared.clone();
+                    if let Some(conn) = self.conns[i].as_mut() {
+                        if conn.client.blocked.take().is_some() {
+                            conn.push_reply(&shared, &reply);
+                        }
+                    }
+                    self.on_event(i, false);
+                }
+                WorkerMsg::Deliver(id, frame) => {
+                    let Some(&i) = self.by_id.get(&id) else { continue };
+                    let shared = self.shared.clone();
+                    if let Some(conn) = self.conns[i].as_mut() {
+                        conn.push_reply(&shared, &frame);
+                    }
+                    self.on_event(i, false);
                 }
             }
         }
@@ -91,6 +116,7 @@ impl Worker {
         conn.registered = Some(Interest::READABLE);
         self.shared.clients.lock().insert(id, info);
         self.conns[slot] = Some(conn);
+        self.by_id.insert(id, slot);
     }
 
     fn on_event(&mut self, slot: usize, readable: bool) {
@@ -114,6 +140,9 @@ impl Worker {
             self.close(slot);
             return;
         }
+        if conn.client.blocked.as_ref().is_some_and(|w| w.deadline_ms != 0) && !self.timed_blocks.contains(&slot) {
+            self.timed_blocks.push(slot);
+        }
         let want = conn.interest();
         if conn.registered != Some(want) {
             if self.poll.registry().reregister(&mut conn.stream, Token(slot), want).is_err() {
@@ -127,9 +156,42 @@ impl Worker {
     fn close(&mut self, slot: usize) {
         if let Some(mut conn) = self.conns.get_mut(slot).and_then(|c| c.take()) {
             let _ = self.poll.registry().deregister(&mut conn.stream);
+            crate::commands::on_disconnect(&self.shared, &mut conn.client);
+            self.by_id.remove(&conn.client.id());
+            self.timed_blocks.retain(|&s| s != slot);
             self.shared.clients.lock().remove(&conn.client.id());
             self.shared.connected_clients.fetch_sub(1, Ordering::Relaxed);
             self.free.push(slot);
+        }
+    }
+
+    /// Answer blocked clients whose timeout passed.
+    fn expire_blocks(&mut self) {
+        let now = crate::shared::unix_time_ms();
+        let shared = self.shared.clone();
+        let slots = std::mem::take(&mut self.timed_blocks);
+        let mut wake = Vec::new();
+        for slot in slots {
+            let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else { continue };
+            let Some(w) = conn.client.blocked.clone() else { continue };
+            if now < w.deadline_ms {
+                self.timed_blocks.push(slot);
+                continue;
+            }
+            match w.cancel() {
+                Some(true) => {
+                    shared.blocking.remove(&w);
+                    conn.client.blocked = None;
+                    conn.push_reply(&shared, &w.timeout_reply);
+                    wake.push(slot);
+                }
+                // Being served right now: the reply is on its way.
+                None => self.timed_blocks.push(slot),
+                Some(false) => {}
+            }
+        }
+        for slot in wake {
+            self.on_event(slot, false);
         }
     }
 

@@ -6,13 +6,16 @@
 
 pub mod expire;
 pub mod glob;
+pub mod skiplist;
+pub mod types;
 pub mod value;
 mod view;
 
 use hashbrown::HashMap;
 use parking_lot::{Mutex, MutexGuard};
 use slotbox_protocol::SLOT_COUNT;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 pub use value::{Entry, Value};
 pub use view::KeyView;
@@ -20,15 +23,62 @@ pub use view::KeyView;
 /// Key bytes as stored (an exact-size allocation, never a slice of a network buffer).
 pub type Key = Box<[u8]>;
 
+/// Flags of the clients WATCHing keys of one slot; a write to the key sets them.
+pub type Watchers = HashMap<Key, Vec<Arc<AtomicBool>>>;
+
 /// One slot's keys.
 #[derive(Default)]
 pub struct Shard {
     pub map: HashMap<Key, Entry>,
     /// Keys in `map` with an expiry, so the active cycle skips slots without any.
     pub volatile: usize,
+    /// WATCHed keys of this slot (None when nobody watches, the common case).
+    pub watchers: Option<Box<Watchers>>,
 }
 
 impl Shard {
+    /// Mark `key` as modified for the clients watching it.
+    #[inline]
+    pub fn touch(&self, key: &[u8]) {
+        if let Some(w) = &self.watchers {
+            if let Some(flags) = w.get(key) {
+                for f in flags {
+                    f.store(true, Ordering::Release);
+                }
+            }
+        }
+    }
+
+    /// Mark every watched key of this slot as modified (FLUSHALL, slot flush).
+    pub fn touch_all(&self) {
+        if let Some(w) = &self.watchers {
+            for f in w.values().flatten() {
+                f.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// Register a watcher flag for `key`.
+    pub fn watch(&mut self, key: &[u8], flag: &Arc<AtomicBool>) {
+        let w = self.watchers.get_or_insert_with(Default::default);
+        w.entry(key.into()).or_default().push(flag.clone());
+    }
+
+    /// Remove a watcher flag for `key`.
+    pub fn unwatch(&mut self, key: &[u8], flag: &Arc<AtomicBool>) {
+        if let Some(w) = &mut self.watchers {
+            if let Some(v) = w.get_mut(key) {
+                v.retain(|f| !Arc::ptr_eq(f, flag));
+                if v.is_empty() {
+                    w.remove(key);
+                }
+            }
+            if w.is_empty() {
+                self.watchers = None;
+            }
+        }
+    }
+
     /// Remove `key`, keeping the volatile count right. Returns the removed entry.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let e = self.map.remove(key)?;
@@ -76,7 +126,16 @@ impl Shard {
             return 0;
         }
         let before = self.map.len();
-        self.map.retain(|_, e| !e.is_expired(now_ms));
+        let watchers = self.watchers.as_deref();
+        self.map.retain(|k, e| {
+            let keep = !e.is_expired(now_ms);
+            if !keep {
+                if let Some(flags) = watchers.and_then(|w| w.get(k)) {
+                    flags.iter().for_each(|f| f.store(true, Ordering::Release));
+                }
+            }
+            keep
+        });
         let removed = before - self.map.len();
         self.volatile -= removed;
         removed
@@ -153,6 +212,7 @@ impl Db {
         for s in self.shards.iter() {
             let mut g = s.lock();
             n += g.map.len();
+            g.touch_all();
             g.map = HashMap::new();
             g.volatile = 0;
         }

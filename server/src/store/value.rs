@@ -1,7 +1,9 @@
 //! The values a key can hold and their Redis type / encoding names. Strings keep Redis's
 //! `int` / `embstr` / `raw` distinction because `OBJECT ENCODING` shows it.
 
+use super::types::{HashValue, SetValue, ZSetValue};
 use slotbox_protocol::float::parse_i64;
+use std::collections::VecDeque;
 
 /// Longest string Redis stores as `embstr`.
 pub const EMBSTR_MAX: usize = 44;
@@ -14,6 +16,11 @@ pub enum Value {
     /// Any other string; `raw` is true once it was modified in place (APPEND, SETRANGE), which
     /// Redis reports as `raw` whatever its length.
     Str { data: Box<[u8]>, raw: bool },
+    Hash(Box<HashValue>),
+    /// Always "quicklist" in Redis 7.0.
+    List(Box<VecDeque<Box<[u8]>>>),
+    Set(Box<SetValue>),
+    ZSet(Box<ZSetValue>),
 }
 
 impl Value {
@@ -37,6 +44,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Int(_) | Value::Str { .. } => "string",
+            Value::Hash(_) => "hash",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -51,6 +62,10 @@ impl Value {
                     "raw"
                 }
             }
+            Value::Hash(h) => h.encoding(),
+            Value::List(_) => "quicklist",
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -63,6 +78,7 @@ impl Value {
         match self {
             Value::Int(i) => Some(StrBytes::Int(itoa::Buffer::new(), *i)),
             Value::Str { data, .. } => Some(StrBytes::Slice(data)),
+            _ => None,
         }
     }
 
@@ -71,6 +87,10 @@ impl Value {
         match self {
             Value::Int(_) => 0,
             Value::Str { data, .. } => data.len(),
+            Value::Hash(h) => h.heap_size(),
+            Value::List(l) => l.iter().map(|e| e.len() + 16).sum(),
+            Value::Set(s) => s.heap_size(),
+            Value::ZSet(z) => z.heap_size(),
         }
     }
 }

@@ -40,6 +40,12 @@ impl<'a> KeyView<'a> {
         &mut self.guards[idx].1
     }
 
+    /// The shard of `slot` if this view holds its lock (whole-keyspace commands use it to
+    /// visit a slot their transaction already locked instead of locking it again).
+    pub fn locked_shard(&mut self, slot: u16) -> Option<&mut Shard> {
+        self.guards.iter_mut().find(|(s, _)| *s == slot).map(|(_, g)| &mut **g)
+    }
+
     /// Locked slots, ascending.
     pub fn slots(&self) -> impl Iterator<Item = u16> + '_ {
         self.guards.iter().map(|(s, _)| *s)
@@ -52,6 +58,7 @@ impl<'a> KeyView<'a> {
         let shard = self.shard(key);
         let expired = matches!(shard.map.get(key), Some(e) if e.is_expired(now));
         if expired && delete {
+            shard.touch(key);
             shard.remove(key);
             self.db.note_expired(1);
         }
@@ -66,12 +73,14 @@ impl<'a> KeyView<'a> {
         self.shard(key).map.get(key)
     }
 
-    /// The live entry of `key`, mutable.
+    /// The live entry of `key`, mutable. Counts as a modification for WATCH.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
         if self.expire_if_needed(key) {
             return None;
         }
-        self.shard(key).map.get_mut(key)
+        let shard = self.shard(key);
+        shard.touch(key);
+        shard.map.get_mut(key)
     }
 
     pub fn exists(&mut self, key: &[u8]) -> bool {
@@ -81,14 +90,20 @@ impl<'a> KeyView<'a> {
     /// Insert or replace `key`; returns the previous live entry.
     pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
         let now = self.now_ms;
-        let old = self.shard(key).insert(key, entry);
+        let shard = self.shard(key);
+        shard.touch(key);
+        let old = shard.insert(key, entry);
         old.filter(|e| !e.is_expired(now))
     }
 
     /// Remove `key`; returns the live entry that was there.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let now = self.now_ms;
-        let old = self.shard(key).remove(key);
+        let shard = self.shard(key);
+        let old = shard.remove(key);
+        if old.is_some() {
+            shard.touch(key);
+        }
         match old {
             Some(e) if e.is_expired(now) => {
                 self.db.note_expired(1);
@@ -103,7 +118,9 @@ impl<'a> KeyView<'a> {
         if self.get(key).is_none() {
             return false;
         }
-        self.shard(key).set_expire(key, at_ms)
+        let shard = self.shard(key);
+        shard.touch(key);
+        shard.set_expire(key, at_ms)
     }
 
     /// The database this view belongs to.

@@ -1,0 +1,498 @@
+//! INFO [section ...]: the server's state as Redis 7.0 prints it: `# Section` headers,
+//! `field:value` lines ending in CRLF, a blank line between sections; a bulk string in RESP2
+//! and a verbatim `txt` string in RESP3. Sections always come in Redis's order, whatever the
+//! order asked for; unknown section names add nothing.
+//!
+//! Fields slotbox has no counterpart for (forks, AOF rewrites, defrag, Lua...) are printed
+//! with the value an idle Redis shows, so tools parsing INFO find every field they expect.
+
+use super::{Ctx, Registration};
+use crate::alloc;
+use crate::shared::{unix_time_us, Shared};
+use bytes::Bytes;
+use slotbox_protocol::Frame;
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+
+type SectionFn = fn(&mut String, &Shared);
+
+/// (name, header, in `default`) in Redis's order; `all` and `everything` take every one.
+const SECTIONS: &[(&str, &str, bool, SectionFn)] = &[
+    ("server", "Server", true, server),
+    ("clients", "Clients", true, clients),
+    ("memory", "Memory", true, memory),
+    ("persistence", "Persistence", true, persistence),
+    ("stats", "Stats", true, stats),
+    ("replication", "Replication", true, replication),
+    ("cpu", "CPU", true, cpu),
+    ("modules", "Modules", true, empty),
+    ("commandstats", "Commandstats", false, empty),
+    ("errorstats", "Errorstats", true, empty),
+    ("latencystats", "Latencystats", false, empty),
+    ("cluster", "Cluster", true, cluster),
+    ("keyspace", "Keyspace", true, keyspace),
+];
+
+/// `INFO [section ...]`.
+fn info(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    let wanted = |name: &str, default: bool| {
+        if args.len() == 1 {
+            return default;
+        }
+        args[1..].iter().any(|a| {
+            let a = a.to_ascii_lowercase();
+            a == name.as_bytes()
+                || a == b"all"
+                || a == b"everything"
+                || (a == b"default" && default)
+        })
+    };
+    Frame::Verbatim("txt", Bytes::from(render(ctx.shared, wanted)))
+}
+
+/// The INFO text of the sections `wanted(name, in_default)` selects.
+pub fn render(shared: &Shared, wanted: impl Fn(&str, bool) -> bool) -> String {
+    let mut out = String::new();
+    for &(name, header, default, section) in SECTIONS {
+        if !wanted(name, default) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("\r\n");
+        }
+        let _ = write!(out, "# {header}\r\n");
+        section(&mut out, shared);
+    }
+    out
+}
+
+/// Append `name:value\r\n`.
+fn field(out: &mut String, name: &str, value: impl std::fmt::Display) {
+    let _ = write!(out, "{name}:{value}\r\n");
+}
+
+/// Append the fixed `name:value` lines of `lines` (separated by whitespace).
+fn fixed(out: &mut String, lines: &str) {
+    for kv in lines.split_ascii_whitespace() {
+        out.push_str(kv);
+        out.push_str("\r\n");
+    }
+}
+
+fn empty(_out: &mut String, _shared: &Shared) {}
+
+fn read_proc(path: &str) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
+fn os_name() -> String {
+    let os =
+        read_proc("/proc/sys/kernel/ostype").unwrap_or_else(|| std::env::consts::OS.to_string());
+    let release = read_proc("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!("{os} {release} {}", std::env::consts::ARCH)
+}
+
+fn server(out: &mut String, shared: &Shared) {
+    let config = shared.config.read();
+    let uptime = shared.uptime_secs();
+    field(out, "redis_version", super::REDIS_VERSION);
+    field(out, "slotbox_version", env!("CARGO_PKG_VERSION"));
+    fixed(out, "redis_git_sha1:00000000 redis_git_dirty:0");
+    field(out, "redis_build_id", &shared.run_id[..16]);
+    let mode = if config.cluster_enabled {
+        "cluster"
+    } else {
+        "standalone"
+    };
+    field(out, "redis_mode", mode);
+    field(out, "os", os_name());
+    field(out, "arch_bits", usize::BITS);
+    out.push_str("monotonic_clock:POSIX clock_gettime\r\n");
+    fixed(
+        out,
+        "multiplexing_api:epoll atomicvar_api:c11-builtin gcc_version:0.0.0",
+    );
+    field(out, "process_id", std::process::id());
+    field(out, "process_supervised", "no");
+    field(out, "run_id", &shared.run_id);
+    field(out, "tcp_port", shared.tcp_port.load(Ordering::Relaxed));
+    field(out, "server_time_usec", unix_time_us());
+    field(out, "uptime_in_seconds", uptime);
+    field(out, "uptime_in_days", uptime / 86400);
+    field(out, "hz", config.hz);
+    field(out, "configured_hz", config.hz);
+    field(
+        out,
+        "lru_clock",
+        (unix_time_us() / 1_000_000) & ((1 << 24) - 1),
+    );
+    field(out, "executable", &shared.executable);
+    let config_file = config.config_file.as_ref().map(|p| p.display().to_string());
+    field(out, "config_file", config_file.unwrap_or_default());
+    field(out, "io_threads_active", 0);
+}
+
+fn clients(out: &mut String, shared: &Shared) {
+    field(
+        out,
+        "connected_clients",
+        shared.connected_clients.load(Ordering::Relaxed),
+    );
+    field(out, "cluster_connections", 0);
+    field(out, "maxclients", shared.config.read().maxclients);
+    fixed(
+        out,
+        "client_recent_max_input_buffer:0 client_recent_max_output_buffer:0 blocked_clients:0 \
+         tracking_clients:0 clients_in_timeout_table:0",
+    );
+}
+
+/// Redis's `bytesToHuman`: B, then K/M/G/T/P with two decimals.
+pub fn human_bytes(n: u64) -> String {
+    if n < 1024 {
+        return format!("{n}B");
+    }
+    let mut d = n as f64 / 1024.0;
+    for unit in ["K", "M", "G", "T", "P"] {
+        if d < 1024.0 {
+            return format!("{d:.2}{unit}");
+        }
+        d /= 1024.0;
+    }
+    format!("{n}B")
+}
+
+/// Bytes allocated by the process; without the counting allocator, an estimate from the
+/// keyspace (keys, values and a per-entry overhead) so INFO never shows 0.
+fn used_memory(shared: &Shared) -> u64 {
+    if alloc::is_installed() {
+        return alloc::allocated() as u64;
+    }
+    const ENTRY_OVERHEAD: usize = 64;
+    let mut total = 0usize;
+    let now = crate::shared::unix_time_ms();
+    for slot in 0..slotbox_protocol::SLOT_COUNT as u16 {
+        shared.db.for_each_key_in_slot(slot, now, |k, e| {
+            total += k.len() + e.value.heap_size() + ENTRY_OVERHEAD
+        });
+    }
+    total as u64
+}
+
+fn page_size() -> u64 {
+    // SAFETY: sysconf only reads a system constant; it has no pointer arguments.
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if p > 0 {
+        p as u64
+    } else {
+        4096
+    }
+}
+
+/// Resident set size from `/proc/self/statm` (0 where there is no procfs).
+fn rss_bytes() -> u64 {
+    let statm = read_proc("/proc/self/statm").unwrap_or_default();
+    statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse::<u64>().ok())
+        .unwrap_or(0)
+        * page_size()
+}
+
+fn total_system_memory() -> u64 {
+    // SAFETY: as in `page_size`.
+    let pages = unsafe { libc::sysconf(libc::_SC_PHYS_PAGES) };
+    pages.max(0) as u64 * page_size()
+}
+
+fn ratio(a: u64, b: u64) -> String {
+    format!("{:.2}", if b == 0 { 0.0 } else { a as f64 / b as f64 })
+}
+
+fn memory(out: &mut String, shared: &Shared) {
+    let used = used_memory(shared);
+    let peak = alloc::note_peak(used as usize) as u64;
+    let rss = rss_bytes();
+    let system = total_system_memory();
+    let (maxmemory, policy) = {
+        let c = shared.config.read();
+        (c.maxmemory as u64, c.maxmemory_policy.clone())
+    };
+    let sized = |out: &mut String, name: &str, n: u64| {
+        field(out, name, n);
+        field(out, &format!("{name}_human"), human_bytes(n));
+    };
+    sized(out, "used_memory", used);
+    sized(out, "used_memory_rss", rss);
+    sized(out, "used_memory_peak", peak);
+    let peak_perc = if peak == 0 {
+        0.0
+    } else {
+        used as f64 * 100.0 / peak as f64
+    };
+    field(out, "used_memory_peak_perc", format!("{peak_perc:.2}%"));
+    field(out, "allocator_allocated", used);
+    field(out, "allocator_active", used);
+    field(out, "allocator_resident", rss);
+    sized(out, "total_system_memory", system);
+    fixed(
+        out,
+        "used_memory_lua:0 used_memory_vm_eval:0 used_memory_lua_human:0B used_memory_scripts_eval:0 \
+         number_of_cached_scripts:0 number_of_functions:0 number_of_libraries:0 \
+         used_memory_vm_functions:0 used_memory_vm_total:0 used_memory_vm_total_human:0B \
+         used_memory_functions:0 used_memory_scripts:0 used_memory_scripts_human:0B",
+    );
+    sized(out, "maxmemory", maxmemory);
+    field(out, "maxmemory_policy", policy);
+    fixed(out, "allocator_frag_ratio:1.00 allocator_frag_bytes:0");
+    field(out, "allocator_rss_ratio", ratio(rss, used));
+    field(out, "allocator_rss_bytes", rss as i64 - used as i64);
+    fixed(out, "rss_overhead_ratio:1.00 rss_overhead_bytes:0");
+    field(out, "mem_fragmentation_ratio", ratio(rss, used));
+    field(out, "mem_fragmentation_bytes", rss as i64 - used as i64);
+    fixed(
+        out,
+        "mem_not_counted_for_evict:0 mem_replication_backlog:0 mem_total_replication_buffers:0 \
+         mem_clients_slaves:0 mem_clients_normal:0 mem_cluster_links:0 mem_aof_buffer:0 \
+         mem_allocator:libc active_defrag_running:0 lazyfree_pending_objects:0 lazyfreed_objects:0",
+    );
+}
+
+fn persistence(out: &mut String, shared: &Shared) {
+    fixed(
+        out,
+        "loading:0 async_loading:0 current_cow_peak:0 current_cow_size:0 current_cow_size_age:0 \
+         current_fork_perc:0.00 current_save_keys_processed:0 current_save_keys_total:0 \
+         rdb_changes_since_last_save:0 rdb_bgsave_in_progress:0",
+    );
+    field(
+        out,
+        "rdb_last_save_time",
+        shared.lastsave.load(Ordering::Relaxed),
+    );
+    fixed(
+        out,
+        "rdb_last_bgsave_status:ok rdb_last_bgsave_time_sec:-1 rdb_current_bgsave_time_sec:-1 \
+         rdb_saves:0 rdb_last_cow_size:0 rdb_last_load_keys_expired:0 rdb_last_load_keys_loaded:0",
+    );
+    field(
+        out,
+        "aof_enabled",
+        u8::from(shared.config.read().appendonly),
+    );
+    fixed(
+        out,
+        "aof_rewrite_in_progress:0 aof_rewrite_scheduled:0 aof_last_rewrite_time_sec:-1 \
+         aof_current_rewrite_time_sec:-1 aof_last_bgrewrite_status:ok aof_rewrites:0 \
+         aof_rewrites_consecutive_failures:0 aof_last_write_status:ok aof_last_cow_size:0 \
+         module_fork_in_progress:0 module_fork_last_cow_size:0",
+    );
+}
+
+fn stats(out: &mut String, shared: &Shared) {
+    let s = &shared.stats;
+    let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+    field(
+        out,
+        "total_connections_received",
+        n(&s.total_connections_received),
+    );
+    field(
+        out,
+        "total_commands_processed",
+        n(&s.total_commands_processed),
+    );
+    field(out, "instantaneous_ops_per_sec", n(&s.instantaneous_ops));
+    field(out, "total_net_input_bytes", n(&s.net_input_bytes));
+    field(out, "total_net_output_bytes", n(&s.net_output_bytes));
+    fixed(
+        out,
+        "total_net_repl_input_bytes:0 total_net_repl_output_bytes:0 instantaneous_input_kbps:0.00 \
+         instantaneous_output_kbps:0.00 instantaneous_input_repl_kbps:0.00 \
+         instantaneous_output_repl_kbps:0.00",
+    );
+    field(out, "rejected_connections", n(&s.rejected_connections));
+    fixed(out, "sync_full:0 sync_partial_ok:0 sync_partial_err:0");
+    field(out, "expired_keys", n(&shared.db.expired_keys));
+    fixed(
+        out,
+        "expired_stale_perc:0.00 expired_time_cap_reached_count:0 expire_cycle_cpu_milliseconds:0 \
+         evicted_keys:0 evicted_clients:0 total_eviction_exceeded_time:0 \
+         current_eviction_exceeded_time:0",
+    );
+    field(out, "keyspace_hits", n(&s.keyspace_hits));
+    field(out, "keyspace_misses", n(&s.keyspace_misses));
+    fixed(
+        out,
+        "pubsub_channels:0 pubsub_patterns:0 pubsubshard_channels:0 latest_fork_usec:0 total_forks:0 \
+         migrate_cached_sockets:0 slave_expires_tracked_keys:0 active_defrag_hits:0 \
+         active_defrag_misses:0 active_defrag_key_hits:0 active_defrag_key_misses:0 \
+         total_active_defrag_time:0 current_active_defrag_time:0 tracking_total_keys:0 \
+         tracking_total_items:0 tracking_total_prefixes:0 unexpected_error_replies:0",
+    );
+    field(out, "total_error_replies", n(&s.total_error_replies));
+    fixed(
+        out,
+        "dump_payload_sanitizations:0 total_reads_processed:0 total_writes_processed:0 \
+         io_threaded_reads_processed:0 io_threaded_writes_processed:0 reply_buffer_shrinks:0 \
+         reply_buffer_expands:0",
+    );
+}
+
+/// A replication id for this server: its run id reversed, so it differs from the run id and
+/// stays stable for the server's life.
+fn master_replid(shared: &Shared) -> String {
+    shared.run_id.chars().rev().collect()
+}
+
+fn replication(out: &mut String, shared: &Shared) {
+    fixed(
+        out,
+        "role:master connected_slaves:0 master_failover_state:no-failover",
+    );
+    field(out, "master_replid", master_replid(shared));
+    fixed(
+        out,
+        "master_replid2:0000000000000000000000000000000000000000 master_repl_offset:0 \
+         second_repl_offset:-1 repl_backlog_active:0 repl_backlog_size:1048576 \
+         repl_backlog_first_byte_offset:0 repl_backlog_histlen:0",
+    );
+}
+
+/// (system, user) CPU seconds of `who` (a `RUSAGE_*` constant).
+fn rusage(who: libc::c_int) -> (f64, f64) {
+    // SAFETY: `rusage` is plain old data, valid when zeroed; getrusage writes only into the
+    // struct it is given and reports failure through its return value.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(who, &mut ru) } != 0 {
+        return (0.0, 0.0);
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (secs(ru.ru_stime), secs(ru.ru_utime))
+}
+
+#[cfg(target_os = "linux")]
+const RUSAGE_THIS_THREAD: libc::c_int = libc::RUSAGE_THREAD;
+#[cfg(not(target_os = "linux"))]
+const RUSAGE_THIS_THREAD: libc::c_int = libc::RUSAGE_SELF;
+
+fn cpu(out: &mut String, _shared: &Shared) {
+    let (sys, user) = rusage(libc::RUSAGE_SELF);
+    let (csys, cuser) = rusage(libc::RUSAGE_CHILDREN);
+    let (tsys, tuser) = rusage(RUSAGE_THIS_THREAD);
+    for (k, v) in [
+        ("used_cpu_sys", sys),
+        ("used_cpu_user", user),
+        ("used_cpu_sys_children", csys),
+        ("used_cpu_user_children", cuser),
+        ("used_cpu_sys_main_thread", tsys),
+        ("used_cpu_user_main_thread", tuser),
+    ] {
+        field(out, k, format!("{v:.6}"));
+    }
+}
+
+fn cluster(out: &mut String, shared: &Shared) {
+    field(
+        out,
+        "cluster_enabled",
+        u8::from(shared.config.read().cluster_enabled),
+    );
+}
+
+fn keyspace(out: &mut String, shared: &Shared) {
+    let (keys, expires) = shared.db.counts();
+    if keys > 0 {
+        let _ = write!(out, "db0:keys={keys},expires={expires},avg_ttl=0\r\n");
+    }
+}
+
+pub const COMMANDS: Registration = &[("info", info)];
+
+#[cfg(test)]
+mod tests {
+    use super::super::connection::testing::TestClient;
+    use super::*;
+    use crate::store::{Entry, Value};
+
+    #[test]
+    fn default_info_has_the_main_fields() {
+        let mut c = TestClient::new();
+        let Frame::Verbatim("txt", body) = c.run(&["INFO"]) else {
+            panic!()
+        };
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(
+            text.starts_with("# Server\r\nredis_version:7.0.15\r\n"),
+            "{text}"
+        );
+        for f in [
+            "\r\nredis_mode:standalone\r\n",
+            "\r\nrole:master\r\n",
+            "\r\nconnected_clients:",
+            "\r\nmaxclients:10000\r\n",
+        ] {
+            assert!(text.contains(f), "{f} missing");
+        }
+        assert!(
+            text.contains("\r\n\r\n# Clients\r\n") && text.ends_with("# Keyspace\r\n"),
+            "{text}"
+        );
+        assert!(!text.contains("# Commandstats"));
+        let used: u64 = text
+            .split("\r\nused_memory:")
+            .nth(1)
+            .unwrap()
+            .split("\r\n")
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(used > 0);
+        let cpu: f64 = text
+            .split("used_cpu_user:")
+            .nth(1)
+            .unwrap()
+            .split("\r\n")
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(cpu >= 0.0);
+    }
+
+    #[test]
+    fn sections_and_encodings() {
+        let mut c = TestClient::new();
+        c.shared
+            .db
+            .shard(5)
+            .insert(b"k", Entry::new(Value::string(b"v")));
+        assert_eq!(
+            c.wire(&["INFO", "keyspace"]),
+            "$44\r\n# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n\r\n"
+        );
+        assert_eq!(c.wire(&["INFO", "nosuch"]), "$0\r\n\r\n");
+        let two = c.wire(&["INFO", "CLUSTER", "server"]);
+        assert!(
+            two.contains("\r\n# Server\r\n")
+                && two.ends_with("\r\n\r\n# Cluster\r\ncluster_enabled:0\r\n\r\n"),
+            "{two}"
+        );
+        assert!(c.wire(&["INFO", "all"]).contains("# Commandstats\r\n"));
+        c.run(&["HELLO", "3"]);
+        assert!(c.wire(&["INFO", "cpu"]).starts_with("="));
+    }
+
+    #[test]
+    fn human_bytes_matches_redis() {
+        assert_eq!(human_bytes(1023), "1023B");
+        assert_eq!(human_bytes(941640), "919.57K");
+        assert_eq!(human_bytes(6807552), "6.49M");
+        assert_eq!(human_bytes(25325268992), "23.59G");
+        assert_eq!(human_bytes(0), "0B");
+    }
+}

@@ -1,0 +1,34 @@
+//! DEL / UNLINK (the same here: values are freed inline either way), EXISTS / TOUCH (count
+//! existing keys, duplicates included), TYPE.
+
+use super::lookup::read;
+use crate::commands::Ctx;
+use bytes::Bytes;
+use slotbox_protocol::Frame;
+
+/// DEL and UNLINK: how many of the keys existed and were removed.
+pub fn del(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    let removed = args[1..]
+        .iter()
+        .filter(|key| ctx.keys.remove(key).is_some())
+        .count();
+    Frame::Integer(removed as i64)
+}
+
+/// EXISTS and TOUCH: how many of the keys exist (a key named twice counts twice).
+pub fn exists(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    let stats = &ctx.shared.stats;
+    let found = args[1..]
+        .iter()
+        .filter(|key| read(&mut ctx.keys, stats, key).is_some())
+        .count();
+    Frame::Integer(found as i64)
+}
+
+pub fn type_(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    let name = match read(&mut ctx.keys, &ctx.shared.stats, &args[1]) {
+        Some(e) => e.value.type_name(),
+        None => "none",
+    };
+    Frame::simple_static(name)
+}

@@ -1,0 +1,30 @@
+//! Key access shared by the keyspace and string commands: reads that count keyspace hits and
+//! misses exactly where Redis's `lookupKeyRead` does (writes never count), and access to one
+//! slot's shard for whole-keyspace commands (KEYS, SCAN, RANDOMKEY).
+
+use crate::commands::Ctx;
+use crate::shared::Stats;
+use crate::store::{Entry, KeyView, Shard};
+use std::sync::atomic::Ordering;
+
+/// Look `key` up for reading, counting a keyspace hit or miss.
+pub fn read<'a>(keys: &'a mut KeyView<'_>, stats: &Stats, key: &[u8]) -> Option<&'a Entry> {
+    let found = keys.get(key);
+    let counter = if found.is_some() {
+        &stats.keyspace_hits
+    } else {
+        &stats.keyspace_misses
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+    found
+}
+
+/// Run `f` on the shard of `slot`: the command's own guard if it already holds that slot
+/// (inside a transaction), else a short lock of its own.
+pub fn with_slot<R>(ctx: &mut Ctx, slot: u16, f: impl FnOnce(&mut Shard) -> R) -> R {
+    if let Some(shard) = ctx.keys.locked_shard(slot) {
+        return f(shard);
+    }
+    let mut guard = ctx.shared.db.shard(slot);
+    f(&mut guard)
+}

@@ -1,0 +1,125 @@
+//! Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH. EXEC runs its queue while holding the
+//! server's exec gate exclusively, so no command of any other client (on any thread) runs in
+//! between. WATCH registers a flag on the watched keys' slots; any write to such a key (expiry
+//! and FLUSHALL included) sets it and makes EXEC answer a null reply.
+
+use super::{run, Ctx, Registration, Resolved};
+use crate::client::{ClientState, MultiState, WatchedKey};
+use crate::shared::Shared;
+use bytes::Bytes;
+use slotbox_protocol::{key_hash_slot, Frame};
+use std::sync::atomic::Ordering;
+
+/// Commands that run at once even inside MULTI (Redis's list).
+pub fn runs_inside_multi(name: &str) -> bool {
+    matches!(name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
+}
+
+/// Queue a command of a client in MULTI.
+pub fn queue(client: &mut ClientState, r: Resolved, args: &[Bytes]) -> Frame {
+    if r.spec.has(slotbox_protocol::command::flags::NO_MULTI) {
+        if let Some(m) = client.multi.as_mut() {
+            m.failed = true;
+        }
+        return Frame::error_static("ERR Command not allowed inside a transaction");
+    }
+    if let Some(m) = client.multi.as_mut() {
+        m.queued.push((r, args.to_vec()));
+    }
+    Frame::queued()
+}
+
+/// A command was rejected (unknown, arity) while queueing.
+pub fn flag_failed(client: &mut ClientState) {
+    if let Some(m) = client.multi.as_mut() {
+        m.failed = true;
+    }
+}
+
+fn multi(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+    if ctx.client.multi.is_some() {
+        return Frame::error_static("ERR MULTI calls can not be nested");
+    }
+    ctx.client.multi = Some(MultiState::default());
+    Frame::ok()
+}
+
+fn discard(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+    if ctx.client.multi.take().is_none() {
+        return Frame::error_static("ERR DISCARD without MULTI");
+    }
+    unwatch_all(ctx.shared, ctx.client);
+    Frame::ok()
+}
+
+fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+    let Some(state) = ctx.client.multi.take() else {
+        return Frame::error_static("ERR EXEC without MULTI");
+    };
+    if state.failed {
+        unwatch_all(ctx.shared, ctx.client);
+        return Frame::error_static("EXECABORT Transaction discarded because of previous errors.");
+    }
+    let shared = ctx.shared;
+    let _gate = shared.exec_gate.write();
+    let aborted = watch_broken(shared, ctx.client, ctx.now_ms);
+    unwatch_all(shared, ctx.client);
+    if aborted {
+        return Frame::NullArray;
+    }
+    let mut replies = Vec::with_capacity(state.queued.len());
+    ctx.client.in_exec = true;
+    for (r, args) in &state.queued {
+        replies.push(run(shared, ctx.client, *r, args));
+    }
+    ctx.client.in_exec = false;
+    Frame::Array(replies)
+}
+
+/// True if a watched key was written, or expired since it was watched.
+fn watch_broken(shared: &Shared, client: &ClientState, now_ms: i64) -> bool {
+    if client.watch_dirty.load(Ordering::Acquire) {
+        return true;
+    }
+    client.watched.iter().any(|w| {
+        if w.expire_at == 0 {
+            return false;
+        }
+        let shard = shared.db.shard(w.slot);
+        matches!(shard.map.get(&w.key), Some(e) if e.is_expired(now_ms))
+    })
+}
+
+fn watch(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    if ctx.client.multi.is_some() {
+        return Frame::error_static("ERR WATCH inside MULTI is not allowed");
+    }
+    for key in &args[1..] {
+        if ctx.client.watched.iter().any(|w| &*w.key == key.as_ref()) {
+            continue;
+        }
+        let now = ctx.now_ms;
+        let expire_at = ctx.keys.get(key).map(|e| e.expire_at).unwrap_or(0);
+        let _ = now;
+        let flag = ctx.client.watch_dirty.clone();
+        ctx.keys.shard(key).watch(key, &flag);
+        ctx.client.watched.push(WatchedKey { slot: key_hash_slot(key), key: key.as_ref().into(), expire_at });
+    }
+    Frame::ok()
+}
+
+fn unwatch(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+    unwatch_all(ctx.shared, ctx.client);
+    Frame::ok()
+}
+
+/// Forget every watched key (EXEC, DISCARD, UNWATCH, disconnect).
+pub fn unwatch_all(shared: &Shared, client: &mut ClientState) {
+    for w in client.watched.drain(..) {
+        shared.db.shard(w.slot).unwatch(&w.key, &client.watch_dirty);
+    }
+    client.watch_dirty.store(false, Ordering::Release);
+}
+
+pub const COMMANDS: Registration =
+    &[("multi", multi), ("exec", exec), ("discard", discard), ("watch", watch), ("unwatch", unwatch)];

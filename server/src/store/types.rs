@@ -1,0 +1,431 @@
+//! Collection values with Redis 7.0's two encodings each, because replies show them: small
+//! hashes and sorted sets are "listpack" (insertion / score order, linear scans, compact) and
+//! become "hashtable" / "skiplist" past `*-max-listpack-entries` (128) or a member longer than
+//! `*-max-listpack-value` (64); small all-integer sets are "intset" (sorted) until 512 members
+//! or a non-integer. Conversion is one-way, as in Redis. Lists are always "quicklist" (7.0).
+
+use super::skiplist::{cmp_entry, SkipList};
+use hashbrown::{HashMap, HashSet};
+use slotbox_protocol::float::parse_i64;
+use std::cmp::Ordering;
+
+pub const LISTPACK_MAX_ENTRIES: usize = 128;
+pub const LISTPACK_MAX_VALUE: usize = 64;
+pub const INTSET_MAX_ENTRIES: usize = 512;
+
+pub type Bytes = Box<[u8]>;
+
+/// A hash value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HashValue {
+    /// Insertion order, as Redis's listpack.
+    Small(Vec<(Bytes, Bytes)>),
+    Big(HashMap<Bytes, Bytes>),
+}
+
+impl Default for HashValue {
+    fn default() -> Self {
+        HashValue::Small(Vec::new())
+    }
+}
+
+impl HashValue {
+    pub fn len(&self) -> usize {
+        match self {
+            HashValue::Small(v) => v.len(),
+            HashValue::Big(m) => m.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            HashValue::Small(_) => "listpack",
+            HashValue::Big(_) => "hashtable",
+        }
+    }
+
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        match self {
+            HashValue::Small(v) => v.iter().find(|(f, _)| &**f == field).map(|(_, v)| &**v),
+            HashValue::Big(m) => m.get(field).map(|v| &**v),
+        }
+    }
+
+    /// Set a field; returns true if it is new.
+    pub fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
+        if let HashValue::Small(v) = self {
+            if let Some(slot) = v.iter_mut().find(|(f, _)| &**f == field) {
+                slot.1 = value.into();
+                if value.len() > LISTPACK_MAX_VALUE {
+                    self.convert();
+                }
+                return false;
+            }
+            if v.len() < LISTPACK_MAX_ENTRIES && field.len() <= LISTPACK_MAX_VALUE && value.len() <= LISTPACK_MAX_VALUE {
+                v.push((field.into(), value.into()));
+                return true;
+            }
+            self.convert();
+        }
+        match self {
+            HashValue::Big(m) => m.insert(field.into(), value.into()).is_none(),
+            HashValue::Small(_) => unreachable!("converted above"),
+        }
+    }
+
+    pub fn remove(&mut self, field: &[u8]) -> bool {
+        match self {
+            HashValue::Small(v) => match v.iter().position(|(f, _)| &**f == field) {
+                Some(i) => {
+                    v.remove(i);
+                    true
+                }
+                None => false,
+            },
+            HashValue::Big(m) => m.remove(field).is_some(),
+        }
+    }
+
+    fn convert(&mut self) {
+        if let HashValue::Small(v) = self {
+            let m: HashMap<Bytes, Bytes> = std::mem::take(v).into_iter().collect();
+            *self = HashValue::Big(m);
+        }
+    }
+
+    /// Fields and values in the encoding's order.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
+        match self {
+            HashValue::Small(v) => Box::new(v.iter().map(|(f, v)| (&**f, &**v))),
+            HashValue::Big(m) => Box::new(m.iter().map(|(f, v)| (&**f, &**v))),
+        }
+    }
+
+    pub fn heap_size(&self) -> usize {
+        let items: usize = self.iter().map(|(f, v)| f.len() + v.len() + 32).sum();
+        items + self.len() * 8
+    }
+}
+
+/// A set value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetValue {
+    /// Sorted integers, as Redis's intset.
+    Ints(Vec<i64>),
+    Big(HashSet<Bytes>),
+}
+
+impl Default for SetValue {
+    fn default() -> Self {
+        SetValue::Ints(Vec::new())
+    }
+}
+
+impl SetValue {
+    /// An empty set suited to its first member (Redis picks intset only for an integer).
+    pub fn for_member(member: &[u8]) -> SetValue {
+        if parse_i64(member).is_some() {
+            SetValue::Ints(Vec::new())
+        } else {
+            SetValue::Big(HashSet::new())
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            SetValue::Ints(v) => v.len(),
+            SetValue::Big(s) => s.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            SetValue::Ints(_) => "intset",
+            SetValue::Big(_) => "hashtable",
+        }
+    }
+
+    pub fn contains(&self, member: &[u8]) -> bool {
+        match self {
+            SetValue::Ints(v) => parse_i64(member).is_some_and(|i| v.binary_search(&i).is_ok()),
+            SetValue::Big(s) => s.contains(member),
+        }
+    }
+
+    /// Add a member; true if it is new.
+    pub fn insert(&mut self, member: &[u8]) -> bool {
+        if let SetValue::Ints(v) = self {
+            if let Some(i) = parse_i64(member) {
+                match v.binary_search(&i) {
+                    Ok(_) => return false,
+                    Err(pos) if v.len() < INTSET_MAX_ENTRIES => {
+                        v.insert(pos, i);
+                        return true;
+                    }
+                    Err(_) => {}
+                }
+            }
+            self.convert();
+        }
+        match self {
+            SetValue::Big(s) => s.insert(member.into()),
+            SetValue::Ints(_) => unreachable!("converted above"),
+        }
+    }
+
+    pub fn remove(&mut self, member: &[u8]) -> bool {
+        match self {
+            SetValue::Ints(v) => match parse_i64(member).map(|i| v.binary_search(&i)) {
+                Some(Ok(pos)) => {
+                    v.remove(pos);
+                    true
+                }
+                _ => false,
+            },
+            SetValue::Big(s) => s.remove(member),
+        }
+    }
+
+    fn convert(&mut self) {
+        if let SetValue::Ints(v) = self {
+            let s: HashSet<Bytes> = v.iter().map(|i| i.to_string().into_bytes().into_boxed_slice()).collect();
+            *self = SetValue::Big(s);
+        }
+    }
+
+    /// Members in the encoding's order (ascending for intsets).
+    pub fn members(&self) -> Vec<Vec<u8>> {
+        match self {
+            SetValue::Ints(v) => v.iter().map(|i| i.to_string().into_bytes()).collect(),
+            SetValue::Big(s) => s.iter().map(|m| m.to_vec()).collect(),
+        }
+    }
+
+    pub fn heap_size(&self) -> usize {
+        match self {
+            SetValue::Ints(v) => v.len() * 8,
+            SetValue::Big(s) => s.iter().map(|m| m.len() + 24).sum(),
+        }
+    }
+}
+
+/// A sorted-set value.
+#[derive(Debug)]
+pub enum ZSetValue {
+    /// Sorted by (score, member), as Redis's listpack.
+    Small(Vec<(f64, Bytes)>),
+    Big { dict: HashMap<Bytes, f64>, list: SkipList },
+}
+
+impl Default for ZSetValue {
+    fn default() -> Self {
+        ZSetValue::Small(Vec::new())
+    }
+}
+
+impl Clone for ZSetValue {
+    fn clone(&self) -> Self {
+        match self {
+            ZSetValue::Small(v) => ZSetValue::Small(v.clone()),
+            ZSetValue::Big { dict, list } => {
+                let mut l = SkipList::new();
+                for (s, m) in list.iter_from(list.first()) {
+                    l.insert(s, m);
+                }
+                ZSetValue::Big { dict: dict.clone(), list: l }
+            }
+        }
+    }
+}
+
+impl PartialEq for ZSetValue {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a.0 == b.0 && a.1 == b.1)
+    }
+}
+
+impl ZSetValue {
+    pub fn len(&self) -> usize {
+        match self {
+            ZSetValue::Small(v) => v.len(),
+            ZSetValue::Big { dict, .. } => dict.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            ZSetValue::Small(_) => "listpack",
+            ZSetValue::Big { .. } => "skiplist",
+        }
+    }
+
+    pub fn score(&self, member: &[u8]) -> Option<f64> {
+        match self {
+            ZSetValue::Small(v) => v.iter().find(|(_, m)| &**m == member).map(|(s, _)| *s),
+            ZSetValue::Big { dict, .. } => dict.get(member).copied(),
+        }
+    }
+
+    /// Insert or update; returns the previous score.
+    pub fn insert(&mut self, member: &[u8], score: f64) -> Option<f64> {
+        let old = self.remove(member);
+        if let ZSetValue::Small(v) = self {
+            if v.len() < LISTPACK_MAX_ENTRIES && member.len() <= LISTPACK_MAX_VALUE {
+                let pos = v.partition_point(|(s, m)| cmp_entry(*s, m, score, member) == Ordering::Less);
+                v.insert(pos, (score, member.into()));
+                return old;
+            }
+            self.convert();
+        }
+        if let ZSetValue::Big { dict, list } = self {
+            dict.insert(member.into(), score);
+            list.insert(score, member);
+        }
+        old
+    }
+
+    /// Remove a member; returns its score.
+    pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        match self {
+            ZSetValue::Small(v) => {
+                let pos = v.iter().position(|(_, m)| &**m == member)?;
+                Some(v.remove(pos).0)
+            }
+            ZSetValue::Big { dict, list } => {
+                let s = dict.remove(member)?;
+                list.delete(s, member);
+                Some(s)
+            }
+        }
+    }
+
+    fn convert(&mut self) {
+        if let ZSetValue::Small(v) = self {
+            let mut dict = HashMap::with_capacity(v.len());
+            let mut list = SkipList::new();
+            for (s, m) in std::mem::take(v) {
+                list.insert(s, &m);
+                dict.insert(m, s);
+            }
+            *self = ZSetValue::Big { dict, list };
+        }
+    }
+
+    /// 0-based rank in ascending order.
+    pub fn rank(&self, member: &[u8]) -> Option<usize> {
+        match self {
+            ZSetValue::Small(v) => v.iter().position(|(_, m)| &**m == member),
+            ZSetValue::Big { dict, list } => list.rank(*dict.get(member)?, member),
+        }
+    }
+
+    /// Elements in ascending order starting at rank `start`.
+    pub fn iter_from_rank(&self, start: usize) -> Box<dyn Iterator<Item = (f64, &[u8])> + '_> {
+        match self {
+            ZSetValue::Small(v) => Box::new(v.iter().skip(start).map(|(s, m)| (*s, &**m))),
+            ZSetValue::Big { list, .. } => Box::new(list.iter_from(list.at_rank(start))),
+        }
+    }
+
+    /// Elements in descending order starting at ascending rank `start` going down.
+    pub fn iter_back_from_rank(&self, start: usize) -> Box<dyn Iterator<Item = (f64, &[u8])> + '_> {
+        match self {
+            ZSetValue::Small(v) => {
+                let end = (start + 1).min(v.len());
+                Box::new(v[..end].iter().rev().map(|(s, m)| (*s, &**m)))
+            }
+            ZSetValue::Big { list, .. } => Box::new(list.iter_back_from(list.at_rank(start))),
+        }
+    }
+
+    /// All elements ascending.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (f64, &[u8])> + '_> {
+        self.iter_from_rank(0)
+    }
+
+    /// Rank of the first element for which `before` is false (elements partitioned).
+    pub fn first_rank_where(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
+        match self {
+            ZSetValue::Small(v) => v.partition_point(|(s, m)| before(*s, m)),
+            ZSetValue::Big { list, .. } => list.first_where(before).map_or(list.len(), |c| list.rank_of(c)),
+        }
+    }
+
+    pub fn heap_size(&self) -> usize {
+        match self {
+            ZSetValue::Small(v) => v.iter().map(|(_, m)| m.len() + 24).sum(),
+            ZSetValue::Big { dict, list } => dict.len() * 40 + list.heap_size(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_converts_once() {
+        let mut h = HashValue::default();
+        for i in 0..128 {
+            assert!(h.set(format!("f{i}").as_bytes(), b"v"));
+        }
+        assert_eq!(h.encoding(), "listpack");
+        let order: Vec<_> = h.iter().map(|(f, _)| f.to_vec()).collect();
+        assert_eq!(order[0], b"f0");
+        assert!(h.set(b"f128", b"v"));
+        assert_eq!(h.encoding(), "hashtable");
+        assert!(h.remove(b"f128"));
+        assert_eq!(h.encoding(), "hashtable");
+        let mut h = HashValue::default();
+        h.set(b"a", &[b'x'; 65]);
+        assert_eq!(h.encoding(), "hashtable");
+    }
+
+    #[test]
+    fn set_intset() {
+        let mut s = SetValue::for_member(b"3");
+        s.insert(b"3");
+        s.insert(b"1");
+        assert_eq!(s.members(), vec![b"1".to_vec(), b"3".to_vec()]);
+        assert_eq!(s.encoding(), "intset");
+        s.insert(b"a");
+        assert_eq!(s.encoding(), "hashtable");
+        assert!(s.contains(b"1") && s.contains(b"a"));
+    }
+
+    #[test]
+    fn zset_both_encodings_agree() {
+        let mut small = ZSetValue::default();
+        let mut big = ZSetValue::default();
+        big.insert(&[b'x'; 65], 0.0);
+        big.remove(&[b'x'; 65]);
+        assert_eq!(big.encoding(), "skiplist");
+        for i in 0..50 {
+            let m = format!("m{}", (i * 17) % 50);
+            small.insert(m.as_bytes(), (i % 7) as f64);
+            big.insert(m.as_bytes(), (i % 7) as f64);
+        }
+        assert_eq!(small, big);
+        for i in 0..50 {
+            let m = format!("m{i}");
+            assert_eq!(small.rank(m.as_bytes()), big.rank(m.as_bytes()));
+        }
+        let a: Vec<_> = small.iter_back_from_rank(10).map(|(s, m)| (s, m.to_vec())).collect();
+        let b: Vec<_> = big.iter_back_from_rank(10).map(|(s, m)| (s, m.to_vec())).collect();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 11);
+        assert_eq!(small.first_rank_where(|s, _| s < 3.0), big.first_rank_where(|s, _| s < 3.0));
+    }
+}
