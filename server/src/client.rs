@@ -6,7 +6,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use slotbox_protocol::Protocol;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU16, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -22,7 +22,7 @@ pub struct ClientInfo {
     pub lib_name: Mutex<Option<Bytes>>,
     pub lib_ver: Mutex<Option<Bytes>>,
     /// Full name of the last command ("client|list").
-    pub last_cmd: Mutex<&'static str>,
+    pub last_cmd: AtomicU16,
     /// Unix ms of the last command.
     pub last_interaction: AtomicI64,
     pub resp: AtomicU8,
@@ -44,7 +44,7 @@ impl ClientInfo {
             name: Mutex::new(None),
             lib_name: Mutex::new(None),
             lib_ver: Mutex::new(None),
-            last_cmd: Mutex::new("NULL"),
+            last_cmd: AtomicU16::new(u16::MAX),
             last_interaction: AtomicI64::new(crate::shared::unix_time_ms()),
             resp: AtomicU8::new(2),
             qbuf: AtomicU64::new(0),
@@ -77,7 +77,7 @@ impl ClientInfo {
             self.idle_secs(),
             self.qbuf.load(Ordering::Relaxed),
             self.omem.load(Ordering::Relaxed),
-            self.last_cmd.lock(),
+            crate::commands::name_of(self.last_cmd.load(Ordering::Relaxed)),
             self.resp.load(Ordering::Relaxed),
             opt(&self.lib_name),
             opt(&self.lib_ver),
@@ -129,6 +129,10 @@ pub struct ClientState {
     pub channels: Vec<Bytes>,
     pub patterns: Vec<Bytes>,
     pub shard_channels: Vec<Bytes>,
+    /// Cluster: the next command may be served for an importing slot (one-shot).
+    pub asking: bool,
+    /// Cluster: READONLY was sent (reads may be served by a replica).
+    pub readonly: bool,
     /// Inside MULTI.
     pub multi: Option<MultiState>,
     pub watched: Vec<WatchedKey>,
@@ -155,6 +159,8 @@ impl ClientState {
             channels: Vec::new(),
             patterns: Vec::new(),
             shard_channels: Vec::new(),
+            asking: false,
+            readonly: false,
             multi: None,
             watched: Vec::new(),
             watch_dirty: Arc::new(AtomicBool::new(false)),

@@ -7,6 +7,7 @@
 pub mod alloc;
 pub mod blocking;
 pub mod client;
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod log;
@@ -14,6 +15,7 @@ pub mod net;
 pub mod pubsub;
 pub mod rand;
 pub mod shared;
+pub mod stats;
 pub mod store;
 
 pub use config::Config;
@@ -75,6 +77,53 @@ impl Drop for ServerHandle {
 /// Start a server with `config`; returns once it is listening.
 pub fn start(config: Config) -> std::io::Result<ServerHandle> {
     let shared = Arc::new(Shared::new(config));
-    let running = net::start(shared.clone())?;
+    let s = shared.clone();
+    let running = net::start(shared.clone(), move |addrs| start_cluster(&s, addrs))?;
     Ok(ServerHandle { shared, addrs: running.addrs, threads: running.threads })
+}
+
+/// In cluster mode: load or create the cluster state and start the bus, before any client
+/// is served.
+fn start_cluster(shared: &Arc<Shared>, addrs: &[SocketAddr]) -> std::io::Result<Vec<JoinHandle<()>>> {
+    let c = shared.config.read().clone();
+    if !c.cluster_enabled {
+        return Ok(Vec::new());
+    }
+    let port = addrs[0].port();
+    let bus_port = match (c.cluster_port, c.port) {
+        (p, _) if p != 0 => p,
+        (_, 0) => 0,
+        _ => port.checked_add(10000).ok_or_else(|| std::io::Error::other("port + 10000 is not a valid cluster bus port"))?,
+    };
+    let bus_addr = SocketAddr::new(addrs[0].ip(), bus_port);
+    let listener = std::net::TcpListener::bind(bus_addr)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("Could not bind the cluster bus port {bus_addr}: {e}")))?;
+    let bus_port = listener.local_addr()?.port();
+    let ip = if !c.cluster_announce_ip.is_empty() {
+        c.cluster_announce_ip.clone()
+    } else if addrs[0].ip().is_unspecified() {
+        String::new()
+    } else {
+        addrs[0].ip().to_string()
+    };
+    let cc = cluster::ClusterConfig {
+        node_timeout: c.cluster_node_timeout as i64,
+        require_full_coverage: c.cluster_require_full_coverage,
+        allow_reads_when_down: c.cluster_allow_reads_when_down,
+        announce_ip: (!c.cluster_announce_ip.is_empty()).then(|| c.cluster_announce_ip.clone()),
+        announce_port: (c.cluster_announce_port != 0).then_some(c.cluster_announce_port),
+        announce_bus_port: (c.cluster_announce_bus_port != 0).then_some(c.cluster_announce_bus_port),
+        config_file: c.dir.join(&c.cluster_config_file),
+        replica_no_failover: c.cluster_replica_no_failover,
+        allow_replica_migration: c.cluster_allow_replica_migration,
+        migration_barrier: c.cluster_migration_barrier,
+        replica_validity_factor: c.cluster_replica_validity_factor,
+    };
+    let announced_port = cc.announce_port.unwrap_or(port);
+    let announced_cport = cc.announce_bus_port.unwrap_or(bus_port);
+    let state = Arc::new(cluster::ClusterState::open(cc, &ip, announced_port, announced_cport).map_err(std::io::Error::other)?);
+    let (bus, thread) = cluster::bus::start(shared.clone(), state.clone(), listener)?;
+    let _ = state.bus.set(bus);
+    let _ = shared.cluster.set(state);
+    Ok(vec![thread])
 }

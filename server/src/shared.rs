@@ -11,37 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-/// Server-wide counters (INFO stats).
-#[derive(Default)]
-pub struct Stats {
-    pub total_connections_received: AtomicU64,
-    pub rejected_connections: AtomicU64,
-    pub total_commands_processed: AtomicU64,
-    pub keyspace_hits: AtomicU64,
-    pub keyspace_misses: AtomicU64,
-    pub net_input_bytes: AtomicU64,
-    pub net_output_bytes: AtomicU64,
-    pub total_error_replies: AtomicU64,
-    /// Commands per second, sampled by the cron.
-    pub instantaneous_ops: AtomicU64,
-}
-
-impl Stats {
-    pub fn reset(&self) {
-        for c in [
-            &self.total_connections_received,
-            &self.rejected_connections,
-            &self.total_commands_processed,
-            &self.keyspace_hits,
-            &self.keyspace_misses,
-            &self.net_input_bytes,
-            &self.net_output_bytes,
-            &self.total_error_replies,
-        ] {
-            c.store(0, Ordering::Relaxed);
-        }
-    }
-}
+pub use crate::stats::{Counter, Stats};
 
 /// A request to a worker thread, delivered over its channel plus a waker.
 pub enum WorkerMsg {
@@ -72,7 +42,11 @@ pub struct Shared {
     pub db: Db,
     /// Held shared by every batch of commands, exclusively by EXEC: a transaction never
     /// interleaves with another client's command.
-    pub exec_gate: RwLock<()>,
+    pub exec_gate: crate::stats::ExecGate,
+    /// Hot copies of config values read on every batch (refreshed by `config_changed`).
+    pub hot: HotConfig,
+    /// Cluster mode state (set at start when `cluster-enabled yes`).
+    pub cluster: OnceLock<Arc<crate::cluster::ClusterState>>,
     /// Pub/sub subscriptions.
     pub pubsub: crate::pubsub::PubSub,
     /// Clients blocked on keys.
@@ -96,14 +70,38 @@ pub struct Shared {
     pub lastsave: AtomicU64,
 }
 
+/// Config values the request path reads without taking the config lock.
+pub struct HotConfig {
+    pub proto_max_bulk_len: AtomicUsize,
+    pub client_query_buffer_limit: AtomicUsize,
+}
+
+impl HotConfig {
+    fn from(c: &Config) -> Self {
+        HotConfig {
+            proto_max_bulk_len: AtomicUsize::new(c.proto_max_bulk_len),
+            client_query_buffer_limit: AtomicUsize::new(c.client_query_buffer_limit),
+        }
+    }
+}
+
 impl Shared {
+    /// Call after changing `config` (CONFIG SET) so hot copies follow.
+    pub fn config_changed(&self) {
+        let c = self.config.read();
+        self.hot.proto_max_bulk_len.store(c.proto_max_bulk_len, Ordering::Relaxed);
+        self.hot.client_query_buffer_limit.store(c.client_query_buffer_limit, Ordering::Relaxed);
+    }
+
     pub fn new(config: Config) -> Self {
         let started_unix = unix_time_ms() as u64 / 1000;
         Shared {
             db: Db::new(),
-            exec_gate: RwLock::new(()),
+            exec_gate: crate::stats::ExecGate::new(config.io_threads),
+            hot: HotConfig::from(&config),
             blocking: Default::default(),
             pubsub: Default::default(),
+            cluster: OnceLock::new(),
             config: RwLock::new(config),
             stats: Stats::default(),
             clients: Mutex::new(HashMap::new()),

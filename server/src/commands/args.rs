@@ -50,3 +50,21 @@ pub fn syntax_error() -> Frame {
 pub fn bulks<I: IntoIterator<Item = Bytes>>(items: I) -> Vec<Frame> {
     items.into_iter().map(Frame::Bulk).collect()
 }
+
+/// A blocking command's timeout in seconds (fractions allowed, 0 = forever) turned into a unix
+/// ms deadline (0 = forever), with Redis's errors.
+pub fn block_timeout(arg: &[u8], now_ms: i64) -> Result<i64, Frame> {
+    let secs = match parse_f64(arg) {
+        Some(v) if v.is_finite() => v,
+        _ => return Err(Frame::error_static("ERR timeout is not a float or out of range")),
+    };
+    if secs < 0.0 {
+        return Err(Frame::error_static("ERR timeout is negative"));
+    }
+    let ms = secs * 1000.0;
+    if ms >= (i64::MAX - now_ms) as f64 {
+        return Err(Frame::error_static("ERR timeout is out of range"));
+    }
+    let ms = ms as i64;
+    Ok(if ms > 0 { now_ms + ms } else { 0 })
+}

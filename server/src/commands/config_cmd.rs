@@ -100,6 +100,8 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         }
     }
     *config = next;
+    drop(config);
+    ctx.shared.config_changed();
     Frame::ok()
 }
 

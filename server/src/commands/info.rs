@@ -294,7 +294,7 @@ fn persistence(out: &mut String, shared: &Shared) {
 
 fn stats(out: &mut String, shared: &Shared) {
     let s = &shared.stats;
-    let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+    let n = |c: &crate::stats::Counter| c.load(Ordering::Relaxed);
     field(
         out,
         "total_connections_received",
@@ -305,7 +305,7 @@ fn stats(out: &mut String, shared: &Shared) {
         "total_commands_processed",
         n(&s.total_commands_processed),
     );
-    field(out, "instantaneous_ops_per_sec", n(&s.instantaneous_ops));
+    field(out, "instantaneous_ops_per_sec", s.instantaneous_ops.load(Ordering::Relaxed));
     field(out, "total_net_input_bytes", n(&s.net_input_bytes));
     field(out, "total_net_output_bytes", n(&s.net_output_bytes));
     fixed(
@@ -316,7 +316,7 @@ fn stats(out: &mut String, shared: &Shared) {
     );
     field(out, "rejected_connections", n(&s.rejected_connections));
     fixed(out, "sync_full:0 sync_partial_ok:0 sync_partial_err:0");
-    field(out, "expired_keys", n(&shared.db.expired_keys));
+    field(out, "expired_keys", shared.db.expired_keys.load(Ordering::Relaxed));
     fixed(
         out,
         "expired_stale_perc:0.00 expired_time_cap_reached_count:0 expire_cycle_cpu_milliseconds:0 \

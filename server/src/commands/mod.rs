@@ -7,11 +7,17 @@ mod client_cmd;
 mod command_info;
 mod config_cmd;
 mod connection;
+mod hashes;
 mod info;
 mod keys;
+mod lists;
+mod migrate;
 mod server;
+mod sets;
 mod strings;
+mod zsets;
 pub mod tx;
+mod cluster;
 pub mod pubsub;
 
 use crate::client::ClientState;
@@ -23,7 +29,6 @@ use slotbox_protocol::command::{self, extract_keys, CommandSpec};
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::{key_hash_slot, Frame};
 use smallvec::SmallVec;
-use std::sync::atomic::Ordering;
 use std::sync::OnceLock;
 
 /// What a handler sees.
@@ -65,6 +70,15 @@ pub struct Resolved {
     pub handler: Handler,
     /// "get", or "client|list" for a subcommand.
     pub full_name: &'static str,
+    /// Index into the registered names (CLIENT LIST `cmd=`).
+    pub id: u16,
+}
+
+static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+
+/// The full name of a registered command by id ("NULL" for none, as CLIENT LIST shows).
+pub fn name_of(id: u16) -> &'static str {
+    NAMES.get().and_then(|n| n.get(id as usize)).copied().unwrap_or("NULL")
 }
 
 struct Entry {
@@ -78,8 +92,11 @@ static REGISTRY: OnceLock<HashMap<&'static str, Entry>> = OnceLock::new();
 fn registry() -> &'static HashMap<&'static str, Entry> {
     REGISTRY.get_or_init(|| {
         let mut map: HashMap<&'static str, Entry> = HashMap::new();
-        for table in [strings::COMMANDS, keys::COMMANDS, connection::COMMANDS, server::COMMANDS, tx::COMMANDS, pubsub::COMMANDS, client_cmd::COMMANDS, command_info::COMMANDS, config_cmd::COMMANDS, info::COMMANDS] {
+        let mut names: Vec<&'static str> = Vec::new();
+        for table in [strings::COMMANDS, keys::COMMANDS, connection::COMMANDS, server::COMMANDS, tx::COMMANDS, pubsub::COMMANDS, cluster::COMMANDS, client_cmd::COMMANDS, command_info::COMMANDS, config_cmd::COMMANDS, info::COMMANDS, lists::COMMANDS, hashes::COMMANDS, sets::COMMANDS, zsets::COMMANDS, migrate::COMMANDS] {
             for &(full, handler) in table {
+                let id = names.len() as u16;
+                names.push(full);
                 let (top, sub) = match full.split_once('|') {
                     Some((t, s)) => (t, Some(s)),
                     None => (full, None),
@@ -88,16 +105,17 @@ fn registry() -> &'static HashMap<&'static str, Entry> {
                     .unwrap_or_else(|| panic!("command '{top}' missing from the command table"));
                 let entry = map.entry(spec.name).or_insert(Entry { top: None, spec, subs: HashMap::new() });
                 match sub {
-                    None => entry.top = Some(Resolved { spec, handler, full_name: full }),
+                    None => entry.top = Some(Resolved { spec, handler, full_name: full, id }),
                     Some(s) => {
                         let sspec = spec
                             .subcommand(s.as_bytes())
                             .unwrap_or_else(|| panic!("subcommand '{full}' missing from the command table"));
-                        entry.subs.insert(sspec.name, Resolved { spec: sspec, handler, full_name: full });
+                        entry.subs.insert(sspec.name, Resolved { spec: sspec, handler, full_name: full, id });
                     }
                 }
             }
         }
+        let _ = NAMES.set(names);
         map
     })
 }
@@ -206,7 +224,6 @@ pub fn on_disconnect(shared: &Shared, client: &mut ClientState) {
 
 /// Run one request for `client`. `args` is never empty.
 pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Frame {
-    shared.stats.total_commands_processed.fetch_add(1, Ordering::Relaxed);
     let resolved = match resolve(args) {
         Ok(r) => r,
         Err(e) => {
@@ -217,6 +234,18 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Fra
     if !client.authenticated && !resolved.spec.has(command::flags::NO_AUTH) {
         tx::flag_failed(client);
         return Frame::error_static(errors::NOAUTH);
+    }
+    let asking = std::mem::take(&mut client.asking);
+    if let Some(cs) = shared.cluster.get() {
+        if let Err(e) = cluster_route(shared, cs, client, resolved, args, asking) {
+            if resolved.full_name == "exec" {
+                client.multi = None;
+                tx::unwatch_all(shared, client);
+            } else {
+                tx::flag_failed(client);
+            }
+            return e;
+        }
     }
     if client.resp == slotbox_protocol::Protocol::Resp2
         && client.in_pubsub()
@@ -233,15 +262,61 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Fra
     let reply = run(shared, client, resolved, args);
     if !client.ready_keys.is_empty() {
         let keys = std::mem::take(&mut client.ready_keys);
-        serve_blocked(shared, keys);
+        serve_blocked(shared, keys, client.info.worker);
     }
     reply
 }
 
+/// Cluster mode: may this node run the command (or the queued transaction, at EXEC)?
+fn cluster_route(
+    shared: &Shared,
+    cs: &crate::cluster::ClusterState,
+    client: &ClientState,
+    r: Resolved,
+    args: &[Bytes],
+    asking: bool,
+) -> Result<(), Frame> {
+    let is_exec = r.full_name == "exec";
+    if r.spec.key_specs.is_empty() && !is_exec {
+        return Ok(());
+    }
+    let mut keys: Vec<&[u8]> = Vec::new();
+    let mut is_write = r.spec.has(command::flags::WRITE);
+    if is_exec {
+        let Some(m) = &client.multi else { return Ok(()) };
+        for (qr, qargs) in &m.queued {
+            is_write |= qr.spec.has(command::flags::WRITE);
+            keys.extend(extract_keys(qr.spec, qargs).iter().map(|&i| qargs[i].as_ref()));
+        }
+    } else {
+        keys.extend(extract_keys(r.spec, args).iter().map(|&i| args[i].as_ref()));
+    }
+    let q = crate::cluster::Query {
+        keys: &keys,
+        is_write,
+        asking,
+        cmd_asking: r.full_name == "restore-asking",
+        readonly_client: client.readonly,
+        is_migrate: r.full_name == "migrate",
+        is_pubsub_shard: matches!(r.full_name, "ssubscribe" | "sunsubscribe" | "spublish"),
+        allow_reads_when_down: cs.config.allow_reads_when_down,
+    };
+    let now = crate::shared::unix_time_ms();
+    let exists = |key: &[u8]| {
+        let shard = shared.db.shard(key_hash_slot(key));
+        shard.map.get(key).is_some_and(|e| !e.is_expired(now))
+    };
+    match crate::cluster::route(&cs.routes, &q, exists) {
+        crate::cluster::Route::Local => Ok(()),
+        crate::cluster::Route::Refuse(msg) => Err(Frame::error(msg)),
+    }
+}
+
 /// Serve clients blocked on `keys` (FIFO per key), re-running their commands; keys their
 /// commands write (BLMOVE's destination) are served in turn.
-pub fn serve_blocked(shared: &Shared, keys: Vec<Bytes>) {
-    let _gate = shared.exec_gate.read_recursive();
+pub fn serve_blocked(shared: &Shared, keys: Vec<Bytes>, worker: usize) {
+    // The caller's own stripe: already held inside a batch, so this never waits.
+    let _gate = shared.exec_gate.read_recursive(worker);
     let mut queue: std::collections::VecDeque<Bytes> = keys.into();
     while let Some(key) = queue.pop_front() {
         while let Some(w) = shared.blocking.claim_first(&key) {
@@ -271,7 +346,7 @@ pub fn run(shared: &Shared, client: &mut ClientState, r: Resolved, args: &[Bytes
     let mut keys = shared.db.lock_slots(&mut slots);
     let now_ms = crate::shared::unix_time_ms();
     keys.now_ms = now_ms;
-    *client.info.last_cmd.lock() = r.full_name;
+    client.info.last_cmd.store(r.id, std::sync::atomic::Ordering::Relaxed);
     let may_block = !client.in_exec;
     let mut ctx = Ctx { shared, client, keys, now_ms, spec: r.spec, block: None, may_block };
     let reply = (r.handler)(&mut ctx, args);

@@ -147,6 +147,35 @@ pub static DIRECTIVES: &[Directive] = &[
     d!("cluster-enabled", false, |c| bool_str(c.cluster_enabled), |c, a| c.cluster_enabled = yes_no(a)?),
     d!("cluster-config-file", false, |c| c.cluster_config_file.clone(), |c, a| c.cluster_config_file = one(a)?.to_string()),
     d!("cluster-node-timeout", true, |c| c.cluster_node_timeout.to_string(), |c, a| c.cluster_node_timeout = int(a)?),
+    d!("cluster-port", false, |c| c.cluster_port.to_string(), |c, a| c.cluster_port = int(a)?),
+    d!("cluster-announce-ip", true, |c| c.cluster_announce_ip.clone(), |c, a| c.cluster_announce_ip = one(a)?.to_string()),
+    d!("cluster-announce-port", true, |c| c.cluster_announce_port.to_string(), |c, a| c.cluster_announce_port = int(a)?),
+    d!("cluster-announce-bus-port", true, |c| c.cluster_announce_bus_port.to_string(), |c, a| c.cluster_announce_bus_port = int(a)?),
+    d!("cluster-require-full-coverage", true, |c| bool_str(c.cluster_require_full_coverage), |c, a| c.cluster_require_full_coverage = yes_no(a)?),
+    d!("cluster-allow-reads-when-down", true, |c| bool_str(c.cluster_allow_reads_when_down), |c, a| c.cluster_allow_reads_when_down = yes_no(a)?),
+    d!("cluster-allow-pubsubshard-when-down", true, |c| bool_str(c.cluster_allow_pubsubshard_when_down), |c, a| c.cluster_allow_pubsubshard_when_down = yes_no(a)?),
+    Directive {
+        name: "cluster-replica-no-failover",
+        alias: Some("cluster-slave-no-failover"),
+        mutable: true,
+        get: |c| bool_str(c.cluster_replica_no_failover),
+        set: |c, a| {
+            c.cluster_replica_no_failover = yes_no(a)?;
+            Ok(())
+        },
+    },
+    d!("cluster-allow-replica-migration", true, |c| bool_str(c.cluster_allow_replica_migration), |c, a| c.cluster_allow_replica_migration = yes_no(a)?),
+    d!("cluster-migration-barrier", true, |c| c.cluster_migration_barrier.to_string(), |c, a| c.cluster_migration_barrier = int(a)?),
+    Directive {
+        name: "cluster-replica-validity-factor",
+        alias: Some("cluster-slave-validity-factor"),
+        mutable: true,
+        get: |c| c.cluster_replica_validity_factor.to_string(),
+        set: |c, a| {
+            c.cluster_replica_validity_factor = int(a)?;
+            Ok(())
+        },
+    },
     d!("maxmemory", true, |c| c.maxmemory.to_string(), |c, a| c.maxmemory = mem(a)?),
     d!("maxmemory-policy", true, |c| c.maxmemory_policy.clone(), |c, a| {
         c.maxmemory_policy = one_of(a, &["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"])?

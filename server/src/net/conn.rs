@@ -83,10 +83,10 @@ impl Conn {
     /// (so a transaction on another thread cannot interleave) and released before EXEC, which
     /// takes it exclusively.
     pub fn process(&mut self, shared: &Shared) {
-        let (limit, max_bulk) = {
-            let c = shared.config.read();
-            (c.client_query_buffer_limit, c.proto_max_bulk_len)
-        };
+        let limit = shared.hot.client_query_buffer_limit.load(Ordering::Relaxed);
+        let max_bulk = shared.hot.proto_max_bulk_len.load(Ordering::Relaxed);
+        let worker = self.client.info.worker;
+        let mut commands = 0u64;
         let mut gate = None;
         loop {
             if self.client.close_after_reply
@@ -105,10 +105,10 @@ impl Conn {
                     if args[0].eq_ignore_ascii_case(b"exec") {
                         gate = None;
                     } else if gate.is_none() {
-                        gate = Some(shared.exec_gate.read());
+                        gate = Some(shared.exec_gate.read(worker));
                     }
                     let reply = commands::execute(shared, &mut self.client, &args);
-                    self.client.info.tot_cmds.fetch_add(1, Ordering::Relaxed);
+                    commands += 1;
                     if self.client.blocked.is_some() {
                         break;
                     }
@@ -130,6 +130,10 @@ impl Conn {
             }
         }
         drop(gate);
+        if commands > 0 {
+            shared.stats.total_commands_processed.fetch_add(commands, Ordering::Relaxed);
+            self.client.info.tot_cmds.fetch_add(commands, Ordering::Relaxed);
+        }
         self.client.info.qbuf.store(self.rbuf.len() as u64, Ordering::Relaxed);
         self.client.info.last_interaction.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
     }

@@ -70,8 +70,9 @@ pub struct Running {
     pub threads: Vec<JoinHandle<()>>,
 }
 
-/// Bind, start the workers and the acceptor/cron thread.
-pub fn start(shared: Arc<Shared>) -> io::Result<Running> {
+/// Bind, run `on_bound` with the listening addresses (before any client is served), then
+/// start the workers and the acceptor/cron thread.
+pub fn start(shared: Arc<Shared>, on_bound: impl FnOnce(&[SocketAddr]) -> io::Result<Vec<JoinHandle<()>>>) -> io::Result<Running> {
     let (bind, port, threads) = {
         let c = shared.config.read();
         (c.bind.clone(), c.port, c.io_threads.max(1))
@@ -79,8 +80,8 @@ pub fn start(shared: Arc<Shared>) -> io::Result<Running> {
     let mut listeners = bind_all(&bind, port)?;
     let addrs: Vec<SocketAddr> = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
     shared.tcp_port.store(addrs[0].port() as u64, Ordering::Relaxed);
+    let mut handles = on_bound(&addrs)?;
 
-    let mut handles = Vec::new();
     let mut workers = Vec::new();
     for i in 0..threads {
         let poll = Poll::new()?;

@@ -371,6 +371,153 @@ impl ZSetValue {
     }
 }
 
+// --- hashes family helpers ---
+impl HashValue {
+    /// The field / value pairs in the encoding's order, for random access (HRANDFIELD).
+    pub fn pairs(&self) -> Vec<(&[u8], &[u8])> {
+        self.iter().collect()
+    }
+
+    /// A uniformly random field / value pair (`None` when empty). O(1) for listpack,
+    /// O(n) for hashtable (the map has no random access).
+    pub fn random_pair(&self) -> Option<(&[u8], &[u8])> {
+        if self.is_empty() {
+            return None;
+        }
+        let i = crate::rand::below(self.len());
+        match self {
+            HashValue::Small(v) => v.get(i).map(|(f, v)| (&**f, &**v)),
+            HashValue::Big(m) => m.iter().nth(i).map(|(f, v)| (&**f, &**v)),
+        }
+    }
+}
+
+// --- sets family helpers ---
+/// One set member as its encoding holds it: an intset integer or a hashtable string.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SetMember<'a> {
+    Int(i64),
+    Str(&'a [u8]),
+}
+
+impl SetMember<'_> {
+    /// The member's bytes (an integer formatted in decimal).
+    pub fn to_bytes(self) -> bytes::Bytes {
+        match self {
+            SetMember::Int(i) => bytes::Bytes::copy_from_slice(itoa::Buffer::new().format(i).as_bytes()),
+            SetMember::Str(s) => bytes::Bytes::copy_from_slice(s),
+        }
+    }
+}
+
+impl SetValue {
+    /// Members in the encoding's order (ascending for intsets), without copying.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = SetMember<'_>> + '_> {
+        match self {
+            SetValue::Ints(v) => Box::new(v.iter().map(|&i| SetMember::Int(i))),
+            SetValue::Big(s) => Box::new(s.iter().map(|m| SetMember::Str(m))),
+        }
+    }
+
+    /// The member at position `i` of [`SetValue::iter`]: O(1) for intsets, O(n) otherwise.
+    pub fn nth(&self, i: usize) -> Option<SetMember<'_>> {
+        match self {
+            SetValue::Ints(v) => v.get(i).map(|&x| SetMember::Int(x)),
+            SetValue::Big(s) => s.iter().nth(i).map(|m| SetMember::Str(m)),
+        }
+    }
+
+    /// A uniformly random member (`None` when empty).
+    pub fn random_member(&self) -> Option<SetMember<'_>> {
+        if self.is_empty() {
+            return None;
+        }
+        self.nth(crate::rand::below(self.len()))
+    }
+
+    pub fn contains_member(&self, m: SetMember) -> bool {
+        match (self, m) {
+            (SetValue::Ints(v), SetMember::Int(i)) => v.binary_search(&i).is_ok(),
+            (SetValue::Big(s), SetMember::Int(i)) => s.contains(itoa::Buffer::new().format(i).as_bytes()),
+            (_, SetMember::Str(b)) => self.contains(b),
+        }
+    }
+
+    /// Add a member; true if it is new.
+    pub fn insert_member(&mut self, m: SetMember) -> bool {
+        match m {
+            SetMember::Int(i) => self.insert(itoa::Buffer::new().format(i).as_bytes()),
+            SetMember::Str(b) => self.insert(b),
+        }
+    }
+
+    /// Remove a member; true if it was there.
+    pub fn remove_member(&mut self, m: SetMember) -> bool {
+        match m {
+            SetMember::Int(i) => {
+                if let SetValue::Ints(v) = self {
+                    let Ok(pos) = v.binary_search(&i) else { return false };
+                    v.remove(pos);
+                    return true;
+                }
+                self.remove(itoa::Buffer::new().format(i).as_bytes())
+            }
+            SetMember::Str(b) => self.remove(b),
+        }
+    }
+}
+
+// --- zsets family helpers ---
+impl ZSetValue {
+    /// Would `member` be stored in the listpack? Redis converts *before* inserting, so an
+    /// element that does not fit goes straight into the skiplist.
+    fn keeps_listpack_with(&self, member: &[u8]) -> bool {
+        match self {
+            ZSetValue::Small(v) => {
+                v.iter().any(|(_, m)| &**m == member)
+                    || (v.len() < LISTPACK_MAX_ENTRIES && member.len() <= LISTPACK_MAX_VALUE)
+            }
+            ZSetValue::Big { .. } => false,
+        }
+    }
+
+    /// Insert or update as Redis stores it: a listpack keeps scores as numbers in text, so a
+    /// score of -0 is read back as 0 there (the skiplist keeps -0). Returns the previous score.
+    pub fn put(&mut self, member: &[u8], score: f64) -> Option<f64> {
+        let score = if score == 0.0 && self.keeps_listpack_with(member) { 0.0 } else { score };
+        self.insert(member, score)
+    }
+
+    /// The element at ascending rank `rank`: O(log n) on the skiplist.
+    pub fn at_rank(&self, rank: usize) -> Option<(f64, &[u8])> {
+        match self {
+            ZSetValue::Small(v) => v.get(rank).map(|(s, m)| (*s, &**m)),
+            ZSetValue::Big { list, .. } => list.at_rank(rank).map(|c| (list.score(c), list.member(c))),
+        }
+    }
+
+    /// Remove the elements of ascending ranks `start..end` (clamped to the length) and
+    /// return them in ascending order: O((end - start) log n) on the skiplist.
+    pub fn drain_ranks(&mut self, start: usize, end: usize) -> Vec<(f64, Bytes)> {
+        let end = end.min(self.len());
+        if start >= end {
+            return Vec::new();
+        }
+        match self {
+            ZSetValue::Small(v) => v.drain(start..end).collect(),
+            ZSetValue::Big { dict, list } => {
+                let items: Vec<(f64, Bytes)> =
+                    list.iter_from(list.at_rank(start)).take(end - start).map(|(s, m)| (s, m.into())).collect();
+                for (s, m) in &items {
+                    dict.remove(m);
+                    list.delete(*s, m);
+                }
+                items
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

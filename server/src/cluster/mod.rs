@@ -1,0 +1,18 @@
+//! Redis Cluster mode. [`ClusterState`] is the only public cluster API: the dispatcher asks
+//! [`route`] before any handler runs, the CLUSTER commands call its operations, and the bus
+//! (`bus`, `gossip`, `message`) keeps it in step with the other nodes. `nodes_conf` persists
+//! it; `health` decides `cluster_state`.
+
+pub mod bus;
+pub mod gossip;
+mod health;
+pub mod message;
+pub mod node;
+pub mod nodes_conf;
+pub mod ops;
+pub mod route;
+pub mod routes;
+pub mod state;
+
+pub use route::{route, Query, Route};
+pub use state::{ClusterConfig, ClusterState};

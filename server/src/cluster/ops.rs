@@ -1,0 +1,365 @@
+//! The operations behind the CLUSTER commands, on [`ClusterState`]: slot assignment, MEET,
+//! FORGET, REPLICATE, SETSLOT, epochs, RESET, and the text of CLUSTER INFO / NODES. Errors
+//! are Redis's texts (without the leading '-'). Every change is committed (persisted and
+//! published) before returning.
+
+use super::bus::BusCmd;
+use super::message::Body;
+use super::node::{flags, valid_node_id, Node};
+use super::state::{ClusterInner, ClusterState};
+use slotbox_protocol::SLOT_COUNT;
+
+pub type OpResult<T> = Result<T, String>;
+
+/// Subcommand of CLUSTER SETSLOT.
+pub enum SetSlot {
+    Importing(String),
+    Migrating(String),
+    Node(String),
+    Stable,
+}
+
+impl ClusterState {
+    fn change<T>(&self, f: impl FnOnce(&mut ClusterInner) -> OpResult<T>) -> OpResult<T> {
+        let mut g = self.lock();
+        let r = f(&mut g);
+        self.commit(&mut g);
+        r
+    }
+
+    /// The bus, for commands that must tell other nodes (set by the server at start).
+    pub fn bus_send(&self, cmd: BusCmd) {
+        if let Some(b) = self.bus.get() {
+            b.send(cmd);
+        }
+    }
+
+    pub fn add_slots(&self, slots: &[u16]) -> OpResult<()> {
+        self.change(|g| {
+            let mut seen = vec![false; SLOT_COUNT];
+            for &s in slots {
+                if g.owners[s as usize].is_some() {
+                    return Err(format!("ERR Slot {s} is already busy"));
+                }
+                if std::mem::replace(&mut seen[s as usize], true) {
+                    return Err(format!("ERR Slot {s} specified multiple times"));
+                }
+            }
+            let me = g.myself.clone();
+            for &s in slots {
+                g.importing.remove(&s);
+                g.assign_slot(s, Some(&me));
+            }
+            Ok(())
+        })
+    }
+
+    pub fn del_slots(&self, slots: &[u16]) -> OpResult<()> {
+        self.change(|g| {
+            let mut seen = vec![false; SLOT_COUNT];
+            for &s in slots {
+                if g.owners[s as usize].is_none() {
+                    return Err(format!("ERR Slot {s} is already unassigned"));
+                }
+                if std::mem::replace(&mut seen[s as usize], true) {
+                    return Err(format!("ERR Slot {s} specified multiple times"));
+                }
+            }
+            for &s in slots {
+                g.assign_slot(s, None);
+                g.migrating.remove(&s);
+                g.importing.remove(&s);
+            }
+            Ok(())
+        })
+    }
+
+    /// Unassign every slot of this node (the caller checked the keyspace is empty).
+    pub fn flush_slots(&self) {
+        let _ = self.change(|g| {
+            let mine: Vec<u16> = g.me().slots.iter().collect();
+            for s in mine {
+                g.assign_slot(s, None);
+            }
+            Ok(())
+        });
+    }
+
+    /// Start a handshake with ip:port (bus port `cport`).
+    pub fn meet(&self, ip: &str, port: u16, cport: u16) -> OpResult<()> {
+        let parsed: Result<std::net::IpAddr, _> = ip.parse();
+        if parsed.is_err() || port == 0 {
+            return Err(format!("ERR Invalid node address specified: {ip}:{port}"));
+        }
+        let now = crate::shared::unix_time_ms();
+        self.change(|g| {
+            let already = g.nodes.values().any(|n| n.ip == ip && n.port == port && n.has(flags::HANDSHAKE));
+            if !already {
+                let id = crate::shared::random_hex(40);
+                let n = Node::new(id.clone(), ip.to_string(), port, cport, flags::HANDSHAKE | flags::MEET, now);
+                g.nodes.insert(id, n);
+            }
+            Ok(())
+        })?;
+        self.bus_send(BusCmd::Wake);
+        Ok(())
+    }
+
+    pub fn forget(&self, id: &str) -> OpResult<()> {
+        let now = crate::shared::unix_time_ms();
+        self.change(|g| {
+            if !g.nodes.contains_key(id) {
+                return Err(format!("ERR Unknown node {id}"));
+            }
+            if id == g.myself {
+                return Err("ERR I tried hard but I can't forget myself...".into());
+            }
+            if g.me().master.as_deref() == Some(id) {
+                return Err("ERR Can't forget my master!".into());
+            }
+            g.blacklist.insert(id.to_string(), now + 60_000);
+            g.delete_node(id);
+            Ok(())
+        })
+    }
+
+    /// Become a replica of `id`. `db_empty` tells whether this node holds keys.
+    pub fn replicate(&self, id: &str, db_empty: bool) -> OpResult<()> {
+        self.change(|g| {
+            let Some(target) = g.nodes.get(id) else {
+                return Err(format!("ERR Unknown node {id}"));
+            };
+            if id == g.myself {
+                return Err("ERR Can't replicate myself".into());
+            }
+            if !target.is_master() {
+                return Err("ERR I can only replicate a master, not a replica.".into());
+            }
+            let me = g.me();
+            if me.is_master() && (!me.slots.is_empty() || !db_empty) {
+                return Err("ERR To set a master the node must be empty and without assigned slots.".into());
+            }
+            let me = g.me_mut();
+            me.flags = (me.flags & !flags::MASTER) | flags::SLAVE;
+            me.master = Some(id.to_string());
+            g.migrating.clear();
+            g.importing.clear();
+            g.dirty = true;
+            Ok(())
+        })
+    }
+
+    /// CLUSTER SETSLOT. `keys_in_slot` is how many keys this node holds in the slot.
+    pub fn set_slot(&self, slot: u16, op: SetSlot, keys_in_slot: usize) -> OpResult<()> {
+        let bump = self.change(|g| {
+            if g.me().has(flags::SLAVE) {
+                return Err("ERR Please use SETSLOT only with masters.".into());
+            }
+            let me = g.myself.clone();
+            let known_master = |g: &ClusterInner, id: &str| -> OpResult<()> {
+                match g.nodes.get(id) {
+                    None => Err(format!("ERR I don't know about node {id}")),
+                    Some(n) if !n.is_master() => Err("ERR Target node is not a master".into()),
+                    Some(_) => Ok(()),
+                }
+            };
+            match op {
+                SetSlot::Migrating(id) => {
+                    if g.owners[slot as usize].as_deref() != Some(me.as_str()) {
+                        return Err(format!("ERR I'm not the owner of hash slot {slot}"));
+                    }
+                    known_master(g, &id)?;
+                    g.migrating.insert(slot, id);
+                }
+                SetSlot::Importing(id) => {
+                    if g.owners[slot as usize].as_deref() == Some(me.as_str()) {
+                        return Err(format!("ERR I'm already the owner of hash slot {slot}"));
+                    }
+                    known_master(g, &id)?;
+                    g.importing.insert(slot, id);
+                }
+                SetSlot::Stable => {
+                    g.migrating.remove(&slot);
+                    g.importing.remove(&slot);
+                }
+                SetSlot::Node(id) => {
+                    let Some(target) = g.nodes.get(&id) else {
+                        return Err(format!("ERR Unknown node {id}"));
+                    };
+                    if target.has(flags::SLAVE) {
+                        return Err("ERR Target node is not a master".into());
+                    }
+                    if g.owners[slot as usize].as_deref() == Some(me.as_str()) && id != me && keys_in_slot > 0 {
+                        return Err(format!(
+                            "ERR Can't assign hashslot {slot} to a different node while I still hold keys for this hash slot."
+                        ));
+                    }
+                    if keys_in_slot == 0 && g.migrating.get(&slot).is_some() {
+                        g.migrating.remove(&slot);
+                    }
+                    let mut bump = false;
+                    if id == me && g.importing.remove(&slot).is_some() {
+                        // Importing finished: take the slot with a fresh epoch so the rest of
+                        // the cluster prefers our claim.
+                        bump = true;
+                    }
+                    g.assign_slot(slot, Some(&id));
+                    g.dirty = true;
+                    return Ok(bump);
+                }
+            }
+            g.dirty = true;
+            Ok(false)
+        })?;
+        if bump {
+            let _ = self.bump_epoch();
+            self.broadcast_pong();
+        }
+        Ok(())
+    }
+
+    /// Tell every node about our configuration now.
+    pub fn broadcast_pong(&self) {
+        let m = {
+            let mut g = self.lock();
+            g.stats.sent("pong");
+            super::gossip::message(&g, Body::Pong(Vec::new()))
+        };
+        self.bus_send(BusCmd::Broadcast(m));
+    }
+
+    pub fn set_config_epoch(&self, epoch: u64) -> OpResult<()> {
+        self.change(|g| {
+            if g.nodes.len() > 1 {
+                return Err("ERR The user can assign a config epoch only when the node does not know any other node.".into());
+            }
+            if g.me().config_epoch != 0 {
+                return Err("ERR Node config epoch is already non-zero".into());
+            }
+            g.me_mut().config_epoch = epoch;
+            if g.current_epoch < epoch {
+                g.current_epoch = epoch;
+            }
+            g.dirty = true;
+            Ok(())
+        })
+    }
+
+    /// CLUSTER BUMPEPOCH: "BUMPED n" or "STILL n".
+    pub fn bump_epoch(&self) -> String {
+        self.change(|g| {
+            let max = g.nodes.values().map(|n| n.config_epoch).max().unwrap_or(0).max(g.current_epoch);
+            let mine = g.me().config_epoch;
+            if mine == 0 || mine != max {
+                g.current_epoch += 1;
+                let e = g.current_epoch;
+                g.me_mut().config_epoch = e;
+                g.dirty = true;
+                Ok(format!("BUMPED {e}"))
+            } else {
+                Ok(format!("STILL {mine}"))
+            }
+        })
+        .unwrap_or_default()
+    }
+
+    pub fn count_failure_reports(&self, id: &str) -> OpResult<usize> {
+        let g = self.lock();
+        let validity = self.config.node_timeout * 2;
+        let now = crate::shared::unix_time_ms();
+        match g.nodes.get(id) {
+            None => Err(format!("ERR Unknown node {id}")),
+            Some(n) => Ok(n.fail_reports.iter().filter(|(_, t)| now - t <= validity).count()),
+        }
+    }
+
+    /// CLUSTER RESET. The caller checked a master's keyspace is empty.
+    pub fn reset(&self, hard: bool) {
+        let _ = self.change(|g| {
+            let me = g.myself.clone();
+            let others: Vec<String> = g.nodes.keys().filter(|id| **id != me).cloned().collect();
+            for id in others {
+                g.delete_node(&id);
+            }
+            for s in 0..SLOT_COUNT as u16 {
+                g.assign_slot(s, None);
+            }
+            g.migrating.clear();
+            g.importing.clear();
+            let n = g.me_mut();
+            n.flags = flags::MYSELF | flags::MASTER;
+            n.master = None;
+            if hard {
+                n.config_epoch = 0;
+                g.current_epoch = 0;
+                g.last_vote_epoch = 0;
+                let new_id = crate::shared::random_hex(40);
+                let mut node = g.nodes.remove(&me).expect("myself");
+                node.id = new_id.clone();
+                g.nodes.insert(new_id.clone(), node);
+                g.myself = new_id;
+            }
+            g.dirty = true;
+            Ok(())
+        });
+    }
+
+    /// Force a nodes.conf write.
+    pub fn save_config(&self) -> OpResult<()> {
+        let g = self.lock();
+        super::nodes_conf::save(&self.config.config_file, &g).map_err(|e| format!("ERR error saving the cluster node config: {e}"))
+    }
+
+    /// CLUSTER NODES text.
+    pub fn nodes_text(&self) -> String {
+        super::nodes_conf::nodes_text(&self.lock())
+    }
+
+    /// CLUSTER INFO text.
+    pub fn info_text(&self) -> String {
+        let g = self.lock();
+        let mut assigned = 0;
+        let (mut pfail, mut fail) = (0, 0);
+        for o in g.owners.iter().flatten() {
+            assigned += 1;
+            match g.nodes.get(o) {
+                Some(n) if n.has(flags::FAIL) => fail += 1,
+                Some(n) if n.has(flags::PFAIL) => pfail += 1,
+                _ => {}
+            }
+        }
+        let me = g.me();
+        let my_epoch = g.master_of(me).config_epoch;
+        let mut out = format!(
+            "cluster_state:{}\r\ncluster_slots_assigned:{}\r\ncluster_slots_ok:{}\r\ncluster_slots_pfail:{}\r\ncluster_slots_fail:{}\r\ncluster_known_nodes:{}\r\ncluster_size:{}\r\ncluster_current_epoch:{}\r\ncluster_my_epoch:{}\r\n",
+            if g.state_ok { "ok" } else { "fail" },
+            assigned,
+            assigned - pfail - fail,
+            pfail,
+            fail,
+            g.nodes.len(),
+            g.cluster_size(),
+            g.current_epoch,
+            my_epoch
+        );
+        const ORDER: [&str; 11] =
+            ["ping", "pong", "meet", "fail", "publish", "auth-req", "auth-ack", "update", "mfstart", "module", "publishshard"];
+        for (list, dir) in [(&g.stats.sent, "sent"), (&g.stats.received, "received")] {
+            let mut total = 0;
+            for kind in ORDER {
+                if let Some((_, n)) = list.iter().find(|(k, _)| *k == kind) {
+                    out.push_str(&format!("cluster_stats_messages_{kind}_{dir}:{n}\r\n"));
+                    total += n;
+                }
+            }
+            out.push_str(&format!("cluster_stats_messages_{dir}:{total}\r\n"));
+        }
+        out.push_str("total_cluster_links_buffer_limit_exceeded:0\r\n");
+        out
+    }
+}
+
+/// Parse a node id argument.
+pub fn node_id_arg(arg: &[u8]) -> Option<String> {
+    valid_node_id(arg).then(|| String::from_utf8_lossy(arg).into_owned())
+}

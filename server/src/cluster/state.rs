@@ -1,0 +1,280 @@
+//! [`ClusterState`]: the only public cluster API. It owns this node's view of the cluster
+//! (nodes, epochs, slot owners, open slots), persists it to `nodes.conf` on every change,
+//! publishes routing facts to the lock-free [`RouteTable`], and offers the operations behind
+//! the CLUSTER commands. The bus (`bus.rs`, `gossip.rs`) updates it from messages.
+
+use super::node::{flags, Node, SlotSet};
+use super::routes::{RouteTable, SlotRoute, NONE};
+use hashbrown::HashMap;
+use parking_lot::{Mutex, MutexGuard};
+use slotbox_protocol::SLOT_COUNT;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+
+/// Cluster settings taken from the server config at start (some are live-updatable later).
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    pub node_timeout: i64,
+    pub require_full_coverage: bool,
+    pub allow_reads_when_down: bool,
+    pub announce_ip: Option<String>,
+    pub announce_port: Option<u16>,
+    pub announce_bus_port: Option<u16>,
+    pub config_file: PathBuf,
+    pub replica_no_failover: bool,
+    pub allow_replica_migration: bool,
+    pub migration_barrier: u32,
+    pub replica_validity_factor: u32,
+}
+
+/// Message counters per type name (CLUSTER INFO `cluster_stats_messages_*`).
+#[derive(Default, Debug, Clone)]
+pub struct MsgStats {
+    pub sent: Vec<(&'static str, u64)>,
+    pub received: Vec<(&'static str, u64)>,
+}
+
+impl MsgStats {
+    fn bump(list: &mut Vec<(&'static str, u64)>, kind: &'static str) {
+        match list.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += 1,
+            None => list.push((kind, 1)),
+        }
+    }
+
+    pub fn sent(&mut self, kind: &'static str) {
+        Self::bump(&mut self.sent, kind)
+    }
+
+    pub fn received(&mut self, kind: &'static str) {
+        Self::bump(&mut self.received, kind)
+    }
+}
+
+/// The mutable cluster view, behind one lock.
+pub struct ClusterInner {
+    pub myself: String,
+    pub nodes: HashMap<String, Node>,
+    /// Slot owner ids.
+    pub owners: Vec<Option<String>>,
+    pub migrating: HashMap<u16, String>,
+    pub importing: HashMap<u16, String>,
+    pub current_epoch: u64,
+    pub last_vote_epoch: u64,
+    pub state_ok: bool,
+    pub stats: MsgStats,
+    pub handles: HashMap<String, u32>,
+    pub(super) next_handle: u32,
+    /// Set by every change that must reach nodes.conf and the route table.
+    pub dirty: bool,
+    /// Nodes we were told to FORGET: not re-added from gossip until this unix ms.
+    pub blacklist: HashMap<String, i64>,
+    /// Unix ms when the cluster state last changed to fail / when it may rejoin.
+    pub among_minority_since: i64,
+}
+
+impl ClusterInner {
+    pub fn me(&self) -> &Node {
+        &self.nodes[&self.myself]
+    }
+
+    pub fn me_mut(&mut self) -> &mut Node {
+        let id = self.myself.clone();
+        self.nodes.get_mut(&id).expect("myself is always known")
+    }
+
+    /// The handle of a node id (assigned on first use, never reused).
+    pub fn handle(&mut self, id: &str) -> u32 {
+        if let Some(h) = self.handles.get(id) {
+            return *h;
+        }
+        let h = self.next_handle;
+        self.next_handle += 1;
+        self.handles.insert(id.to_string(), h);
+        h
+    }
+
+    /// Give `slot` to `id` (or nobody), keeping every node's slot bitmap consistent.
+    pub fn assign_slot(&mut self, slot: u16, id: Option<&str>) {
+        if let Some(old) = self.owners[slot as usize].take() {
+            if let Some(n) = self.nodes.get_mut(&old) {
+                n.slots.clear(slot);
+            }
+        }
+        if let Some(id) = id {
+            if let Some(n) = self.nodes.get_mut(id) {
+                n.slots.set(slot);
+                self.owners[slot as usize] = Some(id.to_string());
+            }
+        }
+        self.dirty = true;
+    }
+
+    /// Masters that own at least one slot.
+    pub fn cluster_size(&self) -> usize {
+        self.nodes.values().filter(|n| n.is_master() && !n.slots.is_empty()).count()
+    }
+
+    /// Replicas of a master id.
+    pub fn replicas_of(&self, id: &str) -> Vec<&Node> {
+        let mut v: Vec<&Node> = self.nodes.values().filter(|n| n.master.as_deref() == Some(id)).collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    }
+
+    /// The master whose slots this node serves (itself for a master).
+    pub fn master_of<'a>(&'a self, n: &'a Node) -> &'a Node {
+        n.master.as_ref().and_then(|m| self.nodes.get(m)).unwrap_or(n)
+    }
+
+    /// Remove a node entirely (FORGET, handshake timeout).
+    pub fn delete_node(&mut self, id: &str) {
+        if let Some(n) = self.nodes.remove(id) {
+            for s in n.slots.iter() {
+                if self.owners[s as usize].as_deref() == Some(id) {
+                    self.owners[s as usize] = None;
+                }
+            }
+        }
+        self.migrating.retain(|_, v| v != id);
+        self.importing.retain(|_, v| v != id);
+        for n in self.nodes.values_mut() {
+            n.fail_reports.retain(|(r, _)| r != id);
+            if n.master.as_deref() == Some(id) {
+                n.master = None;
+            }
+        }
+        self.dirty = true;
+    }
+}
+
+/// One bus link as CLUSTER LINKS shows it (refreshed by the bus every 100 ms).
+#[derive(Debug, Clone)]
+pub struct LinkInfo {
+    pub inbound: bool,
+    pub node: String,
+    pub create_time: i64,
+    pub events: String,
+    pub send_buffer_allocated: usize,
+    pub send_buffer_used: usize,
+}
+
+pub struct ClusterState {
+    pub links: Mutex<Vec<LinkInfo>>,
+    inner: Mutex<ClusterInner>,
+    pub routes: RouteTable,
+    pub config: ClusterConfig,
+    /// The bus thread's handle, set once the bus runs.
+    pub bus: std::sync::OnceLock<super::bus::BusHandle>,
+}
+
+impl ClusterState {
+    /// A fresh single-node cluster, or the one saved in `config.config_file`.
+    pub fn open(config: ClusterConfig, ip: &str, port: u16, cport: u16) -> Result<ClusterState, String> {
+        let now = crate::shared::unix_time_ms();
+        let loaded = super::nodes_conf::load(&config.config_file, now)?;
+        let inner = match loaded {
+            Some(mut inner) => {
+                // Our own address may have changed since the file was written.
+                let me = inner.me_mut();
+                me.port = port;
+                me.cport = cport;
+                if me.ip.is_empty() {
+                    me.ip = ip.to_string();
+                }
+                inner
+            }
+            None => {
+                let id = crate::shared::random_hex(40);
+                let me = Node::new(id.clone(), ip.to_string(), port, cport, flags::MYSELF | flags::MASTER, now);
+                let mut nodes = HashMap::new();
+                nodes.insert(id.clone(), me);
+                ClusterInner {
+                    myself: id,
+                    nodes,
+                    owners: vec![None; SLOT_COUNT],
+                    migrating: HashMap::new(),
+                    importing: HashMap::new(),
+                    current_epoch: 0,
+                    last_vote_epoch: 0,
+                    state_ok: false,
+                    stats: MsgStats::default(),
+                    handles: HashMap::new(),
+                    next_handle: 0,
+                    dirty: true,
+                    blacklist: HashMap::new(),
+                    among_minority_since: 0,
+                }
+            }
+        };
+        let state = ClusterState { links: Mutex::new(Vec::new()), inner: Mutex::new(inner), routes: RouteTable::default(), config, bus: std::sync::OnceLock::new() };
+        {
+            let mut g = state.inner.lock();
+            state.commit(&mut g);
+        }
+        Ok(state)
+    }
+
+    /// Lock the cluster view. Callers that change it must finish with [`ClusterState::commit`].
+    pub fn lock(&self) -> MutexGuard<'_, ClusterInner> {
+        self.inner.lock()
+    }
+
+    /// Persist and publish a changed view (nodes.conf + route table + cluster state).
+    pub fn commit(&self, g: &mut ClusterInner) {
+        let was_ok = g.state_ok;
+        super::health::update_state(self, g);
+        if g.dirty || was_ok != g.state_ok {
+            self.publish(g);
+        }
+        if g.dirty {
+            g.dirty = false;
+            if let Err(e) = super::nodes_conf::save(&self.config.config_file, g) {
+                crate::log::warning(&format!("Could not save cluster config {}: {e}", self.config.config_file.display()));
+            }
+        }
+    }
+
+    /// Rewrite the route table from the view.
+    fn publish(&self, g: &mut ClusterInner) {
+        let ids: Vec<String> = g.nodes.keys().cloned().collect();
+        for id in &ids {
+            let h = g.handle(id);
+            let n = &g.nodes[id];
+            self.routes.set_addr(h, &n.ip, n.port);
+        }
+        let me = g.myself.clone();
+        self.routes.my_handle.store(g.handle(&me), Ordering::Relaxed);
+        let master = g.me().master.clone();
+        let mh = match master {
+            Some(m) if g.nodes.contains_key(&m) => g.handle(&m),
+            _ => NONE,
+        };
+        self.routes.my_master.store(mh, Ordering::Relaxed);
+        let handles: HashMap<String, u32> = ids.iter().map(|id| (id.clone(), g.handle(id))).collect();
+        let h = |id: Option<&String>| id.and_then(|i| handles.get(i)).copied().unwrap_or(NONE);
+        for slot in 0..SLOT_COUNT as u16 {
+            let r = SlotRoute {
+                owner: h(g.owners[slot as usize].as_ref()),
+                migrating_to: h(g.migrating.get(&slot)),
+                importing_from: h(g.importing.get(&slot)),
+            };
+            self.routes.set_slot(slot, r);
+        }
+        self.routes.ok.store(g.state_ok, Ordering::Release);
+    }
+
+    pub fn myself_id(&self) -> String {
+        self.inner.lock().myself.clone()
+    }
+}
+
+/// Slots owned by nobody (for CLUSTER INFO and coverage checks).
+pub fn unassigned(g: &ClusterInner) -> usize {
+    g.owners.iter().filter(|o| o.is_none()).count()
+}
+
+/// A node's slot set, by id (empty if unknown).
+pub fn slots_of(g: &ClusterInner, id: &str) -> SlotSet {
+    g.nodes.get(id).map(|n| n.slots.clone()).unwrap_or_default()
+}

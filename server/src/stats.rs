@@ -1,0 +1,140 @@
+//! Server-wide counters (INFO stats) that many threads bump on every request. Each
+//! [`Counter`] is striped over cache-padded atomics, one stripe per thread (round-robin), so
+//! two event loops never fight over one cache line; reads add the stripes up.
+//! Also the striped exec gate that lets EXEC run with every other command excluded.
+
+use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+const STRIPES: usize = 16;
+
+#[repr(align(128))]
+#[derive(Default)]
+struct Padded(AtomicU64);
+
+static NEXT_STRIPE: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static STRIPE: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+/// This thread's stripe index.
+fn stripe() -> usize {
+    STRIPE.with(|s| {
+        let v = s.get();
+        if v != usize::MAX {
+            return v;
+        }
+        let n = NEXT_STRIPE.fetch_add(1, Ordering::Relaxed) % STRIPES;
+        s.set(n);
+        n
+    })
+}
+
+/// A striped counter with the `AtomicU64` methods the call sites use.
+#[derive(Default)]
+pub struct Counter([Padded; STRIPES]);
+
+impl Counter {
+    #[inline]
+    pub fn fetch_add(&self, n: u64, _order: Ordering) -> u64 {
+        self.0[stripe()].0.fetch_add(n, Ordering::Relaxed)
+    }
+
+    pub fn load(&self, _order: Ordering) -> u64 {
+        self.0.iter().map(|p| p.0.load(Ordering::Relaxed)).fold(0u64, |a, b| a.wrapping_add(b))
+    }
+
+    pub fn store(&self, v: u64, _order: Ordering) {
+        for (i, p) in self.0.iter().enumerate() {
+            p.0.store(if i == 0 { v } else { 0 }, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Server-wide counters (INFO stats).
+#[derive(Default)]
+pub struct Stats {
+    pub total_connections_received: Counter,
+    pub rejected_connections: Counter,
+    pub total_commands_processed: Counter,
+    pub keyspace_hits: Counter,
+    pub keyspace_misses: Counter,
+    pub net_input_bytes: Counter,
+    pub net_output_bytes: Counter,
+    pub total_error_replies: Counter,
+    /// Commands per second, sampled by the cron.
+    pub instantaneous_ops: AtomicU64,
+}
+
+impl Stats {
+    pub fn reset(&self) {
+        for c in [
+            &self.total_connections_received,
+            &self.rejected_connections,
+            &self.total_commands_processed,
+            &self.keyspace_hits,
+            &self.keyspace_misses,
+            &self.net_input_bytes,
+            &self.net_output_bytes,
+            &self.total_error_replies,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+#[repr(align(128))]
+#[derive(Default)]
+struct PaddedLock(RwLock<()>);
+
+/// Held shared by each event loop while it runs a batch of commands (its own stripe, so
+/// loops never contend), and exclusively — every stripe, in order — by EXEC.
+pub struct ExecGate(Vec<PaddedLock>);
+
+impl ExecGate {
+    pub fn new(stripes: usize) -> Self {
+        ExecGate((0..stripes.max(1)).map(|_| PaddedLock::default()).collect())
+    }
+
+    /// Shared access for the event loop `worker`.
+    pub fn read(&self, worker: usize) -> RwLockReadGuard<'_, ()> {
+        self.0[worker % self.0.len()].0.read()
+    }
+
+    /// Shared access that does not wait behind a queued EXEC when this thread already holds
+    /// its stripe (serving blocked clients from inside a batch).
+    pub fn read_recursive(&self, worker: usize) -> RwLockReadGuard<'_, ()> {
+        self.0[worker % self.0.len()].0.read_recursive()
+    }
+
+    /// Exclusive access: no other command runs anywhere until the guards drop.
+    pub fn write_all(&self) -> Vec<RwLockWriteGuard<'_, ()>> {
+        self.0.iter().map(|l| l.0.write()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counter_sums_stripes_across_threads() {
+        let c = std::sync::Arc::new(Counter::default());
+        let hs: Vec<_> = (0..4)
+            .map(|_| {
+                let c = c.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..1000 {
+                        c.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        hs.into_iter().for_each(|h| h.join().unwrap());
+        assert_eq!(c.load(Ordering::Relaxed), 4000);
+        c.store(0, Ordering::Relaxed);
+        assert_eq!(c.load(Ordering::Relaxed), 0);
+    }
+}
