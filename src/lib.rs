@@ -8,6 +8,9 @@
 //! drop(server); // stops it
 //! ```
 
+mod cluster;
+
+pub use cluster::{slot_ranges, Cluster, ClusterBuilder};
 pub use slotbox_protocol as protocol;
 
 /// Count allocations so `INFO memory` reports real `used_memory` for embedded servers too.

@@ -1,0 +1,108 @@
+//! Field access: HSET, HMSET, HSETNX, HGET, HMGET, HDEL, HEXISTS, HLEN, HSTRLEN, HKEYS,
+//! HVALS, HGETALL. A write that changes nothing leaves the key untouched (not created, not
+//! marked modified for WATCH); a hash whose last field is deleted is deleted.
+
+use super::{hash_for_write, peek_hash, read_hash};
+use crate::commands::Ctx;
+use crate::tri;
+use bytes::Bytes;
+use slotbox_protocol::frame::errors;
+use slotbox_protocol::Frame;
+
+fn bulk(b: &[u8]) -> Frame {
+    Frame::Bulk(Bytes::copy_from_slice(b))
+}
+
+/// Set every field / value pair of `args[2..]`; returns how many fields are new.
+fn set_pairs(ctx: &mut Ctx, args: &[Bytes]) -> Result<i64, Frame> {
+    if args.len() % 2 == 1 {
+        return Err(Frame::error(errors::wrong_arity(ctx.spec.name)));
+    }
+    peek_hash(ctx, &args[1])?;
+    let hash = hash_for_write(ctx, &args[1]);
+    let created = args[2..]
+        .chunks_exact(2)
+        .filter(|p| hash.set(&p[0], &p[1]))
+        .count();
+    Ok(created as i64)
+}
+
+pub fn hset(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    Frame::Integer(tri!(set_pairs(ctx, args)))
+}
+
+pub fn hmset(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    tri!(set_pairs(ctx, args));
+    Frame::ok()
+}
+
+pub fn hsetnx(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    let (key, field) = (&args[1], &args[2]);
+    if tri!(peek_hash(ctx, key)).is_some_and(|h| h.get(field).is_some()) {
+        return Frame::Integer(0);
+    }
+    hash_for_write(ctx, key).set(field, &args[3]);
+    Frame::Integer(1)
+}
+
+pub fn hget(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    match tri!(read_hash(ctx, &args[1])).and_then(|h| h.get(&args[2])) {
+        Some(v) => bulk(v),
+        None => Frame::Null,
+    }
+}
+
+pub fn hmget(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    let hash = tri!(read_hash(ctx, &args[1]));
+    let values = args[2..]
+        .iter()
+        .map(|f| hash.and_then(|h| h.get(f)).map_or(Frame::Null, bulk))
+        .collect();
+    Frame::Array(values)
+}
+
+pub fn hdel(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    let key = &args[1];
+    let Some(hash) = tri!(peek_hash(ctx, key)) else {
+        return Frame::Integer(0);
+    };
+    if !args[2..].iter().any(|f| hash.get(f).is_some()) {
+        return Frame::Integer(0);
+    }
+    let hash = hash_for_write(ctx, key);
+    let deleted = args[2..].iter().filter(|f| hash.remove(f)).count();
+    if hash.is_empty() {
+        ctx.keys.remove(key);
+    }
+    Frame::Integer(deleted as i64)
+}
+
+pub fn hexists(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    let found = tri!(read_hash(ctx, &args[1])).is_some_and(|h| h.get(&args[2]).is_some());
+    Frame::Integer(found as i64)
+}
+
+pub fn hlen(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    Frame::Integer(tri!(read_hash(ctx, &args[1])).map_or(0, |h| h.len() as i64))
+}
+
+pub fn hstrlen(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    let len = tri!(read_hash(ctx, &args[1])).and_then(|h| h.get(&args[2])).map_or(0, |v| v.len());
+    Frame::Integer(len as i64)
+}
+
+pub fn hkeys(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    let hash = tri!(read_hash(ctx, &args[1]));
+    Frame::Array(hash.map_or_else(Vec::new, |h| h.iter().map(|(f, _)| bulk(f)).collect()))
+}
+
+pub fn hvals(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    let hash = tri!(read_hash(ctx, &args[1]));
+    Frame::Array(hash.map_or_else(Vec::new, |h| h.iter().map(|(_, v)| bulk(v)).collect()))
+}
+
+pub fn hgetall(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    let hash = tri!(read_hash(ctx, &args[1]));
+    let pairs = hash.map_or_else(Vec::new, |h| h.iter().map(|(f, v)| (bulk(f), bulk(v))).collect());
+    Frame::Map(pairs)
+}

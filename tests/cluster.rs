@@ -1,0 +1,231 @@
+//! Cluster mode end to end: an embedded 3-master cluster used by the redis-rs cluster client,
+//! redirect errors byte for byte, live slot migration, restart from nodes.conf, failure
+//! detection, and a garbage packet on the bus port. Every wait is bounded.
+
+mod common;
+
+use common::RawClient;
+use slotbox::protocol::{key_hash_slot, Frame};
+use slotbox::Cluster;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+fn text(f: &Frame) -> String {
+    match f {
+        Frame::Bulk(b) | Frame::Simple(b) | Frame::Error(b) | Frame::Verbatim(_, b) => String::from_utf8_lossy(b).into_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The index of the node that serves `slot`.
+fn owner(cluster: &Cluster, slot: u16) -> usize {
+    let ranges = slotbox::slot_ranges(cluster.len());
+    ranges.iter().position(|&(a, b)| (a..=b).contains(&slot)).unwrap()
+}
+
+fn node_id(c: &mut RawClient) -> String {
+    text(&c.call(&["CLUSTER", "MYID"]))
+}
+
+fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn cluster_client_reads_and_writes_across_all_slots() {
+    let cluster = Cluster::start(3).unwrap();
+    let client = redis::cluster::ClusterClient::new(cluster.urls()).unwrap();
+    let mut con = client.get_connection().unwrap();
+    for i in 0..10_000 {
+        let _: () = redis::cmd("SET").arg(format!("key:{i}")).arg(i).query(&mut con).unwrap();
+    }
+    for i in (0..10_000).step_by(7) {
+        let v: i64 = redis::cmd("GET").arg(format!("key:{i}")).query(&mut con).unwrap();
+        assert_eq!(v, i);
+    }
+    // Every node holds part of the keys.
+    for a in cluster.addrs() {
+        let mut c = RawClient::connect(a);
+        let n = c.call(&["DBSIZE"]).as_integer().unwrap();
+        assert!(n > 2000, "node {a} holds only {n} keys");
+    }
+}
+
+#[test]
+fn redirect_errors_are_byte_exact() {
+    let cluster = Cluster::start(3).unwrap();
+    let addrs = cluster.addrs();
+    // "foo" hashes to 12182 (third node), "bar" to 5061 (first node).
+    let mut c = RawClient::connect(addrs[0]);
+    let moved = c.call_raw(&["GET", "foo"]);
+    assert_eq!(moved, format!("-MOVED 12182 127.0.0.1:{}\r\n", addrs[2].port()).into_bytes());
+    assert_eq!(c.call_raw(&["MGET", "bar", "foo"]), b"-CROSSSLOT Keys in request don't hash to the same slot\r\n".to_vec());
+    assert_eq!(c.call_raw(&["SET", "bar", "1"]), b"+OK\r\n".to_vec());
+    // Keyless commands are never redirected.
+    assert_eq!(c.call_raw(&["PING"]), b"+PONG\r\n".to_vec());
+    // Hash tags keep keys together.
+    assert_eq!(c.call_raw(&["MSET", "{bar}a", "1", "{bar}b", "2"]), b"+OK\r\n".to_vec());
+    // MULTI: a command for another slot is refused at queue time and EXEC aborts.
+    c.call(&["MULTI"]);
+    assert!(text(&c.call(&["SET", "foo", "x"])).starts_with("MOVED 12182"));
+    assert!(text(&c.call(&["EXEC"])).starts_with("EXECABORT"));
+
+    // ASK / TRYAGAIN while slot 5061 migrates from node 0 to node 1.
+    let mut target = RawClient::connect(addrs[1]);
+    let (src_id, dst_id) = (node_id(&mut c), node_id(&mut target));
+    assert_eq!(target.call(&["CLUSTER", "SETSLOT", "5061", "IMPORTING", &src_id]), Frame::ok());
+    assert_eq!(c.call(&["CLUSTER", "SETSLOT", "5061", "MIGRATING", &dst_id]), Frame::ok());
+    // A key the source still has is served; a missing one is redirected with ASK.
+    assert_eq!(c.call(&["GET", "bar"]), Frame::bulk_static("1"));
+    let missing = "{bar}missing";
+    assert_eq!(key_hash_slot(missing.as_bytes()), 5061);
+    assert_eq!(c.call_raw(&["GET", missing]), format!("-ASK 5061 127.0.0.1:{}\r\n", addrs[1].port()).into_bytes());
+    assert_eq!(
+        c.call_raw(&["MGET", "{bar}a", missing]),
+        b"-TRYAGAIN Multiple keys request during rehashing of slot\r\n".to_vec()
+    );
+    // The target refuses without ASKING, serves with it, and ASKING is one-shot.
+    assert!(text(&target.call(&["GET", missing])).starts_with("MOVED 5061"));
+    assert_eq!(target.call(&["ASKING"]), Frame::ok());
+    assert_eq!(target.call(&["GET", missing]), Frame::Null);
+    assert!(text(&target.call(&["GET", missing])).starts_with("MOVED 5061"));
+}
+
+#[test]
+fn slot_migration_under_load_loses_no_key() {
+    let cluster = Cluster::start(3).unwrap();
+    let addrs = cluster.addrs();
+    let slot = key_hash_slot(b"{m}");
+    let (from, to) = (owner(&cluster, slot), (owner(&cluster, slot) + 1) % 3);
+    let mut src = RawClient::connect(addrs[from]);
+    let mut dst = RawClient::connect(addrs[to]);
+    for i in 0..300 {
+        assert_eq!(src.call(&["SET", &format!("{{m}}{i}"), &i.to_string()]), Frame::ok());
+    }
+    let (src_id, dst_id) = (node_id(&mut src), node_id(&mut dst));
+    // A cluster client keeps reading and writing the slot while it moves.
+    let urls = cluster.urls();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let worker = std::thread::spawn(move || {
+        let client = redis::cluster::ClusterClient::new(urls).unwrap();
+        let mut con = client.get_connection().unwrap();
+        let mut n = 0u64;
+        while !stop2.load(std::sync::atomic::Ordering::Relaxed) && n < 100_000 {
+            let i = 300 + (n % 200);
+            let _: () = redis::cmd("SET").arg(format!("{{m}}{i}")).arg(i).query(&mut con).unwrap();
+            let v: Option<i64> = redis::cmd("GET").arg(format!("{{m}}{}", n % 300)).query(&mut con).unwrap();
+            assert_eq!(v, Some((n % 300) as i64), "a key vanished during migration");
+            n += 1;
+        }
+        n
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(dst.call(&["CLUSTER", "SETSLOT", &slot.to_string(), "IMPORTING", &src_id]), Frame::ok());
+    assert_eq!(src.call(&["CLUSTER", "SETSLOT", &slot.to_string(), "MIGRATING", &dst_id]), Frame::ok());
+    loop {
+        let keys = src.call(&["CLUSTER", "GETKEYSINSLOT", &slot.to_string(), "50"]);
+        let Frame::Array(keys) = keys else { panic!("GETKEYSINSLOT: {keys:?}") };
+        if keys.is_empty() {
+            break;
+        }
+        let mut cmd: Vec<String> = vec!["MIGRATE".into(), "127.0.0.1".into(), addrs[to].port().to_string(), "".into(), "0".into(), "5000".into(), "KEYS".into()];
+        cmd.extend(keys.iter().map(text));
+        assert_eq!(src.call(&cmd), Frame::ok());
+    }
+    assert_eq!(dst.call(&["CLUSTER", "SETSLOT", &slot.to_string(), "NODE", &dst_id]), Frame::ok());
+    assert_eq!(src.call(&["CLUSTER", "SETSLOT", &slot.to_string(), "NODE", &dst_id]), Frame::ok());
+    std::thread::sleep(Duration::from_millis(200));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let ops = worker.join().expect("client thread saw an error");
+    assert!(ops > 0);
+    assert_eq!(src.call(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]), Frame::Integer(0));
+    assert!(dst.call(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]).as_integer().unwrap() >= 300);
+    for i in 0..300 {
+        assert_eq!(dst.call(&["GET", &format!("{{m}}{i}")]), Frame::Bulk(i.to_string().into()));
+    }
+    // The third node learns the new owner through the bus.
+    let third = 3 - from - to;
+    let mut other = RawClient::connect(addrs[third]);
+    let want = format!("-MOVED {slot} 127.0.0.1:{}\r\n", addrs[to].port()).into_bytes();
+    assert!(wait_for(Duration::from_secs(10), || other.call_raw(&["GET", "{m}1"]) == want));
+}
+
+#[test]
+fn node_restarts_with_same_id_and_slots() {
+    let mut cluster = Cluster::start(3).unwrap();
+    let addr = cluster.addrs()[1];
+    let mut c = RawClient::connect(addr);
+    let id = node_id(&mut c);
+    let before = text(&c.call(&["CLUSTER", "NODES"]));
+    let my_line = |nodes: &str| nodes.lines().find(|l| l.contains("myself")).unwrap().to_string();
+    drop(c);
+    cluster.stop_node(1);
+    cluster.start_node(1).unwrap();
+    let mut c = RawClient::connect(addr);
+    assert_eq!(node_id(&mut c), id);
+    let after = text(&c.call(&["CLUSTER", "NODES"]));
+    let slots = |line: String| line.split(' ').skip(8).collect::<Vec<_>>().join(" ");
+    assert_eq!(slots(my_line(&before)), slots(my_line(&after)));
+    assert_eq!(after.lines().count(), 3);
+    assert!(wait_for(Duration::from_secs(15), || text(&c.call(&["CLUSTER", "INFO"])).contains("cluster_state:ok")));
+}
+
+#[test]
+fn killed_master_is_marked_fail_and_cleared_when_back() {
+    let mut cluster = Cluster::builder().masters(3).node_timeout_ms(500).start().unwrap();
+    let addrs = cluster.addrs();
+    let mut c0 = RawClient::connect(addrs[0]);
+    let mut c2 = RawClient::connect(addrs[2]);
+    let id2 = node_id(&mut c2);
+    drop(c2);
+    cluster.stop_node(2);
+    let line_of = |c: &mut RawClient| {
+        let nodes = text(&c.call(&["CLUSTER", "NODES"]));
+        nodes.lines().find(|l| l.starts_with(&id2)).unwrap_or_default().to_string()
+    };
+    assert!(
+        wait_for(Duration::from_secs(15), || line_of(&mut c0).contains(" master,fail ")),
+        "node never marked FAIL: {}",
+        line_of(&mut c0)
+    );
+    assert!(text(&c0.call(&["CLUSTER", "INFO"])).contains("cluster_state:fail"));
+    assert!(text(&c0.call(&["SET", "bar", "1"])).starts_with("CLUSTERDOWN The cluster is down"));
+    cluster.start_node(2).unwrap();
+    assert!(
+        wait_for(Duration::from_secs(15), || !line_of(&mut c0).contains("fail")),
+        "FAIL never cleared: {}",
+        line_of(&mut c0)
+    );
+    assert!(wait_for(Duration::from_secs(15), || text(&c0.call(&["CLUSTER", "INFO"])).contains("cluster_state:ok")));
+}
+
+#[test]
+fn garbage_on_the_bus_port_leaves_the_node_healthy() {
+    let cluster = Cluster::start(3).unwrap();
+    for junk in [&b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..], b"SBus\x00\x01\x00\xff\xff\xff\xff", &[0u8; 4096][..]] {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", cluster.bus_port(0))).unwrap();
+        s.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
+        let _ = s.write_all(junk);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let mut c = RawClient::connect(cluster.addrs()[0]);
+    assert_eq!(c.call(&["PING"]), Frame::simple_static("PONG"));
+    assert!(text(&c.call(&["CLUSTER", "INFO"])).contains("cluster_state:ok"));
+    assert!(text(&c.call(&["CLUSTER", "INFO"])).contains("cluster_known_nodes:3"));
+}
+
+#[test]
+fn cluster_commands_in_standalone_mode_are_refused() {
+    let server = slotbox::Server::start().unwrap();
+    let mut c = RawClient::connect(server.addr());
+    assert_eq!(c.call_raw(&["CLUSTER", "INFO"]), b"-ERR This instance has cluster support disabled\r\n".to_vec());
+    assert_eq!(c.call_raw(&["READONLY"]), b"-ERR This instance has cluster support disabled\r\n".to_vec());
+}
