@@ -17,13 +17,14 @@ static NEXT_DIR: AtomicUsize = AtomicUsize::new(0);
 #[derive(Debug, Clone)]
 pub struct ClusterBuilder {
     masters: usize,
+    replicas: usize,
     node_timeout_ms: u64,
     io_threads: usize,
 }
 
 impl Default for ClusterBuilder {
     fn default() -> Self {
-        ClusterBuilder { masters: 3, node_timeout_ms: 2000, io_threads: 1 }
+        ClusterBuilder { masters: 3, replicas: 0, node_timeout_ms: 2000, io_threads: 1 }
     }
 }
 
@@ -31,6 +32,12 @@ impl ClusterBuilder {
     /// Number of masters (at least 1; `redis-cli --cluster create` wants 3).
     pub fn masters(mut self, n: usize) -> Self {
         self.masters = n.max(1);
+        self
+    }
+
+    /// Replicas per master (they replicate and can fail over).
+    pub fn replicas(mut self, n: usize) -> Self {
+        self.replicas = n;
         self
     }
 
@@ -87,7 +94,7 @@ impl Cluster {
 
     fn start_with(b: ClusterBuilder) -> std::io::Result<Cluster> {
         let mut cluster = Cluster { nodes: Vec::new(), configs: Vec::new(), dirs: Vec::new() };
-        for _ in 0..b.masters {
+        for _ in 0..b.masters * (1 + b.replicas) {
             let dir = std::env::temp_dir().join(format!(
                 "slotbox-cluster-{}-{}",
                 std::process::id(),
@@ -106,7 +113,7 @@ impl Cluster {
             cluster.configs.push(config);
             cluster.nodes.push(Some(server));
         }
-        cluster.assemble(&slot_ranges(b.masters))?;
+        cluster.assemble(&slot_ranges(b.masters), b.replicas)?;
         cluster.wait_ok(Duration::from_secs(30))?;
         Ok(cluster)
     }
@@ -133,7 +140,7 @@ impl Cluster {
         Ok(())
     }
 
-    fn assemble(&self, ranges: &[(u16, u16)]) -> std::io::Result<()> {
+    fn assemble(&self, ranges: &[(u16, u16)], replicas: usize) -> std::io::Result<()> {
         let err = |e: String| std::io::Error::other(e);
         for (i, &(a, b)) in ranges.iter().enumerate() {
             let cs = self.state(i);
@@ -149,7 +156,34 @@ impl Cluster {
             };
             first.meet("127.0.0.1", port, cport).map_err(err)?;
         }
+        if replicas == 0 {
+            return Ok(());
+        }
+        // Replicas: wait until they know their master, then CLUSTER REPLICATE.
+        let masters = ranges.len();
+        for r in masters..self.nodes.len() {
+            let master = (r - masters) % masters;
+            let master_id = self.state(master).myself_id();
+            let cs = self.state(r);
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while !cs.lock().nodes.contains_key(&master_id) {
+                if Instant::now() > deadline {
+                    return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "replica never learned its master"));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            cs.replicate(&master_id, true).map_err(err)?;
+            cs.sync_replication(self.node(r).handle().shared());
+        }
         Ok(())
+    }
+
+    /// Index of the node currently serving `slot` as master (asks node 0's view, or the first
+    /// running node).
+    pub fn master_of_slot(&self, slot: u16) -> Option<usize> {
+        let i = (0..self.nodes.len()).find(|&i| self.nodes[i].is_some())?;
+        let owner = self.state(i).lock().owners[slot as usize].clone()?;
+        (0..self.nodes.len()).find(|&j| self.nodes[j].is_some() && self.state(j).myself_id() == owner)
     }
 
     /// Wait until every node knows every other node and reports `cluster_state:ok`.

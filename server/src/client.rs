@@ -133,6 +133,19 @@ pub struct ClientState {
     pub asking: bool,
     /// Cluster: READONLY was sent (reads may be served by a replica).
     pub readonly: bool,
+    /// The connection of this node's master (replication stream): never refused, never
+    /// redirected, never propagated again.
+    pub is_master_link: bool,
+    /// WAIT in progress: (offset, replicas wanted, deadline ms or 0).
+    pub waiting: Option<(u64, usize, i64)>,
+    /// Replication offset after this client's last write (for WAIT).
+    pub last_write_offset: u64,
+    /// PSYNC / SYNC received: the connection becomes a replica link (replid, offset).
+    pub handoff: Option<(String, i64)>,
+    /// REPLCONF listening-port of a replica connection.
+    pub repl_listening_port: u64,
+    /// MULTI was fed to the replication stream for the running EXEC.
+    pub exec_fed_multi: bool,
     /// Inside MULTI.
     pub multi: Option<MultiState>,
     pub watched: Vec<WatchedKey>,
@@ -159,6 +172,12 @@ impl ClientState {
             channels: Vec::new(),
             patterns: Vec::new(),
             shard_channels: Vec::new(),
+            is_master_link: false,
+            waiting: None,
+            last_write_offset: 0,
+            handoff: None,
+            repl_listening_port: 0,
+            exec_fed_multi: false,
             asking: false,
             readonly: false,
             multi: None,

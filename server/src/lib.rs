@@ -14,6 +14,7 @@ pub mod log;
 pub mod net;
 pub mod pubsub;
 pub mod rand;
+pub mod repl;
 pub mod shared;
 pub mod stats;
 pub mod store;
@@ -76,9 +77,22 @@ impl Drop for ServerHandle {
 
 /// Start a server with `config`; returns once it is listening.
 pub fn start(config: Config) -> std::io::Result<ServerHandle> {
+    let replicaof = config.replicaof.clone();
     let shared = Arc::new(Shared::new(config));
+    let weak = Arc::downgrade(&shared);
+    let _ = shared.me.set(weak.clone());
+    shared.db.set_expire_hook(Box::new(move |key| {
+        if let Some(s) = weak.upgrade() {
+            if s.repl.active.load(std::sync::atomic::Ordering::Relaxed) && !s.db.is_replica() {
+                s.repl.feed_command(&[&b"DEL"[..], key]);
+            }
+        }
+    }));
     let s = shared.clone();
     let running = net::start(shared.clone(), move |addrs| start_cluster(&s, addrs))?;
+    if let Some(target) = replicaof {
+        repl::replica::set_master(&shared, Some(target));
+    }
     Ok(ServerHandle { shared, addrs: running.addrs, threads: running.threads })
 }
 

@@ -47,6 +47,10 @@ pub struct Shared {
     pub hot: HotConfig,
     /// Cluster mode state (set at start when `cluster-enabled yes`).
     pub cluster: OnceLock<Arc<crate::cluster::ClusterState>>,
+    /// A weak pointer to ourselves, set at start.
+    pub me: OnceLock<std::sync::Weak<Shared>>,
+    /// Replication (both roles).
+    pub repl: crate::repl::Replication,
     /// Pub/sub subscriptions.
     pub pubsub: crate::pubsub::PubSub,
     /// Clients blocked on keys.
@@ -101,6 +105,8 @@ impl Shared {
             hot: HotConfig::from(&config),
             blocking: Default::default(),
             pubsub: Default::default(),
+            me: OnceLock::new(),
+            repl: crate::repl::Replication::new(config.repl_backlog_size),
             cluster: OnceLock::new(),
             config: RwLock::new(config),
             stats: Stats::default(),
@@ -117,6 +123,11 @@ impl Shared {
             executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
             lastsave: AtomicU64::new(started_unix),
         }
+    }
+
+    /// The `Arc` this state lives in (for threads started by commands).
+    pub fn self_arc(&self) -> Option<Arc<Shared>> {
+        self.me.get().and_then(|w| w.upgrade())
     }
 
     /// Ask every thread to stop.

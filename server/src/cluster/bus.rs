@@ -350,6 +350,9 @@ impl Bus {
             outs
         };
         self.execute(token, outs);
+        if let Some(shared) = self.shared.self_arc() {
+            self.cs.sync_replication(&shared);
+        }
     }
 
     fn execute(&mut self, token: usize, outs: Vec<Out>) {
@@ -432,12 +435,22 @@ impl Bus {
         self.report_links();
         self.connect_missing();
         let now = crate::shared::unix_time_ms();
+        let repl = &self.shared.repl;
+        let my_offset = repl.offset() as i64;
+        let data_age = match repl.master.lock().as_ref() {
+            Some(l) if !l.up.load(std::sync::atomic::Ordering::Relaxed) => now - l.down_since.load(std::sync::atomic::Ordering::Relaxed),
+            _ => 0,
+        };
         let outs = {
             let mut g = self.cs.lock();
-            let outs = gossip::cron(&self.cs, &mut g, now, self.tick);
+            g.me_mut().repl_offset = my_offset;
+            let outs = gossip::cron(&self.cs, &mut g, now, self.tick, data_age, my_offset);
             self.cs.commit(&mut g);
             outs
         };
         self.execute(usize::MAX, outs);
+        if let Some(shared) = self.shared.self_arc() {
+            self.cs.sync_replication(&shared);
+        }
     }
 }

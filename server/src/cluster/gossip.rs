@@ -141,9 +141,13 @@ pub fn handle(cs: &ClusterState, g: &mut ClusterInner, m: Message, peer_ip: &str
         Body::PublishShard { channel, message } => {
             out.push(Out::Deliver { channel: channel.clone(), message: message.clone(), shard: true })
         }
-        // Failover votes arrive with replication (automatic failover); until then they are
-        // counted and ignored.
-        Body::FailoverAuthRequest | Body::FailoverAuthAck | Body::MfStart => {}
+        Body::FailoverAuthRequest => {
+            if let Some(o) = super::failover::handle_request(cs, g, h, now) {
+                out.push(o);
+            }
+        }
+        Body::FailoverAuthAck => super::failover::handle_ack(g, h),
+        Body::MfStart => {}
     }
     out
 }
@@ -323,7 +327,7 @@ pub fn clear_failures(cs: &ClusterState, g: &mut ClusterInner, now: i64) {
 }
 
 /// Periodic work: returns messages to send.
-pub fn cron(cs: &ClusterState, g: &mut ClusterInner, now: i64, tick: u64) -> Vec<Out> {
+pub fn cron(cs: &ClusterState, g: &mut ClusterInner, now: i64, tick: u64, data_age_ms: i64, my_offset: i64) -> Vec<Out> {
     let timeout = cs.config.node_timeout;
     let handshake_timeout = timeout.max(1000);
     let expired: Vec<String> = g
@@ -371,5 +375,6 @@ pub fn cron(cs: &ClusterState, g: &mut ClusterInner, now: i64, tick: u64) -> Vec
     }
     out.extend(check_failures(cs, g, now));
     clear_failures(cs, g, now);
+    out.extend(super::failover::cron(cs, g, now, data_age_ms, my_offset));
     out
 }

@@ -4,6 +4,7 @@
 //! it; `health` decides `cluster_state`.
 
 pub mod bus;
+pub mod failover;
 pub mod gossip;
 mod health;
 pub mod message;

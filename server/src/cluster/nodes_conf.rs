@@ -131,6 +131,8 @@ pub fn load(path: &Path, now: i64) -> Result<Option<ClusterInner>, String> {
         next_handle: 0,
         dirty: false,
         blacklist: HashMap::new(),
+        election: Default::default(),
+        voted: Default::default(),
         among_minority_since: 0,
     }))
 }

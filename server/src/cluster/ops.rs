@@ -363,3 +363,84 @@ impl ClusterState {
 pub fn node_id_arg(arg: &[u8]) -> Option<String> {
     valid_node_id(arg).then(|| String::from_utf8_lossy(arg).into_owned())
 }
+
+impl ClusterState {
+    /// Send a PUBLISH to every other node (or, for SPUBLISH, to the other nodes of this
+    /// node's shard), as Redis propagates pub/sub over the bus.
+    pub fn propagate_publish(&self, channel: &[u8], message: &[u8], shard: bool) {
+        let (m, shard_nodes) = {
+            let mut g = self.lock();
+            let body = if shard {
+                Body::PublishShard { channel: channel.to_vec(), message: message.to_vec() }
+            } else {
+                Body::Publish { channel: channel.to_vec(), message: message.to_vec() }
+            };
+            g.stats.sent(body.kind());
+            let m = super::gossip::message(&g, body);
+            let master = g.master_of(g.me()).id.clone();
+            let mut ids: Vec<String> = g.replicas_of(&master).iter().map(|n| n.id.clone()).collect();
+            ids.push(master);
+            ids.retain(|id| *id != g.myself);
+            (m, ids)
+        };
+        if shard {
+            for id in shard_nodes {
+                self.bus_send(BusCmd::Send(id, m.clone()));
+            }
+        } else {
+            self.bus_send(BusCmd::Broadcast(m));
+        }
+    }
+}
+
+impl ClusterState {
+    /// Make replication follow the cluster role: replicate our master (CLUSTER REPLICATE, or
+    /// a failed-over master rejoining), or stop replicating once promoted.
+    pub fn sync_replication(&self, shared: &std::sync::Arc<crate::shared::Shared>) {
+        let target = {
+            let g = self.lock();
+            match &g.me().master {
+                None => None,
+                Some(m) => match g.nodes.get(m) {
+                    Some(n) if !n.ip.is_empty() => Some((n.ip.clone(), n.port)),
+                    _ => return,
+                },
+            }
+        };
+        let current = shared.repl.master.lock().as_ref().map(|l| (l.host.clone(), l.port));
+        if target != current {
+            crate::repl::replica::set_master(shared, target);
+        }
+    }
+
+    /// CLUSTER FAILOVER [FORCE|TAKEOVER] on a replica.
+    pub fn manual_failover(&self, mode: Option<&str>) -> OpResult<()> {
+        let out = self.change(|g| {
+            if g.me().master.is_none() {
+                return Err("ERR You should send CLUSTER FAILOVER to a replica".into());
+            }
+            let master = g.me().master.clone().unwrap_or_default();
+            if !g.nodes.contains_key(&master) {
+                return Err("ERR I'm a replica but my master is unknown to me".into());
+            }
+            match mode {
+                Some("takeover") => {
+                    g.current_epoch += 1;
+                    let e = g.current_epoch;
+                    Ok(Some(super::failover::promote(g, e)))
+                }
+                _ => {
+                    if mode.is_none() && g.nodes[&master].has(flags::FAIL) {
+                        return Err("ERR Master is down or failed, please use CLUSTER FAILOVER FORCE".into());
+                    }
+                    g.election = super::failover::Election { force: true, ..Default::default() };
+                    Ok(None)
+                }
+            }
+        })?;
+        if let Some(super::gossip::Out::Broadcast(m)) = out {
+            self.bus_send(BusCmd::Broadcast(m));
+        }
+        Ok(())
+    }
+}

@@ -69,6 +69,10 @@ pub struct ClusterInner {
     pub dirty: bool,
     /// Nodes we were told to FORGET: not re-added from gossip until this unix ms.
     pub blacklist: HashMap<String, i64>,
+    /// This replica's failover election.
+    pub election: super::failover::Election,
+    /// Failovers this master voted for.
+    pub voted: super::failover::VoteLog,
     /// Unix ms when the cluster state last changed to fail / when it may rejoin.
     pub among_minority_since: i64,
 }
@@ -203,6 +207,8 @@ impl ClusterState {
                     next_handle: 0,
                     dirty: true,
                     blacklist: HashMap::new(),
+                    election: Default::default(),
+                    voted: Default::default(),
                     among_minority_since: 0,
                 }
             }

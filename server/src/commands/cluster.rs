@@ -195,7 +195,13 @@ fn replicate(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
     let c = tri!(cs(ctx));
     let id = tri!(id_or_unknown(&a[2]));
     let empty = ctx.shared.db.is_empty();
-    done(c.replicate(&id, empty))
+    let r = c.replicate(&id, empty);
+    if r.is_ok() {
+        if let Some(shared) = ctx.shared.self_arc() {
+            c.sync_replication(&shared);
+        }
+    }
+    done(r)
 }
 
 fn replicas(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
@@ -276,6 +282,23 @@ fn saveconfig(ctx: &mut Ctx, _a: &[Bytes]) -> Frame {
     done(c.save_config())
 }
 
+fn failover(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
+    let c = tri!(cs(ctx));
+    let mode = match a.get(2) {
+        None => None,
+        Some(x) if args::is(x, "force") => Some("force"),
+        Some(x) if args::is(x, "takeover") => Some("takeover"),
+        Some(_) => return args::syntax_error(),
+    };
+    let r = c.manual_failover(mode);
+    if r.is_ok() {
+        if let Some(shared) = ctx.shared.self_arc() {
+            c.sync_replication(&shared);
+        }
+    }
+    done(r)
+}
+
 fn help(ctx: &mut Ctx, _a: &[Bytes]) -> Frame {
     tri!(cs(ctx));
     view::help()
@@ -327,6 +350,7 @@ pub const COMMANDS: Registration = &[
     ("cluster|reset", reset),
     ("cluster|saveconfig", saveconfig),
     ("cluster|help", help),
+    ("cluster|failover", failover),
     ("asking", asking),
     ("readonly", readonly),
     ("readwrite", readwrite),

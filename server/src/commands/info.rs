@@ -142,11 +142,9 @@ fn clients(out: &mut String, shared: &Shared) {
     );
     field(out, "cluster_connections", 0);
     field(out, "maxclients", shared.config.read().maxclients);
-    fixed(
-        out,
-        "client_recent_max_input_buffer:0 client_recent_max_output_buffer:0 blocked_clients:0 \
-         tracking_clients:0 clients_in_timeout_table:0",
-    );
+    fixed(out, "client_recent_max_input_buffer:0 client_recent_max_output_buffer:0");
+    field(out, "blocked_clients", shared.blocking.len());
+    fixed(out, "tracking_clients:0 clients_in_timeout_table:0");
 }
 
 /// Redis's `bytesToHuman`: B, then K/M/G/T/P with two decimals.
@@ -315,7 +313,7 @@ fn stats(out: &mut String, shared: &Shared) {
          instantaneous_output_repl_kbps:0.00",
     );
     field(out, "rejected_connections", n(&s.rejected_connections));
-    fixed(out, "sync_full:0 sync_partial_ok:0 sync_partial_err:0");
+    fixed(out, &super::info_repl::sync_stats(shared));
     field(out, "expired_keys", shared.db.expired_keys.load(Ordering::Relaxed));
     fixed(
         out,
@@ -342,24 +340,8 @@ fn stats(out: &mut String, shared: &Shared) {
     );
 }
 
-/// A replication id for this server: its run id reversed, so it differs from the run id and
-/// stays stable for the server's life.
-fn master_replid(shared: &Shared) -> String {
-    shared.run_id.chars().rev().collect()
-}
-
 fn replication(out: &mut String, shared: &Shared) {
-    fixed(
-        out,
-        "role:master connected_slaves:0 master_failover_state:no-failover",
-    );
-    field(out, "master_replid", master_replid(shared));
-    fixed(
-        out,
-        "master_replid2:0000000000000000000000000000000000000000 master_repl_offset:0 \
-         second_repl_offset:-1 repl_backlog_active:0 repl_backlog_size:1048576 \
-         repl_backlog_first_byte_offset:0 repl_backlog_histlen:0",
-    );
+    super::info_repl::replication(out, shared);
 }
 
 /// (system, user) CPU seconds of `who` (a `RUSAGE_*` constant).

@@ -9,6 +9,7 @@ mod config_cmd;
 mod connection;
 mod hashes;
 mod info;
+mod info_repl;
 mod keys;
 mod lists;
 mod migrate;
@@ -17,6 +18,7 @@ mod sets;
 mod strings;
 mod zsets;
 pub mod tx;
+mod replication;
 mod cluster;
 pub mod pubsub;
 
@@ -46,6 +48,8 @@ pub struct Ctx<'a> {
     pub block: Option<BlockOn>,
     /// False inside EXEC: blocking commands answer their timeout reply at once.
     pub may_block: bool,
+    /// What to send to replicas instead of the command itself (SPOP → SREM, MIGRATE → DEL).
+    pub propagate: Option<Vec<Vec<Bytes>>>,
 }
 
 /// What a blocking command waits for.
@@ -93,7 +97,7 @@ fn registry() -> &'static HashMap<&'static str, Entry> {
     REGISTRY.get_or_init(|| {
         let mut map: HashMap<&'static str, Entry> = HashMap::new();
         let mut names: Vec<&'static str> = Vec::new();
-        for table in [strings::COMMANDS, keys::COMMANDS, connection::COMMANDS, server::COMMANDS, tx::COMMANDS, pubsub::COMMANDS, cluster::COMMANDS, client_cmd::COMMANDS, command_info::COMMANDS, config_cmd::COMMANDS, info::COMMANDS, lists::COMMANDS, hashes::COMMANDS, sets::COMMANDS, zsets::COMMANDS, migrate::COMMANDS] {
+        for table in [strings::COMMANDS, keys::COMMANDS, connection::COMMANDS, server::COMMANDS, tx::COMMANDS, pubsub::COMMANDS, cluster::COMMANDS, replication::COMMANDS, client_cmd::COMMANDS, command_info::COMMANDS, config_cmd::COMMANDS, info::COMMANDS, lists::COMMANDS, hashes::COMMANDS, sets::COMMANDS, zsets::COMMANDS, migrate::COMMANDS] {
             for &(full, handler) in table {
                 let id = names.len() as u16;
                 names.push(full);
@@ -236,7 +240,13 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Fra
         return Frame::error_static(errors::NOAUTH);
     }
     let asking = std::mem::take(&mut client.asking);
-    if let Some(cs) = shared.cluster.get() {
+    if resolved.spec.has(command::flags::WRITE) && !client.is_master_link {
+        if let Err(e) = replication_gate(shared) {
+            tx::flag_failed(client);
+            return e;
+        }
+    }
+    if let Some(cs) = shared.cluster.get().filter(|_| !client.is_master_link) {
         if let Err(e) = cluster_route(shared, cs, client, resolved, args, asking) {
             if resolved.full_name == "exec" {
                 client.multi = None;
@@ -265,6 +275,23 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Fra
         serve_blocked(shared, keys, client.info.worker);
     }
     reply
+}
+
+/// A replica refuses writes (`replica-read-only`); a master with `min-replicas-to-write`
+/// refuses them without enough good replicas.
+fn replication_gate(shared: &Shared) -> Result<(), Frame> {
+    let (read_only, min, lag) = {
+        let c = shared.config.read();
+        (c.replica_read_only, c.min_replicas_to_write, c.min_replicas_max_lag)
+    };
+    if shared.db.is_replica() {
+        if read_only {
+            return Err(Frame::error_static("READONLY You can't write against a read only replica."));
+        }
+    } else if min > 0 && shared.repl.good_replicas(lag as i64) < min as usize {
+        return Err(Frame::error_static("NOREPLICAS Not enough good replicas to write."));
+    }
+    Ok(())
 }
 
 /// Cluster mode: may this node run the command (or the queued transaction, at EXEC)?
@@ -312,6 +339,30 @@ fn cluster_route(
     }
 }
 
+/// Feed a write to the replication stream while its slots are still locked (so writes to one
+/// key reach replicas in the order they were applied). Relative expiry becomes absolute.
+fn propagate(ctx: &mut Ctx, r: Resolved, args: &[Bytes]) {
+    let repl = &ctx.shared.repl;
+    if ctx.client.in_exec && !ctx.client.exec_fed_multi {
+        repl.feed_command(&[Bytes::from_static(b"MULTI")]);
+        ctx.client.exec_fed_multi = true;
+    }
+    match ctx.propagate.take() {
+        Some(cmds) => cmds.iter().for_each(|c| repl.feed_command(c)),
+        None => repl.feed_command(args),
+    }
+    let sets_expiry = matches!(
+        r.full_name,
+        "set" | "setex" | "psetex" | "getex" | "expire" | "pexpire" | "expireat" | "pexpireat" | "restore" | "restore-asking"
+    );
+    if sets_expiry && args.len() > 1 {
+        if let Some(at) = ctx.keys.get(&args[1]).map(|e| e.expire_at).filter(|&at| at != 0) {
+            repl.feed_command(&[Bytes::from_static(b"PEXPIREAT"), args[1].clone(), Bytes::from(at.to_string())]);
+        }
+    }
+    ctx.client.last_write_offset = repl.offset();
+}
+
 /// Serve clients blocked on `keys` (FIFO per key), re-running their commands; keys their
 /// commands write (BLMOVE's destination) are served in turn.
 pub fn serve_blocked(shared: &Shared, keys: Vec<Bytes>, worker: usize) {
@@ -347,8 +398,8 @@ pub fn run(shared: &Shared, client: &mut ClientState, r: Resolved, args: &[Bytes
     let now_ms = crate::shared::unix_time_ms();
     keys.now_ms = now_ms;
     client.info.last_cmd.store(r.id, std::sync::atomic::Ordering::Relaxed);
-    let may_block = !client.in_exec;
-    let mut ctx = Ctx { shared, client, keys, now_ms, spec: r.spec, block: None, may_block };
+    let may_block = !client.in_exec && !client.is_master_link;
+    let mut ctx = Ctx { shared, client, keys, now_ms, spec: r.spec, block: None, may_block, propagate: None };
     let reply = (r.handler)(&mut ctx, args);
     if let Some(b) = ctx.block.take() {
         if ctx.client.serving_blocked {
@@ -369,6 +420,9 @@ pub fn run(shared: &Shared, client: &mut ClientState, r: Resolved, args: &[Bytes
             ctx.client.blocked = Some(waiter);
         }
         return reply;
+    }
+    if r.spec.has(command::flags::WRITE) && !reply.is_error() && !ctx.client.is_master_link && shared.repl.active.load(std::sync::atomic::Ordering::Acquire) {
+        propagate(&mut ctx, r, args);
     }
     drop(ctx);
     if r.spec.has(command::flags::WRITE) && shared.blocking.any() {

@@ -111,10 +111,16 @@ fn sunsubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 }
 
 fn publish(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    if let Some(cs) = ctx.shared.cluster.get() {
+        cs.propagate_publish(&args[1], &args[2], false);
+    }
     Frame::Integer(ctx.shared.pubsub.publish(ctx.shared, &args[1], &args[2]))
 }
 
 fn spublish(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    if let Some(cs) = ctx.shared.cluster.get() {
+        cs.propagate_publish(&args[1], &args[2], true);
+    }
     Frame::Integer(ctx.shared.pubsub.spublish(ctx.shared, &args[1], &args[2]))
 }
 

@@ -8,7 +8,7 @@ mod counters;
 mod expire_opts;
 mod get_set;
 mod lcs;
-mod long_double;
+pub(crate) mod long_double;
 mod ranges;
 #[cfg(test)]
 mod tests;

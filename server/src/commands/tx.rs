@@ -61,7 +61,7 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
         return Frame::error_static("EXECABORT Transaction discarded because of previous errors.");
     }
     let shared = ctx.shared;
-    let _gate = shared.exec_gate.write();
+    let _gate = shared.exec_gate.write_all();
     let aborted = watch_broken(shared, ctx.client, ctx.now_ms);
     unwatch_all(shared, ctx.client);
     if aborted {
@@ -73,6 +73,10 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
         replies.push(run(shared, ctx.client, *r, args));
     }
     ctx.client.in_exec = false;
+    if std::mem::take(&mut ctx.client.exec_fed_multi) {
+        shared.repl.feed_command(&[Bytes::from_static(b"EXEC")]);
+        ctx.client.last_write_offset = shared.repl.offset();
+    }
     Frame::Array(replies)
 }
 

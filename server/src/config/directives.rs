@@ -192,5 +192,53 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
     },
+    d!("masterauth", true, |c| c.masterauth.clone().unwrap_or_default(), |c, a| {
+        let v = one(a)?;
+        c.masterauth = (!v.is_empty()).then(|| v.to_string())
+    }),
+    d!("repl-backlog-size", true, |c| c.repl_backlog_size.to_string(), |c, a| c.repl_backlog_size = mem(a)?),
+    Directive {
+        name: "min-replicas-to-write",
+        alias: Some("min-slaves-to-write"),
+        mutable: true,
+        get: |c| c.min_replicas_to_write.to_string(),
+        set: |c, a| {
+            c.min_replicas_to_write = int(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "min-replicas-max-lag",
+        alias: Some("min-slaves-max-lag"),
+        mutable: true,
+        get: |c| c.min_replicas_max_lag.to_string(),
+        set: |c, a| {
+            c.min_replicas_max_lag = int(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "replica-priority",
+        alias: Some("slave-priority"),
+        mutable: true,
+        get: |c| c.replica_priority.to_string(),
+        set: |c, a| {
+            c.replica_priority = int(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "replicaof",
+        alias: Some("slaveof"),
+        mutable: false,
+        get: |c| c.replicaof.as_ref().map(|(h, p)| format!("{h} {p}")).unwrap_or_default(),
+        set: |c, a| {
+            match a {
+                [h, p] => c.replicaof = Some((h.clone(), p.parse().map_err(|_| "Invalid master port".to_string())?)),
+                _ => return Err("wrong number of arguments".into()),
+            }
+            Ok(())
+        },
+    },
     d!("lazyfree-lazy-user-del", true, |c| bool_str(c.lazyfree_lazy_user_del), |c, a| c.lazyfree_lazy_user_del = yes_no(a)?),
 ];

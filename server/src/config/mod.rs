@@ -60,6 +60,13 @@ pub struct Config {
     pub slowlog_max_len: u64,
     pub replica_read_only: bool,
     pub lazyfree_lazy_user_del: bool,
+    pub masterauth: Option<String>,
+    pub repl_backlog_size: usize,
+    pub min_replicas_to_write: u32,
+    pub min_replicas_max_lag: u32,
+    pub replica_priority: u32,
+    /// `replicaof host port` from the config file.
+    pub replicaof: Option<(String, u16)>,
     /// The config file this server was started with, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -111,6 +118,12 @@ impl Default for Config {
             slowlog_max_len: 128,
             replica_read_only: true,
             lazyfree_lazy_user_del: false,
+            masterauth: None,
+            repl_backlog_size: 1024 * 1024,
+            min_replicas_to_write: 0,
+            min_replicas_max_lag: 10,
+            replica_priority: 100,
+            replicaof: None,
             config_file: None,
         }
     }

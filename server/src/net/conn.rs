@@ -91,6 +91,8 @@ impl Conn {
         loop {
             if self.client.close_after_reply
                 || self.client.blocked.is_some()
+                || self.client.waiting.is_some()
+                || self.client.handoff.is_some()
                 || self.wbuf.len() - self.wpos > OUTPUT_HIGH_WATER
             {
                 break;
@@ -109,7 +111,7 @@ impl Conn {
                     }
                     let reply = commands::execute(shared, &mut self.client, &args);
                     commands += 1;
-                    if self.client.blocked.is_some() {
+                    if self.client.blocked.is_some() || self.client.waiting.is_some() {
                         break;
                     }
                     self.push_reply(shared, &reply);
@@ -182,7 +184,30 @@ impl Conn {
 
     /// Are there unprocessed complete requests (after backpressure paused processing)?
     pub fn has_buffered_input(&self) -> bool {
-        !self.rbuf.is_empty() && !self.client.close_after_reply && self.client.blocked.is_none()
+        !self.rbuf.is_empty()
+            && !self.client.close_after_reply
+            && self.client.blocked.is_none()
+            && self.client.waiting.is_none()
+            && self.client.handoff.is_none()
+    }
+
+    /// Write what is pending with the socket in blocking mode (before a hand-off).
+    pub fn flush_blocking(&mut self) {
+        use std::io::Write;
+        let pending = self.wbuf[self.wpos..].to_vec();
+        self.wbuf.clear();
+        self.wpos = 0;
+        if !pending.is_empty() {
+            let mut left = &pending[..];
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while !left.is_empty() && std::time::Instant::now() < deadline {
+                match self.stream.write(left) {
+                    Ok(n) => left = &left[n..],
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(std::time::Duration::from_millis(1)),
+                    Err(_) => break,
+                }
+            }
+        }
     }
 
     /// Bytes read but not yet decoded.

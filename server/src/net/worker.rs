@@ -24,18 +24,21 @@ pub struct Worker {
     by_id: hashbrown::HashMap<u64, usize>,
     /// Slots of connections blocked with a deadline (checked every loop turn).
     timed_blocks: Vec<usize>,
+    /// Slots of connections in WAIT.
+    waits: Vec<usize>,
+    last_getack: Instant,
 }
 
 impl Worker {
     pub fn new(index: usize, poll: Poll, rx: Receiver<WorkerMsg>, shared: Arc<Shared>) -> Self {
-        Worker { index, poll, rx, shared, conns: Vec::new(), free: Vec::new(), by_id: Default::default(), timed_blocks: Vec::new() }
+        Worker { index, poll, rx, shared, conns: Vec::new(), free: Vec::new(), by_id: Default::default(), timed_blocks: Vec::new(), waits: Vec::new(), last_getack: Instant::now() }
     }
 
     pub fn run(mut self) {
         let mut events = Events::with_capacity(1024);
         let mut last_tick = Instant::now();
         while !self.shared.is_shutting_down() {
-            let wait = if self.timed_blocks.is_empty() { 100 } else { 5 };
+            let wait = if self.timed_blocks.is_empty() && self.waits.is_empty() { 100 } else { 5 };
             if let Err(e) = self.poll.poll(&mut events, Some(Duration::from_millis(wait))) {
                 if e.kind() != std::io::ErrorKind::Interrupted {
                     crate::log::warning(&format!("poll failed: {e}"));
@@ -51,6 +54,9 @@ impl Worker {
             }
             if !self.timed_blocks.is_empty() {
                 self.expire_blocks();
+            }
+            if !self.waits.is_empty() {
+                self.check_waits();
             }
             if last_tick.elapsed() >= Duration::from_millis(100) {
                 last_tick = Instant::now();
@@ -140,6 +146,13 @@ impl Worker {
             self.close(slot);
             return;
         }
+        if conn.client.handoff.is_some() {
+            self.hand_off(slot);
+            return;
+        }
+        if conn.client.waiting.is_some() && !self.waits.contains(&slot) {
+            self.waits.push(slot);
+        }
         if conn.client.blocked.as_ref().is_some_and(|w| w.deadline_ms != 0) && !self.timed_blocks.contains(&slot) {
             self.timed_blocks.push(slot);
         }
@@ -159,9 +172,53 @@ impl Worker {
             crate::commands::on_disconnect(&self.shared, &mut conn.client);
             self.by_id.remove(&conn.client.id());
             self.timed_blocks.retain(|&s| s != slot);
+            self.waits.retain(|&s| s != slot);
             self.shared.clients.lock().remove(&conn.client.id());
             self.shared.connected_clients.fetch_sub(1, Ordering::Relaxed);
             self.free.push(slot);
+        }
+    }
+
+    /// A connection that sent PSYNC becomes a replica link served by its own threads.
+    fn hand_off(&mut self, slot: usize) {
+        let Some(mut conn) = self.conns.get_mut(slot).and_then(|c| c.take()) else { return };
+        let _ = self.poll.registry().deregister(&mut conn.stream);
+        self.shared.clients.lock().remove(&conn.client.id());
+        self.shared.connected_clients.fetch_sub(1, Ordering::Relaxed);
+        self.by_id.remove(&conn.client.id());
+        self.free.push(slot);
+        conn.flush_blocking();
+        let (replid, from) = conn.client.handoff.take().unwrap_or_default();
+        let port = conn.client.repl_listening_port;
+        let Some(shared) = self.shared.self_arc() else { return };
+        let std_stream = std::net::TcpStream::from(conn.stream);
+        let _ = std_stream.set_nonblocking(false);
+        crate::repl::master::serve(shared, std_stream, replid, from, port);
+    }
+
+    /// Answer WAIT once enough replicas acknowledged, or at its deadline.
+    fn check_waits(&mut self) {
+        let now = crate::shared::unix_time_ms();
+        if self.last_getack.elapsed() >= Duration::from_millis(100) {
+            self.shared.repl.request_acks();
+            self.last_getack = Instant::now();
+        }
+        let shared = self.shared.clone();
+        let mut done = Vec::new();
+        self.waits.retain(|&slot| {
+            let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else { return false };
+            let Some((offset, want, deadline)) = conn.client.waiting else { return false };
+            let acked = shared.repl.acked(offset);
+            if acked >= want || (deadline != 0 && now >= deadline) {
+                conn.client.waiting = None;
+                conn.push_reply(&shared, &slotbox_protocol::Frame::Integer(acked as i64));
+                done.push(slot);
+                return false;
+            }
+            true
+        });
+        for slot in done {
+            self.on_event(slot, false);
         }
     }
 

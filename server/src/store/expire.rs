@@ -17,9 +17,12 @@ impl ActiveExpiry {
         for _ in 0..slots.min(SLOT_COUNT) {
             let slot = self.next_slot as u16;
             self.next_slot = (self.next_slot + 1) % SLOT_COUNT;
+            if db.is_replica() {
+                continue;
+            }
             let mut shard = db.shard(slot);
             if shard.volatile > 0 {
-                reclaimed += shard.purge_expired(now_ms);
+                reclaimed += shard.purge_expired(now_ms, &|k| db.expired(k));
             }
         }
         db.note_expired(reclaimed);

@@ -8,6 +8,7 @@ pub mod expire;
 pub mod glob;
 pub mod serialize;
 pub mod skiplist;
+pub mod snapshot;
 pub mod types;
 pub mod value;
 mod view;
@@ -122,7 +123,7 @@ impl Shard {
     }
 
     /// Drop every expired key; returns how many were removed.
-    pub fn purge_expired(&mut self, now_ms: i64) -> usize {
+    pub fn purge_expired(&mut self, now_ms: i64, on_expired: &dyn Fn(&[u8])) -> usize {
         if self.volatile == 0 {
             return 0;
         }
@@ -131,6 +132,7 @@ impl Shard {
         self.map.retain(|k, e| {
             let keep = !e.is_expired(now_ms);
             if !keep {
+                on_expired(k);
                 if let Some(flags) = watchers.and_then(|w| w.get(k)) {
                     flags.iter().for_each(|f| f.store(true, Ordering::Release));
                 }
@@ -144,8 +146,14 @@ impl Shard {
 }
 
 /// The whole keyspace of database 0.
+/// Called with each key deleted by expiry (a master propagates it as DEL).
+pub type ExpireHook = Box<dyn Fn(&[u8]) + Send + Sync>;
+
 pub struct Db {
     shards: Box<[Mutex<Shard>]>,
+    /// True on a replica: keys are not expired locally (the master sends DELs), only hidden.
+    replica: AtomicBool,
+    expire_hook: std::sync::OnceLock<ExpireHook>,
     /// Keys removed by lazy or active expiry.
     pub expired_keys: AtomicU64,
 }
@@ -159,7 +167,26 @@ impl Default for Db {
 impl Db {
     pub fn new() -> Self {
         let shards = (0..SLOT_COUNT).map(|_| Mutex::new(Shard::default())).collect();
-        Db { shards, expired_keys: AtomicU64::new(0) }
+        Db { shards, expired_keys: AtomicU64::new(0), replica: AtomicBool::new(false), expire_hook: std::sync::OnceLock::new() }
+    }
+
+    pub fn set_replica(&self, on: bool) {
+        self.replica.store(on, Ordering::Relaxed);
+    }
+
+    pub fn is_replica(&self) -> bool {
+        self.replica.load(Ordering::Relaxed)
+    }
+
+    pub fn set_expire_hook(&self, hook: ExpireHook) {
+        let _ = self.expire_hook.set(hook);
+    }
+
+    /// Tell the hook a key expired.
+    pub fn expired(&self, key: &[u8]) {
+        if let Some(h) = self.expire_hook.get() {
+            h(key);
+        }
     }
 
     /// Lock one slot.
@@ -171,6 +198,7 @@ impl Db {
     pub fn lock_slots(&self, slots: &mut [u16]) -> KeyView<'_> {
         slots.sort_unstable();
         let mut view = KeyView::new(self);
+        view.expire_on_access = !self.is_replica();
         let mut last = None;
         for &s in slots.iter() {
             if last != Some(s) {

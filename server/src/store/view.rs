@@ -60,6 +60,7 @@ impl<'a> KeyView<'a> {
         if expired && delete {
             shard.touch(key);
             shard.remove(key);
+            self.db.expired(key);
             self.db.note_expired(1);
         }
         expired

@@ -197,6 +197,7 @@ pub(super) static REDIS_COMMAND_INFO: &[(&str, i32, i64, i64, i64, bool)] = &[
     ("replicaof", 3, 0, 0, 0, false),
     ("reset", 1, 0, 0, 0, false),
     ("restore", -4, 1, 1, 1, false),
+    ("restore-asking", -4, 1, 1, 1, false),
     ("role", 1, 0, 0, 0, false),
     ("rpop", -2, 1, 1, 1, false),
     ("rpoplpush", 3, 1, 2, 1, false),

@@ -260,6 +260,19 @@ pub(super) const ROWS: &[CommandSpec] = &[
         key_specs: &[key(index(1), range(0, 1, 0), &["OW", "update"])],
         subcommands: &[],
     },
+    // Redis also flags it `asking` (accepted for an importing slot without ASKING).
+    CommandSpec {
+        name: "restore-asking",
+        arity: -4,
+        flags: WRITE | DENYOOM,
+        acl: &["keyspace", "write", "slow", "dangerous"],
+        group: "server",
+        since: "3.0.0",
+        summary: "An internal command for migrating keys in a cluster",
+        complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
+        key_specs: &[key(index(1), range(0, 1, 0), &["OW", "update"])],
+        subcommands: &[],
+    },
     CommandSpec {
         name: "scan",
         arity: -2,

@@ -18,11 +18,25 @@ use slotbox_protocol::Frame;
 const MOVE_STRATEGY_MUL: usize = 5;
 
 pub fn spop(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    match args.len() {
+    let reply = match args.len() {
         2 => spop_one(ctx, &args[1]),
         3 => spop_count(ctx, args),
         _ => args::syntax_error(),
-    }
+    };
+    // Replicas must remove the same (randomly chosen) members: propagate SREM.
+    let popped: Vec<Bytes> = match &reply {
+        Frame::Bulk(m) => vec![m.clone()],
+        Frame::Set(ms) | Frame::Array(ms) => ms.iter().filter_map(|f| f.as_bytes().map(Bytes::copy_from_slice)).collect(),
+        _ => Vec::new(),
+    };
+    ctx.propagate = Some(if popped.is_empty() {
+        Vec::new()
+    } else {
+        let mut srem = vec![Bytes::from_static(b"SREM"), args[1].clone()];
+        srem.extend(popped);
+        vec![srem]
+    });
+    reply
 }
 
 fn spop_one(ctx: &mut Ctx, key: &[u8]) -> Frame {

@@ -1,0 +1,131 @@
+//! The master side of one replica link, after the replica sent PSYNC: decide partial or full
+//! resync, send the snapshot (taken with every command paused, so it matches an exact stream
+//! offset), then stream the backlog. A second thread reads the replica's REPLCONF ACKs.
+
+use super::ReplicaInfo;
+use crate::shared::Shared;
+use bytes::BytesMut;
+use slotbox_protocol::RequestDecoder;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Serve a replica on its own threads. `replid` / `from` are the PSYNC arguments.
+pub fn serve(shared: Arc<Shared>, stream: TcpStream, replid: String, from: i64, listening_port: u64) {
+    let _ = std::thread::Builder::new().name("slotbox-repl-out".into()).spawn(move || {
+        if let Err(e) = run(&shared, stream, &replid, from, listening_port) {
+            crate::log::notice(&format!("Replica link closed: {e}"));
+        }
+    });
+}
+
+/// Can the replica continue its history from `from` (the next byte it needs)?
+fn can_continue(shared: &Shared, replid: &str, from: i64) -> bool {
+    let repl = &shared.repl;
+    if from < 1 {
+        return false;
+    }
+    let from = from as u64;
+    let same = *repl.replid.lock() == replid;
+    let (id2, off2) = repl.replid2.lock().clone();
+    let previous = id2 == replid && from <= off2;
+    (same || previous) && repl.active.load(Ordering::Acquire) && repl.backlog.covers(from)
+}
+
+fn run(shared: &Arc<Shared>, mut stream: TcpStream, replid: &str, from: i64, listening_port: u64) -> std::io::Result<()> {
+    let repl = &shared.repl;
+    stream.set_nodelay(true)?;
+    stream.set_write_timeout(Some(Duration::from_secs(60)))?;
+    let addr = stream.peer_addr()?;
+    let info = Arc::new(ReplicaInfo {
+        id: shared.next_client_id.fetch_add(1, Ordering::Relaxed),
+        addr,
+        listening_port: listening_port.into(),
+        ack_offset: 0.into(),
+        last_ack: crate::shared::unix_time_ms().into(),
+        state: parking_lot::Mutex::new("wait_bgsave"),
+        gone: false.into(),
+    });
+    let mut pos;
+    if can_continue(shared, replid, from) {
+        repl.stats.sync_partial_ok.fetch_add(1, Ordering::Relaxed);
+        let id = repl.replid.lock().clone();
+        stream.write_all(format!("+CONTINUE {id}\r\n").as_bytes())?;
+        pos = from as u64;
+        crate::log::notice(&format!("Partial resynchronization request from {addr} accepted, offset {from}"));
+    } else {
+        if replid != "?" {
+            repl.stats.sync_partial_err.fetch_add(1, Ordering::Relaxed);
+        }
+        repl.stats.sync_full.fetch_add(1, Ordering::Relaxed);
+        repl.active.store(true, Ordering::Release);
+        let started = Instant::now();
+        let (snapshot, offset) = {
+            let _paused = shared.exec_gate.write_all();
+            let offset = repl.backlog.offset();
+            (crate::store::snapshot::dump(&shared.db, crate::shared::unix_time_ms()), offset)
+        };
+        crate::log::notice(&format!(
+            "Full resync for replica {addr}: snapshot of {} bytes at offset {offset} taken in {} ms (writes paused)",
+            snapshot.len(),
+            started.elapsed().as_millis()
+        ));
+        let id = repl.replid.lock().clone();
+        *info.state.lock() = "send_bulk";
+        stream.write_all(format!("+FULLRESYNC {id} {offset}\r\n${}\r\n", snapshot.len()).as_bytes())?;
+        stream.write_all(&snapshot)?;
+        pos = offset + 1;
+    }
+    *info.state.lock() = "online";
+    info.ack_offset.store(pos - 1, Ordering::Relaxed);
+    repl.replicas.lock().push(info.clone());
+    let reader = stream.try_clone()?;
+    let ack_info = info.clone();
+    let _ = std::thread::Builder::new().name("slotbox-repl-ack".into()).spawn(move || read_acks(reader, ack_info));
+    let result = loop {
+        if shared.is_shutting_down() || info.gone.load(Ordering::Relaxed) {
+            break Ok(());
+        }
+        match repl.backlog.read_from(pos, 1024 * 1024, Duration::from_millis(100)) {
+            Ok(data) if data.is_empty() => continue,
+            Ok(data) => {
+                if let Err(e) = stream.write_all(&data) {
+                    break Err(e);
+                }
+                pos += data.len() as u64;
+            }
+            Err(_) => break Err(std::io::Error::other("replica fell out of the backlog")),
+        }
+    };
+    info.gone.store(true, Ordering::Relaxed);
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+    repl.replicas.lock().retain(|r| !Arc::ptr_eq(r, &info));
+    result
+}
+
+/// Read `REPLCONF ACK <offset>` from the replica until the link closes.
+fn read_acks(mut stream: TcpStream, info: Arc<ReplicaInfo>) {
+    let mut buf = BytesMut::with_capacity(1024);
+    let mut dec = RequestDecoder::default();
+    let mut chunk = [0u8; 4096];
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    while !info.gone.load(Ordering::Relaxed) {
+        match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
+            Err(_) => break,
+        }
+        while let Ok(Some(args)) = dec.decode(&mut buf) {
+            if args.len() >= 3 && args[0].eq_ignore_ascii_case(b"replconf") && args[1].eq_ignore_ascii_case(b"ack") {
+                if let Some(off) = slotbox_protocol::float::parse_i64(&args[2]) {
+                    info.ack_offset.store(off.max(0) as u64, Ordering::Relaxed);
+                    info.last_ack.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
+                }
+            }
+        }
+    }
+    info.gone.store(true, Ordering::Relaxed);
+}

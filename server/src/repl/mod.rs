@@ -1,0 +1,145 @@
+//! Replication. A master feeds every write (RESP-encoded, expiry made absolute) into its
+//! [`Backlog`]; each attached replica has a sender thread that streams a snapshot then the
+//! backlog, and an ack reader (REPLCONF ACK) for WAIT and lag. A replica runs one link thread
+//! (`replica.rs`) that syncs from its master and applies the stream. [`Replication`] is the
+//! state both sides share; `master.rs` and `replica.rs` are the two halves.
+
+pub mod backlog;
+pub mod master;
+pub mod replica;
+
+use backlog::Backlog;
+use bytes::Bytes;
+use parking_lot::Mutex;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// One replica attached to this master.
+pub struct ReplicaInfo {
+    pub id: u64,
+    pub addr: SocketAddr,
+    pub listening_port: AtomicU64,
+    /// Offset the replica acknowledged.
+    pub ack_offset: AtomicU64,
+    /// Unix ms of the last ACK.
+    pub last_ack: AtomicI64,
+    /// "wait_bgsave", "send_bulk", "online".
+    pub state: Mutex<&'static str>,
+    pub gone: AtomicBool,
+}
+
+/// This node's link to its master, when it is a replica.
+pub struct MasterLink {
+    pub host: String,
+    pub port: u16,
+    pub up: AtomicBool,
+    pub stop: Arc<AtomicBool>,
+    /// Unix ms of the last byte received from the master.
+    pub last_io: AtomicI64,
+    /// Unix ms when the link went down (0 = never up).
+    pub down_since: AtomicI64,
+    pub sync_in_progress: AtomicBool,
+}
+
+#[derive(Default)]
+pub struct ReplStats {
+    pub sync_full: AtomicU64,
+    pub sync_partial_ok: AtomicU64,
+    pub sync_partial_err: AtomicU64,
+}
+
+pub struct Replication {
+    pub replid: Mutex<String>,
+    /// The previous history id and the offset up to which it is valid (PSYNC after failover).
+    pub replid2: Mutex<(String, u64)>,
+    pub backlog: Backlog,
+    /// Feeding is on once a replica attached (or this node is a replica): Redis creates the
+    /// backlog lazily too.
+    pub active: AtomicBool,
+    pub replicas: Mutex<Vec<Arc<ReplicaInfo>>>,
+    pub master: Mutex<Option<Arc<MasterLink>>>,
+    pub stats: ReplStats,
+    /// The byte offset a replica has applied (replica role).
+    pub applied: AtomicU64,
+}
+
+impl Replication {
+    pub fn new(backlog_size: usize) -> Self {
+        Replication {
+            replid: Mutex::new(crate::shared::random_hex(40)),
+            replid2: Mutex::new(("0".repeat(40), 0)),
+            backlog: Backlog::new(backlog_size),
+            active: AtomicBool::new(false),
+            replicas: Mutex::new(Vec::new()),
+            master: Mutex::new(None),
+            stats: ReplStats::default(),
+            applied: AtomicU64::new(0),
+        }
+    }
+
+    pub fn is_replica(&self) -> bool {
+        self.master.lock().is_some()
+    }
+
+    /// Append one command to the stream.
+    pub fn feed_command<A: AsRef<[u8]>>(&self, args: &[A]) {
+        let mut out = Vec::with_capacity(64);
+        out.push(b'*');
+        out.extend_from_slice(args.len().to_string().as_bytes());
+        out.extend_from_slice(b"\r\n");
+        for a in args {
+            let a = a.as_ref();
+            out.push(b'$');
+            out.extend_from_slice(a.len().to_string().as_bytes());
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(a);
+            out.extend_from_slice(b"\r\n");
+        }
+        self.backlog.feed(&out);
+    }
+
+    /// The master replication offset.
+    pub fn offset(&self) -> u64 {
+        self.backlog.offset()
+    }
+
+    /// Start a new history (a replica promoted to master): keep the old id as replid2 so the
+    /// other replicas can continue with a partial resync.
+    pub fn new_history(&self) {
+        let mut id = self.replid.lock();
+        let off = self.backlog.offset();
+        *self.replid2.lock() = (id.clone(), off + 1);
+        *id = crate::shared::random_hex(40);
+    }
+
+    /// Replicas whose last ack is recent enough and that acknowledged `offset`.
+    pub fn acked(&self, offset: u64) -> usize {
+        self.replicas
+            .lock()
+            .iter()
+            .filter(|r| !r.gone.load(Ordering::Relaxed) && r.ack_offset.load(Ordering::Relaxed) >= offset)
+            .count()
+    }
+
+    /// Replicas that acknowledged within `max_lag_secs`.
+    pub fn good_replicas(&self, max_lag_secs: i64) -> usize {
+        let now = crate::shared::unix_time_ms();
+        self.replicas
+            .lock()
+            .iter()
+            .filter(|r| {
+                !r.gone.load(Ordering::Relaxed)
+                    && *r.state.lock() == "online"
+                    && now - r.last_ack.load(Ordering::Relaxed) <= max_lag_secs * 1000
+            })
+            .count()
+    }
+
+    /// Ask every replica for an ACK now (WAIT).
+    pub fn request_acks(&self) {
+        if !self.replicas.lock().is_empty() {
+            self.feed_command(&[Bytes::from_static(b"REPLCONF"), Bytes::from_static(b"GETACK"), Bytes::from_static(b"*")]);
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! The replica side: one thread per master link. It connects, handshakes (PING, AUTH,
+//! REPLCONF), asks PSYNC with its history id and offset, loads a full snapshot or continues,
+//! then applies the master's stream through the normal dispatcher as the "master client",
+//! mirroring the stream into its own backlog (same offsets, so its own replicas and a later
+//! failover can continue) and acknowledging the applied offset every second.
+
+use super::MasterLink;
+use crate::client::{ClientInfo, ClientState};
+use crate::shared::Shared;
+use bytes::BytesMut;
+use slotbox_protocol::RequestDecoder;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Become a replica of host:port (replacing any previous link), or a master with `None`.
+pub fn set_master(shared: &Arc<Shared>, target: Option<(String, u16)>) {
+    let repl = &shared.repl;
+    let mut slot = repl.master.lock();
+    if let Some(old) = slot.take() {
+        old.stop.store(true, Ordering::Relaxed);
+    }
+    match target {
+        None => {
+            shared.db.set_replica(false);
+            if repl.active.load(Ordering::Relaxed) {
+                repl.new_history();
+            }
+        }
+        Some((host, port)) => {
+            shared.db.set_replica(true);
+            let link = Arc::new(MasterLink {
+                host,
+                port,
+                up: false.into(),
+                stop: Arc::new(false.into()),
+                last_io: 0.into(),
+                down_since: crate::shared::unix_time_ms().into(),
+                sync_in_progress: false.into(),
+            });
+            *slot = Some(link.clone());
+            let s = shared.clone();
+            let _ = std::thread::Builder::new().name("slotbox-repl-in".into()).spawn(move || run(s, link));
+        }
+    }
+}
+
+fn run(shared: Arc<Shared>, link: Arc<MasterLink>) {
+    while !link.stop.load(Ordering::Relaxed) && !shared.is_shutting_down() {
+        match session(&shared, &link) {
+            Ok(()) => {}
+            Err(e) => {
+                if !link.stop.load(Ordering::Relaxed) {
+                    crate::log::notice(&format!("MASTER {}:{} link: {e}", link.host, link.port));
+                }
+            }
+        }
+        if link.up.swap(false, Ordering::Relaxed) {
+            link.down_since.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
+        }
+        link.sync_in_progress.store(false, Ordering::Relaxed);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn io_err(msg: String) -> std::io::Error {
+    std::io::Error::other(msg)
+}
+
+/// Send one command and read a one-line reply.
+fn call(stream: &mut TcpStream, reader: &mut BufReader<TcpStream>, args: &[&str]) -> std::io::Result<String> {
+    let mut out = format!("*{}\r\n", args.len());
+    for a in args {
+        out.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+    }
+    stream.write_all(out.as_bytes())?;
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    Ok(line.trim_end().to_string())
+}
+
+fn session(shared: &Arc<Shared>, link: &Arc<MasterLink>) -> std::io::Result<()> {
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(&(link.host.as_str(), link.port))?
+        .next()
+        .ok_or_else(|| io_err("cannot resolve master".into()))?;
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let pong = call(&mut stream, &mut reader, &["PING"])?;
+    if pong.starts_with('-') && !pong.starts_with("-NOAUTH") {
+        return Err(io_err(format!("master replied to PING: {pong}")));
+    }
+    let masterauth = shared.config.read().masterauth.clone();
+    if let Some(pw) = masterauth {
+        let r = call(&mut stream, &mut reader, &["AUTH", &pw])?;
+        if !r.starts_with("+OK") {
+            return Err(io_err(format!("AUTH failed: {r}")));
+        }
+    }
+    let port = shared.tcp_port.load(Ordering::Relaxed).to_string();
+    call(&mut stream, &mut reader, &["REPLCONF", "listening-port", &port])?;
+    call(&mut stream, &mut reader, &["REPLCONF", "capa", "psync2"])?;
+    let repl = &shared.repl;
+    let (id, next) = if repl.active.load(Ordering::Relaxed) {
+        (repl.replid.lock().clone(), (repl.backlog.offset() + 1).to_string())
+    } else {
+        ("?".to_string(), "-1".to_string())
+    };
+    link.sync_in_progress.store(true, Ordering::Relaxed);
+    let reply = call(&mut stream, &mut reader, &["PSYNC", &id, &next])?;
+    let mut words = reply.split_whitespace();
+    match words.next() {
+        Some("+FULLRESYNC") => {
+            let new_id = words.next().unwrap_or_default().to_string();
+            let offset: u64 = words.next().and_then(|o| o.parse().ok()).unwrap_or(0);
+            full_sync(shared, &mut reader, &new_id, offset)?;
+        }
+        Some("+CONTINUE") => {
+            if let Some(new_id) = words.next() {
+                let mut cur = repl.replid.lock();
+                if *cur != new_id {
+                    *repl.replid2.lock() = (cur.clone(), repl.backlog.offset() + 1);
+                    *cur = new_id.to_string();
+                }
+            }
+            repl.stats.sync_partial_ok.fetch_add(1, Ordering::Relaxed);
+            crate::log::notice("Successful partial resynchronization with master.");
+        }
+        _ => return Err(io_err(format!("unexpected PSYNC reply: {reply}"))),
+    }
+    link.sync_in_progress.store(false, Ordering::Relaxed);
+    link.up.store(true, Ordering::Relaxed);
+    link.last_io.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
+    stream_loop(shared, link, stream, reader)
+}
+
+fn full_sync(shared: &Arc<Shared>, reader: &mut BufReader<TcpStream>, id: &str, offset: u64) -> std::io::Result<()> {
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let len: usize = line.trim_end().strip_prefix('$').and_then(|l| l.parse().ok()).ok_or_else(|| io_err(format!("bad bulk header {line:?}")))?;
+    let mut data = vec![0u8; len];
+    reader.read_exact(&mut data)?;
+    let started = Instant::now();
+    let repl = &shared.repl;
+    {
+        let _paused = shared.exec_gate.write_all();
+        shared.db.flush();
+        let n = crate::store::snapshot::load(&shared.db, &data).map_err(io_err)?;
+        *repl.replid.lock() = id.to_string();
+        repl.backlog.reset(offset);
+        repl.active.store(true, Ordering::Release);
+        crate::log::notice(&format!("MASTER <-> REPLICA sync: loaded {n} keys ({len} bytes) in {} ms", started.elapsed().as_millis()));
+    }
+    repl.stats.sync_full.fetch_add(1, Ordering::Relaxed);
+    Ok(())
+}
+
+fn send_ack(stream: &mut TcpStream, offset: u64) -> std::io::Result<()> {
+    let off = offset.to_string();
+    let msg = format!("*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n${}\r\n{off}\r\n", off.len());
+    stream.write_all(msg.as_bytes())
+}
+
+fn stream_loop(shared: &Arc<Shared>, link: &Arc<MasterLink>, mut stream: TcpStream, mut reader: BufReader<TcpStream>) -> std::io::Result<()> {
+    let repl = &shared.repl;
+    let info = Arc::new(ClientInfo::new(0, stream.peer_addr()?, stream.local_addr()?, -1, 0));
+    let mut master = ClientState::new(info, false);
+    master.is_master_link = true;
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    // Bytes left in the reader's buffer belong to the stream.
+    buf.extend_from_slice(reader.buffer());
+    let mut dec = RequestDecoder::default();
+    let mut chunk = vec![0u8; 64 * 1024];
+    stream.set_read_timeout(Some(Duration::from_millis(100)))?;
+    let mut last_ack = Instant::now();
+    let raw = reader.get_mut();
+    raw.set_read_timeout(Some(Duration::from_millis(100)))?;
+    loop {
+        if link.stop.load(Ordering::Relaxed) || shared.is_shutting_down() {
+            return Ok(());
+        }
+        while let Some(args) = dec.decode(&mut buf).map_err(|e| io_err(e.to_string()))? {
+            let before = repl.backlog.offset();
+            repl.feed_command(&args);
+            let len = repl.backlog.offset() - before;
+            if args.len() >= 2 && args[0].eq_ignore_ascii_case(b"replconf") && args[1].eq_ignore_ascii_case(b"getack") {
+                send_ack(&mut stream, repl.backlog.offset())?;
+                continue;
+            }
+            let _ = len;
+            let _gate = shared.exec_gate.read(0);
+            crate::commands::execute(shared, &mut master, &args);
+        }
+        repl.applied.store(repl.backlog.offset(), Ordering::Relaxed);
+        if last_ack.elapsed() >= Duration::from_secs(1) {
+            send_ack(&mut stream, repl.backlog.offset())?;
+            last_ack = Instant::now();
+        }
+        match raw.read(&mut chunk) {
+            Ok(0) => return Err(io_err("connection closed by master".into())),
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                link.last_io.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
+            }
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(e) => return Err(e),
+        }
+    }
+}

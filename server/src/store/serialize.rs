@@ -1,0 +1,365 @@
+//! slotbox's own binary serialization of one value, used by DUMP / RESTORE / MIGRATE and meant
+//! to be embedded (many values in one stream) by snapshot files and replication full sync.
+//!
+//! # Format
+//!
+//! A DUMP payload is `version (1 byte) · value · CRC-64/Jones of everything before (8 bytes,
+//! little endian)`. A value is a type tag byte followed by its body; lengths and counts are
+//! LEB128 varints, integers are zigzag varints, scores are IEEE-754 doubles (8 bytes LE):
+//!
+//! ```text
+//! INT      zigzag(i)
+//! STR      len · bytes
+//! HASH     count · (len · field · len · value)*
+//! LIST     count · (len · element)*
+//! INTSET   count · zigzag(member)*           (ascending)
+//! SET      count · (len · member)*
+//! ZSET     count · (score · len · member)*   (ascending)
+//! ```
+//!
+//! Reading rebuilds each collection through its type's normal insert path, so the encoding a
+//! restored value reports follows its contents exactly as Redis's RESTORE does (a hash with
+//! more than `LISTPACK_MAX_ENTRIES` fields is a hashtable, a small all-integer set is an
+//! intset...). The format is not Redis's RDB format: payloads do not cross between slotbox
+//! and real Redis.
+//!
+//! Reading never panics and never trusts a length: every allocation is capped by the bytes
+//! left in the input. This module does no I/O and knows nothing about commands.
+
+use super::types::{HashValue, SetValue, ZSetValue, INTSET_MAX_ENTRIES, LISTPACK_MAX_ENTRIES};
+use super::value::Value;
+use std::collections::VecDeque;
+use std::fmt;
+
+/// The leading byte of a DUMP payload; bump it when the value format changes.
+pub const FORMAT_VERSION: u8 = 1;
+
+const CRC_LEN: usize = 8;
+
+const TAG_INT: u8 = 0;
+const TAG_STR: u8 = 1;
+const TAG_HASH: u8 = 2;
+const TAG_LIST: u8 = 3;
+const TAG_INTSET: u8 = 4;
+const TAG_SET: u8 = 5;
+const TAG_ZSET: u8 = 6;
+
+/// Why a payload could not be turned back into a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestoreError {
+    /// Wrong format version or checksum (RESTORE: "DUMP payload version or checksum are wrong").
+    VersionOrChecksum,
+    /// The body is truncated, has trailing bytes, or describes an impossible value
+    /// (RESTORE: "Bad data format").
+    BadData,
+}
+
+impl RestoreError {
+    /// The error reply RESTORE gives for it, as Redis 7.0 words it.
+    pub fn reply_text(self) -> &'static str {
+        match self {
+            RestoreError::VersionOrChecksum => "ERR DUMP payload version or checksum are wrong",
+            RestoreError::BadData => "ERR Bad data format",
+        }
+    }
+}
+
+impl fmt::Display for RestoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RestoreError::VersionOrChecksum => f.write_str("payload version or checksum are wrong"),
+            RestoreError::BadData => f.write_str("bad data format"),
+        }
+    }
+}
+
+impl std::error::Error for RestoreError {}
+
+type Result<T> = std::result::Result<T, RestoreError>;
+
+// ---------------------------------------------------------------------------------------------
+// CRC-64/Jones (reflected, poly 0xad93d23594c935a9, init 0, no final xor), as Redis's crc64.c.
+
+/// The bit-reversed Jones polynomial.
+const CRC64_POLY_REFLECTED: u64 = 0x95ac_9329_ac4b_c9b5;
+
+const CRC64_TABLE: [u64; 256] = crc64_table();
+
+const fn crc64_table() -> [u64; 256] {
+    let mut table = [0u64; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut crc = i as u64;
+        let mut bit = 0;
+        while bit < 8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ CRC64_POLY_REFLECTED
+            } else {
+                crc >> 1
+            };
+            bit += 1;
+        }
+        table[i] = crc;
+        i += 1;
+    }
+    table
+}
+
+/// Continue a CRC-64/Jones over `data` (start with 0).
+pub fn crc64(mut crc: u64, data: &[u8]) -> u64 {
+    for &b in data {
+        crc = CRC64_TABLE[((crc ^ u64::from(b)) & 0xff) as usize] ^ (crc >> 8);
+    }
+    crc
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing.
+
+/// A complete DUMP payload: version, value, checksum.
+pub fn dump_value(v: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + v.heap_size());
+    out.push(FORMAT_VERSION);
+    write_value(&mut out, v);
+    let crc = crc64(0, &out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Append one value (tag and body, no version or checksum) to `out`.
+pub fn write_value(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Int(i) => {
+            out.push(TAG_INT);
+            put_varint(out, zigzag(*i));
+        }
+        Value::Str { data, .. } => {
+            out.push(TAG_STR);
+            put_bytes(out, data);
+        }
+        Value::Hash(h) => {
+            out.push(TAG_HASH);
+            put_varint(out, h.len() as u64);
+            for (f, val) in h.iter() {
+                put_bytes(out, f);
+                put_bytes(out, val);
+            }
+        }
+        Value::List(l) => {
+            out.push(TAG_LIST);
+            put_varint(out, l.len() as u64);
+            l.iter().for_each(|e| put_bytes(out, e));
+        }
+        Value::Set(s) => write_set(out, s),
+        Value::ZSet(z) => {
+            out.push(TAG_ZSET);
+            put_varint(out, z.len() as u64);
+            for (score, m) in z.iter() {
+                out.extend_from_slice(&score.to_le_bytes());
+                put_bytes(out, m);
+            }
+        }
+    }
+}
+
+fn write_set(out: &mut Vec<u8>, s: &SetValue) {
+    match s {
+        SetValue::Ints(v) => {
+            out.push(TAG_INTSET);
+            put_varint(out, v.len() as u64);
+            v.iter().for_each(|&i| put_varint(out, zigzag(i)));
+        }
+        SetValue::Big(m) => {
+            out.push(TAG_SET);
+            put_varint(out, m.len() as u64);
+            m.iter().for_each(|e| put_bytes(out, e));
+        }
+    }
+}
+
+fn zigzag(i: i64) -> u64 {
+    ((i << 1) ^ (i >> 63)) as u64
+}
+
+fn unzigzag(u: u64) -> i64 {
+    ((u >> 1) as i64) ^ -((u & 1) as i64)
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put_varint(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading.
+
+/// Check version and checksum of a DUMP payload and read its single value.
+pub fn restore_value(payload: &[u8]) -> Result<Value> {
+    if payload.len() < 1 + CRC_LEN || payload[0] != FORMAT_VERSION {
+        return Err(RestoreError::VersionOrChecksum);
+    }
+    let (data, crc) = payload.split_at(payload.len() - CRC_LEN);
+    let mut crc_bytes = [0u8; CRC_LEN];
+    crc_bytes.copy_from_slice(crc);
+    if crc64(0, data) != u64::from_le_bytes(crc_bytes) {
+        return Err(RestoreError::VersionOrChecksum);
+    }
+    let mut body = &data[1..];
+    let v = read_value(&mut body)?;
+    if !body.is_empty() {
+        return Err(RestoreError::BadData);
+    }
+    Ok(v)
+}
+
+/// Read one value written by [`write_value`] from the front of `input`, advancing it.
+pub fn read_value(input: &mut &[u8]) -> Result<Value> {
+    let tag = take_u8(input)?;
+    match tag {
+        TAG_INT => Ok(Value::Int(unzigzag(take_varint(input)?))),
+        TAG_STR => Ok(Value::string(take_bytes(input)?)),
+        TAG_HASH => read_hash(input),
+        TAG_LIST => read_list(input),
+        TAG_INTSET => read_intset(input),
+        TAG_SET => read_set(input),
+        TAG_ZSET => read_zset(input),
+        _ => Err(RestoreError::BadData),
+    }
+}
+
+/// A collection's element count: non-zero (Redis never stores an empty aggregate) and at most
+/// what the remaining input could hold with `min_size` bytes per element.
+fn take_count(input: &mut &[u8], min_size: usize) -> Result<usize> {
+    let n = take_varint(input)?;
+    if n == 0 || n > (input.len() / min_size) as u64 {
+        return Err(RestoreError::BadData);
+    }
+    Ok(n as usize)
+}
+
+fn read_hash(input: &mut &[u8]) -> Result<Value> {
+    let n = take_count(input, 2)?;
+    let mut h = if n > LISTPACK_MAX_ENTRIES {
+        HashValue::Big(hashbrown::HashMap::with_capacity(n))
+    } else {
+        HashValue::Small(Vec::with_capacity(n))
+    };
+    for _ in 0..n {
+        let field = take_bytes(input)?;
+        let value = take_bytes(input)?;
+        if !h.set(field, value) {
+            return Err(RestoreError::BadData);
+        }
+    }
+    Ok(Value::Hash(Box::new(h)))
+}
+
+fn read_list(input: &mut &[u8]) -> Result<Value> {
+    let n = take_count(input, 1)?;
+    let mut l = VecDeque::with_capacity(n);
+    for _ in 0..n {
+        l.push_back(take_bytes(input)?.into());
+    }
+    Ok(Value::List(Box::new(l)))
+}
+
+fn read_intset(input: &mut &[u8]) -> Result<Value> {
+    let n = take_count(input, 1)?;
+    if n > INTSET_MAX_ENTRIES {
+        return Err(RestoreError::BadData);
+    }
+    let mut v: Vec<i64> = Vec::with_capacity(n);
+    for _ in 0..n {
+        let i = unzigzag(take_varint(input)?);
+        if v.last().is_some_and(|&last| last >= i) {
+            return Err(RestoreError::BadData);
+        }
+        v.push(i);
+    }
+    Ok(Value::Set(Box::new(SetValue::Ints(v))))
+}
+
+fn read_set(input: &mut &[u8]) -> Result<Value> {
+    let n = take_count(input, 1)?;
+    let mut s = if n > INTSET_MAX_ENTRIES {
+        SetValue::Big(hashbrown::HashSet::with_capacity(n))
+    } else {
+        SetValue::Ints(Vec::with_capacity(n))
+    };
+    for _ in 0..n {
+        if !s.insert(take_bytes(input)?) {
+            return Err(RestoreError::BadData);
+        }
+    }
+    Ok(Value::Set(Box::new(s)))
+}
+
+fn read_zset(input: &mut &[u8]) -> Result<Value> {
+    let n = take_count(input, 9)?;
+    let mut z = ZSetValue::default();
+    for _ in 0..n {
+        let score = take_f64(input)?;
+        let member = take_bytes(input)?;
+        if score.is_nan() || z.insert(member, score).is_some() {
+            return Err(RestoreError::BadData);
+        }
+    }
+    Ok(Value::ZSet(Box::new(z)))
+}
+
+fn take_u8(input: &mut &[u8]) -> Result<u8> {
+    let (&b, rest) = input.split_first().ok_or(RestoreError::BadData)?;
+    *input = rest;
+    Ok(b)
+}
+
+/// A LEB128 varint of at most 10 bytes that fits in a u64.
+fn take_varint(input: &mut &[u8]) -> Result<u64> {
+    let mut v: u64 = 0;
+    for shift in (0..64).step_by(7) {
+        let b = take_u8(input)?;
+        let bits = u64::from(b & 0x7f);
+        if shift == 63 && bits > 1 {
+            return Err(RestoreError::BadData);
+        }
+        v |= bits << shift;
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err(RestoreError::BadData)
+}
+
+/// A length-prefixed byte string, borrowed from the input (the length is checked against
+/// what is left before anything is copied).
+fn take_bytes<'a>(input: &mut &'a [u8]) -> Result<&'a [u8]> {
+    let len = take_varint(input)?;
+    if len > input.len() as u64 {
+        return Err(RestoreError::BadData);
+    }
+    let (b, rest) = input.split_at(len as usize);
+    *input = rest;
+    Ok(b)
+}
+
+fn take_f64(input: &mut &[u8]) -> Result<f64> {
+    if input.len() < 8 {
+        return Err(RestoreError::BadData);
+    }
+    let (b, rest) = input.split_at(8);
+    *input = rest;
+    let mut raw = [0u8; 8];
+    raw.copy_from_slice(b);
+    Ok(f64::from_le_bytes(raw))
+}
+
+#[cfg(test)]
+mod tests;

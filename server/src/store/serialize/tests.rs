@@ -1,0 +1,283 @@
+//! Tests of the value serialization: round trips of every type and encoding, and rejection
+//! of every corruption (single-byte changes, truncations, bad bodies, random garbage).
+
+use super::*;
+
+fn hash(pairs: impl IntoIterator<Item = (String, String)>) -> Value {
+    let mut h = HashValue::default();
+    for (f, v) in pairs {
+        h.set(f.as_bytes(), v.as_bytes());
+    }
+    Value::Hash(Box::new(h))
+}
+
+fn set(members: impl IntoIterator<Item = String>) -> Value {
+    let mut s = SetValue::default();
+    for m in members {
+        s.insert(m.as_bytes());
+    }
+    Value::Set(Box::new(s))
+}
+
+fn zset(items: impl IntoIterator<Item = (f64, String)>) -> Value {
+    let mut z = ZSetValue::default();
+    for (score, m) in items {
+        z.insert(m.as_bytes(), score);
+    }
+    Value::ZSet(Box::new(z))
+}
+
+fn list(items: impl IntoIterator<Item = Vec<u8>>) -> Value {
+    Value::List(Box::new(
+        items.into_iter().map(Vec::into_boxed_slice).collect(),
+    ))
+}
+
+/// One value of every type and encoding, with its expected `OBJECT ENCODING`.
+fn samples() -> Vec<(Value, &'static str)> {
+    let big_hash = hash((0..200).map(|i| (format!("f{i}"), format!("v{i}"))));
+    let mut shrunk = big_hash.clone();
+    if let Value::Hash(h) = &mut shrunk {
+        (3..200).for_each(|i| assert!(h.remove(format!("f{i}").as_bytes())));
+    }
+    vec![
+        (Value::Int(0), "int"),
+        (Value::Int(i64::MIN), "int"),
+        (Value::Int(i64::MAX), "int"),
+        (Value::string(b""), "embstr"),
+        (Value::string(b"hello\0\xff"), "embstr"),
+        (Value::string(&[7u8; 300]), "raw"),
+        (
+            hash((0..5).map(|i| (format!("f{i}"), format!("{i}")))),
+            "listpack",
+        ),
+        (big_hash, "hashtable"),
+        (
+            hash([("a".into(), "x".repeat(65)), ("b".into(), "y".into())]),
+            "hashtable",
+        ),
+        // Re-built from contents, as Redis's RESTORE does.
+        (shrunk, "listpack"),
+        (list([b"a".to_vec()]), "quicklist"),
+        (
+            list((0..200).map(|i| format!("e{i}").into_bytes())),
+            "quicklist",
+        ),
+        (
+            list([Vec::new(), b"dup".to_vec(), b"dup".to_vec()]),
+            "quicklist",
+        ),
+        (
+            set(["3", "-7", "1000000000000"].map(String::from)),
+            "intset",
+        ),
+        (set((0..600).map(|i| i.to_string())), "hashtable"),
+        (set(["a", "1", "b"].map(String::from)), "hashtable"),
+        (
+            zset([
+                (1.5, "a".into()),
+                (-2.0, "b".into()),
+                (f64::INFINITY, "c".into()),
+            ]),
+            "listpack",
+        ),
+        (
+            zset((0..300).map(|i| ((i % 17) as f64, format!("m{i}")))),
+            "skiplist",
+        ),
+        (zset([(0.0, "m".repeat(65))]), "skiplist"),
+    ]
+}
+
+/// A value's type and contents, independent of encoding and iteration order.
+fn contents(v: &Value) -> (&'static str, Vec<Vec<u8>>) {
+    let mut items: Vec<Vec<u8>> = match v {
+        Value::Int(_) | Value::Str { .. } => vec![v.string_bytes().expect("string").to_vec()],
+        Value::Hash(h) => h.iter().map(|(f, v)| [f, b"=", v].concat()).collect(),
+        Value::List(l) => return ("list", l.iter().map(|e| e.to_vec()).collect()),
+        Value::Set(s) => s.members(),
+        Value::ZSet(z) => {
+            return (
+                "zset",
+                z.iter()
+                    .map(|(s, m)| [&s.to_le_bytes()[..], m].concat())
+                    .collect(),
+            )
+        }
+    };
+    items.sort();
+    (v.type_name(), items)
+}
+
+#[test]
+fn crc64_jones_check_vector() {
+    assert_eq!(crc64(0, b"123456789"), 0xe9c6_d914_c4b8_d9ca);
+    assert_eq!(crc64(crc64(0, b"1234"), b"56789"), 0xe9c6_d914_c4b8_d9ca);
+    assert_eq!(crc64(0, b""), 0);
+}
+
+#[test]
+fn varints_and_zigzag_round_trip() {
+    for v in [
+        0u64,
+        1,
+        127,
+        128,
+        300,
+        u32::MAX as u64,
+        u64::MAX - 1,
+        u64::MAX,
+    ] {
+        let mut out = Vec::new();
+        put_varint(&mut out, v);
+        let mut input = &out[..];
+        assert_eq!(take_varint(&mut input), Ok(v));
+        assert!(input.is_empty());
+    }
+    for i in [0i64, -1, 1, i64::MIN, i64::MAX, -64, 64] {
+        assert_eq!(unzigzag(zigzag(i)), i);
+    }
+    // Eleven bytes, or a tenth byte carrying more than the top bit: rejected.
+    assert!(take_varint(&mut &[0xff; 11][..]).is_err());
+    assert!(
+        take_varint(&mut &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02][..])
+            .is_err()
+    );
+}
+
+#[test]
+fn every_type_and_encoding_round_trips() {
+    for (v, encoding) in samples() {
+        let payload = dump_value(&v);
+        assert_eq!(payload[0], FORMAT_VERSION);
+        let back = restore_value(&payload).expect("restore");
+        assert_eq!(contents(&back), contents(&v));
+        assert_eq!(back.encoding(), encoding, "{v:?}");
+    }
+}
+
+#[test]
+fn many_values_in_one_stream() {
+    let values: Vec<Value> = samples().into_iter().map(|(v, _)| v).collect();
+    let mut out = Vec::new();
+    values.iter().for_each(|v| write_value(&mut out, v));
+    let mut input = &out[..];
+    for v in &values {
+        assert_eq!(
+            contents(&read_value(&mut input).expect("read")),
+            contents(v)
+        );
+    }
+    assert!(input.is_empty());
+    assert_eq!(read_value(&mut input), Err(RestoreError::BadData));
+}
+
+#[test]
+fn any_single_byte_change_is_rejected() {
+    for (v, _) in samples() {
+        let payload = dump_value(&v);
+        // Every byte of small payloads, a spread of positions of big ones.
+        let step = (payload.len() / 512).max(1);
+        for i in (0..payload.len())
+            .step_by(step)
+            .chain(payload.len() - CRC_LEN..payload.len())
+        {
+            for mask in [0x01u8, 0x80, 0xff] {
+                let mut bad = payload.clone();
+                bad[i] ^= mask;
+                // Version, body or checksum: the checksum catches any one-byte change.
+                let got = restore_value(&bad);
+                assert_eq!(
+                    got,
+                    Err(RestoreError::VersionOrChecksum),
+                    "byte {i} of {v:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn every_truncation_is_rejected() {
+    for (v, _) in samples() {
+        let payload = dump_value(&v);
+        for len in 0..payload.len() {
+            assert!(
+                restore_value(&payload[..len]).is_err(),
+                "len {len} of {v:?}"
+            );
+        }
+        let mut body = Vec::new();
+        write_value(&mut body, &v);
+        // Reading a prefix rebuilds the value: sample the lengths of big bodies.
+        let step = (body.len() / 256).max(1);
+        for len in (0..body.len()).step_by(step) {
+            assert!(
+                read_value(&mut &body[..len]).is_err(),
+                "body len {len} of {v:?}"
+            );
+        }
+    }
+}
+
+/// A payload with a valid checksum around a bad body.
+fn sealed(body: &[u8]) -> Vec<u8> {
+    let mut out = vec![FORMAT_VERSION];
+    out.extend_from_slice(body);
+    let crc = crc64(0, &out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+#[test]
+fn bad_bodies_with_good_checksums_are_bad_data() {
+    let huge = [
+        TAG_LIST, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, b'a',
+    ];
+    let cases: Vec<Vec<u8>> = vec![
+        vec![],
+        vec![99],
+        huge.to_vec(),
+        vec![TAG_STR, 5, b'a'],
+        vec![TAG_LIST, 0],
+        vec![TAG_HASH, 1, 1, b'a'],
+        vec![TAG_HASH, 2, 1, b'a', 1, b'1', 1, b'a', 1, b'2'],
+        vec![TAG_SET, 2, 1, b'x', 1, b'x'],
+        vec![TAG_INTSET, 2, 4, 2],
+        vec![TAG_ZSET, 1, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f, 1, b'n'],
+        vec![TAG_INT, 1, 0],
+    ];
+    for body in cases {
+        assert_eq!(
+            restore_value(&sealed(&body)),
+            Err(RestoreError::BadData),
+            "{body:?}"
+        );
+    }
+    let mut wrong_version = sealed(&[TAG_INT, 2]);
+    wrong_version[0] = FORMAT_VERSION + 1;
+    assert_eq!(
+        restore_value(&wrong_version),
+        Err(RestoreError::VersionOrChecksum)
+    );
+}
+
+#[test]
+fn random_garbage_never_panics() {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..20_000 {
+        let len = (next() % 64) as usize;
+        let mut body: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        if let Some(first) = body.first_mut() {
+            *first %= 8;
+        }
+        let _ = read_value(&mut &body[..]);
+        let _ = restore_value(&sealed(&body));
+    }
+}

@@ -1,0 +1,126 @@
+//! Replication and failover end to end: a 3-master / 3-replica embedded cluster with a short
+//! node timeout. Writes acknowledged by WAIT survive the loss of their master; the replica
+//! takes the slots; the old master rejoins as a replica. Also standalone REPLICAOF with
+//! partial resync, and READONLY reads on a replica. Every wait is bounded.
+
+mod common;
+
+use common::RawClient;
+use slotbox::protocol::{key_hash_slot, Frame};
+use slotbox::Cluster;
+use std::time::{Duration, Instant};
+
+fn text(f: &Frame) -> String {
+    match f {
+        Frame::Bulk(b) | Frame::Simple(b) | Frame::Error(b) | Frame::Verbatim(_, b) => String::from_utf8_lossy(b).into_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn master_loss_fails_over_without_losing_acknowledged_writes() {
+    let mut cluster = Cluster::builder().masters(3).replicas(1).node_timeout_ms(1000).start().unwrap();
+    let addrs = cluster.addrs();
+    let slot = key_hash_slot(b"{f}");
+    let master = cluster.master_of_slot(slot).unwrap();
+    let mut m = RawClient::connect(addrs[master]);
+    // Wait until the replica is attached, then write with WAIT 1.
+    assert!(wait_for(Duration::from_secs(15), || text(&m.call(&["INFO", "replication"])).contains("connected_slaves:1")));
+    let mut acked = Vec::new();
+    for i in 0..200 {
+        let k = format!("{{f}}{i}");
+        assert_eq!(m.call(&["SET", &k, &i.to_string()]), Frame::ok());
+        if m.call(&["WAIT", "1", "2000"]) == Frame::Integer(1) {
+            acked.push(k);
+        }
+    }
+    assert!(acked.len() > 150, "only {} writes were replicated", acked.len());
+    drop(m);
+    cluster.stop_node(master);
+    let started = Instant::now();
+    let mut promoted = None;
+    assert!(
+        wait_for(Duration::from_secs(30), || {
+            promoted = cluster.master_of_slot(slot).filter(|&i| i != master);
+            promoted.is_some()
+        }),
+        "no replica took over slot {slot}"
+    );
+    let new_master = promoted.unwrap();
+    let mut n = RawClient::connect(addrs[new_master]);
+    assert!(wait_for(Duration::from_secs(15), || text(&n.call(&["CLUSTER", "INFO"])).contains("cluster_state:ok")));
+    eprintln!("failover took {:?}", started.elapsed());
+    for k in &acked {
+        assert_ne!(n.call(&["GET", k]), Frame::Null, "acknowledged key {k} lost");
+    }
+    assert_eq!(n.call(&["SET", "{f}after", "1"]), Frame::ok());
+    // The old master comes back as a replica of the new one.
+    cluster.start_node(master).unwrap();
+    let mut old = RawClient::connect(addrs[master]);
+    assert!(
+        wait_for(Duration::from_secs(20), || {
+            let nodes = text(&old.call(&["CLUSTER", "NODES"]));
+            nodes.lines().any(|l| l.contains("myself") && l.contains("slave"))
+        }),
+        "old master did not rejoin as a replica"
+    );
+    assert!(wait_for(Duration::from_secs(15), || {
+        old.call(&["READONLY"]);
+        old.call(&["GET", "{f}after"]) == Frame::bulk_static("1")
+    }));
+}
+
+#[test]
+fn replicaof_syncs_streams_and_resumes_partially() {
+    let master = slotbox::Server::start().unwrap();
+    let replica = slotbox::Server::start().unwrap();
+    let mut m = RawClient::connect(master.addr());
+    let mut r = RawClient::connect(replica.addr());
+    for i in 0..1000 {
+        m.call(&["SET", &format!("k{i}"), &i.to_string()]);
+    }
+    m.call(&["SADD", "s", "a", "b", "c"]);
+    m.call(&["SET", "ttl", "x", "EX", "1000"]);
+    let port = master.addr().port().to_string();
+    assert_eq!(r.call(&["REPLICAOF", "127.0.0.1", &port]), Frame::ok());
+    assert!(wait_for(Duration::from_secs(10), || text(&r.call(&["INFO", "replication"])).contains("master_link_status:up")));
+    m.call(&["SET", "live", "1"]);
+    m.call(&["SPOP", "s"]);
+    assert_eq!(m.call(&["WAIT", "1", "5000"]), Frame::Integer(1));
+    assert_eq!(r.call(&["GET", "k999"]), Frame::bulk_static("999"));
+    assert_eq!(r.call(&["GET", "live"]), Frame::bulk_static("1"));
+    assert_eq!(r.call(&["SCARD", "s"]), Frame::Integer(2));
+    let sorted = |f: Frame| {
+        let Frame::Array(mut v) = f else { panic!("{f:?}") };
+        v.sort_by_key(text);
+        v
+    };
+    assert_eq!(sorted(r.call(&["SMEMBERS", "s"])), sorted(m.call(&["SMEMBERS", "s"])));
+    let ttl = r.call(&["TTL", "ttl"]).as_integer().unwrap();
+    assert!((990..=1000).contains(&ttl), "ttl {ttl}");
+    assert_eq!(text(&r.call(&["SET", "x", "1"])), "READONLY You can't write against a read only replica.");
+    // Drop the link: the replica reconnects and continues without a full sync.
+    let info = text(&m.call(&["INFO", "stats"]));
+    assert!(info.contains("sync_full:1"), "{info}");
+    for s in master.handle().shared().repl.replicas.lock().iter() {
+        s.gone.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    m.call(&["SET", "after-drop", "1"]);
+    assert!(wait_for(Duration::from_secs(10), || r.call(&["GET", "after-drop"]) == Frame::bulk_static("1")));
+    let info = text(&m.call(&["INFO", "stats"]));
+    assert!(info.contains("sync_full:1") && info.contains("sync_partial_ok:1"), "{info}");
+    assert_eq!(r.call(&["REPLICAOF", "NO", "ONE"]), Frame::ok());
+    assert_eq!(r.call(&["SET", "x", "1"]), Frame::ok());
+}
