@@ -229,3 +229,22 @@ fn cluster_commands_in_standalone_mode_are_refused() {
     assert_eq!(c.call_raw(&["CLUSTER", "INFO"]), b"-ERR This instance has cluster support disabled\r\n".to_vec());
     assert_eq!(c.call_raw(&["READONLY"]), b"-ERR This instance has cluster support disabled\r\n".to_vec());
 }
+
+#[test]
+fn publish_reaches_subscribers_on_every_node() {
+    let cluster = Cluster::start(3).unwrap();
+    let addrs = cluster.addrs();
+    let mut subs: Vec<RawClient> = addrs.iter().map(|a| RawClient::connect(*a)).collect();
+    for s in subs.iter_mut() {
+        let confirm = s.call(&["SUBSCRIBE", "news"]);
+        assert!(matches!(confirm, Frame::Array(_) | Frame::Push(_)), "{confirm:?}");
+    }
+    let mut publisher = RawClient::connect(addrs[1]);
+    assert_eq!(publisher.call(&["PUBLISH", "news", "hello"]), Frame::Integer(1));
+    for s in subs.iter_mut() {
+        let (msg, _) = s.read_reply();
+        let Frame::Array(parts) = msg else { panic!("{msg:?}") };
+        assert_eq!(parts[0], Frame::bulk_static("message"));
+        assert_eq!(parts[2], Frame::bulk_static("hello"));
+    }
+}
