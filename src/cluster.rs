@@ -68,16 +68,21 @@ pub struct Cluster {
 
 /// The slot ranges `redis-cli --cluster create` gives `masters` masters.
 pub fn slot_ranges(masters: usize) -> Vec<(u16, u16)> {
-    let per = 16384.0 / masters as f64;
-    let mut first = 0.0f64;
+    let per = 16384.0f32 / masters as f32;
+    let mut first = 0i64;
+    let mut cursor = 0.0f32;
     let mut out = Vec::new();
     for i in 0..masters {
-        let mut last = (first + per - 1.0).round();
-        if i == masters - 1 || last > 16383.0 {
-            last = 16383.0;
+        let mut last = (cursor + per - 1.0).round() as i64;
+        if last > 16384 || i == masters - 1 {
+            last = 16383;
+        }
+        if last < first {
+            last = first;
         }
         out.push((first as u16, last as u16));
-        first = last + 1.0;
+        first = last + 1;
+        cursor += per;
     }
     out
 }

@@ -115,7 +115,7 @@ fn slot_migration_under_load_loses_no_key() {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stop2 = stop.clone();
     let worker = std::thread::spawn(move || {
-        let client = redis::cluster::ClusterClient::new(urls).unwrap();
+        let client = redis::cluster::ClusterClientBuilder::new(urls).retries(64).build().unwrap();
         let mut con = client.get_connection().unwrap();
         let mut n = 0u64;
         while !stop2.load(std::sync::atomic::Ordering::Relaxed) && n < 100_000 {

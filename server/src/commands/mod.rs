@@ -206,11 +206,14 @@ fn unknown_command(args: &[Bytes]) -> Frame {
             break;
         }
         let room = 128 - rest.len();
+        // Redis prints arguments with %.*s, which stops at a NUL byte.
+        let a = &a[..a.iter().position(|&b| b == 0).unwrap_or(a.len())];
         let s = String::from_utf8_lossy(a);
         let cut: String = s.chars().take(room).collect();
         rest.push_str(&format!("'{cut}' "));
     }
-    let name = String::from_utf8_lossy(&args[0]);
+    let name = &args[0][..args[0].iter().position(|&b| b == 0).unwrap_or(args[0].len())];
+    let name = String::from_utf8_lossy(name);
     let name: String = name.chars().take(128).collect();
     Frame::error(sanitize(&format!("ERR unknown command '{name}', with args beginning with: {rest}")))
 }

@@ -31,6 +31,8 @@ pub struct Conn {
     pub dead: bool,
     /// The interest currently registered with the poller.
     pub registered: Option<Interest>,
+    /// The last read stopped before the socket said WouldBlock.
+    pub read_pending: bool,
 }
 
 impl Conn {
@@ -44,34 +46,48 @@ impl Conn {
             decoder: RequestDecoder::default(),
             dead: false,
             registered: None,
+            read_pending: false,
         }
     }
 
     /// Read what the socket has, run every complete request, and try to write the replies.
     pub fn on_readable(&mut self, shared: &Shared) {
         let mut read_total = 0;
-        while read_total < READ_BUDGET && !self.dead && !self.client.close_after_reply {
-            let want = self.decoder.want.saturating_sub(self.rbuf.len()).max(READ_CHUNK);
-            self.rbuf.reserve(want.min(64 * 1024 * 1024));
-            let spare = self.rbuf.spare_capacity_mut();
-            // SAFETY: `read` only writes initialized bytes into the slice and reports how many;
-            // we mark exactly that many as initialized below. MaybeUninit<u8> has u8's layout.
-            let slice = unsafe { &mut *(spare as *mut [std::mem::MaybeUninit<u8>] as *mut [u8]) };
-            match self.stream.read(slice) {
+        // Edge-triggered readiness: unless we read until WouldBlock, the socket may still hold
+        // data and no new event will say so; `read_pending` makes the loop come back.
+        self.read_pending = true;
+        loop {
+            if self.dead || self.client.close_after_reply {
+                self.read_pending = false;
+                break;
+            }
+            if read_total >= READ_BUDGET || self.wbuf.len() - self.wpos > OUTPUT_HIGH_WATER {
+                break;
+            }
+            let want = self.decoder.want.saturating_sub(self.rbuf.len()).clamp(READ_CHUNK, 1024 * 1024);
+            let start = self.rbuf.len();
+            self.rbuf.resize(start + want, 0);
+            let r = self.stream.read(&mut self.rbuf[start..]);
+            match r {
                 Ok(0) => {
+                    self.rbuf.truncate(start);
                     self.dead = true;
                 }
                 Ok(n) => {
-                    // SAFETY: `n` bytes were just written by `read`.
-                    unsafe { self.rbuf.set_len(self.rbuf.len() + n) };
+                    self.rbuf.truncate(start + n);
                     read_total += n;
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => self.dead = true,
-            }
-            if self.wbuf.len() - self.wpos > OUTPUT_HIGH_WATER {
-                break;
+                Err(e) => {
+                    self.rbuf.truncate(start);
+                    match e.kind() {
+                        io::ErrorKind::WouldBlock => {
+                            self.read_pending = false;
+                            break;
+                        }
+                        io::ErrorKind::Interrupted => {}
+                        _ => self.dead = true,
+                    }
+                }
             }
         }
         shared.stats.net_input_bytes.fetch_add(read_total as u64, Ordering::Relaxed);

@@ -26,19 +26,27 @@ pub struct Worker {
     timed_blocks: Vec<usize>,
     /// Slots of connections in WAIT.
     waits: Vec<usize>,
+    /// Connections whose socket may still hold unread data (edge-triggered readiness).
+    ready: Vec<usize>,
     last_getack: Instant,
 }
 
 impl Worker {
     pub fn new(index: usize, poll: Poll, rx: Receiver<WorkerMsg>, shared: Arc<Shared>) -> Self {
-        Worker { index, poll, rx, shared, conns: Vec::new(), free: Vec::new(), by_id: Default::default(), timed_blocks: Vec::new(), waits: Vec::new(), last_getack: Instant::now() }
+        Worker { index, poll, rx, shared, conns: Vec::new(), free: Vec::new(), by_id: Default::default(), timed_blocks: Vec::new(), waits: Vec::new(), ready: Vec::new(), last_getack: Instant::now() }
     }
 
     pub fn run(mut self) {
         let mut events = Events::with_capacity(1024);
         let mut last_tick = Instant::now();
         while !self.shared.is_shutting_down() {
-            let wait = if self.timed_blocks.is_empty() && self.waits.is_empty() { 100 } else { 5 };
+            let wait = if !self.ready.is_empty() {
+                0
+            } else if self.timed_blocks.is_empty() && self.waits.is_empty() {
+                100
+            } else {
+                5
+            };
             if let Err(e) = self.poll.poll(&mut events, Some(Duration::from_millis(wait))) {
                 if e.kind() != std::io::ErrorKind::Interrupted {
                     crate::log::warning(&format!("poll failed: {e}"));
@@ -51,6 +59,9 @@ impl Worker {
                     continue;
                 }
                 self.on_event(ev.token().0, ev.is_readable() || ev.is_read_closed() || ev.is_error());
+            }
+            for slot in std::mem::take(&mut self.ready) {
+                self.on_event(slot, true);
             }
             if !self.timed_blocks.is_empty() {
                 self.expire_blocks();
@@ -128,7 +139,7 @@ impl Worker {
     fn on_event(&mut self, slot: usize, readable: bool) {
         let shared = self.shared.clone();
         let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else { return };
-        if readable {
+        if readable || conn.read_pending {
             conn.on_readable(&shared);
         }
         conn.flush(&shared);
@@ -149,6 +160,9 @@ impl Worker {
         if conn.client.handoff.is_some() {
             self.hand_off(slot);
             return;
+        }
+        if conn.read_pending && !conn.backlogged() && !self.ready.contains(&slot) {
+            self.ready.push(slot);
         }
         if conn.client.waiting.is_some() && !self.waits.contains(&slot) {
             self.waits.push(slot);
@@ -173,6 +187,7 @@ impl Worker {
             self.by_id.remove(&conn.client.id());
             self.timed_blocks.retain(|&s| s != slot);
             self.waits.retain(|&s| s != slot);
+            self.ready.retain(|&s| s != slot);
             self.shared.clients.lock().remove(&conn.client.id());
             self.shared.connected_clients.fetch_sub(1, Ordering::Relaxed);
             self.free.push(slot);

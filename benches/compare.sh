@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Side-by-side comparison of slotbox-server against redis-server 7.0 on this machine.
+# A benchmark, not a test: it prints numbers and asserts nothing.
+#
+#   benches/compare.sh            throughput: redis-benchmark SET/GET/INCR/MSET at -P 1 and
+#                                 -P 16 against each server, alternating, then a table of
+#                                 rps, slotbox/redis ratio and p50/p99 latency (-P 1 rows)
+#   benches/compare.sh memory     load KEYS (default 1M) keys with 100-byte values into each
+#                                 and print used_memory and RSS per key
+#
+# Environment: N (requests per row, default 200000), CLIENTS (default 50), SIZE (value bytes,
+# default 100), RANGE (random key space, default 100000), KEYS (memory mode, default 1000000),
+# SLOTBOX_ARGS (extra slotbox-server flags, e.g. "--threads 1").
+# Both servers listen on free ports on 127.0.0.1 only; everything started here is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MODE=${1:-throughput}
+N=${N:-200000}
+CLIENTS=${CLIENTS:-50}
+SIZE=${SIZE:-100}
+RANGE=${RANGE:-100000}
+KEYS=${KEYS:-1000000}
+SLOTBOX_ARGS=${SLOTBOX_ARGS:-}
+
+for tool in redis-server redis-cli redis-benchmark; do
+    command -v "$tool" >/dev/null || { echo "$tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
+done
+
+cargo build --release -p slotbox-server --bin slotbox-server
+SLOTBOX_BIN=target/release/slotbox-server
+
+TMP=$(mktemp -d -t slotbox-compare.XXXXXX)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A port on 127.0.0.1 that nothing listens on right now.
+pick_port() {
+    local port
+    while true; do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return
+        fi
+    done
+}
+
+# start NAME CMD... : start a server (the port flags are appended), wait for PING (10 s at
+# most), retry on another port if it died. Sets STARTED_PORT and STARTED_PID.
+start() {
+    local name=$1
+    shift
+    local attempt port pid
+    for attempt in 1 2 3 4 5; do
+        port=$(pick_port)
+        mkdir -p "$TMP/$name"
+        "$@" --port "$port" --bind 127.0.0.1 --save '' --dir "$TMP/$name" >"$TMP/$name.log" 2>&1 &
+        pid=$!
+        PIDS+=("$pid")
+        for _ in $(seq 100); do
+            if ! kill -0 "$pid" 2>/dev/null; then
+                break
+            fi
+            if [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = "PONG" ]; then
+                STARTED_PORT=$port
+                STARTED_PID=$pid
+                return 0
+            fi
+            sleep 0.1
+        done
+        kill "$pid" 2>/dev/null || true
+        echo "$name did not start on port $port (attempt $attempt of 5; retrying on another port):" >&2
+        tail -5 "$TMP/$name.log" >&2
+    done
+    echo "giving up on $name" >&2
+    exit 1
+}
+
+# shellcheck disable=SC2086 # SLOTBOX_ARGS is a list of flags
+start_both() {
+    start redis redis-server --appendonly no --protected-mode no
+    REDIS_PORT=$STARTED_PORT
+    REDIS_PID=$STARTED_PID
+    start slotbox "$SLOTBOX_BIN" $SLOTBOX_ARGS
+    SLOTBOX_PORT=$STARTED_PORT
+    SLOTBOX_PID=$STARTED_PID
+    echo "redis-server $(redis-server --version | awk '{print $3}') on port $REDIS_PORT (pid $REDIS_PID)"
+    echo "slotbox-server on port $SLOTBOX_PORT (pid $SLOTBOX_PID) $SLOTBOX_ARGS"
+}
+
+# bench PORT TEST PIPELINE -> "rps p50 p99" from redis-benchmark's --csv output.
+bench() {
+    local out
+    out=$(redis-benchmark -h 127.0.0.1 -p "$1" -t "$2" -P "$3" -c "$CLIENTS" -d "$SIZE" -r "$RANGE" -n "$N" -q --csv 2>&1)
+    if grep -qi 'error' <<<"$out"; then
+        echo "redis-benchmark reported errors against port $1:" >&2
+        echo "$out" >&2
+    fi
+    # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+    awk -F, 'NR > 1 && NF >= 8 { for (i = 1; i <= NF; i++) gsub(/"/, "", $i); print $2, $5, $7; exit }' <<<"$out"
+}
+
+throughput() {
+    start_both
+    echo "load: -c $CLIENTS -d $SIZE -r $RANGE -n $N (rows alternate which server goes first)"
+    echo
+    printf '%-6s %3s %12s %12s %7s %17s %17s\n' command P "redis rps" "slotbox rps" ratio "redis p50/p99" "slotbox p50/p99"
+    local row=0 test pipe r s
+    for test in set get incr mset; do
+        for pipe in 1 16; do
+            if ((row % 2 == 0)); then
+                r=$(bench "$REDIS_PORT" "$test" "$pipe")
+                s=$(bench "$SLOTBOX_PORT" "$test" "$pipe")
+            else
+                s=$(bench "$SLOTBOX_PORT" "$test" "$pipe")
+                r=$(bench "$REDIS_PORT" "$test" "$pipe")
+            fi
+            row=$((row + 1))
+            awk -v t="${test^^}" -v p="$pipe" -v r="$r" -v s="$s" 'BEGIN {
+                split(r, a, " "); split(s, b, " ")
+                ratio = (a[1] > 0) ? sprintf("%.2f", b[1] / a[1]) : "n/a"
+                lr = (p == 1) ? sprintf("%s/%s ms", a[2], a[3]) : "-"
+                ls = (p == 1) ? sprintf("%s/%s ms", b[2], b[3]) : "-"
+                printf "%-6s %3s %12s %12s %7s %17s %17s\n", t, p, a[1], b[1], ratio, lr, ls
+            }'
+        done
+    done
+}
+
+# info_field PORT FIELD: a field of INFO memory ("" if the server does not report it).
+info_field() {
+    redis-cli -h 127.0.0.1 -p "$1" info memory 2>/dev/null | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2 }'
+}
+
+rss_bytes() {
+    awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$1/status"
+}
+
+# load PORT: KEYS x "SET key:NNNNNNNNNN <SIZE bytes>" through redis-cli --pipe.
+load() {
+    awk -v n="$KEYS" -v size="$SIZE" 'BEGIN {
+        v = sprintf("%*s", size, ""); gsub(/ /, "v", v)
+        for (i = 0; i < n; i++) {
+            k = sprintf("key:%010d", i)
+            printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, size, v
+        }
+    }' | redis-cli -h 127.0.0.1 -p "$1" --pipe | tail -1
+}
+
+memory_one() {
+    local name=$1 port=$2 pid=$3
+    local used0 rss0 used1 rss1 keys
+    used0=$(info_field "$port" used_memory)
+    rss0=$(rss_bytes "$pid")
+    echo "$name: $(load "$port")"
+    keys=$(redis-cli -h 127.0.0.1 -p "$port" dbsize)
+    if [ "$keys" != "$KEYS" ]; then
+        echo "WARNING: $name holds $keys keys after loading $KEYS: the load did not complete" >&2
+    fi
+    used1=$(info_field "$port" used_memory)
+    rss1=$(rss_bytes "$pid")
+    awk -v name="$name" -v k="$keys" -v u0="$used0" -v u1="$used1" -v r0="$rss0" -v r1="$rss1" 'BEGIN {
+        per_used = (u1 != "" && k > 0) ? sprintf("%.1f", (u1 - u0) / k) : "n/a"
+        printf "%-8s %10d %14s %14s %14d %12.1f\n", name, k, (u1 == "" ? "n/a" : u1), per_used, r1, (r1 - r0) / k
+    }' >>"$TMP/memory.txt"
+}
+
+memory() {
+    start_both
+    echo "loading $KEYS keys with $SIZE-byte values into each server"
+    : >"$TMP/memory.txt"
+    memory_one redis "$REDIS_PORT" "$REDIS_PID"
+    memory_one slotbox "$SLOTBOX_PORT" "$SLOTBOX_PID"
+    echo
+    printf '%-8s %10s %14s %14s %14s %12s\n' server keys used_memory "used B/key" "RSS" "RSS B/key"
+    cat "$TMP/memory.txt"
+}
+
+case "$MODE" in
+    throughput) throughput ;;
+    memory) memory ;;
+    *)
+        echo "usage: $0 [throughput|memory]" >&2
+        exit 2
+        ;;
+esac

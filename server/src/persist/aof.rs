@@ -1,0 +1,268 @@
+//! The open append-only file: appends the RESP bytes of each write, fsyncs by policy, and
+//! collects the writes that happen during a rewrite so the new file can take them over.
+//!
+//! `always` syncs before `append` returns (the caller still holds the command's slots, so the
+//! reply is sent only after the data is on disk); concurrent writers share one fsync (group
+//! commit). `everysec` is synced by the persistence cron, `no` never. This file does no
+//! parsing and knows nothing about commands.
+
+use parking_lot::Mutex;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+
+/// `appendfsync` policies.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FsyncPolicy {
+    Always = 0,
+    EverySec = 1,
+    No = 2,
+}
+
+impl FsyncPolicy {
+    pub fn parse(s: &str) -> FsyncPolicy {
+        match s {
+            "always" => FsyncPolicy::Always,
+            "no" => FsyncPolicy::No,
+            _ => FsyncPolicy::EverySec,
+        }
+    }
+}
+
+struct Inner {
+    file: Option<Arc<File>>,
+    /// Writes made since a rewrite took its snapshot; the rewrite appends them to its file.
+    rewrite_buf: Option<Vec<u8>>,
+}
+
+/// The append-only file and its counters.
+pub struct Aof {
+    inner: Mutex<Inner>,
+    /// Held while an fsync runs; waiters whose bytes it covered skip their own.
+    sync_lock: Mutex<()>,
+    path: Mutex<PathBuf>,
+    /// Bytes appended since start (a logical position; survives file switches).
+    written: AtomicU64,
+    /// `written` as of the last completed fsync.
+    synced: AtomicU64,
+    policy: AtomicU8,
+    /// `appendonly` is on: writes go to the file (or to the rewrite buffer until it exists).
+    pub enabled: AtomicBool,
+    pub current_size: AtomicU64,
+    pub base_size: AtomicU64,
+    pub write_ok: AtomicBool,
+}
+
+impl Aof {
+    pub fn new(path: PathBuf, policy: FsyncPolicy) -> Aof {
+        Aof {
+            inner: Mutex::new(Inner { file: None, rewrite_buf: None }),
+            sync_lock: Mutex::new(()),
+            path: Mutex::new(path),
+            written: AtomicU64::new(0),
+            synced: AtomicU64::new(0),
+            policy: AtomicU8::new(policy as u8),
+            enabled: AtomicBool::new(false),
+            current_size: AtomicU64::new(0),
+            base_size: AtomicU64::new(0),
+            write_ok: AtomicBool::new(true),
+        }
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.path.lock().clone()
+    }
+
+    pub fn set_path(&self, p: PathBuf) {
+        *self.path.lock() = p;
+    }
+
+    pub fn set_policy(&self, p: FsyncPolicy) {
+        self.policy.store(p as u8, Ordering::Relaxed);
+    }
+
+    pub fn policy(&self) -> FsyncPolicy {
+        match self.policy.load(Ordering::Relaxed) {
+            0 => FsyncPolicy::Always,
+            1 => FsyncPolicy::EverySec,
+            _ => FsyncPolicy::No,
+        }
+    }
+
+    /// Start appending to the existing file at `path` (after loading it).
+    pub fn open_existing(&self) -> std::io::Result<()> {
+        let path = self.path();
+        let f = OpenOptions::new().append(true).open(&path)?;
+        let len = f.metadata()?.len();
+        self.inner.lock().file = Some(Arc::new(f));
+        self.current_size.store(len, Ordering::Relaxed);
+        if self.base_size.load(Ordering::Relaxed) == 0 {
+            self.base_size.store(len, Ordering::Relaxed);
+        }
+        self.enabled.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Stop appending (CONFIG SET appendonly no): sync and close the file.
+    pub fn close(&self) {
+        self.enabled.store(false, Ordering::Release);
+        let f = self.inner.lock().file.take();
+        if let Some(f) = f {
+            let _ = f.sync_data();
+        }
+    }
+
+    /// Is there an open file (or a pending first rewrite) receiving writes?
+    pub fn is_open(&self) -> bool {
+        let g = self.inner.lock();
+        g.file.is_some() || g.rewrite_buf.is_some()
+    }
+
+    /// Append one encoded command; with `always`, returns once it is on disk.
+    pub fn append(&self, bytes: &[u8]) {
+        let mut g = self.inner.lock();
+        if let Some(b) = g.rewrite_buf.as_mut() {
+            b.extend_from_slice(bytes);
+        }
+        let Some(f) = g.file.clone() else { return };
+        if let Err(e) = (&*f).write_all(bytes) {
+            self.write_failed(&f, &e);
+            return;
+        }
+        let end = self.written.fetch_add(bytes.len() as u64, Ordering::AcqRel) + bytes.len() as u64;
+        self.current_size.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        drop(g);
+        if self.policy() == FsyncPolicy::Always {
+            self.sync_through(end);
+        }
+    }
+
+    /// A failed write may have left half a command: cut the file back to its last good size.
+    fn write_failed(&self, f: &File, e: &std::io::Error) {
+        if self.write_ok.swap(false, Ordering::Relaxed) {
+            crate::log::warning(&format!("Error writing to the AOF file: {e}"));
+        }
+        let _ = f.set_len(self.current_size.load(Ordering::Relaxed));
+    }
+
+    /// Make every byte appended up to logical position `end` durable.
+    pub fn sync_through(&self, end: u64) {
+        if self.synced.load(Ordering::Acquire) >= end {
+            return;
+        }
+        let _g = self.sync_lock.lock();
+        if self.synced.load(Ordering::Acquire) >= end {
+            return;
+        }
+        let (file, target) = {
+            let g = self.inner.lock();
+            (g.file.clone(), self.written.load(Ordering::Acquire))
+        };
+        let Some(file) = file else { return };
+        match file.sync_data() {
+            Ok(()) => {
+                self.synced.fetch_max(target, Ordering::AcqRel);
+            }
+            Err(e) => {
+                if self.write_ok.swap(false, Ordering::Relaxed) {
+                    crate::log::warning(&format!("Error syncing the AOF file: {e}"));
+                }
+            }
+        }
+    }
+
+    /// fsync whatever is not yet durable (`everysec` cron, shutdown).
+    pub fn sync_pending(&self) {
+        self.sync_through(self.written.load(Ordering::Acquire));
+    }
+
+    /// Bytes written but not yet fsynced.
+    pub fn pending_bytes(&self) -> u64 {
+        self.written.load(Ordering::Acquire).saturating_sub(self.synced.load(Ordering::Acquire))
+    }
+
+    /// From now on, collect writes for a rewrite (call with the exec gate held, before the
+    /// snapshot is taken).
+    pub fn begin_rewrite(&self) {
+        self.inner.lock().rewrite_buf = Some(Vec::new());
+    }
+
+    /// A failed rewrite: stop collecting.
+    pub fn abort_rewrite(&self) {
+        self.inner.lock().rewrite_buf = None;
+    }
+
+    /// Finish a rewrite: append the collected writes to `tmp` (most of them without holding
+    /// the lock), fsync it, rename it over the AOF and continue appending to it. `base` is the
+    /// size of the snapshot part. Returns the bytes taken from the rewrite buffer.
+    pub fn finish_rewrite(&self, tmp_path: &Path, mut tmp: File, base: u64) -> std::io::Result<u64> {
+        let mut copied = 0u64;
+        for _ in 0..8 {
+            let chunk = match self.inner.lock().rewrite_buf.as_mut() {
+                Some(b) if b.len() > 64 * 1024 => std::mem::take(b),
+                _ => break,
+            };
+            tmp.write_all(&chunk)?;
+            copied += chunk.len() as u64;
+        }
+        let mut g = self.inner.lock();
+        let rest = g.rewrite_buf.take().unwrap_or_default();
+        tmp.write_all(&rest)?;
+        copied += rest.len() as u64;
+        tmp.sync_all()?;
+        let path = self.path();
+        std::fs::rename(tmp_path, &path)?;
+        sync_dir(&path);
+        if self.enabled.load(Ordering::Acquire) {
+            g.file = Some(Arc::new(tmp));
+            self.synced.store(self.written.load(Ordering::Acquire), Ordering::Release);
+        }
+        self.current_size.store(base + copied, Ordering::Relaxed);
+        self.base_size.store(base + copied, Ordering::Relaxed);
+        Ok(copied)
+    }
+}
+
+/// fsync the directory holding `path`, so a rename survives a crash.
+pub fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent() {
+        if let Ok(d) = File::open(if dir.as_os_str().is_empty() { Path::new(".") } else { dir }) {
+            let _ = d.sync_all();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("slotbox-aof-unit-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn appends_and_switches_files_on_rewrite() {
+        let dir = temp("switch");
+        let path = dir.join("a.aof");
+        std::fs::write(&path, b"old").unwrap();
+        let aof = Aof::new(path.clone(), FsyncPolicy::Always);
+        aof.open_existing().unwrap();
+        aof.append(b"one");
+        aof.begin_rewrite();
+        aof.append(b"two");
+        let tmp_path = dir.join("tmp.aof");
+        let mut tmp = File::create(&tmp_path).unwrap();
+        tmp.write_all(b"BASE").unwrap();
+        assert_eq!(aof.finish_rewrite(&tmp_path, tmp, 4).unwrap(), 3);
+        aof.append(b"three");
+        assert_eq!(std::fs::read(&path).unwrap(), b"BASEtwothree");
+        assert_eq!(aof.current_size.load(Ordering::Relaxed), 12);
+        assert_eq!(aof.pending_bytes(), 0);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
