@@ -124,3 +124,47 @@ fn replicaof_syncs_streams_and_resumes_partially() {
     assert_eq!(r.call(&["REPLICAOF", "NO", "ONE"]), Frame::ok());
     assert_eq!(r.call(&["SET", "x", "1"]), Frame::ok());
 }
+
+#[test]
+fn minority_master_refuses_writes_after_node_timeout() {
+    let mut cluster = Cluster::builder().masters(3).node_timeout_ms(500).start().unwrap();
+    let addrs = cluster.addrs();
+    let mut c = RawClient::connect(addrs[0]);
+    assert_eq!(c.call(&["SET", "bar", "1"]), Frame::ok());
+    cluster.stop_node(1);
+    cluster.stop_node(2);
+    assert!(
+        wait_for(Duration::from_secs(10), || text(&c.call(&["SET", "bar", "2"])).starts_with("CLUSTERDOWN")),
+        "an isolated master kept accepting writes"
+    );
+    assert!(text(&c.call(&["CLUSTER", "INFO"])).contains("cluster_state:fail"));
+}
+
+#[test]
+fn replicas_serve_reads_for_readonly_cluster_clients() {
+    let cluster = Cluster::builder().masters(3).replicas(1).node_timeout_ms(2000).start().unwrap();
+    let addrs = cluster.addrs();
+    let client = redis::cluster::ClusterClientBuilder::new(cluster.urls()).read_from_replicas().build().unwrap();
+    let mut con = client.get_connection().unwrap();
+    for i in 0..300 {
+        let _: () = redis::cmd("SET").arg(format!("r{i}")).arg(i).query(&mut con).unwrap();
+    }
+    // Let the replicas catch up, then read everything.
+    for a in &addrs[..3] {
+        let mut m = RawClient::connect(*a);
+        assert_eq!(m.call(&["WAIT", "1", "5000"]), Frame::Integer(1));
+    }
+    let served = |a: &std::net::SocketAddr| {
+        let mut c = RawClient::connect(*a);
+        let info = text(&c.call(&["INFO", "stats"]));
+        info.lines().find_map(|l| l.strip_prefix("total_commands_processed:")).unwrap().trim().parse::<u64>().unwrap()
+    };
+    let before: Vec<u64> = addrs[3..].iter().map(served).collect();
+    for i in 0..300 {
+        let v: i64 = redis::cmd("GET").arg(format!("r{i}")).query(&mut con).unwrap();
+        assert_eq!(v, i);
+    }
+    let after: Vec<u64> = addrs[3..].iter().map(served).collect();
+    let replica_reads: u64 = after.iter().zip(&before).map(|(a, b)| a - b).sum();
+    assert!(replica_reads >= 250, "replicas served only {replica_reads} of 300 reads");
+}
