@@ -168,3 +168,53 @@ fn replicas_serve_reads_for_readonly_cluster_clients() {
     let replica_reads: u64 = after.iter().zip(&before).map(|(a, b)| a - b).sum();
     assert!(replica_reads >= 250, "replicas served only {replica_reads} of 300 reads");
 }
+
+#[test]
+fn manual_failover_loses_no_acknowledged_write() {
+    let cluster = Cluster::builder().masters(3).replicas(1).node_timeout_ms(2000).start().unwrap();
+    let addrs = cluster.addrs();
+    let slot = key_hash_slot(b"{mf}");
+    let master = cluster.master_of_slot(slot).unwrap();
+    let mut m = RawClient::connect(addrs[master]);
+    assert!(wait_for(Duration::from_secs(15), || text(&m.call(&["INFO", "replication"])).contains("connected_slaves:1")));
+    let master_id = text(&m.call(&["CLUSTER", "MYID"]));
+    let replica = (3..6)
+        .find(|&i| {
+            let mut c = RawClient::connect(addrs[i]);
+            let nodes = text(&c.call(&["CLUSTER", "NODES"]));
+            nodes.lines().any(|l| l.contains("myself") && l.contains(&master_id))
+        })
+        .expect("a replica of the master");
+    let urls = cluster.urls();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let writer = std::thread::spawn(move || {
+        let client = redis::cluster::ClusterClientBuilder::new(urls).retries(64).build().unwrap();
+        let mut con = client.get_connection().unwrap();
+        let mut acked = Vec::new();
+        let mut i = 0u64;
+        while !stop2.load(std::sync::atomic::Ordering::Relaxed) && i < 200_000 {
+            let k = format!("{{mf}}{i}");
+            let r: redis::RedisResult<()> = redis::cmd("SET").arg(&k).arg(i).query(&mut con);
+            if r.is_ok() {
+                acked.push(k);
+            }
+            i += 1;
+        }
+        acked
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let mut r = RawClient::connect(addrs[replica]);
+    assert_eq!(r.call(&["CLUSTER", "FAILOVER"]), Frame::ok());
+    assert!(
+        wait_for(Duration::from_secs(20), || cluster.master_of_slot(slot) == Some(replica)),
+        "the replica never took over"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let acked = writer.join().unwrap();
+    assert!(!acked.is_empty());
+    let mut n = RawClient::connect(addrs[replica]);
+    let missing: Vec<&String> = acked.iter().filter(|k| n.call(&["EXISTS", k]) != Frame::Integer(1)).collect();
+    assert!(missing.is_empty(), "{} of {} acknowledged writes lost, e.g. {:?}", missing.len(), acked.len(), missing.first());
+}

@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod log;
 pub mod net;
+pub mod persist;
 pub mod pubsub;
 pub mod rand;
 pub mod repl;
@@ -88,12 +89,23 @@ pub fn start(config: Config) -> std::io::Result<ServerHandle> {
             }
         }
     }));
+    // Data is loaded before any client is served.
+    let persist_thread = persist::start(&shared)?;
     let s = shared.clone();
-    let running = net::start(shared.clone(), move |addrs| start_cluster(&s, addrs))?;
+    let running = match net::start(shared.clone(), move |addrs| start_cluster(&s, addrs)) {
+        Ok(r) => r,
+        Err(e) => {
+            shared.request_shutdown();
+            let _ = persist_thread.join();
+            return Err(e);
+        }
+    };
     if let Some(target) = replicaof {
         repl::replica::set_master(&shared, Some(target));
     }
-    Ok(ServerHandle { shared, addrs: running.addrs, threads: running.threads })
+    let mut threads = running.threads;
+    threads.push(persist_thread);
+    Ok(ServerHandle { shared, addrs: running.addrs, threads })
 }
 
 /// In cluster mode: load or create the cluster state and start the bus, before any client

@@ -10,6 +10,7 @@ const USAGE: &str = "Usage: ./slotbox-server [/path/to/redis.conf] [options] [-]
        ./slotbox-server - (read config from stdin)
        ./slotbox-server -v or --version
        ./slotbox-server -h or --help
+       ./slotbox-server --check-aof <file.aof> [--fix]
 
 Examples:
        ./slotbox-server (run the server with default config)
@@ -35,6 +36,7 @@ fn main() {
                 println!("{USAGE}");
                 return;
             }
+            "--check-aof" => check_aof(&args[1..]),
             _ => {}
         }
     }
@@ -81,6 +83,20 @@ fn main() {
     if let Some(p) = pidfile {
         let _ = std::fs::remove_file(p);
     }
+}
+
+/// `--check-aof FILE [--fix]`: validate (and repair) an append-only file, then exit.
+fn check_aof(rest: &[String]) -> ! {
+    let (file, fix) = match rest {
+        [f] => (f, false),
+        [f, x] if x == "--fix" => (f, true),
+        [x, f] if x == "--fix" => (f, true),
+        _ => {
+            eprintln!("Usage: slotbox-server --check-aof <file.aof> [--fix]");
+            std::process::exit(1);
+        }
+    };
+    std::process::exit(slotbox_server::persist::load::check_aof(std::path::Path::new(file), fix))
 }
 
 /// A lone "-" argument means: read config text from stdin (after the file, before flags).

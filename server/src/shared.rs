@@ -47,6 +47,8 @@ pub struct Shared {
     pub hot: HotConfig,
     /// Cluster mode state (set at start when `cluster-enabled yes`).
     pub cluster: OnceLock<Arc<crate::cluster::ClusterState>>,
+    /// Unix ms until which write commands wait (a master during a manual failover).
+    pub pause_writes_until: std::sync::atomic::AtomicI64,
     /// A weak pointer to ourselves, set at start.
     pub me: OnceLock<std::sync::Weak<Shared>>,
     /// Replication (both roles).
@@ -106,6 +108,7 @@ impl Shared {
             blocking: Default::default(),
             pubsub: Default::default(),
             me: OnceLock::new(),
+            pause_writes_until: std::sync::atomic::AtomicI64::new(0),
             repl: crate::repl::Replication::new(config.repl_backlog_size),
             cluster: OnceLock::new(),
             config: RwLock::new(config),
@@ -128,6 +131,12 @@ impl Shared {
     /// The `Arc` this state lives in (for threads started by commands).
     pub fn self_arc(&self) -> Option<Arc<Shared>> {
         self.me.get().and_then(|w| w.upgrade())
+    }
+
+    /// Are write commands paused right now?
+    pub fn writes_paused(&self) -> bool {
+        let until = self.pause_writes_until.load(Ordering::Relaxed);
+        until != 0 && unix_time_ms() < until
     }
 
     /// Ask every thread to stop.

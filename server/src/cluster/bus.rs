@@ -334,8 +334,10 @@ impl Bus {
                 g.me_mut().ip = local_ip;
                 g.dirty = true;
             }
+            g.me_mut().repl_offset = self.shared.repl.offset() as i64;
             let outs = gossip::handle(&self.cs, &mut g, msg, &peer_ip, if inbound { None } else { link_node.as_deref() }, now);
             self.cs.commit(&mut g);
+            self.shared.pause_writes_until.store(if g.me().is_master() { g.mf_paused_until } else { 0 }, std::sync::atomic::Ordering::Relaxed);
             // An outbound handshake link now knows its node's real id.
             if let Some(temp) = &link_node {
                 if !g.nodes.contains_key(temp) && g.nodes.contains_key(&sender) {
@@ -446,6 +448,7 @@ impl Bus {
             g.me_mut().repl_offset = my_offset;
             let outs = gossip::cron(&self.cs, &mut g, now, self.tick, data_age, my_offset);
             self.cs.commit(&mut g);
+            self.shared.pause_writes_until.store(if g.me().is_master() { g.mf_paused_until } else { 0 }, std::sync::atomic::Ordering::Relaxed);
             outs
         };
         self.execute(usize::MAX, outs);

@@ -20,6 +20,9 @@ pub struct Election {
     pub votes: usize,
     /// Voters must ignore the "master is FAIL" rule (manual failover).
     pub force: bool,
+    /// Coordinated manual failover: wait (until this unix ms) for the master to pause writes
+    /// and for our offset to reach its offset before asking for votes.
+    pub mf_wait_until: i64,
 }
 
 /// Masters this node voted for the failover of, with the vote time.
@@ -122,6 +125,17 @@ pub fn cron(cs: &ClusterState, g: &mut ClusterInner, now: i64, data_age_ms: i64,
         return Vec::new();
     }
     let (auth_timeout, retry) = timeouts(cs);
+    if g.election.mf_wait_until != 0 {
+        if master.mf_paused && my_offset >= master.repl_offset {
+            crate::log::notice("All master replication stream processed, manual failover can start.");
+            g.election.mf_wait_until = 0;
+            g.election.auth_time = now;
+        } else if now > g.election.mf_wait_until {
+            crate::log::notice("Manual failover timed out.");
+            g.election = Election::default();
+        }
+        return Vec::new();
+    }
     if g.election.auth_time == 0 || (!manual && now - g.election.auth_time > retry) {
         let delay = if manual { 0 } else { 500 + (crate::rand::below(500) as i64) + rank(g, my_offset) * 1000 };
         g.election = Election { auth_time: now + delay, force: manual, ..Election::default() };
@@ -147,7 +161,10 @@ pub fn cron(cs: &ClusterState, g: &mut ClusterInner, now: i64, data_age_ms: i64,
             m.header.mflags |= 2;
         }
         g.stats.sent("auth-req");
-        crate::log::notice(&format!("Starting a failover election for epoch {}.", g.election.epoch));
+        crate::log::notice(&format!(
+            "Starting a failover election for epoch {} (me {}, master {master_id}, force {}).",
+            g.election.epoch, g.myself, g.election.force
+        ));
         out.push(Out::Broadcast(m));
         return out;
     }

@@ -37,7 +37,7 @@ pub fn header(g: &ClusterInner) -> Header {
         master: me.master.clone(),
         slots: master.slots.clone(),
         state_ok: g.state_ok,
-        mflags: 0,
+        mflags: u8::from(g.mf_paused_until > crate::shared::unix_time_ms()),
     }
 }
 
@@ -147,7 +147,15 @@ pub fn handle(cs: &ClusterState, g: &mut ClusterInner, m: Message, peer_ip: &str
             }
         }
         Body::FailoverAuthAck => super::failover::handle_ack(g, h),
-        Body::MfStart => {}
+        Body::MfStart => {
+            let mine = g.nodes.get(&h.sender).and_then(|n| n.master.clone()) == Some(g.myself.clone());
+            if mine && g.me().is_master() {
+                g.mf_paused_until = now + cs.config.node_timeout * 2;
+                g.mf_replica = Some(h.sender.clone());
+                crate::log::notice(&format!("Manual failover requested by replica {}: pausing writes", h.sender));
+                out.push(Out::Reply(message(g, Body::Ping(Vec::new()))));
+            }
+        }
     }
     out
 }
@@ -172,6 +180,7 @@ fn update_sender(cs: &ClusterState, g: &mut ClusterInner, h: &Header, ip: &str, 
             role_changed = true;
         }
         n.repl_offset = h.repl_offset as i64;
+        n.mf_paused = h.mflags & 1 != 0;
         if h.flags & flags::NOFAILOVER != n.flags & flags::NOFAILOVER {
             n.flags ^= flags::NOFAILOVER;
         }
@@ -361,6 +370,15 @@ pub fn cron(cs: &ClusterState, g: &mut ClusterInner, now: i64, tick: u64, data_a
                 n.flags |= flags::PFAIL;
             }
         }
+    }
+    if g.mf_paused_until > now {
+        if let Some(r) = g.mf_replica.clone() {
+            if !to_ping.contains(&r) {
+                to_ping.push(r);
+            }
+        }
+    } else if g.mf_replica.take().is_some() {
+        g.mf_paused_until = 0;
     }
     let mut out = Vec::new();
     for id in to_ping {

@@ -115,6 +115,8 @@ pub struct Node {
     pub repl_offset: i64,
     /// Unix ms when this entry was created (handshake timeout).
     pub created: i64,
+    /// Its last header said it paused writes for a manual failover.
+    pub mf_paused: bool,
 }
 
 impl Node {
@@ -136,6 +138,7 @@ impl Node {
             fail_time: 0,
             repl_offset: 0,
             created: now,
+            mf_paused: false,
         }
     }
 

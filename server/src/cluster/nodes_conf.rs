@@ -41,11 +41,67 @@ pub fn nodes_text(g: &ClusterInner) -> String {
     out
 }
 
-/// Write the file atomically and fsync it.
-pub fn save(path: &Path, g: &ClusterInner) -> std::io::Result<()> {
+/// The whole file's text.
+pub fn file_text(g: &ClusterInner) -> String {
     let mut text = nodes_text(g);
     text.push_str(&format!("vars currentEpoch {} lastVoteEpoch {}\n", g.current_epoch, g.last_vote_epoch));
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    text
+}
+
+/// A background writer: `submit` hands over the newest text; a thread writes and fsyncs it,
+/// skipping versions superseded while it was busy, so a slow disk never stalls the bus.
+pub struct Saver {
+    pending: std::sync::Arc<(parking_lot::Mutex<Option<String>>, parking_lot::Condvar)>,
+    path: std::path::PathBuf,
+}
+
+impl Drop for Saver {
+    fn drop(&mut self) {
+        if let Some(text) = self.pending.0.lock().take() {
+            let _ = write_file(&self.path, &text);
+        }
+    }
+}
+
+impl Saver {
+    pub fn new(path: std::path::PathBuf) -> Self {
+        let pending = std::sync::Arc::new((parking_lot::Mutex::new(None::<String>), parking_lot::Condvar::new()));
+        let p = std::sync::Arc::downgrade(&pending);
+        let thread_path = path.clone();
+        let _ = std::thread::Builder::new().name("slotbox-nodes-conf".into()).spawn(move || loop {
+            let path = &thread_path;
+            let Some(p) = p.upgrade() else { return };
+            let text = {
+                let mut g = p.0.lock();
+                if g.is_none() {
+                    p.1.wait_for(&mut g, std::time::Duration::from_millis(200));
+                }
+                g.take()
+            };
+            if let Some(text) = text {
+                if let Err(e) = write_file(path, &text) {
+                    crate::log::warning(&format!("Could not save cluster config {}: {e}", path.display()));
+                }
+            }
+        });
+        Saver { pending, path }
+    }
+
+    pub fn submit(&self, text: String) {
+        *self.pending.0.lock() = Some(text);
+        self.pending.1.notify_one();
+    }
+}
+
+/// Write the file atomically and fsync it, now.
+pub fn save(path: &Path, g: &ClusterInner) -> std::io::Result<()> {
+    write_file(path, &file_text(g))
+}
+
+fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp-{}-{seq}", std::process::id()));
     {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(text.as_bytes())?;
@@ -132,6 +188,8 @@ pub fn load(path: &Path, now: i64) -> Result<Option<ClusterInner>, String> {
         dirty: false,
         blacklist: HashMap::new(),
         election: Default::default(),
+        mf_paused_until: 0,
+        mf_replica: None,
         voted: Default::default(),
         among_minority_since: 0,
     }))

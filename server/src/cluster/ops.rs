@@ -429,17 +429,29 @@ impl ClusterState {
                     let e = g.current_epoch;
                     Ok(Some(super::failover::promote(g, e)))
                 }
-                _ => {
-                    if mode.is_none() && g.nodes[&master].has(flags::FAIL) {
-                        return Err("ERR Master is down or failed, please use CLUSTER FAILOVER FORCE".into());
-                    }
+                Some(_) => {
                     g.election = super::failover::Election { force: true, ..Default::default() };
                     Ok(None)
                 }
+                None => {
+                    if g.nodes[&master].has(flags::FAIL) {
+                        return Err("ERR Master is down or failed, please use CLUSTER FAILOVER FORCE".into());
+                    }
+                    let now = crate::shared::unix_time_ms();
+                    g.election = super::failover::Election {
+                        force: true,
+                        mf_wait_until: now + self.config.node_timeout * 2,
+                        ..Default::default()
+                    };
+                    g.stats.sent("mfstart");
+                    Ok(Some(super::gossip::Out::To(master, super::gossip::message(g, Body::MfStart))))
+                }
             }
         })?;
-        if let Some(super::gossip::Out::Broadcast(m)) = out {
-            self.bus_send(BusCmd::Broadcast(m));
+        match out {
+            Some(super::gossip::Out::Broadcast(m)) => self.bus_send(BusCmd::Broadcast(m)),
+            Some(super::gossip::Out::To(id, m)) => self.bus_send(BusCmd::Send(id, m)),
+            _ => {}
         }
         Ok(())
     }

@@ -71,6 +71,9 @@ pub struct ClusterInner {
     pub blacklist: HashMap<String, i64>,
     /// This replica's failover election.
     pub election: super::failover::Election,
+    /// Master side of a manual failover: writes paused until this unix ms, for this replica.
+    pub mf_paused_until: i64,
+    pub mf_replica: Option<String>,
     /// Failovers this master voted for.
     pub voted: super::failover::VoteLog,
     /// Unix ms when the cluster state last changed to fail / when it may rejoin.
@@ -168,6 +171,8 @@ pub struct ClusterState {
     inner: Mutex<ClusterInner>,
     pub routes: RouteTable,
     pub config: ClusterConfig,
+    /// Writes nodes.conf (with fsync) off the bus thread, newest version first.
+    saver: super::nodes_conf::Saver,
     /// The bus thread's handle, set once the bus runs.
     pub bus: std::sync::OnceLock<super::bus::BusHandle>,
 }
@@ -208,12 +213,14 @@ impl ClusterState {
                     dirty: true,
                     blacklist: HashMap::new(),
                     election: Default::default(),
+                    mf_paused_until: 0,
+                    mf_replica: None,
                     voted: Default::default(),
                     among_minority_since: 0,
                 }
             }
         };
-        let state = ClusterState { links: Mutex::new(Vec::new()), inner: Mutex::new(inner), routes: RouteTable::default(), config, bus: std::sync::OnceLock::new() };
+        let state = ClusterState { links: Mutex::new(Vec::new()), inner: Mutex::new(inner), routes: RouteTable::default(), config: config.clone(), bus: std::sync::OnceLock::new(), saver: super::nodes_conf::Saver::new(config.config_file.clone()) };
         {
             let mut g = state.inner.lock();
             state.commit(&mut g);
@@ -235,9 +242,8 @@ impl ClusterState {
         }
         if g.dirty {
             g.dirty = false;
-            if let Err(e) = super::nodes_conf::save(&self.config.config_file, g) {
-                crate::log::warning(&format!("Could not save cluster config {}: {e}", self.config.config_file.display()));
-            }
+            let text = super::nodes_conf::file_text(g);
+            self.saver.submit(text);
         }
     }
 

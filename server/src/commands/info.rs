@@ -3,7 +3,7 @@
 //! and a verbatim `txt` string in RESP3. Sections always come in Redis's order, whatever the
 //! order asked for; unknown section names add nothing.
 //!
-//! Fields slotbox has no counterpart for (forks, AOF rewrites, defrag, Lua...) are printed
+//! Fields slotbox has no counterpart for (forks, defrag, Lua...) are printed
 //! with the value an idle Redis shows, so tools parsing INFO find every field they expect.
 
 use super::{Ctx, Registration};
@@ -260,34 +260,7 @@ fn memory(out: &mut String, shared: &Shared) {
 }
 
 fn persistence(out: &mut String, shared: &Shared) {
-    fixed(
-        out,
-        "loading:0 async_loading:0 current_cow_peak:0 current_cow_size:0 current_cow_size_age:0 \
-         current_fork_perc:0.00 current_save_keys_processed:0 current_save_keys_total:0 \
-         rdb_changes_since_last_save:0 rdb_bgsave_in_progress:0",
-    );
-    field(
-        out,
-        "rdb_last_save_time",
-        shared.lastsave.load(Ordering::Relaxed),
-    );
-    fixed(
-        out,
-        "rdb_last_bgsave_status:ok rdb_last_bgsave_time_sec:-1 rdb_current_bgsave_time_sec:-1 \
-         rdb_saves:0 rdb_last_cow_size:0 rdb_last_load_keys_expired:0 rdb_last_load_keys_loaded:0",
-    );
-    field(
-        out,
-        "aof_enabled",
-        u8::from(shared.config.read().appendonly),
-    );
-    fixed(
-        out,
-        "aof_rewrite_in_progress:0 aof_rewrite_scheduled:0 aof_last_rewrite_time_sec:-1 \
-         aof_current_rewrite_time_sec:-1 aof_last_bgrewrite_status:ok aof_rewrites:0 \
-         aof_rewrites_consecutive_failures:0 aof_last_write_status:ok aof_last_cow_size:0 \
-         module_fork_in_progress:0 module_fork_last_cow_size:0",
-    );
+    crate::persist::info::render(out, shared);
 }
 
 fn stats(out: &mut String, shared: &Shared) {

@@ -13,6 +13,7 @@ mod info_repl;
 mod keys;
 mod lists;
 mod migrate;
+mod persist;
 mod server;
 mod sets;
 mod strings;
@@ -97,7 +98,7 @@ fn registry() -> &'static HashMap<&'static str, Entry> {
     REGISTRY.get_or_init(|| {
         let mut map: HashMap<&'static str, Entry> = HashMap::new();
         let mut names: Vec<&'static str> = Vec::new();
-        for table in [strings::COMMANDS, keys::COMMANDS, connection::COMMANDS, server::COMMANDS, tx::COMMANDS, pubsub::COMMANDS, cluster::COMMANDS, replication::COMMANDS, client_cmd::COMMANDS, command_info::COMMANDS, config_cmd::COMMANDS, info::COMMANDS, lists::COMMANDS, hashes::COMMANDS, sets::COMMANDS, zsets::COMMANDS, migrate::COMMANDS] {
+        for table in [strings::COMMANDS, keys::COMMANDS, connection::COMMANDS, server::COMMANDS, tx::COMMANDS, pubsub::COMMANDS, cluster::COMMANDS, replication::COMMANDS, client_cmd::COMMANDS, command_info::COMMANDS, config_cmd::COMMANDS, info::COMMANDS, lists::COMMANDS, hashes::COMMANDS, sets::COMMANDS, zsets::COMMANDS, migrate::COMMANDS, persist::COMMANDS] {
             for &(full, handler) in table {
                 let id = names.len() as u16;
                 names.push(full);

@@ -2,8 +2,9 @@
 //! replies. INFO is in `info.rs`, CONFIG in `config_cmd.rs`, COMMAND in `command_info.rs`.
 //!
 //! There is one database, so FLUSHDB and FLUSHALL do the same thing; ASYNC flushes
-//! synchronously. SHUTDOWN does not save (slotbox has no persistence here): it stops the
-//! server and closes the caller's connection without a reply, as Redis does on success.
+//! synchronously. SHUTDOWN fsyncs the AOF and saves a snapshot when `save` rules exist or SAVE
+//! is given (not with NOSAVE); then it stops the server and closes the caller's connection
+//! without a reply, as Redis does on success. A failed save refuses the shutdown unless FORCE.
 
 use super::args::{self, is};
 use super::{Ctx, Registration};
@@ -42,7 +43,7 @@ fn lastsave(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
 
 /// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`.
 fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let (mut save, mut nosave, mut other, mut abort) = (false, false, false, false);
+    let (mut save, mut nosave, mut other, mut abort, mut force) = (false, false, false, false, false);
     for a in &args[1..] {
         if is(a, "nosave") {
             nosave = true;
@@ -50,6 +51,7 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
             save = true;
         } else if is(a, "now") || is(a, "force") {
             other = true;
+            force |= is(a, "force");
         } else if is(a, "abort") {
             abort = true;
         } else {
@@ -64,6 +66,12 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         return Frame::error_static("ERR No shutdown in progress.");
     }
     crate::log::warning("User requested shutdown...");
+    if let Err(e) = crate::persist::save::on_shutdown(ctx.shared, save, nosave) {
+        if !force {
+            crate::log::warning(&format!("Error trying to save the DB, can't exit: {e}"));
+            return Frame::error_static("ERR Errors trying to SHUTDOWN. Check logs.");
+        }
+    }
     ctx.shared.request_shutdown();
     ctx.client.close_after_reply = true;
     Frame::Raw(Bytes::new())

@@ -132,7 +132,8 @@ pub static DIRECTIVES: &[Directive] = &[
     d!("loglevel", true, |c| c.loglevel.clone(), |c, a| c.loglevel = one_of(a, &["debug", "verbose", "notice", "warning", "nothing"])?),
     d!("save", true, |c| c.save.clone(), |c, a| {
         // `save ""` disables snapshots; `save 3600 1 300 100` pairs of seconds / changes.
-        let joined: Vec<&str> = a.iter().map(|s| s.as_str()).filter(|s| !s.is_empty()).collect();
+        // `--save "3600 1"` arrives as one argument: split it.
+        let joined: Vec<&str> = a.iter().flat_map(|s| s.split_whitespace()).collect();
         if !joined.len().is_multiple_of(2) || joined.iter().any(|s| s.parse::<u64>().is_err()) {
             return Err("Invalid save parameters".into());
         }
@@ -143,6 +144,9 @@ pub static DIRECTIVES: &[Directive] = &[
     d!("appendfilename", false, |c| c.appendfilename.clone(), |c, a| c.appendfilename = one(a)?.to_string()),
     d!("appenddirname", false, |c| c.appenddirname.clone(), |c, a| c.appenddirname = one(a)?.to_string()),
     d!("appendfsync", true, |c| c.appendfsync.clone(), |c, a| c.appendfsync = one_of(a, &["always", "everysec", "no"])?),
+    d!("auto-aof-rewrite-percentage", true, |c| c.auto_aof_rewrite_percentage.to_string(), |c, a| c.auto_aof_rewrite_percentage = int(a)?),
+    d!("auto-aof-rewrite-min-size", true, |c| c.auto_aof_rewrite_min_size.to_string(), |c, a| c.auto_aof_rewrite_min_size = mem(a)?),
+    d!("aof-load-truncated", true, |c| bool_str(c.aof_load_truncated), |c, a| c.aof_load_truncated = yes_no(a)?),
     d!("dbfilename", true, |c| c.dbfilename.clone(), |c, a| c.dbfilename = one(a)?.to_string()),
     d!("cluster-enabled", false, |c| bool_str(c.cluster_enabled), |c, a| c.cluster_enabled = yes_no(a)?),
     d!("cluster-config-file", false, |c| c.cluster_config_file.clone(), |c, a| c.cluster_config_file = one(a)?.to_string()),

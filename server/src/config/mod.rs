@@ -39,6 +39,13 @@ pub struct Config {
     pub appenddirname: String,
     pub appendfsync: String,
     pub dbfilename: String,
+    /// Rewrite the AOF once it grew this many percent past its size after the last rewrite
+    /// (0 = never automatically).
+    pub auto_aof_rewrite_percentage: u64,
+    /// ... but not while it is smaller than this.
+    pub auto_aof_rewrite_min_size: usize,
+    /// Load an AOF whose last command is incomplete (and truncate it) instead of refusing.
+    pub aof_load_truncated: bool,
     pub cluster_enabled: bool,
     pub cluster_config_file: String,
     pub cluster_node_timeout: u64,
@@ -98,6 +105,9 @@ impl Default for Config {
             appenddirname: "appendonlydir".into(),
             appendfsync: "everysec".into(),
             dbfilename: "dump.rdb".into(),
+            auto_aof_rewrite_percentage: 100,
+            auto_aof_rewrite_min_size: 64 * 1024 * 1024,
+            aof_load_truncated: true,
             cluster_enabled: false,
             cluster_config_file: "nodes.conf".into(),
             cluster_node_timeout: 15000,

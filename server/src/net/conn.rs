@@ -33,6 +33,9 @@ pub struct Conn {
     pub registered: Option<Interest>,
     /// The last read stopped before the socket said WouldBlock.
     pub read_pending: bool,
+    /// A write command held while writes are paused (manual failover); it runs (and gets its
+    /// reply, possibly a redirect) once the pause ends.
+    pub stashed: Option<Vec<bytes::Bytes>>,
 }
 
 impl Conn {
@@ -47,6 +50,7 @@ impl Conn {
             dead: false,
             registered: None,
             read_pending: false,
+            stashed: None,
         }
     }
 
@@ -103,6 +107,7 @@ impl Conn {
         let max_bulk = shared.hot.proto_max_bulk_len.load(Ordering::Relaxed);
         let worker = self.client.info.worker;
         let mut commands = 0u64;
+        let mut next = self.stashed.take();
         let mut gate = None;
         loop {
             if self.client.close_after_reply
@@ -118,8 +123,16 @@ impl Conn {
             } else {
                 Limits::unauthenticated()
             };
-            match self.decoder.decode(&mut self.rbuf) {
+            let decoded = match next.take() {
+                Some(args) => Ok(Some(args)),
+                None => self.decoder.decode(&mut self.rbuf),
+            };
+            match decoded {
                 Ok(Some(args)) => {
+                    if shared.writes_paused() && is_write(&args) {
+                        self.stashed = Some(args);
+                        break;
+                    }
                     if args[0].eq_ignore_ascii_case(b"exec") {
                         gate = None;
                     } else if gate.is_none() {
@@ -205,6 +218,7 @@ impl Conn {
             && self.client.blocked.is_none()
             && self.client.waiting.is_none()
             && self.client.handoff.is_none()
+            && self.stashed.is_none()
     }
 
     /// Write what is pending with the socket in blocking mode (before a hand-off).
@@ -226,6 +240,11 @@ impl Conn {
         }
     }
 
+    /// A write command is waiting for the write pause to end.
+    pub fn paused(&self) -> bool {
+        self.stashed.is_some()
+    }
+
     /// Bytes read but not yet decoded.
     pub fn buffered_input(&self) -> usize {
         self.rbuf.len()
@@ -245,5 +264,13 @@ impl Conn {
             (false, true) => Interest::WRITABLE,
             _ => Interest::READABLE,
         }
+    }
+}
+
+/// Does this request write (EXEC counts: its queue may)?
+fn is_write(args: &[bytes::Bytes]) -> bool {
+    match commands::resolve(args) {
+        Ok(r) => r.spec.has(slotbox_protocol::command::flags::WRITE) || r.full_name == "exec",
+        Err(_) => false,
     }
 }

@@ -28,12 +28,14 @@ pub struct Worker {
     waits: Vec<usize>,
     /// Connections whose socket may still hold unread data (edge-triggered readiness).
     ready: Vec<usize>,
+    /// Connections holding a write until the write pause ends.
+    paused: Vec<usize>,
     last_getack: Instant,
 }
 
 impl Worker {
     pub fn new(index: usize, poll: Poll, rx: Receiver<WorkerMsg>, shared: Arc<Shared>) -> Self {
-        Worker { index, poll, rx, shared, conns: Vec::new(), free: Vec::new(), by_id: Default::default(), timed_blocks: Vec::new(), waits: Vec::new(), ready: Vec::new(), last_getack: Instant::now() }
+        Worker { index, poll, rx, shared, conns: Vec::new(), free: Vec::new(), by_id: Default::default(), timed_blocks: Vec::new(), waits: Vec::new(), ready: Vec::new(), paused: Vec::new(), last_getack: Instant::now() }
     }
 
     pub fn run(mut self) {
@@ -42,7 +44,7 @@ impl Worker {
         while !self.shared.is_shutting_down() {
             let wait = if !self.ready.is_empty() {
                 0
-            } else if self.timed_blocks.is_empty() && self.waits.is_empty() {
+            } else if self.timed_blocks.is_empty() && self.waits.is_empty() && self.paused.is_empty() {
                 100
             } else {
                 5
@@ -62,6 +64,11 @@ impl Worker {
             }
             for slot in std::mem::take(&mut self.ready) {
                 self.on_event(slot, true);
+            }
+            if !self.paused.is_empty() && !self.shared.writes_paused() {
+                for slot in std::mem::take(&mut self.paused) {
+                    self.on_event(slot, false);
+                }
             }
             if !self.timed_blocks.is_empty() {
                 self.expire_blocks();
@@ -141,6 +148,8 @@ impl Worker {
         let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else { return };
         if readable || conn.read_pending {
             conn.on_readable(&shared);
+        } else if conn.paused() {
+            conn.process(&shared);
         }
         conn.flush(&shared);
         // Backpressure may have left complete requests unprocessed: run them now that
@@ -163,6 +172,9 @@ impl Worker {
         }
         if conn.read_pending && !conn.backlogged() && !self.ready.contains(&slot) {
             self.ready.push(slot);
+        }
+        if conn.paused() && !self.paused.contains(&slot) {
+            self.paused.push(slot);
         }
         if conn.client.waiting.is_some() && !self.waits.contains(&slot) {
             self.waits.push(slot);
@@ -188,6 +200,7 @@ impl Worker {
             self.timed_blocks.retain(|&s| s != slot);
             self.waits.retain(|&s| s != slot);
             self.ready.retain(|&s| s != slot);
+            self.paused.retain(|&s| s != slot);
             self.shared.clients.lock().remove(&conn.client.id());
             self.shared.connected_clients.fetch_sub(1, Ordering::Relaxed);
             self.free.push(slot);

@@ -7,6 +7,7 @@
 //! never runs commands except when replaying a file at start.
 
 pub mod aof;
+pub mod info;
 pub mod load;
 pub mod rewrite;
 pub mod save;
@@ -45,7 +46,10 @@ pub struct Persistence {
 impl Persistence {
     pub fn new(shared_config: &crate::config::Config) -> Persistence {
         Persistence {
-            aof: Aof::new(aof_path(shared_config), FsyncPolicy::parse(&shared_config.appendfsync)),
+            aof: Aof::new(
+                aof_path(shared_config),
+                FsyncPolicy::parse(&shared_config.appendfsync),
+            ),
             dirty: AtomicU64::new(0),
             bgsave_in_progress: AtomicBool::new(false),
             bgsave_started: AtomicI64::new(0),
@@ -78,7 +82,10 @@ impl Persistence {
 
 /// This server's persistence state, created on first use.
 pub fn of(shared: &Shared) -> &Arc<Persistence> {
-    shared.repl.persist.get_or_init(|| Arc::new(Persistence::new(&shared.config.read())))
+    shared
+        .repl
+        .persist
+        .get_or_init(|| Arc::new(Persistence::new(&shared.config.read())))
 }
 
 /// `dir/appenddirname/appendfilename`.
@@ -93,7 +100,10 @@ pub fn snapshot_path(c: &crate::config::Config) -> PathBuf {
 
 /// `save` rules as (seconds, changes) pairs.
 pub fn save_rules(save: &str) -> Vec<(u64, u64)> {
-    let nums: Vec<u64> = save.split_whitespace().filter_map(|s| s.parse().ok()).collect();
+    let nums: Vec<u64> = save
+        .split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect();
     nums.chunks_exact(2).map(|p| (p[0], p[1])).collect()
 }
 
@@ -129,7 +139,9 @@ pub fn start(shared: &Arc<Shared>) -> std::io::Result<std::thread::JoinHandle<()
         shared.repl.active.store(true, Ordering::Release);
     }
     let s = shared.clone();
-    std::thread::Builder::new().name("slotbox-persist".into()).spawn(move || cron(s))
+    std::thread::Builder::new()
+        .name("slotbox-persist".into())
+        .spawn(move || cron(s))
 }
 
 fn load_snapshot_if_present(shared: &Shared, path: &std::path::Path) -> std::io::Result<()> {
@@ -146,15 +158,30 @@ fn load_snapshot_if_present(shared: &Shared, path: &std::path::Path) -> std::io:
 fn cron(shared: Arc<Shared>) {
     let p = of(&shared).clone();
     let mut last_fsync = std::time::Instant::now();
+    let mut full_syncs = shared.repl.stats.sync_full.load(Ordering::Relaxed);
     while !shared.is_shutting_down() {
-        std::thread::sleep(Duration::from_millis(100));
+        for _ in 0..5 {
+            if !shared.is_shutting_down() {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         follow_config(&shared, &p);
-        if p.aof.policy() == FsyncPolicy::EverySec && last_fsync.elapsed() >= Duration::from_secs(1) {
+        if p.aof.policy() == FsyncPolicy::EverySec && last_fsync.elapsed() >= Duration::from_secs(1)
+        {
             p.aof.sync_pending();
             last_fsync = std::time::Instant::now();
         }
         save::check_save_rules(&shared, &p);
         rewrite::check_auto_rewrite(&shared, &p);
+        let n = shared.repl.stats.sync_full.load(Ordering::Relaxed);
+        if n != full_syncs && shared.repl.is_replica() && p.aof.enabled.load(Ordering::Acquire) {
+            // A full sync replaced the dataset: the AOF must start over from it.
+            if rewrite::start_rewrite(&shared).is_ok() {
+                full_syncs = n;
+            }
+        } else {
+            full_syncs = n;
+        }
     }
     p.aof.sync_pending();
 }

@@ -62,6 +62,8 @@ pub struct Replication {
     pub stats: ReplStats,
     /// The byte offset a replica has applied (replica role).
     pub applied: AtomicU64,
+    /// Persistence (AOF, change counter for `save` rules): every fed command also goes there.
+    pub persist: std::sync::OnceLock<Arc<crate::persist::Persistence>>,
 }
 
 impl Replication {
@@ -75,6 +77,7 @@ impl Replication {
             master: Mutex::new(None),
             stats: ReplStats::default(),
             applied: AtomicU64::new(0),
+            persist: std::sync::OnceLock::new(),
         }
     }
 
@@ -97,6 +100,9 @@ impl Replication {
             out.extend_from_slice(b"\r\n");
         }
         self.backlog.feed(&out);
+        if let (Some(p), Some(name)) = (self.persist.get(), args.first()) {
+            p.feed(name.as_ref(), &out);
+        }
     }
 
     /// The master replication offset.

@@ -183,6 +183,9 @@ fn stream_loop(shared: &Arc<Shared>, link: &Arc<MasterLink>, mut stream: TcpStre
             return Ok(());
         }
         while let Some(args) = dec.decode(&mut buf).map_err(|e| io_err(e.to_string()))? {
+            // The gate is taken before feeding so an AOF rewrite's cut (which holds it
+            // exclusively) sees each command either fed and applied, or neither.
+            let _gate = shared.exec_gate.read(0);
             let before = repl.backlog.offset();
             repl.feed_command(&args);
             let len = repl.backlog.offset() - before;
@@ -191,7 +194,6 @@ fn stream_loop(shared: &Arc<Shared>, link: &Arc<MasterLink>, mut stream: TcpStre
                 continue;
             }
             let _ = len;
-            let _gate = shared.exec_gate.read(0);
             crate::commands::execute(shared, &mut master, &args);
         }
         repl.applied.store(repl.backlog.offset(), Ordering::Relaxed);

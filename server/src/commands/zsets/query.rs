@@ -127,6 +127,12 @@ fn select<'z>(z: &'z ZSetValue, q: &Query) -> Box<dyn Iterator<Item = (f64, &'z 
             Box::new(z.iter_from_rank(start).take(n))
         };
     };
+    if q.offset < 0 {
+        return Box::new(std::iter::empty());
+    }
+    if let (Range::Lex(r), "listpack") = (range, z.encoding()) {
+        return r.listpack_walk(z, q.rev, q.offset as usize, q.limit);
+    }
     let (start, end) = range.ranks(z);
     let count = end - start;
     if q.offset < 0 || q.offset as u64 >= count as u64 {

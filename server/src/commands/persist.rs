@@ -1,0 +1,52 @@
+//! Persistence commands: SAVE, BGSAVE and BGREWRITEAOF, with Redis 7.0's replies. The work
+//! is in `crate::persist`; these handlers only parse arguments and shape replies.
+
+use super::args::{self, is};
+use super::{Ctx, Registration};
+use crate::persist;
+use bytes::Bytes;
+use slotbox_protocol::Frame;
+use std::sync::atomic::Ordering;
+
+/// `SAVE`: write the snapshot file now.
+fn save(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+    if persist::of(ctx.shared)
+        .bgsave_in_progress
+        .load(Ordering::Acquire)
+    {
+        return Frame::error_static("ERR Background save already in progress");
+    }
+    match persist::save::save_now(ctx.shared) {
+        Ok(()) => Frame::ok(),
+        Err(_) => Frame::error_static("ERR"),
+    }
+}
+
+/// `BGSAVE [SCHEDULE]`.
+fn bgsave(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    match args.len() {
+        1 => {}
+        2 if is(&args[1], "schedule") => {}
+        _ => return args::syntax_error(),
+    }
+    match persist::save::start_bgsave(ctx.shared) {
+        Ok(()) => Frame::Simple(Bytes::from_static(b"Background saving started")),
+        Err(e) => Frame::error(e),
+    }
+}
+
+/// `BGREWRITEAOF`.
+fn bgrewriteaof(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+    match persist::rewrite::start_rewrite(ctx.shared) {
+        Ok(()) => Frame::Simple(Bytes::from_static(
+            b"Background append only file rewriting started",
+        )),
+        Err(e) => Frame::error(e),
+    }
+}
+
+pub const COMMANDS: Registration = &[
+    ("save", save),
+    ("bgsave", bgsave),
+    ("bgrewriteaof", bgrewriteaof),
+];
