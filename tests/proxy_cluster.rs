@@ -1,0 +1,184 @@
+//! slotbox-proxy in front of an embedded Redis Cluster: a slot moved live (MIGRATING /
+//! IMPORTING, MIGRATE, SETSLOT NODE) while a plain client keeps writing through the proxy
+//! gives that client no error (the proxy follows ASK and MOVED), and `read_from: replica`
+//! sends reads to replicas.
+
+mod common;
+
+use common::{simple, RawClient};
+use slotbox::protocol::{key_hash_slot, Frame};
+use slotbox::{Cluster, Proxy};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn yaml(cluster: &Cluster, extra: &str) -> String {
+    format!(
+        "c:\n  listen: 127.0.0.1:0\n  redis: true\n  cluster: true\n{extra}  servers:\n   - {}:1\n",
+        cluster.addrs()[0]
+    )
+}
+
+fn text(f: Frame) -> String {
+    String::from_utf8_lossy(f.as_bytes().expect("string reply")).into_owned()
+}
+
+/// SETSLOT NODE on the new owner first, then the old one, then the rest (redis-cli's order,
+/// so no node ever redirects back).
+fn setslot_everywhere(cluster: &Cluster, order: &[usize], slot: u16, node_id: &str) {
+    let addrs = cluster.addrs();
+    for a in order.iter().map(|&i| addrs[i]) {
+        let r =
+            RawClient::connect(a).call(&["CLUSTER", "SETSLOT", &slot.to_string(), "NODE", node_id]);
+        assert_eq!(r, simple("OK"));
+    }
+}
+
+/// Move `slot` from master `from` to master `to` with its keys, as redis-cli reshard does.
+fn move_slot(cluster: &Cluster, slot: u16, from: usize, to: usize) {
+    let addrs = cluster.addrs();
+    let mut src = RawClient::connect(addrs[from]);
+    let mut dst = RawClient::connect(addrs[to]);
+    let src_id = text(src.call(&["CLUSTER", "MYID"]));
+    let dst_id = text(dst.call(&["CLUSTER", "MYID"]));
+    let s = slot.to_string();
+    assert_eq!(
+        dst.call(&["CLUSTER", "SETSLOT", &s, "IMPORTING", &src_id]),
+        simple("OK")
+    );
+    assert_eq!(
+        src.call(&["CLUSTER", "SETSLOT", &s, "MIGRATING", &dst_id]),
+        simple("OK")
+    );
+    let port = addrs[to].port().to_string();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let Frame::Array(keys) = src.call(&["CLUSTER", "GETKEYSINSLOT", &s, "50"]) else {
+            panic!()
+        };
+        if keys.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "migration did not finish");
+        let mut cmd: Vec<String> = ["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        cmd.extend(keys.into_iter().map(text));
+        let r = src.call(&cmd);
+        assert!(!r.is_error(), "MIGRATE: {r:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let other = 3 - from - to;
+    setslot_everywhere(cluster, &[to, from, other], slot, &dst_id);
+}
+
+#[test]
+fn live_slot_move_is_invisible_to_clients() {
+    let cluster = Cluster::start(3).unwrap();
+    let proxy = Proxy::start(&yaml(&cluster, "")).unwrap();
+    let slot = key_hash_slot(b"mv");
+    let from = cluster.master_of_slot(slot).unwrap();
+    let to = (from + 1) % 3;
+    let mut c = RawClient::connect(proxy.addr());
+    for i in 0..100 {
+        assert_eq!(
+            c.call(&["SET", &format!("{{mv}}:{i}"), &i.to_string()]),
+            simple("OK")
+        );
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let addr = proxy.addr();
+    let writer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut c = RawClient::connect(addr);
+            let mut i = 100;
+            while !stop.load(Ordering::Relaxed) {
+                let r = c.call(&["SET", &format!("{{mv}}:{i}"), &i.to_string()]);
+                assert_eq!(r, simple("OK"), "write {i} during the move");
+                let r = c.call(&["GET", &format!("{{mv}}:{}", i % 100)]);
+                assert_eq!(
+                    r,
+                    Frame::bulk((i % 100).to_string()),
+                    "read during the move"
+                );
+                i += 1;
+            }
+            i
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    move_slot(&cluster, slot, from, to);
+    std::thread::sleep(Duration::from_millis(200));
+    stop.store(true, Ordering::Relaxed);
+    let written = writer.join().expect("writer saw no error");
+    for i in 0..written {
+        assert_eq!(
+            c.call(&["GET", &format!("{{mv}}:{i}")]),
+            Frame::bulk(i.to_string()),
+            "key {i}"
+        );
+    }
+    let Frame::Integer(n) = RawClient::connect(cluster.addrs()[to]).call(&[
+        "CLUSTER",
+        "COUNTKEYSINSLOT",
+        &slot.to_string(),
+    ]) else {
+        panic!()
+    };
+    assert_eq!(n as usize, written, "every key now lives on the new owner");
+}
+
+fn commands_processed(addr: std::net::SocketAddr) -> i64 {
+    let info = text(RawClient::connect(addr).call(&["INFO", "stats"]));
+    let line = info
+        .lines()
+        .find(|l| l.starts_with("total_commands_processed:"))
+        .unwrap();
+    line.split(':').nth(1).unwrap().trim().parse().unwrap()
+}
+
+#[test]
+fn read_from_replica_sends_reads_to_replicas() {
+    let cluster = Cluster::builder()
+        .masters(3)
+        .replicas(1)
+        .node_timeout_ms(5000)
+        .start()
+        .unwrap();
+    let proxy = Proxy::start(&yaml(&cluster, "  read_from: replica\n")).unwrap();
+    let mut c = RawClient::connect(proxy.addr());
+    // A just-started cluster with replicas may briefly answer CLUSTERDOWN (a loaded machine
+    // can even flap once): retry those, bounded.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for i in 0..50 {
+        loop {
+            match c.call(&["SET", &format!("r{i}"), "v"]) {
+                Frame::Error(e) if e.starts_with(b"CLUSTERDOWN") && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(100))
+                }
+                r => {
+                    assert_eq!(r, simple("OK"));
+                    break;
+                }
+            }
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300)); // let replication catch up
+    let replicas = &cluster.addrs()[3..];
+    let before: i64 = replicas.iter().map(|a| commands_processed(*a)).sum();
+    let mut hits = 0;
+    for i in 0..200 {
+        if c.call(&["GET", &format!("r{}", i % 50)]) == Frame::bulk("v") {
+            hits += 1;
+        }
+    }
+    assert_eq!(hits, 200);
+    let after: i64 = replicas.iter().map(|a| commands_processed(*a)).sum();
+    assert!(
+        after - before >= 200,
+        "replicas served {} commands",
+        after - before
+    );
+}
