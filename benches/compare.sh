@@ -7,7 +7,12 @@
 #                                 rps, slotbox/redis ratio and p50/p99 latency (-P 1 rows)
 #   benches/compare.sh memory     load KEYS (default 1M) keys with 100-byte values into each
 #                                 and print used_memory and RSS per key
+#   benches/compare.sh memory-hash the same with KEYS small hashes (3 fields of 10 bytes)
+#   benches/compare.sh cluster    a 3-master slotbox cluster vs a 3-master redis-server cluster
+#                                 (both assembled with redis-cli --cluster create), then
+#                                 redis-benchmark --cluster -t set,get at -P 1 and -P 16
 #
+# TESTS (default "set get incr mset lpush lpop sadd hset zadd lrange_100") picks the rows.
 # Environment: N (requests per row, default 200000), CLIENTS (default 50), SIZE (value bytes,
 # default 100), RANGE (random key space, default 100000), KEYS (memory mode, default 1000000),
 # SLOTBOX_ARGS (extra slotbox-server flags, e.g. "--threads 1").
@@ -22,6 +27,7 @@ SIZE=${SIZE:-100}
 RANGE=${RANGE:-100000}
 KEYS=${KEYS:-1000000}
 SLOTBOX_ARGS=${SLOTBOX_ARGS:-}
+TESTS=${TESTS:-set get incr mset lpush lpop sadd hset zadd lrange_100}
 
 for tool in redis-server redis-cli redis-benchmark; do
     command -v "$tool" >/dev/null || { echo "$tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
@@ -65,7 +71,13 @@ start() {
     for attempt in 1 2 3 4 5; do
         port=$(pick_port)
         mkdir -p "$TMP/$name"
-        "$@" --port "$port" --bind 127.0.0.1 --save '' --dir "$TMP/$name" >"$TMP/$name.log" 2>&1 &
+        local args=() a
+        for a in "$@"; do
+            # AUTO_BUS_PORT: a fresh free port on every attempt (cluster bus).
+            if [ "$a" = AUTO_BUS_PORT ]; then a=$(pick_port); fi
+            args+=("$a")
+        done
+        "${args[@]}" --port "$port" --bind 127.0.0.1 --save '' --dir "$TMP/$name" >"$TMP/$name.log" 2>&1 &
         pid=$!
         PIDS+=("$pid")
         for _ in $(seq 100); do
@@ -102,22 +114,26 @@ start_both() {
 # bench PORT TEST PIPELINE -> "rps p50 p99" from redis-benchmark's --csv output.
 bench() {
     local out
-    out=$(redis-benchmark -h 127.0.0.1 -p "$1" -t "$2" -P "$3" -c "$CLIENTS" -d "$SIZE" -r "$RANGE" -n "$N" -q --csv 2>&1)
+    out=$(redis-benchmark -h 127.0.0.1 -p "$1" -t "$2" -P "$3" -c "$CLIENTS" -d "$SIZE" -r "$RANGE" -n "$N" -q --csv ${CLUSTER_FLAG:-} 2>&1)
     if grep -qi 'error' <<<"$out"; then
         echo "redis-benchmark reported errors against port $1:" >&2
         echo "$out" >&2
     fi
     # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-    awk -F, 'NR > 1 && NF >= 8 { for (i = 1; i <= NF; i++) gsub(/"/, "", $i); print $2, $5, $7; exit }' <<<"$out"
+    awk -F, 'NF >= 8 && $1 != "\"test\"" { for (i = 1; i <= NF; i++) gsub(/"/, "", $i); print $2, $5, $7; exit }' <<<"$out"
 }
 
 throughput() {
     start_both
+    throughput_rows
+}
+
+throughput_rows() {
     echo "load: -c $CLIENTS -d $SIZE -r $RANGE -n $N (rows alternate which server goes first)"
     echo
     printf '%-6s %3s %12s %12s %7s %17s %17s\n' command P "redis rps" "slotbox rps" ratio "redis p50/p99" "slotbox p50/p99"
     local row=0 test pipe r s
-    for test in set get incr mset; do
+    for test in $TESTS; do
         for pipe in 1 16; do
             if ((row % 2 == 0)); then
                 r=$(bench "$REDIS_PORT" "$test" "$pipe")
@@ -147,8 +163,18 @@ rss_bytes() {
     awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$1/status"
 }
 
-# load PORT: KEYS x "SET key:NNNNNNNNNN <SIZE bytes>" through redis-cli --pipe.
+# load PORT: KEYS x "SET key:NNNNNNNNNN <SIZE bytes>" (or, with HASHES=1, small hashes
+# "HSET key:NNNNNNNNNN f1 v f2 v f3 v" with 10-byte values) through redis-cli --pipe.
 load() {
+    if [ "${HASHES:-0}" = 1 ]; then
+        awk -v n="$KEYS" 'BEGIN {
+            for (i = 0; i < n; i++) {
+                k = sprintf("key:%010d", i)
+                printf "*8\r\n$4\r\nHSET\r\n$%d\r\n%s\r\n$2\r\nf1\r\n$10\r\nvvvvvvvvvv\r\n$2\r\nf2\r\n$10\r\nvvvvvvvvvv\r\n$2\r\nf3\r\n$10\r\nvvvvvvvvvv\r\n", length(k), k
+            }
+        }' | redis-cli -h 127.0.0.1 -p "$1" --pipe | tail -1
+        return
+    fi
     awk -v n="$KEYS" -v size="$SIZE" 'BEGIN {
         v = sprintf("%*s", size, ""); gsub(/ /, "v", v)
         for (i = 0; i < n; i++) {
@@ -187,9 +213,44 @@ memory() {
     cat "$TMP/memory.txt"
 }
 
+# start_cluster NAME CMD... : three cluster-enabled nodes assembled by redis-cli; sets
+# CLUSTER_PORT to the first node's port.
+start_cluster() {
+    local name=$1
+    shift
+    local addrs=() i
+    for i in 1 2 3; do
+        start "$name$i" "$@" --cluster-enabled yes --cluster-config-file nodes.conf --cluster-port AUTO_BUS_PORT
+        addrs+=("127.0.0.1:$STARTED_PORT")
+        [ "$i" = 1 ] && CLUSTER_PORT=$STARTED_PORT
+    done
+    redis-cli --cluster create "${addrs[@]}" --cluster-yes >"$TMP/$name-create.log" 2>&1 ||
+        { echo "cluster create failed for $name:" >&2; cat "$TMP/$name-create.log" >&2; exit 1; }
+    for _ in $(seq 100); do
+        if redis-cli -h 127.0.0.1 -p "$CLUSTER_PORT" cluster info | grep -q 'cluster_state:ok'; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "$name cluster never reached cluster_state:ok" >&2
+    exit 1
+}
+
+# shellcheck disable=SC2086
+cluster_mode() {
+    start_cluster redis redis-server --appendonly no --protected-mode no
+    REDIS_PORT=$CLUSTER_PORT
+    start_cluster slotbox "$SLOTBOX_BIN" $SLOTBOX_ARGS
+    SLOTBOX_PORT=$CLUSTER_PORT
+    echo "3-master clusters: redis-server from port $REDIS_PORT, slotbox-server from port $SLOTBOX_PORT"
+    CLUSTER_FLAG=--cluster TESTS=${CLUSTER_TESTS:-set get} throughput_rows
+}
+
 case "$MODE" in
     throughput) throughput ;;
     memory) memory ;;
+    memory-hash) HASHES=1 memory ;;
+    cluster) cluster_mode ;;
     *)
         echo "usage: $0 [throughput|memory]" >&2
         exit 2

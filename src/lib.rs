@@ -9,6 +9,8 @@
 //! ```
 
 mod cluster;
+mod proxy;
+pub use proxy::Proxy;
 
 pub use cluster::{slot_ranges, Cluster, ClusterBuilder};
 pub use slotbox_protocol as protocol;

@@ -114,10 +114,8 @@ pub fn cron(cs: &ClusterState, g: &mut ClusterInner, now: i64, data_age_ms: i64,
     let Some(master) = g.nodes.get(&master_id) else { return Vec::new() };
     let manual = g.election.force;
     let failing = master.has(flags::FAIL) && !master.slots.is_empty();
-    if (!failing && !manual) || (cs.config.replica_no_failover && !manual) {
-        if !manual {
-            g.election = Election::default();
-        }
+    if !manual && (!failing || cs.config.replica_no_failover) {
+        g.election = Election::default();
         return Vec::new();
     }
     let factor = cs.config.replica_validity_factor as i64;

@@ -108,6 +108,7 @@ impl Conn {
         let worker = self.client.info.worker;
         let mut commands = 0u64;
         let mut next = self.stashed.take();
+        crate::persist::aof::begin_batch();
         let mut gate = None;
         loop {
             if self.client.close_after_reply
@@ -161,6 +162,7 @@ impl Conn {
             }
         }
         drop(gate);
+        crate::persist::aof::end_batch(shared);
         if commands > 0 {
             shared.stats.total_commands_processed.fetch_add(commands, Ordering::Relaxed);
             self.client.info.tot_cmds.fetch_add(commands, Ordering::Relaxed);

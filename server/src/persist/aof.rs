@@ -13,6 +13,27 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
+thread_local! {
+    /// Set while an event loop runs a batch of commands: with `always`, the batch's writes are
+    /// fsynced once by [`end_batch`] before any of its replies is written (group commit).
+    static IN_BATCH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Start a batch on this thread (see [`IN_BATCH`]).
+pub fn begin_batch() {
+    IN_BATCH.with(|b| b.set(true));
+}
+
+/// End a batch: with `always`, make its writes durable now (one fsync for all of them).
+pub fn end_batch(shared: &crate::shared::Shared) {
+    IN_BATCH.with(|b| b.set(false));
+    if let Some(p) = shared.repl.persist.get() {
+        if p.aof.policy() == FsyncPolicy::Always && p.aof.pending_bytes() > 0 {
+            p.aof.sync_pending();
+        }
+    }
+}
+
 /// `appendfsync` policies.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum FsyncPolicy {
@@ -138,7 +159,7 @@ impl Aof {
         self.current_size
             .fetch_add(bytes.len() as u64, Ordering::Relaxed);
         drop(g);
-        if self.policy() == FsyncPolicy::Always {
+        if self.policy() == FsyncPolicy::Always && !IN_BATCH.with(|b| b.get()) {
             self.sync_through(end);
         }
     }

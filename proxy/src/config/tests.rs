@@ -1,0 +1,97 @@
+//! Unit tests for nutcracker.yml parsing: defaults, every key, and one error per bad key.
+
+use super::*;
+
+const GOOD: &str = "
+alpha:
+  listen: 127.0.0.1:22121
+  hash: fnv1a_64
+  hash_tag: \"{}\"
+  distribution: ketama
+  auto_eject_hosts: true
+  redis: true
+  timeout: 400
+  server_retry_timeout: 2000
+  server_failure_limit: 1
+  servers:
+   - 127.0.0.1:6379:1
+   - 127.0.0.1:6380:2 cache2
+beta:
+  listen: 127.0.0.1:22122
+  redis: true
+  servers:
+   - 127.0.0.1:6381:1
+";
+
+#[test]
+fn parses_pools_and_defaults() {
+    let pools = parse(GOOD).unwrap();
+    assert_eq!(pools.len(), 2);
+    let a = &pools[0];
+    assert_eq!(a.name, "alpha");
+    assert_eq!(a.hash_tag, Some(*b"{}"));
+    assert_eq!(a.timeout_ms, Some(400));
+    assert_eq!(a.servers[0].name, "127.0.0.1:6379");
+    assert_eq!(a.servers[1].name, "cache2");
+    assert_eq!(a.servers[1].weight, 2);
+    let b = &pools[1];
+    assert_eq!(b.hash, HashKind::Fnv1a64);
+    assert_eq!(b.distribution, Distribution::Ketama);
+    assert_eq!(b.timeout_ms, None);
+    assert_eq!(b.server_retry_timeout_ms, 30_000);
+    assert_eq!(b.server_failure_limit, 2);
+    assert_eq!(b.server_connections, 1);
+}
+
+#[test]
+fn memcached_port_is_left_out_of_the_name() {
+    assert_eq!(parse_server("10.0.0.1:11211:1").unwrap().name, "10.0.0.1");
+}
+
+fn error_of(pool_body: &str) -> ConfigError {
+    let text = format!("p:\n  listen: 127.0.0.1:1\n  servers:\n   - 127.0.0.1:2:1\n{pool_body}");
+    parse(&text).unwrap_err()
+}
+
+#[test]
+fn each_bad_key_is_named() {
+    let cases = [
+        ("  hash: sha1\n", "hash", "not a valid hash"),
+        ("  hash_tag: \"{\"\n", "hash_tag", "two characters"),
+        (
+            "  distribution: round\n",
+            "distribution",
+            "not a valid distribution",
+        ),
+        ("  timeout: soon\n", "timeout", "not a number"),
+        ("  redis: yes please\n", "redis", "\"true\" or \"false\""),
+        (
+            "  server_connections: 0\n",
+            "server_connections",
+            "cannot be 0",
+        ),
+        ("  frobnicate: 1\n", "frobnicate", "unknown"),
+        ("  read_from: replica\n", "read_from", "cluster: true"),
+    ];
+    for (body, key, problem) in cases {
+        let e = error_of(body);
+        assert_eq!(e.pool.as_deref(), Some("p"), "{body}");
+        assert_eq!(e.key.as_deref(), Some(key), "{body}");
+        assert!(e.problem.contains(problem), "{body}: {e}");
+        assert!(e.to_string().contains("pool 'p'"));
+    }
+}
+
+#[test]
+fn bad_servers_and_listen() {
+    let e = parse("p:\n  listen: 127.0.0.1:1\n  servers:\n   - 127.0.0.1:2:0\n").unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("servers"));
+    assert!(e.problem.contains("zero weight"));
+    let e = parse("p:\n  listen: nowhere\n  servers:\n   - 127.0.0.1:2:1\n").unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("listen"));
+    let e = parse("p:\n  listen: 127.0.0.1:1\n").unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("servers"));
+    let e = parse("a:\n  listen: 127.0.0.1:1\n  servers: [\"h:1:1\"]\nb:\n  listen: 127.0.0.1:1\n  servers: [\"h:1:1\"]\n")
+        .unwrap_err();
+    assert!(e.problem.contains("same listen"));
+}
