@@ -140,14 +140,18 @@ fn encoded(f: &Frame) -> Vec<u8> {
     out
 }
 
+fn sorted(items: &[Frame]) -> Vec<Frame> {
+    let mut items = items.to_vec();
+    items.sort_by_key(encoded);
+    items
+}
+
 /// Bring a reply to the form in which `check` compares it.
 fn normalize(check: Check, f: &Frame) -> Frame {
     match (check, f) {
-        (Check::Unordered, Frame::Array(items) | Frame::Set(items)) => {
-            let mut items = items.clone();
-            items.sort_by_key(encoded);
-            Frame::Array(items)
-        }
+        // Sorted, but an array stays an array and a RESP3 set a set (SMEMBERS replies `~`).
+        (Check::Unordered, Frame::Array(items)) => Frame::Array(sorted(items)),
+        (Check::Unordered, Frame::Set(items)) => Frame::Set(sorted(items)),
         (Check::AnyKey, Frame::Bulk(_)) => Frame::bulk_static("<some key>"),
         _ => f.clone(),
     }

@@ -381,7 +381,8 @@ fn scan(g: &mut Gen) -> Args {
     if g.chance(0.2) {
         groups.push(vec![
             g.name("TYPE"),
-            g.pick(&["string", "hash", "list", "none"]).into(),
+            g.pick(&["string", "hash", "list", "set", "zset", "none"])
+                .into(),
         ]);
     }
     finish_options(
