@@ -45,6 +45,17 @@ fn redis_cli_creates_and_checks_a_slotbox_cluster_and_benchmark_runs() {
     assert!(out.contains("[OK] All nodes agree about slots configuration."), "{out}");
     assert!(out.contains("[OK] All 16384 slots covered."), "{out}");
 
+    // As with Redis, a master that just got its slots waits a rejoin delay before it reports
+    // cluster_state:ok; wait for it on every node (bounded).
+    let ok = |n: &ServerProcess| {
+        let mut c = common::RawClient::connect(n.addr());
+        matches!(c.call(&["CLUSTER", "INFO"]), slotbox::protocol::Frame::Bulk(b) | slotbox::protocol::Frame::Verbatim(_, b) if String::from_utf8_lossy(&b).contains("cluster_state:ok"))
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !nodes.iter().all(ok) {
+        assert!(std::time::Instant::now() < deadline, "the cluster never reported cluster_state:ok");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let port = nodes[0].port().to_string();
     let mut bench = Command::new("redis-benchmark");
     bench.args(["--cluster", "-p", &port, "-t", "set,get", "-n", "20000", "-q"]);

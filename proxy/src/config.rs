@@ -253,13 +253,20 @@ fn parse_servers(v: &Yaml) -> Result<Vec<ServerConfig>, String> {
     let Yaml::Array(items) = v else {
         return Err("must be a list".into());
     };
-    items
+    let mut servers: Vec<ServerConfig> = items
         .iter()
         .map(|item| {
             let t = scalar(item).ok_or("entries must be strings")?;
             parse_server(&t)
         })
-        .collect()
+        .collect::<Result<_, String>>()?;
+    // nutcracker sorts a pool's servers by name (shorter names first, then bytewise) while
+    // checking for duplicates, and that order is what modula indexes: keep the same order.
+    servers.sort_by(|a, b| a.name.len().cmp(&b.name.len()).then_with(|| a.name.as_bytes().cmp(b.name.as_bytes())));
+    if let Some(w) = servers.windows(2).find(|w| w[0].name == w[1].name) {
+        return Err(format!("duplicate server name \"{}\"", w[0].name));
+    }
+    Ok(servers)
 }
 
 /// `host:port:weight [name]`.

@@ -31,9 +31,10 @@ fn parses_pools_and_defaults() {
     assert_eq!(a.name, "alpha");
     assert_eq!(a.hash_tag, Some(*b"{}"));
     assert_eq!(a.timeout_ms, Some(400));
-    assert_eq!(a.servers[0].name, "127.0.0.1:6379");
-    assert_eq!(a.servers[1].name, "cache2");
-    assert_eq!(a.servers[1].weight, 2);
+    // Sorted as nutcracker sorts them: by name length, then bytes.
+    assert_eq!(a.servers[0].name, "cache2");
+    assert_eq!(a.servers[0].weight, 2);
+    assert_eq!(a.servers[1].name, "127.0.0.1:6379");
     let b = &pools[1];
     assert_eq!(b.hash, HashKind::Fnv1a64);
     assert_eq!(b.distribution, Distribution::Ketama);

@@ -51,11 +51,14 @@ impl Shard {
         }
     }
 
-    /// Mark every watched key of this slot as modified (FLUSHALL, slot flush).
+    /// Mark every watched key of this slot that exists as modified (FLUSHALL, slot flush):
+    /// as in Redis, watching a missing key is not broken by a flush.
     pub fn touch_all(&self) {
         if let Some(w) = &self.watchers {
-            for f in w.values().flatten() {
-                f.store(true, Ordering::Release);
+            for (k, flags) in w.iter() {
+                if self.map.contains_key(k) {
+                    flags.iter().for_each(|f| f.store(true, Ordering::Release));
+                }
             }
         }
     }
