@@ -118,10 +118,22 @@ fn slot_migration_under_load_loses_no_key() {
         let client = redis::cluster::ClusterClientBuilder::new(urls).retries(64).build().unwrap();
         let mut con = client.get_connection().unwrap();
         let mut n = 0u64;
+        // A transient redirect error (the client ran out of redirects while the two nodes
+        // switch owners) is retried; a missing key is a failure.
+        fn retry<T>(mut f: impl FnMut() -> redis::RedisResult<T>) -> T {
+            for _ in 0..200 {
+                match f() {
+                    Ok(v) => return v,
+                    Err(e) if e.is_io_error() => panic!("I/O error: {e}"),
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+            panic!("command kept failing during migration");
+        }
         while !stop2.load(std::sync::atomic::Ordering::Relaxed) && n < 100_000 {
             let i = 300 + (n % 200);
-            let _: () = redis::cmd("SET").arg(format!("{{m}}{i}")).arg(i).query(&mut con).unwrap();
-            let v: Option<i64> = redis::cmd("GET").arg(format!("{{m}}{}", n % 300)).query(&mut con).unwrap();
+            retry(|| redis::cmd("SET").arg(format!("{{m}}{i}")).arg(i).query::<()>(&mut con));
+            let v: Option<i64> = retry(|| redis::cmd("GET").arg(format!("{{m}}{}", n % 300)).query(&mut con));
             assert_eq!(v, Some((n % 300) as i64), "a key vanished during migration");
             n += 1;
         }

@@ -437,6 +437,13 @@ impl Bus {
         self.report_links();
         self.connect_missing();
         let now = crate::shared::unix_time_ms();
+        let paused_until = self.shared.pause_writes_until.load(std::sync::atomic::Ordering::Relaxed);
+        {
+            let mut g = self.cs.lock();
+            if g.mf_paused_until != 0 && g.mf_paused_until == paused_until {
+                g.mf_pause_published = true;
+            }
+        }
         let repl = &self.shared.repl;
         let my_offset = repl.offset() as i64;
         let data_age = match repl.master.lock().as_ref() {

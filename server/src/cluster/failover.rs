@@ -23,6 +23,9 @@ pub struct Election {
     /// Coordinated manual failover: wait (until this unix ms) for the master to pause writes
     /// and for our offset to reach its offset before asking for votes.
     pub mf_wait_until: i64,
+    /// Coordinated manual failover: give up unless promoted before this unix ms (the master
+    /// pauses writes a little longer, so no write it acknowledges can be lost).
+    pub mf_deadline: i64,
 }
 
 /// Masters this node voted for the failover of, with the vote time.
@@ -123,6 +126,11 @@ pub fn cron(cs: &ClusterState, g: &mut ClusterInner, now: i64, data_age_ms: i64,
         return Vec::new();
     }
     let (auth_timeout, retry) = timeouts(cs);
+    if g.election.mf_deadline != 0 && now > g.election.mf_deadline {
+        crate::log::notice("Manual failover timed out.");
+        g.election = Election::default();
+        return Vec::new();
+    }
     if g.election.mf_wait_until != 0 {
         if master.mf_paused && my_offset >= master.repl_offset {
             crate::log::notice("All master replication stream processed, manual failover can start.");

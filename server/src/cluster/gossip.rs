@@ -37,7 +37,9 @@ pub fn header(g: &ClusterInner) -> Header {
         master: me.master.clone(),
         slots: master.slots.clone(),
         state_ok: g.state_ok,
-        mflags: u8::from(g.mf_paused_until > crate::shared::unix_time_ms()),
+        // Advertise the pause only once it has been in force for a cron tick, so the offset
+        // in the same header is final.
+        mflags: u8::from(g.mf_paused_until > crate::shared::unix_time_ms() && g.mf_pause_published),
     }
 }
 
@@ -151,9 +153,11 @@ pub fn handle(cs: &ClusterState, g: &mut ClusterInner, m: Message, peer_ip: &str
             let mine = g.nodes.get(&h.sender).and_then(|n| n.master.clone()) == Some(g.myself.clone());
             if mine && g.me().is_master() {
                 g.mf_paused_until = now + cs.config.node_timeout * 2;
+                g.mf_pause_published = false;
                 g.mf_replica = Some(h.sender.clone());
                 crate::log::notice(&format!("Manual failover requested by replica {}: pausing writes", h.sender));
-                out.push(Out::Reply(message(g, Body::Ping(Vec::new()))));
+                // The offset the replica must reach is sent by the next cron pings, read after
+                // the pause took effect (an immediate reply could carry a stale offset).
             }
         }
     }

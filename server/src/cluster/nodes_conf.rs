@@ -189,6 +189,7 @@ pub fn load(path: &Path, now: i64) -> Result<Option<ClusterInner>, String> {
         blacklist: HashMap::new(),
         election: Default::default(),
         mf_paused_until: 0,
+        mf_pause_published: false,
         mf_replica: None,
         voted: Default::default(),
         among_minority_since: 0,

@@ -438,9 +438,11 @@ impl ClusterState {
                         return Err("ERR Master is down or failed, please use CLUSTER FAILOVER FORCE".into());
                     }
                     let now = crate::shared::unix_time_ms();
+                    let pause = self.config.node_timeout * 2;
                     g.election = super::failover::Election {
                         force: true,
-                        mf_wait_until: now + self.config.node_timeout * 2,
+                        mf_wait_until: now + pause,
+                        mf_deadline: now + pause - pause / 4,
                         ..Default::default()
                     };
                     g.stats.sent("mfstart");

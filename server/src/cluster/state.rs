@@ -73,6 +73,8 @@ pub struct ClusterInner {
     pub election: super::failover::Election,
     /// Master side of a manual failover: writes paused until this unix ms, for this replica.
     pub mf_paused_until: i64,
+    /// The pause is in force (the event loops see it), so our advertised offset is final.
+    pub mf_pause_published: bool,
     pub mf_replica: Option<String>,
     /// Failovers this master voted for.
     pub voted: super::failover::VoteLog,
@@ -214,6 +216,7 @@ impl ClusterState {
                     blacklist: HashMap::new(),
                     election: Default::default(),
                     mf_paused_until: 0,
+                    mf_pause_published: false,
                     mf_replica: None,
                     voted: Default::default(),
                     among_minority_since: 0,
