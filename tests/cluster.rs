@@ -114,26 +114,37 @@ fn slot_migration_under_load_loses_no_key() {
     let urls = cluster.urls();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stop2 = stop.clone();
+    let debug_addrs = addrs.clone();
     let worker = std::thread::spawn(move || {
+        let dump = || {
+            for a in &debug_addrs {
+                let mut c = RawClient::connect(*a);
+                eprintln!("NODE {a}:\n{}", text(&c.call(&["CLUSTER", "NODES"])));
+            }
+        };
         let client = redis::cluster::ClusterClientBuilder::new(urls).retries(64).build().unwrap();
         let mut con = client.get_connection().unwrap();
         let mut n = 0u64;
         // A transient redirect error (the client ran out of redirects while the two nodes
         // switch owners) is retried; a missing key is a failure.
-        fn retry<T>(mut f: impl FnMut() -> redis::RedisResult<T>) -> T {
+        let retry = |dump: &dyn Fn(), mut f: Box<dyn FnMut() -> redis::RedisResult<Option<i64>> + '_>| -> Option<i64> {
             for _ in 0..200 {
                 match f() {
                     Ok(v) => return v,
                     Err(e) if e.is_io_error() => panic!("I/O error: {e}"),
-                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                    Err(e) => {
+                        let _ = &e;
+                        std::thread::sleep(Duration::from_millis(10))
+                    }
                 }
             }
+            dump();
             panic!("command kept failing during migration");
-        }
+        };
         while !stop2.load(std::sync::atomic::Ordering::Relaxed) && n < 100_000 {
             let i = 300 + (n % 200);
-            retry(|| redis::cmd("SET").arg(format!("{{m}}{i}")).arg(i).query::<()>(&mut con));
-            let v: Option<i64> = retry(|| redis::cmd("GET").arg(format!("{{m}}{}", n % 300)).query(&mut con));
+            retry(&dump, Box::new(|| redis::cmd("SET").arg(format!("{{m}}{i}")).arg(i).query::<()>(&mut con).map(|_| None)));
+            let v: Option<i64> = retry(&dump, Box::new(|| redis::cmd("GET").arg(format!("{{m}}{}", n % 300)).query(&mut con)));
             assert_eq!(v, Some((n % 300) as i64), "a key vanished during migration");
             n += 1;
         }
