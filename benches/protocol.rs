@@ -13,12 +13,7 @@ fn pipelined_sets() -> Vec<u8> {
     for i in 0..1000 {
         let key = format!("key:{i:012}");
         buf.extend_from_slice(
-            format!(
-                "*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n${}\r\n{value}\r\n",
-                key.len(),
-                value.len()
-            )
-            .as_bytes(),
+            format!("*3\r\n$3\r\nSET\r\n${}\r\n{key}\r\n${}\r\n{value}\r\n", key.len(), value.len()).as_bytes(),
         );
     }
     buf
@@ -46,19 +41,12 @@ fn decode(c: &mut Criterion) {
 fn encode_arrays(c: &mut Criterion) {
     let mut group = c.benchmark_group("encode");
     for (len, size) in [(10usize, 16usize), (100, 100), (1000, 10)] {
-        let frame = Frame::Array(
-            (0..len)
-                .map(|i| Frame::Bulk(Bytes::from(format!("{i:0size$}"))))
-                .collect(),
-        );
+        let frame = Frame::Array((0..len).map(|i| Frame::Bulk(Bytes::from(format!("{i:0size$}")))).collect());
         let mut out = Vec::new();
         encode(&frame, Protocol::Resp2, &mut out);
         group.throughput(Throughput::Bytes(out.len() as u64));
         for proto in [Protocol::Resp2, Protocol::Resp3] {
-            let id = BenchmarkId::new(
-                format!("array_of_bulks_resp{}", proto.version()),
-                format!("{len}x{size}B"),
-            );
+            let id = BenchmarkId::new(format!("array_of_bulks_resp{}", proto.version()), format!("{len}x{size}B"));
             group.bench_with_input(id, &frame, |b, frame| {
                 let mut out = Vec::with_capacity(64 * 1024);
                 b.iter(|| {
@@ -75,27 +63,20 @@ fn encode_arrays(c: &mut Criterion) {
             .map(|i| {
                 (
                     Frame::Bulk(Bytes::from(format!("field:{i}"))),
-                    if i % 2 == 0 {
-                        Frame::Double(i as f64 + 0.5)
-                    } else {
-                        Frame::Null
-                    },
+                    if i % 2 == 0 { Frame::Double(i as f64 + 0.5) } else { Frame::Null },
                 )
             })
             .collect(),
     );
     for proto in [Protocol::Resp2, Protocol::Resp3] {
-        group.bench_function(
-            format!("map_100_doubles_nulls_resp{}", proto.version()),
-            |b| {
-                let mut out = Vec::with_capacity(16 * 1024);
-                b.iter(|| {
-                    out.clear();
-                    encode(black_box(&map), proto, &mut out);
-                    black_box(out.len())
-                })
-            },
-        );
+        group.bench_function(format!("map_100_doubles_nulls_resp{}", proto.version()), |b| {
+            let mut out = Vec::with_capacity(16 * 1024);
+            b.iter(|| {
+                out.clear();
+                encode(black_box(&map), proto, &mut out);
+                black_box(out.len())
+            })
+        });
     }
     group.finish();
 }

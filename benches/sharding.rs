@@ -71,7 +71,8 @@ fn through_proxy(c: &mut Criterion) {
     group.throughput(Throughput::Elements(2 * batch as u64));
     for shards in [1usize, 3, 6] {
         let servers: Vec<slotbox::Server> = (0..shards).map(|_| slotbox::Server::start().unwrap()).collect();
-        let mut yaml = String::from("p:\n  listen: 127.0.0.1:0\n  hash: fnv1a_64\n  distribution: ketama\n  servers:\n");
+        let mut yaml =
+            String::from("p:\n  listen: 127.0.0.1:0\n  hash: fnv1a_64\n  distribution: ketama\n  servers:\n");
         for s in &servers {
             yaml.push_str(&format!("   - {}:1\n", s.addr()));
         }

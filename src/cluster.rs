@@ -203,7 +203,10 @@ impl Cluster {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "cluster did not reach cluster_state:ok"));
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "cluster did not reach cluster_state:ok",
+                ));
             }
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -18,20 +18,12 @@ pub struct Proxy {
 impl Proxy {
     /// Start every pool of `yaml` with two worker threads and no stats port.
     pub fn start(yaml: &str) -> std::io::Result<Proxy> {
-        Proxy::with_options(
-            yaml,
-            slotbox_proxy::Options {
-                workers: 2,
-                stats_addr: None,
-            },
-        )
+        Proxy::with_options(yaml, slotbox_proxy::Options { workers: 2, stats_addr: None })
     }
 
     /// Start with explicit options (workers, stats address).
     pub fn with_options(yaml: &str, opts: slotbox_proxy::Options) -> std::io::Result<Proxy> {
-        Ok(Proxy {
-            inner: slotbox_proxy::Proxy::start(yaml, opts)?,
-        })
+        Ok(Proxy { inner: slotbox_proxy::Proxy::start(yaml, opts)? })
     }
 
     /// The first pool's listen address.

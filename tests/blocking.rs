@@ -34,8 +34,7 @@ fn arr(items: &[&str]) -> Frame {
 /// `blocked_clients` from `INFO clients`.
 fn blocked_clients(c: &mut RawClient) -> u64 {
     let info = c.call(&["INFO", "clients"]);
-    let text =
-        String::from_utf8_lossy(info.as_bytes().expect("INFO is a bulk string")).into_owned();
+    let text = String::from_utf8_lossy(info.as_bytes().expect("INFO is a bulk string")).into_owned();
     text.lines()
         .find_map(|l| l.strip_prefix("blocked_clients:"))
         .and_then(|v| v.trim().parse().ok())
@@ -50,10 +49,7 @@ fn wait_blocked(c: &mut RawClient, n: u64) {
         if now == n {
             return;
         }
-        assert!(
-            Instant::now() < deadline,
-            "blocked_clients stayed {now}, expected {n}"
-        );
+        assert!(Instant::now() < deadline, "blocked_clients stayed {now}, expected {n}");
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -64,15 +60,9 @@ fn blpop_is_woken_by_a_push_from_another_connection() {
     let (mut waiter, mut pusher) = (connect(&server), connect(&server));
     send(&mut waiter, &["BLPOP", "nothing", "queue", "0"]);
     wait_blocked(&mut pusher, 1);
-    assert_eq!(
-        pusher.call(&["RPUSH", "queue", "hello", "world"]),
-        Frame::Integer(2)
-    );
+    assert_eq!(pusher.call(&["RPUSH", "queue", "hello", "world"]), Frame::Integer(2));
     assert_eq!(reply(&mut waiter), arr(&["queue", "hello"]));
-    assert_eq!(
-        pusher.call(&["LRANGE", "queue", "0", "-1"]),
-        arr(&["world"])
-    );
+    assert_eq!(pusher.call(&["LRANGE", "queue", "0", "-1"]), arr(&["world"]));
     wait_blocked(&mut pusher, 0);
     // The woken connection is usable again.
     assert_eq!(waiter.call(&["LLEN", "queue"]), Frame::Integer(1));
@@ -87,23 +77,14 @@ fn a_timeout_answers_nil_after_the_timeout() {
         (&["BRPOP", "empty", "other", "0.1"], b"*-1\r\n"),
         (&["BLMPOP", "0.1", "1", "empty", "LEFT"], b"*-1\r\n"),
         // Redis answers every timed-out list wait with a null array, BLMOVE's too.
-        (
-            &["BLMOVE", "empty", "dst", "LEFT", "RIGHT", "0.1"],
-            b"*-1\r\n",
-        ),
+        (&["BLMOVE", "empty", "dst", "LEFT", "RIGHT", "0.1"], b"*-1\r\n"),
     ] {
         let start = Instant::now();
         let got = c.call_raw(cmd);
         let took = start.elapsed();
         assert_eq!(got, raw, "{cmd:?}");
-        assert!(
-            took >= Duration::from_millis(90),
-            "{cmd:?} answered after {took:?}"
-        );
-        assert!(
-            took < Duration::from_secs(5),
-            "{cmd:?} answered after {took:?}"
-        );
+        assert!(took >= Duration::from_millis(90), "{cmd:?} answered after {took:?}");
+        assert!(took < Duration::from_secs(5), "{cmd:?} answered after {took:?}");
     }
     assert_eq!(blocked_clients(&mut c), 0);
     // RESP3: the null is `_`.
@@ -120,10 +101,7 @@ fn waiters_are_served_in_the_order_they_blocked() {
         send(w, &["BLPOP", "fifo", "0"]);
         wait_blocked(&mut pusher, i as u64 + 1);
     }
-    assert_eq!(
-        pusher.call(&["RPUSH", "fifo", "first", "second", "third"]),
-        Frame::Integer(3)
-    );
+    assert_eq!(pusher.call(&["RPUSH", "fifo", "first", "second", "third"]), Frame::Integer(3));
     for (w, want) in waiters.iter_mut().zip(["first", "second", "third"]) {
         assert_eq!(reply(w), arr(&["fifo", want]));
     }
@@ -159,26 +137,16 @@ fn a_client_that_disconnects_while_blocked_leaves_no_trace() {
 #[test]
 fn blmove_into_a_watched_list_wakes_its_waiter() {
     let server = Server::start().unwrap();
-    let (mut mover, mut popper, mut pusher) =
-        (connect(&server), connect(&server), connect(&server));
-    send(
-        &mut mover,
-        &["BLMOVE", "incoming", "work", "LEFT", "RIGHT", "0"],
-    );
+    let (mut mover, mut popper, mut pusher) = (connect(&server), connect(&server), connect(&server));
+    send(&mut mover, &["BLMOVE", "incoming", "work", "LEFT", "RIGHT", "0"]);
     wait_blocked(&mut pusher, 1);
     send(&mut popper, &["BLPOP", "work", "0"]);
     wait_blocked(&mut pusher, 2);
-    assert_eq!(
-        pusher.call(&["RPUSH", "incoming", "job-1"]),
-        Frame::Integer(1)
-    );
+    assert_eq!(pusher.call(&["RPUSH", "incoming", "job-1"]), Frame::Integer(1));
     assert_eq!(reply(&mut mover), bulk("job-1"));
     assert_eq!(reply(&mut popper), arr(&["work", "job-1"]));
     wait_blocked(&mut pusher, 0);
-    assert_eq!(
-        pusher.call(&["EXISTS", "incoming", "work"]),
-        Frame::Integer(0)
-    );
+    assert_eq!(pusher.call(&["EXISTS", "incoming", "work"]), Frame::Integer(0));
 }
 
 #[test]
@@ -196,10 +164,7 @@ fn blocking_pops_inside_multi_answer_at_once() {
     let start = Instant::now();
     let got = c.call(&["EXEC"]);
     assert!(start.elapsed() < Duration::from_secs(5));
-    assert_eq!(
-        got,
-        Frame::Array(vec![Frame::NullArray, Frame::Null, Frame::NullArray])
-    );
+    assert_eq!(got, Frame::Array(vec![Frame::NullArray, Frame::Null, Frame::NullArray]));
     assert_eq!(blocked_clients(&mut c), 0);
 }
 

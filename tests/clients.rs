@@ -23,10 +23,7 @@ fn set_get_mset_mget_incr_del() {
 
     let _: () = con.mset(&[("a", "1"), ("b", "2"), ("c", "3")]).unwrap();
     let got: Vec<Option<String>> = con.mget(&["a", "b", "nope", "c"]).unwrap();
-    assert_eq!(
-        got,
-        vec![Some("1".into()), Some("2".into()), None, Some("3".into())]
-    );
+    assert_eq!(got, vec![Some("1".into()), Some("2".into()), None, Some("3".into())]);
 
     assert_eq!(con.incr::<_, _, i64>("a", 1).unwrap(), 2);
     assert_eq!(con.incr::<_, _, i64>("a", 40).unwrap(), 42);
@@ -34,11 +31,7 @@ fn set_get_mset_mget_incr_del() {
     assert_eq!(con.incr::<_, _, i64>("fresh", 1).unwrap(), 1);
     let not_int: redis::RedisResult<i64> = con.incr("greeting", 1);
     let err = not_int.unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("value is not an integer or out of range"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("value is not an integer or out of range"), "{err}");
 
     assert_eq!(con.del::<_, i64>(&["a", "b", "nope"]).unwrap(), 2);
     assert_eq!(con.exists::<_, i64>("a").unwrap(), 0);
@@ -61,13 +54,7 @@ fn expire_and_ttl() {
     assert_eq!(con.ttl::<_, i64>("k").unwrap(), -1);
 
     // A key with a short expiry is gone once it has passed.
-    let _: () = redis::cmd("SET")
-        .arg("short")
-        .arg("v")
-        .arg("PX")
-        .arg(30)
-        .query(&mut con)
-        .unwrap();
+    let _: () = redis::cmd("SET").arg("short").arg("v").arg("PX").arg(30).query(&mut con).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(100));
     assert_eq!(con.get::<_, Option<String>>("short").unwrap(), None);
     assert_eq!(con.exists::<_, i64>("short").unwrap(), 0);
@@ -127,14 +114,8 @@ fn malformed_stream_closes_only_that_connection() {
 
     let mut bad = RawClient::connect(server.addr());
     bad.send_raw(b"*1\r\n$x\r\n");
-    assert_eq!(
-        bad.read_reply().1,
-        b"-ERR Protocol error: invalid bulk length\r\n"
-    );
-    assert!(
-        bad.is_closed_by_server(),
-        "connection stays open after a protocol error"
-    );
+    assert_eq!(bad.read_reply().1, b"-ERR Protocol error: invalid bulk length\r\n");
+    assert!(bad.is_closed_by_server(), "connection stays open after a protocol error");
 
     assert_eq!(other.call(&["GET", "k"]), bulk("v"));
     let mut fresh = RawClient::connect(server.addr());
@@ -143,10 +124,7 @@ fn malformed_stream_closes_only_that_connection() {
 
 #[test]
 fn proto_max_bulk_len_is_enforced() {
-    let config = Config {
-        proto_max_bulk_len: 1024,
-        ..Config::ephemeral()
-    };
+    let config = Config { proto_max_bulk_len: 1024, ..Config::ephemeral() };
     let server = Server::with_config(config).unwrap();
     let mut ok = RawClient::connect(server.addr());
     let fits = "x".repeat(1024);
@@ -154,20 +132,14 @@ fn proto_max_bulk_len_is_enforced() {
 
     let mut big = RawClient::connect(server.addr());
     big.send_raw(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1025\r\n");
-    assert_eq!(
-        big.read_reply().1,
-        b"-ERR Protocol error: invalid bulk length\r\n"
-    );
+    assert_eq!(big.read_reply().1, b"-ERR Protocol error: invalid bulk length\r\n");
     assert!(big.is_closed_by_server());
     assert_eq!(ok.call(&["STRLEN", "k"]), Frame::Integer(1024));
 }
 
 #[test]
 fn maxclients_refuses_the_extra_connection() {
-    let config = Config {
-        maxclients: 2,
-        ..Config::ephemeral()
-    };
+    let config = Config { maxclients: 2, ..Config::ephemeral() };
     let server = Server::with_config(config).unwrap();
     let mut first = RawClient::connect(server.addr());
     let mut second = RawClient::connect(server.addr());
@@ -175,10 +147,7 @@ fn maxclients_refuses_the_extra_connection() {
     assert_eq!(second.call(&["PING"]), simple("PONG"));
 
     let mut third = RawClient::connect(server.addr());
-    assert_eq!(
-        third.read_reply().1,
-        b"-ERR max number of clients reached\r\n"
-    );
+    assert_eq!(third.read_reply().1, b"-ERR max number of clients reached\r\n");
     assert!(third.is_closed_by_server());
 
     // Once a slot frees up, a new client gets in (the close is noticed asynchronously).
@@ -188,9 +157,7 @@ fn maxclients_refuses_the_extra_connection() {
         let mut c = RawClient::connect(server.addr());
         match c.try_call(&["PING"]) {
             Ok(reply) if reply == simple("PONG") => break,
-            _ if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(20))
-            }
+            _ if std::time::Instant::now() < deadline => std::thread::sleep(std::time::Duration::from_millis(20)),
             other => panic!("no free client slot after a disconnect: {other:?}"),
         }
     }
@@ -199,20 +166,11 @@ fn maxclients_refuses_the_extra_connection() {
 
 #[test]
 fn requirepass_needs_auth_first() {
-    let config = Config {
-        requirepass: Some(b"s3cret".to_vec()),
-        ..Config::ephemeral()
-    };
+    let config = Config { requirepass: Some(b"s3cret".to_vec()), ..Config::ephemeral() };
     let server = Server::with_config(config).unwrap();
     let mut c = RawClient::connect(server.addr());
-    assert_eq!(
-        c.call(&["GET", "k"]),
-        error("NOAUTH Authentication required.")
-    );
-    assert_eq!(
-        c.call(&["AUTH", "wrong"]),
-        error("WRONGPASS invalid username-password pair or user is disabled.")
-    );
+    assert_eq!(c.call(&["GET", "k"]), error("NOAUTH Authentication required."));
+    assert_eq!(c.call(&["AUTH", "wrong"]), error("WRONGPASS invalid username-password pair or user is disabled."));
     assert_eq!(c.call(&["AUTH", "s3cret"]), simple("OK"));
     assert_eq!(c.call(&["SET", "k", "v"]), simple("OK"));
     assert_eq!(c.call(&["GET", "k"]), bulk("v"));
@@ -232,19 +190,9 @@ fn hello_3_switches_to_resp3() {
         c.send_raw(&common::encode_command(&["HELLO", "3"]));
         c.read_reply()
     };
-    assert_eq!(
-        raw[0],
-        b'%',
-        "HELLO 3 reply is not a RESP3 map: {}",
-        common::show(&raw)
-    );
-    let Frame::Map(fields) = hello else {
-        unreachable!()
-    };
-    let proto = fields
-        .iter()
-        .find(|(k, _)| k.as_bytes() == Some(b"proto"))
-        .map(|(_, v)| v.clone());
+    assert_eq!(raw[0], b'%', "HELLO 3 reply is not a RESP3 map: {}", common::show(&raw));
+    let Frame::Map(fields) = hello else { unreachable!() };
+    let proto = fields.iter().find(|(k, _)| k.as_bytes() == Some(b"proto")).map(|(_, v)| v.clone());
     assert_eq!(proto, Some(Frame::Integer(3)));
     assert_eq!(c.call_raw(&["GET", "missing"]), b"_\r\n");
 
@@ -274,20 +222,13 @@ fn clients_on_different_threads_see_each_others_writes() {
     });
     let mut con = redis::Client::open(url).unwrap().get_connection().unwrap();
     for _ in 0..100 {
-        let i = rx
-            .recv_timeout(common::WAIT)
-            .expect("writer thread stalled");
+        let i = rx.recv_timeout(common::WAIT).expect("writer thread stalled");
         assert_eq!(con.get::<_, usize>(format!("key:{i}")).unwrap(), i);
     }
     writer.join().unwrap();
     let _: () = con.set("from-main", "hi").unwrap();
-    let mut other = redis::Client::open(server.url())
-        .unwrap()
-        .get_connection()
-        .unwrap();
-    let seen = std::thread::spawn(move || other.get::<_, String>("from-main").unwrap())
-        .join()
-        .unwrap();
+    let mut other = redis::Client::open(server.url()).unwrap().get_connection().unwrap();
+    let seen = std::thread::spawn(move || other.get::<_, String>("from-main").unwrap()).join().unwrap();
     assert_eq!(seen, "hi");
 }
 
@@ -306,11 +247,7 @@ fn streamed_pipeline_gets_every_reply() {
         let value = "v".repeat(100);
         let mut chunk = Vec::new();
         for i in 0..N {
-            chunk.extend_from_slice(&common::encode_command(&[
-                "SET",
-                &format!("key:{i:010}"),
-                &value,
-            ]));
+            chunk.extend_from_slice(&common::encode_command(&["SET", &format!("key:{i:010}"), &value]));
             if chunk.len() >= 4096 {
                 writer.write_all(&chunk).unwrap();
                 chunk.clear();
@@ -324,10 +261,7 @@ fn streamed_pipeline_gets_every_reply() {
     let mut buf = vec![0u8; 64 * 1024];
     while received < expected {
         match reader.read(&mut buf) {
-            Ok(0) => panic!(
-                "server closed the connection after {} replies",
-                received / 5
-            ),
+            Ok(0) => panic!("server closed the connection after {} replies", received / 5),
             Ok(n) => received += n,
             Err(e) => panic!("stalled after {} of {N} replies: {e}", received / 5),
         }

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 fn text(f: &Frame) -> String {
     match f {
-        Frame::Bulk(b) | Frame::Simple(b) | Frame::Error(b) | Frame::Verbatim(_, b) => String::from_utf8_lossy(b).into_owned(),
+        Frame::Bulk(b) | Frame::Simple(b) | Frame::Error(b) | Frame::Verbatim(_, b) => {
+            String::from_utf8_lossy(b).into_owned()
+        }
         other => format!("{other:?}"),
     }
 }
@@ -66,7 +68,10 @@ fn redirect_errors_are_byte_exact() {
     let mut c = RawClient::connect(addrs[0]);
     let moved = c.call_raw(&["GET", "foo"]);
     assert_eq!(moved, format!("-MOVED 12182 127.0.0.1:{}\r\n", addrs[2].port()).into_bytes());
-    assert_eq!(c.call_raw(&["MGET", "bar", "foo"]), b"-CROSSSLOT Keys in request don't hash to the same slot\r\n".to_vec());
+    assert_eq!(
+        c.call_raw(&["MGET", "bar", "foo"]),
+        b"-CROSSSLOT Keys in request don't hash to the same slot\r\n".to_vec()
+    );
     assert_eq!(c.call_raw(&["SET", "bar", "1"]), b"+OK\r\n".to_vec());
     // Keyless commands are never redirected.
     assert_eq!(c.call_raw(&["PING"]), b"+PONG\r\n".to_vec());
@@ -143,8 +148,12 @@ fn slot_migration_under_load_loses_no_key() {
         };
         while !stop2.load(std::sync::atomic::Ordering::Relaxed) && n < 100_000 {
             let i = 300 + (n % 200);
-            retry(&dump, Box::new(|| redis::cmd("SET").arg(format!("{{m}}{i}")).arg(i).query::<()>(&mut con).map(|_| None)));
-            let v: Option<i64> = retry(&dump, Box::new(|| redis::cmd("GET").arg(format!("{{m}}{}", n % 300)).query(&mut con)));
+            retry(
+                &dump,
+                Box::new(|| redis::cmd("SET").arg(format!("{{m}}{i}")).arg(i).query::<()>(&mut con).map(|_| None)),
+            );
+            let v: Option<i64> =
+                retry(&dump, Box::new(|| redis::cmd("GET").arg(format!("{{m}}{}", n % 300)).query(&mut con)));
             assert_eq!(v, Some((n % 300) as i64), "a key vanished during migration");
             n += 1;
         }
@@ -159,7 +168,15 @@ fn slot_migration_under_load_loses_no_key() {
         if keys.is_empty() {
             break;
         }
-        let mut cmd: Vec<String> = vec!["MIGRATE".into(), "127.0.0.1".into(), addrs[to].port().to_string(), "".into(), "0".into(), "5000".into(), "KEYS".into()];
+        let mut cmd: Vec<String> = vec![
+            "MIGRATE".into(),
+            "127.0.0.1".into(),
+            addrs[to].port().to_string(),
+            "".into(),
+            "0".into(),
+            "5000".into(),
+            "KEYS".into(),
+        ];
         cmd.extend(keys.iter().map(text));
         assert_eq!(src.call(&cmd), Frame::ok());
     }

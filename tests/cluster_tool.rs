@@ -45,25 +45,16 @@ fn binary(name: &str) -> PathBuf {
     dir.join(name)
 }
 
-/// A directory for one node, on tmpfs when available; removed on drop.
-struct NodeDir(PathBuf);
-
-impl NodeDir {
-    fn new() -> NodeDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let base = if Path::new("/dev/shm").is_dir() { PathBuf::from("/dev/shm") } else { std::env::temp_dir() };
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let path = base.join(format!("slotbox-cluster-tool-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create node dir");
-        NodeDir(path)
-    }
-}
-
-impl Drop for NodeDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A fresh directory for one node, on tmpfs when available.
+fn node_dir() -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let shm = Path::new("/dev/shm");
+    let base = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let path = base.join(format!("slotbox-cluster-tool-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&path);
+    std::fs::create_dir_all(&path).expect("create node dir");
+    path
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -72,24 +63,26 @@ enum Kind {
     Redis,
 }
 
-/// One node process (killed on drop).
+/// One node process, killed (and its directory removed) on drop.
 struct Node {
     child: Child,
     port: u16,
-    _dir: NodeDir,
+    dir: PathBuf,
 }
 
 impl Drop for Node {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
 /// A free port whose bus port (+10000) is free too.
 fn free_port_pair() -> u16 {
     for _ in 0..200 {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
         if port < 55000 && TcpListener::bind(("127.0.0.1", port + 10000)).is_ok() {
             return port;
         }
@@ -100,21 +93,21 @@ fn free_port_pair() -> u16 {
 impl Node {
     fn start(kind: Kind, cluster: bool) -> Node {
         for _ in 0..5 {
-            let (port, dir) = (free_port_pair(), NodeDir::new());
-            let p = port.to_string();
+            let (port, dir) = (free_port_pair(), node_dir());
             let enabled = if cluster { "yes" } else { "no" };
             let mut cmd = match kind {
                 Kind::Slotbox => Command::new(binary("slotbox-server")),
                 Kind::Redis => Command::new("redis-server"),
             };
-            cmd.args(["--port", &p, "--bind", "127.0.0.1", "--save", "", "--cluster-enabled", enabled]);
-            cmd.args(["--cluster-node-timeout", "15000", "--dir"]).arg(&dir.0);
+            let flags = format!("--port {port} --bind 127.0.0.1 --cluster-enabled {enabled}");
+            cmd.args(flags.split(' ')).args(["--cluster-node-timeout", "15000", "--save", ""]);
             if kind == Kind::Redis {
                 cmd.args(["--appendonly", "no", "--daemonize", "no"]);
             }
-            let log = std::fs::File::create(dir.0.join("log")).unwrap();
-            cmd.stdin(Stdio::null()).stdout(log.try_clone().unwrap()).stderr(log);
-            let mut node = Node { child: cmd.spawn().expect("start node"), port, _dir: dir };
+            let log = std::fs::File::create(dir.join("log")).unwrap();
+            cmd.arg("--dir").arg(&dir).stdin(Stdio::null()).stderr(log.try_clone().unwrap());
+            let child = cmd.stdout(log).spawn().expect("start node");
+            let mut node = Node { child, port, dir };
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline && node.child.try_wait().unwrap().is_none() {
                 if let Ok(mut c) = RawClient::try_connect(node.addr()) {
@@ -147,53 +140,49 @@ impl Node {
 
 fn text(f: &Frame) -> String {
     match f {
-        Frame::Bulk(b) | Frame::Simple(b) | Frame::Error(b) | Frame::Verbatim(_, b) => String::from_utf8_lossy(b).into(),
+        Frame::Bulk(b) | Frame::Simple(b) | Frame::Error(b) | Frame::Verbatim(_, b) => {
+            String::from_utf8_lossy(b).into()
+        }
         other => format!("{other:?}"),
     }
 }
 
-/// Run the tool; returns (success, stdout + stderr).
-fn tool(args: &[&str]) -> (bool, String) {
+/// Run the tool with space-separated `args`; returns (success, stdout + stderr).
+fn tool(args: impl AsRef<str>) -> (bool, String) {
+    let args = args.as_ref();
     let mut cmd = Command::new(binary("slotbox-cluster"));
-    cmd.args(args).env_remove("REDISCLI_AUTH").env_remove("REDISCLI_CLUSTER_YES");
-    let (status, out, err) = run_bounded(&mut cmd, TOOL_LIMIT).unwrap_or_else(|| panic!("slotbox-cluster {args:?} hung"));
+    cmd.args(args.split(' ')).env_remove("REDISCLI_AUTH").env_remove("REDISCLI_CLUSTER_YES");
+    let (status, out, err) = run_bounded(&mut cmd, TOOL_LIMIT).unwrap_or_else(|| panic!("slotbox-cluster {args} hung"));
     (status.success(), format!("{out}{err}"))
 }
 
-fn tool_ok(args: &[&str]) -> String {
-    let (ok, out) = tool(args);
-    assert!(ok, "slotbox-cluster {args:?} failed:\n{out}");
+/// Run the tool, which must succeed and print every one of `needles`.
+fn tool_ok(args: impl AsRef<str>, needles: &[&str]) -> String {
+    let (ok, out) = tool(&args);
+    assert!(ok, "slotbox-cluster {} failed:\n{out}", args.as_ref());
+    needles.iter().for_each(|n| assert!(out.contains(n), "no {n:?} in:\n{out}"));
     out
 }
 
+/// Run the tool, which must fail and print `needle`.
+fn tool_fails(args: impl AsRef<str>, needle: &str) {
+    let (ok, out) = tool(&args);
+    let args = args.as_ref();
+    assert!(!ok && out.contains(needle), "{args}: want a failure with {needle:?}:\n{out}");
+}
+
+fn get<T: redis::FromRedisValue>(con: &mut redis::cluster::ClusterConnection, key: &str) -> Option<T> {
+    redis::Cmd::get(key).query(con).unwrap()
+}
+
 fn need_redis() -> bool {
-    if on_path("redis-server") {
-        return true;
-    }
-    assert_eq!(std::env::var("SLOTBOX_SKIP_DIFFERENTIAL").as_deref(), Ok("1"), "redis-server is not on PATH");
-    false
+    let skip = std::env::var("SLOTBOX_SKIP_DIFFERENTIAL").as_deref() == Ok("1");
+    assert!(on_path("redis-server") || skip, "redis-server is not on PATH");
+    on_path("redis-server")
 }
 
 fn start_nodes(kind: Kind, n: usize) -> Vec<Node> {
     (0..n).map(|_| Node::start(kind, true)).collect()
-}
-
-/// `create` the nodes into a cluster and wait until every node says cluster_state:ok.
-fn create(nodes: &[Node], replicas: usize) -> String {
-    let mut args: Vec<String> = vec!["create".into()];
-    args.extend(nodes.iter().map(Node::hostport));
-    args.extend(["--cluster-replicas".into(), replicas.to_string(), "--cluster-yes".into()]);
-    let out = tool_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    let settled = || {
-        nodes.iter().all(|n| {
-            let view = text(&n.call(&["CLUSTER", "NODES"]));
-            view.lines().count() == nodes.len()
-                && view.matches("slave").count() == nodes.len() - nodes.len() / (replicas + 1)
-                && text(&n.call(&["CLUSTER", "INFO"])).contains("cluster_state:ok")
-        })
-    };
-    assert!(wait_for(settled), "the cluster never settled after create:\n{out}");
-    out
 }
 
 /// Poll `f` for up to 30 s.
@@ -208,103 +197,133 @@ fn wait_for(mut f: impl FnMut() -> bool) -> bool {
     true
 }
 
+fn views(nodes: &[Node], args: &[&str]) -> Vec<String> {
+    nodes.iter().map(|n| text(&n.call(args))).collect()
+}
+
+/// Does every node say `cluster_state:ok`?
+fn all_ok(nodes: &[Node]) -> bool {
+    let infos = views(nodes, &["CLUSTER", "INFO"]);
+    infos.iter().all(|v| v.contains("cluster_state:ok"))
+}
+
+fn urls(nodes: &[Node]) -> Vec<String> {
+    nodes.iter().map(|n| format!("redis://{}/", n.hostport())).collect()
+}
+
+/// `create` the nodes into a cluster and wait until every node knows every node and role
+/// and says cluster_state:ok.
+fn create(nodes: &[Node], replicas: usize) -> String {
+    let addrs: Vec<String> = nodes.iter().map(Node::hostport).collect();
+    let args = format!("create {} --cluster-replicas {replicas} --cluster-yes", addrs.join(" "));
+    let out = tool_ok(&args, &["[OK] All 16384 slots covered."]);
+    let slaves = nodes.len() - nodes.len() / (replicas + 1);
+    let settled = || {
+        let all_known = |v: &String| v.lines().count() == nodes.len() && v.matches("slave").count() == slaves;
+        all_ok(nodes) && views(nodes, &["CLUSTER", "NODES"]).iter().all(all_known)
+    };
+    let msg = "the cluster never settled after create";
+    assert!(wait_for(settled), "{msg}:\n{out}");
+    out
+}
+
 /// `check` passes once gossip has told every node (replicas too) about the last change.
 fn check_converges(entry: &str) {
-    assert!(wait_for(|| tool(&["check", entry]).0), "check never passed:\n{}", tool(&["check", entry]).1);
+    let args = format!("check {entry}");
+    let passed = wait_for(|| tool(&args).0);
+    assert!(passed, "check never passed:\n{}", tool(&args).1);
 }
 
 fn cluster_client(nodes: &[Node]) -> redis::cluster::ClusterConnection {
-    let urls: Vec<String> = nodes.iter().map(|n| format!("redis://{}/", n.hostport())).collect();
-    let client = redis::cluster::ClusterClientBuilder::new(urls).retries(64).build().unwrap();
-    client.get_connection().unwrap()
+    let client = redis::cluster::ClusterClientBuilder::new(urls(nodes)).retries(64);
+    client.build().unwrap().get_connection().unwrap()
 }
 
 /// Write `count` keys straight to their owners, pipelined (owners from CLUSTER SLOTS).
 fn load_keys(nodes: &[Node], prefix: &str, count: usize) {
-    let Frame::Array(ranges) = nodes[0].call(&["CLUSTER", "SLOTS"]) else { panic!("CLUSTER SLOTS") };
+    let Frame::Array(ranges) = nodes[0].call(&["CLUSTER", "SLOTS"]) else { panic!() };
     let mut owner = vec![0u16; 16384];
     for r in &ranges {
         let Frame::Array(f) = r else { continue };
-        let (Frame::Integer(a), Frame::Integer(b), Frame::Array(m)) = (&f[0], &f[1], &f[2]) else { continue };
+        let (Frame::Integer(a), Frame::Integer(b), Frame::Array(m)) = (&f[0], &f[1], &f[2]) else {
+            continue;
+        };
         let Frame::Integer(port) = m[1] else { continue };
         (*a..=*b).for_each(|s| owner[s as usize] = port as u16);
     }
     for node in nodes {
-        let mine: Vec<String> = (0..count)
-            .map(|i| format!("{prefix}{i}"))
-            .filter(|k| owner[key_hash_slot(k.as_bytes()) as usize] == node.port)
-            .collect();
         let mut c = RawClient::connect(node.addr());
-        for chunk in mine.chunks(1000) {
-            let bytes: Vec<u8> = chunk.iter().flat_map(|k| common::encode_command(&["SET", k, &format!("v-{k}")])).collect();
-            c.send_raw(&bytes);
+        let keys = (0..count).map(|i| format!("{prefix}{i}"));
+        let mine = |k: &String| owner[key_hash_slot(k.as_bytes()) as usize] == node.port;
+        for chunk in keys.filter(mine).collect::<Vec<_>>().chunks(1000) {
+            let set = |k: &String| common::encode_command(&["SET", k, &format!("v-{k}")]);
+            c.send_raw(&chunk.iter().flat_map(set).collect::<Vec<u8>>());
             chunk.iter().for_each(|_| assert_eq!(c.read_reply().0, Frame::ok()));
         }
     }
 }
 
-fn masters(node: &Node) -> Vec<String> {
-    let nodes = text(&node.call(&["CLUSTER", "NODES"]));
-    nodes.lines().filter(|l| l.contains("master")).map(|l| l.to_string()).collect()
-}
-
-fn slot_count(line: &str) -> usize {
-    line.split(' ').skip(8).filter(|t| !t.starts_with('[')).map(|r| match r.split_once('-') {
+/// Slot count of every master, as `node` sees them.
+fn master_slots(node: &Node) -> Vec<(String, usize)> {
+    let span = |r: &str| match r.split_once('-') {
         Some((a, b)) => b.parse::<usize>().unwrap() - a.parse::<usize>().unwrap() + 1,
         None => 1,
-    }).sum()
+    };
+    let count = |l: &str| l.split(' ').skip(8).filter(|t| !t.starts_with('[')).map(span).sum();
+    let view = text(&node.call(&["CLUSTER", "NODES"]));
+    let masters = view.lines().filter(|l| l.contains("master"));
+    masters.map(|l| (l[..40].to_string(), count(l))).collect()
+}
+
+/// Keep writing new keys through a cluster client until `stop`; returns how many were acked.
+fn writer(nodes: &[Node], stop: Arc<AtomicBool>) -> std::thread::JoinHandle<usize> {
+    let builder = redis::cluster::ClusterClientBuilder::new(urls(nodes)).retries(64);
+    std::thread::spawn(move || {
+        let mut con = builder.build().unwrap().get_connection().unwrap();
+        let mut acked = 0usize;
+        while !stop.load(Ordering::Relaxed) {
+            let r = redis::Cmd::set(format!("w:{acked}"), acked).query::<()>(&mut con);
+            r.unwrap_or_else(|e| panic!("write {acked} failed during reshard: {e}"));
+            acked += 1;
+        }
+        acked
+    })
 }
 
 /// The scenario run against both servers: create 6 nodes with one replica each, check,
 /// info, call, then reshard 1000 slots holding keys while a client writes.
 fn create_check_reshard(kind: Kind) {
     let nodes = start_nodes(kind, 6);
+    let (first, fifth) = (nodes[0].hostport(), nodes[4].hostport());
     let out = create(&nodes, 1);
     assert!(out.contains("Master[2] -> Slots 10923 - 16383"), "{out}");
-    assert!(out.contains(&format!("Adding replica {} to {}", nodes[4].hostport(), nodes[0].hostport())), "{out}");
-    assert!(out.contains("[OK] All 16384 slots covered."), "{out}");
-    let view = text(&nodes[0].call(&["CLUSTER", "NODES"]));
-    assert_eq!(view.lines().filter(|l| l.contains("slave")).count(), 3, "{view}");
-    let entry = nodes[0].hostport();
-    let out = tool_ok(&["check", &entry]);
-    assert!(out.contains("[OK] All nodes agree about slots configuration."), "{out}");
+    assert!(out.contains(&format!("Adding replica {fifth} to {first}")), "{out}");
+    let agree = "[OK] All nodes agree about slots configuration.";
+    tool_ok(format!("check {first}"), &[agree]);
     load_keys(&nodes, "key:", 20_000);
-    let out = tool_ok(&["info", &entry]);
-    assert!(out.contains("[OK] 20000 keys in 3 masters.") && out.contains("1 slaves."), "{out}");
-    let out = tool_ok(&["call", &entry, "PING"]);
+    let keys = "[OK] 20000 keys in 3 masters.";
+    tool_ok(format!("info {first}"), &[keys, "| 1 slaves."]);
+    let out = tool_ok(format!("call {first} PING"), &[]);
     assert_eq!(out.matches(": PONG").count(), 6, "{out}");
 
     let stop = Arc::new(AtomicBool::new(false));
-    let urls: Vec<String> = nodes.iter().map(|n| format!("redis://{}/", n.hostport())).collect();
-    let stop2 = stop.clone();
-    let writer = std::thread::spawn(move || {
-        let client = redis::cluster::ClusterClientBuilder::new(urls).retries(64).build().unwrap();
-        let mut con = client.get_connection().unwrap();
-        let mut acked = 0usize;
-        while !stop2.load(Ordering::Relaxed) {
-            let r: redis::RedisResult<()> = redis::cmd("SET").arg(format!("w:{acked}")).arg(acked).query(&mut con);
-            r.unwrap_or_else(|e| panic!("write {acked} failed during reshard: {e}"));
-            acked += 1;
-        }
-        acked
-    });
-    let target = nodes[1].id();
-    let out = tool_ok(&["reshard", &entry, "--cluster-from", "all", "--cluster-to", &target, "--cluster-slots", "1000", "--cluster-yes"]);
+    let writes = writer(&nodes, stop.clone());
+    let to = nodes[1].id();
+    let args = format!("reshard {first} --cluster-from all --cluster-to {to} --cluster-slots 1000");
+    let out = tool_ok(args + " --cluster-yes", &["Ready to move 1000 slots."]);
     stop.store(true, Ordering::Relaxed);
-    let acked = writer.join().expect("writer thread");
-    assert!(out.contains("Ready to move 1000 slots.") && out.matches("Moving slot ").count() >= 2000, "{out}");
-    assert!(acked > 0);
-    let line = masters(&nodes[1]).into_iter().find(|l| l.starts_with(&target)).unwrap();
-    assert_eq!(slot_count(&line), 6462, "{line}");
-    check_converges(&entry);
+    let acked = writes.join().expect("writer thread");
+    assert!(acked > 0 && out.matches("Moving slot ").count() == 2000, "{out}");
+    assert!(master_slots(&nodes[1]).contains(&(to, 6462)));
+    check_converges(&first);
     let mut con = cluster_client(&nodes);
     for i in 0..20_000 {
-        let v: Option<String> = redis::cmd("GET").arg(format!("key:{i}")).query(&mut con).unwrap();
-        assert_eq!(v, Some(format!("v-key:{i}")), "key:{i} lost");
+        let (k, v) = (format!("key:{i}"), format!("v-key:{i}"));
+        assert_eq!(get(&mut con, &k), Some(v), "{k} lost");
     }
     for i in 0..acked {
-        let v: Option<usize> = redis::cmd("GET").arg(format!("w:{i}")).query(&mut con).unwrap();
-        assert_eq!(v, Some(i), "acknowledged write w:{i} lost");
+        let k = format!("w:{i}");
+        assert_eq!(get(&mut con, &k), Some(i), "acknowledged write {k} lost");
     }
 }
 
@@ -327,40 +346,39 @@ fn add_node_rebalance_and_del_node() {
     load_keys(&nodes, "r:", 5000);
     let entry = nodes[0].hostport();
     nodes.push(Node::start(Kind::Slotbox, true));
-    let out = tool_ok(&["add-node", &nodes[3].hostport(), &entry]);
-    assert!(out.contains("[OK] New node added correctly."), "{out}");
-    let joined = || nodes.iter().all(|n| masters(n).len() == 4 && text(&n.call(&["CLUSTER", "INFO"])).contains("cluster_state:ok"));
+    let added = "[OK] New node added correctly.";
+    tool_ok(format!("add-node {} {entry}", nodes[3].hostport()), &[added]);
+    let joined = || all_ok(&nodes) && nodes.iter().all(|n| master_slots(n).len() == 4);
     assert!(wait_for(joined), "the new node never joined");
-    let out = tool_ok(&["rebalance", &entry, "--cluster-use-empty-masters"]);
-    assert!(out.contains(">>> Rebalancing across 4 nodes. Total weight = 4.00"), "{out}");
-    for line in masters(&nodes[0]) {
-        let slots = slot_count(&line) as f64;
-        assert!((100.0 - 100.0 * 4096.0 / slots).abs() <= 2.0, "outside the 2% threshold: {line}");
+    let across = ">>> Rebalancing across 4 nodes. Total weight = 4.00";
+    tool_ok(format!("rebalance {entry} --cluster-use-empty-masters"), &[across]);
+    for (id, slots) in master_slots(&nodes[0]) {
+        let off = (100.0 - 100.0 * 4096.0 / slots as f64).abs();
+        assert!(off <= 2.0, "{id} has {slots} slots, outside the 2% threshold");
     }
-    let out = tool_ok(&["rebalance", &entry]);
-    assert!(out.contains("*** No rebalancing needed! All nodes are within the 2.00% threshold."), "{out}");
+    let no_need = "*** No rebalancing needed! All nodes are within the 2.00% threshold.";
+    tool_ok(format!("rebalance {entry}"), &[no_need]);
     let mut con = cluster_client(&nodes);
     for i in (0..5000).step_by(7) {
-        let v: Option<String> = redis::cmd("GET").arg(format!("r:{i}")).query(&mut con).unwrap();
-        assert_eq!(v, Some(format!("v-r:{i}")));
+        assert_eq!(get(&mut con, &format!("r:{i}")), Some(format!("v-r:{i}")));
     }
-    // A master with slots cannot be removed; an empty one can.
-    let (ok, out) = tool(&["del-node", &entry, &nodes[3].id()]);
-    assert!(!ok && out.contains(&format!("[ERR] Node {} is not empty!", nodes[3].hostport())), "{out}");
+    // A master with slots cannot be removed; an empty replica can.
+    let not_empty = format!("[ERR] Node {} is not empty!", nodes[3].hostport());
+    tool_fails(format!("del-node {entry} {}", nodes[3].id()), &not_empty);
     nodes.push(Node::start(Kind::Slotbox, true));
-    tool_ok(&["add-node", &nodes[4].hostport(), &entry, "--cluster-slave"]);
+    tool_ok(format!("add-node {} {entry} --cluster-slave", nodes[4].hostport()), &[]);
     let gone = nodes[4].id();
-    assert!(wait_for(|| nodes[..4].iter().all(|n| text(&n.call(&["CLUSTER", "NODES"])).contains(&gone))));
-    let out = tool_ok(&["del-node", &entry, &gone]);
-    assert!(out.contains(">>> Sending CLUSTER RESET SOFT to the deleted node."), "{out}");
-    for n in &nodes[..4] {
-        assert!(!text(&n.call(&["CLUSTER", "NODES"])).contains(&gone), "{} still knows the deleted node", n.port);
-    }
+    let nodes_views = || views(&nodes[..4], &["CLUSTER", "NODES"]);
+    let knowing = || nodes_views().iter().filter(|v| v.contains(&gone)).count();
+    assert!(wait_for(|| knowing() == 4), "the replica never joined");
+    let reset = ">>> Sending CLUSTER RESET SOFT to the deleted node.";
+    tool_ok(format!("del-node {entry} {gone}"), &[reset]);
+    assert_eq!(knowing(), 0, "a node still knows the deleted node");
 }
 
-/// Write `n` keys `{tag}i` on `node`.
-fn fill_slot(node: &Node, tag: &str, n: usize) -> Vec<String> {
-    let keys: Vec<String> = (0..n).map(|i| format!("{{{tag}}}{i}")).collect();
+/// Write 100 keys `{tag}i` = i on `node`.
+fn fill_slot(node: &Node, tag: &str) -> Vec<String> {
+    let keys: Vec<String> = (0..100).map(|i| format!("{{{tag}}}{i}")).collect();
     for (i, k) in keys.iter().enumerate() {
         assert_eq!(node.call(&["SET", k, &i.to_string()]), Frame::ok());
     }
@@ -371,63 +389,77 @@ fn fill_slot(node: &Node, tag: &str, n: usize) -> Vec<String> {
 fn fix_closes_slots_left_open() {
     let nodes = start_nodes(Kind::Slotbox, 3);
     create(&nodes, 0);
-    let entry = nodes[0].hostport();
-    let (a, b) = (&nodes[0], &nodes[1]);
+    let (a, b, entry) = (&nodes[0], &nodes[1], nodes[0].hostport());
     let (a_id, b_id) = (a.id(), b.id());
     let open = |node: &Node, slot: u16, state: &str, other: &str| {
-        assert_eq!(node.call(&["CLUSTER", "SETSLOT", &slot.to_string(), state, other]), Frame::ok());
+        let reply = node.call(&["CLUSTER", "SETSLOT", &slot.to_string(), state, other]);
+        assert_eq!(reply, Frame::ok());
     };
-    // Slot of "fixme": a reshard stopped right after opening it on both sides.
     let (s1, s2) = (key_hash_slot(b"fixme"), key_hash_slot(b"b1"));
-    assert!(s1 <= 5460 && s2 <= 5460, "both slots belong to the first master");
-    let k1 = fill_slot(a, "fixme", 100);
+    assert!(s1 <= 5460 && s2 <= 5460, "both belong to the first master");
+    // s1: a reshard stopped right after opening the slot on both sides.
+    let k1 = fill_slot(a, "fixme");
     open(b, s1, "IMPORTING", &a_id);
     open(a, s1, "MIGRATING", &b_id);
-    // Slot of "b1": stopped after moving 30 of 100 keys.
-    let k2 = fill_slot(a, "b1", 100);
+    // s2: stopped after moving 30 of 100 keys; slot 1: left MIGRATING on its owner only.
+    let k2 = fill_slot(a, "b1");
     open(b, s2, "IMPORTING", &a_id);
     open(a, s2, "MIGRATING", &b_id);
-    let mut migrate: Vec<String> = ["MIGRATE", "127.0.0.1", &b.port.to_string(), "", "0", "5000", "KEYS"].map(String::from).to_vec();
-    migrate.extend(k2[..30].iter().cloned());
-    assert_eq!(a.call(&migrate.iter().map(String::as_str).collect::<Vec<_>>()), Frame::ok());
-    // Slot 1: left MIGRATING on its owner only.
+    let port = b.port.to_string();
+    let mut migrate = vec!["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"];
+    migrate.extend(k2[..30].iter().map(String::as_str));
+    assert_eq!(a.call(&migrate), Frame::ok());
     open(a, 1, "MIGRATING", &b_id);
-    let (ok, out) = tool(&["check", &entry]);
     let mut open_slots = [1, s1, s2];
     open_slots.sort();
     let list = open_slots.map(|s| s.to_string()).join(",");
-    assert!(!ok && out.contains(&format!("[WARNING] The following slots are open: {list}.")), "{out}");
-    let out = tool_ok(&["fix", &entry]);
-    assert!(out.contains(&format!(">>> Case 1: Moving slot {s1} from {} to {}", a.hostport(), b.hostport())), "{out}");
-    assert!(out.contains(&format!(">>> Case 2: Moving all the {s2} slot keys to its owner {}", a.hostport())), "{out}");
-    assert!(out.contains(&format!(">>> Case 4: Closing slot 1 on {}", a.hostport())), "{out}");
+    let warning = format!("[WARNING] The following slots are open: {list}.");
+    tool_fails(format!("check {entry}"), &warning);
+    let (a_addr, b_addr) = (a.hostport(), b.hostport());
+    let case1 = format!(">>> Case 1: Moving slot {s1} from {a_addr} to {b_addr}");
+    let case2 = format!(">>> Case 2: Moving all the {s2} slot keys to its owner {a_addr}");
+    let case4 = format!(">>> Case 4: Closing slot 1 on {a_addr}");
+    tool_ok(format!("fix {entry}"), &[&case1, &case2, &case4]);
     check_converges(&entry);
-    assert_eq!(b.call(&["CLUSTER", "COUNTKEYSINSLOT", &s1.to_string()]), Frame::Integer(100));
-    assert_eq!(a.call(&["CLUSTER", "COUNTKEYSINSLOT", &s2.to_string()]), Frame::Integer(100));
+    let count = |n: &Node, s: u16| n.call(&["CLUSTER", "COUNTKEYSINSLOT", &s.to_string()]);
+    assert_eq!((count(b, s1), count(a, s2)), (Frame::Integer(100), Frame::Integer(100)));
     let mut con = cluster_client(&nodes);
-    for keys in [k1, k2] {
-        for (i, k) in keys.iter().enumerate() {
-            let v: Option<usize> = redis::cmd("GET").arg(k).query(&mut con).unwrap();
-            assert_eq!(v, Some(i), "{k}");
-        }
+    for (i, k) in k1.iter().chain(&k2).enumerate() {
+        assert_eq!(get(&mut con, k), Some(i % 100), "{k}");
+    }
+    // A reshard killed half way: fix finishes it, no key is lost, no slot stays open.
+    load_keys(&nodes, "i:", 10_000);
+    let to = nodes[2].id();
+    let args = format!("reshard {entry} --cluster-from all --cluster-to {to} --cluster-slots 3000");
+    let mut cmd = Command::new(binary("slotbox-cluster"));
+    let mut reshard = cmd.args(args.split(' ')).arg("--cluster-yes").stdout(Stdio::null()).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    reshard.kill().unwrap();
+    reshard.wait().unwrap();
+    tool_ok(format!("fix {entry}"), &[]);
+    check_converges(&entry);
+    for i in 0..10_000 {
+        assert_eq!(get(&mut con, &format!("i:{i}")), Some(format!("v-i:{i}")));
     }
 }
 
 #[test]
 fn errors_name_the_node_and_exit_non_zero() {
     let dead = free_port_pair();
-    let (ok, out) = tool(&["check", &format!("127.0.0.1:{dead}")]);
-    assert!(!ok && out.contains(&format!("Could not connect to Redis at 127.0.0.1:{dead}: Connection refused")), "{out}");
+    let refused = format!("Could not connect to Redis at 127.0.0.1:{dead}: Connection refused");
+    tool_fails(format!("check 127.0.0.1:{dead}"), &refused);
     let standalone = Node::start(Kind::Slotbox, false);
-    let (ok, out) = tool(&["info", &standalone.hostport()]);
-    assert!(!ok && out.contains(&format!("[ERR] Node {} is not configured as a cluster node.", standalone.hostport())), "{out}");
+    let lone = standalone.hostport();
+    let not_cluster = format!("[ERR] Node {lone} is not configured as a cluster node.");
+    tool_fails(format!("info {lone}"), &not_cluster);
     let nodes = start_nodes(Kind::Slotbox, 4);
-    assert_eq!(nodes[2].call(&["CLUSTER", "MEET", "127.0.0.1", &nodes[3].port.to_string()]), Frame::ok());
-    let args: Vec<String> = nodes.iter().map(Node::hostport).collect();
-    let (ok, out) = tool(&["create", &args[0], &args[1], &args[2], "--cluster-yes"]);
-    assert!(!ok && out.contains(&format!("[ERR] Node {} is not empty.", args[2])), "{out}");
-    let (ok, out) = tool(&["create", &args[0], &args[1], "--cluster-yes"]);
-    assert!(!ok && out.contains("*** Redis Cluster requires at least 3 master nodes."), "{out}");
-    let (ok, out) = tool(&["reshard"]);
-    assert!(!ok && out.contains("[ERR] Wrong number of arguments for specified --cluster sub command"), "{out}");
+    let meet = ["CLUSTER", "MEET", "127.0.0.1", &nodes[3].port.to_string()];
+    assert_eq!(nodes[2].call(&meet), Frame::ok());
+    let a: Vec<String> = nodes.iter().map(Node::hostport).collect();
+    let not_empty = format!("[ERR] Node {} is not empty.", a[2]);
+    tool_fails(format!("create {} {} {} --cluster-yes", a[0], a[1], a[2]), &not_empty);
+    let too_few = "*** Redis Cluster requires at least 3 master nodes.";
+    tool_fails(format!("create {} {} --cluster-yes", a[0], a[1]), too_few);
+    let arity = "[ERR] Wrong number of arguments for specified --cluster sub command";
+    tool_fails("reshard", arity);
 }

@@ -31,10 +31,7 @@ const MAX_SCAN_CALLS: usize = 10_000;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     match std::env::var(name) {
-        Ok(v) => v
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={v:?} is not a valid value")),
+        Ok(v) => v.trim().parse().unwrap_or_else(|_| panic!("{name}={v:?} is not a valid value")),
         Err(_) => default,
     }
 }
@@ -62,10 +59,7 @@ impl Pair {
         if proto == Protocol::Resp3 {
             for (who, client) in [("redis", &mut pair.redis), ("slotbox", &mut pair.slotbox)] {
                 let reply = client.call(&["HELLO", "3"]);
-                assert!(
-                    matches!(reply, Frame::Map(_)),
-                    "{who}: HELLO 3 did not return a map: {reply:?}"
-                );
+                assert!(matches!(reply, Frame::Map(_)), "{who}: HELLO 3 did not return a map: {reply:?}");
             }
         }
         pair
@@ -76,14 +70,8 @@ impl Pair {
         let req = encode_command(args);
         let mut out = Vec::with_capacity(2);
         for (who, client) in [("redis", &mut self.redis), ("slotbox", &mut self.slotbox)] {
-            client
-                .try_send_raw(&req)
-                .map_err(|e| format!("cannot send to {who}: {e}"))?;
-            out.push(
-                client
-                    .try_read_reply()
-                    .map_err(|e| format!("{who} gave no reply: {e}"))?,
-            );
+            client.try_send_raw(&req).map_err(|e| format!("cannot send to {who}: {e}"))?;
+            out.push(client.try_read_reply().map_err(|e| format!("{who} gave no reply: {e}"))?);
         }
         let slotbox = out.pop().expect("two replies");
         let redis = out.pop().expect("two replies");
@@ -108,10 +96,7 @@ impl Pair {
                 Ok(reply) => show(&encoded(&normalize(Check::Unordered, &reply))),
                 Err(e) => format!("({e})"),
             };
-            let dbsize = client
-                .try_call(&["DBSIZE"])
-                .map(|f| format!("{f:?}"))
-                .unwrap_or_else(|e| e.to_string());
+            let dbsize = client.try_call(&["DBSIZE"]).map(|f| format!("{f:?}")).unwrap_or_else(|e| e.to_string());
             out.push(format!("{who} keyspace: {keys} DBSIZE {dbsize}"));
         }
         out.join("\n  ")
@@ -128,10 +113,7 @@ impl Pair {
 
 /// `EXISTS` of every key of the key space.
 fn touch_all() -> Args {
-    std::iter::once("EXISTS")
-        .chain(KEYS.iter().copied())
-        .map(|s| s.as_bytes().to_vec())
-        .collect()
+    std::iter::once("EXISTS").chain(KEYS.iter().copied()).map(|s| s.as_bytes().to_vec()).collect()
 }
 
 fn encoded(f: &Frame) -> Vec<u8> {
@@ -160,14 +142,10 @@ fn normalize(check: Check, f: &Frame) -> Frame {
 /// Do two replies agree under `check`?
 fn agree(check: Check, (a, a_raw): &(Frame, Vec<u8>), (b, b_raw): &(Frame, Vec<u8>)) -> bool {
     match (check, a, b) {
-        (Check::Clock(tol), Frame::Integer(x), Frame::Integer(y)) if *x >= 0 && *y >= 0 => {
-            (x - y).abs() <= tol
-        }
+        (Check::Clock(tol), Frame::Integer(x), Frame::Integer(y)) if *x >= 0 && *y >= 0 => (x - y).abs() <= tol,
         // The first page of a scan depends on the server's layout: compared in `step`.
         (Check::ScanAll, _, _) if !a.is_error() && !b.is_error() => true,
-        (Check::Unordered | Check::AnyKey, _, _) => {
-            encoded(&normalize(check, a)) == encoded(&normalize(check, b))
-        }
+        (Check::Unordered | Check::AnyKey, _, _) => encoded(&normalize(check, a)) == encoded(&normalize(check, b)),
         _ => a_raw == b_raw,
     }
 }
@@ -185,11 +163,7 @@ fn scan_all(client: &mut RawClient, args: &Args) -> Result<BTreeSet<Vec<u8>>, St
             return Err(format!("SCAN reply is not [cursor, keys]: {reply:?}"));
         };
         for k in batch {
-            keys.insert(
-                k.as_bytes()
-                    .ok_or_else(|| format!("SCAN returned a non-string key: {k:?}"))?
-                    .to_vec(),
-            );
+            keys.insert(k.as_bytes().ok_or_else(|| format!("SCAN returned a non-string key: {k:?}"))?.to_vec());
         }
         if &cursor[..] == b"0" {
             return Ok(keys);
@@ -204,32 +178,21 @@ fn show_keys(keys: &BTreeSet<Vec<u8>>) -> String {
 }
 
 fn show_args(args: &Args) -> String {
-    args.iter()
-        .map(|a| format!("\"{}\"", show(a)))
-        .collect::<Vec<_>>()
-        .join(" ")
+    args.iter().map(|a| format!("\"{}\"", show(a))).collect::<Vec<_>>().join(" ")
 }
 
 /// Run one command on both servers; returns redis's reply, or `Err` describing a divergence.
 fn step(pair: &mut Pair, args: &Args, check: Check) -> Result<Frame, String> {
     let [redis, slotbox] = pair.both(args)?;
     if !agree(check, &redis, &slotbox) {
-        return Err(format!(
-            "redis:   {}\n  slotbox: {}",
-            show(&redis.1),
-            show(&slotbox.1)
-        ));
+        return Err(format!("redis:   {}\n  slotbox: {}", show(&redis.1), show(&slotbox.1)));
     }
     match check {
         Check::ScanAll if !redis.0.is_error() => {
             let r = scan_all(&mut pair.redis, args).map_err(|e| format!("redis: {e}"))?;
             let s = scan_all(&mut pair.slotbox, args).map_err(|e| format!("slotbox: {e}"))?;
             if r != s {
-                return Err(format!(
-                    "full scan, redis:   [{}]\n  slotbox: [{}]",
-                    show_keys(&r),
-                    show_keys(&s)
-                ));
+                return Err(format!("full scan, redis:   [{}]\n  slotbox: [{}]", show_keys(&r), show_keys(&s)));
             }
         }
         Check::ExactThenSleep(ms) => std::thread::sleep(Duration::from_millis(ms)),
@@ -243,15 +206,8 @@ fn step(pair: &mut Pair, args: &Args, check: Check) -> Result<Frame, String> {
 fn run(label: &str, proto: Protocol, seed: u64, count: usize, keep_going: bool) -> Vec<String> {
     let paranoid = std::env::var("DIFF_PARANOID").as_deref() == Ok("1");
     let mut pair = Pair::start(proto);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64;
-    let mut gen = Gen {
-        rng: rand::rngs::StdRng::seed_from_u64(seed),
-        now,
-        touch_after: false,
-    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
+    let mut gen = Gen { rng: rand::rngs::StdRng::seed_from_u64(seed), now, touch_after: false };
     let mut stats = Stats::default();
     let mut recent: Vec<String> = Vec::new();
     let mut found = Vec::new();
@@ -259,8 +215,7 @@ fn run(label: &str, proto: Protocol, seed: u64, count: usize, keep_going: bool) 
         let entry = pick_entry(&mut gen);
         gen.touch_after = false;
         let args = (entry.gen)(&mut gen);
-        let mut result =
-            step(&mut pair, &args, entry.check).map(|reply| stats.record(entry.name, &reply));
+        let mut result = step(&mut pair, &args, entry.check).map(|reply| stats.record(entry.name, &reply));
         if result.is_ok() && gen.touch_after {
             result = step(&mut pair, &touch_all(), Check::Exact)
                 .map(drop)
@@ -293,10 +248,7 @@ fn run(label: &str, proto: Protocol, seed: u64, count: usize, keep_going: bool) 
         }
     }
     if std::env::var("DIFF_STATS").as_deref() == Ok("1") {
-        eprintln!(
-            "{label}: redis replies per row (ok / error):\n{}",
-            stats.report()
-        );
+        eprintln!("{label}: redis replies per row (ok / error):\n{}", stats.report());
     }
     found
 }
@@ -321,10 +273,7 @@ impl Stats {
 
     fn report(&self) -> String {
         let line = |(row, (ok, err, texts)): (&&str, &(usize, usize, BTreeSet<String>))| {
-            format!(
-                "  {row:<14} {ok:>5} / {err:<5} {}",
-                texts.iter().cloned().collect::<Vec<_>>().join(" | ")
-            )
+            format!("  {row:<14} {ok:>5} / {err:<5} {}", texts.iter().cloned().collect::<Vec<_>>().join(" | "))
         };
         self.rows.iter().map(line).collect::<Vec<_>>().join("\n")
     }
@@ -334,9 +283,7 @@ impl Stats {
 fn redis_and_slotbox_reply_identically() {
     if !on_path("redis-server") {
         if std::env::var("SLOTBOX_SKIP_DIFFERENTIAL").as_deref() == Ok("1") {
-            eprintln!(
-                "differential: redis-server not on PATH; skipped (SLOTBOX_SKIP_DIFFERENTIAL=1)"
-            );
+            eprintln!("differential: redis-server not on PATH; skipped (SLOTBOX_SKIP_DIFFERENTIAL=1)");
             return;
         }
         panic!(
@@ -350,19 +297,9 @@ fn redis_and_slotbox_reply_identically() {
     eprintln!("differential: DIFF_SEED={seed} DIFF_COMMANDS={count}");
     let mut found = run("RESP2", Protocol::Resp2, seed, count, keep_going);
     if found.is_empty() || keep_going {
-        found.extend(run(
-            "RESP3",
-            Protocol::Resp3,
-            seed.wrapping_add(1),
-            count / 3,
-            keep_going,
-        ));
+        found.extend(run("RESP3", Protocol::Resp3, seed.wrapping_add(1), count / 3, keep_going));
     }
     if !found.is_empty() {
-        panic!(
-            "{} divergence(s) between redis-server and slotbox:\n\n{}",
-            found.len(),
-            found.join("\n\n")
-        );
+        panic!("{} divergence(s) between redis-server and slotbox:\n\n{}", found.len(), found.join("\n\n"));
     }
 }

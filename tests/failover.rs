@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 fn text(f: &Frame) -> String {
     match f {
-        Frame::Bulk(b) | Frame::Simple(b) | Frame::Error(b) | Frame::Verbatim(_, b) => String::from_utf8_lossy(b).into_owned(),
+        Frame::Bulk(b) | Frame::Simple(b) | Frame::Error(b) | Frame::Verbatim(_, b) => {
+            String::from_utf8_lossy(b).into_owned()
+        }
         other => format!("{other:?}"),
     }
 }
@@ -36,7 +38,9 @@ fn master_loss_fails_over_without_losing_acknowledged_writes() {
     let master = cluster.master_of_slot(slot).unwrap();
     let mut m = RawClient::connect(addrs[master]);
     // Wait until the replica is attached, then write with WAIT 1.
-    assert!(wait_for(Duration::from_secs(15), || text(&m.call(&["INFO", "replication"])).contains("connected_slaves:1")));
+    assert!(
+        wait_for(Duration::from_secs(15), || text(&m.call(&["INFO", "replication"])).contains("connected_slaves:1"))
+    );
     let mut acked = Vec::new();
     for i in 0..200 {
         let k = format!("{{f}}{i}");
@@ -94,7 +98,9 @@ fn replicaof_syncs_streams_and_resumes_partially() {
     m.call(&["SET", "ttl", "x", "EX", "1000"]);
     let port = master.addr().port().to_string();
     assert_eq!(r.call(&["REPLICAOF", "127.0.0.1", &port]), Frame::ok());
-    assert!(wait_for(Duration::from_secs(10), || text(&r.call(&["INFO", "replication"])).contains("master_link_status:up")));
+    assert!(
+        wait_for(Duration::from_secs(10), || text(&r.call(&["INFO", "replication"])).contains("master_link_status:up"))
+    );
     m.call(&["SET", "live", "1"]);
     m.call(&["SPOP", "s"]);
     assert_eq!(m.call(&["WAIT", "1", "5000"]), Frame::Integer(1));
@@ -176,7 +182,9 @@ fn manual_failover_loses_no_acknowledged_write() {
     let slot = key_hash_slot(b"{mf}");
     let master = cluster.master_of_slot(slot).unwrap();
     let mut m = RawClient::connect(addrs[master]);
-    assert!(wait_for(Duration::from_secs(15), || text(&m.call(&["INFO", "replication"])).contains("connected_slaves:1")));
+    assert!(
+        wait_for(Duration::from_secs(15), || text(&m.call(&["INFO", "replication"])).contains("connected_slaves:1"))
+    );
     let master_id = text(&m.call(&["CLUSTER", "MYID"]));
     let replica = (3..6)
         .find(|&i| {
@@ -222,5 +230,11 @@ fn manual_failover_loses_no_acknowledged_write() {
     assert!(!acked.is_empty());
     let mut n = RawClient::connect(addrs[replica]);
     let missing: Vec<&String> = acked.iter().filter(|k| n.call(&["EXISTS", k]) != Frame::Integer(1)).collect();
-    assert!(missing.is_empty(), "{} of {} acknowledged writes lost, e.g. {:?}", missing.len(), acked.len(), missing.first());
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged writes lost, e.g. {:?}",
+        missing.len(),
+        acked.len(),
+        missing.first()
+    );
 }

@@ -21,9 +21,7 @@ const ROUNDS: usize = 4;
 
 fn connect(server: &Server) -> redis::Connection {
     let client = redis::Client::open(server.url()).expect("client");
-    let con = client
-        .get_connection_with_timeout(WAIT)
-        .expect("connect with redis-rs");
+    let con = client.get_connection_with_timeout(WAIT).expect("connect with redis-rs");
     con.set_read_timeout(Some(WAIT)).expect("read timeout");
     con.set_write_timeout(Some(WAIT)).expect("write timeout");
     con
@@ -56,9 +54,7 @@ fn leaderboard_scored_concurrently() {
             std::thread::spawn(move || {
                 for r in 0..ROUNDS {
                     for p in 0..PLAYERS {
-                        let _: f64 = c
-                            .zincr("players", player(p), points(t, p, r))
-                            .expect("ZINCRBY");
+                        let _: f64 = c.zincr("players", player(p), points(t, p, r)).expect("ZINCRBY");
                     }
                 }
             })
@@ -81,21 +77,11 @@ fn leaderboard_scored_concurrently() {
     ranking.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
 
     let top: Vec<(String, f64)> = con.zrevrange_withscores("players", 0, 9).expect("top 10");
-    let want: Vec<(String, f64)> = ranking[..10]
-        .iter()
-        .map(|(m, s)| (m.clone(), *s as f64))
-        .collect();
+    let want: Vec<(String, f64)> = ranking[..10].iter().map(|(m, s)| (m.clone(), *s as f64)).collect();
     assert_eq!(top, want);
 
-    let encoding: String = redis::cmd("OBJECT")
-        .arg("ENCODING")
-        .arg("players")
-        .query(&mut con)
-        .unwrap();
-    assert_eq!(
-        encoding, "skiplist",
-        "300 players exceed the listpack limit"
-    );
+    let encoding: String = redis::cmd("OBJECT").arg("ENCODING").arg("players").query(&mut con).unwrap();
+    assert_eq!(encoding, "skiplist", "300 players exceed the listpack limit");
     for (pos, (member, score)) in ranking.iter().enumerate() {
         let rev: Option<usize> = con.zrevrank("players", member).unwrap();
         let asc: Option<usize> = con.zrank("players", member).unwrap();
@@ -108,10 +94,7 @@ fn leaderboard_scored_concurrently() {
     assert_eq!(missing, None);
     let best = ranking[0].1 as f64;
     let at_top: usize = con.zcount("players", best, "+inf").unwrap();
-    assert_eq!(
-        at_top,
-        ranking.iter().filter(|(_, s)| *s as f64 == best).count()
-    );
+    assert_eq!(at_top, ranking.iter().filter(|(_, s)| *s as f64 == best).count());
 }
 
 /// A raw connection for a blocking command, so the test can check that no reply has arrived.
@@ -125,10 +108,7 @@ impl Waiting {
         let mut stream = TcpStream::connect_timeout(&server.addr(), WAIT).expect("connect");
         stream.set_write_timeout(Some(WAIT)).unwrap();
         stream.write_all(&encode_command(args)).expect("send");
-        Waiting {
-            stream,
-            buf: Vec::new(),
-        }
+        Waiting { stream, buf: Vec::new() }
     }
 
     /// True if nothing arrives within `d`.
@@ -152,10 +132,7 @@ impl Waiting {
                 return frame;
             }
             let mut chunk = [0u8; 1024];
-            let n = self
-                .stream
-                .read(&mut chunk)
-                .expect("reply within the bounded wait");
+            let n = self.stream.read(&mut chunk).expect("reply within the bounded wait");
             assert!(n > 0, "server closed the connection");
             self.buf.extend_from_slice(&chunk[..n]);
         }
@@ -172,14 +149,9 @@ fn bzpopmin_is_woken_by_zadd_from_another_connection() {
     let mut con = connect(&server);
 
     let mut waiter = Waiting::send(&server, &["BZPOPMIN", "jobs:urgent", "jobs", "0"]);
-    assert!(
-        waiter.silent_for(Duration::from_millis(300)),
-        "BZPOPMIN on empty keys must block"
-    );
+    assert!(waiter.silent_for(Duration::from_millis(300)), "BZPOPMIN on empty keys must block");
 
-    let added: usize = con
-        .zadd_multiple("jobs", &[(3, "job-c"), (1, "job-a"), (2, "job-b")])
-        .unwrap();
+    let added: usize = con.zadd_multiple("jobs", &[(3, "job-c"), (1, "job-a"), (2, "job-b")]).unwrap();
     assert_eq!(added, 3);
     let expected = Frame::Array(vec![bulk("jobs"), bulk("job-a"), bulk("1")]);
     assert_eq!(waiter.reply(), expected);
@@ -187,38 +159,19 @@ fn bzpopmin_is_woken_by_zadd_from_another_connection() {
     assert_eq!(left, ["job-b", "job-c"]);
 
     // Data already there: served at once, from the first non-empty key.
-    let popped: (String, String, f64) = redis::cmd("BZPOPMAX")
-        .arg("none")
-        .arg("jobs")
-        .arg(1)
-        .query(&mut con)
-        .unwrap();
+    let popped: (String, String, f64) = redis::cmd("BZPOPMAX").arg("none").arg("jobs").arg(1).query(&mut con).unwrap();
     assert_eq!(popped, ("jobs".into(), "job-c".into(), 3.0));
 
     // A timeout answers a null array.
-    let timed_out: Option<(String, String, f64)> = redis::cmd("BZPOPMIN")
-        .arg("empty")
-        .arg(0.1)
-        .query(&mut con)
-        .unwrap();
+    let timed_out: Option<(String, String, f64)> =
+        redis::cmd("BZPOPMIN").arg("empty").arg(0.1).query(&mut con).unwrap();
     assert_eq!(timed_out, None);
 
     // BZMPOP woken by a write to its second key.
-    let mut waiter = Waiting::send(
-        &server,
-        &["BZMPOP", "0", "2", "q1", "q2", "MAX", "COUNT", "2"],
-    );
-    assert!(
-        waiter.silent_for(Duration::from_millis(300)),
-        "BZMPOP on empty keys must block"
-    );
-    let _: usize = con
-        .zadd_multiple("q2", &[(5, "x"), (9, "y"), (7, "z")])
-        .unwrap();
-    let pairs = Frame::Array(vec![
-        Frame::Array(vec![bulk("y"), bulk("9")]),
-        Frame::Array(vec![bulk("z"), bulk("7")]),
-    ]);
+    let mut waiter = Waiting::send(&server, &["BZMPOP", "0", "2", "q1", "q2", "MAX", "COUNT", "2"]);
+    assert!(waiter.silent_for(Duration::from_millis(300)), "BZMPOP on empty keys must block");
+    let _: usize = con.zadd_multiple("q2", &[(5, "x"), (9, "y"), (7, "z")]).unwrap();
+    let pairs = Frame::Array(vec![Frame::Array(vec![bulk("y"), bulk("9")]), Frame::Array(vec![bulk("z"), bulk("7")])]);
     assert_eq!(waiter.reply(), Frame::Array(vec![bulk("q2"), pairs]));
     let left: Vec<(String, f64)> = con.zrange_withscores("q2", 0, -1).unwrap();
     assert_eq!(left, [("x".to_string(), 5.0)]);

@@ -33,23 +33,15 @@ fn fill(c: &mut RawClient) -> Vec<String> {
         c.call(&["RPUSH", "biglist", &f]);
     }
     c.call(&["SET", "volatile", "v", "PX", "500000"]);
-    [
-        "str", "int", "hash", "list", "intset", "set", "zset", "bighash", "bigset", "bigzset",
-        "biglist", "volatile",
-    ]
-    .map(String::from)
-    .to_vec()
+    ["str", "int", "hash", "list", "intset", "set", "zset", "bighash", "bigset", "bigzset", "biglist", "volatile"]
+        .map(String::from)
+        .to_vec()
 }
 
 /// Sorted bulk strings of an array reply.
 fn sorted(f: Frame) -> Vec<Vec<u8>> {
-    let Frame::Array(items) = f else {
-        panic!("not an array: {f:?}")
-    };
-    let mut v: Vec<Vec<u8>> = items
-        .iter()
-        .map(|i| i.as_bytes().expect("bulk").to_vec())
-        .collect();
+    let Frame::Array(items) = f else { panic!("not an array: {f:?}") };
+    let mut v: Vec<Vec<u8>> = items.iter().map(|i| i.as_bytes().expect("bulk").to_vec()).collect();
     v.sort();
     v
 }
@@ -83,27 +75,11 @@ fn migrate_every_type_single_and_batch() {
 
     // Two single keys, then the rest as one KEYS batch (plus a missing key, skipped).
     for k in ["str", "volatile"] {
-        assert_eq!(
-            ca.call(&["MIGRATE", "127.0.0.1", &port(&b), k, "0", "5000"]),
-            simple("OK")
-        );
+        assert_eq!(ca.call(&["MIGRATE", "127.0.0.1", &port(&b), k, "0", "5000"]), simple("OK"));
     }
     let p = port(&b);
-    let mut batch = vec![
-        "MIGRATE",
-        "127.0.0.1",
-        &p,
-        "",
-        "0",
-        "5000",
-        "KEYS",
-        "missing",
-    ];
-    batch.extend(
-        keys.iter()
-            .filter(|k| *k != "str" && *k != "volatile")
-            .map(|k| k.as_str()),
-    );
+    let mut batch = vec!["MIGRATE", "127.0.0.1", &p, "", "0", "5000", "KEYS", "missing"];
+    batch.extend(keys.iter().filter(|k| *k != "str" && *k != "volatile").map(|k| k.as_str()));
     assert_eq!(ca.call(&batch), simple("OK"));
 
     for (k, snap) in keys.iter().zip(&before) {
@@ -131,17 +107,7 @@ fn migrate_copy_and_replace() {
 
     // The target already has k: its BUSYKEY error is relayed and the source keeps its key;
     // l in the same batch was accepted, so it moved.
-    let reply = ca.call(&[
-        "MIGRATE",
-        "127.0.0.1",
-        &p,
-        "",
-        "0",
-        "5000",
-        "KEYS",
-        "l",
-        "k",
-    ]);
+    let reply = ca.call(&["MIGRATE", "127.0.0.1", &p, "", "0", "5000", "KEYS", "l", "k"]);
     let busy = "ERR Target instance replied with error: BUSYKEY Target key name already exists.";
     assert_eq!(reply, error(busy));
     assert_eq!(ca.call(&["GET", "k"]), bulk("source"));
@@ -149,16 +115,7 @@ fn migrate_copy_and_replace() {
     assert!(!exists(&mut ca, "l") && exists(&mut cb, "l"));
 
     // COPY: the target gets it, the source keeps it.
-    let reply = ca.call(&[
-        "MIGRATE",
-        "127.0.0.1",
-        &p,
-        "k",
-        "0",
-        "5000",
-        "COPY",
-        "REPLACE",
-    ]);
+    let reply = ca.call(&["MIGRATE", "127.0.0.1", &p, "k", "0", "5000", "COPY", "REPLACE"]);
     assert_eq!(reply, simple("OK"));
     assert_eq!(ca.call(&["GET", "k"]), bulk("source"));
     assert_eq!(cb.call(&["GET", "k"]), bulk("source"));
@@ -188,55 +145,17 @@ fn migrate_auth_select_and_connection_errors() {
     ca.call(&["SET", "k", "v"]);
 
     let reply = ca.call(&["MIGRATE", "127.0.0.1", &p, "k", "0", "5000"]);
-    assert_eq!(
-        reply,
-        error("ERR Target instance replied with error: NOAUTH Authentication required.")
-    );
-    let reply = ca.call(&[
-        "MIGRATE",
-        "127.0.0.1",
-        &p,
-        "k",
-        "0",
-        "5000",
-        "AUTH",
-        "wrong",
-    ]);
+    assert_eq!(reply, error("ERR Target instance replied with error: NOAUTH Authentication required."));
+    let reply = ca.call(&["MIGRATE", "127.0.0.1", &p, "k", "0", "5000", "AUTH", "wrong"]);
     let text = String::from_utf8_lossy(reply.error_text().expect("error")).into_owned();
-    assert!(
-        text.starts_with("ERR Target instance replied with error: WRONGPASS"),
-        "{text}"
-    );
+    assert!(text.starts_with("ERR Target instance replied with error: WRONGPASS"), "{text}");
     // slotbox has database 0 only: the SELECT error is relayed and the source keeps the key
     // (the pipelined RESTORE behind it still ran in the target's current db, as with Redis).
-    let reply = ca.call(&[
-        "MIGRATE",
-        "127.0.0.1",
-        &p,
-        "k",
-        "1",
-        "5000",
-        "AUTH",
-        "secret",
-    ]);
-    assert_eq!(
-        reply,
-        error("ERR Target instance replied with error: ERR DB index is out of range")
-    );
+    let reply = ca.call(&["MIGRATE", "127.0.0.1", &p, "k", "1", "5000", "AUTH", "secret"]);
+    assert_eq!(reply, error("ERR Target instance replied with error: ERR DB index is out of range"));
     assert!(exists(&mut ca, "k"));
 
-    let reply = ca.call(&[
-        "MIGRATE",
-        "127.0.0.1",
-        &p,
-        "k",
-        "0",
-        "5000",
-        "REPLACE",
-        "AUTH2",
-        "default",
-        "secret",
-    ]);
+    let reply = ca.call(&["MIGRATE", "127.0.0.1", &p, "k", "0", "5000", "REPLACE", "AUTH2", "default", "secret"]);
     assert_eq!(reply, simple("OK"));
     let mut cb = client(&b);
     assert_eq!(cb.call(&["AUTH", "secret"]), simple("OK"));
@@ -247,16 +166,7 @@ fn migrate_auth_select_and_connection_errors() {
     ca.call(&["SET", "k", "v"]);
     drop(cb);
     drop(b);
-    let reply = ca.call(&[
-        "MIGRATE",
-        "127.0.0.1",
-        &p,
-        "k",
-        "0",
-        "1000",
-        "AUTH",
-        "secret",
-    ]);
+    let reply = ca.call(&["MIGRATE", "127.0.0.1", &p, "k", "0", "1000", "AUTH", "secret"]);
     assert!(reply.is_error(), "{reply:?}");
     assert!(exists(&mut ca, "k"));
 }

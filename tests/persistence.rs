@@ -25,20 +25,9 @@ struct Node {
 impl Node {
     fn spawn(dir: &Path, extra: &[&str]) -> Node {
         let port = common::free_port();
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join("server.log"))
-            .unwrap();
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("server.log")).unwrap();
         let child = Command::new(slotbox_server_binary())
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-            ])
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
             .args(extra)
             .arg("--dir")
             .arg(dir)
@@ -47,10 +36,7 @@ impl Node {
             .stderr(Stdio::from(log))
             .spawn()
             .expect("start slotbox-server");
-        let mut node = Node {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        };
+        let mut node = Node { child, addr: SocketAddr::from(([127, 0, 0, 1], port)) };
         let deadline = Instant::now() + WAIT;
         loop {
             if let Ok(mut c) = RawClient::try_connect(node.addr) {
@@ -131,19 +117,13 @@ fn text(f: &Frame) -> String {
 
 fn info_field(c: &mut RawClient, name: &str) -> String {
     let info = text(&c.call(&["INFO", "persistence"]));
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")))
-        .unwrap_or_default()
-        .trim()
-        .to_string()
+    info.lines().find_map(|l| l.strip_prefix(&format!("{name}:"))).unwrap_or_default().trim().to_string()
 }
 
 /// Every key with its type, contents (order-insensitive for hashes / sets) and whether it
 /// has a TTL.
 fn dataset(c: &mut RawClient) -> BTreeMap<String, String> {
-    let Frame::Array(keys) = c.call(&["KEYS", "*"]) else {
-        panic!("KEYS")
-    };
+    let Frame::Array(keys) = c.call(&["KEYS", "*"]) else { panic!("KEYS") };
     let mut out = BTreeMap::new();
     for k in keys {
         let k = text(&k);
@@ -170,10 +150,7 @@ fn ok(f: Frame) {
 fn aof_survives_kill9_with_every_fsync_policy() {
     for policy in ["always", "everysec", "no"] {
         let dir = TempDir::new("aof-kill");
-        let node = Node::spawn(
-            dir.path(),
-            &["--appendonly", "yes", "--appendfsync", policy],
-        );
+        let node = Node::spawn(dir.path(), &["--appendonly", "yes", "--appendfsync", policy]);
         let mut c = node.client();
         for i in 0..300 {
             ok(c.call(&["SET", &format!("k{i}"), &format!("v{i}")]));
@@ -185,10 +162,7 @@ fn aof_survives_kill9_with_every_fsync_policy() {
         let before = dataset(&mut c);
         let ttl_before = text(&c.call(&["PTTL", "ttl"])).parse::<i64>().unwrap();
         node.kill9();
-        let node = Node::spawn(
-            dir.path(),
-            &["--appendonly", "yes", "--appendfsync", policy],
-        );
+        let node = Node::spawn(dir.path(), &["--appendonly", "yes", "--appendfsync", policy]);
         let mut c = node.client();
         assert_eq!(dataset(&mut c), before, "policy {policy}");
         let ttl_after = text(&c.call(&["PTTL", "ttl"])).parse::<i64>().unwrap();
@@ -220,9 +194,7 @@ fn truncated_tail_is_loaded_up_to_the_last_complete_command() {
     let mut c = RawClient::connect(server.addr());
     assert_eq!(text(&c.call(&["MGET", "a", "b"])), "[1,2]");
     drop(server);
-    assert!(std::fs::read(&path)
-        .unwrap()
-        .starts_with(&[SET_A, SET_B].concat()));
+    assert!(std::fs::read(&path).unwrap().starts_with(&[SET_A, SET_B].concat()));
     // An unfinished MULTI at the end is dropped as a whole.
     let dir = TempDir::new("aof-multi");
     let multi = [SET_A, b"*1\r\n$5\r\nMULTI\r\n", SET_B].concat();
@@ -237,13 +209,8 @@ fn corrupt_middle_refuses_to_start_and_check_aof_fixes_it() {
     let dir = TempDir::new("aof-corrupt");
     let bad_at = SET_A.len();
     let path = write_aof(dir.path(), &[SET_A, b"garbage!\r\n", SET_B].concat());
-    let err = embedded(dir.path(), true, |_| {})
-        .err()
-        .expect("a corrupt AOF must refuse the start");
-    assert!(
-        err.to_string().contains(&format!("offset {bad_at}")),
-        "{err}"
-    );
+    let err = embedded(dir.path(), true, |_| {}).err().expect("a corrupt AOF must refuse the start");
+    assert!(err.to_string().contains(&format!("offset {bad_at}")), "{err}");
     let check = |fix: bool| {
         let mut cmd = Command::new(slotbox_server_binary());
         cmd.arg("--check-aof").arg(&path);
@@ -253,15 +220,9 @@ fn corrupt_middle_refuses_to_start_and_check_aof_fixes_it() {
         run_bounded(&mut cmd, WAIT).expect("check-aof finishes")
     };
     let (status, out, _) = check(false);
-    assert!(
-        !status.success() && out.contains(&format!("ok_up_to={bad_at}")),
-        "{out}"
-    );
+    assert!(!status.success() && out.contains(&format!("ok_up_to={bad_at}")), "{out}");
     let (status, out, _) = check(true);
-    assert!(
-        status.success() && out.contains("Successfully truncated"),
-        "{out}"
-    );
+    assert!(status.success() && out.contains("Successfully truncated"), "{out}");
     let (status, out, _) = check(false);
     assert!(status.success() && out.contains("is valid"), "{out}");
     let server = embedded(dir.path(), true, |_| {}).expect("fixed AOF loads");
@@ -284,12 +245,7 @@ fn rewrite_under_concurrent_writes_keeps_the_dataset() {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     ok(c.call(&["SET", &format!("s{t}:{}", i % 500), &i.to_string()]));
                     c.call(&["RPUSH", &format!("l{t}:{}", i % 7), &i.to_string()]);
-                    c.call(&[
-                        "HSET",
-                        &format!("h{t}"),
-                        &format!("f{}", i % 50),
-                        &i.to_string(),
-                    ]);
+                    c.call(&["HSET", &format!("h{t}"), &format!("f{}", i % 50), &i.to_string()]);
                     c.call(&["INCR", &format!("n{t}")]);
                     i += 1;
                 }
@@ -300,10 +256,7 @@ fn rewrite_under_concurrent_writes_keeps_the_dataset() {
     for _ in 0..3 {
         std::thread::sleep(Duration::from_millis(250));
         let r = text(&c.call(&["BGREWRITEAOF"]));
-        assert!(
-            r.contains("rewriting started") || r.contains("already in progress"),
-            "{r}"
-        );
+        assert!(r.contains("rewriting started") || r.contains("already in progress"), "{r}");
         let deadline = Instant::now() + WAIT;
         while info_field(&mut c, "aof_rewrite_in_progress") != "0" {
             assert!(Instant::now() < deadline);
@@ -319,9 +272,7 @@ fn rewrite_under_concurrent_writes_keeps_the_dataset() {
     assert!(before.len() > 100);
     drop(c);
     drop(server);
-    assert!(std::fs::read(aof_file(dir.path()))
-        .unwrap()
-        .starts_with(b"SBAOFv1\n"));
+    assert!(std::fs::read(aof_file(dir.path())).unwrap().starts_with(b"SBAOFv1\n"));
     let server = embedded(dir.path(), true, |_| {}).unwrap();
     let mut c = RawClient::connect(server.addr());
     assert_eq!(dataset(&mut c), before);
@@ -350,9 +301,7 @@ fn snapshot_restores_every_type_with_ttls() {
         let before = dataset(&mut c);
         c.call(&[command]);
         let deadline = Instant::now() + WAIT;
-        while info_field(&mut c, "rdb_bgsave_in_progress") != "0"
-            || info_field(&mut c, "rdb_saves") == "0"
-        {
+        while info_field(&mut c, "rdb_bgsave_in_progress") != "0" || info_field(&mut c, "rdb_saves") == "0" {
             assert!(Instant::now() < deadline, "{command} did not finish");
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -366,10 +315,7 @@ fn snapshot_restores_every_type_with_ttls() {
         assert_eq!(dataset(&mut c), before, "after {command}");
         let ttl2 = text(&c.call(&["PTTL", "str:ttl"])).parse::<i64>().unwrap();
         assert!(ttl2 <= ttl && ttl2 > ttl - 10_000, "{ttl} -> {ttl2}");
-        assert_eq!(
-            info_field(&mut c, "rdb_last_load_keys_loaded"),
-            before.len().to_string()
-        );
+        assert_eq!(info_field(&mut c, "rdb_last_load_keys_loaded"), before.len().to_string());
     }
 }
 
@@ -420,9 +366,7 @@ fn aof_rewrites_itself_when_it_grows() {
         ok(c.call(&["SET", &format!("k{}", i % 10), &value]));
     }
     let deadline = Instant::now() + WAIT;
-    while info_field(&mut c, "aof_rewrites") == initial
-        || info_field(&mut c, "aof_rewrite_in_progress") != "0"
-    {
+    while info_field(&mut c, "aof_rewrites") == initial || info_field(&mut c, "aof_rewrite_in_progress") != "0" {
         assert!(Instant::now() < deadline, "no automatic rewrite");
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -38,17 +38,10 @@ fn plain_client_set_get_and_keys_spread() {
     let client = redis::Client::open(proxy.url()).unwrap();
     let mut con = client.get_connection().unwrap();
     for id in 1001..=1003 {
-        let _: () = redis::cmd("SET")
-            .arg(format!("user:{id}"))
-            .arg(format!("name{id}"))
-            .query(&mut con)
-            .unwrap();
+        let _: () = redis::cmd("SET").arg(format!("user:{id}")).arg(format!("name{id}")).query(&mut con).unwrap();
     }
     for id in 1001..=1003 {
-        let v: String = redis::cmd("GET")
-            .arg(format!("user:{id}"))
-            .query(&mut con)
-            .unwrap();
+        let v: String = redis::cmd("GET").arg(format!("user:{id}")).query(&mut con).unwrap();
         assert_eq!(v, format!("name{id}"));
     }
     let mut c = RawClient::connect(proxy.addr());
@@ -70,11 +63,7 @@ fn plain_client_set_get_and_keys_spread() {
 #[test]
 fn fanout_merges_and_spanning_commands_are_refused() {
     let servers = three_servers();
-    let proxy = Proxy::start(&pool_yaml(
-        "  hash: murmur\n  hash_tag: \"{}\"\n",
-        &addrs(&servers),
-    ))
-    .unwrap();
+    let proxy = Proxy::start(&pool_yaml("  hash: murmur\n  hash_tag: \"{}\"\n", &addrs(&servers))).unwrap();
     let mut c = RawClient::connect(proxy.addr());
     let keys: Vec<String> = (0..20).map(|i| format!("fan:{i}")).collect();
     let mut mset = vec!["MSET".to_string()];
@@ -86,9 +75,7 @@ fn fanout_merges_and_spanning_commands_are_refused() {
     let mut mget = vec!["MGET".to_string()];
     mget.extend(keys.iter().cloned());
     mget.insert(3, "missing".into());
-    let Frame::Array(items) = c.call(&mget) else {
-        panic!("MGET")
-    };
+    let Frame::Array(items) = c.call(&mget) else { panic!("MGET") };
     assert_eq!(items.len(), 21);
     assert_eq!(items[0], bulk("val-fan:0"));
     assert_eq!(items[2], Frame::Null);
@@ -116,17 +103,12 @@ fn fanout_merges_and_spanning_commands_are_refused() {
             }
         })
         .expect("two keys on different backends");
-    let Frame::Error(e) = c.call(&["SUNION", &a, &b]) else {
-        panic!("should refuse")
-    };
+    let Frame::Error(e) = c.call(&["SUNION", &a, &b]) else { panic!("should refuse") };
     assert!(String::from_utf8_lossy(&e).contains("different backends"));
     // A hash tag keeps them together.
     c.call(&["SADD", "{t}a", "1"]);
     c.call(&["SADD", "{t}b", "1"]);
-    assert_eq!(
-        c.call(&["SINTER", "{t}a", "{t}b"]),
-        Frame::Array(vec![bulk("1")])
-    );
+    assert_eq!(c.call(&["SINTER", "{t}a", "{t}b"]), Frame::Array(vec![bulk("1")]));
 }
 
 #[test]
@@ -146,10 +128,7 @@ fn pipelined_replies_come_back_in_order() {
         assert_eq!(c.read_reply().0, simple("OK"));
         assert_eq!(c.read_reply().0, bulk(&i.to_string()));
         assert_eq!(c.read_reply().0, simple("PONG"));
-        assert_eq!(
-            c.read_reply().0,
-            Frame::Array(vec![bulk(&i.to_string()), bulk("0")])
-        );
+        assert_eq!(c.read_reply().0, Frame::Array(vec![bulk(&i.to_string()), bulk("0")]));
     }
 }
 
@@ -161,32 +140,21 @@ fn local_commands_resp3_and_unknowns() {
     assert_eq!(c.call(&["PING"]), simple("PONG"));
     assert_eq!(c.call(&["ECHO", "hi"]), bulk("hi"));
     assert_eq!(c.call(&["SELECT", "0"]), simple("OK"));
-    assert_eq!(
-        c.call(&["CLIENT", "SETINFO", "lib-name", "redis-py"]),
-        simple("OK")
-    );
+    assert_eq!(c.call(&["CLIENT", "SETINFO", "lib-name", "redis-py"]), simple("OK"));
     assert_eq!(c.call(&["CLIENT", "SETNAME", "app"]), simple("OK"));
     assert_eq!(c.call(&["CLIENT", "GETNAME"]), bulk("app"));
     assert!(matches!(c.call(&["CLIENT", "ID"]), Frame::Integer(_)));
     assert!(matches!(c.call(&["NOSUCHCMD", "x"]), Frame::Error(_)));
-    let Frame::Error(e) = c.call(&["KEYS", "*"]) else {
-        panic!("KEYS")
-    };
+    let Frame::Error(e) = c.call(&["KEYS", "*"]) else { panic!("KEYS") };
     assert!(String::from_utf8_lossy(&e).contains("'keys'"));
     assert!(matches!(c.call(&["BLPOP", "l", "0"]), Frame::Error(_)));
     assert_eq!(c.call(&["PING"]), simple("PONG"), "connection stays open");
     // RESP3: HELLO 3 is answered locally and replies come back as RESP3.
     assert!(matches!(c.call(&["HELLO", "3"]), Frame::Map(_)));
     c.call(&["HSET", "h", "f", "v"]);
-    assert_eq!(
-        c.call_raw(&["HGETALL", "h"]),
-        b"%1\r\n$1\r\nf\r\n$1\r\nv\r\n"
-    );
+    assert_eq!(c.call_raw(&["HGETALL", "h"]), b"%1\r\n$1\r\nf\r\n$1\r\nv\r\n");
     assert_eq!(c.call_raw(&["GET", "nokey"]), b"_\r\n");
-    assert_eq!(
-        c.call_raw(&["MGET", "nokey", "h2", "h3", "h4"]),
-        b"*4\r\n_\r\n_\r\n_\r\n_\r\n"
-    );
+    assert_eq!(c.call_raw(&["MGET", "nokey", "h2", "h3", "h4"]), b"*4\r\n_\r\n_\r\n_\r\n_\r\n");
     assert_eq!(c.call(&["QUIT"]), simple("OK"));
     assert!(c.is_closed_by_server());
 }
@@ -223,10 +191,7 @@ fn timeout_gives_connection_timed_out() {
     let proxy = Proxy::start(&pool_yaml("  timeout: 200\n", &[addr])).unwrap();
     let mut c = RawClient::connect(proxy.addr());
     let start = Instant::now();
-    assert_eq!(
-        c.call(&["GET", "k"]),
-        Frame::error("ERR Connection timed out")
-    );
+    assert_eq!(c.call(&["GET", "k"]), Frame::error("ERR Connection timed out"));
     assert!(start.elapsed() < Duration::from_secs(5));
     assert_eq!(c.call(&["PING"]), simple("PONG"));
     drop(proxy);
@@ -237,39 +202,23 @@ fn timeout_gives_connection_timed_out() {
 fn dead_backend_is_ejected_and_returns() {
     let servers = three_servers();
     let mut list = addrs(&servers);
-    let dead = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap(); // closed: refuses
+    let dead = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap(); // closed: refuses
     list.push(dead);
-    let extra =
-        "  auto_eject_hosts: true\n  server_failure_limit: 1\n  server_retry_timeout: 500\n";
-    let proxy = Proxy::with_options(
-        &pool_yaml(extra, &list),
-        slotbox_proxy::Options {
-            workers: 1,
-            stats_addr: None,
-        },
-    )
-    .unwrap();
+    let extra = "  auto_eject_hosts: true\n  server_failure_limit: 1\n  server_retry_timeout: 500\n";
+    let proxy =
+        Proxy::with_options(&pool_yaml(extra, &list), slotbox_proxy::Options { workers: 1, stats_addr: None }).unwrap();
     let mut c = RawClient::connect(proxy.addr());
     let mut errors = 0;
     for i in 0..300 {
         match c.call(&["SET", &format!("e{i}"), "v"]) {
             Frame::Error(e) => {
                 errors += 1;
-                assert!(
-                    String::from_utf8_lossy(&e).starts_with("ERR Connection refused"),
-                    "{e:?}"
-                );
+                assert!(String::from_utf8_lossy(&e).starts_with("ERR Connection refused"), "{e:?}");
             }
             f => assert_eq!(f, simple("OK")),
         }
     }
-    assert!(
-        (1..=2).contains(&errors),
-        "only requests before the ejection fail: {errors}"
-    );
+    assert!((1..=2).contains(&errors), "only requests before the ejection fail: {errors}");
     assert!(proxy.stats_json().contains("\"server_ejects\":1"));
     // Every key is readable through the ring without the dead server.
     for i in 0..300 {
@@ -278,12 +227,8 @@ fn dead_backend_is_ejected_and_returns() {
     }
     // After server_retry_timeout the server is tried again (and fails again).
     std::thread::sleep(Duration::from_millis(700));
-    let failed_again =
-        (0..300).any(|i| matches!(c.call(&["GET", &format!("e{i}")]), Frame::Error(_)));
-    assert!(
-        failed_again,
-        "the ejected server should be retried after server_retry_timeout"
-    );
+    let failed_again = (0..300).any(|i| matches!(c.call(&["GET", &format!("e{i}")]), Frame::Error(_)));
+    assert!(failed_again, "the ejected server should be retried after server_retry_timeout");
 }
 
 #[test]
@@ -321,10 +266,7 @@ fn backend_dying_mid_pipeline_fails_only_its_requests() {
 #[test]
 fn stats_port_serves_nutcracker_json() {
     let server = Server::start().unwrap();
-    let opts = slotbox_proxy::Options {
-        workers: 1,
-        stats_addr: Some("127.0.0.1:0".into()),
-    };
+    let opts = slotbox_proxy::Options { workers: 1, stats_addr: Some("127.0.0.1:0".into()) };
     let proxy = Proxy::with_options(&pool_yaml("", &[server.addr()]), opts).unwrap();
     let mut c = RawClient::connect(proxy.addr());
     c.call(&["SET", "a", "b"]);
@@ -345,21 +287,15 @@ fn stats_port_serves_nutcracker_json() {
 
 #[test]
 fn config_errors_name_pool_and_key() {
-    let err = Proxy::start(
-        "beta:\n  listen: 127.0.0.1:0\n  hash: sha1\n  servers:\n   - 127.0.0.1:1:1\n",
-    )
-    .err()
-    .expect("bad hash");
+    let err = Proxy::start("beta:\n  listen: 127.0.0.1:0\n  hash: sha1\n  servers:\n   - 127.0.0.1:1:1\n")
+        .err()
+        .expect("bad hash");
     let text = err.to_string();
-    assert!(
-        text.contains("pool 'beta'") && text.contains("key 'hash'") && text.contains("sha1"),
-        "{text}"
-    );
+    assert!(text.contains("pool 'beta'") && text.contains("key 'hash'") && text.contains("sha1"), "{text}");
 }
 
 fn cluster_yaml(cluster: &Cluster, extra: &str) -> String {
-    let mut y =
-        format!("c:\n  listen: 127.0.0.1:0\n  redis: true\n  cluster: true\n{extra}  servers:\n");
+    let mut y = format!("c:\n  listen: 127.0.0.1:0\n  redis: true\n  cluster: true\n{extra}  servers:\n");
     y.push_str(&format!("   - {}:1\n", cluster.addrs()[0]));
     y
 }
@@ -371,17 +307,10 @@ fn cluster_pool_routes_by_slot_and_splits_multikey() {
     let client = redis::Client::open(proxy.url()).unwrap();
     let mut con = client.get_connection().unwrap();
     for i in 0..300 {
-        let _: () = redis::cmd("SET")
-            .arg(format!("ck{i}"))
-            .arg(i)
-            .query(&mut con)
-            .unwrap();
+        let _: () = redis::cmd("SET").arg(format!("ck{i}")).arg(i).query(&mut con).unwrap();
     }
     for i in 0..300 {
-        let v: i64 = redis::cmd("GET")
-            .arg(format!("ck{i}"))
-            .query(&mut con)
-            .unwrap();
+        let v: i64 = redis::cmd("GET").arg(format!("ck{i}")).query(&mut con).unwrap();
         assert_eq!(v, i);
     }
     let keys: Vec<String> = (0..50).map(|i| format!("ck{i}")).collect();
@@ -390,14 +319,10 @@ fn cluster_pool_routes_by_slot_and_splits_multikey() {
     let n: i64 = redis::cmd("DEL").arg(&keys).query(&mut con).unwrap();
     assert_eq!(n, 50);
     let mut c = RawClient::connect(proxy.addr());
-    assert!(
-        matches!(c.call(&["SINTER", "a", "b"]), Frame::Error(e) if e.starts_with(b"CROSSSLOT"))
-    );
+    assert!(matches!(c.call(&["SINTER", "a", "b"]), Frame::Error(e) if e.starts_with(b"CROSSSLOT")));
     // Every node holds some of the keys: routing used the slot map.
     for a in cluster.addrs() {
-        let Frame::Integer(n) = RawClient::connect(a).call(&["DBSIZE"]) else {
-            panic!()
-        };
+        let Frame::Integer(n) = RawClient::connect(a).call(&["DBSIZE"]) else { panic!() };
         assert!(n > 50, "node {a} has {n} keys");
     }
 }

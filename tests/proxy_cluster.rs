@@ -28,8 +28,7 @@ fn text(f: Frame) -> String {
 fn setslot_everywhere(cluster: &Cluster, order: &[usize], slot: u16, node_id: &str) {
     let addrs = cluster.addrs();
     for a in order.iter().map(|&i| addrs[i]) {
-        let r =
-            RawClient::connect(a).call(&["CLUSTER", "SETSLOT", &slot.to_string(), "NODE", node_id]);
+        let r = RawClient::connect(a).call(&["CLUSTER", "SETSLOT", &slot.to_string(), "NODE", node_id]);
         assert_eq!(r, simple("OK"));
     }
 }
@@ -42,28 +41,18 @@ fn move_slot(cluster: &Cluster, slot: u16, from: usize, to: usize) {
     let src_id = text(src.call(&["CLUSTER", "MYID"]));
     let dst_id = text(dst.call(&["CLUSTER", "MYID"]));
     let s = slot.to_string();
-    assert_eq!(
-        dst.call(&["CLUSTER", "SETSLOT", &s, "IMPORTING", &src_id]),
-        simple("OK")
-    );
-    assert_eq!(
-        src.call(&["CLUSTER", "SETSLOT", &s, "MIGRATING", &dst_id]),
-        simple("OK")
-    );
+    assert_eq!(dst.call(&["CLUSTER", "SETSLOT", &s, "IMPORTING", &src_id]), simple("OK"));
+    assert_eq!(src.call(&["CLUSTER", "SETSLOT", &s, "MIGRATING", &dst_id]), simple("OK"));
     let port = addrs[to].port().to_string();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let Frame::Array(keys) = src.call(&["CLUSTER", "GETKEYSINSLOT", &s, "50"]) else {
-            panic!()
-        };
+        let Frame::Array(keys) = src.call(&["CLUSTER", "GETKEYSINSLOT", &s, "50"]) else { panic!() };
         if keys.is_empty() {
             break;
         }
         assert!(Instant::now() < deadline, "migration did not finish");
-        let mut cmd: Vec<String> = ["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let mut cmd: Vec<String> =
+            ["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"].iter().map(|s| s.to_string()).collect();
         cmd.extend(keys.into_iter().map(text));
         let r = src.call(&cmd);
         assert!(!r.is_error(), "MIGRATE: {r:?}");
@@ -82,10 +71,7 @@ fn live_slot_move_is_invisible_to_clients() {
     let to = (from + 1) % 3;
     let mut c = RawClient::connect(proxy.addr());
     for i in 0..100 {
-        assert_eq!(
-            c.call(&["SET", &format!("{{mv}}:{i}"), &i.to_string()]),
-            simple("OK")
-        );
+        assert_eq!(c.call(&["SET", &format!("{{mv}}:{i}"), &i.to_string()]), simple("OK"));
     }
     let stop = Arc::new(AtomicBool::new(false));
     let addr = proxy.addr();
@@ -98,11 +84,7 @@ fn live_slot_move_is_invisible_to_clients() {
                 let r = c.call(&["SET", &format!("{{mv}}:{i}"), &i.to_string()]);
                 assert_eq!(r, simple("OK"), "write {i} during the move");
                 let r = c.call(&["GET", &format!("{{mv}}:{}", i % 100)]);
-                assert_eq!(
-                    r,
-                    Frame::bulk((i % 100).to_string()),
-                    "read during the move"
-                );
+                assert_eq!(r, Frame::bulk((i % 100).to_string()), "read during the move");
                 i += 1;
             }
             i
@@ -114,17 +96,11 @@ fn live_slot_move_is_invisible_to_clients() {
     stop.store(true, Ordering::Relaxed);
     let written = writer.join().expect("writer saw no error");
     for i in 0..written {
-        assert_eq!(
-            c.call(&["GET", &format!("{{mv}}:{i}")]),
-            Frame::bulk(i.to_string()),
-            "key {i}"
-        );
+        assert_eq!(c.call(&["GET", &format!("{{mv}}:{i}")]), Frame::bulk(i.to_string()), "key {i}");
     }
-    let Frame::Integer(n) = RawClient::connect(cluster.addrs()[to]).call(&[
-        "CLUSTER",
-        "COUNTKEYSINSLOT",
-        &slot.to_string(),
-    ]) else {
+    let Frame::Integer(n) =
+        RawClient::connect(cluster.addrs()[to]).call(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()])
+    else {
         panic!()
     };
     assert_eq!(n as usize, written, "every key now lives on the new owner");
@@ -132,21 +108,13 @@ fn live_slot_move_is_invisible_to_clients() {
 
 fn commands_processed(addr: std::net::SocketAddr) -> i64 {
     let info = text(RawClient::connect(addr).call(&["INFO", "stats"]));
-    let line = info
-        .lines()
-        .find(|l| l.starts_with("total_commands_processed:"))
-        .unwrap();
+    let line = info.lines().find(|l| l.starts_with("total_commands_processed:")).unwrap();
     line.split(':').nth(1).unwrap().trim().parse().unwrap()
 }
 
 #[test]
 fn read_from_replica_sends_reads_to_replicas() {
-    let cluster = Cluster::builder()
-        .masters(3)
-        .replicas(1)
-        .node_timeout_ms(5000)
-        .start()
-        .unwrap();
+    let cluster = Cluster::builder().masters(3).replicas(1).node_timeout_ms(5000).start().unwrap();
     let proxy = Proxy::start(&yaml(&cluster, "  read_from: replica\n")).unwrap();
     let mut c = RawClient::connect(proxy.addr());
     // A just-started cluster with replicas may briefly answer CLUSTERDOWN (a loaded machine
@@ -176,9 +144,5 @@ fn read_from_replica_sends_reads_to_replicas() {
     }
     assert_eq!(hits, 200);
     let after: i64 = replicas.iter().map(|a| commands_processed(*a)).sum();
-    assert!(
-        after - before >= 200,
-        "replicas served {} commands",
-        after - before
-    );
+    assert!(after - before >= 200, "replicas served {} commands", after - before);
 }

@@ -46,10 +46,7 @@ fn wait_connect(addr: SocketAddr) -> RawClient {
         if let Ok(c) = RawClient::try_connect(addr) {
             return c;
         }
-        assert!(
-            Instant::now() < deadline,
-            "nutcracker did not start on {addr}"
-        );
+        assert!(Instant::now() < deadline, "nutcracker did not start on {addr}");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
@@ -79,9 +76,7 @@ fn placement(backends: &[Server]) -> HashMap<Vec<u8>, usize> {
     let mut map = HashMap::new();
     for (i, s) in backends.iter().enumerate() {
         let mut c = RawClient::connect(s.addr());
-        let Frame::Array(keys) = c.call(&["KEYS", "*"]) else {
-            panic!("KEYS")
-        };
+        let Frame::Array(keys) = c.call(&["KEYS", "*"]) else { panic!("KEYS") };
         for k in keys {
             map.insert(k.as_bytes().unwrap().to_vec(), i);
         }
@@ -103,17 +98,9 @@ fn compare(body: &str, backends: &[Server]) {
     write_keys(proxy.addr());
     let ours = placement(backends);
     assert_eq!(ours.len(), KEYS);
-    let moved = theirs
-        .iter()
-        .filter(|(k, b)| ours.get(*k) != Some(b))
-        .count();
-    assert_eq!(
-        moved, 0,
-        "{moved} of {KEYS} keys placed differently than nutcracker ({body})"
-    );
-    let used = (0..backends.len())
-        .filter(|b| ours.values().any(|x| x == b))
-        .count();
+    let moved = theirs.iter().filter(|(k, b)| ours.get(*k) != Some(b)).count();
+    assert_eq!(moved, 0, "{moved} of {KEYS} keys placed differently than nutcracker ({body})");
+    let used = (0..backends.len()).filter(|b| ours.values().any(|x| x == b)).count();
     assert_eq!(used, backends.len(), "every backend holds keys");
 }
 
@@ -127,35 +114,16 @@ fn same_placement_as_nutcracker() {
     let servers = |named: bool, weights: [u32; 3]| {
         let mut s = String::from("  servers:\n");
         for (i, b) in backends.iter().enumerate() {
-            let name = if named {
-                format!(" cache{i}")
-            } else {
-                String::new()
-            };
+            let name = if named { format!(" cache{i}") } else { String::new() };
             s.push_str(&format!("   - {}:{}{name}\n", b.addr(), weights[i]));
         }
         s
     };
     let common = "  redis: true\n";
+    compare(&format!("{common}  hash: fnv1a_64\n  distribution: ketama\n{}", servers(false, [1, 1, 1])), &backends);
+    compare(&format!("{common}  hash: murmur\n  distribution: ketama\n{}", servers(true, [1, 2, 3])), &backends);
     compare(
-        &format!(
-            "{common}  hash: fnv1a_64\n  distribution: ketama\n{}",
-            servers(false, [1, 1, 1])
-        ),
-        &backends,
-    );
-    compare(
-        &format!(
-            "{common}  hash: murmur\n  distribution: ketama\n{}",
-            servers(true, [1, 2, 3])
-        ),
-        &backends,
-    );
-    compare(
-        &format!(
-            "{common}  hash: md5\n  distribution: modula\n  hash_tag: \"{{}}\"\n{}",
-            servers(false, [1, 1, 2])
-        ),
+        &format!("{common}  hash: md5\n  distribution: modula\n  hash_tag: \"{{}}\"\n{}", servers(false, [1, 1, 2])),
         &backends,
     );
 }

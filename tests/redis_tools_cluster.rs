@@ -28,13 +28,21 @@ fn redis_cli_creates_and_checks_a_slotbox_cluster_and_benchmark_runs() {
     let nodes: Vec<ServerProcess> = (0..3)
         .map(|_| {
             let bus = free_port().to_string();
-            ServerProcess::slotbox_binary(&["--cluster-enabled", "yes", "--cluster-node-timeout", "2000", "--cluster-port", &bus])
+            ServerProcess::slotbox_binary(&[
+                "--cluster-enabled",
+                "yes",
+                "--cluster-node-timeout",
+                "2000",
+                "--cluster-port",
+                &bus,
+            ])
         })
         .collect();
     let addrs: Vec<String> = nodes.iter().map(|n| format!("127.0.0.1:{}", n.port())).collect();
     let mut create = Command::new("redis-cli");
     create.arg("--cluster").arg("create").args(&addrs).arg("--cluster-yes");
-    let (status, out, err) = run_bounded(&mut create, Duration::from_secs(60)).expect("redis-cli --cluster create timed out");
+    let (status, out, err) =
+        run_bounded(&mut create, Duration::from_secs(60)).expect("redis-cli --cluster create timed out");
     assert!(status.success(), "create failed:\n{out}\n{err}");
     assert!(out.contains("[OK] All 16384 slots covered."), "{out}");
 

@@ -26,14 +26,9 @@ fn have(tool: &str) -> bool {
 
 fn redis_cli(port: u16, args: &[&str]) -> String {
     let mut cmd = Command::new("redis-cli");
-    cmd.args(["-h", "127.0.0.1", "-p", &port.to_string()])
-        .args(args);
-    let (status, out, err) =
-        run_bounded(&mut cmd, Duration::from_secs(30)).expect("redis-cli timed out");
-    assert!(
-        status.success(),
-        "redis-cli {args:?} failed: {status}\n{out}\n{err}"
-    );
+    cmd.args(["-h", "127.0.0.1", "-p", &port.to_string()]).args(args);
+    let (status, out, err) = run_bounded(&mut cmd, Duration::from_secs(30)).expect("redis-cli timed out");
+    assert!(status.success(), "redis-cli {args:?} failed: {status}\n{out}\n{err}");
     out.trim_end().to_string()
 }
 
@@ -59,49 +54,27 @@ fn redis_benchmark_completes_without_errors() {
     let server = slotbox::Server::start().unwrap();
     let port = server.addr().port().to_string();
     let mut cmd = Command::new("redis-benchmark");
-    cmd.args([
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &port,
-        "-t",
-        "set,get,incr,mset",
-        "-n",
-        "20000",
-        "-q",
-    ]);
-    let (status, out, err) = run_bounded(&mut cmd, Duration::from_secs(300))
-        .expect("redis-benchmark did not finish in 300 s");
+    cmd.args(["-h", "127.0.0.1", "-p", &port, "-t", "set,get,incr,mset", "-n", "20000", "-q"]);
+    let (status, out, err) =
+        run_bounded(&mut cmd, Duration::from_secs(300)).expect("redis-benchmark did not finish in 300 s");
     let all = format!("{out}\n{err}");
-    assert!(
-        status.success(),
-        "redis-benchmark failed ({status}):\n{all}"
-    );
-    assert!(
-        !all.contains("ERR") && !all.to_lowercase().contains("error"),
-        "redis-benchmark reported errors:\n{all}"
-    );
+    assert!(status.success(), "redis-benchmark failed ({status}):\n{all}");
+    assert!(!all.contains("ERR") && !all.to_lowercase().contains("error"), "redis-benchmark reported errors:\n{all}");
     for test in ["SET:", "GET:", "INCR:", "MSET (10 keys):"] {
         assert!(out.contains(test), "no {test} result in:\n{all}");
     }
     // The server is still healthy and holds what the benchmark wrote.
     let mut c = RawClient::connect(server.addr());
     assert_eq!(c.call(&["PING"]), simple("PONG"));
-    assert!(matches!(
-        c.call(&["GET", "key:__rand_int__"]),
-        slotbox::protocol::Frame::Bulk(_)
-    ));
+    assert!(matches!(c.call(&["GET", "key:__rand_int__"]), slotbox::protocol::Frame::Bulk(_)));
 }
 
 #[test]
 fn binary_starts_from_config_file_and_flags() {
     let dir = TempDir::new("conf");
     let conf = dir.path().join("slotbox.conf");
-    std::fs::write(
-        &conf,
-        "# test config\nport 1\nmaxclients 77\nloglevel warning\nsave \"\"\nappendonly no\n",
-    )
-    .unwrap();
+    std::fs::write(&conf, "# test config\nport 1\nmaxclients 77\nloglevel warning\nsave \"\"\nappendonly no\n")
+        .unwrap();
     // The flags (--port, --bind) override the file, as with redis-server.
     let server = ServerProcess::slotbox_binary(&[conf.to_str().unwrap(), "--timeout", "0"]);
     let mut c = RawClient::connect(server.addr());
@@ -119,26 +92,11 @@ fn binary_rejects_a_bad_config_directive() {
     let mut cmd = Command::new(bin);
     cmd.arg(&conf);
     let Some((status, out, err)) = run_bounded(&mut cmd, Duration::from_secs(10)) else {
-        panic!(
-            "slotbox-server started with an unknown directive in {}",
-            conf.display()
-        );
+        panic!("slotbox-server started with an unknown directive in {}", conf.display());
     };
-    assert!(
-        !status.success(),
-        "slotbox-server exited 0 with a bad config:\n{out}\n{err}"
-    );
+    assert!(!status.success(), "slotbox-server exited 0 with a bad config:\n{out}\n{err}");
     let name = conf.display().to_string();
-    assert!(
-        err.contains(&name),
-        "stderr does not name the file {name}:\n{err}"
-    );
-    assert!(
-        err.contains("line 4"),
-        "stderr does not name the line:\n{err}"
-    );
-    assert!(
-        err.contains("frobnicate"),
-        "stderr does not name the directive:\n{err}"
-    );
+    assert!(err.contains(&name), "stderr does not name the file {name}:\n{err}");
+    assert!(err.contains("line 4"), "stderr does not name the line:\n{err}");
+    assert!(err.contains("frobnicate"), "stderr does not name the directive:\n{err}");
 }

@@ -112,15 +112,9 @@ fn watch_aborts_exec_when_another_connection_writes() {
     // Someone else writes the watched key: EXEC returns a null array, nothing runs.
     assert_eq!(c.call(&["WATCH", "k"]), simple("OK"));
     assert_eq!(other.call(&["SET", "k", "2"]), simple("OK"));
-    assert_eq!(
-        transaction(&mut c, &[&["SET", "k", "3"], &["SET", "x", "1"]]),
-        Frame::NullArray
-    );
+    assert_eq!(transaction(&mut c, &[&["SET", "k", "3"], &["SET", "x", "1"]]), Frame::NullArray);
     assert_eq!(c.call_raw(&["EXEC"]), b"-ERR EXEC without MULTI\r\n");
-    assert_eq!(
-        c.call(&["MGET", "k", "x"]),
-        Frame::Array(vec![bulk("2"), Frame::Null])
-    );
+    assert_eq!(c.call(&["MGET", "k", "x"]), Frame::Array(vec![bulk("2"), Frame::Null]));
 
     // A read by another client does not break the watch; EXEC also ends the WATCH.
     assert_eq!(c.call(&["WATCH", "k"]), simple("OK"));
@@ -187,10 +181,7 @@ fn errors_while_queueing_abort_exec_but_runtime_errors_do_not() {
     let mut c = client(&server);
     assert_eq!(c.call(&["MULTI"]), simple("OK"));
     assert_eq!(c.call(&["SET", "a", "1"]), simple("QUEUED"));
-    assert_eq!(
-        c.call(&["SET", "b"]),
-        error("ERR wrong number of arguments for 'set' command")
-    );
+    assert_eq!(c.call(&["SET", "b"]), error("ERR wrong number of arguments for 'set' command"));
     assert_eq!(c.call(&["INCR", "a"]), simple("QUEUED"));
     assert_eq!(c.call(&["EXEC"]), error(EXECABORT));
     assert_eq!(c.call(&["GET", "a"]), Frame::Null, "nothing of it ran");
@@ -200,43 +191,23 @@ fn errors_while_queueing_abort_exec_but_runtime_errors_do_not() {
         c.call_raw(&["NOSUCHCMD", "x"]),
         b"-ERR unknown command 'NOSUCHCMD', with args beginning with: 'x' \r\n"
     );
-    assert_eq!(
-        c.call_raw(&["EXEC"]),
-        format!("-{EXECABORT}\r\n").as_bytes()
-    );
+    assert_eq!(c.call_raw(&["EXEC"]), format!("-{EXECABORT}\r\n").as_bytes());
 
     // Nesting and misplaced commands.
     assert_eq!(c.call_raw(&["EXEC"]), b"-ERR EXEC without MULTI\r\n");
     assert_eq!(c.call_raw(&["DISCARD"]), b"-ERR DISCARD without MULTI\r\n");
     assert_eq!(c.call(&["MULTI"]), simple("OK"));
-    assert_eq!(
-        c.call(&["MULTI"]),
-        error("ERR MULTI calls can not be nested")
-    );
-    assert_eq!(
-        c.call(&["WATCH", "a"]),
-        error("ERR WATCH inside MULTI is not allowed")
-    );
+    assert_eq!(c.call(&["MULTI"]), error("ERR MULTI calls can not be nested"));
+    assert_eq!(c.call(&["WATCH", "a"]), error("ERR WATCH inside MULTI is not allowed"));
     assert_eq!(c.call(&["SET", "a", "1"]), simple("QUEUED"));
     assert_eq!(c.call(&["DISCARD"]), simple("OK"));
-    assert_eq!(
-        c.call(&["GET", "a"]),
-        Frame::Null,
-        "DISCARD dropped the queue"
-    );
+    assert_eq!(c.call(&["GET", "a"]), Frame::Null, "DISCARD dropped the queue");
 
     // A command that fails when it runs does not stop the others.
-    let reply = transaction(
-        &mut c,
-        &[&["SET", "s", "str"], &["INCR", "s"], &["SET", "t", "1"]],
-    );
+    let reply = transaction(&mut c, &[&["SET", "s", "str"], &["INCR", "s"], &["SET", "t", "1"]]);
     assert_eq!(
         reply,
-        Frame::Array(vec![
-            simple("OK"),
-            error("ERR value is not an integer or out of range"),
-            simple("OK"),
-        ])
+        Frame::Array(vec![simple("OK"), error("ERR value is not an integer or out of range"), simple("OK"),])
     );
     assert_eq!(c.call(&["GET", "t"]), bulk("1"));
 }
@@ -264,9 +235,7 @@ fn sorted_strings(frame: Frame) -> Vec<Frame> {
 fn publish_reaches_every_subscriber_and_pattern_in_order() {
     const MESSAGES: usize = 100;
     let server = Server::start().expect("start slotbox");
-    let mut subs: Vec<RawClient> = (0..3)
-        .map(|_| subscribe(&server, "SUBSCRIBE", "news.tech"))
-        .collect();
+    let mut subs: Vec<RawClient> = (0..3).map(|_| subscribe(&server, "SUBSCRIBE", "news.tech")).collect();
     let mut pat = subscribe(&server, "PSUBSCRIBE", "news.*");
     let mut publisher = client(&server);
 
@@ -275,74 +244,36 @@ fn publish_reaches_every_subscriber_and_pattern_in_order() {
         let n = publisher.call(&["PUBLISH", "news.tech", &payload]);
         assert_eq!(n, Frame::Integer(4), "3 channel subscribers + 1 pattern");
     }
-    assert_eq!(
-        publisher.call(&["PUBLISH", "news.sport", "goal"]),
-        Frame::Integer(1)
-    );
-    assert_eq!(
-        publisher.call(&["PUBLISH", "weather", "rain"]),
-        Frame::Integer(0)
-    );
+    assert_eq!(publisher.call(&["PUBLISH", "news.sport", "goal"]), Frame::Integer(1));
+    assert_eq!(publisher.call(&["PUBLISH", "weather", "rain"]), Frame::Integer(0));
 
     for (n, sub) in subs.iter_mut().enumerate() {
         for i in 0..MESSAGES {
-            let expected = msg(&[
-                bulk("message"),
-                bulk("news.tech"),
-                bulk(&format!("msg-{i}")),
-            ]);
+            let expected = msg(&[bulk("message"), bulk("news.tech"), bulk(&format!("msg-{i}"))]);
             assert_eq!(sub.read_reply().0, expected, "subscriber {n}, message {i}");
         }
     }
     for i in 0..MESSAGES {
-        let expected = msg(&[
-            bulk("pmessage"),
-            bulk("news.*"),
-            bulk("news.tech"),
-            bulk(&format!("msg-{i}")),
-        ]);
-        assert_eq!(
-            pat.read_reply().0,
-            expected,
-            "pattern subscriber, message {i}"
-        );
+        let expected = msg(&[bulk("pmessage"), bulk("news.*"), bulk("news.tech"), bulk(&format!("msg-{i}"))]);
+        assert_eq!(pat.read_reply().0, expected, "pattern subscriber, message {i}");
     }
-    let sport = msg(&[
-        bulk("pmessage"),
-        bulk("news.*"),
-        bulk("news.sport"),
-        bulk("goal"),
-    ]);
+    let sport = msg(&[bulk("pmessage"), bulk("news.*"), bulk("news.sport"), bulk("goal")]);
     assert_eq!(pat.read_reply().0, sport);
 
     // Introspection.
     let numsub = publisher.call(&["PUBSUB", "NUMSUB", "news.tech", "news.sport"]);
     assert_eq!(
         numsub,
-        Frame::Array(vec![
-            bulk("news.tech"),
-            Frame::Integer(3),
-            bulk("news.sport"),
-            Frame::Integer(0),
-        ])
+        Frame::Array(vec![bulk("news.tech"), Frame::Integer(3), bulk("news.sport"), Frame::Integer(0),])
     );
     assert_eq!(publisher.call(&["PUBSUB", "NUMPAT"]), Frame::Integer(1));
     let extra = subscribe(&server, "SUBSCRIBE", "alerts");
-    assert_eq!(
-        sorted_strings(publisher.call(&["PUBSUB", "CHANNELS"])),
-        vec![bulk("alerts"), bulk("news.tech")]
-    );
-    assert_eq!(
-        publisher.call(&["PUBSUB", "CHANNELS", "news.*"]),
-        Frame::Array(vec![bulk("news.tech")])
-    );
+    assert_eq!(sorted_strings(publisher.call(&["PUBSUB", "CHANNELS"])), vec![bulk("alerts"), bulk("news.tech")]);
+    assert_eq!(publisher.call(&["PUBSUB", "CHANNELS", "news.*"]), Frame::Array(vec![bulk("news.tech")]));
 
     // A subscriber that leaves stops being counted (a closed connection too).
     let bye = subs[0].call(&["UNSUBSCRIBE", "news.tech"]);
-    assert_eq!(
-        bye,
-        msg(&[bulk("unsubscribe"), bulk("news.tech"), Frame::Integer(0)])
-    );
+    assert_eq!(bye, msg(&[bulk("unsubscribe"), bulk("news.tech"), Frame::Integer(0)]));
     drop(subs.pop());
     drop(extra);
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -367,14 +298,8 @@ fn subscribed_resp2_client_only_runs_pubsub_commands() {
     let mut c = client(&server);
     assert_eq!(c.call(&["SET", "k", "v"]), simple("OK"));
     c.send_raw(&common::encode_command(&["SUBSCRIBE", "a", "b"]));
-    assert_eq!(
-        c.read_reply().0,
-        msg(&[bulk("subscribe"), bulk("a"), Frame::Integer(1)])
-    );
-    assert_eq!(
-        c.read_reply().0,
-        msg(&[bulk("subscribe"), bulk("b"), Frame::Integer(2)])
-    );
+    assert_eq!(c.read_reply().0, msg(&[bulk("subscribe"), bulk("a"), Frame::Integer(1)]));
+    assert_eq!(c.read_reply().0, msg(&[bulk("subscribe"), bulk("b"), Frame::Integer(2)]));
     assert_eq!(
         c.call_raw(&["GET", "k"]),
         b"-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET \
@@ -402,32 +327,20 @@ fn resp3_subscriber_receives_push_frames_and_can_run_commands() {
     let mut c = client(&server);
     assert!(matches!(c.call(&["HELLO", "3"]), Frame::Map(_)));
     let push = |parts: &[Frame]| Frame::Push(parts.to_vec());
-    assert_eq!(
-        c.call(&["SUBSCRIBE", "ch"]),
-        push(&[bulk("subscribe"), bulk("ch"), Frame::Integer(1)])
-    );
-    assert_eq!(
-        c.call(&["PSUBSCRIBE", "c*"]),
-        push(&[bulk("psubscribe"), bulk("c*"), Frame::Integer(2)])
-    );
+    assert_eq!(c.call(&["SUBSCRIBE", "ch"]), push(&[bulk("subscribe"), bulk("ch"), Frame::Integer(1)]));
+    assert_eq!(c.call(&["PSUBSCRIBE", "c*"]), push(&[bulk("psubscribe"), bulk("c*"), Frame::Integer(2)]));
     // RESP3 lets a subscribed client run ordinary commands.
     assert_eq!(c.call_raw(&["GET", "missing"]), b"_\r\n");
     assert_eq!(c.call(&["SET", "k", "v"]), simple("OK"));
 
     let mut publisher = client(&server);
-    assert_eq!(
-        publisher.call(&["PUBLISH", "ch", "hello"]),
-        Frame::Integer(2)
-    );
+    assert_eq!(publisher.call(&["PUBLISH", "ch", "hello"]), Frame::Integer(2));
     let (frame, raw) = c.read_reply();
     assert!(raw.starts_with(b">3\r\n"), "{}", common::show(&raw));
     assert_eq!(frame, push(&[bulk("message"), bulk("ch"), bulk("hello")]));
     let (frame, raw) = c.read_reply();
     assert!(raw.starts_with(b">4\r\n"), "{}", common::show(&raw));
-    assert_eq!(
-        frame,
-        push(&[bulk("pmessage"), bulk("c*"), bulk("ch"), bulk("hello")])
-    );
+    assert_eq!(frame, push(&[bulk("pmessage"), bulk("c*"), bulk("ch"), bulk("hello")]));
     assert_eq!(c.call(&["GET", "k"]), bulk("v"));
 }
 
@@ -441,18 +354,12 @@ fn session_store() {
         assert_eq!(c.call(&["SET", s, &data, "EX", "1800"]), simple("OK"));
     }
     assert_eq!(c.call(&["DBSIZE"]), Frame::Integer(50));
-    assert_eq!(
-        c.call(&["GET", "session:007"]),
-        bulk("{\"user\":7,\"cart\":[]}")
-    );
+    assert_eq!(c.call(&["GET", "session:007"]), bulk("{\"user\":7,\"cart\":[]}"));
     let ttl = int(&c.call(&["TTL", "session:007"]));
     assert!((1799..=1800).contains(&ttl), "TTL {ttl}");
 
     // Each request refreshes the session's lifetime.
-    assert_eq!(
-        c.call(&["EXPIRE", "session:007", "3600"]),
-        Frame::Integer(1)
-    );
+    assert_eq!(c.call(&["EXPIRE", "session:007", "3600"]), Frame::Integer(1));
     let ttl = int(&c.call(&["TTL", "session:007"]));
     assert!((3599..=3600).contains(&ttl), "TTL {ttl}");
     let reply = c.call(&["GETEX", "session:008", "EX", "7200"]);
@@ -460,10 +367,7 @@ fn session_store() {
     let pttl = int(&c.call(&["PTTL", "session:008"]));
     assert!((7_199_000..=7_200_000).contains(&pttl), "PTTL {pttl}");
     // Overwriting a session without KEEPTTL drops its expiry; with KEEPTTL keeps it.
-    assert_eq!(
-        c.call(&["SET", "session:009", "x", "KEEPTTL"]),
-        simple("OK")
-    );
+    assert_eq!(c.call(&["SET", "session:009", "x", "KEEPTTL"]), simple("OK"));
     let ttl = int(&c.call(&["TTL", "session:009"]));
     assert!((1799..=1800).contains(&ttl), "TTL {ttl}");
     assert_eq!(c.call(&["SET", "session:009", "y"]), simple("OK"));
@@ -474,16 +378,10 @@ fn session_store() {
     assert_eq!(c.call(&["GET", "session:007"]), Frame::Null);
     assert_eq!(c.call(&["TTL", "session:007"]), Frame::Integer(-2));
     assert_eq!(c.call(&["EXPIRE", "session:007", "10"]), Frame::Integer(0));
-    assert_eq!(
-        c.call(&["SET", "session:x", "d", "EX", "0"]),
-        error("ERR invalid expire time in 'set' command")
-    );
+    assert_eq!(c.call(&["SET", "session:x", "d", "EX", "0"]), error("ERR invalid expire time in 'set' command"));
 
     // A session that times out disappears by itself.
-    assert_eq!(
-        c.call(&["SET", "session:short", "d", "PX", "150"]),
-        simple("OK")
-    );
+    assert_eq!(c.call(&["SET", "session:short", "d", "PX", "150"]), simple("OK"));
     let pttl = int(&c.call(&["PTTL", "session:short"]));
     assert!((0..=150).contains(&pttl), "PTTL {pttl}");
     let deadline = Instant::now() + Duration::from_secs(5);

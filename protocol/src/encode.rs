@@ -119,7 +119,11 @@ fn aggregate(out: &mut Vec<u8>, tag: u8, items: &[Frame], proto: Protocol) {
 
 fn double(out: &mut Vec<u8>, d: f64, proto: Protocol) {
     let text = if d.is_infinite() {
-        if d > 0.0 { "inf".to_string() } else { "-inf".to_string() }
+        if d > 0.0 {
+            "inf".to_string()
+        } else {
+            "-inf".to_string()
+        }
     } else {
         fmt_g17(d)
     };
@@ -135,10 +139,7 @@ mod tests {
     use bytes::Bytes;
 
     fn both(f: &Frame) -> (String, String) {
-        (
-            String::from_utf8(to_vec(f, Protocol::Resp2)).unwrap(),
-            String::from_utf8(to_vec(f, Protocol::Resp3)).unwrap(),
-        )
+        (String::from_utf8(to_vec(f, Protocol::Resp2)).unwrap(), String::from_utf8(to_vec(f, Protocol::Resp3)).unwrap())
     }
 
     #[test]

@@ -86,9 +86,7 @@ impl Frame {
     /// Bytes of a Simple/Bulk/Verbatim frame.
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match self {
-            Frame::Simple(b) | Frame::Bulk(b) | Frame::Verbatim(_, b) | Frame::BigNumber(b) => {
-                Some(b)
-            }
+            Frame::Simple(b) | Frame::Bulk(b) | Frame::Verbatim(_, b) | Frame::BigNumber(b) => Some(b),
             _ => None,
         }
     }

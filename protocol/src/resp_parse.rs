@@ -29,10 +29,7 @@ fn read_line<'a>(buf: &'a [u8], pos: &mut usize) -> Option<&'a [u8]> {
 }
 
 fn int_of(line: &[u8]) -> Result<i64, DecodeError> {
-    std::str::from_utf8(line)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| err("invalid integer"))
+    std::str::from_utf8(line).ok().and_then(|s| s.parse().ok()).ok_or_else(|| err("invalid integer"))
 }
 
 fn parse_at(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Option<Frame>, DecodeError> {

@@ -69,10 +69,7 @@ mod tests {
 
     #[test]
     fn hash_tags() {
-        assert_eq!(
-            key_hash_slot(b"{user1000}.following"),
-            key_hash_slot(b"{user1000}.followers")
-        );
+        assert_eq!(key_hash_slot(b"{user1000}.following"), key_hash_slot(b"{user1000}.followers"));
         assert_eq!(key_hash_slot(b"{user1000}.following"), key_hash_slot(b"user1000"));
         // Empty tag: the whole key is hashed.
         assert_eq!(key_hash_slot(b"foo{}{bar}"), crc16(b"foo{}{bar}") & 0x3FFF);

@@ -85,25 +85,17 @@ impl PoolConfig {
 
 /// Parse a whole nutcracker.yml.
 pub fn parse(text: &str) -> Result<Vec<PoolConfig>, ConfigError> {
-    let docs = YamlLoader::load_from_str(text)
-        .map_err(|e| ConfigError::new(None, None, format!("invalid YAML: {e}")))?;
+    let docs =
+        YamlLoader::load_from_str(text).map_err(|e| ConfigError::new(None, None, format!("invalid YAML: {e}")))?;
     let Some(Yaml::Hash(pools)) = docs.first() else {
-        return Err(ConfigError::new(
-            None,
-            None,
-            "expected a mapping of pool names to pools",
-        ));
+        return Err(ConfigError::new(None, None, "expected a mapping of pool names to pools"));
     };
     let mut out: Vec<PoolConfig> = Vec::new();
     for (name, body) in pools {
-        let name = scalar(name)
-            .ok_or_else(|| ConfigError::new(None, None, "pool name must be a string"))?;
+        let name = scalar(name).ok_or_else(|| ConfigError::new(None, None, "pool name must be a string"))?;
         let pool = parse_pool(&name, body)?;
         if let Some(other) = out.iter().find(|p| p.listen == pool.listen) {
-            let msg = format!(
-                "same listen address '{}' as pool '{}'",
-                pool.listen, other.name
-            );
+            let msg = format!("same listen address '{}' as pool '{}'", pool.listen, other.name);
             return Err(ConfigError::new(Some(&name), Some("listen"), msg));
         }
         out.push(pool);
@@ -125,11 +117,7 @@ fn scalar(y: &Yaml) -> Option<String> {
 
 fn parse_pool(name: &str, body: &Yaml) -> Result<PoolConfig, ConfigError> {
     let Yaml::Hash(keys) = body else {
-        return Err(ConfigError::new(
-            Some(name),
-            None,
-            "pool must be a mapping of keys",
-        ));
+        return Err(ConfigError::new(Some(name), None, "pool must be a mapping of keys"));
     };
     let mut pool = PoolConfig::with_defaults(name);
     for (k, v) in keys {
@@ -141,11 +129,7 @@ fn parse_pool(name: &str, body: &Yaml) -> Result<PoolConfig, ConfigError> {
         return Err(ConfigError::new(Some(name), Some("listen"), "is missing"));
     }
     if pool.servers.is_empty() {
-        return Err(ConfigError::new(
-            Some(name),
-            Some("servers"),
-            "is missing or empty",
-        ));
+        return Err(ConfigError::new(Some(name), Some("servers"), "is missing or empty"));
     }
     if pool.read_from != ReadFrom::Master && !pool.cluster {
         let msg = "needs 'cluster: true' (plain pools have no replicas)";
@@ -166,9 +150,7 @@ fn set_key(pool: &mut PoolConfig, key: &str, v: &Yaml) -> Result<(), String> {
             let t = text()?;
             let b = t.as_bytes();
             if b.len() != 2 {
-                return Err(format!(
-                    "\"{t}\" is not a valid hash tag string with two characters"
-                ));
+                return Err(format!("\"{t}\" is not a valid hash tag string with two characters"));
             }
             pool.hash_tag = Some([b[0], b[1]]);
         }
@@ -200,10 +182,7 @@ fn set_key(pool: &mut PoolConfig, key: &str, v: &Yaml) -> Result<(), String> {
 fn number(v: &Yaml) -> Result<u64, String> {
     match v {
         Yaml::Integer(i) if *i >= 0 => Ok(*i as u64),
-        _ => Err(format!(
-            "{} is not a number",
-            scalar(v).unwrap_or_else(|| "value".into())
-        )),
+        _ => Err(format!("{} is not a number", scalar(v).unwrap_or_else(|| "value".into()))),
     }
 }
 
@@ -228,9 +207,7 @@ fn parse_read_from(t: &str) -> Result<ReadFrom, String> {
         "master" => Ok(ReadFrom::Master),
         "replica" | "slave" => Ok(ReadFrom::Replica),
         "prefer_replica" => Ok(ReadFrom::PreferReplica),
-        _ => Err(format!(
-            "\"{t}\" is not one of master, replica, prefer_replica"
-        )),
+        _ => Err(format!("\"{t}\" is not one of master, replica, prefer_replica")),
     }
 }
 
@@ -238,13 +215,9 @@ fn parse_listen(t: &str) -> Result<String, String> {
     if t.starts_with('/') {
         return Err("unix socket listen addresses are not supported yet".into());
     }
-    let (host, port) = t
-        .rsplit_once(':')
-        .ok_or("has an invalid \"hostname:port\" format string")?;
+    let (host, port) = t.rsplit_once(':').ok_or("has an invalid \"hostname:port\" format string")?;
     if host.is_empty() || port.parse::<u16>().is_err() {
-        return Err(format!(
-            "\"{t}\" has an invalid port in \"hostname:port\" format string"
-        ));
+        return Err(format!("\"{t}\" has an invalid port in \"hostname:port\" format string"));
     }
     Ok(t.to_string())
 }
@@ -278,30 +251,16 @@ pub fn parse_server(t: &str) -> Result<ServerConfig, String> {
     };
     let (addr, weight) = spec.rsplit_once(':').ok_or_else(bad)?;
     let (host, port) = addr.rsplit_once(':').ok_or_else(bad)?;
-    let port: u16 = port
-        .parse()
-        .map_err(|_| format!("\"{t}\" has an invalid port"))?;
-    let weight: u32 = weight
-        .parse()
-        .map_err(|_| format!("\"{t}\" has an invalid weight"))?;
+    let port: u16 = port.parse().map_err(|_| format!("\"{t}\" has an invalid port"))?;
+    let weight: u32 = weight.parse().map_err(|_| format!("\"{t}\" has an invalid weight"))?;
     if weight == 0 {
         return Err(format!("\"{t}\" has a zero weight"));
     }
     if host.is_empty() {
         return Err(bad());
     }
-    let name = name.unwrap_or_else(|| {
-        if port == 11211 {
-            host.to_string()
-        } else {
-            addr.to_string()
-        }
-    });
-    Ok(ServerConfig {
-        addr: addr.to_string(),
-        weight,
-        name,
-    })
+    let name = name.unwrap_or_else(|| if port == 11211 { host.to_string() } else { addr.to_string() });
+    Ok(ServerConfig { addr: addr.to_string(), weight, name })
 }
 
 #[cfg(test)]

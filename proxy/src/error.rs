@@ -14,11 +14,7 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn new(pool: Option<&str>, key: Option<&str>, problem: impl Into<String>) -> Self {
-        ConfigError {
-            pool: pool.map(str::to_string),
-            key: key.map(str::to_string),
-            problem: problem.into(),
-        }
+        ConfigError { pool: pool.map(str::to_string), key: key.map(str::to_string), problem: problem.into() }
     }
 }
 
@@ -41,18 +37,12 @@ impl std::error::Error for ConfigError {}
 #[derive(Debug)]
 pub enum ProxyError {
     Config(ConfigError),
-    Io {
-        context: String,
-        source: std::io::Error,
-    },
+    Io { context: String, source: std::io::Error },
 }
 
 impl ProxyError {
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        ProxyError::Io {
-            context: context.into(),
-            source,
-        }
+        ProxyError::Io { context: context.into(), source }
     }
 
     /// True for errors in the configuration (as opposed to the environment).

@@ -10,10 +10,7 @@ use slotbox_protocol::{encode, Frame, Protocol};
 #[derive(Debug, Clone, PartialEq)]
 pub enum MergeKind {
     /// `positions[part]` lists, for each key in that part, its index in the original MGET.
-    Mget {
-        positions: Vec<Vec<usize>>,
-        nkeys: usize,
-    },
+    Mget { positions: Vec<Vec<usize>>, nkeys: usize },
     /// Integers summed (DEL, UNLINK, TOUCH, EXISTS).
     Sum,
     /// Every part must answer `+OK` (MSET).
@@ -37,17 +34,12 @@ pub struct Merge {
 
 /// Commands the proxy splits; their keys are every argument (MSET: every other one).
 pub fn is_fanout(name: &str) -> bool {
-    matches!(
-        name,
-        "mget" | "del" | "unlink" | "touch" | "exists" | "mset"
-    )
+    matches!(name, "mget" | "del" | "unlink" | "touch" | "exists" | "mset")
 }
 
 /// `-ERR` for a multi-key command whose keys live on different backends.
 pub fn span_error(name: &str) -> Frame {
-    Frame::error(format!(
-        "ERR keys of '{name}' map to different backends; use a hash tag to keep them together"
-    ))
+    Frame::error(format!("ERR keys of '{name}' map to different backends; use a hash tag to keep them together"))
 }
 
 /// Split `args` of fan-out command `name` whose key positions are `keys`, where `target`
@@ -72,9 +64,7 @@ pub fn split<T: PartialEq + Copy>(
         };
         parts[i].1.push(args[k].clone());
         if name == "mset" {
-            parts[i]
-                .1
-                .push(args.get(k + 1).cloned().unwrap_or_default());
+            parts[i].1.push(args.get(k + 1).cloned().unwrap_or_default());
         }
         positions[i].push(n);
     }
@@ -82,10 +72,7 @@ pub fn split<T: PartialEq + Copy>(
         return None;
     }
     let merge = match name {
-        "mget" => MergeKind::Mget {
-            positions,
-            nkeys: keys.len(),
-        },
+        "mget" => MergeKind::Mget { positions, nkeys: keys.len() },
         "mset" => MergeKind::Ok,
         _ => MergeKind::Sum,
     };
@@ -94,11 +81,7 @@ pub fn split<T: PartialEq + Copy>(
 
 impl Merge {
     pub fn new(kind: MergeKind, parts: usize) -> Merge {
-        Merge {
-            kind,
-            replies: vec![None; parts],
-            left: parts,
-        }
+        Merge { kind, replies: vec![None; parts], left: parts }
     }
 
     /// Record the reply of `part`; true when every part has answered.
@@ -120,11 +103,7 @@ impl Merge {
     }
 
     fn merged(self) -> Frame {
-        let replies: Vec<Frame> = self
-            .replies
-            .into_iter()
-            .map(|r| r.unwrap_or(Frame::Null))
-            .collect();
+        let replies: Vec<Frame> = self.replies.into_iter().map(|r| r.unwrap_or(Frame::Null)).collect();
         if let Some(e) = replies.iter().find(|r| r.is_error()) {
             return e.clone();
         }
@@ -164,10 +143,7 @@ mod tests {
         let mut m = Merge::new(s.merge, 2);
         assert!(!m.add(1, Frame::Array(vec![Frame::bulk("B1")])));
         assert!(m.add(0, Frame::Array(vec![Frame::bulk("A1"), Frame::Null])));
-        assert_eq!(
-            m.finish(Protocol::Resp2),
-            b"*3\r\n$2\r\nA1\r\n$2\r\nB1\r\n$-1\r\n"
-        );
+        assert_eq!(m.finish(Protocol::Resp2), b"*3\r\n$2\r\nA1\r\n$2\r\nB1\r\n$-1\r\n");
     }
 
     #[test]

@@ -44,31 +44,20 @@ impl Proxy {
     /// Start from already parsed pools.
     pub fn with_pools(pools: Vec<PoolConfig>, opts: Options) -> Result<Proxy, ProxyError> {
         let workers = match opts.workers {
-            0 => std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
+            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
             n => n,
         };
         let running = net::start(pools, workers)?;
         let stats_stop = Arc::new(AtomicBool::new(false));
         let (stats_addr, stats_thread) = match &opts.stats_addr {
             Some(a) => {
-                let (l, addr) =
-                    stats::bind(a).map_err(|e| ProxyError::io(format!("stats port {a}"), e))?;
+                let (l, addr) = stats::bind(a).map_err(|e| ProxyError::io(format!("stats port {a}"), e))?;
                 let (st, stop) = (running.stats.clone(), stats_stop.clone());
-                (
-                    Some(addr),
-                    Some(std::thread::spawn(move || stats::serve(l, st, stop))),
-                )
+                (Some(addr), Some(std::thread::spawn(move || stats::serve(l, st, stop))))
             }
             None => (None, None),
         };
-        Ok(Proxy {
-            running,
-            stats_addr,
-            stats_stop,
-            stats_thread,
-        })
+        Ok(Proxy { running, stats_addr, stats_stop, stats_thread })
     }
 
     /// The listen address of each pool, in config order.
@@ -93,8 +82,7 @@ impl Proxy {
 
     /// Stop and wait for every thread.
     pub fn stop(&mut self) {
-        self.stats_stop
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.stats_stop.store(true, std::sync::atomic::Ordering::Relaxed);
         if let Some(t) = self.stats_thread.take() {
             let _ = t.join();
         }

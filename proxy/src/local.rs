@@ -81,9 +81,7 @@ fn check_password(pass: &[u8], s: &mut Session, pool: &PoolView) -> Result<(), F
             s.authed = true;
             Ok(())
         }
-        Some(_) => Err(Frame::error_static(
-            "WRONGPASS invalid username-password pair or user is disabled.",
-        )),
+        Some(_) => Err(Frame::error_static("WRONGPASS invalid username-password pair or user is disabled.")),
     }
 }
 
@@ -91,11 +89,7 @@ fn auth(args: &[Bytes], s: &mut Session, pool: &PoolView) -> Frame {
     let pass = match args {
         [_, p] => p,
         [_, user, p] if user.as_ref() == b"default" => p,
-        [_, _, _] => {
-            return Frame::error_static(
-                "WRONGPASS invalid username-password pair or user is disabled.",
-            )
-        }
+        [_, _, _] => return Frame::error_static("WRONGPASS invalid username-password pair or user is disabled."),
         _ => return arity("auth"),
     };
     match check_password(pass, s, pool) {
@@ -111,14 +105,8 @@ fn hello(args: &[Bytes], s: &mut Session, pool: &PoolView) -> Frame {
             b"2" => Protocol::Resp2,
             b"3" => Protocol::Resp3,
             _ => {
-                if std::str::from_utf8(v)
-                    .ok()
-                    .and_then(|t| t.parse::<i64>().ok())
-                    .is_none()
-                {
-                    return Frame::error_static(
-                        "ERR Protocol version is not an integer or out of range",
-                    );
+                if std::str::from_utf8(v).ok().and_then(|t| t.parse::<i64>().ok()).is_none() {
+                    return Frame::error_static("ERR Protocol version is not an integer or out of range");
                 }
                 return Frame::error_static("NOPROTO unsupported protocol version");
             }
@@ -173,15 +161,9 @@ fn client(args: &[Bytes], s: &mut Session) -> Frame {
         ("setinfo", 4) => Frame::ok(),
         ("setname", 3) => {
             if args[2].iter().any(|&b| b <= b' ' || b > b'~') {
-                return Frame::error_static(
-                    "ERR Client names cannot contain spaces, newlines or special characters.",
-                );
+                return Frame::error_static("ERR Client names cannot contain spaces, newlines or special characters.");
             }
-            s.name = if args[2].is_empty() {
-                None
-            } else {
-                Some(args[2].clone())
-            };
+            s.name = if args[2].is_empty() { None } else { Some(args[2].clone()) };
             Frame::ok()
         }
         ("getname", 2) => s.name.clone().map(Frame::Bulk).unwrap_or(Frame::Null),
@@ -189,10 +171,9 @@ fn client(args: &[Bytes], s: &mut Session) -> Frame {
         ("setinfo" | "setname" | "getname" | "id", _) => {
             Frame::error(errors::wrong_arity(&format!("client|{}", lower(sub))))
         }
-        (other, _) => Frame::error(format!(
-            "ERR CLIENT {} is not supported by slotbox-proxy",
-            other.to_ascii_uppercase()
-        )),
+        (other, _) => {
+            Frame::error(format!("ERR CLIENT {} is not supported by slotbox-proxy", other.to_ascii_uppercase()))
+        }
     }
 }
 
@@ -200,10 +181,9 @@ fn command(args: &[Bytes]) -> Frame {
     match args.get(1).map(|a| lower(a)).as_deref() {
         None | Some("docs") | Some("info") => Frame::Array(Vec::new()),
         Some("count") => Frame::Integer(slotbox_protocol::command::COMMANDS.len() as i64),
-        Some(other) => Frame::error(format!(
-            "ERR COMMAND {} is not supported by slotbox-proxy",
-            other.to_ascii_uppercase()
-        )),
+        Some(other) => {
+            Frame::error(format!("ERR COMMAND {} is not supported by slotbox-proxy", other.to_ascii_uppercase()))
+        }
     }
 }
 
@@ -212,18 +192,11 @@ mod tests {
     use super::*;
 
     fn args(v: &[&str]) -> Vec<Bytes> {
-        v.iter()
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect()
+        v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
     }
 
     fn session() -> Session {
-        Session {
-            id: 7,
-            proto: Protocol::Resp2,
-            authed: false,
-            name: None,
-        }
+        Session { id: 7, proto: Protocol::Resp2, authed: false, name: None }
     }
 
     fn info() -> String {
@@ -232,57 +205,29 @@ mod tests {
 
     #[test]
     fn auth_gate_and_password() {
-        let pool = PoolView {
-            auth: Some("sekret"),
-            info: &info,
-        };
+        let pool = PoolView { auth: Some("sekret"), info: &info };
         let mut s = session();
         let r = handle("get", &args(&["get", "k"]), &mut s, &pool);
         assert_eq!(r, Local::Reply(Frame::error_static(errors::NOAUTH)));
         let r = handle("auth", &args(&["auth", "nope"]), &mut s, &pool);
         assert!(matches!(r, Local::Reply(Frame::Error(_))));
-        assert_eq!(
-            handle("auth", &args(&["auth", "sekret"]), &mut s, &pool),
-            Local::Reply(Frame::ok())
-        );
-        assert_eq!(
-            handle("get", &args(&["get", "k"]), &mut s, &pool),
-            Local::Forward
-        );
+        assert_eq!(handle("auth", &args(&["auth", "sekret"]), &mut s, &pool), Local::Reply(Frame::ok()));
+        assert_eq!(handle("get", &args(&["get", "k"]), &mut s, &pool), Local::Forward);
     }
 
     #[test]
     fn hello_switches_protocol_and_client_names() {
-        let pool = PoolView {
-            auth: None,
-            info: &info,
-        };
+        let pool = PoolView { auth: None, info: &info };
         let mut s = session();
-        let r = handle(
-            "hello",
-            &args(&["hello", "3", "setname", "app"]),
-            &mut s,
-            &pool,
-        );
+        let r = handle("hello", &args(&["hello", "3", "setname", "app"]), &mut s, &pool);
         assert!(matches!(r, Local::Reply(Frame::Map(_))));
         assert_eq!(s.proto, Protocol::Resp3);
         let r = handle("client", &args(&["client", "getname"]), &mut s, &pool);
         assert_eq!(r, Local::Reply(Frame::bulk_static("app")));
         let r = handle("hello", &args(&["hello", "4"]), &mut s, &pool);
-        assert_eq!(
-            r,
-            Local::Reply(Frame::error_static("NOPROTO unsupported protocol version"))
-        );
-        let r = handle(
-            "client",
-            &args(&["client", "setinfo", "lib-name", "x"]),
-            &mut s,
-            &pool,
-        );
+        assert_eq!(r, Local::Reply(Frame::error_static("NOPROTO unsupported protocol version")));
+        let r = handle("client", &args(&["client", "setinfo", "lib-name", "x"]), &mut s, &pool);
         assert_eq!(r, Local::Reply(Frame::ok()));
-        assert_eq!(
-            handle("select", &args(&["select", "0"]), &mut s, &pool),
-            Local::Reply(Frame::ok())
-        );
+        assert_eq!(handle("select", &args(&["select", "0"]), &mut s, &pool), Local::Reply(Frame::ok()));
     }
 }

@@ -38,25 +38,16 @@ fn parse_args() -> Args {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
             _ => (arg.clone(), None),
         };
-        let mut value = || {
-            inline
-                .clone()
-                .or_else(|| it.next())
-                .unwrap_or_else(|| usage())
-        };
+        let mut value = || inline.clone().or_else(|| it.next()).unwrap_or_else(|| usage());
         match flag.as_str() {
             "-t" | "--test-conf" => a.test = true,
             "-c" | "--conf-file" => a.conf = value(),
             "-s" | "--stats-port" => a.stats_port = value().parse().unwrap_or_else(|_| usage()),
             "-a" | "--stats-addr" => a.stats_addr = value(),
             "--workers" => a.workers = value().parse().unwrap_or_else(|_| usage()),
-            "-d" | "--daemonize" | "-D" | "--describe-stats" | "-v" | "--verbose" | "-o"
-            | "--output" | "-p" | "--pid-file" | "-m" | "--mbuf-size" | "-i"
-            | "--stats-interval" => {
-                if !matches!(
-                    flag.as_str(),
-                    "-d" | "--daemonize" | "-D" | "--describe-stats"
-                ) {
+            "-d" | "--daemonize" | "-D" | "--describe-stats" | "-v" | "--verbose" | "-o" | "--output" | "-p"
+            | "--pid-file" | "-m" | "--mbuf-size" | "-i" | "--stats-interval" => {
+                if !matches!(flag.as_str(), "-d" | "--daemonize" | "-D" | "--describe-stats") {
                     let _ = value();
                 }
             }
@@ -72,10 +63,7 @@ fn main() {
     let text = match std::fs::read_to_string(&args.conf) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!(
-                "slotbox-proxy: cannot read configuration file '{}': {e}",
-                args.conf
-            );
+            eprintln!("slotbox-proxy: cannot read configuration file '{}': {e}", args.conf);
             exit(1);
         }
     };
@@ -84,25 +72,16 @@ fn main() {
         Err(e) => {
             eprintln!("slotbox-proxy: {}: {e}", args.conf);
             if args.test {
-                eprintln!(
-                    "slotbox-proxy: configuration file '{}' syntax is invalid",
-                    args.conf
-                );
+                eprintln!("slotbox-proxy: configuration file '{}' syntax is invalid", args.conf);
             }
             exit(1);
         }
     };
     if args.test {
-        println!(
-            "slotbox-proxy: configuration file '{}' syntax is ok",
-            args.conf
-        );
+        println!("slotbox-proxy: configuration file '{}' syntax is ok", args.conf);
         return;
     }
-    let opts = Options {
-        workers: args.workers,
-        stats_addr: Some(format!("{}:{}", args.stats_addr, args.stats_port)),
-    };
+    let opts = Options { workers: args.workers, stats_addr: Some(format!("{}:{}", args.stats_addr, args.stats_port)) };
     let proxy = match Proxy::with_pools(pools, opts) {
         Ok(p) => p,
         Err(e) => {
@@ -119,7 +98,5 @@ fn main() {
 }
 
 fn text_pools(text: &str) -> Vec<String> {
-    config::parse(text)
-        .map(|p| p.into_iter().map(|p| p.name).collect())
-        .unwrap_or_default()
+    config::parse(text).map(|p| p.into_iter().map(|p| p.name).collect()).unwrap_or_default()
 }

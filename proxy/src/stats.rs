@@ -41,13 +41,7 @@ impl PoolStats {
     pub fn new(name: &str, servers: &[String]) -> PoolStats {
         PoolStats {
             name: name.to_string(),
-            servers: servers
-                .iter()
-                .map(|s| ServerStats {
-                    name: s.clone(),
-                    ..Default::default()
-                })
-                .collect(),
+            servers: servers.iter().map(|s| ServerStats { name: s.clone(), ..Default::default() }).collect(),
             ..Default::default()
         }
     }
@@ -73,10 +67,7 @@ pub struct Stats {
 }
 
 fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 fn json_str(s: &str) -> String {

@@ -136,16 +136,10 @@ mod tests {
         let mut v: Vec<u8> = Vec::with_capacity(BIG);
         v.push(1);
         let during = allocated();
-        assert!(
-            during + SLACK >= before + BIG,
-            "before {before} during {during}"
-        );
+        assert!(during + SLACK >= before + BIG, "before {before} during {during}");
         v.shrink_to(BIG / 2);
         let shrunk = allocated();
-        assert!(
-            shrunk + BIG / 2 <= during + SLACK,
-            "during {during} shrunk {shrunk}"
-        );
+        assert!(shrunk + BIG / 2 <= during + SLACK, "during {during} shrunk {shrunk}");
         drop(v);
         let after = allocated();
         assert!(after <= before + SLACK, "before {before} after {after}");

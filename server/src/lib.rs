@@ -119,7 +119,9 @@ fn start_cluster(shared: &Arc<Shared>, addrs: &[SocketAddr]) -> std::io::Result<
     let bus_port = match (c.cluster_port, c.port) {
         (p, _) if p != 0 => p,
         (_, 0) => 0,
-        _ => port.checked_add(10000).ok_or_else(|| std::io::Error::other("port + 10000 is not a valid cluster bus port"))?,
+        _ => port
+            .checked_add(10000)
+            .ok_or_else(|| std::io::Error::other("port + 10000 is not a valid cluster bus port"))?,
     };
     let bus_addr = SocketAddr::new(addrs[0].ip(), bus_port);
     let listener = std::net::TcpListener::bind(bus_addr)
@@ -147,7 +149,8 @@ fn start_cluster(shared: &Arc<Shared>, addrs: &[SocketAddr]) -> std::io::Result<
     };
     let announced_port = cc.announce_port.unwrap_or(port);
     let announced_cport = cc.announce_bus_port.unwrap_or(bus_port);
-    let state = Arc::new(cluster::ClusterState::open(cc, &ip, announced_port, announced_cport).map_err(std::io::Error::other)?);
+    let state =
+        Arc::new(cluster::ClusterState::open(cc, &ip, announced_port, announced_cport).map_err(std::io::Error::other)?);
     let (bus, thread) = cluster::bus::start(shared.clone(), state.clone(), listener)?;
     let _ = state.bus.set(bus);
     let _ = shared.cluster.set(state);

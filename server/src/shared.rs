@@ -4,9 +4,9 @@
 use crate::client::ClientInfo;
 use crate::config::Config;
 use crate::store::Db;
-use slotbox_protocol::Frame;
 use hashbrown::HashMap;
 use parking_lot::{Mutex, RwLock};
+use slotbox_protocol::Frame;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};

@@ -42,8 +42,7 @@ impl TempDir {
     pub fn new(tag: &str) -> TempDir {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("slotbox-test-{tag}-{}-{n}", std::process::id()));
+        let path = std::env::temp_dir().join(format!("slotbox-test-{tag}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).expect("create temp dir");
         TempDir { path }
@@ -75,18 +74,8 @@ impl ServerProcess {
     pub fn redis() -> ServerProcess {
         ServerProcess::spawn_with_retries("redis-server", |port, dir| {
             let mut cmd = Command::new("redis-server");
-            cmd.args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ]);
-            cmd.args(["--daemonize", "no", "--protected-mode", "no", "--dir"])
-                .arg(dir);
+            cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+            cmd.args(["--daemonize", "no", "--protected-mode", "no", "--dir"]).arg(dir);
             cmd
         })
     }
@@ -98,16 +87,7 @@ impl ServerProcess {
         ServerProcess::spawn_with_retries("slotbox-server", |port, dir| {
             let mut cmd = Command::new(&bin);
             cmd.args(extra);
-            cmd.args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--dir",
-            ])
-            .arg(dir);
+            cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir"]).arg(dir);
             cmd
         })
     }
@@ -128,13 +108,7 @@ impl ServerProcess {
                 .stderr(Stdio::from(err))
                 .spawn()
                 .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
-            let mut proc = ServerProcess {
-                child,
-                port,
-                name: name.to_string(),
-                log,
-                _dir: dir,
-            };
+            let mut proc = ServerProcess { child, port, name: name.to_string(), log, _dir: dir };
             match proc.wait_ready() {
                 Ok(()) => return proc,
                 Err(e) => last_err = e,
@@ -159,10 +133,7 @@ impl ServerProcess {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Err(format!(
-            "not answering PING after {WAIT:?}; log:\n{}",
-            self.log_text()
-        ))
+        Err(format!("not answering PING after {WAIT:?}; log:\n{}", self.log_text()))
     }
 
     pub fn port(&self) -> u16 {
@@ -195,11 +166,7 @@ impl Drop for ServerProcess {
 pub fn slotbox_server_binary() -> PathBuf {
     // Test binaries live in target/<profile>/deps/.
     let exe = std::env::current_exe().expect("current_exe");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>")
-        .to_path_buf();
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>").to_path_buf();
     let bin = profile_dir.join("slotbox-server");
     if bin.is_file() {
         return bin;
@@ -302,10 +269,7 @@ impl RawClient {
         stream.set_read_timeout(Some(WAIT))?;
         stream.set_write_timeout(Some(WAIT))?;
         stream.set_nodelay(true)?;
-        Ok(RawClient {
-            stream,
-            buf: Vec::new(),
-        })
+        Ok(RawClient { stream, buf: Vec::new() })
     }
 
     /// Write raw bytes.
@@ -344,8 +308,7 @@ impl RawClient {
 
     /// Read one reply; panics on timeout, EOF or garbage.
     pub fn read_reply(&mut self) -> (Frame, Vec<u8>) {
-        self.try_read_reply()
-            .unwrap_or_else(|e| panic!("reading a reply: {e}"))
+        self.try_read_reply().unwrap_or_else(|e| panic!("reading a reply: {e}"))
     }
 
     /// Send a command and return its parsed reply (or an I/O error).

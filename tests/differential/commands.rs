@@ -46,9 +46,7 @@ pub struct Entry {
 }
 
 /// The key space: a few plain keys plus two sharing a hash tag.
-pub const KEYS: &[&str] = &[
-    "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "{t}a", "{t}b",
-];
+pub const KEYS: &[&str] = &["k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "{t}a", "{t}b"];
 
 #[rustfmt::skip]
 const VALUES: &[&str] = &[
@@ -116,13 +114,7 @@ impl Gen {
             0 => name.to_ascii_lowercase().into(),
             1 => name
                 .char_indices()
-                .map(|(i, c)| {
-                    if i % 2 == 0 {
-                        c
-                    } else {
-                        c.to_ascii_lowercase()
-                    }
-                })
+                .map(|(i, c)| if i % 2 == 0 { c } else { c.to_ascii_lowercase() })
                 .collect::<String>()
                 .into(),
             _ => name.to_ascii_uppercase().into(),
@@ -154,10 +146,7 @@ impl Gen {
         if self.chance(0.12) {
             return self.pick(BAD_TTLS).into();
         }
-        self.rng
-            .gen_range(1_000_000..1_000_000_000i64)
-            .to_string()
-            .into()
+        self.rng.gen_range(1_000_000..1_000_000_000i64).to_string().into()
     }
 
     fn past(&mut self, when: &str) -> Vec<u8> {
@@ -172,9 +161,7 @@ impl Gen {
             1 => self.past(&(self.now - 100_000).to_string()),
             2 => self.pick(BAD_TTLS).into(),
             3 => (self.now + 500_000).to_string().into(), // a fixed value, so GT/LT ties happen
-            _ => (self.now + self.rng.gen_range(1000..1_000_000i64))
-                .to_string()
-                .into(),
+            _ => (self.now + self.rng.gen_range(1000..1_000_000i64)).to_string().into(),
         }
     }
 
@@ -184,9 +171,7 @@ impl Gen {
             1 => self.past(&((self.now - 100_000) * 1000).to_string()),
             2 => self.pick(BAD_TTLS).into(),
             3 => ((self.now + 500_000) * 1000).to_string().into(),
-            _ => ((self.now + self.rng.gen_range(1000..1_000_000i64)) * 1000)
-                .to_string()
-                .into(),
+            _ => ((self.now + self.rng.gen_range(1000..1_000_000i64)) * 1000).to_string().into(),
         }
     }
 
@@ -217,12 +202,7 @@ fn with(mut head: Args, rest: impl IntoIterator<Item = Vec<u8>>) -> Args {
 }
 
 /// Shuffle option groups, and sometimes break them (missing value, conflict, junk).
-fn finish_options(
-    g: &mut Gen,
-    head: Args,
-    mut groups: Vec<Vec<Vec<u8>>>,
-    junk: &[&[&str]],
-) -> Args {
+fn finish_options(g: &mut Gen, head: Args, mut groups: Vec<Vec<Vec<u8>>>, junk: &[&[&str]]) -> Args {
     use rand::seq::SliceRandom;
     if g.chance(0.1) && !junk.is_empty() {
         let bad = g.pick(junk);
@@ -269,13 +249,7 @@ fn getex(g: &mut Gen) -> Args {
         2 => groups.push(vec![g.name("PERSIST")]),
         _ => groups.push(g.expiry()),
     }
-    let junk: &[&[&str]] = &[
-        &["EX"],
-        &["PERSIST"],
-        &["PX", "5000000"],
-        &["FOO"],
-        &["KEEPTTL"],
-    ];
+    let junk: &[&[&str]] = &[&["EX"], &["PERSIST"], &["PX", "5000000"], &["FOO"], &["KEEPTTL"]];
     finish_options(g, head, groups, junk)
 }
 
@@ -337,20 +311,12 @@ fn lcs(g: &mut Gen) -> Args {
         groups.push(vec![g.name("IDX")]);
     }
     if g.chance(0.3) {
-        groups.push(vec![
-            g.name("MINMATCHLEN"),
-            g.pick(&["0", "1", "2", "4", "-1"]).into(),
-        ]);
+        groups.push(vec![g.name("MINMATCHLEN"), g.pick(&["0", "1", "2", "4", "-1"]).into()]);
     }
     if g.chance(0.3) {
         groups.push(vec![g.name("WITHMATCHLEN")]);
     }
-    finish_options(
-        g,
-        head,
-        groups,
-        &[&["MINMATCHLEN"], &["MINMATCHLEN", "abc"], &["FOO"]],
-    )
+    finish_options(g, head, groups, &[&["MINMATCHLEN"], &["MINMATCHLEN", "abc"], &["FOO"]])
 }
 
 fn copy(g: &mut Gen) -> Args {
@@ -373,29 +339,12 @@ fn scan(g: &mut Gen) -> Args {
         groups.push(vec![g.name("MATCH"), g.pick(PATTERNS).into()]);
     }
     if g.chance(0.5) {
-        groups.push(vec![
-            g.name("COUNT"),
-            g.pick(&["1", "2", "5", "10", "1000"]).into(),
-        ]);
+        groups.push(vec![g.name("COUNT"), g.pick(&["1", "2", "5", "10", "1000"]).into()]);
     }
     if g.chance(0.2) {
-        groups.push(vec![
-            g.name("TYPE"),
-            g.pick(&["string", "hash", "list", "set", "zset", "none"])
-                .into(),
-        ]);
+        groups.push(vec![g.name("TYPE"), g.pick(&["string", "hash", "list", "set", "zset", "none"]).into()]);
     }
-    finish_options(
-        g,
-        head,
-        groups,
-        &[
-            &["COUNT", "0"],
-            &["COUNT", "abc"],
-            &["MATCH"],
-            &["FOO", "bar"],
-        ],
-    )
+    finish_options(g, head, groups, &[&["COUNT", "0"], &["COUNT", "abc"], &["MATCH"], &["FOO", "bar"]])
 }
 
 /// Commands sent with a wrong number of arguments: (name, argc including the name).
@@ -446,12 +395,7 @@ fn flush(g: &mut Gen) -> Args {
 }
 
 const fn row(name: &'static str, weight: u32, check: Check, gen: fn(&mut Gen) -> Args) -> Entry {
-    Entry {
-        name,
-        weight,
-        gen,
-        check,
-    }
+    Entry { name, weight, gen, check }
 }
 
 fn setrange(g: &mut Gen) -> Args {
@@ -477,15 +421,9 @@ pub const TABLE: &[Entry] = &[
     row("get", 30, Exact, |g| args!(g, "GET", g.key())),
     row("set", 40, Exact, set),
     row("setnx", 5, Exact, |g| args!(g, "SETNX", g.key(), g.value())),
-    row("setex", 5, Exact, |g| {
-        args!(g, "SETEX", g.key(), g.ttl_secs(), g.value())
-    }),
-    row("psetex", 4, Exact, |g| {
-        args!(g, "PSETEX", g.key(), g.ttl_ms(), g.value())
-    }),
-    row("getset", 5, Exact, |g| {
-        args!(g, "GETSET", g.key(), g.value())
-    }),
+    row("setex", 5, Exact, |g| args!(g, "SETEX", g.key(), g.ttl_secs(), g.value())),
+    row("psetex", 4, Exact, |g| args!(g, "PSETEX", g.key(), g.ttl_ms(), g.value())),
+    row("getset", 5, Exact, |g| args!(g, "GETSET", g.key(), g.value())),
     row("getdel", 4, Exact, |g| args!(g, "GETDEL", g.key())),
     row("getex", 8, Exact, getex),
     row("mget", 8, Exact, |g| with(args!(g, "MGET"), g.keys(5))),
@@ -493,25 +431,13 @@ pub const TABLE: &[Entry] = &[
     row("msetnx", 4, Exact, |g| pairs(g, "MSETNX")),
     row("incr", 10, Exact, |g| args!(g, "INCR", g.key())),
     row("decr", 6, Exact, |g| args!(g, "DECR", g.key())),
-    row("incrby", 8, Exact, |g| {
-        args!(g, "INCRBY", g.key(), g.pick(INT_ARGS))
-    }),
-    row("decrby", 6, Exact, |g| {
-        args!(g, "DECRBY", g.key(), g.pick(INT_ARGS))
-    }),
-    row("incrbyfloat", 10, Exact, |g| {
-        args!(g, "INCRBYFLOAT", g.key(), g.pick(FLOAT_ARGS))
-    }),
-    row("append", 6, Exact, |g| {
-        args!(g, "APPEND", g.key(), g.value())
-    }),
+    row("incrby", 8, Exact, |g| args!(g, "INCRBY", g.key(), g.pick(INT_ARGS))),
+    row("decrby", 6, Exact, |g| args!(g, "DECRBY", g.key(), g.pick(INT_ARGS))),
+    row("incrbyfloat", 10, Exact, |g| args!(g, "INCRBYFLOAT", g.key(), g.pick(FLOAT_ARGS))),
+    row("append", 6, Exact, |g| args!(g, "APPEND", g.key(), g.value())),
     row("strlen", 5, Exact, |g| args!(g, "STRLEN", g.key())),
-    row("getrange", 6, Exact, |g| {
-        args!(g, "GETRANGE", g.key(), g.pick(OFFSETS), g.pick(OFFSETS))
-    }),
-    row("substr", 3, Exact, |g| {
-        args!(g, "SUBSTR", g.key(), g.pick(OFFSETS), g.pick(OFFSETS))
-    }),
+    row("getrange", 6, Exact, |g| args!(g, "GETRANGE", g.key(), g.pick(OFFSETS), g.pick(OFFSETS))),
+    row("substr", 3, Exact, |g| args!(g, "SUBSTR", g.key(), g.pick(OFFSETS), g.pick(OFFSETS))),
     row("setrange", 6, Exact, setrange),
     row("lcs", 5, Exact, lcs),
     // keys
@@ -524,17 +450,11 @@ pub const TABLE: &[Entry] = &[
     row("persist", 5, Exact, |g| args!(g, "PERSIST", g.key())),
     row("ttl", 8, Clock(1), |g| args!(g, "TTL", g.key())),
     row("pttl", 6, Clock(1000), |g| args!(g, "PTTL", g.key())),
-    row("expiretime", 4, Clock(1), |g| {
-        args!(g, "EXPIRETIME", g.key())
-    }),
-    row("pexpiretime", 4, Clock(1000), |g| {
-        args!(g, "PEXPIRETIME", g.key())
-    }),
+    row("expiretime", 4, Clock(1), |g| args!(g, "EXPIRETIME", g.key())),
+    row("pexpiretime", 4, Clock(1000), |g| args!(g, "PEXPIRETIME", g.key())),
     row("short_expiry", 1, ExactThenSleep(20), short_expiry),
     row("rename", 5, Exact, |g| args!(g, "RENAME", g.key(), g.key())),
-    row("renamenx", 4, Exact, |g| {
-        args!(g, "RENAMENX", g.key(), g.key())
-    }),
+    row("renamenx", 4, Exact, |g| args!(g, "RENAMENX", g.key(), g.key())),
     row("copy", 5, Exact, copy),
     row("dbsize", 3, Exact, |g| args!(g, "DBSIZE")),
     row("keys", 4, Unordered, |g| args!(g, "KEYS", g.pick(PATTERNS))),

@@ -221,11 +221,7 @@ fn lpos(g: &mut Gen) -> Args {
 }
 
 fn side(g: &mut Gen) -> Vec<u8> {
-    let s = if g.chance(0.03) {
-        "UP"
-    } else {
-        g.pick(&["LEFT", "RIGHT"])
-    };
+    let s = if g.chance(0.03) { "UP" } else { g.pick(&["LEFT", "RIGHT"]) };
     g.name(s)
 }
 
@@ -289,11 +285,7 @@ fn zadd(g: &mut Gen) -> Args {
         a.push(g.name(f));
     }
     // INCR takes one score-member pair: mostly send one.
-    let pairs = if chosen.contains(&"INCR") && g.chance(0.8) {
-        1
-    } else {
-        g.rng.gen_range(1..=3)
-    };
+    let pairs = if chosen.contains(&"INCR") && g.chance(0.8) { 1 } else { g.rng.gen_range(1..=3) };
     for _ in 0..pairs {
         a.push(score(g));
         a.push(member(g));
@@ -398,11 +390,7 @@ fn zpop(g: &mut Gen) -> Args {
 fn zsetop_options(g: &mut Gen, nkeys: usize, weights: bool) -> Vec<Vec<Vec<u8>>> {
     let mut groups = Vec::new();
     if weights && g.chance(0.35) {
-        let n = if g.chance(0.1) {
-            nkeys.saturating_sub(1)
-        } else {
-            nkeys
-        };
+        let n = if g.chance(0.1) { nkeys.saturating_sub(1) } else { nkeys };
         let mut w = vec![g.name("WEIGHTS")];
         for _ in 0..n {
             w.push(g.pick(WEIGHTS).into());
@@ -418,11 +406,7 @@ fn zsetop_options(g: &mut Gen, nkeys: usize, weights: bool) -> Vec<Vec<Vec<u8>>>
 
 fn zsetop(g: &mut Gen, store: bool) -> Args {
     let op = g.pick(&["UNION", "INTER", "DIFF"]);
-    let mut head = if store {
-        args!(g, &format!("Z{op}STORE"), zk(g))
-    } else {
-        args!(g, &format!("Z{op}"))
-    };
+    let mut head = if store { args!(g, &format!("Z{op}STORE"), zk(g)) } else { args!(g, &format!("Z{op}")) };
     let nk = numkeys(g, ZSET_SOURCES, 3);
     let nkeys = nk.len() - 1;
     head.extend(nk);
@@ -437,11 +421,7 @@ fn zsetop(g: &mut Gen, store: bool) -> Args {
 
 fn zmpop(g: &mut Gen) -> Args {
     let mut a = with(args!(g, "ZMPOP"), numkeys(g, ZSET_KEYS, 3));
-    let which = if g.chance(0.03) {
-        "MID"
-    } else {
-        g.pick(&["MIN", "MAX"])
-    };
+    let which = if g.chance(0.03) { "MID" } else { g.pick(&["MIN", "MAX"]) };
     a.push(g.name(which));
     if g.chance(0.5) {
         let c = count(g);

@@ -33,13 +33,8 @@ pub fn extract_keys_without_channels<A: AsRef<[u8]>>(spec: &CommandSpec, args: &
 }
 
 /// The key arguments themselves (see [`extract_keys`]).
-pub fn keys_of<'a, A: AsRef<[u8]>>(
-    spec: &CommandSpec,
-    args: &'a [A],
-) -> impl Iterator<Item = &'a [u8]> + 'a {
-    extract_keys(spec, args)
-        .into_iter()
-        .map(move |i| args[i].as_ref())
+pub fn keys_of<'a, A: AsRef<[u8]>>(spec: &CommandSpec, args: &'a [A]) -> impl Iterator<Item = &'a [u8]> + 'a {
+    extract_keys(spec, args).into_iter().map(move |i| args[i].as_ref())
 }
 
 fn find_keys<A: AsRef<[u8]>>(spec: &CommandSpec, args: &[A], channels: bool) -> KeyIndices {
@@ -60,18 +55,11 @@ struct Invalid;
 
 /// One iteration of Redis's `getKeysUsingKeySpecs` loop. Positions are `i64` so that bad
 /// input can only make the spec invalid, never overflow.
-fn follow_spec<A: AsRef<[u8]>>(
-    ks: &KeySpec,
-    args: &[A],
-    keys: &mut KeyIndices,
-) -> Result<(), Invalid> {
+fn follow_spec<A: AsRef<[u8]>>(ks: &KeySpec, args: &[A], keys: &mut KeyIndices) -> Result<(), Invalid> {
     let argc = args.len() as i64;
     let first = match ks.begin {
         BeginSearch::Index(pos) => pos as i64,
-        BeginSearch::Keyword {
-            keyword,
-            start_from,
-        } => {
+        BeginSearch::Keyword { keyword, start_from } => {
             match find_keyword(args, keyword, start_from) {
                 Some(pos) => pos + 1,
                 // Not there: the spec contributes nothing, and that is not an error.
@@ -81,11 +69,7 @@ fn follow_spec<A: AsRef<[u8]>>(
         BeginSearch::Unknown => return Err(Invalid),
     };
     let (first, last, step) = match ks.find {
-        FindKeys::Range {
-            last_key,
-            step,
-            limit,
-        } => {
+        FindKeys::Range { last_key, step, limit } => {
             let last_key = i64::from(last_key);
             let last = if last_key >= 0 {
                 first + last_key
@@ -97,11 +81,7 @@ fn follow_spec<A: AsRef<[u8]>>(
             };
             (first, last, step)
         }
-        FindKeys::Keynum {
-            keynum_idx,
-            first_key,
-            step,
-        } => {
+        FindKeys::Keynum { keynum_idx, first_key, step } => {
             let at = first + keynum_idx as i64;
             let Some(arg) = usize::try_from(at).ok().and_then(|i| args.get(i)) else {
                 return Err(Invalid);
@@ -132,21 +112,14 @@ fn follow_spec<A: AsRef<[u8]>>(
 fn find_keyword<A: AsRef<[u8]>>(args: &[A], keyword: &str, start_from: i32) -> Option<i64> {
     let argc = args.len() as i64;
     let start_from = i64::from(start_from);
-    let (start, end) = if start_from > 0 {
-        (start_from, argc - 1)
-    } else {
-        (argc + start_from, 1)
-    };
+    let (start, end) = if start_from > 0 { (start_from, argc - 1) } else { (argc + start_from, 1) };
     let forward = start <= end;
     let mut i = start;
     while i != end {
         if i >= argc || i < 1 {
             break;
         }
-        if args[i as usize]
-            .as_ref()
-            .eq_ignore_ascii_case(keyword.as_bytes())
-        {
+        if args[i as usize].as_ref().eq_ignore_ascii_case(keyword.as_bytes()) {
             return Some(i);
         }
         i += if forward { 1 } else { -1 };
@@ -180,9 +153,7 @@ mod tests {
     fn sub_keys(line: &str) -> Vec<usize> {
         let args: Vec<&str> = line.split(' ').collect();
         let container = lookup(args[0].as_bytes()).expect("known command");
-        let spec = container
-            .subcommand(args[1].as_bytes())
-            .expect("known subcommand");
+        let spec = container.subcommand(args[1].as_bytes()).expect("known subcommand");
         extract_keys(spec, &args).to_vec()
     }
 
@@ -265,16 +236,10 @@ mod tests {
         assert_eq!(keys("MIGRATE host 6379 k 0 5000 COPY REPLACE"), [3]);
         assert_eq!(keys("MIGRATE host 6379 keys 0 5000"), [3]);
         assert_eq!(keys("MIGRATE host 6379  0 5000 KEYS a b"), [7, 8]);
-        assert_eq!(
-            keys("MIGRATE host 6379  0 5000 COPY AUTH2 u keys KEYS b"),
-            [11]
-        );
+        assert_eq!(keys("MIGRATE host 6379  0 5000 COPY AUTH2 u keys KEYS b"), [11]);
         assert_eq!(keys("MIGRATE host 6379  0 5000 AUTH keys KEYS a"), [9]);
         // KEYS with a non-empty key argument is a syntax error: no keys.
-        assert_eq!(
-            keys("MIGRATE host 6379 k 0 5000 KEYS a b"),
-            [] as [usize; 0]
-        );
+        assert_eq!(keys("MIGRATE host 6379 k 0 5000 KEYS a b"), [] as [usize; 0]);
         assert_eq!(keys("MIGRATE host"), [] as [usize; 0]);
     }
 
@@ -308,18 +273,12 @@ mod tests {
         assert_eq!(keys("SSUBSCRIBE a b"), [1, 2]);
         assert_eq!(keys("PUBLISH ch msg"), [] as [usize; 0]);
         let get = lookup(b"get").unwrap();
-        assert_eq!(
-            extract_keys_without_channels(get, &["GET", "k"]).to_vec(),
-            [1]
-        );
+        assert_eq!(extract_keys_without_channels(get, &["GET", "k"]).to_vec(), [1]);
     }
 
     #[test]
     fn keys_of_returns_the_arguments() {
-        let args: Vec<Vec<u8>> = ["MSET", "a", "1", "b", "2"]
-            .iter()
-            .map(|s| s.as_bytes().to_vec())
-            .collect();
+        let args: Vec<Vec<u8>> = ["MSET", "a", "1", "b", "2"].iter().map(|s| s.as_bytes().to_vec()).collect();
         let spec = lookup(b"mset").unwrap();
         let found: Vec<&[u8]> = keys_of(spec, &args).collect();
         assert_eq!(found, [&b"a"[..], &b"b"[..]]);
@@ -338,15 +297,8 @@ mod tests {
             summary: "",
             complexity: "",
             key_specs: &[KeySpec {
-                begin: BeginSearch::Keyword {
-                    keyword: "STREAMS",
-                    start_from: 1,
-                },
-                find: FindKeys::Range {
-                    last_key: -1,
-                    step: 1,
-                    limit: 2,
-                },
+                begin: BeginSearch::Keyword { keyword: "STREAMS", start_from: 1 },
+                find: FindKeys::Range { last_key: -1, step: 1, limit: 2 },
                 flags: &["RO", "access"],
             }],
             subcommands: &[],
@@ -369,11 +321,7 @@ mod tests {
             &["x"; 40],
             &["", "", "", "", "", "", "KEYS"],
             &["-1", "-1", "-1", "-1"],
-            &[
-                "99999999999999999999",
-                "18446744073709551615",
-                "-9223372036854775808",
-            ],
+            &["99999999999999999999", "18446744073709551615", "-9223372036854775808"],
         ];
         let mut specs: Vec<&CommandSpec> = Vec::new();
         for c in super::super::COMMANDS {

@@ -59,10 +59,7 @@ pub enum BeginSearch {
     Index(usize),
     /// Keys start after the first occurrence of `keyword` found scanning from `start_from`
     /// (negative: from the end, backwards).
-    Keyword {
-        keyword: &'static str,
-        start_from: i32,
-    },
+    Keyword { keyword: &'static str, start_from: i32 },
     /// Redis cannot say where these keys are (`"unknown"` in `COMMAND INFO`); only the
     /// command's own parser finds them (SORT's `BY`/`GET` patterns and `STORE`).
     Unknown,
@@ -73,18 +70,10 @@ pub enum BeginSearch {
 pub enum FindKeys {
     /// `last_key` is relative to the start (-1: last argument, -2: one before, ...);
     /// `limit` (when last_key is -1) divides the remaining args (0 = no limit).
-    Range {
-        last_key: i32,
-        step: usize,
-        limit: usize,
-    },
+    Range { last_key: i32, step: usize, limit: usize },
     /// The argument at `start + keynum_idx` is the number of keys; keys begin at
     /// `start + first_key` and are `step` apart.
-    Keynum {
-        keynum_idx: usize,
-        first_key: usize,
-        step: usize,
-    },
+    Keynum { keynum_idx: usize, first_key: usize, step: usize },
     /// Paired with [`BeginSearch::Unknown`] (`"unknown"` in `COMMAND INFO`).
     Unknown,
 }
@@ -140,23 +129,11 @@ impl CommandSpec {
         let mut step = 0i64;
         let mut prev_last: Option<i64> = None;
         for ks in self.key_specs {
-            let (
-                BeginSearch::Index(b),
-                FindKeys::Range {
-                    last_key,
-                    step: s,
-                    limit: _,
-                },
-            ) = (ks.begin, ks.find)
-            else {
+            let (BeginSearch::Index(b), FindKeys::Range { last_key, step: s, limit: _ }) = (ks.begin, ks.find) else {
                 break;
             };
             let b = b as i64;
-            let this_last = if last_key < 0 {
-                last_key as i64
-            } else {
-                b + last_key as i64
-            };
+            let this_last = if last_key < 0 { last_key as i64 } else { b + last_key as i64 };
             if first == 0 {
                 first = b;
                 last = this_last;
@@ -178,9 +155,9 @@ impl CommandSpec {
 
     /// True if the command's keys cannot be described by the legacy range (keynum, keyword...).
     pub fn movable_keys(&self) -> bool {
-        self.key_specs.iter().any(|ks| {
-            !matches!(ks.begin, BeginSearch::Index(_)) || !matches!(ks.find, FindKeys::Range { .. })
-        })
+        self.key_specs
+            .iter()
+            .any(|ks| !matches!(ks.begin, BeginSearch::Index(_)) || !matches!(ks.find, FindKeys::Range { .. }))
     }
 
     /// The flags COMMAND INFO prints, in Redis's order (including the computed `movablekeys`).
@@ -198,9 +175,7 @@ impl CommandSpec {
 
     /// Find a subcommand by name, case-insensitively.
     pub fn subcommand(&self, name: &[u8]) -> Option<&'static CommandSpec> {
-        self.subcommands
-            .iter()
-            .find(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
+        self.subcommands.iter().find(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
     }
 }
 

@@ -101,26 +101,15 @@ const fn index(pos: usize) -> BeginSearch {
 }
 
 const fn keyword(keyword: &'static str, start_from: i32) -> BeginSearch {
-    BeginSearch::Keyword {
-        keyword,
-        start_from,
-    }
+    BeginSearch::Keyword { keyword, start_from }
 }
 
 const fn range(last_key: i32, step: usize, limit: usize) -> FindKeys {
-    FindKeys::Range {
-        last_key,
-        step,
-        limit,
-    }
+    FindKeys::Range { last_key, step, limit }
 }
 
 const fn keynum(keynum_idx: usize, first_key: usize, step: usize) -> FindKeys {
-    FindKeys::Keynum {
-        keynum_idx,
-        first_key,
-        step,
-    }
+    FindKeys::Keynum { keynum_idx, first_key, step }
 }
 
 const fn key(begin: BeginSearch, find: FindKeys, flags: &'static [&'static str]) -> KeySpec {
@@ -213,10 +202,7 @@ mod tests {
         // Subcommands are not top-level names.
         assert!(lookup(b"getname").is_none());
         for c in COMMANDS {
-            assert!(std::ptr::eq(
-                lookup(c.name.to_uppercase().as_bytes()).unwrap(),
-                c
-            ));
+            assert!(std::ptr::eq(lookup(c.name.to_uppercase().as_bytes()).unwrap(), c));
         }
     }
 
@@ -230,27 +216,11 @@ mod tests {
         assert_eq!(encoding.arity, 3);
         assert_eq!(encoding.key_specs[0].begin, BeginSearch::Index(2));
         assert!(client.subcommand(b"nope").is_none());
-        for name in [
-            "id", "setname", "getname", "list", "info", "setinfo", "kill", "no-evict",
-        ] {
-            assert!(
-                client.subcommand(name.as_bytes()).is_some(),
-                "client {name}"
-            );
+        for name in ["id", "setname", "getname", "list", "info", "setinfo", "kill", "no-evict"] {
+            assert!(client.subcommand(name.as_bytes()).is_some(), "client {name}");
         }
-        for name in [
-            "myid",
-            "myshardid",
-            "nodes",
-            "slots",
-            "shards",
-            "keyslot",
-            "setslot",
-        ] {
-            assert!(
-                get("cluster").subcommand(name.as_bytes()).is_some(),
-                "cluster {name}"
-            );
+        for name in ["myid", "myshardid", "nodes", "slots", "shards", "keyslot", "setslot"] {
+            assert!(get("cluster").subcommand(name.as_bytes()).is_some(), "cluster {name}");
         }
     }
 
@@ -280,14 +250,7 @@ mod tests {
 
     #[test]
     fn movable_keys_for_keynum_keyword_and_unknown_specs() {
-        for name in [
-            "zunionstore",
-            "eval",
-            "migrate",
-            "sort",
-            "lmpop",
-            "sintercard",
-        ] {
+        for name in ["zunionstore", "eval", "migrate", "sort", "lmpop", "sintercard"] {
             assert!(get(name).movable_keys(), "{name}");
         }
         for name in ["get", "mset", "blpop", "del", "ping"] {
@@ -303,15 +266,9 @@ mod tests {
         assert_eq!(rows.len(), REDIS_COMMAND_INFO.len());
         let by_full: HashMap<_, _> = rows.into_iter().collect();
         for &(full, arity, first, last, step, movable) in REDIS_COMMAND_INFO {
-            let spec = by_full
-                .get(full)
-                .unwrap_or_else(|| panic!("{full} missing"));
+            let spec = by_full.get(full).unwrap_or_else(|| panic!("{full} missing"));
             assert_eq!(spec.arity, arity, "{full} arity");
-            assert_eq!(
-                spec.legacy_range(),
-                (first, last, step),
-                "{full} legacy range"
-            );
+            assert_eq!(spec.legacy_range(), (first, last, step), "{full} legacy range");
             assert_eq!(spec.movable_keys(), movable, "{full} movablekeys");
         }
     }
@@ -321,11 +278,7 @@ mod tests {
         for (full, spec) in all_rows() {
             for ks in spec.key_specs {
                 match ks.find {
-                    FindKeys::Range {
-                        last_key,
-                        step,
-                        limit,
-                    } => {
+                    FindKeys::Range { last_key, step, limit } => {
                         assert!(step >= 1, "{full}");
                         assert!(limit == 0 || last_key == -1, "{full}");
                     }

@@ -59,18 +59,10 @@ fn each_bad_key_is_named() {
     let cases = [
         ("  hash: sha1\n", "hash", "not a valid hash"),
         ("  hash_tag: \"{\"\n", "hash_tag", "two characters"),
-        (
-            "  distribution: round\n",
-            "distribution",
-            "not a valid distribution",
-        ),
+        ("  distribution: round\n", "distribution", "not a valid distribution"),
         ("  timeout: soon\n", "timeout", "not a number"),
         ("  redis: yes please\n", "redis", "\"true\" or \"false\""),
-        (
-            "  server_connections: 0\n",
-            "server_connections",
-            "cannot be 0",
-        ),
+        ("  server_connections: 0\n", "server_connections", "cannot be 0"),
         ("  frobnicate: 1\n", "frobnicate", "unknown"),
         ("  read_from: replica\n", "read_from", "cluster: true"),
     ];
@@ -92,7 +84,8 @@ fn bad_servers_and_listen() {
     assert_eq!(e.key.as_deref(), Some("listen"));
     let e = parse("p:\n  listen: 127.0.0.1:1\n").unwrap_err();
     assert_eq!(e.key.as_deref(), Some("servers"));
-    let e = parse("a:\n  listen: 127.0.0.1:1\n  servers: [\"h:1:1\"]\nb:\n  listen: 127.0.0.1:1\n  servers: [\"h:1:1\"]\n")
-        .unwrap_err();
+    let e =
+        parse("a:\n  listen: 127.0.0.1:1\n  servers: [\"h:1:1\"]\nb:\n  listen: 127.0.0.1:1\n  servers: [\"h:1:1\"]\n")
+            .unwrap_err();
     assert!(e.problem.contains("same listen"));
 }

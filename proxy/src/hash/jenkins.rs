@@ -42,9 +42,7 @@ fn word(k: &[u8]) -> u32 {
 
 /// lookup3 of `key` with initval 13.
 pub fn jenkins(key: &[u8]) -> u32 {
-    let init = 0xdead_beef_u32
-        .wrapping_add(key.len() as u32)
-        .wrapping_add(13);
+    let init = 0xdead_beef_u32.wrapping_add(key.len() as u32).wrapping_add(13);
     let (mut a, mut b, mut c) = (init, init, init);
     let mut k = key;
     while k.len() > 12 {

@@ -3,9 +3,9 @@
 //! for security.
 
 const S: [u32; 64] = [
-    7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9,
-    14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15,
-    21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
+    7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
+    4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15,
+    21,
 ];
 
 fn k_table() -> &'static [u32; 64] {
@@ -23,12 +23,7 @@ fn block(state: &mut [u32; 4], chunk: &[u8]) {
     let k = k_table();
     let mut m = [0u32; 16];
     for (i, w) in m.iter_mut().enumerate() {
-        *w = u32::from_le_bytes([
-            chunk[i * 4],
-            chunk[i * 4 + 1],
-            chunk[i * 4 + 2],
-            chunk[i * 4 + 3],
-        ]);
+        *w = u32::from_le_bytes([chunk[i * 4], chunk[i * 4 + 1], chunk[i * 4 + 2], chunk[i * 4 + 3]]);
     }
     let [mut a, mut b, mut c, mut d] = *state;
     for i in 0..64 {
@@ -71,12 +66,7 @@ pub fn digest(data: &[u8]) -> [u8; 16] {
 
 /// Four digest bytes starting at `4 * word`, little-endian (twemproxy `ketama_hash`).
 pub fn digest_word(d: &[u8; 16], word: usize) -> u32 {
-    u32::from_le_bytes([
-        d[word * 4],
-        d[word * 4 + 1],
-        d[word * 4 + 2],
-        d[word * 4 + 3],
-    ])
+    u32::from_le_bytes([d[word * 4], d[word * 4 + 1], d[word * 4 + 2], d[word * 4 + 3]])
 }
 
 /// twemproxy `hash_md5`: the first digest word.
@@ -96,8 +86,7 @@ mod tests {
     fn rfc1321_vectors() {
         assert_eq!(hex(digest(b"")), "d41d8cd98f00b204e9800998ecf8427e");
         assert_eq!(hex(digest(b"abc")), "900150983cd24fb0d6963f7d28e17f72");
-        let long =
-            b"12345678901234567890123456789012345678901234567890123456789012345678901234567890";
+        let long = b"12345678901234567890123456789012345678901234567890123456789012345678901234567890";
         assert_eq!(hex(digest(long)), "57edf4a22be3c955ac49da2e2107b67a");
     }
 

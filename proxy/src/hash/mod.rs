@@ -74,10 +74,7 @@ impl HashKind {
 
     /// The hash named `name` in a config file.
     pub fn from_name(name: &str) -> Option<HashKind> {
-        HashKind::ALL
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(k, _)| *k)
+        HashKind::ALL.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
     }
 
     /// Hash `key` with this function.

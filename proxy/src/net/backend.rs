@@ -15,13 +15,7 @@ use std::time::Instant;
 #[derive(Debug, Clone)]
 pub enum Waiter {
     /// Part `part` of client request `seq`; `request` is kept to follow redirects.
-    Client {
-        client: Token,
-        seq: u64,
-        part: usize,
-        request: Bytes,
-        redirects: u8,
-    },
+    Client { client: Token, seq: u64, part: usize, request: Bytes, redirects: u8 },
     /// A command the proxy sent for itself (AUTH, SELECT, READONLY, ASKING, HELLO): dropped.
     Discard,
     /// A `CLUSTER SLOTS` refresh.
@@ -63,10 +57,7 @@ impl Backend {
     /// Queue `request` (already RESP-encoded) for `waiter`.
     pub fn send(&mut self, request: &[u8], waiter: Waiter) {
         self.out.extend_from_slice(request);
-        self.inflight.push_back(Inflight {
-            waiter,
-            sent_at: Instant::now(),
-        });
+        self.inflight.push_back(Inflight { waiter, sent_at: Instant::now() });
     }
 
     /// Write what the socket takes. A not-yet-connected socket just waits.
@@ -137,13 +128,7 @@ pub fn encode_request(args: &[Bytes]) -> Vec<u8> {
 mod tests {
     #[test]
     fn encodes_multibulk() {
-        let args = vec![
-            bytes::Bytes::from_static(b"GET"),
-            bytes::Bytes::from_static(b"k"),
-        ];
-        assert_eq!(
-            super::encode_request(&args),
-            b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
-        );
+        let args = vec![bytes::Bytes::from_static(b"GET"), bytes::Bytes::from_static(b"k")];
+        assert_eq!(super::encode_request(&args), b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
     }
 }

@@ -47,12 +47,7 @@ impl Client {
             pool,
             inbuf: BytesMut::with_capacity(16 * 1024),
             decoder: RequestDecoder::default(),
-            session: Session {
-                id,
-                proto: Protocol::Resp2,
-                authed: false,
-                name: None,
-            },
+            session: Session { id, proto: Protocol::Resp2, authed: false, name: None },
             queue: VecDeque::new(),
             base_seq: 0,
             out: Vec::with_capacity(16 * 1024),
@@ -87,9 +82,7 @@ impl Client {
             Slot::Waiting => *slot = Slot::Ready(reply.raw),
             Slot::Merging(m) => {
                 if m.add(part, reply.frame) {
-                    let Slot::Merging(m) = std::mem::replace(slot, Slot::Waiting) else {
-                        unreachable!()
-                    };
+                    let Slot::Merging(m) = std::mem::replace(slot, Slot::Waiting) else { unreachable!() };
                     *slot = Slot::Ready(Bytes::from(m.finish(proto)));
                 }
             }

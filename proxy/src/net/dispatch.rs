@@ -24,9 +24,7 @@ const MAX_REDIRECTS: u8 = 5;
 const REFRESH_EVERY: Duration = Duration::from_secs(10);
 
 fn unsupported(name: &str) -> Frame {
-    Frame::error(format!(
-        "ERR command '{name}' is not supported by slotbox-proxy"
-    ))
+    Frame::error(format!("ERR command '{name}' is not supported by slotbox-proxy"))
 }
 
 fn unknown(args: &[Bytes]) -> Frame {
@@ -60,10 +58,7 @@ impl Worker {
         };
         let pool = &self.pools[c.pool];
         let info = || info_text(pool);
-        let view = PoolView {
-            auth: pool.cfg().redis_auth.as_deref(),
-            info: &info,
-        };
+        let view = PoolView { auth: pool.cfg().redis_auth.as_deref(), info: &info };
         match local::handle(&name, &args, &mut c.session, &view) {
             Local::Reply(f) => c.push_frame(&f),
             Local::Quit => {
@@ -85,9 +80,7 @@ impl Worker {
     fn route(&mut self, ct: Token, name: &str, args: &[Bytes]) -> Result<(), Frame> {
         let spec = command::lookup(&args[0]).ok_or_else(|| unknown(args))?;
         if !spec.arity_ok(args.len()) {
-            return Err(Frame::error(slotbox_protocol::frame::errors::wrong_arity(
-                name,
-            )));
+            return Err(Frame::error(slotbox_protocol::frame::errors::wrong_arity(name)));
         }
         let spec = spec_for(spec, args);
         let tx = matches!(name, "multi" | "exec" | "discard" | "watch" | "unwatch");
@@ -107,22 +100,10 @@ impl Worker {
         if fanout::is_fanout(name) && keys.len() > 1 {
             if let Some(split) = fanout::split(name, args, &keys, |k| pool.target(k)) {
                 let n = split.parts.len();
-                pool.shared
-                    .stats
-                    .fragments
-                    .fetch_add(n as u64, Ordering::Relaxed);
+                pool.shared.stats.fragments.fetch_add(n as u64, Ordering::Relaxed);
                 let seq = self.push_slot(ct, Slot::Merging(Merge::new(split.merge, n)));
                 for (part, (t, a)) in split.parts.into_iter().enumerate() {
-                    self.send(
-                        pi,
-                        t,
-                        ct,
-                        proto,
-                        seq,
-                        part,
-                        Bytes::from(encode_request(&a)),
-                        0,
-                    );
+                    self.send(pi, t, ct, proto, seq, part, Bytes::from(encode_request(&a)), 0);
                 }
                 return Ok(());
             }
@@ -137,22 +118,9 @@ impl Worker {
                 return Err(fanout::span_error(name));
             }
         }
-        let target = if spec.has(flags::READONLY) {
-            self.pools[pi].read_target(first)
-        } else {
-            first
-        };
+        let target = if spec.has(flags::READONLY) { self.pools[pi].read_target(first) } else { first };
         let seq = self.push_slot(ct, Slot::Waiting);
-        self.send(
-            pi,
-            target,
-            ct,
-            proto,
-            seq,
-            0,
-            Bytes::from(encode_request(args)),
-            0,
-        );
+        self.send(pi, target, ct, proto, seq, 0, Bytes::from(encode_request(args)), 0);
         Ok(())
     }
 
@@ -174,10 +142,7 @@ impl Worker {
         redirects: u8,
     ) {
         let Some(server) = t.server else {
-            let msg = format!(
-                "ERR no live backend in pool '{}'",
-                self.pools[pi].cfg().name
-            );
+            let msg = format!("ERR no live backend in pool '{}'", self.pools[pi].cfg().name);
             return self.deliver(client, seq, part, Frame::error(msg), None);
         };
         let proto_idx = usize::from(proto == Protocol::Resp3);
@@ -185,20 +150,10 @@ impl Worker {
             Ok(bt) => {
                 if let Some(s) = self.pools[pi].shared.stats.server(server) {
                     incr(&s.requests);
-                    s.request_bytes
-                        .fetch_add(request.len() as u64, Ordering::Relaxed);
+                    s.request_bytes.fetch_add(request.len() as u64, Ordering::Relaxed);
                 }
                 let b = self.backends.get_mut(&bt).expect("backend just looked up");
-                b.send(
-                    &request,
-                    Waiter::Client {
-                        client,
-                        seq,
-                        part,
-                        request: request.clone(),
-                        redirects,
-                    },
-                );
+                b.send(&request, Waiter::Client { client, seq, part, request: request.clone(), redirects });
                 self.dirty_backends.push(bt);
             }
             Err(e) => {
@@ -210,12 +165,7 @@ impl Worker {
     }
 
     /// The connection to `server` for protocol `proto_idx`, connecting if needed.
-    fn backend_conn(
-        &mut self,
-        pi: usize,
-        server: usize,
-        proto_idx: usize,
-    ) -> Result<Token, String> {
+    fn backend_conn(&mut self, pi: usize, server: usize, proto_idx: usize) -> Result<Token, String> {
         if let Some(t) = self.pools[pi].servers[server].conns[proto_idx] {
             return Ok(t);
         }
@@ -235,29 +185,17 @@ impl Worker {
         let mut b = Backend::new(stream, pi, server, proto_idx);
         let cfg = self.pools[pi].cfg();
         if let Some(pass) = &cfg.redis_auth {
-            b.send(
-                &encode_request(&[Bytes::from_static(b"AUTH"), Bytes::from(pass.clone())]),
-                Waiter::Discard,
-            );
+            b.send(&encode_request(&[Bytes::from_static(b"AUTH"), Bytes::from(pass.clone())]), Waiter::Discard);
         }
         if cfg.redis_db != 0 && !cfg.cluster {
             let db = Bytes::from(cfg.redis_db.to_string());
-            b.send(
-                &encode_request(&[Bytes::from_static(b"SELECT"), db]),
-                Waiter::Discard,
-            );
+            b.send(&encode_request(&[Bytes::from_static(b"SELECT"), db]), Waiter::Discard);
         }
         if proto_idx == 1 {
-            b.send(
-                &encode_request(&[Bytes::from_static(b"HELLO"), Bytes::from_static(b"3")]),
-                Waiter::Discard,
-            );
+            b.send(&encode_request(&[Bytes::from_static(b"HELLO"), Bytes::from_static(b"3")]), Waiter::Discard);
         }
         if cfg.cluster && cfg.read_from != ReadFrom::Master {
-            b.send(
-                &encode_request(&[Bytes::from_static(b"READONLY")]),
-                Waiter::Discard,
-            );
+            b.send(&encode_request(&[Bytes::from_static(b"READONLY")]), Waiter::Discard);
         }
         if let Some(s) = self.pools[pi].shared.stats.server(server) {
             s.server_connections.fetch_add(1, Ordering::Relaxed);
@@ -296,37 +234,21 @@ impl Worker {
                     p.apply_slots(&ranges);
                 }
             }
-            Waiter::Client {
-                client,
-                seq,
-                part,
-                request,
-                redirects,
-            } => {
+            Waiter::Client { client, seq, part, request, redirects } => {
                 let p = &mut self.pools[pi];
                 if let Some(s) = p.servers.get_mut(server) {
                     s.failures = 0;
                 }
                 if let Some(s) = p.shared.stats.server(server) {
                     incr(&s.responses);
-                    s.response_bytes
-                        .fetch_add(raw.len() as u64, Ordering::Relaxed);
+                    s.response_bytes.fetch_add(raw.len() as u64, Ordering::Relaxed);
                 }
                 if p.slots.is_some() && redirects < MAX_REDIRECTS {
                     if let Some(text) = frame.error_text() {
                         if let Some((ask, slot, addr)) = parse_redirect(text) {
                             let proto_idx = self.backends[&bt].proto_idx;
-                            let proto = if proto_idx == 1 {
-                                Protocol::Resp3
-                            } else {
-                                Protocol::Resp2
-                            };
-                            let to = Redirect {
-                                ask,
-                                slot,
-                                addr,
-                                proto,
-                            };
+                            let proto = if proto_idx == 1 { Protocol::Resp3 } else { Protocol::Resp2 };
+                            let to = Redirect { ask, slot, addr, proto };
                             return self.redirect(pi, to, client, seq, part, request, redirects);
                         }
                     }
@@ -354,19 +276,11 @@ impl Worker {
                 map.set_master(to.slot, server);
             }
             p.refresh_wanted = true;
-        } else if let Ok(bt) =
-            self.backend_conn(pi, server, usize::from(to.proto == Protocol::Resp3))
-        {
+        } else if let Ok(bt) = self.backend_conn(pi, server, usize::from(to.proto == Protocol::Resp3)) {
             let b = self.backends.get_mut(&bt).expect("backend just looked up");
-            b.send(
-                &encode_request(&[Bytes::from_static(b"ASKING")]),
-                Waiter::Discard,
-            );
+            b.send(&encode_request(&[Bytes::from_static(b"ASKING")]), Waiter::Discard);
         }
-        let t = Target {
-            server: Some(server),
-            slot: to.slot,
-        };
+        let t = Target { server: Some(server), slot: to.slot };
         self.send(pi, t, client, to.proto, seq, part, request, redirects + 1);
     }
 
@@ -385,12 +299,8 @@ impl Worker {
         p.refresh_wanted = false;
         p.last_refresh = now;
         if let Ok(bt) = self.backend_conn(pi, server, 0) {
-            let req =
-                encode_request(&[Bytes::from_static(b"CLUSTER"), Bytes::from_static(b"SLOTS")]);
-            self.backends
-                .get_mut(&bt)
-                .expect("backend")
-                .send(&req, Waiter::Slots);
+            let req = encode_request(&[Bytes::from_static(b"CLUSTER"), Bytes::from_static(b"SLOTS")]);
+            self.backends.get_mut(&bt).expect("backend").send(&req, Waiter::Slots);
             self.pools[pi].refresh_pending = true;
             self.dirty_backends.push(bt);
         }
@@ -419,30 +329,14 @@ fn parse_redirect(text: &[u8]) -> Option<(bool, u16, String)> {
 
 fn info_text(pool: &super::pool::PoolRt) -> String {
     let mut s = String::from("# Server\r\nredis_version:7.0.0\r\nproxy:slotbox-proxy\r\n");
-    s.push_str(&format!(
-        "process_id:{}\r\n\r\n# Clients\r\n",
-        std::process::id()
-    ));
+    s.push_str(&format!("process_id:{}\r\n\r\n# Clients\r\n", std::process::id()));
     let st = &pool.shared.stats;
-    s.push_str(&format!(
-        "connected_clients:{}\r\n\r\n",
-        st.client_connections.load(Ordering::Relaxed)
-    ));
-    s.push_str(&format!(
-        "# Stats\r\nforward_error:{}\r\n\r\n# Pool\r\n",
-        st.forward_error.load(Ordering::Relaxed)
-    ));
+    s.push_str(&format!("connected_clients:{}\r\n\r\n", st.client_connections.load(Ordering::Relaxed)));
+    s.push_str(&format!("# Stats\r\nforward_error:{}\r\n\r\n# Pool\r\n", st.forward_error.load(Ordering::Relaxed)));
     s.push_str(&format!("pool:{}\r\n", pool.cfg().name));
     for (i, srv) in pool.servers.iter().enumerate() {
-        let live = if srv.ejected_until.is_some() {
-            "ejected"
-        } else {
-            "up"
-        };
-        s.push_str(&format!(
-            "backend{i}:addr={},name={},weight={},status={live}\r\n",
-            srv.addr, srv.name, srv.weight
-        ));
+        let live = if srv.ejected_until.is_some() { "ejected" } else { "up" };
+        s.push_str(&format!("backend{i}:addr={},name={},weight={},status={live}\r\n", srv.addr, srv.name, srv.weight));
     }
     s
 }
@@ -455,10 +349,7 @@ mod tests {
             super::parse_redirect(b"MOVED 3999 127.0.0.1:6381"),
             Some((false, 3999, "127.0.0.1:6381".to_string()))
         );
-        assert_eq!(
-            super::parse_redirect(b"ASK 1 h:2"),
-            Some((true, 1, "h:2".to_string()))
-        );
+        assert_eq!(super::parse_redirect(b"ASK 1 h:2"), Some((true, 1, "h:2".to_string())));
         assert_eq!(super::parse_redirect(b"ERR x"), None);
     }
 }

@@ -54,14 +54,8 @@ pub fn start(pools: Vec<PoolConfig>, workers: usize) -> Result<Running, ProxyErr
     for p in &pools {
         let std_l = std::net::TcpListener::bind(&p.listen)
             .map_err(|e| ProxyError::io(format!("pool '{}': listen on {}", p.name, p.listen), e))?;
-        std_l
-            .set_nonblocking(true)
-            .map_err(|e| ProxyError::io("listener", e))?;
-        addrs.push(
-            std_l
-                .local_addr()
-                .map_err(|e| ProxyError::io("listener", e))?,
-        );
+        std_l.set_nonblocking(true).map_err(|e| ProxyError::io("listener", e))?;
+        addrs.push(std_l.local_addr().map_err(|e| ProxyError::io("listener", e))?);
         listeners.push(TcpListener::from_std(std_l));
     }
     let shared: Vec<Arc<PoolShared>> = pools.into_iter().map(pool_shared).collect();
@@ -78,8 +72,7 @@ pub fn start(pools: Vec<PoolConfig>, workers: usize) -> Result<Running, ProxyErr
     let mut threads = Vec::new();
     for i in 0..workers.max(1) {
         let poll = Poll::new().map_err(|e| ProxyError::io("poll", e))?;
-        let waker =
-            Arc::new(Waker::new(poll.registry(), WAKER).map_err(|e| ProxyError::io("waker", e))?);
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(|e| ProxyError::io("waker", e))?);
         let (tx, rx) = crossbeam_channel::unbounded();
         let w = Worker {
             poll,
@@ -103,10 +96,8 @@ pub fn start(pools: Vec<PoolConfig>, workers: usize) -> Result<Running, ProxyErr
         wakers.push(waker);
     }
     let acc_poll = Poll::new().map_err(|e| ProxyError::io("poll", e))?;
-    let acc_waker = Arc::new(
-        Waker::new(acc_poll.registry(), Token(usize::MAX))
-            .map_err(|e| ProxyError::io("waker", e))?,
-    );
+    let acc_waker =
+        Arc::new(Waker::new(acc_poll.registry(), Token(usize::MAX)).map_err(|e| ProxyError::io("waker", e))?);
     wakers.push(acc_waker);
     let acceptor = Acceptor {
         poll: acc_poll,
@@ -121,28 +112,14 @@ pub fn start(pools: Vec<PoolConfig>, workers: usize) -> Result<Running, ProxyErr
         .spawn(move || acceptor.run())
         .map_err(|e| ProxyError::io("spawn acceptor", e))?;
     threads.push(t);
-    Ok(Running {
-        addrs,
-        stats,
-        shutdown,
-        wakers,
-        threads,
-    })
+    Ok(Running { addrs, stats, shutdown, wakers, threads })
 }
 
 fn pool_shared(cfg: PoolConfig) -> Arc<PoolShared> {
     let names: Vec<String> = cfg.servers.iter().map(|s| s.addr.clone()).collect();
     let stats = Arc::new(PoolStats::new(&cfg.name, &names));
-    let initial_slots = if cfg.cluster {
-        fetch_slots(&names)
-    } else {
-        Vec::new()
-    };
-    Arc::new(PoolShared {
-        cfg,
-        stats,
-        initial_slots,
-    })
+    let initial_slots = if cfg.cluster { fetch_slots(&names) } else { Vec::new() };
+    Arc::new(PoolShared { cfg, stats, initial_slots })
 }
 
 /// Blocking CLUSTER SLOTS against the seeds, first answer wins (empty if none answers).
@@ -160,8 +137,7 @@ fn fetch_slots_from(seed: &str) -> Option<Vec<SlotRange>> {
     let addr = seed.to_socket_addrs().ok()?.next()?;
     let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    s.write_all(b"*2\r\n$7\r\nCLUSTER\r\n$5\r\nSLOTS\r\n")
-        .ok()?;
+    s.write_all(b"*2\r\n$7\r\nCLUSTER\r\n$5\r\nSLOTS\r\n").ok()?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 16384];
     loop {
@@ -191,18 +167,11 @@ struct Acceptor {
 impl Acceptor {
     fn run(mut self) {
         for (i, l) in self.listeners.iter_mut().enumerate() {
-            let _ = self
-                .poll
-                .registry()
-                .register(l, Token(i), Interest::READABLE);
+            let _ = self.poll.registry().register(l, Token(i), Interest::READABLE);
         }
         let mut events = Events::with_capacity(64);
         while !self.shutdown.load(Ordering::Relaxed) {
-            if self
-                .poll
-                .poll(&mut events, Some(Duration::from_millis(100)))
-                .is_err()
-            {
+            if self.poll.poll(&mut events, Some(Duration::from_millis(100))).is_err() {
                 continue;
             }
             for ev in events.iter() {

@@ -4,9 +4,7 @@
 //! so nothing here is locked. No sockets: connection tokens are only recorded.
 
 use crate::config::{Distribution, PoolConfig, ReadFrom};
-use crate::router::{
-    apply_hash_tag, ClusterSlots, Ketama, Modula, Random, RingServer, Router, SlotRange,
-};
+use crate::router::{apply_hash_tag, ClusterSlots, Ketama, Modula, Random, RingServer, Router, SlotRange};
 use crate::stats::PoolStats;
 use mio::Token;
 use slotbox_protocol::key_hash_slot;
@@ -95,11 +93,7 @@ impl PoolRt {
         let ring: Vec<RingServer> = self
             .servers
             .iter()
-            .map(|s| RingServer {
-                name: s.name.clone(),
-                weight: s.weight,
-                live: s.ejected_until.is_none(),
-            })
+            .map(|s| RingServer { name: s.name.clone(), weight: s.weight, live: s.ejected_until.is_none() })
             .collect();
         let hash = self.shared.cfg.hash;
         self.router = match self.shared.cfg.distribution {
@@ -115,17 +109,11 @@ impl PoolRt {
             Some(map) => {
                 let slot = key_hash_slot(key);
                 // Unknown slot: ask the first seed, which will redirect us.
-                Target {
-                    server: Some(map.master_of(slot).unwrap_or(0)),
-                    slot,
-                }
+                Target { server: Some(map.master_of(slot).unwrap_or(0)), slot }
             }
             None => {
                 let k = apply_hash_tag(key, self.shared.cfg.hash_tag);
-                Target {
-                    server: self.router.route(k),
-                    slot: 0,
-                }
+                Target { server: self.router.route(k), slot: 0 }
             }
         }
     }
@@ -141,10 +129,7 @@ impl PoolRt {
             return t;
         }
         self.rr = self.rr.wrapping_add(1);
-        Target {
-            server: Some(reps[self.rr % reps.len()] as usize),
-            slot: t.slot,
-        }
+        Target { server: Some(reps[self.rr % reps.len()] as usize), slot: t.slot }
     }
 
     /// The index of the server at `addr`, adding it (a cluster node we just learned of).
@@ -173,9 +158,7 @@ impl PoolRt {
             }
         }
         let servers = &self.servers;
-        let map = ClusterSlots::from_ranges(ranges, |a| {
-            servers.iter().position(|s| s.addr == a).unwrap_or(0)
-        });
+        let map = ClusterSlots::from_ranges(ranges, |a| servers.iter().position(|s| s.addr == a).unwrap_or(0));
         self.slots = Some(map);
         self.last_refresh = Instant::now();
     }
@@ -183,11 +166,7 @@ impl PoolRt {
     /// A request to `server` failed. True if the server was just ejected.
     pub fn on_failure(&mut self, server: usize, now: Instant) -> bool {
         let cfg = &self.shared.cfg;
-        let (eject, limit, retry) = (
-            cfg.auto_eject_hosts,
-            cfg.server_failure_limit,
-            cfg.server_retry_timeout_ms,
-        );
+        let (eject, limit, retry) = (cfg.auto_eject_hosts, cfg.server_failure_limit, cfg.server_retry_timeout_ms);
         let Some(s) = self.servers.get_mut(server) else {
             return false;
         };
@@ -217,9 +196,6 @@ impl PoolRt {
 
     /// A master to ask CLUSTER SLOTS.
     pub fn refresh_server(&self) -> usize {
-        self.slots
-            .as_ref()
-            .and_then(|m| m.master_of(0))
-            .unwrap_or(0)
+        self.slots.as_ref().and_then(|m| m.master_of(0)).unwrap_or(0)
     }
 }

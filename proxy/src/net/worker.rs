@@ -70,12 +70,7 @@ impl Worker {
     fn adopt_clients(&mut self) {
         while let Ok((mut stream, pool)) = self.rx.try_recv() {
             let t = self.token();
-            if self
-                .poll
-                .registry()
-                .register(&mut stream, t, Interest::READABLE | Interest::WRITABLE)
-                .is_err()
-            {
+            if self.poll.registry().register(&mut stream, t, Interest::READABLE | Interest::WRITABLE).is_err() {
                 continue;
             }
             let _ = stream.set_nodelay(true);
@@ -83,11 +78,7 @@ impl Worker {
             let mut c = Client::new(stream, pool, id);
             c.session.authed = self.pools[pool].cfg().redis_auth.is_none();
             self.clients.insert(t, c);
-            self.pools[pool]
-                .shared
-                .stats
-                .client_connections
-                .fetch_add(1, Ordering::Relaxed);
+            self.pools[pool].shared.stats.client_connections.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -138,11 +129,7 @@ impl Worker {
     pub fn close_client(&mut self, t: Token) {
         if let Some(mut c) = self.clients.remove(&t) {
             let _ = self.poll.registry().deregister(&mut c.stream);
-            self.pools[c.pool]
-                .shared
-                .stats
-                .client_connections
-                .fetch_sub(1, Ordering::Relaxed);
+            self.pools[c.pool].shared.stats.client_connections.fetch_sub(1, Ordering::Relaxed);
             self.stats.curr_connections.fetch_sub(1, Ordering::Relaxed);
         }
     }
@@ -153,9 +140,7 @@ impl Worker {
         };
         if is_error {
             let err = b.stream.take_error().ok().flatten();
-            let msg = err
-                .map(|e| short_io_error(&e))
-                .unwrap_or_else(|| "Connection refused".into());
+            let msg = err.map(|e| short_io_error(&e)).unwrap_or_else(|| "Connection refused".into());
             self.kill_backend(t, &msg, false);
             return;
         }
@@ -198,11 +183,7 @@ impl Worker {
         let stats = pool.shared.stats.clone();
         if let Some(s) = stats.server(b.server) {
             s.server_connections.fetch_sub(1, Ordering::Relaxed);
-            incr(if timed_out {
-                &s.server_timedout
-            } else {
-                &s.server_err
-            });
+            incr(if timed_out { &s.server_timedout } else { &s.server_err });
         }
         let had_work = !b.inflight.is_empty();
         if had_work && pool.on_failure(b.server, Instant::now()) {
@@ -214,9 +195,7 @@ impl Worker {
         let err = Frame::error(format!("ERR {msg}"));
         for inf in b.inflight {
             match inf.waiter {
-                Waiter::Client {
-                    client, seq, part, ..
-                } => {
+                Waiter::Client { client, seq, part, .. } => {
                     incr(&stats.forward_error);
                     self.deliver(client, seq, part, err.clone(), None);
                 }
@@ -259,8 +238,7 @@ impl Worker {
             let Some(ms) = self.pools[b.pool].cfg().timeout_ms else {
                 continue;
             };
-            if matches!(b.oldest(), Some(at) if now.duration_since(at) >= Duration::from_millis(ms))
-            {
+            if matches!(b.oldest(), Some(at) if now.duration_since(at) >= Duration::from_millis(ms)) {
                 expired.push(*t);
             }
         }
@@ -274,10 +252,7 @@ impl Worker {
 }
 
 fn now_usec() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
 }
 
 /// "Connection refused" rather than "Connection refused (os error 111)".

@@ -28,12 +28,7 @@ pub fn parse_cluster_slots(reply: &Frame) -> Option<Vec<SlotRange>> {
         let end = items.get(1)?.as_integer()? as u16;
         let mut nodes = items[2..].iter().filter_map(node_addr);
         let master = nodes.next()?;
-        out.push(SlotRange {
-            start,
-            end,
-            master,
-            replicas: nodes.collect(),
-        });
+        out.push(SlotRange { start, end, master, replicas: nodes.collect() });
     }
     Some(out)
 }
@@ -113,26 +108,14 @@ mod tests {
     use bytes::Bytes;
 
     fn node(port: i64) -> Frame {
-        Frame::Array(vec![
-            Frame::Bulk(Bytes::from_static(b"127.0.0.1")),
-            Frame::Integer(port),
-        ])
+        Frame::Array(vec![Frame::Bulk(Bytes::from_static(b"127.0.0.1")), Frame::Integer(port)])
     }
 
     #[test]
     fn parses_and_routes() {
         let reply = Frame::Array(vec![
-            Frame::Array(vec![
-                Frame::Integer(0),
-                Frame::Integer(8191),
-                node(7000),
-                node(7003),
-            ]),
-            Frame::Array(vec![
-                Frame::Integer(8192),
-                Frame::Integer(16383),
-                node(7001),
-            ]),
+            Frame::Array(vec![Frame::Integer(0), Frame::Integer(8191), node(7000), node(7003)]),
+            Frame::Array(vec![Frame::Integer(8192), Frame::Integer(16383), node(7001)]),
         ]);
         let ranges = parse_cluster_slots(&reply).unwrap();
         assert_eq!(ranges[0].replicas, vec!["127.0.0.1:7003".to_string()]);

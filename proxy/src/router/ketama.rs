@@ -24,8 +24,7 @@ pub struct Ketama {
 impl Ketama {
     /// Build the continuum of the live servers (indices refer to `servers`).
     pub fn new(hash: HashKind, servers: &[RingServer]) -> Ketama {
-        let live: Vec<(usize, &RingServer)> =
-            servers.iter().enumerate().filter(|(_, s)| s.live).collect();
+        let live: Vec<(usize, &RingServer)> = servers.iter().enumerate().filter(|(_, s)| s.live).collect();
         let total: u32 = live.iter().map(|(_, s)| s.weight).sum();
         let nlive = live.len() as f32;
         let mut points = Vec::with_capacity(live.len() * 160);
@@ -36,10 +35,7 @@ impl Ketama {
             for i in 0..per_server / 4 {
                 let d = md5::digest(format!("{}-{}", s.name, i).as_bytes());
                 for w in 0..4 {
-                    points.push(Point {
-                        value: md5::digest_word(&d, w),
-                        server: idx,
-                    });
+                    points.push(Point { value: md5::digest_word(&d, w), server: idx });
                 }
             }
         }
@@ -78,13 +74,7 @@ mod tests {
     use super::*;
 
     fn servers(n: usize) -> Vec<RingServer> {
-        (0..n)
-            .map(|i| RingServer {
-                name: format!("127.0.0.1:{}", 7000 + i),
-                weight: 1,
-                live: true,
-            })
-            .collect()
+        (0..n).map(|i| RingServer { name: format!("127.0.0.1:{}", 7000 + i), weight: 1, live: true }).collect()
     }
 
     #[test]

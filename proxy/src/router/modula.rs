@@ -37,13 +37,7 @@ mod tests {
 
     #[test]
     fn modulo_of_hash() {
-        let s: Vec<RingServer> = (0..3)
-            .map(|i| RingServer {
-                name: format!("s{i}"),
-                weight: 1,
-                live: true,
-            })
-            .collect();
+        let s: Vec<RingServer> = (0..3).map(|i| RingServer { name: format!("s{i}"), weight: 1, live: true }).collect();
         let m = Modula::new(HashKind::Crc32a, &s);
         let h = HashKind::Crc32a.hash(b"apple") as usize;
         assert_eq!(m.route(b"apple"), Some(h % 3));

@@ -13,20 +13,12 @@ pub struct Random {
 
 impl Random {
     pub fn new(servers: &[RingServer]) -> Random {
-        let live = servers
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.live)
-            .map(|(i, _)| i)
-            .collect();
+        let live = servers.iter().enumerate().filter(|(_, s)| s.live).map(|(i, _)| i).collect();
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(1);
-        Random {
-            live,
-            state: Cell::new(seed | 1),
-        }
+        Random { live, state: Cell::new(seed | 1) }
     }
 
     fn next(&self) -> u64 {
@@ -55,13 +47,8 @@ mod tests {
 
     #[test]
     fn only_live_servers() {
-        let mut s: Vec<RingServer> = (0..3)
-            .map(|i| RingServer {
-                name: format!("s{i}"),
-                weight: 1,
-                live: true,
-            })
-            .collect();
+        let mut s: Vec<RingServer> =
+            (0..3).map(|i| RingServer { name: format!("s{i}"), weight: 1, live: true }).collect();
         s[0].live = false;
         let r = Random::new(&s);
         let mut seen = [false; 3];

@@ -95,8 +95,10 @@ impl Bus {
         let mut last_cron = Instant::now() - Duration::from_secs(1);
         while !self.shared.is_shutting_down() {
             let _ = self.poll.poll(&mut events, Some(Duration::from_millis(100)));
-            let ready: Vec<(usize, bool, bool)> =
-                events.iter().map(|e| (e.token().0, e.is_readable() || e.is_read_closed() || e.is_error(), e.is_writable())).collect();
+            let ready: Vec<(usize, bool, bool)> = events
+                .iter()
+                .map(|e| (e.token().0, e.is_readable() || e.is_read_closed() || e.is_error(), e.is_writable()))
+                .collect();
             for (token, readable, writable) in ready {
                 match Token(token) {
                     LISTENER => self.accept(),
@@ -323,7 +325,8 @@ impl Bus {
 
     fn process(&mut self, token: usize, msg: Message) {
         let Some(link) = self.links.get(&token) else { return };
-        let (peer_ip, local_ip, link_node, inbound) = (link.peer_ip.clone(), link.local_ip.clone(), link.node.clone(), link.inbound);
+        let (peer_ip, local_ip, link_node, inbound) =
+            (link.peer_ip.clone(), link.local_ip.clone(), link.node.clone(), link.inbound);
         let sender = msg.header.sender.clone();
         let is_meet = matches!(msg.body, Body::Meet(_));
         let now = crate::shared::unix_time_ms();
@@ -335,9 +338,12 @@ impl Bus {
                 g.dirty = true;
             }
             g.me_mut().repl_offset = self.shared.repl.offset() as i64;
-            let outs = gossip::handle(&self.cs, &mut g, msg, &peer_ip, if inbound { None } else { link_node.as_deref() }, now);
+            let outs =
+                gossip::handle(&self.cs, &mut g, msg, &peer_ip, if inbound { None } else { link_node.as_deref() }, now);
             self.cs.commit(&mut g);
-            self.shared.pause_writes_until.store(if g.me().is_master() { g.mf_paused_until } else { 0 }, std::sync::atomic::Ordering::Relaxed);
+            self.shared
+                .pause_writes_until
+                .store(if g.me().is_master() { g.mf_paused_until } else { 0 }, std::sync::atomic::Ordering::Relaxed);
             // An outbound handshake link now knows its node's real id.
             if let Some(temp) = &link_node {
                 if !g.nodes.contains_key(temp) && g.nodes.contains_key(&sender) {
@@ -447,7 +453,9 @@ impl Bus {
         let repl = &self.shared.repl;
         let my_offset = repl.offset() as i64;
         let data_age = match repl.master.lock().as_ref() {
-            Some(l) if !l.up.load(std::sync::atomic::Ordering::Relaxed) => now - l.down_since.load(std::sync::atomic::Ordering::Relaxed),
+            Some(l) if !l.up.load(std::sync::atomic::Ordering::Relaxed) => {
+                now - l.down_since.load(std::sync::atomic::Ordering::Relaxed)
+            }
             _ => 0,
         };
         let outs = {
@@ -455,7 +463,9 @@ impl Bus {
             g.me_mut().repl_offset = my_offset;
             let outs = gossip::cron(&self.cs, &mut g, now, self.tick, data_age, my_offset);
             self.cs.commit(&mut g);
-            self.shared.pause_writes_until.store(if g.me().is_master() { g.mf_paused_until } else { 0 }, std::sync::atomic::Ordering::Relaxed);
+            self.shared
+                .pause_writes_until
+                .store(if g.me().is_master() { g.mf_paused_until } else { 0 }, std::sync::atomic::Ordering::Relaxed);
             outs
         };
         self.execute(usize::MAX, outs);

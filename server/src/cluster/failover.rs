@@ -57,7 +57,8 @@ pub fn handle_request(cs: &ClusterState, g: &mut ClusterInner, h: &Header, now: 
         return None;
     }
     for s in h.slots.iter() {
-        let newer = g.owners[s as usize].as_ref().and_then(|o| g.nodes.get(o)).is_some_and(|o| o.config_epoch > h.config_epoch);
+        let newer =
+            g.owners[s as usize].as_ref().and_then(|o| g.nodes.get(o)).is_some_and(|o| o.config_epoch > h.config_epoch);
         if newer {
             return None;
         }

@@ -66,7 +66,14 @@ pub fn message(g: &ClusterInner, body: Body) -> Message {
 
 /// Process one received message. `peer_ip` is the link's remote address (used when the
 /// sender announces no ip); `link_node` is the node an outbound link was opened to.
-pub fn handle(cs: &ClusterState, g: &mut ClusterInner, m: Message, peer_ip: &str, link_node: Option<&str>, now: i64) -> Vec<Out> {
+pub fn handle(
+    cs: &ClusterState,
+    g: &mut ClusterInner,
+    m: Message,
+    peer_ip: &str,
+    link_node: Option<&str>,
+    now: i64,
+) -> Vec<Out> {
     let mut out = Vec::new();
     g.stats.received(m.body.kind());
     let h = &m.header;
@@ -93,7 +100,14 @@ pub fn handle(cs: &ClusterState, g: &mut ClusterInner, m: Message, peer_ip: &str
             }
             return out;
         }
-        let n = Node::new(h.sender.clone(), sender_ip.clone(), h.port, h.cport, h.flags & (flags::MASTER | flags::SLAVE), now);
+        let n = Node::new(
+            h.sender.clone(),
+            sender_ip.clone(),
+            h.port,
+            h.cport,
+            h.flags & (flags::MASTER | flags::SLAVE),
+            now,
+        );
         g.nodes.insert(h.sender.clone(), n);
         g.dirty = true;
         crate::log::notice(&format!("Node {} ({}:{}) added to the cluster", h.sender, sender_ip, h.port));
@@ -212,7 +226,8 @@ fn update_sender(cs: &ClusterState, g: &mut ClusterInner, h: &Header, ip: &str, 
                 if owner != h.sender {
                     let o = &g.nodes[&owner];
                     if o.config_epoch > h.config_epoch {
-                        let upd = Body::Update { id: owner.clone(), config_epoch: o.config_epoch, slots: o.slots.clone() };
+                        let upd =
+                            Body::Update { id: owner.clone(), config_epoch: o.config_epoch, slots: o.slots.clone() };
                         let m = message(g, upd);
                         g.stats.sent("update");
                         out.push(Out::Reply(m));
@@ -286,7 +301,8 @@ fn process_gossip(g: &mut ClusterInner, sender: &str, entries: &[Gossip], now: i
             && g.blacklist.get(&e.id).is_none_or(|&until| until <= now)
             && !e.ip.is_empty()
         {
-            let n = Node::new(e.id.clone(), e.ip.clone(), e.port, e.cport, e.flags & (flags::MASTER | flags::SLAVE), now);
+            let n =
+                Node::new(e.id.clone(), e.ip.clone(), e.port, e.cport, e.flags & (flags::MASTER | flags::SLAVE), now);
             g.nodes.insert(e.id.clone(), n);
             g.dirty = true;
         }
@@ -340,7 +356,14 @@ pub fn clear_failures(cs: &ClusterState, g: &mut ClusterInner, now: i64) {
 }
 
 /// Periodic work: returns messages to send.
-pub fn cron(cs: &ClusterState, g: &mut ClusterInner, now: i64, tick: u64, data_age_ms: i64, my_offset: i64) -> Vec<Out> {
+pub fn cron(
+    cs: &ClusterState,
+    g: &mut ClusterInner,
+    now: i64,
+    tick: u64,
+    data_age_ms: i64,
+    my_offset: i64,
+) -> Vec<Out> {
     let timeout = cs.config.node_timeout;
     let handshake_timeout = timeout.max(1000);
     let expired: Vec<String> = g
@@ -390,7 +413,8 @@ pub fn cron(cs: &ClusterState, g: &mut ClusterInner, now: i64, tick: u64, data_a
     let mut out = Vec::new();
     for id in to_ping {
         let is_meet = g.nodes[&id].has(flags::MEET);
-        let body = if is_meet { Body::Meet(gossip_entries(g, Some(&id))) } else { Body::Ping(gossip_entries(g, Some(&id))) };
+        let body =
+            if is_meet { Body::Meet(gossip_entries(g, Some(&id))) } else { Body::Ping(gossip_entries(g, Some(&id))) };
         g.stats.sent(body.kind());
         let m = message(g, body);
         if let Some(n) = g.nodes.get_mut(&id) {

@@ -22,11 +22,7 @@ pub fn update_state(cs: &ClusterState, g: &mut ClusterInner) {
         }
     }
     let size = g.cluster_size();
-    let reachable = g
-        .nodes
-        .values()
-        .filter(|n| n.is_master() && !n.slots.is_empty() && !n.is_failing())
-        .count();
+    let reachable = g.nodes.values().filter(|n| n.is_master() && !n.slots.is_empty() && !n.is_failing()).count();
     let quorum = size / 2 + 1;
     if reachable < quorum {
         ok = false;

@@ -297,7 +297,20 @@ pub fn decode(buf: &[u8]) -> Result<Option<(Message, usize)>, BusError> {
     let slots = r.slots()?;
     let state_ok = r.u8()? != 0;
     let mflags = r.u8()?;
-    let header = Header { sender, ip, port, cport, flags, current_epoch, config_epoch, repl_offset, master, slots, state_ok, mflags };
+    let header = Header {
+        sender,
+        ip,
+        port,
+        cport,
+        flags,
+        current_epoch,
+        config_epoch,
+        repl_offset,
+        master,
+        slots,
+        state_ok,
+        mflags,
+    };
     let body = match tag {
         0 => Body::Ping(r.gossip()?),
         1 => Body::Pong(r.gossip()?),

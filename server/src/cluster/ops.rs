@@ -231,7 +231,9 @@ impl ClusterState {
     pub fn set_config_epoch(&self, epoch: u64) -> OpResult<()> {
         self.change(|g| {
             if g.nodes.len() > 1 {
-                return Err("ERR The user can assign a config epoch only when the node does not know any other node.".into());
+                return Err(
+                    "ERR The user can assign a config epoch only when the node does not know any other node.".into()
+                );
             }
             if g.me().config_epoch != 0 {
                 return Err("ERR Node config epoch is already non-zero".into());
@@ -307,7 +309,8 @@ impl ClusterState {
     /// Force a nodes.conf write.
     pub fn save_config(&self) -> OpResult<()> {
         let g = self.lock();
-        super::nodes_conf::save(&self.config.config_file, &g).map_err(|e| format!("ERR error saving the cluster node config: {e}"))
+        super::nodes_conf::save(&self.config.config_file, &g)
+            .map_err(|e| format!("ERR error saving the cluster node config: {e}"))
     }
 
     /// CLUSTER NODES text.
@@ -342,8 +345,19 @@ impl ClusterState {
             g.current_epoch,
             my_epoch
         );
-        const ORDER: [&str; 11] =
-            ["ping", "pong", "meet", "fail", "publish", "auth-req", "auth-ack", "update", "mfstart", "module", "publishshard"];
+        const ORDER: [&str; 11] = [
+            "ping",
+            "pong",
+            "meet",
+            "fail",
+            "publish",
+            "auth-req",
+            "auth-ack",
+            "update",
+            "mfstart",
+            "module",
+            "publishshard",
+        ];
         for (list, dir) in [(&g.stats.sent, "sent"), (&g.stats.received, "received")] {
             let mut total = 0;
             for kind in ORDER {

@@ -223,7 +223,14 @@ impl ClusterState {
                 }
             }
         };
-        let state = ClusterState { links: Mutex::new(Vec::new()), inner: Mutex::new(inner), routes: RouteTable::default(), config: config.clone(), bus: std::sync::OnceLock::new(), saver: super::nodes_conf::Saver::new(config.config_file.clone()) };
+        let state = ClusterState {
+            links: Mutex::new(Vec::new()),
+            inner: Mutex::new(inner),
+            routes: RouteTable::default(),
+            config: config.clone(),
+            bus: std::sync::OnceLock::new(),
+            saver: super::nodes_conf::Saver::new(config.config_file.clone()),
+        };
         {
             let mut g = state.inner.lock();
             state.commit(&mut g);

@@ -56,10 +56,7 @@ fn client_setinfo(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     } else if is(attr, "lib-ver") {
         &ctx.client.info.lib_ver
     } else {
-        return Frame::error(format!(
-            "ERR Unrecognized option '{}'",
-            String::from_utf8_lossy(attr)
-        ));
+        return Frame::error(format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(attr)));
     };
     let value = &args[3];
     if !valid_attr(value) {
@@ -89,10 +86,7 @@ fn all_clients(shared: &Shared) -> Vec<Arc<ClientInfo>> {
 fn type_is_normal(name: &[u8]) -> Option<bool> {
     if is(name, "normal") {
         Some(true)
-    } else if ["slave", "replica", "pubsub", "master"]
-        .iter()
-        .any(|t| is(name, t))
-    {
+    } else if ["slave", "replica", "pubsub", "master"].iter().any(|t| is(name, t)) {
         Some(false)
     } else {
         None
@@ -100,10 +94,7 @@ fn type_is_normal(name: &[u8]) -> Option<bool> {
 }
 
 fn unknown_type(name: &[u8]) -> Frame {
-    Frame::error(format!(
-        "ERR Unknown client type '{}'",
-        String::from_utf8_lossy(name)
-    ))
+    Frame::error(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(name)))
 }
 
 /// `CLIENT LIST [TYPE type] | [ID id [id ...]]`.
@@ -118,11 +109,7 @@ fn client_list(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         let ids: Result<Vec<i64>, _> = args[3..].iter().map(|a| args::int(a)).collect();
         let ids = tri!(ids.map_err(|_| Frame::error_static("ERR Invalid client ID")));
         let registry = ctx.shared.clients.lock();
-        let by_id = |id: i64| {
-            u64::try_from(id)
-                .ok()
-                .and_then(|id| registry.get(&id).cloned())
-        };
+        let by_id = |id: i64| u64::try_from(id).ok().and_then(|id| registry.get(&id).cloned());
         ids.into_iter().filter_map(by_id).collect()
     } else if args.len() == 2 {
         all_clients(ctx.shared)
@@ -152,10 +139,7 @@ impl KillFilter {
     fn matches(&self, c: &ClientInfo, me: u64) -> bool {
         self.id.is_none_or(|id| c.id == id)
             && self.addr.as_ref().is_none_or(|a| *a == c.addr.to_string())
-            && self
-                .laddr
-                .as_ref()
-                .is_none_or(|a| *a == c.laddr.to_string())
+            && self.laddr.as_ref().is_none_or(|a| *a == c.laddr.to_string())
             && self.normal != Some(false)
             && !(self.skipme && c.id == me)
     }
@@ -163,10 +147,7 @@ impl KillFilter {
 
 /// Parse the new-style `CLIENT KILL <filter> <value> ...` form.
 fn parse_kill_filter(args: &[Bytes]) -> Result<KillFilter, Frame> {
-    let mut f = KillFilter {
-        skipme: true,
-        ..KillFilter::default()
-    };
+    let mut f = KillFilter { skipme: true, ..KillFilter::default() };
     let mut i = 2;
     while i < args.len() {
         let (opt, val) = match args.get(i + 1) {
@@ -177,11 +158,7 @@ fn parse_kill_filter(args: &[Bytes]) -> Result<KillFilter, Frame> {
         if is(opt, "id") {
             match args::int(val) {
                 Ok(id) if id >= 1 => f.id = Some(id as u64),
-                _ => {
-                    return Err(Frame::error_static(
-                        "ERR client-id should be greater than 0",
-                    ))
-                }
+                _ => return Err(Frame::error_static("ERR client-id should be greater than 0")),
             }
         } else if is(opt, "type") {
             f.normal = Some(type_is_normal(val).ok_or_else(|| unknown_type(val))?);
@@ -212,19 +189,13 @@ fn parse_kill_filter(args: &[Bytes]) -> Result<KillFilter, Frame> {
 fn client_kill(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let old_form = args.len() == 3;
     let filter = if old_form {
-        KillFilter {
-            addr: Some(String::from_utf8_lossy(&args[2]).into_owned()),
-            ..KillFilter::default()
-        }
+        KillFilter { addr: Some(String::from_utf8_lossy(&args[2]).into_owned()), ..KillFilter::default() }
     } else {
         tri!(parse_kill_filter(args))
     };
     let me = ctx.client.id();
     let mut killed = 0i64;
-    for c in all_clients(ctx.shared)
-        .iter()
-        .filter(|c| filter.matches(c, me))
-    {
+    for c in all_clients(ctx.shared).iter().filter(|c| filter.matches(c, me)) {
         if c.id == me {
             ctx.client.close_after_reply = true;
         } else {
@@ -366,10 +337,7 @@ mod tests {
             (&["CLIENT", "SETNAME", "a\nb"], bad),
             (&["CLIENT", "SETNAME", ""], "+OK\r\n"),
             (&["CLIENT", "GETNAME"], "$-1\r\n"),
-            (
-                &["CLIENT", "SETNAME"],
-                "-ERR wrong number of arguments for 'client|setname' command\r\n",
-            ),
+            (&["CLIENT", "SETNAME"], "-ERR wrong number of arguments for 'client|setname' command\r\n"),
         ]);
     }
 
@@ -379,28 +347,17 @@ mod tests {
         let id = c.client.id();
         assert_eq!(c.wire(&["CLIENT", "ID"]), format!(":{id}\r\n"));
         let info = c.wire(&["CLIENT", "INFO"]);
-        assert!(
-            info.contains(&format!("id={id} addr=")) && info.ends_with("\n\r\n"),
-            "{info}"
-        );
+        assert!(info.contains(&format!("id={id} addr=")) && info.ends_with("\n\r\n"), "{info}");
         let mut other = TestClient::on(c.shared.clone());
         let list = other.wire(&["CLIENT", "LIST"]);
         assert_eq!(list.matches(" addr=").count(), 2, "{list}");
-        assert!(c
-            .wire(&["CLIENT", "LIST", "TYPE", "normal"])
-            .contains("id="));
+        assert!(c.wire(&["CLIENT", "LIST", "TYPE", "normal"]).contains("id="));
         let mine = c.wire(&["CLIENT", "LIST", "ID", &id.to_string()]);
         assert!(mine.contains(&format!("id={id} ")));
         c.expect(&[
             (&["CLIENT", "LIST", "TYPE", "pubsub"], "$0\r\n\r\n"),
-            (
-                &["CLIENT", "LIST", "TYPE", "foo"],
-                "-ERR Unknown client type 'foo'\r\n",
-            ),
-            (
-                &["CLIENT", "LIST", "ID", "1", "x"],
-                "-ERR Invalid client ID\r\n",
-            ),
+            (&["CLIENT", "LIST", "TYPE", "foo"], "-ERR Unknown client type 'foo'\r\n"),
+            (&["CLIENT", "LIST", "ID", "1", "x"], "-ERR Invalid client ID\r\n"),
             (&["CLIENT", "LIST", "ID", "99999"], "$0\r\n\r\n"),
             (&["CLIENT", "LIST", "foo"], "-ERR syntax error\r\n"),
         ]);
@@ -414,18 +371,13 @@ mod tests {
         c.expect(&[
             (&["CLIENT", "SETINFO", "LIB-NAME", "redis-py"], "+OK\r\n"),
             (&["CLIENT", "SETINFO", "lib-ver", "5.0"], "+OK\r\n"),
-            (
-                &["CLIENT", "SETINFO", "x", "y"],
-                "-ERR Unrecognized option 'x'\r\n",
-            ),
+            (&["CLIENT", "SETINFO", "x", "y"], "-ERR Unrecognized option 'x'\r\n"),
             (
                 &["CLIENT", "SETINFO", "lib-name", "a b"],
                 "-ERR lib-name cannot contain spaces, newlines or special characters.\r\n",
             ),
         ]);
-        assert!(c
-            .wire(&["CLIENT", "INFO"])
-            .contains("lib-name=redis-py lib-ver=5.0"));
+        assert!(c.wire(&["CLIENT", "INFO"]).contains("lib-name=redis-py lib-ver=5.0"));
     }
 
     #[test]
@@ -438,23 +390,11 @@ mod tests {
             (&["CLIENT", "KILL", "ID", "x"], bad_id),
             (&["CLIENT", "KILL", "ID", "0"], bad_id),
             (&["CLIENT", "KILL", "foo", "bar"], "-ERR syntax error\r\n"),
-            (
-                &["CLIENT", "KILL", "ID", "1", "SKIPME"],
-                "-ERR syntax error\r\n",
-            ),
-            (
-                &["CLIENT", "KILL", "TYPE", "foo"],
-                "-ERR Unknown client type 'foo'\r\n",
-            ),
-            (
-                &["CLIENT", "KILL", "USER", "bob"],
-                "-ERR No such user 'bob'\r\n",
-            ),
+            (&["CLIENT", "KILL", "ID", "1", "SKIPME"], "-ERR syntax error\r\n"),
+            (&["CLIENT", "KILL", "TYPE", "foo"], "-ERR Unknown client type 'foo'\r\n"),
+            (&["CLIENT", "KILL", "USER", "bob"], "-ERR No such user 'bob'\r\n"),
             (&["CLIENT", "KILL", "TYPE", "master"], ":0\r\n"),
-            (
-                &["CLIENT", "KILL", "ID", &other.client.id().to_string()],
-                ":1\r\n",
-            ),
+            (&["CLIENT", "KILL", "ID", &other.client.id().to_string()], ":1\r\n"),
         ]);
         assert!(other.client.info.killed.load(Ordering::Relaxed));
         assert!(!c.client.close_after_reply);
@@ -479,8 +419,6 @@ mod tests {
             (&["CLIENT", "NO-EVICT", "x"], "-ERR syntax error\r\n"),
         ]);
         assert!(c.client.no_evict);
-        assert!(c
-            .wire(&["CLIENT", "HELP"])
-            .starts_with("*48\r\n+CLIENT <subcommand>"));
+        assert!(c.wire(&["CLIENT", "HELP"]).starts_with("*48\r\n+CLIENT <subcommand>"));
     }
 }

@@ -6,9 +6,9 @@
 mod view;
 
 use super::{args, Ctx, Registration};
-use crate::tri;
 use crate::cluster::ops::{node_id_arg, SetSlot};
 use crate::cluster::ClusterState;
+use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::{key_hash_slot, Frame, SLOT_COUNT};
 use std::sync::Arc;
@@ -212,7 +212,10 @@ fn replicas(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
         None => Frame::error(format!("ERR Unknown node {id}")),
         Some(n) if !n.is_master() => Frame::error_static("ERR The specified node is not a master"),
         Some(_) => Frame::Array(
-            g.replicas_of(&id).iter().map(|r| Frame::Bulk(format!("{}\n", r.describe(r.link_connected)).into())).collect(),
+            g.replicas_of(&id)
+                .iter()
+                .map(|r| Frame::Bulk(format!("{}\n", r.describe(r.link_connected)).into()))
+                .collect(),
         ),
     }
 }

@@ -47,14 +47,7 @@ struct Found {
 
 /// Every registered top-level command with its registered subcommands.
 fn all() -> Vec<Found> {
-    registered()
-        .into_iter()
-        .map(|(spec, subs)| Found {
-            full: spec.name.to_string(),
-            spec,
-            subs,
-        })
-        .collect()
+    registered().into_iter().map(|(spec, subs)| Found { full: spec.name.to_string(), spec, subs }).collect()
 }
 
 fn find(name: &[u8]) -> Option<Found> {
@@ -65,18 +58,10 @@ fn find(name: &[u8]) -> Option<Found> {
     };
     let (spec, subs) = registered().into_iter().find(|(s, _)| s.name == top)?;
     match sub {
-        None => Some(Found {
-            full: spec.name.to_string(),
-            spec,
-            subs,
-        }),
+        None => Some(Found { full: spec.name.to_string(), spec, subs }),
         Some(s) => {
             let sspec = subs.into_iter().find(|x| x.name == s)?;
-            Some(Found {
-                full: format!("{}|{}", spec.name, sspec.name),
-                spec: sspec,
-                subs: Vec::new(),
-            })
+            Some(Found { full: format!("{}|{}", spec.name, sspec.name), spec: sspec, subs: Vec::new() })
         }
     }
 }
@@ -105,32 +90,19 @@ fn flag_set(spec: &CommandSpec) -> Frame {
 fn begin_search(b: &BeginSearch) -> Frame {
     let (kind, spec) = match *b {
         BeginSearch::Index(i) => ("index", vec![pair("index", Frame::Integer(i as i64))]),
-        BeginSearch::Keyword {
-            keyword,
-            start_from,
-        } => (
+        BeginSearch::Keyword { keyword, start_from } => (
             "keyword",
-            vec![
-                pair("keyword", Frame::bulk_static(keyword)),
-                pair("startfrom", Frame::Integer(start_from.into())),
-            ],
+            vec![pair("keyword", Frame::bulk_static(keyword)), pair("startfrom", Frame::Integer(start_from.into()))],
         ),
         BeginSearch::Unknown => ("unknown", Vec::new()),
     };
-    Frame::Map(vec![
-        pair("type", Frame::bulk_static(kind)),
-        pair("spec", Frame::Map(spec)),
-    ])
+    Frame::Map(vec![pair("type", Frame::bulk_static(kind)), pair("spec", Frame::Map(spec))])
 }
 
 fn find_keys(f: &FindKeys) -> Frame {
     let int = |v: i64| Frame::Integer(v);
     let (kind, spec) = match *f {
-        FindKeys::Range {
-            last_key,
-            step,
-            limit,
-        } => (
+        FindKeys::Range { last_key, step, limit } => (
             "range",
             vec![
                 pair("lastkey", int(last_key.into())),
@@ -138,11 +110,7 @@ fn find_keys(f: &FindKeys) -> Frame {
                 pair("limit", int(limit as i64)),
             ],
         ),
-        FindKeys::Keynum {
-            keynum_idx,
-            first_key,
-            step,
-        } => (
+        FindKeys::Keynum { keynum_idx, first_key, step } => (
             "keynum",
             vec![
                 pair("keynumidx", int(keynum_idx as i64)),
@@ -152,18 +120,12 @@ fn find_keys(f: &FindKeys) -> Frame {
         ),
         FindKeys::Unknown => ("unknown", Vec::new()),
     };
-    Frame::Map(vec![
-        pair("type", Frame::bulk_static(kind)),
-        pair("spec", Frame::Map(spec)),
-    ])
+    Frame::Map(vec![pair("type", Frame::bulk_static(kind)), pair("spec", Frame::Map(spec))])
 }
 
 fn key_spec(ks: &KeySpec) -> Frame {
     Frame::Map(vec![
-        pair(
-            "flags",
-            Frame::Set(ks.flags.iter().map(|f| Frame::simple_static(f)).collect()),
-        ),
+        pair("flags", Frame::Set(ks.flags.iter().map(|f| Frame::simple_static(f)).collect())),
         pair("begin_search", begin_search(&ks.begin)),
         pair("find_keys", find_keys(&ks.find)),
     ])
@@ -175,11 +137,7 @@ fn info_entry(full: &str, spec: &CommandSpec, subs: &[&'static CommandSpec]) -> 
     let subcommands = if subs.is_empty() {
         Frame::Set(Vec::new())
     } else {
-        Frame::Array(
-            subs.iter()
-                .map(|s| info_entry(&format!("{full}|{}", s.name), s, &[]))
-                .collect(),
-        )
+        Frame::Array(subs.iter().map(|s| info_entry(&format!("{full}|{}", s.name), s, &[])).collect())
     };
     Frame::Array(vec![
         bulk(full),
@@ -197,11 +155,8 @@ fn info_entry(full: &str, spec: &CommandSpec, subs: &[&'static CommandSpec]) -> 
 
 /// One command's `COMMAND DOCS` map.
 fn docs_entry(full: &str, spec: &CommandSpec, subs: &[&'static CommandSpec]) -> Frame {
-    let mut m = vec![
-        pair("summary", bulk(spec.summary)),
-        pair("since", bulk(spec.since)),
-        pair("group", bulk(spec.group)),
-    ];
+    let mut m =
+        vec![pair("summary", bulk(spec.summary)), pair("since", bulk(spec.since)), pair("group", bulk(spec.group))];
     if !spec.complexity.is_empty() {
         m.push(pair("complexity", bulk(spec.complexity)));
     }
@@ -218,12 +173,7 @@ fn docs_entry(full: &str, spec: &CommandSpec, subs: &[&'static CommandSpec]) -> 
 
 /// `COMMAND` (no arguments): every command's info.
 fn command(_ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    Frame::Array(
-        all()
-            .iter()
-            .map(|f| info_entry(&f.full, f.spec, &f.subs))
-            .collect(),
-    )
+    Frame::Array(all().iter().map(|f| info_entry(&f.full, f.spec, &f.subs)).collect())
 }
 
 fn command_count(_ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
@@ -244,17 +194,8 @@ fn command_info(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 
 /// `COMMAND DOCS [name ...]`: unknown names are left out.
 fn command_docs(_ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let found: Vec<Found> = if args.len() == 2 {
-        all()
-    } else {
-        args[2..].iter().filter_map(|n| find(n)).collect()
-    };
-    Frame::Map(
-        found
-            .iter()
-            .map(|f| (bulk(&f.full), docs_entry(&f.full, f.spec, &f.subs)))
-            .collect(),
-    )
+    let found: Vec<Found> = if args.len() == 2 { all() } else { args[2..].iter().filter_map(|n| find(n)).collect() };
+    Frame::Map(found.iter().map(|f| (bulk(&f.full), docs_entry(&f.full, f.spec, &f.subs))).collect())
 }
 
 /// The spec `lookupCommand` would pick for a full request: a subcommand when the container
@@ -274,11 +215,7 @@ fn command_getkeys(_ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let Some(spec) = target_spec(target) else {
         return Frame::error_static("ERR Invalid command specified");
     };
-    if !spec
-        .key_specs
-        .iter()
-        .any(|ks| !ks.flags.contains(&"not_key"))
-    {
+    if !spec.key_specs.iter().any(|ks| !ks.flags.contains(&"not_key")) {
         return Frame::error_static("ERR The command has no key arguments");
     }
     if !spec.arity_ok(target.len()) {
@@ -288,11 +225,7 @@ fn command_getkeys(_ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     if keys.is_empty() && !spec.has(flags::NO_MANDATORY_KEYS) {
         return Frame::error_static("ERR Invalid arguments specified for command");
     }
-    Frame::Array(
-        keys.iter()
-            .map(|&i| Frame::Bulk(target[i].clone()))
-            .collect(),
-    )
+    Frame::Array(keys.iter().map(|&i| Frame::Bulk(target[i].clone())).collect())
 }
 
 /// A `COMMAND LIST FILTERBY` filter.
@@ -402,13 +335,8 @@ mod tests {
     #[test]
     fn count_equals_registered() {
         let mut c = TestClient::new();
-        assert_eq!(
-            c.run(&["COMMAND", "COUNT"]),
-            Frame::Integer(registered().len() as i64)
-        );
-        let Frame::Array(all) = c.run(&["COMMAND", "INFO"]) else {
-            panic!()
-        };
+        assert_eq!(c.run(&["COMMAND", "COUNT"]), Frame::Integer(registered().len() as i64));
+        let Frame::Array(all) = c.run(&["COMMAND", "INFO"]) else { panic!() };
         assert_eq!(all.len(), registered().len());
     }
 
@@ -417,32 +345,17 @@ mod tests {
         let no_keys = "-ERR The command has no key arguments\r\n";
         let invalid = "-ERR Invalid command specified\r\n";
         TestClient::new().expect(&[
-            (
-                &["COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2"],
-                "*2\r\n$1\r\na\r\n$1\r\nb\r\n",
-            ),
+            (&["COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2"], "*2\r\n$1\r\na\r\n$1\r\nb\r\n"),
             (&["COMMAND", "GETKEYS", "nosuch", "a"], invalid),
             (&["COMMAND", "GETKEYS", "config", "nosuch"], invalid),
             (&["COMMAND", "GETKEYS", "ping", "a"], no_keys),
             (&["COMMAND", "GETKEYS", "config", "get", "x"], no_keys),
             (&["COMMAND", "GETKEYS", "spublish", "a", "b"], no_keys),
-            (
-                &["COMMAND", "GETKEYS", "get"],
-                "-ERR wrong number of arguments for 'command|getkeys' command\r\n",
-            ),
-            (
-                &["COMMAND", "GETKEYS", "get", "a", "b"],
-                "-ERR Invalid number of arguments specified for command\r\n",
-            ),
-            (
-                &["COMMAND", "GETKEYS", "object", "encoding", "k"],
-                "*1\r\n$1\r\nk\r\n",
-            ),
+            (&["COMMAND", "GETKEYS", "get"], "-ERR wrong number of arguments for 'command|getkeys' command\r\n"),
+            (&["COMMAND", "GETKEYS", "get", "a", "b"], "-ERR Invalid number of arguments specified for command\r\n"),
+            (&["COMMAND", "GETKEYS", "object", "encoding", "k"], "*1\r\n$1\r\nk\r\n"),
             (&["COMMAND", "GETKEYS", "eval", "x", "0"], "*0\r\n"),
-            (
-                &["COMMAND", "GETKEYS", "zunionstore", "d", "5", "a"],
-                "-ERR Invalid arguments specified for command\r\n",
-            ),
+            (&["COMMAND", "GETKEYS", "zunionstore", "d", "5", "a"], "-ERR Invalid arguments specified for command\r\n"),
         ]);
     }
 
@@ -454,15 +367,15 @@ mod tests {
         assert_eq!(c.wire(&["COMMAND", "INFO", "client|id"]), want);
         assert_eq!(c.wire(&["COMMAND", "INFO", "nosuch"]), "*1\r\n$-1\r\n");
         let hello = c.wire(&["COMMAND", "INFO", "hello"]);
-        assert!(
-            hello.contains(
-                "+noscript\r\n+loading\r\n+stale\r\n+fast\r\n+no_auth\r\n+allow_busy\r\n"
-            ),
-            "{hello}"
-        );
+        assert!(hello.contains("+noscript\r\n+loading\r\n+stale\r\n+fast\r\n+no_auth\r\n+allow_busy\r\n"), "{hello}");
         c.run(&["HELLO", "3"]);
         let cfg = c.wire(&["COMMAND", "INFO", "config"]);
-        assert!(cfg.starts_with("*1\r\n*10\r\n$6\r\nconfig\r\n:-2\r\n~0\r\n:0\r\n:0\r\n:0\r\n~1\r\n+@slow\r\n~0\r\n~0\r\n*"), "{cfg}");
+        assert!(
+            cfg.starts_with(
+                "*1\r\n*10\r\n$6\r\nconfig\r\n:-2\r\n~0\r\n:0\r\n:0\r\n:0\r\n~1\r\n+@slow\r\n~0\r\n~0\r\n*"
+            ),
+            "{cfg}"
+        );
         assert_eq!(c.wire(&["COMMAND", "INFO", "nosuch"]), "*1\r\n_\r\n");
     }
 
@@ -478,18 +391,10 @@ mod tests {
                 "*2\r\n$14\r\nclient|getname\r\n$14\r\nclient|setname\r\n",
             ),
             (&["COMMAND", "LIST", "FILTERBY", "module", "x"], "*0\r\n"),
-            (
-                &["COMMAND", "LIST", "FILTERBY", "foo", "x"],
-                "-ERR syntax error\r\n",
-            ),
-            (
-                &["COMMAND", "nosuch"],
-                "-ERR unknown subcommand 'nosuch'. Try COMMAND HELP.\r\n",
-            ),
+            (&["COMMAND", "LIST", "FILTERBY", "foo", "x"], "-ERR syntax error\r\n"),
+            (&["COMMAND", "nosuch"], "-ERR unknown subcommand 'nosuch'. Try COMMAND HELP.\r\n"),
         ]);
-        assert!(c
-            .wire(&["COMMAND", "DOCS", "config"])
-            .contains("$11\r\nsubcommands\r\n*"));
+        assert!(c.wire(&["COMMAND", "DOCS", "config"]).contains("$11\r\nsubcommands\r\n*"));
         let by_acl = c.wire(&["COMMAND", "LIST", "FILTERBY", "aclcat", "connection"]);
         assert!(by_acl.contains("$4\r\nping\r\n"));
         assert!(c.wire(&["COMMAND", "HELP"]).starts_with("*21\r\n"));

@@ -22,9 +22,7 @@ fn text(b: &[u8]) -> String {
 /// a pattern matches. A plain name also finds an alias and is echoed as it was typed.
 fn config_get(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let mut found: Vec<(String, &'static Directive)> = Vec::new();
-    let seen = |found: &[(String, &Directive)], name: &str| {
-        found.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
-    };
+    let seen = |found: &[(String, &Directive)], name: &str| found.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
     for pattern in &args[2..] {
         let name = text(pattern);
         if !name.contains(['[', '*', '?']) {
@@ -42,12 +40,7 @@ fn config_get(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         }
     }
     let config = ctx.shared.config.read();
-    Frame::Map(
-        found
-            .into_iter()
-            .map(|(k, d)| (Frame::bulk(k), Frame::bulk((d.get)(&config))))
-            .collect(),
-    )
+    Frame::Map(found.into_iter().map(|(k, d)| (Frame::bulk(k), Frame::bulk((d.get)(&config)))).collect())
 }
 
 /// Apply one CONFIG SET value. Multi-word directives (`save`, `bind`) take the value split
@@ -65,9 +58,7 @@ fn set_value(config: &mut Config, d: &Directive, value: &str) -> Result<(), Stri
 }
 
 fn set_failed(name: &str, reason: &str) -> Frame {
-    Frame::error(format!(
-        "ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}"
-    ))
+    Frame::error(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}"))
 }
 
 /// `CONFIG SET parameter value [parameter value ...]`: every pair is checked and applied to
@@ -80,9 +71,7 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     for pair in args[2..].chunks(2) {
         let name = text(&pair[0]);
         let Some(d) = Config::directive(&name) else {
-            return Frame::error(format!(
-                "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
-            ));
+            return Frame::error(format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'"));
         };
         if !d.mutable {
             return set_failed(&name, "can't set immutable config");
@@ -142,9 +131,7 @@ fn config_value(d: &Directive, value: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
             c => out.push(c),
         }
     }
@@ -235,49 +222,25 @@ mod tests {
     #[test]
     fn get_maxclients() {
         let mut c = TestClient::new();
-        assert_eq!(
-            c.wire(&["CONFIG", "GET", "maxclients"]),
-            "*2\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n"
-        );
-        assert_eq!(
-            c.wire(&["CONFIG", "GET", "MAXCLIENTS", "maxc*"]),
-            "*2\r\n$10\r\nMAXCLIENTS\r\n$5\r\n10000\r\n"
-        );
+        assert_eq!(c.wire(&["CONFIG", "GET", "maxclients"]), "*2\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n");
+        assert_eq!(c.wire(&["CONFIG", "GET", "MAXCLIENTS", "maxc*"]), "*2\r\n$10\r\nMAXCLIENTS\r\n$5\r\n10000\r\n");
         assert_eq!(c.wire(&["CONFIG", "GET", "nosuch"]), "*0\r\n");
         let ro = c.wire(&["CONFIG", "GET", "*read-only"]);
-        assert!(
-            ro.starts_with("*4\r\n$15\r\nslave-read-only\r\n$3\r\nyes\r\n$17\r\nreplica-read-only"),
-            "{ro}"
-        );
+        assert!(ro.starts_with("*4\r\n$15\r\nslave-read-only\r\n$3\r\nyes\r\n$17\r\nreplica-read-only"), "{ro}");
         c.run(&["HELLO", "3"]);
-        assert_eq!(
-            c.wire(&["CONFIG", "GET", "hz"]),
-            "%1\r\n$2\r\nhz\r\n$2\r\n10\r\n"
-        );
+        assert_eq!(c.wire(&["CONFIG", "GET", "hz"]), "%1\r\n$2\r\nhz\r\n$2\r\n10\r\n");
     }
 
     #[test]
     fn set_then_get() {
         let mut c = TestClient::new();
-        assert_eq!(
-            c.wire(&["CONFIG", "SET", "maxclients", "77", "hz", "20"]),
-            "+OK\r\n"
-        );
-        assert_eq!(
-            c.wire(&["CONFIG", "GET", "maxclients"]),
-            "*2\r\n$10\r\nmaxclients\r\n$2\r\n77\r\n"
-        );
+        assert_eq!(c.wire(&["CONFIG", "SET", "maxclients", "77", "hz", "20"]), "+OK\r\n");
+        assert_eq!(c.wire(&["CONFIG", "GET", "maxclients"]), "*2\r\n$10\r\nmaxclients\r\n$2\r\n77\r\n");
         assert_eq!(c.shared.config.read().hz, 20);
-        assert_eq!(
-            c.wire(&["CONFIG", "SET", "save", "3600 1 300 100"]),
-            "+OK\r\n"
-        );
+        assert_eq!(c.wire(&["CONFIG", "SET", "save", "3600 1 300 100"]), "+OK\r\n");
         assert_eq!(c.shared.config.read().save, "3600 1 300 100");
         assert_eq!(c.wire(&["CONFIG", "SET", "requirepass", "a b"]), "+OK\r\n");
-        assert_eq!(
-            c.shared.config.read().requirepass.as_deref(),
-            Some(&b"a b"[..])
-        );
+        assert_eq!(c.shared.config.read().requirepass.as_deref(), Some(&b"a b"[..]));
         assert_eq!(c.wire(&["CONFIG", "SET", "requirepass", ""]), "+OK\r\n");
         assert_eq!(c.shared.config.read().requirepass, None);
     }
@@ -286,10 +249,7 @@ mod tests {
     fn set_errors_change_nothing() {
         let mut c = TestClient::new();
         let wire = c.wire(&["CONFIG", "SET", "nosuch", "1"]);
-        assert_eq!(
-            wire,
-            "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n"
-        );
+        assert_eq!(wire, "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n");
         assert_eq!(
             c.wire(&["CONFIG", "SET", "maxclients", "abc"]),
             "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument couldn't be parsed into an integer\r\n"
@@ -303,66 +263,36 @@ mod tests {
             "-ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config\r\n"
         );
         assert_eq!(
-            c.wire(&["CONFIG", "SET", "hz", "30", "appendonly", "maybe"])
-                .split(" - ")
-                .nth(1),
+            c.wire(&["CONFIG", "SET", "hz", "30", "appendonly", "maybe"]).split(" - ").nth(1),
             Some("argument must be 'yes' or 'no'\r\n")
         );
         assert_eq!(c.shared.config.read().hz, 10);
-        assert_eq!(
-            c.wire(&["CONFIG", "SET", "hz", "1", "x"]),
-            "-ERR syntax error\r\n"
-        );
+        assert_eq!(c.wire(&["CONFIG", "SET", "hz", "1", "x"]), "-ERR syntax error\r\n");
     }
 
     #[test]
     fn resetstat_rewrite_help() {
         let mut c = TestClient::new();
-        c.shared
-            .stats
-            .total_commands_processed
-            .store(99, Ordering::Relaxed);
+        c.shared.stats.total_commands_processed.store(99, Ordering::Relaxed);
         assert_eq!(c.wire(&["CONFIG", "RESETSTAT"]), "+OK\r\n");
-        assert!(
-            c.shared
-                .stats
-                .total_commands_processed
-                .load(Ordering::Relaxed)
-                <= 1
-        );
-        assert_eq!(
-            c.wire(&["CONFIG", "REWRITE"]),
-            "-ERR The server is running without a config file\r\n"
-        );
-        assert!(c
-            .wire(&["CONFIG", "HELP"])
-            .starts_with("*11\r\n+CONFIG <subcommand>"));
+        assert!(c.shared.stats.total_commands_processed.load(Ordering::Relaxed) <= 1);
+        assert_eq!(c.wire(&["CONFIG", "REWRITE"]), "-ERR The server is running without a config file\r\n");
+        assert!(c.wire(&["CONFIG", "HELP"]).starts_with("*11\r\n+CONFIG <subcommand>"));
     }
 
     #[test]
     fn rewrite_keeps_comments_and_updates_values() {
-        let mut config = Config {
-            hz: 42,
-            maxclients: 5,
-            requirepass: Some(b"p w".to_vec()),
-            ..Config::default()
-        };
+        let mut config = Config { hz: 42, maxclients: 5, requirepass: Some(b"p w".to_vec()), ..Config::default() };
         config.save = String::new();
         let old = "# my conf\nhz 10\nunknown-thing 1\nhz 11\nsave 60 1\n";
         let text = rewritten_text(&config, old);
         assert!(
-            text.starts_with(
-                "# my conf\nhz 42\nunknown-thing 1\nsave \"\"\n# Generated by CONFIG REWRITE\n"
-            ),
+            text.starts_with("# my conf\nhz 42\nunknown-thing 1\nsave \"\"\n# Generated by CONFIG REWRITE\n"),
             "{text}"
         );
-        assert!(
-            text.contains("\nmaxclients 5\n") && text.contains("\nrequirepass \"p w\"\n"),
-            "{text}"
-        );
+        assert!(text.contains("\nmaxclients 5\n") && text.contains("\nrequirepass \"p w\"\n"), "{text}");
         let mut back = Config::default();
-        back.load_str(&text.replace("unknown-thing 1\n", ""), "t")
-            .unwrap();
+        back.load_str(&text.replace("unknown-thing 1\n", ""), "t").unwrap();
         assert_eq!((back.hz, back.maxclients, back.save.as_str()), (42, 5, ""));
         assert_eq!(back.requirepass.as_deref(), Some(&b"p w"[..]));
     }

@@ -16,8 +16,7 @@ use slotbox_protocol::frame::errors;
 use slotbox_protocol::{Frame, Protocol};
 
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
-const AUTH_NOPASS: &str =
-    "ERR AUTH <password> called without any password configured for the default user. \
+const AUTH_NOPASS: &str = "ERR AUTH <password> called without any password configured for the default user. \
                            Are you sure your configuration is correct?";
 const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the \
                             HELLO AUTH <user> <pass> option can be used to authenticate the client and select \
@@ -83,9 +82,8 @@ fn auth(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let mut version = None;
     if args.len() >= 2 {
-        let v = tri!(args::int(&args[1]).map_err(|_| Frame::error_static(
-            "ERR Protocol version is not an integer or out of range"
-        )));
+        let v = tri!(args::int(&args[1])
+            .map_err(|_| Frame::error_static("ERR Protocol version is not an integer or out of range")));
         version = match v {
             2 => Some(Protocol::Resp2),
             3 => Some(Protocol::Resp3),
@@ -106,10 +104,7 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
             tri!(set_client_name(ctx.client, &args[j + 1]));
             j += 2;
         } else {
-            return Frame::error(format!(
-                "ERR Syntax error in HELLO option '{}'",
-                String::from_utf8_lossy(opt)
-            ));
+            return Frame::error(format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(opt)));
         }
     }
     if !ctx.client.authenticated {
@@ -123,11 +118,7 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 
 /// The HELLO map: server, version, proto, id, mode, role, modules.
 fn hello_reply(shared: &Shared, client: &ClientState) -> Frame {
-    let mode = if shared.config.read().cluster_enabled {
-        "cluster"
-    } else {
-        "standalone"
-    };
+    let mode = if shared.config.read().cluster_enabled { "cluster" } else { "standalone" };
     let pair = |k: &'static str, v: Frame| (Frame::bulk_static(k), v);
     Frame::Map(vec![
         pair("server", Frame::bulk_static("redis")),
@@ -211,25 +202,17 @@ pub(super) mod testing {
 
         /// Another client of the same server.
         pub fn on(shared: Arc<Shared>) -> Self {
-            let id = shared
-                .next_client_id
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let id = shared.next_client_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let addr = format!("127.0.0.1:{}", 40000 + id).parse().unwrap();
             let laddr = "127.0.0.1:6379".parse().unwrap();
             let info = Arc::new(ClientInfo::new(id, addr, laddr, -1, 0));
             shared.clients.lock().insert(id, info.clone());
             let auth = shared.config.read().requirepass.is_some();
-            TestClient {
-                shared,
-                client: ClientState::new(info, auth),
-            }
+            TestClient { shared, client: ClientState::new(info, auth) }
         }
 
         pub fn run(&mut self, args: &[&str]) -> Frame {
-            let args: Vec<Bytes> = args
-                .iter()
-                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-                .collect();
+            let args: Vec<Bytes> = args.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
             crate::commands::execute(&self.shared, &mut self.client, &args)
         }
 
@@ -275,25 +258,11 @@ mod tests {
         );
         assert_eq!(c.wire(&["HELLO", "3"]), want);
         assert_eq!(c.wire(&["HELLO", "2"]).lines().next(), Some("*14"));
-        assert_eq!(
-            c.wire(&["HELLO", "4"]),
-            "-NOPROTO unsupported protocol version\r\n"
-        );
-        assert_eq!(
-            c.wire(&["HELLO", "x"]),
-            "-ERR Protocol version is not an integer or out of range\r\n"
-        );
-        assert_eq!(
-            c.wire(&["HELLO", "2", "SETNAME", "a", "b"]),
-            "-ERR Syntax error in HELLO option 'b'\r\n"
-        );
+        assert_eq!(c.wire(&["HELLO", "4"]), "-NOPROTO unsupported protocol version\r\n");
+        assert_eq!(c.wire(&["HELLO", "x"]), "-ERR Protocol version is not an integer or out of range\r\n");
+        assert_eq!(c.wire(&["HELLO", "2", "SETNAME", "a", "b"]), "-ERR Syntax error in HELLO option 'b'\r\n");
         assert_eq!(c.wire(&["CLIENT", "GETNAME"]), "$1\r\na\r\n");
-        assert_eq!(
-            c.wire(&["HELLO", "3", "AUTH", "default", "whatever"])
-                .lines()
-                .next(),
-            Some("%7")
-        );
+        assert_eq!(c.wire(&["HELLO", "3", "AUTH", "default", "whatever"]).lines().next(), Some("%7"));
         assert_eq!(
             c.wire(&["HELLO", "3", "AUTH", "bob", "x"]),
             "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
@@ -303,54 +272,30 @@ mod tests {
     #[test]
     fn auth_with_and_without_requirepass() {
         let mut c = TestClient::new();
-        assert!(c
-            .wire(&["AUTH", "x"])
-            .starts_with("-ERR AUTH <password> called without any password"));
+        assert!(c.wire(&["AUTH", "x"]).starts_with("-ERR AUTH <password> called without any password"));
         assert_eq!(c.wire(&["AUTH", "default", "x"]), "+OK\r\n");
         assert_eq!(c.wire(&["AUTH", "a", "b", "c"]), "-ERR syntax error\r\n");
 
-        let config = Config {
-            requirepass: Some(b"secret".to_vec()),
-            ..Config::ephemeral()
-        };
+        let config = Config { requirepass: Some(b"secret".to_vec()), ..Config::ephemeral() };
         let mut c = TestClient::with_config(config);
         assert_eq!(c.wire(&["PING"]), "-NOAUTH Authentication required.\r\n");
-        assert!(c
-            .wire(&["HELLO", "3"])
-            .starts_with("-NOAUTH HELLO must be called"));
+        assert!(c.wire(&["HELLO", "3"]).starts_with("-NOAUTH HELLO must be called"));
         assert!(c.wire(&["AUTH", "bad"]).starts_with("-WRONGPASS"));
         assert_eq!(c.wire(&["AUTH", "secret"]), "+OK\r\n");
         assert_eq!(c.wire(&["PING"]), "+PONG\r\n");
         assert_eq!(c.wire(&["RESET"]), "+RESET\r\n");
         assert!(!c.client.authenticated);
-        assert_eq!(
-            c.wire(&["HELLO", "3", "AUTH", "default", "secret"])
-                .lines()
-                .next(),
-            Some("%7")
-        );
+        assert_eq!(c.wire(&["HELLO", "3", "AUTH", "default", "secret"]).lines().next(), Some("%7"));
     }
 
     #[test]
     fn select_only_db0() {
         let mut c = TestClient::new();
         assert_eq!(c.run(&["SELECT", "0"]), Frame::ok());
-        assert_eq!(
-            c.wire(&["SELECT", "1"]),
-            "-ERR DB index is out of range\r\n"
-        );
-        assert_eq!(
-            c.wire(&["SELECT", "-1"]),
-            "-ERR DB index is out of range\r\n"
-        );
-        assert_eq!(
-            c.wire(&["SELECT", "x"]),
-            "-ERR value is not an integer or out of range\r\n"
-        );
-        assert_eq!(
-            c.wire(&["SELECT", "99999999999"]),
-            "-ERR value is not an integer or out of range\r\n"
-        );
+        assert_eq!(c.wire(&["SELECT", "1"]), "-ERR DB index is out of range\r\n");
+        assert_eq!(c.wire(&["SELECT", "-1"]), "-ERR DB index is out of range\r\n");
+        assert_eq!(c.wire(&["SELECT", "x"]), "-ERR value is not an integer or out of range\r\n");
+        assert_eq!(c.wire(&["SELECT", "99999999999"]), "-ERR value is not an integer or out of range\r\n");
     }
 
     #[test]

@@ -41,10 +41,7 @@ fn info(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         }
         args[1..].iter().any(|a| {
             let a = a.to_ascii_lowercase();
-            a == name.as_bytes()
-                || a == b"all"
-                || a == b"everything"
-                || (a == b"default" && default)
+            a == name.as_bytes() || a == b"all" || a == b"everything" || (a == b"default" && default)
         })
     };
     Frame::Verbatim("txt", Bytes::from(render(ctx.shared, wanted)))
@@ -82,14 +79,11 @@ fn fixed(out: &mut String, lines: &str) {
 fn empty(_out: &mut String, _shared: &Shared) {}
 
 fn read_proc(path: &str) -> Option<String> {
-    std::fs::read_to_string(path)
-        .ok()
-        .map(|s| s.trim().to_string())
+    std::fs::read_to_string(path).ok().map(|s| s.trim().to_string())
 }
 
 fn os_name() -> String {
-    let os =
-        read_proc("/proc/sys/kernel/ostype").unwrap_or_else(|| std::env::consts::OS.to_string());
+    let os = read_proc("/proc/sys/kernel/ostype").unwrap_or_else(|| std::env::consts::OS.to_string());
     let release = read_proc("/proc/sys/kernel/osrelease").unwrap_or_default();
     format!("{os} {release} {}", std::env::consts::ARCH)
 }
@@ -101,19 +95,12 @@ fn server(out: &mut String, shared: &Shared) {
     field(out, "slotbox_version", env!("CARGO_PKG_VERSION"));
     fixed(out, "redis_git_sha1:00000000 redis_git_dirty:0");
     field(out, "redis_build_id", &shared.run_id[..16]);
-    let mode = if config.cluster_enabled {
-        "cluster"
-    } else {
-        "standalone"
-    };
+    let mode = if config.cluster_enabled { "cluster" } else { "standalone" };
     field(out, "redis_mode", mode);
     field(out, "os", os_name());
     field(out, "arch_bits", usize::BITS);
     out.push_str("monotonic_clock:POSIX clock_gettime\r\n");
-    fixed(
-        out,
-        "multiplexing_api:epoll atomicvar_api:c11-builtin gcc_version:0.0.0",
-    );
+    fixed(out, "multiplexing_api:epoll atomicvar_api:c11-builtin gcc_version:0.0.0");
     field(out, "process_id", std::process::id());
     field(out, "process_supervised", "no");
     field(out, "run_id", &shared.run_id);
@@ -123,11 +110,7 @@ fn server(out: &mut String, shared: &Shared) {
     field(out, "uptime_in_days", uptime / 86400);
     field(out, "hz", config.hz);
     field(out, "configured_hz", config.hz);
-    field(
-        out,
-        "lru_clock",
-        (unix_time_us() / 1_000_000) & ((1 << 24) - 1),
-    );
+    field(out, "lru_clock", (unix_time_us() / 1_000_000) & ((1 << 24) - 1));
     field(out, "executable", &shared.executable);
     let config_file = config.config_file.as_ref().map(|p| p.display().to_string());
     field(out, "config_file", config_file.unwrap_or_default());
@@ -135,11 +118,7 @@ fn server(out: &mut String, shared: &Shared) {
 }
 
 fn clients(out: &mut String, shared: &Shared) {
-    field(
-        out,
-        "connected_clients",
-        shared.connected_clients.load(Ordering::Relaxed),
-    );
+    field(out, "connected_clients", shared.connected_clients.load(Ordering::Relaxed));
     field(out, "cluster_connections", 0);
     field(out, "maxclients", shared.config.read().maxclients);
     fixed(out, "client_recent_max_input_buffer:0 client_recent_max_output_buffer:0");
@@ -172,9 +151,7 @@ fn used_memory(shared: &Shared) -> u64 {
     let mut total = 0usize;
     let now = crate::shared::unix_time_ms();
     for slot in 0..slotbox_protocol::SLOT_COUNT as u16 {
-        shared.db.for_each_key_in_slot(slot, now, |k, e| {
-            total += k.len() + e.value.heap_size() + ENTRY_OVERHEAD
-        });
+        shared.db.for_each_key_in_slot(slot, now, |k, e| total += k.len() + e.value.heap_size() + ENTRY_OVERHEAD);
     }
     total as u64
 }
@@ -192,12 +169,7 @@ fn page_size() -> u64 {
 /// Resident set size from `/proc/self/statm` (0 where there is no procfs).
 fn rss_bytes() -> u64 {
     let statm = read_proc("/proc/self/statm").unwrap_or_default();
-    statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse::<u64>().ok())
-        .unwrap_or(0)
-        * page_size()
+    statm.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()).unwrap_or(0) * page_size()
 }
 
 fn total_system_memory() -> u64 {
@@ -226,11 +198,7 @@ fn memory(out: &mut String, shared: &Shared) {
     sized(out, "used_memory", used);
     sized(out, "used_memory_rss", rss);
     sized(out, "used_memory_peak", peak);
-    let peak_perc = if peak == 0 {
-        0.0
-    } else {
-        used as f64 * 100.0 / peak as f64
-    };
+    let peak_perc = if peak == 0 { 0.0 } else { used as f64 * 100.0 / peak as f64 };
     field(out, "used_memory_peak_perc", format!("{peak_perc:.2}%"));
     field(out, "allocator_allocated", used);
     field(out, "allocator_active", used);
@@ -266,16 +234,8 @@ fn persistence(out: &mut String, shared: &Shared) {
 fn stats(out: &mut String, shared: &Shared) {
     let s = &shared.stats;
     let n = |c: &crate::stats::Counter| c.load(Ordering::Relaxed);
-    field(
-        out,
-        "total_connections_received",
-        n(&s.total_connections_received),
-    );
-    field(
-        out,
-        "total_commands_processed",
-        n(&s.total_commands_processed),
-    );
+    field(out, "total_connections_received", n(&s.total_connections_received));
+    field(out, "total_commands_processed", n(&s.total_commands_processed));
     field(out, "instantaneous_ops_per_sec", s.instantaneous_ops.load(Ordering::Relaxed));
     field(out, "total_net_input_bytes", n(&s.net_input_bytes));
     field(out, "total_net_output_bytes", n(&s.net_output_bytes));
@@ -351,11 +311,7 @@ fn cpu(out: &mut String, _shared: &Shared) {
 }
 
 fn cluster(out: &mut String, shared: &Shared) {
-    field(
-        out,
-        "cluster_enabled",
-        u8::from(shared.config.read().cluster_enabled),
-    );
+    field(out, "cluster_enabled", u8::from(shared.config.read().cluster_enabled));
 }
 
 fn keyspace(out: &mut String, shared: &Shared) {
@@ -376,14 +332,9 @@ mod tests {
     #[test]
     fn default_info_has_the_main_fields() {
         let mut c = TestClient::new();
-        let Frame::Verbatim("txt", body) = c.run(&["INFO"]) else {
-            panic!()
-        };
+        let Frame::Verbatim("txt", body) = c.run(&["INFO"]) else { panic!() };
         let text = String::from_utf8(body.to_vec()).unwrap();
-        assert!(
-            text.starts_with("# Server\r\nredis_version:7.0.15\r\n"),
-            "{text}"
-        );
+        assert!(text.starts_with("# Server\r\nredis_version:7.0.15\r\n"), "{text}");
         for f in [
             "\r\nredis_mode:standalone\r\n",
             "\r\nrole:master\r\n",
@@ -392,49 +343,23 @@ mod tests {
         ] {
             assert!(text.contains(f), "{f} missing");
         }
-        assert!(
-            text.contains("\r\n\r\n# Clients\r\n") && text.ends_with("# Keyspace\r\n"),
-            "{text}"
-        );
+        assert!(text.contains("\r\n\r\n# Clients\r\n") && text.ends_with("# Keyspace\r\n"), "{text}");
         assert!(!text.contains("# Commandstats"));
-        let used: u64 = text
-            .split("\r\nused_memory:")
-            .nth(1)
-            .unwrap()
-            .split("\r\n")
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let used: u64 = text.split("\r\nused_memory:").nth(1).unwrap().split("\r\n").next().unwrap().parse().unwrap();
         assert!(used > 0);
-        let cpu: f64 = text
-            .split("used_cpu_user:")
-            .nth(1)
-            .unwrap()
-            .split("\r\n")
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let cpu: f64 = text.split("used_cpu_user:").nth(1).unwrap().split("\r\n").next().unwrap().parse().unwrap();
         assert!(cpu >= 0.0);
     }
 
     #[test]
     fn sections_and_encodings() {
         let mut c = TestClient::new();
-        c.shared
-            .db
-            .shard(5)
-            .insert(b"k", Entry::new(Value::string(b"v")));
-        assert_eq!(
-            c.wire(&["INFO", "keyspace"]),
-            "$44\r\n# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n\r\n"
-        );
+        c.shared.db.shard(5).insert(b"k", Entry::new(Value::string(b"v")));
+        assert_eq!(c.wire(&["INFO", "keyspace"]), "$44\r\n# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n\r\n");
         assert_eq!(c.wire(&["INFO", "nosuch"]), "$0\r\n\r\n");
         let two = c.wire(&["INFO", "CLUSTER", "server"]);
         assert!(
-            two.contains("\r\n# Server\r\n")
-                && two.ends_with("\r\n\r\n# Cluster\r\ncluster_enabled:0\r\n\r\n"),
+            two.contains("\r\n# Server\r\n") && two.ends_with("\r\n\r\n# Cluster\r\ncluster_enabled:0\r\n\r\n"),
             "{two}"
         );
         assert!(c.wire(&["INFO", "all"]).contains("# Commandstats\r\n"));

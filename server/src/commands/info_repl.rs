@@ -23,7 +23,11 @@ pub fn replication(out: &mut String, shared: &Shared) {
                 u8::from(l.sync_in_progress.load(Ordering::Relaxed)),
             );
             if !up {
-                let _ = write!(out, "master_link_down_since_seconds:{}\r\n", (now - l.down_since.load(Ordering::Relaxed)) / 1000);
+                let _ = write!(
+                    out,
+                    "master_link_down_since_seconds:{}\r\n",
+                    (now - l.down_since.load(Ordering::Relaxed)) / 1000
+                );
             }
             let c = shared.config.read();
             let _ = write!(

@@ -104,12 +104,7 @@ fn list_mut<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a mut List> {
 
 /// Push `items` one by one at `side` of the list at `key`, creating it if needed (the caller
 /// checked the type). Returns the new length.
-fn push_items<'i>(
-    ctx: &mut Ctx,
-    key: &[u8],
-    side: Side,
-    items: impl IntoIterator<Item = &'i [u8]>,
-) -> usize {
+fn push_items<'i>(ctx: &mut Ctx, key: &[u8], side: Side, items: impl IntoIterator<Item = &'i [u8]>) -> usize {
     if let Some(l) = list_mut(ctx, key) {
         return extend(l, side, items);
     }

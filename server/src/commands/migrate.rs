@@ -17,12 +17,8 @@ use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
 
-pub const COMMANDS: Registration = &[
-    ("dump", dump),
-    ("restore", restore),
-    ("restore-asking", restore),
-    ("migrate", command::migrate),
-];
+pub const COMMANDS: Registration =
+    &[("dump", dump), ("restore", restore), ("restore-asking", restore), ("migrate", command::migrate)];
 
 /// `DUMP key`: the serialized value, or nil.
 fn dump(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
@@ -59,18 +55,14 @@ fn restore_opts(opts: &[Bytes]) -> Result<RestoreOpts, Frame> {
             i += 1;
             let v = args::int(&opts[i])?;
             if v < 0 {
-                return Err(Frame::error_static(
-                    "ERR Invalid IDLETIME value, must be >= 0",
-                ));
+                return Err(Frame::error_static("ERR Invalid IDLETIME value, must be >= 0"));
             }
             o.idle = Some(v);
         } else if args::is(arg, "freq") && has_value && o.idle.is_none() {
             i += 1;
             let v = args::int(&opts[i])?;
             if !(0..=255).contains(&v) {
-                return Err(Frame::error_static(
-                    "ERR Invalid FREQ value, must be >= 0 and <= 255",
-                ));
+                return Err(Frame::error_static("ERR Invalid FREQ value, must be >= 0 and <= 255"));
             }
             o.freq = Some(v);
         } else {

@@ -4,6 +4,7 @@
 
 pub mod args;
 mod client_cmd;
+mod cluster;
 mod command_info;
 mod config_cmd;
 mod connection;
@@ -14,14 +15,13 @@ mod keys;
 mod lists;
 mod migrate;
 mod persist;
+pub mod pubsub;
+mod replication;
 mod server;
 mod sets;
 mod strings;
-mod zsets;
 pub mod tx;
-mod replication;
-mod cluster;
-pub mod pubsub;
+mod zsets;
 
 use crate::client::ClientState;
 use crate::shared::Shared;
@@ -98,7 +98,26 @@ fn registry() -> &'static HashMap<&'static str, Entry> {
     REGISTRY.get_or_init(|| {
         let mut map: HashMap<&'static str, Entry> = HashMap::new();
         let mut names: Vec<&'static str> = Vec::new();
-        for table in [strings::COMMANDS, keys::COMMANDS, connection::COMMANDS, server::COMMANDS, tx::COMMANDS, pubsub::COMMANDS, cluster::COMMANDS, replication::COMMANDS, client_cmd::COMMANDS, command_info::COMMANDS, config_cmd::COMMANDS, info::COMMANDS, lists::COMMANDS, hashes::COMMANDS, sets::COMMANDS, zsets::COMMANDS, migrate::COMMANDS, persist::COMMANDS] {
+        for table in [
+            strings::COMMANDS,
+            keys::COMMANDS,
+            connection::COMMANDS,
+            server::COMMANDS,
+            tx::COMMANDS,
+            pubsub::COMMANDS,
+            cluster::COMMANDS,
+            replication::COMMANDS,
+            client_cmd::COMMANDS,
+            command_info::COMMANDS,
+            config_cmd::COMMANDS,
+            info::COMMANDS,
+            lists::COMMANDS,
+            hashes::COMMANDS,
+            sets::COMMANDS,
+            zsets::COMMANDS,
+            migrate::COMMANDS,
+            persist::COMMANDS,
+        ] {
             for &(full, handler) in table {
                 let id = names.len() as u16;
                 names.push(full);
@@ -357,7 +376,16 @@ fn propagate(ctx: &mut Ctx, r: Resolved, args: &[Bytes]) {
     }
     let sets_expiry = matches!(
         r.full_name,
-        "set" | "setex" | "psetex" | "getex" | "expire" | "pexpire" | "expireat" | "pexpireat" | "restore" | "restore-asking"
+        "set"
+            | "setex"
+            | "psetex"
+            | "getex"
+            | "expire"
+            | "pexpire"
+            | "expireat"
+            | "pexpireat"
+            | "restore"
+            | "restore-asking"
     );
     if sets_expiry && args.len() > 1 {
         if let Some(at) = ctx.keys.get(&args[1]).map(|e| e.expire_at).filter(|&at| at != 0) {
@@ -425,7 +453,11 @@ pub fn run(shared: &Shared, client: &mut ClientState, r: Resolved, args: &[Bytes
         }
         return reply;
     }
-    if r.spec.has(command::flags::WRITE) && !reply.is_error() && !ctx.client.is_master_link && shared.repl.active.load(std::sync::atomic::Ordering::Acquire) {
+    if r.spec.has(command::flags::WRITE)
+        && !reply.is_error()
+        && !ctx.client.is_master_link
+        && shared.repl.active.load(std::sync::atomic::Ordering::Acquire)
+    {
         propagate(&mut ctx, r, args);
     }
     drop(ctx);

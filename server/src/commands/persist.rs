@@ -10,10 +10,7 @@ use std::sync::atomic::Ordering;
 
 /// `SAVE`: write the snapshot file now.
 fn save(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    if persist::of(ctx.shared)
-        .bgsave_in_progress
-        .load(Ordering::Acquire)
-    {
+    if persist::of(ctx.shared).bgsave_in_progress.load(Ordering::Acquire) {
         return Frame::error_static("ERR Background save already in progress");
     }
     match persist::save::save_now(ctx.shared) {
@@ -38,15 +35,9 @@ fn bgsave(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 /// `BGREWRITEAOF`.
 fn bgrewriteaof(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
     match persist::rewrite::start_rewrite(ctx.shared) {
-        Ok(()) => Frame::Simple(Bytes::from_static(
-            b"Background append only file rewriting started",
-        )),
+        Ok(()) => Frame::Simple(Bytes::from_static(b"Background append only file rewriting started")),
         Err(e) => Frame::error(e),
     }
 }
 
-pub const COMMANDS: Registration = &[
-    ("save", save),
-    ("bgsave", bgsave),
-    ("bgrewriteaof", bgrewriteaof),
-];
+pub const COMMANDS: Registration = &[("save", save), ("bgsave", bgsave), ("bgrewriteaof", bgrewriteaof)];

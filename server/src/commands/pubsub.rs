@@ -13,7 +13,15 @@ use slotbox_protocol::Frame;
 pub fn allowed_in_pubsub(full_name: &str) -> bool {
     matches!(
         full_name,
-        "subscribe" | "ssubscribe" | "unsubscribe" | "sunsubscribe" | "psubscribe" | "punsubscribe" | "ping" | "quit" | "reset"
+        "subscribe"
+            | "ssubscribe"
+            | "unsubscribe"
+            | "sunsubscribe"
+            | "psubscribe"
+            | "punsubscribe"
+            | "ping"
+            | "quit"
+            | "reset"
     )
 }
 

@@ -113,7 +113,9 @@ fn replconf(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
 }
 
 fn psync(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
-    if ctx.shared.db.is_replica() && !ctx.shared.repl.master.lock().as_ref().is_some_and(|l| l.up.load(Ordering::Relaxed)) {
+    if ctx.shared.db.is_replica()
+        && !ctx.shared.repl.master.lock().as_ref().is_some_and(|l| l.up.load(Ordering::Relaxed))
+    {
         return Frame::error_static("NOMASTERLINK Can't SYNC while not connected with my master");
     }
     let replid = String::from_utf8_lossy(&a[1]).into_owned();

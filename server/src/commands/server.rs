@@ -31,10 +31,7 @@ fn flush(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 /// `TIME`: [unix seconds, microseconds] as bulk strings.
 fn time(_ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
     let us = unix_time_us();
-    Frame::Array(vec![
-        Frame::bulk((us / 1_000_000).to_string()),
-        Frame::bulk((us % 1_000_000).to_string()),
-    ])
+    Frame::Array(vec![Frame::bulk((us / 1_000_000).to_string()), Frame::bulk((us % 1_000_000).to_string())])
 }
 
 fn lastsave(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
@@ -94,10 +91,7 @@ mod tests {
     #[test]
     fn dbsize_and_flush() {
         let mut c = TestClient::new();
-        c.shared
-            .db
-            .shard(0)
-            .insert(b"k", Entry::new(Value::string(b"v")));
+        c.shared.db.shard(0).insert(b"k", Entry::new(Value::string(b"v")));
         assert_eq!(c.wire(&["DBSIZE"]), ":1\r\n");
         assert_eq!(c.wire(&["FLUSHALL", "foo"]), "-ERR syntax error\r\n");
         assert_eq!(c.wire(&["FLUSHDB", "ASYNC", "x"]), "-ERR syntax error\r\n");
@@ -121,18 +115,9 @@ mod tests {
     fn shutdown_checks_then_stops() {
         let mut c = TestClient::new();
         assert_eq!(c.wire(&["SHUTDOWN", "foo"]), "-ERR syntax error\r\n");
-        assert_eq!(
-            c.wire(&["SHUTDOWN", "NOSAVE", "ABORT"]),
-            "-ERR syntax error\r\n"
-        );
-        assert_eq!(
-            c.wire(&["SHUTDOWN", "SAVE", "NOSAVE"]),
-            "-ERR syntax error\r\n"
-        );
-        assert_eq!(
-            c.wire(&["SHUTDOWN", "ABORT"]),
-            "-ERR No shutdown in progress.\r\n"
-        );
+        assert_eq!(c.wire(&["SHUTDOWN", "NOSAVE", "ABORT"]), "-ERR syntax error\r\n");
+        assert_eq!(c.wire(&["SHUTDOWN", "SAVE", "NOSAVE"]), "-ERR syntax error\r\n");
+        assert_eq!(c.wire(&["SHUTDOWN", "ABORT"]), "-ERR No shutdown in progress.\r\n");
         assert!(!c.shared.is_shutting_down());
         assert_eq!(c.wire(&["SHUTDOWN", "NOSAVE", "NOW"]), "");
         assert!(c.shared.is_shutting_down());

@@ -63,10 +63,7 @@ fn bulk_or_wrongtype(v: &Value) -> Frame {
 fn take_string(v: &mut Value) -> Vec<u8> {
     match v {
         Value::Str { data, .. } => std::mem::take(data).into_vec(),
-        other => other
-            .string_bytes()
-            .map(|mut s| s.to_vec())
-            .unwrap_or_default(),
+        other => other.string_bytes().map(|mut s| s.to_vec()).unwrap_or_default(),
     }
 }
 
@@ -79,8 +76,6 @@ fn check_length(ctx: &Ctx, size: u64, append: u64) -> Result<(), Frame> {
     let max = ctx.shared.config.read().proto_max_bulk_len as u64;
     match size.checked_add(append) {
         Some(total) if total <= max => Ok(()),
-        _ => Err(Frame::error_static(
-            "ERR string exceeds maximum allowed size (proto-max-bulk-len)",
-        )),
+        _ => Err(Frame::error_static("ERR string exceeds maximum allowed size (proto-max-bulk-len)")),
     }
 }

@@ -71,10 +71,7 @@ fn read_zset<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a ZSetValue>, 
     let shared = ctx.shared;
     match read(&mut ctx.keys, &shared.stats, key) {
         None => Ok(None),
-        Some(Entry {
-            value: Value::ZSet(z),
-            ..
-        }) => Ok(Some(z)),
+        Some(Entry { value: Value::ZSet(z), .. }) => Ok(Some(z)),
         Some(_) => Err(wrongtype()),
     }
 }
@@ -84,10 +81,7 @@ fn read_zset<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a ZSetValue>, 
 fn peek_zset<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a ZSetValue>, Frame> {
     match ctx.keys.get(key) {
         None => Ok(None),
-        Some(Entry {
-            value: Value::ZSet(z),
-            ..
-        }) => Ok(Some(z)),
+        Some(Entry { value: Value::ZSet(z), .. }) => Ok(Some(z)),
         Some(_) => Err(wrongtype()),
     }
 }
@@ -96,10 +90,7 @@ fn peek_zset<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a ZSetValue>, 
 /// found a sorted set there.
 fn zset_mut<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a mut ZSetValue> {
     match ctx.keys.get_mut(key) {
-        Some(Entry {
-            value: Value::ZSet(z),
-            ..
-        }) => Some(z),
+        Some(Entry { value: Value::ZSet(z), .. }) => Some(z),
         _ => None,
     }
 }
@@ -160,23 +151,14 @@ fn strict_float(arg: &[u8]) -> Option<f64> {
 }
 
 fn is_inf_literal(arg: &[u8]) -> bool {
-    let body = arg
-        .strip_prefix(b"-")
-        .or_else(|| arg.strip_prefix(b"+"))
-        .unwrap_or(arg);
+    let body = arg.strip_prefix(b"-").or_else(|| arg.strip_prefix(b"+")).unwrap_or(arg);
     body.eq_ignore_ascii_case(b"inf") || body.eq_ignore_ascii_case(b"infinity")
 }
 
 fn has_nonzero_mantissa(arg: &[u8]) -> bool {
-    let body = arg
-        .strip_prefix(b"-")
-        .or_else(|| arg.strip_prefix(b"+"))
-        .unwrap_or(arg);
+    let body = arg.strip_prefix(b"-").or_else(|| arg.strip_prefix(b"+")).unwrap_or(arg);
     if body.len() > 2 && body[0] == b'0' && (body[1] | 0x20) == b'x' {
-        let mantissa = body[2..]
-            .split(|&c| c | 0x20 == b'p')
-            .next()
-            .unwrap_or_default();
+        let mantissa = body[2..].split(|&c| c | 0x20 == b'p').next().unwrap_or_default();
         return mantissa.iter().any(|c| c.is_ascii_hexdigit() && *c != b'0');
     }
     let mantissa = body.split(|&c| c | 0x20 == b'e').next().unwrap_or_default();

@@ -82,10 +82,15 @@ pub static DIRECTIVES: &[Directive] = &[
         }
         c.dir = p
     }),
-    d!("requirepass", true, |c| c.requirepass.as_ref().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(), |c, a| {
-        let v = one(a)?;
-        c.requirepass = if v.is_empty() { None } else { Some(v.as_bytes().to_vec()) }
-    }),
+    d!(
+        "requirepass",
+        true,
+        |c| c.requirepass.as_ref().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(),
+        |c, a| {
+            let v = one(a)?;
+            c.requirepass = if v.is_empty() { None } else { Some(v.as_bytes().to_vec()) }
+        }
+    ),
     d!("maxclients", true, |c| c.maxclients.to_string(), |c, a| c.maxclients = int(a)?),
     d!("timeout", true, |c| c.timeout.to_string(), |c, a| c.timeout = int(a)?),
     d!("tcp-backlog", false, |c| c.tcp_backlog.to_string(), |c, a| c.tcp_backlog = int(a)?),
@@ -129,7 +134,8 @@ pub static DIRECTIVES: &[Directive] = &[
         let v = one(a)?;
         c.logfile = (!v.is_empty()).then(|| PathBuf::from(v))
     }),
-    d!("loglevel", true, |c| c.loglevel.clone(), |c, a| c.loglevel = one_of(a, &["debug", "verbose", "notice", "warning", "nothing"])?),
+    d!("loglevel", true, |c| c.loglevel.clone(), |c, a| c.loglevel =
+        one_of(a, &["debug", "verbose", "notice", "warning", "nothing"])?),
     d!("save", true, |c| c.save.clone(), |c, a| {
         // `save ""` disables snapshots; `save 3600 1 300 100` pairs of seconds / changes.
         // `--save "3600 1"` arrives as one argument: split it.
@@ -143,21 +149,37 @@ pub static DIRECTIVES: &[Directive] = &[
     d!("appendonly", true, |c| bool_str(c.appendonly), |c, a| c.appendonly = yes_no(a)?),
     d!("appendfilename", false, |c| c.appendfilename.clone(), |c, a| c.appendfilename = one(a)?.to_string()),
     d!("appenddirname", false, |c| c.appenddirname.clone(), |c, a| c.appenddirname = one(a)?.to_string()),
-    d!("appendfsync", true, |c| c.appendfsync.clone(), |c, a| c.appendfsync = one_of(a, &["always", "everysec", "no"])?),
-    d!("auto-aof-rewrite-percentage", true, |c| c.auto_aof_rewrite_percentage.to_string(), |c, a| c.auto_aof_rewrite_percentage = int(a)?),
-    d!("auto-aof-rewrite-min-size", true, |c| c.auto_aof_rewrite_min_size.to_string(), |c, a| c.auto_aof_rewrite_min_size = mem(a)?),
+    d!("appendfsync", true, |c| c.appendfsync.clone(), |c, a| c.appendfsync =
+        one_of(a, &["always", "everysec", "no"])?),
+    d!("auto-aof-rewrite-percentage", true, |c| c.auto_aof_rewrite_percentage.to_string(), |c, a| c
+        .auto_aof_rewrite_percentage =
+        int(a)?),
+    d!("auto-aof-rewrite-min-size", true, |c| c.auto_aof_rewrite_min_size.to_string(), |c, a| c
+        .auto_aof_rewrite_min_size =
+        mem(a)?),
     d!("aof-load-truncated", true, |c| bool_str(c.aof_load_truncated), |c, a| c.aof_load_truncated = yes_no(a)?),
     d!("dbfilename", true, |c| c.dbfilename.clone(), |c, a| c.dbfilename = one(a)?.to_string()),
     d!("cluster-enabled", false, |c| bool_str(c.cluster_enabled), |c, a| c.cluster_enabled = yes_no(a)?),
-    d!("cluster-config-file", false, |c| c.cluster_config_file.clone(), |c, a| c.cluster_config_file = one(a)?.to_string()),
+    d!("cluster-config-file", false, |c| c.cluster_config_file.clone(), |c, a| c.cluster_config_file =
+        one(a)?.to_string()),
     d!("cluster-node-timeout", true, |c| c.cluster_node_timeout.to_string(), |c, a| c.cluster_node_timeout = int(a)?),
     d!("cluster-port", false, |c| c.cluster_port.to_string(), |c, a| c.cluster_port = int(a)?),
-    d!("cluster-announce-ip", true, |c| c.cluster_announce_ip.clone(), |c, a| c.cluster_announce_ip = one(a)?.to_string()),
-    d!("cluster-announce-port", true, |c| c.cluster_announce_port.to_string(), |c, a| c.cluster_announce_port = int(a)?),
-    d!("cluster-announce-bus-port", true, |c| c.cluster_announce_bus_port.to_string(), |c, a| c.cluster_announce_bus_port = int(a)?),
-    d!("cluster-require-full-coverage", true, |c| bool_str(c.cluster_require_full_coverage), |c, a| c.cluster_require_full_coverage = yes_no(a)?),
-    d!("cluster-allow-reads-when-down", true, |c| bool_str(c.cluster_allow_reads_when_down), |c, a| c.cluster_allow_reads_when_down = yes_no(a)?),
-    d!("cluster-allow-pubsubshard-when-down", true, |c| bool_str(c.cluster_allow_pubsubshard_when_down), |c, a| c.cluster_allow_pubsubshard_when_down = yes_no(a)?),
+    d!("cluster-announce-ip", true, |c| c.cluster_announce_ip.clone(), |c, a| c.cluster_announce_ip =
+        one(a)?.to_string()),
+    d!("cluster-announce-port", true, |c| c.cluster_announce_port.to_string(), |c, a| c.cluster_announce_port =
+        int(a)?),
+    d!("cluster-announce-bus-port", true, |c| c.cluster_announce_bus_port.to_string(), |c, a| c
+        .cluster_announce_bus_port =
+        int(a)?),
+    d!("cluster-require-full-coverage", true, |c| bool_str(c.cluster_require_full_coverage), |c, a| c
+        .cluster_require_full_coverage =
+        yes_no(a)?),
+    d!("cluster-allow-reads-when-down", true, |c| bool_str(c.cluster_allow_reads_when_down), |c, a| c
+        .cluster_allow_reads_when_down =
+        yes_no(a)?),
+    d!("cluster-allow-pubsubshard-when-down", true, |c| bool_str(c.cluster_allow_pubsubshard_when_down), |c, a| c
+        .cluster_allow_pubsubshard_when_down =
+        yes_no(a)?),
     Directive {
         name: "cluster-replica-no-failover",
         alias: Some("cluster-slave-no-failover"),
@@ -168,8 +190,12 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
     },
-    d!("cluster-allow-replica-migration", true, |c| bool_str(c.cluster_allow_replica_migration), |c, a| c.cluster_allow_replica_migration = yes_no(a)?),
-    d!("cluster-migration-barrier", true, |c| c.cluster_migration_barrier.to_string(), |c, a| c.cluster_migration_barrier = int(a)?),
+    d!("cluster-allow-replica-migration", true, |c| bool_str(c.cluster_allow_replica_migration), |c, a| c
+        .cluster_allow_replica_migration =
+        yes_no(a)?),
+    d!("cluster-migration-barrier", true, |c| c.cluster_migration_barrier.to_string(), |c, a| c
+        .cluster_migration_barrier =
+        int(a)?),
     Directive {
         name: "cluster-replica-validity-factor",
         alias: Some("cluster-slave-validity-factor"),
@@ -182,9 +208,22 @@ pub static DIRECTIVES: &[Directive] = &[
     },
     d!("maxmemory", true, |c| c.maxmemory.to_string(), |c, a| c.maxmemory = mem(a)?),
     d!("maxmemory-policy", true, |c| c.maxmemory_policy.clone(), |c, a| {
-        c.maxmemory_policy = one_of(a, &["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"])?
+        c.maxmemory_policy = one_of(
+            a,
+            &[
+                "volatile-lru",
+                "volatile-lfu",
+                "volatile-random",
+                "volatile-ttl",
+                "allkeys-lru",
+                "allkeys-lfu",
+                "allkeys-random",
+                "noeviction",
+            ],
+        )?
     }),
-    d!("slowlog-log-slower-than", true, |c| c.slowlog_log_slower_than.to_string(), |c, a| c.slowlog_log_slower_than = int(a)?),
+    d!("slowlog-log-slower-than", true, |c| c.slowlog_log_slower_than.to_string(), |c, a| c.slowlog_log_slower_than =
+        int(a)?),
     d!("slowlog-max-len", true, |c| c.slowlog_max_len.to_string(), |c, a| c.slowlog_max_len = int(a)?),
     Directive {
         name: "replica-read-only",
@@ -244,5 +283,6 @@ pub static DIRECTIVES: &[Directive] = &[
             Ok(())
         },
     },
-    d!("lazyfree-lazy-user-del", true, |c| bool_str(c.lazyfree_lazy_user_del), |c, a| c.lazyfree_lazy_user_del = yes_no(a)?),
+    d!("lazyfree-lazy-user-del", true, |c| bool_str(c.lazyfree_lazy_user_del), |c, a| c.lazyfree_lazy_user_del =
+        yes_no(a)?),
 ];

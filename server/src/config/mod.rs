@@ -142,20 +142,14 @@ impl Default for Config {
 impl Config {
     /// A config for tests and embedding: 127.0.0.1, port 0 (any free port), no persistence.
     pub fn ephemeral() -> Self {
-        Config {
-            port: 0,
-            bind: vec!["127.0.0.1".into()],
-            save: String::new(),
-            io_threads: 2,
-            ..Config::default()
-        }
+        Config { port: 0, bind: vec!["127.0.0.1".into()], save: String::new(), io_threads: 2, ..Config::default() }
     }
 
     /// Find a directive by name or alias, case-insensitively.
     pub fn directive(name: &str) -> Option<&'static Directive> {
-        DIRECTIVES.iter().find(|d| {
-            d.name.eq_ignore_ascii_case(name) || d.alias.is_some_and(|a| a.eq_ignore_ascii_case(name))
-        })
+        DIRECTIVES
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case(name) || d.alias.is_some_and(|a| a.eq_ignore_ascii_case(name)))
     }
 
     /// Apply one directive with its arguments (file line, flag or CONFIG SET).

@@ -235,7 +235,9 @@ impl Conn {
             while !left.is_empty() && std::time::Instant::now() < deadline {
                 match self.stream.write(left) {
                     Ok(n) => left = &left[n..],
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(std::time::Duration::from_millis(1)),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        std::thread::sleep(std::time::Duration::from_millis(1))
+                    }
                     Err(_) => break,
                 }
             }

@@ -54,7 +54,12 @@ fn bind_all(bind: &[String], port: u16) -> io::Result<Vec<TcpListener>> {
                     listeners.push(l);
                 }
                 Err(_) if optional[i] => {}
-                Err(e) => return Err(io::Error::new(e.kind(), format!("Could not create server TCP listening socket {addr}: {e}"))),
+                Err(e) => {
+                    return Err(io::Error::new(
+                        e.kind(),
+                        format!("Could not create server TCP listening socket {addr}: {e}"),
+                    ))
+                }
             }
         }
     }
@@ -72,7 +77,10 @@ pub struct Running {
 
 /// Bind, run `on_bound` with the listening addresses (before any client is served), then
 /// start the workers and the acceptor/cron thread.
-pub fn start(shared: Arc<Shared>, on_bound: impl FnOnce(&[SocketAddr]) -> io::Result<Vec<JoinHandle<()>>>) -> io::Result<Running> {
+pub fn start(
+    shared: Arc<Shared>,
+    on_bound: impl FnOnce(&[SocketAddr]) -> io::Result<Vec<JoinHandle<()>>>,
+) -> io::Result<Running> {
     let (bind, port, threads) = {
         let c = shared.config.read();
         (c.bind.clone(), c.port, c.io_threads.max(1))

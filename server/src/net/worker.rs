@@ -35,7 +35,20 @@ pub struct Worker {
 
 impl Worker {
     pub fn new(index: usize, poll: Poll, rx: Receiver<WorkerMsg>, shared: Arc<Shared>) -> Self {
-        Worker { index, poll, rx, shared, conns: Vec::new(), free: Vec::new(), by_id: Default::default(), timed_blocks: Vec::new(), waits: Vec::new(), ready: Vec::new(), paused: Vec::new(), last_getack: Instant::now() }
+        Worker {
+            index,
+            poll,
+            rx,
+            shared,
+            conns: Vec::new(),
+            free: Vec::new(),
+            by_id: Default::default(),
+            timed_blocks: Vec::new(),
+            waits: Vec::new(),
+            ready: Vec::new(),
+            paused: Vec::new(),
+            last_getack: Instant::now(),
+        }
     }
 
     pub fn run(mut self) {

@@ -79,10 +79,7 @@ pub struct Aof {
 impl Aof {
     pub fn new(path: PathBuf, policy: FsyncPolicy) -> Aof {
         Aof {
-            inner: Mutex::new(Inner {
-                file: None,
-                rewrite_buf: None,
-            }),
+            inner: Mutex::new(Inner { file: None, rewrite_buf: None }),
             sync_lock: Mutex::new(()),
             path: Mutex::new(path),
             written: AtomicU64::new(0),
@@ -156,8 +153,7 @@ impl Aof {
             return;
         }
         let end = self.written.fetch_add(bytes.len() as u64, Ordering::AcqRel) + bytes.len() as u64;
-        self.current_size
-            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        self.current_size.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         drop(g);
         if self.policy() == FsyncPolicy::Always && !IN_BATCH.with(|b| b.get()) {
             self.sync_through(end);
@@ -205,9 +201,7 @@ impl Aof {
 
     /// Bytes written but not yet fsynced.
     pub fn pending_bytes(&self) -> u64 {
-        self.written
-            .load(Ordering::Acquire)
-            .saturating_sub(self.synced.load(Ordering::Acquire))
+        self.written.load(Ordering::Acquire).saturating_sub(self.synced.load(Ordering::Acquire))
     }
 
     /// From now on, collect writes for a rewrite (call with the exec gate held, before the
@@ -224,12 +218,7 @@ impl Aof {
     /// Finish a rewrite: append the collected writes to `tmp` (most of them without holding
     /// the lock), fsync it, rename it over the AOF and continue appending to it. `base` is the
     /// size of the snapshot part. Returns the bytes taken from the rewrite buffer.
-    pub fn finish_rewrite(
-        &self,
-        tmp_path: &Path,
-        mut tmp: File,
-        base: u64,
-    ) -> std::io::Result<u64> {
+    pub fn finish_rewrite(&self, tmp_path: &Path, mut tmp: File, base: u64) -> std::io::Result<u64> {
         let mut copied = 0u64;
         for _ in 0..8 {
             let chunk = match self.inner.lock().rewrite_buf.as_mut() {
@@ -249,8 +238,7 @@ impl Aof {
         sync_dir(&path);
         if self.enabled.load(Ordering::Acquire) {
             g.file = Some(Arc::new(tmp));
-            self.synced
-                .store(self.written.load(Ordering::Acquire), Ordering::Release);
+            self.synced.store(self.written.load(Ordering::Acquire), Ordering::Release);
         }
         self.current_size.store(base + copied, Ordering::Relaxed);
         self.base_size.store(base + copied, Ordering::Relaxed);
@@ -261,11 +249,7 @@ impl Aof {
 /// fsync the directory holding `path`, so a rename survives a crash.
 pub fn sync_dir(path: &Path) {
     if let Some(dir) = path.parent() {
-        if let Ok(d) = File::open(if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        }) {
+        if let Ok(d) = File::open(if dir.as_os_str().is_empty() { Path::new(".") } else { dir }) {
             let _ = d.sync_all();
         }
     }

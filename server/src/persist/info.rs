@@ -71,9 +71,5 @@ pub fn render(out: &mut String, shared: &Shared) {
             ld(&p.aof.base_size),
         );
     }
-    let _ = write!(
-        out,
-        "slotbox_last_snapshot_pause_ms:{:.3}\r\n",
-        ld(&p.last_pause_us) as f64 / 1000.0
-    );
+    let _ = write!(out, "slotbox_last_snapshot_pause_ms:{:.3}\r\n", ld(&p.last_pause_us) as f64 / 1000.0);
 }

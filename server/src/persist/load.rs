@@ -61,10 +61,7 @@ pub fn scan(
         Err(end) => return end,
     };
     let mut buf = BytesMut::from(&data[start..]);
-    let mut dec = RequestDecoder::new(Limits {
-        max_bulk_len: usize::MAX,
-        ..Limits::default()
-    });
+    let mut dec = RequestDecoder::new(Limits { max_bulk_len: usize::MAX, ..Limits::default() });
     let mut multi_at: Option<usize> = None;
     loop {
         let offset = data.len() - buf.len();
@@ -134,9 +131,7 @@ pub fn load_aof_file(shared: &Shared, path: &Path) -> std::io::Result<()> {
             )));
         }
     }
-    super::of(shared)
-        .loaded_keys
-        .store(shared.db.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    super::of(shared).loaded_keys.store(shared.db.len() as u64, std::sync::atomic::Ordering::Relaxed);
     crate::log::notice(&format!(
         "DB loaded from append only file {what}: {keys} keys from its snapshot, {commands} commands replayed, {} keys now, {} ms",
         shared.db.len(),
@@ -197,16 +192,10 @@ pub fn check_aof(path: &Path, fix: bool) -> i32 {
             return 0;
         }
         End::Truncated(_) => println!("AOF {} ends with an incomplete command", path.display()),
-        End::Corrupt(at, why) => println!(
-            "AOF {} has a bad record at offset {at}: {why}",
-            path.display()
-        ),
+        End::Corrupt(at, why) => println!("AOF {} has a bad record at offset {at}: {why}", path.display()),
     }
     if !fix {
-        println!(
-            "AOF {} is not valid. Use the --fix option to try fixing it.",
-            path.display()
-        );
+        println!("AOF {} is not valid. Use the --fix option to try fixing it.", path.display());
         return 1;
     }
     println!(

@@ -46,10 +46,7 @@ pub struct Persistence {
 impl Persistence {
     pub fn new(shared_config: &crate::config::Config) -> Persistence {
         Persistence {
-            aof: Aof::new(
-                aof_path(shared_config),
-                FsyncPolicy::parse(&shared_config.appendfsync),
-            ),
+            aof: Aof::new(aof_path(shared_config), FsyncPolicy::parse(&shared_config.appendfsync)),
             dirty: AtomicU64::new(0),
             bgsave_in_progress: AtomicBool::new(false),
             bgsave_started: AtomicI64::new(0),
@@ -82,10 +79,7 @@ impl Persistence {
 
 /// This server's persistence state, created on first use.
 pub fn of(shared: &Shared) -> &Arc<Persistence> {
-    shared
-        .repl
-        .persist
-        .get_or_init(|| Arc::new(Persistence::new(&shared.config.read())))
+    shared.repl.persist.get_or_init(|| Arc::new(Persistence::new(&shared.config.read())))
 }
 
 /// `dir/appenddirname/appendfilename`.
@@ -100,10 +94,7 @@ pub fn snapshot_path(c: &crate::config::Config) -> PathBuf {
 
 /// `save` rules as (seconds, changes) pairs.
 pub fn save_rules(save: &str) -> Vec<(u64, u64)> {
-    let nums: Vec<u64> = save
-        .split_whitespace()
-        .filter_map(|s| s.parse().ok())
-        .collect();
+    let nums: Vec<u64> = save.split_whitespace().filter_map(|s| s.parse().ok()).collect();
     nums.chunks_exact(2).map(|p| (p[0], p[1])).collect()
 }
 
@@ -139,9 +130,7 @@ pub fn start(shared: &Arc<Shared>) -> std::io::Result<std::thread::JoinHandle<()
         shared.repl.active.store(true, Ordering::Release);
     }
     let s = shared.clone();
-    std::thread::Builder::new()
-        .name("slotbox-persist".into())
-        .spawn(move || cron(s))
+    std::thread::Builder::new().name("slotbox-persist".into()).spawn(move || cron(s))
 }
 
 fn load_snapshot_if_present(shared: &Shared, path: &std::path::Path) -> std::io::Result<()> {
@@ -166,8 +155,7 @@ fn cron(shared: Arc<Shared>) {
             }
         }
         follow_config(&shared, &p);
-        if p.aof.policy() == FsyncPolicy::EverySec && last_fsync.elapsed() >= Duration::from_secs(1)
-        {
+        if p.aof.policy() == FsyncPolicy::EverySec && last_fsync.elapsed() >= Duration::from_secs(1) {
             p.aof.sync_pending();
             last_fsync = std::time::Instant::now();
         }

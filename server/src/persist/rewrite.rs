@@ -29,8 +29,7 @@ fn cut(shared: &Shared, p: &Persistence) -> Vec<u8> {
         crate::store::snapshot::dump(&shared.db, unix_time_ms())
     };
     let pause = started.elapsed();
-    p.last_pause_us
-        .store(pause.as_micros() as u64, Ordering::Relaxed);
+    p.last_pause_us.store(pause.as_micros() as u64, Ordering::Relaxed);
     crate::log::notice(&format!(
         "AOF rewrite: snapshot of {} keys ({} bytes) taken, clients paused {:.3} ms",
         shared.db.len(),
@@ -44,11 +43,7 @@ fn cut(shared: &Shared, p: &Persistence) -> Vec<u8> {
 fn write_base(path: &Path, snapshot: &[u8]) -> std::io::Result<(PathBuf, std::fs::File, u64)> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        "temp-rewriteaof-{}-{}.aof",
-        std::process::id(),
-        unix_time_ms()
-    ));
+    let tmp = dir.join(format!("temp-rewriteaof-{}-{}.aof", std::process::id(), unix_time_ms()));
     let mut f = std::fs::File::create(&tmp)?;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut f);
     w.write_all(PREAMBLE_MAGIC)?;
@@ -127,12 +122,10 @@ pub fn start_rewrite(shared: &Shared) -> Result<(), String> {
     if !claim(&p) {
         return Err("ERR Background append only file rewriting already in progress".into());
     }
-    let spawned = std::thread::Builder::new()
-        .name("slotbox-aof-rewrite".into())
-        .spawn(move || {
-            let _ = rewrite(&arc, &p);
-            release(&p);
-        });
+    let spawned = std::thread::Builder::new().name("slotbox-aof-rewrite".into()).spawn(move || {
+        let _ = rewrite(&arc, &p);
+        release(&p);
+    });
     spawned.map(|_| ()).map_err(|e| {
         release(of(shared));
         format!("ERR Can't start the rewrite thread: {e}")
@@ -147,10 +140,7 @@ pub fn check_auto_rewrite(shared: &Arc<Shared>, p: &Persistence) {
     }
     let (pct, min) = {
         let c = shared.config.read();
-        (
-            c.auto_aof_rewrite_percentage,
-            c.auto_aof_rewrite_min_size as u64,
-        )
+        (c.auto_aof_rewrite_percentage, c.auto_aof_rewrite_min_size as u64)
     };
     let size = p.aof.current_size.load(Ordering::Relaxed);
     let base = p.aof.base_size.load(Ordering::Relaxed).max(1);
@@ -159,9 +149,7 @@ pub fn check_auto_rewrite(shared: &Arc<Shared>, p: &Persistence) {
     }
     let growth = (size - base) * 100 / base;
     if growth >= pct {
-        crate::log::notice(&format!(
-            "Starting automatic rewriting of AOF on {growth}% growth"
-        ));
+        crate::log::notice(&format!("Starting automatic rewriting of AOF on {growth}% growth"));
         let _ = start_rewrite(shared);
     }
 }

@@ -19,12 +19,8 @@ use std::time::Instant;
 pub fn load_snapshot_file(shared: &Shared, path: &Path) -> std::io::Result<usize> {
     let started = Instant::now();
     let data = std::fs::read(path)?;
-    let n = crate::store::snapshot::load(&shared.db, &data).map_err(|e| {
-        std::io::Error::other(format!(
-            "Can't load the snapshot file {}: {e}",
-            path.display()
-        ))
-    })?;
+    let n = crate::store::snapshot::load(&shared.db, &data)
+        .map_err(|e| std::io::Error::other(format!("Can't load the snapshot file {}: {e}", path.display())))?;
     crate::log::notice(&format!(
         "DB loaded from disk ({}): {n} keys in {} ms",
         path.display(),
@@ -36,11 +32,7 @@ pub fn load_snapshot_file(shared: &Shared, path: &Path) -> std::io::Result<usize
 /// Write `bytes` to `path` atomically (temp file, fsync, rename, fsync of the directory).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        "temp-{}-{}.rdb",
-        std::process::id(),
-        unix_time_ms()
-    ));
+    let tmp = dir.join(format!("temp-{}-{}.rdb", std::process::id(), unix_time_ms()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -59,14 +51,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 fn finished(shared: &Shared, p: &Persistence, result: &std::io::Result<()>, dirty_at_cut: u64) {
     match result {
         Ok(()) => {
-            let _ = p
-                .dirty
-                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |d| {
-                    Some(d.saturating_sub(dirty_at_cut))
-                });
-            shared
-                .lastsave
-                .store(unix_time_ms() as u64 / 1000, Ordering::Relaxed);
+            let _ =
+                p.dirty.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |d| Some(d.saturating_sub(dirty_at_cut)));
+            shared.lastsave.store(unix_time_ms() as u64 / 1000, Ordering::Relaxed);
             p.rdb_saves.fetch_add(1, Ordering::Relaxed);
             p.last_bgsave_ok.store(true, Ordering::Relaxed);
         }
@@ -88,11 +75,7 @@ pub fn save_now(shared: &Shared) -> std::io::Result<()> {
     let result = write_atomically(&path, &data);
     finished(shared, p, &result, dirty);
     if result.is_ok() {
-        crate::log::notice(&format!(
-            "DB saved on disk ({} bytes, {} ms)",
-            data.len(),
-            started.elapsed().as_millis()
-        ));
+        crate::log::notice(&format!("DB saved on disk ({} bytes, {} ms)", data.len(), started.elapsed().as_millis()));
     }
     result
 }
@@ -108,13 +91,9 @@ pub fn start_bgsave(shared: &Shared) -> Result<(), String> {
     }
     p.bgsave_started.store(unix_time_ms(), Ordering::Relaxed);
     crate::log::notice("Background saving started");
-    let spawned = std::thread::Builder::new()
-        .name("slotbox-bgsave".into())
-        .spawn(move || bgsave(&arc, &p));
+    let spawned = std::thread::Builder::new().name("slotbox-bgsave".into()).spawn(move || bgsave(&arc, &p));
     spawned.map(|_| ()).map_err(|e| {
-        of(shared)
-            .bgsave_in_progress
-            .store(false, Ordering::Release);
+        of(shared).bgsave_in_progress.store(false, Ordering::Release);
         format!("ERR Can't start the save thread: {e}")
     })
 }
@@ -123,14 +102,10 @@ fn bgsave(shared: &Shared, p: &Persistence) {
     let started = Instant::now();
     let (data, dirty) = {
         let _paused = shared.exec_gate.write_all();
-        (
-            crate::store::snapshot::dump(&shared.db, unix_time_ms()),
-            p.dirty.load(Ordering::Relaxed),
-        )
+        (crate::store::snapshot::dump(&shared.db, unix_time_ms()), p.dirty.load(Ordering::Relaxed))
     };
     let pause = started.elapsed();
-    p.last_pause_us
-        .store(pause.as_micros() as u64, Ordering::Relaxed);
+    p.last_pause_us.store(pause.as_micros() as u64, Ordering::Relaxed);
     let path = snapshot_path(&shared.config.read());
     let result = write_atomically(&path, &data);
     finished(shared, p, &result, dirty);
@@ -159,20 +134,11 @@ pub fn check_save_rules(shared: &Arc<Shared>, p: &Persistence) {
         return;
     }
     let now = unix_time_ms();
-    if !p.last_bgsave_ok.load(Ordering::Relaxed)
-        && now - p.last_save_failure.load(Ordering::Relaxed) < 5000
-    {
+    if !p.last_bgsave_ok.load(Ordering::Relaxed) && now - p.last_save_failure.load(Ordering::Relaxed) < 5000 {
         return;
     }
-    let since = (now / 1000) as u64
-        - shared
-            .lastsave
-            .load(Ordering::Relaxed)
-            .min((now / 1000) as u64);
-    if let Some((secs, changes)) = rules
-        .iter()
-        .find(|&&(secs, changes)| dirty >= changes && since >= secs)
-    {
+    let since = (now / 1000) as u64 - shared.lastsave.load(Ordering::Relaxed).min((now / 1000) as u64);
+    if let Some((secs, changes)) = rules.iter().find(|&&(secs, changes)| dirty >= changes && since >= secs) {
         crate::log::notice(&format!("{changes} changes in {secs} seconds. Saving..."));
         let _ = start_bgsave(shared);
     }

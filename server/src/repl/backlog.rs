@@ -26,7 +26,10 @@ pub struct OutOfRange;
 
 impl Backlog {
     pub fn new(cap: usize) -> Self {
-        Backlog { inner: Mutex::new(Inner { buf: VecDeque::new(), first: 1, end: 0, cap: cap.max(1024) }), cond: Condvar::new() }
+        Backlog {
+            inner: Mutex::new(Inner { buf: VecDeque::new(), first: 1, end: 0, cap: cap.max(1024) }),
+            cond: Condvar::new(),
+        }
     }
 
     /// Append stream bytes and wake waiting senders.

@@ -34,7 +34,13 @@ fn can_continue(shared: &Shared, replid: &str, from: i64) -> bool {
     (same || previous) && repl.active.load(Ordering::Acquire) && repl.backlog.covers(from)
 }
 
-fn run(shared: &Arc<Shared>, mut stream: TcpStream, replid: &str, from: i64, listening_port: u64) -> std::io::Result<()> {
+fn run(
+    shared: &Arc<Shared>,
+    mut stream: TcpStream,
+    replid: &str,
+    from: i64,
+    listening_port: u64,
+) -> std::io::Result<()> {
     let repl = &shared.repl;
     stream.set_nodelay(true)?;
     stream.set_write_timeout(Some(Duration::from_secs(60)))?;

@@ -145,7 +145,11 @@ impl Replication {
     /// Ask every replica for an ACK now (WAIT).
     pub fn request_acks(&self) {
         if !self.replicas.lock().is_empty() {
-            self.feed_command(&[Bytes::from_static(b"REPLCONF"), Bytes::from_static(b"GETACK"), Bytes::from_static(b"*")]);
+            self.feed_command(&[
+                Bytes::from_static(b"REPLCONF"),
+                Bytes::from_static(b"GETACK"),
+                Bytes::from_static(b"*"),
+            ]);
         }
     }
 }

@@ -140,7 +140,11 @@ fn session(shared: &Arc<Shared>, link: &Arc<MasterLink>) -> std::io::Result<()> 
 fn full_sync(shared: &Arc<Shared>, reader: &mut BufReader<TcpStream>, id: &str, offset: u64) -> std::io::Result<()> {
     let mut line = String::new();
     reader.read_line(&mut line)?;
-    let len: usize = line.trim_end().strip_prefix('$').and_then(|l| l.parse().ok()).ok_or_else(|| io_err(format!("bad bulk header {line:?}")))?;
+    let len: usize = line
+        .trim_end()
+        .strip_prefix('$')
+        .and_then(|l| l.parse().ok())
+        .ok_or_else(|| io_err(format!("bad bulk header {line:?}")))?;
     let mut data = vec![0u8; len];
     reader.read_exact(&mut data)?;
     let started = Instant::now();
@@ -152,7 +156,10 @@ fn full_sync(shared: &Arc<Shared>, reader: &mut BufReader<TcpStream>, id: &str, 
         *repl.replid.lock() = id.to_string();
         repl.backlog.reset(offset);
         repl.active.store(true, Ordering::Release);
-        crate::log::notice(&format!("MASTER <-> REPLICA sync: loaded {n} keys ({len} bytes) in {} ms", started.elapsed().as_millis()));
+        crate::log::notice(&format!(
+            "MASTER <-> REPLICA sync: loaded {n} keys ({len} bytes) in {} ms",
+            started.elapsed().as_millis()
+        ));
     }
     repl.stats.sync_full.fetch_add(1, Ordering::Relaxed);
     Ok(())
@@ -164,7 +171,12 @@ fn send_ack(stream: &mut TcpStream, offset: u64) -> std::io::Result<()> {
     stream.write_all(msg.as_bytes())
 }
 
-fn stream_loop(shared: &Arc<Shared>, link: &Arc<MasterLink>, mut stream: TcpStream, mut reader: BufReader<TcpStream>) -> std::io::Result<()> {
+fn stream_loop(
+    shared: &Arc<Shared>,
+    link: &Arc<MasterLink>,
+    mut stream: TcpStream,
+    mut reader: BufReader<TcpStream>,
+) -> std::io::Result<()> {
     let repl = &shared.repl;
     let info = Arc::new(ClientInfo::new(0, stream.peer_addr()?, stream.local_addr()?, -1, 0));
     let mut master = ClientState::new(info, false);

@@ -170,7 +170,12 @@ impl Default for Db {
 impl Db {
     pub fn new() -> Self {
         let shards = (0..SLOT_COUNT).map(|_| Mutex::new(Shard::default())).collect();
-        Db { shards, expired_keys: AtomicU64::new(0), replica: AtomicBool::new(false), expire_hook: std::sync::OnceLock::new() }
+        Db {
+            shards,
+            expired_keys: AtomicU64::new(0),
+            replica: AtomicBool::new(false),
+            expire_hook: std::sync::OnceLock::new(),
+        }
     }
 
     pub fn set_replica(&self, on: bool) {

@@ -348,7 +348,11 @@ impl SkipList {
     /// Heap bytes used (estimate for memory accounting).
     pub fn heap_size(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node>()
-            + self.nodes.iter().map(|n| n.member.len() + if n.levels.spilled() { n.levels.capacity() * 8 } else { 0 }).sum::<usize>()
+            + self
+                .nodes
+                .iter()
+                .map(|n| n.member.len() + if n.levels.spilled() { n.levels.capacity() * 8 } else { 0 })
+                .sum::<usize>()
     }
 }
 

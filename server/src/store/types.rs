@@ -65,7 +65,8 @@ impl HashValue {
                 }
                 return false;
             }
-            if v.len() < LISTPACK_MAX_ENTRIES && field.len() <= LISTPACK_MAX_VALUE && value.len() <= LISTPACK_MAX_VALUE {
+            if v.len() < LISTPACK_MAX_ENTRIES && field.len() <= LISTPACK_MAX_VALUE && value.len() <= LISTPACK_MAX_VALUE
+            {
                 v.push((field.into(), value.into()));
                 return true;
             }
@@ -222,7 +223,10 @@ impl SetValue {
 pub enum ZSetValue {
     /// Sorted by (score, member), as Redis's listpack.
     Small(Vec<(f64, Bytes)>),
-    Big { dict: HashMap<Bytes, f64>, list: SkipList },
+    Big {
+        dict: HashMap<Bytes, f64>,
+        list: SkipList,
+    },
 }
 
 impl Default for ZSetValue {

@@ -15,7 +15,10 @@ pub enum Value {
     Int(i64),
     /// Any other string; `raw` is true once it was modified in place (APPEND, SETRANGE), which
     /// Redis reports as `raw` whatever its length.
-    Str { data: Box<[u8]>, raw: bool },
+    Str {
+        data: Box<[u8]>,
+        raw: bool,
+    },
     Hash(Box<HashValue>),
     /// Always "quicklist" in Redis 7.0.
     List(Box<VecDeque<Box<[u8]>>>),

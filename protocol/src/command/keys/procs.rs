@@ -26,14 +26,7 @@ fn numkeys_keys<A: AsRef<[u8]>>(spec: &CommandSpec, args: &[A]) -> KeyIndices {
     for ks in spec.key_specs {
         match (ks.begin, ks.find) {
             (BeginSearch::Index(pos), FindKeys::Range { last_key: 0, .. }) => store = Some(pos),
-            (
-                BeginSearch::Index(pos),
-                FindKeys::Keynum {
-                    keynum_idx,
-                    first_key,
-                    step,
-                },
-            ) => {
+            (BeginSearch::Index(pos), FindKeys::Keynum { keynum_idx, first_key, step }) => {
                 let Some(count) = args.get(pos + keynum_idx) else {
                     return keys;
                 };
@@ -68,11 +61,7 @@ fn atoi(s: &[u8]) -> i32 {
     let mut n: i64 = 0;
     for &b in digits.iter().take_while(|b| b.is_ascii_digit()) {
         let d = i64::from(b - b'0');
-        n = if negative {
-            n.saturating_mul(10).saturating_sub(d)
-        } else {
-            n.saturating_mul(10).saturating_add(d)
-        };
+        n = if negative { n.saturating_mul(10).saturating_sub(d) } else { n.saturating_mul(10).saturating_add(d) };
     }
     n as i32
 }

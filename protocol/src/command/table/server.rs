@@ -6,8 +6,7 @@
 use super::super::flags::*;
 use super::super::CommandSpec;
 use super::server_sub::{
-    COMMAND_SUBCOMMANDS, CONFIG_SUBCOMMANDS, LATENCY_SUBCOMMANDS, MEMORY_SUBCOMMANDS,
-    SLOWLOG_SUBCOMMANDS,
+    COMMAND_SUBCOMMANDS, CONFIG_SUBCOMMANDS, LATENCY_SUBCOMMANDS, MEMORY_SUBCOMMANDS, SLOWLOG_SUBCOMMANDS,
 };
 
 pub(super) const ROWS: &[CommandSpec] = &[
@@ -247,7 +246,8 @@ pub(super) const ROWS: &[CommandSpec] = &[
         group: "server",
         since: "1.0.0",
         summary: "Synchronously save the dataset to disk and then shut down the server",
-        complexity: "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
+        complexity:
+            "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
         key_specs: &[],
         subcommands: &[],
     },

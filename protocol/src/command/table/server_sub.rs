@@ -202,8 +202,7 @@ pub(super) const LATENCY_SUBCOMMANDS: &[CommandSpec] = &[
         group: "server",
         since: "7.0.0",
         summary: "Return the cumulative distribution of latencies of a subset of commands or all.",
-        complexity:
-            "O(N) where N is the number of commands with latency information being retrieved.",
+        complexity: "O(N) where N is the number of commands with latency information being retrieved.",
         key_specs: &[],
         subcommands: &[],
     },

@@ -20,10 +20,7 @@ fn set_pairs(ctx: &mut Ctx, args: &[Bytes]) -> Result<i64, Frame> {
     }
     peek_hash(ctx, &args[1])?;
     let hash = hash_for_write(ctx, &args[1]);
-    let created = args[2..]
-        .chunks_exact(2)
-        .filter(|p| hash.set(&p[0], &p[1]))
-        .count();
+    let created = args[2..].chunks_exact(2).filter(|p| hash.set(&p[0], &p[1])).count();
     Ok(created as i64)
 }
 
@@ -54,10 +51,7 @@ pub fn hget(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 
 pub fn hmget(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let hash = tri!(read_hash(ctx, &args[1]));
-    let values = args[2..]
-        .iter()
-        .map(|f| hash.and_then(|h| h.get(f)).map_or(Frame::Null, bulk))
-        .collect();
+    let values = args[2..].iter().map(|f| hash.and_then(|h| h.get(f)).map_or(Frame::Null, bulk)).collect();
     Frame::Array(values)
 }
 

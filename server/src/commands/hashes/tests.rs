@@ -45,10 +45,7 @@ fn set_get_delete() {
 fn arity_and_wrongtype() {
     let mut h = Harness::new();
     assert_eq!(h.call(&["HSET", "h", "a"]), err("ERR wrong number of arguments for 'hset' command"));
-    assert_eq!(
-        h.call(&["HMSET", "h", "a", "1", "b"]),
-        err("ERR wrong number of arguments for 'hmset' command")
-    );
+    assert_eq!(h.call(&["HMSET", "h", "a", "1", "b"]), err("ERR wrong number of arguments for 'hmset' command"));
     assert_eq!(h.call(&["EXISTS", "h"]), int(0));
     h.call(&["SET", "s", "x"]);
     for cmd in [
@@ -148,10 +145,7 @@ fn hrandfield_errors() {
     assert_eq!(h.call(&["HRANDFIELD", "h", "-9223372036854775808"]), err(range));
     assert_eq!(h.call(&["HRANDFIELD", "h", "1", "withvalues", "x"]), err("ERR syntax error"));
     assert_eq!(h.call(&["HRANDFIELD", "h", "1", "foo"]), err("ERR syntax error"));
-    assert_eq!(
-        h.call(&["HRANDFIELD", "h", "-9223372036854770000", "withvalues"]),
-        err("ERR value is out of range")
-    );
+    assert_eq!(h.call(&["HRANDFIELD", "h", "-9223372036854770000", "withvalues"]), err("ERR value is out of range"));
     assert_eq!(h.call(&["HRANDFIELD", "h", "abc"]), err("ERR value is not an integer or out of range"));
 }
 

@@ -8,20 +8,14 @@ use slotbox_protocol::Frame;
 
 /// DEL and UNLINK: how many of the keys existed and were removed.
 pub fn del(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let removed = args[1..]
-        .iter()
-        .filter(|key| ctx.keys.remove(key).is_some())
-        .count();
+    let removed = args[1..].iter().filter(|key| ctx.keys.remove(key).is_some()).count();
     Frame::Integer(removed as i64)
 }
 
 /// EXISTS and TOUCH: how many of the keys exist (a key named twice counts twice).
 pub fn exists(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let stats = &ctx.shared.stats;
-    let found = args[1..]
-        .iter()
-        .filter(|key| read(&mut ctx.keys, stats, key).is_some())
-        .count();
+    let found = args[1..].iter().filter(|key| read(&mut ctx.keys, stats, key).is_some()).count();
     Frame::Integer(found as i64)
 }
 

@@ -30,21 +30,14 @@ fn parse_conditions(argv: &[Bytes]) -> Result<Conditions, Frame> {
         } else if args::is(opt, "lt") {
             c.lt = true;
         } else {
-            return Err(Frame::error(format!(
-                "ERR Unsupported option {}",
-                String::from_utf8_lossy(opt)
-            )));
+            return Err(Frame::error(format!("ERR Unsupported option {}", String::from_utf8_lossy(opt))));
         }
     }
     if c.nx && (c.xx || c.gt || c.lt) {
-        return Err(Frame::error_static(
-            "ERR NX and XX, GT or LT options at the same time are not compatible",
-        ));
+        return Err(Frame::error_static("ERR NX and XX, GT or LT options at the same time are not compatible"));
     }
     if c.gt && c.lt {
-        return Err(Frame::error_static(
-            "ERR GT and LT options at the same time are not compatible",
-        ));
+        return Err(Frame::error_static("ERR GT and LT options at the same time are not compatible"));
     }
     Ok(c)
 }
@@ -63,12 +56,7 @@ impl Conditions {
 fn expire_generic(ctx: &mut Ctx, args: &[Bytes], basetime: i64, seconds: bool) -> Frame {
     let cond = tri!(parse_conditions(args));
     let mut when = tri!(args::int(&args[2]));
-    let invalid = || {
-        Frame::error(format!(
-            "ERR invalid expire time in '{}' command",
-            ctx.spec.name
-        ))
-    };
+    let invalid = || Frame::error(format!("ERR invalid expire time in '{}' command", ctx.spec.name));
     if seconds {
         if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
             return invalid();
@@ -119,16 +107,8 @@ fn ttl_generic(ctx: &mut Ctx, key: &[u8], output_ms: bool, output_abs: bool) -> 
     if expire_at == 0 {
         return Frame::Integer(-1);
     }
-    let ttl = if output_abs {
-        expire_at
-    } else {
-        (expire_at - ctx.now_ms).max(0)
-    };
-    Frame::Integer(if output_ms {
-        ttl
-    } else {
-        ((ttl as i128 + 500) / 1000) as i64
-    })
+    let ttl = if output_abs { expire_at } else { (expire_at - ctx.now_ms).max(0) };
+    Frame::Integer(if output_ms { ttl } else { ((ttl as i128 + 500) / 1000) as i64 })
 }
 
 pub fn ttl(ctx: &mut Ctx, args: &[Bytes]) -> Frame {

@@ -10,11 +10,7 @@ use std::sync::atomic::Ordering;
 /// Look `key` up for reading, counting a keyspace hit or miss.
 pub fn read<'a>(keys: &'a mut KeyView<'_>, stats: &Stats, key: &[u8]) -> Option<&'a Entry> {
     let found = keys.get(key);
-    let counter = if found.is_some() {
-        &stats.keyspace_hits
-    } else {
-        &stats.keyspace_misses
-    };
+    let counter = if found.is_some() { &stats.keyspace_hits } else { &stats.keyspace_misses };
     counter.fetch_add(1, Ordering::Relaxed);
     found
 }

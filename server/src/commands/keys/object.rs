@@ -24,17 +24,14 @@ pub fn encoding(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 /// Redis shares the integers 0..9999 unless an LRU/LFU maxmemory policy forbids it.
 fn shared_integers_allowed(ctx: &Ctx) -> bool {
     let config = ctx.shared.config.read();
-    config.maxmemory == 0
-        || !(config.maxmemory_policy.contains("lru") || config.maxmemory_policy.contains("lfu"))
+    config.maxmemory == 0 || !(config.maxmemory_policy.contains("lru") || config.maxmemory_policy.contains("lfu"))
 }
 
 pub fn refcount(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let shared = shared_integers_allowed(ctx);
     match read(&mut ctx.keys, &ctx.shared.stats, &args[2]) {
         Some(e) => match e.value {
-            Value::Int(i) if shared && (0..SHARED_INTEGERS).contains(&i) => {
-                Frame::Integer(SHARED_REFCOUNT)
-            }
+            Value::Int(i) if shared && (0..SHARED_INTEGERS).contains(&i) => Frame::Integer(SHARED_REFCOUNT),
             _ => Frame::Integer(1),
         },
         None => Frame::Null,

@@ -32,10 +32,7 @@ fn collect(shard: &Shard, now_ms: i64, filter: &Filter, out: &mut Vec<Frame>) ->
         if filter.pattern.is_some_and(|p| !glob_match(p, key, false)) {
             continue;
         }
-        if filter
-            .type_name
-            .is_some_and(|t| !t.eq_ignore_ascii_case(entry.value.type_name().as_bytes()))
-        {
+        if filter.type_name.is_some_and(|t| !t.eq_ignore_ascii_case(entry.value.type_name().as_bytes())) {
             continue;
         }
         out.push(Frame::Bulk(Bytes::copy_from_slice(key)));
@@ -50,10 +47,7 @@ struct Filter<'a> {
 }
 
 pub fn keys(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let filter = Filter {
-        pattern: effective_pattern(&args[1]),
-        type_name: None,
-    };
+    let filter = Filter { pattern: effective_pattern(&args[1]), type_name: None };
     let now = ctx.now_ms;
     let mut out = Vec::new();
     for slot in 0..SLOT_COUNT as u16 {
@@ -78,9 +72,7 @@ fn parse_cursor(arg: &[u8]) -> Option<u64> {
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let v = digits.iter().try_fold(0u64, |acc, &d| {
-        acc.checked_mul(10)?.checked_add((d - b'0') as u64)
-    })?;
+    let v = digits.iter().try_fold(0u64, |acc, &d| acc.checked_mul(10)?.checked_add((d - b'0') as u64))?;
     Some(if neg { v.wrapping_neg() } else { v })
 }
 
@@ -119,16 +111,11 @@ pub fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let mut visited = 0;
     let mut slot = cursor.min(SLOT_COUNT as u64) as usize;
     while slot < SLOT_COUNT && visited < count {
-        visited += with_slot(ctx, slot as u16, |shard| {
-            collect(shard, now, &filter, &mut out)
-        });
+        visited += with_slot(ctx, slot as u16, |shard| collect(shard, now, &filter, &mut out));
         slot += 1;
     }
     let next = if slot >= SLOT_COUNT { 0 } else { slot };
-    Frame::Array(vec![
-        Frame::Bulk(Bytes::from(next.to_string())),
-        Frame::Array(out),
-    ])
+    Frame::Array(vec![Frame::Bulk(Bytes::from(next.to_string())), Frame::Array(out)])
 }
 
 /// A fast non-cryptographic random number (splitmix64 over a shared counter).

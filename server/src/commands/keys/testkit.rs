@@ -21,10 +21,7 @@ impl Harness {
         let shared = Shared::new(Config::ephemeral());
         let addr = "127.0.0.1:1".parse().expect("address");
         let info = Arc::new(ClientInfo::new(1, addr, addr, -1, 0));
-        Harness {
-            shared,
-            client: ClientState::new(info, false),
-        }
+        Harness { shared, client: ClientState::new(info, false) }
     }
 
     /// Run one command.
@@ -41,29 +38,18 @@ impl Harness {
 
     /// The stored entry of `key`, as is (expired or not).
     pub fn entry(&self, key: &str) -> Option<Entry> {
-        self.shared
-            .db
-            .shard(key_hash_slot(key.as_bytes()))
-            .map
-            .get(key.as_bytes())
-            .cloned()
+        self.shared.db.shard(key_hash_slot(key.as_bytes())).map.get(key.as_bytes()).cloned()
     }
 
     /// Force the absolute expiry of an existing key (e.g. into the past).
     pub fn force_expire(&self, key: &str, at_ms: i64) {
-        self.shared
-            .db
-            .shard(key_hash_slot(key.as_bytes()))
-            .set_expire(key.as_bytes(), at_ms);
+        self.shared.db.shard(key_hash_slot(key.as_bytes())).set_expire(key.as_bytes(), at_ms);
     }
 
     /// (keyspace_hits, keyspace_misses).
     pub fn hits_misses(&self) -> (u64, u64) {
         use std::sync::atomic::Ordering::Relaxed;
-        (
-            self.shared.stats.keyspace_hits.load(Relaxed),
-            self.shared.stats.keyspace_misses.load(Relaxed),
-        )
+        (self.shared.stats.keyspace_hits.load(Relaxed), self.shared.stats.keyspace_misses.load(Relaxed))
     }
 }
 
@@ -93,13 +79,9 @@ pub fn arr(items: Vec<Frame>) -> Frame {
 
 /// The bulk strings of an array reply, sorted.
 pub fn sorted_bulks(f: &Frame) -> Vec<String> {
-    let Frame::Array(items) = f else {
-        panic!("not an array: {f:?}")
-    };
-    let mut v: Vec<String> = items
-        .iter()
-        .map(|i| String::from_utf8_lossy(i.as_bytes().expect("bulk")).into_owned())
-        .collect();
+    let Frame::Array(items) = f else { panic!("not an array: {f:?}") };
+    let mut v: Vec<String> =
+        items.iter().map(|i| String::from_utf8_lossy(i.as_bytes().expect("bulk")).into_owned()).collect();
     v.sort();
     v
 }

@@ -30,18 +30,9 @@ fn expire_options() {
         h.call(&["EXPIRE", "k", "10", "GT", "LT"]),
         err("ERR GT and LT options at the same time are not compatible")
     );
-    assert_eq!(
-        h.call(&["EXPIRE", "k", "10", "foo"]),
-        err("ERR Unsupported option foo")
-    );
-    assert_eq!(
-        h.call(&["EXPIRE", "k", "abc", "foo"]),
-        err("ERR Unsupported option foo")
-    );
-    assert_eq!(
-        h.call(&["EXPIRE", "k", "abc"]),
-        err("ERR value is not an integer or out of range")
-    );
+    assert_eq!(h.call(&["EXPIRE", "k", "10", "foo"]), err("ERR Unsupported option foo"));
+    assert_eq!(h.call(&["EXPIRE", "k", "abc", "foo"]), err("ERR Unsupported option foo"));
+    assert_eq!(h.call(&["EXPIRE", "k", "abc"]), err("ERR value is not an integer or out of range"));
     assert_eq!(h.call(&["EXPIRE", "k", "100", "XX"]), int(0));
     assert_eq!(h.call(&["EXPIRE", "k", "100", "GT"]), int(0));
     assert_eq!(h.call(&["EXPIRE", "k", "100", "LT"]), int(1));
@@ -107,10 +98,7 @@ fn rename_moves_ttl() {
     let mut h = Harness::new();
     assert_eq!(h.call(&["RENAME", "{t}a", "{t}b"]), err("ERR no such key"));
     assert_eq!(h.call(&["RENAME", "{t}a", "{t}a"]), err("ERR no such key"));
-    assert_eq!(
-        h.call(&["RENAMENX", "{t}a", "{t}b"]),
-        err("ERR no such key")
-    );
+    assert_eq!(h.call(&["RENAMENX", "{t}a", "{t}b"]), err("ERR no such key"));
     h.call(&["SET", "{t}a", "1", "EX", "100"]);
     h.call(&["SET", "{t}b", "2", "EX", "500"]);
     assert_eq!(h.call(&["RENAME", "{t}a", "{t}a"]), ok());
@@ -132,10 +120,7 @@ fn rename_moves_ttl() {
 #[test]
 fn copy_with_options() {
     let mut h = Harness::new();
-    assert_eq!(
-        h.call(&["COPY", "a", "a"]),
-        err("ERR source and destination objects are the same")
-    );
+    assert_eq!(h.call(&["COPY", "a", "a"]), err("ERR source and destination objects are the same"));
     assert_eq!(h.call(&["COPY", "a", "b"]), int(0));
     h.call(&["SET", "a", "1", "EX", "100"]);
     h.call(&["SET", "b", "2"]);
@@ -145,57 +130,31 @@ fn copy_with_options() {
     assert_eq!(h.call(&["TTL", "b"]), int(100));
     assert_eq!(h.call(&["GET", "a"]), bulk("1"));
     assert_eq!(h.call(&["COPY", "a", "c", "DB", "0"]), int(1));
-    assert_eq!(
-        h.call(&["COPY", "a", "c", "DB", "1"]),
-        err("ERR DB index is out of range")
-    );
-    assert_eq!(
-        h.call(&["COPY", "a", "c", "DB", "x"]),
-        err("ERR value is not an integer or out of range")
-    );
+    assert_eq!(h.call(&["COPY", "a", "c", "DB", "1"]), err("ERR DB index is out of range"));
+    assert_eq!(h.call(&["COPY", "a", "c", "DB", "x"]), err("ERR value is not an integer or out of range"));
     assert_eq!(
         h.call(&["COPY", "a", "c", "DB", "99999999999"]),
         err("ERR value is out of range, value must between -2147483648 and 2147483647")
     );
     assert_eq!(h.call(&["COPY", "a", "c", "DB"]), err("ERR syntax error"));
-    assert_eq!(
-        h.call(&["COPY", "a", "c", "REPLACE", "foo"]),
-        err("ERR syntax error")
-    );
+    assert_eq!(h.call(&["COPY", "a", "c", "REPLACE", "foo"]), err("ERR syntax error"));
 }
 
 #[test]
 fn keys_patterns() {
     let mut h = Harness::new();
-    for k in [
-        "hello", "hallo", "hxllo", "hllo", "heeeello", "user:1", "user:2", "h*llo",
-    ] {
+    for k in ["hello", "hallo", "hxllo", "hllo", "heeeello", "user:1", "user:2", "h*llo"] {
         h.call(&["SET", k, "v"]);
     }
     h.call(&["SET", "gone", "v", "EX", "100"]);
     h.force_expire("gone", 1);
     assert_eq!(sorted_bulks(&h.call(&["KEYS", "*"])).len(), 8);
-    assert_eq!(
-        sorted_bulks(&h.call(&["KEYS", "h?llo"])),
-        ["h*llo", "hallo", "hello", "hxllo"]
-    );
-    assert_eq!(
-        sorted_bulks(&h.call(&["KEYS", "h*llo"])),
-        ["h*llo", "hallo", "heeeello", "hello", "hllo", "hxllo"]
-    );
-    assert_eq!(
-        sorted_bulks(&h.call(&["KEYS", "h[ae]llo"])),
-        ["hallo", "hello"]
-    );
-    assert_eq!(
-        sorted_bulks(&h.call(&["KEYS", "h[^e]llo"])),
-        ["h*llo", "hallo", "hxllo"]
-    );
+    assert_eq!(sorted_bulks(&h.call(&["KEYS", "h?llo"])), ["h*llo", "hallo", "hello", "hxllo"]);
+    assert_eq!(sorted_bulks(&h.call(&["KEYS", "h*llo"])), ["h*llo", "hallo", "heeeello", "hello", "hllo", "hxllo"]);
+    assert_eq!(sorted_bulks(&h.call(&["KEYS", "h[ae]llo"])), ["hallo", "hello"]);
+    assert_eq!(sorted_bulks(&h.call(&["KEYS", "h[^e]llo"])), ["h*llo", "hallo", "hxllo"]);
     assert_eq!(sorted_bulks(&h.call(&["KEYS", "h\\*llo"])), ["h*llo"]);
-    assert_eq!(
-        sorted_bulks(&h.call(&["KEYS", "user:*"])),
-        ["user:1", "user:2"]
-    );
+    assert_eq!(sorted_bulks(&h.call(&["KEYS", "user:*"])), ["user:1", "user:2"]);
     assert_eq!(h.call(&["KEYS", "nothing*"]), arr(vec![]));
 }
 
@@ -206,9 +165,7 @@ fn full_scan(h: &mut Harness, extra: &[&str]) -> (Vec<String>, usize) {
         let mut args = vec!["SCAN", &cursor];
         args.extend_from_slice(extra);
         let reply = h.call(&args);
-        let Frame::Array(parts) = reply else {
-            panic!("{reply:?}")
-        };
+        let Frame::Array(parts) = reply else { panic!("{reply:?}") };
         keys.extend(sorted_bulks(&parts[1]));
         cursor = String::from_utf8_lossy(parts[0].as_bytes().expect("cursor")).into_owned();
         calls += 1;
@@ -267,27 +224,12 @@ fn scan_while_writing() {
 fn scan_errors() {
     let mut h = Harness::new();
     assert_eq!(h.call(&["SCAN", "abc"]), err("ERR invalid cursor"));
-    assert_eq!(
-        h.call(&["SCAN", "18446744073709551616"]),
-        err("ERR invalid cursor")
-    );
-    assert_eq!(
-        h.call(&["SCAN", "0", "COUNT", "0"]),
-        err("ERR syntax error")
-    );
-    assert_eq!(
-        h.call(&["SCAN", "0", "COUNT", "x"]),
-        err("ERR value is not an integer or out of range")
-    );
+    assert_eq!(h.call(&["SCAN", "18446744073709551616"]), err("ERR invalid cursor"));
+    assert_eq!(h.call(&["SCAN", "0", "COUNT", "0"]), err("ERR syntax error"));
+    assert_eq!(h.call(&["SCAN", "0", "COUNT", "x"]), err("ERR value is not an integer or out of range"));
     assert_eq!(h.call(&["SCAN", "0", "MATCH"]), err("ERR syntax error"));
-    assert_eq!(
-        h.call(&["SCAN", "0", "FOO", "bar"]),
-        err("ERR syntax error")
-    );
-    assert_eq!(
-        h.call(&["SCAN", "99999"]),
-        arr(vec![bulk("0"), arr(vec![])])
-    );
+    assert_eq!(h.call(&["SCAN", "0", "FOO", "bar"]), err("ERR syntax error"));
+    assert_eq!(h.call(&["SCAN", "99999"]), arr(vec![bulk("0"), arr(vec![])]));
 }
 
 #[test]
@@ -303,19 +245,14 @@ fn randomkey_picks_live_keys() {
         let k = h.call(&["RANDOMKEY"]);
         seen.insert(String::from_utf8_lossy(k.as_bytes().expect("bulk")).into_owned());
     }
-    assert!(
-        seen.iter().all(|k| ["a", "b", "c"].contains(&k.as_str())),
-        "{seen:?}"
-    );
+    assert!(seen.iter().all(|k| ["a", "b", "c"].contains(&k.as_str())), "{seen:?}");
     assert!(seen.len() >= 2, "{seen:?}");
 }
 
 #[test]
 fn object_subcommands() {
     let mut h = Harness::new();
-    h.call(&[
-        "MSET", "small", "100", "big", "10000", "neg", "-1", "s", "abc",
-    ]);
+    h.call(&["MSET", "small", "100", "big", "10000", "neg", "-1", "s", "abc"]);
     h.call(&["SET", "long", &"x".repeat(45)]);
     assert_eq!(h.call(&["OBJECT", "ENCODING", "small"]), bulk("int"));
     assert_eq!(h.call(&["OBJECT", "ENCODING", "s"]), bulk("embstr"));
@@ -327,17 +264,12 @@ fn object_subcommands() {
     assert_eq!(h.call(&["OBJECT", "REFCOUNT", "nope"]), nil());
     assert!(h.call(&["OBJECT", "FREQ", "s"]).is_error());
     assert_eq!(h.call(&["OBJECT", "FREQ", "nope"]), nil());
-    let Frame::Array(help) = h.call(&["OBJECT", "HELP"]) else {
-        panic!()
-    };
+    let Frame::Array(help) = h.call(&["OBJECT", "HELP"]) else { panic!() };
     assert_eq!(help.len(), 15);
     assert_eq!(help[14], Frame::simple_static("    Prints this help."));
     assert_eq!(
         h.call(&["OBJECT", "ENCODING", "a", "b"]),
         err("ERR wrong number of arguments for 'object|encoding' command")
     );
-    assert_eq!(
-        h.call(&["OBJECT", "FOO"]),
-        err("ERR unknown subcommand 'FOO'. Try OBJECT HELP.")
-    );
+    assert_eq!(h.call(&["OBJECT", "FOO"]), err("ERR unknown subcommand 'FOO'. Try OBJECT HELP."));
 }

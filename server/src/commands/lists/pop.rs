@@ -24,19 +24,12 @@ fn pop_generic(ctx: &mut Ctx, args: &[Bytes], side: Side) -> Frame {
         return Frame::error(errors::wrong_arity(ctx.spec.name));
     }
     let count = match args.get(2) {
-        Some(a) => Some(tri!(non_negative(
-            a,
-            "ERR value is out of range, must be positive"
-        ))),
+        Some(a) => Some(tri!(non_negative(a, "ERR value is out of range, must be positive"))),
         None => None,
     };
     let key = &args[1];
     if tri!(list_len(ctx, key)).is_none() {
-        return if count.is_some() {
-            Frame::NullArray
-        } else {
-            Frame::Null
-        };
+        return if count.is_some() { Frame::NullArray } else { Frame::Null };
     }
     match count {
         None => match pop_items(ctx, key, side, 1).pop() {
@@ -44,12 +37,7 @@ fn pop_generic(ctx: &mut Ctx, args: &[Bytes], side: Side) -> Frame {
             None => Frame::Null,
         },
         Some(0) => Frame::Array(Vec::new()),
-        Some(n) => bulks(pop_items(
-            ctx,
-            key,
-            side,
-            usize::try_from(n).unwrap_or(usize::MAX),
-        )),
+        Some(n) => bulks(pop_items(ctx, key, side, usize::try_from(n).unwrap_or(usize::MAX))),
     }
 }
 
@@ -88,9 +76,7 @@ pub(super) fn parse_mpop(args: &[Bytes], numkeys_at: usize) -> Result<MpopArgs, 
         Ok(n) if n >= 1 => n as u64,
         _ => return Err(Frame::error_static(NUMKEYS)),
     };
-    let side_at = (numkeys_at as u64)
-        .saturating_add(numkeys)
-        .saturating_add(1);
+    let side_at = (numkeys_at as u64).saturating_add(numkeys).saturating_add(1);
     if side_at >= args.len() as u64 {
         return Err(args::syntax_error());
     }
@@ -112,11 +98,7 @@ pub(super) fn parse_mpop(args: &[Bytes], numkeys_at: usize) -> Result<MpopArgs, 
         j += 1;
     }
     let count = usize::try_from(count.unwrap_or(1)).unwrap_or(usize::MAX);
-    Ok(MpopArgs {
-        keys: numkeys_at + 1..side_at,
-        side,
-        count,
-    })
+    Ok(MpopArgs { keys: numkeys_at + 1..side_at, side, count })
 }
 
 /// Pop up to `count` elements from the first non-empty list of `keys`: `[key, [elements]]`,
@@ -132,10 +114,7 @@ pub(super) fn mpop_first(
         return Ok(None);
     };
     let items = pop_items(ctx, key, side, count);
-    Ok(Some(Frame::Array(vec![
-        Frame::Bulk(key.clone()),
-        bulks(items),
-    ])))
+    Ok(Some(Frame::Array(vec![Frame::Bulk(key.clone()), bulks(items)])))
 }
 
 /// `LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]`.

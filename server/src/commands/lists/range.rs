@@ -45,9 +45,7 @@ pub fn lrange(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let Some((start, end)) = clamp_range(start, end, l.len()) else {
         return Frame::Array(Vec::new());
     };
-    let items = l
-        .range(start..=end)
-        .map(|e| Frame::Bulk(Bytes::copy_from_slice(e)));
+    let items = l.range(start..=end).map(|e| Frame::Bulk(Bytes::copy_from_slice(e)));
     Frame::Array(items.collect())
 }
 
@@ -116,11 +114,7 @@ pub fn lrem(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 
 /// Remove up to |count| (all for 0) elements equal to `element`, from the tail if count < 0.
 fn remove_matches(l: &mut List, element: &[u8], count: i64) -> u64 {
-    let limit = if count == 0 {
-        u64::MAX
-    } else {
-        count.unsigned_abs()
-    };
+    let limit = if count == 0 { u64::MAX } else { count.unsigned_abs() };
     let mut removed = 0;
     let mut kept = List::with_capacity(l.len());
     let mut take = |e: &[u8]| {
@@ -154,11 +148,7 @@ struct LposOpts {
 }
 
 fn parse_lpos(args: &[Bytes]) -> Result<LposOpts, Frame> {
-    let mut o = LposOpts {
-        rank: 1,
-        count: None,
-        maxlen: 0,
-    };
+    let mut o = LposOpts { rank: 1, count: None, maxlen: 0 };
     let mut j = 3;
     while j < args.len() {
         let more = j + 1 < args.len();
@@ -196,21 +186,14 @@ pub fn lpos(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         from_tail = true;
     }
     let Some(l) = tri!(read_list(ctx, &args[1])) else {
-        return if o.count.is_some() {
-            Frame::Array(Vec::new())
-        } else {
-            Frame::Null
-        };
+        return if o.count.is_some() { Frame::Array(Vec::new()) } else { Frame::Null };
     };
     let element = &args[2][..];
     let len = l.len();
     let mut found = Vec::new();
     let mut matches: i64 = 0;
-    let iter: Box<dyn Iterator<Item = &Box<[u8]>>> = if from_tail {
-        Box::new(l.iter().rev())
-    } else {
-        Box::new(l.iter())
-    };
+    let iter: Box<dyn Iterator<Item = &Box<[u8]>>> =
+        if from_tail { Box::new(l.iter().rev()) } else { Box::new(l.iter()) };
     for (index, e) in iter.enumerate() {
         if o.maxlen != 0 && index as i64 >= o.maxlen {
             break;

@@ -25,22 +25,13 @@ fn push_and_range() {
     let mut h = Harness::new();
     assert_eq!(h.call(&["lpush", "l", "a", "b", "c"]), int(3));
     assert_eq!(h.call(&["rpush", "l", "x"]), int(4));
-    assert_eq!(
-        h.call(&["lrange", "l", "0", "-1"]),
-        bulks(&["c", "b", "a", "x"])
-    );
-    assert_eq!(
-        h.call(&["lrange", "l", "-100", "100"]),
-        bulks(&["c", "b", "a", "x"])
-    );
+    assert_eq!(h.call(&["lrange", "l", "0", "-1"]), bulks(&["c", "b", "a", "x"]));
+    assert_eq!(h.call(&["lrange", "l", "-100", "100"]), bulks(&["c", "b", "a", "x"]));
     assert_eq!(h.call(&["lrange", "l", "-3", "-2"]), bulks(&["b", "a"]));
     assert_eq!(h.call(&["lrange", "l", "2", "1"]), arr(vec![]));
     let extremes = ["lrange", "l", "-9223372036854775808", "9223372036854775807"];
     assert_eq!(h.call(&extremes), bulks(&["c", "b", "a", "x"]));
-    assert_eq!(
-        h.call(&["lrange", "nokey", "x", "1"]),
-        err("ERR value is not an integer or out of range")
-    );
+    assert_eq!(h.call(&["lrange", "nokey", "x", "1"]), err("ERR value is not an integer or out of range"));
     assert_eq!(h.call(&["lrange", "nokey", "0", "-1"]), arr(vec![]));
     assert_eq!(h.call(&["object", "encoding", "l"]), bulk("quicklist"));
     assert_eq!(h.call(&["type", "l"]), Frame::simple_static("list"));
@@ -55,10 +46,7 @@ fn pushx_never_creates() {
     setup(&mut h, "l", &["a"]);
     assert_eq!(h.call(&["rpushx", "l", "b", "c"]), int(3));
     assert_eq!(h.call(&["lpushx", "l", "z"]), int(4));
-    assert_eq!(
-        h.call(&["lrange", "l", "0", "-1"]),
-        bulks(&["z", "a", "b", "c"])
-    );
+    assert_eq!(h.call(&["lrange", "l", "0", "-1"]), bulks(&["z", "a", "b", "c"]));
 }
 
 #[test]
@@ -85,10 +73,7 @@ fn wrongtype_everywhere() {
         assert_eq!(h.call(cmd), err(WRONGTYPE), "{cmd:?}");
     }
     // The count is checked before the key, and the type before the empty-count fast path.
-    assert_eq!(
-        h.call(&["lpop", "s", "-1"]),
-        err("ERR value is out of range, must be positive")
-    );
+    assert_eq!(h.call(&["lpop", "s", "-1"]), err("ERR value is out of range, must be positive"));
 }
 
 #[test]
@@ -96,14 +81,8 @@ fn pop_with_count() {
     let mut h = Harness::new();
     assert_eq!(h.call(&["lpop", "nokey"]), nil());
     assert_eq!(h.call(&["lpop", "nokey", "0"]), Frame::NullArray);
-    assert_eq!(
-        h.call(&["lpop", "nokey", "abc"]),
-        err("ERR value is out of range, must be positive")
-    );
-    assert_eq!(
-        h.call(&["lpop", "a", "1", "2"]),
-        err("ERR wrong number of arguments for 'lpop' command")
-    );
+    assert_eq!(h.call(&["lpop", "nokey", "abc"]), err("ERR value is out of range, must be positive"));
+    assert_eq!(h.call(&["lpop", "a", "1", "2"]), err("ERR wrong number of arguments for 'lpop' command"));
     setup(&mut h, "l", &["a", "b", "c", "d"]);
     assert_eq!(h.call(&["lpop", "l", "0"]), arr(vec![]));
     assert_eq!(h.call(&["lpop", "l"]), bulk("a"));
@@ -116,22 +95,13 @@ fn pop_with_count() {
 fn lindex_and_lset() {
     let mut h = Harness::new();
     assert_eq!(h.call(&["lindex", "nokey", "abc"]), nil());
-    assert_eq!(
-        h.call(&["lset", "nokey", "abc", "x"]),
-        err("ERR no such key")
-    );
+    assert_eq!(h.call(&["lset", "nokey", "abc", "x"]), err("ERR no such key"));
     setup(&mut h, "l", &["a", "b", "c"]);
-    assert_eq!(
-        h.call(&["lindex", "l", "abc"]),
-        err("ERR value is not an integer or out of range")
-    );
+    assert_eq!(h.call(&["lindex", "l", "abc"]), err("ERR value is not an integer or out of range"));
     assert_eq!(h.call(&["lindex", "l", "-1"]), bulk("c"));
     assert_eq!(h.call(&["lindex", "l", "-4"]), nil());
     assert_eq!(h.call(&["lindex", "l", "3"]), nil());
-    assert_eq!(
-        h.call(&["lset", "l", "3", "x"]),
-        err("ERR index out of range")
-    );
+    assert_eq!(h.call(&["lset", "l", "3", "x"]), err("ERR index out of range"));
     assert_eq!(h.call(&["lset", "l", "-3", "z"]), ok());
     assert_eq!(h.call(&["lrange", "l", "0", "-1"]), bulks(&["z", "b", "c"]));
 }
@@ -139,10 +109,7 @@ fn lindex_and_lset() {
 #[test]
 fn linsert_cases() {
     let mut h = Harness::new();
-    assert_eq!(
-        h.call(&["linsert", "nokey", "foo", "a", "b"]),
-        err("ERR syntax error")
-    );
+    assert_eq!(h.call(&["linsert", "nokey", "foo", "a", "b"]), err("ERR syntax error"));
     assert_eq!(h.call(&["linsert", "nokey", "before", "a", "b"]), int(0));
     assert_eq!(h.call(&["exists", "nokey"]), int(0));
     setup(&mut h, "l", &["a", "b", "c"]);
@@ -150,25 +117,16 @@ fn linsert_cases() {
     assert_eq!(h.call(&["linsert", "l", "AFTER", "a", "Q"]), int(4));
     assert_eq!(h.call(&["linsert", "l", "Before", "a", "P"]), int(5));
     assert_eq!(h.call(&["linsert", "l", "after", "c", "Z"]), int(6));
-    assert_eq!(
-        h.call(&["lrange", "l", "0", "-1"]),
-        bulks(&["P", "a", "Q", "b", "c", "Z"])
-    );
+    assert_eq!(h.call(&["lrange", "l", "0", "-1"]), bulks(&["P", "a", "Q", "b", "c", "Z"]));
 }
 
 #[test]
 fn lrem_directions() {
     let mut h = Harness::new();
-    assert_eq!(
-        h.call(&["lrem", "nokey", "abc", "x"]),
-        err("ERR value is not an integer or out of range")
-    );
+    assert_eq!(h.call(&["lrem", "nokey", "abc", "x"]), err("ERR value is not an integer or out of range"));
     setup(&mut h, "l", &["a", "b", "a", "c", "a", "a"]);
     assert_eq!(h.call(&["lrem", "l", "-1", "a"]), int(1));
-    assert_eq!(
-        h.call(&["lrange", "l", "0", "-1"]),
-        bulks(&["a", "b", "a", "c", "a"])
-    );
+    assert_eq!(h.call(&["lrange", "l", "0", "-1"]), bulks(&["a", "b", "a", "c", "a"]));
     assert_eq!(h.call(&["lrem", "l", "2", "a"]), int(2));
     assert_eq!(h.call(&["lrange", "l", "0", "-1"]), bulks(&["b", "c", "a"]));
     assert_eq!(h.call(&["lrem", "l", "0", "zz"]), int(0));
@@ -181,10 +139,7 @@ fn lrem_directions() {
 #[test]
 fn ltrim_cases() {
     let mut h = Harness::new();
-    assert_eq!(
-        h.call(&["ltrim", "nokey", "abc", "1"]),
-        err("ERR value is not an integer or out of range")
-    );
+    assert_eq!(h.call(&["ltrim", "nokey", "abc", "1"]), err("ERR value is not an integer or out of range"));
     assert_eq!(h.call(&["ltrim", "nokey", "0", "1"]), ok());
     setup(&mut h, "l", &["a", "b", "c", "d", "e"]);
     assert_eq!(h.call(&["ltrim", "l", "1", "-2"]), ok());
@@ -204,31 +159,11 @@ fn lpos_options() {
     assert_eq!(h.call(&["lpos", "l", "a"]), int(0));
     assert_eq!(h.call(&["lpos", "l", "a", "count", "0"]), ints(&[0, 3, 6]));
     assert_eq!(h.call(&["lpos", "l", "a", "rank", "-1"]), int(6));
-    assert_eq!(
-        h.call(&["lpos", "l", "a", "rank", "-2", "count", "0"]),
-        ints(&[3, 0])
-    );
-    assert_eq!(
-        h.call(&["lpos", "l", "a", "rank", "2", "count", "2", "maxlen", "5"]),
-        ints(&[3])
-    );
-    assert_eq!(
-        h.call(&["lpos", "l", "a", "maxlen", "1", "rank", "-1"]),
-        int(6)
-    );
-    assert_eq!(
-        h.call(&["lpos", "l", "a", "rank", "-9223372036854775808"]),
-        int(6)
-    );
-    let min_rank = [
-        "lpos",
-        "l",
-        "a",
-        "rank",
-        "-9223372036854775808",
-        "count",
-        "2",
-    ];
+    assert_eq!(h.call(&["lpos", "l", "a", "rank", "-2", "count", "0"]), ints(&[3, 0]));
+    assert_eq!(h.call(&["lpos", "l", "a", "rank", "2", "count", "2", "maxlen", "5"]), ints(&[3]));
+    assert_eq!(h.call(&["lpos", "l", "a", "maxlen", "1", "rank", "-1"]), int(6));
+    assert_eq!(h.call(&["lpos", "l", "a", "rank", "-9223372036854775808"]), int(6));
+    let min_rank = ["lpos", "l", "a", "rank", "-9223372036854775808", "count", "2"];
     assert_eq!(h.call(&min_rank), ints(&[6, 3, 0]));
     assert_eq!(h.call(&["lpos", "l", "z"]), nil());
     assert_eq!(h.call(&["lpos", "l", "z", "count", "0"]), arr(vec![]));
@@ -241,22 +176,10 @@ fn lpos_errors() {
     let rank0 = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second \
                  ... or use negative to start from the end of the list";
     assert_eq!(h.call(&["lpos", "l", "a", "rank", "0"]), err(rank0));
-    assert_eq!(
-        h.call(&["lpos", "l", "a", "rank", "1", "rank", "0"]),
-        err(rank0)
-    );
-    assert_eq!(
-        h.call(&["lpos", "l", "a", "count", "-1"]),
-        err("ERR COUNT can't be negative")
-    );
-    assert_eq!(
-        h.call(&["lpos", "l", "a", "count", "x"]),
-        err("ERR COUNT can't be negative")
-    );
-    assert_eq!(
-        h.call(&["lpos", "l", "a", "maxlen", "-1"]),
-        err("ERR MAXLEN can't be negative")
-    );
+    assert_eq!(h.call(&["lpos", "l", "a", "rank", "1", "rank", "0"]), err(rank0));
+    assert_eq!(h.call(&["lpos", "l", "a", "count", "-1"]), err("ERR COUNT can't be negative"));
+    assert_eq!(h.call(&["lpos", "l", "a", "count", "x"]), err("ERR COUNT can't be negative"));
+    assert_eq!(h.call(&["lpos", "l", "a", "maxlen", "-1"]), err("ERR MAXLEN can't be negative"));
     assert_eq!(h.call(&["lpos", "l", "a", "foo"]), err("ERR syntax error"));
     assert_eq!(h.call(&["lpos", "l", "a", "rank"]), err("ERR syntax error"));
     let not_int = err("ERR value is not an integer or out of range");
@@ -270,10 +193,7 @@ fn lpos_errors() {
 fn lmove_and_rpoplpush() {
     let mut h = Harness::new();
     assert_eq!(h.call(&["lmove", "nokey", "d", "left", "right"]), nil());
-    assert_eq!(
-        h.call(&["lmove", "nokey", "d", "up", "right"]),
-        err("ERR syntax error")
-    );
+    assert_eq!(h.call(&["lmove", "nokey", "d", "up", "right"]), err("ERR syntax error"));
     setup(&mut h, "src", &["a", "b", "c"]);
     assert_eq!(h.call(&["lmove", "src", "d", "left", "right"]), bulk("a"));
     assert_eq!(h.call(&["lmove", "src", "d", "RIGHT", "LEFT"]), bulk("c"));
@@ -297,10 +217,7 @@ fn lmove_same_key_rotates_and_keeps_ttl() {
     assert_eq!(h.call(&["ttl", "one"]), int(100));
     setup(&mut h, "two", &["x", "y", "z"]);
     assert_eq!(h.call(&["rpoplpush", "two", "two"]), bulk("z"));
-    assert_eq!(
-        h.call(&["lrange", "two", "0", "-1"]),
-        bulks(&["z", "x", "y"])
-    );
+    assert_eq!(h.call(&["lrange", "two", "0", "-1"]), bulks(&["z", "x", "y"]));
 }
 
 #[test]
@@ -309,29 +226,14 @@ fn lmpop_parsing_and_replies() {
     let numkeys = err("ERR numkeys should be greater than 0");
     assert_eq!(h.call(&["lmpop", "0", "l", "left"]), numkeys);
     assert_eq!(h.call(&["lmpop", "abc", "l", "left"]), numkeys);
-    assert_eq!(
-        h.call(&["lmpop", "3", "l", "left"]),
-        err("ERR syntax error")
-    );
-    assert_eq!(
-        h.call(&["lmpop", "9223372036854775807", "l", "left"]),
-        err("ERR syntax error")
-    );
-    assert_eq!(
-        h.call(&["lmpop", "1", "l", "middle"]),
-        err("ERR syntax error")
-    );
+    assert_eq!(h.call(&["lmpop", "3", "l", "left"]), err("ERR syntax error"));
+    assert_eq!(h.call(&["lmpop", "9223372036854775807", "l", "left"]), err("ERR syntax error"));
+    assert_eq!(h.call(&["lmpop", "1", "l", "middle"]), err("ERR syntax error"));
     let count = err("ERR count should be greater than 0");
     assert_eq!(h.call(&["lmpop", "1", "l", "left", "count", "0"]), count);
     assert_eq!(h.call(&["lmpop", "1", "l", "left", "count", "x"]), count);
-    assert_eq!(
-        h.call(&["lmpop", "1", "l", "left", "count", "2", "count", "2"]),
-        err("ERR syntax error")
-    );
-    assert_eq!(
-        h.call(&["lmpop", "1", "l", "left", "count"]),
-        err("ERR syntax error")
-    );
+    assert_eq!(h.call(&["lmpop", "1", "l", "left", "count", "2", "count", "2"]), err("ERR syntax error"));
+    assert_eq!(h.call(&["lmpop", "1", "l", "left", "count"]), err("ERR syntax error"));
     assert_eq!(h.call(&["lmpop", "2", "a", "b", "left"]), Frame::NullArray);
     setup(&mut h, "l", &["a", "b", "c", "d", "e"]);
     let reply = h.call(&["lmpop", "2", "nokey", "l", "right", "COUNT", "2"]);
@@ -354,25 +256,13 @@ fn watch_broken_only_by_real_changes() {
     };
     let pong = arr(vec![Frame::simple_static("PONG")]);
     assert_eq!(exec_after(&mut h, &["lrem", "l", "0", "zz"]), pong);
-    assert_eq!(
-        exec_after(&mut h, &["linsert", "l", "before", "zz", "x"]),
-        pong
-    );
+    assert_eq!(exec_after(&mut h, &["linsert", "l", "before", "zz", "x"]), pong);
     assert_eq!(exec_after(&mut h, &["lpop", "l", "0"]), pong);
-    assert_eq!(
-        exec_after(&mut h, &["lmove", "nokey", "l", "left", "left"]),
-        pong
-    );
+    assert_eq!(exec_after(&mut h, &["lmove", "nokey", "l", "left", "left"]), pong);
     assert_eq!(exec_after(&mut h, &["lpos", "l", "a"]), pong);
     // Redis signals LTRIM's key even when nothing was trimmed.
-    assert_eq!(
-        exec_after(&mut h, &["ltrim", "l", "0", "-1"]),
-        Frame::NullArray
-    );
-    assert_eq!(
-        exec_after(&mut h, &["lset", "l", "0", "a"]),
-        Frame::NullArray
-    );
+    assert_eq!(exec_after(&mut h, &["ltrim", "l", "0", "-1"]), Frame::NullArray);
+    assert_eq!(exec_after(&mut h, &["lset", "l", "0", "a"]), Frame::NullArray);
 }
 
 #[test]

@@ -17,10 +17,7 @@ fn serves_at_once_when_a_list_has_elements() {
     h.call(&["rpush", "b", "1", "2", "3"]);
     assert_eq!(h.call(&["blpop", "a", "b", "0"]), bulks(&["b", "1"]));
     assert_eq!(h.call(&["brpop", "a", "b", "0"]), bulks(&["b", "3"]));
-    assert_eq!(
-        h.call(&["blmove", "b", "c", "left", "right", "0"]),
-        bulk("2")
-    );
+    assert_eq!(h.call(&["blmove", "b", "c", "left", "right", "0"]), bulk("2"));
     assert_eq!(h.call(&["exists", "b"]), int(0));
     assert_eq!(h.call(&["brpoplpush", "c", "d", "0"]), bulk("2"));
     h.call(&["rpush", "m", "x", "y", "z"]);
@@ -34,18 +31,9 @@ fn argument_errors() {
     let mut h = Harness::new();
     let not_float = err("ERR timeout is not a float or out of range");
     assert_eq!(h.call(&["blpop", "k", "abc"]), not_float);
-    assert_eq!(
-        h.call(&["blpop", "k", "-1"]),
-        err("ERR timeout is negative")
-    );
-    assert_eq!(
-        h.call(&["blmove", "k", "d", "foo", "right", "abc"]),
-        err("ERR syntax error")
-    );
-    assert_eq!(
-        h.call(&["blmove", "k", "d", "left", "right", "abc"]),
-        not_float
-    );
+    assert_eq!(h.call(&["blpop", "k", "-1"]), err("ERR timeout is negative"));
+    assert_eq!(h.call(&["blmove", "k", "d", "foo", "right", "abc"]), err("ERR syntax error"));
+    assert_eq!(h.call(&["blmove", "k", "d", "left", "right", "abc"]), not_float);
     assert_eq!(h.call(&["brpoplpush", "k", "d", "abc"]), not_float);
     // BLMPOP checks numkeys, side and count before the timeout.
     let numkeys = err("ERR numkeys should be greater than 0");
@@ -61,18 +49,9 @@ fn wrong_type_answers_at_call_time() {
     h.call(&["rpush", "l", "a"]);
     assert_eq!(h.call(&["blpop", "nokey", "s", "0"]), err(WRONGTYPE));
     assert_eq!(h.call(&["blpop", "s", "l", "0"]), err(WRONGTYPE));
-    assert_eq!(
-        h.call(&["blmove", "s", "l", "left", "left", "0"]),
-        err(WRONGTYPE)
-    );
-    assert_eq!(
-        h.call(&["blmove", "l", "s", "left", "left", "0"]),
-        err(WRONGTYPE)
-    );
-    assert_eq!(
-        h.call(&["blmpop", "0", "2", "s", "l", "left"]),
-        err(WRONGTYPE)
-    );
+    assert_eq!(h.call(&["blmove", "s", "l", "left", "left", "0"]), err(WRONGTYPE));
+    assert_eq!(h.call(&["blmove", "l", "s", "left", "left", "0"]), err(WRONGTYPE));
+    assert_eq!(h.call(&["blmpop", "0", "2", "s", "l", "left"]), err(WRONGTYPE));
     assert_eq!(h.call(&["llen", "l"]), int(1));
     assert!(h.shared.blocking.is_empty());
 }
@@ -90,13 +69,7 @@ fn inside_exec_the_timeout_reply_comes_at_once() {
     ] {
         assert_eq!(h.call(cmd), Frame::queued());
     }
-    let expected = vec![
-        Frame::NullArray,
-        Frame::NullArray,
-        nil(),
-        nil(),
-        Frame::NullArray,
-    ];
+    let expected = vec![Frame::NullArray, Frame::NullArray, nil(), nil(), Frame::NullArray];
     assert_eq!(h.call(&["exec"]), arr(expected));
     assert!(h.shared.blocking.is_empty());
 }

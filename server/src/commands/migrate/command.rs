@@ -51,16 +51,8 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     for key in req.keys {
         if let Some(e) = read(&mut ctx.keys, &ctx.shared.stats, key) {
             // Already-expired keys were dropped by the lookup; a due one still gets 1 ms.
-            let ttl = if e.expire_at == 0 {
-                0
-            } else {
-                (e.expire_at - ctx.now_ms).max(1)
-            };
-            items.push(Item {
-                key: key.clone(),
-                ttl,
-                payload: dump_value(&e.value),
-            });
+            let ttl = if e.expire_at == 0 { 0 } else { (e.expire_at - ctx.now_ms).max(1) };
+            items.push(Item { key: key.clone(), ttl, payload: dump_value(&e.value) });
         }
     }
     if items.is_empty() {
@@ -141,17 +133,8 @@ fn push_command(out: &mut Vec<u8>, parts: &[&[u8]]) {
 
 /// The RESTORE commands (without AUTH / SELECT, which depend on the connection).
 fn encode_request(req: &Request, items: &[Item], asking: bool) -> Vec<u8> {
-    let name: &[u8] = if asking {
-        b"RESTORE-ASKING"
-    } else {
-        b"RESTORE"
-    };
-    let mut out = Vec::with_capacity(
-        items
-            .iter()
-            .map(|i| i.payload.len() + i.key.len() + 64)
-            .sum(),
-    );
+    let name: &[u8] = if asking { b"RESTORE-ASKING" } else { b"RESTORE" };
+    let mut out = Vec::with_capacity(items.iter().map(|i| i.payload.len() + i.key.len() + 64).sum());
     for item in items {
         let ttl = itoa::Buffer::new().format(item.ttl).to_owned();
         let mut parts: Vec<&[u8]> = vec![name, &item.key, ttl.as_bytes(), &item.payload];
@@ -171,10 +154,7 @@ fn exchange(req: &Request, restores: &[u8], n: usize) -> (Vec<usize>, Frame) {
         match attempt(req, restores, n) {
             Ok(done) => return done,
             Err(Failure::Connect) => {
-                return (
-                    Vec::new(),
-                    Frame::error_static("IOERR error or timeout connecting to the client"),
-                );
+                return (Vec::new(), Frame::error_static("IOERR error or timeout connecting to the client"));
             }
             Err(Failure::Early { writing, timeout }) => {
                 if may_retry && !timeout {
@@ -197,19 +177,11 @@ fn io_error(writing: bool) -> Frame {
 
 /// One try on one connection.
 fn attempt(req: &Request, restores: &[u8], n: usize) -> Result<(Vec<usize>, Frame), Failure> {
-    let early = |writing, e: std::io::Error| Failure::Early {
-        writing,
-        timeout: conn::is_timeout(&e),
-    };
+    let early = |writing, e: std::io::Error| Failure::Early { writing, timeout: conn::is_timeout(&e) };
     let mut c = match conn::checkout(req.host, req.port, req.timeout) {
         Ok(c) => c,
         Err(ConnectFail::Connect) => return Err(Failure::Connect),
-        Err(ConnectFail::Refused) => {
-            return Err(Failure::Early {
-                writing: true,
-                timeout: false,
-            })
-        }
+        Err(ConnectFail::Refused) => return Err(Failure::Early { writing: true, timeout: false }),
     };
     let select = c.last_dbid != req.db;
     let mut out = Vec::with_capacity(restores.len() + 64);
@@ -220,10 +192,7 @@ fn attempt(req: &Request, restores: &[u8], n: usize) -> Result<(Vec<usize>, Fram
         }
     }
     if select {
-        push_command(
-            &mut out,
-            &[b"SELECT", itoa::Buffer::new().format(req.db).as_bytes()],
-        );
+        push_command(&mut out, &[b"SELECT", itoa::Buffer::new().format(req.db).as_bytes()]);
     }
     out.extend_from_slice(restores);
     c.write_all(&out, req.timeout).map_err(|e| early(true, e))?;
@@ -259,10 +228,7 @@ fn read_restore_replies(
         let line = match c.read_line(req.timeout) {
             Ok(l) => l,
             Err(e) if i == 0 && target_error.is_none() => {
-                return Err(Failure::Early {
-                    writing: false,
-                    timeout: conn::is_timeout(&e),
-                });
+                return Err(Failure::Early { writing: false, timeout: conn::is_timeout(&e) });
             }
             // Some replies were processed: no retry; the connection is dropped.
             Err(_) => {
@@ -297,8 +263,5 @@ fn read_restore_replies(
 
 /// A target's error, relayed.
 fn relay(text: &[u8]) -> Frame {
-    Frame::error(format!(
-        "ERR Target instance replied with error: {}",
-        String::from_utf8_lossy(text)
-    ))
+    Frame::error(format!("ERR Target instance replied with error: {}", String::from_utf8_lossy(text)))
 }

@@ -82,13 +82,8 @@ pub fn close_all() {
 
 fn connect(host: &[u8], port: &[u8], timeout: Duration) -> Result<TargetConn, ConnectFail> {
     let host_str = std::str::from_utf8(host).map_err(|_| ConnectFail::Connect)?;
-    let port_num: u16 = std::str::from_utf8(port)
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .ok_or(ConnectFail::Connect)?;
-    let addrs = (host_str, port_num)
-        .to_socket_addrs()
-        .map_err(|_| ConnectFail::Connect)?;
+    let port_num: u16 = std::str::from_utf8(port).ok().and_then(|p| p.parse().ok()).ok_or(ConnectFail::Connect)?;
+    let addrs = (host_str, port_num).to_socket_addrs().map_err(|_| ConnectFail::Connect)?;
     let mut fail = ConnectFail::Connect;
     for addr in addrs {
         match TcpStream::connect_timeout(&addr, timeout) {
@@ -112,10 +107,7 @@ fn connect(host: &[u8], port: &[u8], timeout: Duration) -> Result<TargetConn, Co
 
 /// Did this I/O error come from the timeout (no retry then, as Redis on ETIMEDOUT)?
 pub fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
+    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
 }
 
 impl TargetConn {
@@ -141,10 +133,7 @@ impl TargetConn {
             }
             scanned = self.pending.len();
             if scanned > MAX_LINE {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "reply line too long",
-                ));
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "reply line too long"));
             }
             let mut chunk = [0u8; 4096];
             let n = self.stream.read(&mut chunk)?;

@@ -36,18 +36,11 @@ fn dump_restore_round_trips_every_type() {
         let payload = dump(&mut h, key);
         let copy = format!("{key}-copy");
         assert_eq!(restore(&mut h, &copy, "0", &payload, &[]), ok());
-        assert_eq!(
-            h.entry(key).unwrap().value,
-            h.entry(&copy).unwrap().value,
-            "{key}"
-        );
+        assert_eq!(h.entry(key).unwrap().value, h.entry(&copy).unwrap().value, "{key}");
         let enc = h.call(&["OBJECT", "ENCODING", key]);
         assert_eq!(h.call(&["OBJECT", "ENCODING", &copy]), enc, "{key}");
     }
-    assert_eq!(
-        h.call(&["LRANGE", "l-copy", "0", "-1"]),
-        Frame::Array(vec![bulk("a"), bulk("b"), bulk("c")])
-    );
+    assert_eq!(h.call(&["LRANGE", "l-copy", "0", "-1"]), Frame::Array(vec![bulk("a"), bulk("b"), bulk("c")]));
     assert_eq!(h.call(&["ZSCORE", "z-copy", "a"]), Frame::Double(1.5));
     assert_eq!(h.call(&["DUMP", "nope"]), nil());
 }
@@ -65,16 +58,8 @@ fn big_encodings_survive() {
     for (key, enc) in [("h", "hashtable"), ("s", "hashtable"), ("z", "skiplist")] {
         let payload = dump(&mut h, key);
         assert_eq!(restore(&mut h, "copy", "0", &payload, &["REPLACE"]), ok());
-        assert_eq!(
-            h.call(&["OBJECT", "ENCODING", "copy"]),
-            Frame::bulk_static(enc),
-            "{key}"
-        );
-        assert_eq!(
-            h.entry(key).unwrap().value,
-            h.entry("copy").unwrap().value,
-            "{key}"
-        );
+        assert_eq!(h.call(&["OBJECT", "ENCODING", "copy"]), Frame::bulk_static(enc), "{key}");
+        assert_eq!(h.entry(key).unwrap().value, h.entry("copy").unwrap().value, "{key}");
     }
 }
 
@@ -84,61 +69,22 @@ fn restore_errors_in_redis_order() {
     h.call(&["SET", "k", "v"]);
     let p = dump(&mut h, "k");
     let busy = err("BUSYKEY Target key name already exists.");
-    assert_eq!(
-        restore(&mut h, "x", "0", b"garbage", &[]),
-        err("ERR DUMP payload version or checksum are wrong")
-    );
+    assert_eq!(restore(&mut h, "x", "0", b"garbage", &[]), err("ERR DUMP payload version or checksum are wrong"));
     assert_eq!(restore(&mut h, "k", "0", b"garbage", &[]), busy);
     assert_eq!(restore(&mut h, "k", "-1", &p, &[]), busy);
-    assert_eq!(
-        restore(&mut h, "k", "-1", &p, &["REPLACE"]),
-        err("ERR Invalid TTL value, must be >= 0")
-    );
-    assert_eq!(
-        restore(&mut h, "k", "abc", &p, &["REPLACE"]),
-        err("ERR value is not an integer or out of range")
-    );
-    assert_eq!(
-        restore(&mut h, "x", "0", &p, &["IDLETIME", "-1"]),
-        err("ERR Invalid IDLETIME value, must be >= 0")
-    );
-    assert_eq!(
-        restore(&mut h, "x", "0", &p, &["IDLETIME", "x"]),
-        err("ERR value is not an integer or out of range")
-    );
-    assert_eq!(
-        restore(&mut h, "x", "0", &p, &["FREQ", "256"]),
-        err("ERR Invalid FREQ value, must be >= 0 and <= 255")
-    );
-    for opts in [
-        &["FREQ", "1", "IDLETIME", "1"][..],
-        &["IDLETIME", "1", "FREQ", "1"],
-        &["IDLETIME"],
-        &["bogus"],
-    ] {
-        assert_eq!(
-            restore(&mut h, "x", "0", &p, opts),
-            err("ERR syntax error"),
-            "{opts:?}"
-        );
+    assert_eq!(restore(&mut h, "k", "-1", &p, &["REPLACE"]), err("ERR Invalid TTL value, must be >= 0"));
+    assert_eq!(restore(&mut h, "k", "abc", &p, &["REPLACE"]), err("ERR value is not an integer or out of range"));
+    assert_eq!(restore(&mut h, "x", "0", &p, &["IDLETIME", "-1"]), err("ERR Invalid IDLETIME value, must be >= 0"));
+    assert_eq!(restore(&mut h, "x", "0", &p, &["IDLETIME", "x"]), err("ERR value is not an integer or out of range"));
+    assert_eq!(restore(&mut h, "x", "0", &p, &["FREQ", "256"]), err("ERR Invalid FREQ value, must be >= 0 and <= 255"));
+    for opts in [&["FREQ", "1", "IDLETIME", "1"][..], &["IDLETIME", "1", "FREQ", "1"], &["IDLETIME"], &["bogus"]] {
+        assert_eq!(restore(&mut h, "x", "0", &p, opts), err("ERR syntax error"), "{opts:?}");
     }
     assert_eq!(h.call(&["EXISTS", "x"]), int(0));
     let mut bad = p.clone();
     bad[1] ^= 1;
-    assert_eq!(
-        restore(&mut h, "x", "0", &bad, &[]),
-        err("ERR DUMP payload version or checksum are wrong")
-    );
-    assert_eq!(
-        restore(
-            &mut h,
-            "x",
-            "0",
-            &p,
-            &["replace", "absttl", "idletime", "5"]
-        ),
-        ok()
-    );
+    assert_eq!(restore(&mut h, "x", "0", &bad, &[]), err("ERR DUMP payload version or checksum are wrong"));
+    assert_eq!(restore(&mut h, "x", "0", &p, &["replace", "absttl", "idletime", "5"]), ok());
     assert_eq!(restore(&mut h, "y", "0", &p, &["FREQ", "255"]), ok());
     assert_eq!(h.call(&["GET", "y"]), bulk("v"));
 }
@@ -158,20 +104,14 @@ fn restore_ttl_forms() {
     // An absolute TTL in the past: OK, but no key; with REPLACE the old key is gone too.
     assert_eq!(restore(&mut h, "past", "1000", &p, &["ABSTTL"]), ok());
     assert_eq!(h.call(&["EXISTS", "past"]), int(0));
-    assert_eq!(
-        restore(&mut h, "k", "1000", &p, &["ABSTTL", "REPLACE"]),
-        ok()
-    );
+    assert_eq!(restore(&mut h, "k", "1000", &p, &["ABSTTL", "REPLACE"]), ok());
     assert_eq!(h.call(&["EXISTS", "k"]), int(0));
     assert_eq!(restore(&mut h, "k", "0", &p, &["ABSTTL"]), ok());
     assert_eq!(h.entry("k").unwrap().expire_at, 0);
     // An expired key does not count as existing.
     h.force_expire("k", 1);
     assert_eq!(restore(&mut h, "k", "0", &p, &[]), ok());
-    assert_eq!(
-        h.call(&["RESTORE-ASKING", "k", "0", "x"]),
-        err("BUSYKEY Target key name already exists.")
-    );
+    assert_eq!(h.call(&["RESTORE-ASKING", "k", "0", "x"]), err("BUSYKEY Target key name already exists."));
 }
 
 #[test]
@@ -179,18 +119,9 @@ fn migrate_argument_errors_and_nokey() {
     let mut h = Harness::new();
     h.call(&["SET", "s", "1"]);
     let syntax = err("ERR syntax error");
-    assert_eq!(
-        h.call(&["MIGRATE", "127.0.0.1", "1", "s", "0", "10", "AUTH"]),
-        syntax
-    );
-    assert_eq!(
-        h.call(&["MIGRATE", "127.0.0.1", "1", "s", "0", "10", "AUTH2", "u"]),
-        syntax
-    );
-    assert_eq!(
-        h.call(&["MIGRATE", "127.0.0.1", "1", "s", "0", "10", "bogus"]),
-        syntax
-    );
+    assert_eq!(h.call(&["MIGRATE", "127.0.0.1", "1", "s", "0", "10", "AUTH"]), syntax);
+    assert_eq!(h.call(&["MIGRATE", "127.0.0.1", "1", "s", "0", "10", "AUTH2", "u"]), syntax);
+    assert_eq!(h.call(&["MIGRATE", "127.0.0.1", "1", "s", "0", "10", "bogus"]), syntax);
     assert_eq!(
         h.call(&["MIGRATE", "127.0.0.1", "1", "s", "0", "10", "KEYS", "a"]),
         err("ERR When using MIGRATE KEYS option, the key argument must be set to the empty string")
@@ -199,18 +130,9 @@ fn migrate_argument_errors_and_nokey() {
         h.call(&["MIGRATE", "127.0.0.1", "1", "s", "x", "10"]),
         err("ERR value is not an integer or out of range")
     );
-    assert_eq!(
-        h.call(&["MIGRATE", "127.0.0.1", "1", "nope", "0", "10"]),
-        Frame::simple_static("NOKEY")
-    );
-    assert_eq!(
-        h.call(&["MIGRATE", "127.0.0.1", "1", "", "0", "10", "KEYS"]),
-        Frame::simple_static("NOKEY")
-    );
-    assert_eq!(
-        h.call(&["MIGRATE", "127.0.0.1", "1", "", "0", "10", "KEYS", "a", "b"]),
-        Frame::simple_static("NOKEY")
-    );
+    assert_eq!(h.call(&["MIGRATE", "127.0.0.1", "1", "nope", "0", "10"]), Frame::simple_static("NOKEY"));
+    assert_eq!(h.call(&["MIGRATE", "127.0.0.1", "1", "", "0", "10", "KEYS"]), Frame::simple_static("NOKEY"));
+    assert_eq!(h.call(&["MIGRATE", "127.0.0.1", "1", "", "0", "10", "KEYS", "a", "b"]), Frame::simple_static("NOKEY"));
 }
 
 /// A port nothing listens on.
@@ -247,8 +169,7 @@ fn fake_target(reply: &'static [u8], hang_up: bool) -> (String, JoinHandle<Vec<u
     let port = l.local_addr().unwrap().port().to_string();
     let t = std::thread::spawn(move || {
         let (mut s, _) = l.accept().unwrap();
-        s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
-            .unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
         let mut got = Vec::new();
         let mut buf = [0u8; 65536];
         let mut replied = false;
@@ -276,10 +197,7 @@ fn migrate_pipelines_auth_select_and_restore_asking() {
     h.shared.config.write().cluster_enabled = true;
     h.call(&["SET", "{t}a", "1"]);
     h.call(&["SET", "{t}b", "2"]);
-    let (port, t) = fake_target(
-        b"+OK\r\n+OK\r\n+OK\r\n-BUSYKEY Target key name already exists.\r\n",
-        false,
-    );
+    let (port, t) = fake_target(b"+OK\r\n+OK\r\n+OK\r\n-BUSYKEY Target key name already exists.\r\n", false);
     let reply = h.call(&[
         "MIGRATE",
         "127.0.0.1",
@@ -298,20 +216,12 @@ fn migrate_pipelines_auth_select_and_restore_asking() {
     ]);
     conn::close_all();
     let sent = t.join().unwrap();
-    assert_eq!(
-        reply,
-        err("ERR Target instance replied with error: BUSYKEY Target key name already exists.")
-    );
+    assert_eq!(reply, err("ERR Target instance replied with error: BUSYKEY Target key name already exists."));
     // The key the target accepted moved; the refused one stayed.
     assert_eq!(h.call(&["EXISTS", "{t}a"]), int(0));
     assert_eq!(h.call(&["GET", "{t}b"]), bulk("2"));
     let sent = String::from_utf8_lossy(&sent);
-    assert!(
-        sent.starts_with(
-            "*3\r\n$4\r\nAUTH\r\n$1\r\nu\r\n$2\r\npw\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n"
-        ),
-        "{sent}"
-    );
+    assert!(sent.starts_with("*3\r\n$4\r\nAUTH\r\n$1\r\nu\r\n$2\r\npw\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n"), "{sent}");
     assert_eq!(sent.matches("RESTORE-ASKING").count(), 2, "{sent}");
     assert_eq!(sent.matches("REPLACE").count(), 2, "{sent}");
 }
@@ -320,21 +230,8 @@ fn migrate_pipelines_auth_select_and_restore_asking() {
 fn migrate_relays_auth_error_and_keeps_keys() {
     let mut h = Harness::new();
     h.call(&["SET", "k", "1"]);
-    let (port, t) = fake_target(
-        b"-WRONGPASS invalid username-password pair or user is disabled.\r\n+OK\r\n",
-        false,
-    );
-    let reply = h.call(&[
-        "MIGRATE",
-        "127.0.0.1",
-        &port,
-        "k",
-        "0",
-        "100",
-        "AUTH",
-        "bad",
-        "COPY",
-    ]);
+    let (port, t) = fake_target(b"-WRONGPASS invalid username-password pair or user is disabled.\r\n+OK\r\n", false);
+    let reply = h.call(&["MIGRATE", "127.0.0.1", &port, "k", "0", "100", "AUTH", "bad", "COPY"]);
     conn::close_all();
     let sent = String::from_utf8_lossy(&t.join().unwrap()).into_owned();
     assert_eq!(
@@ -342,10 +239,7 @@ fn migrate_relays_auth_error_and_keeps_keys() {
         err("ERR Target instance replied with error: WRONGPASS invalid username-password pair or user is disabled.")
     );
     assert_eq!(h.call(&["GET", "k"]), bulk("1"));
-    assert!(
-        !sent.contains("SELECT") && sent.contains("$7\r\nRESTORE\r\n"),
-        "{sent}"
-    );
+    assert!(!sent.contains("SELECT") && sent.contains("$7\r\nRESTORE\r\n"), "{sent}");
 }
 
 #[test]

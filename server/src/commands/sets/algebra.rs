@@ -38,11 +38,7 @@ fn restore(ctx: &mut Ctx, key: &[u8], set: SetValue) {
 
 /// Look every key up for reading (hits / misses counted, WRONGTYPE at the first non-set),
 /// then run `f` on the sources (`None` for a missing key) and restore them.
-fn with_sources<R>(
-    ctx: &mut Ctx,
-    keys: &[Bytes],
-    f: impl FnOnce(&[Option<Source>]) -> R,
-) -> Result<R, Frame> {
+fn with_sources<R>(ctx: &mut Ctx, keys: &[Bytes], f: impl FnOnce(&[Option<Source>]) -> R) -> Result<R, Frame> {
     let mut present = Vec::with_capacity(keys.len());
     for key in keys {
         present.push(read_set(ctx, key)?.is_some());
@@ -59,10 +55,7 @@ fn with_sources<R>(
         });
         order.push(id);
     }
-    let sources: Vec<Option<Source>> = order
-        .iter()
-        .map(|id| id.map(|i| Source { id: i, set: &taken[i].1 }))
-        .collect();
+    let sources: Vec<Option<Source>> = order.iter().map(|id| id.map(|i| Source { id: i, set: &taken[i].1 })).collect();
     let out = f(&sources);
     drop(sources);
     for (key, set) in taken {
@@ -80,9 +73,7 @@ fn intersect(sources: &[Option<Source>], mut emit: impl FnMut(SetMember) -> bool
     sets.sort_by_key(|s| s.set.len());
     let first = sets[0];
     for m in first.set.iter() {
-        let everywhere = sets[1..]
-            .iter()
-            .all(|s| s.id == first.id || s.set.contains_member(m));
+        let everywhere = sets[1..].iter().all(|s| s.id == first.id || s.set.contains_member(m));
         if everywhere && !emit(m) {
             break;
         }
@@ -167,9 +158,7 @@ fn parse_sintercard(argv: &[Bytes]) -> Result<(usize, usize), Frame> {
         _ => return Err(Frame::error_static("ERR numkeys should be greater than 0")),
     };
     if numkeys > (argv.len() - 2) as u64 {
-        return Err(Frame::error_static(
-            "ERR Number of keys can't be greater than number of args",
-        ));
+        return Err(Frame::error_static("ERR Number of keys can't be greater than number of args"));
     }
     let numkeys = numkeys as usize;
     let mut limit = 0;

@@ -22,9 +22,7 @@ pub fn sadd(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
             ctx.keys.insert(key, Entry::new(Value::Set(Box::new(set))));
         }
     }
-    let Some(set) = set_mut(ctx, key) else {
-        unreachable!("set checked or created above")
-    };
+    let Some(set) = set_mut(ctx, key) else { unreachable!("set checked or created above") };
     let added = members.iter().filter(|m| set.insert(m)).count();
     Frame::Integer(added as i64)
 }
@@ -36,9 +34,7 @@ pub fn srem(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         Some(set) if members.iter().any(|m| set.contains(m)) => {}
         _ => return Frame::Integer(0),
     }
-    let Some(set) = set_mut(ctx, key) else {
-        unreachable!("set checked above")
-    };
+    let Some(set) = set_mut(ctx, key) else { unreachable!("set checked above") };
     let removed = members.iter().filter(|m| set.remove(m)).count();
     delete_if_empty(ctx, key);
     Frame::Integer(removed as i64)
@@ -56,10 +52,7 @@ pub fn sismember(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 
 pub fn smismember(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let set = tri!(read_set(ctx, &args[1]));
-    let found = args[2..]
-        .iter()
-        .map(|m| Frame::Integer(set.is_some_and(|s| s.contains(m)) as i64))
-        .collect();
+    let found = args[2..].iter().map(|m| Frame::Integer(set.is_some_and(|s| s.contains(m)) as i64)).collect();
     Frame::Array(found)
 }
 
@@ -105,11 +98,6 @@ pub fn sscan(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         return scan::reply(Vec::new());
     };
     let pattern = tri!(scan::parse_options(args));
-    let items = set
-        .iter()
-        .map(|m| m.to_bytes())
-        .filter(|m| scan::matches(pattern, m))
-        .map(Frame::Bulk)
-        .collect();
+    let items = set.iter().map(|m| m.to_bytes()).filter(|m| scan::matches(pattern, m)).map(Frame::Bulk).collect();
     scan::reply(items)
 }

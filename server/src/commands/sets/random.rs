@@ -26,7 +26,9 @@ pub fn spop(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     // Replicas must remove the same (randomly chosen) members: propagate SREM.
     let popped: Vec<Bytes> = match &reply {
         Frame::Bulk(m) => vec![m.clone()],
-        Frame::Set(ms) | Frame::Array(ms) => ms.iter().filter_map(|f| f.as_bytes().map(Bytes::copy_from_slice)).collect(),
+        Frame::Set(ms) | Frame::Array(ms) => {
+            ms.iter().filter_map(|f| f.as_bytes().map(Bytes::copy_from_slice)).collect()
+        }
         _ => Vec::new(),
     };
     ctx.propagate = Some(if popped.is_empty() {

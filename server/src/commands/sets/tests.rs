@@ -12,13 +12,9 @@ fn set(items: &[&str]) -> Frame {
 
 /// The bulk strings of an array or set reply, sorted.
 fn sorted_bulks(f: &Frame) -> Vec<String> {
-    let (Frame::Array(items) | Frame::Set(items)) = f else {
-        panic!("not an aggregate: {f:?}")
-    };
-    let mut v: Vec<String> = items
-        .iter()
-        .map(|i| String::from_utf8_lossy(i.as_bytes().expect("bulk")).into_owned())
-        .collect();
+    let (Frame::Array(items) | Frame::Set(items)) = f else { panic!("not an aggregate: {f:?}") };
+    let mut v: Vec<String> =
+        items.iter().map(|i| String::from_utf8_lossy(i.as_bytes().expect("bulk")).into_owned()).collect();
     v.sort();
     v
 }

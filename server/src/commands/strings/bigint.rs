@@ -12,9 +12,7 @@ pub struct BigUint {
 
 impl BigUint {
     pub fn from_u64(v: u64) -> Self {
-        let mut b = BigUint {
-            limbs: vec![v as u32, (v >> 32) as u32],
-        };
+        let mut b = BigUint { limbs: vec![v as u32, (v >> 32) as u32] };
         b.trim();
         b
     }
@@ -134,11 +132,7 @@ impl BigUint {
         let mut limbs = Vec::with_capacity(src.len());
         for (i, &l) in src.iter().enumerate() {
             let next = src.get(i + 1).copied().unwrap_or(0);
-            limbs.push(if bits == 0 {
-                l
-            } else {
-                (l >> bits) | (next << (32 - bits))
-            });
+            limbs.push(if bits == 0 { l } else { (l >> bits) | (next << (32 - bits)) });
         }
         let mut b = BigUint { limbs };
         b.trim();
@@ -146,11 +140,7 @@ impl BigUint {
     }
 
     pub fn add(&self, other: &BigUint) -> BigUint {
-        let (long, short) = if self.limbs.len() >= other.limbs.len() {
-            (self, other)
-        } else {
-            (other, self)
-        };
+        let (long, short) = if self.limbs.len() >= other.limbs.len() { (self, other) } else { (other, self) };
         let mut limbs = Vec::with_capacity(long.limbs.len() + 1);
         let mut carry = 0u64;
         for (i, &l) in long.limbs.iter().enumerate() {
@@ -242,10 +232,7 @@ impl PartialOrd for BigUint {
 
 impl Ord for BigUint {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.limbs
-            .len()
-            .cmp(&other.limbs.len())
-            .then_with(|| self.limbs.iter().rev().cmp(other.limbs.iter().rev()))
+        self.limbs.len().cmp(&other.limbs.len()).then_with(|| self.limbs.iter().rev().cmp(other.limbs.iter().rev()))
     }
 }
 

@@ -19,9 +19,7 @@ fn current_int(ctx: &mut Ctx, key: &[u8]) -> Result<i64, Frame> {
         Some(Value::Int(i)) => Ok(*i),
         Some(v) if !v.is_string() => Err(wrongtype()),
         Some(v) => match v.string_bytes() {
-            Some(mut b) => b
-                .with(parse_i64)
-                .ok_or(Frame::error_static(errors::NOT_INTEGER)),
+            Some(mut b) => b.with(parse_i64).ok_or(Frame::error_static(errors::NOT_INTEGER)),
             None => Err(wrongtype()),
         },
     }

@@ -22,15 +22,10 @@ pub enum ExpireUnit {
 
 impl ExpireUnit {
     fn from_option(opt: &[u8]) -> Option<ExpireUnit> {
-        [
-            ("ex", ExpireUnit::Ex),
-            ("px", ExpireUnit::Px),
-            ("exat", ExpireUnit::ExAt),
-            ("pxat", ExpireUnit::PxAt),
-        ]
-        .into_iter()
-        .find(|(name, _)| args::is(opt, name))
-        .map(|(_, unit)| unit)
+        [("ex", ExpireUnit::Ex), ("px", ExpireUnit::Px), ("exat", ExpireUnit::ExAt), ("pxat", ExpireUnit::PxAt)]
+            .into_iter()
+            .find(|(name, _)| args::is(opt, name))
+            .map(|(_, unit)| unit)
     }
 
     /// True for EXAT / PXAT.
@@ -79,9 +74,7 @@ pub fn parse(argv: &[Bytes], mode: Mode) -> Result<ExtOpts<'_>, Frame> {
         } else {
             // An expire option may repeat itself (the last one wins) but not mix with others.
             match (ExpireUnit::from_option(opt), next) {
-                (Some(u), Some(arg))
-                    if !o.keepttl && !o.persist && unit.is_none_or(|cur| cur == u) =>
-                {
+                (Some(u), Some(arg)) if !o.keepttl && !o.persist && unit.is_none_or(|cur| cur == u) => {
                     o.expire = Some((u, &arg[..]));
                     j += 1;
                 }
@@ -116,9 +109,7 @@ mod tests {
     use super::*;
 
     fn argv(s: &str) -> Vec<Bytes> {
-        s.split(' ')
-            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
-            .collect()
+        s.split(' ').map(|a| Bytes::copy_from_slice(a.as_bytes())).collect()
     }
 
     fn ok(s: &str, mode: Mode) -> bool {
@@ -148,21 +139,12 @@ mod tests {
 
     #[test]
     fn expire_times() {
-        assert_eq!(
-            expire_at_ms(ExpireUnit::Ex, b"2", 1000, "set").ok(),
-            Some(3000)
-        );
-        assert_eq!(
-            expire_at_ms(ExpireUnit::PxAt, b"7", 1000, "set").ok(),
-            Some(7)
-        );
+        assert_eq!(expire_at_ms(ExpireUnit::Ex, b"2", 1000, "set").ok(), Some(3000));
+        assert_eq!(expire_at_ms(ExpireUnit::PxAt, b"7", 1000, "set").ok(), Some(7));
         assert!(expire_at_ms(ExpireUnit::Ex, b"0", 1000, "set").is_err());
         assert!(expire_at_ms(ExpireUnit::Ex, b"9223372036854776", 0, "set").is_err());
         assert!(expire_at_ms(ExpireUnit::Px, b"9223372036854775807", 1, "set").is_err());
         let e = expire_at_ms(ExpireUnit::Px, b"-1", 0, "psetex").err();
-        assert_eq!(
-            e,
-            Some(Frame::error("ERR invalid expire time in 'psetex' command"))
-        );
+        assert_eq!(e, Some(Frame::error("ERR invalid expire time in 'psetex' command")));
     }
 }

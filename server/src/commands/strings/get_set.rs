@@ -74,45 +74,18 @@ fn requested_expiry(ctx: &Ctx, opts: &ExtOpts) -> Result<i64, Frame> {
 pub fn set(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let opts = tri!(expire_opts::parse(args, Mode::Set));
     let expire_at = tri!(requested_expiry(ctx, &opts));
-    set_generic(
-        ctx,
-        &args[1],
-        &args[2],
-        &opts,
-        expire_at,
-        (Frame::ok(), Frame::Null),
-    )
+    set_generic(ctx, &args[1], &args[2], &opts, expire_at, (Frame::ok(), Frame::Null))
 }
 
 pub fn setnx(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let opts = ExtOpts {
-        nx: true,
-        ..Default::default()
-    };
-    set_generic(
-        ctx,
-        &args[1],
-        &args[2],
-        &opts,
-        0,
-        (Frame::Integer(1), Frame::Integer(0)),
-    )
+    let opts = ExtOpts { nx: true, ..Default::default() };
+    set_generic(ctx, &args[1], &args[2], &opts, 0, (Frame::Integer(1), Frame::Integer(0)))
 }
 
 fn set_with_expire(ctx: &mut Ctx, args: &[Bytes], unit: ExpireUnit) -> Frame {
-    let opts = ExtOpts {
-        expire: Some((unit, &args[2])),
-        ..Default::default()
-    };
+    let opts = ExtOpts { expire: Some((unit, &args[2])), ..Default::default() };
     let expire_at = tri!(requested_expiry(ctx, &opts));
-    set_generic(
-        ctx,
-        &args[1],
-        &args[3],
-        &opts,
-        expire_at,
-        (Frame::ok(), Frame::Null),
-    )
+    set_generic(ctx, &args[1], &args[3], &opts, expire_at, (Frame::ok(), Frame::Null))
 }
 
 pub fn setex(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
@@ -175,11 +148,9 @@ pub fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 pub fn mget(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let items = args[1..]
         .iter()
-        .map(|key| {
-            match read(&mut ctx.keys, &ctx.shared.stats, key).and_then(|e| value_bytes(&e.value)) {
-                Some(b) => Frame::Bulk(b),
-                None => Frame::Null,
-            }
+        .map(|key| match read(&mut ctx.keys, &ctx.shared.stats, key).and_then(|e| value_bytes(&e.value)) {
+            Some(b) => Frame::Bulk(b),
+            None => Frame::Null,
         })
         .collect();
     Frame::Array(items)

@@ -17,12 +17,7 @@ struct LcsOpts {
 }
 
 fn parse_opts(argv: &[Bytes]) -> Result<LcsOpts, Frame> {
-    let mut o = LcsOpts {
-        idx: false,
-        len: false,
-        with_match_len: false,
-        min_match_len: 0,
-    };
+    let mut o = LcsOpts { idx: false, len: false, with_match_len: false, min_match_len: 0 };
     let mut j = 3;
     while j < argv.len() {
         let opt = &argv[j];
@@ -41,9 +36,7 @@ fn parse_opts(argv: &[Bytes]) -> Result<LcsOpts, Frame> {
         j += 1;
     }
     if o.idx && o.len {
-        return Err(Frame::error_static(
-            "ERR If you want both the length and indexes, please just use IDX.",
-        ));
+        return Err(Frame::error_static("ERR If you want both the length and indexes, please just use IDX."));
     }
     Ok(o)
 }
@@ -68,9 +61,7 @@ pub fn lcs(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     }
     let cells = (a.len() as u64 + 1) * (b.len() as u64 + 1);
     if cells * 4 > ctx.shared.config.read().proto_max_bulk_len as u64 {
-        return Frame::error_static(
-            "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
-        );
+        return Frame::error_static("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
     }
     let table = Table::build(&a, &b);
     let total = table.at(a.len(), b.len());
@@ -164,9 +155,7 @@ impl Table {
 }
 
 fn range_frame(a: (usize, usize), b: (usize, usize), len: Option<u64>) -> Frame {
-    let pair = |(s, e): (usize, usize)| {
-        Frame::Array(vec![Frame::Integer(s as i64), Frame::Integer(e as i64)])
-    };
+    let pair = |(s, e): (usize, usize)| Frame::Array(vec![Frame::Integer(s as i64), Frame::Integer(e as i64)]);
     let mut items = vec![pair(a), pair(b)];
     if let Some(l) = len {
         items.push(Frame::Integer(l as i64));

@@ -30,11 +30,7 @@ enum Rounded {
 /// Round `n * 2^e` (plus something below its last bit when `sticky`) to a long double.
 fn round(neg: bool, n: &BigUint, e: i64, sticky_in: bool) -> Rounded {
     if n.is_zero() {
-        return Rounded::Value(LongDouble::Finite {
-            neg,
-            mant: 0,
-            exp: 0,
-        });
+        return Rounded::Value(LongDouble::Finite { neg, mant: 0, exp: 0 });
     }
     let mut shift = (n.bits() as i64 - 64).max(0);
     if e + shift < EXP_MIN {
@@ -56,19 +52,11 @@ fn round(neg: bool, n: &BigUint, e: i64, sticky_in: bool) -> Rounded {
     if mant != 0 && top + exp > EXP_LIMIT {
         return Rounded::Overflow;
     }
-    Rounded::Value(LongDouble::Finite {
-        neg,
-        mant: mant as u64,
-        exp,
-    })
+    Rounded::Value(LongDouble::Finite { neg, mant: mant as u64, exp })
 }
 
 impl LongDouble {
-    pub const ZERO: LongDouble = LongDouble::Finite {
-        neg: false,
-        mant: 0,
-        exp: 0,
-    };
+    pub const ZERO: LongDouble = LongDouble::Finite { neg: false, mant: 0, exp: 0 };
 
     pub fn is_finite(&self) -> bool {
         matches!(self, LongDouble::Finite { .. })
@@ -93,17 +81,9 @@ impl LongDouble {
             parse_decimal(body)?
         };
         if n.is_zero() {
-            return Some(LongDouble::Finite {
-                neg,
-                mant: 0,
-                exp: 0,
-            });
+            return Some(LongDouble::Finite { neg, mant: 0, exp: 0 });
         }
-        let rounded = if e10 == 0 {
-            round(neg, &n, e2, false)
-        } else {
-            scale_decimal(neg, n, e10)?
-        };
+        let rounded = if e10 == 0 { round(neg, &n, e2, false) } else { scale_decimal(neg, n, e10)? };
         match rounded {
             Rounded::Value(LongDouble::Finite { mant: 0, .. }) | Rounded::Overflow => None,
             Rounded::Value(v) => Some(v),
@@ -112,27 +92,13 @@ impl LongDouble {
 
     /// Correctly rounded `self + other`.
     pub fn add(self, other: LongDouble) -> LongDouble {
-        let (
-            LongDouble::Finite {
-                neg: na,
-                mant: ma,
-                exp: ea,
-            },
-            LongDouble::Finite {
-                neg: nb,
-                mant: mb,
-                exp: eb,
-            },
-        ) = (self, other)
+        let (LongDouble::Finite { neg: na, mant: ma, exp: ea }, LongDouble::Finite { neg: nb, mant: mb, exp: eb }) =
+            (self, other)
         else {
             return LongDouble::NonFinite;
         };
         if ma == 0 && mb == 0 {
-            return LongDouble::Finite {
-                neg: na && nb,
-                mant: 0,
-                exp: 0,
-            };
+            return LongDouble::Finite { neg: na && nb, mant: 0, exp: 0 };
         }
         if ma == 0 {
             return other;
@@ -204,9 +170,7 @@ fn parse_exponent(s: &[u8]) -> Option<i64> {
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let v = digits
-        .iter()
-        .fold(0i64, |acc, &d| (acc * 10 + (d - b'0') as i64).min(1 << 40));
+    let v = digits.iter().fold(0i64, |acc, &d| (acc * 10 + (d - b'0') as i64).min(1 << 40));
     Some(if neg { -v } else { v })
 }
 
@@ -239,11 +203,7 @@ fn parse_decimal(s: &[u8]) -> Option<(BigUint, i64, i64)> {
     all.extend_from_slice(frac);
     let first = all.iter().position(|&d| d != b'0').unwrap_or(all.len());
     let n = BigUint::from_digits(&all[first..], 10);
-    let e10 = if n.is_zero() {
-        0
-    } else {
-        exp - frac.len() as i64
-    };
+    let e10 = if n.is_zero() { 0 } else { exp - frac.len() as i64 };
     Some((n, 0, e10))
 }
 
@@ -261,11 +221,7 @@ fn parse_hex(s: &[u8]) -> Option<(BigUint, i64, i64)> {
     let mut all = Vec::with_capacity(int.len() + frac.len());
     all.extend_from_slice(int);
     all.extend_from_slice(frac);
-    Some((
-        BigUint::from_digits(&all, 16),
-        exp - 4 * frac.len() as i64,
-        0,
-    ))
+    Some((BigUint::from_digits(&all, 16), exp - 4 * frac.len() as i64, 0))
 }
 
 /// Round `n * 10^e10` (n > 0). `None` when the result is certainly out of range.
@@ -285,11 +241,7 @@ fn scale_decimal(neg: bool, mut n: BigUint, e10: i64) -> Option<Rounded> {
     d.mul_pow10((-e10) as u64);
     // Scale so that the quotient has 66 or 67 bits: enough for a sticky-correct rounding.
     let s = n.bits() as i64 - d.bits() as i64 - 66;
-    let (a, b) = if s < 0 {
-        (n.shl((-s) as u64), d)
-    } else {
-        (n, d.shl(s as u64))
-    };
+    let (a, b) = if s < 0 { (n.shl((-s) as u64), d) } else { (n, d.shl(s as u64)) };
     let (q, inexact) = a.div_small_quotient(&b);
     let q = BigUint::from_u64(q as u64).add(&BigUint::from_u64((q >> 64) as u64).shl(64));
     Some(round(neg, &q, s, inexact))
@@ -312,14 +264,8 @@ mod tests {
         assert_eq!(incr("10.5", "0.1").as_deref(), Some("10.6"));
         assert_eq!(incr("0.1", "0.2").as_deref(), Some("0.3"));
         assert_eq!(incr("3.5", "1.5").as_deref(), Some("5"));
-        assert_eq!(
-            incr("0", "1.23456789012345678901234").as_deref(),
-            Some("1.23456789012345679")
-        );
-        assert_eq!(
-            incr("0", "0.333333333333333333333").as_deref(),
-            Some("0.33333333333333333")
-        );
+        assert_eq!(incr("0", "1.23456789012345678901234").as_deref(), Some("1.23456789012345679"));
+        assert_eq!(incr("0", "0.333333333333333333333").as_deref(), Some("0.33333333333333333"));
         assert_eq!(incr("0", "-1e-20").as_deref(), Some("0"));
         assert_eq!(incr("0", "-0").as_deref(), Some("0"));
         assert_eq!(incr("0", "0x10").as_deref(), Some("16"));
@@ -334,10 +280,7 @@ mod tests {
 
     #[test]
     fn rejects_like_string2ld() {
-        for bad in [
-            "", " 1", "1 ", "abc", "nan", "-nan", "1e", "1e+", ".", "0x", "0xp1", "1e5000",
-            "1e-5000", "++1",
-        ] {
+        for bad in ["", " 1", "1 ", "abc", "nan", "-nan", "1e", "1e+", ".", "0x", "0xp1", "1e5000", "1e-5000", "++1"] {
             assert!(LongDouble::parse(bad.as_bytes()).is_none(), "{bad}");
         }
         assert!(LongDouble::parse(format!("{}1", "0".repeat(5119)).as_bytes()).is_none());
@@ -353,10 +296,7 @@ mod tests {
     #[test]
     fn rounding_ties_to_even_when_printing() {
         // 2^-18 * 10^17 = 381469726562.5 exactly: glibc prints the even digit.
-        assert_eq!(
-            incr("0", "0.000003814697265625").as_deref(),
-            Some("0.00000381469726562")
-        );
+        assert_eq!(incr("0", "0.000003814697265625").as_deref(), Some("0.00000381469726562"));
         assert_eq!(incr("1e4932", "1e4932"), None);
         assert_eq!(incr("-5", "2").as_deref(), Some("-3"));
     }

@@ -34,10 +34,7 @@ pub fn append(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let mut data = take_string(&mut e.value);
     data.extend_from_slice(tail);
     let new_len = data.len();
-    e.value = Value::Str {
-        data: data.into_boxed_slice(),
-        raw: true,
-    };
+    e.value = Value::Str { data: data.into_boxed_slice(), raw: true };
     Frame::Integer(new_len as i64)
 }
 
@@ -58,18 +55,8 @@ fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
         return None;
     }
     let len_i = len as i64;
-    let start = if start < 0 {
-        len_i.saturating_add(start)
-    } else {
-        start
-    }
-    .max(0);
-    let end = if end < 0 {
-        len_i.saturating_add(end)
-    } else {
-        end
-    }
-    .max(0);
+    let start = if start < 0 { len_i.saturating_add(start) } else { start }.max(0);
+    let end = if end < 0 { len_i.saturating_add(end) } else { end }.max(0);
     let end = end.min(len_i - 1);
     if start > end || len == 0 {
         return None;
@@ -116,22 +103,13 @@ pub fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         let mut data = take_string(&mut e.value);
         splice(&mut data, offset, patch);
         let new_len = data.len();
-        e.value = Value::Str {
-            data: data.into_boxed_slice(),
-            raw: true,
-        };
+        e.value = Value::Str { data: data.into_boxed_slice(), raw: true };
         return Frame::Integer(new_len as i64);
     }
     let mut data = Vec::new();
     splice(&mut data, offset, patch);
     let new_len = data.len();
-    ctx.keys.insert(
-        key,
-        Entry::new(Value::Str {
-            data: data.into_boxed_slice(),
-            raw: true,
-        }),
-    );
+    ctx.keys.insert(key, Entry::new(Value::Str { data: data.into_boxed_slice(), raw: true }));
     Frame::Integer(new_len as i64)
 }
 

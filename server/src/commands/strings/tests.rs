@@ -17,14 +17,8 @@ fn get_and_set_basics() {
     assert_eq!(h.call(&["GET", "n"]), bulk("123"));
     assert_eq!(h.call(&["OBJECT", "ENCODING", "n"]), bulk("int"));
     assert_eq!(h.call_raw(&[b"SET", b"bin", b"a\x00\r\nb"]), ok());
-    assert_eq!(
-        h.call_raw(&[b"GET", b"bin"]),
-        slotbox_protocol::Frame::bulk_from_slice(b"a\x00\r\nb")
-    );
-    assert_eq!(
-        h.call(&["GET"]),
-        err("ERR wrong number of arguments for 'get' command")
-    );
+    assert_eq!(h.call_raw(&[b"GET", b"bin"]), slotbox_protocol::Frame::bulk_from_slice(b"a\x00\r\nb"));
+    assert_eq!(h.call(&["GET"]), err("ERR wrong number of arguments for 'get' command"));
 }
 
 #[test]
@@ -42,22 +36,10 @@ fn set_option_errors() {
     }
     assert_eq!(h.call(&["SET", "k", "v", "EX", "0"]), err(INVALID_SET));
     assert_eq!(h.call(&["SET", "k", "v", "PX", "-1"]), err(INVALID_SET));
-    assert_eq!(
-        h.call(&["SET", "k", "v", "EX", "9223372036854776"]),
-        err(INVALID_SET)
-    );
-    assert_eq!(
-        h.call(&["SET", "k", "v", "EX", "9223372036854775"]),
-        err(INVALID_SET)
-    );
-    assert_eq!(
-        h.call(&["SET", "k", "v", "PX", "9223372036854775807"]),
-        err(INVALID_SET)
-    );
-    assert_eq!(
-        h.call(&["SET", "k", "v", "EX", "abc"]),
-        err("ERR value is not an integer or out of range")
-    );
+    assert_eq!(h.call(&["SET", "k", "v", "EX", "9223372036854776"]), err(INVALID_SET));
+    assert_eq!(h.call(&["SET", "k", "v", "EX", "9223372036854775"]), err(INVALID_SET));
+    assert_eq!(h.call(&["SET", "k", "v", "PX", "9223372036854775807"]), err(INVALID_SET));
+    assert_eq!(h.call(&["SET", "k", "v", "EX", "abc"]), err("ERR value is not an integer or out of range"));
     assert_eq!(h.call(&["EXISTS", "k"]), int(0));
 }
 
@@ -112,20 +94,11 @@ fn setnx_setex_psetex() {
     assert_eq!(h.call(&["SETEX", "k", "100", "v"]), ok());
     assert_eq!(h.call(&["TTL", "k"]), int(100));
     assert_eq!(h.call(&["GET", "k"]), bulk("v"));
-    assert_eq!(
-        h.call(&["SETEX", "k", "0", "v"]),
-        err("ERR invalid expire time in 'setex' command")
-    );
-    assert_eq!(
-        h.call(&["PSETEX", "k", "-1", "v"]),
-        err("ERR invalid expire time in 'psetex' command")
-    );
+    assert_eq!(h.call(&["SETEX", "k", "0", "v"]), err("ERR invalid expire time in 'setex' command"));
+    assert_eq!(h.call(&["PSETEX", "k", "-1", "v"]), err("ERR invalid expire time in 'psetex' command"));
     assert_eq!(h.call(&["PSETEX", "k", "100000", "w"]), ok());
     assert_eq!(h.call(&["TTL", "k"]), int(100));
-    assert_eq!(
-        h.call(&["SETEX", "k", "x", "v"]),
-        err("ERR value is not an integer or out of range")
-    );
+    assert_eq!(h.call(&["SETEX", "k", "x", "v"]), err("ERR value is not an integer or out of range"));
 }
 
 #[test]
@@ -149,10 +122,7 @@ fn getex_options() {
     assert_eq!(h.call(&["GETEX", "k"]), bulk("v"));
     assert_eq!(h.call(&["GETEX", "k", "PERSIST", "EX", "5"]), err(SYNTAX));
     assert_eq!(h.call(&["GETEX", "k", "NX"]), err(SYNTAX));
-    assert_eq!(
-        h.call(&["GETEX", "k", "EX", "0"]),
-        err("ERR invalid expire time in 'getex' command")
-    );
+    assert_eq!(h.call(&["GETEX", "k", "EX", "0"]), err("ERR invalid expire time in 'getex' command"));
     assert_eq!(h.call(&["GETEX", "k", "EX", "100"]), bulk("v"));
     assert_eq!(h.call(&["TTL", "k"]), int(100));
     assert_eq!(h.call(&["GETEX", "k", "PERSIST"]), bulk("v"));
@@ -170,26 +140,14 @@ fn getex_options() {
 fn mget_mset_msetnx() {
     let mut h = Harness::new();
     assert_eq!(h.call(&["MSET", "a", "1", "b", "2"]), ok());
-    assert_eq!(
-        h.call(&["MGET", "a", "nope", "b", "a"]),
-        arr(vec![bulk("1"), nil(), bulk("2"), bulk("1")])
-    );
-    assert_eq!(
-        h.call(&["MSET", "a", "1", "b"]),
-        err("ERR wrong number of arguments for 'mset' command")
-    );
-    assert_eq!(
-        h.call(&["MSET", "a"]),
-        err("ERR wrong number of arguments for 'mset' command")
-    );
+    assert_eq!(h.call(&["MGET", "a", "nope", "b", "a"]), arr(vec![bulk("1"), nil(), bulk("2"), bulk("1")]));
+    assert_eq!(h.call(&["MSET", "a", "1", "b"]), err("ERR wrong number of arguments for 'mset' command"));
+    assert_eq!(h.call(&["MSET", "a"]), err("ERR wrong number of arguments for 'mset' command"));
     assert_eq!(h.call(&["MSETNX", "a", "x", "c", "3"]), int(0));
     assert_eq!(h.call(&["EXISTS", "c"]), int(0));
     assert_eq!(h.call(&["MSETNX", "c", "3", "d", "4"]), int(1));
     assert_eq!(h.call(&["MGET", "c", "d"]), arr(vec![bulk("3"), bulk("4")]));
-    assert_eq!(
-        h.call(&["MSETNX", "e", "1", "f"]),
-        err("ERR wrong number of arguments for 'msetnx' command")
-    );
+    assert_eq!(h.call(&["MSETNX", "e", "1", "f"]), err("ERR wrong number of arguments for 'msetnx' command"));
     assert_eq!(h.call(&["EXPIRE", "a", "100"]), int(1));
     assert_eq!(h.call(&["MSET", "a", "9", "a", "10"]), ok());
     assert_eq!(h.call(&["GET", "a"]), bulk("10"));

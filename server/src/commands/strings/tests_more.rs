@@ -34,10 +34,7 @@ fn incr_overflow_and_ttl() {
     h.call(&["SET", "x", "9223372036854775807"]);
     assert_eq!(h.call(&["INCR", "x"]), err(OVERFLOW));
     assert_eq!(h.call(&["DECRBY", "x", "-1"]), err(OVERFLOW));
-    assert_eq!(
-        h.call(&["DECRBY", "x", "-9223372036854775808"]),
-        err("ERR decrement would overflow")
-    );
+    assert_eq!(h.call(&["DECRBY", "x", "-9223372036854775808"]), err("ERR decrement would overflow"));
     h.call(&["SET", "y", "-9223372036854775808"]);
     assert_eq!(h.call(&["DECR", "y"]), err(OVERFLOW));
     assert_eq!(h.call(&["INCRBY", "y", "9223372036854775807"]), int(-1));
@@ -57,16 +54,10 @@ fn incrbyfloat_formatting() {
     assert_eq!(h.call(&["OBJECT", "ENCODING", "g"]), bulk("embstr"));
     assert_eq!(h.call(&["INCRBYFLOAT", "g", "2.0e2"]), bulk("5200"));
     assert_eq!(h.call(&["INCR", "g"]), int(5201));
-    assert_eq!(
-        h.call(&["INCRBYFLOAT", "h", "1.23456789012345678901234"]),
-        bulk("1.23456789012345679")
-    );
+    assert_eq!(h.call(&["INCRBYFLOAT", "h", "1.23456789012345678901234"]), bulk("1.23456789012345679"));
     assert_eq!(h.call(&["INCRBYFLOAT", "h", "abc"]), err(NOT_FLOAT));
     assert_eq!(h.call(&["INCRBYFLOAT", "h", " 1"]), err(NOT_FLOAT));
-    assert_eq!(
-        h.call(&["INCRBYFLOAT", "h", "inf"]),
-        err("ERR increment would produce NaN or Infinity")
-    );
+    assert_eq!(h.call(&["INCRBYFLOAT", "h", "inf"]), err("ERR increment would produce NaN or Infinity"));
     assert_eq!(h.call(&["INCRBYFLOAT", "h", "nan"]), err(NOT_FLOAT));
     h.call(&["SET", "s", "abc"]);
     assert_eq!(h.call(&["INCRBYFLOAT", "s", "1"]), err(NOT_FLOAT));
@@ -98,10 +89,7 @@ fn getrange_and_substr() {
     h.call(&["SET", "s", "This is a string"]);
     assert_eq!(h.call(&["GETRANGE", "s", "0", "3"]), bulk("This"));
     assert_eq!(h.call(&["GETRANGE", "s", "-3", "-1"]), bulk("ing"));
-    assert_eq!(
-        h.call(&["GETRANGE", "s", "0", "-1"]),
-        bulk("This is a string")
-    );
+    assert_eq!(h.call(&["GETRANGE", "s", "0", "-1"]), bulk("This is a string"));
     assert_eq!(h.call(&["GETRANGE", "s", "10", "100"]), bulk("string"));
     assert_eq!(h.call(&["GETRANGE", "s", "-1", "-3"]), bulk(""));
     assert_eq!(h.call(&["GETRANGE", "s", "-100", "2"]), bulk("Thi"));
@@ -110,44 +98,24 @@ fn getrange_and_substr() {
     assert_eq!(h.call(&["GETRANGE", "s", "x", "1"]), err(NOT_INT));
     h.call(&["SET", "n", "12345"]);
     assert_eq!(h.call(&["GETRANGE", "n", "1", "-2"]), bulk("234"));
-    assert_eq!(
-        h.call(&[
-            "GETRANGE",
-            "n",
-            "-9223372036854775808",
-            "9223372036854775807"
-        ]),
-        bulk("12345")
-    );
+    assert_eq!(h.call(&["GETRANGE", "n", "-9223372036854775808", "9223372036854775807"]), bulk("12345"));
 }
 
 #[test]
 fn setrange_padding_and_limits() {
     let mut h = Harness::new();
     assert_eq!(h.call(&["SETRANGE", "k", "5", "ab"]), int(7));
-    assert_eq!(
-        h.call_raw(&[b"GET", b"k"]),
-        Frame::bulk_from_slice(b"\0\0\0\0\0ab")
-    );
+    assert_eq!(h.call_raw(&[b"GET", b"k"]), Frame::bulk_from_slice(b"\0\0\0\0\0ab"));
     assert_eq!(h.call(&["OBJECT", "ENCODING", "k"]), bulk("raw"));
     assert_eq!(h.call(&["SETRANGE", "k", "0", "XY"]), int(7));
-    assert_eq!(
-        h.call_raw(&[b"GET", b"k"]),
-        Frame::bulk_from_slice(b"XY\0\0\0ab")
-    );
+    assert_eq!(h.call_raw(&[b"GET", b"k"]), Frame::bulk_from_slice(b"XY\0\0\0ab"));
     assert_eq!(h.call(&["SETRANGE", "nope", "3", ""]), int(0));
     assert_eq!(h.call(&["EXISTS", "nope"]), int(0));
     assert_eq!(h.call(&["SETRANGE", "k", "100", ""]), int(7));
-    assert_eq!(
-        h.call(&["SETRANGE", "k", "-1", "x"]),
-        err("ERR offset is out of range")
-    );
+    assert_eq!(h.call(&["SETRANGE", "k", "-1", "x"]), err("ERR offset is out of range"));
     let too_big = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
     assert_eq!(h.call(&["SETRANGE", "k", "536870912", "x"]), err(too_big));
-    assert_eq!(
-        h.call(&["SETRANGE", "k", "9223372036854775807", "x"]),
-        err(too_big)
-    );
+    assert_eq!(h.call(&["SETRANGE", "k", "9223372036854775807", "x"]), err(too_big));
     h.call(&["SET", "e", "abc"]);
     assert_eq!(h.call(&["SETRANGE", "e", "0", ""]), int(3));
     assert_eq!(h.call(&["OBJECT", "ENCODING", "e"]), bulk("embstr"));
@@ -164,73 +132,30 @@ fn range(a: (i64, i64), b: (i64, i64), len: Option<i64>) -> Frame {
 }
 
 fn idx_reply(matches: Vec<Frame>, len: i64) -> Frame {
-    Frame::Map(vec![
-        (bulk("matches"), arr(matches)),
-        (bulk("len"), int(len)),
-    ])
+    Frame::Map(vec![(bulk("matches"), arr(matches)), (bulk("len"), int(len))])
 }
 
 #[test]
 fn lcs_variants() {
     let mut h = Harness::new();
-    assert_eq!(
-        h.call(&["MSET", "{k}1", "ohmytext", "{k}2", "mynewtext"]),
-        ok()
-    );
+    assert_eq!(h.call(&["MSET", "{k}1", "ohmytext", "{k}2", "mynewtext"]), ok());
     assert_eq!(h.call(&["LCS", "{k}1", "{k}2"]), bulk("mytext"));
     assert_eq!(h.call(&["LCS", "{k}1", "{k}2", "LEN"]), int(6));
     assert_eq!(h.call(&["LCS", "{k}1", "{k}2", "LEN", "LEN"]), int(6));
     let all = vec![range((4, 7), (5, 8), None), range((2, 3), (0, 1), None)];
     assert_eq!(h.call(&["LCS", "{k}1", "{k}2", "IDX"]), idx_reply(all, 6));
     let long = vec![range((4, 7), (5, 8), Some(4))];
-    assert_eq!(
-        h.call(&[
-            "LCS",
-            "{k}1",
-            "{k}2",
-            "IDX",
-            "MINMATCHLEN",
-            "4",
-            "WITHMATCHLEN"
-        ]),
-        idx_reply(long, 6)
-    );
-    let neg = vec![
-        range((4, 7), (5, 8), Some(4)),
-        range((2, 3), (0, 1), Some(2)),
-    ];
-    assert_eq!(
-        h.call(&[
-            "LCS",
-            "{k}1",
-            "{k}2",
-            "IDX",
-            "WITHMATCHLEN",
-            "MINMATCHLEN",
-            "-5"
-        ]),
-        idx_reply(neg, 6)
-    );
-    assert_eq!(
-        h.call(&["LCS", "{k}x", "{k}2", "IDX"]),
-        idx_reply(vec![], 0)
-    );
+    assert_eq!(h.call(&["LCS", "{k}1", "{k}2", "IDX", "MINMATCHLEN", "4", "WITHMATCHLEN"]), idx_reply(long, 6));
+    let neg = vec![range((4, 7), (5, 8), Some(4)), range((2, 3), (0, 1), Some(2))];
+    assert_eq!(h.call(&["LCS", "{k}1", "{k}2", "IDX", "WITHMATCHLEN", "MINMATCHLEN", "-5"]), idx_reply(neg, 6));
+    assert_eq!(h.call(&["LCS", "{k}x", "{k}2", "IDX"]), idx_reply(vec![], 0));
     assert_eq!(
         h.call(&["LCS", "{k}1", "{k}2", "IDX", "LEN"]),
         err("ERR If you want both the length and indexes, please just use IDX.")
     );
-    assert_eq!(
-        h.call(&["LCS", "{k}1", "{k}2", "MINMATCHLEN"]),
-        err("ERR syntax error")
-    );
-    assert_eq!(
-        h.call(&["LCS", "{k}1", "{k}2", "MINMATCHLEN", "x"]),
-        err(NOT_INT)
-    );
-    assert_eq!(
-        h.call(&["LCS", "{k}1", "{k}2", "FOO"]),
-        err("ERR syntax error")
-    );
+    assert_eq!(h.call(&["LCS", "{k}1", "{k}2", "MINMATCHLEN"]), err("ERR syntax error"));
+    assert_eq!(h.call(&["LCS", "{k}1", "{k}2", "MINMATCHLEN", "x"]), err(NOT_INT));
+    assert_eq!(h.call(&["LCS", "{k}1", "{k}2", "FOO"]), err("ERR syntax error"));
     h.call(&["SET", "{k}n", "12345"]);
     assert_eq!(h.call(&["LCS", "{k}n", "{k}2"]), bulk(""));
 }

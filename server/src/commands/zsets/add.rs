@@ -32,25 +32,13 @@ enum Outcome {
     /// INCR made the score NaN.
     Nan,
     /// The member gets `score`; `added` if new, `changed` if the score differs.
-    Set {
-        score: f64,
-        added: bool,
-        changed: bool,
-    },
+    Set { score: f64, added: bool, changed: bool },
 }
 
 /// Redis's `zsetAdd` decision for one pair, given the member's current score.
 fn outcome(current: Option<f64>, score: f64, f: Flags) -> Outcome {
     let Some(cur) = current else {
-        return if f.xx {
-            Outcome::Nop
-        } else {
-            Outcome::Set {
-                score,
-                added: true,
-                changed: true,
-            }
-        };
+        return if f.xx { Outcome::Nop } else { Outcome::Set { score, added: true, changed: true } };
     };
     if f.nx {
         return Outcome::Nop;
@@ -62,11 +50,7 @@ fn outcome(current: Option<f64>, score: f64, f: Flags) -> Outcome {
     if (f.lt && new >= cur) || (f.gt && new <= cur) {
         return Outcome::Nop;
     }
-    Outcome::Set {
-        score: new,
-        added: false,
-        changed: new != cur,
-    }
+    Outcome::Set { score: new, added: false, changed: new != cur }
 }
 
 /// Parse the flags and the score-member pairs that follow them (from `args[2]`).
@@ -97,19 +81,13 @@ fn parse(args: &[Bytes]) -> Result<(Flags, Pairs<'_>), Frame> {
         return Err(args::syntax_error());
     }
     if f.nx && f.xx {
-        return Err(Frame::error_static(
-            "ERR XX and NX options at the same time are not compatible",
-        ));
+        return Err(Frame::error_static("ERR XX and NX options at the same time are not compatible"));
     }
     if (f.nx && (f.gt || f.lt)) || (f.gt && f.lt) {
-        return Err(Frame::error_static(
-            "ERR GT, LT, and/or NX options at the same time are not compatible",
-        ));
+        return Err(Frame::error_static("ERR GT, LT, and/or NX options at the same time are not compatible"));
     }
     if f.incr && rest.len() > 2 {
-        return Err(Frame::error_static(
-            "ERR INCR option supports a single increment-element pair",
-        ));
+        return Err(Frame::error_static("ERR INCR option supports a single increment-element pair"));
     }
     let mut pairs = Vec::with_capacity(rest.len() / 2);
     for pair in rest.chunks(2) {
@@ -133,18 +111,11 @@ fn plan<'a>(z: Option<&ZSetValue>, pairs: &[(f64, &'a [u8])], f: Flags) -> Resul
     let mut p = Plan::default();
     let mut planned: HashMap<&[u8], f64> = HashMap::new();
     for &(score, member) in pairs {
-        let current = planned
-            .get(member)
-            .copied()
-            .or_else(|| z.and_then(|z| z.score(member)));
+        let current = planned.get(member).copied().or_else(|| z.and_then(|z| z.score(member)));
         match outcome(current, score, f) {
             Outcome::Nop => {}
             Outcome::Nan => return Err(Frame::error_static(NAN_ERR)),
-            Outcome::Set {
-                score,
-                added,
-                changed,
-            } => {
+            Outcome::Set { score, added, changed } => {
                 p.processed = true;
                 p.last_score = score;
                 if changed {
@@ -165,11 +136,7 @@ fn plan<'a>(z: Option<&ZSetValue>, pairs: &[(f64, &'a [u8])], f: Flags) -> Resul
 /// Redis's `zaddGenericCommand` after parsing.
 fn zadd_generic(ctx: &mut Ctx, key: &[u8], f: Flags, pairs: &[(f64, &[u8])]) -> Frame {
     let existing = tri!(peek_zset(ctx, key));
-    let p = if existing.is_none() && f.xx {
-        Plan::default()
-    } else {
-        tri!(plan(existing, pairs, f))
-    };
+    let p = if existing.is_none() && f.xx { Plan::default() } else { tri!(plan(existing, pairs, f)) };
     if !p.changes.is_empty() {
         match zset_mut(ctx, key) {
             Some(z) => p.changes.iter().for_each(|&(m, s)| {
@@ -185,11 +152,7 @@ fn zadd_generic(ctx: &mut Ctx, key: &[u8], f: Flags, pairs: &[(f64, &[u8])]) -> 
         }
     }
     if f.incr {
-        return if p.processed {
-            Frame::Double(p.last_score)
-        } else {
-            Frame::Null
-        };
+        return if p.processed { Frame::Double(p.last_score) } else { Frame::Null };
     }
     Frame::Integer(if f.ch { p.added + p.updated } else { p.added })
 }
@@ -201,10 +164,7 @@ pub fn zadd(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 
 pub fn zincrby(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let incr = tri!(float_arg(&args[2], errors::NOT_FLOAT));
-    let f = Flags {
-        incr: true,
-        ..Flags::default()
-    };
+    let f = Flags { incr: true, ..Flags::default() };
     zadd_generic(ctx, &args[1], f, &[(incr, &args[3][..])])
 }
 

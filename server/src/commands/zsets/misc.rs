@@ -15,18 +15,13 @@ use slotbox_protocol::Frame;
 pub fn zscore(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     match read_zset(ctx, &args[1]) {
         Err(e) => e,
-        Ok(z) => z
-            .and_then(|z| z.score(&args[2]))
-            .map_or(Frame::Null, Frame::Double),
+        Ok(z) => z.and_then(|z| z.score(&args[2])).map_or(Frame::Null, Frame::Double),
     }
 }
 
 pub fn zmscore(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let z = tri!(read_zset(ctx, &args[1]));
-    let scores = args[2..].iter().map(|m| {
-        z.and_then(|z| z.score(m))
-            .map_or(Frame::Null, Frame::Double)
-    });
+    let scores = args[2..].iter().map(|m| z.and_then(|z| z.score(m)).map_or(Frame::Null, Frame::Double));
     Frame::Array(scores.collect())
 }
 
@@ -77,8 +72,7 @@ pub fn zrevrank(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 
 /// A random element: O(log n) on the skiplist.
 fn random_element(z: &ZSetValue) -> (f64, &[u8]) {
-    z.at_rank(crate::rand::below(z.len()))
-        .expect("non-empty sorted set")
+    z.at_rank(crate::rand::below(z.len())).expect("non-empty sorted set")
 }
 
 /// `count` distinct random ranks (`count < len`), in random order.
@@ -128,13 +122,7 @@ fn zrandmember_count(ctx: &mut Ctx, key: &[u8], count: i64, withscores: bool) ->
         return scored_reply(z.iter_back_from_rank(z.len() - 1), withscores, resp3);
     }
     let picks = distinct_ranks(z.len(), n);
-    scored_reply(
-        picks
-            .into_iter()
-            .map(|r| z.at_rank(r).expect("rank in range")),
-        withscores,
-        resp3,
-    )
+    scored_reply(picks.into_iter().map(|r| z.at_rank(r).expect("rank in range")), withscores, resp3)
 }
 
 pub fn zrandmember(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
@@ -166,19 +154,14 @@ pub fn zrandmember(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 
 /// Redis's `parseScanCursorOrReply` (`strtoul` over the whole string).
 fn scan_cursor(arg: &[u8]) -> Option<u64> {
-    let digits = arg
-        .strip_prefix(b"-")
-        .or_else(|| arg.strip_prefix(b"+"))
-        .unwrap_or(arg);
+    let digits = arg.strip_prefix(b"-").or_else(|| arg.strip_prefix(b"+")).unwrap_or(arg);
     if arg.is_empty() {
         return Some(0);
     }
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let v = digits.iter().try_fold(0u64, |acc, &d| {
-        acc.checked_mul(10)?.checked_add((d - b'0') as u64)
-    })?;
+    let v = digits.iter().try_fold(0u64, |acc, &d| acc.checked_mul(10)?.checked_add((d - b'0') as u64))?;
     Some(if arg[0] == b'-' { v.wrapping_neg() } else { v })
 }
 

@@ -21,35 +21,20 @@ struct Popped {
 /// keys are missing; WRONGTYPE stops at the first key of another type, as in Redis, except
 /// when re-run for a blocked client: Redis then only serves keys that hold a sorted set and
 /// leaves the client blocked otherwise.
-fn pop_first(
-    ctx: &mut Ctx,
-    keys: &[Bytes],
-    max: bool,
-    count: usize,
-) -> Result<Option<Popped>, Frame> {
+fn pop_first(ctx: &mut Ctx, keys: &[Bytes], max: bool, count: usize) -> Result<Option<Popped>, Frame> {
     let skip_other_types = ctx.client.serving_blocked;
     for key in keys {
         let len = match ctx.keys.get(key) {
             None => continue,
-            Some(Entry {
-                value: Value::ZSet(z),
-                ..
-            }) => z.len(),
+            Some(Entry { value: Value::ZSet(z), .. }) => z.len(),
             Some(_) if skip_other_types => continue,
             Some(_) => return Err(wrongtype()),
         };
         if count == 0 {
-            return Ok(Some(Popped {
-                key: key.clone(),
-                items: Vec::new(),
-            }));
+            return Ok(Some(Popped { key: key.clone(), items: Vec::new() }));
         }
         let n = count.min(len);
-        let Some(Entry {
-            value: Value::ZSet(z),
-            ..
-        }) = ctx.keys.get_mut(key)
-        else {
+        let Some(Entry { value: Value::ZSet(z), .. }) = ctx.keys.get_mut(key) else {
             return Err(wrongtype());
         };
         let items = if max {
@@ -62,10 +47,7 @@ fn pop_first(
         if z.is_empty() {
             ctx.keys.remove(key);
         }
-        return Ok(Some(Popped {
-            key: key.clone(),
-            items,
-        }));
+        return Ok(Some(Popped { key: key.clone(), items }));
     }
     Ok(None)
 }
@@ -140,10 +122,7 @@ fn parse_mpop(args: &[Bytes], at: usize) -> Result<(&[Bytes], bool, usize), Fram
     let mut j = where_idx + 1;
     while j < args.len() {
         if count.is_none() && args::is(&args[j], "count") && j + 1 < args.len() {
-            count = Some(positive_count(
-                &args[j + 1],
-                "ERR count should be greater than 0",
-            )?);
+            count = Some(positive_count(&args[j + 1], "ERR count should be greater than 0")?);
             j += 2;
         } else {
             return Err(args::syntax_error());
@@ -175,11 +154,7 @@ fn blocking_pop(
         return reply(p);
     }
     if ctx.may_block {
-        ctx.block = Some(BlockOn {
-            keys: keys.to_vec(),
-            deadline_ms,
-            timeout_reply: Frame::NullArray,
-        });
+        ctx.block = Some(BlockOn { keys: keys.to_vec(), deadline_ms, timeout_reply: Frame::NullArray });
     }
     Frame::NullArray
 }

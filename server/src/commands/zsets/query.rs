@@ -35,24 +35,10 @@ struct Query {
 }
 
 /// Options after `<src> <min> <max>` (`first` is the index of the first option).
-fn parse_options(
-    args: &[Bytes],
-    first: usize,
-    store: bool,
-    by: Option<By>,
-    rev: Option<bool>,
-) -> Result<Query, Frame> {
+fn parse_options(args: &[Bytes], first: usize, store: bool, by: Option<By>, rev: Option<bool>) -> Result<Query, Frame> {
     let (mut by, mut rev) = (by, rev);
-    let mut q = Query {
-        by: By::Rank,
-        rev: false,
-        withscores: false,
-        offset: 0,
-        limit: -1,
-        start: 0,
-        end: 0,
-        range: None,
-    };
+    let mut q =
+        Query { by: By::Rank, rev: false, withscores: false, offset: 0, limit: -1, start: 0, end: 0, range: None };
     let mut j = first;
     while j < args.len() {
         let a = &args[j];
@@ -82,21 +68,13 @@ fn parse_options(
         ));
     }
     if q.withscores && q.by == By::Lex {
-        return Err(Frame::error_static(
-            "ERR syntax error, WITHSCORES not supported in combination with BYLEX",
-        ));
+        return Err(Frame::error_static("ERR syntax error, WITHSCORES not supported in combination with BYLEX"));
     }
     Ok(q)
 }
 
 /// Parse a whole range query whose source key is at `args[src]`.
-fn parse_query(
-    args: &[Bytes],
-    src: usize,
-    store: bool,
-    by: Option<By>,
-    rev: Option<bool>,
-) -> Result<Query, Frame> {
+fn parse_query(args: &[Bytes], src: usize, store: bool, by: Option<By>, rev: Option<bool>) -> Result<Query, Frame> {
     let mut q = parse_options(args, src + 3, store, by, rev)?;
     let (mut lo, mut hi) = (&args[src + 1], &args[src + 2]);
     if q.rev && q.by != By::Rank {
@@ -140,11 +118,7 @@ fn select<'z>(z: &'z ZSetValue, q: &Query) -> Box<dyn Iterator<Item = (f64, &'z 
     }
     let offset = q.offset as usize;
     let avail = count - offset;
-    let take = if q.limit < 0 {
-        avail
-    } else {
-        (q.limit as u64).min(avail as u64) as usize
-    };
+    let take = if q.limit < 0 { avail } else { (q.limit as u64).min(avail as u64) as usize };
     if q.rev {
         Box::new(z.iter_back_from_rank(end - 1 - offset).take(take))
     } else {

@@ -49,9 +49,7 @@ fn strtod_whole(s: &[u8]) -> Option<f64> {
     if s.is_empty() {
         return Some(0.0);
     }
-    let start = s
-        .iter()
-        .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))?;
+    let start = s.iter().position(|c| !matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))?;
     parse_f64(&s[start..])
 }
 
@@ -66,12 +64,7 @@ impl ScoreRange {
     /// Parse `min` and `max` (`ERR min or max is not a float`).
     pub fn parse(min: &[u8], max: &[u8]) -> Result<ScoreRange, Frame> {
         match (parse_score_bound(min), parse_score_bound(max)) {
-            (Some((min, minex)), Some((max, maxex))) => Ok(ScoreRange {
-                min,
-                max,
-                minex,
-                maxex,
-            }),
+            (Some((min, minex)), Some((max, maxex))) => Ok(ScoreRange { min, max, minex, maxex }),
             _ => Err(Frame::error_static(NOT_FLOAT)),
         }
     }
@@ -156,9 +149,7 @@ impl LexRange {
             return None;
         }
         let i = if rev {
-            n - 1
-                - z.iter_back_from_rank(n - 1)
-                    .position(|(_, m)| self.upto(m))?
+            n - 1 - z.iter_back_from_rank(n - 1).position(|(_, m)| self.upto(m))?
         } else {
             z.iter().position(|(_, m)| !self.below(m))?
         };
@@ -201,18 +192,12 @@ impl Range {
     /// `end <= start`).
     pub fn ranks(&self, z: &ZSetValue) -> (usize, usize) {
         let (start, end) = match self {
-            Range::Score(r) => (
-                z.first_rank_where(|s, _| r.below(s)),
-                z.first_rank_where(|s, _| r.upto(s)),
-            ),
+            Range::Score(r) => (z.first_rank_where(|s, _| r.below(s)), z.first_rank_where(|s, _| r.upto(s))),
             Range::Lex(r) if z.encoding() == "listpack" => {
                 let start = r.listpack_start(z, false).unwrap_or(0);
                 (start, start + r.listpack_walk(z, false, 0, -1).count())
             }
-            Range::Lex(r) => (
-                z.first_rank_where(|_, m| r.below(m)),
-                z.first_rank_where(|_, m| r.upto(m)),
-            ),
+            Range::Lex(r) => (z.first_rank_where(|_, m| r.below(m)), z.first_rank_where(|_, m| r.upto(m))),
         };
         (start, end.max(start))
     }
@@ -228,16 +213,8 @@ impl Range {
 /// `None` when the range is empty, else the inclusive ascending ranks.
 pub fn rank_span(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
     let len = len as i64;
-    let mut start = if start < 0 {
-        len.saturating_add(start)
-    } else {
-        start
-    };
-    let mut end = if end < 0 {
-        len.saturating_add(end)
-    } else {
-        end
-    };
+    let mut start = if start < 0 { len.saturating_add(start) } else { start };
+    let mut end = if end < 0 { len.saturating_add(end) } else { end };
     if start < 0 {
         start = 0;
     }
@@ -265,22 +242,12 @@ mod tests {
     #[test]
     fn score_parsing_like_strtod() {
         let r = ScoreRange::parse(b"(1", b"+inf").unwrap();
-        assert_eq!(
-            (r.min, r.minex, r.max, r.maxex),
-            (1.0, true, f64::INFINITY, false)
-        );
+        assert_eq!((r.min, r.minex, r.max, r.maxex), (1.0, true, f64::INFINITY, false));
         assert_eq!(ScoreRange::parse(b"", b"(").unwrap().max, 0.0);
         assert_eq!(ScoreRange::parse(b" 1", b"2").unwrap().min, 1.0);
-        assert_eq!(
-            ScoreRange::parse(b"1e400", b"2").unwrap().min,
-            f64::INFINITY
-        );
+        assert_eq!(ScoreRange::parse(b"1e400", b"2").unwrap().min, f64::INFINITY);
         for bad in [&b" "[..], b"1 ", b"nan", b"(nan", b"x", b"1e", b"(("] {
-            assert_eq!(
-                ScoreRange::parse(bad, b"1"),
-                Err(Frame::error_static(NOT_FLOAT)),
-                "{bad:?}"
-            );
+            assert_eq!(ScoreRange::parse(bad, b"1"), Err(Frame::error_static(NOT_FLOAT)), "{bad:?}");
         }
     }
 
@@ -289,44 +256,26 @@ mod tests {
         assert!(LexRange::parse(b"-", b"+").is_ok());
         assert!(LexRange::parse(b"[", b"(a").is_ok());
         for bad in [&b""[..], b"a", b"-a", b"+a"] {
-            assert_eq!(
-                LexRange::parse(bad, b"+"),
-                Err(Frame::error_static(NOT_LEX))
-            );
+            assert_eq!(LexRange::parse(bad, b"+"), Err(Frame::error_static(NOT_LEX)));
         }
     }
 
     #[test]
     fn lex_on_mixed_scores_walks_like_a_listpack() {
         // Ascending by score: 10 1 a b c 2 (members out of lex order).
-        let z = zset(&[
-            (-1.0, "10"),
-            (0.0, "1"),
-            (1.0, "a"),
-            (2.0, "b"),
-            (3.0, "c"),
-            (5.0, "2"),
-        ]);
+        let z = zset(&[(-1.0, "10"), (0.0, "1"), (1.0, "a"), (2.0, "b"), (3.0, "c"), (5.0, "2")]);
         let walk = |min: &[u8], max: &[u8], rev: bool, offset: usize| -> Vec<String> {
             let r = LexRange::parse(min, max).unwrap();
-            r.listpack_walk(&z, rev, offset, -1)
-                .map(|(_, m)| String::from_utf8_lossy(m).into_owned())
-                .collect()
+            r.listpack_walk(&z, rev, offset, -1).map(|(_, m)| String::from_utf8_lossy(m).into_owned()).collect()
         };
         // Expected replies are redis-server 7.0's. The last member ("2") is below "[b": none.
         assert!(walk(b"[b", b"+", false, 0).is_empty());
         assert!(walk(b"[b", b"+", true, 0).is_empty());
         assert_eq!(walk(b"[1", b"+", false, 0), ["10", "1", "a", "b", "c", "2"]);
-        assert_eq!(
-            Range::Lex(LexRange::parse(b"[1", b"+").unwrap()).count(&z),
-            6
-        );
+        assert_eq!(Range::Lex(LexRange::parse(b"[1", b"+").unwrap()).count(&z), 6);
         // Walking stops at the first member out of range, even if later ones are in it.
         assert_eq!(walk(b"-", b"(a", false, 0), ["10", "1"]);
-        assert_eq!(
-            Range::Lex(LexRange::parse(b"-", b"(a").unwrap()).ranks(&z),
-            (0, 2)
-        );
+        assert_eq!(Range::Lex(LexRange::parse(b"-", b"(a").unwrap()).ranks(&z), (0, 2));
         // REV starts from the last member at most max and stops below min.
         assert_eq!(walk(b"[1", b"[b", true, 0), ["2", "c", "b", "a", "1", "10"]);
         assert_eq!(walk(b"(10", b"[c", true, 1), ["c", "b", "a"]);
@@ -339,9 +288,7 @@ mod tests {
     fn ranks_on_both_encodings() {
         let mut big = zset(&[(0.0, &"x".repeat(65))]);
         big.remove("x".repeat(65).as_bytes());
-        let items: Vec<(f64, String)> = (0..300)
-            .map(|i| ((i / 3) as f64, format!("m{i:03}")))
-            .collect();
+        let items: Vec<(f64, String)> = (0..300).map(|i| ((i / 3) as f64, format!("m{i:03}"))).collect();
         let mut small = ZSetValue::default();
         for (s, m) in &items {
             big.insert(m.as_bytes(), *s);

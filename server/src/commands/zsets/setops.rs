@@ -70,14 +70,8 @@ impl Input<'_> {
 /// Run `f` on the input at `key` (already type-checked by `sources`).
 fn with_input<R>(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(Option<Input>) -> R) -> R {
     match ctx.keys.get(key) {
-        Some(Entry {
-            value: Value::ZSet(z),
-            ..
-        }) => f(Some(Input::ZSet(z))),
-        Some(Entry {
-            value: Value::Set(s),
-            ..
-        }) => f(Some(Input::Set(s))),
+        Some(Entry { value: Value::ZSet(z), .. }) => f(Some(Input::ZSet(z))),
+        Some(Entry { value: Value::Set(s), .. }) => f(Some(Input::Set(s))),
         _ => f(None),
     }
 }
@@ -106,10 +100,7 @@ fn parse(
 ) -> Result<(Vec<Source>, Opts), Frame> {
     let setnum = parse_i64(&args[at]).ok_or(Frame::error_static(errors::NOT_INTEGER))?;
     if setnum < 1 {
-        return Err(Frame::error(format!(
-            "ERR at least 1 input key is needed for '{}' command",
-            ctx.spec.name
-        )));
+        return Err(Frame::error(format!("ERR at least 1 input key is needed for '{}' command", ctx.spec.name)));
     }
     if setnum as u64 > (args.len() - at - 1) as u64 {
         return Err(args::syntax_error());
@@ -124,28 +115,14 @@ fn parse(
             Some(Value::Set(s)) => s.len(),
             Some(_) => return Err(wrongtype()),
         };
-        srcs.push(Source {
-            key: key.clone(),
-            weight: 1.0,
-            len,
-        });
+        srcs.push(Source { key: key.clone(), weight: 1.0, len });
     }
     let opts = parse_options(&args[at + 1 + keys.len()..], &mut srcs, op, store, card)?;
     Ok((srcs, opts))
 }
 
-fn parse_options(
-    rest: &[Bytes],
-    srcs: &mut [Source],
-    op: Op,
-    store: bool,
-    card: bool,
-) -> Result<Opts, Frame> {
-    let mut o = Opts {
-        aggregate: Aggregate::Sum,
-        withscores: false,
-        limit: 0,
-    };
+fn parse_options(rest: &[Bytes], srcs: &mut [Source], op: Op, store: bool, card: bool) -> Result<Opts, Frame> {
+    let mut o = Opts { aggregate: Aggregate::Sum, withscores: false, limit: 0 };
     let mut j = 0;
     while j < rest.len() {
         let left = rest.len() - j;
@@ -213,9 +190,7 @@ fn inter(ctx: &mut Ctx, srcs: &[Source], agg: Aggregate) -> Vec<(Box<[u8]>, f64)
     }
     let mut acc: Vec<(Box<[u8]>, f64)> = Vec::with_capacity(srcs[0].len);
     with_input(ctx, &srcs[0].key, |input| {
-        input
-            .into_iter()
-            .for_each(|i| i.for_each(|m, s| acc.push((m.into(), weighted(s, srcs[0].weight)))))
+        input.into_iter().for_each(|i| i.for_each(|m, s| acc.push((m.into(), weighted(s, srcs[0].weight)))))
     });
     for src in &srcs[1..] {
         with_input(ctx, &src.key, |input| match input {
@@ -237,11 +212,7 @@ fn inter(ctx: &mut Ctx, srcs: &[Source], agg: Aggregate) -> Vec<(Box<[u8]>, f64)
 
 fn diff(ctx: &mut Ctx, srcs: &[Source]) -> Vec<(Box<[u8]>, f64)> {
     let mut acc: Vec<(Box<[u8]>, f64)> = Vec::with_capacity(srcs[0].len);
-    with_input(ctx, &srcs[0].key, |input| {
-        input
-            .into_iter()
-            .for_each(|i| i.for_each(|m, s| acc.push((m.into(), s))))
-    });
+    with_input(ctx, &srcs[0].key, |input| input.into_iter().for_each(|i| i.for_each(|m, s| acc.push((m.into(), s)))));
     for src in srcs[1..].iter().filter(|s| s.len > 0) {
         with_input(ctx, &src.key, |input| {
             if let Some(i) = input {

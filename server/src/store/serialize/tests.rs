@@ -28,9 +28,7 @@ fn zset(items: impl IntoIterator<Item = (f64, String)>) -> Value {
 }
 
 fn list(items: impl IntoIterator<Item = Vec<u8>>) -> Value {
-    Value::List(Box::new(
-        items.into_iter().map(Vec::into_boxed_slice).collect(),
-    ))
+    Value::List(Box::new(items.into_iter().map(Vec::into_boxed_slice).collect()))
 }
 
 /// One value of every type and encoding, with its expected `OBJECT ENCODING`.
@@ -47,44 +45,19 @@ fn samples() -> Vec<(Value, &'static str)> {
         (Value::string(b""), "embstr"),
         (Value::string(b"hello\0\xff"), "embstr"),
         (Value::string(&[7u8; 300]), "raw"),
-        (
-            hash((0..5).map(|i| (format!("f{i}"), format!("{i}")))),
-            "listpack",
-        ),
+        (hash((0..5).map(|i| (format!("f{i}"), format!("{i}")))), "listpack"),
         (big_hash, "hashtable"),
-        (
-            hash([("a".into(), "x".repeat(65)), ("b".into(), "y".into())]),
-            "hashtable",
-        ),
+        (hash([("a".into(), "x".repeat(65)), ("b".into(), "y".into())]), "hashtable"),
         // Re-built from contents, as Redis's RESTORE does.
         (shrunk, "listpack"),
         (list([b"a".to_vec()]), "quicklist"),
-        (
-            list((0..200).map(|i| format!("e{i}").into_bytes())),
-            "quicklist",
-        ),
-        (
-            list([Vec::new(), b"dup".to_vec(), b"dup".to_vec()]),
-            "quicklist",
-        ),
-        (
-            set(["3", "-7", "1000000000000"].map(String::from)),
-            "intset",
-        ),
+        (list((0..200).map(|i| format!("e{i}").into_bytes())), "quicklist"),
+        (list([Vec::new(), b"dup".to_vec(), b"dup".to_vec()]), "quicklist"),
+        (set(["3", "-7", "1000000000000"].map(String::from)), "intset"),
         (set((0..600).map(|i| i.to_string())), "hashtable"),
         (set(["a", "1", "b"].map(String::from)), "hashtable"),
-        (
-            zset([
-                (1.5, "a".into()),
-                (-2.0, "b".into()),
-                (f64::INFINITY, "c".into()),
-            ]),
-            "listpack",
-        ),
-        (
-            zset((0..300).map(|i| ((i % 17) as f64, format!("m{i}")))),
-            "skiplist",
-        ),
+        (zset([(1.5, "a".into()), (-2.0, "b".into()), (f64::INFINITY, "c".into())]), "listpack"),
+        (zset((0..300).map(|i| ((i % 17) as f64, format!("m{i}")))), "skiplist"),
         (zset([(0.0, "m".repeat(65))]), "skiplist"),
     ]
 }
@@ -96,14 +69,7 @@ fn contents(v: &Value) -> (&'static str, Vec<Vec<u8>>) {
         Value::Hash(h) => h.iter().map(|(f, v)| [f, b"=", v].concat()).collect(),
         Value::List(l) => return ("list", l.iter().map(|e| e.to_vec()).collect()),
         Value::Set(s) => s.members(),
-        Value::ZSet(z) => {
-            return (
-                "zset",
-                z.iter()
-                    .map(|(s, m)| [&s.to_le_bytes()[..], m].concat())
-                    .collect(),
-            )
-        }
+        Value::ZSet(z) => return ("zset", z.iter().map(|(s, m)| [&s.to_le_bytes()[..], m].concat()).collect()),
     };
     items.sort();
     (v.type_name(), items)
@@ -118,16 +84,7 @@ fn crc64_jones_check_vector() {
 
 #[test]
 fn varints_and_zigzag_round_trip() {
-    for v in [
-        0u64,
-        1,
-        127,
-        128,
-        300,
-        u32::MAX as u64,
-        u64::MAX - 1,
-        u64::MAX,
-    ] {
+    for v in [0u64, 1, 127, 128, 300, u32::MAX as u64, u64::MAX - 1, u64::MAX] {
         let mut out = Vec::new();
         put_varint(&mut out, v);
         let mut input = &out[..];
@@ -139,10 +96,7 @@ fn varints_and_zigzag_round_trip() {
     }
     // Eleven bytes, or a tenth byte carrying more than the top bit: rejected.
     assert!(take_varint(&mut &[0xff; 11][..]).is_err());
-    assert!(
-        take_varint(&mut &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02][..])
-            .is_err()
-    );
+    assert!(take_varint(&mut &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02][..]).is_err());
 }
 
 #[test]
@@ -163,10 +117,7 @@ fn many_values_in_one_stream() {
     values.iter().for_each(|v| write_value(&mut out, v));
     let mut input = &out[..];
     for v in &values {
-        assert_eq!(
-            contents(&read_value(&mut input).expect("read")),
-            contents(v)
-        );
+        assert_eq!(contents(&read_value(&mut input).expect("read")), contents(v));
     }
     assert!(input.is_empty());
     assert_eq!(read_value(&mut input), Err(RestoreError::BadData));
@@ -178,20 +129,13 @@ fn any_single_byte_change_is_rejected() {
         let payload = dump_value(&v);
         // Every byte of small payloads, a spread of positions of big ones.
         let step = (payload.len() / 512).max(1);
-        for i in (0..payload.len())
-            .step_by(step)
-            .chain(payload.len() - CRC_LEN..payload.len())
-        {
+        for i in (0..payload.len()).step_by(step).chain(payload.len() - CRC_LEN..payload.len()) {
             for mask in [0x01u8, 0x80, 0xff] {
                 let mut bad = payload.clone();
                 bad[i] ^= mask;
                 // Version, body or checksum: the checksum catches any one-byte change.
                 let got = restore_value(&bad);
-                assert_eq!(
-                    got,
-                    Err(RestoreError::VersionOrChecksum),
-                    "byte {i} of {v:?}"
-                );
+                assert_eq!(got, Err(RestoreError::VersionOrChecksum), "byte {i} of {v:?}");
             }
         }
     }
@@ -202,20 +146,14 @@ fn every_truncation_is_rejected() {
     for (v, _) in samples() {
         let payload = dump_value(&v);
         for len in 0..payload.len() {
-            assert!(
-                restore_value(&payload[..len]).is_err(),
-                "len {len} of {v:?}"
-            );
+            assert!(restore_value(&payload[..len]).is_err(), "len {len} of {v:?}");
         }
         let mut body = Vec::new();
         write_value(&mut body, &v);
         // Reading a prefix rebuilds the value: sample the lengths of big bodies.
         let step = (body.len() / 256).max(1);
         for len in (0..body.len()).step_by(step) {
-            assert!(
-                read_value(&mut &body[..len]).is_err(),
-                "body len {len} of {v:?}"
-            );
+            assert!(read_value(&mut &body[..len]).is_err(), "body len {len} of {v:?}");
         }
     }
 }
@@ -231,9 +169,7 @@ fn sealed(body: &[u8]) -> Vec<u8> {
 
 #[test]
 fn bad_bodies_with_good_checksums_are_bad_data() {
-    let huge = [
-        TAG_LIST, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, b'a',
-    ];
+    let huge = [TAG_LIST, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 1, b'a'];
     let cases: Vec<Vec<u8>> = vec![
         vec![],
         vec![99],
@@ -248,18 +184,11 @@ fn bad_bodies_with_good_checksums_are_bad_data() {
         vec![TAG_INT, 1, 0],
     ];
     for body in cases {
-        assert_eq!(
-            restore_value(&sealed(&body)),
-            Err(RestoreError::BadData),
-            "{body:?}"
-        );
+        assert_eq!(restore_value(&sealed(&body)), Err(RestoreError::BadData), "{body:?}");
     }
     let mut wrong_version = sealed(&[TAG_INT, 2]);
     wrong_version[0] = FORMAT_VERSION + 1;
-    assert_eq!(
-        restore_value(&wrong_version),
-        Err(RestoreError::VersionOrChecksum)
-    );
+    assert_eq!(restore_value(&wrong_version), Err(RestoreError::VersionOrChecksum));
 }
 
 #[test]
