@@ -6,6 +6,7 @@
 
 pub mod expire;
 pub mod glob;
+pub mod listpack;
 pub mod serialize;
 pub mod skiplist;
 pub mod snapshot;

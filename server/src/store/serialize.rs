@@ -246,7 +246,7 @@ fn read_hash(input: &mut &[u8]) -> Result<Value> {
     let mut h = if n > LISTPACK_MAX_ENTRIES {
         HashValue::Big(hashbrown::HashMap::with_capacity(n))
     } else {
-        HashValue::Small(Vec::with_capacity(n))
+        HashValue::Small(crate::store::listpack::Listpack::with_capacity(n))
     };
     for _ in 0..n {
         let field = take_bytes(input)?;

@@ -18,14 +18,14 @@ pub type Bytes = Box<[u8]>;
 /// A hash value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum HashValue {
-    /// Insertion order, as Redis's listpack.
-    Small(Vec<(Bytes, Bytes)>),
+    /// Insertion order, in one compact buffer, as Redis's listpack.
+    Small(super::listpack::Listpack),
     Big(HashMap<Bytes, Bytes>),
 }
 
 impl Default for HashValue {
     fn default() -> Self {
-        HashValue::Small(Vec::new())
+        HashValue::Small(super::listpack::Listpack::default())
     }
 }
 
@@ -50,7 +50,7 @@ impl HashValue {
 
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match self {
-            HashValue::Small(v) => v.iter().find(|(f, _)| &**f == field).map(|(_, v)| &**v),
+            HashValue::Small(v) => v.get(field),
             HashValue::Big(m) => m.get(field).map(|v| &**v),
         }
     }
@@ -58,16 +58,20 @@ impl HashValue {
     /// Set a field; returns true if it is new.
     pub fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
         if let HashValue::Small(v) = self {
-            if let Some(slot) = v.iter_mut().find(|(f, _)| &**f == field) {
-                slot.1 = value.into();
+            if v.get(field).is_some() {
                 if value.len() > LISTPACK_MAX_VALUE {
                     self.convert();
+                    if let HashValue::Big(m) = self {
+                        m.insert(field.into(), value.into());
+                    }
+                } else {
+                    v.replace(field, value);
                 }
                 return false;
             }
             if v.len() < LISTPACK_MAX_ENTRIES && field.len() <= LISTPACK_MAX_VALUE && value.len() <= LISTPACK_MAX_VALUE
             {
-                v.push((field.into(), value.into()));
+                v.push(field, value);
                 return true;
             }
             self.convert();
@@ -80,20 +84,14 @@ impl HashValue {
 
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match self {
-            HashValue::Small(v) => match v.iter().position(|(f, _)| &**f == field) {
-                Some(i) => {
-                    v.remove(i);
-                    true
-                }
-                None => false,
-            },
+            HashValue::Small(v) => v.remove(field),
             HashValue::Big(m) => m.remove(field).is_some(),
         }
     }
 
     fn convert(&mut self) {
         if let HashValue::Small(v) = self {
-            let m: HashMap<Bytes, Bytes> = std::mem::take(v).into_iter().collect();
+            let m: HashMap<Bytes, Bytes> = v.iter().map(|(f, v)| (f.into(), v.into())).collect();
             *self = HashValue::Big(m);
         }
     }
@@ -101,7 +99,7 @@ impl HashValue {
     /// Fields and values in the encoding's order.
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
         match self {
-            HashValue::Small(v) => Box::new(v.iter().map(|(f, v)| (&**f, &**v))),
+            HashValue::Small(v) => Box::new(v.iter()),
             HashValue::Big(m) => Box::new(m.iter().map(|(f, v)| (&**f, &**v))),
         }
     }
@@ -390,7 +388,7 @@ impl HashValue {
         }
         let i = crate::rand::below(self.len());
         match self {
-            HashValue::Small(v) => v.get(i).map(|(f, v)| (&**f, &**v)),
+            HashValue::Small(v) => v.nth(i),
             HashValue::Big(m) => m.iter().nth(i).map(|(f, v)| (&**f, &**v)),
         }
     }
