@@ -96,7 +96,9 @@ impl Conn {
         }
         shared.stats.net_input_bytes.fetch_add(read_total as u64, Ordering::Relaxed);
         self.process(shared);
-        self.flush(shared);
+        if !crate::persist::aof::must_sync_before_replies(shared) {
+            self.flush(shared);
+        }
     }
 
     /// Decode and execute the buffered requests. The exec gate is held shared for the batch

@@ -30,6 +30,8 @@ pub struct Worker {
     ready: Vec<usize>,
     /// Connections holding a write until the write pause ends.
     paused: Vec<usize>,
+    /// Connections whose replies wait for this loop turn's AOF fsync (`appendfsync always`).
+    deferred: Vec<usize>,
     last_getack: Instant,
 }
 
@@ -47,6 +49,7 @@ impl Worker {
             waits: Vec::new(),
             ready: Vec::new(),
             paused: Vec::new(),
+            deferred: Vec::new(),
             last_getack: Instant::now(),
         }
     }
@@ -55,7 +58,7 @@ impl Worker {
         let mut events = Events::with_capacity(1024);
         let mut last_tick = Instant::now();
         while !self.shared.is_shutting_down() {
-            let wait = if !self.ready.is_empty() {
+            let wait = if !self.ready.is_empty() || !self.deferred.is_empty() {
                 0
             } else if self.timed_blocks.is_empty() && self.waits.is_empty() && self.paused.is_empty() {
                 100
@@ -77,6 +80,13 @@ impl Worker {
             }
             for slot in std::mem::take(&mut self.ready) {
                 self.on_event(slot, true);
+            }
+            if !self.deferred.is_empty() {
+                // One fsync for every write of this loop turn, then the replies (group commit).
+                crate::persist::aof::sync_before_replies(&self.shared);
+                for slot in std::mem::take(&mut self.deferred) {
+                    self.on_event(slot, false);
+                }
             }
             if !self.paused.is_empty() && !self.shared.writes_paused() {
                 for slot in std::mem::take(&mut self.paused) {
@@ -163,6 +173,12 @@ impl Worker {
             conn.on_readable(&shared);
         } else if conn.paused() {
             conn.process(&shared);
+        }
+        if crate::persist::aof::must_sync_before_replies(&shared) {
+            if !self.deferred.contains(&slot) {
+                self.deferred.push(slot);
+            }
+            return;
         }
         conn.flush(&shared);
         // Backpressure may have left complete requests unprocessed: run them now that

@@ -24,11 +24,21 @@ pub fn begin_batch() {
     IN_BATCH.with(|b| b.set(true));
 }
 
-/// End a batch: with `always`, make its writes durable now (one fsync for all of them).
-pub fn end_batch(shared: &crate::shared::Shared) {
+/// End a batch. The event loop then calls [`sync_before_replies`] once for all the batches
+/// of its loop turn before writing any reply.
+pub fn end_batch(_shared: &crate::shared::Shared) {
     IN_BATCH.with(|b| b.set(false));
-    if let Some(p) = shared.repl.persist.get() {
-        if p.aof.policy() == FsyncPolicy::Always && p.aof.pending_bytes() > 0 {
+}
+
+/// With `always`, are there written but not yet durable bytes (replies must wait)?
+pub fn must_sync_before_replies(shared: &crate::shared::Shared) -> bool {
+    shared.repl.persist.get().is_some_and(|p| p.aof.policy() == FsyncPolicy::Always && p.aof.pending_bytes() > 0)
+}
+
+/// With `always`, make every write so far durable (one fsync for the whole loop turn).
+pub fn sync_before_replies(shared: &crate::shared::Shared) {
+    if must_sync_before_replies(shared) {
+        if let Some(p) = shared.repl.persist.get() {
             p.aof.sync_pending();
         }
     }
