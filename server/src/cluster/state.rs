@@ -275,13 +275,29 @@ impl ClusterState {
         self.routes.my_master.store(mh, Ordering::Relaxed);
         let handles: HashMap<String, u32> = ids.iter().map(|id| (id.clone(), g.handle(id))).collect();
         let h = |id: Option<&String>| id.and_then(|i| handles.get(i)).copied().unwrap_or(NONE);
-        for slot in 0..SLOT_COUNT as u16 {
-            let r = SlotRoute {
-                owner: h(g.owners[slot as usize].as_ref()),
-                migrating_to: h(g.migrating.get(&slot)),
-                importing_from: h(g.importing.get(&slot)),
+        // Open slots are few: look them up once instead of once per slot.
+        let mut migrating = vec![NONE; SLOT_COUNT];
+        for (s, id) in &g.migrating {
+            migrating[*s as usize] = h(Some(id));
+        }
+        let mut importing = vec![NONE; SLOT_COUNT];
+        for (s, id) in &g.importing {
+            importing[*s as usize] = h(Some(id));
+        }
+        // Owners come in long runs: reuse the previous slot's handle while the id repeats.
+        let mut last: Option<(&String, u32)> = None;
+        for slot in 0..SLOT_COUNT {
+            let owner = match (g.owners[slot].as_ref(), last) {
+                (Some(o), Some((lo, lh))) if o == lo => lh,
+                (Some(o), _) => {
+                    let hv = h(Some(o));
+                    last = Some((o, hv));
+                    hv
+                }
+                (None, _) => NONE,
             };
-            self.routes.set_slot(slot, r);
+            let r = SlotRoute { owner, migrating_to: migrating[slot], importing_from: importing[slot] };
+            self.routes.set_slot(slot as u16, r);
         }
         self.routes.ok.store(g.state_ok, Ordering::Release);
     }

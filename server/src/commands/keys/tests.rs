@@ -86,7 +86,9 @@ fn ttl_family() {
     assert_eq!(h.call(&["TTL", "k"]), int(-1));
     assert_eq!(h.call(&["PEXPIRETIME", "k"]), int(-1));
     assert_eq!(h.call(&["PEXPIRE", "k", "1500"]), int(1));
-    assert_eq!(h.call(&["TTL", "k"]), int(2));
+    // TTL rounds the remaining 1500 ms (minus the time the test took) to 2 or 1 seconds.
+    let ttl = h.call(&["TTL", "k"]);
+    assert!(ttl == int(2) || ttl == int(1), "{ttl:?}");
     let at = unix_time_ms() + 10_000;
     assert_eq!(h.call(&["PEXPIREAT", "k", &at.to_string()]), int(1));
     assert_eq!(h.call(&["PEXPIRETIME", "k"]), int(at));
