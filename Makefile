@@ -14,14 +14,16 @@ PORT ?= 6379
 # cargo-nextest runs test binaries in parallel; plain `cargo test` is the fallback.
 HAVE_NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: build test bench compare lint run
+.PHONY: build test bench compare lint run run-cluster stop-cluster
 
 build:
 	$(CARGO) build --release --workspace
 
-# tests/tools.rs starts the slotbox-server binary, so it is built first.
+# tests/tools.rs starts the debug slotbox-server binary; tests/cluster_tool.rs drives release
+# binaries (a 1000-slot reshard is too slow on debug nodes), so both are built first.
 test:
 	$(CARGO) build -p slotbox-server --bin slotbox-server
+	$(CARGO) build --release -p slotbox-server -p slotbox-cluster
 ifeq ($(HAVE_NEXTEST),yes)
 	$(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test --workspace --doc
@@ -42,3 +44,13 @@ lint:
 run:
 	$(CARGO) build --release -p slotbox-server --bin slotbox-server
 	target/release/slotbox-server --port $(PORT)
+
+# A 6-node slotbox cluster (3 masters + 3 replicas) on 127.0.0.1:7000-7005 (data and logs in
+# ./run/), assembled with slotbox-cluster create, plus slotbox-proxy on 127.0.0.1:22121.
+# Safe to run twice; stop-cluster stops exactly those processes (by pid file).
+run-cluster:
+	$(CARGO) build --release -p slotbox-server -p slotbox-cluster -p slotbox-proxy
+	cluster-tool/scripts/run-cluster.sh
+
+stop-cluster:
+	cluster-tool/scripts/stop-cluster.sh

@@ -275,7 +275,8 @@ fn master_slots(node: &Node) -> Vec<(String, usize)> {
     masters.map(|l| (l[..40].to_string(), count(l))).collect()
 }
 
-/// Keep writing new keys through a cluster client until `stop`; returns how many were acked.
+/// Keep writing new keys (about 1000/s) through a cluster client until `stop`; returns how
+/// many were acknowledged.
 fn writer(nodes: &[Node], stop: Arc<AtomicBool>) -> std::thread::JoinHandle<usize> {
     let builder = redis::cluster::ClusterClientBuilder::new(urls(nodes)).retries(64);
     std::thread::spawn(move || {
@@ -285,6 +286,7 @@ fn writer(nodes: &[Node], stop: Arc<AtomicBool>) -> std::thread::JoinHandle<usiz
             let r = redis::Cmd::set(format!("w:{acked}"), acked).query::<()>(&mut con);
             r.unwrap_or_else(|e| panic!("write {acked} failed during reshard: {e}"));
             acked += 1;
+            std::thread::sleep(Duration::from_millis(1));
         }
         acked
     })
