@@ -132,7 +132,13 @@ impl Manager {
         if !o.cold {
             // The target first (it spreads the news), then the source, then the others.
             self.set_slot(dst, dst, slot, "node")?;
-            self.set_slot(src, dst, slot, "node")?;
+            // A source that just gave away its last slot may already have turned itself into
+            // a replica of the target (cluster-allow-replica-migration): it knows the new
+            // owner, so its "SETSLOT only with masters" refusal is not a failure.
+            match self.set_slot(src, dst, slot, "node") {
+                Err(ToolError::Reply { message, .. }) if message.contains("Please use SETSLOT only with masters") => {}
+                other => other?,
+            }
             for i in self.masters() {
                 if i != src && i != dst {
                     self.set_slot(i, dst, slot, "node")?;
