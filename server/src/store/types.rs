@@ -282,6 +282,12 @@ impl ZSetValue {
 
     /// Insert or update; returns the previous score.
     pub fn insert(&mut self, member: &[u8], score: f64) -> Option<f64> {
+        // Same score (bit for bit, so -0/+0 still move): nothing to reorder.
+        if let Some(cur) = self.score(member) {
+            if cur.to_bits() == score.to_bits() {
+                return Some(cur);
+            }
+        }
         let old = self.remove(member);
         if let ZSetValue::Small(v) = self {
             if v.len() < LISTPACK_MAX_ENTRIES && member.len() <= LISTPACK_MAX_VALUE {
