@@ -68,3 +68,18 @@ pub fn block_timeout(arg: &[u8], now_ms: i64) -> Result<i64, Frame> {
     let ms = ms as i64;
     Ok(if ms > 0 { now_ms + ms } else { 0 })
 }
+
+/// Redis's index-range sanitizing (LRANGE, LTRIM, ZRANGE, ZREMRANGEBYRANK): negative indexes
+/// count from the end; `None` when the range is empty, else the inclusive positions.
+pub fn index_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let start = if start < 0 { len.saturating_add(start) } else { start }.max(0);
+    let mut end = if end < 0 { len.saturating_add(end) } else { end };
+    if start > end || start >= len {
+        return None;
+    }
+    if end >= len {
+        end = len - 1;
+    }
+    Some((start as usize, end as usize))
+}

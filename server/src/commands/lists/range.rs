@@ -17,24 +17,6 @@ pub fn llen(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     }
 }
 
-/// Redis's range clamping (LRANGE, LTRIM): the inclusive `[start, end]` positions inside a
-/// list of `len`, or `None` for an empty range.
-fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
-    let len = len as i64;
-    let mut start = if start < 0 { len + start } else { start };
-    let mut end = if end < 0 { len + end } else { end };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= len {
-        return None;
-    }
-    if end >= len {
-        end = len - 1;
-    }
-    Some((start as usize, end as usize))
-}
-
 /// `LRANGE key start stop`.
 pub fn lrange(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let start = tri!(args::int(&args[2]));
@@ -42,7 +24,7 @@ pub fn lrange(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let Some(l) = tri!(read_list(ctx, &args[1])) else {
         return Frame::Array(Vec::new());
     };
-    let Some((start, end)) = clamp_range(start, end, l.len()) else {
+    let Some((start, end)) = args::index_range(start, end, l.len()) else {
         return Frame::Array(Vec::new());
     };
     let items = l.range(start..=end).map(|e| Frame::Bulk(Bytes::copy_from_slice(e)));
@@ -69,7 +51,7 @@ pub fn ltrim(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let Some(len) = tri!(list_len(ctx, key)) else {
         return Frame::ok();
     };
-    let keep = clamp_range(start, end, len);
+    let keep = args::index_range(start, end, len);
     let Some(l) = list_mut(ctx, key) else {
         return Frame::ok();
     };

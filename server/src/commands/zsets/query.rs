@@ -3,7 +3,7 @@
 //! ZREMRANGEBYRANK / SCORE / LEX. All of them are Redis's `zrangeGenericCommand` with some
 //! options fixed; elements are reached by rank, so a range costs O(log n + m).
 
-use super::range::{rank_span, LexRange, Range, ScoreRange};
+use super::range::{LexRange, Range, ScoreRange};
 use super::{is_resp3, peek_zset, read_zset, scored_reply, store_result, zset_mut};
 use crate::commands::{args, Ctx};
 use crate::store::types::ZSetValue;
@@ -95,7 +95,7 @@ fn parse_query(args: &[Bytes], src: usize, store: bool, by: Option<By>, rev: Opt
 fn select<'z>(z: &'z ZSetValue, q: &Query) -> Box<dyn Iterator<Item = (f64, &'z [u8])> + 'z> {
     let len = z.len();
     let Some(range) = &q.range else {
-        let Some((start, end)) = rank_span(q.start, q.end, len) else {
+        let Some((start, end)) = crate::commands::args::index_range(q.start, q.end, len) else {
             return Box::new(std::iter::empty());
         };
         let n = end - start + 1;
@@ -201,7 +201,9 @@ fn zremrange(ctx: &mut Ctx, args: &[Bytes], by: By) -> Frame {
         None => return Frame::Integer(0),
         Some(z) => match (&range, ranks) {
             (Some(r), _) => r.ranks(z),
-            (None, Some((s, e))) => rank_span(s, e, z.len()).map_or((0, 0), |(s, e)| (s, e + 1)),
+            (None, Some((s, e))) => {
+                crate::commands::args::index_range(s, e, z.len()).map_or((0, 0), |(s, e)| (s, e + 1))
+            }
             (None, None) => (0, 0),
         },
     };

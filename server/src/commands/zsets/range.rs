@@ -209,24 +209,6 @@ impl Range {
     }
 }
 
-/// Redis's rank sanitizing for ZRANGE / ZREMRANGEBYRANK: negative indexes count from the end;
-/// `None` when the range is empty, else the inclusive ascending ranks.
-pub fn rank_span(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
-    let len = len as i64;
-    let mut start = if start < 0 { len.saturating_add(start) } else { start };
-    let mut end = if end < 0 { len.saturating_add(end) } else { end };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= len {
-        return None;
-    }
-    if end >= len {
-        end = len - 1;
-    }
-    Some((start as usize, end as usize))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,10 +286,10 @@ mod tests {
         assert_eq!(r.count(&big), 0);
         let r = Range::Lex(LexRange::parse(b"[m010", b"(m020").unwrap());
         assert_eq!(r.ranks(&small), (10, 20));
-        assert_eq!(rank_span(-2, -1, 3), Some((1, 2)));
-        assert_eq!(rank_span(-100, 1, 3), Some((0, 1)));
-        assert_eq!(rank_span(3, 100, 3), None);
-        assert_eq!(rank_span(2, 1, 3), None);
-        assert_eq!(rank_span(i64::MIN, i64::MAX, 3), Some((0, 2)));
+        assert_eq!(crate::commands::args::index_range(-2, -1, 3), Some((1, 2)));
+        assert_eq!(crate::commands::args::index_range(-100, 1, 3), Some((0, 1)));
+        assert_eq!(crate::commands::args::index_range(3, 100, 3), None);
+        assert_eq!(crate::commands::args::index_range(2, 1, 3), None);
+        assert_eq!(crate::commands::args::index_range(i64::MIN, i64::MAX, 3), Some((0, 2)));
     }
 }
