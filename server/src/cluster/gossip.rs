@@ -272,12 +272,7 @@ pub fn claim_slots(g: &mut ClusterInner, id: &str, slots: &super::node::SlotSet,
     }
     if had_slots && g.me().slots.is_empty() && g.me().is_master() && id != myself {
         crate::log::notice(&format!("Configuration change detected. Reconfiguring myself as a replica of {id}"));
-        let me = g.me_mut();
-        me.flags = (me.flags & !flags::MASTER) | flags::SLAVE;
-        me.master = Some(id.to_string());
-        g.migrating.clear();
-        g.importing.clear();
-        g.dirty = true;
+        g.become_replica_of(id);
     }
 }
 

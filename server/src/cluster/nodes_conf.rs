@@ -4,7 +4,7 @@
 //! every configuration change; read back at start so a node keeps its id, slots and peers.
 
 use super::node::{flags, valid_node_id, Node};
-use super::state::{ClusterInner, MsgStats};
+use super::state::ClusterInner;
 use hashbrown::HashMap;
 use slotbox_protocol::SLOT_COUNT;
 use std::io::Write;
@@ -173,27 +173,9 @@ pub fn load(path: &Path, now: i64) -> Result<Option<ClusterInner>, String> {
             n.slots.set(slot as u16);
         }
     }
-    Ok(Some(ClusterInner {
-        myself,
-        nodes,
-        owners,
-        migrating,
-        importing,
-        current_epoch,
-        last_vote_epoch,
-        state_ok: false,
-        stats: MsgStats::default(),
-        handles: HashMap::new(),
-        next_handle: 0,
-        dirty: false,
-        blacklist: HashMap::new(),
-        election: Default::default(),
-        mf_paused_until: 0,
-        mf_pause_published: false,
-        mf_replica: None,
-        voted: Default::default(),
-        among_minority_since: 0,
-    }))
+    let mut inner = ClusterInner::new(myself, nodes, owners, migrating, importing, current_epoch, last_vote_epoch);
+    inner.dirty = false;
+    Ok(Some(inner))
 }
 
 fn parse_node(w: &[&str], now: i64) -> Option<Node> {

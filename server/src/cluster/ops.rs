@@ -139,12 +139,7 @@ impl ClusterState {
             if me.is_master() && (!me.slots.is_empty() || !db_empty) {
                 return Err("ERR To set a master the node must be empty and without assigned slots.".into());
             }
-            let me = g.me_mut();
-            me.flags = (me.flags & !flags::MASTER) | flags::SLAVE;
-            me.master = Some(id.to_string());
-            g.migrating.clear();
-            g.importing.clear();
-            g.dirty = true;
+            g.become_replica_of(id);
             Ok(())
         })
     }

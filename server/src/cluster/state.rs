@@ -83,6 +83,51 @@ pub struct ClusterInner {
 }
 
 impl ClusterInner {
+    /// A view with these nodes and slot owners; everything else starts empty. Marked dirty so
+    /// the first commit writes nodes.conf and the route table.
+    pub fn new(
+        myself: String,
+        nodes: HashMap<String, Node>,
+        owners: Vec<Option<String>>,
+        migrating: HashMap<u16, String>,
+        importing: HashMap<u16, String>,
+        current_epoch: u64,
+        last_vote_epoch: u64,
+    ) -> Self {
+        ClusterInner {
+            myself,
+            nodes,
+            owners,
+            migrating,
+            importing,
+            current_epoch,
+            last_vote_epoch,
+            state_ok: false,
+            stats: MsgStats::default(),
+            handles: HashMap::new(),
+            next_handle: 0,
+            dirty: true,
+            blacklist: HashMap::new(),
+            election: Default::default(),
+            mf_paused_until: 0,
+            mf_pause_published: false,
+            mf_replica: None,
+            voted: Default::default(),
+            among_minority_since: 0,
+        }
+    }
+
+    /// Turn this node into a replica of `master` (CLUSTER REPLICATE, or a master that lost
+    /// its last slot to a newer owner); open slots are dropped.
+    pub fn become_replica_of(&mut self, master: &str) {
+        let me = self.me_mut();
+        me.flags = (me.flags & !flags::MASTER) | flags::SLAVE;
+        me.master = Some(master.to_string());
+        self.migrating.clear();
+        self.importing.clear();
+        self.dirty = true;
+    }
+
     pub fn me(&self) -> &Node {
         &self.nodes[&self.myself]
     }
@@ -200,27 +245,7 @@ impl ClusterState {
                 let me = Node::new(id.clone(), ip.to_string(), port, cport, flags::MYSELF | flags::MASTER, now);
                 let mut nodes = HashMap::new();
                 nodes.insert(id.clone(), me);
-                ClusterInner {
-                    myself: id,
-                    nodes,
-                    owners: vec![None; SLOT_COUNT],
-                    migrating: HashMap::new(),
-                    importing: HashMap::new(),
-                    current_epoch: 0,
-                    last_vote_epoch: 0,
-                    state_ok: false,
-                    stats: MsgStats::default(),
-                    handles: HashMap::new(),
-                    next_handle: 0,
-                    dirty: true,
-                    blacklist: HashMap::new(),
-                    election: Default::default(),
-                    mf_paused_until: 0,
-                    mf_pause_published: false,
-                    mf_replica: None,
-                    voted: Default::default(),
-                    among_minority_since: 0,
-                }
+                ClusterInner::new(id, nodes, vec![None; SLOT_COUNT], HashMap::new(), HashMap::new(), 0, 0)
             }
         };
         let state = ClusterState {

@@ -259,46 +259,33 @@ impl SkipList {
         None
     }
 
-    /// First element for which `before(score, member)` is false (elements must be partitioned:
-    /// all `before` first).
-    pub fn first_where(&self, before: impl Fn(f64, &[u8]) -> bool) -> Option<Cursor> {
+    /// The last node (or HEAD) for which `go(score, member)` holds, walking down from the top
+    /// level (elements must be partitioned: all `go` first).
+    fn descend(&self, go: impl Fn(f64, &[u8]) -> bool) -> u32 {
         let mut x = HEAD;
         for i in (0..self.level).rev() {
             loop {
                 let f = self.fwd(x, i);
-                if f == NIL {
+                if f == NIL || !go(self.nodes[f as usize].score, &self.nodes[f as usize].member) {
                     break;
                 }
-                let n = &self.nodes[f as usize];
-                if before(n.score, &n.member) {
-                    x = f;
-                } else {
-                    break;
-                }
+                x = f;
             }
         }
-        let f = self.fwd(x, 0);
+        x
+    }
+
+    /// First element for which `before(score, member)` is false (elements must be partitioned:
+    /// all `before` first).
+    pub fn first_where(&self, before: impl Fn(f64, &[u8]) -> bool) -> Option<Cursor> {
+        let f = self.fwd(self.descend(before), 0);
         (f != NIL).then_some(Cursor(f))
     }
 
     /// Last element for which `upto(score, member)` is true (elements partitioned: all `upto`
     /// first).
     pub fn last_where(&self, upto: impl Fn(f64, &[u8]) -> bool) -> Option<Cursor> {
-        let mut x = HEAD;
-        for i in (0..self.level).rev() {
-            loop {
-                let f = self.fwd(x, i);
-                if f == NIL {
-                    break;
-                }
-                let n = &self.nodes[f as usize];
-                if upto(n.score, &n.member) {
-                    x = f;
-                } else {
-                    break;
-                }
-            }
-        }
+        let x = self.descend(upto);
         (x != HEAD).then_some(Cursor(x))
     }
 
