@@ -80,6 +80,9 @@ pub struct Shared {
 pub struct HotConfig {
     pub proto_max_bulk_len: AtomicUsize,
     pub client_query_buffer_limit: AtomicUsize,
+    pub replica_read_only: AtomicBool,
+    pub min_replicas_to_write: AtomicUsize,
+    pub min_replicas_max_lag: AtomicUsize,
 }
 
 impl HotConfig {
@@ -87,6 +90,9 @@ impl HotConfig {
         HotConfig {
             proto_max_bulk_len: AtomicUsize::new(c.proto_max_bulk_len),
             client_query_buffer_limit: AtomicUsize::new(c.client_query_buffer_limit),
+            replica_read_only: AtomicBool::new(c.replica_read_only),
+            min_replicas_to_write: AtomicUsize::new(c.min_replicas_to_write as usize),
+            min_replicas_max_lag: AtomicUsize::new(c.min_replicas_max_lag as usize),
         }
     }
 }
@@ -97,6 +103,9 @@ impl Shared {
         let c = self.config.read();
         self.hot.proto_max_bulk_len.store(c.proto_max_bulk_len, Ordering::Relaxed);
         self.hot.client_query_buffer_limit.store(c.client_query_buffer_limit, Ordering::Relaxed);
+        self.hot.replica_read_only.store(c.replica_read_only, Ordering::Relaxed);
+        self.hot.min_replicas_to_write.store(c.min_replicas_to_write as usize, Ordering::Relaxed);
+        self.hot.min_replicas_max_lag.store(c.min_replicas_max_lag as usize, Ordering::Relaxed);
     }
 
     pub fn new(config: Config) -> Self {

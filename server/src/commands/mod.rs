@@ -303,15 +303,17 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Fra
 /// A replica refuses writes (`replica-read-only`); a master with `min-replicas-to-write`
 /// refuses them without enough good replicas.
 fn replication_gate(shared: &Shared) -> Result<(), Frame> {
-    let (read_only, min, lag) = {
-        let c = shared.config.read();
-        (c.replica_read_only, c.min_replicas_to_write, c.min_replicas_max_lag)
-    };
+    // Read from atomics: this runs for every write command.
+    let hot = &shared.hot;
     if shared.db.is_replica() {
-        if read_only {
+        if hot.replica_read_only.load(std::sync::atomic::Ordering::Relaxed) {
             return Err(Frame::error_static("READONLY You can't write against a read only replica."));
         }
-    } else if min > 0 && shared.repl.good_replicas(lag as i64) < min as usize {
+        return Ok(());
+    }
+    let min = hot.min_replicas_to_write.load(std::sync::atomic::Ordering::Relaxed);
+    let lag = hot.min_replicas_max_lag.load(std::sync::atomic::Ordering::Relaxed);
+    if min > 0 && shared.repl.good_replicas(lag as i64) < min {
         return Err(Frame::error_static("NOREPLICAS Not enough good replicas to write."));
     }
     Ok(())
@@ -330,7 +332,8 @@ fn cluster_route(
     if r.spec.key_specs.is_empty() && !is_exec {
         return Ok(());
     }
-    let mut keys: Vec<&[u8]> = Vec::new();
+    // Inline storage: this runs for every keyed command in cluster mode.
+    let mut keys: SmallVec<[&[u8]; 4]> = SmallVec::new();
     let mut is_write = r.spec.has(command::flags::WRITE);
     if is_exec {
         let Some(m) = &client.multi else { return Ok(()) };
