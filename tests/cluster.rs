@@ -4,20 +4,11 @@
 
 mod common;
 
-use common::RawClient;
+use common::{text, wait_for, RawClient};
 use slotbox::protocol::{key_hash_slot, Frame};
 use slotbox::Cluster;
 use std::io::Write;
-use std::time::{Duration, Instant};
-
-fn text(f: &Frame) -> String {
-    match f {
-        Frame::Bulk(b) | Frame::Simple(b) | Frame::Error(b) | Frame::Verbatim(_, b) => {
-            String::from_utf8_lossy(b).into_owned()
-        }
-        other => format!("{other:?}"),
-    }
-}
+use std::time::Duration;
 
 /// The index of the node that serves `slot`.
 fn owner(cluster: &Cluster, slot: u16) -> usize {
@@ -27,17 +18,6 @@ fn owner(cluster: &Cluster, slot: u16) -> usize {
 
 fn node_id(c: &mut RawClient) -> String {
     text(&c.call(&["CLUSTER", "MYID"]))
-}
-
-fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
 }
 
 #[test]

@@ -5,30 +5,10 @@
 
 mod common;
 
-use common::RawClient;
+use common::{text, wait_for, RawClient};
 use slotbox::protocol::{key_hash_slot, Frame};
 use slotbox::Cluster;
 use std::time::{Duration, Instant};
-
-fn text(f: &Frame) -> String {
-    match f {
-        Frame::Bulk(b) | Frame::Simple(b) | Frame::Error(b) | Frame::Verbatim(_, b) => {
-            String::from_utf8_lossy(b).into_owned()
-        }
-        other => format!("{other:?}"),
-    }
-}
-
-fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
-}
 
 #[test]
 fn master_loss_fails_over_without_losing_acknowledged_writes() {

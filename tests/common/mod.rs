@@ -358,3 +358,25 @@ pub fn simple(s: &str) -> Frame {
 pub fn error(s: &str) -> Frame {
     Frame::Error(bytes::Bytes::copy_from_slice(s.as_bytes()))
 }
+
+/// The text of a bulk / simple / error / verbatim reply (other frames: their debug form).
+pub fn text(f: &Frame) -> String {
+    match f {
+        Frame::Bulk(b) | Frame::Simple(b) | Frame::Error(b) | Frame::Verbatim(_, b) => {
+            String::from_utf8_lossy(b).into_owned()
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+/// Poll `f` every 50 ms until it holds or `limit` passes; true if it held.
+pub fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
