@@ -218,24 +218,28 @@ fn update_sender(cs: &ClusterState, g: &mut ClusterInner, h: &Header, ip: &str, 
         }
     }
     let _ = cs;
-    if h.master.is_none() && h.flags & flags::MASTER != 0 {
+    // Only slots claimed beyond those we already give the sender can change anything (none,
+    // for every ping of a stable master).
+    let new_claims = g.nodes.get(&h.sender).map(|n| h.slots.minus(&n.slots)).filter(|c| !c.is_empty());
+    if let (true, Some(new_claims)) = (h.master.is_none() && h.flags & flags::MASTER != 0, new_claims) {
         // Slots claimed with a newer config win; a stale claim gets an UPDATE back.
-        claim_slots(g, &h.sender, &h.slots, h.config_epoch);
-        for s in h.slots.iter() {
-            if let Some(owner) = g.owners[s as usize].clone() {
-                if owner != h.sender {
-                    let o = &g.nodes[&owner];
-                    if o.config_epoch > h.config_epoch {
-                        let upd =
-                            Body::Update { id: owner.clone(), config_epoch: o.config_epoch, slots: o.slots.clone() };
-                        let m = message(g, upd);
-                        g.stats.sent("update");
-                        out.push(Out::Reply(m));
-                        break;
-                    }
-                }
-            }
+        claim_slots(g, &h.sender, &new_claims, h.config_epoch);
+        let newer = new_claims.iter().find_map(|s| {
+            let owner = g.owners[s as usize].as_deref().filter(|o| *o != h.sender)?;
+            let o = g.nodes.get(owner)?;
+            (o.config_epoch > h.config_epoch).then(|| Body::Update {
+                id: owner.to_string(),
+                config_epoch: o.config_epoch,
+                slots: o.slots.clone(),
+            })
+        });
+        if let Some(upd) = newer {
+            let m = message(g, upd);
+            g.stats.sent("update");
+            out.push(Out::Reply(m));
         }
+    }
+    if h.master.is_none() && h.flags & flags::MASTER != 0 {
         // Config epoch collision between two masters: the smaller id takes a new epoch.
         let me = g.me();
         if me.is_master() && me.config_epoch == h.config_epoch && h.sender.as_str() > myself.as_str() {
@@ -255,17 +259,18 @@ pub fn claim_slots(g: &mut ClusterInner, id: &str, slots: &super::node::SlotSet,
     let myself = g.myself.clone();
     let had_slots = !g.me().slots.is_empty();
     for s in slots.iter() {
-        let owner = g.owners[s as usize].clone();
-        if owner.as_deref() == Some(id) || g.importing.contains_key(&s) {
+        let owner = g.owners[s as usize].as_deref();
+        if owner == Some(id) || g.importing.contains_key(&s) {
             continue;
         }
-        let take = match owner.as_ref().and_then(|o| g.nodes.get(o)) {
+        let take = match owner.and_then(|o| g.nodes.get(o)) {
             None => true,
             Some(o) => o.config_epoch < config_epoch,
         };
         if take {
+            let was_mine = owner == Some(myself.as_str());
             g.assign_slot(s, Some(id));
-            if owner.as_deref() == Some(myself.as_str()) {
+            if was_mine {
                 g.migrating.remove(&s);
             }
         }

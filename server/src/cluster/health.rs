@@ -5,21 +5,17 @@
 
 use super::node::flags;
 use super::state::{ClusterInner, ClusterState};
+use slotbox_protocol::SLOT_COUNT;
 
 /// Recompute `state_ok`.
 pub fn update_state(cs: &ClusterState, g: &mut ClusterInner) {
     let now = crate::shared::unix_time_ms();
     let mut ok = true;
+    // Every slot has an owner that is not FAIL: the owners' slot bitmaps (kept consistent
+    // with the per-slot owner table by `assign_slot`) add up to all the slots.
     if cs.config.require_full_coverage {
-        for owner in g.owners.iter() {
-            match owner.as_ref().and_then(|id| g.nodes.get(id)) {
-                Some(n) if !n.has(flags::FAIL) => {}
-                _ => {
-                    ok = false;
-                    break;
-                }
-            }
-        }
+        let covered: usize = g.nodes.values().filter(|n| !n.has(flags::FAIL)).map(|n| n.slots.count()).sum();
+        ok = covered == SLOT_COUNT;
     }
     let size = g.cluster_size();
     let reachable = g.nodes.values().filter(|n| n.is_master() && !n.slots.is_empty() && !n.is_failing()).count();

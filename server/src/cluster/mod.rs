@@ -11,6 +11,7 @@ pub mod message;
 pub mod node;
 pub mod nodes_conf;
 pub mod ops;
+mod publish;
 pub mod route;
 pub mod routes;
 pub mod state;

@@ -46,6 +46,27 @@ impl SlotSet {
         self.0[slot as usize / 64] &= !(1 << (slot % 64));
     }
 
+    /// Every slot.
+    pub fn full() -> Self {
+        SlotSet(Box::new([u64::MAX; SLOT_COUNT / 64]))
+    }
+
+    /// The slots of `self` that are not in `other`.
+    pub fn minus(&self, other: &SlotSet) -> SlotSet {
+        let mut out = self.clone();
+        for (w, o) in out.0.iter_mut().zip(other.0.iter()) {
+            *w &= !o;
+        }
+        out
+    }
+
+    /// Add the slots in exactly one of `a` and `b`.
+    pub fn add_difference(&mut self, a: &SlotSet, b: &SlotSet) {
+        for (w, (x, y)) in self.0.iter_mut().zip(a.0.iter().zip(b.0.iter())) {
+            *w |= x ^ y;
+        }
+    }
+
     pub fn count(&self) -> usize {
         self.0.iter().map(|w| w.count_ones() as usize).sum()
     }
@@ -54,29 +75,60 @@ impl SlotSet {
         self.0.iter().all(|&w| w == 0)
     }
 
+    /// Set slots, ascending (word by word: empty words cost one test).
     pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
-        (0..SLOT_COUNT as u16).filter(move |&s| self.contains(s))
+        self.0.iter().enumerate().flat_map(|(i, &w)| {
+            let mut bits = w;
+            std::iter::from_fn(move || {
+                if bits == 0 {
+                    return None;
+                }
+                let b = bits.trailing_zeros();
+                bits &= bits - 1;
+                Some((i * 64) as u16 + b as u16)
+            })
+        })
     }
 
-    /// Contiguous ranges, ascending.
+    /// Contiguous ranges, ascending (found word by word: a run of full or empty words
+    /// costs one test per word).
     pub fn ranges(&self) -> Vec<(u16, u16)> {
-        let mut out: Vec<(u16, u16)> = Vec::new();
-        for s in self.iter() {
-            match out.last_mut() {
-                Some((_, end)) if *end + 1 == s => *end = s,
-                _ => out.push((s, s)),
+        let mut out = Vec::new();
+        let mut start: Option<usize> = None;
+        let mut s = 0;
+        while s < SLOT_COUNT {
+            let off = s % 64;
+            let avail = 64 - off;
+            let word = self.0[s / 64] >> off;
+            // Bits from s on that share s's state (set while in a run, clear outside one).
+            let same = if start.is_some() { (!word).trailing_zeros() } else { word.trailing_zeros() } as usize;
+            if same >= avail {
+                s += avail;
+                continue;
             }
+            s += same;
+            match start.take() {
+                Some(a) => out.push((a as u16, (s - 1) as u16)),
+                None => start = Some(s),
+            }
+        }
+        if let Some(a) = start {
+            out.push((a as u16, (SLOT_COUNT - 1) as u16));
         }
         out
     }
 
     /// "0-100 200 300-400" as CLUSTER NODES prints.
     pub fn ranges_string(&self) -> String {
-        self.ranges()
-            .iter()
-            .map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
-            .collect::<Vec<_>>()
-            .join(" ")
+        use std::fmt::Write;
+        let mut out = String::new();
+        for (a, b) in self.ranges() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            let _ = if a == b { write!(out, "{a}") } else { write!(out, "{a}-{b}") };
+        }
+        out
     }
 
     pub fn as_words(&self) -> &[u64; SLOT_COUNT / 64] {
@@ -221,6 +273,52 @@ mod tests {
         assert_eq!(s.count(), 103);
         s.clear(50);
         assert_eq!(s.ranges_string(), "0-49 51-100 200 16383");
+    }
+
+    /// The word-wise `iter` and `ranges` agree with a bit-by-bit walk on sets with runs that
+    /// start, end and span word boundaries.
+    #[test]
+    fn iter_and_ranges_match_bitwise_walk() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for round in 0..200 {
+            let mut s = SlotSet::default();
+            let mut pos = 0usize;
+            while pos < SLOT_COUNT {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let len = (seed % if round % 2 == 0 { 130 } else { 3 }) as usize + 1;
+                if seed & (1 << 40) != 0 {
+                    for b in pos..(pos + len).min(SLOT_COUNT) {
+                        s.set(b as u16);
+                    }
+                }
+                pos += len;
+            }
+            let slow: Vec<u16> = (0..SLOT_COUNT as u16).filter(|&b| s.contains(b)).collect();
+            assert_eq!(s.iter().collect::<Vec<_>>(), slow);
+            let mut runs: Vec<(u16, u16)> = Vec::new();
+            for b in slow {
+                match runs.last_mut() {
+                    Some((_, e)) if *e + 1 == b => *e = b,
+                    _ => runs.push((b, b)),
+                }
+            }
+            assert_eq!(s.ranges(), runs);
+        }
+        assert_eq!(SlotSet::full().ranges(), vec![(0, 16383)]);
+        assert_eq!(SlotSet::default().ranges(), vec![]);
+    }
+
+    #[test]
+    fn add_difference_collects_changed_slots() {
+        let (mut a, mut b, mut d) = (SlotSet::default(), SlotSet::default(), SlotSet::default());
+        a.set(5);
+        a.set(700);
+        b.set(700);
+        b.set(9000);
+        d.add_difference(&a, &b);
+        assert_eq!(d.iter().collect::<Vec<_>>(), vec![5, 9000]);
     }
 
     #[test]

@@ -48,6 +48,9 @@ pub fn file_text(g: &ClusterInner) -> String {
     text
 }
 
+/// Shortest time between two background writes of nodes.conf.
+const SAVE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// A background writer: `submit` hands over the newest text; a thread writes and fsyncs it,
 /// skipping versions superseded while it was busy, so a slow disk never stalls the bus.
 pub struct Saver {
@@ -82,6 +85,9 @@ impl Saver {
                 if let Err(e) = write_file(path, &text) {
                     crate::log::warning(&format!("Could not save cluster config {}: {e}", path.display()));
                 }
+                // A burst of changes (a reshard moves a slot every millisecond or so) is
+                // written once per SAVE_INTERVAL, always ending with the newest version.
+                std::thread::sleep(SAVE_INTERVAL);
             }
         });
         Saver { pending, path }

@@ -56,11 +56,18 @@ impl RouteTable {
         }
     }
 
+    /// Store a slot's route. Unchanged entries are not written: a republish after a change
+    /// to one slot leaves the other slots' cache lines shared by the I/O threads reading them.
     pub fn set_slot(&self, slot: u16, r: SlotRoute) {
         let i = slot as usize;
-        self.owner[i].store(r.owner, Ordering::Release);
-        self.migrating[i].store(r.migrating_to, Ordering::Release);
-        self.importing[i].store(r.importing_from, Ordering::Release);
+        let store = |a: &AtomicU32, v: u32| {
+            if a.load(Ordering::Relaxed) != v {
+                a.store(v, Ordering::Release);
+            }
+        };
+        store(&self.owner[i], r.owner);
+        store(&self.migrating[i], r.migrating_to);
+        store(&self.importing[i], r.importing_from);
     }
 
     /// "ip:port" of a node handle.

@@ -4,12 +4,11 @@
 //! the CLUSTER commands. The bus (`bus.rs`, `gossip.rs`) updates it from messages.
 
 use super::node::{flags, Node, SlotSet};
-use super::routes::{RouteTable, SlotRoute, NONE};
+use super::routes::RouteTable;
 use hashbrown::HashMap;
 use parking_lot::{Mutex, MutexGuard};
 use slotbox_protocol::SLOT_COUNT;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 
 /// Cluster settings taken from the server config at start (some are live-updatable later).
 #[derive(Debug, Clone)]
@@ -80,6 +79,8 @@ pub struct ClusterInner {
     pub voted: super::failover::VoteLog,
     /// Unix ms when the cluster state last changed to fail / when it may rejoin.
     pub among_minority_since: i64,
+    /// The view the route table reflects (None: nothing published yet).
+    pub(super) published: Option<super::publish::Published>,
 }
 
 impl ClusterInner {
@@ -114,6 +115,7 @@ impl ClusterInner {
             mf_replica: None,
             voted: Default::default(),
             among_minority_since: 0,
+            published: None,
         }
     }
 
@@ -273,58 +275,13 @@ impl ClusterState {
         let was_ok = g.state_ok;
         super::health::update_state(self, g);
         if g.dirty || was_ok != g.state_ok {
-            self.publish(g);
+            super::publish::publish(&self.routes, g);
         }
         if g.dirty {
             g.dirty = false;
             let text = super::nodes_conf::file_text(g);
             self.saver.submit(text);
         }
-    }
-
-    /// Rewrite the route table from the view.
-    fn publish(&self, g: &mut ClusterInner) {
-        let ids: Vec<String> = g.nodes.keys().cloned().collect();
-        for id in &ids {
-            let h = g.handle(id);
-            let n = &g.nodes[id];
-            self.routes.set_addr(h, &n.ip, n.port);
-        }
-        let me = g.myself.clone();
-        self.routes.my_handle.store(g.handle(&me), Ordering::Relaxed);
-        let master = g.me().master.clone();
-        let mh = match master {
-            Some(m) if g.nodes.contains_key(&m) => g.handle(&m),
-            _ => NONE,
-        };
-        self.routes.my_master.store(mh, Ordering::Relaxed);
-        let handles: HashMap<String, u32> = ids.iter().map(|id| (id.clone(), g.handle(id))).collect();
-        let h = |id: Option<&String>| id.and_then(|i| handles.get(i)).copied().unwrap_or(NONE);
-        // Open slots are few: look them up once instead of once per slot.
-        let mut migrating = vec![NONE; SLOT_COUNT];
-        for (s, id) in &g.migrating {
-            migrating[*s as usize] = h(Some(id));
-        }
-        let mut importing = vec![NONE; SLOT_COUNT];
-        for (s, id) in &g.importing {
-            importing[*s as usize] = h(Some(id));
-        }
-        // Owners come in long runs: reuse the previous slot's handle while the id repeats.
-        let mut last: Option<(&String, u32)> = None;
-        for slot in 0..SLOT_COUNT {
-            let owner = match (g.owners[slot].as_ref(), last) {
-                (Some(o), Some((lo, lh))) if o == lo => lh,
-                (Some(o), _) => {
-                    let hv = h(Some(o));
-                    last = Some((o, hv));
-                    hv
-                }
-                (None, _) => NONE,
-            };
-            let r = SlotRoute { owner, migrating_to: migrating[slot], importing_from: importing[slot] };
-            self.routes.set_slot(slot as u16, r);
-        }
-        self.routes.ok.store(g.state_ok, Ordering::Release);
     }
 
     pub fn myself_id(&self) -> String {
