@@ -192,22 +192,23 @@ impl ClusterState {
                     if keys_in_slot == 0 && g.migrating.get(&slot).is_some() {
                         g.migrating.remove(&slot);
                     }
-                    let mut bump = false;
-                    if id == me && g.importing.remove(&slot).is_some() {
-                        // Importing finished: take the slot with a fresh epoch so the rest of
-                        // the cluster prefers our claim.
-                        bump = true;
-                    }
+                    let importing = id == me && g.importing.remove(&slot).is_some();
                     g.assign_slot(slot, Some(&id));
                     g.dirty = true;
-                    return Ok(bump);
+                    if importing {
+                        // Importing finished: take the slot with a fresh epoch so the rest of
+                        // the cluster prefers our claim. Under the same lock as the
+                        // assignment: a stale claim of the old owner handled in between would
+                        // otherwise win against our old epoch and take the slot back.
+                        g.bump_config_epoch();
+                    }
+                    return Ok(importing);
                 }
             }
             g.dirty = true;
             Ok(false)
         })?;
         if bump {
-            let _ = self.bump_epoch();
             self.broadcast_pong();
         }
         Ok(())
@@ -245,17 +246,10 @@ impl ClusterState {
     /// CLUSTER BUMPEPOCH: "BUMPED n" or "STILL n".
     pub fn bump_epoch(&self) -> String {
         self.change(|g| {
-            let max = g.nodes.values().map(|n| n.config_epoch).max().unwrap_or(0).max(g.current_epoch);
-            let mine = g.me().config_epoch;
-            if mine == 0 || mine != max {
-                g.current_epoch += 1;
-                let e = g.current_epoch;
-                g.me_mut().config_epoch = e;
-                g.dirty = true;
-                Ok(format!("BUMPED {e}"))
-            } else {
-                Ok(format!("STILL {mine}"))
-            }
+            Ok(match g.bump_config_epoch() {
+                Some(e) => format!("BUMPED {e}"),
+                None => format!("STILL {}", g.me().config_epoch),
+            })
         })
         .unwrap_or_default()
     }

@@ -130,6 +130,21 @@ impl ClusterInner {
         self.dirty = true;
     }
 
+    /// Redis's clusterBumpConfigEpochWithoutConsensus: unless our config epoch already is
+    /// the greatest known (and not 0), take currentEpoch + 1. Returns the new epoch.
+    pub fn bump_config_epoch(&mut self) -> Option<u64> {
+        let max = self.nodes.values().map(|n| n.config_epoch).max().unwrap_or(0).max(self.current_epoch);
+        let mine = self.me().config_epoch;
+        if mine != 0 && mine == max {
+            return None;
+        }
+        self.current_epoch += 1;
+        let e = self.current_epoch;
+        self.me_mut().config_epoch = e;
+        self.dirty = true;
+        Some(e)
+    }
+
     pub fn me(&self) -> &Node {
         &self.nodes[&self.myself]
     }
