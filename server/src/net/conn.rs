@@ -96,7 +96,7 @@ impl Conn {
         }
         shared.stats.net_input_bytes.fetch_add(read_total as u64, Ordering::Relaxed);
         self.process(shared);
-        if !crate::persist::aof::must_sync_before_replies(shared) {
+        if !crate::persist::aof::replies_wait_for_aof(shared) {
             self.flush(shared);
         }
     }

@@ -82,8 +82,9 @@ impl Worker {
                 self.on_event(slot, true);
             }
             if !self.deferred.is_empty() {
-                // One fsync for every write of this loop turn, then the replies (group commit).
-                crate::persist::aof::sync_before_replies(&self.shared);
+                // One AOF write (and with `always` one fsync) for every write of this loop
+                // turn, then the replies.
+                crate::persist::aof::persist_before_replies(&self.shared);
                 for slot in std::mem::take(&mut self.deferred) {
                     self.on_event(slot, false);
                 }
@@ -174,7 +175,7 @@ impl Worker {
         } else if conn.paused() {
             conn.process(&shared);
         }
-        if crate::persist::aof::must_sync_before_replies(&shared) {
+        if crate::persist::aof::replies_wait_for_aof(&shared) {
             if !self.deferred.contains(&slot) {
                 self.deferred.push(slot);
             }
@@ -186,6 +187,12 @@ impl Worker {
         while conn.has_buffered_input() && !conn.finished() && !conn.backlogged() {
             let before = conn.buffered_input();
             conn.process(&shared);
+            if crate::persist::aof::replies_wait_for_aof(&shared) {
+                if !self.deferred.contains(&slot) {
+                    self.deferred.push(slot);
+                }
+                return;
+            }
             conn.flush(&shared);
             if conn.buffered_input() == before {
                 break;

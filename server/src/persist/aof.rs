@@ -1,10 +1,13 @@
 //! The open append-only file: appends the RESP bytes of each write, fsyncs by policy, and
 //! collects the writes that happen during a rewrite so the new file can take them over.
 //!
-//! `always` syncs before `append` returns (the caller still holds the command's slots, so the
-//! reply is sent only after the data is on disk); concurrent writers share one fsync (group
-//! commit). `everysec` is synced by the persistence cron, `no` never. This file does no
-//! parsing and knows nothing about commands.
+//! `append` only copies the bytes into an in-memory buffer, in execution order (the caller
+//! holds the command's slots). The buffer reaches the file with one `write(2)` per event-loop
+//! turn ([`persist_before_replies`]), before any reply of the turn is sent, as Redis writes
+//! its `aof_buf` in `beforeSleep`; an append outside a batch is written at once. `always` fsyncs
+//! before the replies go out (one fsync per loop turn, group commit), `everysec` is synced by
+//! the persistence cron, `no` never. This file does no parsing and knows nothing about
+//! commands.
 
 use parking_lot::Mutex;
 use std::fs::{File, OpenOptions};
@@ -17,6 +20,9 @@ thread_local! {
     /// Set while an event loop runs a batch of commands: with `always`, the batch's writes are
     /// fsynced once by [`end_batch`] before any of its replies is written (group commit).
     static IN_BATCH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The logical end of this thread's last append: this thread's replies wait until the
+    /// file holds (or with `always`, has synced) that much, not for other threads' writes.
+    static MY_END: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// Start a batch on this thread (see [`IN_BATCH`]).
@@ -24,21 +30,24 @@ pub fn begin_batch() {
     IN_BATCH.with(|b| b.set(true));
 }
 
-/// End a batch. The event loop then calls [`sync_before_replies`] once for all the batches
-/// of its loop turn before writing any reply.
+/// End a batch. The event loop then calls [`persist_before_replies`] once for all the
+/// batches of its loop turn before writing any reply.
 pub fn end_batch(_shared: &crate::shared::Shared) {
     IN_BATCH.with(|b| b.set(false));
 }
 
-/// With `always`, are there written but not yet durable bytes (replies must wait)?
-pub fn must_sync_before_replies(shared: &crate::shared::Shared) -> bool {
-    shared.repl.persist.get().is_some_and(|p| p.aof.policy() == FsyncPolicy::Always && p.aof.pending_bytes() > 0)
+/// Must replies wait for the AOF: did this thread append bytes not yet written to the file
+/// (or, with `always`, not yet fsynced)?
+pub fn replies_wait_for_aof(shared: &crate::shared::Shared) -> bool {
+    shared.repl.persist.get().is_some_and(|p| p.aof.replies_must_wait())
 }
 
-/// With `always`, make every write so far durable (one fsync for the whole loop turn).
-pub fn sync_before_replies(shared: &crate::shared::Shared) {
-    if must_sync_before_replies(shared) {
-        if let Some(p) = shared.repl.persist.get() {
+/// Write every append so far to the file (one `write(2)` for the whole loop turn) and, with
+/// `always`, fsync it (one fsync for the whole loop turn: group commit).
+pub fn persist_before_replies(shared: &crate::shared::Shared) {
+    if let Some(p) = shared.repl.persist.get() {
+        p.aof.flush();
+        if p.aof.policy() == FsyncPolicy::Always {
             p.aof.sync_pending();
         }
     }
@@ -64,6 +73,8 @@ impl FsyncPolicy {
 
 struct Inner {
     file: Option<Arc<File>>,
+    /// Appended bytes not yet written to `file`.
+    pending: Vec<u8>,
     /// Writes made since a rewrite took its snapshot; the rewrite appends them to its file.
     rewrite_buf: Option<Vec<u8>>,
 }
@@ -73,9 +84,14 @@ pub struct Aof {
     inner: Mutex<Inner>,
     /// Held while an fsync runs; waiters whose bytes it covered skip their own.
     sync_lock: Mutex<()>,
+    /// Held while the pending buffer is written, so buffers reach the file in append order;
+    /// holds the spare buffer swapped with `Inner::pending`.
+    write_lock: Mutex<Vec<u8>>,
     path: Mutex<PathBuf>,
     /// Bytes appended since start (a logical position; survives file switches).
     written: AtomicU64,
+    /// `written` as of the last write of the pending buffer to the file.
+    flushed: AtomicU64,
     /// `written` as of the last completed fsync.
     synced: AtomicU64,
     policy: AtomicU8,
@@ -89,10 +105,12 @@ pub struct Aof {
 impl Aof {
     pub fn new(path: PathBuf, policy: FsyncPolicy) -> Aof {
         Aof {
-            inner: Mutex::new(Inner { file: None, rewrite_buf: None }),
+            inner: Mutex::new(Inner { file: None, pending: Vec::new(), rewrite_buf: None }),
             sync_lock: Mutex::new(()),
+            write_lock: Mutex::new(Vec::new()),
             path: Mutex::new(path),
             written: AtomicU64::new(0),
+            flushed: AtomicU64::new(0),
             synced: AtomicU64::new(0),
             policy: AtomicU8::new(policy as u8),
             enabled: AtomicBool::new(false),
@@ -138,6 +156,7 @@ impl Aof {
 
     /// Stop appending (CONFIG SET appendonly no): sync and close the file.
     pub fn close(&self) {
+        self.flush();
         self.enabled.store(false, Ordering::Release);
         let f = self.inner.lock().file.take();
         if let Some(f) = f {
@@ -151,22 +170,52 @@ impl Aof {
         g.file.is_some() || g.rewrite_buf.is_some()
     }
 
-    /// Append one encoded command; with `always`, returns once it is on disk.
+    /// Append one encoded command. Inside a batch it is buffered until the event loop calls
+    /// [`persist_before_replies`];
+    /// outside one it is written now (and with `always`, returns once it is on disk).
     pub fn append(&self, bytes: &[u8]) {
         let mut g = self.inner.lock();
         if let Some(b) = g.rewrite_buf.as_mut() {
             b.extend_from_slice(bytes);
         }
-        let Some(f) = g.file.clone() else { return };
-        if let Err(e) = (&*f).write_all(bytes) {
-            self.write_failed(&f, &e);
+        if g.file.is_none() {
             return;
         }
+        g.pending.extend_from_slice(bytes);
         let end = self.written.fetch_add(bytes.len() as u64, Ordering::AcqRel) + bytes.len() as u64;
-        self.current_size.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         drop(g);
-        if self.policy() == FsyncPolicy::Always && !IN_BATCH.with(|b| b.get()) {
-            self.sync_through(end);
+        MY_END.with(|e| e.set(end));
+        if !IN_BATCH.with(|b| b.get()) {
+            self.flush();
+            if self.policy() == FsyncPolicy::Always {
+                self.sync_through(end);
+            }
+        }
+    }
+
+    /// Write the pending buffer to the file (one `write(2)`), in append order.
+    pub fn flush(&self) {
+        let mut spare = self.write_lock.lock();
+        let (file, end) = {
+            let mut g = self.inner.lock();
+            if g.pending.is_empty() {
+                return;
+            }
+            std::mem::swap(&mut g.pending, &mut *spare);
+            (g.file.clone(), self.written.load(Ordering::Acquire))
+        };
+        if let Some(f) = file {
+            match (&*f).write_all(&spare) {
+                Ok(()) => {
+                    self.current_size.fetch_add(spare.len() as u64, Ordering::Relaxed);
+                }
+                Err(e) => self.write_failed(&f, &e),
+            }
+        }
+        self.flushed.fetch_max(end, Ordering::AcqRel);
+        spare.clear();
+        if spare.capacity() > 1 << 20 {
+            spare.shrink_to(64 * 1024);
         }
     }
 
@@ -183,13 +232,16 @@ impl Aof {
         if self.synced.load(Ordering::Acquire) >= end {
             return;
         }
+        if self.flushed.load(Ordering::Acquire) < end {
+            self.flush();
+        }
         let _g = self.sync_lock.lock();
         if self.synced.load(Ordering::Acquire) >= end {
             return;
         }
         let (file, target) = {
             let g = self.inner.lock();
-            (g.file.clone(), self.written.load(Ordering::Acquire))
+            (g.file.clone(), self.flushed.load(Ordering::Acquire))
         };
         let Some(file) = file else { return };
         match file.sync_data() {
@@ -207,6 +259,13 @@ impl Aof {
     /// fsync whatever is not yet durable (`everysec` cron, shutdown).
     pub fn sync_pending(&self) {
         self.sync_through(self.written.load(Ordering::Acquire));
+    }
+
+    /// See [`replies_wait_for_aof`] (for this thread's appends).
+    pub fn replies_must_wait(&self) -> bool {
+        let mine = MY_END.with(|e| e.get());
+        let done = if self.policy() == FsyncPolicy::Always { &self.synced } else { &self.flushed };
+        mine > done.load(Ordering::Acquire)
     }
 
     /// Bytes written but not yet fsynced.
@@ -238,7 +297,12 @@ impl Aof {
             tmp.write_all(&chunk)?;
             copied += chunk.len() as u64;
         }
+        // Writers are held off while the files switch; what is still pending for the old
+        // file is in the rewrite buffer too, so the new file gets it from there.
+        let _w = self.write_lock.lock();
         let mut g = self.inner.lock();
+        g.pending.clear();
+        self.flushed.store(self.written.load(Ordering::Acquire), Ordering::Release);
         let rest = g.rewrite_buf.take().unwrap_or_default();
         tmp.write_all(&rest)?;
         copied += rest.len() as u64;
