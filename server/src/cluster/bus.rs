@@ -70,6 +70,7 @@ struct Bus {
     cs: Arc<ClusterState>,
     rx: Receiver<BusCmd>,
     tick: u64,
+    orphans: super::replica_migration::OrphanTracker,
 }
 
 /// Start the bus thread on an already bound listener (the cluster port).
@@ -84,7 +85,17 @@ pub fn start(
     poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
     let (tx, rx) = crossbeam_channel::unbounded();
-    let mut bus = Bus { poll, listener, links: HashMap::new(), next_token: FIRST_LINK, shared, cs, rx, tick: 0 };
+    let mut bus = Bus {
+        poll,
+        listener,
+        links: HashMap::new(),
+        next_token: FIRST_LINK,
+        shared,
+        cs,
+        rx,
+        tick: 0,
+        orphans: Default::default(),
+    };
     let handle = std::thread::Builder::new().name("slotbox-bus".into()).spawn(move || bus.run())?;
     Ok((BusHandle { tx, waker }, handle))
 }
@@ -458,10 +469,12 @@ impl Bus {
             }
             _ => 0,
         };
+        let migration = super::replica_migration::MigrationSettings::read(&self.shared);
         let outs = {
             let mut g = self.cs.lock();
             g.me_mut().repl_offset = my_offset;
-            let outs = gossip::cron(&self.cs, &mut g, now, self.tick, data_age, my_offset);
+            let mut outs = gossip::cron(&self.cs, &mut g, now, self.tick, data_age, my_offset);
+            outs.extend(super::replica_migration::cron(&mut g, &mut self.orphans, migration, now));
             self.cs.commit(&mut g);
             self.shared
                 .pause_writes_until

@@ -12,6 +12,7 @@ pub mod node;
 pub mod nodes_conf;
 pub mod ops;
 mod publish;
+pub mod replica_migration;
 pub mod route;
 pub mod routes;
 pub mod state;
