@@ -36,7 +36,10 @@ pub struct ServerConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PoolConfig {
     pub name: String,
+    /// `host:port`, or a unix socket path (starts with `/`).
     pub listen: String,
+    /// Permissions of a unix socket (`/path 0777` or `/path:0777`, octal).
+    pub listen_perm: Option<u32>,
     pub hash: HashKind,
     pub hash_tag: Option<[u8; 2]>,
     pub distribution: Distribution,
@@ -62,6 +65,7 @@ impl PoolConfig {
         PoolConfig {
             name: name.to_string(),
             listen: String::new(),
+            listen_perm: None,
             hash: HashKind::Fnv1a64,
             hash_tag: None,
             distribution: Distribution::Ketama,
@@ -141,7 +145,7 @@ fn parse_pool(name: &str, body: &Yaml) -> Result<PoolConfig, ConfigError> {
 fn set_key(pool: &mut PoolConfig, key: &str, v: &Yaml) -> Result<(), String> {
     let text = || scalar(v).ok_or_else(|| "must be a scalar value".to_string());
     match key {
-        "listen" => pool.listen = parse_listen(&text()?)?,
+        "listen" => (pool.listen, pool.listen_perm) = parse_listen(&text()?)?,
         "hash" => {
             let t = text()?;
             pool.hash = HashKind::from_name(&t).ok_or(format!("\"{t}\" is not a valid hash"))?;
@@ -211,15 +215,35 @@ fn parse_read_from(t: &str) -> Result<ReadFrom, String> {
     }
 }
 
-fn parse_listen(t: &str) -> Result<String, String> {
+impl PoolConfig {
+    /// True when `listen` is a unix socket path.
+    pub fn listens_on_unix(&self) -> bool {
+        self.listen.starts_with('/')
+    }
+}
+
+/// `host:port`, or a unix socket `/path` with optional octal permissions after a space (as
+/// nutcracker writes them) or a colon.
+fn parse_listen(t: &str) -> Result<(String, Option<u32>), String> {
+    let t = t.trim();
     if t.starts_with('/') {
-        return Err("unix socket listen addresses are not supported yet".into());
+        let split = t.rsplit_once(' ').or_else(|| t.rsplit_once(':'));
+        if let Some((path, perm)) = split {
+            if !perm.is_empty() && perm.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+                let perm = u32::from_str_radix(perm, 8).map_err(|_| format!("\"{t}\" has invalid permissions"))?;
+                return Ok((path.trim_end().to_string(), Some(perm)));
+            }
+            if t.contains(' ') {
+                return Err(format!("\"{t}\" has invalid permissions (expected octal, like 0777)"));
+            }
+        }
+        return Ok((t.to_string(), None));
     }
     let (host, port) = t.rsplit_once(':').ok_or("has an invalid \"hostname:port\" format string")?;
     if host.is_empty() || port.parse::<u16>().is_err() {
         return Err(format!("\"{t}\" has an invalid port in \"hostname:port\" format string"));
     }
-    Ok(t.to_string())
+    Ok((t.to_string(), None))
 }
 
 fn parse_servers(v: &Yaml) -> Result<Vec<ServerConfig>, String> {

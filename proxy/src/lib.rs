@@ -1,18 +1,22 @@
 //! slotbox-proxy: a twemproxy (nutcracker 0.5) compatible Redis load balancer on mio event
-//! loops, with Redis Cluster backend pools and replica reads. [`Proxy`] starts one from a
-//! nutcracker.yml text; the binary (`main.rs`) adds the command line.
+//! loops, with Redis Cluster backend pools and replica reads, transactions and pub/sub
+//! through pinned backend connections, hot reload and Prometheus metrics. [`Proxy`] starts
+//! one from a nutcracker.yml text; the binary (`main.rs`) adds the command line and signals.
 
 pub mod config;
 pub mod error;
 pub mod fanout;
 pub mod hash;
+pub mod latency;
 pub mod local;
+pub mod metrics;
 mod net;
 pub mod router;
 pub mod stats;
 
 pub use config::PoolConfig;
 pub use error::{ConfigError, ProxyError};
+pub use net::{ListenAddr, PoolChange, ReloadReport};
 
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
@@ -33,6 +37,8 @@ pub struct Proxy {
     stats_addr: Option<SocketAddr>,
     stats_stop: Arc<AtomicBool>,
     stats_thread: Option<std::thread::JoinHandle<()>>,
+    metrics_addr: Option<SocketAddr>,
+    metrics_thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Proxy {
@@ -57,12 +63,54 @@ impl Proxy {
             }
             None => (None, None),
         };
-        Ok(Proxy { running, stats_addr, stats_stop, stats_thread })
+        Ok(Proxy { running, stats_addr, stats_stop, stats_thread, metrics_addr: None, metrics_thread: None })
     }
 
-    /// The listen address of each pool, in config order.
+    /// Serve Prometheus metrics (`GET /metrics`, HTTP/1.0) on `addr`, e.g. `127.0.0.1:9121`
+    /// (port 0: a free one). Returns the bound address.
+    pub fn serve_metrics(&mut self, addr: &str) -> Result<SocketAddr, ProxyError> {
+        if let Some(a) = self.metrics_addr {
+            return Ok(a);
+        }
+        let (l, a) = metrics::bind(addr).map_err(|e| ProxyError::io(format!("metrics port {addr}"), e))?;
+        let (st, stop) = (self.running.stats.clone(), self.stats_stop.clone());
+        self.metrics_thread = Some(std::thread::spawn(move || metrics::serve(l, st, stop)));
+        self.metrics_addr = Some(a);
+        Ok(a)
+    }
+
+    /// The metrics address, when serving.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+
+    /// The Prometheus exposition text the metrics endpoint serves.
+    pub fn metrics_text(&self) -> String {
+        metrics::render(&self.running.stats)
+    }
+
+    /// Apply a new configuration to the running pools without dropping clients: servers
+    /// added, removed or reweighted, and the other pool keys. Pools are matched by name;
+    /// a changed `listen` or `cluster`, and pools added or removed, need a restart and are
+    /// reported in [`ReloadReport::ignored`]. Returns once every worker runs the new config.
+    pub fn reload(&self, pools: Vec<PoolConfig>) -> Result<ReloadReport, ProxyError> {
+        self.running.reload(pools)
+    }
+
+    /// [`Proxy::reload`] from nutcracker.yml text; an invalid text changes nothing.
+    pub fn reload_yaml(&self, yaml: &str) -> Result<ReloadReport, ProxyError> {
+        self.reload(config::parse(yaml)?)
+    }
+
+    /// The TCP listen address of each pool, in config order (`0.0.0.0:0` for a pool that
+    /// listens on a unix socket: see [`Proxy::listen_addrs`]).
     pub fn addrs(&self) -> &[SocketAddr] {
         &self.running.addrs
+    }
+
+    /// Where each pool listens, TCP or unix socket, in config order.
+    pub fn listen_addrs(&self) -> &[ListenAddr] {
+        &self.running.listen
     }
 
     /// The first pool's address.
@@ -83,7 +131,7 @@ impl Proxy {
     /// Stop and wait for every thread.
     pub fn stop(&mut self) {
         self.stats_stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(t) = self.stats_thread.take() {
+        for t in [self.stats_thread.take(), self.metrics_thread.take()].into_iter().flatten() {
             let _ = t.join();
         }
         self.running.stop();

@@ -34,9 +34,14 @@ fn lower(b: &[u8]) -> String {
     String::from_utf8_lossy(b).to_ascii_lowercase()
 }
 
+/// True when `name` must be refused with NOAUTH: a password is set and not given yet.
+pub fn auth_required(name: &str, s: &Session, auth: Option<&str>) -> bool {
+    !s.authed && auth.is_some() && !matches!(name, "auth" | "hello" | "quit")
+}
+
 /// Answer `args` locally if it is a local command (or the client must authenticate first).
 pub fn handle(name: &str, args: &[Bytes], s: &mut Session, pool: &PoolView) -> Local {
-    if !s.authed && pool.auth.is_some() && !matches!(name, "auth" | "hello" | "quit") {
+    if auth_required(name, s, pool.auth) {
         return Local::Reply(Frame::error_static(errors::NOAUTH));
     }
     let reply = match name {

@@ -2,6 +2,8 @@
 //! locks on the request path) and the JSON document served on the stats port, with
 //! nutcracker 0.5's field names (`client_eof`, `server_ejects`, `requests`, ...).
 
+use crate::latency::Histogram;
+use parking_lot::Mutex;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener};
@@ -18,10 +20,16 @@ pub struct ServerStats {
     pub server_timedout: AtomicU64,
     pub server_connections: AtomicI64,
     pub server_ejected_at: AtomicU64,
+    /// Times this server was ejected (auto_eject_hosts).
+    pub ejects: AtomicU64,
     pub requests: AtomicU64,
     pub request_bytes: AtomicU64,
     pub responses: AtomicU64,
     pub response_bytes: AtomicU64,
+    /// Replies that were errors (`-ERR`, `-MOVED`, ...).
+    pub error_replies: AtomicU64,
+    /// Request-to-reply time of client requests.
+    pub latency: Histogram,
 }
 
 /// Counters of one pool.
@@ -34,21 +42,41 @@ pub struct PoolStats {
     pub server_ejects: AtomicU64,
     pub forward_error: AtomicU64,
     pub fragments: AtomicU64,
-    pub servers: Vec<ServerStats>,
+    /// Requests received from clients (local commands included).
+    pub requests: AtomicU64,
+    /// Error replies sent to clients (the proxy's own and the backends').
+    pub errors: AtomicU64,
+    /// Clients closed at accept because `client_connections` was reached.
+    pub client_rejected: AtomicU64,
+    /// Every backend the pool has had, by address (configured, reloaded, discovered). Locked
+    /// only when a backend is added and when stats are read, never per request: workers keep
+    /// their own `Arc` of each entry.
+    servers: Mutex<Vec<Arc<ServerStats>>>,
 }
 
 impl PoolStats {
     pub fn new(name: &str, servers: &[String]) -> PoolStats {
-        PoolStats {
-            name: name.to_string(),
-            servers: servers.iter().map(|s| ServerStats { name: s.clone(), ..Default::default() }).collect(),
-            ..Default::default()
+        let p = PoolStats { name: name.to_string(), ..Default::default() };
+        for s in servers {
+            p.server(s);
         }
+        p
     }
 
-    /// The stats of server `i` (configured servers only; discovered cluster nodes have none).
-    pub fn server(&self, i: usize) -> Option<&ServerStats> {
-        self.servers.get(i)
+    /// The stats of the backend at `addr`, created on first use.
+    pub fn server(&self, addr: &str) -> Arc<ServerStats> {
+        let mut list = self.servers.lock();
+        if let Some(s) = list.iter().find(|s| s.name == addr) {
+            return s.clone();
+        }
+        let s = Arc::new(ServerStats { name: addr.to_string(), ..Default::default() });
+        list.push(s.clone());
+        s
+    }
+
+    /// Every backend's stats, in the order they were first seen.
+    pub fn servers(&self) -> Vec<Arc<ServerStats>> {
+        self.servers.lock().clone()
     }
 }
 
@@ -110,8 +138,8 @@ impl Stats {
                 p.forward_error.load(Ordering::Relaxed),
                 p.fragments.load(Ordering::Relaxed)
             );
-            for s in &p.servers {
-                let _ = write!(o, ", {}:{}", json_str(&s.name), server_json(s));
+            for s in p.servers() {
+                let _ = write!(o, ", {}:{}", json_str(&s.name), server_json(&s));
             }
             o.push('}');
         }

@@ -380,3 +380,26 @@ pub fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
     false
 }
+
+/// Path of the `slotbox-proxy` binary of the profile these tests were built with, built
+/// (or brought up to date) with `cargo build -p slotbox-proxy` first.
+pub fn slotbox_proxy_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>").to_path_buf();
+    let bin = profile_dir.join("slotbox-proxy");
+    let release = profile_dir.file_name().is_some_and(|n| n == "release");
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.args(["build", "-p", "slotbox-proxy", "--bin", "slotbox-proxy"]);
+    if release {
+        cmd.arg("--release");
+    }
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    let out = run_bounded(&mut cmd, Duration::from_secs(600));
+    assert!(
+        bin.is_file(),
+        "{} is missing and `cargo build -p slotbox-proxy` failed ({:?}); build it first",
+        bin.display(),
+        out.map(|(_, _, err)| err)
+    );
+    bin
+}

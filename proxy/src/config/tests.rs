@@ -89,3 +89,16 @@ fn bad_servers_and_listen() {
             .unwrap_err();
     assert!(e.problem.contains("same listen"));
 }
+
+#[test]
+fn unix_socket_listen_with_permissions() {
+    let p = parse("p:\n  listen: /tmp/nc.sock\n  servers:\n   - 127.0.0.1:2:1\n").unwrap();
+    assert_eq!((p[0].listen.as_str(), p[0].listen_perm), ("/tmp/nc.sock", None));
+    assert!(p[0].listens_on_unix());
+    let p = parse("p:\n  listen: /tmp/nc.sock 0755\n  servers:\n   - 127.0.0.1:2:1\n").unwrap();
+    assert_eq!((p[0].listen.as_str(), p[0].listen_perm), ("/tmp/nc.sock", Some(0o755)));
+    let p = parse("p:\n  listen: /tmp/nc.sock:0700\n  servers:\n   - 127.0.0.1:2:1\n").unwrap();
+    assert_eq!((p[0].listen.as_str(), p[0].listen_perm), ("/tmp/nc.sock", Some(0o700)));
+    let e = parse("p:\n  listen: /tmp/nc.sock rwx\n  servers:\n   - 127.0.0.1:2:1\n").unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("listen"));
+}

@@ -1,7 +1,10 @@
 //! One pipelined connection to a backend server: requests are appended to the output
-//! buffer as they come, and each reply is matched to the oldest request in flight. The
-//! worker decides what a reply means; this module only moves bytes and keeps the FIFO.
+//! buffer as they come, and each reply is matched to the oldest request in flight. A
+//! connection is either shared by the worker's clients (one of `server_connections` lanes)
+//! or dedicated to one client (a transaction or a subscription, see [`Role`]). The worker
+//! decides what a reply means; this module only moves bytes and keeps the FIFO.
 
+use crate::stats::ServerStats;
 use bytes::{Bytes, BytesMut};
 use mio::net::TcpStream;
 use mio::Token;
@@ -9,6 +12,7 @@ use slotbox_protocol::resp_parse::parse_frame;
 use slotbox_protocol::{DecodeError, Frame};
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Who is waiting for a reply.
@@ -20,6 +24,20 @@ pub enum Waiter {
     Discard,
     /// A `CLUSTER SLOTS` refresh.
     Slots,
+    /// A request on a subscription connection that is answered by `left` more frames
+    /// (SUBSCRIBE a b: two confirmations), gathered in `raw` until the last one.
+    Sub { client: Token, seq: u64, left: usize, raw: Vec<u8> },
+}
+
+/// What a connection is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Shared pipelined connection number `lane` (of `server_connections`).
+    Shared { lane: usize },
+    /// Pinned to one client for WATCH / MULTI ... EXEC.
+    Tx,
+    /// Pinned to one subscribed client: frames that are messages are relayed, not matched.
+    Sub,
 }
 
 #[derive(Debug)]
@@ -34,6 +52,13 @@ pub struct Backend {
     pub server: usize,
     /// 0: RESP2 connection, 1: RESP3 connection.
     pub proto_idx: usize,
+    pub role: Role,
+    /// The client a dedicated connection serves (`None` once it let go).
+    pub owner: Option<Token>,
+    /// Close (or park for reuse) once nothing is in flight.
+    pub retire: bool,
+    /// The server's counters (kept here so a server removed by a reload still counts).
+    pub stats: Arc<ServerStats>,
     out: Vec<u8>,
     out_pos: usize,
     inbuf: BytesMut,
@@ -41,12 +66,23 @@ pub struct Backend {
 }
 
 impl Backend {
-    pub fn new(stream: TcpStream, pool: usize, server: usize, proto_idx: usize) -> Backend {
+    pub fn new(
+        stream: TcpStream,
+        pool: usize,
+        server: usize,
+        proto_idx: usize,
+        role: Role,
+        stats: Arc<ServerStats>,
+    ) -> Backend {
         Backend {
             stream,
             pool,
             server,
             proto_idx,
+            role,
+            owner: None,
+            retire: false,
+            stats,
             out: Vec::with_capacity(16 * 1024),
             out_pos: 0,
             inbuf: BytesMut::with_capacity(16 * 1024),
@@ -92,18 +128,28 @@ impl Backend {
         }
     }
 
+    /// The next complete frame, parsed and as sent.
+    pub fn next_frame(&mut self) -> Result<Option<(Frame, Bytes)>, DecodeError> {
+        let Some((frame, used)) = parse_frame(&self.inbuf)? else {
+            return Ok(None);
+        };
+        Ok(Some((frame, self.inbuf.split_to(used).freeze())))
+    }
+
     /// The next complete reply with the request it answers (a reply nobody asked for is
     /// dropped).
     pub fn next_reply(&mut self) -> Result<Option<(Frame, Bytes, Inflight)>, DecodeError> {
-        loop {
-            let Some((frame, used)) = parse_frame(&self.inbuf)? else {
-                return Ok(None);
-            };
-            let raw = self.inbuf.split_to(used).freeze();
+        while let Some((frame, raw)) = self.next_frame()? {
             if let Some(inf) = self.inflight.pop_front() {
                 return Ok(Some((frame, raw, inf)));
             }
         }
+        Ok(None)
+    }
+
+    /// True for a connection pinned to one client.
+    pub fn is_dedicated(&self) -> bool {
+        !matches!(self.role, Role::Shared { .. })
     }
 
     /// Age of the oldest request still waiting.

@@ -1,11 +1,14 @@
 //! One client connection: input buffer and request decoder, the queue of replies owed in
-//! request order (each slot filled by a backend, a merge, or locally), and the output
-//! buffer. Knows nothing about backends or routing.
+//! request order (each slot filled by a backend, a merge, or locally), the output buffer,
+//! and the client's transaction and subscription state. Knows nothing about backends or
+//! routing.
 
+use super::pubsub::SubState;
+use super::stream::ClientStream;
+use super::tx::TxState;
 use crate::fanout::Merge;
 use crate::local::Session;
 use bytes::{Bytes, BytesMut};
-use mio::net::TcpStream;
 use slotbox_protocol::{encode, Frame, Protocol, RequestDecoder};
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
@@ -16,6 +19,9 @@ pub enum Slot {
     Waiting,
     Ready(Bytes),
     Merging(Merge),
+    /// An EXEC forwarded to the backend: the results of commands the proxy answered itself
+    /// inside MULTI go into the reply array at these positions.
+    Exec(Vec<(usize, Frame)>),
 }
 
 /// A backend's answer to one request (or one part of a split request).
@@ -27,7 +33,7 @@ pub struct Reply {
 }
 
 pub struct Client {
-    pub stream: TcpStream,
+    pub stream: ClientStream,
     pub pool: usize,
     pub inbuf: BytesMut,
     pub decoder: RequestDecoder,
@@ -38,10 +44,13 @@ pub struct Client {
     out_pos: usize,
     /// QUIT seen: close after the queue drains.
     pub closing: bool,
+    pub tx: TxState,
+    /// Subscribed mode (as of the requests sent so far).
+    pub sub: Option<SubState>,
 }
 
 impl Client {
-    pub fn new(stream: TcpStream, pool: usize, id: u64) -> Client {
+    pub fn new(stream: ClientStream, pool: usize, id: u64) -> Client {
         Client {
             stream,
             pool,
@@ -53,6 +62,8 @@ impl Client {
             out: Vec::with_capacity(16 * 1024),
             out_pos: 0,
             closing: false,
+            tx: TxState::default(),
+            sub: None,
         }
     }
 
@@ -86,8 +97,17 @@ impl Client {
                     *slot = Slot::Ready(Bytes::from(m.finish(proto)));
                 }
             }
+            Slot::Exec(locals) => {
+                let locals = std::mem::take(locals);
+                *slot = Slot::Ready(splice_exec(reply, locals, proto));
+            }
             Slot::Ready(_) => {}
         }
+    }
+
+    /// A message from a subscription: sent after every reply owed so far.
+    pub fn push_raw(&mut self, raw: Bytes) {
+        self.push(Slot::Ready(raw));
     }
 
     /// Move replies that are ready, in order, to the output buffer.
@@ -129,5 +149,48 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+/// The EXEC reply with the proxy-answered results put back in place; the backend's bytes
+/// unchanged when there are none (or when EXEC did not run: null, EXECABORT).
+fn splice_exec(reply: Reply, locals: Vec<(usize, Frame)>, proto: Protocol) -> Bytes {
+    let Frame::Array(items) = reply.frame else {
+        return reply.raw;
+    };
+    if locals.is_empty() {
+        return reply.raw;
+    }
+    let total = items.len() + locals.len();
+    let mut out = Vec::with_capacity(total);
+    let mut items = items.into_iter();
+    let mut locals = locals.into_iter().peekable();
+    while out.len() < total {
+        match locals.peek() {
+            Some((pos, _)) if *pos == out.len() => out.push(locals.next().expect("peeked").1),
+            _ => match items.next() {
+                Some(f) => out.push(f),
+                None => out.extend(locals.by_ref().map(|(_, f)| f)),
+            },
+        }
+    }
+    let mut v = Vec::new();
+    encode(&Frame::Array(out), proto, &mut v);
+    Bytes::from(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_results_are_spliced_in_queue_order() {
+        let raw = Bytes::from_static(b"*2\r\n:1\r\n:2\r\n");
+        let frame = Frame::Array(vec![Frame::Integer(1), Frame::Integer(2)]);
+        let locals = vec![(0, Frame::simple_static("PONG")), (2, Frame::bulk_static("x"))];
+        let out = splice_exec(Reply { frame, raw }, locals, Protocol::Resp2);
+        assert_eq!(&out[..], b"*4\r\n+PONG\r\n:1\r\n$1\r\nx\r\n:2\r\n");
+        let null = Reply { frame: Frame::NullArray, raw: Bytes::from_static(b"*-1\r\n") };
+        assert_eq!(&splice_exec(null, vec![(0, Frame::ok())], Protocol::Resp2)[..], b"*-1\r\n");
     }
 }

@@ -1,33 +1,32 @@
 //! Request routing and reply handling for a worker: local commands, key lookup through the
-//! shared command table, fan-out, backend connection setup (AUTH / SELECT / HELLO 3 /
-//! READONLY), cluster redirects (MOVED, ASK) and slot map refreshes.
+//! shared command table, fan-out, cluster redirects (MOVED, ASK) and slot map refreshes.
+//! Transactions (`tx`) and subscriptions (`pubsub`) get the request first; connections are
+//! made in `connect`.
 
-use super::backend::{encode_request, Backend, Waiter};
+use super::backend::{encode_request, Inflight, Waiter};
 use super::client::{Reply, Slot};
+use super::connect::proto_idx;
 use super::pool::Target;
-use super::worker::{short_io_error, Worker};
-use crate::config::ReadFrom;
+use super::worker::Worker;
 use crate::fanout::{self, Merge};
 use crate::local::{self, Local, PoolView};
 use crate::router::parse_cluster_slots;
 use crate::stats::incr;
 use bytes::Bytes;
-use mio::net::TcpStream;
-use mio::{Interest, Token};
-use slotbox_protocol::command::{self, flags, CommandSpec};
+use mio::Token;
+use slotbox_protocol::command::{self, flags, CommandSpec, KeyIndices};
 use slotbox_protocol::{encode, Frame, Protocol};
-use std::net::ToSocketAddrs;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 const MAX_REDIRECTS: u8 = 5;
 const REFRESH_EVERY: Duration = Duration::from_secs(10);
 
-fn unsupported(name: &str) -> Frame {
+pub fn unsupported(name: &str) -> Frame {
     Frame::error(format!("ERR command '{name}' is not supported by slotbox-proxy"))
 }
 
-fn unknown(args: &[Bytes]) -> Frame {
+pub fn unknown(args: &[Bytes]) -> Frame {
     let mut rest = String::new();
     for a in args.iter().skip(1) {
         rest.push_str(&format!("'{}' ", String::from_utf8_lossy(a)));
@@ -39,11 +38,20 @@ fn unknown(args: &[Bytes]) -> Frame {
 }
 
 /// The spec that describes the keys of `args` (a container's subcommand when there is one).
-fn spec_for(spec: &'static CommandSpec, args: &[Bytes]) -> &'static CommandSpec {
+pub fn spec_for(spec: &'static CommandSpec, args: &[Bytes]) -> &'static CommandSpec {
     match args.get(1) {
         Some(sub) if !spec.subcommands.is_empty() => spec.subcommand(sub).unwrap_or(spec),
         _ => spec,
     }
+}
+
+/// The arguments a request is routed by: its keys (shard channels included), or for PUBLISH
+/// the channel, hashed like a key so publishers and subscribers meet on one backend.
+pub fn routing_keys(spec: &CommandSpec, name: &str, args: &[Bytes]) -> KeyIndices {
+    if name == "publish" && args.len() > 1 {
+        return KeyIndices::from_slice(&[1]);
+    }
+    command::extract_keys(spec, args)
 }
 
 impl Worker {
@@ -57,22 +65,65 @@ impl Worker {
             return;
         };
         let pool = &self.pools[c.pool];
+        incr(&pool.shared.stats.requests);
+        if local::auth_required(&name, &c.session, pool.cfg().redis_auth.as_deref()) {
+            return self.reply_error(ct, Frame::error_static(slotbox_protocol::frame::errors::NOAUTH));
+        }
+        if name == "reset" && args.len() == 1 {
+            return self.reset_client(ct);
+        }
+        if !c.tx.in_multi && self.sub_request(ct, &name, &args) {
+            return;
+        }
+        if self.tx_request(ct, &name, &args) {
+            return;
+        }
+        let c = self.clients.get_mut(&ct).expect("client exists");
+        let pool = &self.pools[c.pool];
         let info = || info_text(pool);
         let view = PoolView { auth: pool.cfg().redis_auth.as_deref(), info: &info };
         match local::handle(&name, &args, &mut c.session, &view) {
+            Local::Reply(f) if f.is_error() => self.reply_error(ct, f),
             Local::Reply(f) => c.push_frame(&f),
             Local::Quit => {
                 c.push_frame(&Frame::ok());
                 c.closing = true;
             }
-            Local::Forward => match self.route(ct, &name, &args) {
-                Ok(()) => {}
-                Err(f) => {
-                    if let Some(c) = self.clients.get_mut(&ct) {
-                        c.push_frame(&f);
-                    }
+            Local::Forward => {
+                if let Err(f) = self.route(ct, &name, &args) {
+                    self.reply_error(ct, f);
                 }
-            },
+            }
+        }
+    }
+
+    /// Answer an error right away (and count it).
+    pub fn reply_error(&mut self, ct: Token, f: Frame) {
+        if let Some(c) = self.clients.get_mut(&ct) {
+            incr(&self.pools[c.pool].shared.stats.errors);
+            c.push_frame(&f);
+        }
+    }
+
+    /// RESET: leave MULTI, WATCH and subscribed mode, back to RESP2, no name, logged out.
+    fn reset_client(&mut self, ct: Token) {
+        let Some(c) = self.clients.get_mut(&ct) else { return };
+        let tx = std::mem::take(&mut c.tx);
+        let sub = c.sub.take();
+        c.session.proto = Protocol::Resp2;
+        c.session.name = None;
+        c.session.authed = self.pools[c.pool].cfg().redis_auth.is_none();
+        c.push_frame(&Frame::simple_static("RESET"));
+        if let Some(pin) = tx.pin {
+            let cmd: &'static [u8] = if tx.in_multi { b"DISCARD" } else { b"UNWATCH" };
+            self.send_on(pin.backend, &Bytes::from(encode_request(&[Bytes::from_static(cmd)])), Waiter::Discard);
+            self.release(pin.backend);
+        }
+        if let Some(sub) = sub {
+            if let Some(b) = self.backends.get_mut(&sub.backend) {
+                b.owner = None;
+            }
+            self.release(sub.backend);
         }
     }
 
@@ -83,11 +134,11 @@ impl Worker {
             return Err(Frame::error(slotbox_protocol::frame::errors::wrong_arity(name)));
         }
         let spec = spec_for(spec, args);
-        let tx = matches!(name, "multi" | "exec" | "discard" | "watch" | "unwatch");
-        if spec.has(flags::BLOCKING) || spec.has(flags::PUBSUB) || tx {
+        let publish = matches!(name, "publish" | "spublish");
+        if spec.has(flags::BLOCKING) || (spec.has(flags::PUBSUB) && !publish) {
             return Err(unsupported(name));
         }
-        let keys = command::extract_keys(spec, args);
+        let keys = routing_keys(spec, name, args);
         if keys.is_empty() {
             return Err(unsupported(name));
         }
@@ -96,7 +147,6 @@ impl Worker {
             (c.pool, c.session.proto)
         };
         let pool = &self.pools[pi];
-        let cluster = pool.slots.is_some();
         if fanout::is_fanout(name) && keys.len() > 1 {
             if let Some(split) = fanout::split(name, args, &keys, |k| pool.target(k)) {
                 let n = split.parts.len();
@@ -108,24 +158,45 @@ impl Worker {
                 return Ok(());
             }
         }
-        let first = pool.target(&args[keys[0]]);
-        for &k in &keys[1..] {
-            let t = pool.target(&args[k]);
-            if cluster && t.slot != first.slot {
-                return Err(Frame::error(slotbox_protocol::frame::errors::CROSSSLOT));
-            }
-            if t.server != first.server {
-                return Err(fanout::span_error(name));
-            }
-        }
+        let first = self.common_target(pi, name, args, &keys)?;
         let target = if spec.has(flags::READONLY) { self.pools[pi].read_target(first) } else { first };
         let seq = self.push_slot(ct, Slot::Waiting);
         self.send(pi, target, ct, proto, seq, 0, Bytes::from(encode_request(args)), 0);
         Ok(())
     }
 
+    /// The one target of the keys at `keys`, or the error for keys that span backends
+    /// (CROSSSLOT in cluster pools).
+    pub fn common_target(&self, pi: usize, name: &str, args: &[Bytes], keys: &[usize]) -> Result<Target, Frame> {
+        let pool = &self.pools[pi];
+        let first = pool.target(&args[keys[0]]);
+        for &k in &keys[1..] {
+            let t = pool.target(&args[k]);
+            if pool.slots.is_some() && t.slot != first.slot {
+                return Err(Frame::error(slotbox_protocol::frame::errors::CROSSSLOT));
+            }
+            if t.server != first.server {
+                return Err(fanout::span_error(name));
+            }
+        }
+        Ok(first)
+    }
+
+    /// The reply for a request whose key maps to no live backend.
+    pub fn no_backend(&self, pi: usize) -> Frame {
+        Frame::error(format!("ERR no live backend in pool '{}'", self.pools[pi].cfg().name))
+    }
+
     fn push_slot(&mut self, ct: Token, slot: Slot) -> u64 {
         self.clients.get_mut(&ct).map(|c| c.push(slot)).unwrap_or(0)
+    }
+
+    /// The client's WATCH connection when it is on `server` (its commands there keep their
+    /// order relative to the WATCH).
+    fn pinned_conn(&self, ct: Token, pi: usize, server: usize, proto: usize) -> Option<Token> {
+        let pin = self.clients.get(&ct)?.tx.pin?;
+        let b = self.backends.get(&pin.backend)?;
+        (pin.pool == pi && pin.server == server && b.proto_idx == proto).then_some(pin.backend)
     }
 
     /// Send one request (or part) to the target's backend, or fail it right away.
@@ -142,19 +213,18 @@ impl Worker {
         redirects: u8,
     ) {
         let Some(server) = t.server else {
-            let msg = format!("ERR no live backend in pool '{}'", self.pools[pi].cfg().name);
-            return self.deliver(client, seq, part, Frame::error(msg), None);
+            return self.deliver(client, seq, part, self.no_backend(pi), None);
         };
-        let proto_idx = usize::from(proto == Protocol::Resp3);
-        match self.backend_conn(pi, server, proto_idx) {
+        let pidx = proto_idx(proto);
+        let pinned = if redirects == 0 { self.pinned_conn(client, pi, server, pidx) } else { None };
+        let conn = match pinned {
+            Some(bt) => Ok(bt),
+            None => self.backend_conn(pi, server, pidx, self.lane_of(client)),
+        };
+        match conn {
             Ok(bt) => {
-                if let Some(s) = self.pools[pi].shared.stats.server(server) {
-                    incr(&s.requests);
-                    s.request_bytes.fetch_add(request.len() as u64, Ordering::Relaxed);
-                }
-                let b = self.backends.get_mut(&bt).expect("backend just looked up");
-                b.send(&request, Waiter::Client { client, seq, part, request: request.clone(), redirects });
-                self.dirty_backends.push(bt);
+                let waiter = Waiter::Client { client, seq, part, request: request.clone(), redirects };
+                self.send_on(bt, &request, waiter);
             }
             Err(e) => {
                 self.pools[pi].on_failure(server, Instant::now());
@@ -164,52 +234,14 @@ impl Worker {
         }
     }
 
-    /// The connection to `server` for protocol `proto_idx`, connecting if needed.
-    fn backend_conn(&mut self, pi: usize, server: usize, proto_idx: usize) -> Result<Token, String> {
-        if let Some(t) = self.pools[pi].servers[server].conns[proto_idx] {
-            return Ok(t);
-        }
-        let addr_s = self.pools[pi].servers[server].addr.clone();
-        let addr = addr_s
-            .to_socket_addrs()
-            .map_err(|e| short_io_error(&e))?
-            .next()
-            .ok_or_else(|| format!("cannot resolve {addr_s}"))?;
-        let mut stream = TcpStream::connect(addr).map_err(|e| short_io_error(&e))?;
-        let _ = stream.set_nodelay(true);
-        let t = self.token();
-        self.poll
-            .registry()
-            .register(&mut stream, t, Interest::READABLE | Interest::WRITABLE)
-            .map_err(|e| short_io_error(&e))?;
-        let mut b = Backend::new(stream, pi, server, proto_idx);
-        let cfg = self.pools[pi].cfg();
-        if let Some(pass) = &cfg.redis_auth {
-            b.send(&encode_request(&[Bytes::from_static(b"AUTH"), Bytes::from(pass.clone())]), Waiter::Discard);
-        }
-        if cfg.redis_db != 0 && !cfg.cluster {
-            let db = Bytes::from(cfg.redis_db.to_string());
-            b.send(&encode_request(&[Bytes::from_static(b"SELECT"), db]), Waiter::Discard);
-        }
-        if proto_idx == 1 {
-            b.send(&encode_request(&[Bytes::from_static(b"HELLO"), Bytes::from_static(b"3")]), Waiter::Discard);
-        }
-        if cfg.cluster && cfg.read_from != ReadFrom::Master {
-            b.send(&encode_request(&[Bytes::from_static(b"READONLY")]), Waiter::Discard);
-        }
-        if let Some(s) = self.pools[pi].shared.stats.server(server) {
-            s.server_connections.fetch_add(1, Ordering::Relaxed);
-        }
-        self.backends.insert(t, b);
-        self.pools[pi].servers[server].conns[proto_idx] = Some(t);
-        Ok(t)
-    }
-
     /// Hand a reply (or an error) to a client; `raw` is the backend's own encoding.
     pub fn deliver(&mut self, ct: Token, seq: u64, part: usize, frame: Frame, raw: Option<Bytes>) {
         let Some(c) = self.clients.get_mut(&ct) else {
             return;
         };
+        if frame.is_error() {
+            incr(&self.pools[c.pool].shared.stats.errors);
+        }
         let raw = raw.unwrap_or_else(|| {
             let mut v = Vec::new();
             encode(&frame, c.session.proto, &mut v);
@@ -220,12 +252,12 @@ impl Worker {
     }
 
     /// A backend answered the oldest request it held.
-    pub fn backend_reply(&mut self, bt: Token, frame: Frame, raw: Bytes, waiter: Waiter) {
-        let (pi, server) = match self.backends.get(&bt) {
-            Some(b) => (b.pool, b.server),
-            None => return,
+    pub fn backend_reply(&mut self, bt: Token, frame: Frame, raw: Bytes, inflight: Inflight, now: Instant) {
+        let Some(b) = self.backends.get(&bt) else {
+            return;
         };
-        match waiter {
+        let (pi, server, dedicated, proto_idx) = (b.pool, b.server, b.is_dedicated(), b.proto_idx);
+        match inflight.waiter {
             Waiter::Discard => {}
             Waiter::Slots => {
                 let p = &mut self.pools[pi];
@@ -234,19 +266,25 @@ impl Worker {
                     p.apply_slots(&ranges);
                 }
             }
+            Waiter::Sub { client, seq, .. } => self.deliver(client, seq, 0, frame, Some(raw)),
             Waiter::Client { client, seq, part, request, redirects } => {
+                let st = &b.stats;
+                incr(&st.responses);
+                st.response_bytes.fetch_add(raw.len() as u64, Ordering::Relaxed);
+                st.latency.observe(now.saturating_duration_since(inflight.sent_at));
+                if frame.is_error() {
+                    incr(&st.error_replies);
+                }
                 let p = &mut self.pools[pi];
                 if let Some(s) = p.servers.get_mut(server) {
                     s.failures = 0;
                 }
-                if let Some(s) = p.shared.stats.server(server) {
-                    incr(&s.responses);
-                    s.response_bytes.fetch_add(raw.len() as u64, Ordering::Relaxed);
-                }
                 if p.slots.is_some() && redirects < MAX_REDIRECTS {
-                    if let Some(text) = frame.error_text() {
-                        if let Some((ask, slot, addr)) = parse_redirect(text) {
-                            let proto_idx = self.backends[&bt].proto_idx;
+                    if let Some((ask, slot, addr)) = frame.error_text().and_then(parse_redirect) {
+                        if dedicated {
+                            // A transaction cannot move: the client sees the redirect error.
+                            p.refresh_wanted |= !ask;
+                        } else {
                             let proto = if proto_idx == 1 { Protocol::Resp3 } else { Protocol::Resp2 };
                             let to = Redirect { ask, slot, addr, proto };
                             return self.redirect(pi, to, client, seq, part, request, redirects);
@@ -276,7 +314,7 @@ impl Worker {
                 map.set_master(to.slot, server);
             }
             p.refresh_wanted = true;
-        } else if let Ok(bt) = self.backend_conn(pi, server, usize::from(to.proto == Protocol::Resp3)) {
+        } else if let Ok(bt) = self.backend_conn(pi, server, proto_idx(to.proto), self.lane_of(client)) {
             let b = self.backends.get_mut(&bt).expect("backend just looked up");
             b.send(&encode_request(&[Bytes::from_static(b"ASKING")]), Waiter::Discard);
         }
@@ -298,7 +336,7 @@ impl Worker {
         let p = &mut self.pools[pi];
         p.refresh_wanted = false;
         p.last_refresh = now;
-        if let Ok(bt) = self.backend_conn(pi, server, 0) {
+        if let Ok(bt) = self.backend_conn(pi, server, 0, 0) {
             let req = encode_request(&[Bytes::from_static(b"CLUSTER"), Bytes::from_static(b"SLOTS")]);
             self.backends.get_mut(&bt).expect("backend").send(&req, Waiter::Slots);
             self.pools[pi].refresh_pending = true;
@@ -315,7 +353,7 @@ struct Redirect {
 }
 
 /// `MOVED 3999 127.0.0.1:6381` / `ASK 3999 127.0.0.1:6381` -> (is_ask, slot, addr).
-fn parse_redirect(text: &[u8]) -> Option<(bool, u16, String)> {
+pub fn parse_redirect(text: &[u8]) -> Option<(bool, u16, String)> {
     let s = std::str::from_utf8(text).ok()?;
     let mut it = s.split(' ');
     let ask = match it.next()? {
@@ -327,7 +365,7 @@ fn parse_redirect(text: &[u8]) -> Option<(bool, u16, String)> {
     Some((ask, slot, it.next()?.to_string()))
 }
 
-fn info_text(pool: &super::pool::PoolRt) -> String {
+pub fn info_text(pool: &super::pool::PoolRt) -> String {
     let mut s = String::from("# Server\r\nredis_version:7.0.0\r\nproxy:slotbox-proxy\r\n");
     s.push_str(&format!("process_id:{}\r\n\r\n# Clients\r\n", std::process::id()));
     let st = &pool.shared.stats;

@@ -4,34 +4,53 @@
 
 mod backend;
 mod client;
+mod connect;
 mod dispatch;
 mod pool;
+mod pubsub;
+mod reload;
+mod stream;
+mod tx;
 mod worker;
+
+pub use reload::{PoolChange, ReloadReport};
+pub use stream::ListenAddr;
 
 use crate::config::PoolConfig;
 use crate::error::ProxyError;
 use crate::router::{parse_cluster_slots, SlotRange};
 use crate::stats::{PoolStats, Stats};
 use crossbeam_channel::Sender;
-use mio::net::{TcpListener, TcpStream};
-use mio::{Events, Interest, Poll, Token, Waker};
+use mio::{Events, Poll, Token, Waker};
+use parking_lot::Mutex;
 use pool::{PoolRt, PoolShared};
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
-use worker::{Worker, WAKER};
+use stream::{ClientStream, Listener};
+use worker::{Inbox, Worker, WAKER};
+
+/// Where the acceptor and the control thread reach a worker.
+type WorkerInbox = (Sender<Inbox>, Arc<Waker>);
 
 /// A running proxy.
 pub struct Running {
+    /// Each pool's TCP address (`0.0.0.0:0` for a unix socket pool: see `listen`).
     pub addrs: Vec<SocketAddr>,
+    pub listen: Vec<ListenAddr>,
     pub stats: Arc<Stats>,
     shutdown: Arc<AtomicBool>,
     wakers: Vec<Arc<Waker>>,
     threads: Vec<JoinHandle<()>>,
+    inboxes: Vec<WorkerInbox>,
+    /// The configuration every worker runs, per pool (replaced by reloads).
+    pools: Mutex<Vec<Arc<PoolShared>>>,
+    /// `client_connections` per pool (0: unlimited), read by the acceptor.
+    limits: Arc<Vec<AtomicU32>>,
 }
 
 impl Running {
@@ -50,14 +69,21 @@ impl Running {
 /// Bind and start everything.
 pub fn start(pools: Vec<PoolConfig>, workers: usize) -> Result<Running, ProxyError> {
     let mut listeners = Vec::new();
-    let mut addrs = Vec::new();
+    let mut listen = Vec::new();
     for p in &pools {
-        let std_l = std::net::TcpListener::bind(&p.listen)
+        let (l, a) = Listener::bind(&p.listen, p.listen_perm)
             .map_err(|e| ProxyError::io(format!("pool '{}': listen on {}", p.name, p.listen), e))?;
-        std_l.set_nonblocking(true).map_err(|e| ProxyError::io("listener", e))?;
-        addrs.push(std_l.local_addr().map_err(|e| ProxyError::io("listener", e))?);
-        listeners.push(TcpListener::from_std(std_l));
+        listeners.push(l);
+        listen.push(a);
     }
+    let addrs = listen
+        .iter()
+        .map(|a| match a {
+            ListenAddr::Tcp(a) => *a,
+            ListenAddr::Unix(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
+        })
+        .collect();
+    let limits: Arc<Vec<AtomicU32>> = Arc::new(pools.iter().map(|p| AtomicU32::new(p.client_connections)).collect());
     let shared: Vec<Arc<PoolShared>> = pools.into_iter().map(pool_shared).collect();
     let stats = Arc::new(Stats {
         started: SystemTime::now(),
@@ -68,7 +94,7 @@ pub fn start(pools: Vec<PoolConfig>, workers: usize) -> Result<Running, ProxyErr
     let shutdown = Arc::new(AtomicBool::new(false));
     let client_ids = Arc::new(AtomicU64::new(1));
     let mut wakers = Vec::new();
-    let mut senders = Vec::new();
+    let mut inboxes = Vec::new();
     let mut threads = Vec::new();
     for i in 0..workers.max(1) {
         let poll = Poll::new().map_err(|e| ProxyError::io("poll", e))?;
@@ -92,7 +118,7 @@ pub fn start(pools: Vec<PoolConfig>, workers: usize) -> Result<Running, ProxyErr
             .spawn(move || w.run())
             .map_err(|e| ProxyError::io("spawn worker", e))?;
         threads.push(t);
-        senders.push((tx, waker.clone()));
+        inboxes.push((tx, waker.clone()));
         wakers.push(waker);
     }
     let acc_poll = Poll::new().map_err(|e| ProxyError::io("poll", e))?;
@@ -102,17 +128,18 @@ pub fn start(pools: Vec<PoolConfig>, workers: usize) -> Result<Running, ProxyErr
     let acceptor = Acceptor {
         poll: acc_poll,
         listeners,
-        workers: senders,
+        workers: inboxes.clone(),
         next: 0,
         shutdown: shutdown.clone(),
         stats: stats.clone(),
+        limits: limits.clone(),
     };
     let t = std::thread::Builder::new()
         .name("proxy-acceptor".into())
         .spawn(move || acceptor.run())
         .map_err(|e| ProxyError::io("spawn acceptor", e))?;
     threads.push(t);
-    Ok(Running { addrs, stats, shutdown, wakers, threads })
+    Ok(Running { addrs, listen, stats, shutdown, wakers, threads, inboxes, pools: Mutex::new(shared), limits })
 }
 
 fn pool_shared(cfg: PoolConfig) -> Arc<PoolShared> {
@@ -152,22 +179,20 @@ fn fetch_slots_from(seed: &str) -> Option<Vec<SlotRange>> {
     }
 }
 
-/// Where the acceptor hands a worker its new connections.
-type WorkerInbox = (Sender<(TcpStream, usize)>, Arc<Waker>);
-
 struct Acceptor {
     poll: Poll,
-    listeners: Vec<TcpListener>,
+    listeners: Vec<Listener>,
     workers: Vec<WorkerInbox>,
     next: usize,
     shutdown: Arc<AtomicBool>,
     stats: Arc<Stats>,
+    limits: Arc<Vec<AtomicU32>>,
 }
 
 impl Acceptor {
     fn run(mut self) {
         for (i, l) in self.listeners.iter_mut().enumerate() {
-            let _ = self.poll.registry().register(l, Token(i), Interest::READABLE);
+            let _ = l.register(self.poll.registry(), Token(i));
         }
         let mut events = Events::with_capacity(64);
         while !self.shutdown.load(Ordering::Relaxed) {
@@ -185,18 +210,30 @@ impl Acceptor {
     fn accept(&mut self, pool: usize) {
         loop {
             match self.listeners[pool].accept() {
-                Ok((stream, _)) => {
-                    self.stats.total_connections.fetch_add(1, Ordering::Relaxed);
-                    self.stats.curr_connections.fetch_add(1, Ordering::Relaxed);
-                    let (tx, waker) = &self.workers[self.next % self.workers.len()];
-                    self.next += 1;
-                    if tx.send((stream, pool)).is_ok() {
-                        let _ = waker.wake();
-                    }
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Ok(stream) => self.hand_over(stream, pool),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(_) => return,
             }
+        }
+    }
+
+    /// Give a new client to the next worker, or close it when the pool is at its
+    /// `client_connections` limit (as nutcracker does, without a reply).
+    fn hand_over(&mut self, stream: ClientStream, pool: usize) {
+        self.stats.total_connections.fetch_add(1, Ordering::Relaxed);
+        let ps: &PoolStats = &self.stats.pools[pool];
+        let limit = self.limits[pool].load(Ordering::Relaxed);
+        if limit > 0 && ps.client_connections.load(Ordering::Relaxed) >= i64::from(limit) {
+            ps.client_rejected.fetch_add(1, Ordering::Relaxed);
+            drop(stream);
+            return;
+        }
+        ps.client_connections.fetch_add(1, Ordering::Relaxed);
+        self.stats.curr_connections.fetch_add(1, Ordering::Relaxed);
+        let (tx, waker) = &self.workers[self.next % self.workers.len()];
+        self.next += 1;
+        if tx.send(Inbox::Client(stream, pool)).is_ok() {
+            let _ = waker.wake();
         }
     }
 }

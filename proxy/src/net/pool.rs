@@ -5,7 +5,7 @@
 
 use crate::config::{Distribution, PoolConfig, ReadFrom};
 use crate::router::{apply_hash_tag, ClusterSlots, Ketama, Modula, Random, RingServer, Router, SlotRange};
-use crate::stats::PoolStats;
+use crate::stats::{PoolStats, ServerStats};
 use mio::Token;
 use slotbox_protocol::key_hash_slot;
 use std::sync::Arc;
@@ -25,10 +25,59 @@ pub struct ServerRt {
     pub addr: String,
     pub name: String,
     pub weight: u32,
-    /// Connection per protocol (RESP2, RESP3).
-    pub conns: [Option<Token>; 2],
+    /// Shared connections per protocol (RESP2, RESP3): `server_connections` lanes each.
+    pub conns: [Vec<Option<Token>>; 2],
+    /// Clean dedicated connections (after EXEC / DISCARD / UNWATCH) kept for the next
+    /// transaction, per protocol.
+    pub idle: [Vec<Token>; 2],
     pub failures: u32,
     pub ejected_until: Option<Instant>,
+    pub stats: Arc<ServerStats>,
+}
+
+impl ServerRt {
+    fn new(addr: &str, name: &str, weight: u32, lanes: usize, stats: &PoolStats) -> ServerRt {
+        ServerRt {
+            addr: addr.to_string(),
+            name: name.to_string(),
+            weight,
+            conns: [vec![None; lanes], vec![None; lanes]],
+            idle: [Vec::new(), Vec::new()],
+            failures: 0,
+            ejected_until: None,
+            stats: stats.server(addr),
+        }
+    }
+
+    /// Every connection token this server holds (shared lanes and idle dedicated ones).
+    pub fn tokens(&self) -> Vec<Token> {
+        let shared = self.conns.iter().flatten().flatten().copied();
+        shared.chain(self.idle.iter().flatten().copied()).collect()
+    }
+
+    /// Forget connection `t` (it closed).
+    pub fn forget(&mut self, t: Token) {
+        for c in self.conns.iter_mut().flatten() {
+            if *c == Some(t) {
+                *c = None;
+            }
+        }
+        for idle in &mut self.idle {
+            idle.retain(|&x| x != t);
+        }
+    }
+
+    /// Change the number of shared lanes; returns the tokens of lanes that went away.
+    fn set_lanes(&mut self, lanes: usize) -> Vec<Token> {
+        let mut gone = Vec::new();
+        for c in &mut self.conns {
+            if c.len() > lanes {
+                gone.extend(c.drain(lanes..).flatten());
+            }
+            c.resize(lanes, None);
+        }
+        gone
+    }
 }
 
 /// Where a key goes: a server, and (cluster pools) its slot.
@@ -51,18 +100,12 @@ pub struct PoolRt {
 
 impl PoolRt {
     pub fn new(shared: Arc<PoolShared>) -> PoolRt {
+        let lanes = shared.cfg.server_connections.max(1) as usize;
         let servers = shared
             .cfg
             .servers
             .iter()
-            .map(|s| ServerRt {
-                addr: s.addr.clone(),
-                name: s.name.clone(),
-                weight: s.weight,
-                conns: [None, None],
-                failures: 0,
-                ejected_until: None,
-            })
+            .map(|s| ServerRt::new(&s.addr, &s.name, s.weight, lanes, &shared.stats))
             .collect();
         let cluster = shared.cfg.cluster;
         let mut p = PoolRt {
@@ -137,15 +180,54 @@ impl PoolRt {
         if let Some(i) = self.servers.iter().position(|s| s.addr == addr) {
             return i;
         }
-        self.servers.push(ServerRt {
-            addr: addr.to_string(),
-            name: addr.to_string(),
-            weight: 1,
-            conns: [None, None],
-            failures: 0,
-            ejected_until: None,
-        });
+        let lanes = self.lanes();
+        self.servers.push(ServerRt::new(addr, addr, 1, lanes, &self.shared.stats));
         self.servers.len() - 1
+    }
+
+    /// Shared connections per backend and protocol (`server_connections`).
+    pub fn lanes(&self) -> usize {
+        self.shared.cfg.server_connections.max(1) as usize
+    }
+
+    /// Take a reloaded configuration. Servers that stay (same address and name) keep their
+    /// connections and failure state; returns, for each old server index, its new index
+    /// (`None`: removed), and the connection tokens that no longer belong to any server.
+    pub fn reconfigure(&mut self, shared: Arc<PoolShared>) -> (Vec<Option<usize>>, Vec<Token>) {
+        self.shared = shared;
+        let lanes = self.lanes();
+        let mut orphans = Vec::new();
+        if self.shared.cfg.cluster {
+            // Cluster pools learn their nodes from the cluster: seeds are only added.
+            let seeds: Vec<String> = self.shared.cfg.servers.iter().map(|s| s.addr.clone()).collect();
+            for a in &seeds {
+                self.server_index(a);
+            }
+            for s in &mut self.servers {
+                orphans.extend(s.set_lanes(lanes));
+            }
+            self.refresh_wanted = true;
+            return ((0..self.servers.len()).map(Some).collect(), orphans);
+        }
+        let mut old: Vec<Option<ServerRt>> = std::mem::take(&mut self.servers).into_iter().map(Some).collect();
+        let mut map = vec![None; old.len()];
+        for (new_i, sc) in self.shared.cfg.servers.clone().iter().enumerate() {
+            let kept = old.iter().position(|o| matches!(o, Some(o) if o.addr == sc.addr && o.name == sc.name));
+            let srv = match kept {
+                Some(i) => {
+                    map[i] = Some(new_i);
+                    let mut s = old[i].take().expect("position found it");
+                    s.weight = sc.weight;
+                    orphans.extend(s.set_lanes(lanes));
+                    s
+                }
+                None => ServerRt::new(&sc.addr, &sc.name, sc.weight, lanes, &self.shared.stats),
+            };
+            self.servers.push(srv);
+        }
+        orphans.extend(old.into_iter().flatten().flat_map(|s| s.tokens()));
+        self.rebuild();
+        (map, orphans)
     }
 
     /// Replace the slot map with a CLUSTER SLOTS answer.

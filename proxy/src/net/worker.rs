@@ -1,13 +1,14 @@
-//! A worker thread's event loop: it adopts accepted clients sent over a channel (woken by
-//! a `mio::Waker`), reads their requests, and owns its own pipelined backend connections.
-//! Request routing and reply handling live in `dispatch`; this file is sockets and timers.
+//! A worker thread's event loop: it adopts accepted clients and reloaded pool configs sent
+//! over a channel (woken by a `mio::Waker`), reads their requests, and owns its own
+//! pipelined backend connections. Request routing and reply handling live in `dispatch`;
+//! this file is sockets and timers.
 
-use super::backend::{Backend, Waiter};
+use super::backend::{Backend, Role, Waiter};
 use super::client::Client;
-use super::pool::PoolRt;
+use super::pool::{PoolRt, PoolShared};
+use super::stream::ClientStream;
 use crate::stats::{incr, Stats};
-use crossbeam_channel::Receiver;
-use mio::net::TcpStream;
+use crossbeam_channel::{Receiver, Sender};
 use mio::{Events, Interest, Poll, Token};
 use slotbox_protocol::Frame;
 use std::collections::HashMap;
@@ -17,9 +18,17 @@ use std::time::{Duration, Instant};
 
 pub const WAKER: Token = Token(0);
 
+/// What the acceptor and the control thread send a worker.
+pub enum Inbox {
+    /// A new client of pool `usize`.
+    Client(ClientStream, usize),
+    /// Pool `usize` has a new configuration; say when it is applied.
+    Reload(usize, Arc<PoolShared>, Sender<()>),
+}
+
 pub struct Worker {
     pub poll: Poll,
-    pub rx: Receiver<(TcpStream, usize)>,
+    pub rx: Receiver<Inbox>,
     pub pools: Vec<PoolRt>,
     pub clients: HashMap<Token, Client>,
     pub backends: HashMap<Token, Backend>,
@@ -39,6 +48,10 @@ impl Worker {
 
     /// Run until shutdown.
     pub fn run(mut self) {
+        for pi in 0..self.pools.len() {
+            self.preconnect(pi);
+        }
+        self.flush_dirty();
         let mut events = Events::with_capacity(1024);
         let mut last_tick = Instant::now();
         while !self.shutdown.load(Ordering::Relaxed) {
@@ -68,18 +81,30 @@ impl Worker {
     }
 
     fn adopt_clients(&mut self) {
-        while let Ok((mut stream, pool)) = self.rx.try_recv() {
-            let t = self.token();
-            if self.poll.registry().register(&mut stream, t, Interest::READABLE | Interest::WRITABLE).is_err() {
-                continue;
+        while let Ok(msg) = self.rx.try_recv() {
+            match msg {
+                Inbox::Client(stream, pool) => self.adopt(stream, pool),
+                Inbox::Reload(pool, shared, done) => {
+                    self.reload_pool(pool, shared);
+                    let _ = done.send(());
+                }
             }
-            let _ = stream.set_nodelay(true);
-            let id = self.client_ids.fetch_add(1, Ordering::Relaxed);
-            let mut c = Client::new(stream, pool, id);
-            c.session.authed = self.pools[pool].cfg().redis_auth.is_none();
-            self.clients.insert(t, c);
-            self.pools[pool].shared.stats.client_connections.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// A new client (the acceptor already counted it in the pool's connections).
+    fn adopt(&mut self, mut stream: ClientStream, pool: usize) {
+        let t = self.token();
+        if self.poll.registry().register(&mut stream, t, Interest::READABLE | Interest::WRITABLE).is_err() {
+            self.pools[pool].shared.stats.client_connections.fetch_sub(1, Ordering::Relaxed);
+            self.stats.curr_connections.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
+        stream.set_nodelay();
+        let id = self.client_ids.fetch_add(1, Ordering::Relaxed);
+        let mut c = Client::new(stream, pool, id);
+        c.session.authed = self.pools[pool].cfg().redis_auth.is_none();
+        self.clients.insert(t, c);
     }
 
     fn client_event(&mut self, t: Token) {
@@ -131,6 +156,11 @@ impl Worker {
             let _ = self.poll.registry().deregister(&mut c.stream);
             self.pools[c.pool].shared.stats.client_connections.fetch_sub(1, Ordering::Relaxed);
             self.stats.curr_connections.fetch_sub(1, Ordering::Relaxed);
+            // Its dedicated connections hold its MULTI, WATCHes and subscriptions: closing
+            // them drops those on the backend.
+            for bt in c.tx.pin.map(|p| p.backend).into_iter().chain(c.sub.map(|s| s.backend)) {
+                self.close_backend(bt);
+            }
         }
     }
 
@@ -145,26 +175,47 @@ impl Worker {
             return;
         }
         let res = b.read();
-        let mut replies = Vec::new();
         let mut bad = false;
-        loop {
-            match b.next_reply() {
-                Ok(Some(r)) => replies.push(r),
-                Ok(None) => break,
-                Err(_) => {
-                    bad = true;
-                    break;
+        if b.role == Role::Sub {
+            let mut frames = Vec::new();
+            loop {
+                match b.next_frame() {
+                    Ok(Some(f)) => frames.push(f),
+                    Ok(None) => break,
+                    Err(_) => {
+                        bad = true;
+                        break;
+                    }
                 }
             }
-        }
-        for (frame, raw, inflight) in replies {
-            self.backend_reply(t, frame, raw, inflight.waiter);
+            for (frame, raw) in frames {
+                self.sub_frame(t, frame, raw);
+            }
+        } else {
+            let mut replies = Vec::new();
+            loop {
+                match b.next_reply() {
+                    Ok(Some(r)) => replies.push(r),
+                    Ok(None) => break,
+                    Err(_) => {
+                        bad = true;
+                        break;
+                    }
+                }
+            }
+            let now = Instant::now();
+            for (frame, raw, inflight) in replies {
+                self.backend_reply(t, frame, raw, inflight, now);
+            }
         }
         match res {
             _ if bad => self.kill_backend(t, "Protocol error from server", false),
             Ok(true) => self.kill_backend(t, "Server closed the connection", false),
             Err(e) => self.kill_backend(t, &short_io_error(&e), false),
-            Ok(false) => self.dirty_backends.push(t),
+            Ok(false) => {
+                self.dirty_backends.push(t);
+                self.retire_if_idle(t);
+            }
         }
     }
 
@@ -176,21 +227,17 @@ impl Worker {
         let _ = self.poll.registry().deregister(&mut b.stream);
         let pool = &mut self.pools[b.pool];
         if let Some(s) = pool.servers.get_mut(b.server) {
-            if s.conns[b.proto_idx] == Some(t) {
-                s.conns[b.proto_idx] = None;
-            }
+            s.forget(t);
         }
         let stats = pool.shared.stats.clone();
-        if let Some(s) = stats.server(b.server) {
-            s.server_connections.fetch_sub(1, Ordering::Relaxed);
-            incr(if timed_out { &s.server_timedout } else { &s.server_err });
-        }
+        let st = &b.stats;
+        st.server_connections.fetch_sub(1, Ordering::Relaxed);
+        incr(if timed_out { &st.server_timedout } else { &st.server_err });
         let had_work = !b.inflight.is_empty();
         if had_work && pool.on_failure(b.server, Instant::now()) {
             incr(&stats.server_ejects);
-            if let Some(s) = stats.server(b.server) {
-                s.server_ejected_at.store(now_usec(), Ordering::Relaxed);
-            }
+            incr(&st.ejects);
+            st.server_ejected_at.store(now_usec(), Ordering::Relaxed);
         }
         let err = Frame::error(format!("ERR {msg}"));
         for inf in b.inflight {
@@ -199,8 +246,16 @@ impl Worker {
                     incr(&stats.forward_error);
                     self.deliver(client, seq, part, err.clone(), None);
                 }
+                Waiter::Sub { client, seq, .. } => self.deliver(client, seq, 0, err.clone(), None),
                 Waiter::Slots => self.pools[b.pool].refresh_pending = false,
                 Waiter::Discard => {}
+            }
+        }
+        if let Some(ct) = b.owner {
+            match b.role {
+                Role::Tx => self.tx_pin_lost(ct, t),
+                Role::Sub => self.sub_conn_lost(ct, t),
+                Role::Shared { .. } => {}
             }
         }
     }

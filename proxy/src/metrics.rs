@@ -1,0 +1,149 @@
+//! Prometheus metrics over HTTP/1.0: `GET /metrics` answers the text exposition format
+//! (version 0.0.4) built from the same counters as the nutcracker stats port, per pool and
+//! per backend, plus each backend's round-trip latency histogram. One plain thread serves it;
+//! nothing here is on the request path.
+
+use crate::latency::BOUNDS_US;
+use crate::stats::{PoolStats, ServerStats, Stats};
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+fn family(o: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+type PoolField = fn(&PoolStats) -> i64;
+type ServerField = fn(&ServerStats) -> i64;
+
+fn u(c: &AtomicU64) -> i64 {
+    c.load(Ordering::Relaxed) as i64
+}
+
+fn i(c: &AtomicI64) -> i64 {
+    c.load(Ordering::Relaxed)
+}
+
+const POOL_METRICS: &[(&str, &str, &str, PoolField)] = &[
+    ("requests_total", "counter", "Requests received from clients.", |p| u(&p.requests)),
+    ("errors_total", "counter", "Error replies sent to clients.", |p| u(&p.errors)),
+    ("client_connections", "gauge", "Open client connections.", |p| i(&p.client_connections)),
+    ("client_eof_total", "counter", "Clients that closed their connection.", |p| u(&p.client_eof)),
+    ("client_err_total", "counter", "Client connections closed on an error.", |p| u(&p.client_err)),
+    ("client_rejected_total", "counter", "Clients closed at the client_connections limit.", |p| u(&p.client_rejected)),
+    ("server_ejects_total", "counter", "Backends ejected (auto_eject_hosts).", |p| u(&p.server_ejects)),
+    ("forward_errors_total", "counter", "Requests that could not be forwarded.", |p| u(&p.forward_error)),
+    ("fragments_total", "counter", "Parts of split multi-key requests.", |p| u(&p.fragments)),
+];
+
+const SERVER_METRICS: &[(&str, &str, &str, ServerField)] = &[
+    ("requests_total", "counter", "Requests sent to the backend.", |s| u(&s.requests)),
+    ("responses_total", "counter", "Replies received from the backend.", |s| u(&s.responses)),
+    ("errors_total", "counter", "Backend connection errors.", |s| u(&s.server_err)),
+    ("timeouts_total", "counter", "Requests that timed out.", |s| u(&s.server_timedout)),
+    ("error_replies_total", "counter", "Error replies from the backend.", |s| u(&s.error_replies)),
+    ("ejections_total", "counter", "Times the backend was ejected.", |s| u(&s.ejects)),
+    ("connections", "gauge", "Open connections to the backend.", |s| i(&s.server_connections)),
+    ("request_bytes_total", "counter", "Request bytes sent.", |s| u(&s.request_bytes)),
+    ("response_bytes_total", "counter", "Reply bytes received.", |s| u(&s.response_bytes)),
+];
+
+/// The whole exposition text.
+pub fn render(stats: &Stats) -> String {
+    let mut o = String::new();
+    let uptime = stats.started.elapsed().map(|d| d.as_secs()).unwrap_or(0);
+    family(&mut o, "slotbox_proxy_uptime_seconds", "gauge", "Seconds since the proxy started.");
+    let _ = writeln!(o, "slotbox_proxy_uptime_seconds {uptime}");
+    family(&mut o, "slotbox_proxy_connections_total", "counter", "Client connections accepted.");
+    let _ = writeln!(o, "slotbox_proxy_connections_total {}", u(&stats.total_connections));
+    family(&mut o, "slotbox_proxy_curr_connections", "gauge", "Open client connections, all pools.");
+    let _ = writeln!(o, "slotbox_proxy_curr_connections {}", i(&stats.curr_connections));
+    for (name, kind, help, get) in POOL_METRICS {
+        let full = format!("slotbox_proxy_pool_{name}");
+        family(&mut o, &full, kind, help);
+        for p in &stats.pools {
+            let _ = writeln!(o, "{full}{{pool=\"{}\"}} {}", escape(&p.name), get(p));
+        }
+    }
+    let servers: Vec<_> = stats.pools.iter().map(|p| (escape(&p.name), p.servers())).collect();
+    for (name, kind, help, get) in SERVER_METRICS {
+        let full = format!("slotbox_proxy_backend_{name}");
+        family(&mut o, &full, kind, help);
+        for (pool, list) in &servers {
+            for s in list {
+                let _ = writeln!(o, "{full}{{pool=\"{pool}\",backend=\"{}\"}} {}", escape(&s.name), get(s));
+            }
+        }
+    }
+    let full = "slotbox_proxy_backend_latency_seconds";
+    family(&mut o, full, "histogram", "Round-trip time of client requests at the backend.");
+    for (pool, list) in &servers {
+        for s in list {
+            let labels = format!("pool=\"{pool}\",backend=\"{}\"", escape(&s.name));
+            let counts = s.latency.cumulative();
+            for (b, c) in BOUNDS_US.iter().zip(&counts) {
+                let _ = writeln!(o, "{full}_bucket{{{labels},le=\"{}\"}} {c}", *b as f64 / 1e6);
+            }
+            let total = counts.last().copied().unwrap_or(0);
+            let _ = writeln!(o, "{full}_bucket{{{labels},le=\"+Inf\"}} {total}");
+            let _ = writeln!(o, "{full}_sum{{{labels}}} {}", s.latency.sum_seconds());
+            let _ = writeln!(o, "{full}_count{{{labels}}} {total}");
+        }
+    }
+    o
+}
+
+/// Bind the metrics listener.
+pub fn bind(addr: &str) -> std::io::Result<(TcpListener, SocketAddr)> {
+    let l = TcpListener::bind(addr)?;
+    let a = l.local_addr()?;
+    l.set_nonblocking(true)?;
+    Ok((l, a))
+}
+
+/// Answer HTTP requests on `listener` until `stop` is set.
+pub fn serve(listener: TcpListener, stats: Arc<Stats>, stop: Arc<AtomicBool>) {
+    while !stop.load(Ordering::Relaxed) {
+        match listener.accept() {
+            Ok((s, _)) => answer(s, &stats),
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+}
+
+/// One HTTP/1.0 exchange: read the request head, answer, close.
+fn answer(mut s: TcpStream, stats: &Stats) {
+    let _ = s.set_nonblocking(false);
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = s.set_write_timeout(Some(Duration::from_secs(2)));
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && !head.windows(2).any(|w| w == b"\n\n") && head.len() < 8192 {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let line = String::from_utf8_lossy(&head);
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let path = path.split('?').next().unwrap_or("");
+    let (status, body) = match (method, path) {
+        ("GET", "/metrics") => ("200 OK", render(stats)),
+        ("GET", _) => ("404 Not Found", "not found: try /metrics\n".to_string()),
+        _ => ("405 Method Not Allowed", "only GET /metrics\n".to_string()),
+    };
+    let resp = format!(
+        "HTTP/1.0 {status}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = s.write_all(resp.as_bytes());
+}

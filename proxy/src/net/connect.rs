@@ -1,0 +1,168 @@
+//! Backend connections of a worker: the shared pipelined lanes (`server_connections` per
+//! backend and protocol, chosen by client id so one client's requests keep their order),
+//! dedicated connections pinned to one client (transactions, subscriptions; clean
+//! transaction connections are parked for reuse), `preconnect`, retiring and closing.
+//! Connection setup sends AUTH / SELECT / HELLO 3 / READONLY ahead of any request.
+
+use super::backend::{encode_request, Backend, Role, Waiter};
+use super::worker::{short_io_error, Worker};
+use crate::config::ReadFrom;
+use crate::stats::incr;
+use bytes::Bytes;
+use mio::net::TcpStream;
+use mio::{Interest, Token};
+use slotbox_protocol::Protocol;
+use std::net::ToSocketAddrs;
+use std::sync::atomic::Ordering;
+
+/// Dedicated connections kept per backend and protocol for reuse.
+const MAX_IDLE: usize = 8;
+
+/// Index of a protocol in per-protocol tables.
+pub fn proto_idx(p: Protocol) -> usize {
+    usize::from(p == Protocol::Resp3)
+}
+
+impl Worker {
+    /// The shared connection `lane` to `server` for protocol `proto_idx`, connecting if needed.
+    pub fn backend_conn(&mut self, pi: usize, server: usize, proto_idx: usize, lane: usize) -> Result<Token, String> {
+        let lanes = self.pools[pi].lanes();
+        let lane = lane % lanes;
+        if let Some(t) = self.pools[pi].servers[server].conns[proto_idx][lane] {
+            return Ok(t);
+        }
+        let t = self.open_conn(pi, server, proto_idx, Role::Shared { lane })?;
+        self.pools[pi].servers[server].conns[proto_idx][lane] = Some(t);
+        Ok(t)
+    }
+
+    /// The lane a client's requests use (its id spread over `server_connections`).
+    pub fn lane_of(&self, ct: Token) -> usize {
+        self.clients.get(&ct).map(|c| c.session.id as usize).unwrap_or(0)
+    }
+
+    /// A connection to `server` pinned to client `ct`: a parked clean one when there is one
+    /// (transactions only), else a new one.
+    pub fn dedicated_conn(&mut self, ct: Token, pi: usize, server: usize, role: Role) -> Result<Token, String> {
+        let proto = self.clients.get(&ct).map(|c| proto_idx(c.session.proto)).unwrap_or(0);
+        let parked = if role == Role::Tx { self.pools[pi].servers[server].idle[proto].pop() } else { None };
+        let t = match parked {
+            Some(t) => t,
+            None => self.open_conn(pi, server, proto, role)?,
+        };
+        let b = self.backends.get_mut(&t).expect("dedicated connection exists");
+        b.owner = Some(ct);
+        b.retire = false;
+        Ok(t)
+    }
+
+    /// Connect to `server` and queue the connection's setup commands.
+    fn open_conn(&mut self, pi: usize, server: usize, proto_idx: usize, role: Role) -> Result<Token, String> {
+        let addr_s = self.pools[pi].servers[server].addr.clone();
+        let addr = addr_s
+            .to_socket_addrs()
+            .map_err(|e| short_io_error(&e))?
+            .next()
+            .ok_or_else(|| format!("cannot resolve {addr_s}"))?;
+        let mut stream = TcpStream::connect(addr).map_err(|e| short_io_error(&e))?;
+        let _ = stream.set_nodelay(true);
+        let t = self.token();
+        self.poll
+            .registry()
+            .register(&mut stream, t, Interest::READABLE | Interest::WRITABLE)
+            .map_err(|e| short_io_error(&e))?;
+        let stats = self.pools[pi].servers[server].stats.clone();
+        let mut b = Backend::new(stream, pi, server, proto_idx, role, stats);
+        let cfg = self.pools[pi].cfg();
+        if let Some(pass) = &cfg.redis_auth {
+            b.send(&encode_request(&[Bytes::from_static(b"AUTH"), Bytes::from(pass.clone())]), Waiter::Discard);
+        }
+        if cfg.redis_db != 0 && !cfg.cluster {
+            let db = Bytes::from(cfg.redis_db.to_string());
+            b.send(&encode_request(&[Bytes::from_static(b"SELECT"), db]), Waiter::Discard);
+        }
+        if proto_idx == 1 {
+            b.send(&encode_request(&[Bytes::from_static(b"HELLO"), Bytes::from_static(b"3")]), Waiter::Discard);
+        }
+        if cfg.cluster && cfg.read_from != ReadFrom::Master && matches!(role, Role::Shared { .. }) {
+            b.send(&encode_request(&[Bytes::from_static(b"READONLY")]), Waiter::Discard);
+        }
+        b.stats.server_connections.fetch_add(1, Ordering::Relaxed);
+        self.backends.insert(t, b);
+        self.dirty_backends.push(t);
+        Ok(t)
+    }
+
+    /// `preconnect: true`: open every shared lane (RESP2) of every server of pool `pi`.
+    pub fn preconnect(&mut self, pi: usize) {
+        if !self.pools[pi].cfg().preconnect {
+            return;
+        }
+        for server in 0..self.pools[pi].servers.len() {
+            for lane in 0..self.pools[pi].lanes() {
+                if self.backend_conn(pi, server, 0, lane).is_err() {
+                    self.pools[pi].servers[server].stats.server_err.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Queue `request` for client `ct` (reply `seq`) on backend `bt`.
+    pub fn send_on(&mut self, bt: Token, request: &Bytes, waiter: Waiter) {
+        let Some(b) = self.backends.get_mut(&bt) else {
+            return;
+        };
+        incr(&b.stats.requests);
+        b.stats.request_bytes.fetch_add(request.len() as u64, Ordering::Relaxed);
+        b.send(request, waiter);
+        self.dirty_backends.push(bt);
+    }
+
+    /// A dedicated connection's client lets go of it: it finishes what is in flight, then a
+    /// clean transaction connection is parked for reuse and anything else is closed.
+    pub fn release(&mut self, bt: Token) {
+        let Some(b) = self.backends.get_mut(&bt) else {
+            return;
+        };
+        if b.role == Role::Tx {
+            b.owner = None;
+        }
+        b.retire = true;
+        self.retire_if_idle(bt);
+    }
+
+    /// Finish retiring `bt` when nothing is in flight on it any more.
+    pub fn retire_if_idle(&mut self, bt: Token) {
+        let Some(b) = self.backends.get(&bt) else {
+            return;
+        };
+        if !b.retire || !b.inflight.is_empty() {
+            return;
+        }
+        let (pi, server, proto, role) = (b.pool, b.server, b.proto_idx, b.role);
+        if role == Role::Tx {
+            if let Some(s) = self.pools[pi].servers.get_mut(server) {
+                if s.idle[proto].len() < MAX_IDLE {
+                    s.idle[proto].push(bt);
+                    self.backends.get_mut(&bt).expect("checked above").retire = false;
+                    return;
+                }
+            }
+        }
+        self.close_backend(bt);
+    }
+
+    /// Close a backend connection that has nothing in flight (or whose waiters no longer
+    /// matter: their client is gone).
+    pub fn close_backend(&mut self, bt: Token) {
+        let Some(mut b) = self.backends.remove(&bt) else {
+            return;
+        };
+        let _ = self.poll.registry().deregister(&mut b.stream);
+        if let Some(s) = self.pools[b.pool].servers.get_mut(b.server) {
+            s.forget(bt);
+        }
+        b.stats.server_connections.fetch_sub(1, Ordering::Relaxed);
+    }
+}

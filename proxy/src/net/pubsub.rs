@@ -1,0 +1,267 @@
+//! Pub/sub through the proxy. SUBSCRIBE / PSUBSCRIBE / SSUBSCRIBE pin the client to a
+//! backend connection of its own, chosen by hashing the first channel like a key (so a
+//! PUBLISH, routed the same way, meets its subscribers); frames from that connection are
+//! either messages, relayed as they arrive, or the confirmations of the client's requests,
+//! matched to them by count (SUBSCRIBE a b is answered by two frames). The client leaves
+//! subscribed mode when its last subscription goes; RESP2 clients may only send pub/sub
+//! commands, PING, QUIT and RESET meanwhile, RESP3 clients anything.
+
+use super::backend::{encode_request, Role, Waiter};
+use super::client::Slot;
+use super::worker::Worker;
+use crate::stats::incr;
+use bytes::Bytes;
+use mio::Token;
+use slotbox_protocol::frame::errors;
+use slotbox_protocol::{Frame, Protocol};
+use std::collections::HashSet;
+use std::time::Instant;
+
+/// A subscribed client's connection and what it is subscribed to, as of the requests sent.
+#[derive(Debug)]
+pub struct SubState {
+    pub backend: Token,
+    pub pool: usize,
+    pub server: usize,
+    channels: HashSet<Bytes>,
+    patterns: HashSet<Bytes>,
+    shards: HashSet<Bytes>,
+}
+
+impl SubState {
+    fn new(backend: Token, pool: usize, server: usize) -> SubState {
+        SubState { backend, pool, server, channels: HashSet::new(), patterns: HashSet::new(), shards: HashSet::new() }
+    }
+
+    /// Apply a (un)subscribe request; returns how many frames the backend answers it with
+    /// (one per argument, or one per subscription dropped by an argument-less unsubscribe,
+    /// at least one).
+    pub fn apply(&mut self, name: &str, args: &[Bytes]) -> usize {
+        let set = match name {
+            "subscribe" | "unsubscribe" => &mut self.channels,
+            "psubscribe" | "punsubscribe" => &mut self.patterns,
+            _ => &mut self.shards,
+        };
+        let names = &args[1..];
+        if !name.ends_with("unsubscribe") {
+            set.extend(names.iter().cloned());
+            return names.len();
+        }
+        if names.is_empty() {
+            let n = set.len().max(1);
+            set.clear();
+            return n;
+        }
+        for n in names {
+            set.remove(n);
+        }
+        names.len()
+    }
+
+    /// Still subscribed to something.
+    pub fn active(&self) -> bool {
+        !(self.channels.is_empty() && self.patterns.is_empty() && self.shards.is_empty())
+    }
+}
+
+/// (P|S)(UN)SUBSCRIBE.
+pub fn is_subscribe_family(name: &str) -> bool {
+    matches!(name, "subscribe" | "psubscribe" | "ssubscribe" | "unsubscribe" | "punsubscribe" | "sunsubscribe")
+}
+
+/// A published message (`message`, `pmessage`, `smessage`), RESP2 array or RESP3 push.
+pub fn is_message(frame: &Frame) -> bool {
+    let (Frame::Push(items) | Frame::Array(items)) = frame else {
+        return false;
+    };
+    matches!(items.first().and_then(Frame::as_bytes), Some(b"message" | b"pmessage" | b"smessage"))
+}
+
+fn not_allowed(name: &str) -> Frame {
+    Frame::error(format!(
+        "ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+    ))
+}
+
+impl Worker {
+    /// Pub/sub requests, and every request of a subscribed client. False when the request
+    /// takes the normal path.
+    pub fn sub_request(&mut self, ct: Token, name: &str, args: &[Bytes]) -> bool {
+        let Some(c) = self.clients.get(&ct) else { return true };
+        if is_subscribe_family(name) {
+            self.sub_command(ct, name, args);
+            return true;
+        }
+        let Some(sub) = &c.sub else { return false };
+        if c.session.proto == Protocol::Resp3 || matches!(name, "quit" | "reset") {
+            return false;
+        }
+        if name != "ping" {
+            self.reply_error(ct, not_allowed(name));
+        } else if args.len() > 2 {
+            self.reply_error(ct, Frame::error(errors::wrong_arity("ping")));
+        } else {
+            // RESP2 subscribed PING is answered by the backend as ["pong", arg].
+            let bt = sub.backend;
+            self.sub_send(ct, bt, args, 1);
+        }
+        true
+    }
+
+    fn sub_send(&mut self, ct: Token, bt: Token, args: &[Bytes], frames: usize) {
+        let Some(c) = self.clients.get_mut(&ct) else { return };
+        let seq = c.push(Slot::Waiting);
+        let request = Bytes::from(encode_request(args));
+        self.send_on(bt, &request, Waiter::Sub { client: ct, seq, left: frames, raw: Vec::new() });
+    }
+
+    fn sub_command(&mut self, ct: Token, name: &str, args: &[Bytes]) {
+        let spec = slotbox_protocol::command::lookup(&args[0]).expect("pub/sub commands are in the table");
+        if !spec.arity_ok(args.len()) {
+            return self.reply_error(ct, Frame::error(errors::wrong_arity(name)));
+        }
+        let c = &self.clients[&ct];
+        let unsubscribe = name.ends_with("unsubscribe");
+        let backend = match (&c.sub, unsubscribe) {
+            (None, true) => return self.unsubscribe_idle(ct, name, args),
+            (Some(sub), true) => sub.backend,
+            (sub, false) => match self.sub_backend(ct, name, args, sub.as_ref().map(|s| (s.backend, s.server))) {
+                Ok(bt) => bt,
+                Err(f) => return self.reply_error(ct, f),
+            },
+        };
+        let c = self.clients.get_mut(&ct).expect("client exists");
+        let sub = c.sub.get_or_insert_with(|| {
+            let b = &self.backends[&backend];
+            SubState::new(backend, b.pool, b.server)
+        });
+        let frames = sub.apply(name, args);
+        let done = !sub.active();
+        self.sub_send(ct, backend, args, frames);
+        if done {
+            // Out of subscribed mode as of this request; the connection goes once it has
+            // answered everything sent on it.
+            self.clients.get_mut(&ct).expect("client exists").sub = None;
+            self.release(backend);
+        }
+    }
+
+    /// The connection a subscribe request goes on: the client's own when the channels are
+    /// served there, a new one for a client not yet subscribed.
+    fn sub_backend(
+        &mut self,
+        ct: Token,
+        name: &str,
+        args: &[Bytes],
+        current: Option<(Token, usize)>,
+    ) -> Result<Token, Frame> {
+        let pi = self.clients[&ct].pool;
+        let cluster = self.pools[pi].slots.is_some();
+        // Which channels must live on the subscription's backend: shard channels always,
+        // plain channels in plain pools (a cluster delivers PUBLISH to every node), patterns
+        // never (they cannot be routed: the first one picks the backend).
+        let checked: Vec<usize> = match name {
+            "ssubscribe" => (1..args.len()).collect(),
+            "subscribe" if !cluster => (1..args.len()).collect(),
+            _ => vec![1],
+        };
+        let target = self.common_target(pi, name, args, &checked)?;
+        let server = target.server.ok_or_else(|| self.no_backend(pi))?;
+        match current {
+            Some((bt, s)) if s == server || name == "psubscribe" || (name == "subscribe" && cluster) => Ok(bt),
+            Some(_) => Err(Frame::error(format!(
+                "ERR channel '{}' maps to another backend than this connection's subscriptions; use a hash tag \
+                 to keep them on one",
+                String::from_utf8_lossy(&args[1])
+            ))),
+            None => self.dedicated_conn(ct, pi, server, Role::Sub).map_err(|e| {
+                self.pools[pi].on_failure(server, Instant::now());
+                Frame::error(format!("ERR {e}"))
+            }),
+        }
+    }
+
+    /// (P|S)UNSUBSCRIBE from a client that is not subscribed: answered here, as Redis does.
+    fn unsubscribe_idle(&mut self, ct: Token, name: &str, args: &[Bytes]) {
+        let kind = Frame::bulk(Bytes::copy_from_slice(name.as_bytes()));
+        let frames: Vec<Frame> = if args.len() == 1 {
+            vec![Frame::Push(vec![kind, Frame::Null, Frame::Integer(0)])]
+        } else {
+            args[1..]
+                .iter()
+                .map(|ch| Frame::Push(vec![kind.clone(), Frame::Bulk(ch.clone()), Frame::Integer(0)]))
+                .collect()
+        };
+        if let Some(c) = self.clients.get_mut(&ct) {
+            c.push_frame(&Frame::Many(frames));
+        }
+    }
+
+    /// One frame from a subscription connection.
+    pub fn sub_frame(&mut self, bt: Token, frame: Frame, raw: Bytes) {
+        let Some(b) = self.backends.get_mut(&bt) else { return };
+        if is_message(&frame) {
+            if let Some(c) = b.owner.and_then(|ct| self.clients.get_mut(&ct)) {
+                c.push_raw(raw);
+                self.dirty_clients.push(b.owner.expect("owner checked"));
+            }
+            return;
+        }
+        let Some(front) = b.inflight.front_mut() else { return };
+        if let Waiter::Sub { left, raw: gathered, .. } = &mut front.waiter {
+            gathered.extend_from_slice(&raw);
+            *left = if frame.is_error() { 0 } else { left.saturating_sub(1) };
+            if *left > 0 {
+                return;
+            }
+            incr(&b.stats.responses);
+            let inf = b.inflight.pop_front().expect("front exists");
+            b.stats.latency.observe(inf.sent_at.elapsed());
+            if let Waiter::Sub { client, seq, raw: gathered, .. } = inf.waiter {
+                self.deliver(client, seq, 0, frame, Some(Bytes::from(gathered)));
+            }
+            return;
+        }
+        let inf = b.inflight.pop_front().expect("front exists");
+        self.backend_reply(bt, frame, raw, inf, Instant::now());
+    }
+
+    /// A subscription connection died: its client will get no more messages, so it is
+    /// disconnected, as it would be by the server itself.
+    pub fn sub_conn_lost(&mut self, ct: Token, bt: Token) {
+        if self.clients.get(&ct).and_then(|c| c.sub.as_ref()).map(|s| s.backend) == Some(bt) {
+            self.close_client(ct);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<Bytes> {
+        v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
+    }
+
+    #[test]
+    fn frames_expected_per_request() {
+        let mut s = SubState::new(Token(1), 0, 0);
+        assert_eq!(s.apply("subscribe", &args(&["subscribe", "a", "b", "a"])), 3);
+        assert_eq!(s.apply("psubscribe", &args(&["psubscribe", "n*"])), 1);
+        assert_eq!(s.apply("unsubscribe", &args(&["unsubscribe"])), 2);
+        assert!(s.active());
+        assert_eq!(s.apply("punsubscribe", &args(&["punsubscribe", "x*", "n*"])), 2);
+        assert!(!s.active());
+        assert_eq!(s.apply("sunsubscribe", &args(&["sunsubscribe"])), 1);
+    }
+
+    #[test]
+    fn messages_are_told_from_confirmations() {
+        let b = |s: &'static str| Frame::bulk_static(s);
+        assert!(is_message(&Frame::Array(vec![b("message"), b("ch"), b("hi")])));
+        assert!(is_message(&Frame::Push(vec![b("pmessage"), b("c*"), b("ch"), b("hi")])));
+        assert!(!is_message(&Frame::Push(vec![b("subscribe"), b("message"), Frame::Integer(1)])));
+        assert!(!is_message(&Frame::Array(vec![b("pong"), b("")])));
+        assert!(!is_message(&Frame::simple_static("PONG")));
+    }
+}

@@ -1,0 +1,139 @@
+//! Pub/sub through slotbox-proxy over real sockets: a subscriber and a publisher on two
+//! proxy connections meet on the backend the channel hashes to (RESP2 arrays and RESP3 push
+//! frames), subscribed-mode rules (PING, refused commands, leaving the mode), patterns with a
+//! hash tag, and SSUBSCRIBE / SPUBLISH routed by slot in a `cluster: true` pool.
+
+mod common;
+
+use common::{bulk, error, simple, RawClient};
+use slotbox::protocol::Frame;
+use slotbox::{Cluster, Proxy, Server};
+use std::net::SocketAddr;
+
+fn pool(servers: &[Server]) -> Proxy {
+    let addrs: Vec<SocketAddr> = servers.iter().map(|s| s.addr()).collect();
+    let mut y = String::from("alpha:\n  listen: 127.0.0.1:0\n  redis: true\n  hash_tag: \"{}\"\n  servers:\n");
+    for (i, s) in addrs.iter().enumerate() {
+        y.push_str(&format!("   - {s}:1 server{i}\n"));
+    }
+    Proxy::start(&y).expect("proxy")
+}
+
+fn three() -> Vec<Server> {
+    (0..3).map(|_| Server::start().expect("server")).collect()
+}
+
+fn arr(items: &[Frame]) -> Frame {
+    Frame::Array(items.to_vec())
+}
+
+#[test]
+fn subscriber_receives_what_another_client_publishes() {
+    let servers = three();
+    let proxy = pool(&servers);
+    let mut sub = RawClient::connect(proxy.addr());
+    let mut publisher = RawClient::connect(proxy.addr());
+    assert_eq!(sub.call(&["SUBSCRIBE", "news"]), arr(&[bulk("subscribe"), bulk("news"), Frame::Integer(1)]));
+    assert_eq!(publisher.call(&["PUBLISH", "news", "hello"]), Frame::Integer(1));
+    assert_eq!(sub.read_reply().0, arr(&[bulk("message"), bulk("news"), bulk("hello")]));
+    // Subscribed mode: PING is answered the pub/sub way, other commands are refused.
+    assert_eq!(sub.call(&["PING"]), arr(&[bulk("pong"), bulk("")]));
+    let Frame::Error(e) = sub.call(&["GET", "k"]) else { panic!("GET in subscribed mode") };
+    assert!(e.starts_with(b"ERR Can't execute 'get'"), "{e:?}");
+    // SUBSCRIBE a b answers one confirmation per channel (channels that share a hash tag
+    // live on one backend).
+    sub.send_raw(&common::encode_command(&["SUBSCRIBE", "{news}:sport", "{news}:tech"]));
+    assert_eq!(sub.read_reply().0, arr(&[bulk("subscribe"), bulk("{news}:sport"), Frame::Integer(2)]));
+    assert_eq!(sub.read_reply().0, arr(&[bulk("subscribe"), bulk("{news}:tech"), Frame::Integer(3)]));
+    for i in 0..20 {
+        assert_eq!(publisher.call(&["PUBLISH", "{news}:tech", &format!("m{i}")]), Frame::Integer(1));
+    }
+    for i in 0..20 {
+        assert_eq!(sub.read_reply().0, arr(&[bulk("message"), bulk("{news}:tech"), bulk(&format!("m{i}"))]));
+    }
+    // Leaving the last channel leaves subscribed mode; the connection serves commands again.
+    sub.send_raw(&common::encode_command(&["UNSUBSCRIBE"]));
+    let mut left = Vec::new();
+    for _ in 0..3 {
+        let Frame::Array(items) = sub.read_reply().0 else { panic!("unsubscribe confirmation") };
+        assert_eq!(items[0], bulk("unsubscribe"));
+        left.push(items[2].clone());
+    }
+    assert_eq!(left.last(), Some(&Frame::Integer(0)));
+    assert_eq!(sub.call(&["SET", "k", "v"]), simple("OK"));
+    assert_eq!(sub.call(&["PING"]), simple("PONG"));
+    assert_eq!(publisher.call(&["PUBLISH", "news", "nobody"]), Frame::Integer(0));
+    // UNSUBSCRIBE when not subscribed is answered as Redis does.
+    assert_eq!(sub.call(&["UNSUBSCRIBE"]), arr(&[bulk("unsubscribe"), Frame::Null, Frame::Integer(0)]));
+    // RESET leaves subscribed mode at once.
+    assert_eq!(sub.call(&["SUBSCRIBE", "news"]), arr(&[bulk("subscribe"), bulk("news"), Frame::Integer(1)]));
+    assert_eq!(sub.call(&["RESET"]), simple("RESET"));
+    assert_eq!(sub.call(&["GET", "k"]), bulk("v"));
+    assert!(common::wait_for(std::time::Duration::from_secs(10), || {
+        publisher.call(&["PUBLISH", "news", "gone"]) == Frame::Integer(0)
+    }));
+}
+
+#[test]
+fn resp3_subscriber_gets_push_frames_and_keeps_working() {
+    let servers = three();
+    let proxy = pool(&servers);
+    let mut sub = RawClient::connect(proxy.addr());
+    let mut publisher = RawClient::connect(proxy.addr());
+    assert!(matches!(sub.call(&["HELLO", "3"]), Frame::Map(_)));
+    let raw = sub.call_raw(&["SUBSCRIBE", "alerts"]);
+    assert_eq!(raw, b">3\r\n$9\r\nsubscribe\r\n$6\r\nalerts\r\n:1\r\n");
+    assert_eq!(publisher.call(&["PUBLISH", "alerts", "fire"]), Frame::Integer(1));
+    let (frame, raw) = sub.read_reply();
+    assert!(raw.starts_with(b">3\r\n"), "a push frame: {}", common::show(&raw));
+    assert_eq!(frame, Frame::Push(vec![bulk("message"), bulk("alerts"), bulk("fire")]));
+    // RESP3 clients may run any command while subscribed.
+    assert_eq!(sub.call(&["SET", "r3", "v"]), simple("OK"));
+    assert_eq!(sub.call(&["GET", "r3"]), bulk("v"));
+    assert_eq!(publisher.call(&["PUBLISH", "alerts", "again"]), Frame::Integer(1));
+    assert_eq!(sub.read_reply().0, Frame::Push(vec![bulk("message"), bulk("alerts"), bulk("again")]));
+}
+
+#[test]
+fn patterns_and_channels_on_other_backends() {
+    let servers = three();
+    let proxy = pool(&servers);
+    let mut sub = RawClient::connect(proxy.addr());
+    let mut publisher = RawClient::connect(proxy.addr());
+    // A pattern is routed by its hash tag, so "{ev}*" meets every "{ev}..." channel.
+    assert_eq!(sub.call(&["PSUBSCRIBE", "{ev}*"]), arr(&[bulk("psubscribe"), bulk("{ev}*"), Frame::Integer(1)]));
+    assert_eq!(publisher.call(&["PUBLISH", "{ev}login", "u1"]), Frame::Integer(1));
+    assert_eq!(sub.read_reply().0, arr(&[bulk("pmessage"), bulk("{ev}*"), bulk("{ev}login"), bulk("u1")]));
+    // A channel that hashes to another backend cannot join this subscription: refused
+    // rather than silently never receiving.
+    let stranger = (0..100)
+        .map(|i| format!("other{i}"))
+        .find(|ch| matches!(sub.call(&["SUBSCRIBE", ch]), Frame::Error(_)))
+        .expect("some channel lives on another backend");
+    let mut other = RawClient::connect(proxy.addr());
+    assert_eq!(other.call(&["SUBSCRIBE", &stranger]), arr(&[bulk("subscribe"), bulk(&stranger), Frame::Integer(1)]));
+    assert_eq!(publisher.call(&["PUBLISH", &stranger, "x"]), Frame::Integer(1));
+    assert_eq!(other.read_reply().0, arr(&[bulk("message"), bulk(&stranger), bulk("x")]));
+}
+
+#[test]
+fn cluster_pool_shard_channels_route_by_slot() {
+    let cluster = Cluster::start(3).unwrap();
+    let yaml = format!(
+        "c:\n  listen: 127.0.0.1:0\n  redis: true\n  cluster: true\n  servers:\n   - {}:1\n",
+        cluster.addrs()[0]
+    );
+    let proxy = Proxy::start(&yaml).unwrap();
+    let mut sub = RawClient::connect(proxy.addr());
+    let mut publisher = RawClient::connect(proxy.addr());
+    assert_eq!(sub.call(&["SSUBSCRIBE", "orders"]), arr(&[bulk("ssubscribe"), bulk("orders"), Frame::Integer(1)]));
+    assert_eq!(publisher.call(&["SPUBLISH", "orders", "o1"]), Frame::Integer(1));
+    assert_eq!(sub.read_reply().0, arr(&[bulk("smessage"), bulk("orders"), bulk("o1")]));
+    // Plain channels join the same connection: a cluster delivers PUBLISH to every node
+    // (the count PUBLISH returns is the receiving node's own, as in Redis).
+    assert_eq!(sub.call(&["SUBSCRIBE", "chat"]), arr(&[bulk("subscribe"), bulk("chat"), Frame::Integer(1)]));
+    assert!(matches!(publisher.call(&["PUBLISH", "chat", "hi"]), Frame::Integer(0 | 1)));
+    assert_eq!(sub.read_reply().0, arr(&[bulk("message"), bulk("chat"), bulk("hi")]));
+    let mut c = RawClient::connect(proxy.addr());
+    assert_eq!(c.call(&["SSUBSCRIBE", "foo", "bar"]), error("CROSSSLOT Keys in request don't hash to the same slot"));
+}
