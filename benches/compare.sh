@@ -8,6 +8,12 @@
 #   benches/compare.sh memory     load KEYS (default 1M) keys with 100-byte values into each
 #                                 and print used_memory and RSS per key
 #   benches/compare.sh memory-hash the same with KEYS small hashes (3 fields of 10 bytes)
+#   benches/compare.sh aof        throughput (TESTS default "set") with appendonly yes and each
+#                                 appendfsync policy (no, everysec, always) on both servers
+#   benches/compare.sh restart    load KEYS keys, shut down, start again and time until the
+#                                 server answers PING: from the AOF (appendonly yes) and from
+#                                 the snapshot (SAVE; appendonly no), each server in turn
+#   benches/compare.sh proxy      slotbox-proxy vs nutcracker vs direct (benches/proxy-compare.sh)
 #   benches/compare.sh cluster    a 3-master slotbox cluster vs a 3-master redis-server cluster
 #                                 (both assembled with redis-cli --cluster create), then
 #                                 redis-benchmark --cluster -t set,get at -P 1 and -P 16
@@ -99,12 +105,12 @@ start() {
     exit 1
 }
 
-# shellcheck disable=SC2086 # SLOTBOX_ARGS is a list of flags
+# shellcheck disable=SC2086 # SLOTBOX_ARGS and PERSIST_ARGS are lists of flags
 start_both() {
-    start redis redis-server --appendonly no --protected-mode no
+    start redis redis-server ${PERSIST_ARGS:---appendonly no} --protected-mode no
     REDIS_PORT=$STARTED_PORT
     REDIS_PID=$STARTED_PID
-    start slotbox "$SLOTBOX_BIN" $SLOTBOX_ARGS
+    start slotbox "$SLOTBOX_BIN" $SLOTBOX_ARGS ${PERSIST_ARGS:-}
     SLOTBOX_PORT=$STARTED_PORT
     SLOTBOX_PID=$STARTED_PID
     echo "redis-server $(redis-server --version | awk '{print $3}') on port $REDIS_PORT (pid $REDIS_PID)"
@@ -246,13 +252,73 @@ cluster_mode() {
     CLUSTER_FLAG=--cluster TESTS=${CLUSTER_TESTS:-set get} throughput_rows
 }
 
+# stop_server PORT PID: SHUTDOWN (which persists as configured) and wait for the exit.
+stop_server() {
+    redis-cli -h 127.0.0.1 -p "$1" shutdown >/dev/null 2>&1 || true
+    for _ in $(seq 600); do
+        kill -0 "$2" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    echo "server on port $1 did not stop" >&2
+    exit 1
+}
+
+aof_mode() {
+    local policy
+    TESTS=${AOF_TESTS:-set}
+    for policy in no everysec always; do
+        echo
+        echo "== appendonly yes, appendfsync $policy"
+        PERSIST_ARGS="--appendonly yes --appendfsync $policy" start_both
+        throughput_rows
+        stop_server "$REDIS_PORT" "$REDIS_PID"
+        stop_server "$SLOTBOX_PORT" "$SLOTBOX_PID"
+        rm -rf "$TMP/redis" "$TMP/slotbox"
+    done
+}
+
+# restart_one NAME KIND ARGS...: load KEYS keys, stop, start again on the same dir and print
+# "NAME KIND seconds keys" (time from the start to the first PONG).
+# shellcheck disable=SC2086
+restart_one() {
+    local name=$1 kind=$2 t0 t1 keys
+    shift 2
+    rm -rf "${TMP:?}/$name"
+    start "$name" "$@"
+    load "$STARTED_PORT" >/dev/null
+    if [ "$kind" = snapshot ]; then redis-cli -h 127.0.0.1 -p "$STARTED_PORT" save >/dev/null; fi
+    stop_server "$STARTED_PORT" "$STARTED_PID"
+    t0=$(date +%s.%N)
+    start "$name" "$@"
+    t1=$(date +%s.%N)
+    keys=$(redis-cli -h 127.0.0.1 -p "$STARTED_PORT" dbsize)
+    echo "$name $kind $t0 $t1 $keys" | awk '{ printf "%-8s %-9s %8.2f s %10d keys\n", $1, $2, $4 - $3, $5 }' | tee -a "$TMP/restart.txt"
+    stop_server "$STARTED_PORT" "$STARTED_PID"
+}
+
+# shellcheck disable=SC2086
+restart_mode() {
+    echo "restart after loading $KEYS keys with $SIZE-byte values (time to the first PONG)"
+    : >"$TMP/restart.txt"
+    restart_one redis aof redis-server --appendonly yes --protected-mode no
+    restart_one slotbox aof "$SLOTBOX_BIN" $SLOTBOX_ARGS --appendonly yes
+    restart_one redis snapshot redis-server --appendonly no --protected-mode no --dbfilename dump.rdb
+    restart_one slotbox snapshot "$SLOTBOX_BIN" $SLOTBOX_ARGS --appendonly no
+    awk '{ t[$1 " " $2] = $3 } END {
+        printf "slotbox / redis load speed: aof %.2fx, snapshot %.2fx\n", t["redis aof"] / t["slotbox aof"], t["redis snapshot"] / t["slotbox snapshot"]
+    }' "$TMP/restart.txt"
+}
+
 case "$MODE" in
     throughput) throughput ;;
+    aof) aof_mode ;;
+    restart) restart_mode ;;
+    proxy) exec benches/proxy-compare.sh ;;
     memory) memory ;;
     memory-hash) HASHES=1 memory ;;
     cluster) cluster_mode ;;
     *)
-        echo "usage: $0 [throughput|memory]" >&2
+        echo "usage: $0 [throughput|memory|memory-hash|aof|restart|proxy|cluster]" >&2
         exit 2
         ;;
 esac
