@@ -36,6 +36,9 @@ pub struct Conn {
     /// A write command held while writes are paused (manual failover); it runs (and gets its
     /// reply, possibly a redirect) once the pause ends.
     pub stashed: Option<Vec<bytes::Bytes>>,
+    /// This thread's AOF position after this connection's last batch: its replies go out
+    /// once the AOF holds that much (see `persist::aof::replies_wait_for_aof`).
+    pub aof_end: u64,
 }
 
 impl Conn {
@@ -51,6 +54,7 @@ impl Conn {
             registered: None,
             read_pending: false,
             stashed: None,
+            aof_end: 0,
         }
     }
 
@@ -96,7 +100,7 @@ impl Conn {
         }
         shared.stats.net_input_bytes.fetch_add(read_total as u64, Ordering::Relaxed);
         self.process(shared);
-        if !crate::persist::aof::replies_wait_for_aof(shared) {
+        if !crate::persist::aof::replies_wait_for_aof(shared, self.aof_end) {
             self.flush(shared);
         }
     }
@@ -165,6 +169,7 @@ impl Conn {
         }
         drop(gate);
         crate::persist::aof::end_batch(shared);
+        self.aof_end = crate::persist::aof::my_end();
         if commands > 0 {
             shared.stats.total_commands_processed.fetch_add(commands, Ordering::Relaxed);
             self.client.info.tot_cmds.fetch_add(commands, Ordering::Relaxed);

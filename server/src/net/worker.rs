@@ -30,8 +30,11 @@ pub struct Worker {
     ready: Vec<usize>,
     /// Connections holding a write until the write pause ends.
     paused: Vec<usize>,
-    /// Connections whose replies wait for this loop turn's AOF fsync (`appendfsync always`).
+    /// Connections whose replies wait for the AOF: its write, and with `appendfsync always`
+    /// an fsync covering this thread's writes.
     deferred: Vec<usize>,
+    /// An fsync was requested from the AOF syncer, which wakes this loop when it is done.
+    fsync_wait: bool,
     last_getack: Instant,
 }
 
@@ -50,6 +53,7 @@ impl Worker {
             ready: Vec::new(),
             paused: Vec::new(),
             deferred: Vec::new(),
+            fsync_wait: false,
             last_getack: Instant::now(),
         }
     }
@@ -58,8 +62,11 @@ impl Worker {
         let mut events = Events::with_capacity(1024);
         let mut last_tick = Instant::now();
         while !self.shared.is_shutting_down() {
-            let wait = if !self.ready.is_empty() || !self.deferred.is_empty() {
+            let wait = if !self.ready.is_empty() || (!self.deferred.is_empty() && !self.fsync_wait) {
                 0
+            } else if self.fsync_wait {
+                // The syncer wakes us; this is only a backstop.
+                5
             } else if self.timed_blocks.is_empty() && self.waits.is_empty() && self.paused.is_empty() {
                 100
             } else {
@@ -82,12 +89,16 @@ impl Worker {
                 self.on_event(slot, true);
             }
             if !self.deferred.is_empty() {
-                // One AOF write (and with `always` one fsync) for every write of this loop
-                // turn, then the replies.
-                crate::persist::aof::persist_before_replies(&self.shared);
+                // One AOF write for every write of this loop turn (and with `always`, an
+                // fsync covering them), then the replies.
+                if let Some(w) = self.shared.workers.get().map(|w| w[self.index].waker.clone()) {
+                    crate::persist::aof::prepare_replies(&self.shared, &w);
+                }
+                // Connections whose writes are not covered yet defer themselves again.
                 for slot in std::mem::take(&mut self.deferred) {
                     self.on_event(slot, false);
                 }
+                self.fsync_wait = !self.deferred.is_empty();
             }
             if !self.paused.is_empty() && !self.shared.writes_paused() {
                 for slot in std::mem::take(&mut self.paused) {
@@ -175,7 +186,7 @@ impl Worker {
         } else if conn.paused() {
             conn.process(&shared);
         }
-        if crate::persist::aof::replies_wait_for_aof(&shared) {
+        if crate::persist::aof::replies_wait_for_aof(&shared, conn.aof_end) {
             if !self.deferred.contains(&slot) {
                 self.deferred.push(slot);
             }
@@ -187,7 +198,7 @@ impl Worker {
         while conn.has_buffered_input() && !conn.finished() && !conn.backlogged() {
             let before = conn.buffered_input();
             conn.process(&shared);
-            if crate::persist::aof::replies_wait_for_aof(&shared) {
+            if crate::persist::aof::replies_wait_for_aof(&shared, conn.aof_end) {
                 if !self.deferred.contains(&slot) {
                     self.deferred.push(slot);
                 }

@@ -3,7 +3,7 @@
 //!
 //! `append` only copies the bytes into an in-memory buffer, in execution order (the caller
 //! holds the command's slots). The buffer reaches the file with one `write(2)` per event-loop
-//! turn ([`persist_before_replies`]), before any reply of the turn is sent, as Redis writes
+//! turn ([`prepare_replies`]), before any reply of the turn is sent, as Redis writes
 //! its `aof_buf` in `beforeSleep`; an append outside a batch is written at once. `always` fsyncs
 //! before the replies go out (one fsync per loop turn, group commit), `everysec` is synced by
 //! the persistence cron, `no` never. This file does no parsing and knows nothing about
@@ -30,26 +30,34 @@ pub fn begin_batch() {
     IN_BATCH.with(|b| b.set(true));
 }
 
-/// End a batch. The event loop then calls [`persist_before_replies`] once for all the
+/// End a batch. The event loop then calls [`prepare_replies`] once for all the
 /// batches of its loop turn before writing any reply.
 pub fn end_batch(_shared: &crate::shared::Shared) {
     IN_BATCH.with(|b| b.set(false));
 }
 
-/// Must replies wait for the AOF: did this thread append bytes not yet written to the file
-/// (or, with `always`, not yet fsynced)?
-pub fn replies_wait_for_aof(shared: &crate::shared::Shared) -> bool {
-    shared.repl.persist.get().is_some_and(|p| p.aof.replies_must_wait())
+/// This thread's AOF position: the end of its last append.
+pub fn my_end() -> u64 {
+    MY_END.with(|e| e.get())
 }
 
-/// Write every append so far to the file (one `write(2)` for the whole loop turn) and, with
-/// `always`, fsync it (one fsync for the whole loop turn: group commit).
-pub fn persist_before_replies(shared: &crate::shared::Shared) {
-    if let Some(p) = shared.repl.persist.get() {
-        p.aof.flush();
-        if p.aof.policy() == FsyncPolicy::Always {
-            p.aof.sync_pending();
-        }
+/// Must replies wait for the AOF: does it not yet hold position `end` (written to the file;
+/// with `always`, fsynced)?
+pub fn replies_wait_for_aof(shared: &crate::shared::Shared, end: u64) -> bool {
+    shared.repl.persist.get().is_some_and(|p| p.aof.replies_must_wait(end))
+}
+
+/// Before the replies of a loop turn: write every append so far to the file (one `write(2)`
+/// for the whole turn). With `always` the replies also need an fsync covering them: if this
+/// thread's appends are not synced yet, one is requested from the syncer thread, which wakes
+/// `waker` when it is done. The event loop keeps serving other connections meanwhile, and
+/// the next fsync covers their writes too (group commit across threads and loop turns).
+pub fn prepare_replies(shared: &crate::shared::Shared, waker: &Arc<mio::Waker>) {
+    let Some(p) = shared.repl.persist.get() else { return };
+    p.aof.flush();
+    let mine = my_end();
+    if p.aof.policy() == FsyncPolicy::Always && p.aof.synced.load(Ordering::Acquire) < mine {
+        super::syncer::request(p, mine, waker);
     }
 }
 
@@ -93,7 +101,7 @@ pub struct Aof {
     /// `written` as of the last write of the pending buffer to the file.
     flushed: AtomicU64,
     /// `written` as of the last completed fsync.
-    synced: AtomicU64,
+    pub(super) synced: AtomicU64,
     policy: AtomicU8,
     /// `appendonly` is on: writes go to the file (or to the rewrite buffer until it exists).
     pub enabled: AtomicBool,
@@ -171,7 +179,7 @@ impl Aof {
     }
 
     /// Append one encoded command. Inside a batch it is buffered until the event loop calls
-    /// [`persist_before_replies`];
+    /// [`prepare_replies`];
     /// outside one it is written now (and with `always`, returns once it is on disk).
     pub fn append(&self, bytes: &[u8]) {
         let mut g = self.inner.lock();
@@ -261,11 +269,10 @@ impl Aof {
         self.sync_through(self.written.load(Ordering::Acquire));
     }
 
-    /// See [`replies_wait_for_aof`] (for this thread's appends).
-    pub fn replies_must_wait(&self) -> bool {
-        let mine = MY_END.with(|e| e.get());
+    /// See [`replies_wait_for_aof`].
+    pub fn replies_must_wait(&self, end: u64) -> bool {
         let done = if self.policy() == FsyncPolicy::Always { &self.synced } else { &self.flushed };
-        mine > done.load(Ordering::Acquire)
+        end > done.load(Ordering::Acquire)
     }
 
     /// Bytes written but not yet fsynced.

@@ -11,6 +11,7 @@ pub mod info;
 pub mod load;
 pub mod rewrite;
 pub mod save;
+mod syncer;
 
 use crate::shared::Shared;
 use aof::{Aof, FsyncPolicy};
