@@ -35,11 +35,11 @@ use smallvec::SmallVec;
 use std::sync::OnceLock;
 
 /// What a handler sees.
-pub struct Ctx<'a> {
-    pub shared: &'a Shared,
+pub struct Ctx<'a, 's> {
+    pub shared: &'s Shared,
     pub client: &'a mut ClientState,
     /// The slots of this command's keys, locked.
-    pub keys: KeyView<'a>,
+    pub keys: KeyView<'s>,
     /// The command's clock (ms since the epoch), fixed for the whole command as in Redis.
     pub now_ms: i64,
     /// The command's table row (the subcommand's for container commands).
@@ -251,13 +251,32 @@ pub fn on_disconnect(shared: &Shared, client: &mut ClientState) {
 
 /// Run one request for `client`. `args` is never empty.
 pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Frame {
+    execute_in_batch(shared, client, args, &mut None)
+}
+
+/// [`execute`] for one command of a connection's batch. `held` carries the slot locks of
+/// the previous command of the batch: a command on exactly the same slots runs under them
+/// instead of unlocking and relocking (a pipeline hammering one hot key stays on one thread
+/// for the whole batch instead of bouncing the lock, and its data, between threads). Any
+/// other command releases them first, before anything else is locked, so nothing is ever
+/// locked while `held` is kept. The caller drops `held` at the end of the batch.
+pub fn execute_in_batch<'s>(
+    shared: &'s Shared,
+    client: &mut ClientState,
+    args: &[Bytes],
+    held: &mut Option<KeyView<'s>>,
+) -> Frame {
     let resolved = match resolve(args) {
         Ok(r) => r,
         Err(e) => {
+            *held = None;
             tx::flag_failed(client);
             return e;
         }
     };
+    if held.as_ref().is_some_and(|v| client.multi.is_some() || !same_slots(v, &command_slots(resolved.spec, args))) {
+        *held = None;
+    }
     if !client.authenticated && !resolved.spec.has(command::flags::NO_AUTH) {
         tx::flag_failed(client);
         return Frame::error_static(errors::NOAUTH);
@@ -270,7 +289,7 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Fra
         }
     }
     if let Some(cs) = shared.cluster.get().filter(|_| !client.is_master_link) {
-        if let Err(e) = cluster_route(shared, cs, client, resolved, args, asking) {
+        if let Err(e) = cluster_route(shared, cs, client, resolved, args, asking, held) {
             if resolved.full_name == "exec" {
                 client.multi = None;
                 tx::unwatch_all(shared, client);
@@ -292,8 +311,9 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Fra
     if client.multi.is_some() && !tx::runs_inside_multi(resolved.full_name) {
         return tx::queue(client, resolved, args);
     }
-    let reply = run(shared, client, resolved, args);
+    let reply = run_in_batch(shared, client, resolved, args, held);
     if !client.ready_keys.is_empty() {
+        *held = None;
         let keys = std::mem::take(&mut client.ready_keys);
         serve_blocked(shared, keys, client.info.worker);
     }
@@ -327,6 +347,7 @@ fn cluster_route(
     r: Resolved,
     args: &[Bytes],
     asking: bool,
+    held: &mut Option<KeyView<'_>>,
 ) -> Result<(), Frame> {
     let is_exec = r.full_name == "exec";
     if r.spec.key_specs.is_empty() && !is_exec {
@@ -356,7 +377,12 @@ fn cluster_route(
     };
     let now = crate::shared::unix_time_ms();
     let exists = |key: &[u8]| {
-        let shard = shared.db.shard(key_hash_slot(key));
+        let slot = key_hash_slot(key);
+        // Slots this batch still holds (the command's own) are read through their guard.
+        if let Some(shard) = held.as_mut().and_then(|v| v.locked_shard(slot)) {
+            return shard.map.get(key).is_some_and(|e| !e.is_expired(now));
+        }
+        let shard = shared.db.shard(slot);
         shard.map.get(key).is_some_and(|e| !e.is_expired(now))
     };
     match crate::cluster::route(&cs.routes, &q, exists) {
@@ -425,11 +451,43 @@ pub fn serve_blocked(shared: &Shared, keys: Vec<Bytes>, worker: usize) {
     }
 }
 
+/// The distinct slots of a command's keys, ascending (as a [`KeyView`] holds them).
+fn command_slots(spec: &CommandSpec, args: &[Bytes]) -> SmallVec<[u16; 4]> {
+    let mut slots: SmallVec<[u16; 4]> = extract_keys(spec, args).iter().map(|&i| key_hash_slot(&args[i])).collect();
+    slots.sort_unstable();
+    slots.dedup();
+    slots
+}
+
+fn same_slots(view: &KeyView<'_>, slots: &[u16]) -> bool {
+    !slots.is_empty() && view.slots().eq(slots.iter().copied())
+}
+
 /// Lock the command's keys and call its handler.
 pub fn run(shared: &Shared, client: &mut ClientState, r: Resolved, args: &[Bytes]) -> Frame {
+    run_in_batch(shared, client, r, args, &mut None)
+}
+
+/// [`run`], reusing the batch's held locks when they are the command's slots, and leaving the
+/// command's locks in `held` afterwards (unless it blocked, ran inside EXEC or for a blocked
+/// client).
+fn run_in_batch<'s>(
+    shared: &'s Shared,
+    client: &mut ClientState,
+    r: Resolved,
+    args: &[Bytes],
+    held: &mut Option<KeyView<'s>>,
+) -> Frame {
     let idx = extract_keys(r.spec, args);
-    let mut slots: SmallVec<[u16; 4]> = idx.iter().map(|&i| key_hash_slot(&args[i])).collect();
-    let mut keys = shared.db.lock_slots(&mut slots);
+    let mut slots = command_slots(r.spec, args);
+    let mut keys = match held.take() {
+        Some(v) if same_slots(&v, &slots) => v,
+        other => {
+            drop(other);
+            shared.db.lock_slots(&mut slots)
+        }
+    };
+    keys.expire_on_access = !shared.db.is_replica();
     let now_ms = crate::shared::unix_time_ms();
     keys.now_ms = now_ms;
     client.info.last_cmd.store(r.id, std::sync::atomic::Ordering::Relaxed);
@@ -463,7 +521,13 @@ pub fn run(shared: &Shared, client: &mut ClientState, r: Resolved, args: &[Bytes
     {
         propagate(&mut ctx, r, args);
     }
-    drop(ctx);
+    let keep = !slots.is_empty() && !ctx.client.in_exec && !ctx.client.serving_blocked;
+    let Ctx { keys, .. } = ctx;
+    if keep {
+        *held = Some(keys);
+    } else {
+        drop(keys);
+    }
     if r.spec.has(command::flags::WRITE) && shared.blocking.any() {
         for &i in idx.iter() {
             if shared.blocking.waits_for(&args[i]) && !client.ready_keys.contains(&args[i]) {

@@ -116,6 +116,8 @@ impl Conn {
         let mut next = self.stashed.take();
         crate::persist::aof::begin_batch();
         let mut gate = None;
+        // Slot locks kept from one command to the next (see `commands::execute_in_batch`).
+        let mut held = None;
         loop {
             if self.client.close_after_reply
                 || self.client.blocked.is_some()
@@ -141,11 +143,12 @@ impl Conn {
                         break;
                     }
                     if args[0].eq_ignore_ascii_case(b"exec") {
+                        held = None;
                         gate = None;
                     } else if gate.is_none() {
                         gate = Some(shared.exec_gate.read(worker));
                     }
-                    let reply = commands::execute(shared, &mut self.client, &args);
+                    let reply = commands::execute_in_batch(shared, &mut self.client, &args, &mut held);
                     commands += 1;
                     if self.client.blocked.is_some() || self.client.waiting.is_some() {
                         break;
@@ -167,6 +170,7 @@ impl Conn {
                 }
             }
         }
+        drop(held);
         drop(gate);
         crate::persist::aof::end_batch(shared);
         self.aof_end = crate::persist::aof::my_end();
