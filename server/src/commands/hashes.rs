@@ -12,7 +12,7 @@ mod tests;
 
 use super::keys::lookup::read;
 use super::{Ctx, Registration};
-use crate::store::types::HashValue;
+use crate::store::value::{HashMut, HashRef};
 use crate::store::{Entry, Value};
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::Frame;
@@ -41,32 +41,27 @@ fn wrongtype() -> Frame {
 }
 
 /// Look a hash up for reading (counting a keyspace hit or miss): `Ok(None)` when missing.
-fn read_hash<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c HashValue>, Frame> {
-    match read(&mut ctx.keys, &ctx.shared.stats, key).map(|e| &e.value) {
+fn read_hash<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<HashRef<'c>>, Frame> {
+    match read(&mut ctx.keys, &ctx.shared.stats, key) {
         None => Ok(None),
-        Some(Value::Hash(h)) => Ok(Some(h)),
-        Some(_) => Err(wrongtype()),
+        Some(e) => e.value.as_hash().map(Some).ok_or_else(wrongtype),
     }
 }
 
 /// Look a hash up for writing without modifying it (no hit / miss counted, no WATCH touch):
 /// `Ok(None)` when missing.
-fn peek_hash<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c HashValue>, Frame> {
-    match ctx.keys.get(key).map(|e| &e.value) {
+fn peek_hash<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<HashRef<'c>>, Frame> {
+    match ctx.keys.get(key) {
         None => Ok(None),
-        Some(Value::Hash(h)) => Ok(Some(h)),
-        Some(_) => Err(wrongtype()),
+        Some(e) => e.value.as_hash().map(Some).ok_or_else(wrongtype),
     }
 }
 
 /// The hash at `key` for modification, created empty if missing. Only call it once the
 /// command is sure to change the hash (and after a type check: another type is replaced).
-fn hash_for_write<'c>(ctx: &'c mut Ctx, key: &[u8]) -> &'c mut HashValue {
-    if !matches!(ctx.keys.get(key).map(|e| &e.value), Some(Value::Hash(_))) {
-        ctx.keys.insert(key, Entry::new(Value::Hash(Box::default())));
+fn hash_for_write<'c>(ctx: &'c mut Ctx, key: &[u8]) -> HashMut<'c> {
+    if ctx.keys.get(key).is_none_or(|e| e.value.as_hash().is_none()) {
+        ctx.keys.insert(key, Entry::new(Value::new_hash()));
     }
-    match ctx.keys.get_mut(key).map(|e| &mut e.value) {
-        Some(Value::Hash(h)) => h,
-        _ => unreachable!("hash inserted above"),
-    }
+    ctx.keys.get_mut(key).and_then(|e| e.value.as_hash_mut()).expect("hash inserted above")
 }

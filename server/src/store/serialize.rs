@@ -26,8 +26,9 @@
 //! Reading never panics and never trusts a length: every allocation is capped by the bytes
 //! left in the input. This module does no I/O and knows nothing about commands.
 
-use super::types::{HashValue, SetValue, ZSetValue, INTSET_MAX_ENTRIES, LISTPACK_MAX_ENTRIES};
-use super::value::Value;
+use super::listpack;
+use super::types::{SetValue, ZSetValue, INTSET_MAX_ENTRIES, LISTPACK_MAX_ENTRIES, LISTPACK_MAX_VALUE};
+use super::value::{HashRef, HashTable, Value};
 use std::collections::VecDeque;
 use std::fmt;
 
@@ -133,14 +134,8 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value) {
             out.push(TAG_STR);
             put_bytes(out, data);
         }
-        Value::Hash(h) => {
-            out.push(TAG_HASH);
-            put_varint(out, h.len() as u64);
-            for (f, val) in h.iter() {
-                put_bytes(out, f);
-                put_bytes(out, val);
-            }
-        }
+        Value::Hash(lp) => write_hash(out, HashRef::Listpack(lp)),
+        Value::HashTable(m) => write_hash(out, HashRef::Table(m)),
         Value::List(l) => {
             out.push(TAG_LIST);
             put_varint(out, l.len() as u64);
@@ -155,6 +150,15 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value) {
                 put_bytes(out, m);
             }
         }
+    }
+}
+
+fn write_hash(out: &mut Vec<u8>, h: HashRef) {
+    out.push(TAG_HASH);
+    put_varint(out, h.len() as u64);
+    for (f, val) in h.iter() {
+        put_bytes(out, f);
+        put_bytes(out, val);
     }
 }
 
@@ -241,21 +245,37 @@ fn take_count(input: &mut &[u8], min_size: usize) -> Result<usize> {
     Ok(n as usize)
 }
 
+/// A hash is a listpack when its pairs fit one (checked in a first pass over the input), as
+/// Redis's RESTORE decides; the listpack is then built in one buffer, exactly sized.
 fn read_hash(input: &mut &[u8]) -> Result<Value> {
     let n = take_count(input, 2)?;
-    let mut h = if n > LISTPACK_MAX_ENTRIES {
-        HashValue::Big(hashbrown::HashMap::with_capacity(n))
-    } else {
-        HashValue::Small(crate::store::listpack::Listpack::with_capacity(n))
-    };
+    let body = *input;
+    let (mut small, mut bytes) = (n <= LISTPACK_MAX_ENTRIES, 0);
     for _ in 0..n {
-        let field = take_bytes(input)?;
-        let value = take_bytes(input)?;
-        if !h.set(field, value) {
+        let (f, v) = take_pair(input)?;
+        small &= f.len() <= LISTPACK_MAX_VALUE && v.len() <= LISTPACK_MAX_VALUE;
+        bytes += listpack::encoded_len(f, v);
+    }
+    let mut pairs = body;
+    if small {
+        let mut lp = listpack::Builder::with_capacity(bytes);
+        for _ in 0..n {
+            let (f, v) = take_pair(&mut pairs)?;
+            if lp.contains(f) {
+                return Err(RestoreError::BadData);
+            }
+            lp.push(f, v);
+        }
+        return Ok(Value::Hash(lp.finish()));
+    }
+    let mut m = HashTable::with_capacity(n);
+    for _ in 0..n {
+        let (f, v) = take_pair(&mut pairs)?;
+        if m.insert(f.into(), v.into()).is_some() {
             return Err(RestoreError::BadData);
         }
     }
-    Ok(Value::Hash(Box::new(h)))
+    Ok(Value::HashTable(Box::new(m)))
 }
 
 fn read_list(input: &mut &[u8]) -> Result<Value> {
@@ -344,6 +364,10 @@ fn take_bytes<'a>(input: &mut &'a [u8]) -> Result<&'a [u8]> {
     let (b, rest) = input.split_at(len as usize);
     *input = rest;
     Ok(b)
+}
+
+fn take_pair<'a>(input: &mut &'a [u8]) -> Result<(&'a [u8], &'a [u8])> {
+    Ok((take_bytes(input)?, take_bytes(input)?))
 }
 
 fn take_f64(input: &mut &[u8]) -> Result<f64> {

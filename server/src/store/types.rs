@@ -1,8 +1,9 @@
 //! Collection values with Redis 7.0's two encodings each, because replies show them: small
-//! hashes and sorted sets are "listpack" (insertion / score order, linear scans, compact) and
-//! become "hashtable" / "skiplist" past `*-max-listpack-entries` (128) or a member longer than
-//! `*-max-listpack-value` (64); small all-integer sets are "intset" (sorted) until 512 members
-//! or a non-integer. Conversion is one-way, as in Redis. Lists are always "quicklist" (7.0).
+//! hashes (`Value::Hash`, see `value::HashRef`) and sorted sets are "listpack" (insertion /
+//! score order, linear scans, compact) and become "hashtable" / "skiplist" past
+//! `*-max-listpack-entries` (128) or a member longer than `*-max-listpack-value` (64); small
+//! all-integer sets are "intset" (sorted) until 512 members or a non-integer. Conversion is
+//! one-way, as in Redis. Lists are always "quicklist" (7.0).
 
 use super::skiplist::{cmp_entry, SkipList};
 use hashbrown::{HashMap, HashSet};
@@ -14,101 +15,6 @@ pub const LISTPACK_MAX_VALUE: usize = 64;
 pub const INTSET_MAX_ENTRIES: usize = 512;
 
 pub type Bytes = Box<[u8]>;
-
-/// A hash value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum HashValue {
-    /// Insertion order, in one compact buffer, as Redis's listpack.
-    Small(super::listpack::Listpack),
-    Big(HashMap<Bytes, Bytes>),
-}
-
-impl Default for HashValue {
-    fn default() -> Self {
-        HashValue::Small(super::listpack::Listpack::default())
-    }
-}
-
-impl HashValue {
-    pub fn len(&self) -> usize {
-        match self {
-            HashValue::Small(v) => v.len(),
-            HashValue::Big(m) => m.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn encoding(&self) -> &'static str {
-        match self {
-            HashValue::Small(_) => "listpack",
-            HashValue::Big(_) => "hashtable",
-        }
-    }
-
-    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
-        match self {
-            HashValue::Small(v) => v.get(field),
-            HashValue::Big(m) => m.get(field).map(|v| &**v),
-        }
-    }
-
-    /// Set a field; returns true if it is new.
-    pub fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
-        if let HashValue::Small(v) = self {
-            if v.get(field).is_some() {
-                if value.len() > LISTPACK_MAX_VALUE {
-                    self.convert();
-                    if let HashValue::Big(m) = self {
-                        m.insert(field.into(), value.into());
-                    }
-                } else {
-                    v.replace(field, value);
-                }
-                return false;
-            }
-            if v.len() < LISTPACK_MAX_ENTRIES && field.len() <= LISTPACK_MAX_VALUE && value.len() <= LISTPACK_MAX_VALUE
-            {
-                v.push(field, value);
-                return true;
-            }
-            self.convert();
-        }
-        match self {
-            HashValue::Big(m) => m.insert(field.into(), value.into()).is_none(),
-            HashValue::Small(_) => unreachable!("converted above"),
-        }
-    }
-
-    pub fn remove(&mut self, field: &[u8]) -> bool {
-        match self {
-            HashValue::Small(v) => v.remove(field),
-            HashValue::Big(m) => m.remove(field).is_some(),
-        }
-    }
-
-    fn convert(&mut self) {
-        if let HashValue::Small(v) = self {
-            let m: HashMap<Bytes, Bytes> = v.iter().map(|(f, v)| (f.into(), v.into())).collect();
-            *self = HashValue::Big(m);
-        }
-    }
-
-    /// Fields and values in the encoding's order.
-    pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
-        match self {
-            HashValue::Small(v) => Box::new(v.iter()),
-            HashValue::Big(m) => Box::new(m.iter().map(|(f, v)| (&**f, &**v))),
-        }
-    }
-
-    pub fn heap_size(&self) -> usize {
-        let items: usize = self.iter().map(|(f, v)| f.len() + v.len() + 32).sum();
-        items + self.len() * 8
-    }
-}
 
 /// A set value.
 #[derive(Debug, Clone, PartialEq)]
@@ -282,6 +188,16 @@ impl ZSetValue {
 
     /// Insert or update; returns the previous score.
     pub fn insert(&mut self, member: &[u8], score: f64) -> Option<f64> {
+        // A member already in the skiplist moves in place (one lookup, no reallocation).
+        if let ZSetValue::Big { dict, list } = self {
+            if let Some(cur) = dict.get_mut(member) {
+                let old = std::mem::replace(cur, score);
+                if old.to_bits() != score.to_bits() {
+                    list.update_score(old, member, score);
+                }
+                return Some(old);
+            }
+        }
         // Same score (bit for bit, so -0/+0 still move): nothing to reorder.
         if let Some(cur) = self.score(member) {
             if cur.to_bits() == score.to_bits() {
@@ -375,27 +291,6 @@ impl ZSetValue {
         match self {
             ZSetValue::Small(v) => v.iter().map(|(_, m)| m.len() + 24).sum(),
             ZSetValue::Big { dict, list } => dict.len() * 40 + list.heap_size(),
-        }
-    }
-}
-
-// --- hashes family helpers ---
-impl HashValue {
-    /// The field / value pairs in the encoding's order, for random access (HRANDFIELD).
-    pub fn pairs(&self) -> Vec<(&[u8], &[u8])> {
-        self.iter().collect()
-    }
-
-    /// A uniformly random field / value pair (`None` when empty). O(1) for listpack,
-    /// O(n) for hashtable (the map has no random access).
-    pub fn random_pair(&self) -> Option<(&[u8], &[u8])> {
-        if self.is_empty() {
-            return None;
-        }
-        let i = crate::rand::below(self.len());
-        match self {
-            HashValue::Small(v) => v.nth(i),
-            HashValue::Big(m) => m.iter().nth(i).map(|(f, v)| (&**f, &**v)),
         }
     }
 }
@@ -529,24 +424,6 @@ impl ZSetValue {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hash_converts_once() {
-        let mut h = HashValue::default();
-        for i in 0..128 {
-            assert!(h.set(format!("f{i}").as_bytes(), b"v"));
-        }
-        assert_eq!(h.encoding(), "listpack");
-        let order: Vec<_> = h.iter().map(|(f, _)| f.to_vec()).collect();
-        assert_eq!(order[0], b"f0");
-        assert!(h.set(b"f128", b"v"));
-        assert_eq!(h.encoding(), "hashtable");
-        assert!(h.remove(b"f128"));
-        assert_eq!(h.encoding(), "hashtable");
-        let mut h = HashValue::default();
-        h.set(b"a", &[b'x'; 65]);
-        assert_eq!(h.encoding(), "hashtable");
-    }
 
     #[test]
     fn set_intset() {

@@ -1,9 +1,16 @@
 //! The values a key can hold and their Redis type / encoding names. Strings keep Redis's
-//! `int` / `embstr` / `raw` distinction because `OBJECT ENCODING` shows it.
+//! `int` / `embstr` / `raw` distinction because `OBJECT ENCODING` shows it. A hash's two
+//! encodings are two variants, so a small hash is a single allocation (its listpack bytes);
+//! [`HashRef`] and [`HashMut`] give the hash commands one view over both.
 
-use super::types::{HashValue, SetValue, ZSetValue};
+use super::listpack::{self, Listpack, Upsert};
+use super::types::{Bytes, SetValue, ZSetValue, LISTPACK_MAX_ENTRIES, LISTPACK_MAX_VALUE};
+use hashbrown::HashMap;
 use slotbox_protocol::float::parse_i64;
 use std::collections::VecDeque;
+
+/// The "hashtable" encoding of a hash.
+pub type HashTable = HashMap<Bytes, Bytes>;
 
 /// Longest string Redis stores as `embstr`.
 pub const EMBSTR_MAX: usize = 44;
@@ -19,7 +26,11 @@ pub enum Value {
         data: Box<[u8]>,
         raw: bool,
     },
-    Hash(Box<HashValue>),
+    /// A small hash (`OBJECT ENCODING listpack`): insertion order, one exactly-sized buffer.
+    Hash(Listpack),
+    /// A hash past `hash-max-listpack-entries` (128) or `-value` (64) bytes (`hashtable`);
+    /// conversion is one-way, as in Redis.
+    HashTable(Box<HashTable>),
     /// Always "quicklist" in Redis 7.0.
     List(Box<VecDeque<Box<[u8]>>>),
     Set(Box<SetValue>),
@@ -47,7 +58,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Int(_) | Value::Str { .. } => "string",
-            Value::Hash(_) => "hash",
+            Value::Hash(_) | Value::HashTable(_) => "hash",
             Value::List(_) => "list",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
@@ -65,7 +76,8 @@ impl Value {
                     "raw"
                 }
             }
-            Value::Hash(h) => h.encoding(),
+            Value::Hash(_) => "listpack",
+            Value::HashTable(_) => "hashtable",
             Value::List(_) => "quicklist",
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
@@ -90,10 +102,192 @@ impl Value {
         match self {
             Value::Int(_) => 0,
             Value::Str { data, .. } => data.len(),
-            Value::Hash(h) => h.heap_size(),
+            Value::Hash(lp) => lp.heap_size(),
+            Value::HashTable(m) => HashRef::Table(m).heap_size(),
             Value::List(l) => l.iter().map(|e| e.len() + 16).sum(),
             Value::Set(s) => s.heap_size(),
             Value::ZSet(z) => z.heap_size(),
+        }
+    }
+}
+
+impl Value {
+    /// An empty hash (no allocation until its first field).
+    pub fn new_hash() -> Value {
+        Value::Hash(Listpack::new())
+    }
+
+    /// A read view of a hash value (`None` for another type).
+    pub fn as_hash(&self) -> Option<HashRef<'_>> {
+        match self {
+            Value::Hash(lp) => Some(HashRef::Listpack(lp)),
+            Value::HashTable(m) => Some(HashRef::Table(m)),
+            _ => None,
+        }
+    }
+
+    /// A write handle on a hash value (`None` for another type).
+    pub fn as_hash_mut(&mut self) -> Option<HashMut<'_>> {
+        matches!(self, Value::Hash(_) | Value::HashTable(_)).then_some(HashMut(self))
+    }
+}
+
+/// A hash, read-only, whichever its encoding.
+#[derive(Debug, Clone, Copy)]
+pub enum HashRef<'a> {
+    Listpack(&'a Listpack),
+    Table(&'a HashTable),
+}
+
+impl<'a> HashRef<'a> {
+    pub fn len(self) -> usize {
+        match self {
+            HashRef::Listpack(lp) => lp.len(),
+            HashRef::Table(m) => m.len(),
+        }
+    }
+
+    pub fn is_empty(self) -> bool {
+        match self {
+            HashRef::Listpack(lp) => lp.is_empty(),
+            HashRef::Table(m) => m.is_empty(),
+        }
+    }
+
+    /// The `OBJECT ENCODING` name.
+    pub fn encoding(self) -> &'static str {
+        match self {
+            HashRef::Listpack(_) => "listpack",
+            HashRef::Table(_) => "hashtable",
+        }
+    }
+
+    pub fn get(self, field: &[u8]) -> Option<&'a [u8]> {
+        match self {
+            HashRef::Listpack(lp) => lp.get(field),
+            HashRef::Table(m) => m.get(field).map(|v| &**v),
+        }
+    }
+
+    /// Fields and values in the encoding's order (insertion order for a listpack).
+    pub fn iter(self) -> HashIter<'a> {
+        match self {
+            HashRef::Listpack(lp) => HashIter::Listpack(lp.iter()),
+            HashRef::Table(m) => HashIter::Table(m.iter()),
+        }
+    }
+
+    /// The field / value pairs in the encoding's order, for random access (HRANDFIELD).
+    pub fn pairs(self) -> Vec<(&'a [u8], &'a [u8])> {
+        self.iter().collect()
+    }
+
+    /// A uniformly random field / value pair (`None` when empty): O(n), as neither encoding
+    /// has random access.
+    pub fn random_pair(self) -> Option<(&'a [u8], &'a [u8])> {
+        let n = self.len();
+        if n == 0 {
+            return None;
+        }
+        self.iter().nth(crate::rand::below(n))
+    }
+
+    /// Bytes of heap memory the hash owns: the listpack buffer, or the table's buckets
+    /// (hashbrown's layout: a power of two of them, two boxed slices and a control byte each)
+    /// plus every field and value.
+    pub fn heap_size(self) -> usize {
+        match self {
+            HashRef::Listpack(lp) => lp.heap_size(),
+            HashRef::Table(m) => {
+                let cap = m.capacity();
+                let buckets = match cap {
+                    0 => 0,
+                    1..=7 => (cap + 1).next_power_of_two(),
+                    _ => (cap * 8 / 7).next_power_of_two(),
+                };
+                let table = if buckets == 0 { 0 } else { buckets * (2 * size_of::<Bytes>() + 1) + 16 };
+                let items: usize = m.iter().map(|(f, v)| f.len() + v.len()).sum();
+                size_of::<HashTable>() + table + items
+            }
+        }
+    }
+}
+
+/// The pairs of a hash, see [`HashRef::iter`].
+pub enum HashIter<'a> {
+    Listpack(listpack::Iter<'a>),
+    Table(hashbrown::hash_map::Iter<'a, Bytes, Bytes>),
+}
+
+impl<'a> Iterator for HashIter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            HashIter::Listpack(it) => it.next(),
+            HashIter::Table(it) => it.next().map(|(f, v)| (&**f, &**v)),
+        }
+    }
+}
+
+/// A hash being modified: a `&mut Value` known to be `Hash` or `HashTable`, turned from the
+/// first into the second in place when Redis would convert.
+pub struct HashMut<'a>(&'a mut Value);
+
+impl HashMut<'_> {
+    pub fn view(&self) -> HashRef<'_> {
+        match &*self.0 {
+            Value::Hash(lp) => HashRef::Listpack(lp),
+            Value::HashTable(m) => HashRef::Table(m),
+            _ => unreachable!("a HashMut holds a hash"),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.view().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.view().is_empty()
+    }
+
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        self.view().get(field)
+    }
+
+    /// Set a field; returns true if it is new. A listpack keeps an existing field's position;
+    /// a field or value over 64 bytes, or a 129th field, converts it to a hashtable first.
+    pub fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
+        if let Value::Hash(lp) = &mut *self.0 {
+            if field.len() <= LISTPACK_MAX_VALUE && value.len() <= LISTPACK_MAX_VALUE {
+                match lp.upsert(field, value, LISTPACK_MAX_ENTRIES) {
+                    Upsert::Replaced => return false,
+                    Upsert::Added => return true,
+                    Upsert::Full => {}
+                }
+            }
+            self.convert();
+        }
+        match &mut *self.0 {
+            Value::HashTable(m) => m.insert(field.into(), value.into()).is_none(),
+            _ => unreachable!("converted above"),
+        }
+    }
+
+    /// Remove a field; true if it was there. A hashtable stays one, as in Redis.
+    pub fn remove(&mut self, field: &[u8]) -> bool {
+        match &mut *self.0 {
+            Value::Hash(lp) => lp.remove(field),
+            Value::HashTable(m) => m.remove(field).is_some(),
+            _ => unreachable!("a HashMut holds a hash"),
+        }
+    }
+
+    fn convert(&mut self) {
+        if let Value::Hash(lp) = &*self.0 {
+            let mut m = HashTable::with_capacity(lp.len() + 1);
+            m.extend(lp.iter().map(|(f, v)| (Bytes::from(f), Bytes::from(v))));
+            *self.0 = Value::HashTable(Box::new(m));
         }
     }
 }
@@ -153,6 +347,76 @@ mod tests {
         assert_eq!(Value::string(&[b'a'; 44]).encoding(), "embstr");
         assert_eq!(Value::string(&[b'a'; 45]).encoding(), "raw");
         assert_eq!(Value::plain_string(b"3").encoding(), "embstr");
-        assert_eq!(std::mem::size_of::<Value>(), 24);
+    }
+
+    #[test]
+    fn sizes() {
+        // A string key costs its Entry in the table: hashes must not make strings bigger.
+        assert_eq!(size_of::<Value>(), 24);
+        assert_eq!(size_of::<Entry>(), 32);
+        assert_eq!(size_of::<Listpack>(), 16);
+    }
+
+    fn hash_with(pairs: &[(&[u8], &[u8])]) -> Value {
+        let mut v = Value::new_hash();
+        let mut h = v.as_hash_mut().expect("hash");
+        pairs.iter().for_each(|(f, val)| {
+            h.set(f, val);
+        });
+        v
+    }
+
+    #[test]
+    fn hash_converts_once() {
+        let mut v = Value::new_hash();
+        let mut h = v.as_hash_mut().expect("hash");
+        for i in 0..128 {
+            assert!(h.set(format!("f{i}").as_bytes(), b"v"));
+        }
+        assert!(!h.set(b"f0", b"w"));
+        assert_eq!(h.view().encoding(), "listpack");
+        let order: Vec<_> = h.view().iter().map(|(f, _)| f.to_vec()).collect();
+        assert_eq!(order[0], b"f0");
+        assert_eq!(order[127], b"f127");
+        assert!(h.set(b"f128", b"v"));
+        assert_eq!(h.view().encoding(), "hashtable");
+        assert!(h.remove(b"f128"));
+        assert!(!h.remove(b"f128"));
+        assert_eq!((h.len(), h.get(b"f0")), (128, Some(&b"w"[..])));
+        assert_eq!(v.encoding(), "hashtable");
+        assert_eq!(v.type_name(), "hash");
+        assert!(v.as_hash().expect("hash").heap_size() > 128 * 36);
+
+        let long = [b'x'; 65];
+        for pairs in [&[(&b"a"[..], &long[..])][..], &[(&long[..], &b"a"[..])], &[(b"a", b"1"), (b"a", &long)]] {
+            let v = hash_with(pairs);
+            assert_eq!(v.encoding(), "hashtable");
+            assert_eq!(v.as_hash().expect("hash").len(), 1);
+        }
+        assert_eq!(hash_with(&[(b"a", &long[..64])]).encoding(), "listpack");
+        assert!(Value::Int(1).as_hash().is_none() && Value::Int(1).as_hash_mut().is_none());
+    }
+
+    #[test]
+    fn hash_views_agree() {
+        let pairs: Vec<(Vec<u8>, Vec<u8>)> =
+            (0..20).map(|i| (format!("f{i}").into(), format!("v{i}").into())).collect();
+        let borrowed: Vec<(&[u8], &[u8])> = pairs.iter().map(|(f, v)| (&f[..], &v[..])).collect();
+        let small = hash_with(&borrowed);
+        let mut big = hash_with(&[(b"x", &[b'x'; 65])]);
+        let mut h = big.as_hash_mut().expect("hash");
+        h.remove(b"x");
+        borrowed.iter().for_each(|(f, v)| assert!(h.set(f, v)));
+        let (s, b) = (small.as_hash().expect("hash"), big.as_hash().expect("hash"));
+        assert_eq!((s.encoding(), b.encoding()), ("listpack", "hashtable"));
+        assert_eq!(s.pairs(), borrowed);
+        let mut bp = b.pairs();
+        bp.sort();
+        let mut sp = s.pairs();
+        sp.sort();
+        assert_eq!(sp, bp);
+        assert_eq!((s.len(), b.len(), s.get(b"f7"), b.get(b"f7")), (20, 20, Some(&b"v7"[..]), Some(&b"v7"[..])));
+        assert!(s.random_pair().is_some_and(|(f, v)| s.get(f) == Some(v)));
+        assert_eq!(small.heap_size(), 10 * 5 + 10 * 7);
     }
 }

@@ -19,7 +19,7 @@ fn set_pairs(ctx: &mut Ctx, args: &[Bytes]) -> Result<i64, Frame> {
         return Err(Frame::error(errors::wrong_arity(ctx.spec.name)));
     }
     peek_hash(ctx, &args[1])?;
-    let hash = hash_for_write(ctx, &args[1]);
+    let mut hash = hash_for_write(ctx, &args[1]);
     let created = args[2..].chunks_exact(2).filter(|p| hash.set(&p[0], &p[1])).count();
     Ok(created as i64)
 }
@@ -63,7 +63,7 @@ pub fn hdel(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     if !args[2..].iter().any(|f| hash.get(f).is_some()) {
         return Frame::Integer(0);
     }
-    let hash = hash_for_write(ctx, key);
+    let mut hash = hash_for_write(ctx, key);
     let deleted = args[2..].iter().filter(|f| hash.remove(f)).count();
     if hash.is_empty() {
         ctx.keys.remove(key);

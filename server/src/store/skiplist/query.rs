@@ -1,0 +1,122 @@
+//! Read-only skip-list queries: ranks, rank lookups, predicate searches, cursors and iteration.
+//! Nothing here mutates the list.
+
+use super::{Cursor, SkipList, HEAD, NIL};
+
+impl SkipList {
+    /// 0-based rank of an element that is present.
+    pub fn rank(&self, score: f64, member: &[u8]) -> Option<usize> {
+        let mut x = HEAD;
+        let mut rank = 0u32;
+        for i in (0..self.level).rev() {
+            loop {
+                let c = self.lv(x, i);
+                if c.link == NIL || self.after(c.link, c.score, score, member) {
+                    break;
+                }
+                rank += c.span;
+                x = c.link;
+            }
+            if x != HEAD && self.cells[x as usize].score == score && self.member_of(x) == member {
+                return Some(rank as usize - 1);
+            }
+        }
+        None
+    }
+
+    /// Cursor at 0-based `rank`.
+    pub fn at_rank(&self, rank: usize) -> Option<Cursor> {
+        if rank >= self.len {
+            return None;
+        }
+        let target = rank as u32 + 1;
+        let mut x = HEAD;
+        let mut traversed = 0u32;
+        for i in (0..self.level).rev() {
+            loop {
+                let c = self.lv(x, i);
+                if c.link == NIL || traversed + c.span > target {
+                    break;
+                }
+                traversed += c.span;
+                x = c.link;
+            }
+            if traversed == target {
+                return Some(Cursor(x));
+            }
+        }
+        None
+    }
+
+    /// The last node (or HEAD) for which `go(score, member)` holds, walking down from the top
+    /// level (elements must be partitioned: all `go` first).
+    fn descend(&self, go: impl Fn(f64, &[u8]) -> bool) -> u32 {
+        let mut x = HEAD;
+        for i in (0..self.level).rev() {
+            loop {
+                let c = self.lv(x, i);
+                if c.link == NIL || !go(c.score, self.member_of(c.link)) {
+                    break;
+                }
+                x = c.link;
+            }
+        }
+        x
+    }
+
+    /// First element for which `before(score, member)` is false (elements must be partitioned:
+    /// all `before` first).
+    pub fn first_where(&self, before: impl Fn(f64, &[u8]) -> bool) -> Option<Cursor> {
+        let f = self.lv(self.descend(before), 0).link;
+        (f != NIL).then_some(Cursor(f))
+    }
+
+    /// Last element for which `upto(score, member)` is true (elements partitioned: all `upto`
+    /// first).
+    pub fn last_where(&self, upto: impl Fn(f64, &[u8]) -> bool) -> Option<Cursor> {
+        let x = self.descend(upto);
+        (x != HEAD).then_some(Cursor(x))
+    }
+
+    pub fn first(&self) -> Option<Cursor> {
+        let f = self.lv(HEAD, 0).link;
+        (f != NIL).then_some(Cursor(f))
+    }
+
+    pub fn last(&self) -> Option<Cursor> {
+        (self.tail != NIL).then_some(Cursor(self.tail))
+    }
+
+    pub fn next(&self, c: Cursor) -> Option<Cursor> {
+        let f = self.lv(c.0, 0).link;
+        (f != NIL).then_some(Cursor(f))
+    }
+
+    pub fn prev(&self, c: Cursor) -> Option<Cursor> {
+        let b = self.cells[c.0 as usize].link;
+        (b != NIL).then_some(Cursor(b))
+    }
+
+    pub fn score(&self, c: Cursor) -> f64 {
+        self.cells[c.0 as usize].score
+    }
+
+    pub fn member(&self, c: Cursor) -> &[u8] {
+        self.member_of(c.0)
+    }
+
+    /// Rank of the element under a cursor.
+    pub fn rank_of(&self, c: Cursor) -> usize {
+        self.rank(self.score(c), self.member(c)).unwrap_or(0)
+    }
+
+    /// Iterate in order from a cursor.
+    pub fn iter_from(&self, c: Option<Cursor>) -> impl Iterator<Item = (f64, &[u8])> + '_ {
+        std::iter::successors(c, move |c| self.next(*c)).map(move |c| (self.score(c), self.member(c)))
+    }
+
+    /// Iterate backwards from a cursor.
+    pub fn iter_back_from(&self, c: Option<Cursor>) -> impl Iterator<Item = (f64, &[u8])> + '_ {
+        std::iter::successors(c, move |c| self.prev(*c)).map(move |c| (self.score(c), self.member(c)))
+    }
+}

@@ -1,0 +1,184 @@
+//! Unit tests of the skip list, including a randomized comparison with a `BTreeSet` model.
+
+use super::*;
+use std::collections::{BTreeSet, HashMap};
+
+/// Structural invariants: cached forward scores, spans, backward links, tail, length.
+fn check_invariants(s: &SkipList) {
+    let order: Vec<u32> = std::iter::successors(s.first(), |c| s.next(*c)).map(|c| c.0).collect();
+    assert_eq!(order.len(), s.len());
+    let pos: HashMap<u32, usize> = order.iter().enumerate().map(|(i, &x)| (x, i + 1)).collect();
+    for i in 0..s.level {
+        let mut x = HEAD;
+        loop {
+            let c = s.lv(x, i);
+            if c.link == NIL {
+                break;
+            }
+            assert_eq!(c.score.to_bits(), s.cells[c.link as usize].score.to_bits(), "cached score");
+            let from = if x == HEAD { 0 } else { pos[&x] };
+            assert_eq!(c.span as usize, pos[&c.link] - from, "span at level {i}");
+            x = c.link;
+        }
+    }
+    for (i, &x) in order.iter().enumerate() {
+        let back = if i == 0 { NIL } else { order[i - 1] };
+        assert_eq!(s.cells[x as usize].link, back);
+    }
+    assert_eq!(s.tail, order.last().copied().unwrap_or(NIL));
+    assert!(s.level == 1 || s.lv(HEAD, s.level - 1).link != NIL);
+}
+
+#[test]
+fn ranks_and_order() {
+    let mut s = SkipList::new();
+    let n = 2000;
+    for i in 0..n {
+        let member = format!("m{:05}", (i * 7919) % n);
+        s.insert(((i * 7919) % n / 10) as f64, member.as_bytes());
+    }
+    assert_eq!(s.len(), n);
+    let all: Vec<(f64, Vec<u8>)> = s.iter_from(s.first()).map(|(sc, m)| (sc, m.to_vec())).collect();
+    for w in all.windows(2) {
+        assert_eq!(cmp_entry(w[0].0, &w[0].1, w[1].0, &w[1].1), Ordering::Less);
+    }
+    for (r, (sc, m)) in all.iter().enumerate() {
+        assert_eq!(s.rank(*sc, m), Some(r));
+        let c = s.at_rank(r).unwrap();
+        assert_eq!(s.member(c), &m[..]);
+    }
+    // Delete every third and re-check ranks.
+    for (sc, m) in all.iter().step_by(3) {
+        assert!(s.delete(*sc, m));
+        assert!(!s.delete(*sc, m));
+    }
+    let rest: Vec<_> = all.iter().enumerate().filter(|(i, _)| i % 3 != 0).map(|(_, e)| e.clone()).collect();
+    assert_eq!(s.len(), rest.len());
+    for (r, (sc, m)) in rest.iter().enumerate() {
+        assert_eq!(s.rank(*sc, m), Some(r));
+        assert_eq!(s.member(s.at_rank(r).unwrap()), &m[..]);
+    }
+    let back: Vec<_> = s.iter_back_from(s.last()).map(|(_, m)| m.to_vec()).collect();
+    assert_eq!(back.len(), rest.len());
+    assert_eq!(back[0], rest.last().unwrap().1);
+    check_invariants(&s);
+}
+
+#[test]
+fn range_search() {
+    let mut s = SkipList::new();
+    for i in 0..100 {
+        s.insert(i as f64, format!("{i:03}").as_bytes());
+    }
+    let c = s.first_where(|sc, _| sc < 10.5).unwrap();
+    assert_eq!(s.score(c), 11.0);
+    let c = s.last_where(|sc, _| sc <= 20.0).unwrap();
+    assert_eq!(s.score(c), 20.0);
+    assert!(s.first_where(|_, _| true).is_none());
+    assert!(s.last_where(|_, _| false).is_none());
+    assert_eq!(s.rank_of(c), 20);
+}
+
+#[test]
+fn update_in_place_and_moves() {
+    let mut s = SkipList::new();
+    for i in 0..10 {
+        s.insert(i as f64 * 10.0, format!("m{i}").as_bytes());
+    }
+    // Stays between its neighbours (in place), then ties broken by member.
+    assert!(s.update_score(30.0, b"m3", 35.0));
+    assert!(s.update_score(35.0, b"m3", 40.0));
+    assert_eq!(s.rank(40.0, b"m3"), Some(3));
+    assert_eq!(s.rank(40.0, b"m4"), Some(4));
+    // Moves to either end and back; -0 is kept as given.
+    assert!(s.update_score(40.0, b"m3", -1.0));
+    assert_eq!(s.rank(-1.0, b"m3"), Some(0));
+    assert!(s.update_score(-1.0, b"m3", f64::INFINITY));
+    assert_eq!(s.member(s.last().unwrap()), b"m3");
+    assert!(s.update_score(f64::INFINITY, b"m3", -0.0));
+    assert!(s.score(s.at_rank(1).unwrap()).is_sign_negative());
+    // Absent element: nothing changes.
+    assert!(!s.update_score(5.0, b"m3", 6.0));
+    assert!(!s.update_score(-0.0, b"zz", 6.0));
+    assert_eq!(s.len(), 10);
+    check_invariants(&s);
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Random operations on the list and on a `BTreeSet<(score, member)>` model (integer scores
+/// in a small range so that ties on score are frequent; the list sees them scaled by 1/4).
+/// Members are `prefix` + a number: a long prefix puts them out of line.
+fn model_run(seed: u64, ops: usize, members: u64, scores: i64, prefix: &str) {
+    let mut rng = Rng(seed);
+    let mut s = SkipList::new();
+    let mut model: BTreeSet<(i64, Vec<u8>)> = BTreeSet::new();
+    let mut cur: HashMap<Vec<u8>, i64> = HashMap::new();
+    let f = |k: i64| k as f64 / 4.0;
+    for step in 0..ops {
+        let m = format!("{prefix}{}", rng.below(members)).into_bytes();
+        let k = rng.below(2 * scores as u64) as i64 - scores;
+        match (rng.below(10), cur.get(&m).copied()) {
+            (0..=2, None) => {
+                s.insert(f(k), &m);
+                model.insert((k, m.clone()));
+                cur.insert(m, k);
+            }
+            (3 | 4, Some(old)) => {
+                assert!(s.delete(f(old), &m));
+                assert!(!s.delete(f(old), &m));
+                model.remove(&(old, m.clone()));
+                cur.remove(&m);
+            }
+            (5..=7, Some(old)) => {
+                assert!(s.update_score(f(old), &m, f(k)));
+                model.remove(&(old, m.clone()));
+                model.insert((k, m.clone()));
+                cur.insert(m, k);
+            }
+            (_, None) => {
+                assert!(!s.delete(f(k), &m));
+                assert!(!s.update_score(f(k), &m, f(k + 1)));
+                assert_eq!(s.rank(f(k), &m), None);
+            }
+            (_, Some(old)) => {
+                let r = model.range(..(old, m.clone())).count();
+                assert_eq!(s.rank(f(old), &m), Some(r));
+                assert_eq!(s.member(s.at_rank(r).unwrap()), &m[..]);
+                // Range bounds: first score >= k, last score <= k.
+                let ge = model.iter().position(|(sc, _)| *sc >= k).unwrap_or(model.len());
+                assert_eq!(s.first_where(|sc, _| sc < f(k)).map_or(s.len(), |c| s.rank_of(c)), ge);
+                let le = model.iter().rposition(|(sc, _)| *sc <= k);
+                assert_eq!(s.last_where(|sc, _| sc <= f(k)).map(|c| s.rank_of(c)), le);
+            }
+        }
+        assert_eq!(s.len(), model.len());
+        if step % 500 == 0 || step == ops - 1 {
+            check_invariants(&s);
+            let got: Vec<(f64, Vec<u8>)> = s.iter_from(s.first()).map(|(sc, m)| (sc, m.to_vec())).collect();
+            let want: Vec<(f64, Vec<u8>)> = model.iter().map(|(k, m)| (f(*k), m.clone())).collect();
+            assert_eq!(got, want);
+            let back: Vec<Vec<u8>> = s.iter_back_from(s.last()).map(|(_, m)| m.to_vec()).collect();
+            assert!(back.iter().eq(want.iter().rev().map(|(_, m)| m)));
+            assert_eq!(s.at_rank(model.len()), None);
+        }
+    }
+}
+
+#[test]
+fn matches_btreeset_model() {
+    model_run(0x2545_F491_4F6C_DD1D, 20_000, 400, 50, "m");
+    model_run(0x9E37_79B9_7F4A_7C15, 20_000, 60, 3, "");
+    model_run(42, 5_000, 3000, 1_000_000, "m");
+    model_run(7, 10_000, 200, 20, "a-member-name-longer-than-inline:");
+    model_run(8, 10_000, 2000, 200, "nineteen-byte-name:"); // 20..=23 bytes: both sides of inline
+}
