@@ -453,7 +453,12 @@ pub fn serve_blocked(shared: &Shared, keys: Vec<Bytes>, worker: usize) {
 
 /// The distinct slots of a command's keys, ascending (as a [`KeyView`] holds them).
 fn command_slots(spec: &CommandSpec, args: &[Bytes]) -> SmallVec<[u16; 4]> {
-    let mut slots: SmallVec<[u16; 4]> = extract_keys(spec, args).iter().map(|&i| key_hash_slot(&args[i])).collect();
+    slots_of(&extract_keys(spec, args), args)
+}
+
+/// The distinct slots of the keys at positions `idx`, ascending.
+fn slots_of(idx: &[usize], args: &[Bytes]) -> SmallVec<[u16; 4]> {
+    let mut slots: SmallVec<[u16; 4]> = idx.iter().map(|&i| key_hash_slot(&args[i])).collect();
     slots.sort_unstable();
     slots.dedup();
     slots
@@ -479,7 +484,7 @@ fn run_in_batch<'s>(
     held: &mut Option<KeyView<'s>>,
 ) -> Frame {
     let idx = extract_keys(r.spec, args);
-    let mut slots = command_slots(r.spec, args);
+    let mut slots = slots_of(&idx, args);
     let mut keys = match held.take() {
         Some(v) if same_slots(&v, &slots) => v,
         other => {
