@@ -473,6 +473,7 @@ impl Bus {
         let outs = {
             let mut g = self.cs.lock();
             g.me_mut().repl_offset = my_offset;
+            g.allow_replica_migration = migration.allow;
             let mut outs = gossip::cron(&self.cs, &mut g, now, self.tick, data_age, my_offset);
             outs.extend(super::replica_migration::cron(&mut g, &mut self.orphans, migration, now));
             self.cs.commit(&mut g);

@@ -148,7 +148,7 @@ pub fn handle(
                 if let Some(n) = g.nodes.get_mut(id) {
                     n.config_epoch = *config_epoch;
                 }
-                claim_slots(g, id, slots, *config_epoch);
+                claim_slots(g, id, slots, slots.count(), *config_epoch);
             }
         }
         Body::Publish { channel, message } => {
@@ -223,7 +223,7 @@ fn update_sender(cs: &ClusterState, g: &mut ClusterInner, h: &Header, ip: &str, 
     let new_claims = g.nodes.get(&h.sender).map(|n| h.slots.minus(&n.slots)).filter(|c| !c.is_empty());
     if let (true, Some(new_claims)) = (h.master.is_none() && h.flags & flags::MASTER != 0, new_claims) {
         // Slots claimed with a newer config win; a stale claim gets an UPDATE back.
-        claim_slots(g, &h.sender, &new_claims, h.config_epoch);
+        claim_slots(g, &h.sender, &new_claims, h.slots.count(), h.config_epoch);
         let newer = new_claims.iter().find_map(|s| {
             let owner = g.owners[s as usize].as_deref().filter(|o| *o != h.sender)?;
             let o = g.nodes.get(owner)?;
@@ -252,12 +252,22 @@ fn update_sender(cs: &ClusterState, g: &mut ClusterInner, h: &Header, ip: &str, 
     }
 }
 
-/// `id` (a master with `config_epoch`) claims `slots`: take those whose owner has an older
-/// config (or none), except slots we are importing. If we lose our last slot to it, we
-/// become its replica (a failed-over master rejoining).
-pub fn claim_slots(g: &mut ClusterInner, id: &str, slots: &super::node::SlotSet, config_epoch: u64) {
+/// `id` (a master with `config_epoch`, claiming `sender_slots` slots in all) claims `slots`:
+/// take those whose owner has an older config (or none), except slots we are importing. If we
+/// lose our last slot to it, we become its replica, as Redis 7.0's
+/// clusterUpdateSlotsConfigWith: when replica migration is allowed, or when every slot it
+/// claims was ours (a failed-over master rejoining); otherwise (our slots were resharded away
+/// with `cluster-allow-replica-migration no`) we stay an empty master.
+pub fn claim_slots(
+    g: &mut ClusterInner,
+    id: &str,
+    slots: &super::node::SlotSet,
+    sender_slots: usize,
+    config_epoch: u64,
+) {
     let myself = g.myself.clone();
     let had_slots = !g.me().slots.is_empty();
+    let mut migrated_ours = 0;
     for s in slots.iter() {
         let owner = g.owners[s as usize].as_deref();
         if owner == Some(id) || g.importing.contains_key(&s) {
@@ -271,11 +281,13 @@ pub fn claim_slots(g: &mut ClusterInner, id: &str, slots: &super::node::SlotSet,
             let was_mine = owner == Some(myself.as_str());
             g.assign_slot(s, Some(id));
             if was_mine {
+                migrated_ours += 1;
                 g.migrating.remove(&s);
             }
         }
     }
-    if had_slots && g.me().slots.is_empty() && g.me().is_master() && id != myself {
+    let follow = g.allow_replica_migration || sender_slots == migrated_ours;
+    if had_slots && g.me().slots.is_empty() && g.me().is_master() && id != myself && follow {
         crate::log::notice(&format!("Configuration change detected. Reconfiguring myself as a replica of {id}"));
         g.become_replica_of(id);
     }
@@ -428,4 +440,56 @@ pub fn cron(
     clear_failures(cs, g, now);
     out.extend(super::failover::cron(cs, g, now, data_age_ms, my_offset));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::node::SlotSet;
+    use hashbrown::HashMap;
+    use slotbox_protocol::SLOT_COUNT;
+
+    /// This node ("a", a master owning slot 0, epoch 1) and master "b" (slot 1, epoch 1).
+    fn view(allow_migration: bool) -> ClusterInner {
+        let mut nodes = HashMap::new();
+        for (id, port) in [("a", 7000), ("b", 7001)] {
+            let f = flags::MASTER | if id == "a" { flags::MYSELF } else { 0 };
+            let mut n = Node::new(id.into(), "127.0.0.1".into(), port, port + 10000, f, 0);
+            n.config_epoch = 1;
+            nodes.insert(id.to_string(), n);
+        }
+        let mut owners = vec![None; SLOT_COUNT];
+        owners[0] = Some("a".to_string());
+        owners[1] = Some("b".to_string());
+        nodes.get_mut("a").unwrap().slots.set(0);
+        nodes.get_mut("b").unwrap().slots.set(1);
+        let mut g = ClusterInner::new("a".into(), nodes, owners, HashMap::new(), HashMap::new(), 1, 0);
+        g.allow_replica_migration = allow_migration;
+        g
+    }
+
+    fn claim(g: &mut ClusterInner, slots: &[u16]) {
+        let mut set = SlotSet::default();
+        slots.iter().for_each(|&s| set.set(s));
+        claim_slots(g, "b", &set, set.count(), 2);
+    }
+
+    #[test]
+    fn losing_the_last_slot_follows_redis_replica_migration_rules() {
+        // Resharded away (b keeps its own slot too): with migration allowed we follow b...
+        let mut g = view(true);
+        claim(&mut g, &[0, 1]);
+        assert_eq!(g.owners[0].as_deref(), Some("b"));
+        assert_eq!(g.me().master.as_deref(), Some("b"));
+        // ...with `cluster-allow-replica-migration no` we stay an empty master.
+        let mut g = view(false);
+        claim(&mut g, &[0, 1]);
+        assert_eq!(g.owners[0].as_deref(), Some("b"));
+        assert!(g.me().is_master() && g.me().master.is_none());
+        // Every slot b claims was ours (a failover took them): we follow even then.
+        let mut g = view(false);
+        g.assign_slot(1, Some("a"));
+        claim(&mut g, &[0, 1]);
+        assert_eq!(g.me().master.as_deref(), Some("b"));
+    }
 }

@@ -81,6 +81,8 @@ pub struct ClusterInner {
     pub among_minority_since: i64,
     /// The view the route table reflects (None: nothing published yet).
     pub(super) published: Option<super::publish::Published>,
+    /// `cluster-allow-replica-migration`, refreshed from the running config by the bus cron.
+    pub allow_replica_migration: bool,
 }
 
 impl ClusterInner {
@@ -116,6 +118,7 @@ impl ClusterInner {
             voted: Default::default(),
             among_minority_since: 0,
             published: None,
+            allow_replica_migration: true,
         }
     }
 
