@@ -27,10 +27,11 @@ alive() {
     kill -0 "$pid" 2>/dev/null && [ "$(ps -p "$pid" -o comm= 2>/dev/null)" = "slotbox-server" ]
 }
 
-# Do all six nodes report cluster_state:ok?
+# Do all six nodes report cluster_state:ok, and agree about the slots (a fresh cluster's
+# gossip takes a moment to converge after cluster_state turns ok)?
 healthy() {
     n=$("$TOOL" call 127.0.0.1:7000 CLUSTER INFO 2>/dev/null | grep -c 'cluster_state:ok' || true)
-    [ "${n:-0}" -ge 6 ]
+    [ "${n:-0}" -ge 6 ] && "$TOOL" check 127.0.0.1:7000 >/dev/null 2>&1
 }
 
 # Start the proxy unless it already runs.
@@ -103,11 +104,11 @@ tries=0
 until healthy; do
     tries=$((tries + 1))
     if [ "$tries" -gt 300 ]; then
-        echo "cluster_state did not become ok within 30 s; see run/<port>/log" >&2
+        echo "the cluster did not become ok (cluster_state, slot agreement) within 30 s; see run/<port>/log" >&2
         exit 1
     fi
     sleep 0.1
 done
-echo "slotbox cluster is up on 127.0.0.1:7000-7005 (3 masters, 3 replicas, cluster_state:ok)."
+echo "slotbox cluster is up on 127.0.0.1:7000-7005 (3 masters, 3 replicas, cluster_state:ok, nodes agree)."
 start_proxy
 connect_hint
