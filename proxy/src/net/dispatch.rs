@@ -194,7 +194,11 @@ impl Worker {
     /// The client's WATCH connection when it is on `server` (its commands there keep their
     /// order relative to the WATCH).
     fn pinned_conn(&self, ct: Token, pi: usize, server: usize, proto: usize) -> Option<Token> {
-        let pin = self.clients.get(&ct)?.tx.pin?;
+        let Some(pin) = self.clients.get(&ct)?.tx.pin else {
+            // Right after EXEC: follow its connection until it finished (see `TxState`).
+            let t = self.draining_conn(ct, pi, server)?;
+            return (self.backends.get(&t)?.proto_idx == proto).then_some(t);
+        };
         let b = self.backends.get(&pin.backend)?;
         (pin.pool == pi && pin.server == server && b.proto_idx == proto).then_some(pin.backend)
     }

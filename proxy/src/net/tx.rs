@@ -37,6 +37,10 @@ pub struct TxState {
     pub watch_lost: bool,
     /// Set by WATCH, or by the first keyed command inside MULTI (MULTI is sent then).
     pub pin: Option<Pin>,
+    /// The connection the last EXEC went out on, until it is idle again: the client's next
+    /// commands to that server follow it there, so a pipelined command after EXEC cannot
+    /// overtake the transaction on another connection.
+    pub draining: Option<Pin>,
     /// Commands queued since MULTI (forwarded and local).
     queued: usize,
     /// Results of proxy-local commands, by position in EXEC's reply.
@@ -149,6 +153,9 @@ impl Worker {
             Some(pin) => {
                 self.tx_forward(ct, pin, &[Bytes::from_static(b"EXEC")], Slot::Exec(locals));
                 self.release(pin.backend);
+                if let Some(c) = self.clients.get_mut(&ct) {
+                    c.tx.draining = Some(pin);
+                }
             }
             None if aborted => self.reply(ct, Frame::error_static(EXECABORT)),
             None if lost => self.reply(ct, Frame::NullArray),
@@ -218,6 +225,19 @@ impl Worker {
             Some(_) => Err(Frame::error_static(
                 "ERR keys in this transaction map to different backends; use a hash tag to keep them on one",
             )),
+            None if self.draining_conn(ct, pi, server).is_some() => {
+                // Take the EXEC's connection back rather than a new one: the commands stay
+                // behind that EXEC.
+                let backend = self.draining_conn(ct, pi, server).expect("checked");
+                if let Some(b) = self.backends.get_mut(&backend) {
+                    b.owner = Some(ct);
+                    b.retire = false;
+                }
+                if let Some(c) = self.clients.get_mut(&ct) {
+                    c.tx.draining = None;
+                }
+                Ok(Pin { backend, pool: pi, server })
+            }
             None => match self.dedicated_conn(ct, pi, server, Role::Tx) {
                 Ok(backend) => Ok(Pin { backend, pool: pi, server }),
                 Err(e) => {
@@ -226,6 +246,14 @@ impl Worker {
                 }
             },
         }
+    }
+
+    /// The connection client `ct`'s last EXEC on `server` went out on, while it still
+    /// finishes (released, not yet parked or reused).
+    pub fn draining_conn(&self, ct: Token, pi: usize, server: usize) -> Option<Token> {
+        let pin = self.clients.get(&ct)?.tx.draining?;
+        let b = self.backends.get(&pin.backend)?;
+        (pin.pool == pi && pin.server == server && b.retire && b.owner.is_none()).then_some(pin.backend)
     }
 
     /// A command inside MULTI.
