@@ -42,31 +42,9 @@ done
 cargo build --release -p slotbox-server --bin slotbox-server
 SLOTBOX_BIN=target/release/slotbox-server
 
-TMP=$(mktemp -d -t slotbox-compare.XXXXXX)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# A port on 127.0.0.1 that nothing listens on right now.
-pick_port() {
-    local port
-    while true; do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return
-        fi
-    done
-}
+TMP_TAG=slotbox-compare
+# shellcheck source=benches/lib.sh
+source benches/lib.sh
 
 # start NAME CMD... : start a server (the port flags are appended), wait for PING (10 s at
 # most), retry on another port if it died. Sets STARTED_PORT and STARTED_PID.
@@ -86,17 +64,11 @@ start() {
         "${args[@]}" --port "$port" --bind 127.0.0.1 --save '' --dir "$TMP/$name" >"$TMP/$name.log" 2>&1 &
         pid=$!
         PIDS+=("$pid")
-        for _ in $(seq 100); do
-            if ! kill -0 "$pid" 2>/dev/null; then
-                break
-            fi
-            if [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = "PONG" ]; then
-                STARTED_PORT=$port
-                STARTED_PID=$pid
-                return 0
-            fi
-            sleep 0.1
-        done
+        if wait_ping "$port" "$pid"; then
+            STARTED_PORT=$port
+            STARTED_PID=$pid
+            return 0
+        fi
         kill "$pid" 2>/dev/null || true
         echo "$name did not start on port $port (attempt $attempt of 5; retrying on another port):" >&2
         tail -5 "$TMP/$name.log" >&2

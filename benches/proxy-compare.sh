@@ -37,43 +37,9 @@ done
 cargo build --release -p slotbox-proxy --bin slotbox-proxy
 PROXY_BIN=target/release/slotbox-proxy
 
-TMP=$(mktemp -d -t slotbox-proxy-compare.XXXXXX)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# A port on 127.0.0.1 that nothing listens on right now.
-pick_port() {
-    local port
-    while true; do
-        port=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-            echo "$port"
-            return
-        fi
-    done
-}
-
-# wait_ping PORT PID NAME: PING answered within 10 s, or the process died.
-wait_ping() {
-    for _ in $(seq 100); do
-        kill -0 "$2" 2>/dev/null || return 1
-        if [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = "PONG" ]; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    return 1
-}
+TMP_TAG=slotbox-proxy-compare
+# shellcheck source=benches/lib.sh
+source benches/lib.sh
 
 # start_redis: one redis-server backend on a free port (5 attempts); sets STARTED_PORT.
 start_redis() {

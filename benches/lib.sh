@@ -1,0 +1,41 @@
+# Shared by benches/compare.sh and benches/proxy-compare.sh (bash; source it after setting
+# TMP_TAG): a temp dir TMP, the PIDS of everything started (all stopped on exit), free-port
+# picking and waiting for PING.
+
+TMP=$(mktemp -d -t "${TMP_TAG:-slotbox-bench}.XXXXXX")
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A port on 127.0.0.1 that nothing listens on right now.
+pick_port() {
+    local port
+    while true; do
+        port=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return
+        fi
+    done
+}
+
+# wait_ping PORT PID: PING answered within 10 s (0), or the process died / never answered (1).
+wait_ping() {
+    for _ in $(seq 100); do
+        kill -0 "$2" 2>/dev/null || return 1
+        if [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = "PONG" ]; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}
