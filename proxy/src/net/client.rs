@@ -137,13 +137,22 @@ impl Client {
         Ok(self.closing && self.queue.is_empty())
     }
 
-    /// Read everything available. `Ok(true)` on end of stream.
-    pub fn read(&mut self) -> io::Result<bool> {
+    /// Read everything available. `Ok(true)` on end of stream. Unless `hup` (the event said
+    /// the peer closed its side), a short read ends it.
+    pub fn read(&mut self, hup: bool) -> io::Result<bool> {
         let mut buf = [0u8; 16 * 1024];
         loop {
             match self.stream.read(&mut buf) {
                 Ok(0) => return Ok(true),
-                Ok(n) => self.inbuf.extend_from_slice(&buf[..n]),
+                Ok(n) => {
+                    self.inbuf.extend_from_slice(&buf[..n]);
+                    if n < buf.len() && !hup {
+                        // A short read drained the socket; epoll raises a new edge for
+                        // anything that arrives later, so the read that would only say
+                        // WouldBlock is skipped.
+                        return Ok(false);
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),

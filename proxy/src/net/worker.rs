@@ -65,9 +65,9 @@ impl Worker {
                 if t == WAKER {
                     self.adopt_clients();
                 } else if self.clients.contains_key(&t) {
-                    self.client_event(t);
+                    self.client_event(t, ev.is_read_closed());
                 } else if self.backends.contains_key(&t) {
-                    self.backend_event(t, ev.is_error());
+                    self.backend_event(t, ev.is_error(), ev.is_read_closed());
                 }
             }
             self.flush_dirty();
@@ -107,11 +107,11 @@ impl Worker {
         self.clients.insert(t, c);
     }
 
-    fn client_event(&mut self, t: Token) {
+    fn client_event(&mut self, t: Token, hup: bool) {
         let Some(c) = self.clients.get_mut(&t) else {
             return;
         };
-        let eof = match c.read() {
+        let eof = match c.read(hup) {
             Ok(eof) => eof,
             Err(_) => {
                 incr(&self.pools[c.pool].shared.stats.client_err);
@@ -164,7 +164,7 @@ impl Worker {
         }
     }
 
-    fn backend_event(&mut self, t: Token, is_error: bool) {
+    fn backend_event(&mut self, t: Token, is_error: bool, hup: bool) {
         let Some(b) = self.backends.get_mut(&t) else {
             return;
         };
@@ -174,7 +174,7 @@ impl Worker {
             self.kill_backend(t, &msg, false);
             return;
         }
-        let res = b.read();
+        let res = b.read(hup);
         let mut bad = false;
         if b.role == Role::Sub {
             let mut frames = Vec::new();

@@ -28,7 +28,7 @@ use crate::shared::Shared;
 use crate::store::KeyView;
 use bytes::Bytes;
 use hashbrown::HashMap;
-use slotbox_protocol::command::{self, extract_keys, CommandSpec};
+use slotbox_protocol::command::{self, extract_keys, CommandSpec, KeyIndices};
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::{key_hash_slot, Frame};
 use smallvec::SmallVec;
@@ -274,7 +274,10 @@ pub fn execute_in_batch<'s>(
             return e;
         }
     };
-    if held.as_ref().is_some_and(|v| client.multi.is_some() || !same_slots(v, &command_slots(resolved.spec, args))) {
+    // Key positions and slots, computed once for the checks below and the run.
+    let idx = extract_keys(resolved.spec, args);
+    let slots = slots_of(&idx, args);
+    if held.as_ref().is_some_and(|v| client.multi.is_some() || !same_slots(v, &slots)) {
         *held = None;
     }
     if !client.authenticated && !resolved.spec.has(command::flags::NO_AUTH) {
@@ -311,7 +314,7 @@ pub fn execute_in_batch<'s>(
     if client.multi.is_some() && !tx::runs_inside_multi(resolved.full_name) {
         return tx::queue(client, resolved, args);
     }
-    let reply = run_in_batch(shared, client, resolved, args, held);
+    let reply = run_in_batch(shared, client, resolved, args, held, idx, slots);
     if !client.ready_keys.is_empty() {
         *held = None;
         let keys = std::mem::take(&mut client.ready_keys);
@@ -451,13 +454,13 @@ pub fn serve_blocked(shared: &Shared, keys: Vec<Bytes>, worker: usize) {
     }
 }
 
-/// The distinct slots of a command's keys, ascending (as a [`KeyView`] holds them).
-fn command_slots(spec: &CommandSpec, args: &[Bytes]) -> SmallVec<[u16; 4]> {
-    slots_of(&extract_keys(spec, args), args)
-}
-
 /// The distinct slots of the keys at positions `idx`, ascending.
 fn slots_of(idx: &[usize], args: &[Bytes]) -> SmallVec<[u16; 4]> {
+    if let [i] = idx {
+        let mut one = SmallVec::new();
+        one.push(key_hash_slot(&args[*i]));
+        return one;
+    }
     let mut slots: SmallVec<[u16; 4]> = idx.iter().map(|&i| key_hash_slot(&args[i])).collect();
     slots.sort_unstable();
     slots.dedup();
@@ -470,7 +473,9 @@ fn same_slots(view: &KeyView<'_>, slots: &[u16]) -> bool {
 
 /// Lock the command's keys and call its handler.
 pub fn run(shared: &Shared, client: &mut ClientState, r: Resolved, args: &[Bytes]) -> Frame {
-    run_in_batch(shared, client, r, args, &mut None)
+    let idx = extract_keys(r.spec, args);
+    let slots = slots_of(&idx, args);
+    run_in_batch(shared, client, r, args, &mut None, idx, slots)
 }
 
 /// [`run`], reusing the batch's held locks when they are the command's slots, and leaving the
@@ -482,9 +487,9 @@ fn run_in_batch<'s>(
     r: Resolved,
     args: &[Bytes],
     held: &mut Option<KeyView<'s>>,
+    idx: KeyIndices,
+    mut slots: SmallVec<[u16; 4]>,
 ) -> Frame {
-    let idx = extract_keys(r.spec, args);
-    let mut slots = slots_of(&idx, args);
     let mut keys = match held.take() {
         Some(v) if same_slots(&v, &slots) => v,
         other => {
@@ -493,6 +498,10 @@ fn run_in_batch<'s>(
         }
     };
     keys.expire_on_access = !shared.db.is_replica();
+    keys.set_key_hint(match (&idx[..], &slots[..]) {
+        ([i], [slot]) => Some((&args[*i][..], *slot)),
+        _ => None,
+    });
     let now_ms = crate::shared::unix_time_ms();
     keys.now_ms = now_ms;
     client.info.last_cmd.store(r.id, std::sync::atomic::Ordering::Relaxed);

@@ -90,7 +90,7 @@ fn watch_broken(shared: &Shared, client: &ClientState, now_ms: i64) -> bool {
             return false;
         }
         let shard = shared.db.shard(w.slot);
-        matches!(shard.map.get(&w.key), Some(e) if e.is_expired(now_ms))
+        matches!(shard.map.get(&w.key[..]), Some(e) if e.is_expired(now_ms))
     })
 }
 

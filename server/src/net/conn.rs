@@ -33,6 +33,9 @@ pub struct Conn {
     pub registered: Option<Interest>,
     /// The last read stopped before the socket said WouldBlock.
     pub read_pending: bool,
+    /// The last event said the peer closed its side: read to the end of the stream rather
+    /// than stopping at a short read (no further edge would report it).
+    pub hup: bool,
     /// A write command held while writes are paused (manual failover); it runs (and gets its
     /// reply, possibly a redirect) once the pause ends.
     pub stashed: Option<Vec<bytes::Bytes>>,
@@ -53,6 +56,7 @@ impl Conn {
             dead: false,
             registered: None,
             read_pending: false,
+            hup: false,
             stashed: None,
             aof_end: 0,
         }
@@ -84,6 +88,13 @@ impl Conn {
                 Ok(n) => {
                     self.rbuf.truncate(start + n);
                     read_total += n;
+                    if n < want && !self.hup {
+                        // A short read drained the socket: with epoll, any data arriving
+                        // after it raises a new edge, so skip the read that would only
+                        // say WouldBlock (one syscall per request at -P 1).
+                        self.read_pending = false;
+                        break;
+                    }
                 }
                 Err(e) => {
                     self.rbuf.truncate(start);

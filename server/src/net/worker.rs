@@ -83,7 +83,13 @@ impl Worker {
                     self.drain_messages();
                     continue;
                 }
-                self.on_event(ev.token().0, ev.is_readable() || ev.is_read_closed() || ev.is_error());
+                let hup = ev.is_read_closed() || ev.is_error();
+                if hup {
+                    if let Some(conn) = self.conns.get_mut(ev.token().0).and_then(|c| c.as_mut()) {
+                        conn.hup = true;
+                    }
+                }
+                self.on_event(ev.token().0, ev.is_readable() || hup);
             }
             for slot in std::mem::take(&mut self.ready) {
                 self.on_event(slot, true);

@@ -6,6 +6,7 @@
 
 pub mod expire;
 pub mod glob;
+mod key;
 pub mod listpack;
 pub mod serialize;
 pub mod skiplist;
@@ -23,8 +24,7 @@ use std::sync::Arc;
 pub use value::{Entry, Value};
 pub use view::KeyView;
 
-/// Key bytes as stored (an exact-size allocation, never a slice of a network buffer).
-pub type Key = Box<[u8]>;
+pub use key::Key;
 
 /// Flags of the clients WATCHing keys of one slot; a write to the key sets them.
 pub type Watchers = HashMap<Key, Vec<Arc<AtomicBool>>>;

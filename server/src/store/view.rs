@@ -14,21 +14,42 @@ pub struct KeyView<'a> {
     pub now_ms: i64,
     /// When false (a replica), expired keys are hidden but not deleted.
     pub expire_on_access: bool,
+    /// The running command's single key (address and length of its argument) and its slot,
+    /// so key accesses skip the CRC16; replaced for every command.
+    hint: Option<(usize, usize, u16)>,
 }
 
 impl<'a> KeyView<'a> {
     pub(super) fn new(db: &'a Db) -> Self {
-        KeyView { db, guards: SmallVec::new(), now_ms: 0, expire_on_access: true }
+        KeyView { db, guards: SmallVec::new(), now_ms: 0, expire_on_access: true, hint: None }
     }
 
     pub(super) fn push(&mut self, slot: u16, guard: MutexGuard<'a, Shard>) {
         self.guards.push((slot, guard));
     }
 
+    /// Name the running command's key (the very slice its handler will pass) and its slot;
+    /// `None` for commands with no or several keys. The argument outlives the command, so
+    /// an equal address and length within the command means the same bytes.
+    pub fn set_key_hint(&mut self, key: Option<(&[u8], u16)>) {
+        self.hint = key.map(|(k, slot)| (k.as_ptr() as usize, k.len(), slot));
+    }
+
+    #[inline]
+    fn slot_of(&self, key: &[u8]) -> u16 {
+        match self.hint {
+            Some((ptr, len, slot)) if ptr == key.as_ptr() as usize && len == key.len() => {
+                debug_assert_eq!(slot, key_hash_slot(key));
+                slot
+            }
+            _ => key_hash_slot(key),
+        }
+    }
+
     /// The locked shard holding `key`. Locks it if the command forgot to (a bug: debug builds
     /// assert), so that a wrong key spec can never crash a release server.
     pub fn shard(&mut self, key: &[u8]) -> &mut Shard {
-        let slot = key_hash_slot(key);
+        let slot = self.slot_of(key);
         let idx = match self.guards.iter().position(|(s, _)| *s == slot) {
             Some(i) => i,
             None => {
@@ -68,7 +89,8 @@ impl<'a> KeyView<'a> {
 
     /// The live entry of `key`.
     pub fn get(&mut self, key: &[u8]) -> Option<&Entry> {
-        if self.expire_if_needed(key) {
+        // A slot without keys that expire needs one lookup, not two.
+        if self.shard(key).volatile != 0 && self.expire_if_needed(key) {
             return None;
         }
         self.shard(key).map.get(key)
@@ -76,7 +98,7 @@ impl<'a> KeyView<'a> {
 
     /// The live entry of `key`, mutable. Counts as a modification for WATCH.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        if self.expire_if_needed(key) {
+        if self.shard(key).volatile != 0 && self.expire_if_needed(key) {
             return None;
         }
         let shard = self.shard(key);
