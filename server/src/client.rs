@@ -6,7 +6,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use slotbox_protocol::Protocol;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU16, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU16, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -17,7 +17,8 @@ pub struct ClientInfo {
     pub laddr: SocketAddr,
     pub fd: i32,
     pub created: Instant,
-    pub worker: usize,
+    /// The event loop serving this client (it may move: see `net::affinity`).
+    pub worker: AtomicUsize,
     pub name: Mutex<Option<Bytes>>,
     pub lib_name: Mutex<Option<Bytes>>,
     pub lib_ver: Mutex<Option<Bytes>>,
@@ -33,6 +34,11 @@ pub struct ClientInfo {
 }
 
 impl ClientInfo {
+    /// The event loop serving this client now.
+    pub fn worker(&self) -> usize {
+        self.worker.load(Ordering::Relaxed)
+    }
+
     pub fn new(id: u64, addr: SocketAddr, laddr: SocketAddr, fd: i32, worker: usize) -> Self {
         ClientInfo {
             id,
@@ -40,7 +46,7 @@ impl ClientInfo {
             laddr,
             fd,
             created: Instant::now(),
-            worker,
+            worker: AtomicUsize::new(worker),
             name: Mutex::new(None),
             lib_name: Mutex::new(None),
             lib_ver: Mutex::new(None),
@@ -159,6 +165,9 @@ pub struct ClientState {
     pub reply_mode: ReplyMode,
     /// CLIENT NO-EVICT: protect this client from client eviction.
     pub no_evict: bool,
+    /// The slot of the last command's keys when they all were in one slot (hot-slot
+    /// affinity, `net::affinity`).
+    pub cmd_slot: Option<u16>,
 }
 
 impl ClientState {
@@ -189,7 +198,20 @@ impl ClientState {
             close_after_reply: false,
             reply_mode: ReplyMode::On,
             no_evict: false,
+            cmd_slot: None,
         }
+    }
+
+    /// Between commands with nothing in progress that ties it to its event loop (see
+    /// `net::affinity`): not blocked, waiting, in a transaction, subscribed or a link.
+    pub fn movable(&self) -> bool {
+        self.blocked.is_none()
+            && self.waiting.is_none()
+            && self.handoff.is_none()
+            && self.multi.is_none()
+            && !self.is_master_link
+            && !self.close_after_reply
+            && !self.in_pubsub()
     }
 
     /// Subscribed to anything (RESP2 clients are then limited to pub/sub commands).

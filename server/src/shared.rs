@@ -22,6 +22,8 @@ pub enum WorkerMsg {
     Unblock(u64, Frame),
     /// A pub/sub message for this client.
     Deliver(u64, Arc<Frame>),
+    /// A connection moved here from another event loop (hot-slot affinity).
+    Adopt(Box<crate::net::conn::Conn>),
 }
 
 /// How to reach one event-loop thread.
@@ -43,6 +45,8 @@ pub struct Shared {
     /// Held shared by every batch of commands, exclusively by EXEC: a transaction never
     /// interleaves with another client's command.
     pub exec_gate: crate::stats::ExecGate,
+    /// Which event loop serves connections hot for a slot (`net::affinity`).
+    pub hot_slots: crate::net::affinity::HotSlots,
     /// Hot copies of config values read on every batch (refreshed by `config_changed`).
     pub hot: HotConfig,
     /// Cluster mode state (set at start when `cluster-enabled yes`).
@@ -113,6 +117,7 @@ impl Shared {
         Shared {
             db: Db::new(),
             exec_gate: crate::stats::ExecGate::new(config.io_threads),
+            hot_slots: Default::default(),
             hot: HotConfig::from(&config),
             blocking: Default::default(),
             pubsub: Default::default(),

@@ -64,6 +64,8 @@ pub struct Stats {
     pub net_input_bytes: Counter,
     pub net_output_bytes: Counter,
     pub total_error_replies: Counter,
+    /// Connections moved to the event loop that owns their hot slot (`net::affinity`).
+    pub hot_slot_client_moves: Counter,
     /// Commands per second, sampled by the cron.
     pub instantaneous_ops: AtomicU64,
 }
@@ -79,6 +81,7 @@ impl Stats {
             &self.net_input_bytes,
             &self.net_output_bytes,
             &self.total_error_replies,
+            &self.hot_slot_client_moves,
         ] {
             c.store(0, Ordering::Relaxed);
         }

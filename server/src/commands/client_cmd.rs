@@ -213,7 +213,7 @@ fn client_kill(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 /// Flag another client as killed and wake its event loop to close it.
 fn close_other(shared: &Shared, c: &ClientInfo) {
     c.killed.store(true, Ordering::Relaxed);
-    if let Some(w) = shared.workers.get().and_then(|ws| ws.get(c.worker)) {
+    if let Some(w) = shared.workers.get().and_then(|ws| ws.get(c.worker())) {
         w.send(WorkerMsg::Kill(c.id));
     }
 }

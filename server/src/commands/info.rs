@@ -271,6 +271,8 @@ fn stats(out: &mut String, shared: &Shared) {
          io_threaded_reads_processed:0 io_threaded_writes_processed:0 reply_buffer_shrinks:0 \
          reply_buffer_expands:0",
     );
+    // slotbox's own: clients moved to the event loop serving their hot slot.
+    field(out, "hot_slot_client_moves", n(&s.hot_slot_client_moves));
 }
 
 fn replication(out: &mut String, shared: &Shared) {

@@ -259,13 +259,15 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Fra
 /// instead of unlocking and relocking (a pipeline hammering one hot key stays on one thread
 /// for the whole batch instead of bouncing the lock, and its data, between threads). Any
 /// other command releases them first, before anything else is locked, so nothing is ever
-/// locked while `held` is kept. The caller drops `held` at the end of the batch.
+/// locked while `held` is kept. The event loop keeps `held` across the connections of one
+/// loop turn (`net::conn::TurnLocks`).
 pub fn execute_in_batch<'s>(
     shared: &'s Shared,
     client: &mut ClientState,
     args: &[Bytes],
     held: &mut Option<KeyView<'s>>,
 ) -> Frame {
+    client.cmd_slot = None;
     let resolved = match resolve(args) {
         Ok(r) => r,
         Err(e) => {
@@ -277,6 +279,10 @@ pub fn execute_in_batch<'s>(
     // Key positions and slots, computed once for the checks below and the run.
     let idx = extract_keys(resolved.spec, args);
     let slots = slots_of(&idx, args);
+    client.cmd_slot = match slots[..] {
+        [s] => Some(s),
+        _ => None,
+    };
     if held.as_ref().is_some_and(|v| client.multi.is_some() || !same_slots(v, &slots)) {
         *held = None;
     }
@@ -318,7 +324,7 @@ pub fn execute_in_batch<'s>(
     if !client.ready_keys.is_empty() {
         *held = None;
         let keys = std::mem::take(&mut client.ready_keys);
-        serve_blocked(shared, keys, client.info.worker);
+        serve_blocked(shared, keys, client.info.worker());
     }
     reply
 }
@@ -445,7 +451,7 @@ pub fn serve_blocked(shared: &Shared, keys: Vec<Bytes>, worker: usize) {
             w.finish();
             shared.blocking.remove(&w);
             if let Some(ws) = shared.workers.get() {
-                if let Some(h) = ws.get(w.info.worker) {
+                if let Some(h) = ws.get(w.info.worker()) {
                     h.send(crate::shared::WorkerMsg::Unblock(w.info.id, reply));
                 }
             }

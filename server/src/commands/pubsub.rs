@@ -26,7 +26,7 @@ pub fn allowed_in_pubsub(full_name: &str) -> bool {
 }
 
 fn me(client: &ClientState) -> Subscriber {
-    Subscriber { client_id: client.id(), worker: client.info.worker }
+    Subscriber { client_id: client.id(), worker: client.info.worker() }
 }
 
 fn list(client: &mut ClientState, kind: Kind) -> &mut Vec<Bytes> {

@@ -20,6 +20,27 @@ const OUTPUT_HIGH_WATER: usize = 4 * 1024 * 1024;
 const READ_BUDGET: usize = 1024 * 1024;
 const READ_CHUNK: usize = 16 * 1024;
 
+/// Locks an event loop keeps from one command to the next during one loop turn, across its
+/// connections: its stripe of the exec gate and the slots of the last command. A hot key
+/// served by several event loops then changes hands once per turn instead of once per
+/// command (each hand-off is a lock wake-up and the key's data moving between cores).
+/// Order: the gate is always taken before any slot; the slots are released before others are
+/// taken (`commands::execute_in_batch`); both are released before EXEC, before anything that
+/// locks slots outside a command (closing a connection) and at the end of the turn.
+#[derive(Default)]
+pub struct TurnLocks<'s> {
+    // Field order is drop order: slots before the gate.
+    keys: Option<crate::store::KeyView<'s>>,
+    gate: Option<parking_lot::RwLockReadGuard<'s, ()>>,
+}
+
+impl TurnLocks<'_> {
+    pub fn release(&mut self) {
+        self.keys = None;
+        self.gate = None;
+    }
+}
+
 pub struct Conn {
     pub stream: TcpStream,
     pub client: ClientState,
@@ -42,6 +63,8 @@ pub struct Conn {
     /// This thread's AOF position after this connection's last batch: its replies go out
     /// once the AOF holds that much (see `persist::aof::replies_wait_for_aof`).
     pub aof_end: u64,
+    /// Commands in a row on one slot (hot-slot affinity).
+    pub streak: super::affinity::Streak,
 }
 
 impl Conn {
@@ -59,11 +82,12 @@ impl Conn {
             hup: false,
             stashed: None,
             aof_end: 0,
+            streak: Default::default(),
         }
     }
 
     /// Read what the socket has, run every complete request, and try to write the replies.
-    pub fn on_readable(&mut self, shared: &Shared) {
+    pub fn on_readable<'s>(&mut self, shared: &'s Shared, locks: &mut TurnLocks<'s>) {
         let mut read_total = 0;
         // Edge-triggered readiness: unless we read until WouldBlock, the socket may still hold
         // data and no new event will say so; `read_pending` makes the loop come back.
@@ -110,25 +134,22 @@ impl Conn {
             }
         }
         shared.stats.net_input_bytes.fetch_add(read_total as u64, Ordering::Relaxed);
-        self.process(shared);
+        self.process(shared, locks);
         if !crate::persist::aof::replies_wait_for_aof(shared, self.aof_end) {
             self.flush(shared);
         }
     }
 
-    /// Decode and execute the buffered requests. The exec gate is held shared for the batch
-    /// (so a transaction on another thread cannot interleave) and released before EXEC, which
-    /// takes it exclusively.
-    pub fn process(&mut self, shared: &Shared) {
+    /// Decode and execute the buffered requests. The exec gate is held shared (so a
+    /// transaction on another thread cannot interleave) and released before EXEC, which takes
+    /// it exclusively; it and the last command's slots stay in `locks` for the next command.
+    pub fn process<'s>(&mut self, shared: &'s Shared, locks: &mut TurnLocks<'s>) {
         let limit = shared.hot.client_query_buffer_limit.load(Ordering::Relaxed);
         let max_bulk = shared.hot.proto_max_bulk_len.load(Ordering::Relaxed);
-        let worker = self.client.info.worker;
+        let worker = self.client.info.worker();
         let mut commands = 0u64;
         let mut next = self.stashed.take();
         crate::persist::aof::begin_batch();
-        let mut gate = None;
-        // Slot locks kept from one command to the next (see `commands::execute_in_batch`).
-        let mut held = None;
         loop {
             if self.client.close_after_reply
                 || self.client.blocked.is_some()
@@ -154,13 +175,13 @@ impl Conn {
                         break;
                     }
                     if args[0].eq_ignore_ascii_case(b"exec") {
-                        held = None;
-                        gate = None;
-                    } else if gate.is_none() {
-                        gate = Some(shared.exec_gate.read(worker));
+                        locks.release();
+                    } else if locks.gate.is_none() {
+                        locks.gate = Some(shared.exec_gate.read(worker));
                     }
-                    let reply = commands::execute_in_batch(shared, &mut self.client, &args, &mut held);
+                    let reply = commands::execute_in_batch(shared, &mut self.client, &args, &mut locks.keys);
                     commands += 1;
+                    self.streak.note(self.client.cmd_slot);
                     if self.client.blocked.is_some() || self.client.waiting.is_some() {
                         break;
                     }
@@ -181,8 +202,6 @@ impl Conn {
                 }
             }
         }
-        drop(held);
-        drop(gate);
         crate::persist::aof::end_batch(shared);
         self.aof_end = crate::persist::aof::my_end();
         if commands > 0 {

@@ -2,7 +2,8 @@
 //! cron loop that hands accepted connections to workers round-robin and runs periodic jobs
 //! (active expiry, ops sampling). Stops everything when the server is asked to shut down.
 
-mod conn;
+pub mod affinity;
+pub mod conn;
 mod worker;
 
 use crate::shared::{Shared, WorkerHandle, WorkerMsg};

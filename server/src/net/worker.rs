@@ -2,7 +2,7 @@
 //! channel with a `mio::Waker`, and runs each ready connection. Idle clients past `timeout`
 //! are closed by the loop's periodic tick.
 
-use super::conn::Conn;
+use super::conn::{Conn, TurnLocks};
 use crate::client::{ClientInfo, ClientState};
 use crate::shared::{Shared, WorkerMsg};
 use crossbeam_channel::Receiver;
@@ -59,6 +59,7 @@ impl Worker {
     }
 
     pub fn run(mut self) {
+        let shared = self.shared.clone();
         let mut events = Events::with_capacity(1024);
         let mut last_tick = Instant::now();
         while !self.shared.is_shutting_down() {
@@ -78,9 +79,11 @@ impl Worker {
                     break;
                 }
             }
+            // Locks kept across the connections of this turn (see `TurnLocks`).
+            let mut locks = TurnLocks::default();
             for ev in events.iter() {
                 if ev.token() == WAKER {
-                    self.drain_messages();
+                    self.drain_messages(&shared, &mut locks);
                     continue;
                 }
                 let hup = ev.is_read_closed() || ev.is_error();
@@ -89,11 +92,12 @@ impl Worker {
                         conn.hup = true;
                     }
                 }
-                self.on_event(ev.token().0, ev.is_readable() || hup);
+                self.on_event(ev.token().0, ev.is_readable() || hup, &shared, &mut locks);
             }
             for slot in std::mem::take(&mut self.ready) {
-                self.on_event(slot, true);
+                self.on_event(slot, true, &shared, &mut locks);
             }
+            drop(locks);
             if !self.deferred.is_empty() {
                 // One AOF write for every write of this loop turn (and with `always`, an
                 // fsync covering them), then the replies.
@@ -102,13 +106,13 @@ impl Worker {
                 }
                 // Connections whose writes are not covered yet defer themselves again.
                 for slot in std::mem::take(&mut self.deferred) {
-                    self.on_event(slot, false);
+                    self.on_event(slot, false, &shared, &mut TurnLocks::default());
                 }
                 self.fsync_wait = !self.deferred.is_empty();
             }
             if !self.paused.is_empty() && !self.shared.writes_paused() {
                 for slot in std::mem::take(&mut self.paused) {
-                    self.on_event(slot, false);
+                    self.on_event(slot, false, &shared, &mut TurnLocks::default());
                 }
             }
             if !self.timed_blocks.is_empty() {
@@ -127,32 +131,32 @@ impl Worker {
         }
     }
 
-    fn drain_messages(&mut self) {
+    fn drain_messages<'s>(&mut self, shared: &'s Arc<Shared>, locks: &mut TurnLocks<'s>) {
         while let Ok(msg) = self.rx.try_recv() {
             match msg {
                 WorkerMsg::NewConn(stream, addr) => self.add(stream, addr),
                 WorkerMsg::Kill(id) => {
                     if let Some(&i) = self.by_id.get(&id) {
+                        locks.release();
                         self.close(i);
                     }
                 }
                 WorkerMsg::Unblock(id, reply) => {
                     let Some(&i) = self.by_id.get(&id) else { continue };
-                    let shared = self.shared.clone();
                     if let Some(conn) = self.conns[i].as_mut() {
                         if conn.client.blocked.take().is_some() {
-                            conn.push_reply(&shared, &reply);
+                            conn.push_reply(shared, &reply);
                         }
                     }
-                    self.on_event(i, false);
+                    self.on_event(i, false, shared, locks);
                 }
+                WorkerMsg::Adopt(conn) => self.adopt(*conn),
                 WorkerMsg::Deliver(id, frame) => {
                     let Some(&i) = self.by_id.get(&id) else { continue };
-                    let shared = self.shared.clone();
                     if let Some(conn) = self.conns[i].as_mut() {
-                        conn.push_reply(&shared, &frame);
+                        conn.push_reply(shared, &frame);
                     }
-                    self.on_event(i, false);
+                    self.on_event(i, false, shared, locks);
                 }
             }
         }
@@ -184,45 +188,101 @@ impl Worker {
         self.by_id.insert(id, slot);
     }
 
-    fn on_event(&mut self, slot: usize, readable: bool) {
-        let shared = self.shared.clone();
+    /// Register a connection moved here from another event loop; it runs at once (its
+    /// buffers may hold requests).
+    fn adopt(&mut self, mut conn: Conn) {
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.conns.push(None);
+                self.conns.len() - 1
+            }
+        };
+        let want = conn.interest();
+        if self.poll.registry().register(&mut conn.stream, Token(slot), want).is_err() {
+            self.free.push(slot);
+            crate::commands::on_disconnect(&self.shared, &mut conn.client);
+            self.shared.clients.lock().remove(&conn.client.id());
+            self.shared.connected_clients.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
+        conn.registered = Some(want);
+        conn.client.info.worker.store(self.index, Ordering::Relaxed);
+        self.by_id.insert(conn.client.id(), slot);
+        self.conns[slot] = Some(conn);
+        self.ready.push(slot);
+    }
+
+    /// Hot-slot affinity (`net::affinity`): if this connection keeps hitting one slot that
+    /// another event loop owns, move it there. True if it moved.
+    fn maybe_move(&mut self, slot: usize) -> bool {
+        let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else { return false };
+        let Some(hot) = conn.streak.hot() else { return false };
+        conn.streak.reset();
+        let Some(workers) = self.shared.workers.get() else { return false };
+        if workers.len() < 2 || !conn.client.movable() || conn.paused() {
+            return false;
+        }
+        let now = crate::shared::unix_time_ms() as u64;
+        let owner = self.shared.hot_slots.owner(hot, self.index, now);
+        if owner == self.index || owner >= workers.len() {
+            return false;
+        }
+        let Some(mut conn) = self.conns[slot].take() else { return false };
+        let _ = self.poll.registry().deregister(&mut conn.stream);
+        conn.registered = None;
+        self.by_id.remove(&conn.client.id());
+        self.ready.retain(|&s| s != slot);
+        self.free.push(slot);
+        self.shared.stats.hot_slot_client_moves.fetch_add(1, Ordering::Relaxed);
+        workers[owner].send(WorkerMsg::Adopt(Box::new(conn)));
+        true
+    }
+
+    fn on_event<'s>(&mut self, slot: usize, readable: bool, shared: &'s Arc<Shared>, locks: &mut TurnLocks<'s>) {
         let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else { return };
         if readable || conn.read_pending {
-            conn.on_readable(&shared);
+            conn.on_readable(shared, locks);
         } else if conn.paused() {
-            conn.process(&shared);
+            conn.process(shared, locks);
         }
-        if crate::persist::aof::replies_wait_for_aof(&shared, conn.aof_end) {
+        if crate::persist::aof::replies_wait_for_aof(shared, conn.aof_end) {
             if !self.deferred.contains(&slot) {
                 self.deferred.push(slot);
             }
             return;
         }
-        conn.flush(&shared);
+        conn.flush(shared);
         // Backpressure may have left complete requests unprocessed: run them now that
         // the output drained.
         while conn.has_buffered_input() && !conn.finished() && !conn.backlogged() {
             let before = conn.buffered_input();
-            conn.process(&shared);
-            if crate::persist::aof::replies_wait_for_aof(&shared, conn.aof_end) {
+            conn.process(shared, locks);
+            if crate::persist::aof::replies_wait_for_aof(shared, conn.aof_end) {
                 if !self.deferred.contains(&slot) {
                     self.deferred.push(slot);
                 }
                 return;
             }
-            conn.flush(&shared);
+            conn.flush(shared);
             if conn.buffered_input() == before {
                 break;
             }
         }
         if conn.finished() || conn.client.info.killed.load(Ordering::Relaxed) {
+            locks.release();
             self.close(slot);
             return;
         }
         if conn.client.handoff.is_some() {
+            locks.release();
             self.hand_off(slot);
             return;
         }
+        if conn.streak.hot().is_some() && self.maybe_move(slot) {
+            return;
+        }
+        let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else { return };
         if conn.read_pending && !conn.backlogged() && !self.ready.contains(&slot) {
             self.ready.push(slot);
         }
@@ -238,6 +298,7 @@ impl Worker {
         let want = conn.interest();
         if conn.registered != Some(want) {
             if self.poll.registry().reregister(&mut conn.stream, Token(slot), want).is_err() {
+                locks.release();
                 self.close(slot);
                 return;
             }
@@ -299,7 +360,7 @@ impl Worker {
             true
         });
         for slot in done {
-            self.on_event(slot, false);
+            self.on_event(slot, false, &shared, &mut TurnLocks::default());
         }
     }
 
@@ -329,7 +390,7 @@ impl Worker {
             }
         }
         for slot in wake {
-            self.on_event(slot, false);
+            self.on_event(slot, false, &shared, &mut TurnLocks::default());
         }
     }
 
