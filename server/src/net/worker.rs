@@ -79,6 +79,8 @@ impl Worker {
                     break;
                 }
             }
+            let counted = (!events.is_empty() || !self.ready.is_empty() || !self.deferred.is_empty())
+                && crate::persist::aof::turn_begin(&shared);
             // Locks kept across the connections of this turn (see `TurnLocks`).
             let mut locks = TurnLocks::default();
             for ev in events.iter() {
@@ -120,6 +122,9 @@ impl Worker {
             }
             if !self.waits.is_empty() {
                 self.check_waits();
+            }
+            if counted {
+                crate::persist::aof::turn_end();
             }
             if last_tick.elapsed() >= Duration::from_millis(100) {
                 last_tick = Instant::now();

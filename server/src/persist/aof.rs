@@ -41,6 +41,22 @@ pub fn my_end() -> u64 {
     MY_END.with(|e| e.get())
 }
 
+/// An event loop starts a turn with work to do; true if counted (`appendfsync always`: the
+/// syncer waits for counted turns to end before an fsync, see `syncer`). Pair it with
+/// [`turn_end`].
+pub fn turn_begin(shared: &crate::shared::Shared) -> bool {
+    let always = shared.repl.persist.get().is_some_and(|p| p.aof.policy() == FsyncPolicy::Always);
+    if always {
+        super::syncer::turn_begin();
+    }
+    always
+}
+
+/// The counted turn of [`turn_begin`] ended.
+pub fn turn_end() {
+    super::syncer::turn_end();
+}
+
 /// Must replies wait for the AOF: does it not yet hold position `end` (written to the file;
 /// with `always`, fsynced)?
 pub fn replies_wait_for_aof(shared: &crate::shared::Shared, end: u64) -> bool {

@@ -3,12 +3,39 @@
 //! it registers its waker and goes on serving other connections, whose writes the next fsync
 //! covers, so one fsync acknowledges the writes of every thread (Redis fsyncs in the event
 //! loop itself, once per loop turn).
+//!
+//! Before each fsync the syncer waits (at most [`GATHER`]) until no event loop is in the
+//! middle of a turn: a loop mid-turn is about to write its batch, and syncing without it
+//! would cost that batch an fsync of its own. With several loops this keeps one fsync per
+//! round of requests, as with one loop; each fsync is real work for the filesystem.
 
 use super::Persistence;
 use parking_lot::{Condvar, Mutex};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The longest an fsync waits for event loops to finish their turn.
+const GATHER: Duration = Duration::from_micros(200);
+
+/// Event loops in the middle of a turn (only counted with `appendfsync always`).
+static BUSY: AtomicUsize = AtomicUsize::new(0);
+/// The syncer is parked waiting for `BUSY` to drop to 0.
+static GATHERING: AtomicBool = AtomicBool::new(false);
+
+/// An event loop starts a turn (it has events to handle).
+pub fn turn_begin() {
+    BUSY.fetch_add(1, Ordering::AcqRel);
+}
+
+/// An event loop finished its turn (its writes are in the AOF's pending buffer).
+pub fn turn_end() {
+    if BUSY.fetch_sub(1, Ordering::AcqRel) == 1 && GATHERING.load(Ordering::Acquire) {
+        if let Some(t) = SYNCER.get().and_then(|s| s.thread.get()) {
+            t.unpark();
+        }
+    }
+}
 
 #[derive(Default)]
 struct State {
@@ -21,6 +48,7 @@ struct State {
 struct Syncer {
     state: Mutex<State>,
     cv: Condvar,
+    thread: OnceLock<std::thread::Thread>,
 }
 
 static SYNCER: OnceLock<Arc<Syncer>> = OnceLock::new();
@@ -37,11 +65,14 @@ pub fn request(p: &Arc<Persistence>, end: u64, waker: &Arc<mio::Waker>) {
 }
 
 fn start(p: Weak<Persistence>) -> Arc<Syncer> {
-    let s = Arc::new(Syncer { state: Mutex::new(State::default()), cv: Condvar::new() });
+    let s = Arc::new(Syncer { state: Mutex::new(State::default()), cv: Condvar::new(), thread: OnceLock::new() });
     let me = s.clone();
     let spawned = std::thread::Builder::new().name("slotbox-aof-sync".into()).spawn(move || run(&me, p));
-    if let Err(e) = spawned {
-        crate::log::warning(&format!("Could not start the AOF sync thread: {e}"));
+    match spawned {
+        Ok(h) => {
+            let _ = s.thread.set(h.thread().clone());
+        }
+        Err(e) => crate::log::warning(&format!("Could not start the AOF sync thread: {e}")),
     }
     s
 }
@@ -59,6 +90,7 @@ fn run(s: &Syncer, p: Weak<Persistence>) {
             std::mem::take(&mut st.waiters)
         };
         let Some(p) = p.upgrade() else { return };
+        gather();
         // Everything appended so far, not only what was asked for: later requests are
         // covered too, and their threads see `synced` when woken.
         p.aof.sync_pending();
@@ -70,4 +102,19 @@ fn run(s: &Syncer, p: Weak<Persistence>) {
             let _ = w.wake();
         }
     }
+}
+
+/// Wait (at most [`GATHER`]) until no event loop is mid-turn, so this fsync covers their
+/// batches too. The loop whose request started this is itself finishing its turn.
+fn gather() {
+    let deadline = Instant::now() + GATHER;
+    GATHERING.store(true, Ordering::Release);
+    while BUSY.load(Ordering::Acquire) > 0 {
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        std::thread::park_timeout(deadline - now);
+    }
+    GATHERING.store(false, Ordering::Release);
 }
