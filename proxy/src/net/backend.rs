@@ -114,11 +114,11 @@ impl Backend {
     }
 
     /// Read everything available. `Ok(true)` on end of stream. Unless `hup` (the event said
-    /// the peer closed its side), a short read ends it.
-    pub fn read(&mut self, hup: bool) -> io::Result<bool> {
-        let mut buf = [0u8; 32 * 1024];
+    /// the peer closed its side), a short read ends it. `buf` is the event loop's scratch
+    /// buffer (allocated once: a fresh zeroed array per read cost a memset per request).
+    pub fn read(&mut self, hup: bool, buf: &mut [u8]) -> io::Result<bool> {
         loop {
-            match self.stream.read(&mut buf) {
+            match self.stream.read(buf) {
                 Ok(0) => return Ok(true),
                 Ok(n) => {
                     self.inbuf.extend_from_slice(&buf[..n]);

@@ -112,6 +112,7 @@ pub fn start(pools: Vec<PoolConfig>, workers: usize) -> Result<Running, ProxyErr
             client_ids: client_ids.clone(),
             dirty_clients: Vec::new(),
             dirty_backends: Vec::new(),
+            scratch: vec![0u8; 32 * 1024].into_boxed_slice(),
         };
         let t = std::thread::Builder::new()
             .name(format!("proxy-worker-{i}"))

@@ -38,6 +38,8 @@ pub struct Worker {
     pub client_ids: Arc<AtomicU64>,
     pub dirty_clients: Vec<Token>,
     pub dirty_backends: Vec<Token>,
+    /// Scratch buffer for socket reads.
+    pub scratch: Box<[u8]>,
 }
 
 impl Worker {
@@ -111,7 +113,7 @@ impl Worker {
         let Some(c) = self.clients.get_mut(&t) else {
             return;
         };
-        let eof = match c.read(hup) {
+        let eof = match c.read(hup, &mut self.scratch) {
             Ok(eof) => eof,
             Err(_) => {
                 incr(&self.pools[c.pool].shared.stats.client_err);
@@ -174,7 +176,7 @@ impl Worker {
             self.kill_backend(t, &msg, false);
             return;
         }
-        let res = b.read(hup);
+        let res = b.read(hup, &mut self.scratch);
         let mut bad = false;
         if b.role == Role::Sub {
             let mut frames = Vec::new();
