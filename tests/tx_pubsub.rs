@@ -392,3 +392,25 @@ fn session_store() {
     assert_eq!(c.call(&["TTL", "session:short"]), Frame::Integer(-2));
     assert_eq!(c.call(&["DBSIZE"]), Frame::Integer(49));
 }
+
+/// `INFO stats` counts what is subscribed right now, as Redis does.
+#[test]
+fn info_stats_counts_channels_and_patterns() {
+    let server = Server::start().expect("start");
+    let stats = |c: &mut RawClient| -> Vec<String> {
+        let t = common::text(&c.call(&["INFO", "stats"]));
+        t.lines().filter(|l| l.starts_with("pubsub")).map(str::to_string).collect()
+    };
+    let mut admin = client(&server);
+    assert_eq!(stats(&mut admin), ["pubsub_channels:0", "pubsub_patterns:0", "pubsubshard_channels:0"]);
+    let a = subscribe(&server, "SUBSCRIBE", "news");
+    let _b = subscribe(&server, "SUBSCRIBE", "news");
+    let _c = subscribe(&server, "SUBSCRIBE", "sports");
+    let _d = subscribe(&server, "PSUBSCRIBE", "n*");
+    let _e = subscribe(&server, "SSUBSCRIBE", "orders");
+    assert_eq!(stats(&mut admin), ["pubsub_channels:2", "pubsub_patterns:1", "pubsubshard_channels:1"]);
+    drop(a);
+    drop(_c);
+    let gone = common::wait_for(common::WAIT, || stats(&mut admin)[0] == "pubsub_channels:1");
+    assert!(gone, "a channel whose last subscriber left is still counted: {:?}", stats(&mut admin));
+}

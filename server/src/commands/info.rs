@@ -256,9 +256,13 @@ fn stats(out: &mut String, shared: &Shared) {
     );
     field(out, "keyspace_hits", n(&s.keyspace_hits));
     field(out, "keyspace_misses", n(&s.keyspace_misses));
+    let (channels, patterns, shard_channels) = shared.pubsub.counts();
+    field(out, "pubsub_channels", channels);
+    field(out, "pubsub_patterns", patterns);
+    field(out, "pubsubshard_channels", shard_channels);
     fixed(
         out,
-        "pubsub_channels:0 pubsub_patterns:0 pubsubshard_channels:0 latest_fork_usec:0 total_forks:0 \
+        "latest_fork_usec:0 total_forks:0 \
          migrate_cached_sockets:0 slave_expires_tracked_keys:0 active_defrag_hits:0 \
          active_defrag_misses:0 active_defrag_key_hits:0 active_defrag_key_misses:0 \
          total_active_defrag_time:0 current_active_defrag_time:0 tracking_total_keys:0 \
