@@ -44,6 +44,9 @@ pub enum Role {
 pub struct Inflight {
     pub waiter: Waiter,
     pub sent_at: Instant,
+    /// When the pool's `timeout` starts counting (`None`: never, a blocking command
+    /// without a timeout).
+    pub timeout_from: Option<Instant>,
 }
 
 pub struct Backend {
@@ -93,7 +96,16 @@ impl Backend {
     /// Queue `request` (already RESP-encoded) for `waiter`.
     pub fn send(&mut self, request: &[u8], waiter: Waiter) {
         self.out.extend_from_slice(request);
-        self.inflight.push_back(Inflight { waiter, sent_at: Instant::now() });
+        let now = Instant::now();
+        self.inflight.push_back(Inflight { waiter, sent_at: now, timeout_from: Some(now) });
+    }
+
+    /// The request just queued blocks for up to `block` (`None`: forever): the pool's
+    /// `timeout` counts from the end of that.
+    pub fn block_last(&mut self, block: Option<std::time::Duration>) {
+        if let Some(i) = self.inflight.back_mut() {
+            i.timeout_from = block.and_then(|d| i.sent_at.checked_add(d));
+        }
     }
 
     /// Write what the socket takes. A not-yet-connected socket just waits.
@@ -161,9 +173,9 @@ impl Backend {
         !matches!(self.role, Role::Shared { .. })
     }
 
-    /// Age of the oldest request still waiting.
+    /// When the pool's timeout started counting for the oldest request still waiting.
     pub fn oldest(&self) -> Option<Instant> {
-        self.inflight.front().map(|i| i.sent_at)
+        self.inflight.front().and_then(|i| i.timeout_from)
     }
 }
 

@@ -47,6 +47,8 @@ pub struct Client {
     pub tx: TxState,
     /// Subscribed mode (as of the requests sent so far).
     pub sub: Option<SubState>,
+    /// Waiting in a blocking command: later requests stay in `inbuf` until it is answered.
+    pub blocked: Option<super::blocking::Blocked>,
 }
 
 impl Client {
@@ -63,6 +65,7 @@ impl Client {
             out_pos: 0,
             closing: false,
             tx: TxState::default(),
+            blocked: None,
             sub: None,
         }
     }

@@ -135,12 +135,15 @@ impl Worker {
         }
         let spec = spec_for(spec, args);
         let publish = matches!(name, "publish" | "spublish");
-        if spec.has(flags::BLOCKING) || (spec.has(flags::PUBSUB) && !publish) {
+        if spec.has(flags::PUBSUB) && !publish {
             return Err(unsupported(name));
         }
         let keys = routing_keys(spec, name, args);
         if keys.is_empty() {
             return Err(unsupported(name));
+        }
+        if spec.has(flags::BLOCKING) {
+            return self.block_request(ct, name, args, &keys);
         }
         let (pi, proto) = {
             let c = &self.clients[&ct];
@@ -252,7 +255,11 @@ impl Worker {
             Bytes::from(v)
         });
         c.complete(seq, part, Reply { frame, raw });
+        let unblocks = c.blocked.is_some_and(|b| b.seq == seq);
         self.dirty_clients.push(ct);
+        if unblocks {
+            self.maybe_unblock(ct, seq);
+        }
     }
 
     /// A backend answered the oldest request it held.

@@ -3,6 +3,7 @@
 //! connections to the workers round-robin (crossbeam-channel + `mio::Waker`).
 
 mod backend;
+mod blocking;
 mod client;
 mod connect;
 mod dispatch;

@@ -121,28 +121,7 @@ impl Worker {
                 return;
             }
         };
-        let mut requests = Vec::new();
-        let mut proto_err = None;
-        loop {
-            match c.decoder.decode(&mut c.inbuf) {
-                Ok(Some(args)) => requests.push(args),
-                Ok(None) => break,
-                Err(e) => {
-                    proto_err = Some(e.reply_text());
-                    break;
-                }
-            }
-        }
-        for args in requests {
-            self.request(t, args);
-        }
-        if let Some(msg) = proto_err {
-            if let Some(c) = self.clients.get_mut(&t) {
-                c.push_frame(&Frame::error(msg));
-                c.closing = true;
-                c.inbuf.clear();
-            }
-        }
+        self.serve_input(t);
         if eof {
             if let Some(c) = self.clients.get(&t) {
                 incr(&self.pools[c.pool].shared.stats.client_eof);
@@ -153,6 +132,28 @@ impl Worker {
         self.dirty_clients.push(t);
     }
 
+    /// Decode and route the client's buffered requests, one at a time, stopping while it
+    /// waits in a blocking command (see `blocking`). A protocol error is answered and
+    /// closes the connection once the replies before it are out.
+    pub fn serve_input(&mut self, t: Token) {
+        loop {
+            let Some(c) = self.clients.get_mut(&t) else { return };
+            if c.blocked.is_some() || c.closing {
+                return;
+            }
+            match c.decoder.decode(&mut c.inbuf) {
+                Ok(Some(args)) => self.request(t, args),
+                Ok(None) => return,
+                Err(e) => {
+                    c.push_frame(&Frame::error(e.reply_text()));
+                    c.closing = true;
+                    c.inbuf.clear();
+                    return;
+                }
+            }
+        }
+    }
+
     pub fn close_client(&mut self, t: Token) {
         if let Some(mut c) = self.clients.remove(&t) {
             let _ = self.poll.registry().deregister(&mut c.stream);
@@ -160,7 +161,9 @@ impl Worker {
             self.stats.curr_connections.fetch_sub(1, Ordering::Relaxed);
             // Its dedicated connections hold its MULTI, WATCHes and subscriptions: closing
             // them drops those on the backend.
-            for bt in c.tx.pin.map(|p| p.backend).into_iter().chain(c.sub.map(|s| s.backend)) {
+            // A blocked command's connection too: the backend then forgets the waiter.
+            let dedicated = c.tx.pin.map(|p| p.backend).into_iter().chain(c.sub.map(|s| s.backend));
+            for bt in dedicated.chain(c.blocked.map(|b| b.backend)) {
                 self.close_backend(bt);
             }
         }
