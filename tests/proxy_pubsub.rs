@@ -137,3 +137,47 @@ fn cluster_pool_shard_channels_route_by_slot() {
     let mut c = RawClient::connect(proxy.addr());
     assert_eq!(c.call(&["SSUBSCRIBE", "foo", "bar"]), error("CROSSSLOT Keys in request don't hash to the same slot"));
 }
+
+/// PUBSUB CHANNELS / NUMSUB / NUMPAT through the proxy see every backend: channels that hash
+/// to different backends are all listed and counted, as if the pool were one server.
+#[test]
+fn pubsub_introspection_merges_every_backend() {
+    let servers = three();
+    let proxy = pool(&servers);
+    // Subscribers on channels spread over the backends (each client pins to its channel's).
+    let channels: Vec<String> = (0..12).map(|i| format!("ch{i}")).collect();
+    let mut subs = Vec::new();
+    for ch in &channels {
+        let mut c = RawClient::connect(proxy.addr());
+        assert_eq!(c.call(&["SUBSCRIBE", ch]), arr(&[bulk("subscribe"), bulk(ch), Frame::Integer(1)]));
+        subs.push(c);
+    }
+    let mut second = RawClient::connect(proxy.addr());
+    second.call(&["SUBSCRIBE", "ch0"]);
+    let mut pat = RawClient::connect(proxy.addr());
+    pat.call(&["PSUBSCRIBE", "ch*"]);
+    let backends_used = servers
+        .iter()
+        .filter(
+            |s| matches!(RawClient::connect(s.addr()).call(&["PUBSUB", "CHANNELS"]), Frame::Array(a) if !a.is_empty()),
+        )
+        .count();
+    assert!(backends_used >= 2, "the test needs channels on several backends");
+
+    let mut c = RawClient::connect(proxy.addr());
+    let Frame::Array(listed) = c.call(&["PUBSUB", "CHANNELS"]) else { panic!("PUBSUB CHANNELS") };
+    let mut listed: Vec<String> = listed.iter().map(common::text).collect();
+    listed.sort();
+    let mut want = channels.clone();
+    want.sort();
+    assert_eq!(listed, want);
+    let Frame::Array(some) = c.call(&["PUBSUB", "CHANNELS", "ch1*"]) else { panic!("PUBSUB CHANNELS pattern") };
+    assert_eq!(some.len(), 3, "ch1, ch10, ch11: {some:?}");
+    assert_eq!(
+        c.call(&["PUBSUB", "NUMSUB", "ch0", "ch5", "nobody"]),
+        arr(&[bulk("ch0"), Frame::Integer(2), bulk("ch5"), Frame::Integer(1), bulk("nobody"), Frame::Integer(0)])
+    );
+    assert_eq!(c.call(&["PUBSUB", "NUMPAT"]), Frame::Integer(1));
+    assert!(matches!(c.call(&["PUBSUB", "NOSUCH"]), Frame::Error(_)));
+    assert_eq!(c.call(&["PING"]), simple("PONG"), "connection stays open");
+}

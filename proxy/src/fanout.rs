@@ -15,6 +15,11 @@ pub enum MergeKind {
     Sum,
     /// Every part must answer `+OK` (MSET).
     Ok,
+    /// Arrays united, duplicates dropped, first-seen order (PUBSUB CHANNELS).
+    Union,
+    /// `[name, count, name, count ...]` arrays of the same names: counts summed by position
+    /// (PUBSUB NUMSUB).
+    PairSum,
 }
 
 /// What a split request looks like: one argument list per target, in target order.
@@ -110,6 +115,38 @@ impl Merge {
         match self.kind {
             MergeKind::Sum => Frame::Integer(replies.iter().filter_map(Frame::as_integer).sum()),
             MergeKind::Ok => Frame::ok(),
+            MergeKind::Union => {
+                let mut seen = std::collections::HashSet::new();
+                let mut out = Vec::new();
+                for reply in replies {
+                    let Frame::Array(items) = reply else {
+                        return Frame::error("ERR unexpected reply to a fanned-out PUBSUB");
+                    };
+                    for item in items {
+                        if seen.insert(item.as_bytes().map(|b| b.to_vec()).unwrap_or_default()) {
+                            out.push(item);
+                        }
+                    }
+                }
+                Frame::Array(out)
+            }
+            MergeKind::PairSum => {
+                let mut parts = replies.into_iter();
+                let Some(Frame::Array(mut out)) = parts.next() else {
+                    return Frame::error("ERR unexpected reply to a fanned-out PUBSUB");
+                };
+                for reply in parts {
+                    let Frame::Array(items) = reply else {
+                        return Frame::error("ERR unexpected reply to a fanned-out PUBSUB");
+                    };
+                    for (i, item) in items.into_iter().enumerate().filter(|(i, _)| i % 2 == 1) {
+                        if let (Some(Frame::Integer(total)), Some(n)) = (out.get_mut(i), item.as_integer()) {
+                            *total += n;
+                        }
+                    }
+                }
+                Frame::Array(out)
+            }
             MergeKind::Mget { positions, nkeys } => {
                 let mut out = vec![Frame::Null; nkeys];
                 for (part, reply) in replies.into_iter().enumerate() {
@@ -156,6 +193,18 @@ mod tests {
         m.add(0, Frame::Integer(2));
         m.add(1, Frame::Integer(1));
         assert_eq!(m.finish(Protocol::Resp2), b":3\r\n");
+    }
+
+    #[test]
+    fn pubsub_lists_are_united_and_counts_summed() {
+        let mut m = Merge::new(MergeKind::Union, 2);
+        m.add(0, Frame::Array(vec![Frame::bulk("a"), Frame::bulk("b")]));
+        m.add(1, Frame::Array(vec![Frame::bulk("b"), Frame::bulk("c")]));
+        assert_eq!(m.finish(Protocol::Resp2), b"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n");
+        let mut m = Merge::new(MergeKind::PairSum, 2);
+        m.add(0, Frame::Array(vec![Frame::bulk("a"), Frame::Integer(2), Frame::bulk("b"), Frame::Integer(0)]));
+        m.add(1, Frame::Array(vec![Frame::bulk("a"), Frame::Integer(1), Frame::bulk("b"), Frame::Integer(3)]));
+        assert_eq!(m.finish(Protocol::Resp2), b"*4\r\n$1\r\na\r\n:3\r\n$1\r\nb\r\n:3\r\n");
     }
 
     #[test]

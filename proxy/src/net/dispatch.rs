@@ -135,6 +135,9 @@ impl Worker {
         }
         let spec = spec_for(spec, args);
         let publish = matches!(name, "publish" | "spublish");
+        if name == "pubsub" {
+            return self.pubsub_introspect(ct, args);
+        }
         if spec.has(flags::PUBSUB) && !publish {
             return Err(unsupported(name));
         }
@@ -190,7 +193,7 @@ impl Worker {
         Frame::error(format!("ERR no live backend in pool '{}'", self.pools[pi].cfg().name))
     }
 
-    fn push_slot(&mut self, ct: Token, slot: Slot) -> u64 {
+    pub(super) fn push_slot(&mut self, ct: Token, slot: Slot) -> u64 {
         self.clients.get_mut(&ct).map(|c| c.push(slot)).unwrap_or(0)
     }
 
@@ -208,7 +211,7 @@ impl Worker {
 
     /// Send one request (or part) to the target's backend, or fail it right away.
     #[allow(clippy::too_many_arguments)]
-    fn send(
+    pub(super) fn send(
         &mut self,
         pi: usize,
         t: Target,

@@ -161,6 +161,28 @@ impl PoolRt {
         }
     }
 
+    /// One target per live backend (per master in a cluster pool), for commands asked of
+    /// every backend (PUBSUB CHANNELS ...).
+    pub fn every_target(&self) -> Vec<Target> {
+        match &self.slots {
+            Some(map) => {
+                let mut out: Vec<Target> = Vec::new();
+                for slot in 0..slotbox_protocol::SLOT_COUNT as u16 {
+                    if let Some(server) = map.master_of(slot) {
+                        if !out.iter().any(|t| t.server == Some(server)) {
+                            out.push(Target { server: Some(server), slot });
+                        }
+                    }
+                }
+                out
+            }
+            None => (0..self.servers.len())
+                .filter(|&i| self.servers[i].ejected_until.is_none())
+                .map(|i| Target { server: Some(i), slot: 0 })
+                .collect(),
+        }
+    }
+
     /// For a read-only command: a replica of the slot's master when `read_from` asks so.
     pub fn read_target(&mut self, t: Target) -> Target {
         let Some(map) = &self.slots else { return t };

@@ -9,6 +9,7 @@
 use super::backend::{encode_request, Role, Waiter};
 use super::client::Slot;
 use super::worker::Worker;
+use crate::fanout::{Merge, MergeKind};
 use crate::stats::incr;
 use bytes::Bytes;
 use mio::Token;
@@ -232,6 +233,44 @@ impl Worker {
         if self.clients.get(&ct).and_then(|c| c.sub.as_ref()).map(|s| s.backend) == Some(bt) {
             self.close_client(ct);
         }
+    }
+}
+
+impl Worker {
+    /// PUBSUB CHANNELS / SHARDCHANNELS / NUMSUB / SHARDNUMSUB / NUMPAT, asked of every live
+    /// backend (every master in a cluster pool) and merged: channel lists united, counts
+    /// summed, so a client sees the whole pool as one server. PUBSUB HELP goes to one backend.
+    pub fn pubsub_introspect(&mut self, ct: Token, args: &[Bytes]) -> Result<(), Frame> {
+        let sub = args.get(1).map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).unwrap_or_default();
+        let kind = match sub.as_str() {
+            "channels" | "shardchannels" => MergeKind::Union,
+            "numsub" | "shardnumsub" => MergeKind::PairSum,
+            "numpat" => MergeKind::Sum,
+            "help" => MergeKind::Union,
+            _ => {
+                return Err(Frame::error(format!(
+                    "ERR unknown subcommand '{}'. Try PUBSUB HELP.",
+                    String::from_utf8_lossy(&args[1])
+                )))
+            }
+        };
+        let (pi, proto) = {
+            let c = &self.clients[&ct];
+            (c.pool, c.session.proto)
+        };
+        let mut targets = self.pools[pi].every_target();
+        if sub == "help" {
+            targets.truncate(1);
+        }
+        if targets.is_empty() {
+            return Err(self.no_backend(pi));
+        }
+        let request = Bytes::from(encode_request(args));
+        let seq = self.push_slot(ct, Slot::Merging(Merge::new(kind, targets.len())));
+        for (part, t) in targets.into_iter().enumerate() {
+            self.send(pi, t, ct, proto, seq, part, request.clone(), 0);
+        }
+        Ok(())
     }
 }
 
