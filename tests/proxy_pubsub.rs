@@ -181,3 +181,43 @@ fn pubsub_introspection_merges_every_backend() {
     assert!(matches!(c.call(&["PUBSUB", "NOSUCH"]), Frame::Error(_)));
     assert_eq!(c.call(&["PING"]), simple("PONG"), "connection stays open");
 }
+
+/// A subscriber that stops reading is disconnected once its pending messages pass Redis's
+/// pubsub output limit (32 MB), instead of the proxy buffering without bound; the
+/// publisher and other clients carry on.
+#[test]
+fn slow_subscriber_is_cut_at_the_output_limit() {
+    let servers = three();
+    let proxy = pool(&servers);
+    let mut slow = RawClient::connect(proxy.addr());
+    assert_eq!(slow.call(&["SUBSCRIBE", "firehose"]), arr(&[bulk("subscribe"), bulk("firehose"), Frame::Integer(1)]));
+    let mut publisher = RawClient::connect(proxy.addr());
+    let payload = "x".repeat(256 * 1024);
+    let mut delivered_to = Vec::new();
+    // 64 MB published; the subscriber reads nothing meanwhile.
+    for _ in 0..256 {
+        match publisher.call(&["PUBLISH", "firehose", &payload]) {
+            Frame::Integer(n) => delivered_to.push(n),
+            other => panic!("PUBLISH: {other:?}"),
+        }
+    }
+    assert!(delivered_to.contains(&1), "the subscriber was subscribed");
+    // What was written before the cut can still be read; then the stream ends.
+    let mut got = 0;
+    let ended = loop {
+        match slow.try_read_reply() {
+            Ok((Frame::Array(items), _)) if items.len() == 3 => got += 1,
+            Ok((other, _)) => panic!("unexpected frame {other:?}"),
+            Err(e) => {
+                break e.kind() == std::io::ErrorKind::UnexpectedEof || e.kind() == std::io::ErrorKind::ConnectionReset
+            }
+        }
+    };
+    assert!(ended, "the slow subscriber's connection should have been closed");
+    assert!(got < 256, "all {got} messages arrived: nothing was cut");
+    assert_eq!(publisher.call(&["PING"]), simple("PONG"));
+    assert_eq!(
+        RawClient::connect(proxy.addr()).call(&["PUBSUB", "NUMSUB", "firehose"]),
+        arr(&[bulk("firehose"), Frame::Integer(0)])
+    );
+}

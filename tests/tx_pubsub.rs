@@ -414,3 +414,30 @@ fn info_stats_counts_channels_and_patterns() {
     let gone = common::wait_for(common::WAIT, || stats(&mut admin)[0] == "pubsub_channels:1");
     assert!(gone, "a channel whose last subscriber left is still counted: {:?}", stats(&mut admin));
 }
+
+/// A subscriber that stops reading is disconnected once its pending messages pass the pubsub
+/// output limit (Redis's default 32 MB hard limit), so a publisher cannot grow the server's
+/// memory without bound; the publisher carries on.
+#[test]
+fn slow_subscriber_is_disconnected_at_the_output_limit() {
+    let server = Server::start().expect("start");
+    let mut slow = subscribe(&server, "SUBSCRIBE", "firehose");
+    let mut publisher = client(&server);
+    let payload = "x".repeat(256 * 1024);
+    for _ in 0..256 {
+        assert!(matches!(publisher.call(&["PUBLISH", "firehose", &payload]), Frame::Integer(0 | 1)));
+    }
+    let mut got = 0;
+    let ended = loop {
+        match slow.try_read_reply() {
+            Ok((Frame::Array(items), _)) if items.len() == 3 => got += 1,
+            Ok((other, _)) => panic!("unexpected frame {other:?}"),
+            Err(e) => {
+                break matches!(e.kind(), std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset)
+            }
+        }
+    };
+    assert!(ended, "the slow subscriber should have been disconnected");
+    assert!(got < 256, "all {got} messages arrived: nothing was cut");
+    assert_eq!(publisher.call(&["PUBSUB", "NUMSUB", "firehose"]), msg(&[bulk("firehose"), Frame::Integer(0)]));
+}

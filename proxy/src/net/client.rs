@@ -49,6 +49,10 @@ pub struct Client {
     pub sub: Option<SubState>,
     /// Waiting in a blocking command: later requests stay in `inbuf` until it is answered.
     pub blocked: Option<super::blocking::Blocked>,
+    /// Bytes of replies ready in `queue` (not yet moved to `out`).
+    ready_bytes: usize,
+    /// Since when the pending output of a subscribed client is over the soft limit.
+    pub over_soft_since: Option<std::time::Instant>,
 }
 
 impl Client {
@@ -66,12 +70,17 @@ impl Client {
             closing: false,
             tx: TxState::default(),
             blocked: None,
+            ready_bytes: 0,
+            over_soft_since: None,
             sub: None,
         }
     }
 
     /// Owe a reply; returns its sequence number.
     pub fn push(&mut self, slot: Slot) -> u64 {
+        if let Slot::Ready(b) = &slot {
+            self.ready_bytes += b.len();
+        }
         self.queue.push_back(slot);
         self.base_seq + self.queue.len() as u64 - 1
     }
@@ -104,8 +113,16 @@ impl Client {
                 let locals = std::mem::take(locals);
                 *slot = Slot::Ready(splice_exec(reply, locals, proto));
             }
-            Slot::Ready(_) => {}
+            Slot::Ready(_) => return,
         }
+        if let Slot::Ready(b) = slot {
+            self.ready_bytes += b.len();
+        }
+    }
+
+    /// Reply bytes held for this client and not yet written to its socket.
+    pub fn pending_output(&self) -> usize {
+        self.ready_bytes + self.out.len() - self.out_pos
     }
 
     /// A message from a subscription: sent after every reply owed so far.
@@ -117,6 +134,7 @@ impl Client {
     fn drain_ready(&mut self) {
         while let Some(Slot::Ready(_)) = self.queue.front() {
             if let Some(Slot::Ready(b)) = self.queue.pop_front() {
+                self.ready_bytes -= b.len();
                 self.out.extend_from_slice(&b);
             }
             self.base_seq += 1;

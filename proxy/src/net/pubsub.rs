@@ -202,9 +202,19 @@ impl Worker {
     pub fn sub_frame(&mut self, bt: Token, frame: Frame, raw: Bytes) {
         let Some(b) = self.backends.get_mut(&bt) else { return };
         if is_message(&frame) {
-            if let Some(c) = b.owner.and_then(|ct| self.clients.get_mut(&ct)) {
+            let Some(ct) = b.owner else { return };
+            if let Some(c) = self.clients.get_mut(&ct) {
                 c.push_raw(raw);
-                self.dirty_clients.push(b.owner.expect("owner checked"));
+                self.dirty_clients.push(ct);
+                if over_output_limit(c, Instant::now()) {
+                    eprintln!(
+                        "slotbox-proxy: client {} closed for overcoming of output buffer limits (pubsub: {} bytes pending)",
+                        c.session.id,
+                        c.pending_output()
+                    );
+                    incr(&self.pools[c.pool].shared.stats.client_err);
+                    self.close_client(ct);
+                }
             }
             return;
         }
@@ -272,6 +282,23 @@ impl Worker {
         }
         Ok(())
     }
+}
+
+/// Redis's default `client-output-buffer-limit pubsub 32mb 8mb 60`: a subscriber that does
+/// not read is disconnected when its pending messages pass the hard limit, or stay over the
+/// soft limit for the soft period, instead of growing the proxy's memory without bound.
+const PUBSUB_HARD_LIMIT: usize = 32 << 20;
+const PUBSUB_SOFT_LIMIT: usize = 8 << 20;
+const PUBSUB_SOFT_SECS: u64 = 60;
+
+fn over_output_limit(c: &mut super::client::Client, now: Instant) -> bool {
+    let pending = c.pending_output();
+    if pending <= PUBSUB_SOFT_LIMIT {
+        c.over_soft_since = None;
+        return false;
+    }
+    let since = *c.over_soft_since.get_or_insert(now);
+    pending > PUBSUB_HARD_LIMIT || now.duration_since(since).as_secs() >= PUBSUB_SOFT_SECS
 }
 
 #[cfg(test)]

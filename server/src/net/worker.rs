@@ -158,8 +158,21 @@ impl Worker {
                 WorkerMsg::Adopt(conn) => self.adopt(*conn),
                 WorkerMsg::Deliver(id, frame) => {
                     let Some(&i) = self.by_id.get(&id) else { continue };
+                    let mut over = false;
                     if let Some(conn) = self.conns[i].as_mut() {
                         conn.push_reply(shared, &frame);
+                        conn.flush(shared);
+                        over = conn.over_pubsub_limit();
+                        if over {
+                            crate::log::warning(&format!(
+                                "Client id={id} scheduled to be closed ASAP for overcoming of output buffer limits (pubsub)."
+                            ));
+                        }
+                    }
+                    if over {
+                        locks.release();
+                        self.close(i);
+                        continue;
                     }
                     self.on_event(i, false, shared, locks);
                 }
