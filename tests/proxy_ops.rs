@@ -282,3 +282,41 @@ fn preconnect_opens_backend_connections_at_start() {
         assert!(wait_for(LIMIT, || backend_clients(s) == 2), "no client yet, but 2 connections to {}", s.addr());
     }
 }
+
+/// With two workers and a light load, the clients of the second worker are moved to the first
+/// between their requests (`slotbox_proxy_client_moves_total`), and nothing a client sees
+/// changes: every reply is the right one, in order, on the same connection.
+#[test]
+fn light_load_gathers_clients_on_one_worker_invisibly() {
+    let server = Server::start().unwrap();
+    let proxy =
+        Proxy::start(&yaml("127.0.0.1:0", "", &[server.addr()]), Options { workers: 2, stats_addr: None }).unwrap();
+    let moves = |p: &Proxy| sample(&p.metrics_text(), "slotbox_proxy_client_moves_total");
+    let mut clients: Vec<RawClient> = (0..4).map(|_| RawClient::connect(proxy.addr())).collect();
+    let deadline = std::time::Instant::now() + LIMIT;
+    let mut round = 0u64;
+    while moves(&proxy) < 2.0 && std::time::Instant::now() < deadline {
+        for (i, c) in clients.iter_mut().enumerate() {
+            let key = format!("k{i}");
+            let value = format!("{round}");
+            assert_eq!(c.call(&["SET", &key, &value]), simple("OK"));
+            assert_eq!(c.call(&["GET", &key]), bulk(&value), "client {i} round {round}");
+        }
+        round += 1;
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(moves(&proxy) >= 2.0, "no client moved after {round} light rounds");
+    // Moved clients keep working, pipelines included.
+    for (i, c) in clients.iter_mut().enumerate() {
+        let mut batch = Vec::new();
+        for n in 0..100 {
+            batch.extend(encode_command(&["SET", &format!("p{i}:{n}"), &n.to_string()]));
+            batch.extend(encode_command(&["GET", &format!("p{i}:{n}")]));
+        }
+        c.send_raw(&batch);
+        for n in 0..100 {
+            assert_eq!(c.read_reply().0, simple("OK"));
+            assert_eq!(c.read_reply().0, bulk(&n.to_string()));
+        }
+    }
+}

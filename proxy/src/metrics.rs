@@ -65,6 +65,8 @@ pub fn render(stats: &Stats) -> String {
     let _ = writeln!(o, "slotbox_proxy_connections_total {}", u(&stats.total_connections));
     family(&mut o, "slotbox_proxy_curr_connections", "gauge", "Open client connections, all pools.");
     let _ = writeln!(o, "slotbox_proxy_curr_connections {}", i(&stats.curr_connections));
+    family(&mut o, "slotbox_proxy_client_moves_total", "counter", "Clients moved between workers by load.");
+    let _ = writeln!(o, "slotbox_proxy_client_moves_total {}", u(&stats.client_moves));
     for (name, kind, help, get) in POOL_METRICS {
         let full = format!("slotbox_proxy_pool_{name}");
         family(&mut o, &full, kind, help);

@@ -92,6 +92,8 @@ pub struct Stats {
     pub total_connections: AtomicU64,
     pub curr_connections: AtomicI64,
     pub pools: Vec<Arc<PoolStats>>,
+    /// Clients moved between workers by load (see `net::balance`).
+    pub client_moves: AtomicU64,
 }
 
 fn now_secs() -> u64 {

@@ -120,6 +120,19 @@ impl Client {
         }
     }
 
+    /// Between requests, with nothing tying it to its worker: no reply owed or unsent, no
+    /// transaction, subscription or blocking command (see `balance`).
+    pub fn movable(&self) -> bool {
+        self.queue.is_empty()
+            && self.out_pos == self.out.len()
+            && !self.closing
+            && self.sub.is_none()
+            && self.blocked.is_none()
+            && !self.tx.in_multi
+            && self.tx.pin.is_none()
+            && self.tx.draining.is_none()
+    }
+
     /// Reply bytes held for this client and not yet written to its socket.
     pub fn pending_output(&self) -> usize {
         self.ready_bytes + self.out.len() - self.out_pos

@@ -3,6 +3,7 @@
 //! connections to the workers round-robin (crossbeam-channel + `mio::Waker`).
 
 mod backend;
+mod balance;
 mod blocking;
 mod client;
 mod connect;
@@ -91,16 +92,25 @@ pub fn start(pools: Vec<PoolConfig>, workers: usize) -> Result<Running, ProxyErr
         total_connections: AtomicU64::new(0),
         curr_connections: Default::default(),
         pools: shared.iter().map(|p| p.stats.clone()).collect(),
+        client_moves: AtomicU64::new(0),
     });
     let shutdown = Arc::new(AtomicBool::new(false));
     let client_ids = Arc::new(AtomicU64::new(1));
     let mut wakers = Vec::new();
     let mut inboxes = Vec::new();
     let mut threads = Vec::new();
-    for i in 0..workers.max(1) {
+    let mut setups = Vec::new();
+    for _ in 0..workers.max(1) {
         let poll = Poll::new().map_err(|e| ProxyError::io("poll", e))?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(|e| ProxyError::io("waker", e))?);
         let (tx, rx) = crossbeam_channel::unbounded();
+        inboxes.push((tx, waker.clone()));
+        wakers.push(waker);
+        setups.push((poll, rx));
+    }
+    let peers = Arc::new(inboxes.clone());
+    let loads: Arc<Vec<AtomicU32>> = Arc::new((0..setups.len()).map(|_| AtomicU32::new(0)).collect());
+    for (i, (poll, rx)) in setups.into_iter().enumerate() {
         let w = Worker {
             poll,
             rx,
@@ -114,14 +124,13 @@ pub fn start(pools: Vec<PoolConfig>, workers: usize) -> Result<Running, ProxyErr
             dirty_clients: Vec::new(),
             dirty_backends: Vec::new(),
             scratch: vec![0u8; 32 * 1024].into_boxed_slice(),
+            balance: balance::Balance::new(i, peers.clone(), loads.clone()),
         };
         let t = std::thread::Builder::new()
             .name(format!("proxy-worker-{i}"))
             .spawn(move || w.run())
             .map_err(|e| ProxyError::io("spawn worker", e))?;
         threads.push(t);
-        inboxes.push((tx, waker.clone()));
-        wakers.push(waker);
     }
     let acc_poll = Poll::new().map_err(|e| ProxyError::io("poll", e))?;
     let acc_waker =

@@ -24,6 +24,8 @@ pub enum Inbox {
     Client(ClientStream, usize),
     /// Pool `usize` has a new configuration; say when it is applied.
     Reload(usize, Arc<PoolShared>, Sender<()>),
+    /// A client moved here from another worker (see `balance`).
+    Migrate(Box<Client>),
 }
 
 pub struct Worker {
@@ -40,6 +42,8 @@ pub struct Worker {
     pub dirty_backends: Vec<Token>,
     /// Scratch buffer for socket reads.
     pub scratch: Box<[u8]>,
+    /// This worker's load and the moves of clients between workers.
+    pub balance: super::balance::Balance,
 }
 
 impl Worker {
@@ -90,6 +94,7 @@ impl Worker {
                     self.reload_pool(pool, shared);
                     let _ = done.send(());
                 }
+                Inbox::Migrate(c) => self.adopt_moved(*c),
             }
         }
     }
@@ -285,14 +290,47 @@ impl Worker {
             };
             if !matches!(res, Ok(false)) {
                 self.close_client(t);
+            } else if self.clients[&t].movable() {
+                if let Some(to) = self.balance.destination() {
+                    self.move_client(t, to);
+                }
             }
         }
+    }
+
+    /// Hand an idle client over to worker `to` (see `balance`).
+    fn move_client(&mut self, t: Token, to: usize) {
+        let Some(mut c) = self.clients.remove(&t) else { return };
+        let _ = self.poll.registry().deregister(&mut c.stream);
+        let pool = c.pool;
+        let (tx, waker) = &self.balance.peers[to];
+        if tx.send(Inbox::Migrate(Box::new(c))).is_ok() {
+            let _ = waker.wake();
+            self.stats.client_moves.fetch_add(1, Ordering::Relaxed);
+        } else {
+            // The other worker is gone (shutting down): the client is dropped with it.
+            self.pools[pool].shared.stats.client_connections.fetch_sub(1, Ordering::Relaxed);
+            self.stats.curr_connections.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A client moved here: register it and run whatever it already sent.
+    fn adopt_moved(&mut self, mut c: Client) {
+        let t = self.token();
+        if self.poll.registry().register(&mut c.stream, t, Interest::READABLE | Interest::WRITABLE).is_err() {
+            self.pools[c.pool].shared.stats.client_connections.fetch_sub(1, Ordering::Relaxed);
+            self.stats.curr_connections.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
+        self.clients.insert(t, c);
+        self.client_event(t, false);
     }
 
     fn tick(&mut self, now: Instant) {
         for p in &mut self.pools {
             p.tick(now);
         }
+        self.balance.tick(now, self.clients.len());
         let mut expired = Vec::new();
         for (t, b) in &self.backends {
             let Some(ms) = self.pools[b.pool].cfg().timeout_ms else {
