@@ -36,6 +36,8 @@ pub struct Worker {
     /// An fsync was requested from the AOF syncer, which wakes this loop when it is done.
     fsync_wait: bool,
     last_getack: Instant,
+    /// Socket reads land here first (allocated once; see `Conn::on_readable`).
+    scratch: Box<[u8]>,
 }
 
 impl Worker {
@@ -55,6 +57,7 @@ impl Worker {
             deferred: Vec::new(),
             fsync_wait: false,
             last_getack: Instant::now(),
+            scratch: vec![0u8; 64 * 1024].into_boxed_slice(),
         }
     }
 
@@ -260,7 +263,7 @@ impl Worker {
     fn on_event<'s>(&mut self, slot: usize, readable: bool, shared: &'s Arc<Shared>, locks: &mut TurnLocks<'s>) {
         let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else { return };
         if readable || conn.read_pending {
-            conn.on_readable(shared, locks);
+            conn.on_readable(shared, locks, &mut self.scratch);
         } else if conn.paused() {
             conn.process(shared, locks);
         }
