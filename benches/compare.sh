@@ -21,7 +21,9 @@
 # TESTS (default "set get incr mset lpush lpop sadd hset zadd lrange_100") picks the rows.
 # Environment: N (requests per row, default 200000), CLIENTS (default 50), SIZE (value bytes,
 # default 100), RANGE (random key space, default 100000), KEYS (memory mode, default 1000000),
-# SLOTBOX_ARGS (extra slotbox-server flags, e.g. "--threads 1").
+# SLOTBOX_ARGS (extra slotbox-server flags, e.g. "--threads 1"), REPEAT (throughput rows:
+# run each row this many times, alternating which server goes first, and report the run
+# with the median rps of each side; default 1).
 # Both servers listen on free ports on 127.0.0.1 only; everything started here is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +36,7 @@ RANGE=${RANGE:-100000}
 KEYS=${KEYS:-1000000}
 SLOTBOX_ARGS=${SLOTBOX_ARGS:-}
 TESTS=${TESTS:-set get incr mset lpush lpop sadd hset zadd lrange_100}
+REPEAT=${REPEAT:-1}
 
 for tool in redis-server redis-cli redis-benchmark; do
     command -v "$tool" >/dev/null || { echo "$tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
@@ -107,19 +110,24 @@ throughput() {
 }
 
 throughput_rows() {
-    echo "load: -c $CLIENTS -d $SIZE -r $RANGE -n $N (rows alternate which server goes first)"
+    echo "load: -c $CLIENTS -d $SIZE -r $RANGE -n $N, each row $REPEAT time(s), median run shown (runs alternate which server goes first)"
     echo
     printf '%-6s %3s %12s %12s %7s %17s %17s\n' command P "redis rps" "slotbox rps" ratio "redis p50/p99" "slotbox p50/p99"
-    local row=0 test pipe r s
+    local row=0 k test pipe r s
     for test in $TESTS; do
         for pipe in 1 16; do
-            if ((row % 2 == 0)); then
-                r=$(bench "$REDIS_PORT" "$test" "$pipe")
-                s=$(bench "$SLOTBOX_PORT" "$test" "$pipe")
-            else
-                s=$(bench "$SLOTBOX_PORT" "$test" "$pipe")
-                r=$(bench "$REDIS_PORT" "$test" "$pipe")
-            fi
+            local rs=() ss=()
+            for ((k = 0; k < REPEAT; k++)); do
+                if (((row + k) % 2 == 0)); then
+                    rs+=("$(bench "$REDIS_PORT" "$test" "$pipe")")
+                    ss+=("$(bench "$SLOTBOX_PORT" "$test" "$pipe")")
+                else
+                    ss+=("$(bench "$SLOTBOX_PORT" "$test" "$pipe")")
+                    rs+=("$(bench "$REDIS_PORT" "$test" "$pipe")")
+                fi
+            done
+            r=$(median_run "${rs[@]}")
+            s=$(median_run "${ss[@]}")
             row=$((row + 1))
             awk -v t="${test^^}" -v p="$pipe" -v r="$r" -v s="$s" 'BEGIN {
                 split(r, a, " "); split(s, b, " ")

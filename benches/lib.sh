@@ -39,3 +39,8 @@ wait_ping() {
     done
     return 1
 }
+
+# median_run "rps p50 p99"... -> the run with the median rps (REPEAT in the compare scripts).
+median_run() {
+    printf '%s\n' "$@" | sort -n -k1,1 | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
+}

@@ -13,7 +13,9 @@
 # TESTS (default "set get mset") picks the rows. Environment: N (requests per row, default
 # 200000), CLIENTS (default 50), SIZE (value bytes, default 100), RANGE (random key space,
 # default 100000), HASH (default fnv1a_64, nutcracker's default), DISTRIBUTION (default
-# ketama), PROXY_ARGS (extra slotbox-proxy flags, e.g. "--workers 1").
+# ketama), PROXY_ARGS (extra slotbox-proxy flags, e.g. "--workers 1"), REPEAT (run each row
+# this many times, alternating the order of the targets, and report each target's run with
+# the median rps; default 1).
 # Everything listens on free ports on 127.0.0.1 only; everything started here is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +28,7 @@ HASH=${HASH:-fnv1a_64}
 DISTRIBUTION=${DISTRIBUTION:-ketama}
 PROXY_ARGS=${PROXY_ARGS:-}
 TESTS=${TESTS:-set get mset}
+REPEAT=${REPEAT:-1}
 
 for tool in redis-server redis-cli redis-benchmark nutcracker; do
     command -v "$tool" >/dev/null || {
@@ -129,22 +132,28 @@ SB_PORT=$STARTED_PORT
 echo "redis-server $(redis-server --version | awk '{print $3}') backends on ports ${BACKENDS[*]}"
 echo "$(nutcracker --version 2>&1 | head -1) on port $NC_PORT; slotbox-proxy on port $SB_PORT $PROXY_ARGS"
 echo "pool: $DISTRIBUTION / $HASH over 3 backends; direct = redis-benchmark to port $DIRECT_PORT alone"
-echo "load: -c $CLIENTS -d $SIZE -r $RANGE -n $N on $(nproc) cores (rows alternate which target goes first)"
+echo "load: -c $CLIENTS -d $SIZE -r $RANGE -n $N on $(nproc) cores, each row $REPEAT time(s), median run shown (runs alternate which target goes first)"
 echo
 printf '%-5s %3s %11s %11s %11s %6s %15s %15s %15s\n' command P "direct rps" "nutcr rps" "slotbox rps" "sb/nc" \
     "direct p50/p99" "nutcr p50/p99" "slotbox p50/p99"
 row=0
 for test in $TESTS; do
     for pipe in 1 16; do
-        if ((row % 2 == 0)); then
-            d=$(bench "$DIRECT_PORT" "$test" "$pipe")
-            n=$(bench "$NC_PORT" "$test" "$pipe")
-            s=$(bench "$SB_PORT" "$test" "$pipe")
-        else
-            s=$(bench "$SB_PORT" "$test" "$pipe")
-            n=$(bench "$NC_PORT" "$test" "$pipe")
-            d=$(bench "$DIRECT_PORT" "$test" "$pipe")
-        fi
+        ds=() ns=() ss=()
+        for ((k = 0; k < REPEAT; k++)); do
+            if (((row + k) % 2 == 0)); then
+                ds+=("$(bench "$DIRECT_PORT" "$test" "$pipe")")
+                ns+=("$(bench "$NC_PORT" "$test" "$pipe")")
+                ss+=("$(bench "$SB_PORT" "$test" "$pipe")")
+            else
+                ss+=("$(bench "$SB_PORT" "$test" "$pipe")")
+                ns+=("$(bench "$NC_PORT" "$test" "$pipe")")
+                ds+=("$(bench "$DIRECT_PORT" "$test" "$pipe")")
+            fi
+        done
+        d=$(median_run "${ds[@]}")
+        n=$(median_run "${ns[@]}")
+        s=$(median_run "${ss[@]}")
         row=$((row + 1))
         awk -v t="${test^^}" -v p="$pipe" -v d="$d" -v n="$n" -v s="$s" 'BEGIN {
             split(d, a, " "); split(n, b, " "); split(s, c, " ")
