@@ -221,3 +221,40 @@ fn slow_subscriber_is_cut_at_the_output_limit() {
         arr(&[bulk("firehose"), Frame::Integer(0)])
     );
 }
+
+/// A pattern sees channels on every backend of a plain pool (PUBLISH goes to the channel's
+/// backend, the pattern is on all of them), each message once; PUNSUBSCRIBE stops them all.
+#[test]
+fn patterns_see_channels_on_every_backend() {
+    let servers = three();
+    let proxy = pool(&servers);
+    let mut sub = RawClient::connect(proxy.addr());
+    let mut publisher = RawClient::connect(proxy.addr());
+    assert_eq!(sub.call(&["PSUBSCRIBE", "news.*"]), arr(&[bulk("psubscribe"), bulk("news.*"), Frame::Integer(1)]));
+    // Channels spread over the three backends.
+    let channels: Vec<String> = (0..12).map(|i| format!("news.{i}")).collect();
+    for ch in &channels {
+        assert_eq!(publisher.call(&["PUBLISH", ch, "hello"]), Frame::Integer(1), "{ch} reached the pattern once");
+        // Channels hash like keys: store one per channel to see where they live.
+        assert_eq!(publisher.call(&["SET", ch, "x"]), simple("OK"));
+    }
+    let homes = servers.iter().filter(|s| RawClient::connect(s.addr()).call(&["DBSIZE"]) != Frame::Integer(0)).count();
+    assert!(homes >= 2, "the channels should live on several backends");
+    for s in &servers {
+        assert_eq!(
+            RawClient::connect(s.addr()).call(&["PUBSUB", "NUMPAT"]),
+            Frame::Integer(1),
+            "pattern on every backend"
+        );
+    }
+    for ch in &channels {
+        assert_eq!(sub.read_reply().0, arr(&[bulk("pmessage"), bulk("news.*"), bulk(ch), bulk("hello")]));
+    }
+    let mut c = RawClient::connect(proxy.addr());
+    assert_eq!(c.call(&["PUBSUB", "NUMPAT"]), Frame::Integer(1));
+    assert_eq!(sub.call(&["PUNSUBSCRIBE"]), arr(&[bulk("punsubscribe"), bulk("news.*"), Frame::Integer(0)]));
+    assert_eq!(sub.call(&["PING"]), simple("PONG"), "out of subscribed mode");
+    for ch in &channels {
+        assert_eq!(publisher.call(&["PUBLISH", ch, "late"]), Frame::Integer(0), "{ch}: nobody listens any more");
+    }
+}

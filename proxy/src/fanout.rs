@@ -15,6 +15,9 @@ pub enum MergeKind {
     Sum,
     /// Every part must answer `+OK` (MSET).
     Ok,
+    /// The largest integer (PUBSUB NUMPAT in a plain pool, where every backend carries
+    /// every client's patterns).
+    Max,
     /// Arrays united, duplicates dropped, first-seen order (PUBSUB CHANNELS).
     Union,
     /// `[name, count, name, count ...]` arrays of the same names: counts summed by position
@@ -115,6 +118,7 @@ impl Merge {
         match self.kind {
             MergeKind::Sum => Frame::Integer(replies.iter().filter_map(Frame::as_integer).sum()),
             MergeKind::Ok => Frame::ok(),
+            MergeKind::Max => Frame::Integer(replies.iter().filter_map(Frame::as_integer).max().unwrap_or(0)),
             MergeKind::Union => {
                 let mut seen = std::collections::HashSet::new();
                 let mut out = Vec::new();

@@ -27,6 +27,9 @@ pub enum Waiter {
     /// A request on a subscription connection that is answered by `left` more frames
     /// (SUBSCRIBE a b: two confirmations), gathered in `raw` until the last one.
     Sub { client: Token, seq: u64, left: usize, raw: Vec<u8> },
+    /// The confirmations (`left` more frames) of a pattern (un)subscription copied to another
+    /// backend (see `pubsub`): dropped, the client already gets the first backend's.
+    SubQuiet { left: usize },
 }
 
 /// What a connection is for.

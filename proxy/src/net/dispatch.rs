@@ -120,10 +120,12 @@ impl Worker {
             self.release(pin.backend);
         }
         if let Some(sub) = sub {
-            if let Some(b) = self.backends.get_mut(&sub.backend) {
-                b.owner = None;
+            for bt in sub.connections() {
+                if let Some(b) = self.backends.get_mut(&bt) {
+                    b.owner = None;
+                }
+                self.release(bt);
             }
-            self.release(sub.backend);
         }
     }
 
@@ -281,6 +283,7 @@ impl Worker {
                 }
             }
             Waiter::Sub { client, seq, .. } => self.deliver(client, seq, 0, frame, Some(raw)),
+            Waiter::SubQuiet { .. } => {}
             Waiter::Client { client, seq, part, request, redirects } => {
                 let st = &b.stats;
                 incr(&st.responses);

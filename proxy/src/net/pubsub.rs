@@ -5,6 +5,12 @@
 //! matched to them by count (SUBSCRIBE a b is answered by two frames). The client leaves
 //! subscribed mode when its last subscription goes; RESP2 clients may only send pub/sub
 //! commands, PING, QUIT and RESET meanwhile, RESP3 clients anything.
+//!
+//! A pattern matches channels that hash to any backend, and a plain pool routes each PUBLISH
+//! to one backend: so in a plain pool PSUBSCRIBE / PUNSUBSCRIBE are also sent to a connection
+//! of the client's on every other live backend (its "mirrors"), whose messages are relayed
+//! and whose confirmations are dropped (the client sees the first backend's). A cluster
+//! delivers PUBLISH to every node, so cluster pools need no mirrors.
 
 use super::backend::{encode_request, Role, Waiter};
 use super::client::Slot;
@@ -24,6 +30,8 @@ pub struct SubState {
     pub backend: Token,
     pub pool: usize,
     pub server: usize,
+    /// Connections on the pool's other backends that carry the patterns (plain pools).
+    pub mirrors: Vec<Token>,
     channels: HashSet<Bytes>,
     patterns: HashSet<Bytes>,
     shards: HashSet<Bytes>,
@@ -31,7 +39,20 @@ pub struct SubState {
 
 impl SubState {
     fn new(backend: Token, pool: usize, server: usize) -> SubState {
-        SubState { backend, pool, server, channels: HashSet::new(), patterns: HashSet::new(), shards: HashSet::new() }
+        SubState {
+            backend,
+            pool,
+            server,
+            mirrors: Vec::new(),
+            channels: HashSet::new(),
+            patterns: HashSet::new(),
+            shards: HashSet::new(),
+        }
+    }
+
+    /// Every connection of this subscription: the main one, then the mirrors.
+    pub fn connections(&self) -> Vec<Token> {
+        std::iter::once(self.backend).chain(self.mirrors.iter().copied()).collect()
     }
 
     /// Apply a (un)subscribe request; returns how many frames the backend answers it with
@@ -139,11 +160,46 @@ impl Worker {
         let frames = sub.apply(name, args);
         let done = !sub.active();
         self.sub_send(ct, backend, args, frames);
+        if matches!(name, "psubscribe" | "punsubscribe") {
+            self.mirror_patterns(ct, args, frames);
+        }
         if done {
-            // Out of subscribed mode as of this request; the connection goes once it has
-            // answered everything sent on it.
-            self.clients.get_mut(&ct).expect("client exists").sub = None;
-            self.release(backend);
+            // Out of subscribed mode as of this request; the connections go once they have
+            // answered everything sent on them.
+            let sub = self.clients.get_mut(&ct).expect("client exists").sub.take();
+            for bt in sub.map(|s| s.connections()).unwrap_or_default() {
+                self.release(bt);
+            }
+        }
+    }
+
+    /// Copy a pattern (un)subscription to the client's connections on the pool's other
+    /// backends (opened on the first PSUBSCRIBE), in a plain pool.
+    fn mirror_patterns(&mut self, ct: Token, args: &[Bytes], frames: usize) {
+        let Some(sub) = self.clients.get(&ct).and_then(|c| c.sub.as_ref()) else { return };
+        let (pi, home) = (sub.pool, sub.server);
+        if self.pools[pi].slots.is_some() {
+            return;
+        }
+        if sub.mirrors.is_empty() && args[0].eq_ignore_ascii_case(b"psubscribe") {
+            let others: Vec<usize> = (0..self.pools[pi].servers.len())
+                .filter(|&s| s != home && self.pools[pi].servers[s].ejected_until.is_none())
+                .collect();
+            let mut mirrors = Vec::new();
+            for server in others {
+                // A backend that cannot be reached now only misses this client's patterns.
+                if let Ok(bt) = self.dedicated_conn(ct, pi, server, Role::Sub) {
+                    mirrors.push(bt);
+                }
+            }
+            if let Some(sub) = self.clients.get_mut(&ct).and_then(|c| c.sub.as_mut()) {
+                sub.mirrors = mirrors;
+            }
+        }
+        let mirrors = self.clients.get(&ct).and_then(|c| c.sub.as_ref()).map(|s| s.mirrors.clone()).unwrap_or_default();
+        let request = Bytes::from(encode_request(args));
+        for bt in mirrors {
+            self.send_on(bt, &request, Waiter::SubQuiet { left: frames });
         }
     }
 
@@ -219,6 +275,13 @@ impl Worker {
             return;
         }
         let Some(front) = b.inflight.front_mut() else { return };
+        if let Waiter::SubQuiet { left } = &mut front.waiter {
+            *left = if frame.is_error() { 0 } else { left.saturating_sub(1) };
+            if *left == 0 {
+                b.inflight.pop_front();
+            }
+            return;
+        }
         if let Waiter::Sub { left, raw: gathered, .. } = &mut front.waiter {
             gathered.extend_from_slice(&raw);
             *left = if frame.is_error() { 0 } else { left.saturating_sub(1) };
@@ -240,7 +303,7 @@ impl Worker {
     /// A subscription connection died: its client will get no more messages, so it is
     /// disconnected, as it would be by the server itself.
     pub fn sub_conn_lost(&mut self, ct: Token, bt: Token) {
-        if self.clients.get(&ct).and_then(|c| c.sub.as_ref()).map(|s| s.backend) == Some(bt) {
+        if self.clients.get(&ct).and_then(|c| c.sub.as_ref()).is_some_and(|s| s.connections().contains(&bt)) {
             self.close_client(ct);
         }
     }
@@ -249,12 +312,15 @@ impl Worker {
 impl Worker {
     /// PUBSUB CHANNELS / SHARDCHANNELS / NUMSUB / SHARDNUMSUB / NUMPAT, asked of every live
     /// backend (every master in a cluster pool) and merged: channel lists united, counts
-    /// summed, so a client sees the whole pool as one server. PUBSUB HELP goes to one backend.
+    /// summed (NUMPAT in a plain pool: the largest, patterns being on every backend), so a
+    /// client sees the whole pool as one server. PUBSUB HELP goes to one backend.
     pub fn pubsub_introspect(&mut self, ct: Token, args: &[Bytes]) -> Result<(), Frame> {
         let sub = args.get(1).map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).unwrap_or_default();
         let kind = match sub.as_str() {
             "channels" | "shardchannels" => MergeKind::Union,
             "numsub" | "shardnumsub" => MergeKind::PairSum,
+            // Patterns are copied to every backend of a plain pool (see the module doc).
+            "numpat" if self.pools[self.clients[&ct].pool].slots.is_none() => MergeKind::Max,
             "numpat" => MergeKind::Sum,
             "help" => MergeKind::Union,
             _ => {

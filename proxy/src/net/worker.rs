@@ -167,7 +167,8 @@ impl Worker {
             // Its dedicated connections hold its MULTI, WATCHes and subscriptions: closing
             // them drops those on the backend.
             // A blocked command's connection too: the backend then forgets the waiter.
-            let dedicated = c.tx.pin.map(|p| p.backend).into_iter().chain(c.sub.map(|s| s.backend));
+            let subs = c.sub.map(|s| s.connections()).unwrap_or_default();
+            let dedicated = c.tx.pin.map(|p| p.backend).into_iter().chain(subs);
             for bt in dedicated.chain(c.blocked.map(|b| b.backend)) {
                 self.close_backend(bt);
             }
@@ -258,7 +259,7 @@ impl Worker {
                 }
                 Waiter::Sub { client, seq, .. } => self.deliver(client, seq, 0, err.clone(), None),
                 Waiter::Slots => self.pools[b.pool].refresh_pending = false,
-                Waiter::Discard => {}
+                Waiter::Discard | Waiter::SubQuiet { .. } => {}
             }
         }
         if let Some(ct) = b.owner {
