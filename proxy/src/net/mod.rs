@@ -26,7 +26,6 @@ use crossbeam_channel::Sender;
 use mio::{Events, Poll, Token, Waker};
 use parking_lot::Mutex;
 use pool::{PoolRt, PoolShared};
-use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -115,8 +114,8 @@ pub fn start(pools: Vec<PoolConfig>, workers: usize) -> Result<Running, ProxyErr
             poll,
             rx,
             pools: shared.iter().map(|s| PoolRt::new(s.clone())).collect(),
-            clients: HashMap::new(),
-            backends: HashMap::new(),
+            clients: Default::default(),
+            backends: Default::default(),
             next_token: 0,
             shutdown: shutdown.clone(),
             stats: stats.clone(),

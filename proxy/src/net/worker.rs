@@ -28,12 +28,37 @@ pub enum Inbox {
     Migrate(Box<Client>),
 }
 
+/// Maps keyed by this worker's own tokens (small sequential integers it hands out, never
+/// chosen by a peer): a multiplicative hash instead of SipHash, which was ~2.5 % of the
+/// worker's CPU at -P 1.
+pub type TokenMap<V> = HashMap<Token, V, std::hash::BuildHasherDefault<TokenHasher>>;
+
+#[derive(Default)]
+pub struct TokenHasher(u64);
+
+impl std::hash::Hasher for TokenHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        // Fibonacci hashing: spreads sequential tokens over the high bits hashbrown uses.
+        self.0 = (n as u64 ^ self.0).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 pub struct Worker {
     pub poll: Poll,
     pub rx: Receiver<Inbox>,
     pub pools: Vec<PoolRt>,
-    pub clients: HashMap<Token, Client>,
-    pub backends: HashMap<Token, Backend>,
+    pub clients: TokenMap<Client>,
+    pub backends: TokenMap<Backend>,
     pub next_token: usize,
     pub shutdown: Arc<AtomicBool>,
     pub stats: Arc<Stats>,
