@@ -267,10 +267,7 @@ impl Worker {
         } else if conn.paused() {
             conn.process(shared, locks);
         }
-        if crate::persist::aof::replies_wait_for_aof(shared, conn.aof_end) {
-            if !self.deferred.contains(&slot) {
-                self.deferred.push(slot);
-            }
+        if defer_for_aof(&mut self.deferred, shared, slot, conn) {
             return;
         }
         conn.flush(shared);
@@ -279,10 +276,7 @@ impl Worker {
         while conn.has_buffered_input() && !conn.finished() && !conn.backlogged() {
             let before = conn.buffered_input();
             conn.process(shared, locks);
-            if crate::persist::aof::replies_wait_for_aof(shared, conn.aof_end) {
-                if !self.deferred.contains(&slot) {
-                    self.deferred.push(slot);
-                }
+            if defer_for_aof(&mut self.deferred, shared, slot, conn) {
                 return;
             }
             conn.flush(shared);
@@ -427,4 +421,16 @@ impl Worker {
             }
         }
     }
+}
+
+/// Must `conn`'s replies wait for the AOF? Then it joins `deferred` (once) until the loop's
+/// AOF write (and fsync, with `always`) covers them.
+fn defer_for_aof(deferred: &mut Vec<usize>, shared: &Shared, slot: usize, conn: &Conn) -> bool {
+    if !crate::persist::aof::replies_wait_for_aof(shared, conn.aof_end) {
+        return false;
+    }
+    if !deferred.contains(&slot) {
+        deferred.push(slot);
+    }
+    true
 }
