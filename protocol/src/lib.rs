@@ -13,6 +13,7 @@ pub mod decode;
 pub mod encode;
 pub mod float;
 pub mod frame;
+pub mod output_limit;
 pub mod resp_parse;
 pub mod slot;
 

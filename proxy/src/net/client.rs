@@ -11,7 +11,7 @@ use crate::local::Session;
 use bytes::{Bytes, BytesMut};
 use slotbox_protocol::{encode, Frame, Protocol, RequestDecoder};
 use std::collections::VecDeque;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 
 /// A reply owed to the client, in request order.
 #[derive(Debug)]
@@ -51,8 +51,8 @@ pub struct Client {
     pub blocked: Option<super::blocking::Blocked>,
     /// Bytes of replies ready in `queue` (not yet moved to `out`).
     ready_bytes: usize,
-    /// Since when the pending output of a subscribed client is over the soft limit.
-    pub over_soft_since: Option<std::time::Instant>,
+    /// A subscribed client's standing against the pubsub output limit.
+    pub pubsub_limit: slotbox_protocol::output_limit::PubsubLimit,
 }
 
 impl Client {
@@ -71,7 +71,7 @@ impl Client {
             tx: TxState::default(),
             blocked: None,
             ready_bytes: 0,
-            over_soft_since: None,
+            pubsub_limit: Default::default(),
             sub: None,
         }
     }
@@ -171,27 +171,9 @@ impl Client {
         Ok(self.closing && self.queue.is_empty())
     }
 
-    /// Read everything available. `Ok(true)` on end of stream. Unless `hup` (the event said
-    /// the peer closed its side), a short read ends it. `buf` is the event loop's scratch
-    /// buffer (allocated once: a fresh zeroed array per read cost a memset per request).
-    pub fn read(&mut self, hup: bool, buf: &mut [u8]) -> io::Result<bool> {
-        loop {
-            match self.stream.read(buf) {
-                Ok(0) => return Ok(true),
-                Ok(n) => {
-                    self.inbuf.extend_from_slice(&buf[..n]);
-                    if n < buf.len() && !hup {
-                        // A short read drained the socket; epoll raises a new edge for
-                        // anything that arrives later, so the read that would only say
-                        // WouldBlock is skipped.
-                        return Ok(false);
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+    /// Read everything available (see `stream::read_available`). `Ok(true)` on end of stream.
+    pub fn read(&mut self, hup: bool, scratch: &mut [u8]) -> io::Result<bool> {
+        super::stream::read_available(&mut self.stream, &mut self.inbuf, hup, scratch)
     }
 }
 

@@ -262,11 +262,11 @@ impl Worker {
             if let Some(c) = self.clients.get_mut(&ct) {
                 c.push_raw(raw);
                 self.dirty_clients.push(ct);
-                if over_output_limit(c, Instant::now()) {
+                let pending = c.pending_output();
+                if c.pubsub_limit.exceeded(pending, Instant::now()) {
                     eprintln!(
                         "slotbox-proxy: client {} closed for overcoming of output buffer limits (pubsub: {} bytes pending)",
-                        c.session.id,
-                        c.pending_output()
+                        c.session.id, pending
                     );
                     incr(&self.pools[c.pool].shared.stats.client_err);
                     self.close_client(ct);
@@ -348,23 +348,6 @@ impl Worker {
         }
         Ok(())
     }
-}
-
-/// Redis's default `client-output-buffer-limit pubsub 32mb 8mb 60`: a subscriber that does
-/// not read is disconnected when its pending messages pass the hard limit, or stay over the
-/// soft limit for the soft period, instead of growing the proxy's memory without bound.
-const PUBSUB_HARD_LIMIT: usize = 32 << 20;
-const PUBSUB_SOFT_LIMIT: usize = 8 << 20;
-const PUBSUB_SOFT_SECS: u64 = 60;
-
-fn over_output_limit(c: &mut super::client::Client, now: Instant) -> bool {
-    let pending = c.pending_output();
-    if pending <= PUBSUB_SOFT_LIMIT {
-        c.over_soft_since = None;
-        return false;
-    }
-    let since = *c.over_soft_since.get_or_insert(now);
-    pending > PUBSUB_HARD_LIMIT || now.duration_since(since).as_secs() >= PUBSUB_SOFT_SECS
 }
 
 #[cfg(test)]

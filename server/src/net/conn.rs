@@ -65,8 +65,8 @@ pub struct Conn {
     pub aof_end: u64,
     /// Commands in a row on one slot (hot-slot affinity).
     pub streak: super::affinity::Streak,
-    /// Since when a subscriber's unsent messages are over the pubsub soft limit.
-    over_soft_since: Option<std::time::Instant>,
+    /// A subscriber's standing against the pubsub output limit.
+    pubsub_limit: slotbox_protocol::output_limit::PubsubLimit,
 }
 
 impl Conn {
@@ -85,7 +85,7 @@ impl Conn {
             stashed: None,
             aof_end: 0,
             streak: Default::default(),
-            over_soft_since: None,
+            pubsub_limit: Default::default(),
         }
     }
 
@@ -299,19 +299,10 @@ impl Conn {
         }
     }
 
-    /// Redis's default `client-output-buffer-limit pubsub 32mb 8mb 60`: has this subscriber
-    /// let more messages pile up than it may (it is then disconnected, as Redis does)?
+    /// Has this subscriber let more messages pile up than Redis's pubsub output limit allows
+    /// (it is then disconnected, as Redis does)?
     pub fn over_pubsub_limit(&mut self) -> bool {
-        const HARD: usize = 32 << 20;
-        const SOFT: usize = 8 << 20;
-        const SOFT_SECS: u64 = 60;
-        let pending = self.wbuf.len() - self.wpos;
-        if pending <= SOFT {
-            self.over_soft_since = None;
-            return false;
-        }
-        let since = *self.over_soft_since.get_or_insert_with(std::time::Instant::now);
-        pending > HARD || since.elapsed().as_secs() >= SOFT_SECS
+        self.pubsub_limit.exceeded(self.wbuf.len() - self.wpos, std::time::Instant::now())
     }
 
     /// A write command is waiting for the write pause to end.
