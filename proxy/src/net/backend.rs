@@ -11,7 +11,7 @@ use mio::Token;
 use slotbox_protocol::resp_parse::parse_frame;
 use slotbox_protocol::{DecodeError, Frame};
 use std::collections::VecDeque;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -128,28 +128,9 @@ impl Backend {
         Ok(())
     }
 
-    /// Read everything available. `Ok(true)` on end of stream. Unless `hup` (the event said
-    /// the peer closed its side), a short read ends it. `buf` is the event loop's scratch
-    /// buffer (allocated once: a fresh zeroed array per read cost a memset per request).
-    pub fn read(&mut self, hup: bool, buf: &mut [u8]) -> io::Result<bool> {
-        loop {
-            match self.stream.read(buf) {
-                Ok(0) => return Ok(true),
-                Ok(n) => {
-                    self.inbuf.extend_from_slice(&buf[..n]);
-                    if n < buf.len() && !hup {
-                        // A short read drained the socket; epoll raises a new edge for
-                        // anything that arrives later, so the read that would only say
-                        // WouldBlock is skipped.
-                        return Ok(false);
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-                Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(false),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+    /// Read everything available (see `stream::read_available`). `Ok(true)` on end of stream.
+    pub fn read(&mut self, hup: bool, scratch: &mut [u8]) -> io::Result<bool> {
+        super::stream::read_available(&mut self.stream, &mut self.inbuf, hup, scratch)
     }
 
     /// The next complete frame, parsed and as sent.

@@ -2,6 +2,7 @@
 //! or a unix socket path. Both behave as one mio source with `Read` / `Write`; nothing here
 //! knows about RESP or pools.
 
+use bytes::BytesMut;
 use mio::event::Source;
 use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use mio::{Interest, Registry, Token};
@@ -134,6 +135,29 @@ impl Drop for Listener {
     fn drop(&mut self) {
         if let Listener::Unix(_, path) = self {
             let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Read everything `r` has into `inbuf`, through the event loop's `scratch` buffer (allocated
+/// once: a fresh zeroed array per read was a memset per request). `Ok(true)` on end of
+/// stream. Unless `hup` (the event said the peer closed its side), a short read ends it: with
+/// epoll a new edge reports anything that arrives later, so the read that would only say
+/// WouldBlock is skipped. A socket still connecting has nothing to read yet.
+pub fn read_available(r: &mut impl Read, inbuf: &mut BytesMut, hup: bool, scratch: &mut [u8]) -> io::Result<bool> {
+    loop {
+        match r.read(scratch) {
+            Ok(0) => return Ok(true),
+            Ok(n) => {
+                inbuf.extend_from_slice(&scratch[..n]);
+                if n < scratch.len() && !hup {
+                    return Ok(false);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(false),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
 }
