@@ -77,12 +77,10 @@ impl Worker {
         Ok(())
     }
 
-    /// Reply `seq` reached client `ct`: if it answers the command the client blocks in, the
-    /// dedicated connection goes back to the pool and the client's waiting requests run.
-    pub fn maybe_unblock(&mut self, ct: Token, seq: u64) {
-        let Some(c) = self.clients.get_mut(&ct) else { return };
-        let Some(blocked) = c.blocked.filter(|b| b.seq == seq) else { return };
-        c.blocked = None;
+    /// The command client `ct` blocks in was answered: its dedicated connection goes back to
+    /// the pool and its waiting requests run.
+    pub fn unblock(&mut self, ct: Token) {
+        let Some(blocked) = self.clients.get_mut(&ct).and_then(|c| c.blocked.take()) else { return };
         if let Some(b) = self.backends.get_mut(&blocked.backend) {
             if b.owner == Some(ct) {
                 self.release(blocked.backend);

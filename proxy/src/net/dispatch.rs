@@ -263,7 +263,7 @@ impl Worker {
         let unblocks = c.blocked.is_some_and(|b| b.seq == seq);
         self.dirty_clients.push(ct);
         if unblocks {
-            self.maybe_unblock(ct, seq);
+            self.unblock(ct);
         }
     }
 
