@@ -329,6 +329,22 @@ impl RawClient {
         self.read_reply().1
     }
 
+    /// Read replies until the server closes the connection. Returns them and whether it did
+    /// close (EOF or reset), rather than stay silent for [`WAIT`] or send garbage.
+    pub fn read_until_closed(&mut self) -> (Vec<Frame>, bool) {
+        let mut frames = Vec::new();
+        loop {
+            match self.try_read_reply() {
+                Ok((f, _)) => frames.push(f),
+                Err(e) => {
+                    let closed =
+                        matches!(e.kind(), std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset);
+                    return (frames, closed);
+                }
+            }
+        }
+    }
+
     /// True if the server closes the connection (EOF or reset) within [`WAIT`] without sending
     /// anything more.
     pub fn is_closed_by_server(&mut self) -> bool {
