@@ -49,35 +49,26 @@ TMP_TAG=slotbox-compare
 # shellcheck source=benches/lib.sh
 source benches/lib.sh
 
+# launch_server PORT NAME CMD...: run CMD with the port flags appended, in $TMP/NAME.
+# AUTO_BUS_PORT in CMD becomes a fresh free port on every attempt (cluster bus).
+launch_server() {
+    local port=$1 name=$2 a
+    shift 2
+    local args=()
+    for a in "$@"; do
+        if [ "$a" = AUTO_BUS_PORT ]; then a=$(pick_port); fi
+        args+=("$a")
+    done
+    "${args[@]}" --port "$port" --bind 127.0.0.1 --save '' --dir "$TMP/$name" >"$TMP/$name.log" 2>&1 &
+}
+
 # start NAME CMD... : start a server (the port flags are appended), wait for PING (10 s at
 # most), retry on another port if it died. Sets STARTED_PORT and STARTED_PID.
 start() {
     local name=$1
     shift
-    local attempt port pid
-    for attempt in 1 2 3 4 5; do
-        port=$(pick_port)
-        mkdir -p "$TMP/$name"
-        local args=() a
-        for a in "$@"; do
-            # AUTO_BUS_PORT: a fresh free port on every attempt (cluster bus).
-            if [ "$a" = AUTO_BUS_PORT ]; then a=$(pick_port); fi
-            args+=("$a")
-        done
-        "${args[@]}" --port "$port" --bind 127.0.0.1 --save '' --dir "$TMP/$name" >"$TMP/$name.log" 2>&1 &
-        pid=$!
-        PIDS+=("$pid")
-        if wait_ping "$port" "$pid"; then
-            STARTED_PORT=$port
-            STARTED_PID=$pid
-            return 0
-        fi
-        kill "$pid" 2>/dev/null || true
-        echo "$name did not start on port $port (attempt $attempt of 5; retrying on another port):" >&2
-        tail -5 "$TMP/$name.log" >&2
-    done
-    echo "giving up on $name" >&2
-    exit 1
+    mkdir -p "$TMP/$name"
+    start_on_free_port "$name" launch_server "$name" "$@"
 }
 
 # shellcheck disable=SC2086 # SLOTBOX_ARGS and PERSIST_ARGS are lists of flags

@@ -1,6 +1,6 @@
 # Shared by benches/compare.sh and benches/proxy-compare.sh (bash; source it after setting
 # TMP_TAG): a temp dir TMP, the PIDS of everything started (all stopped on exit), free-port
-# picking and waiting for PING.
+# picking, waiting for PING and starting a server on a free port with retries.
 
 TMP=$(mktemp -d -t "${TMP_TAG:-slotbox-bench}.XXXXXX")
 PIDS=()
@@ -43,4 +43,28 @@ wait_ping() {
 # median_run "rps p50 p99"... -> the run with the median rps (REPEAT in the compare scripts).
 median_run() {
     printf '%s\n' "$@" | sort -n -k1,1 | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'
+}
+
+# start_on_free_port NAME LAUNCH ARGS...: up to 5 attempts, each on a fresh free port PORT:
+# `LAUNCH PORT ARGS...` starts the program in the background, its output in $TMP/NAME.log;
+# then wait for PING. Sets STARTED_PORT and STARTED_PID.
+start_on_free_port() {
+    local name=$1 launch=$2 attempt port pid
+    shift 2
+    for attempt in 1 2 3 4 5; do
+        port=$(pick_port)
+        "$launch" "$port" "$@"
+        pid=$!
+        PIDS+=("$pid")
+        if wait_ping "$port" "$pid"; then
+            STARTED_PORT=$port
+            STARTED_PID=$pid
+            return 0
+        fi
+        kill "$pid" 2>/dev/null || true
+        echo "$name did not start on port $port (attempt $attempt of 5; retrying on another port):" >&2
+        tail -5 "$TMP/$name.log" >&2
+    done
+    echo "giving up on $name" >&2
+    exit 1
 }

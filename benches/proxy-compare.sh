@@ -44,25 +44,16 @@ TMP_TAG=slotbox-proxy-compare
 # shellcheck source=benches/lib.sh
 source benches/lib.sh
 
-# start_redis: one redis-server backend on a free port (5 attempts); sets STARTED_PORT.
+# launch_redis PORT NAME: one redis-server backend in $TMP/NAME.
+launch_redis() {
+    mkdir -p "$TMP/$2"
+    redis-server --port "$1" --bind 127.0.0.1 --save '' --appendonly no --protected-mode no \
+        --dir "$TMP/$2" >"$TMP/$2.log" 2>&1 &
+}
+
+# start_redis NAME: a backend on a free port (5 attempts); sets STARTED_PORT.
 start_redis() {
-    local name=$1 attempt port pid
-    for attempt in 1 2 3 4 5; do
-        port=$(pick_port)
-        mkdir -p "$TMP/$name"
-        redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --protected-mode no \
-            --dir "$TMP/$name" >"$TMP/$name.log" 2>&1 &
-        pid=$!
-        PIDS+=("$pid")
-        if wait_ping "$port" "$pid"; then
-            STARTED_PORT=$port
-            return 0
-        fi
-        kill "$pid" 2>/dev/null || true
-        echo "$name did not start on port $port (attempt $attempt of 5)" >&2
-    done
-    echo "giving up on $name" >&2
-    exit 1
+    start_on_free_port "$1" launch_redis "$1"
 }
 
 # pool_yaml LISTEN: the one pool both proxies run, over the three backends.
@@ -75,34 +66,27 @@ pool_yaml() {
     done
 }
 
-# start_proxy NAME CMD...: run a proxy whose config listens on PROXY_PORT (picked here, with
-# STATS_PORT for its stats port); sets STARTED_PORT. CMD may use @CONF@ and @STATS@.
-start_proxy() {
-    local name=$1 attempt port stats pid a
-    shift
-    for attempt in 1 2 3 4 5; do
-        port=$(pick_port)
-        stats=$(pick_port)
-        pool_yaml "127.0.0.1:$port" >"$TMP/$name.yml"
-        local args=()
-        for a in "$@"; do
-            a=${a//@CONF@/$TMP/$name.yml}
-            a=${a//@STATS@/$stats}
-            args+=("$a")
-        done
-        "${args[@]}" >>"$TMP/$name.log" 2>&1 &
-        pid=$!
-        PIDS+=("$pid")
-        if wait_ping "$port" "$pid"; then
-            STARTED_PORT=$port
-            return 0
-        fi
-        kill "$pid" 2>/dev/null || true
-        echo "$name did not start on port $port (attempt $attempt of 5):" >&2
-        tail -5 "$TMP/$name.log" >&2
+# launch_proxy PORT NAME CMD...: a proxy whose config listens on PORT, with a fresh stats
+# port; CMD may use @CONF@ and @STATS@.
+launch_proxy() {
+    local port=$1 name=$2 stats a
+    shift 2
+    stats=$(pick_port)
+    pool_yaml "127.0.0.1:$port" >"$TMP/$name.yml"
+    local args=()
+    for a in "$@"; do
+        a=${a//@CONF@/$TMP/$name.yml}
+        a=${a//@STATS@/$stats}
+        args+=("$a")
     done
-    echo "giving up on $name" >&2
-    exit 1
+    "${args[@]}" >>"$TMP/$name.log" 2>&1 &
+}
+
+# start_proxy NAME CMD...: a proxy on a free port (5 attempts); sets STARTED_PORT.
+start_proxy() {
+    local name=$1
+    shift
+    start_on_free_port "$name" launch_proxy "$name" "$@"
 }
 
 # bench PORT TEST PIPELINE -> "rps p50 p99" from redis-benchmark's --csv output.
