@@ -18,7 +18,7 @@ pub struct Proxy {
 impl Proxy {
     /// Start every pool of `yaml` with two worker threads and no stats port.
     pub fn start(yaml: &str) -> std::io::Result<Proxy> {
-        Proxy::with_options(yaml, slotbox_proxy::Options { workers: 2, stats_addr: None })
+        Proxy::with_options(yaml, slotbox_proxy::Options { workers: 2, stats_addr: None, ..Default::default() })
     }
 
     /// Start with explicit options (workers, stats address).

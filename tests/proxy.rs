@@ -205,8 +205,11 @@ fn dead_backend_is_ejected_and_returns() {
     let dead = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap(); // closed: refuses
     list.push(dead);
     let extra = "  auto_eject_hosts: true\n  server_failure_limit: 1\n  server_retry_timeout: 500\n";
-    let proxy =
-        Proxy::with_options(&pool_yaml(extra, &list), slotbox_proxy::Options { workers: 1, stats_addr: None }).unwrap();
+    let proxy = Proxy::with_options(
+        &pool_yaml(extra, &list),
+        slotbox_proxy::Options { workers: 1, stats_addr: None, ..Default::default() },
+    )
+    .unwrap();
     let mut c = RawClient::connect(proxy.addr());
     let mut errors = 0;
     for i in 0..300 {
@@ -266,7 +269,7 @@ fn backend_dying_mid_pipeline_fails_only_its_requests() {
 #[test]
 fn stats_port_serves_nutcracker_json() {
     let server = Server::start().unwrap();
-    let opts = slotbox_proxy::Options { workers: 1, stats_addr: Some("127.0.0.1:0".into()) };
+    let opts = slotbox_proxy::Options { workers: 1, stats_addr: Some("127.0.0.1:0".into()), ..Default::default() };
     let proxy = Proxy::with_options(&pool_yaml("", &[server.addr()]), opts).unwrap();
     let mut c = RawClient::connect(proxy.addr());
     c.call(&["SET", "a", "b"]);

@@ -146,7 +146,9 @@ fn sighup_reload_adds_and_removes_backends_without_dropping_clients() {
 fn metrics_endpoint_counts_requests_and_latency() {
     let servers: Vec<Server> = (0..2).map(|_| Server::start().unwrap()).collect();
     let addrs: Vec<SocketAddr> = servers.iter().map(|s| s.addr()).collect();
-    let mut proxy = Proxy::start(&yaml("127.0.0.1:0", "", &addrs), Options { workers: 1, stats_addr: None }).unwrap();
+    let mut proxy =
+        Proxy::start(&yaml("127.0.0.1:0", "", &addrs), Options { workers: 1, stats_addr: None, ..Default::default() })
+            .unwrap();
     let maddr = proxy.serve_metrics("127.0.0.1:0").unwrap();
     let mut c = RawClient::connect(proxy.addrs()[0]);
     for i in 0..20 {
@@ -206,7 +208,11 @@ fn unix_socket_listen_serves_clients() {
     let dir = TempDir::new("proxy-unix");
     let path = dir.path().join("proxy.sock");
     let listen = format!("{} 0770", path.display());
-    let proxy = Proxy::start(&yaml(&listen, "", &[server.addr()]), Options { workers: 1, stats_addr: None }).unwrap();
+    let proxy = Proxy::start(
+        &yaml(&listen, "", &[server.addr()]),
+        Options { workers: 1, stats_addr: None, ..Default::default() },
+    )
+    .unwrap();
     assert_eq!(proxy.listen_addrs(), &[ListenAddr::Unix(path.clone())]);
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o770);
@@ -223,8 +229,11 @@ fn unix_socket_listen_serves_clients() {
 fn two_server_connections_keep_pipelined_order() {
     let server = Server::start().unwrap();
     let extra = "  server_connections: 2\n";
-    let proxy =
-        Proxy::start(&yaml("127.0.0.1:0", extra, &[server.addr()]), Options { workers: 1, stats_addr: None }).unwrap();
+    let proxy = Proxy::start(
+        &yaml("127.0.0.1:0", extra, &[server.addr()]),
+        Options { workers: 1, stats_addr: None, ..Default::default() },
+    )
+    .unwrap();
     let threads: Vec<_> = (0..4)
         .map(|t| {
             let addr = proxy.addrs()[0];
@@ -255,8 +264,11 @@ fn two_server_connections_keep_pipelined_order() {
 fn client_connections_limit_closes_excess_clients() {
     let server = Server::start().unwrap();
     let extra = "  client_connections: 2\n";
-    let proxy =
-        Proxy::start(&yaml("127.0.0.1:0", extra, &[server.addr()]), Options { workers: 1, stats_addr: None }).unwrap();
+    let proxy = Proxy::start(
+        &yaml("127.0.0.1:0", extra, &[server.addr()]),
+        Options { workers: 1, stats_addr: None, ..Default::default() },
+    )
+    .unwrap();
     let mut a = RawClient::connect(proxy.addrs()[0]);
     let mut b = RawClient::connect(proxy.addrs()[0]);
     assert_eq!(a.call(&["PING"]), simple("PONG"));
@@ -277,20 +289,46 @@ fn preconnect_opens_backend_connections_at_start() {
     let servers: Vec<Server> = (0..2).map(|_| Server::start().unwrap()).collect();
     let addrs: Vec<SocketAddr> = servers.iter().map(|s| s.addr()).collect();
     let extra = "  preconnect: true\n  server_connections: 2\n";
-    let _proxy = Proxy::start(&yaml("127.0.0.1:0", extra, &addrs), Options { workers: 1, stats_addr: None }).unwrap();
+    let _proxy = Proxy::start(
+        &yaml("127.0.0.1:0", extra, &addrs),
+        Options { workers: 1, stats_addr: None, ..Default::default() },
+    )
+    .unwrap();
     for s in &servers {
         assert!(wait_for(LIMIT, || backend_clients(s) == 2), "no client yet, but 2 connections to {}", s.addr());
     }
 }
 
-/// With two workers and a light load, the clients of the second worker are moved to the first
+/// By default a new client goes to the first worker with room, so clients of a light load
+/// start out together and never need moving (dealt round-robin, as in the next test, half
+/// of them move within about half a second).
+#[test]
+fn light_load_clients_start_on_one_worker() {
+    let server = Server::start().unwrap();
+    let proxy =
+        Proxy::start(&yaml("127.0.0.1:0", "", &[server.addr()]), Options { workers: 2, ..Default::default() }).unwrap();
+    let mut clients: Vec<RawClient> = (0..4).map(|_| RawClient::connect(proxy.addr())).collect();
+    let until = std::time::Instant::now() + Duration::from_millis(1500);
+    while std::time::Instant::now() < until {
+        for (i, c) in clients.iter_mut().enumerate() {
+            assert_eq!(c.call(&["SET", &format!("k{i}"), "v"]), simple("OK"));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(sample(&proxy.metrics_text(), "slotbox_proxy_client_moves_total"), 0.0);
+}
+
+/// Dealt round-robin over two workers, a light load's clients of the second worker are moved to the first
 /// between their requests (`slotbox_proxy_client_moves_total`), and nothing a client sees
 /// changes: every reply is the right one, in order, on the same connection.
 #[test]
 fn light_load_gathers_clients_on_one_worker_invisibly() {
     let server = Server::start().unwrap();
-    let proxy =
-        Proxy::start(&yaml("127.0.0.1:0", "", &[server.addr()]), Options { workers: 2, stats_addr: None }).unwrap();
+    let proxy = Proxy::start(
+        &yaml("127.0.0.1:0", "", &[server.addr()]),
+        Options { workers: 2, stats_addr: None, round_robin: true },
+    )
+    .unwrap();
     let moves = |p: &Proxy| sample(&p.metrics_text(), "slotbox_proxy_client_moves_total");
     let mut clients: Vec<RawClient> = (0..4).map(|_| RawClient::connect(proxy.addr())).collect();
     let deadline = std::time::Instant::now() + LIMIT;

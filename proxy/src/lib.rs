@@ -29,6 +29,9 @@ pub struct Options {
     pub workers: usize,
     /// Address of the stats port (`-s`), e.g. `127.0.0.1:22222`.
     pub stats_addr: Option<String>,
+    /// Deal new clients to the workers round-robin instead of to the first one with room
+    /// (the load balancer still gathers a light load and spreads a heavy one).
+    pub round_robin: bool,
 }
 
 /// A running proxy; dropping it stops it.
@@ -53,7 +56,7 @@ impl Proxy {
             0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
             n => n,
         };
-        let running = net::start(pools, workers)?;
+        let running = net::start(pools, workers, opts.round_robin)?;
         let stats_stop = Arc::new(AtomicBool::new(false));
         let (stats_addr, stats_thread) = match &opts.stats_addr {
             Some(a) => {

@@ -90,7 +90,11 @@ fn main() {
         println!("slotbox-proxy: configuration file '{}' syntax is ok", args.conf);
         return;
     }
-    let opts = Options { workers: args.workers, stats_addr: Some(format!("{}:{}", args.stats_addr, args.stats_port)) };
+    let opts = Options {
+        workers: args.workers,
+        stats_addr: Some(format!("{}:{}", args.stats_addr, args.stats_port)),
+        ..Default::default()
+    };
     // The handlers (they only write to signal-hook's self-pipe) are installed before any
     // thread starts, so SIGHUP never kills the process (its default action) once it runs.
     let mut signals = match Signals::new([SIGHUP, SIGINT, SIGTERM]) {

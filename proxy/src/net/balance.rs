@@ -1,11 +1,12 @@
 //! Balancing clients between the proxy's workers by load.
 //!
-//! The acceptor deals clients round-robin, which spreads them well when the proxy is busy but
-//! costs wake-ups when it is not: every worker sleeps and wakes for a share of the requests,
-//! and on a machine shared with clients and backends each sleeping worker is another thread
-//! the scheduler has to fit in. So every worker measures how busy it is (its thread's CPU
-//! time per [`WINDOW`] of wall time: wall time between polls would count the time the thread
-//! waited for a core) and publishes it; then
+//! Spreading clients over every worker suits a busy proxy but costs wake-ups when it is not:
+//! every worker sleeps and wakes for a share of the requests, and on a machine shared with
+//! clients and backends each sleeping worker is another thread the scheduler has to fit in.
+//! So every worker measures how busy it is (its thread's CPU time per [`WINDOW`] of wall
+//! time: wall time between polls would count the time the thread waited for a core) and
+//! publishes it; the acceptor gives a new client to the first worker with room ([`place`]);
+//! then
 //! - consolidate: when a worker and a lower-numbered one would together stay under
 //!   [`CONSOLIDATE_UNDER`] for two windows in a row, its clients move there (one worker
 //!   carries a light load);
@@ -123,6 +124,22 @@ fn thread_cpu_time() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
+/// The worker a new client goes to, given every worker's load: the lowest-numbered one that
+/// is not busy (where consolidating would gather it anyway), else the least busy. A burst
+/// of connections all lands on one worker until its next window shows the load; spreading
+/// then shares them out.
+pub fn place(loads: &[AtomicU32]) -> usize {
+    let loads: Vec<u32> = loads.iter().map(|l| l.load(Ordering::Relaxed)).collect();
+    place_by(&loads)
+}
+
+fn place_by(loads: &[u32]) -> usize {
+    if let Some(w) = loads.iter().position(|&l| l < CONSOLIDATE_UNDER) {
+        return w;
+    }
+    loads.iter().enumerate().min_by_key(|&(_, l)| *l).map_or(0, |(w, _)| w)
+}
+
 /// The move worker `me` (with `clients` clients) should make given every worker's load:
 /// (destination, how many clients).
 fn decide(me: usize, loads: &[u32], clients: usize) -> Option<(usize, usize)> {
@@ -142,7 +159,7 @@ fn decide(me: usize, loads: &[u32], clients: usize) -> Option<(usize, usize)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{decide, thread_cpu_time};
+    use super::{decide, place_by, thread_cpu_time};
 
     #[test]
     fn thread_cpu_time_counts_this_threads_work_only() {
@@ -165,6 +182,15 @@ mod tests {
         assert_eq!(decide(0, &[300, 250], 25), None, "worker 0 is where others gather");
         assert_eq!(decide(2, &[700, 100, 200], 10), Some((1, 10)), "first worker that can take it");
         assert_eq!(decide(1, &[500, 400], 25), None, "together they would be too busy");
+    }
+
+    #[test]
+    fn new_clients_go_to_the_first_worker_with_room() {
+        assert_eq!(place_by(&[0, 0]), 0, "an idle proxy gathers on worker 0");
+        assert_eq!(place_by(&[600, 0, 0]), 0);
+        assert_eq!(place_by(&[900, 700, 0]), 1, "worker 0 busy: the next one with room");
+        assert_eq!(place_by(&[990, 900, 870]), 2, "all busy: the least busy");
+        assert_eq!(place_by(&[0]), 0);
     }
 
     #[test]

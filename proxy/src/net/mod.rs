@@ -1,6 +1,7 @@
 //! Starting and stopping the proxy: bind every pool's listener, fetch the first slot map of
 //! cluster pools, spawn N worker threads and one acceptor thread that hands accepted
-//! connections to the workers round-robin (crossbeam-channel + `mio::Waker`).
+//! connections to the workers (crossbeam-channel + `mio::Waker`): to the first one with room
+//! (see `balance`), or round-robin.
 
 mod backend;
 mod balance;
@@ -68,7 +69,7 @@ impl Running {
 }
 
 /// Bind and start everything.
-pub fn start(pools: Vec<PoolConfig>, workers: usize) -> Result<Running, ProxyError> {
+pub fn start(pools: Vec<PoolConfig>, workers: usize, round_robin: bool) -> Result<Running, ProxyError> {
     let mut listeners = Vec::new();
     let mut listen = Vec::new();
     for p in &pools {
@@ -139,6 +140,7 @@ pub fn start(pools: Vec<PoolConfig>, workers: usize) -> Result<Running, ProxyErr
         poll: acc_poll,
         listeners,
         workers: inboxes.clone(),
+        loads: (!round_robin).then(|| loads.clone()),
         next: 0,
         shutdown: shutdown.clone(),
         stats: stats.clone(),
@@ -193,6 +195,8 @@ struct Acceptor {
     poll: Poll,
     listeners: Vec<Listener>,
     workers: Vec<WorkerInbox>,
+    /// The workers' loads when clients go to the first worker with room (else round-robin).
+    loads: Option<Arc<Vec<AtomicU32>>>,
     next: usize,
     shutdown: Arc<AtomicBool>,
     stats: Arc<Stats>,
@@ -227,7 +231,7 @@ impl Acceptor {
         }
     }
 
-    /// Give a new client to the next worker, or close it when the pool is at its
+    /// Give a new client to a worker, or close it when the pool is at its
     /// `client_connections` limit (as nutcracker does, without a reply).
     fn hand_over(&mut self, stream: ClientStream, pool: usize) {
         self.stats.total_connections.fetch_add(1, Ordering::Relaxed);
@@ -240,8 +244,14 @@ impl Acceptor {
         }
         ps.client_connections.fetch_add(1, Ordering::Relaxed);
         self.stats.curr_connections.fetch_add(1, Ordering::Relaxed);
-        let (tx, waker) = &self.workers[self.next % self.workers.len()];
-        self.next += 1;
+        let to = match &self.loads {
+            Some(loads) => balance::place(loads),
+            None => {
+                self.next += 1;
+                self.next % self.workers.len()
+            }
+        };
+        let (tx, waker) = &self.workers[to];
         if tx.send(Inbox::Client(stream, pool)).is_ok() {
             let _ = waker.wake();
         }
