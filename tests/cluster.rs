@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{text, wait_for, RawClient};
+use common::{encode_command, text, wait_for, RawClient};
 use slotbox::protocol::{key_hash_slot, Frame};
 use slotbox::Cluster;
 use std::io::Write;
@@ -81,6 +81,26 @@ fn redirect_errors_are_byte_exact() {
     assert_eq!(target.call(&["ASKING"]), Frame::ok());
     assert_eq!(target.call(&["GET", missing]), Frame::Null);
     assert!(text(&target.call(&["GET", missing])).starts_with("MOVED 5061"));
+}
+
+/// A client blocked in BLPOP on a slot that moves to another node is answered MOVED, as by
+/// Redis, so it can go again where the key now lives; its connection stays usable.
+#[test]
+fn blocked_client_is_redirected_when_its_slot_moves() {
+    let cluster = Cluster::start(3).unwrap();
+    let addrs = cluster.addrs();
+    // "bar" is slot 5061, served by the first node.
+    let mut blocked = RawClient::connect(addrs[0]);
+    blocked.send_raw(&encode_command(&["BLPOP", "bar", "0"]));
+    let mut admin = RawClient::connect(addrs[0]);
+    let blocked_clients = |c: &mut RawClient| text(&c.call(&["INFO", "clients"])).contains("blocked_clients:1\r\n");
+    assert!(wait_for(Duration::from_secs(5), || blocked_clients(&mut admin)), "BLPOP never blocked");
+    let other = node_id(&mut RawClient::connect(addrs[1]));
+    assert_eq!(admin.call(&["CLUSTER", "SETSLOT", "5061", "NODE", &other]), Frame::ok());
+    let (_, raw) = blocked.read_reply();
+    assert_eq!(raw, format!("-MOVED 5061 127.0.0.1:{}\r\n", addrs[1].port()).into_bytes());
+    assert!(!blocked_clients(&mut admin), "the waiter is gone");
+    assert_eq!(blocked.call(&["PING"]), Frame::Simple("PONG".into()));
 }
 
 #[test]

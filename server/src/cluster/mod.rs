@@ -17,5 +17,5 @@ pub mod route;
 pub mod routes;
 pub mod state;
 
-pub use route::{route, Query, Route};
+pub use route::{blocked_redirect, route, Query, Route};
 pub use state::{ClusterConfig, ClusterState};

@@ -103,6 +103,31 @@ pub fn route(rt: &RouteTable, q: &Query, mut exists: impl FnMut(&[u8]) -> bool) 
     Route::Local
 }
 
+/// A client blocked on `key` (BLPOP ...) since before the slot map changed: the error that
+/// ends its wait, if this node no longer serves the key (Redis's
+/// `clusterRedirectBlockedClientIfNeeded`): the cluster went down, the slot became
+/// unassigned, or it moved to another node and is not being imported here. A read-only
+/// client of a replica keeps waiting on its master's slots.
+pub fn blocked_redirect(rt: &RouteTable, key: &[u8], readonly_client: bool, is_write: bool) -> Option<String> {
+    if !rt.is_ok() {
+        return Some("CLUSTERDOWN The cluster is down".into());
+    }
+    let slot = key_hash_slot(key);
+    let r = rt.slot(slot);
+    let my_master = rt.my_master.load(std::sync::atomic::Ordering::Relaxed);
+    let served_here = r.owner == rt.me() || (readonly_client && !is_write && my_master != NONE && my_master == r.owner);
+    if served_here || r.importing_from != NONE {
+        return None;
+    }
+    if r.owner == NONE {
+        return Some("CLUSTERDOWN Hash slot not served".into());
+    }
+    match redirect(rt, "MOVED", slot, r.owner) {
+        Route::Refuse(m) => Some(m),
+        Route::Local => None,
+    }
+}
+
 fn redirect(rt: &RouteTable, kind: &str, slot: u16, node: u32) -> Route {
     let (ip, port) = rt.addr(node).unwrap_or_default();
     Route::Refuse(format!("{kind} {slot} {ip}:{port}"))
@@ -175,6 +200,22 @@ mod tests {
         let mut query = q(&[b"foo"]);
         query.asking = true;
         assert_eq!(route(&rt, &query, |_| false), Route::Local);
+    }
+
+    #[test]
+    fn blocked_clients_are_redirected_when_their_slot_leaves() {
+        let rt = table();
+        assert_eq!(blocked_redirect(&rt, b"bar", false, true), None, "still ours");
+        rt.set_slot(5061, SlotRoute { owner: 0, migrating_to: 1, importing_from: NONE });
+        assert_eq!(blocked_redirect(&rt, b"bar", false, true), None, "migrating: still ours");
+        rt.set_slot(5061, SlotRoute { owner: 1, migrating_to: NONE, importing_from: NONE });
+        assert_eq!(blocked_redirect(&rt, b"bar", false, true), Some("MOVED 5061 127.0.0.1:7001".into()));
+        rt.set_slot(5061, SlotRoute { owner: 1, migrating_to: NONE, importing_from: 1 });
+        assert_eq!(blocked_redirect(&rt, b"bar", false, true), None, "being imported here");
+        rt.set_slot(5061, SlotRoute { owner: NONE, migrating_to: NONE, importing_from: NONE });
+        assert_eq!(blocked_redirect(&rt, b"bar", false, true), Some("CLUSTERDOWN Hash slot not served".into()));
+        rt.ok.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(blocked_redirect(&rt, b"foo", false, true), Some("CLUSTERDOWN The cluster is down".into()));
     }
 
     #[test]

@@ -409,16 +409,40 @@ impl Worker {
         }
     }
 
-    /// Periodic work: idle timeouts and killed clients.
+    /// Periodic work: idle timeouts, killed clients, and (cluster mode) blocked clients
+    /// whose keys this node no longer serves.
     fn tick(&mut self) {
         let timeout = self.shared.config.read().timeout as i64;
+        let cluster = self.shared.cluster.get().cloned();
+        let mut redirected = Vec::new();
         for i in 0..self.conns.len() {
-            let Some(conn) = self.conns[i].as_ref() else { continue };
+            let Some(conn) = self.conns[i].as_mut() else { continue };
             let killed = conn.client.info.killed.load(Ordering::Relaxed);
             let idle = timeout > 0 && conn.client.info.idle_secs() > timeout;
             if killed || idle {
                 self.close(i);
+                continue;
             }
+            if let (Some(cs), Some(w)) = (&cluster, &conn.client.blocked) {
+                let is_write = w.resolved.spec.has(slotbox_protocol::command::flags::WRITE);
+                let Some(key) = w.keys.first() else { continue };
+                let Some(msg) = crate::cluster::blocked_redirect(&cs.routes, key, conn.client.readonly, is_write)
+                else {
+                    continue;
+                };
+                // A server thread may be serving it right now: then its reply wins.
+                if w.cancel() == Some(true) {
+                    let w = conn.client.blocked.take().expect("checked above");
+                    self.shared.blocking.remove(&w);
+                    conn.push_reply(&self.shared, &slotbox_protocol::Frame::error(msg));
+                    redirected.push(i);
+                }
+            }
+        }
+        let shared = self.shared.clone();
+        for slot in redirected {
+            self.timed_blocks.retain(|&s| s != slot);
+            self.on_event(slot, false, &shared, &mut TurnLocks::default());
         }
     }
 }
