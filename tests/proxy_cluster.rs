@@ -1,11 +1,11 @@
 //! slotbox-proxy in front of an embedded Redis Cluster: a slot moved live (MIGRATING /
 //! IMPORTING, MIGRATE, SETSLOT NODE) while a plain client keeps writing through the proxy
-//! gives that client no error (the proxy follows ASK and MOVED), and `read_from: replica`
-//! sends reads to replicas.
+//! gives that client no error (the proxy follows ASK and MOVED), blocked commands included,
+//! and `read_from: replica` sends reads to replicas.
 
 mod common;
 
-use common::{simple, RawClient};
+use common::{encode_command, simple, RawClient};
 use slotbox::protocol::{key_hash_slot, Frame};
 use slotbox::{Cluster, Proxy};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -104,6 +104,47 @@ fn live_slot_move_is_invisible_to_clients() {
         panic!()
     };
     assert_eq!(n as usize, written, "every key now lives on the new owner");
+}
+
+/// A BLPOP waiting through the proxy while its slot moves keeps waiting where the key now
+/// lives: the old owner answers the blocked command MOVED and the proxy sends it again to the
+/// new one; a BLPOP that meets a migrating slot is sent on with ASKING. Each gets the value
+/// pushed later, and nothing else.
+#[test]
+fn blocked_pop_follows_its_slot_to_the_new_owner() {
+    let cluster = Cluster::start(3).unwrap();
+    let proxy = Proxy::start(&yaml(&cluster, "")).unwrap();
+    let slot = key_hash_slot(b"{q}jobs");
+    let from = cluster.master_of_slot(slot).unwrap();
+    let (to, third) = ((from + 1) % 3, (from + 2) % 3);
+    let mut waiter = RawClient::connect(proxy.addr());
+    let mut pusher = RawClient::connect(proxy.addr());
+    let pushed = |p: &mut RawClient, v: &str| assert_eq!(p.call(&["RPUSH", "{q}jobs", v]), Frame::Integer(1));
+    let popped = |v: &str| Frame::Array(vec![Frame::bulk("{q}jobs"), Frame::bulk(v.to_string())]);
+
+    // MOVED: blocked on `from`, the slot moves to `to`, then a job arrives.
+    waiter.send_raw(&encode_command(&["BLPOP", "{q}jobs", "0"]));
+    std::thread::sleep(Duration::from_millis(200));
+    move_slot(&cluster, slot, from, to);
+    std::thread::sleep(Duration::from_millis(300)); // the old owner redirects within ~100 ms
+    pushed(&mut pusher, "one");
+    assert_eq!(waiter.read_reply().0, popped("one"));
+
+    // ASK: the slot starts migrating from `to` to `third` before the BLPOP comes.
+    let addrs = cluster.addrs();
+    let mut src = RawClient::connect(addrs[to]);
+    let mut dst = RawClient::connect(addrs[third]);
+    let src_id = text(src.call(&["CLUSTER", "MYID"]));
+    let dst_id = text(dst.call(&["CLUSTER", "MYID"]));
+    let s = slot.to_string();
+    assert_eq!(dst.call(&["CLUSTER", "SETSLOT", &s, "IMPORTING", &src_id]), simple("OK"));
+    assert_eq!(src.call(&["CLUSTER", "SETSLOT", &s, "MIGRATING", &dst_id]), simple("OK"));
+    waiter.send_raw(&encode_command(&["BLPOP", "{q}jobs", "0"]));
+    std::thread::sleep(Duration::from_millis(200));
+    setslot_everywhere(&cluster, &[third, to, from], slot, &dst_id);
+    pushed(&mut pusher, "two");
+    assert_eq!(waiter.read_reply().0, popped("two"));
+    assert_eq!(waiter.call(&["LLEN", "{q}jobs"]), Frame::Integer(0), "each job popped once");
 }
 
 fn commands_processed(addr: std::net::SocketAddr) -> i64 {

@@ -11,11 +11,13 @@
 //!   (block forever) is never cut short by the proxy.
 //! - A client that disconnects while blocked closes its dedicated connection, so the backend
 //!   forgets the waiter and serves the next push to someone still listening.
-//! - In a cluster pool a MOVED / ASK answer is not followed on the dedicated connection: the
-//!   client sees it (the slot map is refreshed), as for a transaction.
+//! - In a cluster pool a MOVED / ASK answer (the command did not run: its slot is elsewhere,
+//!   e.g. during a reshard) is followed: the command goes again, on a dedicated connection
+//!   to the node named (after ASKING for an ASK), and the client keeps waiting for it.
 
 use super::backend::{encode_request, Role, Waiter};
 use super::client::Slot;
+use super::dispatch::Redirect;
 use super::worker::Worker;
 use bytes::Bytes;
 use mio::Token;
@@ -27,6 +29,8 @@ use std::time::{Duration, Instant};
 pub struct Blocked {
     pub backend: Token,
     pub seq: u64,
+    /// The command's own timeout (see `block_timeout`), kept for a redirected retry.
+    pub grace: Option<Duration>,
 }
 
 /// The timeout argument of a blocking command (seconds, fractions allowed); `None` for 0
@@ -66,15 +70,54 @@ impl Worker {
         };
         let c = self.clients.get_mut(&ct).expect("client exists");
         let seq = c.push(Slot::Waiting);
-        c.blocked = Some(Blocked { backend, seq });
-        let request = Bytes::from(encode_request(args));
-        let waiter = Waiter::Client { client: ct, seq, part: 0, request: request.clone(), redirects: 0 };
-        self.send_on(backend, &request, waiter);
-        let grace = block_timeout(name, args);
-        if let Some(b) = self.backends.get_mut(&backend) {
-            b.block_last(grace);
-        }
+        let blocked = Blocked { backend, seq, grace: block_timeout(name, args) };
+        self.send_blocking(ct, blocked, Bytes::from(encode_request(args)), 0);
         Ok(())
+    }
+
+    /// Send the blocking command on `blocked.backend` and note the client waits for it.
+    fn send_blocking(&mut self, ct: Token, blocked: Blocked, request: Bytes, redirects: u8) {
+        if let Some(c) = self.clients.get_mut(&ct) {
+            c.blocked = Some(blocked);
+        }
+        let waiter = Waiter::Client { client: ct, seq: blocked.seq, part: 0, request: request.clone(), redirects };
+        self.send_on(blocked.backend, &request, waiter);
+        if let Some(b) = self.backends.get_mut(&blocked.backend) {
+            b.block_last(blocked.grace);
+        }
+    }
+
+    /// The blocking command was answered MOVED / ASK: its connection goes back to the pool
+    /// and the command goes again to the node the answer names.
+    pub(super) fn block_redirect(
+        &mut self,
+        pi: usize,
+        to: Redirect,
+        ct: Token,
+        blocked: Blocked,
+        request: Bytes,
+        redirects: u8,
+    ) {
+        let server = self.learn_redirect(pi, &to);
+        if let Some(c) = self.clients.get_mut(&ct) {
+            c.blocked = None;
+        }
+        self.release(blocked.backend);
+        let backend = match self.dedicated_conn(ct, pi, server, Role::Tx) {
+            Ok(b) => b,
+            Err(e) => {
+                self.pools[pi].on_failure(server, Instant::now());
+                // Delivering the error unblocks nothing (cleared above): run what waits.
+                self.deliver(ct, blocked.seq, 0, Frame::error(format!("ERR {e}")), None);
+                return self.serve_input(ct);
+            }
+        };
+        if to.ask {
+            if let Some(b) = self.backends.get_mut(&backend) {
+                b.send(&encode_request(&[Bytes::from_static(b"ASKING")]), Waiter::Discard);
+            }
+        }
+        self.send_blocking(ct, Blocked { backend, ..blocked }, request, redirects + 1);
     }
 
     /// The command client `ct` blocks in was answered: its dedicated connection goes back to

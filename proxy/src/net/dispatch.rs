@@ -298,14 +298,17 @@ impl Worker {
                 }
                 if p.slots.is_some() && redirects < MAX_REDIRECTS {
                     if let Some((ask, slot, addr)) = frame.error_text().and_then(parse_redirect) {
-                        if dedicated {
-                            // A transaction cannot move: the client sees the redirect error.
-                            p.refresh_wanted |= !ask;
-                        } else {
-                            let proto = if proto_idx == 1 { Protocol::Resp3 } else { Protocol::Resp2 };
-                            let to = Redirect { ask, slot, addr, proto };
+                        let proto = if proto_idx == 1 { Protocol::Resp3 } else { Protocol::Resp2 };
+                        let to = Redirect { ask, slot, addr, proto };
+                        let blocked = self.clients.get(&client).and_then(|c| c.blocked);
+                        if let Some(b) = blocked.filter(|b| b.backend == bt && b.seq == seq) {
+                            return self.block_redirect(pi, to, client, b, request, redirects);
+                        }
+                        if !dedicated {
                             return self.redirect(pi, to, client, seq, part, request, redirects);
                         }
+                        // A transaction cannot move: the client sees the redirect error.
+                        self.pools[pi].refresh_wanted |= !to.ask;
                     }
                 }
                 self.deliver(client, seq, part, frame, Some(raw));
@@ -324,6 +327,20 @@ impl Worker {
         request: Bytes,
         redirects: u8,
     ) {
+        let server = self.learn_redirect(pi, &to);
+        if to.ask {
+            if let Ok(bt) = self.backend_conn(pi, server, proto_idx(to.proto), self.lane_of(client)) {
+                let b = self.backends.get_mut(&bt).expect("backend just looked up");
+                b.send(&encode_request(&[Bytes::from_static(b"ASKING")]), Waiter::Discard);
+            }
+        }
+        let t = Target { server: Some(server), slot: to.slot };
+        self.send(pi, t, client, to.proto, seq, part, request, redirects + 1);
+    }
+
+    /// The server a redirect names (added to the pool if new); a MOVED also updates the slot
+    /// map at once and asks for a refresh.
+    pub(super) fn learn_redirect(&mut self, pi: usize, to: &Redirect) -> usize {
         let p = &mut self.pools[pi];
         let server = p.server_index(&to.addr);
         if !to.ask {
@@ -331,12 +348,8 @@ impl Worker {
                 map.set_master(to.slot, server);
             }
             p.refresh_wanted = true;
-        } else if let Ok(bt) = self.backend_conn(pi, server, proto_idx(to.proto), self.lane_of(client)) {
-            let b = self.backends.get_mut(&bt).expect("backend just looked up");
-            b.send(&encode_request(&[Bytes::from_static(b"ASKING")]), Waiter::Discard);
         }
-        let t = Target { server: Some(server), slot: to.slot };
-        self.send(pi, t, client, to.proto, seq, part, request, redirects + 1);
+        server
     }
 
     /// Ask a master for CLUSTER SLOTS when a MOVED was seen or the map is getting old.
@@ -362,11 +375,12 @@ impl Worker {
     }
 }
 
-struct Redirect {
-    ask: bool,
-    slot: u16,
-    addr: String,
-    proto: Protocol,
+/// Where a MOVED / ASK answer sends a request.
+pub(super) struct Redirect {
+    pub ask: bool,
+    pub slot: u16,
+    pub addr: String,
+    pub proto: Protocol,
 }
 
 /// `MOVED 3999 127.0.0.1:6381` / `ASK 3999 127.0.0.1:6381` -> (is_ask, slot, addr).
