@@ -1,14 +1,16 @@
 //! Pub/sub through slotbox-proxy over real sockets: a subscriber and a publisher on two
 //! proxy connections meet on the backend the channel hashes to (RESP2 arrays and RESP3 push
 //! frames), subscribed-mode rules (PING, refused commands, leaving the mode), patterns with a
-//! hash tag, and SSUBSCRIBE / SPUBLISH routed by slot in a `cluster: true` pool.
+//! hash tag (on every backend, one that comes back included), and SSUBSCRIBE / SPUBLISH
+//! routed by slot in a `cluster: true` pool.
 
 mod common;
 
-use common::{bulk, error, simple, RawClient};
+use common::{bulk, error, simple, wait_for, RawClient};
 use slotbox::protocol::Frame;
-use slotbox::{Cluster, Proxy, Server};
+use slotbox::{Cluster, Config, Proxy, Server};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 fn pool(servers: &[Server]) -> Proxy {
     let addrs: Vec<SocketAddr> = servers.iter().map(|s| s.addr()).collect();
@@ -249,5 +251,43 @@ fn patterns_see_channels_on_every_backend() {
     assert_eq!(sub.call(&["PING"]), simple("PONG"), "out of subscribed mode");
     for ch in &channels {
         assert_eq!(publisher.call(&["PUBLISH", ch, "late"]), Frame::Integer(0), "{ch}: nobody listens any more");
+    }
+}
+
+/// A backend that is down when a pattern is subscribed gets the pattern once it is back
+/// (the proxy checks every second), so the pattern sees that backend's channels again.
+#[test]
+fn pattern_reaches_a_backend_that_comes_back() {
+    let mut servers = three();
+    let proxy = pool(&servers);
+    let port = servers[2].addr().port();
+    drop(servers.pop());
+    let mut sub = RawClient::connect(proxy.addr());
+    assert_eq!(sub.call(&["PSUBSCRIBE", "news.*"]), arr(&[bulk("psubscribe"), bulk("news.*"), Frame::Integer(1)]));
+    servers.push(Server::with_config(Config { port, ..Config::ephemeral() }).expect("restart on the same port"));
+    let numpat = |s: &Server| RawClient::connect(s.addr()).call(&["PUBSUB", "NUMPAT"]);
+    assert!(
+        wait_for(Duration::from_secs(10), || numpat(&servers[2]) == Frame::Integer(1)),
+        "the pattern never reached the returned backend"
+    );
+    // A channel that lives on the returned backend (channels hash like keys).
+    let mut publisher = RawClient::connect(proxy.addr());
+    let mut direct = RawClient::connect(servers[2].addr());
+    let channel = (0..2000)
+        .map(|i| format!("news.{i}"))
+        .find(|ch| {
+            assert_eq!(publisher.call(&["SET", ch, "x"]), simple("OK"));
+            direct.call(&["EXISTS", ch]) == Frame::Integer(1)
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no channel on the third backend: {:?}",
+                servers.iter().map(|s| RawClient::connect(s.addr()).call(&["DBSIZE"])).collect::<Vec<_>>()
+            )
+        });
+    assert_eq!(publisher.call(&["PUBLISH", &channel, "back"]), Frame::Integer(1));
+    assert_eq!(sub.read_reply().0, arr(&[bulk("pmessage"), bulk("news.*"), bulk(&channel), bulk("back")]));
+    for s in &servers {
+        assert_eq!(numpat(s), Frame::Integer(1), "the pattern once on every backend");
     }
 }

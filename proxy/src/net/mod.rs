@@ -125,6 +125,7 @@ pub fn start(pools: Vec<PoolConfig>, workers: usize, round_robin: bool) -> Resul
             dirty_backends: Vec::new(),
             scratch: vec![0u8; 32 * 1024].into_boxed_slice(),
             balance: balance::Balance::new(i, peers.clone(), loads.clone()),
+            mirror_check: std::time::Instant::now(),
         };
         let t = std::thread::Builder::new()
             .name(format!("proxy-worker-{i}"))

@@ -9,8 +9,9 @@
 //! A pattern matches channels that hash to any backend, and a plain pool routes each PUBLISH
 //! to one backend: so in a plain pool PSUBSCRIBE / PUNSUBSCRIBE are also sent to a connection
 //! of the client's on every other live backend (its "mirrors"), whose messages are relayed
-//! and whose confirmations are dropped (the client sees the first backend's). A cluster
-//! delivers PUBLISH to every node, so cluster pools need no mirrors.
+//! and whose confirmations are dropped (the client sees the first backend's). A backend that
+//! is ejected or down meanwhile gets the patterns when it is back (checked every second). A
+//! cluster delivers PUBLISH to every node, so cluster pools need no mirrors.
 
 use super::backend::{encode_request, Role, Waiter};
 use super::client::Slot;
@@ -174,32 +175,60 @@ impl Worker {
     }
 
     /// Copy a pattern (un)subscription to the client's connections on the pool's other
-    /// backends (opened on the first PSUBSCRIBE), in a plain pool.
+    /// backends, in a plain pool, and open the ones still missing.
     fn mirror_patterns(&mut self, ct: Token, args: &[Bytes], frames: usize) {
         let Some(sub) = self.clients.get(&ct).and_then(|c| c.sub.as_ref()) else { return };
-        let (pi, home) = (sub.pool, sub.server);
-        if self.pools[pi].slots.is_some() {
+        if self.pools[sub.pool].slots.is_some() {
             return;
         }
-        if sub.mirrors.is_empty() && args[0].eq_ignore_ascii_case(b"psubscribe") {
-            let others: Vec<usize> = (0..self.pools[pi].servers.len())
-                .filter(|&s| s != home && self.pools[pi].servers[s].ejected_until.is_none())
-                .collect();
-            let mut mirrors = Vec::new();
-            for server in others {
-                // A backend that cannot be reached now only misses this client's patterns.
-                if let Ok(bt) = self.dedicated_conn(ct, pi, server, Role::Sub) {
-                    mirrors.push(bt);
-                }
-            }
+        let request = Bytes::from(encode_request(args));
+        for bt in sub.mirrors.clone() {
+            self.send_on(bt, &request, Waiter::SubQuiet { left: frames });
+        }
+        self.add_mirrors(ct);
+    }
+
+    /// Give the client a mirror on every live backend of its pool that has none yet,
+    /// subscribed to all of its patterns (none while it has no pattern).
+    fn add_mirrors(&mut self, ct: Token) {
+        let Some(sub) = self.clients.get(&ct).and_then(|c| c.sub.as_ref()) else { return };
+        if sub.patterns.is_empty() {
+            return;
+        }
+        let (pi, home) = (sub.pool, sub.server);
+        let covered: Vec<usize> = sub.mirrors.iter().filter_map(|t| self.backends.get(t)).map(|b| b.server).collect();
+        let missing: Vec<usize> = (0..self.pools[pi].servers.len())
+            .filter(|&s| s != home && !covered.contains(&s) && self.pools[pi].servers[s].ejected_until.is_none())
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        let mut args = vec![Bytes::from_static(b"PSUBSCRIBE")];
+        args.extend(sub.patterns.iter().cloned());
+        let request = Bytes::from(encode_request(&args));
+        let frames = args.len() - 1;
+        for server in missing {
+            // A backend that cannot be reached now gets the patterns on a later try.
+            let Ok(bt) = self.dedicated_conn(ct, pi, server, Role::Sub) else { continue };
+            self.send_on(bt, &request, Waiter::SubQuiet { left: frames });
             if let Some(sub) = self.clients.get_mut(&ct).and_then(|c| c.sub.as_mut()) {
-                sub.mirrors = mirrors;
+                sub.mirrors.push(bt);
             }
         }
-        let mirrors = self.clients.get(&ct).and_then(|c| c.sub.as_ref()).map(|s| s.mirrors.clone()).unwrap_or_default();
-        let request = Bytes::from(encode_request(args));
-        for bt in mirrors {
-            self.send_on(bt, &request, Waiter::SubQuiet { left: frames });
+    }
+
+    /// Called every second: patterns reach the backends that were ejected, down or not yet
+    /// in the pool when they were subscribed, and those whose mirror connection was lost.
+    pub fn repair_mirrors(&mut self) {
+        let pools = &self.pools;
+        let clients: Vec<Token> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.sub.as_ref().is_some_and(|s| !s.patterns.is_empty() && pools[s.pool].slots.is_none()))
+            .map(|(t, _)| *t)
+            .collect();
+        for ct in clients {
+            self.add_mirrors(ct);
         }
     }
 
@@ -300,11 +329,15 @@ impl Worker {
         self.backend_reply(bt, frame, raw, inf, Instant::now());
     }
 
-    /// A subscription connection died: its client will get no more messages, so it is
-    /// disconnected, as it would be by the server itself.
+    /// A subscription connection died. The client's own: it will get no more messages, so it
+    /// is disconnected, as it would be by the server itself. A mirror: that backend's
+    /// messages stop until `repair_mirrors` subscribes the patterns there again.
     pub fn sub_conn_lost(&mut self, ct: Token, bt: Token) {
-        if self.clients.get(&ct).and_then(|c| c.sub.as_ref()).is_some_and(|s| s.connections().contains(&bt)) {
+        let Some(sub) = self.clients.get_mut(&ct).and_then(|c| c.sub.as_mut()) else { return };
+        if sub.backend == bt {
             self.close_client(ct);
+        } else {
+            sub.mirrors.retain(|&m| m != bt);
         }
     }
 }

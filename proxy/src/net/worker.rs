@@ -69,6 +69,8 @@ pub struct Worker {
     pub scratch: Box<[u8]>,
     /// This worker's load and the moves of clients between workers.
     pub balance: super::balance::Balance,
+    /// Last time the pattern mirrors were checked (see `pubsub`).
+    pub mirror_check: Instant,
 }
 
 impl Worker {
@@ -371,6 +373,10 @@ impl Worker {
         }
         for i in 0..self.pools.len() {
             self.maybe_refresh(i, now);
+        }
+        if now.duration_since(self.mirror_check) >= Duration::from_secs(1) {
+            self.mirror_check = now;
+            self.repair_mirrors();
         }
     }
 }
