@@ -1,7 +1,7 @@
 //! slotbox-proxy in front of an embedded Redis Cluster: a slot moved live (MIGRATING /
 //! IMPORTING, MIGRATE, SETSLOT NODE) while a plain client keeps writing through the proxy
-//! gives that client no error (the proxy follows ASK and MOVED), blocked commands included,
-//! and `read_from: replica` sends reads to replicas.
+//! gives that client no error (the proxy follows ASK and MOVED), blocked commands and
+//! transactions included, and `read_from: replica` sends reads to replicas.
 
 mod common;
 
@@ -145,6 +145,44 @@ fn blocked_pop_follows_its_slot_to_the_new_owner() {
     pushed(&mut pusher, "two");
     assert_eq!(waiter.read_reply().0, popped("two"));
     assert_eq!(waiter.call(&["LLEN", "{q}jobs"]), Frame::Integer(0), "each job popped once");
+}
+
+/// A transaction whose slot moved since the proxy last looked: the first command (or WATCH)
+/// is answered MOVED, and the proxy moves the whole transaction to the new owner before
+/// anything ran, so the client sees the normal replies (pipelined MULTI ... EXEC too).
+#[test]
+fn transaction_follows_a_moved_slot() {
+    let cluster = Cluster::start(3).unwrap();
+    let proxy = Proxy::start(&yaml(&cluster, "")).unwrap();
+    let slot = key_hash_slot(b"{t}n");
+    let first = cluster.master_of_slot(slot).unwrap();
+    let mut c = RawClient::connect(proxy.addr());
+    assert_eq!(c.call(&["GET", "{t}n"]), Frame::Null, "the proxy knows the slot's owner");
+    let node_ids: Vec<String> =
+        cluster.addrs().iter().map(|a| text(RawClient::connect(*a).call(&["CLUSTER", "MYID"]))).collect();
+
+    // Pipelined MULTI / INCR / INCR / EXEC, all sent before the MOVED comes back.
+    let to = (first + 1) % 3;
+    setslot_everywhere(&cluster, &[to, first, 3 - first - to], slot, &node_ids[to]);
+    let mut batch = Vec::new();
+    for cmd in [&["MULTI"][..], &["INCR", "{t}n"], &["INCR", "{t}n"], &["EXEC"]] {
+        batch.extend(encode_command(cmd));
+    }
+    c.send_raw(&batch);
+    assert_eq!(c.read_reply().0, simple("OK"));
+    assert_eq!(c.read_reply().0, simple("QUEUED"));
+    assert_eq!(c.read_reply().0, simple("QUEUED"));
+    assert_eq!(c.read_reply().0, Frame::Array(vec![Frame::Integer(1), Frame::Integer(2)]));
+
+    // WATCH first: it is the request that moves, the rest follows it.
+    move_slot(&cluster, slot, (first + 1) % 3, (first + 2) % 3);
+    assert_eq!(c.call(&["WATCH", "{t}n"]), simple("OK"));
+    assert_eq!(c.call(&["GET", "{t}n"]), Frame::bulk("2"));
+    assert_eq!(c.call(&["MULTI"]), simple("OK"));
+    assert_eq!(c.call(&["SET", "{t}n", "10"]), simple("QUEUED"));
+    assert_eq!(c.call(&["EXEC"]), Frame::Array(vec![simple("OK")]));
+    let owner = cluster.addrs()[(first + 2) % 3];
+    assert_eq!(RawClient::connect(owner).call(&["GET", "{t}n"]), Frame::bulk("10"), "ran on the new owner");
 }
 
 fn commands_processed(addr: std::net::SocketAddr) -> i64 {

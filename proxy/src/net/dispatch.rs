@@ -307,9 +307,18 @@ impl Worker {
                         if !dedicated {
                             return self.redirect(pi, to, client, seq, part, request, redirects);
                         }
-                        // A transaction cannot move: the client sees the redirect error.
+                        let first = Waiter::Client { client, seq, part, request, redirects };
+                        if self.tx_repin(pi, &to, client, bt, first) {
+                            return;
+                        }
+                        // A transaction under way cannot move: the client sees the redirect.
                         self.pools[pi].refresh_wanted |= !to.ask;
+                        self.tx_answered(client, bt);
+                        return self.deliver(client, seq, part, frame, Some(raw));
                     }
+                }
+                if dedicated {
+                    self.tx_answered(client, bt);
                 }
                 self.deliver(client, seq, part, frame, Some(raw));
             }

@@ -4,11 +4,14 @@
 //! the client until EXEC / DISCARD / UNWATCH. A command the proxy has to refuse inside MULTI
 //! (another backend, unknown, wrong arity) aborts the transaction as Redis's EXECABORT does;
 //! proxy-local commands (PING, ECHO, CLIENT ...) are answered `+QUEUED` and their results
-//! spliced into EXEC's reply. Routing of single commands lives in `dispatch`.
+//! spliced into EXEC's reply. In a cluster pool, when the first request on a new pin is
+//! answered MOVED (the proxy's slot map was stale), nothing has run yet, so the transaction
+//! moves whole to the node named (`tx_repin`); a MOVED later on reaches the client, whose
+//! EXEC then fails as it would against Redis. Routing of single commands lives in `dispatch`.
 
 use super::backend::{encode_request, Role, Waiter};
 use super::client::Slot;
-use super::dispatch::{routing_keys, spec_for, unknown, unsupported};
+use super::dispatch::{routing_keys, spec_for, unknown, unsupported, Redirect};
 use super::pubsub::is_subscribe_family;
 use super::worker::Worker;
 use crate::local::{self, Local, PoolView};
@@ -41,6 +44,9 @@ pub struct TxState {
     /// commands to that server follow it there, so a pipelined command after EXEC cannot
     /// overtake the transaction on another connection.
     pub draining: Option<Pin>,
+    /// A pin (by connection) that has answered none of the client's requests yet, so a
+    /// MOVED for its first one can move the whole transaction (see `tx_repin`).
+    pub fresh: Option<Fresh>,
     /// Commands queued since MULTI (forwarded and local).
     queued: usize,
     /// Results of proxy-local commands, by position in EXEC's reply.
@@ -54,6 +60,14 @@ impl TxState {
         self.queued = 0;
         self.locals.clear();
     }
+}
+
+/// A new pin whose requests are not answered yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fresh {
+    pub backend: Token,
+    /// It began with MULTI (sent by the proxy) rather than with WATCH.
+    pub multi_first: bool,
 }
 
 const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
@@ -203,7 +217,9 @@ impl Worker {
         let keys: Vec<usize> = (1..args.len()).collect();
         match self.tx_target(ct, "watch", args, &keys) {
             Ok(pin) => {
-                self.clients.get_mut(&ct).expect("client exists").tx.pin = Some(pin);
+                let c = self.clients.get_mut(&ct).expect("client exists");
+                c.tx.pin = Some(pin);
+                c.tx.fresh = Some(Fresh { backend: pin.backend, multi_first: false });
                 self.tx_forward(ct, pin, args, Slot::Waiting);
             }
             Err(f) => self.reply(ct, f),
@@ -294,7 +310,9 @@ impl Worker {
         match self.tx_target(ct, name, args, &keys) {
             Ok(pin) => {
                 if !had_pin {
-                    self.clients.get_mut(&ct).expect("client exists").tx.pin = Some(pin);
+                    let c = self.clients.get_mut(&ct).expect("client exists");
+                    c.tx.pin = Some(pin);
+                    c.tx.fresh = Some(Fresh { backend: pin.backend, multi_first: true });
                     let multi = Bytes::from(encode_request(&[Bytes::from_static(b"MULTI")]));
                     self.send_on(pin.backend, &multi, Waiter::Discard);
                 }
@@ -328,6 +346,65 @@ impl Worker {
             Local::Reply(f) => Some(f),
             Local::Quit | Local::Forward => None,
         }
+    }
+
+    /// A reply on `bt` that moves nothing: the pin there is no longer fresh.
+    pub fn tx_answered(&mut self, ct: Token, bt: Token) {
+        if let Some(c) = self.clients.get_mut(&ct) {
+            if c.tx.fresh.is_some_and(|f| f.backend == bt) {
+                c.tx.fresh = None;
+            }
+        }
+    }
+
+    /// The first request on a fresh pin `bt` was answered MOVED (the slot map was stale):
+    /// nothing of the transaction has run or been answered, so it moves whole to the node
+    /// named, on a new connection: MULTI if the proxy had sent one, the redirected request,
+    /// then every request still in flight on `bt` (EXEC included), each owed the same reply
+    /// as before. False (nothing done) when it cannot move.
+    pub(super) fn tx_repin(&mut self, pi: usize, to: &Redirect, ct: Token, bt: Token, first: Waiter) -> bool {
+        let Some(fresh) = self.clients.get(&ct).and_then(|c| c.tx.fresh).filter(|f| f.backend == bt) else {
+            return false;
+        };
+        let Some(old) = self.backends.get(&bt) else { return false };
+        if to.ask || !old.inflight.iter().all(|i| matches!(i.waiter, Waiter::Client { .. })) {
+            return false;
+        }
+        let server = self.learn_redirect(pi, to);
+        let Ok(backend) = self.dedicated_conn(ct, pi, server, Role::Tx) else {
+            self.pools[pi].on_failure(server, std::time::Instant::now());
+            return false;
+        };
+        let rest: Vec<Waiter> = self
+            .backends
+            .get_mut(&bt)
+            .map(|b| std::mem::take(&mut b.inflight).into_iter().map(|i| i.waiter).collect())
+            .unwrap_or_default();
+        self.close_backend(bt);
+        if fresh.multi_first {
+            let multi = Bytes::from(encode_request(&[Bytes::from_static(b"MULTI")]));
+            self.send_on(backend, &multi, Waiter::Discard);
+        }
+        for w in std::iter::once(first).chain(rest) {
+            if let Waiter::Client { client, seq, part, request, redirects } = w {
+                let waiter = Waiter::Client { client, seq, part, request: request.clone(), redirects: redirects + 1 };
+                self.send_on(backend, &request, waiter);
+            }
+        }
+        let pin = Pin { backend, pool: pi, server };
+        let c = self.clients.get_mut(&ct).expect("client checked above");
+        c.tx.fresh = Some(Fresh { backend, ..fresh });
+        if c.tx.pin.is_some_and(|p| p.backend == bt) {
+            c.tx.pin = Some(pin);
+        } else if c.tx.draining.is_some_and(|p| p.backend == bt) {
+            // EXEC (or DISCARD) went out already: the new connection drains like the old.
+            c.tx.draining = Some(pin);
+            self.release(backend);
+        } else {
+            // UNWATCH or DISCARD let go of it.
+            self.release(backend);
+        }
+        true
     }
 
     /// The client's pinned connection died: a transaction in progress is aborted, watched

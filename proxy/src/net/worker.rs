@@ -230,20 +230,19 @@ impl Worker {
                 self.sub_frame(t, frame, raw);
             }
         } else {
-            let mut replies = Vec::new();
+            // One reply at a time: handling one may move the rest of the connection's work
+            // elsewhere (a transaction following MOVED) or close it.
+            let now = Instant::now();
             loop {
+                let Some(b) = self.backends.get_mut(&t) else { return };
                 match b.next_reply() {
-                    Ok(Some(r)) => replies.push(r),
+                    Ok(Some((frame, raw, inflight))) => self.backend_reply(t, frame, raw, inflight, now),
                     Ok(None) => break,
                     Err(_) => {
                         bad = true;
                         break;
                     }
                 }
-            }
-            let now = Instant::now();
-            for (frame, raw, inflight) in replies {
-                self.backend_reply(t, frame, raw, inflight, now);
             }
         }
         match res {
