@@ -2,7 +2,7 @@
 //! and the registry of connected clients (for CLIENT LIST / KILL and INFO clients).
 
 use crate::client::ClientInfo;
-use crate::config::Config;
+use crate::config::{Config, Limits};
 use crate::store::Db;
 use hashbrown::HashMap;
 use parking_lot::{Mutex, RwLock};
@@ -80,8 +80,34 @@ pub struct Shared {
     pub lastsave: AtomicU64,
 }
 
+/// One class's `client-output-buffer-limit`, readable without the config lock.
+#[derive(Default)]
+pub struct HotLimits {
+    hard: AtomicUsize,
+    soft: AtomicUsize,
+    soft_secs: AtomicU64,
+}
+
+impl HotLimits {
+    pub fn load(&self) -> Limits {
+        Limits {
+            hard: self.hard.load(Ordering::Relaxed),
+            soft: self.soft.load(Ordering::Relaxed),
+            soft_secs: self.soft_secs.load(Ordering::Relaxed),
+        }
+    }
+
+    fn store(&self, l: Limits) {
+        self.hard.store(l.hard, Ordering::Relaxed);
+        self.soft.store(l.soft, Ordering::Relaxed);
+        self.soft_secs.store(l.soft_secs, Ordering::Relaxed);
+    }
+}
+
 /// Config values the request path reads without taking the config lock.
 pub struct HotConfig {
+    /// `client-output-buffer-limit`, per `ClientClass`.
+    pub output_limits: [HotLimits; 3],
     pub proto_max_bulk_len: AtomicUsize,
     pub client_query_buffer_limit: AtomicUsize,
     pub replica_read_only: AtomicBool,
@@ -91,7 +117,12 @@ pub struct HotConfig {
 
 impl HotConfig {
     fn from(c: &Config) -> Self {
+        let output_limits: [HotLimits; 3] = Default::default();
+        for (hot, l) in output_limits.iter().zip(c.client_output_buffer_limit) {
+            hot.store(l);
+        }
         HotConfig {
+            output_limits,
             proto_max_bulk_len: AtomicUsize::new(c.proto_max_bulk_len),
             client_query_buffer_limit: AtomicUsize::new(c.client_query_buffer_limit),
             replica_read_only: AtomicBool::new(c.replica_read_only),
@@ -110,6 +141,9 @@ impl Shared {
         self.hot.replica_read_only.store(c.replica_read_only, Ordering::Relaxed);
         self.hot.min_replicas_to_write.store(c.min_replicas_to_write as usize, Ordering::Relaxed);
         self.hot.min_replicas_max_lag.store(c.min_replicas_max_lag as usize, Ordering::Relaxed);
+        for (hot, l) in self.hot.output_limits.iter().zip(c.client_output_buffer_limit) {
+            hot.store(l);
+        }
     }
 
     pub fn new(config: Config) -> Self {

@@ -52,7 +52,7 @@ pub struct Client {
     /// Bytes of replies ready in `queue` (not yet moved to `out`).
     ready_bytes: usize,
     /// A subscribed client's standing against the pubsub output limit.
-    pub pubsub_limit: slotbox_protocol::output_limit::PubsubLimit,
+    pub pubsub_limit: slotbox_protocol::output_limit::OutputLimit,
 }
 
 impl Client {

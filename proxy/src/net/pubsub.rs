@@ -21,6 +21,7 @@ use crate::stats::incr;
 use bytes::Bytes;
 use mio::Token;
 use slotbox_protocol::frame::errors;
+use slotbox_protocol::output_limit::Limits;
 use slotbox_protocol::{Frame, Protocol};
 use std::collections::HashSet;
 use std::time::Instant;
@@ -292,7 +293,7 @@ impl Worker {
                 c.push_raw(raw);
                 self.dirty_clients.push(ct);
                 let pending = c.pending_output();
-                if c.pubsub_limit.exceeded(pending, Instant::now()) {
+                if c.pubsub_limit.exceeded(pending, Instant::now(), Limits::PUBSUB) {
                     eprintln!(
                         "slotbox-proxy: client {} closed for overcoming of output buffer limits (pubsub: {} bytes pending)",
                         c.session.id, pending

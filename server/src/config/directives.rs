@@ -1,7 +1,7 @@
 //! The directive table: one row per config directive, with how to read it from text and how
 //! CONFIG GET prints it. Names and value syntax follow redis.conf.
 
-use super::parse::parse_memory;
+use super::parse::{format_output_limits, parse_memory, parse_output_limits};
 use super::Config;
 use std::path::PathBuf;
 
@@ -108,6 +108,10 @@ pub static DIRECTIVES: &[Directive] = &[
             return Err("argument must be between 1048576 and 9223372036854775807 inclusive".into());
         }
         c.client_query_buffer_limit = v
+    }),
+    d!("client-output-buffer-limit", true, |c| format_output_limits(&c.client_output_buffer_limit), |c, a| {
+        let words: Vec<&str> = a.iter().flat_map(|s| s.split_whitespace()).collect();
+        parse_output_limits(&words, &mut c.client_output_buffer_limit)?
     }),
     Directive {
         name: "io-threads",

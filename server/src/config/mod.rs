@@ -8,7 +8,24 @@ mod parse;
 pub use directives::{Directive, DIRECTIVES};
 pub use parse::{parse_memory, ConfigError};
 
+pub use slotbox_protocol::output_limit::Limits;
 use std::path::PathBuf;
+
+/// The client classes of `client-output-buffer-limit`, in Redis's order: the index into
+/// [`Config::client_output_buffer_limit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientClass {
+    Normal = 0,
+    Replica = 1,
+    Pubsub = 2,
+}
+
+impl ClientClass {
+    /// Redis's name for the class (CONFIG GET, log lines).
+    pub fn name(self) -> &'static str {
+        ["normal", "slave", "pubsub"][self as usize]
+    }
+}
 
 /// The server's settings. Field names follow the directive names.
 #[derive(Debug, Clone)]
@@ -24,6 +41,8 @@ pub struct Config {
     pub tcp_keepalive: u64,
     pub proto_max_bulk_len: usize,
     pub client_query_buffer_limit: usize,
+    /// `client-output-buffer-limit`, per [`ClientClass`].
+    pub client_output_buffer_limit: [Limits; 3],
     /// Event-loop threads (`io-threads`, `--threads`).
     pub io_threads: usize,
     pub hz: u32,
@@ -91,6 +110,7 @@ impl Default for Config {
             tcp_keepalive: 300,
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
+            client_output_buffer_limit: [Limits::NORMAL, Limits::REPLICA, Limits::PUBSUB],
             io_threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
             hz: 10,
             databases: 16,

@@ -146,12 +146,69 @@ fn quote(s: &str) -> String {
     out
 }
 
+/// `client-output-buffer-limit` words: groups of `<class> <hard> <soft> <soft-seconds>`
+/// (class `normal`, `replica` / `slave` or `pubsub`; sizes with memory units), checked
+/// whole before any is applied to `limits`. Errors are Redis's.
+pub fn parse_output_limits(words: &[&str], limits: &mut [super::Limits; 3]) -> Result<(), String> {
+    // No words changes nothing (Redis answers OK too).
+    if !words.len().is_multiple_of(4) {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let mut parsed = Vec::new();
+    for group in words.chunks(4) {
+        let class = match group[0].to_ascii_lowercase().as_str() {
+            "normal" => super::ClientClass::Normal,
+            "replica" | "slave" => super::ClientClass::Replica,
+            "pubsub" => super::ClientClass::Pubsub,
+            _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
+        };
+        let (hard, soft, secs) = (parse_memory(group[1]), parse_memory(group[2]), group[3].parse::<u64>());
+        let (Some(hard), Some(soft), Ok(soft_secs)) = (hard, soft, secs) else {
+            return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into());
+        };
+        parsed.push((class, super::Limits { hard, soft, soft_secs }));
+    }
+    for (class, l) in parsed {
+        limits[class as usize] = l;
+    }
+    Ok(())
+}
+
+/// CONFIG GET's form: `normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60`.
+pub fn format_output_limits(limits: &[super::Limits; 3]) -> String {
+    let classes = [super::ClientClass::Normal, super::ClientClass::Replica, super::ClientClass::Pubsub];
+    let groups: Vec<String> = classes
+        .iter()
+        .map(|&c| {
+            let l = limits[c as usize];
+            format!("{} {} {} {}", c.name(), l.hard, l.soft, l.soft_secs)
+        })
+        .collect();
+    groups.join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn args(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn output_buffer_limits_from_the_config_file() {
+        let mut c = Config::default();
+        let text = "client-output-buffer-limit replica 512mb 128mb 30\nclient-output-buffer-limit pubsub 1k 0 0\n";
+        load_str(&mut c, text, "test.conf").unwrap();
+        assert_eq!(
+            format_output_limits(&c.client_output_buffer_limit),
+            "normal 0 0 0 slave 536870912 134217728 30 pubsub 1000 0 0"
+        );
+        let err = load_str(&mut c, "client-output-buffer-limit master 0 0 0\n", "bad.conf").unwrap_err().to_string();
+        assert!(err.contains("bad.conf") && err.contains("line 1") && err.contains("Invalid client class"), "{err}");
+        let err = load_str(&mut c, "client-output-buffer-limit normal 1 2\n", "bad.conf").unwrap_err().to_string();
+        assert!(err.contains("Wrong number of arguments"), "{err}");
+        assert_eq!(c.client_output_buffer_limit[2].hard, 1000, "a bad line changes nothing");
     }
 
     #[test]

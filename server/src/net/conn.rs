@@ -5,6 +5,7 @@
 
 use crate::client::{ClientState, ReplyMode};
 use crate::commands;
+use crate::config::ClientClass;
 use crate::shared::Shared;
 use bytes::BytesMut;
 use mio::net::TcpStream;
@@ -65,8 +66,8 @@ pub struct Conn {
     pub aof_end: u64,
     /// Commands in a row on one slot (hot-slot affinity).
     pub streak: super::affinity::Streak,
-    /// A subscriber's standing against the pubsub output limit.
-    pubsub_limit: slotbox_protocol::output_limit::PubsubLimit,
+    /// Its standing against its class's `client-output-buffer-limit`.
+    output_limit: slotbox_protocol::output_limit::OutputLimit,
 }
 
 impl Conn {
@@ -85,7 +86,7 @@ impl Conn {
             stashed: None,
             aof_end: 0,
             streak: Default::default(),
-            pubsub_limit: Default::default(),
+            output_limit: Default::default(),
         }
     }
 
@@ -224,6 +225,21 @@ impl Conn {
         }
         self.client.info.qbuf.store(self.rbuf.len() as u64, Ordering::Relaxed);
         self.client.info.last_interaction.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
+        self.check_output_limit(shared);
+    }
+
+    /// Over its class's `client-output-buffer-limit` (checked before the replies are written,
+    /// as Redis does): logged, and marked dead so nothing more is written and the event loop
+    /// closes it.
+    pub fn check_output_limit(&mut self, shared: &Shared) {
+        if let Some(class) = self.over_output_limit(shared) {
+            crate::log::warning(&format!(
+                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits ({class}).",
+                self.client.id(),
+                self.client.info.addr
+            ));
+            self.dead = true;
+        }
     }
 
     /// Queue a reply, honouring CLIENT REPLY OFF / SKIP.
@@ -299,10 +315,16 @@ impl Conn {
         }
     }
 
-    /// Has this subscriber let more messages pile up than Redis's pubsub output limit allows
-    /// (it is then disconnected, as Redis does)?
-    pub fn over_pubsub_limit(&mut self) -> bool {
-        self.pubsub_limit.exceeded(self.wbuf.len() - self.wpos, std::time::Instant::now())
+    /// Has this client let more output pile up than its class's `client-output-buffer-limit`
+    /// allows? The class, named for the log.
+    fn over_output_limit(&mut self, shared: &Shared) -> Option<&'static str> {
+        let class = if self.client.in_pubsub() { ClientClass::Pubsub } else { ClientClass::Normal };
+        let limits = shared.hot.output_limits[class as usize].load();
+        if limits.is_unlimited() {
+            return None;
+        }
+        let pending = self.wbuf.len() - self.wpos;
+        self.output_limit.exceeded(pending, std::time::Instant::now(), limits).then(|| class.name())
     }
 
     /// A write command is waiting for the write pause to end.

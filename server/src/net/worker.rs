@@ -164,13 +164,9 @@ impl Worker {
                     let mut over = false;
                     if let Some(conn) = self.conns[i].as_mut() {
                         conn.push_reply(shared, &frame);
+                        conn.check_output_limit(shared);
                         conn.flush(shared);
-                        over = conn.over_pubsub_limit();
-                        if over {
-                            crate::log::warning(&format!(
-                                "Client id={id} scheduled to be closed ASAP for overcoming of output buffer limits (pubsub)."
-                            ));
-                        }
+                        over = conn.finished();
                     }
                     if over {
                         locks.release();

@@ -3,8 +3,10 @@
 //! offset), then stream the backlog. A second thread reads the replica's REPLCONF ACKs.
 
 use super::ReplicaInfo;
+use crate::config::ClientClass;
 use crate::shared::Shared;
 use bytes::BytesMut;
+use slotbox_protocol::output_limit::OutputLimit;
 use slotbox_protocol::RequestDecoder;
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -54,7 +56,7 @@ fn run(
         state: parking_lot::Mutex::new("wait_bgsave"),
         gone: false.into(),
     });
-    let mut pos;
+    let pos;
     if can_continue(shared, replid, from) {
         repl.stats.sync_partial_ok.fetch_add(1, Ordering::Relaxed);
         let id = repl.replid.lock().clone();
@@ -90,25 +92,69 @@ fn run(
     let reader = stream.try_clone()?;
     let ack_info = info.clone();
     let _ = std::thread::Builder::new().name("slotbox-repl-ack".into()).spawn(move || read_acks(reader, ack_info));
-    let result = loop {
-        if shared.is_shutting_down() || info.gone.load(Ordering::Relaxed) {
-            break Ok(());
-        }
-        match repl.backlog.read_from(pos, 1024 * 1024, Duration::from_millis(100)) {
-            Ok(data) if data.is_empty() => continue,
-            Ok(data) => {
-                if let Err(e) = stream.write_all(&data) {
-                    break Err(e);
-                }
-                pos += data.len() as u64;
-            }
-            Err(_) => break Err(std::io::Error::other("replica fell out of the backlog")),
-        }
-    };
+    let result = stream_backlog(shared, &mut stream, &info, pos);
     info.gone.store(true, Ordering::Relaxed);
     let _ = stream.shutdown(std::net::Shutdown::Both);
     repl.replicas.lock().retain(|r| !Arc::ptr_eq(r, &info));
     result
+}
+
+/// Send the replication stream from `pos` (the next byte the replica needs) until the link
+/// ends. What is in the stream but not yet sent is the replica's output buffer: over the
+/// `replica` class of `client-output-buffer-limit` the link is closed, as Redis does, and so
+/// is one that takes nothing for 60 s (Redis's `repl-timeout`).
+fn stream_backlog(shared: &Shared, stream: &mut TcpStream, info: &ReplicaInfo, mut pos: u64) -> std::io::Result<()> {
+    const STALL_LIMIT: Duration = Duration::from_secs(60);
+    let repl = &shared.repl;
+    stream.set_write_timeout(Some(Duration::from_millis(100)))?;
+    let mut limit = OutputLimit::default();
+    let mut over_limit = |sent: u64| {
+        let limits = shared.hot.output_limits[ClientClass::Replica as usize].load();
+        let pending = (repl.backlog.offset() + 1).saturating_sub(sent) as usize;
+        let over = !limits.is_unlimited() && limit.exceeded(pending, Instant::now(), limits);
+        if over {
+            crate::log::warning(&format!(
+                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits (slave).",
+                info.id, info.addr
+            ));
+        }
+        over
+    };
+    let mut progress = Instant::now();
+    loop {
+        if shared.is_shutting_down() || info.gone.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        if over_limit(pos) {
+            return Err(std::io::Error::other("over the replica output buffer limit"));
+        }
+        let data = match repl.backlog.read_from(pos, 1024 * 1024, Duration::from_millis(100)) {
+            Ok(data) if data.is_empty() => continue,
+            Ok(data) => data,
+            Err(_) => return Err(std::io::Error::other("replica fell out of the backlog")),
+        };
+        let mut sent = 0;
+        while sent < data.len() {
+            match stream.write(&data[sent..]) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    sent += n;
+                    progress = Instant::now();
+                }
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                    if over_limit(pos + sent as u64) {
+                        return Err(std::io::Error::other("over the replica output buffer limit"));
+                    }
+                    if progress.elapsed() >= STALL_LIMIT || shared.is_shutting_down() {
+                        return Err(std::io::ErrorKind::TimedOut.into());
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        pos += data.len() as u64;
+    }
 }
 
 /// Read `REPLCONF ACK <offset>` from the replica until the link closes.
