@@ -8,6 +8,7 @@ pub mod alloc;
 pub mod blocking;
 pub mod client;
 pub mod cluster;
+pub mod cmdstats;
 pub mod commands;
 pub mod config;
 pub mod log;

@@ -63,6 +63,10 @@ pub struct Shared {
     pub blocking: crate::blocking::Blocking,
     pub config: RwLock<Config>,
     pub stats: Stats,
+    /// INFO commandstats.
+    pub cmdstats: crate::cmdstats::CommandStats,
+    /// SLOWLOG.
+    pub slowlog: crate::cmdstats::SlowLog,
     pub clients: Mutex<HashMap<u64, Arc<ClientInfo>>>,
     pub connected_clients: AtomicUsize,
     pub next_client_id: AtomicU64,
@@ -113,6 +117,9 @@ pub struct HotConfig {
     pub replica_read_only: AtomicBool,
     pub min_replicas_to_write: AtomicUsize,
     pub min_replicas_max_lag: AtomicUsize,
+    /// `slowlog-log-slower-than` (µs; negative: off) and `slowlog-max-len`.
+    pub slowlog_slower_than: std::sync::atomic::AtomicI64,
+    pub slowlog_max_len: AtomicUsize,
 }
 
 impl HotConfig {
@@ -128,6 +135,8 @@ impl HotConfig {
             replica_read_only: AtomicBool::new(c.replica_read_only),
             min_replicas_to_write: AtomicUsize::new(c.min_replicas_to_write as usize),
             min_replicas_max_lag: AtomicUsize::new(c.min_replicas_max_lag as usize),
+            slowlog_slower_than: std::sync::atomic::AtomicI64::new(c.slowlog_log_slower_than),
+            slowlog_max_len: AtomicUsize::new(c.slowlog_max_len as usize),
         }
     }
 }
@@ -144,6 +153,8 @@ impl Shared {
         for (hot, l) in self.hot.output_limits.iter().zip(c.client_output_buffer_limit) {
             hot.store(l);
         }
+        self.hot.slowlog_slower_than.store(c.slowlog_log_slower_than, Ordering::Relaxed);
+        self.hot.slowlog_max_len.store(c.slowlog_max_len as usize, Ordering::Relaxed);
     }
 
     pub fn new(config: Config) -> Self {
@@ -161,6 +172,8 @@ impl Shared {
             cluster: OnceLock::new(),
             config: RwLock::new(config),
             stats: Stats::default(),
+            cmdstats: Default::default(),
+            slowlog: Default::default(),
             clients: Mutex::new(HashMap::new()),
             connected_clients: AtomicUsize::new(0),
             next_client_id: AtomicU64::new(1),

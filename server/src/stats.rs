@@ -7,7 +7,7 @@ use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-const STRIPES: usize = 16;
+pub const STRIPES: usize = 16;
 
 #[repr(align(128))]
 #[derive(Default)]
@@ -20,7 +20,7 @@ thread_local! {
 }
 
 /// This thread's stripe index.
-fn stripe() -> usize {
+pub fn stripe() -> usize {
     STRIPE.with(|s| {
         let v = s.get();
         if v != usize::MAX {

@@ -97,6 +97,7 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 /// `CONFIG RESETSTAT`: zero the INFO stats counters.
 fn config_resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
     ctx.shared.stats.reset();
+    ctx.shared.cmdstats.reset();
     ctx.shared.db.expired_keys.store(0, Ordering::Relaxed);
     Frame::ok()
 }

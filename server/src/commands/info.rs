@@ -26,7 +26,7 @@ const SECTIONS: &[(&str, &str, bool, SectionFn)] = &[
     ("replication", "Replication", true, replication),
     ("cpu", "CPU", true, cpu),
     ("modules", "Modules", true, empty),
-    ("commandstats", "Commandstats", false, empty),
+    ("commandstats", "Commandstats", false, commandstats),
     ("errorstats", "Errorstats", true, empty),
     ("latencystats", "Latencystats", false, empty),
     ("cluster", "Cluster", true, cluster),
@@ -77,6 +77,21 @@ fn fixed(out: &mut String, lines: &str) {
 }
 
 fn empty(_out: &mut String, _shared: &Shared) {}
+
+/// `cmdstat_<name>:calls=..,usec=..,usec_per_call=..,rejected_calls=..,failed_calls=..` for
+/// every command called or rejected since the start (or CONFIG RESETSTAT), by name.
+fn commandstats(out: &mut String, shared: &Shared) {
+    let mut rows: Vec<_> = shared.cmdstats.totals().into_iter().map(|(id, t)| (super::name_of(id), t)).collect();
+    rows.sort_by_key(|&(name, _)| name);
+    for (name, t) in rows {
+        let per_call = if t.calls == 0 { 0.0 } else { t.usec as f64 / t.calls as f64 };
+        let _ = write!(
+            out,
+            "cmdstat_{name}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
+            t.calls, t.usec, t.rejected, t.failed
+        );
+    }
+}
 
 fn read_proc(path: &str) -> Option<String> {
     std::fs::read_to_string(path).ok().map(|s| s.trim().to_string())

@@ -19,6 +19,7 @@ pub mod pubsub;
 mod replication;
 mod server;
 mod sets;
+mod slowlog;
 mod strings;
 pub mod tx;
 mod zsets;
@@ -117,6 +118,7 @@ fn registry() -> &'static HashMap<&'static str, Entry> {
             zsets::COMMANDS,
             migrate::COMMANDS,
             persist::COMMANDS,
+            slowlog::COMMANDS,
         ] {
             for &(full, handler) in table {
                 let id = names.len() as u16;
@@ -139,6 +141,7 @@ fn registry() -> &'static HashMap<&'static str, Entry> {
                 }
             }
         }
+        assert!(names.len() <= crate::cmdstats::MAX_COMMANDS, "raise cmdstats::MAX_COMMANDS");
         let _ = NAMES.set(names);
         map
     })
@@ -176,8 +179,14 @@ fn lookup_entry(name: &[u8]) -> Option<&'static Entry> {
 
 /// Resolve a request to its handler, or the error reply Redis gives.
 pub fn resolve(args: &[Bytes]) -> Result<Resolved, Frame> {
+    resolve_or_refuse(args).map_err(|(e, _)| e)
+}
+
+/// [`resolve`], with the id of a command refused for its arity (INFO commandstats counts it
+/// as rejected, as Redis does).
+fn resolve_or_refuse(args: &[Bytes]) -> Result<Resolved, (Frame, Option<u16>)> {
     let Some(entry) = lookup_entry(&args[0]) else {
-        return Err(unknown_command(args));
+        return Err((unknown_command(args), None));
     };
     if !entry.subs.is_empty() && args.len() >= 2 {
         let mut buf = [0u8; 32];
@@ -195,21 +204,24 @@ pub fn resolve(args: &[Bytes]) -> Result<Resolved, Frame> {
                 if r.spec.arity_ok(args.len()) {
                     Ok(*r)
                 } else {
-                    Err(Frame::error(errors::wrong_arity(r.full_name)))
+                    Err((Frame::error(errors::wrong_arity(r.full_name)), Some(r.id)))
                 }
             }
-            None => Err(Frame::error(format!(
-                "ERR unknown subcommand '{}'. Try {} HELP.",
-                sanitize(&String::from_utf8_lossy(&sub[..sub.len().min(128)])),
-                entry.spec.name.to_ascii_uppercase()
-            ))),
+            None => Err((
+                Frame::error(format!(
+                    "ERR unknown subcommand '{}'. Try {} HELP.",
+                    sanitize(&String::from_utf8_lossy(&sub[..sub.len().min(128)])),
+                    entry.spec.name.to_ascii_uppercase()
+                )),
+                None,
+            )),
         };
     }
     let Some(top) = entry.top else {
-        return Err(Frame::error(errors::wrong_arity(entry.spec.name)));
+        return Err((Frame::error(errors::wrong_arity(entry.spec.name)), None));
     };
     if !top.spec.arity_ok(args.len()) {
-        return Err(Frame::error(errors::wrong_arity(entry.spec.name)));
+        return Err((Frame::error(errors::wrong_arity(entry.spec.name)), Some(top.id)));
     }
     Ok(top)
 }
@@ -251,6 +263,7 @@ pub fn on_disconnect(shared: &Shared, client: &mut ClientState) {
 
 /// Run one request for `client`. `args` is never empty.
 pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Frame {
+    client.batch_clock_us = 0;
     execute_in_batch(shared, client, args, &mut None)
 }
 
@@ -268,13 +281,21 @@ pub fn execute_in_batch<'s>(
     held: &mut Option<KeyView<'s>>,
 ) -> Frame {
     client.cmd_slot = None;
-    let resolved = match resolve(args) {
+    let resolved = match resolve_or_refuse(args) {
         Ok(r) => r,
-        Err(e) => {
+        Err((e, id)) => {
             *held = None;
             tx::flag_failed(client);
+            if let Some(id) = id {
+                shared.cmdstats.reject(id);
+            }
             return e;
         }
+    };
+    let reject = |client: &mut ClientState, e: Frame| {
+        tx::flag_failed(client);
+        shared.cmdstats.reject(resolved.id);
+        e
     };
     // Key positions and slots, computed once for the checks below and the run.
     let idx = extract_keys(resolved.spec, args);
@@ -287,14 +308,12 @@ pub fn execute_in_batch<'s>(
         *held = None;
     }
     if !client.authenticated && !resolved.spec.has(command::flags::NO_AUTH) {
-        tx::flag_failed(client);
-        return Frame::error_static(errors::NOAUTH);
+        return reject(client, Frame::error_static(errors::NOAUTH));
     }
     let asking = std::mem::take(&mut client.asking);
     if resolved.spec.has(command::flags::WRITE) && !client.is_master_link {
         if let Err(e) = replication_gate(shared) {
-            tx::flag_failed(client);
-            return e;
+            return reject(client, e);
         }
     }
     if let Some(cs) = shared.cluster.get().filter(|_| !client.is_master_link) {
@@ -302,16 +321,17 @@ pub fn execute_in_batch<'s>(
             if resolved.full_name == "exec" {
                 client.multi = None;
                 tx::unwatch_all(shared, client);
-            } else {
-                tx::flag_failed(client);
+                shared.cmdstats.reject(resolved.id);
+                return e;
             }
-            return e;
+            return reject(client, e);
         }
     }
     if client.resp == slotbox_protocol::Protocol::Resp2
         && client.in_pubsub()
         && !pubsub::allowed_in_pubsub(resolved.full_name)
     {
+        shared.cmdstats.reject(resolved.id);
         return Frame::error(format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
             resolved.full_name
@@ -508,12 +528,23 @@ fn run_in_batch<'s>(
         ([i], [slot]) => Some((&args[*i][..], *slot)),
         _ => None,
     });
-    let now_ms = crate::shared::unix_time_ms();
+    let start_us = match client.batch_clock_us {
+        0 => crate::shared::unix_time_us(),
+        t => t,
+    };
+    let now_ms = start_us / 1000;
     keys.now_ms = now_ms;
     client.info.last_cmd.store(r.id, std::sync::atomic::Ordering::Relaxed);
     let may_block = !client.in_exec && !client.is_master_link;
     let mut ctx = Ctx { shared, client, keys, now_ms, spec: r.spec, block: None, may_block, propagate: None };
     let reply = (r.handler)(&mut ctx, args);
+    // A command that blocks is counted when it is served (its wait is not its run time).
+    let end_us = crate::shared::unix_time_us();
+    ctx.client.batch_clock_us = end_us;
+    if ctx.block.is_none() {
+        let usec = (end_us - start_us).max(0) as u64;
+        crate::cmdstats::record_call(shared, ctx.client, r, args, usec, reply.is_error());
+    }
     if let Some(b) = ctx.block.take() {
         if ctx.client.serving_blocked {
             // Re-run for a blocked client and still nothing: it keeps waiting.

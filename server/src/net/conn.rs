@@ -164,6 +164,7 @@ impl Conn {
         let worker = self.client.info.worker();
         let mut commands = 0u64;
         let mut next = self.stashed.take();
+        self.client.batch_clock_us = 0;
         crate::persist::aof::begin_batch();
         loop {
             if self.client.close_after_reply
@@ -217,6 +218,7 @@ impl Conn {
                 }
             }
         }
+        self.client.batch_clock_us = 0;
         crate::persist::aof::end_batch(shared);
         self.aof_end = crate::persist::aof::my_end();
         if commands > 0 {

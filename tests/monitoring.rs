@@ -1,0 +1,145 @@
+//! What a user watches a server with: SLOWLOG and INFO commandstats, compared with real
+//! Redis 7.0 on the same command sequence (everything but ids, times, durations and ports),
+//! plus the slow log's threshold and length settings. Every wait is bounded.
+
+mod common;
+
+use common::{on_path, text, RawClient, ServerProcess};
+use slotbox::protocol::Frame;
+use slotbox::Server;
+
+/// Send `cmd` to both and return both replies.
+fn both(r: &mut RawClient, s: &mut RawClient, cmd: &[&str]) -> (Frame, Frame) {
+    (r.call(cmd), s.call(cmd))
+}
+
+/// A SLOWLOG GET reply without what differs between two servers by nature: per entry, the
+/// arguments and the client name.
+fn entries(f: Frame) -> Vec<(Vec<Frame>, Frame)> {
+    let Frame::Array(entries) = f else { panic!("SLOWLOG GET: {f:?}") };
+    entries
+        .into_iter()
+        .map(|e| {
+            let Frame::Array(fields) = e else { panic!("entry: {e:?}") };
+            assert_eq!(fields.len(), 6, "id, time, usec, args, addr, name");
+            assert!(matches!(fields[0], Frame::Integer(_)) && matches!(fields[2], Frame::Integer(_)));
+            let Frame::Array(args) = fields[3].clone() else { panic!("args: {:?}", fields[3]) };
+            (args, fields[5].clone())
+        })
+        .collect()
+}
+
+fn need_redis() -> bool {
+    if !on_path("redis-server") {
+        eprintln!("redis-server not on PATH: skipped");
+        return false;
+    }
+    true
+}
+
+#[test]
+fn slowlog_matches_redis() {
+    if !need_redis() {
+        return;
+    }
+    let redis = ServerProcess::redis();
+    let slotbox = Server::start().unwrap();
+    let (mut r, mut s) = (RawClient::connect(redis.addr()), RawClient::connect(slotbox.addr()));
+    for cmd in [
+        &["SLOWLOG", "HELP"][..],
+        &["SLOWLOG", "GET", "x"],
+        &["SLOWLOG", "GET", "-2"],
+        &["SLOWLOG", "LEN", "1"],
+        &["SLOWLOG", "NOPE"],
+        &["SLOWLOG", "RESET"],
+        &["SLOWLOG", "LEN"],
+    ] {
+        let (a, b) = both(&mut r, &mut s, cmd);
+        assert_eq!(b, a, "{cmd:?}");
+    }
+    let long = "v".repeat(200);
+    let members: Vec<String> = (0..40).map(|i| format!("m{i}")).collect();
+    let mut sadd = vec!["SADD", "s"];
+    sadd.extend(members.iter().map(String::as_str));
+    for cmd in [
+        &["CONFIG", "SET", "slowlog-log-slower-than", "0"][..],
+        &["CLIENT", "SETNAME", "watcher"],
+        &["SET", "k", &long],
+        &sadd,
+        &["AUTH", "secret"],
+        &["CONFIG", "SET", "masterauth", "hidden"],
+        &["GET", "k"],
+    ] {
+        let (a, b) = both(&mut r, &mut s, cmd);
+        assert_eq!(b, a, "{cmd:?}");
+    }
+    let (a, b) = both(&mut r, &mut s, &["SLOWLOG", "GET", "-1"]);
+    assert_eq!(entries(b), entries(a), "the slow log as Redis keeps it");
+    let (a, b) = both(&mut r, &mut s, &["SLOWLOG", "LEN"]);
+    assert_eq!(b, a);
+}
+
+/// `cmdstat_<name>:calls=..,rejected_calls=..,failed_calls=..` lines (durations differ).
+fn counts(info: &Frame) -> Vec<String> {
+    let mut lines: Vec<String> = text(info)
+        .lines()
+        .filter(|l| l.starts_with("cmdstat_"))
+        .map(|l| {
+            let (name, fields) = l.split_once(':').unwrap();
+            let kept: Vec<&str> = fields.split(',').filter(|f| !f.starts_with("usec")).collect();
+            format!("{name}:{}", kept.join(","))
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn commandstats_count_calls_rejections_and_failures_as_redis() {
+    if !need_redis() {
+        return;
+    }
+    let redis = ServerProcess::redis();
+    let slotbox = Server::start().unwrap();
+    let (mut r, mut s) = (RawClient::connect(redis.addr()), RawClient::connect(slotbox.addr()));
+    for cmd in [
+        &["CONFIG", "RESETSTAT"][..],
+        &["SET", "a", "1"],
+        &["GET", "a"],
+        &["GET"],
+        &["LPUSH", "a", "x"],
+        &["INCR", "a"],
+        &["SLOWLOG", "LEN", "1"],
+        &["CLIENT", "NOPE"],
+        &["NOSUCHCOMMAND"],
+        &["MULTI"],
+        &["GET", "a", "b"],
+        &["EXEC"],
+    ] {
+        let (a, b) = both(&mut r, &mut s, cmd);
+        assert_eq!(b, a, "{cmd:?}");
+    }
+    let (a, b) = both(&mut r, &mut s, &["INFO", "commandstats"]);
+    assert_eq!(counts(&b), counts(&a));
+    assert!(!counts(&b).is_empty());
+}
+
+#[test]
+fn slowlog_threshold_and_length_are_honoured() {
+    let server = Server::start().unwrap();
+    let mut c = RawClient::connect(server.addr());
+    let len = |c: &mut RawClient| c.call(&["SLOWLOG", "LEN"]);
+    assert_eq!(len(&mut c), Frame::Integer(0), "10 ms default: nothing this fast is slow");
+    assert_eq!(c.call(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]), Frame::ok());
+    assert_eq!(c.call(&["CONFIG", "SET", "slowlog-max-len", "3"]), Frame::ok());
+    for i in 0..10 {
+        c.call(&["SET", &format!("k{i}"), "v"]);
+    }
+    assert_eq!(len(&mut c), Frame::Integer(3), "only the newest 3 kept");
+    let newest = entries(c.call(&["SLOWLOG", "GET", "1"]));
+    assert_eq!(newest[0].0[0], Frame::bulk("SLOWLOG"), "the newest first: the LEN just sent");
+    assert_eq!(c.call(&["CONFIG", "SET", "slowlog-log-slower-than", "-1"]), Frame::ok());
+    assert_eq!(c.call(&["SLOWLOG", "RESET"]), Frame::ok());
+    c.call(&["SET", "x", "y"]);
+    assert_eq!(len(&mut c), Frame::Integer(0), "negative: the log is off");
+}
