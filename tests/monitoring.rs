@@ -143,3 +143,54 @@ fn slowlog_threshold_and_length_are_honoured() {
     c.call(&["SET", "x", "y"]);
     assert_eq!(len(&mut c), Frame::Integer(0), "negative: the log is off");
 }
+
+/// What a monitor saw, without the time and the client's port: `"SET" "a"`.
+fn monitored(m: &mut RawClient, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| match m.read_reply().0 {
+            Frame::Simple(line) => {
+                let line = String::from_utf8_lossy(&line).into_owned();
+                line.split_once("] ").map(|(_, cmd)| cmd.to_string()).unwrap_or(line)
+            }
+            other => panic!("monitor line: {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn monitor_shows_commands_like_redis() {
+    if !need_redis() {
+        return;
+    }
+    let redis = ServerProcess::redis();
+    let slotbox = Server::start().unwrap();
+    let mut seen = Vec::new();
+    for addr in [redis.addr(), slotbox.addr()] {
+        let mut m = RawClient::connect(addr);
+        assert_eq!(m.call(&["MONITOR"]), Frame::ok());
+        let mut c = RawClient::connect(addr);
+        c.send_raw(&common::encode_command(&[&b"SET"[..], b"a\nb", b"\x00\"\\\xff"]));
+        c.read_reply();
+        for cmd in [
+            &["AUTH", "x"][..],
+            &["CONFIG", "GET", "hz"],
+            &["MULTI"],
+            &["GET", "a"],
+            &["EXEC"],
+            &["BLPOP", "q", "0.01"],
+            &["CLIENT", "SETNAME", "x"],
+            &["PING"],
+        ] {
+            c.call(cmd);
+        }
+        let mut lines = monitored(&mut m, 8);
+        // The monitor itself: no keyspace, other commands shown too.
+        lines.push(text(&m.call(&["GET", "a"])));
+        assert_eq!(m.call(&["PING"]), Frame::Simple("PONG".into()));
+        lines.extend(monitored(&mut m, 1));
+        seen.push(lines);
+    }
+    assert_eq!(seen[1], seen[0]);
+    assert_eq!(seen[1][0], r#""SET" "a\nb" "\x00\"\\\xff""#);
+    assert_eq!(seen[1][1], r#""AUTH" "(redacted)""#);
+}

@@ -31,6 +31,8 @@ pub struct ClientInfo {
     pub omem: AtomicU64,
     pub tot_cmds: AtomicU64,
     pub killed: AtomicBool,
+    /// Sent MONITOR (CLIENT LIST flags=O).
+    pub monitor: AtomicBool,
 }
 
 impl ClientInfo {
@@ -57,6 +59,7 @@ impl ClientInfo {
             omem: AtomicU64::new(0),
             tot_cmds: AtomicU64::new(0),
             killed: AtomicBool::new(false),
+            monitor: AtomicBool::new(false),
         }
     }
 
@@ -71,7 +74,7 @@ impl ClientInfo {
             m.lock().as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default()
         };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags=N db=0 sub=0 psub=0 ssub=0 \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db=0 sub=0 psub=0 ssub=0 \
              multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} \
              tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
@@ -81,6 +84,7 @@ impl ClientInfo {
             opt(&self.name),
             self.created.elapsed().as_secs(),
             self.idle_secs(),
+            if self.monitor.load(Ordering::Relaxed) { "O" } else { "N" },
             self.qbuf.load(Ordering::Relaxed),
             self.omem.load(Ordering::Relaxed),
             crate::commands::name_of(self.last_cmd.load(Ordering::Relaxed)),
@@ -208,7 +212,8 @@ impl ClientState {
     }
 
     /// Between commands with nothing in progress that ties it to its event loop (see
-    /// `net::affinity`): not blocked, waiting, in a transaction, subscribed or a link.
+    /// `net::affinity`): not blocked, waiting, in a transaction, subscribed, monitoring or a
+    /// link.
     pub fn movable(&self) -> bool {
         self.blocked.is_none()
             && self.waiting.is_none()
@@ -217,6 +222,7 @@ impl ClientState {
             && !self.is_master_link
             && !self.close_after_reply
             && !self.in_pubsub()
+            && !self.info.monitor.load(Ordering::Relaxed)
     }
 
     /// Subscribed to anything (RESP2 clients are then limited to pub/sub commands).

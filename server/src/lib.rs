@@ -12,6 +12,7 @@ pub mod cmdstats;
 pub mod commands;
 pub mod config;
 pub mod log;
+pub mod monitor;
 pub mod net;
 pub mod persist;
 pub mod pubsub;

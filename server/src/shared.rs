@@ -67,6 +67,8 @@ pub struct Shared {
     pub cmdstats: crate::cmdstats::CommandStats,
     /// SLOWLOG.
     pub slowlog: crate::cmdstats::SlowLog,
+    /// MONITOR clients.
+    pub monitors: crate::monitor::Monitors,
     pub clients: Mutex<HashMap<u64, Arc<ClientInfo>>>,
     pub connected_clients: AtomicUsize,
     pub next_client_id: AtomicU64,
@@ -174,6 +176,7 @@ impl Shared {
             stats: Stats::default(),
             cmdstats: Default::default(),
             slowlog: Default::default(),
+            monitors: Default::default(),
             clients: Mutex::new(HashMap::new()),
             connected_clients: AtomicUsize::new(0),
             next_client_id: AtomicU64::new(1),

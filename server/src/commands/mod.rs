@@ -14,12 +14,12 @@ mod info_repl;
 mod keys;
 mod lists;
 mod migrate;
+mod monitoring;
 mod persist;
 pub mod pubsub;
 mod replication;
 mod server;
 mod sets;
-mod slowlog;
 mod strings;
 pub mod tx;
 mod zsets;
@@ -118,7 +118,7 @@ fn registry() -> &'static HashMap<&'static str, Entry> {
             zsets::COMMANDS,
             migrate::COMMANDS,
             persist::COMMANDS,
-            slowlog::COMMANDS,
+            monitoring::COMMANDS,
         ] {
             for &(full, handler) in table {
                 let id = names.len() as u16;
@@ -252,6 +252,9 @@ fn unknown_command(args: &[Bytes]) -> Frame {
 
 /// Called when a connection closes: drop its watches (and, later, subscriptions and blocks).
 pub fn on_disconnect(shared: &Shared, client: &mut ClientState) {
+    if client.info.monitor.load(std::sync::atomic::Ordering::Relaxed) {
+        shared.monitors.remove(client.info.id);
+    }
     tx::unwatch_all(shared, client);
     pubsub::unsubscribe_all(shared, client);
     if let Some(w) = client.blocked.take() {
@@ -309,6 +312,10 @@ pub fn execute_in_batch<'s>(
     }
     if !client.authenticated && !resolved.spec.has(command::flags::NO_AUTH) {
         return reject(client, Frame::error_static(errors::NOAUTH));
+    }
+    let keyspace = command::flags::WRITE | command::flags::READONLY | command::flags::MAY_REPLICATE;
+    if resolved.spec.flags & keyspace != 0 && client.info.monitor.load(std::sync::atomic::Ordering::Relaxed) {
+        return reject(client, Frame::error_static("ERR Replica can't interact with the keyspace"));
     }
     let asking = std::mem::take(&mut client.asking);
     if resolved.spec.has(command::flags::WRITE) && !client.is_master_link {
@@ -541,6 +548,13 @@ fn run_in_batch<'s>(
     // A command that blocks is counted when it is served (its wait is not its run time).
     let end_us = crate::shared::unix_time_us();
     ctx.client.batch_clock_us = end_us;
+    if shared.monitors.any()
+        && !ctx.client.serving_blocked
+        && !r.spec.has(command::flags::ADMIN | command::flags::SKIP_MONITOR)
+    {
+        let addr = ctx.client.info.addr.to_string();
+        shared.monitors.feed(shared, r.full_name, args, start_us, &addr);
+    }
     if ctx.block.is_none() {
         let usec = (end_us - start_us).max(0) as u64;
         crate::cmdstats::record_call(shared, ctx.client, r, args, usec, reply.is_error());

@@ -1,5 +1,6 @@
-//! SLOWLOG GET / LEN / RESET / HELP, with Redis 7.0's replies. The log itself (what is kept,
-//! and when) is `crate::cmdstats`.
+//! Watching the server: SLOWLOG GET / LEN / RESET / HELP and MONITOR, with Redis 7.0's
+//! replies. The slow log itself (what is kept, and when) is `crate::cmdstats`; the feed of
+//! commands to monitors is `crate::monitor`.
 
 use super::client_cmd::help_reply;
 use super::{Ctx, Registration};
@@ -63,7 +64,23 @@ fn slowlog_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
     help_reply(SLOWLOG_HELP)
 }
 
+/// `MONITOR`: from now on this connection receives a line per command the server runs. Like
+/// a replica, it may no longer touch the keyspace itself (see `execute_in_batch`).
+fn monitor(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+    if ctx.client.in_exec {
+        // Redis: a client that expects a reply per command (inside EXEC) cannot monitor.
+        return Frame::error_static("ERR MONITOR isn't allowed for DENY BLOCKING client");
+    }
+    let info = &ctx.client.info;
+    if info.monitor.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        return Frame::Many(Vec::new());
+    }
+    ctx.shared.monitors.add(crate::pubsub::Subscriber { client_id: info.id, worker: info.worker() });
+    Frame::ok()
+}
+
 pub const COMMANDS: Registration = &[
+    ("monitor", monitor),
     ("slowlog|get", slowlog_get),
     ("slowlog|len", slowlog_len),
     ("slowlog|reset", slowlog_reset),
