@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod cmdstats;
 pub mod commands;
 pub mod config;
+pub mod evict;
 pub mod log;
 pub mod monitor;
 pub mod net;

@@ -122,10 +122,16 @@ pub struct HotConfig {
     /// `slowlog-log-slower-than` (µs; negative: off) and `slowlog-max-len`.
     pub slowlog_slower_than: std::sync::atomic::AtomicI64,
     pub slowlog_max_len: AtomicUsize,
+    /// `maxmemory` (0: no limit), `maxmemory-policy` (see `evict::Policy`) and
+    /// `maxmemory-samples`.
+    pub maxmemory: AtomicUsize,
+    pub maxmemory_policy: std::sync::atomic::AtomicU8,
+    pub maxmemory_samples: AtomicUsize,
 }
 
 impl HotConfig {
     fn from(c: &Config) -> Self {
+        crate::store::lru::configure(&c.maxmemory_policy, c.lfu_log_factor, c.lfu_decay_time);
         let output_limits: [HotLimits; 3] = Default::default();
         for (hot, l) in output_limits.iter().zip(c.client_output_buffer_limit) {
             hot.store(l);
@@ -139,6 +145,11 @@ impl HotConfig {
             min_replicas_max_lag: AtomicUsize::new(c.min_replicas_max_lag as usize),
             slowlog_slower_than: std::sync::atomic::AtomicI64::new(c.slowlog_log_slower_than),
             slowlog_max_len: AtomicUsize::new(c.slowlog_max_len as usize),
+            maxmemory: AtomicUsize::new(c.maxmemory),
+            maxmemory_policy: std::sync::atomic::AtomicU8::new(
+                crate::evict::Policy::from_name(&c.maxmemory_policy) as u8
+            ),
+            maxmemory_samples: AtomicUsize::new(c.maxmemory_samples as usize),
         }
     }
 }
@@ -157,6 +168,11 @@ impl Shared {
         }
         self.hot.slowlog_slower_than.store(c.slowlog_log_slower_than, Ordering::Relaxed);
         self.hot.slowlog_max_len.store(c.slowlog_max_len as usize, Ordering::Relaxed);
+        self.hot.maxmemory.store(c.maxmemory, Ordering::Relaxed);
+        let policy = crate::evict::Policy::from_name(&c.maxmemory_policy);
+        self.hot.maxmemory_policy.store(policy as u8, Ordering::Relaxed);
+        self.hot.maxmemory_samples.store(c.maxmemory_samples as usize, Ordering::Relaxed);
+        crate::store::lru::configure(&c.maxmemory_policy, c.lfu_log_factor, c.lfu_decay_time);
     }
 
     pub fn new(config: Config) -> Self {

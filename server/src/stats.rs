@@ -60,6 +60,8 @@ pub struct Stats {
     pub rejected_connections: Counter,
     pub total_commands_processed: Counter,
     pub keyspace_hits: Counter,
+    /// Keys dropped by `maxmemory` eviction.
+    pub evicted_keys: Counter,
     pub keyspace_misses: Counter,
     pub net_input_bytes: Counter,
     pub net_output_bytes: Counter,
@@ -78,6 +80,7 @@ impl Stats {
             &self.total_commands_processed,
             &self.keyspace_hits,
             &self.keyspace_misses,
+            &self.evicted_keys,
             &self.net_input_bytes,
             &self.net_output_bytes,
             &self.total_error_replies,

@@ -263,12 +263,9 @@ fn stats(out: &mut String, shared: &Shared) {
     field(out, "rejected_connections", n(&s.rejected_connections));
     fixed(out, &super::info_repl::sync_stats(shared));
     field(out, "expired_keys", shared.db.expired_keys.load(Ordering::Relaxed));
-    fixed(
-        out,
-        "expired_stale_perc:0.00 expired_time_cap_reached_count:0 expire_cycle_cpu_milliseconds:0 \
-         evicted_keys:0 evicted_clients:0 total_eviction_exceeded_time:0 \
-         current_eviction_exceeded_time:0",
-    );
+    fixed(out, "expired_stale_perc:0.00 expired_time_cap_reached_count:0 expire_cycle_cpu_milliseconds:0");
+    field(out, "evicted_keys", n(&s.evicted_keys));
+    fixed(out, "evicted_clients:0 total_eviction_exceeded_time:0 current_eviction_exceeded_time:0");
     field(out, "keyspace_hits", n(&s.keyspace_hits));
     field(out, "keyspace_misses", n(&s.keyspace_misses));
     let (channels, patterns, shard_channels) = shared.pubsub.counts();

@@ -41,5 +41,6 @@ pub const COMMANDS: Registration = &[
     ("object|encoding", object::encoding),
     ("object|refcount", object::refcount),
     ("object|freq", object::freq),
+    ("object|idletime", object::idletime),
     ("object|help", object::help),
 ];

@@ -101,6 +101,6 @@ fn restore(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     if expire_at != 0 && expire_at <= ctx.now_ms {
         return Frame::ok();
     }
-    ctx.keys.insert(key, Entry { value, expire_at });
+    ctx.keys.insert(key, Entry::with_expiry(value, expire_at));
     Frame::ok()
 }

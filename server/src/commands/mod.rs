@@ -317,6 +317,18 @@ pub fn execute_in_batch<'s>(
     if resolved.spec.flags & keyspace != 0 && client.info.monitor.load(std::sync::atomic::Ordering::Relaxed) {
         return reject(client, Frame::error_static("ERR Replica can't interact with the keyspace"));
     }
+    if !client.is_master_link && crate::evict::over_limit(shared) {
+        *held = None;
+        if let Err(e) = crate::evict::before_command(shared, client, resolved) {
+            if resolved.full_name == "exec" {
+                client.multi = None;
+                tx::unwatch_all(shared, client);
+                shared.cmdstats.reject(resolved.id);
+                return e;
+            }
+            return reject(client, e);
+        }
+    }
     let asking = std::mem::take(&mut client.asking);
     if resolved.spec.has(command::flags::WRITE) && !client.is_master_link {
         if let Err(e) = replication_gate(shared) {
@@ -541,6 +553,7 @@ fn run_in_batch<'s>(
     };
     let now_ms = start_us / 1000;
     keys.now_ms = now_ms;
+    crate::store::lru::tick(now_ms);
     client.info.last_cmd.store(r.id, std::sync::atomic::Ordering::Relaxed);
     let may_block = !client.in_exec && !client.is_master_link;
     let mut ctx = Ctx { shared, client, keys, now_ms, spec: r.spec, block: None, may_block, propagate: None };

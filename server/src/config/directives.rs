@@ -211,6 +211,15 @@ pub static DIRECTIVES: &[Directive] = &[
         },
     },
     d!("maxmemory", true, |c| c.maxmemory.to_string(), |c, a| c.maxmemory = mem(a)?),
+    d!("maxmemory-samples", true, |c| c.maxmemory_samples.to_string(), |c, a| {
+        let n: u32 = int(a)?;
+        if !(1..=i32::MAX as u32).contains(&n) {
+            return Err("argument must be between 1 and 2147483647 inclusive".into());
+        }
+        c.maxmemory_samples = n
+    }),
+    d!("lfu-log-factor", true, |c| c.lfu_log_factor.to_string(), |c, a| c.lfu_log_factor = int(a)?),
+    d!("lfu-decay-time", true, |c| c.lfu_decay_time.to_string(), |c, a| c.lfu_decay_time = int(a)?),
     d!("maxmemory-policy", true, |c| c.maxmemory_policy.clone(), |c, a| {
         c.maxmemory_policy = one_of(
             a,

@@ -15,10 +15,12 @@
 //! Entries of a listpack hash are at most `LISTPACK_MAX_VALUE` (64) bytes, well inside both.
 //! The pair count is not stored: counting is a walk over the headers (at most 128 of them).
 
-/// Field / value pairs in one buffer (16 bytes; empty means no allocation).
+use super::thin::ThinBytes;
+
+/// Field / value pairs in one buffer (8 bytes; empty means no allocation).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Listpack {
-    buf: Box<[u8]>,
+    buf: ThinBytes,
 }
 
 /// Header of the pair at `pos`: (header length, field length, value length).
@@ -176,13 +178,11 @@ impl Listpack {
             }
             return;
         }
-        let mut out = Vec::with_capacity(self.buf.len() - span.len() + new_len);
-        out.extend_from_slice(&self.buf[..span.start]);
+        let mut enc = Vec::with_capacity(new_len);
         if let Some((f, v)) = pair {
-            encode(&mut out, f, v);
+            encode(&mut enc, f, v);
         }
-        out.extend_from_slice(&self.buf[span.end..]);
-        self.buf = out.into_boxed_slice();
+        self.buf = ThinBytes::from_parts(&[&self.buf[..span.start], &enc, &self.buf[span.end..]]);
     }
 
     /// Bytes of heap memory used (the buffer is exactly sized).
@@ -214,7 +214,7 @@ impl Builder {
     }
 
     pub fn finish(self) -> Listpack {
-        Listpack { buf: self.buf.into_boxed_slice() }
+        Listpack { buf: ThinBytes::from(self.buf) }
     }
 }
 

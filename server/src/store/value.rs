@@ -4,6 +4,7 @@
 //! [`HashRef`] and [`HashMut`] give the hash commands one view over both.
 
 use super::listpack::{self, Listpack, Upsert};
+use super::thin::ThinBytes;
 use super::types::{Bytes, SetValue, ZSetValue, LISTPACK_MAX_ENTRIES, LISTPACK_MAX_VALUE};
 use hashbrown::HashMap;
 use slotbox_protocol::float::parse_i64;
@@ -23,7 +24,7 @@ pub enum Value {
     /// Any other string; `raw` is true once it was modified in place (APPEND, SETRANGE), which
     /// Redis reports as `raw` whatever its length.
     Str {
-        data: Box<[u8]>,
+        data: ThinBytes,
         raw: bool,
     },
     /// A small hash (`OBJECT ENCODING listpack`): insertion order, one exactly-sized buffer.
@@ -324,11 +325,18 @@ impl StrBytes<'_> {
 pub struct Entry {
     pub value: Value,
     pub expire_at: i64,
+    /// The key's access clock (LRU time or LFU counter, see `store::lru`).
+    pub lru: u32,
 }
 
 impl Entry {
     pub fn new(value: Value) -> Self {
-        Entry { value, expire_at: 0 }
+        Entry::with_expiry(value, 0)
+    }
+
+    /// An entry created now, expiring at `expire_at` (Unix ms, 0: never).
+    pub fn with_expiry(value: Value, expire_at: i64) -> Self {
+        Entry { value, expire_at, lru: super::lru::initial_now() }
     }
 
     pub fn is_expired(&self, now_ms: i64) -> bool {
@@ -352,9 +360,9 @@ mod tests {
     #[test]
     fn sizes() {
         // A string key costs its Entry in the table: hashes must not make strings bigger.
-        assert_eq!(size_of::<Value>(), 24);
-        assert_eq!(size_of::<Entry>(), 32);
-        assert_eq!(size_of::<Listpack>(), 16);
+        assert_eq!(size_of::<Value>(), 16);
+        assert_eq!(size_of::<Entry>(), 32, "24 bytes of value and expiry, 4 of access clock");
+        assert_eq!(size_of::<Listpack>(), 8);
     }
 
     fn hash_with(pairs: &[(&[u8], &[u8])]) -> Value {

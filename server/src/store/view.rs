@@ -1,7 +1,7 @@
 //! [`KeyView`]: the slots a command has locked, and key-level access to them with lazy expiry
 //! (an expired key is removed the moment a command looks at it, as Redis does).
 
-use super::{Db, Entry, Shard};
+use super::{lru, Db, Entry, Shard};
 use parking_lot::MutexGuard;
 use slotbox_protocol::key_hash_slot;
 use smallvec::SmallVec;
@@ -87,9 +87,20 @@ impl<'a> KeyView<'a> {
         expired
     }
 
-    /// The live entry of `key`.
+    /// The live entry of `key` (an access: its LRU / LFU clock moves).
     pub fn get(&mut self, key: &[u8]) -> Option<&Entry> {
         // A slot without keys that expire needs one lookup, not two.
+        if self.shard(key).volatile != 0 && self.expire_if_needed(key) {
+            return None;
+        }
+        let now = self.now_ms;
+        let e = self.shard(key).map.get_mut(key)?;
+        lru::on_access(e, now);
+        Some(e)
+    }
+
+    /// The live entry of `key` without counting an access (OBJECT, eviction sampling).
+    pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
         if self.shard(key).volatile != 0 && self.expire_if_needed(key) {
             return None;
         }
@@ -101,9 +112,12 @@ impl<'a> KeyView<'a> {
         if self.shard(key).volatile != 0 && self.expire_if_needed(key) {
             return None;
         }
+        let now = self.now_ms;
         let shard = self.shard(key);
         shard.touch(key);
-        shard.map.get_mut(key)
+        let e = shard.map.get_mut(key)?;
+        lru::on_access(e, now);
+        Some(e)
     }
 
     pub fn exists(&mut self, key: &[u8]) -> bool {
@@ -111,11 +125,19 @@ impl<'a> KeyView<'a> {
     }
 
     /// Insert or replace `key`; returns the previous live entry.
-    pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
+    pub fn insert(&mut self, key: &[u8], mut entry: Entry) -> Option<Entry> {
         let now = self.now_ms;
+        entry.lru = lru::initial(now);
         let shard = self.shard(key);
         shard.touch(key);
         let old = shard.insert(key, entry);
+        if lru::lfu_mode() {
+            // Overwriting keeps the key's access frequency (as Redis's dbSetValue does).
+            if let (Some(o), Some(e)) = (&old, shard.map.get_mut(key)) {
+                e.lru = o.lru;
+                lru::on_access(e, now);
+            }
+        }
         old.filter(|e| !e.is_expired(now))
     }
 

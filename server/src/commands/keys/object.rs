@@ -1,18 +1,26 @@
-//! OBJECT ENCODING / REFCOUNT / FREQ / HELP. IDLETIME is not registered: slotbox keeps no
-//! per-key access clock, and a made-up idle time would mislead eviction tooling.
+//! OBJECT ENCODING / REFCOUNT / IDLETIME / FREQ / HELP. None of them counts as an access to
+//! the key (its LRU / LFU clock, `store::lru`, stays as it was).
 
-use super::lookup::read;
 use crate::commands::Ctx;
+use crate::stats::Stats;
 use crate::store::Value;
+use crate::store::{lru, Entry, KeyView};
 use bytes::Bytes;
 use slotbox_protocol::Frame;
+use std::sync::atomic::Ordering;
 
 /// Redis's OBJ_SHARED_REFCOUNT, shown for the shared integers 0..9999.
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// Redis's OBJ_SHARED_INTEGERS.
 const SHARED_INTEGERS: i64 = 10_000;
-/// Redis's LFU_INIT_VAL: the counter of a key not accessed since it was created.
-const LFU_INIT_VAL: i64 = 5;
+
+/// The entry of `key` without touching it (keyspace hits and misses still count, as in Redis).
+fn read<'a>(keys: &'a mut KeyView<'_>, stats: &Stats, key: &[u8]) -> Option<&'a Entry> {
+    let found = keys.peek(key);
+    let counter = if found.is_some() { &stats.keyspace_hits } else { &stats.keyspace_misses };
+    counter.fetch_add(1, Ordering::Relaxed);
+    found
+}
 
 pub fn encoding(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     match read(&mut ctx.keys, &ctx.shared.stats, &args[2]) {
@@ -39,15 +47,29 @@ pub fn refcount(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 }
 
 pub fn freq(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    if read(&mut ctx.keys, &ctx.shared.stats, &args[2]).is_none() {
+    let now = ctx.keys.now_ms;
+    let Some(e) = read(&mut ctx.keys, &ctx.shared.stats, &args[2]) else {
         return Frame::Null;
-    }
-    if !ctx.shared.config.read().maxmemory_policy.contains("lfu") {
+    };
+    if !lru::lfu_mode() {
         return Frame::error_static(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
         );
     }
-    Frame::Integer(LFU_INIT_VAL)
+    Frame::Integer(i64::from(lru::decayed(e.lru, now)))
+}
+
+pub fn idletime(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    let now = ctx.keys.now_ms;
+    let Some(e) = read(&mut ctx.keys, &ctx.shared.stats, &args[2]) else {
+        return Frame::Null;
+    };
+    if lru::lfu_mode() {
+        return Frame::error_static(
+            "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
+        );
+    }
+    Frame::Integer((lru::idle_ms(e.lru, now) / 1000) as i64)
 }
 
 const HELP: &[&str] = &[

@@ -34,7 +34,7 @@ pub fn append(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let mut data = take_string(&mut e.value);
     data.extend_from_slice(tail);
     let new_len = data.len();
-    e.value = Value::Str { data: data.into_boxed_slice(), raw: true };
+    e.value = Value::Str { data: data.into(), raw: true };
     Frame::Integer(new_len as i64)
 }
 
@@ -103,13 +103,13 @@ pub fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         let mut data = take_string(&mut e.value);
         splice(&mut data, offset, patch);
         let new_len = data.len();
-        e.value = Value::Str { data: data.into_boxed_slice(), raw: true };
+        e.value = Value::Str { data: data.into(), raw: true };
         return Frame::Integer(new_len as i64);
     }
     let mut data = Vec::new();
     splice(&mut data, offset, patch);
     let new_len = data.len();
-    ctx.keys.insert(key, Entry::new(Value::Str { data: data.into_boxed_slice(), raw: true }));
+    ctx.keys.insert(key, Entry::new(Value::Str { data: data.into(), raw: true }));
     Frame::Integer(new_len as i64)
 }
 

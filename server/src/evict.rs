@@ -1,0 +1,208 @@
+//! `maxmemory`: before a command runs on a server over its limit, keys are evicted by the
+//! `maxmemory-policy`, as Redis's `performEvictions` does; a command that may grow memory
+//! (`denyoom`) is refused with OOM when nothing can be evicted (always, under
+//! `noeviction`). Each eviction samples `maxmemory-samples` keys from random slots and
+//! drops the best candidate: the longest idle (`*-lru`), the least used (`*-lfu`), the
+//! soonest to expire (`volatile-ttl`) or any (`*-random`); `volatile-*` policies only
+//! consider keys with an expiry. Evictions reach replicas as DEL (like expirations) and
+//! count in INFO `evicted_keys`. Memory is what the counting allocator reports
+//! (`used_memory`); replicas do not evict (their master's DELs do).
+
+use crate::shared::Shared;
+use crate::store::{lru, Key};
+use slotbox_protocol::Frame;
+use std::sync::atomic::Ordering;
+
+/// `maxmemory-policy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    NoEviction = 0,
+    AllKeysLru,
+    VolatileLru,
+    AllKeysLfu,
+    VolatileLfu,
+    AllKeysRandom,
+    VolatileRandom,
+    VolatileTtl,
+}
+
+impl Policy {
+    pub fn from_name(name: &str) -> Policy {
+        match name {
+            "allkeys-lru" => Policy::AllKeysLru,
+            "volatile-lru" => Policy::VolatileLru,
+            "allkeys-lfu" => Policy::AllKeysLfu,
+            "volatile-lfu" => Policy::VolatileLfu,
+            "allkeys-random" => Policy::AllKeysRandom,
+            "volatile-random" => Policy::VolatileRandom,
+            "volatile-ttl" => Policy::VolatileTtl,
+            _ => Policy::NoEviction,
+        }
+    }
+
+    fn from_u8(v: u8) -> Policy {
+        [
+            Policy::NoEviction,
+            Policy::AllKeysLru,
+            Policy::VolatileLru,
+            Policy::AllKeysLfu,
+            Policy::VolatileLfu,
+            Policy::AllKeysRandom,
+            Policy::VolatileRandom,
+            Policy::VolatileTtl,
+        ]
+        .get(v as usize)
+        .copied()
+        .unwrap_or(Policy::NoEviction)
+    }
+
+    fn volatile_only(self) -> bool {
+        matches!(self, Policy::VolatileLru | Policy::VolatileLfu | Policy::VolatileRandom | Policy::VolatileTtl)
+    }
+}
+
+const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+/// Keys evicted at most before one command (then it runs, as Redis's eviction time limit).
+const MAX_PER_COMMAND: usize = 256;
+/// Random slots probed for one sample before a full pass over the slots.
+const PROBES: usize = 64;
+/// Entries of one slot a sample is drawn from (bounds the walk in a huge single slot).
+const SAMPLE_WINDOW: usize = 4096;
+
+/// Is the server over `maxmemory`? (Cheap when no limit is set.)
+#[inline]
+pub fn over_limit(shared: &Shared) -> bool {
+    let max = shared.hot.maxmemory.load(Ordering::Relaxed);
+    max > 0 && !shared.db.is_replica() && crate::alloc::allocated() > max
+}
+
+/// Over `maxmemory`, before command `r` of `client` (holding no slot lock): make room, or
+/// the refusal. As Redis, refused when nothing could be evicted: commands that may grow
+/// memory, anything queued inside MULTI (but EXEC and DISCARD), and EXEC of a queue holding
+/// such commands (answered EXECABORT; the caller discards the transaction).
+pub fn before_command(
+    shared: &Shared,
+    client: &crate::client::ClientState,
+    r: crate::commands::Resolved,
+) -> Result<(), Frame> {
+    use slotbox_protocol::command::flags::DENYOOM;
+    let name = r.full_name;
+    let denyoom = r.spec.has(DENYOOM)
+        || match &client.multi {
+            Some(m) if name == "exec" => m.queued.iter().any(|(q, _)| q.spec.has(DENYOOM)),
+            Some(_) => !matches!(name, "discard" | "quit" | "reset"),
+            None => false,
+        };
+    make_room(shared, denyoom, crate::shared::unix_time_ms()).map_err(|e| {
+        if name != "exec" {
+            return e;
+        }
+        let why = String::from_utf8_lossy(e.error_text().unwrap_or_default()).into_owned();
+        Frame::error(format!("EXECABORT Transaction discarded because of: {why}"))
+    })
+}
+
+/// Evict until under `maxmemory` (the caller holds no slot lock). `Err(OOM)` for a
+/// `denyoom` command when memory could not be freed.
+pub fn make_room(shared: &Shared, denyoom: bool, now_ms: i64) -> Result<(), Frame> {
+    let policy = Policy::from_u8(shared.hot.maxmemory_policy.load(Ordering::Relaxed));
+    let samples = shared.hot.maxmemory_samples.load(Ordering::Relaxed).max(1);
+    let mut evicted = 0;
+    if policy != Policy::NoEviction {
+        while evicted < MAX_PER_COMMAND && over_limit(shared) {
+            let Some((slot, key)) = victim(shared, policy, samples, now_ms) else { break };
+            if evict(shared, slot, &key) {
+                evicted += 1;
+            }
+        }
+    }
+    if evicted == 0 && denyoom && over_limit(shared) {
+        return Err(Frame::error_static(OOM));
+    }
+    Ok(())
+}
+
+/// Drop `key` from `slot` if still there; true if it was.
+fn evict(shared: &Shared, slot: u16, key: &[u8]) -> bool {
+    let mut shard = shared.db.shard(slot);
+    shard.touch(key);
+    if shard.remove(key).is_none() {
+        return false;
+    }
+    drop(shard);
+    shared.db.expired(key);
+    shared.stats.evicted_keys.fetch_add(1, Ordering::Relaxed);
+    true
+}
+
+/// The best of `samples` keys drawn from random slots (higher score: evicted first).
+fn victim(shared: &Shared, policy: Policy, samples: usize, now_ms: i64) -> Option<(u16, Key)> {
+    let mut best: Option<(u64, u16, Key)> = None;
+    let mut drawn = 0;
+    let mut probes = 0;
+    while drawn < samples && probes < PROBES {
+        probes += 1;
+        let slot = (crate::rand::next_u64() % slotbox_protocol::SLOT_COUNT as u64) as u16;
+        if let Some((score, key)) = sample(shared, slot, policy, now_ms) {
+            drawn += 1;
+            if best.as_ref().is_none_or(|b| score > b.0) {
+                best = Some((score, slot, key));
+            }
+        }
+    }
+    if best.is_none() {
+        // A sparse keyspace: walk every slot from a random one until a candidate turns up.
+        let start = crate::rand::next_u64() as usize;
+        for i in 0..slotbox_protocol::SLOT_COUNT {
+            let slot = ((start + i) % slotbox_protocol::SLOT_COUNT) as u16;
+            if let Some((score, key)) = sample(shared, slot, policy, now_ms) {
+                best = Some((score, slot, key));
+                break;
+            }
+        }
+    }
+    best.map(|(_, slot, key)| (slot, key))
+}
+
+/// One random candidate of `slot` with its score, if the slot has any.
+fn sample(shared: &Shared, slot: u16, policy: Policy, now_ms: i64) -> Option<(u64, Key)> {
+    let shard = shared.db.shard(slot);
+    let volatile = policy.volatile_only();
+    let pool = if volatile { shard.volatile } else { shard.map.len() };
+    if pool == 0 {
+        return None;
+    }
+    let pick = (crate::rand::next_u64() % pool.min(SAMPLE_WINDOW) as u64) as usize;
+    let (key, e) = shard.map.iter().filter(|(_, e)| !volatile || e.expire_at != 0).nth(pick)?;
+    let score = match policy {
+        Policy::AllKeysLru | Policy::VolatileLru => lru::idle_ms(e.lru, now_ms),
+        Policy::AllKeysLfu | Policy::VolatileLfu => 255 - u64::from(lru::decayed(e.lru, now_ms)),
+        Policy::VolatileTtl => u64::MAX - e.expire_at.max(0) as u64,
+        Policy::AllKeysRandom | Policy::VolatileRandom | Policy::NoEviction => 0,
+    };
+    Some((score, key.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Policy;
+
+    #[test]
+    fn policy_names_round_trip() {
+        for name in [
+            "noeviction",
+            "allkeys-lru",
+            "volatile-lru",
+            "allkeys-lfu",
+            "volatile-lfu",
+            "allkeys-random",
+            "volatile-random",
+            "volatile-ttl",
+        ] {
+            let p = Policy::from_name(name);
+            assert_eq!(Policy::from_u8(p as u8), p);
+            assert_eq!(p == Policy::NoEviction, name == "noeviction");
+            assert_eq!(p.volatile_only(), name.starts_with("volatile"));
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! Each key's access clock (`Entry::lru`, 24 bits used), as Redis keeps it in its objects:
+//! - LRU mode (the default): the Unix time of the last access in seconds, modulo 2^24; it
+//!   gives OBJECT IDLETIME and the `*-lru` eviction policies.
+//! - LFU mode (a `*-lfu` maxmemory policy): the minute of the last decrement (16 bits) and a
+//!   logarithmic access counter (8 bits): OBJECT FREQ and the `*-lfu` policies. The counter
+//!   grows with probability 1 / ((counter - 5) * lfu-log-factor + 1) per access and loses one
+//!   per `lfu-decay-time` minutes without access.
+//!
+//! The mode and the LFU settings are process-wide (set from the config of the server that
+//! changed them last); the clock is the command's own time (`KeyView::now_ms`), or for keys
+//! created outside a command the last second a command saw.
+
+use super::Entry;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+const CLOCK_MAX: u32 = (1 << 24) - 1;
+/// Counter of a new key (so it is not evicted before it had a chance to be used).
+pub const LFU_INIT_VAL: u32 = 5;
+
+static LFU_MODE: AtomicBool = AtomicBool::new(false);
+static LOG_FACTOR: AtomicU32 = AtomicU32::new(10);
+static DECAY_TIME: AtomicU32 = AtomicU32::new(1);
+/// Unix seconds as of the last command (for entries created without a clock at hand).
+static NOW_SECS: AtomicU32 = AtomicU32::new(0);
+
+/// Apply `maxmemory-policy`, `lfu-log-factor` and `lfu-decay-time`.
+pub fn configure(policy: &str, log_factor: u32, decay_time: u32) {
+    LFU_MODE.store(policy.ends_with("-lfu"), Ordering::Relaxed);
+    LOG_FACTOR.store(log_factor, Ordering::Relaxed);
+    DECAY_TIME.store(decay_time, Ordering::Relaxed);
+}
+
+pub fn lfu_mode() -> bool {
+    LFU_MODE.load(Ordering::Relaxed)
+}
+
+/// Note the time a command runs at (cheap: written once a second).
+#[inline]
+pub fn tick(now_ms: i64) {
+    let secs = (now_ms / 1000) as u32;
+    if NOW_SECS.load(Ordering::Relaxed) != secs {
+        NOW_SECS.store(secs, Ordering::Relaxed);
+    }
+}
+
+fn lru_clock(now_ms: i64) -> u32 {
+    (now_ms / 1000) as u32 & CLOCK_MAX
+}
+
+fn minutes(now_ms: i64) -> u32 {
+    (now_ms / 60_000) as u32 & 0xffff
+}
+
+/// The clock of a key created now.
+pub fn initial(now_ms: i64) -> u32 {
+    if lfu_mode() {
+        (minutes(now_ms) << 8) | LFU_INIT_VAL
+    } else {
+        lru_clock(now_ms)
+    }
+}
+
+/// [`initial`] at the last second a command saw.
+pub fn initial_now() -> u32 {
+    initial(i64::from(NOW_SECS.load(Ordering::Relaxed)) * 1000)
+}
+
+/// A command looked at `e` at `now_ms`.
+#[inline]
+pub fn on_access(e: &mut Entry, now_ms: i64) {
+    e.lru = if lfu_mode() {
+        let counter = log_incr(decayed(e.lru, now_ms));
+        (minutes(now_ms) << 8) | counter
+    } else {
+        lru_clock(now_ms)
+    };
+}
+
+/// Milliseconds since the last access (LRU mode), the clock wrapping every 194 days.
+pub fn idle_ms(lru: u32, now_ms: i64) -> u64 {
+    let now = lru_clock(now_ms);
+    let secs = if now >= lru { now - lru } else { CLOCK_MAX - lru + now };
+    u64::from(secs) * 1000
+}
+
+/// The access counter after its decay (LFU mode): what OBJECT FREQ shows.
+pub fn decayed(lru: u32, now_ms: i64) -> u32 {
+    let (ldt, counter) = (lru >> 8, lru & 0xff);
+    let now = minutes(now_ms);
+    let elapsed = if now >= ldt { now - ldt } else { 65535 - ldt + now };
+    let decay = DECAY_TIME.load(Ordering::Relaxed);
+    let periods = elapsed.checked_div(decay).unwrap_or(0);
+    counter.saturating_sub(periods)
+}
+
+fn log_incr(counter: u32) -> u32 {
+    if counter >= 255 {
+        return 255;
+    }
+    let base = counter.saturating_sub(LFU_INIT_VAL) as f64;
+    let p = 1.0 / (base * f64::from(LOG_FACTOR.load(Ordering::Relaxed)) + 1.0);
+    if random_unit() < p {
+        counter + 1
+    } else {
+        counter
+    }
+}
+
+thread_local! {
+    static RNG: Cell<u64> = const { Cell::new(0) };
+}
+
+/// A uniform number in [0, 1) from a per-thread xorshift generator.
+fn random_unit() -> f64 {
+    RNG.with(|r| {
+        let mut x = r.get();
+        if x == 0 {
+            x = (r as *const _ as u64) | 1;
+        }
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        r.set(x);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::value::Value;
+
+    #[test]
+    fn lru_idle_time_and_lfu_counter() {
+        let t0 = 1_795_933_000_000i64;
+        let mut e = Entry::new(Value::Int(1));
+        e.lru = initial(t0);
+        assert_eq!(idle_ms(e.lru, t0 + 5_500), 5_000);
+        on_access(&mut e, t0 + 6_000);
+        assert_eq!(idle_ms(e.lru, t0 + 6_000), 0);
+        // Wrapped, counted as Redis does (from LRU_CLOCK_MAX, one second short).
+        assert_eq!(idle_ms(CLOCK_MAX - 1, 1000 * i64::from(CLOCK_MAX + 3)), 3000);
+
+        // LFU arithmetic, without switching the process-wide mode.
+        let lru = (minutes(t0) << 8) | 20;
+        assert_eq!(decayed(lru, t0), 20);
+        assert_eq!(decayed(lru, t0 + 3 * 60_000), 17, "one per idle minute");
+        assert_eq!(decayed(lru, t0 + 300 * 60_000), 0);
+        // Redis's table for lfu-log-factor 10: 1000 hits give about 18, 100K about 142.
+        let mut c = LFU_INIT_VAL;
+        for _ in 0..1000 {
+            c = log_incr(c);
+        }
+        assert!((12..26).contains(&c), "logarithmic growth: {c} after 1000 hits");
+        for _ in 1000..100_000 {
+            c = log_incr(c);
+        }
+        assert!((120..170).contains(&c), "logarithmic growth: {c} after 100k hits");
+        assert_eq!(log_incr(255), 255);
+    }
+}
