@@ -1,0 +1,202 @@
+//! The command registry: every family file's (name, handler) table gathered once into a
+//! lookup by name and subcommand, with the ids INFO commandstats and CLIENT LIST use, and
+//! resolution of a request to its handler with Redis's errors for unknown commands,
+//! unknown subcommands and wrong arity.
+
+use super::{
+    client_cmd, cluster, command_info, config_cmd, connection, hashes, info, keys, lists, migrate, monitoring, persist,
+    pubsub, replication, server, sets, strings, tx, zsets, Ctx,
+};
+use bytes::Bytes;
+use hashbrown::HashMap;
+use slotbox_protocol::command::{self, CommandSpec};
+use slotbox_protocol::frame::errors;
+use slotbox_protocol::Frame;
+use std::sync::OnceLock;
+
+/// A command handler: arguments include the command name (and subcommand) at the front.
+pub type Handler = fn(&mut Ctx, &[Bytes]) -> Frame;
+
+/// A family file's registration table: (full name as in the command table, handler).
+pub type Registration = &'static [(&'static str, Handler)];
+
+/// One resolved command.
+#[derive(Clone, Copy)]
+pub struct Resolved {
+    pub spec: &'static CommandSpec,
+    pub handler: Handler,
+    /// "get", or "client|list" for a subcommand.
+    pub full_name: &'static str,
+    /// Index into the registered names (CLIENT LIST `cmd=`).
+    pub id: u16,
+}
+
+static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+
+/// The full name of a registered command by id ("NULL" for none, as CLIENT LIST shows).
+pub fn name_of(id: u16) -> &'static str {
+    NAMES.get().and_then(|n| n.get(id as usize)).copied().unwrap_or("NULL")
+}
+
+struct Entry {
+    top: Option<Resolved>,
+    spec: &'static CommandSpec,
+    subs: HashMap<&'static str, Resolved>,
+}
+
+static REGISTRY: OnceLock<HashMap<&'static str, Entry>> = OnceLock::new();
+
+fn registry() -> &'static HashMap<&'static str, Entry> {
+    REGISTRY.get_or_init(|| {
+        let mut map: HashMap<&'static str, Entry> = HashMap::new();
+        let mut names: Vec<&'static str> = Vec::new();
+        for table in [
+            strings::COMMANDS,
+            keys::COMMANDS,
+            connection::COMMANDS,
+            server::COMMANDS,
+            tx::COMMANDS,
+            pubsub::COMMANDS,
+            cluster::COMMANDS,
+            replication::COMMANDS,
+            client_cmd::COMMANDS,
+            command_info::COMMANDS,
+            config_cmd::COMMANDS,
+            info::COMMANDS,
+            lists::COMMANDS,
+            hashes::COMMANDS,
+            sets::COMMANDS,
+            zsets::COMMANDS,
+            migrate::COMMANDS,
+            persist::COMMANDS,
+            monitoring::COMMANDS,
+        ] {
+            for &(full, handler) in table {
+                let id = names.len() as u16;
+                names.push(full);
+                let (top, sub) = match full.split_once('|') {
+                    Some((t, s)) => (t, Some(s)),
+                    None => (full, None),
+                };
+                let spec = command::lookup(top.as_bytes())
+                    .unwrap_or_else(|| panic!("command '{top}' missing from the command table"));
+                let entry = map.entry(spec.name).or_insert(Entry { top: None, spec, subs: HashMap::new() });
+                match sub {
+                    None => entry.top = Some(Resolved { spec, handler, full_name: full, id }),
+                    Some(s) => {
+                        let sspec = spec
+                            .subcommand(s.as_bytes())
+                            .unwrap_or_else(|| panic!("subcommand '{full}' missing from the command table"));
+                        entry.subs.insert(sspec.name, Resolved { spec: sspec, handler, full_name: full, id });
+                    }
+                }
+            }
+        }
+        assert!(names.len() <= crate::cmdstats::MAX_COMMANDS, "raise cmdstats::MAX_COMMANDS");
+        let _ = NAMES.set(names);
+        map
+    })
+}
+
+/// Every registered command and subcommand spec (COMMAND COUNT / LIST / INFO / DOCS).
+pub fn registered() -> Vec<(&'static CommandSpec, Vec<&'static CommandSpec>)> {
+    let mut v: Vec<_> = registry()
+        .values()
+        .map(|e| {
+            let mut subs: Vec<_> = e.subs.values().map(|r| r.spec).collect();
+            subs.sort_by_key(|s| s.name);
+            (e.spec, subs)
+        })
+        .collect();
+    v.sort_by_key(|(s, _)| s.name);
+    v
+}
+
+/// Is this (lower-case) command name registered?
+pub fn is_registered(name: &[u8]) -> bool {
+    lookup_entry(name).is_some()
+}
+
+fn lookup_entry(name: &[u8]) -> Option<&'static Entry> {
+    let mut buf = [0u8; 32];
+    if name.len() > buf.len() {
+        return None;
+    }
+    let lower = &mut buf[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    registry().get(std::str::from_utf8(lower).ok()?)
+}
+
+/// Resolve a request to its handler, or the error reply Redis gives.
+pub fn resolve(args: &[Bytes]) -> Result<Resolved, Frame> {
+    resolve_or_refuse(args).map_err(|(e, _)| e)
+}
+
+/// [`resolve`], with the id of a command refused for its arity (INFO commandstats counts it
+/// as rejected, as Redis does).
+pub(super) fn resolve_or_refuse(args: &[Bytes]) -> Result<Resolved, (Frame, Option<u16>)> {
+    let Some(entry) = lookup_entry(&args[0]) else {
+        return Err((unknown_command(args), None));
+    };
+    if !entry.subs.is_empty() && args.len() >= 2 {
+        let mut buf = [0u8; 32];
+        let sub = &args[1];
+        let found = (sub.len() <= buf.len())
+            .then(|| {
+                let lower = &mut buf[..sub.len()];
+                lower.copy_from_slice(sub);
+                lower.make_ascii_lowercase();
+                std::str::from_utf8(lower).ok().and_then(|s| entry.subs.get(s))
+            })
+            .flatten();
+        return match found {
+            Some(r) => {
+                if r.spec.arity_ok(args.len()) {
+                    Ok(*r)
+                } else {
+                    Err((Frame::error(errors::wrong_arity(r.full_name)), Some(r.id)))
+                }
+            }
+            None => Err((
+                Frame::error(format!(
+                    "ERR unknown subcommand '{}'. Try {} HELP.",
+                    sanitize(&String::from_utf8_lossy(&sub[..sub.len().min(128)])),
+                    entry.spec.name.to_ascii_uppercase()
+                )),
+                None,
+            )),
+        };
+    }
+    let Some(top) = entry.top else {
+        return Err((Frame::error(errors::wrong_arity(entry.spec.name)), None));
+    };
+    if !top.spec.arity_ok(args.len()) {
+        return Err((Frame::error(errors::wrong_arity(entry.spec.name)), Some(top.id)));
+    }
+    Ok(top)
+}
+
+/// Redis replaces CR/LF in error messages so the reply stays one line.
+fn sanitize(s: &str) -> String {
+    s.replace(['\r', '\n'], " ")
+}
+
+fn unknown_command(args: &[Bytes]) -> Frame {
+    let mut rest = String::new();
+    for a in &args[1..] {
+        if rest.len() >= 128 {
+            break;
+        }
+        let room = 128 - rest.len();
+        // Redis prints arguments with %.*s, which stops at a NUL byte.
+        let a = &a[..a.iter().position(|&b| b == 0).unwrap_or(a.len())];
+        let s = String::from_utf8_lossy(a);
+        let cut: String = s.chars().take(room).collect();
+        rest.push_str(&format!("'{cut}' "));
+    }
+    let name = &args[0][..args[0].iter().position(|&b| b == 0).unwrap_or(args[0].len())];
+    let name = String::from_utf8_lossy(name);
+    let name: String = name.chars().take(128).collect();
+    Frame::error(sanitize(&format!("ERR unknown command '{name}', with args beginning with: {rest}")))
+}
