@@ -3,18 +3,21 @@
 //! with this, a string value or a small hash takes 8 bytes in a `Value`, which leaves room
 //! in every `Entry` for the key's LRU / LFU clock at no cost per key.
 //!
-//! Layout: a `u32` length, then the bytes; a length of `u32::MAX` or more is stored as
-//! `u32::MAX` followed by the `u64` length (only for strings over 4 GiB). The empty string
-//! points at a static header and owns no allocation.
+//! Layout: one length byte, then the bytes; a length of 255 or more is stored as the byte
+//! 255 followed by the `u64` length. One byte of header keeps small strings and small hashes
+//! in the same malloc size class as a boxed slice of them. The empty string points at a
+//! static header and owns no allocation.
 
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::ptr::NonNull;
 
-const SHORT: usize = 4;
-const LONG: usize = 12;
+const SHORT: usize = 1;
+const LONG: usize = 9;
+/// The first byte of a long header.
+const LONG_MARK: u8 = 255;
 
 /// The header of every empty `ThinBytes`: length 0, never written, never freed.
-static EMPTY: u32 = 0;
+static EMPTY: u8 = 0;
 
 pub struct ThinBytes(NonNull<u8>);
 
@@ -26,20 +29,20 @@ unsafe impl Sync for ThinBytes {}
 impl ThinBytes {
     /// The empty string (no allocation).
     pub fn new() -> ThinBytes {
-        ThinBytes(NonNull::from(&EMPTY).cast())
+        ThinBytes(NonNull::from(&EMPTY))
     }
 
     fn is_empty_static(&self) -> bool {
-        std::ptr::eq(self.0.as_ptr() as *const u8, (&EMPTY as *const u32).cast())
+        std::ptr::eq(self.0.as_ptr() as *const u8, &EMPTY)
     }
 
     /// (header size, length).
     fn head(&self) -> (usize, usize) {
-        // SAFETY: the pointer is to a live header written by `alloc_parts` (or EMPTY): a u32,
+        // SAFETY: the pointer is to a live header written by `from_parts` (or EMPTY): a byte,
         // then for long strings a u64, read unaligned.
         unsafe {
-            let short = self.0.as_ptr().cast::<u32>().read_unaligned();
-            if short != u32::MAX {
+            let short = *self.0.as_ptr();
+            if short != LONG_MARK {
                 (SHORT, short as usize)
             } else {
                 (LONG, self.0.as_ptr().add(SHORT).cast::<u64>().read_unaligned() as usize)
@@ -48,7 +51,7 @@ impl ThinBytes {
     }
 
     fn layout(head: usize, len: usize) -> Layout {
-        Layout::from_size_align(head + len, 4).expect("a byte string never exceeds isize::MAX")
+        Layout::from_size_align(head + len, 1).expect("a byte string never exceeds isize::MAX")
     }
 
     /// The concatenation of `parts`, in one allocation.
@@ -57,7 +60,7 @@ impl ThinBytes {
         if len == 0 {
             return ThinBytes::new();
         }
-        let head = if len < u32::MAX as usize { SHORT } else { LONG };
+        let head = if len < LONG_MARK as usize { SHORT } else { LONG };
         let layout = Self::layout(head, len);
         // SAFETY: `layout` has a non-zero size; every byte of it is written below before the
         // ThinBytes is handed out (header, then each part in turn).
@@ -67,9 +70,9 @@ impl ThinBytes {
                 handle_alloc_error(layout);
             }
             if head == SHORT {
-                p.cast::<u32>().write_unaligned(len as u32);
+                *p = len as u8;
             } else {
-                p.cast::<u32>().write_unaligned(u32::MAX);
+                *p = LONG_MARK;
                 p.add(SHORT).cast::<u64>().write_unaligned(len as u64);
             }
             let mut at = p.add(head);
@@ -182,6 +185,9 @@ mod tests {
         assert_eq!((&s[..], &c[..]), (&b"hello"[..], &b"jello"[..]));
         assert_eq!(ThinBytes::from_parts(&[b"ab", b"", b"cd"]).into_vec(), b"abcd");
         assert_eq!(ThinBytes::from(vec![7u8; 70_000]).len(), 70_000);
+        for n in [254, 255, 256] {
+            assert_eq!(&ThinBytes::from(vec![1u8; n])[..], &vec![1u8; n][..], "length {n}");
+        }
         assert_eq!(ThinBytes::from(Vec::new()), ThinBytes::new());
         assert_eq!(format!("{:?}", ThinBytes::from(&b"x"[..])), "[120]");
     }
