@@ -122,6 +122,23 @@ fn commandstats_count_calls_rejections_and_failures_as_redis() {
     let (a, b) = both(&mut r, &mut s, &["INFO", "commandstats"]);
     assert_eq!(counts(&b), counts(&a));
     assert!(!counts(&b).is_empty());
+    // Error replies by code, and their total (inside EXEC's reply too).
+    let (a, b) = both(&mut r, &mut s, &["MULTI"]);
+    assert_eq!(b, a);
+    for cmd in [&["LPUSH", "a", "x"][..], &["EXEC"]] {
+        let (a, b) = both(&mut r, &mut s, cmd);
+        assert_eq!(b, a, "{cmd:?}");
+    }
+    let errors = |f: &Frame| -> Vec<String> {
+        text(f)
+            .lines()
+            .filter(|l| l.starts_with("errorstat_") || l.starts_with("total_error_replies"))
+            .map(String::from)
+            .collect()
+    };
+    let (a, b) = both(&mut r, &mut s, &["INFO", "everything"]);
+    assert_eq!(errors(&b), errors(&a));
+    assert!(errors(&b).iter().any(|l| l == "errorstat_WRONGTYPE:count=2"), "{:?}", errors(&b));
 }
 
 #[test]

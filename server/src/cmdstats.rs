@@ -6,6 +6,7 @@
 
 use crate::stats::stripe;
 use bytes::Bytes;
+use hashbrown::HashMap;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -87,6 +88,42 @@ impl CommandStats {
                 a.store(0, Ordering::Relaxed);
             }
         }
+    }
+}
+
+/// Error replies by their code (INFO errorstats): `ERR`, `WRONGTYPE`, `MOVED`... Errors are
+/// rare next to replies, so one lock is enough.
+#[derive(Default)]
+pub struct ErrorStats {
+    counts: Mutex<HashMap<String, u64>>,
+}
+
+/// Distinct codes tracked at most (Redis stops tracking new ones there too).
+const MAX_ERROR_CODES: usize = 128;
+
+impl ErrorStats {
+    /// Count the error reply `text` (without its '-') under its first word.
+    pub fn record(&self, text: &[u8]) {
+        let head = &text[..text.len().min(32)];
+        let code = head.split(|&b| b == b' ').next().unwrap_or_default();
+        let code = String::from_utf8_lossy(code);
+        let mut counts = self.counts.lock();
+        if let Some(n) = counts.get_mut(code.as_ref()) {
+            *n += 1;
+        } else if counts.len() < MAX_ERROR_CODES {
+            counts.insert(code.into_owned(), 1);
+        }
+    }
+
+    /// (code, count), by code.
+    pub fn counts(&self) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = self.counts.lock().iter().map(|(k, n)| (k.clone(), *n)).collect();
+        v.sort();
+        v
+    }
+
+    pub fn reset(&self) {
+        self.counts.lock().clear();
     }
 }
 
@@ -251,6 +288,18 @@ mod tests {
             words(&["CONFIG", "SET", "hz", "5", "requirepass", "(redacted)"])
         );
         assert_eq!(redacted("get", &words(&["GET", "auth"])), words(&["GET", "auth"]));
+    }
+
+    #[test]
+    fn errors_count_by_code() {
+        let e = ErrorStats::default();
+        e.record(b"ERR wrong number of arguments");
+        e.record(b"WRONGTYPE Operation against a key");
+        e.record(b"ERR syntax error");
+        e.record(b"NOCODE");
+        assert_eq!(e.counts(), vec![("ERR".into(), 2), ("NOCODE".into(), 1), ("WRONGTYPE".into(), 1)]);
+        e.reset();
+        assert!(e.counts().is_empty());
     }
 
     #[test]

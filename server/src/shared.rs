@@ -67,6 +67,8 @@ pub struct Shared {
     pub cmdstats: crate::cmdstats::CommandStats,
     /// SLOWLOG.
     pub slowlog: crate::cmdstats::SlowLog,
+    /// INFO errorstats.
+    pub errorstats: crate::cmdstats::ErrorStats,
     /// MONITOR clients.
     pub monitors: crate::monitor::Monitors,
     pub clients: Mutex<HashMap<u64, Arc<ClientInfo>>>,
@@ -155,6 +157,15 @@ impl HotConfig {
 }
 
 impl Shared {
+    /// An error reply went (or goes, inside EXEC's array) to a client: INFO
+    /// `total_error_replies` and errorstats.
+    pub fn count_error(&self, reply: &Frame) {
+        if let Some(text) = reply.error_text() {
+            self.stats.total_error_replies.fetch_add(1, Ordering::Relaxed);
+            self.errorstats.record(text);
+        }
+    }
+
     /// Call after changing `config` (CONFIG SET) so hot copies follow.
     pub fn config_changed(&self) {
         let c = self.config.read();
@@ -192,6 +203,7 @@ impl Shared {
             stats: Stats::default(),
             cmdstats: Default::default(),
             slowlog: Default::default(),
+            errorstats: Default::default(),
             monitors: Default::default(),
             clients: Mutex::new(HashMap::new()),
             connected_clients: AtomicUsize::new(0),

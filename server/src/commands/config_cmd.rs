@@ -98,6 +98,7 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 fn config_resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
     ctx.shared.stats.reset();
     ctx.shared.cmdstats.reset();
+    ctx.shared.errorstats.reset();
     ctx.shared.db.expired_keys.store(0, Ordering::Relaxed);
     Frame::ok()
 }

@@ -27,7 +27,7 @@ const SECTIONS: &[(&str, &str, bool, SectionFn)] = &[
     ("cpu", "CPU", true, cpu),
     ("modules", "Modules", true, empty),
     ("commandstats", "Commandstats", false, commandstats),
-    ("errorstats", "Errorstats", true, empty),
+    ("errorstats", "Errorstats", true, errorstats),
     ("latencystats", "Latencystats", false, empty),
     ("cluster", "Cluster", true, cluster),
     ("keyspace", "Keyspace", true, keyspace),
@@ -77,6 +77,13 @@ fn fixed(out: &mut String, lines: &str) {
 }
 
 fn empty(_out: &mut String, _shared: &Shared) {}
+
+/// `errorstat_<CODE>:count=N` per error code replied since the start (or CONFIG RESETSTAT).
+fn errorstats(out: &mut String, shared: &Shared) {
+    for (code, n) in shared.errorstats.counts() {
+        let _ = write!(out, "errorstat_{code}:count={n}\r\n");
+    }
+}
 
 /// `cmdstat_<name>:calls=..,usec=..,usec_per_call=..,rejected_calls=..,failed_calls=..` for
 /// every command called or rejected since the start (or CONFIG RESETSTAT), by name.

@@ -70,7 +70,9 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
     let mut replies = Vec::with_capacity(state.queued.len());
     ctx.client.in_exec = true;
     for (r, args) in &state.queued {
-        replies.push(run(shared, ctx.client, *r, args));
+        let reply = run(shared, ctx.client, *r, args);
+        shared.count_error(&reply);
+        replies.push(reply);
     }
     ctx.client.in_exec = false;
     if std::mem::take(&mut ctx.client.exec_fed_multi) {

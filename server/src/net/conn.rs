@@ -246,9 +246,7 @@ impl Conn {
 
     /// Queue a reply, honouring CLIENT REPLY OFF / SKIP.
     pub fn push_reply(&mut self, shared: &Shared, reply: &Frame) {
-        if reply.is_error() {
-            shared.stats.total_error_replies.fetch_add(1, Ordering::Relaxed);
-        }
+        shared.count_error(reply);
         match self.client.reply_mode {
             ReplyMode::On => encode(reply, self.client.resp, &mut self.wbuf),
             ReplyMode::Off => {}
