@@ -211,3 +211,38 @@ fn monitor_shows_commands_like_redis() {
     assert_eq!(seen[1][0], r#""SET" "a\nb" "\x00\"\\\xff""#);
     assert_eq!(seen[1][1], r#""AUTH" "(redacted)""#);
 }
+
+/// MEMORY USAGE: the same replies as Redis for missing keys and bad options, and a size that
+/// follows the value's (what `redis-cli --memkeys` ranks keys by).
+#[test]
+fn memory_usage_answers_like_redis_and_grows_with_the_value() {
+    if !need_redis() {
+        return;
+    }
+    let redis = ServerProcess::redis();
+    let slotbox = Server::start().unwrap();
+    let (mut r, mut s) = (RawClient::connect(redis.addr()), RawClient::connect(slotbox.addr()));
+    for cmd in [
+        &["SET", "k", "v"][..],
+        &["MEMORY", "USAGE", "missing"],
+        &["MEMORY", "USAGE", "k", "SAMPLES"],
+        &["MEMORY", "USAGE", "k", "SAMPLES", "x"],
+        &["MEMORY", "USAGE", "k", "SAMPLES", "-1"],
+        &["MEMORY", "USAGE", "k", "FOO", "1"],
+        &["MEMORY", "USAGE"],
+    ] {
+        let (a, b) = both(&mut r, &mut s, cmd);
+        assert_eq!(b, a, "{cmd:?}");
+    }
+    let size = |c: &mut RawClient, key: &str| match c.call(&["MEMORY", "USAGE", key, "SAMPLES", "0"]) {
+        Frame::Integer(n) => n,
+        other => panic!("MEMORY USAGE {key}: {other:?}"),
+    };
+    s.call(&["SET", "big", &"x".repeat(10_000)]);
+    let (small, big) = (size(&mut s, "k"), size(&mut s, "big"));
+    assert!(small > 0 && big >= 10_000 && big > small, "k: {small} bytes, big: {big} bytes");
+    for i in 0..1000 {
+        s.call(&["RPUSH", "list", &format!("element-{i}")]);
+    }
+    assert!(size(&mut s, "list") > 10_000, "a list of 1000 elements");
+}

@@ -13,6 +13,7 @@ mod info;
 mod info_repl;
 mod keys;
 mod lists;
+mod memory;
 mod migrate;
 mod monitoring;
 mod persist;

@@ -4,8 +4,8 @@
 //! unknown subcommands and wrong arity.
 
 use super::{
-    client_cmd, cluster, command_info, config_cmd, connection, hashes, info, keys, lists, migrate, monitoring, persist,
-    pubsub, replication, server, sets, strings, tx, zsets, Ctx,
+    client_cmd, cluster, command_info, config_cmd, connection, hashes, info, keys, lists, memory, migrate, monitoring,
+    persist, pubsub, replication, server, sets, strings, tx, zsets, Ctx,
 };
 use bytes::Bytes;
 use hashbrown::HashMap;
@@ -70,6 +70,7 @@ fn registry() -> &'static HashMap<&'static str, Entry> {
             migrate::COMMANDS,
             persist::COMMANDS,
             monitoring::COMMANDS,
+            memory::COMMANDS,
         ] {
             for &(full, handler) in table {
                 let id = names.len() as u16;
