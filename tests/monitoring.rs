@@ -246,3 +246,45 @@ fn memory_usage_answers_like_redis_and_grows_with_the_value() {
     }
     assert!(size(&mut s, "list") > 10_000, "a list of 1000 elements");
 }
+
+/// CLIENT LIST shows each connection's state with Redis's fields: a subscriber (P, sub /
+/// psub counts), a transaction (x, multi = commands queued), a blocked pop (b), a monitor (O).
+#[test]
+fn client_list_shows_subscribers_transactions_blocked_and_monitors() {
+    let server = Server::start().unwrap();
+    let line_of = |list: &str, id: i64| -> String {
+        list.lines().find(|l| l.starts_with(&format!("id={id} "))).expect("client in CLIENT LIST").to_string()
+    };
+    let id = |c: &mut RawClient| match c.call(&["CLIENT", "ID"]) {
+        Frame::Integer(n) => n,
+        other => panic!("CLIENT ID: {other:?}"),
+    };
+    let mut sub = RawClient::connect(server.addr());
+    let sub_id = id(&mut sub);
+    sub.send_raw(&common::encode_command(&["SUBSCRIBE", "a", "b"]));
+    sub.read_reply();
+    sub.read_reply();
+    assert!(matches!(sub.call(&["PSUBSCRIBE", "p*"]), Frame::Array(_)));
+    let mut tx = RawClient::connect(server.addr());
+    let tx_id = id(&mut tx);
+    tx.call(&["MULTI"]);
+    tx.call(&["SET", "x", "1"]);
+    tx.call(&["GET", "x"]);
+    let mut blocked = RawClient::connect(server.addr());
+    let blocked_id = id(&mut blocked);
+    blocked.send_raw(&common::encode_command(&["BLPOP", "q", "0"]));
+    let mut mon = RawClient::connect(server.addr());
+    let mon_id = id(&mut mon);
+    mon.call(&["MONITOR"]);
+    let mut admin = RawClient::connect(server.addr());
+    let mut list = String::new();
+    let settled = common::wait_for(std::time::Duration::from_secs(5), || {
+        list = text(&admin.call(&["CLIENT", "LIST"]));
+        line_of(&list, blocked_id).contains("flags=b ")
+    });
+    assert!(settled, "the BLPOP never showed as blocked:\n{list}");
+    assert!(line_of(&list, sub_id).contains(" flags=P db=0 sub=2 psub=1 ssub=0 multi=-1 "), "{list}");
+    assert!(line_of(&list, tx_id).contains(" flags=x db=0 sub=0 psub=0 ssub=0 multi=2 "), "{list}");
+    assert!(line_of(&list, mon_id).contains(" flags=O "), "{list}");
+    assert!(line_of(&list, id(&mut admin)).contains(" flags=N "), "{list}");
+}

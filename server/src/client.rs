@@ -33,6 +33,48 @@ pub struct ClientInfo {
     pub killed: AtomicBool,
     /// Sent MONITOR (CLIENT LIST flags=O).
     pub monitor: AtomicBool,
+    /// The connection's state as CLIENT LIST shows it (see [`ClientState::publish`]).
+    pub shown: Shown,
+}
+
+/// What CLIENT LIST shows of a connection's own state, copied there by its event loop.
+#[derive(Default)]
+pub struct Shown {
+    pub sub: AtomicU64,
+    pub psub: AtomicU64,
+    pub ssub: AtomicU64,
+    /// Commands queued in MULTI, -1 outside a transaction.
+    pub multi: AtomicI64,
+    /// Redis's flag letters: b blocked, r READONLY, M the master link, c closing after reply.
+    pub blocked: AtomicBool,
+    pub readonly: AtomicBool,
+    pub master: AtomicBool,
+    pub closing: AtomicBool,
+}
+
+impl Shown {
+    /// CLIENT LIST `flags=` in Redis's letter order ('N' for none).
+    fn flags(&self, monitor: bool) -> String {
+        let mut f = String::new();
+        let on = |a: &AtomicBool| a.load(Ordering::Relaxed);
+        for (set, c) in [
+            (monitor, 'O'),
+            (on(&self.master), 'M'),
+            (self.sub.load(Ordering::Relaxed) + self.psub.load(Ordering::Relaxed) > 0, 'P'),
+            (self.multi.load(Ordering::Relaxed) >= 0, 'x'),
+            (on(&self.blocked), 'b'),
+            (on(&self.closing), 'c'),
+            (on(&self.readonly), 'r'),
+        ] {
+            if set {
+                f.push(c);
+            }
+        }
+        if f.is_empty() {
+            f.push('N');
+        }
+        f
+    }
 }
 
 impl ClientInfo {
@@ -60,6 +102,7 @@ impl ClientInfo {
             tot_cmds: AtomicU64::new(0),
             killed: AtomicBool::new(false),
             monitor: AtomicBool::new(false),
+            shown: Shown { multi: AtomicI64::new(-1), ..Shown::default() },
         }
     }
 
@@ -74,8 +117,8 @@ impl ClientInfo {
             m.lock().as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default()
         };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db=0 sub=0 psub=0 ssub=0 \
-             multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db=0 sub={} psub={} ssub={} \
+             multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} \
              tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
@@ -84,7 +127,11 @@ impl ClientInfo {
             opt(&self.name),
             self.created.elapsed().as_secs(),
             self.idle_secs(),
-            if self.monitor.load(Ordering::Relaxed) { "O" } else { "N" },
+            self.shown.flags(self.monitor.load(Ordering::Relaxed)),
+            self.shown.sub.load(Ordering::Relaxed),
+            self.shown.psub.load(Ordering::Relaxed),
+            self.shown.ssub.load(Ordering::Relaxed),
+            self.shown.multi.load(Ordering::Relaxed),
             self.qbuf.load(Ordering::Relaxed),
             self.omem.load(Ordering::Relaxed),
             crate::commands::name_of(self.last_cmd.load(Ordering::Relaxed)),
@@ -226,6 +273,20 @@ impl ClientState {
     }
 
     /// Subscribed to anything (RESP2 clients are then limited to pub/sub commands).
+    /// Copy what CLIENT LIST shows of this connection into its shared info (cheap: a few
+    /// relaxed stores; the event loop calls it after each event).
+    pub fn publish(&self) {
+        let s = &self.info.shown;
+        s.sub.store(self.channels.len() as u64, Ordering::Relaxed);
+        s.psub.store(self.patterns.len() as u64, Ordering::Relaxed);
+        s.ssub.store(self.shard_channels.len() as u64, Ordering::Relaxed);
+        s.multi.store(self.multi.as_ref().map_or(-1, |m| m.queued.len() as i64), Ordering::Relaxed);
+        s.blocked.store(self.blocked.is_some() || self.waiting.is_some(), Ordering::Relaxed);
+        s.readonly.store(self.readonly, Ordering::Relaxed);
+        s.master.store(self.is_master_link, Ordering::Relaxed);
+        s.closing.store(self.close_after_reply, Ordering::Relaxed);
+    }
+
     pub fn in_pubsub(&self) -> bool {
         !(self.channels.is_empty() && self.patterns.is_empty() && self.shard_channels.is_empty())
     }

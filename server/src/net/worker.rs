@@ -280,6 +280,7 @@ impl Worker {
                 break;
             }
         }
+        conn.client.publish();
         if conn.finished() || conn.client.info.killed.load(Ordering::Relaxed) {
             locks.release();
             self.close(slot);
