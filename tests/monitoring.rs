@@ -288,3 +288,38 @@ fn client_list_shows_subscribers_transactions_blocked_and_monitors() {
     assert!(line_of(&list, mon_id).contains(" flags=O "), "{list}");
     assert!(line_of(&list, id(&mut admin)).contains(" flags=N "), "{list}");
 }
+
+/// LATENCY: off by default; with `latency-monitor-threshold 1` a command taking a
+/// millisecond or more (KEYS over many keys) is sampled under `command`, per second, and
+/// RESET drops the series.
+#[test]
+fn latency_monitor_samples_slow_commands() {
+    let server = Server::start().unwrap();
+    let mut c = RawClient::connect(server.addr());
+    let mut mset = vec!["MSET".to_string()];
+    for i in 0..50_000 {
+        mset.push(format!("key:{i}"));
+        mset.push("v".into());
+    }
+    assert_eq!(c.call(&mset), Frame::ok());
+    assert!(matches!(c.call(&["KEYS", "*"]), Frame::Array(k) if k.len() == 50_000));
+    assert_eq!(c.call(&["LATENCY", "LATEST"]), Frame::Array(vec![]), "off while the threshold is 0");
+    assert_eq!(c.call(&["CONFIG", "SET", "latency-monitor-threshold", "1"]), Frame::ok());
+    assert!(matches!(c.call(&["KEYS", "*"]), Frame::Array(k) if k.len() == 50_000));
+    let Frame::Array(latest) = c.call(&["LATENCY", "LATEST"]) else { panic!("LATEST") };
+    let Frame::Array(command) = &latest[0] else { panic!("{latest:?}") };
+    assert_eq!(command[0], Frame::bulk("command"));
+    assert!(matches!((&command[2], &command[3]), (Frame::Integer(ms), Frame::Integer(max)) if *ms >= 1 && max >= ms));
+    let Frame::Array(history) = c.call(&["LATENCY", "HISTORY", "command"]) else { panic!("HISTORY") };
+    assert_eq!(history.len(), 1, "one sample per second");
+    assert_eq!(c.call(&["LATENCY", "HISTORY", "nosuchevent"]), Frame::Array(vec![]));
+    assert_eq!(c.call(&["LATENCY", "RESET"]), Frame::Integer(latest.len() as i64));
+    assert_eq!(c.call(&["LATENCY", "LATEST"]), Frame::Array(vec![]));
+    assert_eq!(
+        c.call(&["CONFIG", "SET", "latency-monitor-threshold", "-1"]),
+        Frame::Error(
+            "ERR CONFIG SET failed (possibly related to argument 'latency-monitor-threshold') - argument must be between 0 and 9223372036854775807 inclusive"
+                .into()
+        )
+    );
+}

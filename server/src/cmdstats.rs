@@ -210,6 +210,10 @@ pub fn record_call(
     failed: bool,
 ) {
     shared.cmdstats.record(r.id, usec, failed);
+    if usec >= 1000 {
+        let event = if r.spec.has(slotbox_protocol::command::flags::FAST) { "fast-command" } else { "command" };
+        shared.latency.sample(event, usec / 1000, crate::shared::unix_time_ms() / 1000);
+    }
     let slower = shared.hot.slowlog_slower_than.load(Ordering::Relaxed);
     if slower < 0 || (usec as i64) < slower || r.spec.has(slotbox_protocol::command::flags::SKIP_SLOWLOG) {
         return;

@@ -109,12 +109,14 @@ pub fn make_room(shared: &Shared, denyoom: bool, now_ms: i64) -> Result<(), Fram
     let samples = shared.hot.maxmemory_samples.load(Ordering::Relaxed).max(1);
     let mut evicted = 0;
     if policy != Policy::NoEviction {
+        let started = std::time::Instant::now();
         while evicted < MAX_PER_COMMAND && over_limit(shared) {
             let Some((slot, key)) = victim(shared, policy, samples, now_ms) else { break };
             if evict(shared, slot, &key) {
                 evicted += 1;
             }
         }
+        shared.latency.sample("eviction-cycle", started.elapsed().as_millis() as u64, now_ms / 1000);
     }
     if evicted == 0 && denyoom && over_limit(shared) {
         return Err(Frame::error_static(OOM));

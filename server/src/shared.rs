@@ -69,6 +69,8 @@ pub struct Shared {
     pub slowlog: crate::cmdstats::SlowLog,
     /// INFO errorstats.
     pub errorstats: crate::cmdstats::ErrorStats,
+    /// LATENCY.
+    pub latency: crate::latency::Latency,
     /// MONITOR clients.
     pub monitors: crate::monitor::Monitors,
     pub clients: Mutex<HashMap<u64, Arc<ClientInfo>>>,
@@ -180,6 +182,7 @@ impl Shared {
         self.hot.slowlog_slower_than.store(c.slowlog_log_slower_than, Ordering::Relaxed);
         self.hot.slowlog_max_len.store(c.slowlog_max_len as usize, Ordering::Relaxed);
         self.hot.maxmemory.store(c.maxmemory, Ordering::Relaxed);
+        self.latency.threshold_ms.store(c.latency_monitor_threshold, Ordering::Relaxed);
         let policy = crate::evict::Policy::from_name(&c.maxmemory_policy);
         self.hot.maxmemory_policy.store(policy as u8, Ordering::Relaxed);
         self.hot.maxmemory_samples.store(c.maxmemory_samples as usize, Ordering::Relaxed);
@@ -187,6 +190,8 @@ impl Shared {
     }
 
     pub fn new(config: Config) -> Self {
+        let latency = crate::latency::Latency::default();
+        latency.threshold_ms.store(config.latency_monitor_threshold, Ordering::Relaxed);
         let started_unix = unix_time_ms() as u64 / 1000;
         Shared {
             db: Db::new(),
@@ -204,6 +209,7 @@ impl Shared {
             cmdstats: Default::default(),
             slowlog: Default::default(),
             errorstats: Default::default(),
+            latency,
             monitors: Default::default(),
             clients: Mutex::new(HashMap::new()),
             connected_clients: AtomicUsize::new(0),

@@ -1,6 +1,7 @@
-//! Watching the server: SLOWLOG GET / LEN / RESET / HELP and MONITOR, with Redis 7.0's
-//! replies. The slow log itself (what is kept, and when) is `crate::cmdstats`; the feed of
-//! commands to monitors is `crate::monitor`.
+//! Watching the server: SLOWLOG GET / LEN / RESET / HELP, LATENCY LATEST / HISTORY / RESET /
+//! HELP and MONITOR, with Redis 7.0's replies. The slow log itself (what is kept, and when) is
+//! `crate::cmdstats`, the latency series `crate::latency`, the feed of commands to monitors
+//! `crate::monitor`.
 
 use super::client_cmd::help_reply;
 use super::{Ctx, Registration};
@@ -79,7 +80,62 @@ fn monitor(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
     Frame::ok()
 }
 
+/// `LATENCY LATEST`: per event, `[name, unix time of the latest sample, its ms, max ms]`.
+fn latency_latest(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+    Frame::Array(
+        ctx.shared
+            .latency
+            .all()
+            .into_iter()
+            .map(|(name, s)| {
+                let (time, ms) = s.samples.last().copied().unwrap_or((0, 0));
+                Frame::Array(vec![
+                    Frame::bulk_static(name),
+                    Frame::Integer(time),
+                    Frame::Integer(ms as i64),
+                    Frame::Integer(s.max as i64),
+                ])
+            })
+            .collect(),
+    )
+}
+
+/// `LATENCY HISTORY event`: `[unix time, ms]` per second that had a sample, oldest first.
+fn latency_history(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    let samples = ctx.shared.latency.history(&args[2]);
+    Frame::Array(
+        samples.into_iter().map(|(t, ms)| Frame::Array(vec![Frame::Integer(t), Frame::Integer(ms as i64)])).collect(),
+    )
+}
+
+/// `LATENCY RESET [event ...]`: how many event series were dropped.
+fn latency_reset(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    let names: Vec<&[u8]> = args[2..].iter().map(|a| &a[..]).collect();
+    Frame::Integer(ctx.shared.latency.reset(&names) as i64)
+}
+
+const LATENCY_HELP: &[&str] = &[
+    "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "HISTORY <event>",
+    "    Return time-latency samples for the <event> class.",
+    "LATEST",
+    "    Return the latest latency samples for all events.",
+    "RESET [<event> ...]",
+    "    Reset latency data of one or more <event> classes.",
+    "    (default: reset all data for all event classes)",
+    "HELP",
+    "    Prints this help.",
+];
+
+fn latency_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+    help_reply(LATENCY_HELP)
+}
+
 pub const COMMANDS: Registration = &[
+    ("latency|latest", latency_latest),
+    ("latency|history", latency_history),
+    ("latency|reset", latency_reset),
+    ("latency|help", latency_help),
     ("monitor", monitor),
     ("slowlog|get", slowlog_get),
     ("slowlog|len", slowlog_len),

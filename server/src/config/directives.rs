@@ -220,6 +220,13 @@ pub static DIRECTIVES: &[Directive] = &[
     }),
     d!("lfu-log-factor", true, |c| c.lfu_log_factor.to_string(), |c, a| c.lfu_log_factor = int(a)?),
     d!("lfu-decay-time", true, |c| c.lfu_decay_time.to_string(), |c, a| c.lfu_decay_time = int(a)?),
+    d!("latency-monitor-threshold", true, |c| c.latency_monitor_threshold.to_string(), |c, a| {
+        let v: i64 = int(a)?;
+        if v < 0 {
+            return Err("argument must be between 0 and 9223372036854775807 inclusive".into());
+        }
+        c.latency_monitor_threshold = v as u64
+    }),
     d!("maxmemory-policy", true, |c| c.maxmemory_policy.clone(), |c, a| {
         c.maxmemory_policy = one_of(
             a,

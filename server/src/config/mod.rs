@@ -86,6 +86,8 @@ pub struct Config {
     pub maxmemory_samples: u32,
     pub lfu_log_factor: u32,
     pub lfu_decay_time: u32,
+    /// LATENCY samples events taking at least this many ms (0: off).
+    pub latency_monitor_threshold: u64,
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
     pub replica_read_only: bool,
@@ -151,6 +153,7 @@ impl Default for Config {
             maxmemory_samples: 5,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
+            latency_monitor_threshold: 0,
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             replica_read_only: true,
