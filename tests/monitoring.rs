@@ -37,42 +37,59 @@ fn need_redis() -> bool {
     true
 }
 
-#[test]
-fn slowlog_matches_redis() {
+/// Real redis-server and an embedded slotbox, a connection to each (None, and a note, when
+/// redis-server is not installed; CI installs it).
+fn pair() -> Option<(ServerProcess, Server, RawClient, RawClient)> {
     if !need_redis() {
-        return;
+        return None;
     }
     let redis = ServerProcess::redis();
     let slotbox = Server::start().unwrap();
-    let (mut r, mut s) = (RawClient::connect(redis.addr()), RawClient::connect(slotbox.addr()));
-    for cmd in [
-        &["SLOWLOG", "HELP"][..],
-        &["SLOWLOG", "GET", "x"],
-        &["SLOWLOG", "GET", "-2"],
-        &["SLOWLOG", "LEN", "1"],
-        &["SLOWLOG", "NOPE"],
-        &["SLOWLOG", "RESET"],
-        &["SLOWLOG", "LEN"],
-    ] {
-        let (a, b) = both(&mut r, &mut s, cmd);
+    let (r, s) = (RawClient::connect(redis.addr()), RawClient::connect(slotbox.addr()));
+    Some((redis, slotbox, r, s))
+}
+
+/// Send each command to both; every reply must be the same.
+fn same(r: &mut RawClient, s: &mut RawClient, cmds: &[&[&str]]) {
+    for cmd in cmds {
+        let (a, b) = both(r, s, cmd);
         assert_eq!(b, a, "{cmd:?}");
     }
+}
+
+#[test]
+fn slowlog_matches_redis() {
+    let Some((_redis, _slotbox, mut r, mut s)) = pair() else { return };
+    same(
+        &mut r,
+        &mut s,
+        &[
+            &["SLOWLOG", "HELP"][..],
+            &["SLOWLOG", "GET", "x"],
+            &["SLOWLOG", "GET", "-2"],
+            &["SLOWLOG", "LEN", "1"],
+            &["SLOWLOG", "NOPE"],
+            &["SLOWLOG", "RESET"],
+            &["SLOWLOG", "LEN"],
+        ],
+    );
     let long = "v".repeat(200);
     let members: Vec<String> = (0..40).map(|i| format!("m{i}")).collect();
     let mut sadd = vec!["SADD", "s"];
     sadd.extend(members.iter().map(String::as_str));
-    for cmd in [
-        &["CONFIG", "SET", "slowlog-log-slower-than", "0"][..],
-        &["CLIENT", "SETNAME", "watcher"],
-        &["SET", "k", &long],
-        &sadd,
-        &["AUTH", "secret"],
-        &["CONFIG", "SET", "masterauth", "hidden"],
-        &["GET", "k"],
-    ] {
-        let (a, b) = both(&mut r, &mut s, cmd);
-        assert_eq!(b, a, "{cmd:?}");
-    }
+    same(
+        &mut r,
+        &mut s,
+        &[
+            &["CONFIG", "SET", "slowlog-log-slower-than", "0"][..],
+            &["CLIENT", "SETNAME", "watcher"],
+            &["SET", "k", &long],
+            &sadd,
+            &["AUTH", "secret"],
+            &["CONFIG", "SET", "masterauth", "hidden"],
+            &["GET", "k"],
+        ],
+    );
     let (a, b) = both(&mut r, &mut s, &["SLOWLOG", "GET", "-1"]);
     assert_eq!(entries(b), entries(a), "the slow log as Redis keeps it");
     let (a, b) = both(&mut r, &mut s, &["SLOWLOG", "LEN"]);
@@ -96,39 +113,31 @@ fn counts(info: &Frame) -> Vec<String> {
 
 #[test]
 fn commandstats_count_calls_rejections_and_failures_as_redis() {
-    if !need_redis() {
-        return;
-    }
-    let redis = ServerProcess::redis();
-    let slotbox = Server::start().unwrap();
-    let (mut r, mut s) = (RawClient::connect(redis.addr()), RawClient::connect(slotbox.addr()));
-    for cmd in [
-        &["CONFIG", "RESETSTAT"][..],
-        &["SET", "a", "1"],
-        &["GET", "a"],
-        &["GET"],
-        &["LPUSH", "a", "x"],
-        &["INCR", "a"],
-        &["SLOWLOG", "LEN", "1"],
-        &["CLIENT", "NOPE"],
-        &["NOSUCHCOMMAND"],
-        &["MULTI"],
-        &["GET", "a", "b"],
-        &["EXEC"],
-    ] {
-        let (a, b) = both(&mut r, &mut s, cmd);
-        assert_eq!(b, a, "{cmd:?}");
-    }
+    let Some((_redis, _slotbox, mut r, mut s)) = pair() else { return };
+    same(
+        &mut r,
+        &mut s,
+        &[
+            &["CONFIG", "RESETSTAT"][..],
+            &["SET", "a", "1"],
+            &["GET", "a"],
+            &["GET"],
+            &["LPUSH", "a", "x"],
+            &["INCR", "a"],
+            &["SLOWLOG", "LEN", "1"],
+            &["CLIENT", "NOPE"],
+            &["NOSUCHCOMMAND"],
+            &["MULTI"],
+            &["GET", "a", "b"],
+            &["EXEC"],
+        ],
+    );
     let (a, b) = both(&mut r, &mut s, &["INFO", "commandstats"]);
     assert_eq!(counts(&b), counts(&a));
     assert!(!counts(&b).is_empty());
     // Error replies by code, and their total (inside EXEC's reply too).
-    let (a, b) = both(&mut r, &mut s, &["MULTI"]);
-    assert_eq!(b, a);
-    for cmd in [&["LPUSH", "a", "x"][..], &["EXEC"]] {
-        let (a, b) = both(&mut r, &mut s, cmd);
-        assert_eq!(b, a, "{cmd:?}");
-    }
+    same(&mut r, &mut s, &[&["MULTI"]]);
+    same(&mut r, &mut s, &[&["LPUSH", "a", "x"], &["EXEC"]]);
     let errors = |f: &Frame| -> Vec<String> {
         text(f)
             .lines()
@@ -216,24 +225,20 @@ fn monitor_shows_commands_like_redis() {
 /// follows the value's (what `redis-cli --memkeys` ranks keys by).
 #[test]
 fn memory_usage_answers_like_redis_and_grows_with_the_value() {
-    if !need_redis() {
-        return;
-    }
-    let redis = ServerProcess::redis();
-    let slotbox = Server::start().unwrap();
-    let (mut r, mut s) = (RawClient::connect(redis.addr()), RawClient::connect(slotbox.addr()));
-    for cmd in [
-        &["SET", "k", "v"][..],
-        &["MEMORY", "USAGE", "missing"],
-        &["MEMORY", "USAGE", "k", "SAMPLES"],
-        &["MEMORY", "USAGE", "k", "SAMPLES", "x"],
-        &["MEMORY", "USAGE", "k", "SAMPLES", "-1"],
-        &["MEMORY", "USAGE", "k", "FOO", "1"],
-        &["MEMORY", "USAGE"],
-    ] {
-        let (a, b) = both(&mut r, &mut s, cmd);
-        assert_eq!(b, a, "{cmd:?}");
-    }
+    let Some((_redis, _slotbox, mut r, mut s)) = pair() else { return };
+    same(
+        &mut r,
+        &mut s,
+        &[
+            &["SET", "k", "v"][..],
+            &["MEMORY", "USAGE", "missing"],
+            &["MEMORY", "USAGE", "k", "SAMPLES"],
+            &["MEMORY", "USAGE", "k", "SAMPLES", "x"],
+            &["MEMORY", "USAGE", "k", "SAMPLES", "-1"],
+            &["MEMORY", "USAGE", "k", "FOO", "1"],
+            &["MEMORY", "USAGE"],
+        ],
+    );
     let size = |c: &mut RawClient, key: &str| match c.call(&["MEMORY", "USAGE", key, "SAMPLES", "0"]) {
         Frame::Integer(n) => n,
         other => panic!("MEMORY USAGE {key}: {other:?}"),

@@ -111,9 +111,15 @@ pub fn execute_in_batch<'s>(
             return e;
         }
     };
+    // A refused command marks the client's transaction failed; a refused EXEC discards it.
     let reject = |client: &mut ClientState, e: Frame| {
-        tx::flag_failed(client);
         shared.cmdstats.reject(resolved.id);
+        if resolved.full_name == "exec" {
+            client.multi = None;
+            tx::unwatch_all(shared, client);
+        } else {
+            tx::flag_failed(client);
+        }
         e
     };
     // Key positions and slots, computed once for the checks below and the run.
@@ -136,12 +142,6 @@ pub fn execute_in_batch<'s>(
     if !client.is_master_link && crate::evict::over_limit(shared) {
         *held = None;
         if let Err(e) = crate::evict::before_command(shared, client, resolved) {
-            if resolved.full_name == "exec" {
-                client.multi = None;
-                tx::unwatch_all(shared, client);
-                shared.cmdstats.reject(resolved.id);
-                return e;
-            }
             return reject(client, e);
         }
     }
@@ -153,12 +153,6 @@ pub fn execute_in_batch<'s>(
     }
     if let Some(cs) = shared.cluster.get().filter(|_| !client.is_master_link) {
         if let Err(e) = cluster_route(shared, cs, client, resolved, args, asking, held) {
-            if resolved.full_name == "exec" {
-                client.multi = None;
-                tx::unwatch_all(shared, client);
-                shared.cmdstats.reject(resolved.id);
-                return e;
-            }
             return reject(client, e);
         }
     }
