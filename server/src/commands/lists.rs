@@ -20,7 +20,6 @@ use crate::store::{Entry, Value};
 use bytes::Bytes;
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::Frame;
-use std::collections::VecDeque;
 
 pub const COMMANDS: Registration = &[
     ("lpush", push::lpush),
@@ -48,7 +47,7 @@ pub const COMMANDS: Registration = &[
 ];
 
 /// A stored list.
-type List = VecDeque<Box<[u8]>>;
+type List = crate::store::quicklist::QuickList;
 
 /// An end of a list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,8 +117,8 @@ fn push_items<'i>(ctx: &mut Ctx, key: &[u8], side: Side, items: impl IntoIterato
 fn extend<'i>(l: &mut List, side: Side, items: impl IntoIterator<Item = &'i [u8]>) -> usize {
     for item in items {
         match side {
-            Side::Left => l.push_front(item.into()),
-            Side::Right => l.push_back(item.into()),
+            Side::Left => l.push_front(item),
+            Side::Right => l.push_back(item),
         }
     }
     l.len()

@@ -9,6 +9,7 @@ pub mod glob;
 mod key;
 pub mod listpack;
 pub mod lru;
+pub mod quicklist;
 pub mod serialize;
 pub mod skiplist;
 pub mod snapshot;

@@ -29,7 +29,6 @@
 use super::listpack;
 use super::types::{SetValue, ZSetValue, INTSET_MAX_ENTRIES, LISTPACK_MAX_ENTRIES, LISTPACK_MAX_VALUE};
 use super::value::{HashRef, HashTable, Value};
-use std::collections::VecDeque;
 use std::fmt;
 
 /// The leading byte of a DUMP payload; bump it when the value format changes.
@@ -280,9 +279,9 @@ fn read_hash(input: &mut &[u8]) -> Result<Value> {
 
 fn read_list(input: &mut &[u8]) -> Result<Value> {
     let n = take_count(input, 1)?;
-    let mut l = VecDeque::with_capacity(n);
+    let mut l = super::quicklist::QuickList::new();
     for _ in 0..n {
-        l.push_back(take_bytes(input)?.into());
+        l.push_back(take_bytes(input)?);
     }
     Ok(Value::List(Box::new(l)))
 }

@@ -8,7 +8,6 @@ use super::thin::ThinBytes;
 use super::types::{Bytes, SetValue, ZSetValue, LISTPACK_MAX_ENTRIES, LISTPACK_MAX_VALUE};
 use hashbrown::HashMap;
 use slotbox_protocol::float::parse_i64;
-use std::collections::VecDeque;
 
 /// The "hashtable" encoding of a hash.
 pub type HashTable = HashMap<Bytes, Bytes>;
@@ -33,7 +32,7 @@ pub enum Value {
     /// conversion is one-way, as in Redis.
     HashTable(Box<HashTable>),
     /// Always "quicklist" in Redis 7.0.
-    List(Box<VecDeque<Box<[u8]>>>),
+    List(Box<super::quicklist::QuickList>),
     Set(Box<SetValue>),
     ZSet(Box<ZSetValue>),
 }
@@ -105,7 +104,7 @@ impl Value {
             Value::Str { data, .. } => data.len(),
             Value::Hash(lp) => lp.heap_size(),
             Value::HashTable(m) => HashRef::Table(m).heap_size(),
-            Value::List(l) => l.iter().map(|e| e.len() + 16).sum(),
+            Value::List(l) => l.heap_size(),
             Value::Set(s) => s.heap_size(),
             Value::ZSet(z) => z.heap_size(),
         }

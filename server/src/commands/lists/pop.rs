@@ -161,8 +161,8 @@ pub(super) fn move_one(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: Side, to: Si
         };
         let reply = Bytes::copy_from_slice(&item);
         match to {
-            Side::Left => l.push_front(item),
-            Side::Right => l.push_back(item),
+            Side::Left => l.push_front(&item),
+            Side::Right => l.push_back(&item),
         }
         return Frame::Bulk(reply);
     }

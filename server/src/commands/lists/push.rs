@@ -50,7 +50,7 @@ pub fn linsert(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         return Frame::Integer(0);
     }
     let found = match ctx.keys.get(key).map(|e| &e.value) {
-        Some(crate::store::Value::List(l)) => l.iter().position(|e| e[..] == pivot[..]),
+        Some(crate::store::Value::List(l)) => l.iter().position(|e| e == &pivot[..]),
         _ => None,
     };
     let Some(at) = found else {
@@ -59,7 +59,7 @@ pub fn linsert(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let Some(l) = list_mut(ctx, key) else {
         return Frame::Integer(0);
     };
-    l.insert(at + usize::from(after), element[..].into());
+    l.insert(at + usize::from(after), element);
     Frame::Integer(l.len() as i64)
 }
 
@@ -74,7 +74,7 @@ pub fn lset(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         return Frame::error_static("ERR index out of range");
     };
     if let Some(l) = list_mut(ctx, key) {
-        l[at] = args[3][..].into();
+        l.set(at, &args[3]);
     }
     Frame::ok()
 }

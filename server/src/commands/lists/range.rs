@@ -27,7 +27,7 @@ pub fn lrange(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let Some((start, end)) = args::index_range(start, end, l.len()) else {
         return Frame::Array(Vec::new());
     };
-    let items = l.range(start..=end).map(|e| Frame::Bulk(Bytes::copy_from_slice(e)));
+    let items = l.range(start, end).map(|e| Frame::Bulk(Bytes::copy_from_slice(e)));
     Frame::Array(items.collect())
 }
 
@@ -38,7 +38,7 @@ pub fn lindex(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     };
     let index = tri!(args::int(&args[2]));
     match position(index, l.len()) {
-        Some(at) => Frame::Bulk(Bytes::copy_from_slice(&l[at])),
+        Some(at) => l.get(at).map_or(Frame::Null, |e| Frame::Bulk(Bytes::copy_from_slice(e))),
         None => Frame::Null,
     }
 }
@@ -58,7 +58,7 @@ pub fn ltrim(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     match keep {
         Some((start, end)) => {
             l.truncate(end + 1);
-            l.drain(..start);
+            l.drop_front(start);
         }
         None => l.clear(),
     }
@@ -78,7 +78,7 @@ pub fn lrem(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     }
     // Only a removal counts as a modification.
     let any = match ctx.keys.get(key).map(|e| &e.value) {
-        Some(Value::List(l)) => l.iter().any(|e| e[..] == *element),
+        Some(Value::List(l)) => l.iter().any(|e| e == element),
         _ => false,
     };
     if !any {
@@ -98,25 +98,18 @@ pub fn lrem(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 fn remove_matches(l: &mut List, element: &[u8], count: i64) -> u64 {
     let limit = if count == 0 { u64::MAX } else { count.unsigned_abs() };
     let mut removed = 0;
-    let mut kept = List::with_capacity(l.len());
-    let mut take = |e: &[u8]| {
+    let mut keep = |e: &[u8]| {
         let hit = removed < limit && e == element;
         removed += u64::from(hit);
         !hit
     };
-    if count < 0 {
-        for e in l.drain(..).rev() {
-            if take(&e) {
-                kept.push_front(e);
-            }
-        }
+    let kept: List = if count < 0 {
+        let mut back: Vec<&[u8]> = l.iter().rev().filter(|e| keep(e)).collect();
+        back.reverse();
+        back.into_iter().collect()
     } else {
-        for e in l.drain(..) {
-            if take(&e) {
-                kept.push_back(e);
-            }
-        }
-    }
+        l.iter().filter(|e| keep(e)).collect()
+    };
     *l = kept;
     removed
 }
@@ -174,13 +167,12 @@ pub fn lpos(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let len = l.len();
     let mut found = Vec::new();
     let mut matches: i64 = 0;
-    let iter: Box<dyn Iterator<Item = &Box<[u8]>>> =
-        if from_tail { Box::new(l.iter().rev()) } else { Box::new(l.iter()) };
+    let iter: Box<dyn Iterator<Item = &[u8]>> = if from_tail { Box::new(l.iter().rev()) } else { Box::new(l.iter()) };
     for (index, e) in iter.enumerate() {
         if o.maxlen != 0 && index as i64 >= o.maxlen {
             break;
         }
-        if e[..] != *element {
+        if e != element {
             continue;
         }
         matches += 1;

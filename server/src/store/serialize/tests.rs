@@ -29,7 +29,8 @@ fn zset(items: impl IntoIterator<Item = (f64, String)>) -> Value {
 }
 
 fn list(items: impl IntoIterator<Item = Vec<u8>>) -> Value {
-    Value::List(Box::new(items.into_iter().map(Vec::into_boxed_slice).collect()))
+    let items: Vec<Vec<u8>> = items.into_iter().collect();
+    Value::List(Box::new(items.iter().map(|v| &v[..]).collect()))
 }
 
 /// One value of every type and encoding, with its expected `OBJECT ENCODING`.
