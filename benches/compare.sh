@@ -8,6 +8,8 @@
 #   benches/compare.sh memory     load KEYS (default 1M) keys with 100-byte values into each
 #                                 and print used_memory and RSS per key
 #   benches/compare.sh memory-hash the same with KEYS small hashes (3 fields of 10 bytes)
+#   benches/compare.sh memory-list KEYS 15-byte elements RPUSHed into KEYS/1000 lists; the
+#                                 table's "keys" are then elements
 #   benches/compare.sh aof        throughput (TESTS default "set") with appendonly yes and each
 #                                 appendfsync policy (no, everysec, always) on both servers
 #   benches/compare.sh restart    load KEYS keys, shut down, start again and time until the
@@ -141,8 +143,19 @@ rss_bytes() {
 }
 
 # load PORT: KEYS x "SET key:NNNNNNNNNN <SIZE bytes>" (or, with HASHES=1, small hashes
-# "HSET key:NNNNNNNNNN f1 v f2 v f3 v" with 10-byte values) through redis-cli --pipe.
+# "HSET key:NNNNNNNNNN f1 v f2 v f3 v" with 10-byte values; with LISTS=1, KEYS elements
+# "element-NNNNNNN" RPUSHed round-robin into KEYS/1000 lists) through redis-cli --pipe.
 load() {
+    if [ "${LISTS:-0}" = 1 ]; then
+        awk -v n="$KEYS" 'BEGIN {
+            lists = int(n / 1000); if (lists < 1) lists = 1
+            for (i = 0; i < n; i++) {
+                k = sprintf("list:%d", i % lists); v = sprintf("element-%07d", i)
+                printf "*3\r\n$5\r\nRPUSH\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, length(v), v
+            }
+        }' | redis-cli -h 127.0.0.1 -p "$1" --pipe | tail -1
+        return
+    fi
     if [ "${HASHES:-0}" = 1 ]; then
         awk -v n="$KEYS" 'BEGIN {
             for (i = 0; i < n; i++) {
@@ -168,6 +181,12 @@ memory_one() {
     rss0=$(rss_bytes "$pid")
     echo "$name: $(load "$port")"
     keys=$(redis-cli -h 127.0.0.1 -p "$port" dbsize)
+    if [ "${LISTS:-0}" = 1 ]; then
+        # Count elements: the sum of the lists' lengths.
+        keys=$(redis-cli -h 127.0.0.1 -p "$port" --scan --pattern 'list:*' |
+            awk -v p="$port" '{ printf "LLEN %s\n", $0 }' | redis-cli -h 127.0.0.1 -p "$port" |
+            awk '{ s += $1 } END { print s }')
+    fi
     if [ "$keys" != "$KEYS" ]; then
         echo "WARNING: $name holds $keys keys after loading $KEYS: the load did not complete" >&2
     fi
@@ -287,9 +306,10 @@ case "$MODE" in
     proxy) exec benches/proxy-compare.sh ;;
     memory) memory ;;
     memory-hash) HASHES=1 memory ;;
+    memory-list) LISTS=1 memory ;;
     cluster) cluster_mode ;;
     *)
-        echo "usage: $0 [throughput|memory|memory-hash|aof|restart|proxy|cluster]" >&2
+        echo "usage: $0 [throughput|memory|memory-hash|memory-list|aof|restart|proxy|cluster]" >&2
         exit 2
         ;;
 esac
