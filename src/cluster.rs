@@ -139,10 +139,25 @@ impl Cluster {
 
     /// Start a stopped node again on the same ports and directory.
     pub fn start_node(&mut self, i: usize) -> std::io::Result<()> {
-        if self.nodes[i].is_none() {
-            self.nodes[i] = Some(Server::with_config(self.configs[i].clone())?);
+        if self.nodes[i].is_some() {
+            return Ok(());
         }
-        Ok(())
+        // The node comes back on its own ports, which another socket (an outgoing
+        // connection's ephemeral port) may hold for a moment: retry for up to 5 s.
+        let mut tries = 0;
+        loop {
+            match Server::with_config(self.configs[i].clone()) {
+                Ok(s) => {
+                    self.nodes[i] = Some(s);
+                    return Ok(());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && tries < 50 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     fn assemble(&self, ranges: &[(u16, u16)], replicas: usize) -> std::io::Result<()> {

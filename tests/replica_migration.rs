@@ -150,8 +150,15 @@ fn orphaned_master_gets_a_replica_from_the_master_with_two() {
     // A key in one of C's slots (10923-16383): "{c}" hashes to 7365, "{a}" to 15495.
     assert_eq!(c.call(&["SET", "{a}orphan", "kept"]), Frame::ok());
     let dead = s.replica_of_c();
-    let a_replicas: Vec<usize> = [3, 4, 5, 6].into_iter().filter(|&i| s.everyone_agrees(i, 0)).collect();
-    assert_eq!(a_replicas.len(), 2, "A should have two replicas");
+    // The node that joined last learns the other nodes' roles through gossip: wait for it.
+    let mut a_replicas: Vec<usize> = Vec::new();
+    assert!(
+        wait_for(Duration::from_secs(20), || {
+            a_replicas = [3, 4, 5, 6].into_iter().filter(|&i| s.everyone_agrees(i, 0)).collect();
+            a_replicas.len() == 2
+        }),
+        "A should have two replicas, seen by every node: {a_replicas:?}"
+    );
     let expected = *a_replicas.iter().min_by_key(|&&i| &s.ids[i]).unwrap();
     s.kill(dead);
     let mut moved = None;
