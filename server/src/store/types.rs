@@ -125,8 +125,9 @@ impl SetValue {
 /// A sorted-set value.
 #[derive(Debug)]
 pub enum ZSetValue {
-    /// Sorted by (score, member), as Redis's listpack.
-    Small(Vec<(f64, Bytes)>),
+    /// Sorted by (score, member), as Redis's listpack; members behind thin pointers (16
+    /// bytes per element plus the member's bytes).
+    Small(Vec<(f64, super::thin::ThinBytes)>),
     Big {
         dict: HashMap<Bytes, f64>,
         list: SkipList,
@@ -241,7 +242,7 @@ impl ZSetValue {
             let mut list = SkipList::new();
             for (s, m) in std::mem::take(v) {
                 list.insert(s, &m);
-                dict.insert(m, s);
+                dict.insert(m[..].into(), s);
             }
             *self = ZSetValue::Big { dict, list };
         }
@@ -289,7 +290,7 @@ impl ZSetValue {
 
     pub fn heap_size(&self) -> usize {
         match self {
-            ZSetValue::Small(v) => v.iter().map(|(_, m)| m.len() + 24).sum(),
+            ZSetValue::Small(v) => v.capacity() * 16 + v.iter().map(|(_, m)| m.len() + 1).sum::<usize>(),
             ZSetValue::Big { dict, list } => dict.len() * 40 + list.heap_size(),
         }
     }
@@ -407,7 +408,7 @@ impl ZSetValue {
             return Vec::new();
         }
         match self {
-            ZSetValue::Small(v) => v.drain(start..end).collect(),
+            ZSetValue::Small(v) => v.drain(start..end).map(|(s, m)| (s, m[..].into())).collect(),
             ZSetValue::Big { dict, list } => {
                 let items: Vec<(f64, Bytes)> =
                     list.iter_from(list.at_rank(start)).take(end - start).map(|(s, m)| (s, m.into())).collect();
