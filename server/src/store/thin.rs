@@ -149,6 +149,36 @@ impl std::fmt::Debug for ThinBytes {
     }
 }
 
+impl std::hash::Hash for ThinBytes {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self[..].hash(state)
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for ThinBytes {
+    fn borrow(&self) -> &[u8] {
+        self
+    }
+}
+
+impl AsRef<[u8]> for ThinBytes {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl PartialOrd for ThinBytes {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ThinBytes {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self[..].cmp(&other[..])
+    }
+}
+
 impl From<&[u8]> for ThinBytes {
     fn from(s: &[u8]) -> Self {
         ThinBytes::from_parts(&[s])

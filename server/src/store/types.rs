@@ -14,7 +14,7 @@ pub const LISTPACK_MAX_ENTRIES: usize = 128;
 pub const LISTPACK_MAX_VALUE: usize = 64;
 pub const INTSET_MAX_ENTRIES: usize = 512;
 
-pub type Bytes = Box<[u8]>;
+pub type Bytes = super::thin::ThinBytes;
 
 /// A set value.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,7 +101,7 @@ impl SetValue {
 
     fn convert(&mut self) {
         if let SetValue::Ints(v) = self {
-            let s: HashSet<Bytes> = v.iter().map(|i| i.to_string().into_bytes().into_boxed_slice()).collect();
+            let s: HashSet<Bytes> = v.iter().map(|i| Bytes::from(i.to_string().into_bytes())).collect();
             *self = SetValue::Big(s);
         }
     }

@@ -14,7 +14,7 @@ use slotbox_protocol::{Frame, Protocol};
 /// The popped elements of one key, in pop order.
 struct Popped {
     key: Bytes,
-    items: Vec<(f64, Box<[u8]>)>,
+    items: Vec<(f64, crate::store::types::Bytes)>,
 }
 
 /// Pop up to `count` elements from the first key holding a sorted set. `Ok(None)` when all
@@ -53,7 +53,7 @@ fn pop_first(ctx: &mut Ctx, keys: &[Bytes], max: bool, count: usize) -> Result<O
 }
 
 /// Elements as `m, s, m, s` (flat) or `[m, s], [m, s]` (nested).
-fn pairs(items: Vec<(f64, Box<[u8]>)>, nested: bool) -> Vec<Frame> {
+fn pairs(items: Vec<(f64, crate::store::types::Bytes)>, nested: bool) -> Vec<Frame> {
     let mut out = Vec::with_capacity(items.len() * 2);
     for (score, member) in items {
         let m = Frame::Bulk(Bytes::from(member.into_vec()));
