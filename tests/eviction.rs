@@ -151,3 +151,19 @@ fn object_idletime_and_freq_match_redis() {
     }
     assert_eq!(replies[1], replies[0]);
 }
+
+/// Over maxmemory with nothing to evict (the server's own memory is above the limit): like
+/// Redis, writes get OOM and everything else still runs.
+#[test]
+fn over_maxmemory_with_nothing_to_evict_refuses_writes_only() {
+    let (_s, mut c) = server("allkeys-lru", "1mb");
+    for _ in 0..3 {
+        assert_eq!(
+            c.call(&["SET", "a", "b"]),
+            Frame::Error("OOM command not allowed when used memory > 'maxmemory'.".into())
+        );
+        assert_eq!(c.call(&["GET", "a"]), Frame::Null);
+    }
+    assert_eq!(c.call(&["CONFIG", "SET", "maxmemory", "0"]), Frame::ok());
+    assert_eq!(c.call(&["SET", "a", "b"]), Frame::ok());
+}

@@ -152,7 +152,8 @@ fn victim(shared: &Shared, policy: Policy, samples: usize, now_ms: i64) -> Optio
             }
         }
     }
-    if best.is_none() {
+    let quiet_until = &shared.stats.nothing_to_evict_until_ms;
+    if best.is_none() && now_ms >= quiet_until.load(Ordering::Relaxed) as i64 {
         // A sparse keyspace: walk every slot from a random one until a candidate turns up.
         let start = crate::rand::next_u64() as usize;
         for i in 0..slotbox_protocol::SLOT_COUNT {
@@ -161,6 +162,11 @@ fn victim(shared: &Shared, policy: Policy, samples: usize, now_ms: i64) -> Optio
                 best = Some((score, slot, key));
                 break;
             }
+        }
+        if best.is_none() {
+            // Nothing evictable at all (over maxmemory with no candidate keys): do not walk
+            // the 16384 slots again for every command of the next 100 ms.
+            quiet_until.store((now_ms + 100) as u64, Ordering::Relaxed);
         }
     }
     best.map(|(_, slot, key)| (slot, key))

@@ -62,6 +62,9 @@ pub struct Stats {
     pub keyspace_hits: Counter,
     /// Keys dropped by `maxmemory` eviction.
     pub evicted_keys: Counter,
+    /// Unix ms before which eviction does not search every slot again (it found nothing to
+    /// evict; see `evict`).
+    pub nothing_to_evict_until_ms: AtomicU64,
     pub keyspace_misses: Counter,
     pub net_input_bytes: Counter,
     pub net_output_bytes: Counter,
