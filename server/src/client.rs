@@ -216,12 +216,12 @@ pub struct ClientState {
     pub reply_mode: ReplyMode,
     /// CLIENT NO-EVICT: protect this client from client eviction.
     pub no_evict: bool,
-    /// The slot of the last command's keys when they all were in one slot (hot-slot
-    /// affinity, `net::affinity`).
     /// Unix µs at which the previous command of this batch ended (0: none): the next
     /// command starts then, which saves a clock read per pipelined command (see
     /// `commands::run_in_batch`). Reset between batches.
     pub batch_clock_us: i64,
+    /// The slot of the last command's keys when they all were in one slot (hot-slot
+    /// affinity, `net::affinity`).
     pub cmd_slot: Option<u16>,
 }
 
@@ -272,7 +272,6 @@ impl ClientState {
             && !self.info.monitor.load(Ordering::Relaxed)
     }
 
-    /// Subscribed to anything (RESP2 clients are then limited to pub/sub commands).
     /// Copy what CLIENT LIST shows of this connection into its shared info (cheap: a few
     /// relaxed stores; the event loop calls it after each event).
     pub fn publish(&self) {
@@ -287,6 +286,7 @@ impl ClientState {
         s.closing.store(self.close_after_reply, Ordering::Relaxed);
     }
 
+    /// Subscribed to anything (RESP2 clients are then limited to pub/sub commands).
     pub fn in_pubsub(&self) -> bool {
         !(self.channels.is_empty() && self.patterns.is_empty() && self.shard_channels.is_empty())
     }

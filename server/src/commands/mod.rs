@@ -160,11 +160,13 @@ pub fn execute_in_batch<'s>(
         && client.in_pubsub()
         && !pubsub::allowed_in_pubsub(resolved.full_name)
     {
-        shared.cmdstats.reject(resolved.id);
-        return Frame::error(format!(
-            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-            resolved.full_name
-        ));
+        return reject(
+            client,
+            Frame::error(format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                resolved.full_name
+            )),
+        );
     }
     if client.multi.is_some() && !tx::runs_inside_multi(resolved.full_name) {
         return tx::queue(client, resolved, args);
@@ -379,8 +381,7 @@ fn run_in_batch<'s>(
         shared.monitors.feed(shared, r.full_name, args, start_us, &addr);
     }
     if ctx.block.is_none() {
-        let usec = (end_us - start_us).max(0) as u64;
-        crate::cmdstats::record_call(shared, ctx.client, r, args, usec, reply.is_error());
+        crate::cmdstats::record_call(shared, ctx.client, r, args, (start_us, end_us), reply.is_error());
     }
     if let Some(b) = ctx.block.take() {
         if ctx.client.serving_blocked {

@@ -244,6 +244,20 @@ impl Conn {
         }
     }
 
+    /// End the client's blocked wait with `reply` (its timeout reply, or a cluster redirect)
+    /// unless a server thread claimed the waiter first: `Some(true)` ended here, `None` being
+    /// served right now (that reply is on its way), `Some(false)` nothing to end.
+    pub fn end_block(&mut self, shared: &Shared, reply: &Frame) -> Option<bool> {
+        let Some(w) = self.client.blocked.clone() else { return Some(false) };
+        let ended = w.cancel();
+        if ended == Some(true) {
+            shared.blocking.remove(&w);
+            self.client.blocked = None;
+            self.push_reply(shared, reply);
+        }
+        ended
+    }
+
     /// Queue a reply, honouring CLIENT REPLY OFF / SKIP.
     pub fn push_reply(&mut self, shared: &Shared, reply: &Frame) {
         shared.count_error(reply);

@@ -389,13 +389,8 @@ impl Worker {
                 self.timed_blocks.push(slot);
                 continue;
             }
-            match w.cancel() {
-                Some(true) => {
-                    shared.blocking.remove(&w);
-                    conn.client.blocked = None;
-                    conn.push_reply(&shared, &w.timeout_reply);
-                    wake.push(slot);
-                }
+            match conn.end_block(&shared, &w.timeout_reply) {
+                Some(true) => wake.push(slot),
                 // Being served right now: the reply is on its way.
                 None => self.timed_blocks.push(slot),
                 Some(false) => {}
@@ -428,17 +423,13 @@ impl Worker {
                     continue;
                 };
                 // A server thread may be serving it right now: then its reply wins.
-                if w.cancel() == Some(true) {
-                    let w = conn.client.blocked.take().expect("checked above");
-                    self.shared.blocking.remove(&w);
-                    conn.push_reply(&self.shared, &slotbox_protocol::Frame::error(msg));
+                if conn.end_block(&self.shared, &slotbox_protocol::Frame::error(msg)) == Some(true) {
                     redirected.push(i);
                 }
             }
         }
         let shared = self.shared.clone();
         for slot in redirected {
-            self.timed_blocks.retain(|&s| s != slot);
             self.on_event(slot, false, &shared, &mut TurnLocks::default());
         }
     }

@@ -52,18 +52,18 @@ fn minutes(now_ms: i64) -> u32 {
     (now_ms / 60_000) as u32 & 0xffff
 }
 
-/// The clock of a key created now.
-pub fn initial(now_ms: i64) -> u32 {
+/// The clock of a key created now: the last second a command saw (the wall clock before
+/// the first command, while data loads).
+pub fn initial_now() -> u32 {
+    let now_ms = match NOW_SECS.load(Ordering::Relaxed) {
+        0 => crate::shared::unix_time_ms(),
+        secs => i64::from(secs) * 1000,
+    };
     if lfu_mode() {
         (minutes(now_ms) << 8) | LFU_INIT_VAL
     } else {
         lru_clock(now_ms)
     }
-}
-
-/// [`initial`] at the last second a command saw.
-pub fn initial_now() -> u32 {
-    initial(i64::from(NOW_SECS.load(Ordering::Relaxed)) * 1000)
 }
 
 /// A command looked at `e` at `now_ms`.
@@ -135,7 +135,7 @@ mod tests {
     fn lru_idle_time_and_lfu_counter() {
         let t0 = 1_795_933_000_000i64;
         let mut e = Entry::new(Value::Int(1));
-        e.lru = initial(t0);
+        e.lru = lru_clock(t0);
         assert_eq!(idle_ms(e.lru, t0 + 5_500), 5_000);
         on_access(&mut e, t0 + 6_000);
         assert_eq!(idle_ms(e.lru, t0 + 6_000), 0);

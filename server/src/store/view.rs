@@ -124,10 +124,11 @@ impl<'a> KeyView<'a> {
         self.get(key).is_some()
     }
 
-    /// Insert or replace `key`; returns the previous live entry.
-    pub fn insert(&mut self, key: &[u8], mut entry: Entry) -> Option<Entry> {
+    /// Insert or replace `key`; returns the previous live entry. The entry keeps its access
+    /// clock (a new one starts now; RENAME moves an entry with its idle time, as Redis moves
+    /// the object).
+    pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
         let now = self.now_ms;
-        entry.lru = lru::initial(now);
         let shard = self.shard(key);
         shard.touch(key);
         let old = shard.insert(key, entry);
