@@ -289,7 +289,9 @@ fn client_list_shows_subscribers_transactions_blocked_and_monitors() {
     });
     assert!(settled, "the BLPOP never showed as blocked:\n{list}");
     assert!(line_of(&list, sub_id).contains(" flags=P db=0 sub=2 psub=1 ssub=0 multi=-1 "), "{list}");
-    assert!(line_of(&list, tx_id).contains(" flags=x db=0 sub=0 psub=0 ssub=0 multi=2 "), "{list}");
+    let tx_line = line_of(&list, tx_id);
+    assert!(tx_line.contains(" flags=x db=0 sub=0 psub=0 ssub=0 multi=2 "), "{list}");
+    assert!(tx_line.contains(" cmd=get "), "a queued command is the last command, as in Redis: {list}");
     assert!(line_of(&list, mon_id).contains(" flags=O "), "{list}");
     assert!(line_of(&list, id(&mut admin)).contains(" flags=N "), "{list}");
 }

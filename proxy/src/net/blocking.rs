@@ -113,9 +113,7 @@ impl Worker {
             }
         };
         if to.ask {
-            if let Some(b) = self.backends.get_mut(&backend) {
-                b.send(&encode_request(&[Bytes::from_static(b"ASKING")]), Waiter::Discard);
-            }
+            self.asking(backend);
         }
         self.send_blocking(ct, Blocked { backend, ..blocked }, request, redirects + 1);
     }

@@ -313,8 +313,6 @@ impl Worker {
                         }
                         // A transaction under way cannot move: the client sees the redirect.
                         self.pools[pi].refresh_wanted |= !to.ask;
-                        self.tx_answered(client, bt);
-                        return self.deliver(client, seq, part, frame, Some(raw));
                     }
                 }
                 if dedicated {
@@ -339,12 +337,18 @@ impl Worker {
         let server = self.learn_redirect(pi, &to);
         if to.ask {
             if let Ok(bt) = self.backend_conn(pi, server, proto_idx(to.proto), self.lane_of(client)) {
-                let b = self.backends.get_mut(&bt).expect("backend just looked up");
-                b.send(&encode_request(&[Bytes::from_static(b"ASKING")]), Waiter::Discard);
+                self.asking(bt);
             }
         }
         let t = Target { server: Some(server), slot: to.slot };
         self.send(pi, t, client, to.proto, seq, part, request, redirects + 1);
+    }
+
+    /// Queue ASKING on `bt`, for the request sent next on it (its reply is dropped).
+    pub(super) fn asking(&mut self, bt: Token) {
+        if let Some(b) = self.backends.get_mut(&bt) {
+            b.send(&encode_request(&[Bytes::from_static(b"ASKING")]), Waiter::Discard);
+        }
     }
 
     /// The server a redirect names (added to the pool if new); a MOVED also updates the slot

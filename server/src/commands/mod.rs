@@ -106,11 +106,15 @@ pub fn execute_in_batch<'s>(
             *held = None;
             tx::flag_failed(client);
             if let Some(id) = id {
+                client.info.last_cmd.store(id, std::sync::atomic::Ordering::Relaxed);
                 shared.cmdstats.reject(id);
             }
             return e;
         }
     };
+    // CLIENT LIST `cmd=`: the last command looked up, as Redis's lastcmd (refused and queued
+    // ones too; EXEC for the commands it ran).
+    client.info.last_cmd.store(resolved.id, std::sync::atomic::Ordering::Relaxed);
     // A refused command marks the client's transaction failed; a refused EXEC discards it.
     let reject = |client: &mut ClientState, e: Frame| {
         shared.cmdstats.reject(resolved.id);
@@ -366,7 +370,6 @@ fn run_in_batch<'s>(
     let now_ms = start_us / 1000;
     keys.now_ms = now_ms;
     crate::store::lru::tick(now_ms);
-    client.info.last_cmd.store(r.id, std::sync::atomic::Ordering::Relaxed);
     let may_block = !client.in_exec && !client.is_master_link;
     let mut ctx = Ctx { shared, client, keys, now_ms, spec: r.spec, block: None, may_block, propagate: None };
     let reply = (r.handler)(&mut ctx, args);
