@@ -12,6 +12,7 @@ pub mod cmdstats;
 pub mod commands;
 pub mod config;
 pub mod evict;
+pub mod gate;
 pub mod latency;
 pub mod log;
 pub mod monitor;

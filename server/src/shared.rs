@@ -43,8 +43,8 @@ impl WorkerHandle {
 pub struct Shared {
     pub db: Db,
     /// Held shared by every batch of commands, exclusively by EXEC: a transaction never
-    /// interleaves with another client's command.
-    pub exec_gate: crate::stats::ExecGate,
+    /// interleaves with another client's command (the lock rule: `crate::gate`).
+    pub exec_gate: crate::gate::ExecGate,
     /// Which event loop serves connections hot for a slot (`net::affinity`).
     pub hot_slots: crate::net::affinity::HotSlots,
     /// Hot copies of config values read on every batch (refreshed by `config_changed`).
@@ -195,7 +195,7 @@ impl Shared {
         let started_unix = unix_time_ms() as u64 / 1000;
         Shared {
             db: Db::new(),
-            exec_gate: crate::stats::ExecGate::new(config.io_threads),
+            exec_gate: crate::gate::ExecGate::new(config.io_threads),
             hot_slots: Default::default(),
             hot: HotConfig::from(&config),
             blocking: Default::default(),

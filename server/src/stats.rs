@@ -1,9 +1,7 @@
 //! Server-wide counters (INFO stats) that many threads bump on every request. Each
 //! [`Counter`] is striped over cache-padded atomics, one stripe per thread (round-robin), so
 //! two event loops never fight over one cache line; reads add the stripes up.
-//! Also the striped exec gate that lets EXEC run with every other command excluded.
 
-use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -91,36 +89,6 @@ impl Stats {
         ] {
             c.store(0, Ordering::Relaxed);
         }
-    }
-}
-
-#[repr(align(128))]
-#[derive(Default)]
-struct PaddedLock(RwLock<()>);
-
-/// Held shared by each event loop while it runs a batch of commands (its own stripe, so
-/// loops never contend), and exclusively — every stripe, in order — by EXEC.
-pub struct ExecGate(Vec<PaddedLock>);
-
-impl ExecGate {
-    pub fn new(stripes: usize) -> Self {
-        ExecGate((0..stripes.max(1)).map(|_| PaddedLock::default()).collect())
-    }
-
-    /// Shared access for the event loop `worker`.
-    pub fn read(&self, worker: usize) -> RwLockReadGuard<'_, ()> {
-        self.0[worker % self.0.len()].0.read()
-    }
-
-    /// Shared access that does not wait behind a queued EXEC when this thread already holds
-    /// its stripe (serving blocked clients from inside a batch).
-    pub fn read_recursive(&self, worker: usize) -> RwLockReadGuard<'_, ()> {
-        self.0[worker % self.0.len()].0.read_recursive()
-    }
-
-    /// Exclusive access: no other command runs anywhere until the guards drop.
-    pub fn write_all(&self) -> Vec<RwLockWriteGuard<'_, ()>> {
-        self.0.iter().map(|l| l.0.write()).collect()
     }
 }
 

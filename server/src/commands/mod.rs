@@ -9,6 +9,7 @@ mod command_info;
 mod config_cmd;
 mod connection;
 mod hashes;
+mod held;
 mod info;
 mod info_repl;
 mod keys;
@@ -26,6 +27,7 @@ mod strings;
 pub mod tx;
 mod zsets;
 
+pub use held::Held;
 use registry::resolve_or_refuse;
 pub use registry::{is_registered, name_of, registered, resolve, Handler, Registration, Resolved};
 
@@ -55,6 +57,8 @@ pub struct Ctx<'a, 's> {
     pub may_block: bool,
     /// What to send to replicas instead of the command itself (SPOP → SREM, MIGRATE → DEL).
     pub propagate: Option<Vec<Vec<Bytes>>>,
+    /// The whole exec gate is held (only for commands that need it: [`needs_whole_gate`]).
+    pub exclusive: bool,
 }
 
 /// What a blocking command waits for.
@@ -80,30 +84,41 @@ pub fn on_disconnect(shared: &Shared, client: &mut ClientState) {
     }
 }
 
-/// Run one request for `client`. `args` is never empty.
+/// Run one request for `client` on its own (taking and releasing the gate on the gate's
+/// service stripe). `args` is never empty. Must not be called by a thread that holds the
+/// gate: such code runs commands through [`execute_in_batch`] with what it holds.
 pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Frame {
     client.batch_clock_us = 0;
-    execute_in_batch(shared, client, args, &mut None)
+    let mut held = Held::new(shared.exec_gate.service_stripe());
+    execute_in_batch(shared, client, args, &mut held)
 }
 
-/// [`execute`] for one command of a connection's batch. `held` carries the slot locks of
-/// the previous command of the batch: a command on exactly the same slots runs under them
-/// instead of unlocking and relocking (a pipeline hammering one hot key stays on one thread
-/// for the whole batch instead of bouncing the lock, and its data, between threads). Any
-/// other command releases them first, before anything else is locked, so nothing is ever
-/// locked while `held` is kept. The event loop keeps `held` across the connections of one
-/// loop turn (`net::conn::TurnLocks`).
+/// Commands that run with the whole exec gate held: nothing else runs anywhere meanwhile.
+pub fn needs_whole_gate(r: Resolved) -> bool {
+    r.full_name == "exec"
+}
+
+/// The execution seam: run one request of a caller that keeps `held` from one command to the
+/// next. The seam takes the exec gate as the command needs it (shared, or whole for
+/// [`needs_whole_gate`] commands, giving up the shared stripe first) unless `held` already has
+/// it, so a caller never takes it twice (the lock rule: `crate::gate`). A whole gate the seam
+/// took is released when the command ends; one the caller took stays.
+///
+/// `held` also carries the slot locks of the previous command: a command on exactly the same
+/// slots runs under them instead of unlocking and relocking (a pipeline hammering one hot key
+/// stays on one thread for the whole batch instead of bouncing the lock, and its data, between
+/// threads). Any other command releases them first, before anything else is locked.
 pub fn execute_in_batch<'s>(
     shared: &'s Shared,
     client: &mut ClientState,
     args: &[Bytes],
-    held: &mut Option<KeyView<'s>>,
+    held: &mut Held<'s>,
 ) -> Frame {
     client.cmd_slot = None;
     let resolved = match resolve_or_refuse(args) {
         Ok(r) => r,
         Err((e, id)) => {
-            *held = None;
+            held.keys = None;
             tx::flag_failed(client);
             if let Some(id) = id {
                 client.info.last_cmd.store(id, std::sync::atomic::Ordering::Relaxed);
@@ -115,6 +130,24 @@ pub fn execute_in_batch<'s>(
     // CLIENT LIST `cmd=`: the last command looked up, as Redis's lastcmd (refused and queued
     // ones too; EXEC for the commands it ran).
     client.info.last_cmd.store(resolved.id, std::sync::atomic::Ordering::Relaxed);
+    let took_whole = needs_whole_gate(resolved) && held.exclusive(&shared.exec_gate);
+    held.shared(&shared.exec_gate);
+    let reply = admit_and_run(shared, client, resolved, args, held);
+    if took_whole {
+        held.release();
+    }
+    reply
+}
+
+/// The admission checks (auth, OOM, replica gate, cluster routing, pub/sub context, MULTI
+/// queueing), then the run and the blocked clients it readied. The gate is held.
+fn admit_and_run<'s>(
+    shared: &'s Shared,
+    client: &mut ClientState,
+    resolved: Resolved,
+    args: &[Bytes],
+    held: &mut Held<'s>,
+) -> Frame {
     // A refused command marks the client's transaction failed; a refused EXEC discards it.
     let reject = |client: &mut ClientState, e: Frame| {
         shared.cmdstats.reject(resolved.id);
@@ -133,8 +166,8 @@ pub fn execute_in_batch<'s>(
         [s] => Some(s),
         _ => None,
     };
-    if held.as_ref().is_some_and(|v| client.multi.is_some() || !same_slots(v, &slots)) {
-        *held = None;
+    if held.keys.as_ref().is_some_and(|v| client.multi.is_some() || !same_slots(v, &slots)) {
+        held.keys = None;
     }
     if !client.authenticated && !resolved.spec.has(command::flags::NO_AUTH) {
         return reject(client, Frame::error_static(errors::NOAUTH));
@@ -144,7 +177,7 @@ pub fn execute_in_batch<'s>(
         return reject(client, Frame::error_static("ERR Replica can't interact with the keyspace"));
     }
     if !client.is_master_link && crate::evict::over_limit(shared) {
-        *held = None;
+        held.keys = None;
         if let Err(e) = crate::evict::before_command(shared, client, resolved) {
             return reject(client, e);
         }
@@ -156,7 +189,7 @@ pub fn execute_in_batch<'s>(
         }
     }
     if let Some(cs) = shared.cluster.get().filter(|_| !client.is_master_link) {
-        if let Err(e) = cluster_route(shared, cs, client, resolved, args, asking, held) {
+        if let Err(e) = cluster_route(shared, cs, client, resolved, args, asking, &mut held.keys) {
             return reject(client, e);
         }
     }
@@ -175,11 +208,12 @@ pub fn execute_in_batch<'s>(
     if client.multi.is_some() && !tx::runs_inside_multi(resolved.full_name) {
         return tx::queue(client, resolved, args);
     }
-    let reply = run_in_batch(shared, client, resolved, args, held, idx, slots);
+    let exclusive = held.is_exclusive();
+    let reply = run_in_batch(shared, client, resolved, args, &mut held.keys, exclusive, idx, slots);
     if !client.ready_keys.is_empty() {
-        *held = None;
+        held.keys = None;
         let keys = std::mem::take(&mut client.ready_keys);
-        serve_blocked(shared, keys, client.info.worker());
+        serve_blocked(shared, keys);
     }
     reply
 }
@@ -289,10 +323,9 @@ fn propagate(ctx: &mut Ctx, r: Resolved, args: &[Bytes]) {
 }
 
 /// Serve clients blocked on `keys` (FIFO per key), re-running their commands; keys their
-/// commands write (BLMOVE's destination) are served in turn.
-pub fn serve_blocked(shared: &Shared, keys: Vec<Bytes>, worker: usize) {
-    // The caller's own stripe: already held inside a batch, so this never waits.
-    let _gate = shared.exec_gate.read_recursive(worker);
+/// commands write (BLMOVE's destination) are served in turn. Runs under the gate the seam
+/// holds for the command that readied the keys.
+fn serve_blocked(shared: &Shared, keys: Vec<Bytes>) {
     let mut queue: std::collections::VecDeque<Bytes> = keys.into();
     while let Some(key) = queue.pop_front() {
         while let Some(w) = shared.blocking.claim_first(&key) {
@@ -332,22 +365,26 @@ fn same_slots(view: &KeyView<'_>, slots: &[u16]) -> bool {
     !slots.is_empty() && view.slots().eq(slots.iter().copied())
 }
 
-/// Lock the command's keys and call its handler.
+/// Lock the command's keys and call its handler. For code that already holds the exec gate
+/// (EXEC running its queue, blocked clients being served): it never takes the gate.
 pub fn run(shared: &Shared, client: &mut ClientState, r: Resolved, args: &[Bytes]) -> Frame {
+    debug_assert!(crate::gate::check::holds_gate(), "commands::run without the exec gate");
     let idx = extract_keys(r.spec, args);
     let slots = slots_of(&idx, args);
-    run_in_batch(shared, client, r, args, &mut None, idx, slots)
+    run_in_batch(shared, client, r, args, &mut None, false, idx, slots)
 }
 
 /// [`run`], reusing the batch's held locks when they are the command's slots, and leaving the
 /// command's locks in `held` afterwards (unless it blocked, ran inside EXEC or for a blocked
 /// client).
+#[allow(clippy::too_many_arguments)]
 fn run_in_batch<'s>(
     shared: &'s Shared,
     client: &mut ClientState,
     r: Resolved,
     args: &[Bytes],
     held: &mut Option<KeyView<'s>>,
+    exclusive: bool,
     idx: KeyIndices,
     mut slots: SmallVec<[u16; 4]>,
 ) -> Frame {
@@ -371,7 +408,8 @@ fn run_in_batch<'s>(
     keys.now_ms = now_ms;
     crate::store::lru::tick(now_ms);
     let may_block = !client.in_exec && !client.is_master_link;
-    let mut ctx = Ctx { shared, client, keys, now_ms, spec: r.spec, block: None, may_block, propagate: None };
+    let mut ctx =
+        Ctx { shared, client, keys, now_ms, spec: r.spec, block: None, may_block, propagate: None, exclusive };
     let reply = (r.handler)(&mut ctx, args);
     // A command that blocks is counted when it is served (its wait is not its run time).
     let end_us = crate::shared::unix_time_us();

@@ -1,6 +1,6 @@
-//! Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH. EXEC runs its queue while holding the
-//! server's exec gate exclusively, so no command of any other client (on any thread) runs in
-//! between. WATCH registers a flag on the watched keys' slots; any write to such a key (expiry
+//! Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH. EXEC runs its queue while the seam
+//! holds the server's exec gate exclusively for it (`commands::needs_whole_gate`), so no
+//! command of any other client (on any thread) runs in between. WATCH registers a flag on the watched keys' slots; any write to such a key (expiry
 //! and FLUSHALL included) sets it and makes EXEC answer a null reply.
 
 use super::{run, Ctx, Registration, Resolved};
@@ -61,7 +61,9 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
         return Frame::error_static("EXECABORT Transaction discarded because of previous errors.");
     }
     let shared = ctx.shared;
-    let _gate = shared.exec_gate.write_all();
+    // The seam took the whole gate for EXEC (`needs_whole_gate`): no other command runs
+    // anywhere until the queue is done.
+    debug_assert!(ctx.exclusive, "EXEC without the whole exec gate");
     let aborted = watch_broken(shared, ctx.client, ctx.now_ms);
     unwatch_all(shared, ctx.client);
     if aborted {

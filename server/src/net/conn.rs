@@ -4,7 +4,7 @@
 //! replies are pending.
 
 use crate::client::{ClientState, ReplyMode};
-use crate::commands;
+use crate::commands::{self, Held};
 use crate::config::ClientClass;
 use crate::shared::Shared;
 use bytes::BytesMut;
@@ -20,27 +20,6 @@ const OUTPUT_HIGH_WATER: usize = 4 * 1024 * 1024;
 /// Read at most this much per readable event before yielding to other connections.
 const READ_BUDGET: usize = 1024 * 1024;
 const READ_CHUNK: usize = 16 * 1024;
-
-/// Locks an event loop keeps from one command to the next during one loop turn, across its
-/// connections: its stripe of the exec gate and the slots of the last command. A hot key
-/// served by several event loops then changes hands once per turn instead of once per
-/// command (each hand-off is a lock wake-up and the key's data moving between cores).
-/// Order: the gate is always taken before any slot; the slots are released before others are
-/// taken (`commands::execute_in_batch`); both are released before EXEC, before anything that
-/// locks slots outside a command (closing a connection) and at the end of the turn.
-#[derive(Default)]
-pub struct TurnLocks<'s> {
-    // Field order is drop order: slots before the gate.
-    keys: Option<crate::store::KeyView<'s>>,
-    gate: Option<parking_lot::RwLockReadGuard<'s, ()>>,
-}
-
-impl TurnLocks<'_> {
-    pub fn release(&mut self) {
-        self.keys = None;
-        self.gate = None;
-    }
-}
 
 pub struct Conn {
     pub stream: TcpStream,
@@ -94,7 +73,7 @@ impl Conn {
     /// Ordinary reads go through the event loop's `scratch` buffer (growing `rbuf` by a
     /// zeroed chunk per read was a 16 KiB memset per request); a large bulk still being
     /// received is read straight into `rbuf`.
-    pub fn on_readable<'s>(&mut self, shared: &'s Shared, locks: &mut TurnLocks<'s>, scratch: &mut [u8]) {
+    pub fn on_readable<'s>(&mut self, shared: &'s Shared, locks: &mut Held<'s>, scratch: &mut [u8]) {
         let mut read_total = 0;
         // Edge-triggered readiness: unless we read until WouldBlock, the socket may still hold
         // data and no new event will say so; `read_pending` makes the loop come back.
@@ -155,13 +134,12 @@ impl Conn {
         }
     }
 
-    /// Decode and execute the buffered requests. The exec gate is held shared (so a
-    /// transaction on another thread cannot interleave) and released before EXEC, which takes
-    /// it exclusively; it and the last command's slots stay in `locks` for the next command.
-    pub fn process<'s>(&mut self, shared: &'s Shared, locks: &mut TurnLocks<'s>) {
+    /// Decode and execute the buffered requests through the execution seam, which takes the
+    /// exec gate as each command needs it; what it holds (the shared stripe, the last
+    /// command's slots) stays in `locks` for the next command and connection of the turn.
+    pub fn process<'s>(&mut self, shared: &'s Shared, locks: &mut Held<'s>) {
         let limit = shared.hot.client_query_buffer_limit.load(Ordering::Relaxed);
         let max_bulk = shared.hot.proto_max_bulk_len.load(Ordering::Relaxed);
-        let worker = self.client.info.worker();
         let mut commands = 0u64;
         let mut next = self.stashed.take();
         self.client.batch_clock_us = 0;
@@ -190,12 +168,7 @@ impl Conn {
                         self.stashed = Some(args);
                         break;
                     }
-                    if args[0].eq_ignore_ascii_case(b"exec") {
-                        locks.release();
-                    } else if locks.gate.is_none() {
-                        locks.gate = Some(shared.exec_gate.read(worker));
-                    }
-                    let reply = commands::execute_in_batch(shared, &mut self.client, &args, &mut locks.keys);
+                    let reply = commands::execute_in_batch(shared, &mut self.client, &args, locks);
                     commands += 1;
                     self.streak.note(self.client.cmd_slot);
                     if self.client.blocked.is_some() || self.client.waiting.is_some() {

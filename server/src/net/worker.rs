@@ -2,8 +2,9 @@
 //! channel with a `mio::Waker`, and runs each ready connection. Idle clients past `timeout`
 //! are closed by the loop's periodic tick.
 
-use super::conn::{Conn, TurnLocks};
+use super::conn::Conn;
 use crate::client::{ClientInfo, ClientState};
+use crate::commands::Held;
 use crate::shared::{Shared, WorkerMsg};
 use crossbeam_channel::Receiver;
 use mio::{Events, Interest, Poll, Token};
@@ -84,8 +85,8 @@ impl Worker {
             }
             let counted = (!events.is_empty() || !self.ready.is_empty() || !self.deferred.is_empty())
                 && crate::persist::aof::turn_begin(&shared);
-            // Locks kept across the connections of this turn (see `TurnLocks`).
-            let mut locks = TurnLocks::default();
+            // Locks kept across the connections of this turn (see `commands::Held`).
+            let mut locks = Held::new(self.index);
             for ev in events.iter() {
                 if ev.token() == WAKER {
                     self.drain_messages(&shared, &mut locks);
@@ -111,13 +112,13 @@ impl Worker {
                 }
                 // Connections whose writes are not covered yet defer themselves again.
                 for slot in std::mem::take(&mut self.deferred) {
-                    self.on_event(slot, false, &shared, &mut TurnLocks::default());
+                    self.on_event(slot, false, &shared, &mut Held::new(self.index));
                 }
                 self.fsync_wait = !self.deferred.is_empty();
             }
             if !self.paused.is_empty() && !self.shared.writes_paused() {
                 for slot in std::mem::take(&mut self.paused) {
-                    self.on_event(slot, false, &shared, &mut TurnLocks::default());
+                    self.on_event(slot, false, &shared, &mut Held::new(self.index));
                 }
             }
             if !self.timed_blocks.is_empty() {
@@ -139,7 +140,7 @@ impl Worker {
         }
     }
 
-    fn drain_messages<'s>(&mut self, shared: &'s Arc<Shared>, locks: &mut TurnLocks<'s>) {
+    fn drain_messages<'s>(&mut self, shared: &'s Arc<Shared>, locks: &mut Held<'s>) {
         while let Ok(msg) = self.rx.try_recv() {
             match msg {
                 WorkerMsg::NewConn(stream, addr) => self.add(stream, addr),
@@ -256,7 +257,7 @@ impl Worker {
         true
     }
 
-    fn on_event<'s>(&mut self, slot: usize, readable: bool, shared: &'s Arc<Shared>, locks: &mut TurnLocks<'s>) {
+    fn on_event<'s>(&mut self, slot: usize, readable: bool, shared: &'s Arc<Shared>, locks: &mut Held<'s>) {
         let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else { return };
         if readable || conn.read_pending {
             conn.on_readable(shared, locks, &mut self.scratch);
@@ -372,7 +373,7 @@ impl Worker {
             true
         });
         for slot in done {
-            self.on_event(slot, false, &shared, &mut TurnLocks::default());
+            self.on_event(slot, false, &shared, &mut Held::new(self.index));
         }
     }
 
@@ -397,7 +398,7 @@ impl Worker {
             }
         }
         for slot in wake {
-            self.on_event(slot, false, &shared, &mut TurnLocks::default());
+            self.on_event(slot, false, &shared, &mut Held::new(self.index));
         }
     }
 
@@ -430,7 +431,7 @@ impl Worker {
         }
         let shared = self.shared.clone();
         for slot in redirected {
-            self.on_event(slot, false, &shared, &mut TurnLocks::default());
+            self.on_event(slot, false, &shared, &mut Held::new(self.index));
         }
     }
 }

@@ -6,8 +6,9 @@
 
 use super::MasterLink;
 use crate::client::{ClientInfo, ClientState};
+use crate::commands::Held;
 use crate::shared::Shared;
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use slotbox_protocol::RequestDecoder;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -190,24 +191,22 @@ fn stream_loop(
     let mut last_ack = Instant::now();
     let raw = reader.get_mut();
     raw.set_read_timeout(Some(Duration::from_millis(100)))?;
+    let mut tx = Vec::new();
     loop {
         if link.stop.load(Ordering::Relaxed) || shared.is_shutting_down() {
             return Ok(());
         }
+        let mut held = Held::new(shared.exec_gate.service_stripe());
         while let Some(args) = dec.decode(&mut buf).map_err(|e| io_err(e.to_string()))? {
-            // The gate is taken before feeding so an AOF rewrite's cut (which holds it
-            // exclusively) sees each command either fed and applied, or neither.
-            let _gate = shared.exec_gate.read(0);
-            let before = repl.backlog.offset();
-            repl.feed_command(&args);
-            let len = repl.backlog.offset() - before;
             if args.len() >= 2 && args[0].eq_ignore_ascii_case(b"replconf") && args[1].eq_ignore_ascii_case(b"getack") {
+                held.shared(&shared.exec_gate);
+                repl.feed_command(&args);
                 send_ack(&mut stream, repl.backlog.offset())?;
                 continue;
             }
-            let _ = len;
-            crate::commands::execute(shared, &mut master, &args);
+            apply(shared, &mut master, &mut held, &mut tx, args);
         }
+        drop(held);
         repl.applied.store(repl.backlog.offset(), Ordering::Relaxed);
         if last_ack.elapsed() >= Duration::from_secs(1) {
             send_ack(&mut stream, repl.backlog.offset())?;
@@ -222,5 +221,38 @@ fn stream_loop(
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// Apply one command of the master's stream through the execution seam and mirror it into
+/// this node's own stream (backlog, AOF) under the same hold of the gate, so a snapshot cut
+/// (which takes the whole gate) sees each command either applied and fed, or neither. A
+/// transaction is fed whole when its EXEC runs: MULTI and the queued commands wait in `tx`
+/// (fed earlier, a cut between them and EXEC would keep the MULTI and lose the effects).
+fn apply<'s>(
+    shared: &'s Shared,
+    master: &mut ClientState,
+    held: &mut Held<'s>,
+    tx: &mut Vec<Vec<Bytes>>,
+    args: Vec<Bytes>,
+) {
+    let is_exec = args[0].eq_ignore_ascii_case(b"exec");
+    if is_exec {
+        // Taken here rather than by the seam so it is still held for the feed below.
+        held.exclusive(&shared.exec_gate);
+    } else {
+        held.shared(&shared.exec_gate);
+    }
+    crate::commands::execute_in_batch(shared, master, &args, held);
+    if master.multi.is_some() {
+        tx.push(args);
+        return;
+    }
+    for queued in tx.drain(..) {
+        shared.repl.feed_command(&queued);
+    }
+    shared.repl.feed_command(&args);
+    if is_exec {
+        held.release();
     }
 }

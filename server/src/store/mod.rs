@@ -21,6 +21,7 @@ mod view;
 use hashbrown::HashMap;
 use parking_lot::{Mutex, MutexGuard};
 use slotbox_protocol::SLOT_COUNT;
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -152,6 +153,25 @@ impl Shard {
     }
 }
 
+/// One locked slot (debug builds also record it for the lock-order checks of `crate::gate`).
+pub struct SlotGuard<'a> {
+    guard: MutexGuard<'a, Shard>,
+    _held: crate::gate::check::Held,
+}
+
+impl Deref for SlotGuard<'_> {
+    type Target = Shard;
+    fn deref(&self) -> &Shard {
+        &self.guard
+    }
+}
+
+impl DerefMut for SlotGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Shard {
+        &mut self.guard
+    }
+}
+
 /// The whole keyspace of database 0.
 /// Called with each key deleted by expiry (a master propagates it as DEL).
 pub type ExpireHook = Box<dyn Fn(&[u8]) + Send + Sync>;
@@ -202,8 +222,9 @@ impl Db {
     }
 
     /// Lock one slot.
-    pub fn shard(&self, slot: u16) -> MutexGuard<'_, Shard> {
-        self.shards[slot as usize].lock()
+    pub fn shard(&self, slot: u16) -> SlotGuard<'_> {
+        let held = crate::gate::check::slot(self, slot);
+        SlotGuard { guard: self.shards[slot as usize].lock(), _held: held }
     }
 
     /// Lock the given slots (any order, duplicates allowed) in ascending order.
@@ -214,7 +235,7 @@ impl Db {
         let mut last = None;
         for &s in slots.iter() {
             if last != Some(s) {
-                view.push(s, self.shards[s as usize].lock());
+                view.push(s, self.shard(s));
                 last = Some(s);
             }
         }
@@ -224,15 +245,15 @@ impl Db {
     /// Lock every slot (for FLUSHALL inside MULTI and similar whole-keyspace atomics).
     pub fn lock_all(&self) -> KeyView<'_> {
         let mut view = KeyView::new(self);
-        for (s, m) in self.shards.iter().enumerate() {
-            view.push(s as u16, m.lock());
+        for s in 0..self.shards.len() {
+            view.push(s as u16, self.shard(s as u16));
         }
         view
     }
 
     /// Number of keys (expired keys not yet reclaimed included, as Redis's DBSIZE).
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().map.len()).sum()
+        (0..SLOT_COUNT as u16).map(|s| self.shard(s).map.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -241,8 +262,8 @@ impl Db {
 
     /// (keys, keys with expiry) for INFO keyspace.
     pub fn counts(&self) -> (usize, usize) {
-        self.shards.iter().fold((0, 0), |(k, v), s| {
-            let g = s.lock();
+        (0..SLOT_COUNT as u16).fold((0, 0), |(k, v), s| {
+            let g = self.shard(s);
             (k + g.map.len(), v + g.volatile)
         })
     }
@@ -250,8 +271,8 @@ impl Db {
     /// Remove every key. Returns how many were removed.
     pub fn flush(&self) -> usize {
         let mut n = 0;
-        for s in self.shards.iter() {
-            let mut g = s.lock();
+        for s in 0..SLOT_COUNT as u16 {
+            let mut g = self.shard(s);
             n += g.map.len();
             g.touch_all();
             g.map = HashMap::new();

@@ -1,15 +1,14 @@
 //! [`KeyView`]: the slots a command has locked, and key-level access to them with lazy expiry
 //! (an expired key is removed the moment a command looks at it, as Redis does).
 
-use super::{lru, Db, Entry, Shard};
-use parking_lot::MutexGuard;
+use super::{lru, Db, Entry, Shard, SlotGuard};
 use slotbox_protocol::key_hash_slot;
 use smallvec::SmallVec;
 
 /// Locked slots of one command (or one transaction).
 pub struct KeyView<'a> {
     db: &'a Db,
-    guards: SmallVec<[(u16, MutexGuard<'a, Shard>); 2]>,
+    guards: SmallVec<[(u16, SlotGuard<'a>); 2]>,
     /// The command's clock, in ms.
     pub now_ms: i64,
     /// When false (a replica), expired keys are hidden but not deleted.
@@ -24,7 +23,7 @@ impl<'a> KeyView<'a> {
         KeyView { db, guards: SmallVec::new(), now_ms: 0, expire_on_access: true, hint: None }
     }
 
-    pub(super) fn push(&mut self, slot: u16, guard: MutexGuard<'a, Shard>) {
+    pub(super) fn push(&mut self, slot: u16, guard: SlotGuard<'a>) {
         self.guards.push((slot, guard));
     }
 
