@@ -85,6 +85,8 @@ impl ExecGate {
 pub mod check {
     #[cfg(debug_assertions)]
     use std::cell::RefCell;
+    #[cfg(debug_assertions)]
+    use std::collections::VecDeque;
 
     #[cfg(debug_assertions)]
     #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -99,7 +101,7 @@ pub mod check {
     thread_local! {
         // Lock-order bookkeeping of this thread (debug builds only): the locks it holds, in
         // the order taken. It describes the thread, not a server, so it is not server state.
-        static HELD: RefCell<Vec<Lock>> = const { RefCell::new(Vec::new()) };
+        static HELD: RefCell<VecDeque<Lock>> = const { RefCell::new(VecDeque::new()) };
     }
 
     /// A record of one held lock; dropping it forgets the lock.
@@ -112,20 +114,31 @@ pub mod check {
     fn acquire(lock: Lock) -> Held {
         HELD.with(|h| {
             let mut h = h.borrow_mut();
-            for &have in h.iter() {
-                let bad = match (lock, have) {
-                    (Lock::Gate(_), Lock::Gate(_)) => Some("the exec gate is already held by this thread"),
-                    (Lock::Gate(_), Lock::Slot(..)) => Some("the exec gate is taken while a slot lock is held"),
-                    (Lock::Slot(db, s), Lock::Slot(db2, s2)) if db == db2 && s2 >= s => {
-                        Some("slot locks are taken out of ascending order")
-                    }
-                    _ => None,
-                };
-                if let Some(why) = bad {
-                    panic!("lock order violation: {why} (taking {lock:?} while holding {h:?})");
-                }
+            let bad = match lock {
+                Lock::Gate(_) => h.front().map(|have| match have {
+                    Lock::Gate(_) => "the exec gate is already held by this thread",
+                    Lock::Slot(..) => "the exec gate is taken while a slot lock is held",
+                }),
+                // Slots are held in ascending order, so the last one of this keyspace is the
+                // highest (a command may hold all 16384: no quadratic scan).
+                Lock::Slot(db, s) => h
+                    .iter()
+                    .rev()
+                    .find_map(|have| match *have {
+                        Lock::Slot(db2, s2) if db2 == db => Some(s2),
+                        _ => None,
+                    })
+                    .filter(|&s2| s2 >= s)
+                    .map(|_| "slot locks are taken out of ascending order"),
+            };
+            if let Some(why) = bad {
+                let shown: Vec<_> = h.iter().rev().take(8).collect();
+                panic!(
+                    "lock order violation: {why} (taking {lock:?} while holding {} locks, last: {shown:?})",
+                    h.len()
+                );
             }
-            h.push(lock);
+            h.push_back(lock);
         });
         Held { lock }
     }
@@ -135,7 +148,14 @@ pub mod check {
         fn drop(&mut self) {
             HELD.with(|h| {
                 let mut h = h.borrow_mut();
-                if let Some(i) = h.iter().rposition(|&l| l == self.lock) {
+                // Locks go in the order taken (a command's slots) or the reverse: look at both
+                // ends first.
+                let i = if h.back() == Some(&self.lock) {
+                    Some(h.len() - 1)
+                } else {
+                    h.iter().position(|&l| l == self.lock)
+                };
+                if let Some(i) = i {
                     h.remove(i);
                 }
             });

@@ -131,6 +131,10 @@ pub struct HotConfig {
     pub maxmemory: AtomicUsize,
     pub maxmemory_policy: std::sync::atomic::AtomicU8,
     pub maxmemory_samples: AtomicUsize,
+    /// `repl-timeout`, `repl-ping-replica-period` (seconds), `replica-serve-stale-data`.
+    pub repl_timeout_secs: AtomicU64,
+    pub repl_ping_period_secs: AtomicU64,
+    pub replica_serve_stale_data: AtomicBool,
 }
 
 impl HotConfig {
@@ -154,6 +158,9 @@ impl HotConfig {
                 crate::evict::Policy::from_name(&c.maxmemory_policy) as u8
             ),
             maxmemory_samples: AtomicUsize::new(c.maxmemory_samples as usize),
+            repl_timeout_secs: AtomicU64::new(c.repl_timeout as u64),
+            repl_ping_period_secs: AtomicU64::new(c.repl_ping_replica_period as u64),
+            replica_serve_stale_data: AtomicBool::new(c.replica_serve_stale_data),
         }
     }
 }
@@ -187,6 +194,10 @@ impl Shared {
         self.hot.maxmemory_policy.store(policy as u8, Ordering::Relaxed);
         self.hot.maxmemory_samples.store(c.maxmemory_samples as usize, Ordering::Relaxed);
         crate::store::lru::configure(&c.maxmemory_policy, c.lfu_log_factor, c.lfu_decay_time);
+        self.hot.repl_timeout_secs.store(c.repl_timeout as u64, Ordering::Relaxed);
+        self.hot.repl_ping_period_secs.store(c.repl_ping_replica_period as u64, Ordering::Relaxed);
+        self.hot.replica_serve_stale_data.store(c.replica_serve_stale_data, Ordering::Relaxed);
+        self.repl.backlog.resize(c.repl_backlog_size);
     }
 
     pub fn new(config: Config) -> Self {

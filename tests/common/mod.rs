@@ -8,6 +8,8 @@
 
 #![allow(dead_code)] // each test crate uses a different subset
 
+pub mod relay;
+
 use slotbox::protocol::resp_parse::parse_frame;
 use slotbox::protocol::Frame;
 use std::io::{Read, Write};

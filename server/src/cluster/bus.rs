@@ -464,9 +464,7 @@ impl Bus {
         let repl = &self.shared.repl;
         let my_offset = repl.offset() as i64;
         let data_age = match repl.master.lock().as_ref() {
-            Some(l) if !l.up.load(std::sync::atomic::Ordering::Relaxed) => {
-                now - l.down_since.load(std::sync::atomic::Ordering::Relaxed)
-            }
+            Some(l) if !l.is_up() => now - l.down_since.load(std::sync::atomic::Ordering::Relaxed),
             _ => 0,
         };
         let migration = super::replica_migration::MigrationSettings::read(&self.shared);

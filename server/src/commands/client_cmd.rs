@@ -1,9 +1,10 @@
 //! The CLIENT container: ID, SETNAME, GETNAME, LIST, INFO, SETINFO (as Redis 7.2, which
 //! redis-py sends on connect), KILL, NO-EVICT, REPLY and HELP, with Redis 7.0's replies.
 //!
-//! Every slotbox client is a `normal` client of user `default`, so `TYPE master|replica|pubsub`
-//! filters match nobody. Killing another client flags it and asks its own event-loop thread
-//! to close it; this file never touches a socket.
+//! Every connection of an event loop is a `normal` client of user `default`. CLIENT KILL also
+//! reaches the replication links (`TYPE replica` on a master, `TYPE master` on a replica),
+//! which are closed by their own threads. Killing another client flags it and asks its own
+//! event-loop thread to close it; this file never touches a socket.
 
 use super::args::{self, is};
 use super::{Ctx, Registration};
@@ -82,14 +83,22 @@ fn all_clients(shared: &Shared) -> Vec<Arc<ClientInfo>> {
     v
 }
 
-/// A client type name as CLIENT LIST / KILL accept it; `Some(true)` only for `normal`.
-fn type_is_normal(name: &[u8]) -> Option<bool> {
-    if is(name, "normal") {
-        Some(true)
-    } else if ["slave", "replica", "pubsub", "master"].iter().any(|t| is(name, t)) {
-        Some(false)
-    } else {
-        None
+/// The client types CLIENT KILL TYPE names.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Normal,
+    Replica,
+    Master,
+    Pubsub,
+}
+
+fn kind(name: &[u8]) -> Option<Kind> {
+    match () {
+        _ if is(name, "normal") => Some(Kind::Normal),
+        _ if is(name, "slave") || is(name, "replica") => Some(Kind::Replica),
+        _ if is(name, "master") => Some(Kind::Master),
+        _ if is(name, "pubsub") => Some(Kind::Pubsub),
+        _ => None,
     }
 }
 
@@ -100,10 +109,10 @@ fn unknown_type(name: &[u8]) -> Frame {
 /// `CLIENT LIST [TYPE type] | [ID id [id ...]]`.
 fn client_list(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let clients = if args.len() == 4 && is(&args[2], "type") {
-        match type_is_normal(&args[3]) {
+        match kind(&args[3]) {
             None => return unknown_type(&args[3]),
-            Some(true) => all_clients(ctx.shared),
-            Some(false) => Vec::new(),
+            Some(Kind::Normal) => all_clients(ctx.shared),
+            Some(_) => Vec::new(),
         }
     } else if args.len() > 3 && is(&args[2], "id") {
         let ids: Result<Vec<i64>, _> = args[3..].iter().map(|a| args::int(a)).collect();
@@ -130,8 +139,7 @@ struct KillFilter {
     id: Option<u64>,
     addr: Option<String>,
     laddr: Option<String>,
-    /// `Some(false)`: a type no slotbox client has.
-    normal: Option<bool>,
+    kind: Option<Kind>,
     skipme: bool,
 }
 
@@ -140,8 +148,16 @@ impl KillFilter {
         self.id.is_none_or(|id| c.id == id)
             && self.addr.as_ref().is_none_or(|a| *a == c.addr.to_string())
             && self.laddr.as_ref().is_none_or(|a| *a == c.laddr.to_string())
-            && self.normal != Some(false)
+            && self.kind.is_none_or(|k| k == Kind::Normal)
             && !(self.skipme && c.id == me)
+    }
+
+    /// Does it select this node's replica links (`TYPE replica`, or no type)?
+    fn matches_replica(&self, r: &crate::repl::ReplicaInfo) -> bool {
+        self.kind.is_none_or(|k| k == Kind::Replica)
+            && self.id.is_none_or(|id| r.id == id)
+            && self.addr.as_ref().is_none_or(|a| *a == r.addr.to_string())
+            && self.laddr.is_none()
     }
 }
 
@@ -161,7 +177,7 @@ fn parse_kill_filter(args: &[Bytes]) -> Result<KillFilter, Frame> {
                 _ => return Err(Frame::error_static("ERR client-id should be greater than 0")),
             }
         } else if is(opt, "type") {
-            f.normal = Some(type_is_normal(val).ok_or_else(|| unknown_type(val))?);
+            f.kind = Some(kind(val).ok_or_else(|| unknown_type(val))?);
         } else if is(opt, "addr") {
             f.addr = Some(text());
         } else if is(opt, "laddr") {
@@ -203,11 +219,34 @@ fn client_kill(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         }
         killed += 1;
     }
+    killed += kill_replication_links(ctx.shared, &filter);
     match (old_form, killed) {
         (true, 0) => Frame::error_static("ERR No such client"),
         (true, _) => Frame::ok(),
         (false, n) => Frame::Integer(n),
     }
+}
+
+/// Replica links of this master, and (`TYPE master`) this replica's link to its master, that
+/// the filter selects: each is closed by its own thread (a replica then reconnects and asks
+/// for a partial resync, as with Redis).
+fn kill_replication_links(shared: &Shared, filter: &KillFilter) -> i64 {
+    let mut killed = 0;
+    for r in shared.repl.replicas.lock().iter() {
+        if !r.gone.load(Ordering::Relaxed) && filter.matches_replica(r) {
+            r.gone.store(true, Ordering::Relaxed);
+            killed += 1;
+        }
+    }
+    if filter.kind == Some(Kind::Master) {
+        if let Some(link) = shared.repl.master.lock().as_ref() {
+            if link.is_up() {
+                link.kill.store(true, Ordering::Relaxed);
+                killed += 1;
+            }
+        }
+    }
+    killed
 }
 
 /// Flag another client as killed and wake its event loop to close it.

@@ -2,6 +2,7 @@
 //! specs) with the handlers of each family file, and [`execute`], which runs one request:
 //! lookup, arity, auth, key locking, handler. Handlers never look at sockets.
 
+mod admit;
 pub mod args;
 mod client_cmd;
 mod cluster;
@@ -184,12 +185,12 @@ fn admit_and_run<'s>(
     }
     let asking = std::mem::take(&mut client.asking);
     if resolved.spec.has(command::flags::WRITE) && !client.is_master_link {
-        if let Err(e) = replication_gate(shared) {
+        if let Err(e) = admit::replication_gate(shared) {
             return reject(client, e);
         }
     }
     if let Some(cs) = shared.cluster.get().filter(|_| !client.is_master_link) {
-        if let Err(e) = cluster_route(shared, cs, client, resolved, args, asking, &mut held.keys) {
+        if let Err(e) = admit::cluster_route(shared, cs, client, resolved, args, asking, &mut held.keys) {
             return reject(client, e);
         }
     }
@@ -205,6 +206,9 @@ fn admit_and_run<'s>(
             )),
         );
     }
+    if let Err(e) = admit::stale_gate(shared, client, resolved) {
+        return reject(client, e);
+    }
     if client.multi.is_some() && !tx::runs_inside_multi(resolved.full_name) {
         return tx::queue(client, resolved, args);
     }
@@ -216,77 +220,6 @@ fn admit_and_run<'s>(
         serve_blocked(shared, keys);
     }
     reply
-}
-
-/// A replica refuses writes (`replica-read-only`); a master with `min-replicas-to-write`
-/// refuses them without enough good replicas.
-fn replication_gate(shared: &Shared) -> Result<(), Frame> {
-    // Read from atomics: this runs for every write command.
-    let hot = &shared.hot;
-    if shared.db.is_replica() {
-        if hot.replica_read_only.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(Frame::error_static("READONLY You can't write against a read only replica."));
-        }
-        return Ok(());
-    }
-    let min = hot.min_replicas_to_write.load(std::sync::atomic::Ordering::Relaxed);
-    let lag = hot.min_replicas_max_lag.load(std::sync::atomic::Ordering::Relaxed);
-    if min > 0 && shared.repl.good_replicas(lag as i64) < min {
-        return Err(Frame::error_static("NOREPLICAS Not enough good replicas to write."));
-    }
-    Ok(())
-}
-
-/// Cluster mode: may this node run the command (or the queued transaction, at EXEC)?
-fn cluster_route(
-    shared: &Shared,
-    cs: &crate::cluster::ClusterState,
-    client: &ClientState,
-    r: Resolved,
-    args: &[Bytes],
-    asking: bool,
-    held: &mut Option<KeyView<'_>>,
-) -> Result<(), Frame> {
-    let is_exec = r.full_name == "exec";
-    if r.spec.key_specs.is_empty() && !is_exec {
-        return Ok(());
-    }
-    // Inline storage: this runs for every keyed command in cluster mode.
-    let mut keys: SmallVec<[&[u8]; 4]> = SmallVec::new();
-    let mut is_write = r.spec.has(command::flags::WRITE);
-    if is_exec {
-        let Some(m) = &client.multi else { return Ok(()) };
-        for (qr, qargs) in &m.queued {
-            is_write |= qr.spec.has(command::flags::WRITE);
-            keys.extend(extract_keys(qr.spec, qargs).iter().map(|&i| qargs[i].as_ref()));
-        }
-    } else {
-        keys.extend(extract_keys(r.spec, args).iter().map(|&i| args[i].as_ref()));
-    }
-    let q = crate::cluster::Query {
-        keys: &keys,
-        is_write,
-        asking,
-        cmd_asking: r.full_name == "restore-asking",
-        readonly_client: client.readonly,
-        is_migrate: r.full_name == "migrate",
-        is_pubsub_shard: matches!(r.full_name, "ssubscribe" | "sunsubscribe" | "spublish"),
-        allow_reads_when_down: cs.config.allow_reads_when_down,
-    };
-    let now = crate::shared::unix_time_ms();
-    let exists = |key: &[u8]| {
-        let slot = key_hash_slot(key);
-        // Slots this batch still holds (the command's own) are read through their guard.
-        if let Some(shard) = held.as_mut().and_then(|v| v.locked_shard(slot)) {
-            return shard.map.get(key).is_some_and(|e| !e.is_expired(now));
-        }
-        let shard = shared.db.shard(slot);
-        shard.map.get(key).is_some_and(|e| !e.is_expired(now))
-    };
-    match crate::cluster::route(&cs.routes, &q, exists) {
-        crate::cluster::Route::Local => Ok(()),
-        crate::cluster::Route::Refuse(msg) => Err(Frame::error(msg)),
-    }
 }
 
 /// Feed a write to the replication stream while its slots are still locked (so writes to one

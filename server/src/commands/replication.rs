@@ -43,13 +43,7 @@ fn replicaof(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
 fn role(ctx: &mut Ctx, _a: &[Bytes]) -> Frame {
     let repl = &ctx.shared.repl;
     if let Some(link) = repl.master.lock().as_ref() {
-        let state = if link.up.load(Ordering::Relaxed) {
-            "connected"
-        } else if link.sync_in_progress.load(Ordering::Relaxed) {
-            "sync"
-        } else {
-            "connect"
-        };
+        let state = link.state().name();
         return Frame::Array(vec![
             Frame::bulk_static("slave"),
             Frame::Bulk(link.host.clone().into()),
@@ -113,9 +107,7 @@ fn replconf(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
 }
 
 fn psync(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
-    if ctx.shared.db.is_replica()
-        && !ctx.shared.repl.master.lock().as_ref().is_some_and(|l| l.up.load(Ordering::Relaxed))
-    {
+    if ctx.shared.db.is_replica() && !ctx.shared.repl.master.lock().as_ref().is_some_and(|l| l.is_up()) {
         return Frame::error_static("NOMASTERLINK Can't SYNC while not connected with my master");
     }
     let replid = String::from_utf8_lossy(&a[1]).into_owned();

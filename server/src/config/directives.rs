@@ -38,6 +38,15 @@ fn mem(args: &[String]) -> Result<usize, String> {
     parse_memory(one(args)?).ok_or_else(|| "argument must be a memory value".to_string())
 }
 
+/// An integer in 1..=INT_MAX, with Redis's range error.
+fn positive_int(args: &[String]) -> Result<u32, String> {
+    let n: i64 = int(args)?;
+    if !(1..=i32::MAX as i64).contains(&n) {
+        return Err("argument must be between 1 and 2147483647 inclusive".into());
+    }
+    Ok(n as u32)
+}
+
 fn bool_str(b: bool) -> String {
     if b { "yes" } else { "no" }.into()
 }
@@ -260,6 +269,36 @@ pub static DIRECTIVES: &[Directive] = &[
         c.masterauth = (!v.is_empty()).then(|| v.to_string())
     }),
     d!("repl-backlog-size", true, |c| c.repl_backlog_size.to_string(), |c, a| c.repl_backlog_size = mem(a)?),
+    Directive {
+        name: "repl-timeout",
+        alias: None,
+        mutable: true,
+        get: |c| c.repl_timeout.to_string(),
+        set: |c, a| {
+            c.repl_timeout = positive_int(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "repl-ping-replica-period",
+        alias: Some("repl-ping-slave-period"),
+        mutable: true,
+        get: |c| c.repl_ping_replica_period.to_string(),
+        set: |c, a| {
+            c.repl_ping_replica_period = positive_int(a)?;
+            Ok(())
+        },
+    },
+    Directive {
+        name: "replica-serve-stale-data",
+        alias: Some("slave-serve-stale-data"),
+        mutable: true,
+        get: |c| bool_str(c.replica_serve_stale_data),
+        set: |c, a| {
+            c.replica_serve_stale_data = yes_no(a)?;
+            Ok(())
+        },
+    },
     Directive {
         name: "min-replicas-to-write",
         alias: Some("min-slaves-to-write"),

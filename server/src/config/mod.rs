@@ -94,6 +94,12 @@ pub struct Config {
     pub lazyfree_lazy_user_del: bool,
     pub masterauth: Option<String>,
     pub repl_backlog_size: usize,
+    /// Seconds of silence after which a replication link is dropped (both sides).
+    pub repl_timeout: u32,
+    /// Seconds between the PINGs a master feeds its replicas.
+    pub repl_ping_replica_period: u32,
+    /// Does a replica whose link is down serve reads (else `-MASTERDOWN`)?
+    pub replica_serve_stale_data: bool,
     pub min_replicas_to_write: u32,
     pub min_replicas_max_lag: u32,
     pub replica_priority: u32,
@@ -160,6 +166,9 @@ impl Default for Config {
             lazyfree_lazy_user_del: false,
             masterauth: None,
             repl_backlog_size: 1024 * 1024,
+            repl_timeout: 60,
+            repl_ping_replica_period: 10,
+            replica_serve_stale_data: true,
             min_replicas_to_write: 0,
             min_replicas_max_lag: 10,
             replica_priority: 100,

@@ -118,6 +118,7 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Vec<TcpListener>) {
     let mut next_worker = 0usize;
     let mut expiry = ActiveExpiry::default();
     let mut last_cron = Instant::now();
+    let mut last_ping = Instant::now();
     let mut ops_sample = (Instant::now(), 0u64);
     while !shared.is_shutting_down() {
         let hz = shared.config.read().hz.max(1);
@@ -134,7 +135,12 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Vec<TcpListener>) {
         if last_cron.elapsed() >= period {
             last_cron = Instant::now();
             // Visit a slice of the slots every tick: a full pass takes about a second.
-            expiry.run(&shared.db, crate::shared::unix_time_ms(), (16384 / hz as usize).max(1));
+            {
+                // Expired keys are propagated as DEL: fed under the gate like any write.
+                let _gate = shared.exec_gate.read(shared.exec_gate.service_stripe());
+                expiry.run(&shared.db, crate::shared::unix_time_ms(), (16384 / hz as usize).max(1));
+            }
+            crate::repl::cron(&shared, &mut last_ping);
             let total = shared.stats.total_commands_processed.load(Ordering::Relaxed);
             let elapsed = ops_sample.0.elapsed();
             if elapsed >= Duration::from_secs(1) {

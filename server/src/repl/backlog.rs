@@ -1,6 +1,17 @@
-//! The replication backlog: the tail of the replication stream (RESP-encoded write commands)
-//! with absolute byte offsets, so a replica that reconnects can continue where it stopped
-//! (partial resync) and sender threads can wait for new data.
+//! The replication buffer: the replication stream (RESP-encoded write commands) with absolute
+//! byte offsets, shared by the backlog and every attached replica, as Redis 7.0's shared
+//! replication buffer.
+//!
+//! - The **backlog** is its last `repl-backlog-size` bytes: what a replica that reconnects may
+//!   continue from (partial resync, [`Backlog::covers`]).
+//! - Each attached replica is a [`Reader`] with the offset of the next byte it needs. Bytes a
+//!   reader still needs are kept even when they are older than the backlog, so a replica is
+//!   never dropped because one write (or a burst during its full sync) was larger than the
+//!   backlog; its unsent bytes are its output buffer, bounded by the `replica` class of
+//!   `client-output-buffer-limit` (checked by the sender, `master.rs`).
+//!
+//! Bytes are dropped from the front once they are outside the backlog and no reader needs
+//! them.
 
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
@@ -12,7 +23,31 @@ struct Inner {
     first: u64,
     /// Total bytes ever fed: the master replication offset.
     end: u64,
+    /// `repl-backlog-size`.
     cap: usize,
+    /// (reader id, next offset it needs).
+    readers: Vec<(u64, u64)>,
+    next_reader: u64,
+}
+
+impl Inner {
+    /// The first offset of the backlog proper (the last `cap` bytes).
+    fn backlog_start(&self) -> u64 {
+        (self.end + 1).saturating_sub(self.cap as u64).max(self.first)
+    }
+
+    /// Drop what neither the backlog nor any reader needs.
+    fn trim(&mut self) {
+        // Readers left behind by a reset are out of range already: they hold nothing.
+        let first = self.first;
+        let keep_from =
+            self.readers.iter().map(|&(_, pos)| pos).filter(|&p| p >= first).fold(self.backlog_start(), u64::min);
+        let excess = keep_from.saturating_sub(self.first).min(self.buf.len() as u64) as usize;
+        if excess > 0 {
+            self.buf.drain(..excess);
+            self.first += excess as u64;
+        }
+    }
 }
 
 pub struct Backlog {
@@ -20,14 +55,29 @@ pub struct Backlog {
     cond: Condvar,
 }
 
-/// The requested offset is no longer (or not yet) in the backlog.
+/// The requested offset is no longer (or not yet) in the buffer.
 #[derive(Debug, PartialEq, Eq)]
 pub struct OutOfRange;
+
+/// One attached replica's place in the stream; detaches when dropped.
+pub struct Reader<'a> {
+    backlog: &'a Backlog,
+    id: u64,
+    /// The next offset this replica needs.
+    pos: u64,
+}
 
 impl Backlog {
     pub fn new(cap: usize) -> Self {
         Backlog {
-            inner: Mutex::new(Inner { buf: VecDeque::new(), first: 1, end: 0, cap: cap.max(1024) }),
+            inner: Mutex::new(Inner {
+                buf: VecDeque::new(),
+                first: 1,
+                end: 0,
+                cap: cap.max(1024),
+                readers: Vec::new(),
+                next_reader: 0,
+            }),
             cond: Condvar::new(),
         }
     }
@@ -37,11 +87,7 @@ impl Backlog {
         let mut g = self.inner.lock();
         g.buf.extend(data);
         g.end += data.len() as u64;
-        let excess = g.buf.len().saturating_sub(g.cap);
-        if excess > 0 {
-            g.buf.drain(..excess);
-            g.first += excess as u64;
-        }
+        g.trim();
         drop(g);
         self.cond.notify_all();
     }
@@ -51,41 +97,104 @@ impl Backlog {
         self.inner.lock().end
     }
 
-    /// Restart the stream at `offset` (a replica after a full sync, or a new history).
+    /// Restart the stream at `offset` (a replica after a full sync, or a new history). Readers
+    /// attached before fall out of range (their replicas must resync).
     pub fn reset(&self, offset: u64) {
         let mut g = self.inner.lock();
         g.buf.clear();
         g.end = offset;
         g.first = offset + 1;
+        drop(g);
+        self.cond.notify_all();
     }
 
     pub fn resize(&self, cap: usize) {
-        self.inner.lock().cap = cap.max(1024);
+        let mut g = self.inner.lock();
+        g.cap = cap.max(1024);
+        g.trim();
     }
 
     /// Can a replica continue from `from` (the next byte it needs)?
     pub fn covers(&self, from: u64) -> bool {
         let g = self.inner.lock();
-        from >= g.first && from <= g.end + 1
+        from >= g.backlog_start() && from <= g.end + 1
     }
 
-    /// Bytes from `from` on (at most `max`), waiting up to `wait` for new data.
-    pub fn read_from(&self, from: u64, max: usize, wait: Duration) -> Result<Vec<u8>, OutOfRange> {
+    /// INFO's `repl_backlog_first_byte_offset` and `repl_backlog_histlen`.
+    pub fn history(&self) -> (u64, u64) {
+        let g = self.inner.lock();
+        let start = g.backlog_start();
+        (start, g.end + 1 - start)
+    }
+
+    /// Bytes held for the backlog and for replicas that have not been sent them.
+    pub fn memory(&self) -> usize {
+        self.inner.lock().buf.len()
+    }
+
+    /// Attach a replica that needs the stream from `from` on: it must still be in the buffer
+    /// (the backlog, or held for another reader), or be the next byte to come.
+    pub fn attach(&self, from: u64) -> Result<Reader<'_>, OutOfRange> {
         let mut g = self.inner.lock();
-        if from > g.end {
-            self.cond.wait_for(&mut g, wait);
-        }
         if from < g.first || from > g.end + 1 {
             return Err(OutOfRange);
         }
-        let start = (from - g.first) as usize;
-        let n = (g.buf.len() - start).min(max);
-        Ok(g.buf.range(start..start + n).copied().collect())
+        let id = g.next_reader;
+        g.next_reader += 1;
+        g.readers.push((id, from));
+        Ok(Reader { backlog: self, id, pos: from })
     }
 
     /// Wake every waiting sender (shutdown, role change).
     pub fn wake_all(&self) {
         self.cond.notify_all();
+    }
+}
+
+impl Reader<'_> {
+    /// The next offset this replica needs.
+    pub fn pos(&self) -> u64 {
+        self.pos
+    }
+
+    /// Stream bytes this replica has not been sent (its output buffer).
+    pub fn pending(&self) -> u64 {
+        (self.backlog.inner.lock().end + 1).saturating_sub(self.pos)
+    }
+
+    /// The next bytes for this replica (at most `max`), waiting up to `wait` for new data.
+    /// Everything before them was sent, so the buffer may let it go.
+    pub fn next(&mut self, max: usize, wait: Duration) -> Result<Vec<u8>, OutOfRange> {
+        let b = self.backlog;
+        let mut g = b.inner.lock();
+        if self.pos > g.end {
+            b.cond.wait_for(&mut g, wait);
+        }
+        if self.pos < g.first || self.pos > g.end + 1 {
+            return Err(OutOfRange);
+        }
+        let start = (self.pos - g.first) as usize;
+        let n = (g.buf.len() - start).min(max);
+        Ok(g.buf.range(start..start + n).copied().collect())
+    }
+
+    /// `n` bytes of what [`Reader::next`] returned were sent.
+    pub fn sent(&mut self, n: usize) {
+        self.pos += n as u64;
+        let mut g = self.backlog.inner.lock();
+        let (id, pos) = (self.id, self.pos);
+        if let Some(r) = g.readers.iter_mut().find(|r| r.0 == id) {
+            r.1 = pos;
+        }
+        g.trim();
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        let mut g = self.backlog.inner.lock();
+        g.readers.retain(|r| r.0 != self.id);
+        g.trim();
     }
 }
 
@@ -103,12 +212,49 @@ mod tests {
         assert!(b.covers(77));
         assert!(b.covers(1101));
         assert!(!b.covers(1102));
-        let tail = b.read_from(1001, 1000, Duration::ZERO).unwrap();
-        assert_eq!(tail, vec![2u8; 100]);
-        assert_eq!(b.read_from(1, 10, Duration::ZERO), Err(OutOfRange));
-        assert!(b.read_from(1101, 10, Duration::from_millis(1)).unwrap().is_empty());
+        assert_eq!(b.history(), (77, 1024));
+        let mut r = b.attach(1001).unwrap();
+        assert_eq!(r.next(1000, Duration::ZERO).unwrap(), vec![2u8; 100]);
+        assert!(b.attach(1).is_err());
+        drop(r);
+        let mut r = b.attach(1101).unwrap();
+        assert!(r.next(10, Duration::from_millis(1)).unwrap().is_empty());
+        drop(r);
         b.reset(5000);
         assert!(b.covers(5001));
         assert_eq!(b.offset(), 5000);
+        assert_eq!(b.history(), (5001, 0));
+    }
+
+    #[test]
+    fn a_reader_keeps_what_it_was_not_sent_beyond_the_backlog() {
+        let b = Backlog::new(1024);
+        b.feed(b"x");
+        let mut r = b.attach(2).unwrap();
+        // One write four times the backlog: still all there for the attached replica.
+        let big = vec![7u8; 4096];
+        b.feed(&big);
+        assert_eq!(r.pending(), 4096);
+        assert!(!b.covers(2), "the backlog proper is only the last 1024 bytes");
+        let mut got = Vec::new();
+        while got.len() < big.len() {
+            let chunk = r.next(1000, Duration::ZERO).unwrap();
+            r.sent(chunk.len());
+            got.extend(chunk);
+        }
+        assert_eq!(got, big);
+        assert_eq!(r.pending(), 0);
+        assert!(b.memory() <= 1024, "sent bytes outside the backlog are let go: {}", b.memory());
+        drop(r);
+        assert_eq!(b.history(), (4097 - 1024 + 1, 1024));
+    }
+
+    #[test]
+    fn reset_puts_attached_readers_out_of_range() {
+        let b = Backlog::new(1024);
+        b.feed(b"abc");
+        let mut r = b.attach(4).unwrap();
+        b.reset(100);
+        assert_eq!(r.next(10, Duration::ZERO), Err(OutOfRange));
     }
 }

@@ -2,6 +2,7 @@
 //! resync, send the snapshot (taken with every command paused, so it matches an exact stream
 //! offset), then stream the backlog. A second thread reads the replica's REPLCONF ACKs.
 
+use super::backlog::Reader;
 use super::ReplicaInfo;
 use crate::config::ClientClass;
 use crate::shared::Shared;
@@ -56,62 +57,81 @@ fn run(
         state: parking_lot::Mutex::new("wait_bgsave"),
         gone: false.into(),
     });
-    let pos;
-    if can_continue(shared, replid, from) {
-        repl.stats.sync_partial_ok.fetch_add(1, Ordering::Relaxed);
-        let id = repl.replid.lock().clone();
-        stream.write_all(format!("+CONTINUE {id}\r\n").as_bytes())?;
-        pos = from as u64;
-        crate::log::notice(&format!("Partial resynchronization request from {addr} accepted, offset {from}"));
-    } else {
-        if replid != "?" {
-            repl.stats.sync_partial_err.fetch_add(1, Ordering::Relaxed);
+    let continued = if can_continue(shared, replid, from) { repl.backlog.attach(from as u64).ok() } else { None };
+    let reader = match continued {
+        Some(reader) => {
+            repl.stats.sync_partial_ok.fetch_add(1, Ordering::Relaxed);
+            let id = repl.replid.lock().clone();
+            stream.write_all(format!("+CONTINUE {id}\r\n").as_bytes())?;
+            crate::log::notice(&format!("Partial resynchronization request from {addr} accepted, offset {from}"));
+            reader
         }
-        repl.stats.sync_full.fetch_add(1, Ordering::Relaxed);
-        repl.active.store(true, Ordering::Release);
-        let started = Instant::now();
-        let (snapshot, offset) = {
-            let _paused = shared.exec_gate.write_all();
-            let offset = repl.backlog.offset();
-            (crate::store::snapshot::dump(&shared.db, crate::shared::unix_time_ms()), offset)
-        };
-        crate::log::notice(&format!(
-            "Full resync for replica {addr}: snapshot of {} bytes at offset {offset} taken in {} ms (writes paused)",
-            snapshot.len(),
-            started.elapsed().as_millis()
-        ));
-        let id = repl.replid.lock().clone();
-        *info.state.lock() = "send_bulk";
-        stream.write_all(format!("+FULLRESYNC {id} {offset}\r\n${}\r\n", snapshot.len()).as_bytes())?;
-        stream.write_all(&snapshot)?;
-        pos = offset + 1;
-    }
+        None => full_resync(shared, &mut stream, &info, replid)?,
+    };
     *info.state.lock() = "online";
-    info.ack_offset.store(pos - 1, Ordering::Relaxed);
+    info.ack_offset.store(reader.pos() - 1, Ordering::Relaxed);
+    info.last_ack.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
     repl.replicas.lock().push(info.clone());
-    let reader = stream.try_clone()?;
+    let ack_stream = stream.try_clone()?;
     let ack_info = info.clone();
-    let _ = std::thread::Builder::new().name("slotbox-repl-ack".into()).spawn(move || read_acks(reader, ack_info));
-    let result = stream_backlog(shared, &mut stream, &info, pos);
+    let _ = std::thread::Builder::new().name("slotbox-repl-ack".into()).spawn(move || read_acks(ack_stream, ack_info));
+    let result = stream_backlog(shared, &mut stream, &info, reader);
     info.gone.store(true, Ordering::Relaxed);
     let _ = stream.shutdown(std::net::Shutdown::Both);
     repl.replicas.lock().retain(|r| !Arc::ptr_eq(r, &info));
     result
 }
 
-/// Send the replication stream from `pos` (the next byte the replica needs) until the link
-/// ends. What is in the stream but not yet sent is the replica's output buffer: over the
-/// `replica` class of `client-output-buffer-limit` the link is closed, as Redis does, and so
-/// is one that takes nothing for 60 s (Redis's `repl-timeout`).
-fn stream_backlog(shared: &Shared, stream: &mut TcpStream, info: &ReplicaInfo, mut pos: u64) -> std::io::Result<()> {
-    const STALL_LIMIT: Duration = Duration::from_secs(60);
+/// Send a snapshot taken at an exact stream offset, with every command paused; the replica
+/// is attached to the stream at that instant, so the writes that follow are kept for it
+/// (whatever the backlog size) while the snapshot is on its way.
+fn full_resync<'s>(
+    shared: &'s Shared,
+    stream: &mut TcpStream,
+    info: &ReplicaInfo,
+    replid: &str,
+) -> std::io::Result<Reader<'s>> {
     let repl = &shared.repl;
+    if replid != "?" {
+        repl.stats.sync_partial_err.fetch_add(1, Ordering::Relaxed);
+    }
+    repl.stats.sync_full.fetch_add(1, Ordering::Relaxed);
+    repl.active.store(true, Ordering::Release);
+    let started = Instant::now();
+    let (snapshot, offset, reader) = {
+        let _paused = shared.exec_gate.write_all();
+        let offset = repl.backlog.offset();
+        let reader = repl.backlog.attach(offset + 1).map_err(|_| std::io::Error::other("stream moved on"))?;
+        (crate::store::snapshot::dump(&shared.db, crate::shared::unix_time_ms()), offset, reader)
+    };
+    crate::log::notice(&format!(
+        "Full resync for replica {}: snapshot of {} bytes at offset {offset} taken in {} ms (writes paused)",
+        info.addr,
+        snapshot.len(),
+        started.elapsed().as_millis()
+    ));
+    let id = repl.replid.lock().clone();
+    *info.state.lock() = "send_bulk";
+    stream.write_all(format!("+FULLRESYNC {id} {offset}\r\n${}\r\n", snapshot.len()).as_bytes())?;
+    stream.write_all(&snapshot)?;
+    Ok(reader)
+}
+
+/// Send the replication stream to an attached replica until the link ends. What is in the
+/// stream but not yet sent is the replica's output buffer: over the `replica` class of
+/// `client-output-buffer-limit` the link is closed, as Redis does; so is one whose replica
+/// takes nothing, or acknowledges nothing, for `repl-timeout`.
+fn stream_backlog(
+    shared: &Shared,
+    stream: &mut TcpStream,
+    info: &ReplicaInfo,
+    mut reader: Reader,
+) -> std::io::Result<()> {
     stream.set_write_timeout(Some(Duration::from_millis(100)))?;
     let mut limit = OutputLimit::default();
-    let mut over_limit = |sent: u64| {
+    let mut over_limit = |pending: u64| {
         let limits = shared.hot.output_limits[ClientClass::Replica as usize].load();
-        let pending = (repl.backlog.offset() + 1).saturating_sub(sent) as usize;
-        let over = !limits.is_unlimited() && limit.exceeded(pending, Instant::now(), limits);
+        let over = !limits.is_unlimited() && limit.exceeded(pending as usize, Instant::now(), limits);
         if over {
             crate::log::warning(&format!(
                 "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits (slave).",
@@ -125,13 +145,18 @@ fn stream_backlog(shared: &Shared, stream: &mut TcpStream, info: &ReplicaInfo, m
         if shared.is_shutting_down() || info.gone.load(Ordering::Relaxed) {
             return Ok(());
         }
-        if over_limit(pos) {
+        let timeout_ms = shared.hot.repl_timeout_secs.load(Ordering::Relaxed) as i64 * 1000;
+        if crate::shared::unix_time_ms() - info.last_ack.load(Ordering::Relaxed) > timeout_ms {
+            crate::log::warning(&format!("Disconnecting timedout replica (streaming sync): {}", info.addr));
+            return Err(std::io::ErrorKind::TimedOut.into());
+        }
+        if over_limit(reader.pending()) {
             return Err(std::io::Error::other("over the replica output buffer limit"));
         }
-        let data = match repl.backlog.read_from(pos, 1024 * 1024, Duration::from_millis(100)) {
+        let data = match reader.next(1024 * 1024, Duration::from_millis(100)) {
             Ok(data) if data.is_empty() => continue,
             Ok(data) => data,
-            Err(_) => return Err(std::io::Error::other("replica fell out of the backlog")),
+            Err(_) => return Err(std::io::Error::other("the replication stream was reset under the replica")),
         };
         let mut sent = 0;
         while sent < data.len() {
@@ -139,13 +164,14 @@ fn stream_backlog(shared: &Shared, stream: &mut TcpStream, info: &ReplicaInfo, m
                 Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     sent += n;
+                    reader.sent(n);
                     progress = Instant::now();
                 }
                 Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
-                    if over_limit(pos + sent as u64) {
+                    if over_limit(reader.pending()) {
                         return Err(std::io::Error::other("over the replica output buffer limit"));
                     }
-                    if progress.elapsed() >= STALL_LIMIT || shared.is_shutting_down() {
+                    if progress.elapsed().as_millis() as i64 >= timeout_ms || shared.is_shutting_down() {
                         return Err(std::io::ErrorKind::TimedOut.into());
                     }
                 }
@@ -153,7 +179,6 @@ fn stream_backlog(shared: &Shared, stream: &mut TcpStream, info: &ReplicaInfo, m
                 Err(e) => return Err(e),
             }
         }
-        pos += data.len() as u64;
     }
 }
 

@@ -29,17 +29,91 @@ pub struct ReplicaInfo {
     pub gone: AtomicBool,
 }
 
+/// Where a replica's link to its master stands (Redis's `repl_state`, as ROLE names it).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub enum LinkState {
+    /// Not connected; the link thread will (re)connect.
+    Connect = 0,
+    /// The TCP connection is being made.
+    Connecting = 1,
+    /// PING / AUTH / REPLCONF / PSYNC.
+    Handshake = 2,
+    /// Receiving a full sync's snapshot.
+    Transfer = 3,
+    /// Applying the master's stream.
+    Connected = 4,
+}
+
+impl LinkState {
+    /// ROLE's name for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkState::Connect => "connect",
+            LinkState::Connecting => "connecting",
+            LinkState::Handshake => "handshake",
+            LinkState::Transfer => "sync",
+            LinkState::Connected => "connected",
+        }
+    }
+}
+
 /// This node's link to its master, when it is a replica.
 pub struct MasterLink {
     pub host: String,
     pub port: u16,
-    pub up: AtomicBool,
+    state: std::sync::atomic::AtomicU8,
     pub stop: Arc<AtomicBool>,
+    /// CLIENT KILL TYPE master: drop this connection (the link reconnects).
+    pub kill: AtomicBool,
     /// Unix ms of the last byte received from the master.
     pub last_io: AtomicI64,
-    /// Unix ms when the link went down (0 = never up).
+    /// Unix ms when the link went down (0 = it was never up).
     pub down_since: AtomicI64,
-    pub sync_in_progress: AtomicBool,
+    /// A full sync's snapshot: its size and the bytes received so far.
+    pub sync_total: AtomicU64,
+    pub sync_read: AtomicU64,
+}
+
+impl MasterLink {
+    pub fn new(host: String, port: u16) -> Self {
+        MasterLink {
+            host,
+            port,
+            state: (LinkState::Connect as u8).into(),
+            stop: Arc::new(false.into()),
+            kill: false.into(),
+            last_io: 0.into(),
+            down_since: 0.into(),
+            sync_total: 0.into(),
+            sync_read: 0.into(),
+        }
+    }
+
+    pub fn state(&self) -> LinkState {
+        match self.state.load(Ordering::Acquire) {
+            1 => LinkState::Connecting,
+            2 => LinkState::Handshake,
+            3 => LinkState::Transfer,
+            4 => LinkState::Connected,
+            _ => LinkState::Connect,
+        }
+    }
+
+    pub fn set_state(&self, s: LinkState) {
+        let was = self.state.swap(s as u8, Ordering::AcqRel);
+        if was == LinkState::Connected as u8 && s != LinkState::Connected {
+            self.down_since.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
+        }
+        if s == LinkState::Connected {
+            self.down_since.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Is the link up (`master_link_status:up`)?
+    pub fn is_up(&self) -> bool {
+        self.state() == LinkState::Connected
+    }
 }
 
 #[derive(Default)]
@@ -152,4 +226,22 @@ impl Replication {
             ]);
         }
     }
+}
+
+/// Once per cron tick (main loop): a master with replicas feeds them a PING every
+/// `repl-ping-replica-period`, so a replica can tell a silent master from a dead link (it drops
+/// a link silent for `repl-timeout`). Fed under the gate like any write, so it never lands
+/// inside a transaction's MULTI … EXEC in the stream.
+pub fn cron(shared: &crate::shared::Shared, last_ping: &mut std::time::Instant) {
+    let repl = &shared.repl;
+    let period = shared.hot.repl_ping_period_secs.load(Ordering::Relaxed).max(1);
+    if last_ping.elapsed() < std::time::Duration::from_secs(period) {
+        return;
+    }
+    *last_ping = std::time::Instant::now();
+    if repl.is_replica() || repl.replicas.lock().is_empty() {
+        return;
+    }
+    let _gate = shared.exec_gate.read(shared.exec_gate.service_stripe());
+    repl.feed_command(&[Bytes::from_static(b"PING")]);
 }

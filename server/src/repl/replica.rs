@@ -4,7 +4,7 @@
 //! mirroring the stream into its own backlog (same offsets, so its own replicas and a later
 //! failover can continue) and acknowledging the applied offset every second.
 
-use super::MasterLink;
+use super::{LinkState, MasterLink};
 use crate::client::{ClientInfo, ClientState};
 use crate::commands::Held;
 use crate::shared::Shared;
@@ -12,7 +12,7 @@ use bytes::{Bytes, BytesMut};
 use slotbox_protocol::RequestDecoder;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,15 +32,7 @@ pub fn set_master(shared: &Arc<Shared>, target: Option<(String, u16)>) {
         }
         Some((host, port)) => {
             shared.db.set_replica(true);
-            let link = Arc::new(MasterLink {
-                host,
-                port,
-                up: false.into(),
-                stop: Arc::new(false.into()),
-                last_io: 0.into(),
-                down_since: crate::shared::unix_time_ms().into(),
-                sync_in_progress: false.into(),
-            });
+            let link = Arc::new(MasterLink::new(host, port));
             *slot = Some(link.clone());
             let s = shared.clone();
             let _ = std::thread::Builder::new().name("slotbox-repl-in".into()).spawn(move || run(s, link));
@@ -48,26 +40,36 @@ pub fn set_master(shared: &Arc<Shared>, target: Option<(String, u16)>) {
     }
 }
 
+/// The link thread: connect, sync, apply; on any failure reconnect with a backoff (100 ms
+/// doubling to 1 s, as often as Redis's once-a-second replication cron at most).
 fn run(shared: Arc<Shared>, link: Arc<MasterLink>) {
+    let mut backoff = Duration::from_millis(100);
     while !link.stop.load(Ordering::Relaxed) && !shared.is_shutting_down() {
-        match session(&shared, &link) {
-            Ok(()) => {}
-            Err(e) => {
-                if !link.stop.load(Ordering::Relaxed) {
-                    crate::log::notice(&format!("MASTER {}:{} link: {e}", link.host, link.port));
-                }
+        let was_up = AtomicBool::new(false);
+        if let Err(e) = session(&shared, &link, &was_up) {
+            if !link.stop.load(Ordering::Relaxed) {
+                crate::log::warning(&format!("MASTER {}:{} link: {e}", link.host, link.port));
             }
         }
-        if link.up.swap(false, Ordering::Relaxed) {
-            link.down_since.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
+        link.set_state(LinkState::Connect);
+        if was_up.load(Ordering::Relaxed) {
+            backoff = Duration::from_millis(100);
         }
-        link.sync_in_progress.store(false, Ordering::Relaxed);
-        std::thread::sleep(Duration::from_millis(200));
+        let until = Instant::now() + backoff;
+        while Instant::now() < until && !link.stop.load(Ordering::Relaxed) && !shared.is_shutting_down() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(1));
     }
 }
 
 fn io_err(msg: String) -> std::io::Error {
     std::io::Error::other(msg)
+}
+
+/// `repl-timeout`.
+fn repl_timeout(shared: &Shared) -> Duration {
+    Duration::from_secs(shared.hot.repl_timeout_secs.load(Ordering::Relaxed).max(1))
 }
 
 /// Send one command and read a one-line reply.
@@ -79,16 +81,22 @@ fn call(stream: &mut TcpStream, reader: &mut BufReader<TcpStream>, args: &[&str]
     stream.write_all(out.as_bytes())?;
     let mut line = String::new();
     reader.read_line(&mut line)?;
+    if line.is_empty() {
+        return Err(io_err("connection closed by master during the handshake".into()));
+    }
     Ok(line.trim_end().to_string())
 }
 
-fn session(shared: &Arc<Shared>, link: &Arc<MasterLink>) -> std::io::Result<()> {
+fn session(shared: &Arc<Shared>, link: &Arc<MasterLink>, was_up: &AtomicBool) -> std::io::Result<()> {
+    link.set_state(LinkState::Connecting);
     let addr = std::net::ToSocketAddrs::to_socket_addrs(&(link.host.as_str(), link.port))?
         .next()
         .ok_or_else(|| io_err("cannot resolve master".into()))?;
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    let timeout = repl_timeout(shared);
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
     stream.set_nodelay(true)?;
-    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    stream.set_read_timeout(Some(timeout))?;
+    link.set_state(LinkState::Handshake);
     let mut reader = BufReader::new(stream.try_clone()?);
     let pong = call(&mut stream, &mut reader, &["PING"])?;
     if pong.starts_with('-') && !pong.starts_with("-NOAUTH") {
@@ -110,14 +118,14 @@ fn session(shared: &Arc<Shared>, link: &Arc<MasterLink>) -> std::io::Result<()> 
     } else {
         ("?".to_string(), "-1".to_string())
     };
-    link.sync_in_progress.store(true, Ordering::Relaxed);
     let reply = call(&mut stream, &mut reader, &["PSYNC", &id, &next])?;
     let mut words = reply.split_whitespace();
     match words.next() {
         Some("+FULLRESYNC") => {
             let new_id = words.next().unwrap_or_default().to_string();
             let offset: u64 = words.next().and_then(|o| o.parse().ok()).unwrap_or(0);
-            full_sync(shared, &mut reader, &new_id, offset)?;
+            link.set_state(LinkState::Transfer);
+            full_sync(shared, link, &mut reader, &new_id, offset)?;
         }
         Some("+CONTINUE") => {
             if let Some(new_id) = words.next() {
@@ -132,22 +140,53 @@ fn session(shared: &Arc<Shared>, link: &Arc<MasterLink>) -> std::io::Result<()> 
         }
         _ => return Err(io_err(format!("unexpected PSYNC reply: {reply}"))),
     }
-    link.sync_in_progress.store(false, Ordering::Relaxed);
-    link.up.store(true, Ordering::Relaxed);
     link.last_io.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
+    link.set_state(LinkState::Connected);
+    was_up.store(true, Ordering::Relaxed);
     stream_loop(shared, link, stream, reader)
 }
 
-fn full_sync(shared: &Arc<Shared>, reader: &mut BufReader<TcpStream>, id: &str, offset: u64) -> std::io::Result<()> {
+/// Receive the snapshot of a full sync (`$<len>` then the bytes; progress in the link for
+/// INFO) and load it with every command paused.
+fn full_sync(
+    shared: &Arc<Shared>,
+    link: &MasterLink,
+    reader: &mut BufReader<TcpStream>,
+    id: &str,
+    offset: u64,
+) -> std::io::Result<()> {
     let mut line = String::new();
-    reader.read_line(&mut line)?;
+    // The master may send newlines while it prepares the snapshot (Redis does).
+    while line.trim_end().is_empty() {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(io_err("connection closed by master before the snapshot".into()));
+        }
+    }
     let len: usize = line
         .trim_end()
         .strip_prefix('$')
         .and_then(|l| l.parse().ok())
         .ok_or_else(|| io_err(format!("bad bulk header {line:?}")))?;
+    link.sync_total.store(len as u64, Ordering::Relaxed);
+    link.sync_read.store(0, Ordering::Relaxed);
     let mut data = vec![0u8; len];
-    reader.read_exact(&mut data)?;
+    let mut got = 0;
+    while got < len {
+        match reader.read(&mut data[got..]) {
+            Ok(0) => return Err(io_err("connection closed by master during the snapshot".into())),
+            Ok(n) => {
+                got += n;
+                link.sync_read.store(got as u64, Ordering::Relaxed);
+                link.last_io.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                return Err(io_err("Timeout receiving bulk data from MASTER".into()));
+            }
+            Err(e) => return Err(e),
+        }
+    }
     let started = Instant::now();
     let repl = &shared.repl;
     {
@@ -196,6 +235,9 @@ fn stream_loop(
         if link.stop.load(Ordering::Relaxed) || shared.is_shutting_down() {
             return Ok(());
         }
+        if link.kill.swap(false, Ordering::Relaxed) {
+            return Err(io_err("connection killed (CLIENT KILL TYPE master)".into()));
+        }
         let mut held = Held::new(shared.exec_gate.service_stripe());
         while let Some(args) = dec.decode(&mut buf).map_err(|e| io_err(e.to_string()))? {
             if args.len() >= 2 && args[0].eq_ignore_ascii_case(b"replconf") && args[1].eq_ignore_ascii_case(b"getack") {
@@ -211,6 +253,10 @@ fn stream_loop(
         if last_ack.elapsed() >= Duration::from_secs(1) {
             send_ack(&mut stream, repl.backlog.offset())?;
             last_ack = Instant::now();
+        }
+        let silent = crate::shared::unix_time_ms() - link.last_io.load(Ordering::Relaxed);
+        if silent > repl_timeout(shared).as_millis() as i64 {
+            return Err(io_err("MASTER timeout: no data nor PING received...".into()));
         }
         match raw.read(&mut chunk) {
             Ok(0) => return Err(io_err("connection closed by master".into())),

@@ -1,0 +1,107 @@
+//! Admission checks the execution seam runs before a command (after lookup and auth): the
+//! replica's write gate, cluster routing, the stale-data gate. Each answers `Err(reply)` to
+//! refuse the command; none runs it.
+
+use super::Resolved;
+use crate::client::ClientState;
+use crate::shared::Shared;
+use crate::store::KeyView;
+use bytes::Bytes;
+use slotbox_protocol::command::{self, extract_keys};
+use slotbox_protocol::{key_hash_slot, Frame};
+use smallvec::SmallVec;
+
+/// A replica refuses writes (`replica-read-only`); a master with `min-replicas-to-write`
+/// refuses them without enough good replicas.
+pub(super) fn replication_gate(shared: &Shared) -> Result<(), Frame> {
+    // Read from atomics: this runs for every write command.
+    let hot = &shared.hot;
+    if shared.db.is_replica() {
+        if hot.replica_read_only.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Frame::error_static("READONLY You can't write against a read only replica."));
+        }
+        return Ok(());
+    }
+    let min = hot.min_replicas_to_write.load(std::sync::atomic::Ordering::Relaxed);
+    let lag = hot.min_replicas_max_lag.load(std::sync::atomic::Ordering::Relaxed);
+    if min > 0 && shared.repl.good_replicas(lag as i64) < min {
+        return Err(Frame::error_static("NOREPLICAS Not enough good replicas to write."));
+    }
+    Ok(())
+}
+
+/// Cluster mode: may this node run the command (or the queued transaction, at EXEC)?
+pub(super) fn cluster_route(
+    shared: &Shared,
+    cs: &crate::cluster::ClusterState,
+    client: &ClientState,
+    r: Resolved,
+    args: &[Bytes],
+    asking: bool,
+    held: &mut Option<KeyView<'_>>,
+) -> Result<(), Frame> {
+    let is_exec = r.full_name == "exec";
+    if r.spec.key_specs.is_empty() && !is_exec {
+        return Ok(());
+    }
+    // Inline storage: this runs for every keyed command in cluster mode.
+    let mut keys: SmallVec<[&[u8]; 4]> = SmallVec::new();
+    let mut is_write = r.spec.has(command::flags::WRITE);
+    if is_exec {
+        let Some(m) = &client.multi else { return Ok(()) };
+        for (qr, qargs) in &m.queued {
+            is_write |= qr.spec.has(command::flags::WRITE);
+            keys.extend(extract_keys(qr.spec, qargs).iter().map(|&i| qargs[i].as_ref()));
+        }
+    } else {
+        keys.extend(extract_keys(r.spec, args).iter().map(|&i| args[i].as_ref()));
+    }
+    let q = crate::cluster::Query {
+        keys: &keys,
+        is_write,
+        asking,
+        cmd_asking: r.full_name == "restore-asking",
+        readonly_client: client.readonly,
+        is_migrate: r.full_name == "migrate",
+        is_pubsub_shard: matches!(r.full_name, "ssubscribe" | "sunsubscribe" | "spublish"),
+        allow_reads_when_down: cs.config.allow_reads_when_down,
+    };
+    let now = crate::shared::unix_time_ms();
+    let exists = |key: &[u8]| {
+        let slot = key_hash_slot(key);
+        // Slots this batch still holds (the command's own) are read through their guard.
+        if let Some(shard) = held.as_mut().and_then(|v| v.locked_shard(slot)) {
+            return shard.map.get(key).is_some_and(|e| !e.is_expired(now));
+        }
+        let shard = shared.db.shard(slot);
+        shard.map.get(key).is_some_and(|e| !e.is_expired(now))
+    };
+    match crate::cluster::route(&cs.routes, &q, exists) {
+        crate::cluster::Route::Local => Ok(()),
+        crate::cluster::Route::Refuse(msg) => Err(Frame::error(msg)),
+    }
+}
+
+/// A replica whose link to its master is down refuses what is not flagged `stale` when
+/// `replica-serve-stale-data` is `no` (EXEC: when any queued command is not), as Redis does.
+pub(super) fn stale_gate(shared: &Shared, client: &ClientState, r: Resolved) -> Result<(), Frame> {
+    if client.is_master_link || shared.hot.replica_serve_stale_data.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(());
+    }
+    let link_down = shared.repl.master.lock().as_ref().is_some_and(|l| !l.is_up());
+    if !link_down {
+        return Ok(());
+    }
+    let stale_ok = |r: &Resolved| r.spec.has(command::flags::STALE);
+    let denied = if r.full_name == "exec" {
+        client.multi.as_ref().is_some_and(|m| m.queued.iter().any(|(q, _)| !stale_ok(q)))
+    } else {
+        !stale_ok(&r)
+    };
+    if denied {
+        return Err(Frame::error_static(
+            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+        ));
+    }
+    Ok(())
+}
