@@ -176,7 +176,8 @@ mod tests {
             client_moves: Default::default(),
         };
         let text = super::render(&stats);
-        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("slotbox_proxy_backend_replica_link_up{")).collect();
+        let lines: Vec<&str> =
+            text.lines().filter(|l| l.starts_with("slotbox_proxy_backend_replica_link_up{")).collect();
         assert_eq!(
             lines,
             vec![

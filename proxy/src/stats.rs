@@ -72,7 +72,8 @@ impl PoolStats {
         if let Some(s) = list.iter().find(|s| s.name == addr) {
             return s.clone();
         }
-        let s = Arc::new(ServerStats { name: addr.to_string(), replica_link: AtomicI64::new(-1), ..Default::default() });
+        let s =
+            Arc::new(ServerStats { name: addr.to_string(), replica_link: AtomicI64::new(-1), ..Default::default() });
         list.push(s.clone());
         s
     }

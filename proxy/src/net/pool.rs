@@ -339,7 +339,9 @@ mod tests {
 
     /// A cluster pool whose slots 0..=16383 have master :7000 and replicas :7001, :7002.
     fn pool(read_from: &str) -> PoolRt {
-        let yaml = format!("c:\n  listen: 127.0.0.1:0\n  cluster: true\n  read_from: {read_from}\n  servers:\n   - 127.0.0.1:7000:1\n");
+        let yaml = format!(
+            "c:\n  listen: 127.0.0.1:0\n  cluster: true\n  read_from: {read_from}\n  servers:\n   - 127.0.0.1:7000:1\n"
+        );
         let cfg = crate::config::parse(&yaml).unwrap().remove(0);
         let replicas = vec!["127.0.0.1:7001".to_string(), "127.0.0.1:7002".to_string()];
         let initial_slots = vec![SlotRange { start: 0, end: 16383, master: "127.0.0.1:7000".into(), replicas }];
