@@ -1,8 +1,9 @@
 #!/bin/sh
 # run-cluster.sh: start a 6-node slotbox cluster (3 masters, 3 replicas) on
 # 127.0.0.1:7000-7005, assemble it with `slotbox-cluster create --cluster-replicas 1`, and
-# start slotbox-proxy on 127.0.0.1:22121 with conf/nutcracker.yml (used by `make run-cluster`,
-# after the release build).
+# start slotbox-proxy with conf/nutcracker.yml: pool `cluster` on 127.0.0.1:22121 (reads and
+# writes on the masters) and pool `cluster_replicas` on 127.0.0.1:22123 (reads from replicas),
+# stats on 127.0.0.1:22222 (used by `make run-cluster`, after the release build).
 # Node data and logs live in ./run/<port>/ (ignored by git). Safe to run twice: a healthy
 # running cluster is left alone; nodes restarted from their nodes.conf are not re-created.
 # Every wait is bounded. Stop with stop-cluster.sh (`make stop-cluster`).
@@ -42,12 +43,14 @@ start_proxy() {
     fi
     "$PROXY" -c "$ROOT/conf/nutcracker.yml" -s 22222 -a 127.0.0.1 >>"$RUN/proxy.log" 2>&1 &
     echo $! >"$RUN/proxy.pid"
-    echo "started slotbox-proxy on 127.0.0.1:22121 (pid $!, stats on 127.0.0.1:22222)"
+    echo "started slotbox-proxy (pid $!): 127.0.0.1:22121 pool cluster (masters, reads its writes),"
+    echo "    127.0.0.1:22123 pool cluster_replicas (reads from replicas), stats on 127.0.0.1:22222"
 }
 
 connect_hint() {
     echo "Connect with: redis-cli -c -p 7000      (cluster client)"
-    echo "          or: redis-cli -p 22121        (plain client, through slotbox-proxy)"
+    echo "          or: redis-cli -p 22121        (plain client, through slotbox-proxy: masters)"
+    echo "          or: redis-cli -p 22123        (plain client, reads from replicas: may lag writes)"
     echo "Logs: run/<port>/log, run/proxy.log   Stop with: make stop-cluster"
 }
 

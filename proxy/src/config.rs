@@ -14,7 +14,9 @@ pub enum Distribution {
     Random,
 }
 
-/// Where a cluster pool sends read-only commands.
+/// Where a cluster pool sends read-only commands. `replica` and `prefer_replica` both read
+/// from a replica of the slot's master whose link to it is up (checked with `ROLE`, see
+/// `net::replica_link`), and from the master when no replica's link is up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadFrom {
     Master,

@@ -84,6 +84,13 @@ pub fn render(stats: &Stats) -> String {
             }
         }
     }
+    let full = "slotbox_proxy_backend_replica_link_up";
+    family(&mut o, full, "gauge", "1 while a replica's link to its master is up (it serves reads), 0 while down.");
+    for (pool, list) in &servers {
+        for s in list.iter().filter(|s| i(&s.replica_link) >= 0) {
+            let _ = writeln!(o, "{full}{{pool=\"{pool}\",backend=\"{}\"}} {}", escape(&s.name), i(&s.replica_link));
+        }
+    }
     let full = "slotbox_proxy_backend_latency_seconds";
     family(&mut o, full, "histogram", "Round-trip time of client requests at the backend.");
     for (pool, list) in &servers {
@@ -148,4 +155,38 @@ fn answer(mut s: TcpStream, stats: &Stats) {
         body.len()
     );
     let _ = s.write_all(resp.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::stats::{PoolStats, Stats};
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+
+    #[test]
+    fn replica_link_gauge_is_shown_for_replicas_only() {
+        let pool = Arc::new(PoolStats::new("c", &["m:1".to_string(), "r:2".to_string(), "r:3".to_string()]));
+        pool.server("r:2").replica_link.store(1, Ordering::Relaxed);
+        pool.server("r:3").replica_link.store(0, Ordering::Relaxed);
+        let stats = Stats {
+            started: std::time::SystemTime::now(),
+            total_connections: Default::default(),
+            curr_connections: Default::default(),
+            pools: vec![pool],
+            client_moves: Default::default(),
+        };
+        let text = super::render(&stats);
+        let lines: Vec<&str> =
+            text.lines().filter(|l| l.starts_with("slotbox_proxy_backend_replica_link_up{")).collect();
+        assert_eq!(
+            lines,
+            vec![
+                "slotbox_proxy_backend_replica_link_up{pool=\"c\",backend=\"r:2\"} 1",
+                "slotbox_proxy_backend_replica_link_up{pool=\"c\",backend=\"r:3\"} 0"
+            ]
+        );
+        let json = stats.to_json();
+        assert!(json.contains("\"r:2\":{") && json.contains("\"replica_link\":1}"), "{json}");
+        assert!(!json[json.find("\"m:1\"").unwrap()..json.find("\"r:2\"").unwrap()].contains("replica_link"));
+    }
 }

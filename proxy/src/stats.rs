@@ -30,6 +30,9 @@ pub struct ServerStats {
     pub error_replies: AtomicU64,
     /// Request-to-reply time of client requests.
     pub latency: Histogram,
+    /// For a replica that a pool reads from: 1 while its link to its master is up (it gets
+    /// reads), 0 while down (its reads go to the master); -1 for any other backend.
+    pub replica_link: AtomicI64,
 }
 
 /// Counters of one pool.
@@ -69,7 +72,8 @@ impl PoolStats {
         if let Some(s) = list.iter().find(|s| s.name == addr) {
             return s.clone();
         }
-        let s = Arc::new(ServerStats { name: addr.to_string(), ..Default::default() });
+        let s =
+            Arc::new(ServerStats { name: addr.to_string(), replica_link: AtomicI64::new(-1), ..Default::default() });
         list.push(s.clone());
         s
     }
@@ -150,13 +154,18 @@ impl Stats {
     }
 }
 
+/// nutcracker's per-server fields, plus `replica_link` for a replica a pool reads from.
 fn server_json(s: &ServerStats) -> String {
     let l = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    let link = match s.replica_link.load(Ordering::Relaxed) {
+        -1 => String::new(),
+        v => format!(", \"replica_link\":{v}"),
+    };
     format!(
         "{{\"server_eof\":{}, \"server_err\":{}, \"server_timedout\":{}, \"server_connections\":{}, \
          \"server_ejected_at\":{}, \"requests\":{}, \"request_bytes\":{}, \"responses\":{}, \
          \"response_bytes\":{}, \"in_queue\":0, \"in_queue_bytes\":0, \"out_queue\":0, \
-         \"out_queue_bytes\":0}}",
+         \"out_queue_bytes\":0{link}}}",
         l(&s.server_eof),
         l(&s.server_err),
         l(&s.server_timedout),

@@ -102,3 +102,15 @@ fn unix_socket_listen_with_permissions() {
     let e = parse("p:\n  listen: /tmp/nc.sock rwx\n  servers:\n   - 127.0.0.1:2:1\n").unwrap_err();
     assert_eq!(e.key.as_deref(), Some("listen"));
 }
+
+/// The sandbox's `conf/nutcracker.yml` (what `make run-cluster` serves): the main pool reads
+/// its own writes; replica reads are a pool of their own.
+#[test]
+fn sandbox_config_reads_its_writes_on_the_main_pool() {
+    let pools = parse(include_str!("../../../conf/nutcracker.yml")).unwrap();
+    let by = |name: &str| pools.iter().find(|p| p.name == name).unwrap_or_else(|| panic!("pool {name}"));
+    assert_eq!((by("cluster").listen.as_str(), by("cluster").read_from), ("127.0.0.1:22121", ReadFrom::Master));
+    let replicas = by("cluster_replicas");
+    assert_eq!((replicas.listen.as_str(), replicas.read_from), ("127.0.0.1:22123", ReadFrom::PreferReplica));
+    assert!(pools.iter().all(|p| p.cluster && p.servers.len() == 3));
+}

@@ -24,6 +24,8 @@ pub enum Waiter {
     Discard,
     /// A `CLUSTER SLOTS` refresh.
     Slots,
+    /// A `ROLE` check of a replica's link (see `replica_link`).
+    Role,
     /// A request on a subscription connection that is answered by `left` more frames
     /// (SUBSCRIBE a b: two confirmations), gathered in `raw` until the last one.
     Sub { client: Token, seq: u64, left: usize, raw: Vec<u8> },

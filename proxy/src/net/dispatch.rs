@@ -7,6 +7,7 @@ use super::backend::{encode_request, Inflight, Waiter};
 use super::client::{Reply, Slot};
 use super::connect::proto_idx;
 use super::pool::Target;
+use super::replica_link;
 use super::worker::Worker;
 use crate::fanout::{self, Merge};
 use crate::local::{self, Local, PoolView};
@@ -282,6 +283,7 @@ impl Worker {
                     p.apply_slots(&ranges);
                 }
             }
+            Waiter::Role => self.link_checked(pi, server, replica_link::parse_role(&frame), now),
             Waiter::Sub { client, seq, .. } => self.deliver(client, seq, 0, frame, Some(raw)),
             Waiter::SubQuiet { .. } => {}
             Waiter::Client { client, seq, part, request, redirects } => {
@@ -418,7 +420,11 @@ pub fn info_text(pool: &super::pool::PoolRt) -> String {
     s.push_str(&format!("pool:{}\r\n", pool.cfg().name));
     for (i, srv) in pool.servers.iter().enumerate() {
         let live = if srv.ejected_until.is_some() { "ejected" } else { "up" };
-        s.push_str(&format!("backend{i}:addr={},name={},weight={},status={live}\r\n", srv.addr, srv.name, srv.weight));
+        s.push_str(&format!("backend{i}:addr={},name={},weight={},status={live}", srv.addr, srv.name, srv.weight));
+        if pool.cfg().read_from != crate::config::ReadFrom::Master && pool.replicas.contains(&i) {
+            s.push_str(&format!(",replica_link={}", srv.link.state.name()));
+        }
+        s.push_str("\r\n");
     }
     s
 }

@@ -12,6 +12,7 @@ mod dispatch;
 mod pool;
 mod pubsub;
 mod reload;
+mod replica_link;
 mod stream;
 mod tx;
 mod worker;

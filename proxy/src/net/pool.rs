@@ -1,8 +1,10 @@
 //! One pool as a worker sees it: its servers (with failure counts and ejection times for
 //! `auto_eject_hosts`), the distribution built over the live ones, and for `cluster: true`
-//! pools the slot map learned from CLUSTER SLOTS and MOVED. Each worker owns its own copy,
-//! so nothing here is locked. No sockets: connection tokens are only recorded.
+//! pools the slot map learned from CLUSTER SLOTS and MOVED, and which replicas may serve
+//! reads (see `replica_link`). Each worker owns its own copy, so nothing here is locked. No
+//! sockets: connection tokens are only recorded.
 
+use super::replica_link::{LinkCheck, LinkState};
 use crate::config::{Distribution, PoolConfig, ReadFrom};
 use crate::router::{apply_hash_tag, ClusterSlots, Ketama, Modula, Random, RingServer, Router, SlotRange};
 use crate::stats::{PoolStats, ServerStats};
@@ -32,6 +34,9 @@ pub struct ServerRt {
     pub idle: [Vec<Token>; 2],
     pub failures: u32,
     pub ejected_until: Option<Instant>,
+    /// Its replication link, as the last `ROLE` check saw it (replicas of cluster pools that
+    /// read from replicas).
+    pub link: LinkCheck,
     pub stats: Arc<ServerStats>,
 }
 
@@ -45,6 +50,7 @@ impl ServerRt {
             idle: [Vec::new(), Vec::new()],
             failures: 0,
             ejected_until: None,
+            link: LinkCheck::new(Instant::now()),
             stats: stats.server(addr),
         }
     }
@@ -92,6 +98,8 @@ pub struct PoolRt {
     pub servers: Vec<ServerRt>,
     router: Box<dyn Router>,
     pub slots: Option<ClusterSlots>,
+    /// Every backend that is a replica in the slot map.
+    pub replicas: Vec<usize>,
     pub refresh_pending: bool,
     pub refresh_wanted: bool,
     pub last_refresh: Instant,
@@ -113,6 +121,7 @@ impl PoolRt {
             servers,
             router: Box::new(Random::new(&[])),
             slots: None,
+            replicas: Vec::new(),
             refresh_pending: false,
             refresh_wanted: false,
             last_refresh: Instant::now(),
@@ -183,18 +192,24 @@ impl PoolRt {
         }
     }
 
-    /// For a read-only command: a replica of the slot's master when `read_from` asks so.
+    /// For a read-only command: when `read_from` asks so, a replica of the slot's master
+    /// whose link to it is up (round-robin); the master itself when there is none (no
+    /// replicas, or each one detached, syncing, unreachable or not checked yet).
     pub fn read_target(&mut self, t: Target) -> Target {
         let Some(map) = &self.slots else { return t };
         if self.shared.cfg.read_from == ReadFrom::Master {
             return t;
         }
+        let servers = &self.servers;
+        let usable = |r: &&u32| servers.get(**r as usize).is_some_and(|s| s.link.state == LinkState::Up);
         let reps = map.replicas_of(t.slot);
-        if reps.is_empty() {
+        let n = reps.iter().filter(usable).count();
+        if n == 0 {
             return t;
         }
         self.rr = self.rr.wrapping_add(1);
-        Target { server: Some(reps[self.rr % reps.len()] as usize), slot: t.slot }
+        let pick = reps.iter().filter(usable).nth(self.rr % n).map(|&r| r as usize);
+        Target { server: pick, slot: t.slot }
     }
 
     /// The index of the server at `addr`, adding it (a cluster node we just learned of).
@@ -263,7 +278,17 @@ impl PoolRt {
         }
         let servers = &self.servers;
         let map = ClusterSlots::from_ranges(ranges, |a| servers.iter().position(|s| s.addr == a).unwrap_or(0));
+        self.replicas = map.all_replicas();
         self.slots = Some(map);
+        // A backend that is no replica any more is checked afresh if it becomes one again
+        // (an old master rejoining as a replica starts with a full sync).
+        let now = Instant::now();
+        for (i, s) in self.servers.iter_mut().enumerate() {
+            if s.link.state != LinkState::Unknown && self.replicas.binary_search(&i).is_err() {
+                s.link = LinkCheck::new(now);
+                s.stats.replica_link.store(LinkState::Master.gauge(), std::sync::atomic::Ordering::Relaxed);
+            }
+        }
         self.last_refresh = Instant::now();
     }
 
@@ -301,5 +326,62 @@ impl PoolRt {
     /// A master to ask CLUSTER SLOTS.
     pub fn refresh_server(&self) -> usize {
         self.slots.as_ref().and_then(|m| m.master_of(0)).unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PoolRt, PoolShared, Target};
+    use crate::net::replica_link::LinkState;
+    use crate::router::SlotRange;
+    use crate::stats::PoolStats;
+    use std::sync::Arc;
+
+    /// A cluster pool whose slots 0..=16383 have master :7000 and replicas :7001, :7002.
+    fn pool(read_from: &str) -> PoolRt {
+        let yaml = format!(
+            "c:\n  listen: 127.0.0.1:0\n  cluster: true\n  read_from: {read_from}\n  servers:\n   - 127.0.0.1:7000:1\n"
+        );
+        let cfg = crate::config::parse(&yaml).unwrap().remove(0);
+        let replicas = vec!["127.0.0.1:7001".to_string(), "127.0.0.1:7002".to_string()];
+        let initial_slots = vec![SlotRange { start: 0, end: 16383, master: "127.0.0.1:7000".into(), replicas }];
+        let stats = Arc::new(PoolStats::new("c", &[]));
+        PoolRt::new(Arc::new(PoolShared { cfg, stats, initial_slots }))
+    }
+
+    fn reads(p: &mut PoolRt) -> Vec<usize> {
+        (0..4).map(|_| p.read_target(Target { server: Some(0), slot: 9 }).server.unwrap()).collect()
+    }
+
+    #[test]
+    fn reads_go_only_to_replicas_whose_link_is_up() {
+        let mut p = pool("prefer_replica");
+        assert_eq!(p.replicas, vec![1, 2]);
+        assert_eq!(reads(&mut p), vec![0; 4], "not checked yet: the master");
+        p.servers[1].link.state = LinkState::Up;
+        p.servers[2].link.state = LinkState::Up;
+        let mut both = reads(&mut p);
+        both.sort_unstable();
+        assert_eq!(both, vec![1, 1, 2, 2], "round-robin over the replicas");
+        p.servers[2].link.state = LinkState::Down;
+        assert_eq!(reads(&mut p), vec![1; 4]);
+        p.servers[1].link.state = LinkState::Master;
+        assert_eq!(reads(&mut p), vec![0; 4], "none up: the master");
+        p.servers[1].link.state = LinkState::Up;
+        p.servers[2].stats.replica_link.store(0, std::sync::atomic::Ordering::Relaxed);
+        let only_first = vec![SlotRange {
+            start: 0,
+            end: 16383,
+            master: "127.0.0.1:7000".into(),
+            replicas: vec!["127.0.0.1:7001".into()],
+        }];
+        p.apply_slots(&only_first);
+        assert_eq!(p.replicas, vec![1]);
+        assert_eq!(p.servers[2].link.state, LinkState::Unknown, "no replica any more: checked afresh");
+        assert_eq!(p.servers[2].stats.replica_link.load(std::sync::atomic::Ordering::Relaxed), -1);
+        assert_eq!(reads(&mut p), vec![1; 4]);
+        let mut m = pool("master");
+        m.servers[1].link.state = LinkState::Up;
+        assert_eq!(reads(&mut m), vec![0; 4], "read_from: master");
     }
 }

@@ -6,6 +6,7 @@
 use super::backend::{Backend, Role, Waiter};
 use super::client::Client;
 use super::pool::{PoolRt, PoolShared};
+use super::replica_link::LinkState;
 use super::stream::ClientStream;
 use crate::stats::{incr, Stats};
 use crossbeam_channel::{Receiver, Sender};
@@ -285,6 +286,7 @@ impl Worker {
                 }
                 Waiter::Sub { client, seq, .. } => self.deliver(client, seq, 0, err.clone(), None),
                 Waiter::Slots => self.pools[b.pool].refresh_pending = false,
+                Waiter::Role => self.link_checked(b.pool, b.server, LinkState::Down, Instant::now()),
                 Waiter::Discard | Waiter::SubQuiet { .. } => {}
             }
         }
@@ -372,6 +374,7 @@ impl Worker {
         }
         for i in 0..self.pools.len() {
             self.maybe_refresh(i, now);
+            self.check_replica_links(i, now);
         }
         if now.duration_since(self.mirror_check) >= Duration::from_secs(1) {
             self.mirror_check = now;

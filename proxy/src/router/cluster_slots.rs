@@ -94,6 +94,14 @@ impl ClusterSlots {
     pub fn replicas_of(&self, slot: u16) -> &[u32] {
         &self.replicas[self.replica_set[slot as usize] as usize]
     }
+
+    /// Every backend that is a replica of some master in this map, each once.
+    pub fn all_replicas(&self) -> Vec<usize> {
+        let mut out: Vec<usize> = self.replicas.iter().flatten().map(|&r| r as usize).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 impl Router for ClusterSlots {
@@ -129,6 +137,7 @@ mod tests {
         assert_eq!(map.master_of(0), Some(0));
         assert_eq!(map.master_of(16383), Some(2));
         assert_eq!(map.replicas_of(5), &[1]);
+        assert_eq!(map.all_replicas(), vec![1]);
         // "foo" hashes to slot 12182.
         assert_eq!(map.route(b"foo"), Some(2));
     }
