@@ -1,0 +1,67 @@
+//! The layering rule, checked: no import cycle between the files of `server/src` or of
+//! `proxy/src/net` (DESIGN.md: "a module may use only what stands below it"). The graph is
+//! read from the source text by `layers/graph.rs`. Until the last cycle is gone this is a
+//! ratchet: the number of files caught in cycles may only go down (`MAX_*`, lowered with every
+//! change that breaks a cycle; the target is 0).
+
+#[path = "layers/graph.rs"]
+mod graph;
+
+use std::path::Path;
+
+fn report(crate_src: &str, sub: &[&str]) -> Vec<Vec<String>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(crate_src);
+    let g = graph::build(&root, sub);
+    let cycles = graph::cycles(&g);
+    eprintln!("{crate_src} {sub:?}: {} files, {} edges, {} cycles", g.files.len(), g.edges.len(), cycles.len());
+    for c in &cycles {
+        eprintln!("  cycle of {}: {}", c.len(), c.join(" "));
+    }
+    cycles
+}
+
+/// Files of `server/src` in import cycles today.
+const MAX_SERVER: usize = 89;
+/// Files of `proxy/src/net` in import cycles today.
+const MAX_PROXY_NET: usize = 12;
+
+fn files_in_cycles(cycles: &[Vec<String>]) -> usize {
+    cycles.iter().map(Vec::len).sum()
+}
+
+#[test]
+fn server_import_cycles_only_shrink() {
+    let cycles = report("server/src", &[]);
+    let n = files_in_cycles(&cycles);
+    assert!(n <= MAX_SERVER, "{n} files of server/src in import cycles (at most {MAX_SERVER}): {cycles:?}");
+}
+
+#[test]
+fn proxy_net_import_cycles_only_shrink() {
+    let cycles = report("proxy/src", &["net"]);
+    let n = files_in_cycles(&cycles);
+    assert!(n <= MAX_PROXY_NET, "{n} files of proxy/src/net in import cycles (at most {MAX_PROXY_NET}): {cycles:?}");
+}
+
+#[test]
+fn the_graph_reader_sees_edges_and_cycles() {
+    // Reading this very test directory: graph.rs imports nothing of the crate.
+    let dir = std::env::temp_dir().join(format!("slotbox-layers-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("a")).unwrap();
+    std::fs::write(dir.join("lib.rs"), "mod a; pub mod b; pub use b::Thing;").unwrap();
+    std::fs::write(dir.join("a/mod.rs"), "mod c;\nuse crate::Thing; // crate::c::x\nfn f() { c::g(); }").unwrap();
+    std::fs::write(dir.join("a/c.rs"), "pub fn g() { let _ = \"super::nothing\"; }").unwrap();
+    std::fs::write(
+        dir.join("b.rs"),
+        "pub struct Thing;\nfn h() { crate::a::f(); }\n#[cfg(test)] mod t { use crate::a::c; }",
+    )
+    .unwrap();
+    let g = graph::build(&dir, &[]);
+    let name = |i: usize| g.files[i].as_str();
+    let mut edges: Vec<(&str, &str)> = g.edges.iter().map(|&(a, b)| (name(a), name(b))).collect();
+    edges.sort();
+    assert_eq!(edges, vec![("a/mod.rs", "a/c.rs"), ("a/mod.rs", "b.rs"), ("b.rs", "a/mod.rs"), ("lib.rs", "b.rs")]);
+    assert_eq!(graph::cycles(&g), vec![vec!["a/mod.rs".to_string(), "b.rs".to_string()]]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
