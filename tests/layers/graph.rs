@@ -280,7 +280,7 @@ fn parse_file(module: Vec<String>, src: &str) -> SourceFile {
 /// of it) and build the graph.
 pub fn build(src_root: &Path, sub: &[&str]) -> Graph {
     let mut found = Vec::new();
-    collect(src_root, src_root, &mut found);
+    collect(src_root, &mut found);
     let mut parsed: BTreeMap<Vec<String>, (String, SourceFile)> = BTreeMap::new();
     for path in found {
         let rel = path.strip_prefix(src_root).unwrap().to_string_lossy().replace('\\', "/");
@@ -358,12 +358,12 @@ fn resolve(
     Some(module)
 }
 
-fn collect(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            collect(root, &p, out);
+            collect(&p, out);
         } else if p.extension().is_some_and(|e| e == "rs") {
             out.push(p);
         }
