@@ -95,7 +95,7 @@ impl ClientInfo {
             lib_name: Mutex::new(None),
             lib_ver: Mutex::new(None),
             last_cmd: AtomicU16::new(u16::MAX),
-            last_interaction: AtomicI64::new(crate::shared::unix_time_ms()),
+            last_interaction: AtomicI64::new(crate::clock::unix_time_ms()),
             resp: AtomicU8::new(2),
             qbuf: AtomicU64::new(0),
             omem: AtomicU64::new(0),
@@ -108,7 +108,7 @@ impl ClientInfo {
 
     /// Seconds since the last command.
     pub fn idle_secs(&self) -> i64 {
-        (crate::shared::unix_time_ms() - self.last_interaction.load(Ordering::Relaxed)).max(0) / 1000
+        (crate::clock::unix_time_ms() - self.last_interaction.load(Ordering::Relaxed)).max(0) / 1000
     }
 
     /// One line of CLIENT LIST / CLIENT INFO, in Redis's field order.

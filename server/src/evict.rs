@@ -93,7 +93,7 @@ pub fn before_command(
             Some(_) => !matches!(name, "discard" | "quit" | "reset"),
             None => false,
         };
-    make_room(shared, denyoom, crate::shared::unix_time_ms()).map_err(|e| {
+    make_room(shared, denyoom, crate::clock::unix_time_ms()).map_err(|e| {
         if name != "exec" {
             return e;
         }

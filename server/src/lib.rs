@@ -7,6 +7,7 @@
 pub mod alloc;
 pub mod blocking;
 pub mod client;
+pub mod clock;
 pub mod cluster;
 pub mod cmdstats;
 pub mod commands;

@@ -31,7 +31,7 @@ fn write(level: u8, mark: char, msg: &str) {
     if level < LEVEL.load(std::sync::atomic::Ordering::Relaxed) {
         return;
     }
-    let now = crate::shared::unix_time_ms();
+    let now = crate::clock::unix_time_ms();
     let line = format!("{}:M {} {} {}\n", std::process::id(), timestamp(now), mark, msg);
     match SINK.get().and_then(|s| s.lock().as_mut().map(|f| f.write_all(line.as_bytes()))) {
         Some(_) => {}

@@ -34,6 +34,21 @@ pub fn below(n: usize) -> usize {
     ((next_u64() as u128 * n as u128) >> 64) as usize
 }
 
+/// `len` random hex characters (run ids, node ids), seeded from the clock and the address
+/// space; not cryptographic.
+pub fn random_hex(len: usize) -> String {
+    let mut state =
+        crate::clock::unix_time_us() as u64 ^ ((&len as *const usize as u64) << 13) ^ std::process::id() as u64;
+    let mut out = String::with_capacity(len);
+    for _ in 0..len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.push(char::from_digit((state >> 32) as u32 % 16, 16).unwrap_or('0'));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -2,14 +2,16 @@
 //! and the registry of connected clients (for CLIENT LIST / KILL and INFO clients).
 
 use crate::client::ClientInfo;
+use crate::clock::unix_time_ms;
 use crate::config::{Config, Limits};
+use crate::rand::random_hex;
 use crate::store::Db;
 use hashbrown::HashMap;
 use parking_lot::{Mutex, RwLock};
 use slotbox_protocol::Frame;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 pub use crate::stats::{Counter, Stats};
 
@@ -268,28 +270,4 @@ impl Shared {
     pub fn uptime_secs(&self) -> u64 {
         self.started.elapsed().as_secs()
     }
-}
-
-/// Wall-clock time in milliseconds since the Unix epoch.
-pub fn unix_time_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
-
-/// Wall-clock time in microseconds since the Unix epoch.
-pub fn unix_time_us() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
-}
-
-/// `len` random hex characters (run ids, node ids), seeded from the clock and the address
-/// space; not cryptographic.
-pub fn random_hex(len: usize) -> String {
-    let mut state = unix_time_us() as u64 ^ ((&len as *const usize as u64) << 13) ^ std::process::id() as u64;
-    let mut out = String::with_capacity(len);
-    for _ in 0..len {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        out.push(char::from_digit((state >> 32) as u32 % 16, 16).unwrap_or('0'));
-    }
-    out
 }

@@ -143,7 +143,7 @@ impl Bus {
             peer_ip,
             local_ip,
             interest,
-            created: crate::shared::unix_time_ms(),
+            created: crate::clock::unix_time_ms(),
         };
         self.links.insert(token, link);
     }
@@ -340,7 +340,7 @@ impl Bus {
             (link.peer_ip.clone(), link.local_ip.clone(), link.node.clone(), link.inbound);
         let sender = msg.header.sender.clone();
         let is_meet = matches!(msg.body, Body::Meet(_));
-        let now = crate::shared::unix_time_ms();
+        let now = crate::clock::unix_time_ms();
         let outs = {
             let mut g = self.cs.lock();
             if is_meet && inbound && g.me().ip.is_empty() {
@@ -414,7 +414,7 @@ impl Bus {
         }
         let stale: Vec<usize> = {
             let g = self.cs.lock();
-            let now = crate::shared::unix_time_ms();
+            let now = crate::clock::unix_time_ms();
             let timeout = self.cs.config.node_timeout;
             self.links
                 .iter()
@@ -453,7 +453,7 @@ impl Bus {
         self.tick += 1;
         self.report_links();
         self.connect_missing();
-        let now = crate::shared::unix_time_ms();
+        let now = crate::clock::unix_time_ms();
         let paused_until = self.shared.pause_writes_until.load(std::sync::atomic::Ordering::Relaxed);
         {
             let mut g = self.cs.lock();

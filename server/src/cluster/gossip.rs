@@ -39,7 +39,7 @@ pub fn header(g: &ClusterInner) -> Header {
         state_ok: g.state_ok,
         // Advertise the pause only once it has been in force for a cron tick, so the offset
         // in the same header is final.
-        mflags: u8::from(g.mf_paused_until > crate::shared::unix_time_ms() && g.mf_pause_published),
+        mflags: u8::from(g.mf_paused_until > crate::clock::unix_time_ms() && g.mf_pause_published),
     }
 }
 

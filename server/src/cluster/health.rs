@@ -9,7 +9,7 @@ use slotbox_protocol::SLOT_COUNT;
 
 /// Recompute `state_ok`.
 pub fn update_state(cs: &ClusterState, g: &mut ClusterInner) {
-    let now = crate::shared::unix_time_ms();
+    let now = crate::clock::unix_time_ms();
     let mut ok = true;
     // Every slot has an owner that is not FAIL: the owners' slot bitmaps (kept consistent
     // with the per-slot owner table by `assign_slot`) add up to all the slots.

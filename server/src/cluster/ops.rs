@@ -91,11 +91,11 @@ impl ClusterState {
         if parsed.is_err() || port == 0 {
             return Err(format!("ERR Invalid node address specified: {ip}:{port}"));
         }
-        let now = crate::shared::unix_time_ms();
+        let now = crate::clock::unix_time_ms();
         self.change(|g| {
             let already = g.nodes.values().any(|n| n.ip == ip && n.port == port && n.has(flags::HANDSHAKE));
             if !already {
-                let id = crate::shared::random_hex(40);
+                let id = crate::rand::random_hex(40);
                 let n = Node::new(id.clone(), ip.to_string(), port, cport, flags::HANDSHAKE | flags::MEET, now);
                 g.nodes.insert(id, n);
             }
@@ -106,7 +106,7 @@ impl ClusterState {
     }
 
     pub fn forget(&self, id: &str) -> OpResult<()> {
-        let now = crate::shared::unix_time_ms();
+        let now = crate::clock::unix_time_ms();
         self.change(|g| {
             if !g.nodes.contains_key(id) {
                 return Err(format!("ERR Unknown node {id}"));
@@ -257,7 +257,7 @@ impl ClusterState {
     pub fn count_failure_reports(&self, id: &str) -> OpResult<usize> {
         let g = self.lock();
         let validity = self.config.node_timeout * 2;
-        let now = crate::shared::unix_time_ms();
+        let now = crate::clock::unix_time_ms();
         match g.nodes.get(id) {
             None => Err(format!("ERR Unknown node {id}")),
             Some(n) => Ok(n.fail_reports.iter().filter(|(_, t)| now - t <= validity).count()),
@@ -284,7 +284,7 @@ impl ClusterState {
                 n.config_epoch = 0;
                 g.current_epoch = 0;
                 g.last_vote_epoch = 0;
-                let new_id = crate::shared::random_hex(40);
+                let new_id = crate::rand::random_hex(40);
                 let mut node = g.nodes.remove(&me).expect("myself");
                 node.id = new_id.clone();
                 g.nodes.insert(new_id.clone(), node);
@@ -451,7 +451,7 @@ impl ClusterState {
                     if g.nodes[&master].has(flags::FAIL) {
                         return Err("ERR Master is down or failed, please use CLUSTER FAILOVER FORCE".into());
                     }
-                    let now = crate::shared::unix_time_ms();
+                    let now = crate::clock::unix_time_ms();
                     let pause = self.config.node_timeout * 2;
                     g.election = super::failover::Election {
                         force: true,

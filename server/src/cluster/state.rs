@@ -247,7 +247,7 @@ pub struct ClusterState {
 impl ClusterState {
     /// A fresh single-node cluster, or the one saved in `config.config_file`.
     pub fn open(config: ClusterConfig, ip: &str, port: u16, cport: u16) -> Result<ClusterState, String> {
-        let now = crate::shared::unix_time_ms();
+        let now = crate::clock::unix_time_ms();
         let loaded = super::nodes_conf::load(&config.config_file, now)?;
         let inner = match loaded {
             Some(mut inner) => {
@@ -261,7 +261,7 @@ impl ClusterState {
                 inner
             }
             None => {
-                let id = crate::shared::random_hex(40);
+                let id = crate::rand::random_hex(40);
                 let me = Node::new(id.clone(), ip.to_string(), port, cport, flags::MYSELF | flags::MASTER, now);
                 let mut nodes = HashMap::new();
                 nodes.insert(id.clone(), me);

@@ -66,7 +66,7 @@ pub(super) fn cluster_route(
         is_pubsub_shard: matches!(r.full_name, "ssubscribe" | "sunsubscribe" | "spublish"),
         allow_reads_when_down: cs.config.allow_reads_when_down,
     };
-    let now = crate::shared::unix_time_ms();
+    let now = crate::clock::unix_time_ms();
     let exists = |key: &[u8]| {
         let slot = key_hash_slot(key);
         // Slots this batch still holds (the command's own) are read through their guard.

@@ -8,7 +8,8 @@
 
 use super::{Ctx, Registration};
 use crate::alloc;
-use crate::shared::{unix_time_us, Shared};
+use crate::clock::unix_time_us;
+use crate::shared::Shared;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
 use std::fmt::Write;
@@ -171,7 +172,7 @@ fn used_memory(shared: &Shared) -> u64 {
     }
     const ENTRY_OVERHEAD: usize = 64;
     let mut total = 0usize;
-    let now = crate::shared::unix_time_ms();
+    let now = crate::clock::unix_time_ms();
     for slot in 0..slotbox_protocol::SLOT_COUNT as u16 {
         shared.db.for_each_key_in_slot(slot, now, |k, e| total += k.len() + e.value.heap_size() + ENTRY_OVERHEAD);
     }

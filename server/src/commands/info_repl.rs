@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 pub fn replication(out: &mut String, shared: &Shared) {
     let repl = &shared.repl;
-    let now = crate::shared::unix_time_ms();
+    let now = crate::clock::unix_time_ms();
     let offset = repl.offset();
     let link = repl.master.lock().clone();
     match &link {

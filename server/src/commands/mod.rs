@@ -334,7 +334,7 @@ fn run_in_batch<'s>(
         _ => None,
     });
     let start_us = match client.batch_clock_us {
-        0 => crate::shared::unix_time_us(),
+        0 => crate::clock::unix_time_us(),
         t => t,
     };
     let now_ms = start_us / 1000;
@@ -345,7 +345,7 @@ fn run_in_batch<'s>(
         Ctx { shared, client, keys, now_ms, spec: r.spec, block: None, may_block, propagate: None, exclusive };
     let reply = (r.handler)(&mut ctx, args);
     // A command that blocks is counted when it is served (its wait is not its run time).
-    let end_us = crate::shared::unix_time_us();
+    let end_us = crate::clock::unix_time_us();
     ctx.client.batch_clock_us = end_us;
     if shared.monitors.any()
         && !ctx.client.serving_blocked

@@ -8,7 +8,7 @@
 
 use super::args::{self, is};
 use super::{Ctx, Registration};
-use crate::shared::unix_time_us;
+use crate::clock::unix_time_us;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
 use std::sync::atomic::Ordering;

@@ -199,7 +199,7 @@ impl Conn {
             self.client.info.tot_cmds.fetch_add(commands, Ordering::Relaxed);
         }
         self.client.info.qbuf.store(self.rbuf.len() as u64, Ordering::Relaxed);
-        self.client.info.last_interaction.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
+        self.client.info.last_interaction.store(crate::clock::unix_time_ms(), Ordering::Relaxed);
         self.check_output_limit(shared);
     }
 

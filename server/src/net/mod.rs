@@ -138,7 +138,7 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Vec<TcpListener>) {
             {
                 // Expired keys are propagated as DEL: fed under the gate like any write.
                 let _gate = shared.exec_gate.read(shared.exec_gate.service_stripe());
-                expiry.run(&shared.db, crate::shared::unix_time_ms(), (16384 / hz as usize).max(1));
+                expiry.run(&shared.db, crate::clock::unix_time_ms(), (16384 / hz as usize).max(1));
             }
             crate::repl::cron(&shared, &mut last_ping);
             let total = shared.stats.total_commands_processed.load(Ordering::Relaxed);

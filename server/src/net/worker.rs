@@ -241,7 +241,7 @@ impl Worker {
         if workers.len() < 2 || !conn.client.movable() || conn.paused() {
             return false;
         }
-        let now = crate::shared::unix_time_ms() as u64;
+        let now = crate::clock::unix_time_ms() as u64;
         let owner = self.shared.hot_slots.owner(hot, self.index, now);
         if owner == self.index || owner >= workers.len() {
             return false;
@@ -353,7 +353,7 @@ impl Worker {
 
     /// Answer WAIT once enough replicas acknowledged, or at its deadline.
     fn check_waits(&mut self) {
-        let now = crate::shared::unix_time_ms();
+        let now = crate::clock::unix_time_ms();
         if self.last_getack.elapsed() >= Duration::from_millis(100) {
             self.shared.repl.request_acks();
             self.last_getack = Instant::now();
@@ -379,7 +379,7 @@ impl Worker {
 
     /// Answer blocked clients whose timeout passed.
     fn expire_blocks(&mut self) {
-        let now = crate::shared::unix_time_ms();
+        let now = crate::clock::unix_time_ms();
         let shared = self.shared.clone();
         let slots = std::mem::take(&mut self.timed_blocks);
         let mut wake = Vec::new();

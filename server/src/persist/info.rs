@@ -3,7 +3,8 @@
 //! end: `slotbox_last_snapshot_pause_ms`, how long the last BGSAVE / rewrite paused clients.
 
 use super::of;
-use crate::shared::{unix_time_ms, Shared};
+use crate::clock::unix_time_ms;
+use crate::shared::Shared;
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 

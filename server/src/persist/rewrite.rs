@@ -9,7 +9,8 @@
 //! does not start with the magic is a plain RESP command log.
 
 use super::{of, Persistence};
-use crate::shared::{unix_time_ms, Shared};
+use crate::clock::unix_time_ms;
+use crate::shared::Shared;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;

@@ -8,7 +8,8 @@
 
 use super::aof::sync_dir;
 use super::{of, save_rules, snapshot_path, Persistence};
-use crate::shared::{unix_time_ms, Shared};
+use crate::clock::unix_time_ms;
+use crate::shared::Shared;
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::Ordering;

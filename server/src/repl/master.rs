@@ -53,7 +53,7 @@ fn run(
         addr,
         listening_port: listening_port.into(),
         ack_offset: 0.into(),
-        last_ack: crate::shared::unix_time_ms().into(),
+        last_ack: crate::clock::unix_time_ms().into(),
         state: parking_lot::Mutex::new("wait_bgsave"),
         gone: false.into(),
     });
@@ -70,7 +70,7 @@ fn run(
     };
     *info.state.lock() = "online";
     info.ack_offset.store(reader.pos() - 1, Ordering::Relaxed);
-    info.last_ack.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
+    info.last_ack.store(crate::clock::unix_time_ms(), Ordering::Relaxed);
     repl.replicas.lock().push(info.clone());
     let ack_stream = stream.try_clone()?;
     let ack_info = info.clone();
@@ -102,7 +102,7 @@ fn full_resync<'s>(
         let _paused = shared.exec_gate.write_all();
         let offset = repl.backlog.offset();
         let reader = repl.backlog.attach(offset + 1).map_err(|_| std::io::Error::other("stream moved on"))?;
-        (crate::store::snapshot::dump(&shared.db, crate::shared::unix_time_ms()), offset, reader)
+        (crate::store::snapshot::dump(&shared.db, crate::clock::unix_time_ms()), offset, reader)
     };
     crate::log::notice(&format!(
         "Full resync for replica {}: snapshot of {} bytes at offset {offset} taken in {} ms (writes paused)",
@@ -146,7 +146,7 @@ fn stream_backlog(
             return Ok(());
         }
         let timeout_ms = shared.hot.repl_timeout_secs.load(Ordering::Relaxed) as i64 * 1000;
-        if crate::shared::unix_time_ms() - info.last_ack.load(Ordering::Relaxed) > timeout_ms {
+        if crate::clock::unix_time_ms() - info.last_ack.load(Ordering::Relaxed) > timeout_ms {
             crate::log::warning(&format!("Disconnecting timedout replica (streaming sync): {}", info.addr));
             return Err(std::io::ErrorKind::TimedOut.into());
         }
@@ -199,7 +199,7 @@ fn read_acks(mut stream: TcpStream, info: Arc<ReplicaInfo>) {
             if args.len() >= 3 && args[0].eq_ignore_ascii_case(b"replconf") && args[1].eq_ignore_ascii_case(b"ack") {
                 if let Some(off) = slotbox_protocol::float::parse_i64(&args[2]) {
                     info.ack_offset.store(off.max(0) as u64, Ordering::Relaxed);
-                    info.last_ack.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
+                    info.last_ack.store(crate::clock::unix_time_ms(), Ordering::Relaxed);
                 }
             }
         }

@@ -103,7 +103,7 @@ impl MasterLink {
     pub fn set_state(&self, s: LinkState) {
         let was = self.state.swap(s as u8, Ordering::AcqRel);
         if was == LinkState::Connected as u8 && s != LinkState::Connected {
-            self.down_since.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
+            self.down_since.store(crate::clock::unix_time_ms(), Ordering::Relaxed);
         }
         if s == LinkState::Connected {
             self.down_since.store(0, Ordering::Relaxed);
@@ -143,7 +143,7 @@ pub struct Replication {
 impl Replication {
     pub fn new(backlog_size: usize) -> Self {
         Replication {
-            replid: Mutex::new(crate::shared::random_hex(40)),
+            replid: Mutex::new(crate::rand::random_hex(40)),
             replid2: Mutex::new(("0".repeat(40), 0)),
             backlog: Backlog::new(backlog_size),
             active: AtomicBool::new(false),
@@ -190,7 +190,7 @@ impl Replication {
         let mut id = self.replid.lock();
         let off = self.backlog.offset();
         *self.replid2.lock() = (id.clone(), off + 1);
-        *id = crate::shared::random_hex(40);
+        *id = crate::rand::random_hex(40);
     }
 
     /// Replicas whose last ack is recent enough and that acknowledged `offset`.
@@ -204,7 +204,7 @@ impl Replication {
 
     /// Replicas that acknowledged within `max_lag_secs`.
     pub fn good_replicas(&self, max_lag_secs: i64) -> usize {
-        let now = crate::shared::unix_time_ms();
+        let now = crate::clock::unix_time_ms();
         self.replicas
             .lock()
             .iter()

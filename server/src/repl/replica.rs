@@ -140,7 +140,7 @@ fn session(shared: &Arc<Shared>, link: &Arc<MasterLink>, was_up: &AtomicBool) ->
         }
         _ => return Err(io_err(format!("unexpected PSYNC reply: {reply}"))),
     }
-    link.last_io.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
+    link.last_io.store(crate::clock::unix_time_ms(), Ordering::Relaxed);
     link.set_state(LinkState::Connected);
     was_up.store(true, Ordering::Relaxed);
     stream_loop(shared, link, stream, reader)
@@ -178,7 +178,7 @@ fn full_sync(
             Ok(n) => {
                 got += n;
                 link.sync_read.store(got as u64, Ordering::Relaxed);
-                link.last_io.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
+                link.last_io.store(crate::clock::unix_time_ms(), Ordering::Relaxed);
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
@@ -254,7 +254,7 @@ fn stream_loop(
             send_ack(&mut stream, repl.backlog.offset())?;
             last_ack = Instant::now();
         }
-        let silent = crate::shared::unix_time_ms() - link.last_io.load(Ordering::Relaxed);
+        let silent = crate::clock::unix_time_ms() - link.last_io.load(Ordering::Relaxed);
         if silent > repl_timeout(shared).as_millis() as i64 {
             return Err(io_err("MASTER timeout: no data nor PING received...".into()));
         }
@@ -262,7 +262,7 @@ fn stream_loop(
             Ok(0) => return Err(io_err("connection closed by master".into())),
             Ok(n) => {
                 buf.extend_from_slice(&chunk[..n]);
-                link.last_io.store(crate::shared::unix_time_ms(), Ordering::Relaxed);
+                link.last_io.store(crate::clock::unix_time_ms(), Ordering::Relaxed);
             }
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
             Err(e) => return Err(e),

@@ -56,7 +56,7 @@ fn minutes(now_ms: i64) -> u32 {
 /// the first command, while data loads).
 pub fn initial_now() -> u32 {
     let now_ms = match NOW_SECS.load(Ordering::Relaxed) {
-        0 => crate::shared::unix_time_ms(),
+        0 => crate::clock::unix_time_ms(),
         secs => i64::from(secs) * 1000,
     };
     if lfu_mode() {

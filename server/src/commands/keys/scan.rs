@@ -121,7 +121,7 @@ pub fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 /// A fast non-cryptographic random number (splitmix64 over a shared counter).
 fn random_u64() -> u64 {
     static STATE: AtomicU64 = AtomicU64::new(0);
-    let seed = crate::shared::unix_time_us() as u64;
+    let seed = crate::clock::unix_time_us() as u64;
     let mut z = STATE.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed) ^ seed;
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);

@@ -2,7 +2,7 @@
 //! redis-server 7.0.15 gives.
 
 use super::testkit::{arr, bulk, err, int, nil, ok, sorted_bulks, Harness};
-use crate::shared::unix_time_ms;
+use crate::clock::unix_time_ms;
 use slotbox_protocol::Frame;
 
 #[test]

@@ -94,7 +94,7 @@ fn restore_ttl_forms() {
     let mut h = Harness::new();
     h.call(&["SET", "k", "v"]);
     let p = dump(&mut h, "k");
-    let now = crate::shared::unix_time_ms();
+    let now = crate::clock::unix_time_ms();
     assert_eq!(restore(&mut h, "rel", "100000", &p, &[]), ok());
     let at = h.entry("rel").unwrap().expire_at;
     assert!(at >= now + 100_000 && at < now + 200_000, "{at}");

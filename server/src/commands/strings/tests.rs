@@ -1,8 +1,8 @@
 //! Tests of GET / SET and their variants through `commands::execute`, with the replies
 //! redis-server 7.0.15 gives.
 
+use crate::clock::unix_time_ms;
 use crate::commands::keys::testkit::{arr, bulk, err, int, nil, ok, Harness};
-use crate::shared::unix_time_ms;
 
 const INVALID_SET: &str = "ERR invalid expire time in 'set' command";
 const SYNTAX: &str = "ERR syntax error";
