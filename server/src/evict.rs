@@ -184,7 +184,7 @@ fn sample(shared: &Shared, slot: u16, policy: Policy, now_ms: i64) -> Option<(u6
     let (key, e) = shard.map.iter().filter(|(_, e)| !volatile || e.expire_at != 0).nth(pick)?;
     let score = match policy {
         Policy::AllKeysLru | Policy::VolatileLru => lru::idle_ms(e.lru, now_ms),
-        Policy::AllKeysLfu | Policy::VolatileLfu => 255 - u64::from(lru::decayed(e.lru, now_ms)),
+        Policy::AllKeysLfu | Policy::VolatileLfu => 255 - u64::from(shared.db.clock.decayed(e.lru, now_ms)),
         Policy::VolatileTtl => u64::MAX - e.expire_at.max(0) as u64,
         Policy::AllKeysRandom | Policy::VolatileRandom | Policy::NoEviction => 0,
     };

@@ -141,7 +141,6 @@ pub struct HotConfig {
 
 impl HotConfig {
     fn from(c: &Config) -> Self {
-        crate::store::lru::configure(&c.maxmemory_policy, c.lfu_log_factor, c.lfu_decay_time);
         let output_limits: [HotLimits; 3] = Default::default();
         for (hot, l) in output_limits.iter().zip(c.client_output_buffer_limit) {
             hot.store(l);
@@ -195,7 +194,7 @@ impl Shared {
         let policy = crate::evict::Policy::from_name(&c.maxmemory_policy);
         self.hot.maxmemory_policy.store(policy as u8, Ordering::Relaxed);
         self.hot.maxmemory_samples.store(c.maxmemory_samples as usize, Ordering::Relaxed);
-        crate::store::lru::configure(&c.maxmemory_policy, c.lfu_log_factor, c.lfu_decay_time);
+        self.db.clock.configure(&c.maxmemory_policy, c.lfu_log_factor, c.lfu_decay_time);
         self.hot.repl_timeout_secs.store(c.repl_timeout as u64, Ordering::Relaxed);
         self.hot.repl_ping_period_secs.store(c.repl_ping_replica_period as u64, Ordering::Relaxed);
         self.hot.replica_serve_stale_data.store(c.replica_serve_stale_data, Ordering::Relaxed);
@@ -206,8 +205,10 @@ impl Shared {
         let latency = crate::latency::Latency::default();
         latency.threshold_ms.store(config.latency_monitor_threshold, Ordering::Relaxed);
         let started_unix = unix_time_ms() as u64 / 1000;
+        let db = Db::new();
+        db.clock.configure(&config.maxmemory_policy, config.lfu_log_factor, config.lfu_decay_time);
         Shared {
-            db: Db::new(),
+            db,
             exec_gate: crate::gate::ExecGate::new(config.io_threads),
             hot_slots: Default::default(),
             hot: HotConfig::from(&config),

@@ -339,7 +339,7 @@ fn run_in_batch<'s>(
     };
     let now_ms = start_us / 1000;
     keys.now_ms = now_ms;
-    crate::store::lru::tick(now_ms);
+    shared.db.clock.tick(now_ms);
     let may_block = !client.in_exec && !client.is_master_link;
     let mut ctx =
         Ctx { shared, client, keys, now_ms, spec: r.spec, block: None, may_block, propagate: None, exclusive };

@@ -183,6 +183,8 @@ pub struct Db {
     expire_hook: std::sync::OnceLock<ExpireHook>,
     /// Keys removed by lazy or active expiry.
     pub expired_keys: AtomicU64,
+    /// The keys' access clock settings (LRU / LFU).
+    pub clock: lru::AccessClock,
 }
 
 impl Default for Db {
@@ -199,6 +201,7 @@ impl Db {
             expired_keys: AtomicU64::new(0),
             replica: AtomicBool::new(false),
             expire_hook: std::sync::OnceLock::new(),
+            clock: Default::default(),
         }
     }
 

@@ -89,7 +89,9 @@ pub fn load(db: &Db, data: &[u8]) -> Result<usize, String> {
                 input = &rest[8..];
                 let value = read_value(&mut input).map_err(|e| format!("bad value for a key: {e:?}"))?;
                 let mut shard = db.shard(key_hash_slot(key));
-                shard.insert(key, Entry::with_expiry(value, expire_at));
+                let mut entry = Entry::with_expiry(value, expire_at);
+                entry.lru = db.clock.initial();
+                shard.insert(key, entry);
                 n += 1;
             }
             t => return Err(format!("unknown record type {t}")),

@@ -324,7 +324,8 @@ impl StrBytes<'_> {
 pub struct Entry {
     pub value: Value,
     pub expire_at: i64,
-    /// The key's access clock (LRU time or LFU counter, see `store::lru`).
+    /// The key's access clock (LRU time or LFU counter, see `store::lru`); `lru::UNSET` until
+    /// the entry is stored.
     pub lru: u32,
 }
 
@@ -335,7 +336,7 @@ impl Entry {
 
     /// An entry created now, expiring at `expire_at` (Unix ms, 0: never).
     pub fn with_expiry(value: Value, expire_at: i64) -> Self {
-        Entry { value, expire_at, lru: super::lru::initial_now() }
+        Entry { value, expire_at, lru: super::lru::UNSET }
     }
 
     pub fn is_expired(&self, now_ms: i64) -> bool {

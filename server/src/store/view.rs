@@ -92,9 +92,9 @@ impl<'a> KeyView<'a> {
         if self.shard(key).volatile != 0 && self.expire_if_needed(key) {
             return None;
         }
-        let now = self.now_ms;
+        let (now, clock) = (self.now_ms, &self.db.clock);
         let e = self.shard(key).map.get_mut(key)?;
-        lru::on_access(e, now);
+        clock.on_access(&mut e.lru, now);
         Some(e)
     }
 
@@ -111,11 +111,11 @@ impl<'a> KeyView<'a> {
         if self.shard(key).volatile != 0 && self.expire_if_needed(key) {
             return None;
         }
-        let now = self.now_ms;
+        let (now, clock) = (self.now_ms, &self.db.clock);
         let shard = self.shard(key);
         shard.touch(key);
         let e = shard.map.get_mut(key)?;
-        lru::on_access(e, now);
+        clock.on_access(&mut e.lru, now);
         Some(e)
     }
 
@@ -126,16 +126,19 @@ impl<'a> KeyView<'a> {
     /// Insert or replace `key`; returns the previous live entry. The entry keeps its access
     /// clock (a new one starts now; RENAME moves an entry with its idle time, as Redis moves
     /// the object).
-    pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
-        let now = self.now_ms;
+    pub fn insert(&mut self, key: &[u8], mut entry: Entry) -> Option<Entry> {
+        let (now, clock) = (self.now_ms, &self.db.clock);
+        if entry.lru == lru::UNSET {
+            entry.lru = clock.fresh(now);
+        }
         let shard = self.shard(key);
         shard.touch(key);
         let old = shard.insert(key, entry);
-        if lru::lfu_mode() {
+        if clock.lfu_mode() {
             // Overwriting keeps the key's access frequency (as Redis's dbSetValue does).
             if let (Some(o), Some(e)) = (&old, shard.map.get_mut(key)) {
                 e.lru = o.lru;
-                lru::on_access(e, now);
+                clock.on_access(&mut e.lru, now);
             }
         }
         old.filter(|e| !e.is_expired(now))

@@ -51,12 +51,13 @@ pub fn freq(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let Some(e) = read(&mut ctx.keys, &ctx.shared.stats, &args[2]) else {
         return Frame::Null;
     };
-    if !lru::lfu_mode() {
+    let clock = &ctx.shared.db.clock;
+    if !clock.lfu_mode() {
         return Frame::error_static(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
         );
     }
-    Frame::Integer(i64::from(lru::decayed(e.lru, now)))
+    Frame::Integer(i64::from(clock.decayed(e.lru, now)))
 }
 
 pub fn idletime(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
@@ -64,7 +65,7 @@ pub fn idletime(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let Some(e) = read(&mut ctx.keys, &ctx.shared.stats, &args[2]) else {
         return Frame::Null;
     };
-    if lru::lfu_mode() {
+    if ctx.shared.db.clock.lfu_mode() {
         return Frame::error_static(
             "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
         );
