@@ -21,7 +21,7 @@ fn report(crate_src: &str, sub: &[&str]) -> Vec<Vec<String>> {
 }
 
 /// Files of `server/src` in import cycles today.
-const MAX_SERVER: usize = 89;
+const MAX_SERVER: usize = 78;
 /// Files of `proxy/src/net` in import cycles today.
 const MAX_PROXY_NET: usize = 12;
 
@@ -64,4 +64,14 @@ fn the_graph_reader_sees_edges_and_cycles() {
     assert_eq!(edges, vec![("a/mod.rs", "a/c.rs"), ("a/mod.rs", "b.rs"), ("b.rs", "a/mod.rs"), ("lib.rs", "b.rs")]);
     assert_eq!(graph::cycles(&g), vec![vec!["a/mod.rs".to_string(), "b.rs".to_string()]]);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+#[ignore]
+fn print_server_edges() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("server/src");
+    let g = graph::build(&root, &[]);
+    for &(a, b) in &g.edges {
+        println!("EDGE {} {}", g.files[a], g.files[b]);
+    }
 }

@@ -251,6 +251,10 @@ fn parse_file(module: Vec<String>, src: &str) -> SourceFile {
                 continue;
             }
             let path: String = text[i..].chars().take_while(|&c| is_ident(c) || c == ':').collect();
+            if path.ends_with("::") {
+                // `super::{a, b}` / `crate::x::*`: a `use` tree, read above.
+                continue;
+            }
             let segs: Vec<String> = path.split("::").filter(|s| !s.is_empty()).map(String::from).collect();
             if let Some(abs) = absolute(&segs, &module) {
                 refs.push(abs);
@@ -265,6 +269,9 @@ fn parse_file(module: Vec<String>, src: &str) -> SourceFile {
             continue;
         }
         let path: String = text[start..].chars().take_while(|&c| is_ident(c) || c == ':').collect();
+        if path.ends_with("::") {
+            continue;
+        }
         relative.push(path.split("::").filter(|s| !s.is_empty()).map(String::from).collect());
     }
     for (i, _) in text.match_indices("macro_rules!") {

@@ -1,8 +1,8 @@
 //! The directive table: one row per config directive, with how to read it from text and how
 //! CONFIG GET prints it. Names and value syntax follow redis.conf.
 
-use super::parse::{format_output_limits, parse_memory, parse_output_limits};
-use super::Config;
+use super::units::{format_output_limits, parse_memory, parse_output_limits};
+use super::values::Config;
 use std::path::PathBuf;
 
 /// One config directive.
@@ -345,3 +345,23 @@ pub static DIRECTIVES: &[Directive] = &[
     d!("lazyfree-lazy-user-del", true, |c| bool_str(c.lazyfree_lazy_user_del), |c, a| c.lazyfree_lazy_user_del =
         yes_no(a)?),
 ];
+
+impl Config {
+    /// Find a directive by name or alias, case-insensitively.
+    pub fn directive(name: &str) -> Option<&'static Directive> {
+        DIRECTIVES
+            .iter()
+            .find(|d| d.name.eq_ignore_ascii_case(name) || d.alias.is_some_and(|a| a.eq_ignore_ascii_case(name)))
+    }
+
+    /// Apply one directive with its arguments (file line, flag or CONFIG SET).
+    pub fn apply(&mut self, name: &str, args: &[String]) -> Result<(), String> {
+        let d = Config::directive(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
+        (d.set)(self, args)
+    }
+
+    /// The value of a directive as CONFIG GET prints it.
+    pub fn get(&self, name: &str) -> Option<String> {
+        Config::directive(name).map(|d| (d.get)(self))
+    }
+}

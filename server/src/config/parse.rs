@@ -2,7 +2,7 @@
 //! file, the line number, the line itself and the problem, like Redis's
 //! "FATAL CONFIG FILE ERROR".
 
-use super::Config;
+use super::values::Config;
 use slotbox_protocol::decode::split_args;
 use std::fmt;
 use std::path::PathBuf;
@@ -28,27 +28,6 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
-
-/// Redis memory units: plain bytes, k/kb/m/mb/g/gb (k = 1000, kb = 1024), case-insensitive.
-pub fn parse_memory(s: &str) -> Option<usize> {
-    let lower = s.to_ascii_lowercase();
-    let (digits, mul): (&str, usize) = [
-        ("gb", 1024 * 1024 * 1024),
-        ("mb", 1024 * 1024),
-        ("kb", 1024),
-        ("g", 1_000_000_000),
-        ("m", 1_000_000),
-        ("k", 1000),
-        ("b", 1),
-    ]
-    .iter()
-    .find_map(|(suf, m)| lower.strip_suffix(suf).map(|d| (d, *m)))
-    .unwrap_or((lower.as_str(), 1));
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse::<usize>().ok()?.checked_mul(mul)
-}
 
 /// Apply config text line by line.
 pub fn load_str(config: &mut Config, text: &str, origin: &str) -> Result<(), ConfigError> {
@@ -146,50 +125,10 @@ fn quote(s: &str) -> String {
     out
 }
 
-/// `client-output-buffer-limit` words: groups of `<class> <hard> <soft> <soft-seconds>`
-/// (class `normal`, `replica` / `slave` or `pubsub`; sizes with memory units), checked
-/// whole before any is applied to `limits`. Errors are Redis's.
-pub fn parse_output_limits(words: &[&str], limits: &mut [super::Limits; 3]) -> Result<(), String> {
-    // No words changes nothing (Redis answers OK too).
-    if !words.len().is_multiple_of(4) {
-        return Err("Wrong number of arguments in buffer limit configuration.".into());
-    }
-    let mut parsed = Vec::new();
-    for group in words.chunks(4) {
-        let class = match group[0].to_ascii_lowercase().as_str() {
-            "normal" => super::ClientClass::Normal,
-            "replica" | "slave" => super::ClientClass::Replica,
-            "pubsub" => super::ClientClass::Pubsub,
-            _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
-        };
-        let (hard, soft, secs) = (parse_memory(group[1]), parse_memory(group[2]), group[3].parse::<u64>());
-        let (Some(hard), Some(soft), Ok(soft_secs)) = (hard, soft, secs) else {
-            return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into());
-        };
-        parsed.push((class, super::Limits { hard, soft, soft_secs }));
-    }
-    for (class, l) in parsed {
-        limits[class as usize] = l;
-    }
-    Ok(())
-}
-
-/// CONFIG GET's form: `normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60`.
-pub fn format_output_limits(limits: &[super::Limits; 3]) -> String {
-    let classes = [super::ClientClass::Normal, super::ClientClass::Replica, super::ClientClass::Pubsub];
-    let groups: Vec<String> = classes
-        .iter()
-        .map(|&c| {
-            let l = limits[c as usize];
-            format!("{} {} {} {}", c.name(), l.hard, l.soft, l.soft_secs)
-        })
-        .collect();
-    groups.join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::units::{format_output_limits, parse_memory};
 
     fn args(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()

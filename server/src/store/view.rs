@@ -176,3 +176,28 @@ impl<'a> KeyView<'a> {
         self.db
     }
 }
+impl Db {
+    /// Lock the given slots (any order, duplicates allowed) in ascending order.
+    pub fn lock_slots(&self, slots: &mut [u16]) -> KeyView<'_> {
+        slots.sort_unstable();
+        let mut view = KeyView::new(self);
+        view.expire_on_access = !self.is_replica();
+        let mut last = None;
+        for &s in slots.iter() {
+            if last != Some(s) {
+                view.push(s, self.shard(s));
+                last = Some(s);
+            }
+        }
+        view
+    }
+
+    /// Lock every slot (for FLUSHALL inside MULTI and similar whole-keyspace atomics).
+    pub fn lock_all(&self) -> KeyView<'_> {
+        let mut view = KeyView::new(self);
+        for s in 0..self.shards.len() {
+            view.push(s as u16, self.shard(s as u16));
+        }
+        view
+    }
+}
