@@ -8,58 +8,11 @@
 //! count in INFO `evicted_keys`. Memory is what the counting allocator reports
 //! (`used_memory`); replicas do not evict (their master's DELs do).
 
+use crate::config::MaxmemoryPolicy as Policy;
 use crate::shared::Shared;
 use crate::store::{lru, Key};
 use slotbox_protocol::Frame;
 use std::sync::atomic::Ordering;
-
-/// `maxmemory-policy`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Policy {
-    NoEviction = 0,
-    AllKeysLru,
-    VolatileLru,
-    AllKeysLfu,
-    VolatileLfu,
-    AllKeysRandom,
-    VolatileRandom,
-    VolatileTtl,
-}
-
-impl Policy {
-    pub fn from_name(name: &str) -> Policy {
-        match name {
-            "allkeys-lru" => Policy::AllKeysLru,
-            "volatile-lru" => Policy::VolatileLru,
-            "allkeys-lfu" => Policy::AllKeysLfu,
-            "volatile-lfu" => Policy::VolatileLfu,
-            "allkeys-random" => Policy::AllKeysRandom,
-            "volatile-random" => Policy::VolatileRandom,
-            "volatile-ttl" => Policy::VolatileTtl,
-            _ => Policy::NoEviction,
-        }
-    }
-
-    fn from_u8(v: u8) -> Policy {
-        [
-            Policy::NoEviction,
-            Policy::AllKeysLru,
-            Policy::VolatileLru,
-            Policy::AllKeysLfu,
-            Policy::VolatileLfu,
-            Policy::AllKeysRandom,
-            Policy::VolatileRandom,
-            Policy::VolatileTtl,
-        ]
-        .get(v as usize)
-        .copied()
-        .unwrap_or(Policy::NoEviction)
-    }
-
-    fn volatile_only(self) -> bool {
-        matches!(self, Policy::VolatileLru | Policy::VolatileLfu | Policy::VolatileRandom | Policy::VolatileTtl)
-    }
-}
 
 const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 /// Keys evicted at most before one command (then it runs, as Redis's eviction time limit).

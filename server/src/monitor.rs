@@ -4,8 +4,9 @@
 //! redacted (see `cmdstats::redacted`). With nobody monitoring it costs one atomic load per
 //! command.
 
+use crate::mailbox::WorkerMsg;
 use crate::pubsub::Subscriber;
-use crate::shared::{Shared, WorkerMsg};
+use crate::shared::Shared;
 use bytes::Bytes;
 use parking_lot::RwLock;
 use slotbox_protocol::Frame;

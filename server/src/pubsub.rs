@@ -2,7 +2,8 @@
 //! PUBLISH sends each message to the subscribers' event loops over their channels, so
 //! messages from one publisher arrive in publish order. Knows nothing about commands.
 
-use crate::shared::{Shared, WorkerMsg};
+use crate::mailbox::WorkerMsg;
+use crate::shared::Shared;
 use crate::store::glob::glob_match;
 use bytes::Bytes;
 use hashbrown::HashMap;

@@ -9,7 +9,8 @@
 use super::args::{self, is};
 use super::{Ctx, Registration};
 use crate::client::{ClientInfo, ClientState, ReplyMode};
-use crate::shared::{Shared, WorkerMsg};
+use crate::mailbox::WorkerMsg;
+use crate::shared::Shared;
 use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::Frame;

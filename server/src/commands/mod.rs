@@ -273,7 +273,7 @@ fn serve_blocked(shared: &Shared, keys: Vec<Bytes>) {
             shared.blocking.remove(&w);
             if let Some(ws) = shared.workers.get() {
                 if let Some(h) = ws.get(w.info.worker()) {
-                    h.send(crate::shared::WorkerMsg::Unblock(w.info.id, reply));
+                    h.send(crate::mailbox::WorkerMsg::Unblock(w.info.id, reply));
                 }
             }
             queue.extend(proxy.ready_keys.drain(..));

@@ -11,7 +11,7 @@ mod values;
 pub use directives::{Directive, DIRECTIVES};
 pub use parse::ConfigError;
 pub use units::parse_memory;
-pub use values::{ClientClass, Config, Limits};
+pub use values::{ClientClass, Config, Limits, MaxmemoryPolicy};
 
 impl Config {
     /// Build a config from `slotbox-server [configfile] [--name value ...]` arguments.

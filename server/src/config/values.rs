@@ -177,3 +177,57 @@ impl Config {
         Config { port: 0, bind: vec!["127.0.0.1".into()], save: String::new(), io_threads: 2, ..Config::default() }
     }
 }
+
+/// `maxmemory-policy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaxmemoryPolicy {
+    NoEviction = 0,
+    AllKeysLru,
+    VolatileLru,
+    AllKeysLfu,
+    VolatileLfu,
+    AllKeysRandom,
+    VolatileRandom,
+    VolatileTtl,
+}
+
+impl MaxmemoryPolicy {
+    pub fn from_name(name: &str) -> MaxmemoryPolicy {
+        match name {
+            "allkeys-lru" => MaxmemoryPolicy::AllKeysLru,
+            "volatile-lru" => MaxmemoryPolicy::VolatileLru,
+            "allkeys-lfu" => MaxmemoryPolicy::AllKeysLfu,
+            "volatile-lfu" => MaxmemoryPolicy::VolatileLfu,
+            "allkeys-random" => MaxmemoryPolicy::AllKeysRandom,
+            "volatile-random" => MaxmemoryPolicy::VolatileRandom,
+            "volatile-ttl" => MaxmemoryPolicy::VolatileTtl,
+            _ => MaxmemoryPolicy::NoEviction,
+        }
+    }
+
+    pub fn from_u8(v: u8) -> MaxmemoryPolicy {
+        [
+            MaxmemoryPolicy::NoEviction,
+            MaxmemoryPolicy::AllKeysLru,
+            MaxmemoryPolicy::VolatileLru,
+            MaxmemoryPolicy::AllKeysLfu,
+            MaxmemoryPolicy::VolatileLfu,
+            MaxmemoryPolicy::AllKeysRandom,
+            MaxmemoryPolicy::VolatileRandom,
+            MaxmemoryPolicy::VolatileTtl,
+        ]
+        .get(v as usize)
+        .copied()
+        .unwrap_or(MaxmemoryPolicy::NoEviction)
+    }
+
+    pub fn volatile_only(self) -> bool {
+        matches!(
+            self,
+            MaxmemoryPolicy::VolatileLru
+                | MaxmemoryPolicy::VolatileLfu
+                | MaxmemoryPolicy::VolatileRandom
+                | MaxmemoryPolicy::VolatileTtl
+        )
+    }
+}

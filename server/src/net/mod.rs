@@ -6,7 +6,8 @@ pub mod affinity;
 pub mod conn;
 mod worker;
 
-use crate::shared::{Shared, WorkerHandle, WorkerMsg};
+use crate::mailbox::{WorkerHandle, WorkerMsg};
+use crate::shared::Shared;
 use crate::store::expire::ActiveExpiry;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -92,12 +93,14 @@ pub fn start(
     let mut handles = on_bound(&addrs)?;
 
     let mut workers = Vec::new();
-    for i in 0..threads {
+    let (adopt_tx, adopt_rx): (Vec<_>, Vec<_>) = (0..threads).map(|_| crossbeam_channel::unbounded()).unzip();
+    let loops = Arc::new(worker::Loops { hot_slots: Default::default(), adopt: adopt_tx });
+    for (i, adopt_rx) in adopt_rx.into_iter().enumerate() {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), worker::WAKER)?);
         let (tx, rx) = crossbeam_channel::unbounded();
         workers.push(WorkerHandle { tx, waker });
-        let w = worker::Worker::new(i, poll, rx, shared.clone());
+        let w = worker::Worker::new(i, poll, (rx, adopt_rx), shared.clone(), loops.clone());
         handles.push(std::thread::Builder::new().name(format!("slotbox-io-{i}")).spawn(move || w.run())?);
     }
     let _ = shared.workers.set(workers);

@@ -5,7 +5,8 @@
 use super::conn::Conn;
 use crate::client::{ClientInfo, ClientState};
 use crate::commands::Held;
-use crate::shared::{Shared, WorkerMsg};
+use crate::mailbox::WorkerMsg;
+use crate::shared::Shared;
 use crossbeam_channel::Receiver;
 use mio::{Events, Interest, Poll, Token};
 use std::os::fd::AsRawFd;
@@ -15,10 +16,20 @@ use std::time::{Duration, Instant};
 
 pub const WAKER: Token = Token(usize::MAX);
 
+/// What the event loops of one server share among themselves (nothing else of the server
+/// sees it): the hot-slot owners and the channels that hand a connection to another loop.
+pub struct Loops {
+    pub hot_slots: super::affinity::HotSlots,
+    pub adopt: Vec<crossbeam_channel::Sender<Box<Conn>>>,
+}
+
 pub struct Worker {
     pub index: usize,
     pub poll: Poll,
     pub rx: Receiver<WorkerMsg>,
+    /// Connections handed over by another loop (hot-slot affinity).
+    adopt_rx: Receiver<Box<Conn>>,
+    loops: Arc<Loops>,
     pub shared: Arc<Shared>,
     conns: Vec<Option<Conn>>,
     free: Vec<usize>,
@@ -42,11 +53,19 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(index: usize, poll: Poll, rx: Receiver<WorkerMsg>, shared: Arc<Shared>) -> Self {
+    pub fn new(
+        index: usize,
+        poll: Poll,
+        (rx, adopt_rx): (Receiver<WorkerMsg>, Receiver<Box<Conn>>),
+        shared: Arc<Shared>,
+        loops: Arc<Loops>,
+    ) -> Self {
         Worker {
             index,
             poll,
             rx,
+            adopt_rx,
+            loops,
             shared,
             conns: Vec::new(),
             free: Vec::new(),
@@ -141,6 +160,9 @@ impl Worker {
     }
 
     fn drain_messages<'s>(&mut self, shared: &'s Arc<Shared>, locks: &mut Held<'s>) {
+        while let Ok(conn) = self.adopt_rx.try_recv() {
+            self.adopt(*conn);
+        }
         while let Ok(msg) = self.rx.try_recv() {
             match msg {
                 WorkerMsg::NewConn(stream, addr) => self.add(stream, addr),
@@ -159,7 +181,6 @@ impl Worker {
                     }
                     self.on_event(i, false, shared, locks);
                 }
-                WorkerMsg::Adopt(conn) => self.adopt(*conn),
                 WorkerMsg::Deliver(id, frame) => {
                     let Some(&i) = self.by_id.get(&id) else { continue };
                     let mut over = false;
@@ -242,7 +263,7 @@ impl Worker {
             return false;
         }
         let now = crate::clock::unix_time_ms() as u64;
-        let owner = self.shared.hot_slots.owner(hot, self.index, now);
+        let owner = self.loops.hot_slots.owner(hot, self.index, now);
         if owner == self.index || owner >= workers.len() {
             return false;
         }
@@ -253,7 +274,9 @@ impl Worker {
         self.ready.retain(|&s| s != slot);
         self.free.push(slot);
         self.shared.stats.hot_slot_client_moves.fetch_add(1, Ordering::Relaxed);
-        workers[owner].send(WorkerMsg::Adopt(Box::new(conn)));
+        if self.loops.adopt[owner].send(Box::new(conn)).is_ok() {
+            let _ = workers[owner].waker.wake();
+        }
         true
     }
 

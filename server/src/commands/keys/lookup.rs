@@ -3,7 +3,7 @@
 //! slot's shard for whole-keyspace commands (KEYS, SCAN, RANDOMKEY).
 
 use crate::commands::Ctx;
-use crate::shared::Stats;
+use crate::stats::Stats;
 use crate::store::{Entry, KeyView, Shard};
 use std::sync::atomic::Ordering;
 
