@@ -10,6 +10,7 @@ use crate::mailbox::WorkerHandle;
 use crate::rand::random_hex;
 use crate::stats::Stats;
 use crate::store::Db;
+use crate::stream::WriteStream;
 use parking_lot::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -24,6 +25,8 @@ pub struct Core {
     /// Hot copies of config values read on every batch (refreshed by [`Core::refresh_hot`]).
     pub hot: HotConfig,
     pub stats: Stats,
+    /// Every write, fanned out to the replication backlog and the AOF.
+    pub stream: WriteStream,
     /// Unix ms until which write commands wait (a master during a manual failover).
     pub pause_writes_until: AtomicI64,
     pub connected_clients: AtomicUsize,
@@ -126,6 +129,7 @@ impl Core {
             hot: HotConfig::from(&config),
             config: RwLock::new(config),
             stats: Stats::default(),
+            stream: WriteStream::default(),
             pause_writes_until: AtomicI64::new(0),
             connected_clients: AtomicUsize::new(0),
             next_client_id: AtomicU64::new(1),

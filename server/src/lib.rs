@@ -27,6 +27,7 @@ pub mod repl;
 pub mod shared;
 pub mod stats;
 pub mod store;
+pub mod stream;
 
 pub use config::Config;
 pub use shared::Shared;
@@ -92,8 +93,8 @@ pub fn start(config: Config) -> std::io::Result<ServerHandle> {
     let _ = shared.me.set(weak.clone());
     shared.db.set_expire_hook(Box::new(move |key| {
         if let Some(s) = weak.upgrade() {
-            if s.repl.active.load(std::sync::atomic::Ordering::Relaxed) && !s.db.is_replica() {
-                s.repl.feed_command(&[&b"DEL"[..], key]);
+            if s.stream.is_active() && !s.db.is_replica() {
+                s.stream.feed(&[&b"DEL"[..], key]);
             }
         }
     }));

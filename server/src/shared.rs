@@ -19,6 +19,8 @@ pub struct Shared {
     pub me: OnceLock<std::sync::Weak<Shared>>,
     /// Replication (both roles).
     pub repl: crate::repl::Replication,
+    /// The append-only file, snapshots and their `save` rules.
+    pub persist: Arc<crate::persist::Persistence>,
     /// Pub/sub subscriptions.
     pub pubsub: crate::pubsub::PubSub,
     /// Clients blocked on keys.
@@ -65,8 +67,12 @@ impl Shared {
         let latency = crate::latency::Latency::default();
         latency.threshold_ms.store(config.latency_monitor_threshold, Ordering::Relaxed);
         let repl = crate::repl::Replication::new(config.repl_backlog_size);
+        let persist = Arc::new(crate::persist::Persistence::new(&config));
+        let core = Arc::new(Core::new(config));
+        core.stream.connect(vec![repl.backlog.clone(), persist.clone()]);
         Shared {
-            core: Arc::new(Core::new(config)),
+            core,
+            persist,
             blocking: Default::default(),
             pubsub: Default::default(),
             me: OnceLock::new(),

@@ -225,14 +225,14 @@ fn admit_and_run<'s>(
 /// Feed a write to the replication stream while its slots are still locked (so writes to one
 /// key reach replicas in the order they were applied). Relative expiry becomes absolute.
 fn propagate(ctx: &mut Ctx, r: Resolved, args: &[Bytes]) {
-    let repl = &ctx.shared.repl;
+    let (stream, repl) = (&ctx.shared.stream, &ctx.shared.repl);
     if ctx.client.in_exec && !ctx.client.exec_fed_multi {
-        repl.feed_command(&[Bytes::from_static(b"MULTI")]);
+        stream.feed(&[Bytes::from_static(b"MULTI")]);
         ctx.client.exec_fed_multi = true;
     }
     match ctx.propagate.take() {
-        Some(cmds) => cmds.iter().for_each(|c| repl.feed_command(c)),
-        None => repl.feed_command(args),
+        Some(cmds) => cmds.iter().for_each(|c| stream.feed(c)),
+        None => stream.feed(args),
     }
     let sets_expiry = matches!(
         r.full_name,
@@ -249,7 +249,7 @@ fn propagate(ctx: &mut Ctx, r: Resolved, args: &[Bytes]) {
     );
     if sets_expiry && args.len() > 1 {
         if let Some(at) = ctx.keys.get(&args[1]).map(|e| e.expire_at).filter(|&at| at != 0) {
-            repl.feed_command(&[Bytes::from_static(b"PEXPIREAT"), args[1].clone(), Bytes::from(at.to_string())]);
+            stream.feed(&[Bytes::from_static(b"PEXPIREAT"), args[1].clone(), Bytes::from(at.to_string())]);
         }
     }
     ctx.client.last_write_offset = repl.offset();
@@ -377,10 +377,7 @@ fn run_in_batch<'s>(
         }
         return reply;
     }
-    if r.spec.has(command::flags::WRITE)
-        && !reply.is_error()
-        && !ctx.client.is_master_link
-        && shared.repl.active.load(std::sync::atomic::Ordering::Acquire)
+    if r.spec.has(command::flags::WRITE) && !reply.is_error() && !ctx.client.is_master_link && shared.stream.is_active()
     {
         propagate(&mut ctx, r, args);
     }

@@ -83,7 +83,7 @@ fn wait(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
     if acked as i64 >= num || ctx.client.in_exec {
         return Frame::Integer(acked as i64);
     }
-    ctx.shared.repl.request_acks();
+    ctx.shared.repl.request_acks(&ctx.shared.stream);
     let deadline = if timeout > 0 { ctx.now_ms + timeout } else { 0 };
     ctx.client.waiting = Some((offset, num.max(0) as usize, deadline));
     Frame::Null

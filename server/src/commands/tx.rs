@@ -78,7 +78,7 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
     }
     ctx.client.in_exec = false;
     if std::mem::take(&mut ctx.client.exec_fed_multi) {
-        shared.repl.feed_command(&[Bytes::from_static(b"EXEC")]);
+        shared.stream.feed(&[Bytes::from_static(b"EXEC")]);
         ctx.client.last_write_offset = shared.repl.offset();
     }
     Frame::Array(replies)

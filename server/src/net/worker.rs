@@ -378,7 +378,9 @@ impl Worker {
     fn check_waits(&mut self) {
         let now = crate::clock::unix_time_ms();
         if self.last_getack.elapsed() >= Duration::from_millis(100) {
-            self.shared.repl.request_acks();
+            // A write to the stream like any other: under this loop's stripe of the gate.
+            let _gate = self.shared.exec_gate.read(self.index);
+            self.shared.repl.request_acks(&self.shared.stream);
             self.last_getack = Instant::now();
         }
         let shared = self.shared.clone();

@@ -45,7 +45,7 @@ pub fn my_end() -> u64 {
 /// syncer waits for counted turns to end before an fsync, see `syncer`). Pair it with
 /// [`turn_end`].
 pub fn turn_begin(shared: &crate::shared::Shared) -> bool {
-    let always = shared.repl.persist.get().is_some_and(|p| p.aof.policy() == FsyncPolicy::Always);
+    let always = Some(&shared.persist).is_some_and(|p| p.aof.policy() == FsyncPolicy::Always);
     if always {
         super::syncer::turn_begin();
     }
@@ -60,7 +60,7 @@ pub fn turn_end() {
 /// Must replies wait for the AOF: does it not yet hold position `end` (written to the file;
 /// with `always`, fsynced)?
 pub fn replies_wait_for_aof(shared: &crate::shared::Shared, end: u64) -> bool {
-    shared.repl.persist.get().is_some_and(|p| p.aof.replies_must_wait(end))
+    Some(&shared.persist).is_some_and(|p| p.aof.replies_must_wait(end))
 }
 
 /// Before the replies of a loop turn: write every append so far to the file (one `write(2)`
@@ -69,7 +69,7 @@ pub fn replies_wait_for_aof(shared: &crate::shared::Shared, end: u64) -> bool {
 /// `waker` when it is done. The event loop keeps serving other connections meanwhile, and
 /// the next fsync covers their writes too (group commit across threads and loop turns).
 pub fn prepare_replies(shared: &crate::shared::Shared, waker: &Arc<mio::Waker>) {
-    let Some(p) = shared.repl.persist.get() else { return };
+    let Some(p) = Some(&shared.persist) else { return };
     p.aof.flush();
     let mine = my_end();
     if p.aof.policy() == FsyncPolicy::Always && p.aof.synced.load(Ordering::Acquire) < mine {

@@ -2,7 +2,7 @@
 //! and `--check-aof` (`load.rs`), and snapshot files with `save` rules (`save.rs`).
 //!
 //! Writes reach persistence through the replication stream: [`Persistence::feed`] receives
-//! every command `Replication::feed_command` encodes (already made deterministic: absolute
+//! every command the write stream (`crate::stream`) carries (already made deterministic: absolute
 //! expiry, SPOP as SREM, ...), so the AOF holds exactly what replicas receive. This module
 //! never runs commands except when replaying a file at start.
 
@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Persistence state of one server (reached as `shared.repl.persist`).
+/// Persistence state of one server (`shared.persist`).
 pub struct Persistence {
     pub aof: Aof,
     /// Writes since the last successful snapshot (`rdb_changes_since_last_save`).
@@ -65,9 +65,12 @@ impl Persistence {
             loaded_keys: AtomicU64::new(0),
         }
     }
+}
 
+/// The append-only file and the change counter of `save` rules consume the write stream.
+impl crate::stream::StreamSink for Persistence {
     /// One encoded command from the write stream (`name` is its first argument).
-    pub fn feed(&self, name: &[u8], encoded: &[u8]) {
+    fn feed(&self, name: &[u8], encoded: &[u8]) {
         if name.eq_ignore_ascii_case(b"replconf") || name.eq_ignore_ascii_case(b"ping") {
             return;
         }
@@ -80,7 +83,7 @@ impl Persistence {
 
 /// This server's persistence state, created on first use.
 pub fn of(shared: &Shared) -> &Arc<Persistence> {
-    shared.repl.persist.get_or_init(|| Arc::new(Persistence::new(&shared.config.read())))
+    &shared.persist
 }
 
 /// `dir/appenddirname/appendfilename`.
@@ -128,7 +131,7 @@ pub fn start(shared: &Arc<Shared>) -> std::io::Result<std::thread::JoinHandle<()
         load_snapshot_if_present(shared, &snap)?;
     }
     if wants_stream(shared) {
-        shared.repl.active.store(true, Ordering::Release);
+        shared.stream.activate();
     }
     let s = shared.clone();
     std::thread::Builder::new().name("slotbox-persist".into()).spawn(move || cron(s))
@@ -186,7 +189,7 @@ fn follow_config(shared: &Arc<Shared>, p: &Persistence) {
     if appendonly && !enabled {
         p.aof.set_path(aof_path(&shared.config.read()));
         p.aof.enabled.store(true, Ordering::Release);
-        shared.repl.active.store(true, Ordering::Release);
+        shared.stream.activate();
         if let Err(e) = rewrite::start_rewrite(shared) {
             crate::log::warning(&format!("Can't start the append only file: {e}"));
             p.aof.enabled.store(false, Ordering::Release);
@@ -194,8 +197,8 @@ fn follow_config(shared: &Arc<Shared>, p: &Persistence) {
     } else if !appendonly && enabled && !p.rewrite_in_progress.load(Ordering::Acquire) {
         p.aof.close();
     }
-    if wants_stream(shared) && !shared.repl.active.load(Ordering::Relaxed) {
-        shared.repl.active.store(true, Ordering::Release);
+    if wants_stream(shared) && !shared.stream.is_active() {
+        shared.stream.activate();
     }
 }
 

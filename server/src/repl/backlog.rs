@@ -83,7 +83,7 @@ impl Backlog {
     }
 
     /// Append stream bytes and wake waiting senders.
-    pub fn feed(&self, data: &[u8]) {
+    pub fn append(&self, data: &[u8]) {
         let mut g = self.inner.lock();
         g.buf.extend(data);
         g.end += data.len() as u64;
@@ -205,8 +205,8 @@ mod tests {
     #[test]
     fn offsets_and_trimming() {
         let b = Backlog::new(1024);
-        b.feed(&[1u8; 1000]);
-        b.feed(&[2u8; 100]);
+        b.append(&[1u8; 1000]);
+        b.append(&[2u8; 100]);
         assert_eq!(b.offset(), 1100);
         assert!(!b.covers(1));
         assert!(b.covers(77));
@@ -229,11 +229,11 @@ mod tests {
     #[test]
     fn a_reader_keeps_what_it_was_not_sent_beyond_the_backlog() {
         let b = Backlog::new(1024);
-        b.feed(b"x");
+        b.append(b"x");
         let mut r = b.attach(2).unwrap();
         // One write four times the backlog: still all there for the attached replica.
         let big = vec![7u8; 4096];
-        b.feed(&big);
+        b.append(&big);
         assert_eq!(r.pending(), 4096);
         assert!(!b.covers(2), "the backlog proper is only the last 1024 bytes");
         let mut got = Vec::new();
@@ -252,7 +252,7 @@ mod tests {
     #[test]
     fn reset_puts_attached_readers_out_of_range() {
         let b = Backlog::new(1024);
-        b.feed(b"abc");
+        b.append(b"abc");
         let mut r = b.attach(4).unwrap();
         b.reset(100);
         assert_eq!(r.next(10, Duration::ZERO), Err(OutOfRange));

@@ -34,7 +34,7 @@ fn can_continue(shared: &Shared, replid: &str, from: i64) -> bool {
     let same = *repl.replid.lock() == replid;
     let (id2, off2) = repl.replid2.lock().clone();
     let previous = id2 == replid && from <= off2;
-    (same || previous) && repl.active.load(Ordering::Acquire) && repl.backlog.covers(from)
+    (same || previous) && shared.stream.is_active() && repl.backlog.covers(from)
 }
 
 fn run(
@@ -96,7 +96,7 @@ fn full_resync<'s>(
         repl.stats.sync_partial_err.fetch_add(1, Ordering::Relaxed);
     }
     repl.stats.sync_full.fetch_add(1, Ordering::Relaxed);
-    repl.active.store(true, Ordering::Release);
+    shared.stream.activate();
     let started = Instant::now();
     let (snapshot, offset, reader) = {
         let _paused = shared.exec_gate.write_all();

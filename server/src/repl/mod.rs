@@ -8,6 +8,8 @@ pub mod backlog;
 pub mod master;
 pub mod replica;
 
+use crate::core::Core;
+use crate::stream::{StreamSink, WriteStream};
 use backlog::Backlog;
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -127,17 +129,13 @@ pub struct Replication {
     pub replid: Mutex<String>,
     /// The previous history id and the offset up to which it is valid (PSYNC after failover).
     pub replid2: Mutex<(String, u64)>,
-    pub backlog: Backlog,
-    /// Feeding is on once a replica attached (or this node is a replica): Redis creates the
-    /// backlog lazily too.
-    pub active: AtomicBool,
+    /// The replication buffer: the write stream's sink on this side (see `backlog.rs`).
+    pub backlog: Arc<Backlog>,
     pub replicas: Mutex<Vec<Arc<ReplicaInfo>>>,
     pub master: Mutex<Option<Arc<MasterLink>>>,
     pub stats: ReplStats,
     /// The byte offset a replica has applied (replica role).
     pub applied: AtomicU64,
-    /// Persistence (AOF, change counter for `save` rules): every fed command also goes there.
-    pub persist: std::sync::OnceLock<Arc<crate::persist::Persistence>>,
 }
 
 impl Replication {
@@ -145,38 +143,16 @@ impl Replication {
         Replication {
             replid: Mutex::new(crate::rand::random_hex(40)),
             replid2: Mutex::new(("0".repeat(40), 0)),
-            backlog: Backlog::new(backlog_size),
-            active: AtomicBool::new(false),
+            backlog: Arc::new(Backlog::new(backlog_size)),
             replicas: Mutex::new(Vec::new()),
             master: Mutex::new(None),
             stats: ReplStats::default(),
             applied: AtomicU64::new(0),
-            persist: std::sync::OnceLock::new(),
         }
     }
 
     pub fn is_replica(&self) -> bool {
         self.master.lock().is_some()
-    }
-
-    /// Append one command to the stream.
-    pub fn feed_command<A: AsRef<[u8]>>(&self, args: &[A]) {
-        let mut out = Vec::with_capacity(64);
-        out.push(b'*');
-        out.extend_from_slice(args.len().to_string().as_bytes());
-        out.extend_from_slice(b"\r\n");
-        for a in args {
-            let a = a.as_ref();
-            out.push(b'$');
-            out.extend_from_slice(a.len().to_string().as_bytes());
-            out.extend_from_slice(b"\r\n");
-            out.extend_from_slice(a);
-            out.extend_from_slice(b"\r\n");
-        }
-        self.backlog.feed(&out);
-        if let (Some(p), Some(name)) = (self.persist.get(), args.first()) {
-            p.feed(name.as_ref(), &out);
-        }
     }
 
     /// The master replication offset.
@@ -216,14 +192,11 @@ impl Replication {
             .count()
     }
 
-    /// Ask every replica for an ACK now (WAIT).
-    pub fn request_acks(&self) {
+    /// Ask every replica for an ACK now (WAIT). The caller holds the exec gate, as for any
+    /// write to the stream.
+    pub fn request_acks(&self, stream: &WriteStream) {
         if !self.replicas.lock().is_empty() {
-            self.feed_command(&[
-                Bytes::from_static(b"REPLCONF"),
-                Bytes::from_static(b"GETACK"),
-                Bytes::from_static(b"*"),
-            ]);
+            stream.feed(&[Bytes::from_static(b"REPLCONF"), Bytes::from_static(b"GETACK"), Bytes::from_static(b"*")]);
         }
     }
 }
@@ -232,9 +205,8 @@ impl Replication {
 /// `repl-ping-replica-period`, so a replica can tell a silent master from a dead link (it drops
 /// a link silent for `repl-timeout`). Fed under the gate like any write, so it never lands
 /// inside a transaction's MULTI … EXEC in the stream.
-pub fn cron(shared: &crate::shared::Shared, last_ping: &mut std::time::Instant) {
-    let repl = &shared.repl;
-    let period = shared.hot.repl_ping_period_secs.load(Ordering::Relaxed).max(1);
+pub fn cron(core: &Core, repl: &Replication, last_ping: &mut std::time::Instant) {
+    let period = core.hot.repl_ping_period_secs.load(Ordering::Relaxed).max(1);
     if last_ping.elapsed() < std::time::Duration::from_secs(period) {
         return;
     }
@@ -242,6 +214,13 @@ pub fn cron(shared: &crate::shared::Shared, last_ping: &mut std::time::Instant) 
     if repl.is_replica() || repl.replicas.lock().is_empty() {
         return;
     }
-    let _gate = shared.exec_gate.read(shared.exec_gate.service_stripe());
-    repl.feed_command(&[Bytes::from_static(b"PING")]);
+    let _gate = core.exec_gate.read(core.exec_gate.service_stripe());
+    core.stream.feed(&[Bytes::from_static(b"PING")]);
+}
+
+/// The replication buffer is the write stream's sink on the replication side.
+impl StreamSink for Backlog {
+    fn feed(&self, _name: &[u8], encoded: &[u8]) {
+        self.append(encoded);
+    }
 }

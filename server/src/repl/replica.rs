@@ -26,7 +26,7 @@ pub fn set_master(shared: &Arc<Shared>, target: Option<(String, u16)>) {
     match target {
         None => {
             shared.db.set_replica(false);
-            if repl.active.load(Ordering::Relaxed) {
+            if shared.stream.is_active() {
                 repl.new_history();
             }
         }
@@ -113,7 +113,7 @@ fn session(shared: &Arc<Shared>, link: &Arc<MasterLink>, was_up: &AtomicBool) ->
     call(&mut stream, &mut reader, &["REPLCONF", "listening-port", &port])?;
     call(&mut stream, &mut reader, &["REPLCONF", "capa", "psync2"])?;
     let repl = &shared.repl;
-    let (id, next) = if repl.active.load(Ordering::Relaxed) {
+    let (id, next) = if shared.stream.is_active() {
         (repl.replid.lock().clone(), (repl.backlog.offset() + 1).to_string())
     } else {
         ("?".to_string(), "-1".to_string())
@@ -195,7 +195,7 @@ fn full_sync(
         let n = crate::store::snapshot::load(&shared.db, &data).map_err(io_err)?;
         *repl.replid.lock() = id.to_string();
         repl.backlog.reset(offset);
-        repl.active.store(true, Ordering::Release);
+        shared.stream.activate();
         crate::log::notice(&format!(
             "MASTER <-> REPLICA sync: loaded {n} keys ({len} bytes) in {} ms",
             started.elapsed().as_millis()
@@ -242,7 +242,7 @@ fn stream_loop(
         while let Some(args) = dec.decode(&mut buf).map_err(|e| io_err(e.to_string()))? {
             if args.len() >= 2 && args[0].eq_ignore_ascii_case(b"replconf") && args[1].eq_ignore_ascii_case(b"getack") {
                 held.shared(&shared.exec_gate);
-                repl.feed_command(&args);
+                shared.stream.feed(&args);
                 send_ack(&mut stream, repl.backlog.offset())?;
                 continue;
             }
@@ -295,9 +295,9 @@ fn apply<'s>(
         return;
     }
     for queued in tx.drain(..) {
-        shared.repl.feed_command(&queued);
+        shared.stream.feed(&queued);
     }
-    shared.repl.feed_command(&args);
+    shared.stream.feed(&args);
     if is_exec {
         held.release();
     }
