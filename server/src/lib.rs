@@ -99,7 +99,7 @@ pub fn start(config: Config) -> std::io::Result<ServerHandle> {
         }
     }));
     // Data is loaded before any client is served.
-    let persist_thread = persist::start(&shared)?;
+    let persist_thread = shared.persist.start(&mut commands::replay::aof_replayer(&shared))?;
     let s = shared.clone();
     let running = match net::start(shared.clone(), move |addrs| start_cluster(&s, addrs)) {
         Ok(r) => r,

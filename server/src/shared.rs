@@ -67,8 +67,8 @@ impl Shared {
         let latency = crate::latency::Latency::default();
         latency.threshold_ms.store(config.latency_monitor_threshold, Ordering::Relaxed);
         let repl = crate::repl::Replication::new(config.repl_backlog_size);
-        let persist = Arc::new(crate::persist::Persistence::new(&config));
         let core = Arc::new(Core::new(config));
+        let persist = Arc::new(crate::persist::Persistence::new(core.clone()));
         core.stream.connect(vec![repl.backlog.clone(), persist.clone()]);
         Shared {
             core,

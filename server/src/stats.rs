@@ -69,6 +69,12 @@ pub struct Stats {
     pub total_error_replies: Counter,
     /// Connections moved to the event loop that owns their hot slot (`net::affinity`).
     pub hot_slot_client_moves: Counter,
+    /// Full and partial resyncs served to replicas (INFO stats `sync_*`).
+    pub sync_full: Counter,
+    pub sync_partial_ok: Counter,
+    pub sync_partial_err: Counter,
+    /// Datasets replaced by a full sync from this node's master (the AOF starts over).
+    pub full_sync_loads: AtomicU64,
     /// Commands per second, sampled by the cron.
     pub instantaneous_ops: AtomicU64,
 }
@@ -86,6 +92,9 @@ impl Stats {
             &self.net_output_bytes,
             &self.total_error_replies,
             &self.hot_slot_client_moves,
+            &self.sync_full,
+            &self.sync_partial_ok,
+            &self.sync_partial_err,
         ] {
             c.store(0, Ordering::Relaxed);
         }

@@ -251,7 +251,7 @@ fn memory(out: &mut String, shared: &Shared) {
 }
 
 fn persistence(out: &mut String, shared: &Shared) {
-    crate::persist::info::render(out, shared);
+    crate::persist::info::render(out, &shared.persist);
 }
 
 fn stats(out: &mut String, shared: &Shared) {

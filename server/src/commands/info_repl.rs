@@ -51,7 +51,7 @@ pub fn replication(out: &mut String, shared: &Shared) {
 
 /// `sync_full`, `sync_partial_ok`, `sync_partial_err` lines for INFO stats.
 pub fn sync_stats(shared: &Shared) -> String {
-    let s = &shared.repl.stats;
+    let s = &shared.stats;
     format!(
         "sync_full:{} sync_partial_ok:{} sync_partial_err:{}",
         s.sync_full.load(Ordering::Relaxed),

@@ -21,6 +21,7 @@ mod monitoring;
 mod persist;
 pub mod pubsub;
 mod registry;
+pub mod replay;
 mod replication;
 mod server;
 mod sets;

@@ -10,10 +10,10 @@ use std::sync::atomic::Ordering;
 
 /// `SAVE`: write the snapshot file now.
 fn save(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    if persist::of(ctx.shared).bgsave_in_progress.load(Ordering::Acquire) {
+    if ctx.shared.persist.bgsave_in_progress.load(Ordering::Acquire) {
         return Frame::error_static("ERR Background save already in progress");
     }
-    match persist::save::save_now(ctx.shared) {
+    match persist::save::save_now(&ctx.shared.persist) {
         Ok(()) => Frame::ok(),
         Err(_) => Frame::error_static("ERR"),
     }
@@ -26,7 +26,7 @@ fn bgsave(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         2 if is(&args[1], "schedule") => {}
         _ => return args::syntax_error(),
     }
-    match persist::save::start_bgsave(ctx.shared) {
+    match persist::save::start_bgsave(&ctx.shared.persist) {
         Ok(()) => Frame::Simple(Bytes::from_static(b"Background saving started")),
         Err(e) => Frame::error(e),
     }
@@ -34,7 +34,7 @@ fn bgsave(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 
 /// `BGREWRITEAOF`.
 fn bgrewriteaof(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    match persist::rewrite::start_rewrite(ctx.shared) {
+    match persist::rewrite::start_rewrite(&ctx.shared.persist) {
         Ok(()) => Frame::Simple(Bytes::from_static(b"Background append only file rewriting started")),
         Err(e) => Frame::error(e),
     }

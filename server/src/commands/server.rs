@@ -63,7 +63,7 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         return Frame::error_static("ERR No shutdown in progress.");
     }
     crate::log::warning("User requested shutdown...");
-    if let Err(e) = crate::persist::save::on_shutdown(ctx.shared, save, nosave) {
+    if let Err(e) = crate::persist::save::on_shutdown(&ctx.shared.persist, save, nosave) {
         if !force {
             crate::log::warning(&format!("Error trying to save the DB, can't exit: {e}"));
             return Frame::error_static("ERR Errors trying to SHUTDOWN. Check logs.");

@@ -41,7 +41,7 @@ pub struct Conn {
     /// reply, possibly a redirect) once the pause ends.
     pub stashed: Option<Vec<bytes::Bytes>>,
     /// This thread's AOF position after this connection's last batch: its replies go out
-    /// once the AOF holds that much (see `persist::aof::replies_wait_for_aof`).
+    /// once the AOF holds that much (see `Persistence::replies_wait`).
     pub aof_end: u64,
     /// Commands in a row on one slot (hot-slot affinity).
     pub streak: super::affinity::Streak,
@@ -129,7 +129,7 @@ impl Conn {
         }
         shared.stats.net_input_bytes.fetch_add(read_total as u64, Ordering::Relaxed);
         self.process(shared, locks);
-        if !crate::persist::aof::replies_wait_for_aof(shared, self.aof_end) {
+        if !shared.persist.replies_wait(self.aof_end) {
             self.flush(shared);
         }
     }
@@ -143,7 +143,6 @@ impl Conn {
         let mut commands = 0u64;
         let mut next = self.stashed.take();
         self.client.batch_clock_us = 0;
-        crate::persist::aof::begin_batch();
         loop {
             if self.client.close_after_reply
                 || self.client.blocked.is_some()
@@ -192,8 +191,7 @@ impl Conn {
             }
         }
         self.client.batch_clock_us = 0;
-        crate::persist::aof::end_batch(shared);
-        self.aof_end = crate::persist::aof::my_end();
+        self.aof_end = shared.persist.position();
         if commands > 0 {
             shared.stats.total_commands_processed.fetch_add(commands, Ordering::Relaxed);
             self.client.info.tot_cmds.fetch_add(commands, Ordering::Relaxed);

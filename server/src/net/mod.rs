@@ -143,6 +143,8 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Vec<TcpListener>) {
                 let _gate = shared.exec_gate.read(shared.exec_gate.service_stripe());
                 expiry.run(&shared.db, crate::clock::unix_time_ms(), (16384 / hz as usize).max(1));
             }
+            // Expired keys' DELs are not an event loop's: they reach the AOF now.
+            shared.persist.commit();
             crate::repl::cron(&shared.core, &shared.repl, &mut last_ping);
             let total = shared.stats.total_commands_processed.load(Ordering::Relaxed);
             let elapsed = ops_sample.0.elapsed();

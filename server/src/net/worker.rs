@@ -103,7 +103,7 @@ impl Worker {
                 }
             }
             let counted = (!events.is_empty() || !self.ready.is_empty() || !self.deferred.is_empty())
-                && crate::persist::aof::turn_begin(&shared);
+                && shared.persist.turn_begin();
             // Locks kept across the connections of this turn (see `commands::Held`).
             let mut locks = Held::new(self.index);
             for ev in events.iter() {
@@ -127,7 +127,7 @@ impl Worker {
                 // One AOF write for every write of this loop turn (and with `always`, an
                 // fsync covering them), then the replies.
                 if let Some(w) = self.shared.workers.get().map(|w| w[self.index].waker.clone()) {
-                    crate::persist::aof::prepare_replies(&self.shared, &w);
+                    self.shared.persist.prepare_replies(self.shared.persist.position(), &w);
                 }
                 // Connections whose writes are not covered yet defer themselves again.
                 for slot in std::mem::take(&mut self.deferred) {
@@ -147,7 +147,7 @@ impl Worker {
                 self.check_waits();
             }
             if counted {
-                crate::persist::aof::turn_end();
+                self.shared.persist.turn_end();
             }
             if last_tick.elapsed() >= Duration::from_millis(100) {
                 last_tick = Instant::now();
@@ -464,7 +464,7 @@ impl Worker {
 /// Must `conn`'s replies wait for the AOF? Then it joins `deferred` (once) until the loop's
 /// AOF write (and fsync, with `always`) covers them.
 fn defer_for_aof(deferred: &mut Vec<usize>, shared: &Shared, slot: usize, conn: &Conn) -> bool {
-    if !crate::persist::aof::replies_wait_for_aof(shared, conn.aof_end) {
+    if !shared.persist.replies_wait(conn.aof_end) {
         return false;
     }
     if !deferred.contains(&slot) {

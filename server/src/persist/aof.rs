@@ -3,8 +3,8 @@
 //!
 //! `append` only copies the bytes into an in-memory buffer, in execution order (the caller
 //! holds the command's slots). The buffer reaches the file with one `write(2)` per event-loop
-//! turn ([`prepare_replies`]), before any reply of the turn is sent, as Redis writes
-//! its `aof_buf` in `beforeSleep`; an append outside a batch is written at once. `always` fsyncs
+//! turn (`Persistence::prepare_replies`), before any reply of the turn is sent, as Redis writes
+//! its `aof_buf` in `beforeSleep`; writers outside an event loop commit their appends. `always` fsyncs
 //! before the replies go out (one fsync per loop turn, group commit), `everysec` is synced by
 //! the persistence cron, `no` never. This file does no parsing and knows nothing about
 //! commands.
@@ -15,67 +15,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
-
-thread_local! {
-    /// Set while an event loop runs a batch of commands: with `always`, the batch's writes are
-    /// fsynced once by [`end_batch`] before any of its replies is written (group commit).
-    static IN_BATCH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    /// The logical end of this thread's last append: this thread's replies wait until the
-    /// file holds (or with `always`, has synced) that much, not for other threads' writes.
-    static MY_END: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-}
-
-/// Start a batch on this thread (see [`IN_BATCH`]).
-pub fn begin_batch() {
-    IN_BATCH.with(|b| b.set(true));
-}
-
-/// End a batch. The event loop then calls [`prepare_replies`] once for all the
-/// batches of its loop turn before writing any reply.
-pub fn end_batch(_shared: &crate::shared::Shared) {
-    IN_BATCH.with(|b| b.set(false));
-}
-
-/// This thread's AOF position: the end of its last append.
-pub fn my_end() -> u64 {
-    MY_END.with(|e| e.get())
-}
-
-/// An event loop starts a turn with work to do; true if counted (`appendfsync always`: the
-/// syncer waits for counted turns to end before an fsync, see `syncer`). Pair it with
-/// [`turn_end`].
-pub fn turn_begin(shared: &crate::shared::Shared) -> bool {
-    let always = Some(&shared.persist).is_some_and(|p| p.aof.policy() == FsyncPolicy::Always);
-    if always {
-        super::syncer::turn_begin();
-    }
-    always
-}
-
-/// The counted turn of [`turn_begin`] ended.
-pub fn turn_end() {
-    super::syncer::turn_end();
-}
-
-/// Must replies wait for the AOF: does it not yet hold position `end` (written to the file;
-/// with `always`, fsynced)?
-pub fn replies_wait_for_aof(shared: &crate::shared::Shared, end: u64) -> bool {
-    Some(&shared.persist).is_some_and(|p| p.aof.replies_must_wait(end))
-}
-
-/// Before the replies of a loop turn: write every append so far to the file (one `write(2)`
-/// for the whole turn). With `always` the replies also need an fsync covering them: if this
-/// thread's appends are not synced yet, one is requested from the syncer thread, which wakes
-/// `waker` when it is done. The event loop keeps serving other connections meanwhile, and
-/// the next fsync covers their writes too (group commit across threads and loop turns).
-pub fn prepare_replies(shared: &crate::shared::Shared, waker: &Arc<mio::Waker>) {
-    let Some(p) = Some(&shared.persist) else { return };
-    p.aof.flush();
-    let mine = my_end();
-    if p.aof.policy() == FsyncPolicy::Always && p.aof.synced.load(Ordering::Acquire) < mine {
-        super::syncer::request(p, mine, waker);
-    }
-}
 
 /// `appendfsync` policies.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -194,9 +133,9 @@ impl Aof {
         g.file.is_some() || g.rewrite_buf.is_some()
     }
 
-    /// Append one encoded command. Inside a batch it is buffered until the event loop calls
-    /// [`prepare_replies`];
-    /// outside one it is written now (and with `always`, returns once it is on disk).
+    /// Append one encoded command to the pending buffer. It reaches the file when the event
+    /// loop prepares its replies, or when a writer outside an event loop commits
+    /// (`Persistence::commit`), or at the latest with the persistence cron's next tick.
     pub fn append(&self, bytes: &[u8]) {
         let mut g = self.inner.lock();
         if let Some(b) = g.rewrite_buf.as_mut() {
@@ -206,15 +145,13 @@ impl Aof {
             return;
         }
         g.pending.extend_from_slice(bytes);
-        let end = self.written.fetch_add(bytes.len() as u64, Ordering::AcqRel) + bytes.len() as u64;
-        drop(g);
-        MY_END.with(|e| e.set(end));
-        if !IN_BATCH.with(|b| b.get()) {
-            self.flush();
-            if self.policy() == FsyncPolicy::Always {
-                self.sync_through(end);
-            }
-        }
+        self.written.fetch_add(bytes.len() as u64, Ordering::AcqRel);
+    }
+
+    /// The logical end of everything appended so far: a batch's replies wait until the file
+    /// holds (with `always`, has synced) the position read after the batch.
+    pub fn position(&self) -> u64 {
+        self.written.load(Ordering::Acquire)
     }
 
     /// Write the pending buffer to the file (one `write(2)`), in append order.
@@ -285,7 +222,8 @@ impl Aof {
         self.sync_through(self.written.load(Ordering::Acquire));
     }
 
-    /// See [`replies_wait_for_aof`].
+    /// Must replies wait for the AOF: does it not yet hold position `end` (written to the
+    /// file; with `always`, fsynced)?
     pub fn replies_must_wait(&self, end: u64) -> bool {
         let done = if self.policy() == FsyncPolicy::Always { &self.synced } else { &self.flushed };
         end > done.load(Ordering::Acquire)
@@ -371,6 +309,7 @@ mod tests {
         let aof = Aof::new(path.clone(), FsyncPolicy::Always);
         aof.open_existing().unwrap();
         aof.append(b"one");
+        aof.flush();
         aof.begin_rewrite();
         aof.append(b"two");
         let tmp_path = dir.join("tmp.aof");
@@ -378,6 +317,7 @@ mod tests {
         tmp.write_all(b"BASE").unwrap();
         assert_eq!(aof.finish_rewrite(&tmp_path, tmp, 4).unwrap(), 3);
         aof.append(b"three");
+        aof.sync_pending();
         assert_eq!(std::fs::read(&path).unwrap(), b"BASEtwothree");
         assert_eq!(aof.current_size.load(Ordering::Relaxed), 12);
         assert_eq!(aof.pending_bytes(), 0);

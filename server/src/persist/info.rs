@@ -2,9 +2,8 @@
 //! forks and copy-on-write (slotbox does not fork) print 0. One slotbox field is added at the
 //! end: `slotbox_last_snapshot_pause_ms`, how long the last BGSAVE / rewrite paused clients.
 
-use super::of;
+use super::Persistence;
 use crate::clock::unix_time_ms;
-use crate::shared::Shared;
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
@@ -26,8 +25,7 @@ fn running_secs(running: bool, started_ms: i64) -> i64 {
 }
 
 /// Append the section's `field:value` lines.
-pub fn render(out: &mut String, shared: &Shared) {
-    let p = of(shared);
+pub fn render(out: &mut String, p: &Persistence) {
     let ld = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
     let bgsave = p.bgsave_in_progress.load(Ordering::Relaxed);
     let rewrite = p.rewrite_in_progress.load(Ordering::Relaxed);
@@ -41,7 +39,7 @@ pub fn render(out: &mut String, shared: &Shared) {
          rdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:{}\r\n",
         ld(&p.dirty),
         u8::from(bgsave),
-        shared.lastsave.load(Ordering::Relaxed),
+        p.core.lastsave.load(Ordering::Relaxed),
         status(p.last_bgsave_ok.load(Ordering::Relaxed)),
         p.last_bgsave_secs.load(Ordering::Relaxed),
         running_secs(bgsave, p.bgsave_started.load(Ordering::Relaxed)),

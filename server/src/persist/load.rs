@@ -8,12 +8,9 @@
 //! message naming the byte offset.
 
 use super::rewrite::PREAMBLE_MAGIC;
-use crate::client::{ClientInfo, ClientState};
-use crate::shared::Shared;
 use bytes::{Bytes, BytesMut};
 use slotbox_protocol::{Limits, RequestDecoder};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
 /// How a scan of an AOF ended.
@@ -89,31 +86,24 @@ pub fn scan(
 }
 
 /// Replay an AOF into the keyspace. Errors (the server must not start) on corruption.
-pub fn load_aof_file(shared: &Shared, path: &Path) -> std::io::Result<()> {
+pub fn load_aof_file(p: &super::Persistence, path: &Path, replay: super::Replay) -> std::io::Result<()> {
     let started = Instant::now();
     let data = std::fs::read(path)?;
-    let mut client = replay_client();
     let mut commands = 0u64;
     let mut keys = 0usize;
     let end = scan(
         &data,
-        |snap| crate::store::snapshot::load(&shared.db, snap).map(|n| keys = n),
+        |snap| crate::store::snapshot::load(&p.core.db, snap).map(|n| keys = n),
         |_, args| {
             commands += 1;
-            let reply = crate::commands::execute(shared, &mut client, &args);
-            match reply {
-                slotbox_protocol::Frame::Error(e) if e.starts_with(b"ERR unknown command") => {
-                    Err(String::from_utf8_lossy(&e).into_owned())
-                }
-                _ => Ok(()),
-            }
+            replay(args)
         },
     );
     let what = path.display();
     match end {
         End::Clean => {}
         End::Truncated(at) => {
-            let truncated_ok = shared.config.read().aof_load_truncated;
+            let truncated_ok = p.core.config.read().aof_load_truncated;
             if !truncated_ok {
                 return Err(std::io::Error::other(format!(
                     "Unexpected end of file reading the append only file {what} at offset {at} (aof-load-truncated is no); use slotbox-server --check-aof --fix {what}"
@@ -131,23 +121,13 @@ pub fn load_aof_file(shared: &Shared, path: &Path) -> std::io::Result<()> {
             )));
         }
     }
-    super::of(shared).loaded_keys.store(shared.db.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    p.loaded_keys.store(p.core.db.len() as u64, std::sync::atomic::Ordering::Relaxed);
     crate::log::notice(&format!(
         "DB loaded from append only file {what}: {keys} keys from its snapshot, {commands} commands replayed, {} keys now, {} ms",
-        shared.db.len(),
+        p.core.db.len(),
         started.elapsed().as_millis()
     ));
     Ok(())
-}
-
-/// The pseudo-client commands are replayed as: the master link (no propagation, routing or
-/// READONLY check).
-fn replay_client() -> ClientState {
-    let addr = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
-    let info = Arc::new(ClientInfo::new(0, addr, addr, -1, 0));
-    let mut c = ClientState::new(info, false);
-    c.is_master_link = true;
-    c
 }
 
 fn truncate(path: &Path, len: u64) -> std::io::Result<()> {

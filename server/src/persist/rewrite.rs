@@ -8,9 +8,8 @@
 //! File format: `SBAOFv1\n` + u64 LE snapshot length + snapshot + RESP commands. A file that
 //! does not start with the magic is a plain RESP command log.
 
-use super::{of, Persistence};
+use super::Persistence;
 use crate::clock::unix_time_ms;
-use crate::shared::Shared;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -22,18 +21,18 @@ pub const PREAMBLE_MAGIC: &[u8; 8] = b"SBAOFv1\n";
 
 /// Serialize the keyspace at one instant, pausing every client; starts collecting the writes
 /// that follow. Returns the snapshot.
-fn cut(shared: &Shared, p: &Persistence) -> Vec<u8> {
+fn cut(p: &Persistence) -> Vec<u8> {
     let started = Instant::now();
     let snapshot = {
-        let _paused = shared.exec_gate.write_all();
+        let _paused = p.core.exec_gate.write_all();
         p.aof.begin_rewrite();
-        crate::store::snapshot::dump(&shared.db, unix_time_ms())
+        crate::store::snapshot::dump(&p.core.db, unix_time_ms())
     };
     let pause = started.elapsed();
     p.last_pause_us.store(pause.as_micros() as u64, Ordering::Relaxed);
     crate::log::notice(&format!(
         "AOF rewrite: snapshot of {} keys ({} bytes) taken, clients paused {:.3} ms",
-        shared.db.len(),
+        p.core.db.len(),
         snapshot.len(),
         pause.as_secs_f64() * 1000.0
     ));
@@ -57,9 +56,9 @@ fn write_base(path: &Path, snapshot: &[u8]) -> std::io::Result<(PathBuf, std::fs
 }
 
 /// One whole rewrite, in the calling thread.
-fn rewrite(shared: &Shared, p: &Persistence) -> std::io::Result<()> {
+fn rewrite(p: &Persistence) -> std::io::Result<()> {
     let started = Instant::now();
-    let snapshot = cut(shared, p);
+    let snapshot = cut(p);
     let path = p.aof.path();
     let result = write_base(&path, &snapshot).and_then(|(tmp, f, base)| {
         p.aof.finish_rewrite(&tmp, f, base).inspect_err(|_| {
@@ -103,44 +102,40 @@ fn release(p: &Persistence) {
 }
 
 /// Rewrite synchronously (creating the first AOF at start, before clients are served).
-pub fn rewrite_now(shared: &Shared) -> std::io::Result<()> {
-    let p = of(shared).clone();
-    if !claim(&p) {
+pub fn rewrite_now(p: &Persistence) -> std::io::Result<()> {
+    if !claim(p) {
         return Err(std::io::Error::other("a rewrite is already in progress"));
     }
-    let r = rewrite(shared, &p);
-    release(&p);
+    let r = rewrite(p);
+    release(p);
     r
 }
 
 /// Start a rewrite in a background thread (BGREWRITEAOF). Errors with the Redis message when
 /// one is already running.
-pub fn start_rewrite(shared: &Shared) -> Result<(), String> {
-    let p = of(shared).clone();
-    let Some(arc) = shared.self_arc() else {
-        return Err("ERR server is not running".into());
-    };
-    if !claim(&p) {
+pub fn start_rewrite(p: &Arc<Persistence>) -> Result<(), String> {
+    if !claim(p) {
         return Err("ERR Background append only file rewriting already in progress".into());
     }
+    let bg = p.clone();
     let spawned = std::thread::Builder::new().name("slotbox-aof-rewrite".into()).spawn(move || {
-        let _ = rewrite(&arc, &p);
-        release(&p);
+        let _ = rewrite(&bg);
+        release(&bg);
     });
     spawned.map(|_| ()).map_err(|e| {
-        release(of(shared));
+        release(p);
         format!("ERR Can't start the rewrite thread: {e}")
     })
 }
 
 /// `auto-aof-rewrite-percentage` / `auto-aof-rewrite-min-size`: rewrite once the file grew
 /// that much past its size after the last rewrite.
-pub fn check_auto_rewrite(shared: &Arc<Shared>, p: &Persistence) {
+pub fn check_auto_rewrite(p: &Arc<Persistence>) {
     if !p.aof.enabled.load(Ordering::Acquire) || p.rewrite_in_progress.load(Ordering::Acquire) {
         return;
     }
     let (pct, min) = {
-        let c = shared.config.read();
+        let c = p.core.config.read();
         (c.auto_aof_rewrite_percentage, c.auto_aof_rewrite_min_size as u64)
     };
     let size = p.aof.current_size.load(Ordering::Relaxed);
@@ -151,6 +146,6 @@ pub fn check_auto_rewrite(shared: &Arc<Shared>, p: &Persistence) {
     let growth = (size - base) * 100 / base;
     if growth >= pct {
         crate::log::notice(&format!("Starting automatic rewriting of AOF on {growth}% growth"));
-        let _ = start_rewrite(shared);
+        let _ = start_rewrite(p);
     }
 }

@@ -7,9 +7,9 @@
 //! consistent) and write synchronously. Files are written to a temp name, fsynced and renamed.
 
 use super::aof::sync_dir;
-use super::{of, save_rules, snapshot_path, Persistence};
+use super::{save_rules, snapshot_path, Persistence};
 use crate::clock::unix_time_ms;
-use crate::shared::Shared;
+use crate::core::Core;
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -17,10 +17,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// Load `path` into the keyspace; the number of keys.
-pub fn load_snapshot_file(shared: &Shared, path: &Path) -> std::io::Result<usize> {
+pub fn load_snapshot_file(core: &Core, path: &Path) -> std::io::Result<usize> {
     let started = Instant::now();
     let data = std::fs::read(path)?;
-    let n = crate::store::snapshot::load(&shared.db, &data)
+    let n = crate::store::snapshot::load(&core.db, &data)
         .map_err(|e| std::io::Error::other(format!("Can't load the snapshot file {}: {e}", path.display())))?;
     crate::log::notice(&format!(
         "DB loaded from disk ({}): {n} keys in {} ms",
@@ -49,12 +49,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Record the outcome of a save that covered `dirty_at_cut` changes.
-fn finished(shared: &Shared, p: &Persistence, result: &std::io::Result<()>, dirty_at_cut: u64) {
+fn finished(p: &Persistence, result: &std::io::Result<()>, dirty_at_cut: u64) {
     match result {
         Ok(()) => {
             let _ =
                 p.dirty.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |d| Some(d.saturating_sub(dirty_at_cut)));
-            shared.lastsave.store(unix_time_ms() as u64 / 1000, Ordering::Relaxed);
+            p.core.lastsave.store(unix_time_ms() as u64 / 1000, Ordering::Relaxed);
             p.rdb_saves.fetch_add(1, Ordering::Relaxed);
             p.last_bgsave_ok.store(true, Ordering::Relaxed);
         }
@@ -67,14 +67,13 @@ fn finished(shared: &Shared, p: &Persistence, result: &std::io::Result<()>, dirt
 }
 
 /// SAVE / SHUTDOWN: dump and write in the calling thread.
-pub fn save_now(shared: &Shared) -> std::io::Result<()> {
-    let p = of(shared);
+pub fn save_now(p: &Persistence) -> std::io::Result<()> {
     let dirty = p.dirty.load(Ordering::Relaxed);
     let started = Instant::now();
-    let data = crate::store::snapshot::dump(&shared.db, unix_time_ms());
-    let path = snapshot_path(&shared.config.read());
+    let data = crate::store::snapshot::dump(&p.core.db, unix_time_ms());
+    let path = snapshot_path(&p.core.config.read());
     let result = write_atomically(&path, &data);
-    finished(shared, p, &result, dirty);
+    finished(p, &result, dirty);
     if result.is_ok() {
         crate::log::notice(&format!("DB saved on disk ({} bytes, {} ms)", data.len(), started.elapsed().as_millis()));
     }
@@ -82,34 +81,31 @@ pub fn save_now(shared: &Shared) -> std::io::Result<()> {
 }
 
 /// BGSAVE: start a background save; the Redis error when one is running.
-pub fn start_bgsave(shared: &Shared) -> Result<(), String> {
-    let p = of(shared).clone();
-    let Some(arc) = shared.self_arc() else {
-        return Err("ERR server is not running".into());
-    };
+pub fn start_bgsave(p: &Arc<Persistence>) -> Result<(), String> {
     if p.bgsave_in_progress.swap(true, Ordering::AcqRel) {
         return Err("ERR Background save already in progress".into());
     }
     p.bgsave_started.store(unix_time_ms(), Ordering::Relaxed);
     crate::log::notice("Background saving started");
-    let spawned = std::thread::Builder::new().name("slotbox-bgsave".into()).spawn(move || bgsave(&arc, &p));
+    let bg = p.clone();
+    let spawned = std::thread::Builder::new().name("slotbox-bgsave".into()).spawn(move || bgsave(&bg));
     spawned.map(|_| ()).map_err(|e| {
-        of(shared).bgsave_in_progress.store(false, Ordering::Release);
+        p.bgsave_in_progress.store(false, Ordering::Release);
         format!("ERR Can't start the save thread: {e}")
     })
 }
 
-fn bgsave(shared: &Shared, p: &Persistence) {
+fn bgsave(p: &Persistence) {
     let started = Instant::now();
     let (data, dirty) = {
-        let _paused = shared.exec_gate.write_all();
-        (crate::store::snapshot::dump(&shared.db, unix_time_ms()), p.dirty.load(Ordering::Relaxed))
+        let _paused = p.core.exec_gate.write_all();
+        (crate::store::snapshot::dump(&p.core.db, unix_time_ms()), p.dirty.load(Ordering::Relaxed))
     };
     let pause = started.elapsed();
     p.last_pause_us.store(pause.as_micros() as u64, Ordering::Relaxed);
-    let path = snapshot_path(&shared.config.read());
+    let path = snapshot_path(&p.core.config.read());
     let result = write_atomically(&path, &data);
-    finished(shared, p, &result, dirty);
+    finished(p, &result, dirty);
     if result.is_ok() {
         crate::log::notice(&format!(
             "Background saving terminated with success ({} bytes; clients paused {:.3} ms, total {} ms)",
@@ -125,11 +121,11 @@ fn bgsave(shared: &Shared, p: &Persistence) {
 
 /// `save <seconds> <changes>`: start a BGSAVE when any rule is met (after a failure, wait
 /// 5 s before retrying, as Redis does).
-pub fn check_save_rules(shared: &Arc<Shared>, p: &Persistence) {
+pub fn check_save_rules(p: &Arc<Persistence>) {
     if p.bgsave_in_progress.load(Ordering::Acquire) {
         return;
     }
-    let rules = save_rules(&shared.config.read().save);
+    let rules = save_rules(&p.core.config.read().save);
     let dirty = p.dirty.load(Ordering::Relaxed);
     if rules.is_empty() || dirty == 0 {
         return;
@@ -138,21 +134,20 @@ pub fn check_save_rules(shared: &Arc<Shared>, p: &Persistence) {
     if !p.last_bgsave_ok.load(Ordering::Relaxed) && now - p.last_save_failure.load(Ordering::Relaxed) < 5000 {
         return;
     }
-    let since = (now / 1000) as u64 - shared.lastsave.load(Ordering::Relaxed).min((now / 1000) as u64);
+    let since = (now / 1000) as u64 - p.core.lastsave.load(Ordering::Relaxed).min((now / 1000) as u64);
     if let Some((secs, changes)) = rules.iter().find(|&&(secs, changes)| dirty >= changes && since >= secs) {
         crate::log::notice(&format!("{changes} changes in {secs} seconds. Saving..."));
-        let _ = start_bgsave(shared);
+        let _ = start_bgsave(p);
     }
 }
 
 /// SHUTDOWN: save if `save` rules exist (or SAVE was given) unless NOSAVE; sync the AOF.
-pub fn on_shutdown(shared: &Shared, save: bool, nosave: bool) -> std::io::Result<()> {
-    let p = of(shared);
+pub fn on_shutdown(p: &Persistence, save: bool, nosave: bool) -> std::io::Result<()> {
     p.aof.sync_pending();
-    let rules = !save_rules(&shared.config.read().save).is_empty();
+    let rules = !save_rules(&p.core.config.read().save).is_empty();
     if (rules || save) && !nosave {
         crate::log::notice("Saving the final snapshot before exiting.");
-        return save_now(shared);
+        return save_now(p);
     }
     Ok(())
 }

@@ -60,7 +60,7 @@ fn run(
     let continued = if can_continue(shared, replid, from) { repl.backlog.attach(from as u64).ok() } else { None };
     let reader = match continued {
         Some(reader) => {
-            repl.stats.sync_partial_ok.fetch_add(1, Ordering::Relaxed);
+            shared.stats.sync_partial_ok.fetch_add(1, Ordering::Relaxed);
             let id = repl.replid.lock().clone();
             stream.write_all(format!("+CONTINUE {id}\r\n").as_bytes())?;
             crate::log::notice(&format!("Partial resynchronization request from {addr} accepted, offset {from}"));
@@ -93,9 +93,9 @@ fn full_resync<'s>(
 ) -> std::io::Result<Reader<'s>> {
     let repl = &shared.repl;
     if replid != "?" {
-        repl.stats.sync_partial_err.fetch_add(1, Ordering::Relaxed);
+        shared.stats.sync_partial_err.fetch_add(1, Ordering::Relaxed);
     }
-    repl.stats.sync_full.fetch_add(1, Ordering::Relaxed);
+    shared.stats.sync_full.fetch_add(1, Ordering::Relaxed);
     shared.stream.activate();
     let started = Instant::now();
     let (snapshot, offset, reader) = {

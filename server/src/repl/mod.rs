@@ -118,13 +118,6 @@ impl MasterLink {
     }
 }
 
-#[derive(Default)]
-pub struct ReplStats {
-    pub sync_full: AtomicU64,
-    pub sync_partial_ok: AtomicU64,
-    pub sync_partial_err: AtomicU64,
-}
-
 pub struct Replication {
     pub replid: Mutex<String>,
     /// The previous history id and the offset up to which it is valid (PSYNC after failover).
@@ -133,7 +126,6 @@ pub struct Replication {
     pub backlog: Arc<Backlog>,
     pub replicas: Mutex<Vec<Arc<ReplicaInfo>>>,
     pub master: Mutex<Option<Arc<MasterLink>>>,
-    pub stats: ReplStats,
     /// The byte offset a replica has applied (replica role).
     pub applied: AtomicU64,
 }
@@ -146,7 +138,6 @@ impl Replication {
             backlog: Arc::new(Backlog::new(backlog_size)),
             replicas: Mutex::new(Vec::new()),
             master: Mutex::new(None),
-            stats: ReplStats::default(),
             applied: AtomicU64::new(0),
         }
     }

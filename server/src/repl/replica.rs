@@ -135,7 +135,6 @@ fn session(shared: &Arc<Shared>, link: &Arc<MasterLink>, was_up: &AtomicBool) ->
                     *cur = new_id.to_string();
                 }
             }
-            repl.stats.sync_partial_ok.fetch_add(1, Ordering::Relaxed);
             crate::log::notice("Successful partial resynchronization with master.");
         }
         _ => return Err(io_err(format!("unexpected PSYNC reply: {reply}"))),
@@ -201,7 +200,7 @@ fn full_sync(
             started.elapsed().as_millis()
         ));
     }
-    repl.stats.sync_full.fetch_add(1, Ordering::Relaxed);
+    shared.stats.full_sync_loads.fetch_add(1, Ordering::Relaxed);
     Ok(())
 }
 
@@ -249,6 +248,8 @@ fn stream_loop(
             apply(shared, &mut master, &mut held, &mut tx, args);
         }
         drop(held);
+        // The applied stream reaches this node's AOF as it would after a client's batch.
+        shared.persist.commit();
         repl.applied.store(repl.backlog.offset(), Ordering::Relaxed);
         if last_ack.elapsed() >= Duration::from_secs(1) {
             send_ack(&mut stream, repl.backlog.offset())?;
