@@ -98,6 +98,10 @@ pub fn start(config: Config) -> std::io::Result<ServerHandle> {
             }
         }
     }));
+    let weak = Arc::downgrade(&shared);
+    let _ = shared.repl.applier.set(Box::new(move |peer, local| -> Box<dyn repl::StreamApplier> {
+        Box::new(commands::replay::ReplicaApplier::new(weak.upgrade().expect("server alive"), peer, local))
+    }));
     // Data is loaded before any client is served.
     let persist_thread = shared.persist.start(&mut commands::replay::aof_replayer(&shared))?;
     let s = shared.clone();
@@ -110,7 +114,7 @@ pub fn start(config: Config) -> std::io::Result<ServerHandle> {
         }
     };
     if let Some(target) = replicaof {
-        repl::replica::set_master(&shared, Some(target));
+        repl::replica::set_master(&shared.repl, Some(target));
     }
     let mut threads = running.threads;
     threads.push(persist_thread);

@@ -18,7 +18,7 @@ pub struct Shared {
     /// A weak pointer to ourselves, set at start.
     pub me: OnceLock<std::sync::Weak<Shared>>,
     /// Replication (both roles).
-    pub repl: crate::repl::Replication,
+    pub repl: Arc<crate::repl::Replication>,
     /// The append-only file, snapshots and their `save` rules.
     pub persist: Arc<crate::persist::Persistence>,
     /// Pub/sub subscriptions.
@@ -66,8 +66,8 @@ impl Shared {
     pub fn new(config: crate::config::Config) -> Self {
         let latency = crate::latency::Latency::default();
         latency.threshold_ms.store(config.latency_monitor_threshold, Ordering::Relaxed);
-        let repl = crate::repl::Replication::new(config.repl_backlog_size);
         let core = Arc::new(Core::new(config));
+        let repl = Arc::new(crate::repl::Replication::new(core.clone()));
         let persist = Arc::new(crate::persist::Persistence::new(core.clone()));
         core.stream.connect(vec![repl.backlog.clone(), persist.clone()]);
         Shared {

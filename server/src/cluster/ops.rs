@@ -423,7 +423,7 @@ impl ClusterState {
         };
         let current = shared.repl.master.lock().as_ref().map(|l| (l.host.clone(), l.port));
         if target != current {
-            crate::repl::replica::set_master(shared, target);
+            crate::repl::replica::set_master(&shared.repl, target);
         }
     }
 

@@ -7,20 +7,14 @@ use bytes::Bytes;
 use slotbox_protocol::float::parse_i64;
 use slotbox_protocol::Frame;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
-
-fn shared_arc(ctx: &Ctx) -> Option<Arc<crate::shared::Shared>> {
-    ctx.shared.self_arc()
-}
 
 fn replicaof(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
     if ctx.shared.cluster.get().is_some() {
         return Frame::error_static("ERR REPLICAOF not allowed in cluster mode.");
     }
-    let Some(shared) = shared_arc(ctx) else { return Frame::error_static("ERR server not ready") };
     if args::is(&a[1], "no") && args::is(&a[2], "one") {
         if ctx.shared.repl.is_replica() {
-            crate::repl::replica::set_master(&shared, None);
+            crate::repl::replica::set_master(&ctx.shared.repl, None);
             crate::log::notice("MASTER MODE enabled (user request)");
         }
         return Frame::ok();
@@ -35,7 +29,7 @@ fn replicaof(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
             return Frame::simple_static("OK Already connected to specified master");
         }
     }
-    crate::repl::replica::set_master(&shared, Some((host.clone(), port)));
+    crate::repl::replica::set_master(&ctx.shared.repl, Some((host.clone(), port)));
     crate::log::notice(&format!("REPLICAOF {host}:{port} enabled (user request from '{}')", ctx.client.info.addr));
     Frame::ok()
 }

@@ -145,7 +145,7 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Vec<TcpListener>) {
             }
             // Expired keys' DELs are not an event loop's: they reach the AOF now.
             shared.persist.commit();
-            crate::repl::cron(&shared.core, &shared.repl, &mut last_ping);
+            crate::repl::cron(&shared.repl, &mut last_ping);
             let total = shared.stats.total_commands_processed.load(Ordering::Relaxed);
             let elapsed = ops_sample.0.elapsed();
             if elapsed >= Duration::from_secs(1) {

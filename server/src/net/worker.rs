@@ -371,7 +371,7 @@ impl Worker {
         let Some(shared) = self.shared.self_arc() else { return };
         let std_stream = std::net::TcpStream::from(conn.stream);
         let _ = std_stream.set_nonblocking(false);
-        crate::repl::master::serve(shared, std_stream, replid, from, port);
+        crate::repl::master::serve(shared.repl.clone(), std_stream, replid, from, port);
     }
 
     /// Answer WAIT once enough replicas acknowledged, or at its deadline.

@@ -4,8 +4,9 @@
 
 use super::backlog::Reader;
 use super::ReplicaInfo;
+use super::Replication;
 use crate::config::ClientClass;
-use crate::shared::Shared;
+use crate::core::Core;
 use bytes::BytesMut;
 use slotbox_protocol::output_limit::OutputLimit;
 use slotbox_protocol::RequestDecoder;
@@ -16,17 +17,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Serve a replica on its own threads. `replid` / `from` are the PSYNC arguments.
-pub fn serve(shared: Arc<Shared>, stream: TcpStream, replid: String, from: i64, listening_port: u64) {
+pub fn serve(repl: Arc<Replication>, stream: TcpStream, replid: String, from: i64, listening_port: u64) {
     let _ = std::thread::Builder::new().name("slotbox-repl-out".into()).spawn(move || {
-        if let Err(e) = run(&shared, stream, &replid, from, listening_port) {
+        if let Err(e) = run(&repl, stream, &replid, from, listening_port) {
             crate::log::notice(&format!("Replica link closed: {e}"));
         }
     });
 }
 
 /// Can the replica continue its history from `from` (the next byte it needs)?
-fn can_continue(shared: &Shared, replid: &str, from: i64) -> bool {
-    let repl = &shared.repl;
+fn can_continue(repl: &Replication, replid: &str, from: i64) -> bool {
     if from < 1 {
         return false;
     }
@@ -34,22 +34,22 @@ fn can_continue(shared: &Shared, replid: &str, from: i64) -> bool {
     let same = *repl.replid.lock() == replid;
     let (id2, off2) = repl.replid2.lock().clone();
     let previous = id2 == replid && from <= off2;
-    (same || previous) && shared.stream.is_active() && repl.backlog.covers(from)
+    (same || previous) && repl.core.stream.is_active() && repl.backlog.covers(from)
 }
 
 fn run(
-    shared: &Arc<Shared>,
+    repl: &Arc<Replication>,
     mut stream: TcpStream,
     replid: &str,
     from: i64,
     listening_port: u64,
 ) -> std::io::Result<()> {
-    let repl = &shared.repl;
+    let core = &repl.core;
     stream.set_nodelay(true)?;
     stream.set_write_timeout(Some(Duration::from_secs(60)))?;
     let addr = stream.peer_addr()?;
     let info = Arc::new(ReplicaInfo {
-        id: shared.next_client_id.fetch_add(1, Ordering::Relaxed),
+        id: core.next_client_id.fetch_add(1, Ordering::Relaxed),
         addr,
         listening_port: listening_port.into(),
         ack_offset: 0.into(),
@@ -57,16 +57,16 @@ fn run(
         state: parking_lot::Mutex::new("wait_bgsave"),
         gone: false.into(),
     });
-    let continued = if can_continue(shared, replid, from) { repl.backlog.attach(from as u64).ok() } else { None };
+    let continued = if can_continue(repl, replid, from) { repl.backlog.attach(from as u64).ok() } else { None };
     let reader = match continued {
         Some(reader) => {
-            shared.stats.sync_partial_ok.fetch_add(1, Ordering::Relaxed);
+            core.stats.sync_partial_ok.fetch_add(1, Ordering::Relaxed);
             let id = repl.replid.lock().clone();
             stream.write_all(format!("+CONTINUE {id}\r\n").as_bytes())?;
             crate::log::notice(&format!("Partial resynchronization request from {addr} accepted, offset {from}"));
             reader
         }
-        None => full_resync(shared, &mut stream, &info, replid)?,
+        None => full_resync(repl, &mut stream, &info, replid)?,
     };
     *info.state.lock() = "online";
     info.ack_offset.store(reader.pos() - 1, Ordering::Relaxed);
@@ -75,7 +75,7 @@ fn run(
     let ack_stream = stream.try_clone()?;
     let ack_info = info.clone();
     let _ = std::thread::Builder::new().name("slotbox-repl-ack".into()).spawn(move || read_acks(ack_stream, ack_info));
-    let result = stream_backlog(shared, &mut stream, &info, reader);
+    let result = stream_backlog(core, &mut stream, &info, reader);
     info.gone.store(true, Ordering::Relaxed);
     let _ = stream.shutdown(std::net::Shutdown::Both);
     repl.replicas.lock().retain(|r| !Arc::ptr_eq(r, &info));
@@ -86,23 +86,23 @@ fn run(
 /// is attached to the stream at that instant, so the writes that follow are kept for it
 /// (whatever the backlog size) while the snapshot is on its way.
 fn full_resync<'s>(
-    shared: &'s Shared,
+    repl: &'s Replication,
     stream: &mut TcpStream,
     info: &ReplicaInfo,
     replid: &str,
 ) -> std::io::Result<Reader<'s>> {
-    let repl = &shared.repl;
+    let core = &repl.core;
     if replid != "?" {
-        shared.stats.sync_partial_err.fetch_add(1, Ordering::Relaxed);
+        core.stats.sync_partial_err.fetch_add(1, Ordering::Relaxed);
     }
-    shared.stats.sync_full.fetch_add(1, Ordering::Relaxed);
-    shared.stream.activate();
+    core.stats.sync_full.fetch_add(1, Ordering::Relaxed);
+    core.stream.activate();
     let started = Instant::now();
     let (snapshot, offset, reader) = {
-        let _paused = shared.exec_gate.write_all();
+        let _paused = core.exec_gate.write_all();
         let offset = repl.backlog.offset();
         let reader = repl.backlog.attach(offset + 1).map_err(|_| std::io::Error::other("stream moved on"))?;
-        (crate::store::snapshot::dump(&shared.db, crate::clock::unix_time_ms()), offset, reader)
+        (crate::store::snapshot::dump(&core.db, crate::clock::unix_time_ms()), offset, reader)
     };
     crate::log::notice(&format!(
         "Full resync for replica {}: snapshot of {} bytes at offset {offset} taken in {} ms (writes paused)",
@@ -121,16 +121,11 @@ fn full_resync<'s>(
 /// stream but not yet sent is the replica's output buffer: over the `replica` class of
 /// `client-output-buffer-limit` the link is closed, as Redis does; so is one whose replica
 /// takes nothing, or acknowledges nothing, for `repl-timeout`.
-fn stream_backlog(
-    shared: &Shared,
-    stream: &mut TcpStream,
-    info: &ReplicaInfo,
-    mut reader: Reader,
-) -> std::io::Result<()> {
+fn stream_backlog(core: &Core, stream: &mut TcpStream, info: &ReplicaInfo, mut reader: Reader) -> std::io::Result<()> {
     stream.set_write_timeout(Some(Duration::from_millis(100)))?;
     let mut limit = OutputLimit::default();
     let mut over_limit = |pending: u64| {
-        let limits = shared.hot.output_limits[ClientClass::Replica as usize].load();
+        let limits = core.hot.output_limits[ClientClass::Replica as usize].load();
         let over = !limits.is_unlimited() && limit.exceeded(pending as usize, Instant::now(), limits);
         if over {
             crate::log::warning(&format!(
@@ -142,10 +137,10 @@ fn stream_backlog(
     };
     let mut progress = Instant::now();
     loop {
-        if shared.is_shutting_down() || info.gone.load(Ordering::Relaxed) {
+        if core.is_shutting_down() || info.gone.load(Ordering::Relaxed) {
             return Ok(());
         }
-        let timeout_ms = shared.hot.repl_timeout_secs.load(Ordering::Relaxed) as i64 * 1000;
+        let timeout_ms = core.hot.repl_timeout_secs.load(Ordering::Relaxed) as i64 * 1000;
         if crate::clock::unix_time_ms() - info.last_ack.load(Ordering::Relaxed) > timeout_ms {
             crate::log::warning(&format!("Disconnecting timedout replica (streaming sync): {}", info.addr));
             return Err(std::io::ErrorKind::TimedOut.into());
@@ -171,7 +166,7 @@ fn stream_backlog(
                     if over_limit(reader.pending()) {
                         return Err(std::io::Error::other("over the replica output buffer limit"));
                     }
-                    if progress.elapsed().as_millis() as i64 >= timeout_ms || shared.is_shutting_down() {
+                    if progress.elapsed().as_millis() as i64 >= timeout_ms || core.is_shutting_down() {
                         return Err(std::io::ErrorKind::TimedOut.into());
                     }
                 }

@@ -118,7 +118,19 @@ impl MasterLink {
     }
 }
 
+/// Applies the master's stream on a replica (commands and, under the same hold of the exec
+/// gate, their feed into this node's own write stream). The command layer provides it when the
+/// server is assembled; replication itself never runs a command.
+pub trait StreamApplier: Send {
+    /// Apply every command of `batch` in order, leaving it empty.
+    fn apply(&mut self, batch: &mut Vec<Vec<Bytes>>);
+}
+
+/// Makes the applier of one link to a master (given the link's peer and local addresses).
+pub type ApplierFactory = Box<dyn Fn(SocketAddr, SocketAddr) -> Box<dyn StreamApplier> + Send + Sync>;
+
 pub struct Replication {
+    pub core: Arc<Core>,
     pub replid: Mutex<String>,
     /// The previous history id and the offset up to which it is valid (PSYNC after failover).
     pub replid2: Mutex<(String, u64)>,
@@ -128,17 +140,22 @@ pub struct Replication {
     pub master: Mutex<Option<Arc<MasterLink>>>,
     /// The byte offset a replica has applied (replica role).
     pub applied: AtomicU64,
+    /// See [`StreamApplier`]; set when the server is assembled.
+    pub applier: std::sync::OnceLock<ApplierFactory>,
 }
 
 impl Replication {
-    pub fn new(backlog_size: usize) -> Self {
+    pub fn new(core: Arc<Core>) -> Self {
+        let backlog_size = core.config.read().repl_backlog_size;
         Replication {
+            core,
             replid: Mutex::new(crate::rand::random_hex(40)),
             replid2: Mutex::new(("0".repeat(40), 0)),
             backlog: Arc::new(Backlog::new(backlog_size)),
             replicas: Mutex::new(Vec::new()),
             master: Mutex::new(None),
             applied: AtomicU64::new(0),
+            applier: std::sync::OnceLock::new(),
         }
     }
 
@@ -196,7 +213,8 @@ impl Replication {
 /// `repl-ping-replica-period`, so a replica can tell a silent master from a dead link (it drops
 /// a link silent for `repl-timeout`). Fed under the gate like any write, so it never lands
 /// inside a transaction's MULTI … EXEC in the stream.
-pub fn cron(core: &Core, repl: &Replication, last_ping: &mut std::time::Instant) {
+pub fn cron(repl: &Replication, last_ping: &mut std::time::Instant) {
+    let core = &repl.core;
     let period = core.hot.repl_ping_period_secs.load(Ordering::Relaxed).max(1);
     if last_ping.elapsed() < std::time::Duration::from_secs(period) {
         return;

@@ -4,11 +4,10 @@
 //! mirroring the stream into its own backlog (same offsets, so its own replicas and a later
 //! failover can continue) and acknowledging the applied offset every second.
 
+use super::Replication;
 use super::{LinkState, MasterLink};
-use crate::client::{ClientInfo, ClientState};
-use crate::commands::Held;
-use crate::shared::Shared;
-use bytes::{Bytes, BytesMut};
+use crate::core::Core;
+use bytes::BytesMut;
 use slotbox_protocol::RequestDecoder;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -17,36 +16,37 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Become a replica of host:port (replacing any previous link), or a master with `None`.
-pub fn set_master(shared: &Arc<Shared>, target: Option<(String, u16)>) {
-    let repl = &shared.repl;
+pub fn set_master(repl: &Arc<Replication>, target: Option<(String, u16)>) {
+    let core = &repl.core;
     let mut slot = repl.master.lock();
     if let Some(old) = slot.take() {
         old.stop.store(true, Ordering::Relaxed);
     }
     match target {
         None => {
-            shared.db.set_replica(false);
-            if shared.stream.is_active() {
+            core.db.set_replica(false);
+            if core.stream.is_active() {
                 repl.new_history();
             }
         }
         Some((host, port)) => {
-            shared.db.set_replica(true);
+            core.db.set_replica(true);
             let link = Arc::new(MasterLink::new(host, port));
             *slot = Some(link.clone());
-            let s = shared.clone();
-            let _ = std::thread::Builder::new().name("slotbox-repl-in".into()).spawn(move || run(s, link));
+            let r = repl.clone();
+            let _ = std::thread::Builder::new().name("slotbox-repl-in".into()).spawn(move || run(r, link));
         }
     }
 }
 
 /// The link thread: connect, sync, apply; on any failure reconnect with a backoff (100 ms
 /// doubling to 1 s, as often as Redis's once-a-second replication cron at most).
-fn run(shared: Arc<Shared>, link: Arc<MasterLink>) {
+fn run(repl: Arc<Replication>, link: Arc<MasterLink>) {
+    let core = repl.core.clone();
     let mut backoff = Duration::from_millis(100);
-    while !link.stop.load(Ordering::Relaxed) && !shared.is_shutting_down() {
+    while !link.stop.load(Ordering::Relaxed) && !core.is_shutting_down() {
         let was_up = AtomicBool::new(false);
-        if let Err(e) = session(&shared, &link, &was_up) {
+        if let Err(e) = session(&repl, &link, &was_up) {
             if !link.stop.load(Ordering::Relaxed) {
                 crate::log::warning(&format!("MASTER {}:{} link: {e}", link.host, link.port));
             }
@@ -56,7 +56,7 @@ fn run(shared: Arc<Shared>, link: Arc<MasterLink>) {
             backoff = Duration::from_millis(100);
         }
         let until = Instant::now() + backoff;
-        while Instant::now() < until && !link.stop.load(Ordering::Relaxed) && !shared.is_shutting_down() {
+        while Instant::now() < until && !link.stop.load(Ordering::Relaxed) && !core.is_shutting_down() {
             std::thread::sleep(Duration::from_millis(20));
         }
         backoff = (backoff * 2).min(Duration::from_secs(1));
@@ -68,8 +68,8 @@ fn io_err(msg: String) -> std::io::Error {
 }
 
 /// `repl-timeout`.
-fn repl_timeout(shared: &Shared) -> Duration {
-    Duration::from_secs(shared.hot.repl_timeout_secs.load(Ordering::Relaxed).max(1))
+fn repl_timeout(core: &Core) -> Duration {
+    Duration::from_secs(core.hot.repl_timeout_secs.load(Ordering::Relaxed).max(1))
 }
 
 /// Send one command and read a one-line reply.
@@ -87,12 +87,13 @@ fn call(stream: &mut TcpStream, reader: &mut BufReader<TcpStream>, args: &[&str]
     Ok(line.trim_end().to_string())
 }
 
-fn session(shared: &Arc<Shared>, link: &Arc<MasterLink>, was_up: &AtomicBool) -> std::io::Result<()> {
+fn session(repl: &Arc<Replication>, link: &Arc<MasterLink>, was_up: &AtomicBool) -> std::io::Result<()> {
+    let core = &repl.core;
     link.set_state(LinkState::Connecting);
     let addr = std::net::ToSocketAddrs::to_socket_addrs(&(link.host.as_str(), link.port))?
         .next()
         .ok_or_else(|| io_err("cannot resolve master".into()))?;
-    let timeout = repl_timeout(shared);
+    let timeout = repl_timeout(core);
     let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(timeout))?;
@@ -102,18 +103,17 @@ fn session(shared: &Arc<Shared>, link: &Arc<MasterLink>, was_up: &AtomicBool) ->
     if pong.starts_with('-') && !pong.starts_with("-NOAUTH") {
         return Err(io_err(format!("master replied to PING: {pong}")));
     }
-    let masterauth = shared.config.read().masterauth.clone();
+    let masterauth = core.config.read().masterauth.clone();
     if let Some(pw) = masterauth {
         let r = call(&mut stream, &mut reader, &["AUTH", &pw])?;
         if !r.starts_with("+OK") {
             return Err(io_err(format!("AUTH failed: {r}")));
         }
     }
-    let port = shared.tcp_port.load(Ordering::Relaxed).to_string();
+    let port = core.tcp_port.load(Ordering::Relaxed).to_string();
     call(&mut stream, &mut reader, &["REPLCONF", "listening-port", &port])?;
     call(&mut stream, &mut reader, &["REPLCONF", "capa", "psync2"])?;
-    let repl = &shared.repl;
-    let (id, next) = if shared.stream.is_active() {
+    let (id, next) = if core.stream.is_active() {
         (repl.replid.lock().clone(), (repl.backlog.offset() + 1).to_string())
     } else {
         ("?".to_string(), "-1".to_string())
@@ -125,7 +125,7 @@ fn session(shared: &Arc<Shared>, link: &Arc<MasterLink>, was_up: &AtomicBool) ->
             let new_id = words.next().unwrap_or_default().to_string();
             let offset: u64 = words.next().and_then(|o| o.parse().ok()).unwrap_or(0);
             link.set_state(LinkState::Transfer);
-            full_sync(shared, link, &mut reader, &new_id, offset)?;
+            full_sync(repl, link, &mut reader, &new_id, offset)?;
         }
         Some("+CONTINUE") => {
             if let Some(new_id) = words.next() {
@@ -142,13 +142,13 @@ fn session(shared: &Arc<Shared>, link: &Arc<MasterLink>, was_up: &AtomicBool) ->
     link.last_io.store(crate::clock::unix_time_ms(), Ordering::Relaxed);
     link.set_state(LinkState::Connected);
     was_up.store(true, Ordering::Relaxed);
-    stream_loop(shared, link, stream, reader)
+    stream_loop(repl, link, stream, reader)
 }
 
 /// Receive the snapshot of a full sync (`$<len>` then the bytes; progress in the link for
 /// INFO) and load it with every command paused.
 fn full_sync(
-    shared: &Arc<Shared>,
+    repl: &Replication,
     link: &MasterLink,
     reader: &mut BufReader<TcpStream>,
     id: &str,
@@ -187,20 +187,20 @@ fn full_sync(
         }
     }
     let started = Instant::now();
-    let repl = &shared.repl;
+    let core = &repl.core;
     {
-        let _paused = shared.exec_gate.write_all();
-        shared.db.flush();
-        let n = crate::store::snapshot::load(&shared.db, &data).map_err(io_err)?;
+        let _paused = core.exec_gate.write_all();
+        core.db.flush();
+        let n = crate::store::snapshot::load(&core.db, &data).map_err(io_err)?;
         *repl.replid.lock() = id.to_string();
         repl.backlog.reset(offset);
-        shared.stream.activate();
+        core.stream.activate();
         crate::log::notice(&format!(
             "MASTER <-> REPLICA sync: loaded {n} keys ({len} bytes) in {} ms",
             started.elapsed().as_millis()
         ));
     }
-    shared.stats.full_sync_loads.fetch_add(1, Ordering::Relaxed);
+    core.stats.full_sync_loads.fetch_add(1, Ordering::Relaxed);
     Ok(())
 }
 
@@ -211,15 +211,16 @@ fn send_ack(stream: &mut TcpStream, offset: u64) -> std::io::Result<()> {
 }
 
 fn stream_loop(
-    shared: &Arc<Shared>,
+    repl: &Arc<Replication>,
     link: &Arc<MasterLink>,
     mut stream: TcpStream,
     mut reader: BufReader<TcpStream>,
 ) -> std::io::Result<()> {
-    let repl = &shared.repl;
-    let info = Arc::new(ClientInfo::new(0, stream.peer_addr()?, stream.local_addr()?, -1, 0));
-    let mut master = ClientState::new(info, false);
-    master.is_master_link = true;
+    let core = &repl.core;
+    let Some(factory) = repl.applier.get() else {
+        return Err(io_err("no stream applier: the server was not assembled".into()));
+    };
+    let mut applier = factory(stream.peer_addr()?, stream.local_addr()?);
     let mut buf = BytesMut::with_capacity(64 * 1024);
     // Bytes left in the reader's buffer belong to the stream.
     buf.extend_from_slice(reader.buffer());
@@ -229,34 +230,35 @@ fn stream_loop(
     let mut last_ack = Instant::now();
     let raw = reader.get_mut();
     raw.set_read_timeout(Some(Duration::from_millis(100)))?;
-    let mut tx = Vec::new();
+    let mut batch = Vec::new();
     loop {
-        if link.stop.load(Ordering::Relaxed) || shared.is_shutting_down() {
+        if link.stop.load(Ordering::Relaxed) || core.is_shutting_down() {
             return Ok(());
         }
         if link.kill.swap(false, Ordering::Relaxed) {
             return Err(io_err("connection killed (CLIENT KILL TYPE master)".into()));
         }
-        let mut held = Held::new(shared.exec_gate.service_stripe());
         while let Some(args) = dec.decode(&mut buf).map_err(|e| io_err(e.to_string()))? {
             if args.len() >= 2 && args[0].eq_ignore_ascii_case(b"replconf") && args[1].eq_ignore_ascii_case(b"getack") {
-                held.shared(&shared.exec_gate);
-                shared.stream.feed(&args);
+                // Everything before it is applied first: the ACK covers it.
+                applier.apply(&mut batch);
+                {
+                    let _gate = core.exec_gate.read(core.exec_gate.service_stripe());
+                    core.stream.feed(&args);
+                }
                 send_ack(&mut stream, repl.backlog.offset())?;
                 continue;
             }
-            apply(shared, &mut master, &mut held, &mut tx, args);
+            batch.push(args);
         }
-        drop(held);
-        // The applied stream reaches this node's AOF as it would after a client's batch.
-        shared.persist.commit();
+        applier.apply(&mut batch);
         repl.applied.store(repl.backlog.offset(), Ordering::Relaxed);
         if last_ack.elapsed() >= Duration::from_secs(1) {
             send_ack(&mut stream, repl.backlog.offset())?;
             last_ack = Instant::now();
         }
         let silent = crate::clock::unix_time_ms() - link.last_io.load(Ordering::Relaxed);
-        if silent > repl_timeout(shared).as_millis() as i64 {
+        if silent > repl_timeout(core).as_millis() as i64 {
             return Err(io_err("MASTER timeout: no data nor PING received...".into()));
         }
         match raw.read(&mut chunk) {
@@ -268,38 +270,5 @@ fn stream_loop(
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
             Err(e) => return Err(e),
         }
-    }
-}
-
-/// Apply one command of the master's stream through the execution seam and mirror it into
-/// this node's own stream (backlog, AOF) under the same hold of the gate, so a snapshot cut
-/// (which takes the whole gate) sees each command either applied and fed, or neither. A
-/// transaction is fed whole when its EXEC runs: MULTI and the queued commands wait in `tx`
-/// (fed earlier, a cut between them and EXEC would keep the MULTI and lose the effects).
-fn apply<'s>(
-    shared: &'s Shared,
-    master: &mut ClientState,
-    held: &mut Held<'s>,
-    tx: &mut Vec<Vec<Bytes>>,
-    args: Vec<Bytes>,
-) {
-    let is_exec = args[0].eq_ignore_ascii_case(b"exec");
-    if is_exec {
-        // Taken here rather than by the seam so it is still held for the feed below.
-        held.exclusive(&shared.exec_gate);
-    } else {
-        held.shared(&shared.exec_gate);
-    }
-    crate::commands::execute_in_batch(shared, master, &args, held);
-    if master.multi.is_some() {
-        tx.push(args);
-        return;
-    }
-    for queued in tx.drain(..) {
-        shared.stream.feed(&queued);
-    }
-    shared.stream.feed(&args);
-    if is_exec {
-        held.release();
     }
 }
