@@ -9,6 +9,7 @@ mod cluster;
 mod command_info;
 mod config_cmd;
 mod connection;
+mod debug;
 mod hashes;
 mod held;
 mod info;
@@ -170,6 +171,9 @@ fn admit_and_run<'s>(
     };
     if held.keys.as_ref().is_some_and(|v| client.multi.is_some() || !same_slots(v, &slots)) {
         held.keys = None;
+    }
+    if resolved.spec.has(command::flags::PROTECTED) && !debug::allowed(shared, client) {
+        return reject(client, Frame::error_static(debug::NOT_ALLOWED));
     }
     if !client.authenticated && !resolved.spec.has(command::flags::NO_AUTH) {
         return reject(client, Frame::error_static(errors::NOAUTH));
