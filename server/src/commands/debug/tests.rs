@@ -168,3 +168,17 @@ fn object_fields() {
     assert!(l.contains(" encoding:quicklist "), "{l}");
     assert!(l.ends_with(" ql_nodes:1 ql_avg_node:3.00 ql_compressed:0 ql_uncompressed_size:9\r\n"), "{l}");
 }
+
+#[test]
+fn digest_inside_a_transaction() {
+    let mut c = TestClient::new();
+    c.run(&["SET", "s", "hello"]);
+    c.expect(&[
+        (&["MULTI"], "+OK\r\n"),
+        (&["DEBUG", "DIGEST-VALUE", "s"], "+QUEUED\r\n"),
+        (&["DEL", "s"], "+QUEUED\r\n"),
+        (&["DEBUG", "DIGEST"], "+QUEUED\r\n"),
+    ]);
+    let want = format!("*3\r\n*1\r\n{}:1\r\n{ZEROS}", status("36b23a1456b2dce2c3ed252c456761301dba8060"));
+    assert_eq!(c.wire(&["EXEC"]), want);
+}
