@@ -1,6 +1,11 @@
 //! DEBUG, with the subcommands slotbox implements fully and Redis 7.0's replies: DIGEST,
 //! DIGEST-VALUE (the digests of `store::digest`, equal to Redis's for the same data), OBJECT,
-//! SET-ACTIVE-EXPIRE and HELP. Any other subcommand gets Redis's "unknown subcommand" error.
+//! SLEEP, SET-ACTIVE-EXPIRE and HELP. Any other subcommand gets Redis's "unknown subcommand"
+//! error.
+//!
+//! DEBUG runs with the whole exec gate held (`commands::needs_whole_gate`), as every command
+//! runs in Redis's single thread: SLEEP stops every client, and DIGEST reads the dataset at one
+//! point in time (on a master, at one replication offset) even under load.
 //!
 //! As in Redis, DEBUG is refused unless `enable-debug-command` allows it (`yes`, or `local`
 //! for clients on 127.0.0.1 / ::1); the check runs before authentication, in `execute`.
@@ -16,10 +21,12 @@ use crate::shared::Shared;
 use crate::store::digest::{self, hex};
 use crate::store::{lru, serialize, Entry, Value};
 use bytes::Bytes;
+use slotbox_protocol::float::{atoi, strtod_prefix};
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::{key_hash_slot, Frame};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 /// The refusal while `enable-debug-command` does not allow the client.
 pub const NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", \
@@ -44,6 +51,8 @@ enum Sub<'a> {
     DigestValue(&'a [Bytes]),
     Object(&'a [u8]),
     SetActiveExpire(bool),
+    /// Microseconds (0: return at once).
+    Sleep(u64),
 }
 
 /// Redis's tests of each subcommand name and argument count; `None`: the syntax error.
@@ -57,8 +66,10 @@ fn parse(args: &[Bytes]) -> Option<Sub<'_>> {
         Sub::Digest
     } else if is(sub, "digest-value") {
         Sub::DigestValue(&args[2..])
+    } else if is(sub, "sleep") && n == 3 {
+        Sub::Sleep(sleep_micros(&args[2]))
     } else if is(sub, "set-active-expire") && n == 3 {
-        Sub::SetActiveExpire(c_atoi(&args[2]) != 0)
+        Sub::SetActiveExpire(atoi(&args[2]) != 0)
     } else {
         return None;
     })
@@ -71,10 +82,29 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         Some(Sub::Digest) => Frame::Simple(hex(&ctx.shared.db.digest()).into()),
         Some(Sub::DigestValue(keys)) => digest_values(ctx, keys),
         Some(Sub::Object(key)) => object(ctx, key),
+        Some(Sub::Sleep(us)) => {
+            // The seam holds the whole exec gate for DEBUG (EXEC for a queued one): nothing
+            // runs anywhere meanwhile.
+            debug_assert!(ctx.exclusive || ctx.client.in_exec, "DEBUG SLEEP without the whole gate");
+            std::thread::sleep(Duration::from_micros(us));
+            Frame::ok()
+        }
         Some(Sub::SetActiveExpire(on)) => {
             ctx.shared.db.active_expire.store(on, Ordering::Relaxed);
             Frame::ok()
         }
+    }
+}
+
+/// DEBUG SLEEP's seconds (decimals allowed) read as Redis does: `strtod` of the argument
+/// (garbage reads as 0), times a million, as `nanosleep` gets it: a negative, NaN or
+/// out-of-range time makes it fail at once.
+fn sleep_micros(arg: &[u8]) -> u64 {
+    let us = strtod_prefix(arg) * 1e6;
+    if us.is_finite() && us >= 1.0 && us < i64::MAX as f64 {
+        us as u64
+    } else {
+        0
     }
 }
 
@@ -141,29 +171,6 @@ fn describe(e: &Entry, shared_ints: bool, now_ms: i64) -> String {
     out
 }
 
-/// C's `atoi` (through `strtol`, as glibc does): leading blanks, a sign, digits up to the
-/// first non-digit; saturated to a long, then truncated to an int.
-fn c_atoi(s: &[u8]) -> i32 {
-    let mut i = s.iter().take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')).count();
-    let negative = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let mut v: i64 = 0;
-    for &b in s[i..].iter().take_while(|b| b.is_ascii_digit()) {
-        let d = i64::from(b - b'0');
-        v = if negative { v.saturating_mul(10).saturating_sub(d) } else { v.saturating_mul(10).saturating_add(d) };
-    }
-    v as i32
-}
-
 /// Redis's help lines for the subcommands slotbox implements.
 const HELP: &[&str] = &[
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -173,6 +180,8 @@ const HELP: &[&str] = &[
     "    Output a hex signature of the values of all the specified keys.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",

@@ -97,8 +97,9 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Fra
 }
 
 /// Commands that run with the whole exec gate held: nothing else runs anywhere meanwhile.
+/// EXEC, and DEBUG (SLEEP stops the server, DIGEST reads the dataset at one point in time).
 pub fn needs_whole_gate(r: Resolved) -> bool {
-    r.full_name == "exec"
+    matches!(r.full_name, "exec" | "debug")
 }
 
 /// The execution seam: run one request of a caller that keeps `held` from one command to the

@@ -1,7 +1,7 @@
 //! DEBUG replies, checked against what real redis-server 7.0.15 answers for the same requests.
 
 use super::super::connection::testing::TestClient;
-use super::{c_atoi, NOT_ALLOWED};
+use super::{sleep_micros, NOT_ALLOWED};
 use crate::client::{ClientInfo, ClientState};
 use crate::config::Config;
 use crate::store::{Entry, Value};
@@ -90,7 +90,7 @@ fn errors_as_redis() {
 fn help_lists_what_is_implemented() {
     let mut c = TestClient::new();
     let help = c.wire(&["DEBUG", "HELP"]);
-    assert!(help.starts_with("*13\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+DIGEST\r\n"));
+    assert!(help.starts_with("*15\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+DIGEST\r\n"));
     assert!(help.ends_with("+HELP\r\n+    Prints this help.\r\n"));
 }
 
@@ -139,11 +139,8 @@ fn set_active_expire_switches_the_cycle() {
     // atoi: garbage is 0, leading digits count.
     assert_eq!(c.wire(&["DEBUG", "set-active-expire", "abc"]), "+OK\r\n");
     assert!(!c.shared.db.active_expire.load(Ordering::Relaxed));
-    for (s, v) in
-        [("0", 0), ("1", 1), (" -12x", -12), ("+7", 7), ("", 0), ("4294967296", 0), ("99999999999999999999", -1)]
-    {
-        assert_eq!(c_atoi(s.as_bytes()), v, "{s:?}");
-    }
+    assert_eq!(c.wire(&["DEBUG", "set-active-expire", "2x"]), "+OK\r\n");
+    assert!(c.shared.db.active_expire.load(Ordering::Relaxed));
 }
 
 #[test]
@@ -181,4 +178,35 @@ fn digest_inside_a_transaction() {
     ]);
     let want = format!("*3\r\n*1\r\n{}:1\r\n{ZEROS}", status("36b23a1456b2dce2c3ed252c456761301dba8060"));
     assert_eq!(c.wire(&["EXEC"]), want);
+}
+
+#[test]
+fn sleep_reads_seconds_as_strtod_and_holds_the_whole_gate() {
+    for (arg, us) in [
+        ("0", 0),
+        ("0.25", 250_000),
+        ("1.5abc", 1_500_000),
+        ("abc", 0),
+        ("-1", 0),
+        ("nan", 0),
+        ("inf", 0),
+        ("0x10", 16_000_000),
+        ("1e-7", 0),
+    ] {
+        assert_eq!(sleep_micros(arg.as_bytes()), us, "{arg:?}");
+    }
+    let resolved =
+        crate::commands::resolve(&[bytes::Bytes::from_static(b"debug"), bytes::Bytes::from_static(b"sleep")])
+            .unwrap_or_else(|_| panic!("DEBUG is registered"));
+    assert!(crate::commands::needs_whole_gate(resolved));
+    let mut c = TestClient::new();
+    // Debug builds assert the whole gate is held while it sleeps, alone or inside EXEC.
+    c.expect(&[
+        (&["DEBUG", "SLEEP", "0.01"], "+OK\r\n"),
+        (&["debug", "sleep", "0"], "+OK\r\n"),
+        (&["DEBUG", "SLEEP"], "-ERR unknown subcommand or wrong number of arguments for 'SLEEP'. Try DEBUG HELP.\r\n"),
+        (&["MULTI"], "+OK\r\n"),
+        (&["DEBUG", "SLEEP", "0.01"], "+QUEUED\r\n"),
+        (&["EXEC"], "*1\r\n+OK\r\n"),
+    ]);
 }
