@@ -1,7 +1,7 @@
 //! DEBUG DIGEST as the replication check it exists for: a master and its replica report the
 //! same dataset digest (and the same per-key DEBUG DIGEST-VALUE) once the replica has applied
-//! the stream: data sent by the full sync, live writes of every type, commands with random
-//! effects (propagated as their effects), deletes, renames and expiries.
+//! the stream: data sent by the full sync, live writes of every type, a transaction, commands
+//! with random effects (propagated as their effects), deletes, renames and expiries.
 
 mod common;
 
@@ -71,6 +71,11 @@ fn master_and_replica_report_the_same_digest() {
     // Random effects reach the replica as what they did (SPOP as SREM, ...).
     ok(m.call(&["SPOP", "live:set"]));
     ok(m.call(&["SPOP", "live:bigset", "7"]));
+    // A transaction reaches the replica whole.
+    for args in [&["MULTI"][..], &["INCR", "live:int"], &["HSET", "live:hash", "tx", "1"], &["LPOP", "live:list"]] {
+        ok(m.call(args));
+    }
+    assert!(matches!(m.call(&["EXEC"]), Frame::Array(ref replies) if replies.len() == 3));
     // A key that expires: the master reclaims it and sends a DEL.
     ok(m.call(&["SET", "short", "gone soon", "PX", "50"]));
     assert_eq!(m.call(&["WAIT", "1", "5000"]), Frame::Integer(1));
