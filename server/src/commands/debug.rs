@@ -4,11 +4,12 @@
 //! error.
 //!
 //! DEBUG runs with the whole exec gate held (`commands::needs_whole_gate`), as every command
-//! runs in Redis's single thread: SLEEP stops every client, and DIGEST reads the dataset at one
-//! point in time (on a master, at one replication offset) even under load.
+//! runs in Redis's single thread: SLEEP stops every client, and DIGEST reads the dataset with
+//! no command running meanwhile, even under load (only the active expiry cycle, which takes no
+//! gate, may still reclaim an expired key during the walk).
 //!
 //! As in Redis, DEBUG is refused unless `enable-debug-command` allows it (`yes`, or `local`
-//! for clients on 127.0.0.1 / ::1); the check runs before authentication, in `execute`.
+//! for clients on 127.0.0.1 / ::1); the execution seam checks it before authentication.
 //! DEBUG names keys without key specs, so it is never redirected in cluster mode and locks
 //! each key's slot itself, one at a time; like Redis it sees expired keys not yet reclaimed.
 
