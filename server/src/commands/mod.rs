@@ -173,8 +173,8 @@ fn admit_and_run<'s>(
     if held.keys.as_ref().is_some_and(|v| client.multi.is_some() || !same_slots(v, &slots)) {
         held.keys = None;
     }
-    if resolved.spec.has(command::flags::PROTECTED) && !debug::allowed(shared, client) {
-        return reject(client, Frame::error_static(debug::NOT_ALLOWED));
+    if let Err(e) = admit::protected_gate(shared, client, resolved) {
+        return reject(client, e);
     }
     if !client.authenticated && !resolved.spec.has(command::flags::NO_AUTH) {
         return reject(client, Frame::error_static(errors::NOAUTH));

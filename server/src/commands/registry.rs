@@ -4,8 +4,8 @@
 //! unknown subcommands and wrong arity.
 
 use super::{
-    client_cmd, cluster, command_info, config_cmd, connection, debug, hashes, info, keys, lists, memory, migrate,
-    monitoring, persist, pubsub, replication, server, sets, strings, tx, zsets, Ctx,
+    client_cmd, cluster, command_info, config_cmd, connection, hashes, info, keys, lists, memory, migrate, monitoring,
+    persist, pubsub, replication, server, sets, strings, tx, zsets, Ctx,
 };
 use bytes::Bytes;
 use hashbrown::HashMap;
@@ -71,7 +71,6 @@ fn registry() -> &'static HashMap<&'static str, Entry> {
             persist::COMMANDS,
             monitoring::COMMANDS,
             memory::COMMANDS,
-            debug::COMMANDS,
         ] {
             for &(full, handler) in table {
                 let id = names.len() as u16;
