@@ -10,12 +10,19 @@
 //! - `DIFF_STATS=1`: print, per generator row, how many redis replies were errors (coverage).
 //! - `DIFF_PARANOID=1`: also compare DBSIZE after every command (finds the command that
 //!   broke a key count, at the price of twice the round trips).
+//! - `DIFF_DIGEST_EVERY`: compare the two datasets every this many commands (default 10; 1
+//!   finds the command that made them differ): `DEBUG DIGEST` and `DEBUG DIGEST-VALUE` of
+//!   every key must be the same hex on both, so a write that answers alike but stores
+//!   something else is caught too. Also compared after the last command and after every
+//!   expiry the harness lets pass.
 //! - `SLOTBOX_SKIP_DIFFERENTIAL=1`: skip when `redis-server` is not installed. Without it a
 //!   missing `redis-server` fails the test: CI installs it.
 
 #[path = "differential/commands.rs"]
 mod commands;
 mod common;
+#[path = "differential/digests.rs"]
+mod digests;
 
 use commands::{pick_entry, Args, Check, Gen, KEYS};
 use common::{encode_command, on_path, show, RawClient, ServerProcess};
@@ -26,6 +33,7 @@ use std::time::Duration;
 
 const DEFAULT_SEED: u64 = 20240607;
 const DEFAULT_COMMANDS: usize = 3000;
+const DEFAULT_DIGEST_EVERY: usize = 10;
 /// Most SCAN calls followed for one full iteration before giving up.
 const MAX_SCAN_CALLS: usize = 10_000;
 
@@ -205,6 +213,8 @@ fn step(pair: &mut Pair, args: &Args, check: Check) -> Result<Frame, String> {
 /// `keep_going`).
 fn run(label: &str, proto: Protocol, seed: u64, count: usize, keep_going: bool) -> Vec<String> {
     let paranoid = std::env::var("DIFF_PARANOID").as_deref() == Ok("1");
+    let digest_every: usize = env_or("DIFF_DIGEST_EVERY", DEFAULT_DIGEST_EVERY).max(1);
+    let (mut digests, mut non_empty) = (0usize, 0usize);
     let mut pair = Pair::start(proto);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
     let mut gen = Gen { rng: rand::rngs::StdRng::seed_from_u64(seed), now, touch_after: false };
@@ -216,7 +226,8 @@ fn run(label: &str, proto: Protocol, seed: u64, count: usize, keep_going: bool) 
         gen.touch_after = false;
         let args = (entry.gen)(&mut gen);
         let mut result = step(&mut pair, &args, entry.check).map(|reply| stats.record(entry.name, &reply));
-        if result.is_ok() && gen.touch_after {
+        let touched = result.is_ok() && gen.touch_after;
+        if touched {
             result = step(&mut pair, &touch_all(), Check::Exact)
                 .map(drop)
                 .map_err(|e| format!("EXISTS of every key after it: {e}"));
@@ -225,6 +236,12 @@ fn run(label: &str, proto: Protocol, seed: u64, count: usize, keep_going: bool) 
             result = step(&mut pair, &vec![b"DBSIZE".to_vec()], Check::Exact)
                 .map(drop)
                 .map_err(|e| format!("DBSIZE after it: {e}"));
+        }
+        if result.is_ok() && (touched || (i + 1) % digest_every == 0 || i + 1 == count) {
+            digests += 1;
+            result = digests::compare(&mut pair, KEYS).map(|data| non_empty += usize::from(data)).map_err(|e| {
+                format!("datasets differ after it (and after the {digest_every} commands before at most): {e}")
+            });
         }
         if let Err(diff) = result {
             let keyspaces = pair.keyspaces();
@@ -247,6 +264,7 @@ fn run(label: &str, proto: Protocol, seed: u64, count: usize, keep_going: bool) 
             recent.remove(0);
         }
     }
+    eprintln!("{label}: {digests} dataset digest comparisons ({non_empty} of a non-empty dataset)");
     if std::env::var("DIFF_STATS").as_deref() == Ok("1") {
         eprintln!("{label}: redis replies per row (ok / error):\n{}", stats.report());
     }
@@ -279,17 +297,25 @@ impl Stats {
     }
 }
 
+/// Is real `redis-server` there? Without it the tests fail, unless `SLOTBOX_SKIP_DIFFERENTIAL=1`.
+fn redis_available() -> bool {
+    if on_path("redis-server") {
+        return true;
+    }
+    if std::env::var("SLOTBOX_SKIP_DIFFERENTIAL").as_deref() == Ok("1") {
+        eprintln!("differential: redis-server not on PATH; skipped (SLOTBOX_SKIP_DIFFERENTIAL=1)");
+        return false;
+    }
+    panic!(
+        "redis-server is not on PATH: the differential test needs real Redis 7.0 \
+         (apt-get install redis-server). Set SLOTBOX_SKIP_DIFFERENTIAL=1 to skip it."
+    );
+}
+
 #[test]
 fn redis_and_slotbox_reply_identically() {
-    if !on_path("redis-server") {
-        if std::env::var("SLOTBOX_SKIP_DIFFERENTIAL").as_deref() == Ok("1") {
-            eprintln!("differential: redis-server not on PATH; skipped (SLOTBOX_SKIP_DIFFERENTIAL=1)");
-            return;
-        }
-        panic!(
-            "redis-server is not on PATH: the differential test needs real Redis 7.0 \
-             (apt-get install redis-server). Set SLOTBOX_SKIP_DIFFERENTIAL=1 to skip it."
-        );
+    if !redis_available() {
+        return;
     }
     let seed: u64 = env_or("DIFF_SEED", DEFAULT_SEED);
     let count: usize = env_or("DIFF_COMMANDS", DEFAULT_COMMANDS);
@@ -302,4 +328,31 @@ fn redis_and_slotbox_reply_identically() {
     if !found.is_empty() {
         panic!("{} divergence(s) between redis-server and slotbox:\n\n{}", found.len(), found.join("\n\n"));
     }
+}
+
+/// Values in every encoding both servers have (big hashes, skiplist sorted sets with awkward
+/// scores, big and integer sets, multi-node lists, long and binary strings, TTLs): the same
+/// writes give the same replies, then the same `DEBUG DIGEST` and per-key `DEBUG DIGEST-VALUE`.
+#[test]
+fn digests_equal_redis_for_every_encoding() {
+    if !redis_available() {
+        return;
+    }
+    let mut pair = Pair::start(Protocol::Resp2);
+    for args in digests::encoding_scenario() {
+        if let Err(diff) = step(&mut pair, &args, Check::Exact) {
+            panic!("{}: {diff}", show_args(&args));
+        }
+    }
+    let keys = digests::SCENARIO_KEYS;
+    match digests::compare(&mut pair, keys) {
+        Ok(true) => {}
+        Ok(false) => panic!("the scenario left an empty dataset"),
+        Err(e) => panic!("{e}"),
+    }
+    // Removing every key brings both back to the all-zero digest.
+    let mut del: Args = vec![b"DEL".to_vec()];
+    del.extend(keys.iter().map(|k| k.to_vec()));
+    step(&mut pair, &del, Check::Exact).expect("DEL");
+    assert_eq!(digests::compare(&mut pair, keys), Ok(false));
 }

@@ -69,8 +69,9 @@ for port in $PORTS; do
         continue
     fi
     rm -f "$dir/pid"
+    # DEBUG from local clients: `redis-cli -p 7000 debug digest` compares a master with its replica.
     "$SERVER" --port "$port" --bind 127.0.0.1 --cluster-enabled yes --dir "$dir" \
-        --save '' --cluster-node-timeout 5000 >>"$dir/log" 2>&1 &
+        --save '' --cluster-node-timeout 5000 --enable-debug-command local >>"$dir/log" 2>&1 &
     echo $! >"$dir/pid"
     echo "started node $port (pid $!)"
 done

@@ -156,6 +156,77 @@ fn parse_hex_float(text: &str) -> Option<f64> {
     Some(if neg { -v } else { v })
 }
 
+/// C's `isspace` in the C locale.
+fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
+}
+
+/// C's `atoi` as glibc computes it (`(int)strtol(s, NULL, 10)`): leading white space, a sign,
+/// the digits up to the first non-digit (none: 0), saturated to a long, truncated to an int.
+/// For Redis's options read with `atoi` (DEBUG SET-ACTIVE-EXPIRE ...).
+pub fn atoi(s: &[u8]) -> i32 {
+    let mut i = s.iter().take_while(|&&b| is_c_space(b)).count();
+    let negative = s.get(i) == Some(&b'-');
+    if matches!(s.get(i), Some(b'-' | b'+')) {
+        i += 1;
+    }
+    let mut v: i64 = 0;
+    for &b in s[i..].iter().take_while(|b| b.is_ascii_digit()) {
+        let d = i64::from(b - b'0');
+        v = if negative { v.saturating_mul(10).saturating_sub(d) } else { v.saturating_mul(10).saturating_add(d) };
+    }
+    v as i32
+}
+
+/// C's `strtod` without an end pointer: the value of the longest prefix that is a number after
+/// leading white space (decimal, hexadecimal, `inf`, `infinity`, `nan`, any case), 0 when there
+/// is none. For Redis's arguments read that way (DEBUG SLEEP).
+pub fn strtod_prefix(s: &[u8]) -> f64 {
+    let t = &s[s.iter().take_while(|&&b| is_c_space(b)).count()..];
+    let signed = matches!(t.first(), Some(b'+' | b'-'));
+    let negative = t.first() == Some(&b'-');
+    let body = &t[usize::from(signed)..];
+    let apply_sign = |v: f64| if negative { -v } else { v };
+    for (word, v) in [("infinity", f64::INFINITY), ("inf", f64::INFINITY), ("nan", f64::NAN)] {
+        if body.len() >= word.len() && body[..word.len()].eq_ignore_ascii_case(word.as_bytes()) {
+            return apply_sign(v);
+        }
+    }
+    let digits_from = |from: usize, hex: bool| {
+        body[from.min(body.len())..]
+            .iter()
+            .take_while(|b| if hex { b.is_ascii_hexdigit() } else { b.is_ascii_digit() })
+            .count()
+    };
+    let hex = body.len() > 2 && body[0] == b'0' && matches!(body[1], b'x' | b'X');
+    let start = if hex { 2 } else { 0 };
+    let int_len = digits_from(start, hex);
+    let mut end = start + int_len;
+    let mut mantissa_digits = int_len;
+    if body.get(end) == Some(&b'.') {
+        let frac = digits_from(end + 1, hex);
+        if mantissa_digits + frac > 0 {
+            end += 1 + frac;
+            mantissa_digits += frac;
+        }
+    }
+    if mantissa_digits == 0 {
+        // "0x" without hex digits still reads the "0".
+        return if hex { apply_sign(0.0) } else { 0.0 };
+    }
+    let exp_mark: &[u8] = if hex { b"pP" } else { b"eE" };
+    if body.get(end).is_some_and(|b| exp_mark.contains(b)) {
+        let sign = usize::from(matches!(body.get(end + 1), Some(b'+' | b'-')));
+        let exp_digits = digits_from(end + 1 + sign, false);
+        if exp_digits > 0 {
+            end += 1 + sign + exp_digits;
+        }
+    }
+    let text = std::str::from_utf8(&body[..end]).expect("ASCII digits");
+    let v = if hex { parse_hex_float(text).unwrap_or(0.0) } else { text.parse().unwrap_or(0.0) };
+    apply_sign(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,5 +276,58 @@ mod tests {
         assert_eq!(parse_f64(b""), None);
         assert_eq!(parse_f64(b"0x10"), Some(16.0));
         assert_eq!(parse_f64(b"1e3"), Some(1000.0));
+    }
+
+    #[test]
+    fn c_atoi() {
+        for (s, v) in [
+            ("0", 0),
+            ("1", 1),
+            (" -12x", -12),
+            ("+7", 7),
+            ("", 0),
+            ("abc", 0),
+            ("- 1", 0),
+            ("4294967296", 0),
+            ("4294967297", 1),
+            ("99999999999999999999", -1),
+            ("-99999999999999999999", 0),
+        ] {
+            assert_eq!(atoi(s.as_bytes()), v, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn c_strtod_prefix() {
+        for (s, v) in [
+            ("1.5", 1.5),
+            ("  1.5abc", 1.5),
+            ("abc", 0.0),
+            ("", 0.0),
+            ("-2", -2.0),
+            ("+.5", 0.5),
+            ("5.", 5.0),
+            (".", 0.0),
+            ("1e3", 1000.0),
+            ("1e", 1.0),
+            ("1e+x", 1.0),
+            ("2E-1s", 0.2),
+            ("0x10", 16.0),
+            ("0x1.8p1", 3.0),
+            ("0x", 0.0),
+            ("0xg", 0.0),
+            ("-inf", f64::NEG_INFINITY),
+            ("Infinity", f64::INFINITY),
+            ("infin", f64::INFINITY),
+            ("0x.8", 0.5),
+            ("0x1p", 1.0),
+            ("-.e1", 0.0),
+        ] {
+            assert_eq!(strtod_prefix(s.as_bytes()), v, "{s:?}");
+        }
+        // Checked against glibc's strtod.
+        assert!(strtod_prefix(b"-0x").is_sign_negative());
+        assert!(strtod_prefix(b"nan").is_nan());
+        assert!(strtod_prefix(b"-NaNx").is_nan());
     }
 }

@@ -71,12 +71,14 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Start real `redis-server` on a free port with no persistence. Panics with a clear
+    /// Start real `redis-server` on a free port with no persistence and DEBUG allowed. Panics with a clear
     /// message if it cannot be started.
     pub fn redis() -> ServerProcess {
         ServerProcess::spawn_with_retries("redis-server", |port, dir| {
             let mut cmd = Command::new("redis-server");
             cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+            // DEBUG allowed, as in Redis's own test servers and slotbox's `Config::ephemeral`.
+            cmd.args(["--enable-debug-command", "yes"]);
             cmd.args(["--daemonize", "no", "--protected-mode", "no", "--dir"]).arg(dir);
             cmd
         })

@@ -29,6 +29,9 @@ pub mod flags {
     pub const NO_MULTI: u32 = 1 << 15;
     pub const ALLOW_BUSY: u32 = 1 << 16;
     pub const NO_ASYNC_LOADING: u32 = 1 << 17;
+    /// Refused unless a config allows it (`enable-debug-command` for DEBUG); hidden from
+    /// COMMAND INFO, as in Redis.
+    pub const PROTECTED: u32 = 1 << 18;
 
     /// (flag, name) in the order Redis 7.0 prints them in COMMAND INFO (`may_replicate` is
     /// hidden, as in Redis; `movablekeys` is computed, see [`super::CommandSpec::flag_names`]).

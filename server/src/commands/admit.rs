@@ -1,6 +1,6 @@
-//! Admission checks the execution seam runs before a command (after lookup and auth): the
-//! replica's write gate, cluster routing, the stale-data gate. Each answers `Err(reply)` to
-//! refuse the command; none runs it.
+//! Admission checks the execution seam runs before a command (after lookup): protected
+//! commands (before auth), the replica's write gate, cluster routing, the stale-data gate. Each
+//! answers `Err(reply)` to refuse the command; none runs it.
 
 use super::Resolved;
 use crate::client::ClientState;
@@ -10,6 +10,26 @@ use bytes::Bytes;
 use slotbox_protocol::command::{self, extract_keys};
 use slotbox_protocol::{key_hash_slot, Frame};
 use smallvec::SmallVec;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// A protected command (DEBUG) runs only where `enable-debug-command` allows it: `yes`, or
+/// `local` for a client on 127.0.0.1 / ::1 (Redis compares the peer's address text with
+/// exactly these two). Checked before authentication, as in Redis.
+pub(super) fn protected_gate(shared: &Shared, client: &ClientState, r: Resolved) -> Result<(), Frame> {
+    if !r.spec.has(command::flags::PROTECTED) {
+        return Ok(());
+    }
+    let allowed = match shared.config.read().enable_debug_command.as_str() {
+        "yes" => true,
+        "local" => matches!(client.info.addr.ip(), IpAddr::V4(Ipv4Addr::LOCALHOST) | IpAddr::V6(Ipv6Addr::LOCALHOST)),
+        _ => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Frame::error_static(super::debug::NOT_ALLOWED))
+    }
+}
 
 /// A replica refuses writes (`replica-read-only`); a master with `min-replicas-to-write`
 /// refuses them without enough good replicas.

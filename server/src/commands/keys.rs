@@ -7,7 +7,7 @@
 mod basic;
 mod expire;
 pub(crate) mod lookup;
-mod object;
+pub(crate) mod object;
 mod rename;
 mod scan;
 #[cfg(test)]

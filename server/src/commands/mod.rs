@@ -9,6 +9,7 @@ mod cluster;
 mod command_info;
 mod config_cmd;
 mod connection;
+mod debug;
 mod hashes;
 mod held;
 mod info;
@@ -96,8 +97,9 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Fra
 }
 
 /// Commands that run with the whole exec gate held: nothing else runs anywhere meanwhile.
+/// EXEC, and DEBUG (SLEEP stops the server, DIGEST reads the dataset at one point in time).
 pub fn needs_whole_gate(r: Resolved) -> bool {
-    r.full_name == "exec"
+    matches!(r.full_name, "exec" | "debug")
 }
 
 /// The execution seam: run one request of a caller that keeps `held` from one command to the
@@ -170,6 +172,9 @@ fn admit_and_run<'s>(
     };
     if held.keys.as_ref().is_some_and(|v| client.multi.is_some() || !same_slots(v, &slots)) {
         held.keys = None;
+    }
+    if let Err(e) = admit::protected_gate(shared, client, resolved) {
+        return reject(client, e);
     }
     if !client.authenticated && !resolved.spec.has(command::flags::NO_AUTH) {
         return reject(client, Frame::error_static(errors::NOAUTH));

@@ -1,17 +1,31 @@
-//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, TIME, LASTSAVE and SHUTDOWN, with Redis 7.0's
-//! replies. INFO is in `info.rs`, CONFIG in `config_cmd.rs`, COMMAND in `command_info.rs`.
+//! Server commands: DBSIZE, FLUSHDB, FLUSHALL, TIME, LASTSAVE, SHUTDOWN and DEBUG, with Redis
+//! 7.0's replies. INFO is in `info.rs`, CONFIG in `config_cmd.rs`, COMMAND in
+//! `command_info.rs`; DEBUG's parsing and wording in `debug.rs`.
 //!
 //! There is one database, so FLUSHDB and FLUSHALL do the same thing; ASYNC flushes
 //! synchronously. SHUTDOWN fsyncs the AOF and saves a snapshot when `save` rules exist or SAVE
 //! is given (not with NOSAVE); then it stops the server and closes the caller's connection
 //! without a reply, as Redis does on success. A failed save refuses the shutdown unless FORCE.
+//!
+//! DEBUG runs with the whole exec gate held (`commands::needs_whole_gate`), as every command
+//! runs in Redis's single thread: SLEEP stops every client, and DIGEST reads the dataset with
+//! no command running meanwhile, even under load (only the active expiry cycle, which takes no
+//! gate, may still reclaim an expired key during the walk). DEBUG names keys without key specs,
+//! so it is never redirected in cluster mode and locks each key's slot itself, one at a time;
+//! like Redis it sees expired keys not yet reclaimed.
 
 use super::args::{self, is};
+use super::debug::{self, Sub};
+use super::keys::object::{refcount_of, shared_integers_allowed};
 use super::{Ctx, Registration};
 use crate::clock::unix_time_us;
+use crate::store::digest::{hex, value_digest};
+use crate::store::Entry;
 use bytes::Bytes;
-use slotbox_protocol::Frame;
+use slotbox_protocol::frame::errors;
+use slotbox_protocol::{key_hash_slot, Frame};
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 fn dbsize(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
     Frame::Integer(ctx.shared.db.len() as i64)
@@ -74,6 +88,45 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     Frame::Raw(Bytes::new())
 }
 
+/// `DEBUG <subcommand> [arg ...]` (see `debug.rs` for what each reads).
+fn debug_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+    match debug::parse(args) {
+        Err(e) => e,
+        Ok(Sub::Help) => debug::help(),
+        Ok(Sub::Digest) => Frame::Simple(hex(&ctx.shared.db.digest()).into()),
+        Ok(Sub::DigestValue(keys)) => Frame::Array(
+            keys.iter()
+                .map(|k| Frame::Simple(hex(&with_entry(ctx, k, |e| e.map(value_digest).unwrap_or_default())).into()))
+                .collect(),
+        ),
+        Ok(Sub::Object(key)) => {
+            let (shared_ints, now) = (shared_integers_allowed(ctx.shared), ctx.now_ms);
+            with_entry(ctx, key, |e| match e {
+                None => Frame::error_static(errors::NO_SUCH_KEY),
+                Some(e) => debug::describe(e, refcount_of(&e.value, shared_ints), now),
+            })
+        }
+        Ok(Sub::Sleep(us)) => {
+            // The seam holds the whole exec gate for DEBUG (EXEC for a queued one): nothing
+            // runs anywhere meanwhile.
+            debug_assert!(ctx.exclusive || ctx.client.in_exec, "DEBUG SLEEP without the whole gate");
+            std::thread::sleep(Duration::from_micros(us));
+            Frame::ok()
+        }
+        Ok(Sub::SetActiveExpire(on)) => {
+            ctx.shared.db.active_expire.store(on, Ordering::Relaxed);
+            Frame::ok()
+        }
+    }
+}
+
+/// Run `f` on the entry of `key`, expired or not (as Redis's DEBUG looks keys up), with its
+/// slot locked.
+fn with_entry<R>(ctx: &Ctx, key: &[u8], f: impl FnOnce(Option<&Entry>) -> R) -> R {
+    let shard = ctx.shared.db.shard(key_hash_slot(key));
+    f(shard.map.get(key))
+}
+
 pub const COMMANDS: Registration = &[
     ("dbsize", dbsize),
     ("flushdb", flush),
@@ -81,6 +134,7 @@ pub const COMMANDS: Registration = &[
     ("time", time),
     ("lastsave", lastsave),
     ("shutdown", shutdown),
+    ("debug", debug_cmd),
 ];
 
 #[cfg(test)]

@@ -158,6 +158,8 @@ pub static DIRECTIVES: &[Directive] = &[
         }
         c.save = joined.join(" ")
     }),
+    d!("enable-debug-command", false, |c| c.enable_debug_command.clone(), |c, a| c.enable_debug_command =
+        one_of(a, &["no", "yes", "local"])?),
     d!("protected-mode", true, |c| bool_str(c.protected_mode), |c, a| c.protected_mode = yes_no(a)?),
     d!("appendonly", true, |c| bool_str(c.appendonly), |c, a| c.appendonly = yes_no(a)?),
     d!("appendfilename", false, |c| c.appendfilename.clone(), |c, a| c.appendfilename = one(a)?.to_string()),

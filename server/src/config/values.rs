@@ -98,6 +98,8 @@ pub struct Config {
     pub replica_priority: u32,
     /// `replicaof host port` from the config file.
     pub replicaof: Option<(String, u16)>,
+    /// `enable-debug-command`: who may run DEBUG ("no", "yes" or "local": loopback clients).
+    pub enable_debug_command: String,
     /// The config file this server was started with, if any.
     pub config_file: Option<PathBuf>,
 }
@@ -166,15 +168,24 @@ impl Default for Config {
             min_replicas_max_lag: 10,
             replica_priority: 100,
             replicaof: None,
+            enable_debug_command: "no".into(),
             config_file: None,
         }
     }
 }
 
 impl Config {
-    /// A config for tests and embedding: 127.0.0.1, port 0 (any free port), no persistence.
+    /// A config for tests and embedding: 127.0.0.1, port 0 (any free port), no persistence,
+    /// and DEBUG allowed (`enable-debug-command yes`, as Redis's own test servers run).
     pub fn ephemeral() -> Self {
-        Config { port: 0, bind: vec!["127.0.0.1".into()], save: String::new(), io_threads: 2, ..Config::default() }
+        Config {
+            port: 0,
+            bind: vec!["127.0.0.1".into()],
+            save: String::new(),
+            io_threads: 2,
+            enable_debug_command: "yes".into(),
+            ..Config::default()
+        }
     }
 }
 

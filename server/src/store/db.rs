@@ -21,6 +21,8 @@ pub struct Db {
     pub expired_keys: AtomicU64,
     /// The keys' access clock settings (LRU / LFU).
     pub clock: lru::AccessClock,
+    /// The active expiry cycle runs (`DEBUG SET-ACTIVE-EXPIRE`); lazy expiry always does.
+    pub active_expire: AtomicBool,
 }
 
 impl Default for Db {
@@ -35,6 +37,7 @@ impl Db {
         Db {
             shards,
             expired_keys: AtomicU64::new(0),
+            active_expire: AtomicBool::new(true),
             replica: AtomicBool::new(false),
             expire_hook: std::sync::OnceLock::new(),
             clock: Default::default(),

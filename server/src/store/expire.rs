@@ -11,8 +11,12 @@ pub struct ActiveExpiry {
 }
 
 impl ActiveExpiry {
-    /// Visit up to `slots` slots, purging expired keys. Returns keys reclaimed.
+    /// Visit up to `slots` slots, purging expired keys. Returns keys reclaimed. Does nothing
+    /// on a replica or while `Db::active_expire` is off.
     pub fn run(&mut self, db: &Db, now_ms: i64, slots: usize) -> usize {
+        if !db.active_expire.load(std::sync::atomic::Ordering::Relaxed) {
+            return 0;
+        }
         let mut reclaimed = 0;
         for _ in 0..slots.min(SLOT_COUNT) {
             let slot = self.next_slot as u16;
@@ -47,6 +51,10 @@ mod tests {
             view.insert(key.as_bytes(), e);
         }
         let mut ae = ActiveExpiry::default();
+        db.active_expire.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(ae.run(&db, 2000, SLOT_COUNT), 0);
+        assert_eq!(db.len(), 100);
+        db.active_expire.store(true, std::sync::atomic::Ordering::Relaxed);
         assert_eq!(ae.run(&db, 2000, SLOT_COUNT), 50);
         assert_eq!(db.len(), 50);
     }

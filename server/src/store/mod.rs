@@ -5,6 +5,7 @@
 //! This module knows nothing about commands or connections.
 
 pub mod db;
+pub mod digest;
 pub mod expire;
 pub mod glob;
 mod key;

@@ -319,6 +319,17 @@ impl QuickList {
         Iter { list: self, front: (k, off), back: (self.nodes.len(), 0), left: (end + 1).saturating_sub(start) }
     }
 
+    /// Number of nodes (DEBUG OBJECT `ql_nodes`).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Bytes of packed elements over all nodes, slack excluded (DEBUG OBJECT
+    /// `ql_uncompressed_size`: nodes are never compressed).
+    pub fn packed_bytes(&self) -> usize {
+        self.nodes.iter().map(|n| n.buf.len()).sum()
+    }
+
     /// Heap bytes used (node buffers and the node table).
     pub fn heap_size(&self) -> usize {
         self.nodes.iter().map(|n| n.buf.capacity()).sum::<usize>() + self.nodes.capacity() * size_of::<Node>()

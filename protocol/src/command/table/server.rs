@@ -73,7 +73,7 @@ pub(super) const ROWS: &[CommandSpec] = &[
     CommandSpec {
         name: "debug",
         arity: -2,
-        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED,
         acl: &["admin", "slow", "dangerous"],
         group: "server",
         since: "1.0.0",

@@ -2,6 +2,7 @@
 //! the key (its LRU / LFU clock, `store::lru`, stays as it was).
 
 use crate::commands::Ctx;
+use crate::shared::Shared;
 use crate::stats::Stats;
 use crate::store::Value;
 use crate::store::{lru, Entry, KeyView};
@@ -30,18 +31,24 @@ pub fn encoding(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 }
 
 /// Redis shares the integers 0..9999 unless an LRU/LFU maxmemory policy forbids it.
-fn shared_integers_allowed(ctx: &Ctx) -> bool {
-    let config = ctx.shared.config.read();
+pub(crate) fn shared_integers_allowed(shared: &Shared) -> bool {
+    let config = shared.config.read();
     config.maxmemory == 0 || !(config.maxmemory_policy.contains("lru") || config.maxmemory_policy.contains("lfu"))
 }
 
+/// The reference count Redis would show for `v` (OBJECT REFCOUNT, DEBUG OBJECT): its shared
+/// small integers have Redis's shared count, every other value is owned by its key alone.
+pub(crate) fn refcount_of(v: &Value, shared_ints: bool) -> i64 {
+    match v {
+        Value::Int(i) if shared_ints && (0..SHARED_INTEGERS).contains(i) => SHARED_REFCOUNT,
+        _ => 1,
+    }
+}
+
 pub fn refcount(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let shared = shared_integers_allowed(ctx);
+    let shared_ints = shared_integers_allowed(ctx.shared);
     match read(&mut ctx.keys, &ctx.shared.stats, &args[2]) {
-        Some(e) => match e.value {
-            Value::Int(i) if shared && (0..SHARED_INTEGERS).contains(&i) => Frame::Integer(SHARED_REFCOUNT),
-            _ => Frame::Integer(1),
-        },
+        Some(e) => Frame::Integer(refcount_of(&e.value, shared_ints)),
         None => Frame::Null,
     }
 }
