@@ -219,7 +219,8 @@ fn dead_backend_is_ejected_and_returns() {
     // Each failure ejects the dead server for server_retry_timeout, after which one more
     // request may meet it: how many fail depends on how long the loop took, which the test
     // measures rather than assumes.
-    let refused = |f: &Frame| matches!(f, Frame::Error(e) if String::from_utf8_lossy(e).starts_with("ERR Connection refused"));
+    let refused =
+        |f: &Frame| matches!(f, Frame::Error(e) if String::from_utf8_lossy(e).starts_with("ERR Connection refused"));
     let retries_within = |took: Duration| took.as_millis() / RETRY_MS;
     let start = Instant::now();
     let mut errors = 0;
@@ -230,7 +231,10 @@ fn dead_backend_is_ejected_and_returns() {
         }
     }
     let allowed = 2 + retries_within(start.elapsed());
-    assert!((1..=allowed).contains(&(errors as u128)), "only requests before an ejection fail: {errors} (at most {allowed})");
+    assert!(
+        (1..=allowed).contains(&(errors as u128)),
+        "only requests before an ejection fail: {errors} (at most {allowed})"
+    );
     let json = proxy.stats_json();
     let ejects: u64 = json
         .split("\"server_ejects\":")

@@ -235,9 +235,12 @@ fn backend_numpat(s: &Server) -> Frame {
 /// may not have applied it yet.
 fn wait_numpat_everywhere(servers: &[Server], n: i64) {
     for (i, s) in servers.iter().enumerate() {
-        wait_until_value(WAIT, &format!("PUBSUB NUMPAT {n} on backend {i}"), || backend_numpat(s), |f| {
-            *f == Frame::Integer(n)
-        });
+        wait_until_value(
+            WAIT,
+            &format!("PUBSUB NUMPAT {n} on backend {i}"),
+            || backend_numpat(s),
+            |f| *f == Frame::Integer(n),
+        );
     }
 }
 
@@ -288,7 +291,8 @@ fn patterns_see_channels_on_every_backend() {
     assert_eq!(sorted, want, "each channel's message exactly once (received {received:?})");
     for b in used {
         let published: Vec<&String> = channels.iter().zip(&homes).filter(|(_, h)| **h == b).map(|(c, _)| c).collect();
-        let arrived: Vec<&String> = received.iter().filter(|c| homes[channels.iter().position(|x| x == *c).unwrap()] == b).collect();
+        let arrived: Vec<&String> =
+            received.iter().filter(|c| homes[channels.iter().position(|x| x == *c).unwrap()] == b).collect();
         assert_eq!(arrived, published, "backend {b}'s messages in publish order");
     }
     let mut c = RawClient::connect(proxy.addr());
