@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{on_path, text, RawClient, ServerProcess};
+use common::{encode_command, on_path, text, RawClient, ServerProcess};
 use slotbox::protocol::Frame;
 use slotbox::Server;
 
@@ -314,14 +314,22 @@ fn items_of(f: &Frame) -> &[Frame] {
 fn latency_monitor_samples_slow_commands() {
     let server = Server::start().unwrap();
     let mut c = RawClient::connect(server.addr());
-    let mut mset = vec!["MSET".to_string()];
     // Enough keys that KEYS takes over a millisecond even in a release build, few enough
-    // that a debug build on a loaded machine answers well within the client's timeout.
-    for i in 0..20_000 {
-        mset.push(format!("key:{i}"));
-        mset.push("v".into());
+    // that a debug build on a loaded machine answers well within the client's timeout; set by
+    // 20 pipelined MSETs of 1000, so no single command keeps the server silent for long.
+    let mut batch = Vec::new();
+    for b in 0..20 {
+        let mut mset = vec!["MSET".to_string()];
+        for i in b * 1000..(b + 1) * 1000 {
+            mset.push(format!("key:{i}"));
+            mset.push("v".into());
+        }
+        batch.extend(encode_command(&mset));
     }
-    assert_eq!(c.call(&mset), Frame::ok());
+    c.send_raw(&batch);
+    for _ in 0..20 {
+        assert_eq!(c.read_reply().0, Frame::ok());
+    }
     assert!(matches!(c.call(&["KEYS", "*"]), Frame::Array(k) if k.len() == 20_000));
     assert_eq!(c.call(&["LATENCY", "LATEST"]), Frame::Array(vec![]), "off while the threshold is 0");
     assert_eq!(c.call(&["CONFIG", "SET", "latency-monitor-threshold", "1"]), Frame::ok());
