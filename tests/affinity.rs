@@ -51,7 +51,9 @@ fn hot_key_clients_move_and_keep_their_order() {
 
     // A moved client still blocks and is woken by a push from another connection.
     let (first, rest) = clients.split_at_mut(1);
-    first[0].send_raw(&encode_command(&["BLPOP", "jobs", "5"]));
+    // A timeout far longer than the test needs, so the push always comes first; the read
+    // timeout still bounds a server that never answers.
+    first[0].send_raw(&encode_command(&["BLPOP", "jobs", "60"]));
     assert!(wait_for(WAIT, || info_field(&mut admin, "clients", "blocked_clients") == 1), "BLPOP did not block");
     assert_eq!(rest[0].call(&["RPUSH", "jobs", "j1"]), Frame::Integer(1));
     assert_eq!(first[0].read_reply().0, Frame::Array(vec![bulk("jobs"), bulk("j1")]));

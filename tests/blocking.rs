@@ -3,8 +3,9 @@
 //! BLMOVE chains, MULTI, and a job queue drained by several workers.
 //!
 //! Every wait is bounded: replies are read with the socket timeouts of [`RawClient`] and
-//! "is the client blocked yet" polls `INFO clients` for at most [`common::WAIT`]. Timings are
-//! only checked loosely (a timeout must not answer early, nor hang).
+//! "is the client blocked yet" polls `INFO clients` for at most [`common::WAIT`]. The only
+//! timing checked is one the server guarantees: a timeout does not answer early (that it does
+//! not hang is the read timeout's job, however slow the machine).
 
 mod common;
 
@@ -84,7 +85,6 @@ fn a_timeout_answers_nil_after_the_timeout() {
         let took = start.elapsed();
         assert_eq!(got, raw, "{cmd:?}");
         assert!(took >= Duration::from_millis(90), "{cmd:?} answered after {took:?}");
-        assert!(took < Duration::from_secs(5), "{cmd:?} answered after {took:?}");
     }
     assert_eq!(blocked_clients(&mut c), 0);
     // RESP3: the null is `_`.
@@ -161,9 +161,8 @@ fn blocking_pops_inside_multi_answer_at_once() {
     ] {
         assert_eq!(c.call(cmd), common::simple("QUEUED"));
     }
-    let start = Instant::now();
+    // Answered at once: were they to block, the read would time out.
     let got = c.call(&["EXEC"]);
-    assert!(start.elapsed() < Duration::from_secs(5));
     assert_eq!(got, Frame::Array(vec![Frame::NullArray, Frame::Null, Frame::NullArray]));
     assert_eq!(blocked_clients(&mut c), 0);
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{encode_command, text, wait_for, RawClient};
+use common::{encode_command, text, wait_for, wait_until, RawClient};
 use slotbox::protocol::{key_hash_slot, Frame};
 use slotbox::Cluster;
 use std::io::Write;
@@ -119,6 +119,8 @@ fn slot_migration_under_load_loses_no_key() {
     let urls = cluster.urls();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stop2 = stop.clone();
+    let ops_done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let ops_done2 = ops_done.clone();
     let debug_addrs = addrs.clone();
     let worker = std::thread::spawn(move || {
         let dump = || {
@@ -132,19 +134,21 @@ fn slot_migration_under_load_loses_no_key() {
         let mut n = 0u64;
         // A transient redirect error (the client ran out of redirects while the two nodes
         // switch owners) is retried; a missing key is a failure.
+        // Bounded by time, not by a count of tries: on a loaded machine the switch of owners
+        // can take longer than a fixed number of quick retries.
         let retry = |dump: &dyn Fn(), mut f: Box<dyn FnMut() -> redis::RedisResult<Option<i64>> + '_>| -> Option<i64> {
-            for _ in 0..200 {
+            let deadline = std::time::Instant::now() + Duration::from_secs(30);
+            loop {
                 match f() {
                     Ok(v) => return v,
                     Err(e) if e.is_io_error() => panic!("I/O error: {e}"),
-                    Err(e) => {
-                        let _ = &e;
-                        std::thread::sleep(Duration::from_millis(10))
+                    Err(e) if std::time::Instant::now() >= deadline => {
+                        dump();
+                        panic!("command kept failing during migration: {e}");
                     }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
                 }
             }
-            dump();
-            panic!("command kept failing during migration");
         };
         while !stop2.load(std::sync::atomic::Ordering::Relaxed) && n < 100_000 {
             let i = 300 + (n % 200);
@@ -156,10 +160,17 @@ fn slot_migration_under_load_loses_no_key() {
                 retry(&dump, Box::new(|| redis::cmd("GET").arg(format!("{{m}}{}", n % 300)).query(&mut con)));
             assert_eq!(v, Some((n % 300) as i64), "a key vanished during migration");
             n += 1;
+            ops_done2.store(n, std::sync::atomic::Ordering::Relaxed);
         }
         n
     });
-    std::thread::sleep(Duration::from_millis(100));
+    // Operations before, during and after the move: wait for the client's progress, not a time.
+    let progressed = |what: &str, n: u64| {
+        let target = ops_done.load(std::sync::atomic::Ordering::Relaxed) + n;
+        let now = || ops_done.load(std::sync::atomic::Ordering::Relaxed);
+        wait_until(common::WAIT, what, || now() >= target || worker.is_finished());
+    };
+    progressed("the cluster client's first operations", 20);
     assert_eq!(dst.call(&["CLUSTER", "SETSLOT", &slot.to_string(), "IMPORTING", &src_id]), Frame::ok());
     assert_eq!(src.call(&["CLUSTER", "SETSLOT", &slot.to_string(), "MIGRATING", &dst_id]), Frame::ok());
     loop {
@@ -182,7 +193,7 @@ fn slot_migration_under_load_loses_no_key() {
     }
     assert_eq!(dst.call(&["CLUSTER", "SETSLOT", &slot.to_string(), "NODE", &dst_id]), Frame::ok());
     assert_eq!(src.call(&["CLUSTER", "SETSLOT", &slot.to_string(), "NODE", &dst_id]), Frame::ok());
-    std::thread::sleep(Duration::from_millis(200));
+    progressed("operations after the move", 20);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let ops = worker.join().expect("client thread saw an error");
     assert!(ops > 0);
@@ -254,8 +265,17 @@ fn garbage_on_the_bus_port_leaves_the_node_healthy() {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", cluster.bus_port(0))).unwrap();
         s.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
         let _ = s.write_all(junk);
+        // A malformed message closes that link: wait (bounded) until the node has read and
+        // rejected the junk, instead of guessing how long that takes.
+        s.set_read_timeout(Some(common::WAIT)).unwrap();
+        let mut buf = [0u8; 64];
+        let closed = match std::io::Read::read(&mut s, &mut buf) {
+            Ok(0) => true,
+            Ok(n) => panic!("the bus answered junk with {n} bytes"),
+            Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+        };
+        assert!(closed, "the node kept a link open after junk {:?}", common::show(&junk[..junk.len().min(16)]));
     }
-    std::thread::sleep(Duration::from_millis(300));
     let mut c = RawClient::connect(cluster.addrs()[0]);
     assert_eq!(c.call(&["PING"]), Frame::simple_static("PONG"));
     assert!(text(&c.call(&["CLUSTER", "INFO"])).contains("cluster_state:ok"));

@@ -460,11 +460,30 @@ fn fix_closes_slots_left_open() {
     assert!(wait_for(|| epochs_settled(&nodes)), "config epochs never settled");
     let to = nodes[2].id();
     let args = format!("reshard {entry} --cluster-from all --cluster-to {to} --cluster-slots 3000");
+    let out_path = node_dir().join("reshard.out");
+    let out = std::fs::File::create(&out_path).unwrap();
     let mut cmd = Command::new(binary("slotbox-cluster"));
-    let mut reshard = cmd.args(args.split(' ')).arg("--cluster-yes").stdout(Stdio::null()).spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    let mut reshard = cmd.args(args.split(' ')).arg("--cluster-yes").stdout(out).stderr(Stdio::null()).spawn().unwrap();
+    // Kill it once it is moving slots (each move prints "Moving slot N from A to B: " as it
+    // starts, the plan's lines are indented), whatever time that takes on this machine.
+    let moves_started = || {
+        let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+        text.lines().filter(|l| l.starts_with("Moving slot ")).count()
+    };
+    common::wait_until_value(
+        Duration::from_secs(60),
+        "the reshard to start moving slots (moves started so far)",
+        || (moves_started(), reshard.try_wait().unwrap()),
+        |&(moves, exited)| moves >= 20 || exited.is_some(),
+    );
     reshard.kill().unwrap();
-    reshard.wait().unwrap();
+    let status = reshard.wait().unwrap();
+    if status.success() {
+        // Not a failure of what is tested (fix and check below still run), but this run did
+        // not exercise a half-done reshard.
+        eprintln!("note: the reshard finished before it was killed");
+    }
+    let _ = std::fs::remove_dir_all(out_path.parent().unwrap());
     tool_ok(format!("fix {entry}"), &[]);
     check_converges(&entry);
     for i in 0..10_000 {

@@ -31,13 +31,23 @@ fn allkeys_lru_keeps_recently_used_keys_under_maxmemory() {
         assert_eq!(c.call(&["SET", &format!("old:{i}"), &value]), Frame::ok());
     }
     assert_eq!(info_field(&mut c, "stats", "evicted_keys"), 0, "5 MB fit in 12 MB");
-    // The LRU clock ticks in seconds: let the old keys age, then use 200 of them.
+    // The LRU clock ticks in seconds: let the old keys age, then use 200 of them. The sleep is
+    // the thing under test (time passing for the LRU clock), not a wait for a state.
     std::thread::sleep(std::time::Duration::from_millis(2100));
+    // They stay in use while new keys arrive (before each batch of writes), as a hot set
+    // does: how old they look next to the new keys then does not depend on how long this
+    // machine takes for the writes.
     let used = |i: usize| i.is_multiple_of(25);
-    for i in (0..5000).filter(|&i| used(i)) {
-        assert_eq!(c.call(&["GET", &format!("old:{i}")]), Frame::bulk(value.clone()));
-    }
+    let evicted_yet = |c: &mut RawClient| info_field(c, "stats", "evicted_keys") > 0;
     for i in 0..8000 {
+        if i % 1000 == 0 {
+            for i in (0..5000).filter(|&i| used(i)) {
+                // Present until evictions start (the first round), then present or evicted.
+                let got = c.call(&["GET", &format!("old:{i}")]);
+                let evicted = got == Frame::Null && evicted_yet(&mut c);
+                assert!(got == Frame::bulk(value.clone()) || evicted, "GET old:{i}: {got:?}");
+            }
+        }
         assert_eq!(c.call(&["SET", &format!("new:{i}"), &value]), Frame::ok(), "write {i}");
     }
     assert!(info_field(&mut c, "memory", "used_memory") <= (12 << 20) + (1 << 20), "held near maxmemory");
@@ -53,8 +63,8 @@ fn allkeys_lru_keeps_recently_used_keys_under_maxmemory() {
             }
         }
     }
-    // Random eviction would take the same share of both; LRU spares the recently used (in
-    // quiet runs 0-2 of them go, against about 40 % of the others).
+    // Random eviction would take the same share of both; LRU spares the recently used (0-10
+    // of them go, loaded machine or not, against about 80 % of the others).
     let (share_used, share_unused) = (lost_used as f64 / 200.0, lost_unused as f64 / 4800.0);
     assert!(
         share_used * 2.0 < share_unused,
@@ -129,6 +139,7 @@ fn object_idletime_and_freq_match_redis() {
     for addr in [redis.addr(), slotbox.addr()] {
         let mut c = RawClient::connect(addr);
         let mut got = Vec::new();
+        let start = std::time::Instant::now();
         for cmd in [
             &["SET", "a", "1"][..],
             &["OBJECT", "IDLETIME", "a"],
@@ -145,7 +156,17 @@ fn object_idletime_and_freq_match_redis() {
             &["CONFIG", "SET", "maxmemory-samples", "0"],
             &["CONFIG", "GET", "maxmemory-samples"],
         ] {
-            got.push(c.call(cmd));
+            let reply = c.call(cmd);
+            // An idle time counts whole seconds of a clock that ticks on its own: a key just
+            // written can read 1 (Redis too) when a tick falls between, and more on a slow
+            // machine. Any count up to the time that really passed (rounded up, plus that tick)
+            // is right; it is compared as 0.
+            let idle = cmd[..2] == ["OBJECT", "IDLETIME"];
+            let reply = match reply {
+                Frame::Integer(n) if idle && n <= start.elapsed().as_secs() as i64 + 2 => Frame::Integer(0),
+                other => other,
+            };
+            got.push(reply);
         }
         replies.push(got);
     }

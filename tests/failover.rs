@@ -75,6 +75,7 @@ fn replicaof_syncs_streams_and_resumes_partially() {
         m.call(&["SET", &format!("k{i}"), &i.to_string()]);
     }
     m.call(&["SADD", "s", "a", "b", "c"]);
+    let ttl_set = Instant::now();
     m.call(&["SET", "ttl", "x", "EX", "1000"]);
     let port = master.addr().port().to_string();
     assert_eq!(r.call(&["REPLICAOF", "127.0.0.1", &port]), Frame::ok());
@@ -94,7 +95,9 @@ fn replicaof_syncs_streams_and_resumes_partially() {
     };
     assert_eq!(sorted(r.call(&["SMEMBERS", "s"])), sorted(m.call(&["SMEMBERS", "s"])));
     let ttl = r.call(&["TTL", "ttl"]).as_integer().unwrap();
-    assert!((990..=1000).contains(&ttl), "ttl {ttl}");
+    // The replica keeps the master's absolute expiry: less only by the time that passed.
+    let passed = ttl_set.elapsed().as_secs() as i64;
+    assert!((1000 - passed - 1..=1000).contains(&ttl), "ttl {ttl}, {passed} s after SET EX 1000");
     assert_eq!(text(&r.call(&["SET", "x", "1"])), "READONLY You can't write against a read only replica.");
     // Drop the link: the replica reconnects and continues without a full sync.
     let info = text(&m.call(&["INFO", "stats"]));
@@ -102,7 +105,16 @@ fn replicaof_syncs_streams_and_resumes_partially() {
     for s in master.handle().shared().repl.replicas.lock().iter() {
         s.gone.store(true, std::sync::atomic::Ordering::Relaxed);
     }
-    std::thread::sleep(Duration::from_millis(300));
+    // Wait for the replica to be back through a partial resync (rather than for a time in
+    // which the link has probably dropped), then write through the new link.
+    let stats = |m: &mut RawClient, field: &str| common::info_value(m, "stats", field).unwrap_or_default();
+    let (full, partial) = common::wait_until_value(
+        Duration::from_secs(10),
+        "the dropped replica to come back with a partial resync (sync_full, sync_partial_ok)",
+        || (stats(&mut m, "sync_full"), stats(&mut m, "sync_partial_ok")),
+        |(_, partial)| partial != "0",
+    );
+    assert_eq!((full.as_str(), partial.as_str()), ("1", "1"), "no full resync after the drop");
     m.call(&["SET", "after-drop", "1"]);
     assert!(wait_for(Duration::from_secs(10), || r.call(&["GET", "after-drop"]) == Frame::bulk_static("1")));
     let info = text(&m.call(&["INFO", "stats"]));
@@ -135,10 +147,16 @@ fn replicas_serve_reads_for_readonly_cluster_clients() {
     for i in 0..300 {
         let _: () = redis::cmd("SET").arg(format!("r{i}")).arg(i).query(&mut con).unwrap();
     }
-    // Let the replicas catch up, then read everything.
+    // Let the replicas catch up (WAIT, asked again while it times out, bounded), then read
+    // everything.
     for a in &addrs[..3] {
         let mut m = RawClient::connect(*a);
-        assert_eq!(m.call(&["WAIT", "1", "5000"]), Frame::Integer(1));
+        common::wait_until_value(
+            Duration::from_secs(30),
+            &format!("the replica of {a} to acknowledge the writes (WAIT 1)"),
+            || m.call(&["WAIT", "1", "1000"]),
+            |f| *f == Frame::Integer(1),
+        );
     }
     let served = |a: &std::net::SocketAddr| {
         let mut c = RawClient::connect(*a);
@@ -176,6 +194,8 @@ fn manual_failover_loses_no_acknowledged_write() {
     let urls = cluster.urls();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stop2 = stop.clone();
+    let written = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let written2 = written.clone();
     let writer = std::thread::spawn(move || {
         let client = redis::cluster::ClusterClientBuilder::new(urls).retries(64).build().unwrap();
         let mut con = client.get_connection().unwrap();
@@ -188,10 +208,18 @@ fn manual_failover_loses_no_acknowledged_write() {
                 acked.push(k);
             }
             i += 1;
+            written2.store(i, std::sync::atomic::Ordering::Relaxed);
         }
         acked
     });
-    std::thread::sleep(Duration::from_millis(300));
+    // Writes before, during and after the failover: wait for the writer's progress, not a time.
+    let progressed = |what: &str| {
+        let target = written.load(std::sync::atomic::Ordering::Relaxed) + 50;
+        common::wait_until(Duration::from_secs(30), what, || {
+            written.load(std::sync::atomic::Ordering::Relaxed) >= target || writer.is_finished()
+        });
+    };
+    progressed("the writer's first writes");
     let mut r = RawClient::connect(addrs[replica]);
     // A coordinated failover gives up after 2 x node-timeout (as in Redis); on a loaded
     // machine an operator would simply ask again.
@@ -204,7 +232,7 @@ fn manual_failover_loses_no_acknowledged_write() {
         }
     }
     assert!(took_over, "the replica never took over");
-    std::thread::sleep(Duration::from_millis(500));
+    progressed("writes after the failover");
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let acked = writer.join().unwrap();
     assert!(!acked.is_empty());

@@ -139,6 +139,12 @@ impl Waiting {
     }
 }
 
+/// Wait (bounded) until the server reports `n` blocked clients.
+fn wait_blocked(server: &Server, n: i64) {
+    let what = format!("{n} blocked client(s)");
+    common::wait_until_value(common::WAIT, &what, || common::blocked_clients(server.addr()), |&b| b == n);
+}
+
 fn bulk(s: &str) -> Frame {
     Frame::Bulk(bytes::Bytes::copy_from_slice(s.as_bytes()))
 }
@@ -149,6 +155,9 @@ fn bzpopmin_is_woken_by_zadd_from_another_connection() {
     let mut con = connect(&server);
 
     let mut waiter = Waiting::send(&server, &["BZPOPMIN", "jobs:urgent", "jobs", "0"]);
+    // Blocked for sure before the ZADD (else the ZADD would come first and the pop would not
+    // be a wake-up); then no reply within a while (a window for something NOT to happen).
+    wait_blocked(&server, 1);
     assert!(waiter.silent_for(Duration::from_millis(300)), "BZPOPMIN on empty keys must block");
 
     let added: usize = con.zadd_multiple("jobs", &[(3, "job-c"), (1, "job-a"), (2, "job-b")]).unwrap();
@@ -169,6 +178,7 @@ fn bzpopmin_is_woken_by_zadd_from_another_connection() {
 
     // BZMPOP woken by a write to its second key.
     let mut waiter = Waiting::send(&server, &["BZMPOP", "0", "2", "q1", "q2", "MAX", "COUNT", "2"]);
+    wait_blocked(&server, 1);
     assert!(waiter.silent_for(Duration::from_millis(300)), "BZMPOP on empty keys must block");
     let _: usize = con.zadd_multiple("q2", &[(5, "x"), (9, "y"), (7, "z")]).unwrap();
     let pairs = Frame::Array(vec![Frame::Array(vec![bulk("y"), bulk("9")]), Frame::Array(vec![bulk("z"), bulk("7")])]);

@@ -183,18 +183,22 @@ fn silent_backend() -> (TcpListener, SocketAddr) {
 #[test]
 fn timeout_gives_connection_timed_out() {
     let (listener, addr) = silent_backend();
+    // The silent backend holds its connection open until the test is done with it (a fixed
+    // hold time would race with the proxy's timeout on a slow machine).
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let keep = std::thread::spawn(move || {
         let conns: Vec<_> = listener.incoming().take(1).collect();
-        std::thread::sleep(Duration::from_secs(2));
+        let _ = done_rx.recv_timeout(Duration::from_secs(60));
         drop(conns);
     });
     let proxy = Proxy::start(&pool_yaml("  timeout: 200\n", &[addr])).unwrap();
     let mut c = RawClient::connect(proxy.addr());
-    let start = Instant::now();
+    // Only the proxy's timeout can answer this (the backend never does, and keeps the
+    // connection open); RawClient's read timeout bounds the wait.
     assert_eq!(c.call(&["GET", "k"]), Frame::error("ERR Connection timed out"));
-    assert!(start.elapsed() < Duration::from_secs(5));
     assert_eq!(c.call(&["PING"]), simple("PONG"));
     drop(proxy);
+    let _ = done_tx.send(());
     keep.join().unwrap();
 }
 
@@ -204,34 +208,59 @@ fn dead_backend_is_ejected_and_returns() {
     let mut list = addrs(&servers);
     let dead = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap(); // closed: refuses
     list.push(dead);
-    let extra = "  auto_eject_hosts: true\n  server_failure_limit: 1\n  server_retry_timeout: 500\n";
+    const RETRY_MS: u128 = 500;
+    let extra = format!("  auto_eject_hosts: true\n  server_failure_limit: 1\n  server_retry_timeout: {RETRY_MS}\n");
     let proxy = Proxy::with_options(
-        &pool_yaml(extra, &list),
+        &pool_yaml(&extra, &list),
         slotbox_proxy::Options { workers: 1, stats_addr: None, ..Default::default() },
     )
     .unwrap();
     let mut c = RawClient::connect(proxy.addr());
+    // Each failure ejects the dead server for server_retry_timeout, after which one more
+    // request may meet it: how many fail depends on how long the loop took, which the test
+    // measures rather than assumes.
+    let refused =
+        |f: &Frame| matches!(f, Frame::Error(e) if String::from_utf8_lossy(e).starts_with("ERR Connection refused"));
+    let retries_within = |took: Duration| took.as_millis() / RETRY_MS;
+    let start = Instant::now();
     let mut errors = 0;
     for i in 0..300 {
         match c.call(&["SET", &format!("e{i}"), "v"]) {
-            Frame::Error(e) => {
-                errors += 1;
-                assert!(String::from_utf8_lossy(&e).starts_with("ERR Connection refused"), "{e:?}");
-            }
+            f if refused(&f) => errors += 1,
             f => assert_eq!(f, simple("OK")),
         }
     }
-    assert!((1..=2).contains(&errors), "only requests before the ejection fail: {errors}");
-    assert!(proxy.stats_json().contains("\"server_ejects\":1"));
-    // Every key is readable through the ring without the dead server.
+    let allowed = 2 + retries_within(start.elapsed());
+    assert!(
+        (1..=allowed).contains(&(errors as u128)),
+        "only requests before an ejection fail: {errors} (at most {allowed})"
+    );
+    let json = proxy.stats_json();
+    let ejects: u64 = json
+        .split("\"server_ejects\":")
+        .nth(1)
+        .and_then(|t| t.split(|ch: char| !ch.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no server_ejects in {json}"));
+    assert!(ejects >= 1, "server_ejects {ejects}: {json}");
+    // Every key is readable through the ring without the dead server (a retry window that
+    // passes meanwhile may send one more request to it).
+    let start = Instant::now();
+    let mut errors = 0;
     for i in 0..300 {
         let r = c.call(&["GET", &format!("e{i}")]);
-        assert!(r == bulk("v") || r == Frame::Null, "{r:?}");
+        if refused(&r) {
+            errors += 1;
+        } else {
+            assert!(r == bulk("v") || r == Frame::Null, "{r:?}");
+        }
     }
+    let allowed = retries_within(start.elapsed()) + 1;
+    assert!(errors as u128 <= allowed, "{errors} reads met the ejected server (at most {allowed})");
     // After server_retry_timeout the server is tried again (and fails again).
-    std::thread::sleep(Duration::from_millis(700));
-    let failed_again = (0..300).any(|i| matches!(c.call(&["GET", &format!("e{i}")]), Frame::Error(_)));
-    assert!(failed_again, "the ejected server should be retried after server_retry_timeout");
+    common::wait_until(common::WAIT, "a request to meet the ejected server again after server_retry_timeout", || {
+        (0..300).any(|i| refused(&c.call(&["GET", &format!("e{i}")])))
+    });
 }
 
 #[test]

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{bulk, encode_command, simple, text, wait_for, RawClient, WAIT};
+use common::{bulk, encode_command, simple, text, wait_for, wait_until_value, RawClient, WAIT};
 use slotbox::protocol::Frame;
 use slotbox::{Proxy, Server};
 use std::collections::HashSet;
@@ -63,22 +63,38 @@ fn job_queue_workers_get_every_job_exactly_once() {
                 scope.spawn(move || {
                     let mut w = RawClient::connect(addr);
                     let mut got = Vec::new();
-                    // Until the queue stays empty for a second.
-                    while let Frame::Array(items) = w.call(&["BRPOP", "jobs", "1"]) {
-                        assert_eq!(items[0], bulk("jobs"));
-                        got.push(text(&items[1]));
+                    // Until a "stop" job (the producer sends one per worker after the jobs).
+                    // Each BRPOP waits up to 5 s; one that times out is sent again, for at
+                    // most a minute in all, so a slow machine delays the run but a lost job
+                    // still ends it.
+                    let deadline = Instant::now() + Duration::from_secs(60);
+                    loop {
+                        match w.call(&["BRPOP", "jobs", "5"]) {
+                            Frame::Array(items) => {
+                                assert_eq!(items[0], bulk("jobs"));
+                                let job = text(&items[1]);
+                                if job == "stop" {
+                                    return got;
+                                }
+                                got.push(job);
+                            }
+                            Frame::NullArray => assert!(Instant::now() < deadline, "no stop job after {got:?}"),
+                            other => panic!("BRPOP: {other:?}"),
+                        }
                     }
-                    got
                 })
             })
             .collect();
-        assert!(wait_for(WAIT, || s.blocked_on_backends() == 3), "the three workers never blocked");
+        // Every worker waits before the first job, so the jobs are shared (each push serves
+        // the longest waiting worker).
+        wait_until_value(WAIT, "the three workers blocked", || s.blocked_on_backends(), |&n| n == 3);
         let mut producer = s.client();
         for i in 0..60 {
             assert!(matches!(producer.call(&["LPUSH", "jobs", &format!("job{i}")]), Frame::Integer(_)));
-            if i % 10 == 0 {
-                std::thread::sleep(Duration::from_millis(5));
-            }
+        }
+        // LPUSH + BRPOP is FIFO: the stops come out after every job.
+        for _ in 0..3 {
+            assert!(matches!(producer.call(&["LPUSH", "jobs", "stop"]), Frame::Integer(_)));
         }
         workers.into_iter().map(|h| h.join().expect("worker")).collect()
     });
@@ -94,11 +110,13 @@ fn job_queue_workers_get_every_job_exactly_once() {
 fn pipelined_requests_wait_behind_a_blocked_command() {
     let s = setup("  hash_tag: \"{}\"\n");
     let mut c = s.client();
-    let mut batch = encode_command(&["BLPOP", "q", "5"]);
+    // A wait far longer than the test needs: the push below must come first, however slow the
+    // machine (the read timeout still bounds a proxy that never answers).
+    let mut batch = encode_command(&["BLPOP", "q", "60"]);
     batch.extend(encode_command(&["GET", "k"]));
     batch.extend(encode_command(&["PING"]));
     c.send_raw(&batch);
-    assert!(wait_for(WAIT, || s.blocked_on_backends() == 1), "BLPOP never blocked");
+    wait_until_value(WAIT, "the BLPOP blocked on its backend", || s.blocked_on_backends(), |&n| n == 1);
     let mut other = s.client();
     assert_eq!(other.call(&["SET", "k", "set-while-blocked"]), simple("OK"));
     assert_eq!(other.call(&["RPUSH", "q", "item"]), Frame::Integer(1));
@@ -115,14 +133,16 @@ fn pipelined_requests_wait_behind_a_blocked_command() {
 
 #[test]
 fn pool_timeout_counts_after_the_blocking_timeout() {
-    // A 100 ms request timeout would kill a plain request that takes longer; a BLPOP that
-    // asks to wait 0.4 s gets its full wait and Redis's own null reply.
-    let s = setup("  timeout: 100\n");
+    // A 500 ms request timeout would kill a plain request that takes longer; a BLPOP that
+    // asks to wait 1 s gets its full wait and Redis's own null reply. (The pool timeout is
+    // also the backend's grace to answer once its own timeout has passed, so it is not made
+    // so short that a loaded machine misses it.)
+    let s = setup("  timeout: 500\n");
     let mut c = s.client();
     let start = Instant::now();
-    assert_eq!(c.call(&["BLPOP", "slow", "0.4"]), Frame::NullArray);
+    assert_eq!(c.call(&["BLPOP", "slow", "1"]), Frame::NullArray);
     let took = start.elapsed();
-    assert!(took >= Duration::from_millis(350), "answered after {took:?}, before its own timeout");
+    assert!(took >= Duration::from_millis(950), "answered after {took:?}, before its own timeout");
     assert_eq!(c.call(&["PING"]), simple("PONG"));
 }
 

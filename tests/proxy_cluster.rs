@@ -5,10 +5,10 @@
 
 mod common;
 
-use common::{encode_command, simple, RawClient};
+use common::{blocked_clients, encode_command, simple, wait_until, wait_until_value, RawClient, WAIT};
 use slotbox::protocol::{key_hash_slot, Frame};
 use slotbox::{Cluster, Proxy};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -44,18 +44,20 @@ fn move_slot(cluster: &Cluster, slot: u16, from: usize, to: usize) {
     assert_eq!(dst.call(&["CLUSTER", "SETSLOT", &s, "IMPORTING", &src_id]), simple("OK"));
     assert_eq!(src.call(&["CLUSTER", "SETSLOT", &s, "MIGRATING", &dst_id]), simple("OK"));
     let port = addrs[to].port().to_string();
-    let deadline = Instant::now() + Duration::from_secs(10);
+    // Bounded: keys only leave a MIGRATING slot (new keys are sent on with ASK).
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let Frame::Array(keys) = src.call(&["CLUSTER", "GETKEYSINSLOT", &s, "50"]) else { panic!() };
         if keys.is_empty() {
             break;
         }
-        assert!(Instant::now() < deadline, "migration did not finish");
+        assert!(Instant::now() < deadline, "migration did not finish: {} keys left in this batch", keys.len());
         let mut cmd: Vec<String> =
             ["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"].iter().map(|s| s.to_string()).collect();
         cmd.extend(keys.into_iter().map(text));
         let r = src.call(&cmd);
         assert!(!r.is_error(), "MIGRATE: {r:?}");
+        // Pacing, not synchronisation: lets a concurrent writer meet the slot mid-migration.
         std::thread::sleep(Duration::from_millis(20));
     }
     let other = 3 - from - to;
@@ -74,9 +76,10 @@ fn live_slot_move_is_invisible_to_clients() {
         assert_eq!(c.call(&["SET", &format!("{{mv}}:{i}"), &i.to_string()]), simple("OK"));
     }
     let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicUsize::new(0));
     let addr = proxy.addr();
     let writer = {
-        let stop = stop.clone();
+        let (stop, done) = (stop.clone(), done.clone());
         std::thread::spawn(move || {
             let mut c = RawClient::connect(addr);
             let mut i = 100;
@@ -86,13 +89,19 @@ fn live_slot_move_is_invisible_to_clients() {
                 let r = c.call(&["GET", &format!("{{mv}}:{}", i % 100)]);
                 assert_eq!(r, Frame::bulk((i % 100).to_string()), "read during the move");
                 i += 1;
+                done.fetch_add(1, Ordering::Relaxed);
             }
             i
         })
     };
-    std::thread::sleep(Duration::from_millis(100));
+    // Writes before, during and after the move: wait for the writer's progress, not a time.
+    let progressed = |what: &str, n: usize| {
+        let target = done.load(Ordering::Relaxed) + n;
+        wait_until(WAIT, what, || done.load(Ordering::Relaxed) >= target || writer.is_finished());
+    };
+    progressed("the writer's first writes", 20);
     move_slot(&cluster, slot, from, to);
-    std::thread::sleep(Duration::from_millis(200));
+    progressed("writes after the move", 20);
     stop.store(true, Ordering::Relaxed);
     let written = writer.join().expect("writer saw no error");
     for i in 0..written {
@@ -122,16 +131,21 @@ fn blocked_pop_follows_its_slot_to_the_new_owner() {
     let pushed = |p: &mut RawClient, v: &str| assert_eq!(p.call(&["RPUSH", "{q}jobs", v]), Frame::Integer(1));
     let popped = |v: &str| Frame::Array(vec![Frame::bulk("{q}jobs"), Frame::bulk(v.to_string())]);
 
+    let addrs = cluster.addrs();
+    let blocked_on = |i: usize, n: i64, what: &str| {
+        wait_until_value(WAIT, what, || blocked_clients(addrs[i]), |&b| b == n);
+    };
     // MOVED: blocked on `from`, the slot moves to `to`, then a job arrives.
     waiter.send_raw(&encode_command(&["BLPOP", "{q}jobs", "0"]));
-    std::thread::sleep(Duration::from_millis(200));
+    blocked_on(from, 1, "the BLPOP blocked on the slot's owner");
     move_slot(&cluster, slot, from, to);
-    std::thread::sleep(Duration::from_millis(300)); // the old owner redirects within ~100 ms
+    // The old owner answers the blocked BLPOP MOVED; the proxy sends it again to `to`.
+    blocked_on(from, 0, "the old owner to redirect the blocked BLPOP");
+    blocked_on(to, 1, "the BLPOP blocked again on the new owner");
     pushed(&mut pusher, "one");
     assert_eq!(waiter.read_reply().0, popped("one"));
 
     // ASK: the slot starts migrating from `to` to `third` before the BLPOP comes.
-    let addrs = cluster.addrs();
     let mut src = RawClient::connect(addrs[to]);
     let mut dst = RawClient::connect(addrs[third]);
     let src_id = text(src.call(&["CLUSTER", "MYID"]));
@@ -140,7 +154,7 @@ fn blocked_pop_follows_its_slot_to_the_new_owner() {
     assert_eq!(dst.call(&["CLUSTER", "SETSLOT", &s, "IMPORTING", &src_id]), simple("OK"));
     assert_eq!(src.call(&["CLUSTER", "SETSLOT", &s, "MIGRATING", &dst_id]), simple("OK"));
     waiter.send_raw(&encode_command(&["BLPOP", "{q}jobs", "0"]));
-    std::thread::sleep(Duration::from_millis(200));
+    blocked_on(third, 1, "the BLPOP sent on with ASKING to block on the importing node");
     setslot_everywhere(&cluster, &[third, to, from], slot, &dst_id);
     pushed(&mut pusher, "two");
     assert_eq!(waiter.read_reply().0, popped("two"));
@@ -212,8 +226,15 @@ fn read_from_replica_sends_reads_to_replicas() {
             }
         }
     }
-    std::thread::sleep(Duration::from_millis(300)); // let replication catch up
     let replicas = &cluster.addrs()[3..];
+    // The reads below must find every key on the replicas: wait until replication caught up.
+    let dbsize = |a: &std::net::SocketAddr| RawClient::connect(*a).call(&["DBSIZE"]).as_integer().unwrap_or(-1);
+    wait_until_value(
+        Duration::from_secs(20),
+        "the replicas to hold the 50 keys",
+        || replicas.iter().map(dbsize).collect::<Vec<i64>>(),
+        |sizes| sizes.iter().sum::<i64>() == 50,
+    );
     let before: i64 = replicas.iter().map(|a| commands_processed(*a)).sum();
     let mut hits = 0;
     for i in 0..200 {

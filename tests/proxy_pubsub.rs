@@ -6,11 +6,10 @@
 
 mod common;
 
-use common::{bulk, error, simple, wait_for, RawClient};
+use common::{bulk, error, simple, wait_until_value, RawClient, WAIT};
 use slotbox::protocol::Frame;
 use slotbox::{Cluster, Config, Proxy, Server};
 use std::net::SocketAddr;
-use std::time::Duration;
 
 fn pool(servers: &[Server]) -> Proxy {
     let addrs: Vec<SocketAddr> = servers.iter().map(|s| s.addr()).collect();
@@ -71,9 +70,13 @@ fn subscriber_receives_what_another_client_publishes() {
     assert_eq!(sub.call(&["SUBSCRIBE", "news"]), arr(&[bulk("subscribe"), bulk("news"), Frame::Integer(1)]));
     assert_eq!(sub.call(&["RESET"]), simple("RESET"));
     assert_eq!(sub.call(&["GET", "k"]), bulk("v"));
-    assert!(common::wait_for(std::time::Duration::from_secs(10), || {
-        publisher.call(&["PUBLISH", "news", "gone"]) == Frame::Integer(0)
-    }));
+    // RESET is answered by the proxy; the backend connection goes on its own time.
+    wait_until_value(
+        WAIT,
+        "the backend to drop the RESET client's subscription",
+        || publisher.call(&["PUBLISH", "news", "gone"]),
+        |f| *f == Frame::Integer(0),
+    );
 }
 
 #[test]
@@ -211,14 +214,40 @@ fn slow_subscriber_is_cut_at_the_output_limit() {
     assert!(ended, "the slow subscriber's connection should have been closed");
     assert!(got < 256, "all {got} messages arrived: nothing was cut");
     assert_eq!(publisher.call(&["PING"]), simple("PONG"));
-    assert_eq!(
-        RawClient::connect(proxy.addr()).call(&["PUBSUB", "NUMSUB", "firehose"]),
-        arr(&[bulk("firehose"), Frame::Integer(0)])
+    // The proxy closed the client and its backend connection; the backend notices that on
+    // its own time.
+    wait_until_value(
+        WAIT,
+        "the backend to drop the cut subscriber",
+        || RawClient::connect(proxy.addr()).call(&["PUBSUB", "NUMSUB", "firehose"]),
+        |f| *f == arr(&[bulk("firehose"), Frame::Integer(0)]),
     );
+}
+
+/// NUMPAT of one backend, asked directly.
+fn backend_numpat(s: &Server) -> Frame {
+    RawClient::connect(s.addr()).call(&["PUBSUB", "NUMPAT"])
+}
+
+/// Wait until every backend has `n` patterns. The proxy answers (P)SUBSCRIBE and PUNSUBSCRIBE
+/// with the first backend's confirmation and copies the request to the client's connections on
+/// the other backends ("mirrors") without waiting for theirs, so right after the reply a mirror
+/// may not have applied it yet.
+fn wait_numpat_everywhere(servers: &[Server], n: i64) {
+    for (i, s) in servers.iter().enumerate() {
+        wait_until_value(
+            WAIT,
+            &format!("PUBSUB NUMPAT {n} on backend {i}"),
+            || backend_numpat(s),
+            |f| *f == Frame::Integer(n),
+        );
+    }
 }
 
 /// A pattern sees channels on every backend of a plain pool (PUBLISH goes to the channel's
 /// backend, the pattern is on all of them), each message once; PUNSUBSCRIBE stops them all.
+/// Messages relayed from different backends have no order between them; those from one
+/// backend keep their publish order.
 #[test]
 fn patterns_see_channels_on_every_backend() {
     let servers = three();
@@ -226,6 +255,7 @@ fn patterns_see_channels_on_every_backend() {
     let mut sub = RawClient::connect(proxy.addr());
     let mut publisher = RawClient::connect(proxy.addr());
     assert_eq!(sub.call(&["PSUBSCRIBE", "news.*"]), arr(&[bulk("psubscribe"), bulk("news.*"), Frame::Integer(1)]));
+    wait_numpat_everywhere(&servers, 1);
     // Channels spread over the three backends.
     let channels: Vec<String> = (0..12).map(|i| format!("news.{i}")).collect();
     for ch in &channels {
@@ -233,22 +263,43 @@ fn patterns_see_channels_on_every_backend() {
         // Channels hash like keys: store one per channel to see where they live.
         assert_eq!(publisher.call(&["SET", ch, "x"]), simple("OK"));
     }
-    let homes = servers.iter().filter(|s| RawClient::connect(s.addr()).call(&["DBSIZE"]) != Frame::Integer(0)).count();
-    assert!(homes >= 2, "the channels should live on several backends");
-    for s in &servers {
-        assert_eq!(
-            RawClient::connect(s.addr()).call(&["PUBSUB", "NUMPAT"]),
-            Frame::Integer(1),
-            "pattern on every backend"
-        );
+    let home_of = |ch: &str| {
+        let homes: Vec<usize> = (0..servers.len())
+            .filter(|&i| RawClient::connect(servers[i].addr()).call(&["EXISTS", ch]) == Frame::Integer(1))
+            .collect();
+        assert_eq!(homes.len(), 1, "{ch} lives on exactly one backend: {homes:?}");
+        homes[0]
+    };
+    let homes: Vec<usize> = channels.iter().map(|ch| home_of(ch)).collect();
+    let mut used = homes.clone();
+    used.sort();
+    used.dedup();
+    assert!(used.len() >= 2, "the channels should live on several backends: {homes:?}");
+    // Every message arrives once; per backend in publish order.
+    let mut received = Vec::new();
+    for _ in &channels {
+        let Frame::Array(parts) = sub.read_reply().0 else { panic!("a pmessage array") };
+        assert_eq!(parts.len(), 4, "{parts:?}");
+        assert_eq!(parts[..2], [bulk("pmessage"), bulk("news.*")], "{parts:?}");
+        assert_eq!(parts[3], bulk("hello"), "{parts:?}");
+        received.push(common::text(&parts[2]));
     }
-    for ch in &channels {
-        assert_eq!(sub.read_reply().0, arr(&[bulk("pmessage"), bulk("news.*"), bulk(ch), bulk("hello")]));
+    let mut sorted = received.clone();
+    sorted.sort();
+    let mut want = channels.clone();
+    want.sort();
+    assert_eq!(sorted, want, "each channel's message exactly once (received {received:?})");
+    for b in used {
+        let published: Vec<&String> = channels.iter().zip(&homes).filter(|(_, h)| **h == b).map(|(c, _)| c).collect();
+        let arrived: Vec<&String> =
+            received.iter().filter(|c| homes[channels.iter().position(|x| x == *c).unwrap()] == b).collect();
+        assert_eq!(arrived, published, "backend {b}'s messages in publish order");
     }
     let mut c = RawClient::connect(proxy.addr());
     assert_eq!(c.call(&["PUBSUB", "NUMPAT"]), Frame::Integer(1));
     assert_eq!(sub.call(&["PUNSUBSCRIBE"]), arr(&[bulk("punsubscribe"), bulk("news.*"), Frame::Integer(0)]));
     assert_eq!(sub.call(&["PING"]), simple("PONG"), "out of subscribed mode");
+    wait_numpat_everywhere(&servers, 0);
     for ch in &channels {
         assert_eq!(publisher.call(&["PUBLISH", ch, "late"]), Frame::Integer(0), "{ch}: nobody listens any more");
     }
@@ -265,10 +316,11 @@ fn pattern_reaches_a_backend_that_comes_back() {
     let mut sub = RawClient::connect(proxy.addr());
     assert_eq!(sub.call(&["PSUBSCRIBE", "news.*"]), arr(&[bulk("psubscribe"), bulk("news.*"), Frame::Integer(1)]));
     servers.push(Server::with_config(Config { port, ..Config::ephemeral() }).expect("restart on the same port"));
-    let numpat = |s: &Server| RawClient::connect(s.addr()).call(&["PUBSUB", "NUMPAT"]);
-    assert!(
-        wait_for(Duration::from_secs(10), || numpat(&servers[2]) == Frame::Integer(1)),
-        "the pattern never reached the returned backend"
+    wait_until_value(
+        WAIT,
+        "the pattern on the returned backend (the proxy retries every second)",
+        || backend_numpat(&servers[2]),
+        |f| *f == Frame::Integer(1),
     );
     // A channel that lives on the returned backend (channels hash like keys).
     let mut publisher = RawClient::connect(proxy.addr());
@@ -287,7 +339,7 @@ fn pattern_reaches_a_backend_that_comes_back() {
         });
     assert_eq!(publisher.call(&["PUBLISH", &channel, "back"]), Frame::Integer(1));
     assert_eq!(sub.read_reply().0, arr(&[bulk("pmessage"), bulk("news.*"), bulk(&channel), bulk("back")]));
-    for s in &servers {
-        assert_eq!(numpat(s), Frame::Integer(1), "the pattern once on every backend");
-    }
+    // Once on every backend (the live one's mirror was opened with the subscription, without
+    // the client waiting for it).
+    wait_numpat_everywhere(&servers, 1);
 }

@@ -132,7 +132,8 @@ fn a_silent_link_is_reported_down_dropped_and_resumed_partially() {
     assert!(wait_for(Duration::from_secs(10), || link_up(&mut r)));
     m.call(&["SET", "k1", "1"]);
     assert!(wait_for(Duration::from_secs(10), || r.call(&["GET", "k1"]) == Frame::bulk_static("1")));
-    // Idle for longer than repl-timeout: the master's PINGs keep the link up.
+    // Idle for longer than repl-timeout: the master's PINGs keep the link up. The sleep is a
+    // window in which something must NOT happen (the link dropping), not a wait for a state.
     std::thread::sleep(Duration::from_millis(3000));
     assert!(link_up(&mut r), "an idle but healthy link was dropped");
 
@@ -208,12 +209,24 @@ fn stale_data_is_refused_when_configured_and_the_link_is_down() {
 #[test]
 fn a_full_sync_reports_its_progress_and_times_out_when_the_master_stalls() {
     // A master that starts a full sync, sends 10 bytes of a 1000-byte snapshot, and stalls.
+    // It waits for two syncs (the first, and the retry after repl-timeout) for at most 30 s,
+    // so a replica that never retries fails the test instead of hanging it.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port().to_string();
     let fake = std::thread::spawn(move || {
         let mut held = Vec::new();
-        while held.len() < 2 {
-            let (s, _) = listener.accept().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while held.len() < 2 && std::time::Instant::now() < deadline {
+            let s = match listener.accept() {
+                Ok((s, _)) => s,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                }
+                Err(e) => panic!("accept: {e}"),
+            };
+            s.set_nonblocking(false).unwrap();
             s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
             let mut w = s.try_clone().unwrap();
             let mut rd = BufReader::new(s);
@@ -241,16 +254,27 @@ fn a_full_sync_reports_its_progress_and_times_out_when_the_master_stalls() {
     let mut r = RawClient::connect(replica.addr());
     assert_eq!(r.call(&["CONFIG", "SET", "repl-timeout", "2"]), Frame::ok());
     assert_eq!(r.call(&["REPLICAOF", "127.0.0.1", &port]), Frame::ok());
-    assert!(
-        wait_for(Duration::from_secs(10), || info(&mut r, "replication", "master_sync_read_bytes") == "10"),
-        "no sync progress in INFO"
+    // Every field from one INFO reply: after repl-timeout the transfer restarts, so fields
+    // read one by one could straddle that on a slow machine.
+    let field = |all: &str, name: &str| {
+        let prefix = format!("{name}:");
+        all.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or_default().trim().to_string()
+    };
+    let (snapshot, role) = common::wait_until_value(
+        Duration::from_secs(10),
+        "sync progress in INFO (master_sync_read_bytes:10) and ROLE state sync",
+        || (text(&r.call(&["INFO", "replication"])), r.call(&["ROLE"])),
+        |(all, role)| {
+            field(all, "master_sync_read_bytes") == "10"
+                && matches!(role, Frame::Array(parts) if parts.len() > 3 && text(&parts[3]) == "sync")
+        },
     );
-    assert_eq!(info(&mut r, "replication", "master_sync_in_progress"), "1");
-    assert_eq!(info(&mut r, "replication", "master_sync_total_bytes"), "1000");
-    assert_eq!(info(&mut r, "replication", "master_sync_left_bytes"), "990");
-    assert_eq!(info(&mut r, "replication", "master_sync_perc"), "1.00");
-    assert_eq!(info(&mut r, "replication", "master_link_status"), "down");
-    let Frame::Array(role) = r.call(&["ROLE"]) else { panic!("ROLE") };
+    assert_eq!(field(&snapshot, "master_sync_in_progress"), "1");
+    assert_eq!(field(&snapshot, "master_sync_total_bytes"), "1000");
+    assert_eq!(field(&snapshot, "master_sync_left_bytes"), "990");
+    assert_eq!(field(&snapshot, "master_sync_perc"), "1.00");
+    assert_eq!(field(&snapshot, "master_link_status"), "down");
+    let Frame::Array(role) = role else { panic!("ROLE") };
     assert_eq!(text(&role[3]), "sync");
     // The stalled transfer is dropped after repl-timeout and the replica tries again.
     assert_eq!(fake.join().unwrap(), 2);

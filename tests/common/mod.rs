@@ -401,6 +401,51 @@ pub fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     false
 }
 
+/// Wait (polling every 20 ms, for at most `limit`) until `cond` holds; panics naming `what`
+/// when it never did. For waits whose last observed value helps a failure report, use
+/// [`wait_until_value`].
+pub fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    wait_until_value(limit, what, &mut cond, |held| *held);
+}
+
+/// Poll `probe` every 20 ms until `done` accepts what it returned, for at most `limit`, and
+/// return that value; panics naming `what` and the last value observed when time runs out.
+/// The probe runs at least once, and once more at the deadline, so a slow machine that
+/// overslept still gets a last look.
+pub fn wait_until_value<T: std::fmt::Debug>(
+    limit: Duration,
+    what: &str,
+    mut probe: impl FnMut() -> T,
+    mut done: impl FnMut(&T) -> bool,
+) -> T {
+    let start = Instant::now();
+    loop {
+        let late = start.elapsed() >= limit;
+        let value = probe();
+        if done(&value) {
+            return value;
+        }
+        if late {
+            panic!("timed out after {limit:?} waiting for {what}; last observed: {value:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The value of `field` in `INFO <section>` as `c` sees it (`None` if the field is absent).
+pub fn info_value(c: &mut RawClient, section: &str, field: &str) -> Option<String> {
+    let info = text(&c.call(&["INFO", section]));
+    let prefix = format!("{field}:");
+    info.lines().find_map(|l| l.strip_prefix(&prefix)).map(|v| v.trim().to_string())
+}
+
+/// `INFO clients` `blocked_clients` of the server at `addr` (a fresh connection per call).
+pub fn blocked_clients(addr: SocketAddr) -> i64 {
+    let mut c = RawClient::connect(addr);
+    let v = info_value(&mut c, "clients", "blocked_clients").expect("INFO clients has blocked_clients");
+    v.parse().unwrap_or_else(|e| panic!("blocked_clients:{v}: {e}"))
+}
+
 /// Path of the `slotbox-proxy` binary of the profile these tests were built with, built
 /// (or brought up to date) with `cargo build -p slotbox-proxy` first.
 pub fn slotbox_proxy_binary() -> PathBuf {

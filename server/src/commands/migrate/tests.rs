@@ -204,7 +204,9 @@ fn migrate_pipelines_auth_select_and_restore_asking() {
         &port,
         "",
         "3",
-        "100",
+        // The fake target is a thread that must be scheduled to answer: a timeout a loaded
+        // machine cannot miss (it is not what this test is about).
+        "5000",
         "AUTH2",
         "u",
         "pw",
@@ -231,7 +233,8 @@ fn migrate_relays_auth_error_and_keeps_keys() {
     let mut h = Harness::new();
     h.call(&["SET", "k", "1"]);
     let (port, t) = fake_target(b"-WRONGPASS invalid username-password pair or user is disabled.\r\n+OK\r\n", false);
-    let reply = h.call(&["MIGRATE", "127.0.0.1", &port, "k", "0", "100", "AUTH", "bad", "COPY"]);
+    // A timeout the fake target's thread cannot miss on a loaded machine.
+    let reply = h.call(&["MIGRATE", "127.0.0.1", &port, "k", "0", "5000", "AUTH", "bad", "COPY"]);
     conn::close_all();
     let sent = String::from_utf8_lossy(&t.join().unwrap()).into_owned();
     assert_eq!(
