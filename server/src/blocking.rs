@@ -5,7 +5,6 @@
 //! Timeouts and disconnects race with that through one atomic state per waiter.
 
 use crate::client::ClientInfo;
-use crate::commands::Resolved;
 use bytes::Bytes;
 use hashbrown::HashMap;
 use parking_lot::Mutex;
@@ -21,7 +20,9 @@ const DONE: u8 = 2;
 /// One blocked request.
 pub struct Waiter {
     pub info: Arc<ClientInfo>,
-    pub resolved: Resolved,
+    /// The command (its registry id, and its table row for its flags).
+    pub cmd: u16,
+    pub spec: &'static slotbox_protocol::command::CommandSpec,
     pub args: Vec<Bytes>,
     pub keys: Vec<Bytes>,
     /// Unix ms at which the client gets `timeout_reply` (0 = never).
@@ -33,13 +34,13 @@ pub struct Waiter {
 impl Waiter {
     pub fn new(
         info: Arc<ClientInfo>,
-        resolved: Resolved,
+        (cmd, spec): (u16, &'static slotbox_protocol::command::CommandSpec),
         args: Vec<Bytes>,
         keys: Vec<Bytes>,
         deadline_ms: i64,
         timeout_reply: Frame,
     ) -> Self {
-        Waiter { info, resolved, args, keys, deadline_ms, timeout_reply, state: AtomicU8::new(WAITING) }
+        Waiter { info, cmd, spec, args, keys, deadline_ms, timeout_reply, state: AtomicU8::new(WAITING) }
     }
 
     /// Take the waiter for serving; false if it is being served, timed out or gone.

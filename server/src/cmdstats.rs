@@ -198,40 +198,6 @@ pub fn shorten(args: &[Bytes]) -> Vec<Bytes> {
     out
 }
 
-/// After command `r` ran from `start_us` to `end_us` (Unix µs): count it, sample it for the
-/// latency monitor, and keep it in the slow log if it took at least
-/// `slowlog-log-slower-than` (negative: never; commands flagged `skip_slowlog`, like EXEC
-/// whose commands are logged one by one, never).
-pub fn record_call(
-    shared: &crate::shared::Shared,
-    client: &crate::client::ClientState,
-    r: crate::commands::Resolved,
-    args: &[Bytes],
-    (start_us, end_us): (i64, i64),
-    failed: bool,
-) {
-    let usec = (end_us - start_us).max(0) as u64;
-    let now_secs = end_us / 1_000_000;
-    shared.cmdstats.record(r.id, usec, failed);
-    if usec >= 1000 {
-        let event = if r.spec.has(slotbox_protocol::command::flags::FAST) { "fast-command" } else { "command" };
-        shared.latency.sample(event, usec / 1000, now_secs);
-    }
-    let slower = shared.hot.slowlog_slower_than.load(Ordering::Relaxed);
-    if slower < 0 || (usec as i64) < slower || r.spec.has(slotbox_protocol::command::flags::SKIP_SLOWLOG) {
-        return;
-    }
-    let entry = SlowEntry {
-        id: 0,
-        time: now_secs,
-        usec,
-        args: shorten(&redacted(r.full_name, args)),
-        addr: client.info.addr.to_string(),
-        name: client.info.name.lock().clone().unwrap_or_default(),
-    };
-    shared.slowlog.push(entry, shared.hot.slowlog_max_len.load(Ordering::Relaxed));
-}
-
 /// A command as the slow log and MONITOR show it: passwords replaced by `(redacted)`, as
 /// Redis does (AUTH, HELLO ... AUTH, MIGRATE ... AUTH / AUTH2, CONFIG SET requirepass /
 /// masterauth / masteruser).

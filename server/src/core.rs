@@ -6,6 +6,7 @@
 use crate::clock::unix_time_ms;
 use crate::config::{Config, Limits, MaxmemoryPolicy};
 use crate::gate::ExecGate;
+use crate::latency::Latency;
 use crate::mailbox::WorkerHandle;
 use crate::rand::random_hex;
 use crate::stats::Stats;
@@ -25,6 +26,8 @@ pub struct Core {
     /// Hot copies of config values read on every batch (refreshed by [`Core::refresh_hot`]).
     pub hot: HotConfig,
     pub stats: Stats,
+    /// LATENCY's events.
+    pub latency: Latency,
     /// Every write, fanned out to the replication backlog and the AOF.
     pub stream: WriteStream,
     /// Unix ms until which write commands wait (a master during a manual failover).
@@ -123,12 +126,15 @@ impl Core {
         let started_unix = unix_time_ms() as u64 / 1000;
         let db = Db::new();
         db.clock.configure(&config.maxmemory_policy, config.lfu_log_factor, config.lfu_decay_time);
+        let latency = Latency::default();
+        latency.threshold_ms.store(config.latency_monitor_threshold, Ordering::Relaxed);
         Core {
             db,
             exec_gate: ExecGate::new(config.io_threads),
             hot: HotConfig::from(&config),
             config: RwLock::new(config),
             stats: Stats::default(),
+            latency,
             stream: WriteStream::default(),
             pause_writes_until: AtomicI64::new(0),
             connected_clients: AtomicUsize::new(0),
@@ -165,6 +171,7 @@ impl Core {
         hot.repl_timeout_secs.store(c.repl_timeout as u64, Ordering::Relaxed);
         hot.repl_ping_period_secs.store(c.repl_ping_replica_period as u64, Ordering::Relaxed);
         hot.replica_serve_stale_data.store(c.replica_serve_stale_data, Ordering::Relaxed);
+        self.latency.threshold_ms.store(c.latency_monitor_threshold, Ordering::Relaxed);
         self.db.clock.configure(&c.maxmemory_policy, c.lfu_log_factor, c.lfu_decay_time);
     }
 

@@ -9,7 +9,7 @@
 //! (`used_memory`); replicas do not evict (their master's DELs do).
 
 use crate::config::MaxmemoryPolicy as Policy;
-use crate::shared::Shared;
+use crate::core::Core;
 use crate::store::{lru, Key};
 use slotbox_protocol::Frame;
 use std::sync::atomic::Ordering;
@@ -24,94 +24,68 @@ const SAMPLE_WINDOW: usize = 4096;
 
 /// Is the server over `maxmemory`? (Cheap when no limit is set.)
 #[inline]
-pub fn over_limit(shared: &Shared) -> bool {
-    let max = shared.hot.maxmemory.load(Ordering::Relaxed);
-    max > 0 && !shared.db.is_replica() && crate::alloc::allocated() > max
-}
-
-/// Over `maxmemory`, before command `r` of `client` (holding no slot lock): make room, or
-/// the refusal. As Redis, refused when nothing could be evicted: commands that may grow
-/// memory, anything queued inside MULTI (but EXEC and DISCARD), and EXEC of a queue holding
-/// such commands (answered EXECABORT; the caller discards the transaction).
-pub fn before_command(
-    shared: &Shared,
-    client: &crate::client::ClientState,
-    r: crate::commands::Resolved,
-) -> Result<(), Frame> {
-    use slotbox_protocol::command::flags::DENYOOM;
-    let name = r.full_name;
-    let denyoom = r.spec.has(DENYOOM)
-        || match &client.multi {
-            Some(m) if name == "exec" => m.queued.iter().any(|(q, _)| q.spec.has(DENYOOM)),
-            Some(_) => !matches!(name, "discard" | "quit" | "reset"),
-            None => false,
-        };
-    make_room(shared, denyoom, crate::clock::unix_time_ms()).map_err(|e| {
-        if name != "exec" {
-            return e;
-        }
-        let why = String::from_utf8_lossy(e.error_text().unwrap_or_default()).into_owned();
-        Frame::error(format!("EXECABORT Transaction discarded because of: {why}"))
-    })
+pub fn over_limit(core: &Core) -> bool {
+    let max = core.hot.maxmemory.load(Ordering::Relaxed);
+    max > 0 && !core.db.is_replica() && crate::alloc::allocated() > max
 }
 
 /// Evict until under `maxmemory` (the caller holds no slot lock). `Err(OOM)` for a
 /// `denyoom` command when memory could not be freed.
-pub fn make_room(shared: &Shared, denyoom: bool, now_ms: i64) -> Result<(), Frame> {
-    let policy = Policy::from_u8(shared.hot.maxmemory_policy.load(Ordering::Relaxed));
-    let samples = shared.hot.maxmemory_samples.load(Ordering::Relaxed).max(1);
+pub fn make_room(core: &Core, denyoom: bool, now_ms: i64) -> Result<(), Frame> {
+    let policy = Policy::from_u8(core.hot.maxmemory_policy.load(Ordering::Relaxed));
+    let samples = core.hot.maxmemory_samples.load(Ordering::Relaxed).max(1);
     let mut evicted = 0;
     if policy != Policy::NoEviction {
         let started = std::time::Instant::now();
-        while evicted < MAX_PER_COMMAND && over_limit(shared) {
-            let Some((slot, key)) = victim(shared, policy, samples, now_ms) else { break };
-            if evict(shared, slot, &key) {
+        while evicted < MAX_PER_COMMAND && over_limit(core) {
+            let Some((slot, key)) = victim(core, policy, samples, now_ms) else { break };
+            if evict(core, slot, &key) {
                 evicted += 1;
             }
         }
-        shared.latency.sample("eviction-cycle", started.elapsed().as_millis() as u64, now_ms / 1000);
+        core.latency.sample("eviction-cycle", started.elapsed().as_millis() as u64, now_ms / 1000);
     }
-    if evicted == 0 && denyoom && over_limit(shared) {
+    if evicted == 0 && denyoom && over_limit(core) {
         return Err(Frame::error_static(OOM));
     }
     Ok(())
 }
 
 /// Drop `key` from `slot` if still there; true if it was.
-fn evict(shared: &Shared, slot: u16, key: &[u8]) -> bool {
-    let mut shard = shared.db.shard(slot);
+fn evict(core: &Core, slot: u16, key: &[u8]) -> bool {
+    let mut shard = core.db.shard(slot);
     shard.touch(key);
     if shard.remove(key).is_none() {
         return false;
     }
     drop(shard);
-    shared.db.expired(key);
-    shared.stats.evicted_keys.fetch_add(1, Ordering::Relaxed);
+    core.db.expired(key);
+    core.stats.evicted_keys.fetch_add(1, Ordering::Relaxed);
     true
 }
 
 /// The best of `samples` keys drawn from random slots (higher score: evicted first).
-fn victim(shared: &Shared, policy: Policy, samples: usize, now_ms: i64) -> Option<(u16, Key)> {
+fn victim(core: &Core, policy: Policy, samples: usize, now_ms: i64) -> Option<(u16, Key)> {
     let mut best: Option<(u64, u16, Key)> = None;
     let mut drawn = 0;
     let mut probes = 0;
     while drawn < samples && probes < PROBES {
         probes += 1;
         let slot = (crate::rand::next_u64() % slotbox_protocol::SLOT_COUNT as u64) as u16;
-        if let Some((score, key)) = sample(shared, slot, policy, now_ms) {
+        if let Some((score, key)) = sample(core, slot, policy, now_ms) {
             drawn += 1;
             if best.as_ref().is_none_or(|b| score > b.0) {
                 best = Some((score, slot, key));
             }
         }
     }
-    let quiet_until = &shared.stats.nothing_to_evict_until_ms;
+    let quiet_until = &core.stats.nothing_to_evict_until_ms;
     if best.is_none() && now_ms >= quiet_until.load(Ordering::Relaxed) as i64 {
         // A sparse keyspace: walk every slot from a random one until a candidate turns up.
         let start = crate::rand::next_u64() as usize;
         for i in 0..slotbox_protocol::SLOT_COUNT {
             let slot = ((start + i) % slotbox_protocol::SLOT_COUNT) as u16;
-            if let Some((score, key)) = sample(shared, slot, policy, now_ms) {
+            if let Some((score, key)) = sample(core, slot, policy, now_ms) {
                 best = Some((score, slot, key));
                 break;
             }
@@ -126,8 +100,8 @@ fn victim(shared: &Shared, policy: Policy, samples: usize, now_ms: i64) -> Optio
 }
 
 /// One random candidate of `slot` with its score, if the slot has any.
-fn sample(shared: &Shared, slot: u16, policy: Policy, now_ms: i64) -> Option<(u64, Key)> {
-    let shard = shared.db.shard(slot);
+fn sample(core: &Core, slot: u16, policy: Policy, now_ms: i64) -> Option<(u64, Key)> {
+    let shard = core.db.shard(slot);
     let volatile = policy.volatile_only();
     let pool = if volatile { shard.volatile } else { shard.map.len() };
     if pool == 0 {
@@ -137,7 +111,7 @@ fn sample(shared: &Shared, slot: u16, policy: Policy, now_ms: i64) -> Option<(u6
     let (key, e) = shard.map.iter().filter(|(_, e)| !volatile || e.expire_at != 0).nth(pick)?;
     let score = match policy {
         Policy::AllKeysLru | Policy::VolatileLru => lru::idle_ms(e.lru, now_ms),
-        Policy::AllKeysLfu | Policy::VolatileLfu => 255 - u64::from(shared.db.clock.decayed(e.lru, now_ms)),
+        Policy::AllKeysLfu | Policy::VolatileLfu => 255 - u64::from(core.db.clock.decayed(e.lru, now_ms)),
         Policy::VolatileTtl => u64::MAX - e.expire_at.max(0) as u64,
         Policy::AllKeysRandom | Policy::VolatileRandom | Policy::NoEviction => 0,
     };

@@ -4,9 +4,9 @@
 //! redacted (see `cmdstats::redacted`). With nobody monitoring it costs one atomic load per
 //! command.
 
+use crate::core::Core;
 use crate::mailbox::WorkerMsg;
 use crate::pubsub::Subscriber;
-use crate::shared::Shared;
 use bytes::Bytes;
 use parking_lot::RwLock;
 use slotbox_protocol::Frame;
@@ -42,8 +42,8 @@ impl Monitors {
 
     /// Show command `args` (of full name `full_name`), run at `time_us` by the client at
     /// `addr`, to every monitor.
-    pub fn feed(&self, shared: &Shared, full_name: &str, args: &[Bytes], time_us: i64, addr: &str) {
-        let Some(workers) = shared.workers.get() else { return };
+    pub fn feed(&self, core: &Core, full_name: &str, args: &[Bytes], time_us: i64, addr: &str) {
+        let Some(workers) = core.workers.get() else { return };
         let line =
             Arc::new(Frame::Simple(Bytes::from(line(time_us, addr, &crate::cmdstats::redacted(full_name, args)))));
         for m in self.list.read().iter() {

@@ -2,8 +2,8 @@
 //! PUBLISH sends each message to the subscribers' event loops over their channels, so
 //! messages from one publisher arrive in publish order. Knows nothing about commands.
 
+use crate::core::Core;
 use crate::mailbox::WorkerMsg;
-use crate::shared::Shared;
 use crate::store::glob::glob_match;
 use bytes::Bytes;
 use hashbrown::HashMap;
@@ -60,8 +60,8 @@ impl PubSub {
     }
 
     /// Deliver a message; returns how many clients received it.
-    pub fn publish(&self, shared: &Shared, channel: &Bytes, message: &Bytes) -> i64 {
-        let Some(workers) = shared.workers.get() else { return 0 };
+    pub fn publish(&self, core: &Core, channel: &Bytes, message: &Bytes) -> i64 {
+        let Some(workers) = core.workers.get() else { return 0 };
         let mut n = 0;
         {
             let chans = self.channels.read();
@@ -94,8 +94,8 @@ impl PubSub {
     }
 
     /// SPUBLISH: deliver to shard-channel subscribers.
-    pub fn spublish(&self, shared: &Shared, channel: &Bytes, message: &Bytes) -> i64 {
-        let Some(workers) = shared.workers.get() else { return 0 };
+    pub fn spublish(&self, core: &Core, channel: &Bytes, message: &Bytes) -> i64 {
+        let Some(workers) = core.workers.get() else { return 0 };
         let chans = self.shard_channels.read();
         let Some(subs) = chans.get(channel) else { return 0 };
         let f = Arc::new(Frame::Push(vec![

@@ -31,8 +31,6 @@ pub struct Shared {
     pub slowlog: crate::cmdstats::SlowLog,
     /// INFO errorstats.
     pub errorstats: crate::cmdstats::ErrorStats,
-    /// LATENCY.
-    pub latency: crate::latency::Latency,
     /// MONITOR clients.
     pub monitors: crate::monitor::Monitors,
     pub clients: Mutex<HashMap<u64, Arc<ClientInfo>>>,
@@ -58,14 +56,10 @@ impl Shared {
     /// Call after changing `config` (CONFIG SET) so hot copies follow.
     pub fn config_changed(&self) {
         self.core.refresh_hot();
-        let c = self.config.read();
-        self.latency.threshold_ms.store(c.latency_monitor_threshold, Ordering::Relaxed);
-        self.repl.backlog.resize(c.repl_backlog_size);
+        self.repl.backlog.resize(self.config.read().repl_backlog_size);
     }
 
     pub fn new(config: crate::config::Config) -> Self {
-        let latency = crate::latency::Latency::default();
-        latency.threshold_ms.store(config.latency_monitor_threshold, Ordering::Relaxed);
         let core = Arc::new(Core::new(config));
         let repl = Arc::new(crate::repl::Replication::new(core.clone()));
         let persist = Arc::new(crate::persist::Persistence::new(core.clone()));
@@ -81,7 +75,6 @@ impl Shared {
             cmdstats: Default::default(),
             slowlog: Default::default(),
             errorstats: Default::default(),
-            latency,
             monitors: Default::default(),
             clients: Mutex::new(HashMap::new()),
         }

@@ -3,7 +3,7 @@
 //! answers `Err(reply)` to refuse the command; none runs it.
 
 use super::Resolved;
-use crate::client::ClientState;
+use crate::commands::session::ClientState;
 use crate::shared::Shared;
 use crate::store::KeyView;
 use bytes::Bytes;
@@ -124,4 +124,26 @@ pub(super) fn stale_gate(shared: &Shared, client: &ClientState, r: Resolved) -> 
         ));
     }
     Ok(())
+}
+
+/// Over `maxmemory`, before command `r` of `client` (holding no slot lock): make room, or
+/// the refusal. As Redis, refused when nothing could be evicted: commands that may grow
+/// memory, anything queued inside MULTI (but EXEC and DISCARD), and EXEC of a queue holding
+/// such commands (answered EXECABORT; the caller discards the transaction).
+pub(super) fn make_room(shared: &Shared, client: &ClientState, r: Resolved) -> Result<(), Frame> {
+    use slotbox_protocol::command::flags::DENYOOM;
+    let name = r.full_name;
+    let denyoom = r.spec.has(DENYOOM)
+        || match &client.multi {
+            Some(m) if name == "exec" => m.queued.iter().any(|(q, _)| q.spec.has(DENYOOM)),
+            Some(_) => !matches!(name, "discard" | "quit" | "reset"),
+            None => false,
+        };
+    crate::evict::make_room(shared, denyoom, crate::clock::unix_time_ms()).map_err(|e| {
+        if name != "exec" {
+            return e;
+        }
+        let why = String::from_utf8_lossy(e.error_text().unwrap_or_default()).into_owned();
+        Frame::error(format!("EXECABORT Transaction discarded because of: {why}"))
+    })
 }

@@ -8,7 +8,8 @@
 
 use super::args::{self, is};
 use super::{Ctx, Registration};
-use crate::client::{ClientInfo, ClientState, ReplyMode};
+use crate::client::ClientInfo;
+use crate::commands::session::{ClientState, ReplyMode};
 use crate::mailbox::WorkerMsg;
 use crate::shared::Shared;
 use crate::tri;
@@ -72,7 +73,7 @@ fn client_setinfo(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
 }
 
 fn client_info(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    let mut line = ctx.client.info.describe();
+    let mut line = ctx.client.info.describe(super::name_of(ctx.client.info.last_cmd.load(Ordering::Relaxed)));
     line.push('\n');
     Frame::Verbatim("txt", Bytes::from(line))
 }
@@ -128,7 +129,7 @@ fn client_list(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     };
     let mut out = String::new();
     for c in &clients {
-        out.push_str(&c.describe());
+        out.push_str(&c.describe(super::name_of(c.last_cmd.load(Ordering::Relaxed))));
         out.push('\n');
     }
     Frame::Verbatim("txt", Bytes::from(out))
@@ -363,7 +364,7 @@ pub const COMMANDS: Registration = &[
 #[cfg(test)]
 mod tests {
     use super::super::connection::testing::TestClient;
-    use crate::client::ReplyMode;
+    use crate::commands::session::ReplyMode;
     use std::sync::atomic::Ordering;
 
     #[test]

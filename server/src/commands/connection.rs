@@ -8,7 +8,7 @@
 use super::args::{self, is};
 use super::client_cmd::set_client_name;
 use super::{Ctx, Registration};
-use crate::client::{ClientState, ReplyMode};
+use crate::commands::session::{ClientState, ReplyMode};
 use crate::shared::Shared;
 use crate::tri;
 use bytes::Bytes;
@@ -177,7 +177,8 @@ pub const COMMANDS: Registration = &[
 /// A client driving commands through [`super::execute`] without a socket (unit tests).
 #[cfg(test)]
 pub(super) mod testing {
-    use crate::client::{ClientInfo, ClientState};
+    use crate::client::ClientInfo;
+    use crate::commands::session::ClientState;
     use crate::config::Config;
     use crate::shared::Shared;
     use bytes::Bytes;

@@ -10,6 +10,7 @@ mod command_info;
 mod config_cmd;
 mod connection;
 mod debug;
+mod effects;
 mod hashes;
 mod held;
 mod info;
@@ -25,6 +26,7 @@ mod registry;
 pub mod replay;
 mod replication;
 mod server;
+pub mod session;
 mod sets;
 mod strings;
 pub mod tx;
@@ -34,7 +36,7 @@ pub use held::Held;
 use registry::resolve_or_refuse;
 pub use registry::{is_registered, name_of, registered, resolve, Handler, Registration, Resolved};
 
-use crate::client::ClientState;
+use crate::commands::session::ClientState;
 use crate::shared::Shared;
 use crate::store::KeyView;
 use bytes::Bytes;
@@ -185,7 +187,7 @@ fn admit_and_run<'s>(
     }
     if !client.is_master_link && crate::evict::over_limit(shared) {
         held.keys = None;
-        if let Err(e) = crate::evict::before_command(shared, client, resolved) {
+        if let Err(e) = admit::make_room(shared, client, resolved) {
             return reject(client, e);
         }
     }
@@ -270,7 +272,11 @@ fn serve_blocked(shared: &Shared, keys: Vec<Bytes>) {
         while let Some(w) = shared.blocking.claim_first(&key) {
             let mut proxy = ClientState::new(w.info.clone(), false);
             proxy.serving_blocked = true;
-            let reply = run(shared, &mut proxy, w.resolved, &w.args);
+            let Some(resolved) = registry::by_id(w.cmd) else {
+                w.release();
+                break;
+            };
+            let reply = run(shared, &mut proxy, resolved, &w.args);
             if proxy.want_block.take().is_some() {
                 w.release();
                 break;
@@ -361,7 +367,7 @@ fn run_in_batch<'s>(
         shared.monitors.feed(shared, r.full_name, args, start_us, &addr);
     }
     if ctx.block.is_none() {
-        crate::cmdstats::record_call(shared, ctx.client, r, args, (start_us, end_us), reply.is_error());
+        effects::record_call(shared, ctx.client, r, args, (start_us, end_us), reply.is_error());
     }
     if let Some(b) = ctx.block.take() {
         if ctx.client.serving_blocked {
@@ -372,7 +378,7 @@ fn run_in_batch<'s>(
             // thread either happened before (and the handler saw it) or will see the waiter.
             let waiter = std::sync::Arc::new(crate::blocking::Waiter::new(
                 ctx.client.info.clone(),
-                r,
+                (r.id, r.spec),
                 args.to_vec(),
                 b.keys,
                 b.deadline_ms,

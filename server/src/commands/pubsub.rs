@@ -3,7 +3,7 @@
 //! frames (arrays in RESP2), one per channel, as Redis sends them.
 
 use super::{Ctx, Registration};
-use crate::client::ClientState;
+use crate::commands::session::ClientState;
 use crate::pubsub::{Kind, Subscriber};
 use crate::shared::Shared;
 use bytes::Bytes;

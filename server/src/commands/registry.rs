@@ -32,6 +32,13 @@ pub struct Resolved {
 }
 
 static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+static BY_ID: OnceLock<Vec<Resolved>> = OnceLock::new();
+
+/// A registered command by id (a blocked client's command, kept by id below this layer).
+pub fn by_id(id: u16) -> Option<Resolved> {
+    registry();
+    BY_ID.get().and_then(|v| v.get(id as usize)).copied()
+}
 
 /// The full name of a registered command by id ("NULL" for none, as CLIENT LIST shows).
 pub fn name_of(id: u16) -> &'static str {
@@ -50,6 +57,7 @@ fn registry() -> &'static HashMap<&'static str, Entry> {
     REGISTRY.get_or_init(|| {
         let mut map: HashMap<&'static str, Entry> = HashMap::new();
         let mut names: Vec<&'static str> = Vec::new();
+        let mut by_id: Vec<Resolved> = Vec::new();
         for table in [
             strings::COMMANDS,
             keys::COMMANDS,
@@ -82,19 +90,27 @@ fn registry() -> &'static HashMap<&'static str, Entry> {
                 let spec = command::lookup(top.as_bytes())
                     .unwrap_or_else(|| panic!("command '{top}' missing from the command table"));
                 let entry = map.entry(spec.name).or_insert(Entry { top: None, spec, subs: HashMap::new() });
-                match sub {
-                    None => entry.top = Some(Resolved { spec, handler, full_name: full, id }),
+                let resolved = match sub {
+                    None => {
+                        let r = Resolved { spec, handler, full_name: full, id };
+                        entry.top = Some(r);
+                        r
+                    }
                     Some(s) => {
                         let sspec = spec
                             .subcommand(s.as_bytes())
                             .unwrap_or_else(|| panic!("subcommand '{full}' missing from the command table"));
-                        entry.subs.insert(sspec.name, Resolved { spec: sspec, handler, full_name: full, id });
+                        let r = Resolved { spec: sspec, handler, full_name: full, id };
+                        entry.subs.insert(sspec.name, r);
+                        r
                     }
-                }
+                };
+                by_id.push(resolved);
             }
         }
         assert!(names.len() <= crate::cmdstats::MAX_COMMANDS, "raise cmdstats::MAX_COMMANDS");
         let _ = NAMES.set(names);
+        let _ = BY_ID.set(by_id);
         map
     })
 }

@@ -3,7 +3,8 @@
 //! propagation, routing or READONLY check) through the execution seam like any other command.
 
 use super::Held;
-use crate::client::{ClientInfo, ClientState};
+use crate::client::ClientInfo;
+use crate::commands::session::ClientState;
 use crate::shared::Shared;
 use bytes::Bytes;
 use slotbox_protocol::Frame;

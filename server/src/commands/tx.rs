@@ -4,7 +4,7 @@
 //! and FLUSHALL included) sets it and makes EXEC answer a null reply.
 
 use super::{run, Ctx, Registration, Resolved};
-use crate::client::{ClientState, MultiState, WatchedKey};
+use crate::commands::session::{ClientState, MultiState, WatchedKey};
 use crate::shared::Shared;
 use bytes::Bytes;
 use slotbox_protocol::{key_hash_slot, Frame};

@@ -3,7 +3,7 @@
 //! by hand: readable unless it is closing or its output backlog is too large, writable while
 //! replies are pending.
 
-use crate::client::{ClientState, ReplyMode};
+use crate::commands::session::{ClientState, ReplyMode};
 use crate::commands::{self, Held};
 use crate::config::ClientClass;
 use crate::shared::Shared;

@@ -3,7 +3,8 @@
 //! are closed by the loop's periodic tick.
 
 use super::conn::Conn;
-use crate::client::{ClientInfo, ClientState};
+use crate::client::ClientInfo;
+use crate::commands::session::ClientState;
 use crate::commands::Held;
 use crate::mailbox::WorkerMsg;
 use crate::shared::Shared;
@@ -442,7 +443,7 @@ impl Worker {
                 continue;
             }
             if let (Some(cs), Some(w)) = (&cluster, &conn.client.blocked) {
-                let is_write = w.resolved.spec.has(slotbox_protocol::command::flags::WRITE);
+                let is_write = w.spec.has(slotbox_protocol::command::flags::WRITE);
                 let Some(key) = w.keys.first() else { continue };
                 let Some(msg) = crate::cluster::blocked_redirect(&cs.routes, key, conn.client.readonly, is_write)
                 else {

@@ -2,7 +2,8 @@
 
 use super::super::connection::testing::TestClient;
 use super::{sleep_micros, NOT_ALLOWED};
-use crate::client::{ClientInfo, ClientState};
+use crate::client::ClientInfo;
+use crate::commands::session::ClientState;
 use crate::config::Config;
 use crate::store::{Entry, Value};
 use std::sync::atomic::Ordering;

@@ -2,8 +2,9 @@
 //! string slices and run through `commands::execute` exactly as a connection would.
 //! Test-only; shared with the string commands' tests.
 
-use crate::client::{ClientInfo, ClientState};
+use crate::client::ClientInfo;
 use crate::commands::execute;
+use crate::commands::session::ClientState;
 use crate::config::Config;
 use crate::shared::Shared;
 use crate::store::Entry;

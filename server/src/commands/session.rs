@@ -1,0 +1,168 @@
+//! [`ClientState`]: one connection's session as command handlers see it — protocol, auth,
+//! transaction (MULTI queue, WATCHed keys), blocking, pub/sub subscriptions, reply mode —
+//! owned by the connection's event loop. Its shared, readable part is `client::ClientInfo`.
+
+use crate::client::ClientInfo;
+use bytes::Bytes;
+use slotbox_protocol::Protocol;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// CLIENT REPLY mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReplyMode {
+    #[default]
+    On,
+    Off,
+    /// Skip the reply of the next command only.
+    SkipNext,
+    /// Skipping the current command's reply.
+    Skip,
+}
+
+/// Commands queued between MULTI and EXEC.
+#[derive(Default)]
+pub struct MultiState {
+    pub queued: Vec<(super::Resolved, Vec<Bytes>)>,
+    /// A command was rejected while queueing: EXEC answers EXECABORT.
+    pub failed: bool,
+}
+
+/// A key this client WATCHes: its slot, the key, and its expiry time when watched.
+pub struct WatchedKey {
+    pub slot: u16,
+    pub key: Box<[u8]>,
+    pub expire_at: i64,
+}
+
+/// State of one connection, owned by its event loop.
+pub struct ClientState {
+    /// Set while the client waits in a blocking command; its later requests wait too.
+    pub blocked: Option<Arc<crate::blocking::Waiter>>,
+    /// Set by a blocking command that found nothing to do; turned into `blocked` by the
+    /// dispatcher (or, when re-run for a blocked client, meaning "still nothing").
+    pub want_block: Option<super::BlockOn>,
+    /// This state stands in for a blocked client while another thread re-runs its command.
+    pub serving_blocked: bool,
+    /// Keys written by this client's command that blocked clients wait for.
+    pub ready_keys: Vec<Bytes>,
+    /// Running EXEC's queue: blocking commands must not block.
+    pub in_exec: bool,
+    /// Pub/sub subscriptions, in subscription order.
+    pub channels: Vec<Bytes>,
+    pub patterns: Vec<Bytes>,
+    pub shard_channels: Vec<Bytes>,
+    /// Cluster: the next command may be served for an importing slot (one-shot).
+    pub asking: bool,
+    /// Cluster: READONLY was sent (reads may be served by a replica).
+    pub readonly: bool,
+    /// The connection of this node's master (replication stream): never refused, never
+    /// redirected, never propagated again.
+    pub is_master_link: bool,
+    /// WAIT in progress: (offset, replicas wanted, deadline ms or 0).
+    pub waiting: Option<(u64, usize, i64)>,
+    /// Replication offset after this client's last write (for WAIT).
+    pub last_write_offset: u64,
+    /// PSYNC / SYNC received: the connection becomes a replica link (replid, offset).
+    pub handoff: Option<(String, i64)>,
+    /// REPLCONF listening-port of a replica connection.
+    pub repl_listening_port: u64,
+    /// MULTI was fed to the replication stream for the running EXEC.
+    pub exec_fed_multi: bool,
+    /// Inside MULTI.
+    pub multi: Option<MultiState>,
+    pub watched: Vec<WatchedKey>,
+    /// Set by any write to a watched key.
+    pub watch_dirty: Arc<AtomicBool>,
+    pub info: Arc<ClientInfo>,
+    pub resp: Protocol,
+    pub authenticated: bool,
+    /// Close the connection once the pending replies are written (QUIT, protocol error).
+    pub close_after_reply: bool,
+    pub reply_mode: ReplyMode,
+    /// CLIENT NO-EVICT: protect this client from client eviction.
+    pub no_evict: bool,
+    /// Unix µs at which the previous command of this batch ended (0: none): the next
+    /// command starts then, which saves a clock read per pipelined command (see
+    /// `commands::run_in_batch`). Reset between batches.
+    pub batch_clock_us: i64,
+    /// The slot of the last command's keys when they all were in one slot (hot-slot
+    /// affinity, `net::affinity`).
+    pub cmd_slot: Option<u16>,
+}
+
+impl ClientState {
+    pub fn new(info: Arc<ClientInfo>, auth_required: bool) -> Self {
+        ClientState {
+            blocked: None,
+            want_block: None,
+            serving_blocked: false,
+            ready_keys: Vec::new(),
+            in_exec: false,
+            channels: Vec::new(),
+            patterns: Vec::new(),
+            shard_channels: Vec::new(),
+            is_master_link: false,
+            waiting: None,
+            last_write_offset: 0,
+            handoff: None,
+            repl_listening_port: 0,
+            exec_fed_multi: false,
+            asking: false,
+            readonly: false,
+            multi: None,
+            watched: Vec::new(),
+            watch_dirty: Arc::new(AtomicBool::new(false)),
+            info,
+            resp: Protocol::Resp2,
+            authenticated: !auth_required,
+            close_after_reply: false,
+            reply_mode: ReplyMode::On,
+            no_evict: false,
+            batch_clock_us: 0,
+            cmd_slot: None,
+        }
+    }
+
+    /// Between commands with nothing in progress that ties it to its event loop (see
+    /// `net::affinity`): not blocked, waiting, in a transaction, subscribed, monitoring or a
+    /// link.
+    pub fn movable(&self) -> bool {
+        self.blocked.is_none()
+            && self.waiting.is_none()
+            && self.handoff.is_none()
+            && self.multi.is_none()
+            && !self.is_master_link
+            && !self.close_after_reply
+            && !self.in_pubsub()
+            && !self.info.monitor.load(Ordering::Relaxed)
+    }
+
+    /// Copy what CLIENT LIST shows of this connection into its shared info (cheap: a few
+    /// relaxed stores; the event loop calls it after each event).
+    pub fn publish(&self) {
+        let s = &self.info.shown;
+        s.sub.store(self.channels.len() as u64, Ordering::Relaxed);
+        s.psub.store(self.patterns.len() as u64, Ordering::Relaxed);
+        s.ssub.store(self.shard_channels.len() as u64, Ordering::Relaxed);
+        s.multi.store(self.multi.as_ref().map_or(-1, |m| m.queued.len() as i64), Ordering::Relaxed);
+        s.blocked.store(self.blocked.is_some() || self.waiting.is_some(), Ordering::Relaxed);
+        s.readonly.store(self.readonly, Ordering::Relaxed);
+        s.master.store(self.is_master_link, Ordering::Relaxed);
+        s.closing.store(self.close_after_reply, Ordering::Relaxed);
+    }
+
+    /// Subscribed to anything (RESP2 clients are then limited to pub/sub commands).
+    pub fn in_pubsub(&self) -> bool {
+        !(self.channels.is_empty() && self.patterns.is_empty() && self.shard_channels.is_empty())
+    }
+
+    pub fn id(&self) -> u64 {
+        self.info.id
+    }
+
+    pub fn set_resp(&mut self, resp: Protocol) {
+        self.resp = resp;
+        self.info.resp.store(resp.version() as u8, Ordering::Relaxed);
+    }
+}
