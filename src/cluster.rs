@@ -193,7 +193,7 @@ impl Cluster {
                 std::thread::sleep(Duration::from_millis(20));
             }
             cs.replicate(&master_id, true).map_err(err)?;
-            cs.sync_replication(self.node(r).handle().shared());
+            cs.sync_replication(&self.node(r).handle().shared().repl);
         }
         Ok(())
     }

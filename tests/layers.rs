@@ -21,7 +21,7 @@ fn report(crate_src: &str, sub: &[&str]) -> Vec<Vec<String>> {
 }
 
 /// Files of `server/src` in import cycles today.
-const MAX_SERVER: usize = 61;
+const MAX_SERVER: usize = 52;
 /// Files of `proxy/src/net` in import cycles today.
 const MAX_PROXY_NET: usize = 12;
 

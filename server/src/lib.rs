@@ -164,7 +164,8 @@ fn start_cluster(shared: &Arc<Shared>, addrs: &[SocketAddr]) -> std::io::Result<
     let announced_cport = cc.announce_bus_port.unwrap_or(bus_port);
     let state =
         Arc::new(cluster::ClusterState::open(cc, &ip, announced_port, announced_cport).map_err(std::io::Error::other)?);
-    let (bus, thread) = cluster::bus::start(shared.clone(), state.clone(), listener)?;
+    let services = (shared.core.clone(), shared.repl.clone(), shared.pubsub.clone());
+    let (bus, thread) = cluster::bus::start(services, state.clone(), listener)?;
     let _ = state.bus.set(bus);
     let _ = shared.cluster.set(state);
     Ok(vec![thread])

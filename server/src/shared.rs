@@ -22,7 +22,7 @@ pub struct Shared {
     /// The append-only file, snapshots and their `save` rules.
     pub persist: Arc<crate::persist::Persistence>,
     /// Pub/sub subscriptions.
-    pub pubsub: crate::pubsub::PubSub,
+    pub pubsub: Arc<crate::pubsub::PubSub>,
     /// Clients blocked on keys.
     pub blocking: crate::blocking::Blocking,
     /// INFO commandstats.

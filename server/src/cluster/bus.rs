@@ -3,12 +3,16 @@
 //! only), hands them to `gossip::handle` under the cluster lock, and sends what comes back.
 //! Every 100 ms it runs `gossip::cron` (pings, PFAIL, FAIL quorum) and reconnects links.
 
-use super::gossip::{self, Out};
+use super::bus_handle::{BusCmd, BusHandle};
+use super::gossip;
 use super::message::{self, Body, Message};
 use super::node::flags;
+use super::outbox::Out;
 use super::state::ClusterState;
-use crate::shared::Shared;
-use crossbeam_channel::{Receiver, Sender};
+use crate::core::Core;
+use crate::pubsub::PubSub;
+use crate::repl::Replication;
+use crossbeam_channel::Receiver;
 use hashbrown::HashMap;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -22,30 +26,6 @@ const WAKER: Token = Token(1);
 const FIRST_LINK: usize = 2;
 /// A link whose unsent data exceeds this is dropped (its node is too slow or gone).
 const MAX_SEND_BUFFER: usize = 64 * 1024 * 1024;
-
-/// Requests from other threads to the bus.
-pub enum BusCmd {
-    /// Send to one node.
-    Send(String, Message),
-    /// Send to every node.
-    Broadcast(Message),
-    /// Look at the node list now (a MEET was added).
-    Wake,
-}
-
-/// How other threads reach the bus.
-pub struct BusHandle {
-    tx: Sender<BusCmd>,
-    waker: Arc<Waker>,
-}
-
-impl BusHandle {
-    pub fn send(&self, cmd: BusCmd) {
-        if self.tx.send(cmd).is_ok() {
-            let _ = self.waker.wake();
-        }
-    }
-}
 
 struct Link {
     stream: TcpStream,
@@ -66,7 +46,10 @@ struct Bus {
     listener: TcpListener,
     links: HashMap<usize, Link>,
     next_token: usize,
-    shared: Arc<Shared>,
+    core: Arc<Core>,
+    repl: Arc<Replication>,
+    /// Where PUBLISH messages relayed by other nodes are delivered.
+    pubsub: Arc<PubSub>,
     cs: Arc<ClusterState>,
     rx: Receiver<BusCmd>,
     tick: u64,
@@ -75,7 +58,7 @@ struct Bus {
 
 /// Start the bus thread on an already bound listener (the cluster port).
 pub fn start(
-    shared: Arc<Shared>,
+    (core, repl, pubsub): (Arc<Core>, Arc<Replication>, Arc<PubSub>),
     cs: Arc<ClusterState>,
     listener: std::net::TcpListener,
 ) -> io::Result<(BusHandle, std::thread::JoinHandle<()>)> {
@@ -90,21 +73,23 @@ pub fn start(
         listener,
         links: HashMap::new(),
         next_token: FIRST_LINK,
-        shared,
+        core,
+        repl,
+        pubsub,
         cs,
         rx,
         tick: 0,
         orphans: Default::default(),
     };
     let handle = std::thread::Builder::new().name("slotbox-bus".into()).spawn(move || bus.run())?;
-    Ok((BusHandle { tx, waker }, handle))
+    Ok((BusHandle::new(tx, waker), handle))
 }
 
 impl Bus {
     fn run(&mut self) {
         let mut events = Events::with_capacity(256);
         let mut last_cron = Instant::now() - Duration::from_secs(1);
-        while !self.shared.is_shutting_down() {
+        while !self.core.is_shutting_down() {
             let _ = self.poll.poll(&mut events, Some(Duration::from_millis(100)));
             let ready: Vec<(usize, bool, bool)> = events
                 .iter()
@@ -348,11 +333,11 @@ impl Bus {
                 g.me_mut().ip = local_ip;
                 g.dirty = true;
             }
-            g.me_mut().repl_offset = self.shared.repl.offset() as i64;
+            g.me_mut().repl_offset = self.repl.offset() as i64;
             let outs =
                 gossip::handle(&self.cs, &mut g, msg, &peer_ip, if inbound { None } else { link_node.as_deref() }, now);
             self.cs.commit(&mut g);
-            self.shared
+            self.core
                 .pause_writes_until
                 .store(if g.me().is_master() { g.mf_paused_until } else { 0 }, std::sync::atomic::Ordering::Relaxed);
             // An outbound handshake link now knows its node's real id.
@@ -369,9 +354,7 @@ impl Bus {
             outs
         };
         self.execute(token, outs);
-        if let Some(shared) = self.shared.self_arc() {
-            self.cs.sync_replication(&shared);
-        }
+        self.cs.sync_replication(&self.repl);
     }
 
     fn execute(&mut self, token: usize, outs: Vec<Out>) {
@@ -386,9 +369,9 @@ impl Bus {
                 Out::Deliver { channel, message, shard } => {
                     let (c, m) = (bytes::Bytes::from(channel), bytes::Bytes::from(message));
                     if shard {
-                        self.shared.pubsub.spublish(&self.shared, &c, &m);
+                        self.pubsub.spublish(&self.core, &c, &m);
                     } else {
-                        self.shared.pubsub.publish(&self.shared, &c, &m);
+                        self.pubsub.publish(&self.core, &c, &m);
                     }
                 }
             }
@@ -454,20 +437,20 @@ impl Bus {
         self.report_links();
         self.connect_missing();
         let now = crate::clock::unix_time_ms();
-        let paused_until = self.shared.pause_writes_until.load(std::sync::atomic::Ordering::Relaxed);
+        let paused_until = self.core.pause_writes_until.load(std::sync::atomic::Ordering::Relaxed);
         {
             let mut g = self.cs.lock();
             if g.mf_paused_until != 0 && g.mf_paused_until == paused_until {
                 g.mf_pause_published = true;
             }
         }
-        let repl = &self.shared.repl;
+        let repl = &self.repl;
         let my_offset = repl.offset() as i64;
         let data_age = match repl.master.lock().as_ref() {
             Some(l) if !l.is_up() => now - l.down_since.load(std::sync::atomic::Ordering::Relaxed),
             _ => 0,
         };
-        let migration = super::replica_migration::MigrationSettings::read(&self.shared);
+        let migration = super::replica_migration::MigrationSettings::read(&self.core);
         let outs = {
             let mut g = self.cs.lock();
             g.me_mut().repl_offset = my_offset;
@@ -475,14 +458,12 @@ impl Bus {
             let mut outs = gossip::cron(&self.cs, &mut g, now, self.tick, data_age, my_offset);
             outs.extend(super::replica_migration::cron(&mut g, &mut self.orphans, migration, now));
             self.cs.commit(&mut g);
-            self.shared
+            self.core
                 .pause_writes_until
                 .store(if g.me().is_master() { g.mf_paused_until } else { 0 }, std::sync::atomic::Ordering::Relaxed);
             outs
         };
         self.execute(usize::MAX, outs);
-        if let Some(shared) = self.shared.self_arc() {
-            self.cs.sync_replication(&shared);
-        }
+        self.cs.sync_replication(&self.repl);
     }
 }

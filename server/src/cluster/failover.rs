@@ -5,31 +5,11 @@
 //! replica takes its master's slots with `configEpoch = election epoch` and tells everyone.
 //! CLUSTER FAILOVER FORCE starts an election at once; TAKEOVER skips the vote.
 
-use super::gossip::{message, Out};
+use super::inner::{ClusterInner, Election};
 use super::message::{Body, Header};
 use super::node::flags;
-use super::state::{ClusterInner, ClusterState};
-
-/// Election progress of this replica.
-#[derive(Debug, Default, Clone)]
-pub struct Election {
-    /// Unix ms at which the vote request may be sent (0 = no election).
-    pub auth_time: i64,
-    pub sent: bool,
-    pub epoch: u64,
-    pub votes: usize,
-    /// Voters must ignore the "master is FAIL" rule (manual failover).
-    pub force: bool,
-    /// Coordinated manual failover: wait (until this unix ms) for the master to pause writes
-    /// and for our offset to reach its offset before asking for votes.
-    pub mf_wait_until: i64,
-    /// Coordinated manual failover: give up unless promoted before this unix ms (the master
-    /// pauses writes a little longer, so no write it acknowledges can be lost).
-    pub mf_deadline: i64,
-}
-
-/// Masters this node voted for the failover of, with the vote time.
-pub type VoteLog = hashbrown::HashMap<String, i64>;
+use super::outbox::{message, Out};
+use super::state::ClusterState;
 
 fn timeouts(cs: &ClusterState) -> (i64, i64) {
     let auth_timeout = (cs.config.node_timeout * 2).max(2000);

@@ -3,17 +3,17 @@
 //! that serve slots (a node on the minority side of a partition stops serving, and waits a
 //! rejoin delay before serving again), as Redis's `clusterUpdateState`.
 
+use super::inner::{ClusterConfig, ClusterInner};
 use super::node::flags;
-use super::state::{ClusterInner, ClusterState};
 use slotbox_protocol::SLOT_COUNT;
 
 /// Recompute `state_ok`.
-pub fn update_state(cs: &ClusterState, g: &mut ClusterInner) {
+pub fn update_state(config: &ClusterConfig, g: &mut ClusterInner) {
     let now = crate::clock::unix_time_ms();
     let mut ok = true;
     // Every slot has an owner that is not FAIL: the owners' slot bitmaps (kept consistent
     // with the per-slot owner table by `assign_slot`) add up to all the slots.
-    if cs.config.require_full_coverage {
+    if config.require_full_coverage {
         let covered: usize = g.nodes.values().filter(|n| !n.has(flags::FAIL)).map(|n| n.slots.count()).sum();
         ok = covered == SLOT_COUNT;
     }
@@ -25,7 +25,7 @@ pub fn update_state(cs: &ClusterState, g: &mut ClusterInner) {
         g.among_minority_since = now;
     }
     if ok && !g.state_ok && g.me().is_master() && g.among_minority_since != 0 {
-        let rejoin_delay = cs.config.node_timeout.clamp(500, 5000);
+        let rejoin_delay = config.node_timeout.clamp(500, 5000);
         if now - g.among_minority_since < rejoin_delay {
             ok = false;
         }

@@ -4,13 +4,16 @@
 //! it; `health` decides `cluster_state`.
 
 pub mod bus;
+pub mod bus_handle;
 pub mod failover;
 pub mod gossip;
 mod health;
+mod inner;
 pub mod message;
 pub mod node;
 pub mod nodes_conf;
 pub mod ops;
+mod outbox;
 mod publish;
 pub mod replica_migration;
 pub mod route;

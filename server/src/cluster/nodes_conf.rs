@@ -3,8 +3,8 @@
 //! `vars currentEpoch N lastVoteEpoch N`). Written atomically (temp file, fsync, rename) on
 //! every configuration change; read back at start so a node keeps its id, slots and peers.
 
+use super::inner::ClusterInner;
 use super::node::{flags, valid_node_id, Node};
-use super::state::ClusterInner;
 use hashbrown::HashMap;
 use slotbox_protocol::SLOT_COUNT;
 use std::io::Write;

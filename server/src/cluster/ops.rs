@@ -3,7 +3,7 @@
 //! are Redis's texts (without the leading '-'). Every change is committed (persisted and
 //! published) before returning.
 
-use super::bus::BusCmd;
+use super::bus_handle::BusCmd;
 use super::message::Body;
 use super::node::{flags, valid_node_id, Node};
 use super::state::{ClusterInner, ClusterState};
@@ -219,7 +219,7 @@ impl ClusterState {
         let m = {
             let mut g = self.lock();
             g.stats.sent("pong");
-            super::gossip::message(&g, Body::Pong(Vec::new()))
+            super::outbox::message(&g, Body::Pong(Vec::new()))
         };
         self.bus_send(BusCmd::Broadcast(m));
     }
@@ -390,7 +390,7 @@ impl ClusterState {
                 Body::Publish { channel: channel.to_vec(), message: message.to_vec() }
             };
             g.stats.sent(body.kind());
-            let m = super::gossip::message(&g, body);
+            let m = super::outbox::message(&g, body);
             let master = g.master_of(g.me()).id.clone();
             let mut ids: Vec<String> = g.replicas_of(&master).iter().map(|n| n.id.clone()).collect();
             ids.push(master);
@@ -410,7 +410,7 @@ impl ClusterState {
 impl ClusterState {
     /// Make replication follow the cluster role: replicate our master (CLUSTER REPLICATE, or
     /// a failed-over master rejoining), or stop replicating once promoted.
-    pub fn sync_replication(&self, shared: &std::sync::Arc<crate::shared::Shared>) {
+    pub fn sync_replication(&self, repl: &std::sync::Arc<crate::repl::Replication>) {
         let target = {
             let g = self.lock();
             match &g.me().master {
@@ -421,9 +421,9 @@ impl ClusterState {
                 },
             }
         };
-        let current = shared.repl.master.lock().as_ref().map(|l| (l.host.clone(), l.port));
+        let current = repl.master.lock().as_ref().map(|l| (l.host.clone(), l.port));
         if target != current {
-            crate::repl::replica::set_master(&shared.repl, target);
+            crate::repl::replica::set_master(repl, target);
         }
     }
 
@@ -444,7 +444,7 @@ impl ClusterState {
                     Ok(Some(super::failover::promote(g, e)))
                 }
                 Some(_) => {
-                    g.election = super::failover::Election { force: true, ..Default::default() };
+                    g.election = super::inner::Election { force: true, ..Default::default() };
                     Ok(None)
                 }
                 None => {
@@ -453,20 +453,20 @@ impl ClusterState {
                     }
                     let now = crate::clock::unix_time_ms();
                     let pause = self.config.node_timeout * 2;
-                    g.election = super::failover::Election {
+                    g.election = super::inner::Election {
                         force: true,
                         mf_wait_until: now + pause,
                         mf_deadline: now + pause - pause / 4,
                         ..Default::default()
                     };
                     g.stats.sent("mfstart");
-                    Ok(Some(super::gossip::Out::To(master, super::gossip::message(g, Body::MfStart))))
+                    Ok(Some(super::outbox::Out::To(master, super::outbox::message(g, Body::MfStart))))
                 }
             }
         })?;
         match out {
-            Some(super::gossip::Out::Broadcast(m)) => self.bus_send(BusCmd::Broadcast(m)),
-            Some(super::gossip::Out::To(id, m)) => self.bus_send(BusCmd::Send(id, m)),
+            Some(super::outbox::Out::Broadcast(m)) => self.bus_send(BusCmd::Broadcast(m)),
+            Some(super::outbox::Out::To(id, m)) => self.bus_send(BusCmd::Send(id, m)),
             _ => {}
         }
         Ok(())

@@ -4,22 +4,10 @@
 //! made every CLUSTER SETSLOT cost more than the whole round trip). A change to the set of
 //! nodes republishes every slot.
 
+use super::inner::{ClusterInner, Published};
 use super::node::SlotSet;
 use super::routes::{RouteTable, SlotRoute, NONE};
-use super::state::ClusterInner;
-use hashbrown::HashMap;
 use std::sync::atomic::Ordering;
-
-/// What the route table holds, in the view's terms.
-#[derive(Default)]
-pub struct Published {
-    /// Known node ids, sorted.
-    nodes: Vec<String>,
-    /// Each node's slots.
-    slots: HashMap<String, SlotSet>,
-    migrating: HashMap<u16, String>,
-    importing: HashMap<u16, String>,
-}
 
 /// Bring the route table in line with `g`.
 pub fn publish(routes: &RouteTable, g: &mut ClusterInner) {

@@ -14,10 +14,10 @@
 //!   leaves, whose master has the most working replicas (at least two), and which has the
 //!   smallest node id among the working replicas of all such masters, migrates.
 
-use super::gossip::{message, Out};
+use super::inner::ClusterInner;
 use super::message::Body;
 use super::node::{flags, Node};
-use super::state::ClusterInner;
+use super::outbox::{message, Out};
 use hashbrown::{HashMap, HashSet};
 
 /// How long a master must stay orphaned before a replica migrates to it (Redis's
@@ -33,8 +33,8 @@ pub struct MigrationSettings {
 
 impl MigrationSettings {
     /// Read them from the running config (CONFIG SET changes them at once).
-    pub fn read(shared: &crate::shared::Shared) -> Self {
-        let c = shared.config.read();
+    pub fn read(core: &crate::core::Core) -> Self {
+        let c = core.config.read();
         MigrationSettings { allow: c.cluster_allow_replica_migration, barrier: c.cluster_migration_barrier }
     }
 }

@@ -197,9 +197,7 @@ fn replicate(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
     let empty = ctx.shared.db.is_empty();
     let r = c.replicate(&id, empty);
     if r.is_ok() {
-        if let Some(shared) = ctx.shared.self_arc() {
-            c.sync_replication(&shared);
-        }
+        c.sync_replication(&ctx.shared.repl);
     }
     done(r)
 }
@@ -295,9 +293,7 @@ fn failover(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
     };
     let r = c.manual_failover(mode);
     if r.is_ok() {
-        if let Some(shared) = ctx.shared.self_arc() {
-            c.sync_replication(&shared);
-        }
+        c.sync_replication(&ctx.shared.repl);
     }
     done(r)
 }
