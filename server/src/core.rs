@@ -17,6 +17,9 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize,
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+/// The Redis version whose behaviour slotbox matches (INFO `redis_version`, HELLO `version`).
+pub const REDIS_VERSION: &str = "7.0.15";
+
 pub struct Core {
     pub db: Db,
     /// Held shared by every batch of commands, exclusively by EXEC: a transaction never

@@ -28,7 +28,7 @@ fn main() {
                 println!(
                     "slotbox-server v={} (Redis compatible v={}) bits=64",
                     env!("CARGO_PKG_VERSION"),
-                    slotbox_server::commands::REDIS_VERSION
+                    slotbox_server::core::REDIS_VERSION
                 );
                 return;
             }

@@ -69,9 +69,9 @@ pub(super) fn cluster_route(
     let mut is_write = r.spec.has(command::flags::WRITE);
     if is_exec {
         let Some(m) = &client.multi else { return Ok(()) };
-        for (qr, qargs) in &m.queued {
-            is_write |= qr.spec.has(command::flags::WRITE);
-            keys.extend(extract_keys(qr.spec, qargs).iter().map(|&i| qargs[i].as_ref()));
+        for q in &m.queued {
+            is_write |= q.spec.has(command::flags::WRITE);
+            keys.extend(extract_keys(q.spec, &q.args).iter().map(|&i| q.args[i].as_ref()));
         }
     } else {
         keys.extend(extract_keys(r.spec, args).iter().map(|&i| args[i].as_ref()));
@@ -114,7 +114,7 @@ pub(super) fn stale_gate(shared: &Shared, client: &ClientState, r: Resolved) -> 
     }
     let stale_ok = |r: &Resolved| r.spec.has(command::flags::STALE);
     let denied = if r.full_name == "exec" {
-        client.multi.as_ref().is_some_and(|m| m.queued.iter().any(|(q, _)| !stale_ok(q)))
+        client.multi.as_ref().is_some_and(|m| m.queued.iter().any(|q| !q.spec.has(command::flags::STALE)))
     } else {
         !stale_ok(&r)
     };
@@ -135,7 +135,7 @@ pub(super) fn make_room(shared: &Shared, client: &ClientState, r: Resolved) -> R
     let name = r.full_name;
     let denyoom = r.spec.has(DENYOOM)
         || match &client.multi {
-            Some(m) if name == "exec" => m.queued.iter().any(|(q, _)| q.spec.has(DENYOOM)),
+            Some(m) if name == "exec" => m.queued.iter().any(|q| q.spec.has(DENYOOM)),
             Some(_) => !matches!(name, "discard" | "quit" | "reset"),
             None => false,
         };

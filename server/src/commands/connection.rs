@@ -122,7 +122,7 @@ fn hello_reply(shared: &Shared, client: &ClientState) -> Frame {
     let pair = |k: &'static str, v: Frame| (Frame::bulk_static(k), v);
     Frame::Map(vec![
         pair("server", Frame::bulk_static("redis")),
-        pair("version", Frame::bulk_static(super::REDIS_VERSION)),
+        pair("version", Frame::bulk_static(crate::core::REDIS_VERSION)),
         pair("proto", Frame::Integer(client.resp.version())),
         pair("id", Frame::Integer(client.id() as i64)),
         pair("mode", Frame::bulk_static(mode)),

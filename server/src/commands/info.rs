@@ -114,7 +114,7 @@ fn os_name() -> String {
 fn server(out: &mut String, shared: &Shared) {
     let config = shared.config.read();
     let uptime = shared.uptime_secs();
-    field(out, "redis_version", super::REDIS_VERSION);
+    field(out, "redis_version", crate::core::REDIS_VERSION);
     field(out, "slotbox_version", env!("CARGO_PKG_VERSION"));
     fixed(out, "redis_git_sha1:00000000 redis_git_dirty:0");
     field(out, "redis_build_id", &shared.run_id[..16]);

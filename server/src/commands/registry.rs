@@ -3,10 +3,7 @@
 //! resolution of a request to its handler with Redis's errors for unknown commands,
 //! unknown subcommands and wrong arity.
 
-use super::{
-    client_cmd, cluster, command_info, config_cmd, connection, hashes, info, keys, lists, memory, migrate, monitoring,
-    persist, pubsub, replication, server, sets, strings, tx, zsets, Ctx,
-};
+use super::ctx::Ctx;
 use bytes::Bytes;
 use hashbrown::HashMap;
 use slotbox_protocol::command::{self, CommandSpec};
@@ -36,7 +33,6 @@ static BY_ID: OnceLock<Vec<Resolved>> = OnceLock::new();
 
 /// A registered command by id (a blocked client's command, kept by id below this layer).
 pub fn by_id(id: u16) -> Option<Resolved> {
-    registry();
     BY_ID.get().and_then(|v| v.get(id as usize)).copied()
 }
 
@@ -53,66 +49,56 @@ struct Entry {
 
 static REGISTRY: OnceLock<HashMap<&'static str, Entry>> = OnceLock::new();
 
+/// Build the registry from the families' tables (`commands::tables`), once; later calls
+/// only check it is there.
+pub fn install(tables: impl FnOnce() -> Vec<Registration>) {
+    if REGISTRY.get().is_some() {
+        return;
+    }
+    let _ = REGISTRY.get_or_init(|| build(&tables()));
+}
+
 fn registry() -> &'static HashMap<&'static str, Entry> {
-    REGISTRY.get_or_init(|| {
-        let mut map: HashMap<&'static str, Entry> = HashMap::new();
-        let mut names: Vec<&'static str> = Vec::new();
-        let mut by_id: Vec<Resolved> = Vec::new();
-        for table in [
-            strings::COMMANDS,
-            keys::COMMANDS,
-            connection::COMMANDS,
-            server::COMMANDS,
-            tx::COMMANDS,
-            pubsub::COMMANDS,
-            cluster::COMMANDS,
-            replication::COMMANDS,
-            client_cmd::COMMANDS,
-            command_info::COMMANDS,
-            config_cmd::COMMANDS,
-            info::COMMANDS,
-            lists::COMMANDS,
-            hashes::COMMANDS,
-            sets::COMMANDS,
-            zsets::COMMANDS,
-            migrate::COMMANDS,
-            persist::COMMANDS,
-            monitoring::COMMANDS,
-            memory::COMMANDS,
-        ] {
-            for &(full, handler) in table {
-                let id = names.len() as u16;
-                names.push(full);
-                let (top, sub) = match full.split_once('|') {
-                    Some((t, s)) => (t, Some(s)),
-                    None => (full, None),
-                };
-                let spec = command::lookup(top.as_bytes())
-                    .unwrap_or_else(|| panic!("command '{top}' missing from the command table"));
-                let entry = map.entry(spec.name).or_insert(Entry { top: None, spec, subs: HashMap::new() });
-                let resolved = match sub {
-                    None => {
-                        let r = Resolved { spec, handler, full_name: full, id };
-                        entry.top = Some(r);
-                        r
-                    }
-                    Some(s) => {
-                        let sspec = spec
-                            .subcommand(s.as_bytes())
-                            .unwrap_or_else(|| panic!("subcommand '{full}' missing from the command table"));
-                        let r = Resolved { spec: sspec, handler, full_name: full, id };
-                        entry.subs.insert(sspec.name, r);
-                        r
-                    }
-                };
-                by_id.push(resolved);
-            }
+    REGISTRY.get().expect("commands::tables installs the registry before any lookup")
+}
+
+fn build(tables: &[Registration]) -> HashMap<&'static str, Entry> {
+    let mut map: HashMap<&'static str, Entry> = HashMap::new();
+    let mut names: Vec<&'static str> = Vec::new();
+    let mut by_id: Vec<Resolved> = Vec::new();
+    for table in tables {
+        for &(full, handler) in *table {
+            let id = names.len() as u16;
+            names.push(full);
+            let (top, sub) = match full.split_once('|') {
+                Some((t, s)) => (t, Some(s)),
+                None => (full, None),
+            };
+            let spec = command::lookup(top.as_bytes())
+                .unwrap_or_else(|| panic!("command '{top}' missing from the command table"));
+            let entry = map.entry(spec.name).or_insert(Entry { top: None, spec, subs: HashMap::new() });
+            let resolved = match sub {
+                None => {
+                    let r = Resolved { spec, handler, full_name: full, id };
+                    entry.top = Some(r);
+                    r
+                }
+                Some(s) => {
+                    let sspec = spec
+                        .subcommand(s.as_bytes())
+                        .unwrap_or_else(|| panic!("subcommand '{full}' missing from the command table"));
+                    let r = Resolved { spec: sspec, handler, full_name: full, id };
+                    entry.subs.insert(sspec.name, r);
+                    r
+                }
+            };
+            by_id.push(resolved);
         }
-        assert!(names.len() <= crate::cmdstats::MAX_COMMANDS, "raise cmdstats::MAX_COMMANDS");
-        let _ = NAMES.set(names);
-        let _ = BY_ID.set(by_id);
-        map
-    })
+    }
+    assert!(names.len() <= crate::cmdstats::MAX_COMMANDS, "raise cmdstats::MAX_COMMANDS");
+    let _ = NAMES.set(names);
+    let _ = BY_ID.set(by_id);
+    map
 }
 
 /// Every registered command and subcommand spec (COMMAND COUNT / LIST / INFO / DOCS).

@@ -4,9 +4,18 @@
 
 use crate::client::ClientInfo;
 use bytes::Bytes;
-use slotbox_protocol::Protocol;
+use slotbox_protocol::{Frame, Protocol};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+
+/// What a blocking command waits for.
+pub struct BlockOn {
+    pub keys: Vec<Bytes>,
+    /// Unix ms deadline, 0 = forever.
+    pub deadline_ms: i64,
+    /// The reply on timeout (null of the command's shape).
+    pub timeout_reply: Frame,
+}
 
 /// CLIENT REPLY mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -20,10 +29,18 @@ pub enum ReplyMode {
     Skip,
 }
 
+/// A command queued between MULTI and EXEC: its registry id, its table row (for the checks
+/// EXEC makes on the whole queue) and its arguments.
+pub struct Queued {
+    pub id: u16,
+    pub spec: &'static slotbox_protocol::command::CommandSpec,
+    pub args: Vec<Bytes>,
+}
+
 /// Commands queued between MULTI and EXEC.
 #[derive(Default)]
 pub struct MultiState {
-    pub queued: Vec<(super::Resolved, Vec<Bytes>)>,
+    pub queued: Vec<Queued>,
     /// A command was rejected while queueing: EXEC answers EXECABORT.
     pub failed: bool,
 }
@@ -41,7 +58,7 @@ pub struct ClientState {
     pub blocked: Option<Arc<crate::blocking::Waiter>>,
     /// Set by a blocking command that found nothing to do; turned into `blocked` by the
     /// dispatcher (or, when re-run for a blocked client, meaning "still nothing").
-    pub want_block: Option<super::BlockOn>,
+    pub want_block: Option<BlockOn>,
     /// This state stands in for a blocked client while another thread re-runs its command.
     pub serving_blocked: bool,
     /// Keys written by this client's command that blocked clients wait for.

@@ -3,8 +3,8 @@
 //! command of any other client (on any thread) runs in between. WATCH registers a flag on the watched keys' slots; any write to such a key (expiry
 //! and FLUSHALL included) sets it and makes EXEC answer a null reply.
 
-use super::{run, Ctx, Registration, Resolved};
-use crate::commands::session::{ClientState, MultiState, WatchedKey};
+use super::{Ctx, Registration, Resolved};
+use crate::commands::session::{ClientState, MultiState, Queued, WatchedKey};
 use crate::shared::Shared;
 use bytes::Bytes;
 use slotbox_protocol::{key_hash_slot, Frame};
@@ -24,7 +24,7 @@ pub fn queue(client: &mut ClientState, r: Resolved, args: &[Bytes]) -> Frame {
         return Frame::error_static("ERR Command not allowed inside a transaction");
     }
     if let Some(m) = client.multi.as_mut() {
-        m.queued.push((r, args.to_vec()));
+        m.queued.push(Queued { id: r.id, spec: r.spec, args: args.to_vec() });
     }
     Frame::queued()
 }
@@ -71,8 +71,8 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
     }
     let mut replies = Vec::with_capacity(state.queued.len());
     ctx.client.in_exec = true;
-    for (r, args) in &state.queued {
-        let reply = run(shared, ctx.client, *r, args);
+    for q in &state.queued {
+        let reply = (ctx.run)(shared, ctx.client, q.id, &q.args);
         shared.count_error(&reply);
         replies.push(reply);
     }

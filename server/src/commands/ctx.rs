@@ -1,0 +1,37 @@
+//! [`Ctx`]: what a command handler sees — the server, the client's session, the locked slots
+//! of its keys, the command's clock and table row — and what it may hand back to the seam (a
+//! block, a replacement for propagation). Handlers never look at sockets.
+
+use super::session::{BlockOn, ClientState};
+use crate::shared::Shared;
+use crate::store::KeyView;
+use bytes::Bytes;
+use slotbox_protocol::command::CommandSpec;
+use slotbox_protocol::Frame;
+
+/// What a handler sees.
+pub struct Ctx<'a, 's> {
+    pub shared: &'s Shared,
+    pub client: &'a mut ClientState,
+    /// The slots of this command's keys, locked.
+    pub keys: KeyView<'s>,
+    /// The command's clock (ms since the epoch), fixed for the whole command as in Redis.
+    pub now_ms: i64,
+    /// The command's table row (the subcommand's for container commands).
+    pub spec: &'static CommandSpec,
+    /// A blocking command that found nothing to do sets this instead of replying
+    /// (only honoured when `may_block`).
+    pub block: Option<BlockOn>,
+    /// False inside EXEC: blocking commands answer their timeout reply at once.
+    pub may_block: bool,
+    /// What to send to replicas instead of the command itself (SPOP → SREM, MIGRATE → DEL).
+    pub propagate: Option<Vec<Vec<Bytes>>>,
+    /// The whole exec gate is held (only for commands that need it: `exec::needs_whole_gate`).
+    pub exclusive: bool,
+    /// The seam's entry for running a registered command (by id) from inside this one, with
+    /// the gate already held: EXEC's queue. Handed in so no handler imports the seam.
+    pub run: RunFn,
+}
+
+/// See [`Ctx::run`].
+pub type RunFn = fn(&Shared, &mut ClientState, u16, &[Bytes]) -> Frame;

@@ -1,0 +1,373 @@
+//! The execution seam: every command runs through [`execute_in_batch`] (or [`execute`]),
+//! whoever asks — a client's connection, a replica applying its master's stream, an AOF being
+//! replayed — and EXEC's queue and blocked clients through [`run`] under the gate the seam
+//! already holds. In order: lookup and arity, the admission checks (`admit.rs`), MULTI
+//! queueing, key locking, the handler, then the effects — the write stream, keys that wake
+//! blocked clients, commandstats / slowlog / latency (`effects.rs`), MONITOR.
+
+use super::ctx::Ctx;
+use super::held::Held;
+use super::registry::{self, Resolved};
+use super::session::ClientState;
+use super::{admit, effects, pubsub, tx};
+use crate::shared::Shared;
+use crate::store::KeyView;
+use bytes::Bytes;
+use slotbox_protocol::command::{self, extract_keys, KeyIndices};
+use slotbox_protocol::frame::errors;
+use slotbox_protocol::{key_hash_slot, Frame};
+use smallvec::SmallVec;
+
+/// Called when a connection closes: drop its watches (and, later, subscriptions and blocks).
+pub fn on_disconnect(shared: &Shared, client: &mut ClientState) {
+    if client.info.monitor.load(std::sync::atomic::Ordering::Relaxed) {
+        shared.monitors.remove(client.info.id);
+    }
+    tx::unwatch_all(shared, client);
+    pubsub::unsubscribe_all(shared, client);
+    if let Some(w) = client.blocked.take() {
+        // If a thread is serving it right now, its reply is simply dropped with the client.
+        let _ = w.cancel();
+        shared.blocking.remove(&w);
+    }
+}
+
+/// Run one request for `client` on its own (taking and releasing the gate on the gate's
+/// service stripe). `args` is never empty. Must not be called by a thread that holds the
+/// gate: such code runs commands through [`execute_in_batch`] with what it holds.
+pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Frame {
+    client.batch_clock_us = 0;
+    let mut held = Held::new(shared.exec_gate.service_stripe());
+    execute_in_batch(shared, client, args, &mut held)
+}
+
+/// Commands that run with the whole exec gate held: nothing else runs anywhere meanwhile.
+/// EXEC, and DEBUG (SLEEP stops the server, DIGEST reads the dataset at one point in time).
+pub fn needs_whole_gate(r: Resolved) -> bool {
+    matches!(r.full_name, "exec" | "debug")
+}
+
+/// The execution seam: run one request of a caller that keeps `held` from one command to the
+/// next. The seam takes the exec gate as the command needs it (shared, or whole for
+/// [`needs_whole_gate`] commands, giving up the shared stripe first) unless `held` already has
+/// it, so a caller never takes it twice (the lock rule: `crate::gate`). A whole gate the seam
+/// took is released when the command ends; one the caller took stays.
+///
+/// `held` also carries the slot locks of the previous command: a command on exactly the same
+/// slots runs under them instead of unlocking and relocking (a pipeline hammering one hot key
+/// stays on one thread for the whole batch instead of bouncing the lock, and its data, between
+/// threads). Any other command releases them first, before anything else is locked.
+pub fn execute_in_batch<'s>(
+    shared: &'s Shared,
+    client: &mut ClientState,
+    args: &[Bytes],
+    held: &mut Held<'s>,
+) -> Frame {
+    client.cmd_slot = None;
+    let resolved = match super::tables::resolve_or_refuse(args) {
+        Ok(r) => r,
+        Err((e, id)) => {
+            held.keys = None;
+            tx::flag_failed(client);
+            if let Some(id) = id {
+                client.info.last_cmd.store(id, std::sync::atomic::Ordering::Relaxed);
+                shared.cmdstats.reject(id);
+            }
+            return e;
+        }
+    };
+    // CLIENT LIST `cmd=`: the last command looked up, as Redis's lastcmd (refused and queued
+    // ones too; EXEC for the commands it ran).
+    client.info.last_cmd.store(resolved.id, std::sync::atomic::Ordering::Relaxed);
+    let took_whole = needs_whole_gate(resolved) && held.exclusive(&shared.exec_gate);
+    held.shared(&shared.exec_gate);
+    let reply = admit_and_run(shared, client, resolved, args, held);
+    if took_whole {
+        held.release();
+    }
+    reply
+}
+
+/// The admission checks (auth, OOM, replica gate, cluster routing, pub/sub context, MULTI
+/// queueing), then the run and the blocked clients it readied. The gate is held.
+fn admit_and_run<'s>(
+    shared: &'s Shared,
+    client: &mut ClientState,
+    resolved: Resolved,
+    args: &[Bytes],
+    held: &mut Held<'s>,
+) -> Frame {
+    // A refused command marks the client's transaction failed; a refused EXEC discards it.
+    let reject = |client: &mut ClientState, e: Frame| {
+        shared.cmdstats.reject(resolved.id);
+        if resolved.full_name == "exec" {
+            client.multi = None;
+            tx::unwatch_all(shared, client);
+        } else {
+            tx::flag_failed(client);
+        }
+        e
+    };
+    // Key positions and slots, computed once for the checks below and the run.
+    let idx = extract_keys(resolved.spec, args);
+    let slots = slots_of(&idx, args);
+    client.cmd_slot = match slots[..] {
+        [s] => Some(s),
+        _ => None,
+    };
+    if held.keys.as_ref().is_some_and(|v| client.multi.is_some() || !same_slots(v, &slots)) {
+        held.keys = None;
+    }
+    if let Err(e) = admit::protected_gate(shared, client, resolved) {
+        return reject(client, e);
+    }
+    if !client.authenticated && !resolved.spec.has(command::flags::NO_AUTH) {
+        return reject(client, Frame::error_static(errors::NOAUTH));
+    }
+    let keyspace = command::flags::WRITE | command::flags::READONLY | command::flags::MAY_REPLICATE;
+    if resolved.spec.flags & keyspace != 0 && client.info.monitor.load(std::sync::atomic::Ordering::Relaxed) {
+        return reject(client, Frame::error_static("ERR Replica can't interact with the keyspace"));
+    }
+    if !client.is_master_link && crate::evict::over_limit(shared) {
+        held.keys = None;
+        if let Err(e) = admit::make_room(shared, client, resolved) {
+            return reject(client, e);
+        }
+    }
+    let asking = std::mem::take(&mut client.asking);
+    if resolved.spec.has(command::flags::WRITE) && !client.is_master_link {
+        if let Err(e) = admit::replication_gate(shared) {
+            return reject(client, e);
+        }
+    }
+    if let Some(cs) = shared.cluster.get().filter(|_| !client.is_master_link) {
+        if let Err(e) = admit::cluster_route(shared, cs, client, resolved, args, asking, &mut held.keys) {
+            return reject(client, e);
+        }
+    }
+    if client.resp == slotbox_protocol::Protocol::Resp2
+        && client.in_pubsub()
+        && !pubsub::allowed_in_pubsub(resolved.full_name)
+    {
+        return reject(
+            client,
+            Frame::error(format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                resolved.full_name
+            )),
+        );
+    }
+    if let Err(e) = admit::stale_gate(shared, client, resolved) {
+        return reject(client, e);
+    }
+    if client.multi.is_some() && !tx::runs_inside_multi(resolved.full_name) {
+        return tx::queue(client, resolved, args);
+    }
+    let exclusive = held.is_exclusive();
+    let reply = run_in_batch(shared, client, resolved, args, &mut held.keys, exclusive, idx, slots);
+    if !client.ready_keys.is_empty() {
+        held.keys = None;
+        let keys = std::mem::take(&mut client.ready_keys);
+        serve_blocked(shared, keys);
+    }
+    reply
+}
+
+/// Feed a write to the replication stream while its slots are still locked (so writes to one
+/// key reach replicas in the order they were applied). Relative expiry becomes absolute.
+fn propagate(ctx: &mut Ctx, r: Resolved, args: &[Bytes]) {
+    let (stream, repl) = (&ctx.shared.stream, &ctx.shared.repl);
+    if ctx.client.in_exec && !ctx.client.exec_fed_multi {
+        stream.feed(&[Bytes::from_static(b"MULTI")]);
+        ctx.client.exec_fed_multi = true;
+    }
+    match ctx.propagate.take() {
+        Some(cmds) => cmds.iter().for_each(|c| stream.feed(c)),
+        None => stream.feed(args),
+    }
+    let sets_expiry = matches!(
+        r.full_name,
+        "set"
+            | "setex"
+            | "psetex"
+            | "getex"
+            | "expire"
+            | "pexpire"
+            | "expireat"
+            | "pexpireat"
+            | "restore"
+            | "restore-asking"
+    );
+    if sets_expiry && args.len() > 1 {
+        if let Some(at) = ctx.keys.get(&args[1]).map(|e| e.expire_at).filter(|&at| at != 0) {
+            stream.feed(&[Bytes::from_static(b"PEXPIREAT"), args[1].clone(), Bytes::from(at.to_string())]);
+        }
+    }
+    ctx.client.last_write_offset = repl.offset();
+}
+
+/// Serve clients blocked on `keys` (FIFO per key), re-running their commands; keys their
+/// commands write (BLMOVE's destination) are served in turn. Runs under the gate the seam
+/// holds for the command that readied the keys.
+fn serve_blocked(shared: &Shared, keys: Vec<Bytes>) {
+    let mut queue: std::collections::VecDeque<Bytes> = keys.into();
+    while let Some(key) = queue.pop_front() {
+        while let Some(w) = shared.blocking.claim_first(&key) {
+            let mut proxy = ClientState::new(w.info.clone(), false);
+            proxy.serving_blocked = true;
+            let Some(resolved) = registry::by_id(w.cmd) else {
+                w.release();
+                break;
+            };
+            let reply = run(shared, &mut proxy, resolved, &w.args);
+            if proxy.want_block.take().is_some() {
+                w.release();
+                break;
+            }
+            w.finish();
+            shared.blocking.remove(&w);
+            if let Some(ws) = shared.workers.get() {
+                if let Some(h) = ws.get(w.info.worker()) {
+                    h.send(crate::mailbox::WorkerMsg::Unblock(w.info.id, reply));
+                }
+            }
+            queue.extend(proxy.ready_keys.drain(..));
+        }
+    }
+}
+
+/// The distinct slots of the keys at positions `idx`, ascending.
+fn slots_of(idx: &[usize], args: &[Bytes]) -> SmallVec<[u16; 4]> {
+    if let [i] = idx {
+        let mut one = SmallVec::new();
+        one.push(key_hash_slot(&args[*i]));
+        return one;
+    }
+    let mut slots: SmallVec<[u16; 4]> = idx.iter().map(|&i| key_hash_slot(&args[i])).collect();
+    slots.sort_unstable();
+    slots.dedup();
+    slots
+}
+
+fn same_slots(view: &KeyView<'_>, slots: &[u16]) -> bool {
+    !slots.is_empty() && view.slots().eq(slots.iter().copied())
+}
+
+/// [`run`] for a registered command id ([`Ctx::run`]); an unknown id is Redis's unknown
+/// command error.
+fn run_by_id(shared: &Shared, client: &mut ClientState, id: u16, args: &[Bytes]) -> Frame {
+    match registry::by_id(id) {
+        Some(r) => run(shared, client, r, args),
+        None => Frame::error(format!("ERR unknown command id {id}")),
+    }
+}
+
+/// Lock the command's keys and call its handler. For code that already holds the exec gate
+/// (EXEC running its queue, blocked clients being served): it never takes the gate.
+pub fn run(shared: &Shared, client: &mut ClientState, r: Resolved, args: &[Bytes]) -> Frame {
+    debug_assert!(crate::gate::check::holds_gate(), "commands::run without the exec gate");
+    let idx = extract_keys(r.spec, args);
+    let slots = slots_of(&idx, args);
+    run_in_batch(shared, client, r, args, &mut None, false, idx, slots)
+}
+
+/// [`run`], reusing the batch's held locks when they are the command's slots, and leaving the
+/// command's locks in `held` afterwards (unless it blocked, ran inside EXEC or for a blocked
+/// client).
+#[allow(clippy::too_many_arguments)]
+fn run_in_batch<'s>(
+    shared: &'s Shared,
+    client: &mut ClientState,
+    r: Resolved,
+    args: &[Bytes],
+    held: &mut Option<KeyView<'s>>,
+    exclusive: bool,
+    idx: KeyIndices,
+    mut slots: SmallVec<[u16; 4]>,
+) -> Frame {
+    let mut keys = match held.take() {
+        Some(v) if same_slots(&v, &slots) => v,
+        other => {
+            drop(other);
+            shared.db.lock_slots(&mut slots)
+        }
+    };
+    keys.expire_on_access = !shared.db.is_replica();
+    keys.set_key_hint(match (&idx[..], &slots[..]) {
+        ([i], [slot]) => Some((&args[*i][..], *slot)),
+        _ => None,
+    });
+    let start_us = match client.batch_clock_us {
+        0 => crate::clock::unix_time_us(),
+        t => t,
+    };
+    let now_ms = start_us / 1000;
+    keys.now_ms = now_ms;
+    shared.db.clock.tick(now_ms);
+    let may_block = !client.in_exec && !client.is_master_link;
+    let mut ctx = Ctx {
+        shared,
+        client,
+        keys,
+        now_ms,
+        spec: r.spec,
+        block: None,
+        may_block,
+        propagate: None,
+        exclusive,
+        run: run_by_id,
+    };
+    let reply = (r.handler)(&mut ctx, args);
+    // A command that blocks is counted when it is served (its wait is not its run time).
+    let end_us = crate::clock::unix_time_us();
+    ctx.client.batch_clock_us = end_us;
+    if shared.monitors.any()
+        && !ctx.client.serving_blocked
+        && !r.spec.has(command::flags::ADMIN | command::flags::SKIP_MONITOR)
+    {
+        let addr = ctx.client.info.addr.to_string();
+        shared.monitors.feed(shared, r.full_name, args, start_us, &addr);
+    }
+    if ctx.block.is_none() {
+        effects::record_call(shared, ctx.client, r, args, (start_us, end_us), reply.is_error());
+    }
+    if let Some(b) = ctx.block.take() {
+        if ctx.client.serving_blocked {
+            // Re-run for a blocked client and still nothing: it keeps waiting.
+            ctx.client.want_block = Some(b);
+        } else {
+            // Registered while the keys' slots are still locked, so a push from another
+            // thread either happened before (and the handler saw it) or will see the waiter.
+            let waiter = std::sync::Arc::new(crate::blocking::Waiter::new(
+                ctx.client.info.clone(),
+                (r.id, r.spec),
+                args.to_vec(),
+                b.keys,
+                b.deadline_ms,
+                b.timeout_reply,
+            ));
+            shared.blocking.register(waiter.clone());
+            ctx.client.blocked = Some(waiter);
+        }
+        return reply;
+    }
+    if r.spec.has(command::flags::WRITE) && !reply.is_error() && !ctx.client.is_master_link && shared.stream.is_active()
+    {
+        propagate(&mut ctx, r, args);
+    }
+    let keep = !slots.is_empty() && !ctx.client.in_exec && !ctx.client.serving_blocked;
+    let Ctx { keys, .. } = ctx;
+    if keep {
+        *held = Some(keys);
+    } else {
+        drop(keys);
+    }
+    if r.spec.has(command::flags::WRITE) && shared.blocking.any() {
+        for &i in idx.iter() {
+            if shared.blocking.waits_for(&args[i]) && !client.ready_keys.contains(&args[i]) {
+                client.ready_keys.push(args[i].clone());
+            }
+        }
+    }
+    reply
+}
