@@ -1,11 +1,12 @@
 //! List commands (group `list`): pushes, pops, ranges and the blocking pops. Each submodule of
-//! `lists/` holds one group of commands; this file joins their handlers into the registration
-//! table and keeps the helpers they share (typed lookups, push / pop on a key, LEFT|RIGHT).
-//! Lists are always "quicklist" (Redis 7.0); a list that becomes empty is deleted.
+//! `lists/` holds one group of commands; this file joins their handlers into the registration table
+//! and its submodules share helpers through `common.rs` (typed lookups, push / pop on a key,
+//! LEFT|RIGHT). Lists are always "quicklist" (Redis 7.0); a list that becomes empty is deleted.
 //! Handlers see only the locked keys of their command: no sockets, no cluster state, and the
 //! blocking ones only ask the dispatcher to park the client (`ctx.block`).
 
 mod blocking;
+mod common;
 mod pop;
 mod push;
 mod range;
@@ -14,12 +15,7 @@ mod tests;
 #[cfg(test)]
 mod tests_block;
 
-use super::keys::lookup::read;
-use super::{Ctx, Registration};
-use crate::store::{Entry, Value};
-use bytes::Bytes;
-use slotbox_protocol::frame::errors;
-use slotbox_protocol::Frame;
+use super::Registration;
 
 pub const COMMANDS: Registration = &[
     ("lpush", push::lpush),
@@ -45,123 +41,3 @@ pub const COMMANDS: Registration = &[
     ("brpoplpush", blocking::brpoplpush),
     ("blmpop", blocking::blmpop),
 ];
-
-/// A stored list.
-type List = crate::store::quicklist::QuickList;
-
-/// An end of a list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Side {
-    Left,
-    Right,
-}
-
-impl Side {
-    /// `LEFT` / `RIGHT` (any case), else `ERR syntax error`.
-    fn parse(arg: &[u8]) -> Result<Side, Frame> {
-        if arg.eq_ignore_ascii_case(b"left") {
-            Ok(Side::Left)
-        } else if arg.eq_ignore_ascii_case(b"right") {
-            Ok(Side::Right)
-        } else {
-            Err(Frame::error_static(errors::SYNTAX))
-        }
-    }
-}
-
-fn wrongtype() -> Frame {
-    Frame::error_static(errors::WRONGTYPE)
-}
-
-/// Redis's `lookupKeyWrite` + `checkType`: the length of the list at `key`, `None` if there is
-/// no such key, WRONGTYPE for another type. Does not count as a modification.
-fn list_len(ctx: &mut Ctx, key: &[u8]) -> Result<Option<usize>, Frame> {
-    match ctx.keys.get(key).map(|e| &e.value) {
-        None => Ok(None),
-        Some(Value::List(l)) => Ok(Some(l.len())),
-        Some(_) => Err(wrongtype()),
-    }
-}
-
-/// Redis's `lookupKeyRead` (counting a hit or miss) + `checkType`.
-fn read_list<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a List>, Frame> {
-    match read(&mut ctx.keys, &ctx.shared.stats, key).map(|e| &e.value) {
-        None => Ok(None),
-        Some(Value::List(l)) => Ok(Some(l)),
-        Some(_) => Err(wrongtype()),
-    }
-}
-
-/// The list at `key` for modification (counts as a modification for WATCH). `None` if there
-/// is no list there: callers check the type first.
-fn list_mut<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a mut List> {
-    match ctx.keys.get_mut(key).map(|e| &mut e.value) {
-        Some(Value::List(l)) => Some(l),
-        _ => None,
-    }
-}
-
-/// Push `items` one by one at `side` of the list at `key`, creating it if needed (the caller
-/// checked the type). Returns the new length.
-fn push_items<'i>(ctx: &mut Ctx, key: &[u8], side: Side, items: impl IntoIterator<Item = &'i [u8]>) -> usize {
-    if let Some(l) = list_mut(ctx, key) {
-        return extend(l, side, items);
-    }
-    let mut l = List::new();
-    let len = extend(&mut l, side, items);
-    ctx.keys.insert(key, Entry::new(Value::List(Box::new(l))));
-    len
-}
-
-/// Push `items` one by one at `side` of `l`; returns the new length.
-fn extend<'i>(l: &mut List, side: Side, items: impl IntoIterator<Item = &'i [u8]>) -> usize {
-    for item in items {
-        match side {
-            Side::Left => l.push_front(item),
-            Side::Right => l.push_back(item),
-        }
-    }
-    l.len()
-}
-
-/// Pop up to `count` elements from `side` of the list at `key` (the caller checked it is a
-/// list), deleting the key once it is empty.
-fn pop_items(ctx: &mut Ctx, key: &[u8], side: Side, count: usize) -> Vec<Bytes> {
-    let Some(l) = list_mut(ctx, key) else {
-        return Vec::new();
-    };
-    let n = count.min(l.len());
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
-        let item = match side {
-            Side::Left => l.pop_front(),
-            Side::Right => l.pop_back(),
-        };
-        out.extend(item.map(Bytes::from));
-    }
-    if l.is_empty() {
-        ctx.keys.remove(key);
-    }
-    out
-}
-
-/// Turn a possibly negative index into a position, if it falls inside a list of `len`.
-fn position(index: i64, len: usize) -> Option<usize> {
-    let len = len as i64;
-    let i = if index < 0 { len + index } else { index };
-    (0..len).contains(&i).then_some(i as usize)
-}
-
-/// Redis's `getPositiveLongFromObjectOrReply` with a message: `msg` for a negative value and
-/// for one that is not an integer.
-fn non_negative(arg: &[u8], msg: &'static str) -> Result<i64, Frame> {
-    match super::args::int(arg) {
-        Ok(v) if v >= 0 => Ok(v),
-        _ => Err(Frame::error_static(msg)),
-    }
-}
-
-/// The elements of a popped range as bulk replies.
-fn bulks(items: Vec<Bytes>) -> Frame {
-    Frame::Array(items.into_iter().map(Frame::Bulk).collect())
-}

@@ -2,7 +2,7 @@
 //! INCRBYFLOAT uses, so its replies and stored values match Redis byte for byte. Errors are
 //! found before anything is written: a failed increment never creates or touches the key.
 
-use super::{hash_for_write, peek_hash};
+use super::common::{hash_for_write, peek_hash};
 use crate::commands::strings::long_double::LongDouble;
 use crate::commands::{args, Ctx};
 use crate::tri;

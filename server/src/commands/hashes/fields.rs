@@ -2,7 +2,7 @@
 //! HVALS, HGETALL. A write that changes nothing leaves the key untouched (not created, not
 //! marked modified for WATCH); a hash whose last field is deleted is deleted.
 
-use super::{hash_for_write, peek_hash, read_hash};
+use super::common::{hash_for_write, peek_hash, read_hash};
 use crate::commands::Ctx;
 use crate::tri;
 use bytes::Bytes;

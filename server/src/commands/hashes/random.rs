@@ -2,7 +2,7 @@
 //! to the hash's size; with repeats for a negative one), optionally WITHVALUES. Replies with
 //! values are flat in RESP2 and [field, value] pairs in RESP3, as Redis 7.0.
 
-use super::read_hash;
+use super::common::read_hash;
 use crate::commands::{args, Ctx};
 use crate::tri;
 use bytes::Bytes;

@@ -3,7 +3,7 @@
 //! (listpack, intset) and COUNT is only a hint for the others, so a client iterating until
 //! cursor 0 sees the same elements. MATCH filters; TYPE is not an option of these commands.
 
-use super::read_hash;
+use super::common::read_hash;
 use crate::commands::{args, Ctx};
 use crate::store::glob::glob_match;
 use crate::tri;

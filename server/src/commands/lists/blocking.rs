@@ -8,8 +8,8 @@
 //! Replies on timeout are a null array for all of them (Redis's `replyToBlockedClientTimedOut`);
 //! inside MULTI, BLMOVE and BRPOPLPUSH answer a null bulk instead.
 
+use super::common::{pop_items, Side};
 use super::pop::{first_nonempty, move_one, mpop_first, parse_mpop};
-use super::{pop_items, Side};
 use crate::commands::args::block_timeout;
 use crate::commands::{BlockOn, Ctx};
 use crate::tri;

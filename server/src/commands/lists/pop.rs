@@ -2,7 +2,7 @@
 //! LMOVE and RPOPLPUSH, and the cores the blocking variants share with them (finding the
 //! first non-empty list, LMPOP's argument parsing, moving one element).
 
-use super::{bulks, list_len, list_mut, non_negative, pop_items, push_items, wrongtype, Side};
+use super::common::{bulks, list_len, list_mut, non_negative, pop_items, push_items, wrongtype, Side};
 use crate::commands::{args, Ctx};
 use crate::store::Value;
 use crate::tri;

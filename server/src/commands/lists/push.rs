@@ -1,7 +1,7 @@
 //! Commands that add or replace list elements: LPUSH, RPUSH, LPUSHX, RPUSHX, LINSERT, LSET.
 //! The X variants and LINSERT never create a key; LSET never changes a list's length.
 
-use super::{list_len, list_mut, position, push_items, Side};
+use super::common::{list_len, list_mut, position, push_items, Side};
 use crate::commands::{args, Ctx};
 use crate::tri;
 use bytes::Bytes;

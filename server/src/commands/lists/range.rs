@@ -3,7 +3,7 @@
 //! clamped); each command parses its arguments in the same order Redis does relative to the
 //! key lookup, so the same error wins.
 
-use super::{list_len, list_mut, non_negative, position, read_list, List};
+use super::common::{list_len, list_mut, non_negative, position, read_list, List};
 use crate::commands::{args, Ctx};
 use crate::store::Value;
 use crate::tri;

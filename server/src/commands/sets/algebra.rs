@@ -5,7 +5,7 @@
 //! so reply order for integer sets and the stored encoding match. A missing key is an empty
 //! set; an empty result stored deletes the destination.
 
-use super::{member_frame, read_set, store};
+use super::common::{member_frame, read_set, store};
 use crate::commands::{args, Ctx};
 use crate::store::types::{SetMember, SetValue};
 use crate::store::Value;

@@ -2,7 +2,7 @@
 //! that changes nothing leaves the key untouched (not created, not marked modified for
 //! WATCH); a set whose last member is removed is deleted.
 
-use super::{delete_if_empty, member_frame, peek_set, read_set, set_mut};
+use super::common::{delete_if_empty, member_frame, peek_set, read_set, set_mut};
 use crate::commands::hashes::scan;
 use crate::commands::Ctx;
 use crate::store::types::SetValue;

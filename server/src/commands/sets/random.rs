@@ -4,7 +4,7 @@
 //! again); SRANDMEMBER replies an array, distinct members for a positive count (clamped to
 //! the set's size) and repeats allowed for a negative one.
 
-use super::{delete_if_empty, member_frame, peek_set, read_set, set_mut, wrongtype};
+use super::common::{delete_if_empty, member_frame, peek_set, read_set, set_mut, wrongtype};
 use crate::commands::hashes::random::sample_indices;
 use crate::commands::{args, Ctx};
 use crate::store::types::{SetMember, SetValue};

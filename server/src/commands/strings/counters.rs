@@ -2,8 +2,8 @@
 //! and INCRBYFLOAT computed in a software 80-bit long double exactly as Redis does. All of
 //! them keep the key's TTL, as Redis's in-place update (`dbOverwrite`) does.
 
+use super::common::wrongtype;
 use super::long_double::LongDouble;
-use super::wrongtype;
 use crate::commands::{args, Ctx};
 use crate::store::{Entry, Value};
 use crate::tri;

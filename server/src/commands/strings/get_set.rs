@@ -2,8 +2,8 @@
 //! MSETNX. A plain set replaces the value and clears the TTL (unless KEEPTTL); values are
 //! stored with Redis's `tryObjectEncoding` choice (`Value::string`).
 
+use super::common::{bulk_or_wrongtype, value_bytes, wrongtype};
 use super::expire_opts::{self, ExpireUnit, ExtOpts, Mode};
-use super::{bulk_or_wrongtype, value_bytes, wrongtype};
 use crate::commands::keys::lookup::read;
 use crate::commands::Ctx;
 use crate::store::{Entry, Value};

@@ -2,7 +2,7 @@
 //! WITHMATCHLEN. Same dynamic-programming table and backtracking walk as Redis 7.0, so ties
 //! resolve to the same subsequence and the match ranges come out in the same order.
 
-use super::value_bytes;
+use super::common::value_bytes;
 use crate::commands::keys::lookup::read;
 use crate::commands::{args, Ctx};
 use crate::tri;

@@ -2,7 +2,7 @@
 //! In-place edits turn the value into Redis's `raw` encoding and keep the key's TTL; growth
 //! is bounded by `proto-max-bulk-len` as in Redis's `checkStringLength`.
 
-use super::{check_length, take_string, wrongtype};
+use super::common::{check_length, take_string, wrongtype};
 use crate::commands::keys::lookup::read;
 use crate::commands::{args, Ctx};
 use crate::store::{Entry, Value};

@@ -2,7 +2,7 @@
 //! scores first and applied only when it changes something, so a no-op never creates the key
 //! nor counts as a modification for WATCH (Redis signals only on added/updated elements).
 
-use super::{float_arg, peek_zset, wrongtype, zset_mut};
+use super::common::{float_arg, peek_zset, wrongtype, zset_mut};
 use crate::commands::{args, Ctx};
 use crate::store::types::ZSetValue;
 use crate::store::{Entry, Value};

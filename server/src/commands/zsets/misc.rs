@@ -1,8 +1,8 @@
 //! Point reads and sampling: ZSCORE, ZMSCORE, ZCARD, ZCOUNT, ZLEXCOUNT, ZRANK, ZREVRANK,
 //! ZRANDMEMBER and ZSCAN. Read-only: every lookup counts a keyspace hit or miss.
 
+use super::common::{is_resp3, read_zset, scored_reply};
 use super::range::{LexRange, Range, ScoreRange};
-use super::{is_resp3, read_zset, scored_reply};
 use crate::commands::{args, Ctx};
 use crate::store::glob::glob_match;
 use crate::store::types::ZSetValue;

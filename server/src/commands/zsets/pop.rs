@@ -4,7 +4,7 @@
 //! (`ctx.block`), or answers the timeout reply at once inside EXEC. The dispatcher re-runs the
 //! same handler when a write touches one of the keys.
 
-use super::{positive_count, wrongtype};
+use super::common::{positive_count, wrongtype};
 use crate::commands::{args, BlockOn, Ctx};
 use crate::store::{Entry, Value};
 use crate::tri;

@@ -3,8 +3,8 @@
 //! ZREMRANGEBYRANK / SCORE / LEX. All of them are Redis's `zrangeGenericCommand` with some
 //! options fixed; elements are reached by rank, so a range costs O(log n + m).
 
+use super::common::{is_resp3, peek_zset, read_zset, scored_reply, store_result, zset_mut};
 use super::range::{LexRange, Range, ScoreRange};
-use super::{is_resp3, peek_zset, read_zset, scored_reply, store_result, zset_mut};
 use crate::commands::{args, Ctx};
 use crate::store::types::ZSetValue;
 use crate::tri;

@@ -4,7 +4,7 @@
 //! input is borrowed from the keyspace at any moment; aggregation follows Redis's order
 //! (sources by ascending cardinality, `inf - inf` summing to 0).
 
-use super::{float_arg, is_resp3, scored_reply, store_result, wrongtype};
+use super::common::{float_arg, is_resp3, scored_reply, store_result, wrongtype};
 use crate::commands::keys::lookup::read;
 use crate::commands::{args, Ctx};
 use crate::store::skiplist::cmp_entry;
