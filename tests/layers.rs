@@ -22,6 +22,45 @@ fn report(crate_src: &str, sub: &[&str]) -> Vec<Vec<String>> {
 /// Files of `proxy/src/net` in import cycles today.
 const MAX_PROXY_NET: usize = 12;
 
+/// The server's layers, bottom to top (the order `server/src/lib.rs` documents): a file may
+/// import files of its own top-level module (acyclic, checked above) and of lower layers only.
+const SERVER_LAYERS: &[&[&str]] = &[
+    &["clock", "alloc", "stats", "gate", "latency"],
+    &["log", "rand"],
+    &["config"],
+    &["store"],
+    &["stream", "mailbox"],
+    &["core"],
+    &["client"],
+    &["blocking", "pubsub", "cmdstats", "evict"],
+    &["monitor"],
+    &["persist"],
+    &["repl"],
+    &["cluster"],
+    &["shared"],
+    &["commands"],
+    &["net"],
+    &["lib"],
+];
+
+#[test]
+fn server_modules_import_only_lower_layers() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("server/src");
+    let g = graph::build(&root, &[]);
+    let top = |f: &str| f.split('/').next().unwrap_or_default().trim_end_matches(".rs").to_string();
+    let layer = |m: &str| SERVER_LAYERS.iter().position(|l| l.contains(&m));
+    let mut bad = Vec::new();
+    for &(a, b) in &g.edges {
+        let (ta, tb) = (top(&g.files[a]), top(&g.files[b]));
+        let (la, lb) = (layer(&ta), layer(&tb));
+        assert!(la.is_some() && lb.is_some(), "a top-level module missing from SERVER_LAYERS: {ta} or {tb}");
+        if ta != tb && lb >= la {
+            bad.push(format!("{} -> {}", g.files[a], g.files[b]));
+        }
+    }
+    assert!(bad.is_empty(), "imports from a layer not below: {bad:#?}");
+}
+
 fn files_in_cycles(cycles: &[Vec<String>]) -> usize {
     cycles.iter().map(Vec::len).sum()
 }

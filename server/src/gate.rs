@@ -24,7 +24,7 @@
 //!
 //! # Who runs commands under a lock
 //!
-//! Only the execution seam (`commands::execute`) takes the gate for a command, and it is given
+//! Only the execution seam (`commands::exec`) takes the gate for a command, and it is given
 //! what its caller already holds (`commands::Held`): the shared stripe from the previous command
 //! of the batch, or the exclusive gate. A command that needs the gate exclusively (EXEC) makes
 //! the seam release the shared stripe first and take every stripe; the commands EXEC runs go

@@ -1,5 +1,25 @@
 //! slotbox-server: a Redis 7.0-compatible in-memory RESP server.
 //!
+//! # Layers
+//!
+//! Read bottom to top; a module imports only modules of lower layers (and its own files, with
+//! no cycle among them), checked by `tests/layers.rs`:
+//!
+//! 1. leaves: `clock`, `alloc`, `stats`, `gate` (the lock rule), `latency`; then `log`, `rand`
+//! 2. `config`: the settings and their directives
+//! 3. `store`: the slot-partitioned keyspace and value types (no commands, no clients)
+//! 4. `stream` (the write stream and its sinks), `mailbox` (reaching the event loops)
+//! 5. `core`: what every layer above shares — keyspace, gate, config, counters, write stream
+//! 6. per-client and per-server bookkeeping: `client` (ClientInfo), then `blocking`, `pubsub`,
+//!    `cmdstats`, `evict`, then `monitor`
+//! 7. services on `Core`: `persist`, then `repl`, then `cluster` — fed by the write stream,
+//!    handed what they run by the wiring (AOF replay, a replica's stream applier), never
+//!    calling up
+//! 8. `shared`: one server (Core plus services and bookkeeping)
+//! 9. `commands`: the execution seam (`commands::exec`), the session, the registry, one
+//!    family per folder
+//! 10. `net`: event loops and connections; this file wires a server together (`start`)
+//!
 //! [`start`] runs a server in-process (threads, not a child process) and returns a
 //! [`ServerHandle`] with its address; dropping the handle stops it. The binary
 //! (`src/main.rs`) wraps the same function with config parsing, daemonize and pid files.
