@@ -6,17 +6,6 @@ use slotbox_protocol::float::{parse_f64, parse_i64};
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::Frame;
 
-/// Early-return the error frame of a `Result<T, Frame>`.
-#[macro_export]
-macro_rules! tri {
-    ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(frame) => return frame,
-        }
-    };
-}
-
 /// An integer argument (`ERR value is not an integer or out of range`).
 pub fn int(arg: &[u8]) -> Result<i64, Frame> {
     parse_i64(arg).ok_or(Frame::error_static(errors::NOT_INTEGER))

@@ -10,9 +10,9 @@ use super::args::{self, is};
 use super::{Ctx, Registration};
 use crate::client::ClientInfo;
 use crate::commands::session::{ClientState, ReplyMode};
+use crate::commands::Reply;
 use crate::mailbox::WorkerMsg;
 use crate::shared::Shared;
-use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
 use std::sync::atomic::Ordering;
@@ -35,47 +35,47 @@ pub(super) fn set_client_name(client: &mut ClientState, name: &Bytes) -> Result<
     Ok(())
 }
 
-fn client_id(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    Frame::Integer(ctx.client.id() as i64)
+fn client_id(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Ok(Frame::Integer(ctx.client.id() as i64))
 }
 
-fn client_setname(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    tri!(set_client_name(ctx.client, &args[2]));
-    Frame::ok()
+fn client_setname(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    set_client_name(ctx.client, &args[2])?;
+    Ok(Frame::ok())
 }
 
-fn client_getname(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    match ctx.client.info.name.lock().as_ref() {
+fn client_getname(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Ok(match ctx.client.info.name.lock().as_ref() {
         Some(n) => Frame::Bulk(n.clone()),
         None => Frame::Null,
-    }
+    })
 }
 
 /// `CLIENT SETINFO LIB-NAME|LIB-VER value` (Redis 7.2).
-fn client_setinfo(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn client_setinfo(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let attr = &args[2];
     let slot = if is(attr, "lib-name") {
         &ctx.client.info.lib_name
     } else if is(attr, "lib-ver") {
         &ctx.client.info.lib_ver
     } else {
-        return Frame::error(format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(attr)));
+        return Ok(Frame::error(format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(attr))));
     };
     let value = &args[3];
     if !valid_attr(value) {
-        return Frame::error(format!(
+        return Ok(Frame::error(format!(
             "ERR {} cannot contain spaces, newlines or special characters.",
             String::from_utf8_lossy(attr)
-        ));
+        )));
     }
     *slot.lock() = (!value.is_empty()).then(|| value.clone());
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
-fn client_info(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+fn client_info(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     let mut line = ctx.client.info.describe(super::name_of(ctx.client.info.last_cmd.load(Ordering::Relaxed)));
     line.push('\n');
-    Frame::Verbatim("txt", Bytes::from(line))
+    Ok(Frame::Verbatim("txt", Bytes::from(line)))
 }
 
 /// Every connected client, oldest first (Redis lists them in connection order).
@@ -109,30 +109,30 @@ fn unknown_type(name: &[u8]) -> Frame {
 }
 
 /// `CLIENT LIST [TYPE type] | [ID id [id ...]]`.
-fn client_list(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn client_list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let clients = if args.len() == 4 && is(&args[2], "type") {
         match kind(&args[3]) {
-            None => return unknown_type(&args[3]),
+            None => return Ok(unknown_type(&args[3])),
             Some(Kind::Normal) => all_clients(ctx.shared),
             Some(_) => Vec::new(),
         }
     } else if args.len() > 3 && is(&args[2], "id") {
         let ids: Result<Vec<i64>, _> = args[3..].iter().map(|a| args::int(a)).collect();
-        let ids = tri!(ids.map_err(|_| Frame::error_static("ERR Invalid client ID")));
+        let ids = ids.map_err(|_| Frame::error_static("ERR Invalid client ID"))?;
         let registry = ctx.shared.clients.lock();
         let by_id = |id: i64| u64::try_from(id).ok().and_then(|id| registry.get(&id).cloned());
         ids.into_iter().filter_map(by_id).collect()
     } else if args.len() == 2 {
         all_clients(ctx.shared)
     } else {
-        return args::syntax_error();
+        return Ok(args::syntax_error());
     };
     let mut out = String::new();
     for c in &clients {
         out.push_str(&c.describe(super::name_of(c.last_cmd.load(Ordering::Relaxed))));
         out.push('\n');
     }
-    Frame::Verbatim("txt", Bytes::from(out))
+    Ok(Frame::Verbatim("txt", Bytes::from(out)))
 }
 
 /// The filters of `CLIENT KILL`.
@@ -204,12 +204,12 @@ fn parse_kill_filter(args: &[Bytes]) -> Result<KillFilter, Frame> {
 
 /// `CLIENT KILL addr:port` (reply OK / No such client) or `CLIENT KILL <filters>` (reply: the
 /// number killed). The caller itself is closed after its reply.
-fn client_kill(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn client_kill(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let old_form = args.len() == 3;
     let filter = if old_form {
         KillFilter { addr: Some(String::from_utf8_lossy(&args[2]).into_owned()), ..KillFilter::default() }
     } else {
-        tri!(parse_kill_filter(args))
+        parse_kill_filter(args)?
     };
     let me = ctx.client.id();
     let mut killed = 0i64;
@@ -222,11 +222,11 @@ fn client_kill(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         killed += 1;
     }
     killed += kill_replication_links(ctx.shared, &filter);
-    match (old_form, killed) {
+    Ok(match (old_form, killed) {
         (true, 0) => Frame::error_static("ERR No such client"),
         (true, _) => Frame::ok(),
         (false, n) => Frame::Integer(n),
-    }
+    })
 }
 
 /// Replica links of this master, and (`TYPE master`) this replica's link to its master, that
@@ -259,20 +259,20 @@ fn close_other(shared: &Shared, c: &ClientInfo) {
     }
 }
 
-fn client_no_evict(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn client_no_evict(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if is(&args[2], "on") {
         ctx.client.no_evict = true;
     } else if is(&args[2], "off") {
         ctx.client.no_evict = false;
     } else {
-        return args::syntax_error();
+        return Ok(args::syntax_error());
     }
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
 /// `CLIENT REPLY ON|OFF|SKIP`: the connection drops the replies (this one's included for
 /// OFF and SKIP) according to `reply_mode`.
-fn client_reply(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn client_reply(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let mode = &mut ctx.client.reply_mode;
     if is(&args[2], "on") {
         *mode = ReplyMode::On;
@@ -283,9 +283,9 @@ fn client_reply(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
             *mode = ReplyMode::SkipNext;
         }
     } else {
-        return args::syntax_error();
+        return Ok(args::syntax_error());
     }
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
 const CLIENT_HELP: &[&str] = &[
@@ -344,8 +344,8 @@ pub(super) fn help_reply(lines: &[&'static str]) -> Frame {
     Frame::Array(lines.iter().map(|l| Frame::simple_static(l)).collect())
 }
 
-fn client_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    help_reply(CLIENT_HELP)
+fn client_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Ok(help_reply(CLIENT_HELP))
 }
 
 pub const COMMANDS: Registration = &[

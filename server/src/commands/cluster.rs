@@ -8,7 +8,7 @@ mod view;
 use super::{args, Ctx, Registration};
 use crate::cluster::ops::{node_id_arg, SetSlot};
 use crate::cluster::ClusterState;
-use crate::tri;
+use crate::commands::Reply;
 use bytes::Bytes;
 use slotbox_protocol::{key_hash_slot, Frame, SLOT_COUNT};
 use std::sync::Arc;
@@ -39,62 +39,62 @@ fn keys_in_slot(ctx: &Ctx, slot: u16) -> usize {
     ctx.shared.db.shard(slot).map.values().filter(|e| !e.is_expired(now)).count()
 }
 
-fn myid(ctx: &mut Ctx, _a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
-    Frame::Bulk(c.myself_id().into())
+fn myid(ctx: &mut Ctx, _a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
+    Ok(Frame::Bulk(c.myself_id().into()))
 }
 
-fn myshardid(ctx: &mut Ctx, _a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
+fn myshardid(ctx: &mut Ctx, _a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
     let g = c.lock();
     let id = g.master_of(g.me()).id.clone();
-    Frame::Bulk(id.into())
+    Ok(Frame::Bulk(id.into()))
 }
 
-fn nodes(ctx: &mut Ctx, _a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
-    Frame::Verbatim("txt", c.nodes_text().into())
+fn nodes(ctx: &mut Ctx, _a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
+    Ok(Frame::Verbatim("txt", c.nodes_text().into()))
 }
 
-fn info(ctx: &mut Ctx, _a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
-    Frame::Verbatim("txt", c.info_text().into())
+fn info(ctx: &mut Ctx, _a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
+    Ok(Frame::Verbatim("txt", c.info_text().into()))
 }
 
-fn slots(ctx: &mut Ctx, _a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
-    view::slots(&c)
+fn slots(ctx: &mut Ctx, _a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
+    Ok(view::slots(&c))
 }
 
-fn shards(ctx: &mut Ctx, _a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
-    view::shards(&c)
+fn shards(ctx: &mut Ctx, _a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
+    Ok(view::shards(&c))
 }
 
-fn links(ctx: &mut Ctx, _a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
-    view::links(&c)
+fn links(ctx: &mut Ctx, _a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
+    Ok(view::links(&c))
 }
 
-fn keyslot(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
-    tri!(cs(ctx));
-    Frame::Integer(key_hash_slot(&a[2]) as i64)
+fn keyslot(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
+    cs(ctx)?;
+    Ok(Frame::Integer(key_hash_slot(&a[2]) as i64))
 }
 
-fn countkeysinslot(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
-    tri!(cs(ctx));
+fn countkeysinslot(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
+    cs(ctx)?;
     let slot = match slotbox_protocol::float::parse_i64(&a[2]) {
         Some(s) if (0..SLOT_COUNT as i64).contains(&s) => s as u16,
-        _ => return Frame::error_static("ERR Invalid slot"),
+        _ => return Ok(Frame::error_static("ERR Invalid slot")),
     };
-    Frame::Integer(keys_in_slot(ctx, slot) as i64)
+    Ok(Frame::Integer(keys_in_slot(ctx, slot) as i64))
 }
 
-fn getkeysinslot(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
-    tri!(cs(ctx));
+fn getkeysinslot(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
+    cs(ctx)?;
     let (slot, count) = match (slotbox_protocol::float::parse_i64(&a[2]), slotbox_protocol::float::parse_i64(&a[3])) {
         (Some(s), Some(n)) if (0..SLOT_COUNT as i64).contains(&s) && n >= 0 => (s as u16, n as usize),
-        _ => return Frame::error_static("ERR Invalid slot or number of keys"),
+        _ => return Ok(Frame::error_static("ERR Invalid slot or number of keys")),
     };
     let mut keys = Vec::new();
     ctx.shared.db.for_each_key_in_slot(slot, ctx.now_ms, |k, _| {
@@ -102,25 +102,25 @@ fn getkeysinslot(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
             keys.push(Frame::Bulk(Bytes::copy_from_slice(k)));
         }
     });
-    Frame::Array(keys)
+    Ok(Frame::Array(keys))
 }
 
-fn addslots(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
+fn addslots(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
     let mut slots = Vec::new();
     for s in &a[2..] {
-        slots.push(tri!(slot_arg(s)));
+        slots.push(slot_arg(s)?);
     }
-    done(c.add_slots(&slots))
+    Ok(done(c.add_slots(&slots)))
 }
 
-fn delslots(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
+fn delslots(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
     let mut slots = Vec::new();
     for s in &a[2..] {
-        slots.push(tri!(slot_arg(s)));
+        slots.push(slot_arg(s)?);
     }
-    done(c.del_slots(&slots))
+    Ok(done(c.del_slots(&slots)))
 }
 
 /// ADDSLOTSRANGE / DELSLOTSRANGE arguments: pairs of start end.
@@ -140,73 +140,73 @@ fn ranges(ctx: &Ctx, a: &[Bytes], name: &str) -> Result<Vec<u16>, Frame> {
     Ok(slots)
 }
 
-fn addslotsrange(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
-    let slots = tri!(ranges(ctx, a, "cluster|addslotsrange"));
-    done(c.add_slots(&slots))
+fn addslotsrange(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
+    let slots = ranges(ctx, a, "cluster|addslotsrange")?;
+    Ok(done(c.add_slots(&slots)))
 }
 
-fn delslotsrange(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
-    let slots = tri!(ranges(ctx, a, "cluster|delslotsrange"));
-    done(c.del_slots(&slots))
+fn delslotsrange(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
+    let slots = ranges(ctx, a, "cluster|delslotsrange")?;
+    Ok(done(c.del_slots(&slots)))
 }
 
-fn flushslots(ctx: &mut Ctx, _a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
+fn flushslots(ctx: &mut Ctx, _a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
     if !ctx.shared.db.is_empty() {
-        return Frame::error_static("ERR DB must be empty to perform CLUSTER FLUSHSLOTS.");
+        return Ok(Frame::error_static("ERR DB must be empty to perform CLUSTER FLUSHSLOTS."));
     }
     c.flush_slots();
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
-fn meet(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
+fn meet(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
     let ip = String::from_utf8_lossy(&a[2]).into_owned();
     let port = match slotbox_protocol::float::parse_i64(&a[3]) {
         Some(p) if (0..=65535).contains(&p) => p as u16,
-        _ => return Frame::error(format!("ERR Invalid base port specified: {}", String::from_utf8_lossy(&a[3]))),
+        _ => return Ok(Frame::error(format!("ERR Invalid base port specified: {}", String::from_utf8_lossy(&a[3])))),
     };
     let cport = match a.get(4) {
         None => port.wrapping_add(10000),
         Some(v) => match slotbox_protocol::float::parse_i64(v) {
             Some(p) if (0..=65535).contains(&p) => p as u16,
-            _ => return Frame::error(format!("ERR Invalid bus port specified: {}", String::from_utf8_lossy(v))),
+            _ => return Ok(Frame::error(format!("ERR Invalid bus port specified: {}", String::from_utf8_lossy(v)))),
         },
     };
-    match c.meet(&ip, port, cport) {
+    Ok(match c.meet(&ip, port, cport) {
         Ok(()) => Frame::ok(),
         Err(_) => Frame::error(format!("ERR Invalid node address specified: {ip}:{port}")),
-    }
+    })
 }
 
 fn id_or_unknown(a: &[u8]) -> Result<String, Frame> {
     node_id_arg(a).ok_or_else(|| Frame::error(format!("ERR Unknown node {}", String::from_utf8_lossy(a))))
 }
 
-fn forget(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
-    let id = tri!(id_or_unknown(&a[2]));
-    done(c.forget(&id))
+fn forget(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
+    let id = id_or_unknown(&a[2])?;
+    Ok(done(c.forget(&id)))
 }
 
-fn replicate(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
-    let id = tri!(id_or_unknown(&a[2]));
+fn replicate(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
+    let id = id_or_unknown(&a[2])?;
     let empty = ctx.shared.db.is_empty();
     let r = c.replicate(&id, empty);
     if r.is_ok() {
         c.sync_replication(&ctx.shared.repl);
     }
-    done(r)
+    Ok(done(r))
 }
 
-fn replicas(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
-    let id = tri!(id_or_unknown(&a[2]));
+fn replicas(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
+    let id = id_or_unknown(&a[2])?;
     let g = c.lock();
-    match g.nodes.get(&id) {
+    Ok(match g.nodes.get(&id) {
         None => Frame::error(format!("ERR Unknown node {id}")),
         Some(n) if !n.is_master() => Frame::error_static("ERR The specified node is not a master"),
         Some(_) => Frame::Array(
@@ -215,19 +215,19 @@ fn replicas(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
                 .map(|r| Frame::Bulk(format!("{}\n", r.describe(r.link_connected)).into()))
                 .collect(),
         ),
-    }
+    })
 }
 
-fn setslot(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
-    let slot = tri!(slot_arg(&a[2]));
+fn setslot(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
+    let slot = slot_arg(&a[2])?;
     let bad = || Frame::error_static("ERR Invalid CLUSTER SETSLOT action or number of arguments. Try CLUSTER HELP");
     let action = String::from_utf8_lossy(&a[3]).to_ascii_lowercase();
     let op = match (action.as_str(), a.len()) {
         ("stable", 4) => SetSlot::Stable,
         ("importing" | "migrating" | "node", 5) => {
             let Some(id) = node_id_arg(&a[4]) else {
-                return Frame::error(format!("ERR I don't know about node {}", String::from_utf8_lossy(&a[4])));
+                return Ok(Frame::error(format!("ERR I don't know about node {}", String::from_utf8_lossy(&a[4]))));
             };
             match action.as_str() {
                 "importing" => SetSlot::Importing(id),
@@ -235,90 +235,90 @@ fn setslot(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
                 _ => SetSlot::Node(id),
             }
         }
-        _ => return bad(),
+        _ => return Ok(bad()),
     };
     let keys = keys_in_slot(ctx, slot);
-    done(c.set_slot(slot, op, keys))
+    Ok(done(c.set_slot(slot, op, keys)))
 }
 
-fn set_config_epoch(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
-    match slotbox_protocol::float::parse_i64(&a[2]) {
+fn set_config_epoch(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
+    Ok(match slotbox_protocol::float::parse_i64(&a[2]) {
         Some(e) if e >= 0 => done(c.set_config_epoch(e as u64)),
         _ => Frame::error(format!("ERR Invalid config epoch specified: {}", String::from_utf8_lossy(&a[2]))),
-    }
+    })
 }
 
-fn bumpepoch(ctx: &mut Ctx, _a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
-    Frame::Simple(c.bump_epoch().into())
+fn bumpepoch(ctx: &mut Ctx, _a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
+    Ok(Frame::Simple(c.bump_epoch().into()))
 }
 
-fn count_failure_reports(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
-    let id = tri!(id_or_unknown(&a[2]));
-    match c.count_failure_reports(&id) {
+fn count_failure_reports(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
+    let id = id_or_unknown(&a[2])?;
+    Ok(match c.count_failure_reports(&id) {
         Ok(n) => Frame::Integer(n as i64),
         Err(e) => Frame::error(e),
-    }
+    })
 }
 
-fn reset(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
+fn reset(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
     let hard = match a.get(2) {
         None => false,
         Some(x) if args::is(x, "hard") => true,
         Some(x) if args::is(x, "soft") => false,
-        Some(_) => return args::syntax_error(),
+        Some(_) => return Ok(args::syntax_error()),
     };
     if c.lock().me().is_master() && !ctx.shared.db.is_empty() {
-        return Frame::error_static("ERR CLUSTER RESET can't be called with master nodes containing keys");
+        return Ok(Frame::error_static("ERR CLUSTER RESET can't be called with master nodes containing keys"));
     }
     c.reset(hard);
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
-fn saveconfig(ctx: &mut Ctx, _a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
-    done(c.save_config())
+fn saveconfig(ctx: &mut Ctx, _a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
+    Ok(done(c.save_config()))
 }
 
-fn failover(ctx: &mut Ctx, a: &[Bytes]) -> Frame {
-    let c = tri!(cs(ctx));
+fn failover(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
+    let c = cs(ctx)?;
     let mode = match a.get(2) {
         None => None,
         Some(x) if args::is(x, "force") => Some("force"),
         Some(x) if args::is(x, "takeover") => Some("takeover"),
-        Some(_) => return args::syntax_error(),
+        Some(_) => return Ok(args::syntax_error()),
     };
     let r = c.manual_failover(mode);
     if r.is_ok() {
         c.sync_replication(&ctx.shared.repl);
     }
-    done(r)
+    Ok(done(r))
 }
 
-fn help(ctx: &mut Ctx, _a: &[Bytes]) -> Frame {
-    tri!(cs(ctx));
-    view::help()
+fn help(ctx: &mut Ctx, _a: &[Bytes]) -> Reply {
+    cs(ctx)?;
+    Ok(view::help())
 }
 
-fn asking(ctx: &mut Ctx, _a: &[Bytes]) -> Frame {
-    tri!(cs(ctx));
+fn asking(ctx: &mut Ctx, _a: &[Bytes]) -> Reply {
+    cs(ctx)?;
     ctx.client.asking = true;
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
-fn readonly(ctx: &mut Ctx, _a: &[Bytes]) -> Frame {
-    tri!(cs(ctx));
+fn readonly(ctx: &mut Ctx, _a: &[Bytes]) -> Reply {
+    cs(ctx)?;
     ctx.client.readonly = true;
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
-fn readwrite(ctx: &mut Ctx, _a: &[Bytes]) -> Frame {
-    tri!(cs(ctx));
+fn readwrite(ctx: &mut Ctx, _a: &[Bytes]) -> Reply {
+    cs(ctx)?;
     ctx.client.readonly = false;
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
 pub const COMMANDS: Registration = &[

@@ -7,6 +7,7 @@
 use super::args::{self, is};
 use super::client_cmd::help_reply;
 use super::{registered, Ctx, Registration};
+use crate::commands::Reply;
 use crate::store::glob::glob_match;
 use bytes::Bytes;
 use slotbox_protocol::command::{
@@ -172,16 +173,16 @@ fn docs_entry(full: &str, spec: &CommandSpec, subs: &[&'static CommandSpec]) -> 
 }
 
 /// `COMMAND` (no arguments): every command's info.
-fn command(_ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    Frame::Array(all().iter().map(|f| info_entry(&f.full, f.spec, &f.subs)).collect())
+fn command(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Ok(Frame::Array(all().iter().map(|f| info_entry(&f.full, f.spec, &f.subs)).collect()))
 }
 
-fn command_count(_ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    Frame::Integer(registered().len() as i64)
+fn command_count(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Ok(Frame::Integer(registered().len() as i64))
 }
 
 /// `COMMAND INFO [name ...]`: a null entry for each unknown name.
-fn command_info(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn command_info(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if args.len() == 2 {
         return command(ctx, args);
     }
@@ -189,13 +190,13 @@ fn command_info(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         Some(f) => info_entry(&f.full, f.spec, &f.subs),
         None => Frame::Null,
     });
-    Frame::Array(entries.collect())
+    Ok(Frame::Array(entries.collect()))
 }
 
 /// `COMMAND DOCS [name ...]`: unknown names are left out.
-fn command_docs(_ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn command_docs(_ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let found: Vec<Found> = if args.len() == 2 { all() } else { args[2..].iter().filter_map(|n| find(n)).collect() };
-    Frame::Map(found.iter().map(|f| (bulk(&f.full), docs_entry(&f.full, f.spec, &f.subs))).collect())
+    Ok(Frame::Map(found.iter().map(|f| (bulk(&f.full), docs_entry(&f.full, f.spec, &f.subs))).collect()))
 }
 
 /// The spec `lookupCommand` would pick for a full request: a subcommand when the container
@@ -210,22 +211,22 @@ fn target_spec(target: &[Bytes]) -> Option<&'static CommandSpec> {
 }
 
 /// `COMMAND GETKEYS command [arg ...]`.
-fn command_getkeys(_ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn command_getkeys(_ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let target = &args[2..];
     let Some(spec) = target_spec(target) else {
-        return Frame::error_static("ERR Invalid command specified");
+        return Ok(Frame::error_static("ERR Invalid command specified"));
     };
     if !spec.key_specs.iter().any(|ks| !ks.flags.contains(&"not_key")) {
-        return Frame::error_static("ERR The command has no key arguments");
+        return Ok(Frame::error_static("ERR The command has no key arguments"));
     }
     if !spec.arity_ok(target.len()) {
-        return Frame::error_static("ERR Invalid number of arguments specified for command");
+        return Ok(Frame::error_static("ERR Invalid number of arguments specified for command"));
     }
     let keys = extract_keys_without_channels(spec, target);
     if keys.is_empty() && !spec.has(flags::NO_MANDATORY_KEYS) {
-        return Frame::error_static("ERR Invalid arguments specified for command");
+        return Ok(Frame::error_static("ERR Invalid arguments specified for command"));
     }
-    Frame::Array(keys.iter().map(|&i| Frame::Bulk(target[i].clone())).collect())
+    Ok(Frame::Array(keys.iter().map(|&i| Frame::Bulk(target[i].clone())).collect()))
 }
 
 /// A `COMMAND LIST FILTERBY` filter.
@@ -271,8 +272,8 @@ fn parse_list_filter(args: &[Bytes]) -> Result<ListFilter, Frame> {
 
 /// `COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]`: full names,
 /// subcommands included.
-fn command_list(_ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let filter = crate::tri!(parse_list_filter(args));
+fn command_list(_ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let filter = parse_list_filter(args)?;
     let mut out = Vec::new();
     for f in all() {
         if filter.keeps(&f.full, f.spec) {
@@ -285,7 +286,7 @@ fn command_list(_ctx: &mut Ctx, args: &[Bytes]) -> Frame {
             }
         }
     }
-    Frame::Array(out)
+    Ok(Frame::Array(out))
 }
 
 const COMMAND_HELP: &[&str] = &[
@@ -312,8 +313,8 @@ const COMMAND_HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
-fn command_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    help_reply(COMMAND_HELP)
+fn command_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Ok(help_reply(COMMAND_HELP))
 }
 
 pub const COMMANDS: Registration = &[

@@ -6,6 +6,7 @@
 use super::args;
 use super::client_cmd::help_reply;
 use super::{Ctx, Registration};
+use crate::commands::Reply;
 use crate::config::{Config, Directive, DIRECTIVES};
 use crate::store::glob::glob_match;
 use bytes::Bytes;
@@ -20,7 +21,7 @@ fn text(b: &[u8]) -> String {
 
 /// `CONFIG GET parameter [parameter ...]`: a map (a flat array in RESP2) of every directive
 /// a pattern matches. A plain name also finds an alias and is echoed as it was typed.
-fn config_get(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn config_get(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let mut found: Vec<(String, &'static Directive)> = Vec::new();
     let seen = |found: &[(String, &Directive)], name: &str| found.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
     for pattern in &args[2..] {
@@ -40,7 +41,7 @@ fn config_get(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         }
     }
     let config = ctx.shared.config.read();
-    Frame::Map(found.into_iter().map(|(k, d)| (Frame::bulk(k), Frame::bulk((d.get)(&config)))).collect())
+    Ok(Frame::Map(found.into_iter().map(|(k, d)| (Frame::bulk(k), Frame::bulk((d.get)(&config)))).collect()))
 }
 
 /// Apply one CONFIG SET value. Multi-word directives (`save`, `bind`) take the value split
@@ -63,21 +64,21 @@ fn set_failed(name: &str, reason: &str) -> Frame {
 
 /// `CONFIG SET parameter value [parameter value ...]`: every pair is checked and applied to
 /// a copy first; the server's config changes only if all of them succeed.
-fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if !args.len().is_multiple_of(2) {
-        return args::syntax_error();
+        return Ok(args::syntax_error());
     }
     let mut pairs: Vec<(&'static Directive, String, String)> = Vec::new();
     for pair in args[2..].chunks(2) {
         let name = text(&pair[0]);
         let Some(d) = Config::directive(&name) else {
-            return Frame::error(format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'"));
+            return Ok(Frame::error(format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'")));
         };
         if !d.mutable {
-            return set_failed(&name, "can't set immutable config");
+            return Ok(set_failed(&name, "can't set immutable config"));
         }
         if pairs.iter().any(|(seen, _, _)| std::ptr::eq(*seen, d)) {
-            return set_failed(&name, "duplicate parameter");
+            return Ok(set_failed(&name, "duplicate parameter"));
         }
         pairs.push((d, name, text(&pair[1])));
     }
@@ -85,34 +86,34 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     let mut next = config.clone();
     for (d, name, value) in &pairs {
         if let Err(reason) = set_value(&mut next, d, value) {
-            return set_failed(name, &reason);
+            return Ok(set_failed(name, &reason));
         }
     }
     *config = next;
     drop(config);
     ctx.shared.config_changed();
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
 /// `CONFIG RESETSTAT`: zero the INFO stats counters.
-fn config_resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+fn config_resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     ctx.shared.stats.reset();
     ctx.shared.cmdstats.reset();
     ctx.shared.errorstats.reset();
     ctx.shared.db.expired_keys.store(0, Ordering::Relaxed);
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
 /// `CONFIG REWRITE`: write the running configuration back to the file it was read from.
-fn config_rewrite(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+fn config_rewrite(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     let config = ctx.shared.config.read().clone();
     let Some(path) = config.config_file.clone() else {
-        return Frame::error_static("ERR The server is running without a config file");
+        return Ok(Frame::error_static("ERR The server is running without a config file"));
     };
-    match rewrite_file(&config, &path) {
+    Ok(match rewrite_file(&config, &path) {
         Ok(()) => Frame::ok(),
         Err(e) => Frame::error(format!("ERR Rewriting config file: {e}")),
-    }
+    })
 }
 
 /// A value as a config line writes it: bare when the parser splits it back into the same
@@ -204,8 +205,8 @@ const CONFIG_HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
-fn config_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    help_reply(CONFIG_HELP)
+fn config_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Ok(help_reply(CONFIG_HELP))
 }
 
 pub const COMMANDS: Registration = &[

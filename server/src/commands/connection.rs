@@ -9,8 +9,8 @@ use super::args::{self, is};
 use super::client_cmd::set_client_name;
 use super::{Ctx, Registration};
 use crate::commands::session::{ClientState, ReplyMode};
+use crate::commands::Reply;
 use crate::shared::Shared;
-use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::{Frame, Protocol};
@@ -23,26 +23,26 @@ const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already 
                             the RESP protocol version at the same time";
 
 /// `PING [message]`; a subscribed RESP2 client gets `["pong", message-or-""]` instead.
-fn ping(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn ping(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if args.len() > 2 {
-        return Frame::error(errors::wrong_arity("ping"));
+        return Ok(Frame::error(errors::wrong_arity("ping")));
     }
     let message = args.get(1).map(|m| Frame::Bulk(m.clone()));
     if ctx.client.resp == Protocol::Resp2 && ctx.client.in_pubsub() {
         let message = message.unwrap_or(Frame::bulk_static(""));
-        return Frame::Array(vec![Frame::bulk_static("pong"), message]);
+        return Ok(Frame::Array(vec![Frame::bulk_static("pong"), message]));
     }
-    message.unwrap_or(Frame::simple_static("PONG"))
+    Ok(message.unwrap_or(Frame::simple_static("PONG")))
 }
 
-fn echo(_ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    Frame::Bulk(args[1].clone())
+fn echo(_ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(Frame::Bulk(args[1].clone()))
 }
 
 /// `QUIT`: `+OK`, then the connection closes once the reply is written.
-fn quit(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+fn quit(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     ctx.client.close_after_reply = true;
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
 /// Check `user` / `pass` against the only user, `default`. Without `requirepass` the default
@@ -58,36 +58,36 @@ fn credentials_ok(shared: &Shared, user: &[u8], pass: &[u8]) -> bool {
 }
 
 /// `AUTH [username] password`.
-fn auth(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn auth(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let (user, pass): (&[u8], &[u8]) = match args.len() {
         2 => {
             if ctx.shared.config.read().requirepass.is_none() {
-                return Frame::error_static(AUTH_NOPASS);
+                return Ok(Frame::error_static(AUTH_NOPASS));
             }
             (b"default", &args[1])
         }
         3 => (&args[1], &args[2]),
-        _ => return args::syntax_error(),
+        _ => return Ok(args::syntax_error()),
     };
-    if credentials_ok(ctx.shared, user, pass) {
+    Ok(if credentials_ok(ctx.shared, user, pass) {
         ctx.client.authenticated = true;
         Frame::ok()
     } else {
         Frame::error_static(WRONGPASS)
-    }
+    })
 }
 
 /// `HELLO [protover [AUTH username password] [SETNAME clientname]]`: options take effect in
 /// order, so a later bad option leaves the earlier ones applied (as in Redis).
-fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let mut version = None;
     if args.len() >= 2 {
-        let v = tri!(args::int(&args[1])
-            .map_err(|_| Frame::error_static("ERR Protocol version is not an integer or out of range")));
+        let v = (args::int(&args[1])
+            .map_err(|_| Frame::error_static("ERR Protocol version is not an integer or out of range")))?;
         version = match v {
             2 => Some(Protocol::Resp2),
             3 => Some(Protocol::Resp3),
-            _ => return Frame::error_static("NOPROTO unsupported protocol version"),
+            _ => return Ok(Frame::error_static("NOPROTO unsupported protocol version")),
         };
     }
     let mut j = 2;
@@ -96,24 +96,24 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         let opt = &args[j];
         if is(opt, "auth") && more >= 2 {
             if !credentials_ok(ctx.shared, &args[j + 1], &args[j + 2]) {
-                return Frame::error_static(WRONGPASS);
+                return Ok(Frame::error_static(WRONGPASS));
             }
             ctx.client.authenticated = true;
             j += 3;
         } else if is(opt, "setname") && more >= 1 {
-            tri!(set_client_name(ctx.client, &args[j + 1]));
+            set_client_name(ctx.client, &args[j + 1])?;
             j += 2;
         } else {
-            return Frame::error(format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(opt)));
+            return Ok(Frame::error(format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(opt))));
         }
     }
     if !ctx.client.authenticated {
-        return Frame::error_static(HELLO_NOAUTH);
+        return Ok(Frame::error_static(HELLO_NOAUTH));
     }
     if let Some(v) = version {
         ctx.client.set_resp(v);
     }
-    hello_reply(ctx.shared, ctx.client)
+    Ok(hello_reply(ctx.shared, ctx.client))
 }
 
 /// The HELLO map: server, version, proto, id, mode, role, modules.
@@ -132,23 +132,23 @@ fn hello_reply(shared: &Shared, client: &ClientState) -> Frame {
 }
 
 /// `SELECT index`: only database 0 exists.
-fn select(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let id = tri!(args::int(&args[1]));
+fn select(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let id = args::int(&args[1])?;
     if i32::try_from(id).is_err() {
-        return Frame::error_static(errors::NOT_INTEGER);
+        return Ok(Frame::error_static(errors::NOT_INTEGER));
     }
     if id != 0 && ctx.shared.config.read().cluster_enabled {
-        return Frame::error_static("ERR SELECT is not allowed in cluster mode");
+        return Ok(Frame::error_static("ERR SELECT is not allowed in cluster mode"));
     }
     if id != 0 {
-        return Frame::error_static("ERR DB index is out of range");
+        return Ok(Frame::error_static("ERR DB index is out of range"));
     }
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
 /// `RESET`: back to a fresh connection's state: no MULTI, watches or subscriptions, RESP2,
 /// no name, replies on, and the default user's authentication.
-fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     let shared = ctx.shared;
     let client = &mut *ctx.client;
     client.multi = None;
@@ -161,7 +161,7 @@ fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
         client.reply_mode = ReplyMode::On;
     }
     client.authenticated = shared.config.read().requirepass.is_none();
-    Frame::simple_static("RESET")
+    Ok(Frame::simple_static("RESET"))
 }
 
 pub const COMMANDS: Registration = &[

@@ -33,5 +33,9 @@ pub struct Ctx<'a, 's> {
     pub run: RunFn,
 }
 
+/// What a handler returns: its reply, or (with `?`) the error reply that ended it early.
+/// Both go to the client; an error is counted as a failed call either way.
+pub type Reply = Result<Frame, Frame>;
+
 /// See [`Ctx::run`].
 pub type RunFn = fn(&Shared, &mut ClientState, u16, &[Bytes]) -> Frame;

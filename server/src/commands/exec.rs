@@ -317,7 +317,7 @@ fn run_in_batch<'s>(
         exclusive,
         run: run_by_id,
     };
-    let reply = (r.handler)(&mut ctx, args);
+    let reply = (r.handler)(&mut ctx, args).unwrap_or_else(|e| e);
     // A command that blocks is counted when it is served (its wait is not its run time).
     let end_us = crate::clock::unix_time_us();
     ctx.client.batch_clock_us = end_us;

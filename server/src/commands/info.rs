@@ -9,6 +9,7 @@
 use super::{Ctx, Registration};
 use crate::alloc;
 use crate::clock::unix_time_us;
+use crate::commands::Reply;
 use crate::shared::Shared;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
@@ -35,7 +36,7 @@ const SECTIONS: &[(&str, &str, bool, SectionFn)] = &[
 ];
 
 /// `INFO [section ...]`.
-fn info(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn info(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let wanted = |name: &str, default: bool| {
         if args.len() == 1 {
             return default;
@@ -45,7 +46,7 @@ fn info(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
             a == name.as_bytes() || a == b"all" || a == b"everything" || (a == b"default" && default)
         })
     };
-    Frame::Verbatim("txt", Bytes::from(render(ctx.shared, wanted)))
+    Ok(Frame::Verbatim("txt", Bytes::from(render(ctx.shared, wanted))))
 }
 
 /// The INFO text of the sections `wanted(name, in_default)` selects.

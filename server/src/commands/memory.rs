@@ -6,6 +6,7 @@
 use super::args::{self, is};
 use super::client_cmd::help_reply;
 use super::{Ctx, Registration};
+use crate::commands::Reply;
 use crate::store::{Entry, Key};
 use bytes::Bytes;
 use slotbox_protocol::frame::errors;
@@ -15,27 +16,27 @@ use slotbox_protocol::Frame;
 const INLINE_KEY: usize = 22;
 
 /// `MEMORY USAGE key [SAMPLES count]`.
-fn memory_usage(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn memory_usage(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let mut j = 3;
     while j < args.len() {
         if !(is(&args[j], "samples") && j + 1 < args.len()) {
-            return args::syntax_error();
+            return Ok(args::syntax_error());
         }
         match slotbox_protocol::float::parse_i64(&args[j + 1]) {
-            None => return Frame::error_static(errors::NOT_INTEGER),
-            Some(n) if n < 0 => return args::syntax_error(),
+            None => return Ok(Frame::error_static(errors::NOT_INTEGER)),
+            Some(n) if n < 0 => return Ok(args::syntax_error()),
             Some(_) => j += 2,
         }
     }
     let key = &args[2];
-    match ctx.keys.peek(key) {
+    Ok(match ctx.keys.peek(key) {
         None => Frame::Null,
         Some(e) => {
             let bucket = std::mem::size_of::<Key>() + std::mem::size_of::<Entry>() + 1;
             let key_heap = if key.len() > INLINE_KEY { key.len() } else { 0 };
             Frame::Integer((bucket + key_heap + e.value.heap_size()) as i64)
         }
-    }
+    })
 }
 
 const MEMORY_HELP: &[&str] = &[
@@ -47,8 +48,8 @@ const MEMORY_HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
-fn memory_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    help_reply(MEMORY_HELP)
+fn memory_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Ok(help_reply(MEMORY_HELP))
 }
 
 pub const COMMANDS: Registration = &[("memory|usage", memory_usage), ("memory|help", memory_help)];

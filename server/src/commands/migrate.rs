@@ -11,9 +11,9 @@ mod tests;
 
 use super::keys::lookup::read;
 use super::{args, Ctx, Registration};
+use crate::commands::Reply;
 use crate::store::serialize::{dump_value, restore_value};
 use crate::store::Entry;
-use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
 
@@ -21,11 +21,11 @@ pub const COMMANDS: Registration =
     &[("dump", dump), ("restore", restore), ("restore-asking", restore), ("migrate", command::migrate)];
 
 /// `DUMP key`: the serialized value, or nil.
-fn dump(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    match read(&mut ctx.keys, &ctx.shared.stats, &args[1]) {
+fn dump(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(match read(&mut ctx.keys, &ctx.shared.stats, &args[1]) {
         Some(e) => Frame::Bulk(dump_value(&e.value).into()),
         None => Frame::Null,
-    }
+    })
 }
 
 /// RESTORE's options after the payload.
@@ -75,19 +75,19 @@ fn restore_opts(opts: &[Bytes]) -> Result<RestoreOpts, Frame> {
 
 /// `RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]`, checked in
 /// Redis's order: options, existing key, TTL, payload.
-fn restore(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let opts = tri!(restore_opts(&args[4..]));
+fn restore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let opts = restore_opts(&args[4..])?;
     let key = &args[1];
     if !opts.replace && ctx.keys.get(key).is_some() {
-        return Frame::error_static("BUSYKEY Target key name already exists.");
+        return Ok(Frame::error_static("BUSYKEY Target key name already exists."));
     }
-    let ttl = tri!(args::int(&args[2]));
+    let ttl = args::int(&args[2])?;
     if ttl < 0 {
-        return Frame::error_static("ERR Invalid TTL value, must be >= 0");
+        return Ok(Frame::error_static("ERR Invalid TTL value, must be >= 0"));
     }
     let value = match restore_value(&args[3]) {
         Ok(v) => v,
-        Err(e) => return Frame::error_static(e.reply_text()),
+        Err(e) => return Ok(Frame::error_static(e.reply_text())),
     };
     if opts.replace {
         ctx.keys.remove(key);
@@ -99,8 +99,8 @@ fn restore(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     };
     // An absolute TTL already in the past: the key is not created (a replaced one is gone).
     if expire_at != 0 && expire_at <= ctx.now_ms {
-        return Frame::ok();
+        return Ok(Frame::ok());
     }
     ctx.keys.insert(key, Entry::with_expiry(value, expire_at));
-    Frame::ok()
+    Ok(Frame::ok())
 }

@@ -5,22 +5,23 @@
 
 use super::client_cmd::help_reply;
 use super::{Ctx, Registration};
+use crate::commands::Reply;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
 
 /// `SLOWLOG GET [count]`: the newest `count` entries (10 by default, -1 for all), each
 /// `[id, unix time, microseconds, [arguments], "ip:port", client name]`.
-fn slowlog_get(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn slowlog_get(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let count = match args.get(2) {
         None => 10,
         Some(a) => match slotbox_protocol::float::parse_i64(a) {
             Some(-1) => usize::MAX,
             Some(n) if n >= 0 => n as usize,
-            _ => return Frame::error_static("ERR count should be greater than or equal to -1"),
+            _ => return Ok(Frame::error_static("ERR count should be greater than or equal to -1")),
         },
     };
     let entries = ctx.shared.slowlog.newest(count);
-    Frame::Array(
+    Ok(Frame::Array(
         entries
             .into_iter()
             .map(|e| {
@@ -34,16 +35,16 @@ fn slowlog_get(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
                 ])
             })
             .collect(),
-    )
+    ))
 }
 
-fn slowlog_len(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    Frame::Integer(ctx.shared.slowlog.len() as i64)
+fn slowlog_len(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Ok(Frame::Integer(ctx.shared.slowlog.len() as i64))
 }
 
-fn slowlog_reset(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+fn slowlog_reset(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     ctx.shared.slowlog.reset();
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
 const SLOWLOG_HELP: &[&str] = &[
@@ -61,28 +62,28 @@ const SLOWLOG_HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
-fn slowlog_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    help_reply(SLOWLOG_HELP)
+fn slowlog_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Ok(help_reply(SLOWLOG_HELP))
 }
 
 /// `MONITOR`: from now on this connection receives a line per command the server runs. Like
 /// a replica, it may no longer touch the keyspace itself (see `execute_in_batch`).
-fn monitor(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+fn monitor(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     if ctx.client.in_exec {
         // Redis: a client that expects a reply per command (inside EXEC) cannot monitor.
-        return Frame::error_static("ERR MONITOR isn't allowed for DENY BLOCKING client");
+        return Ok(Frame::error_static("ERR MONITOR isn't allowed for DENY BLOCKING client"));
     }
     let info = &ctx.client.info;
     if info.monitor.swap(true, std::sync::atomic::Ordering::Relaxed) {
-        return Frame::Many(Vec::new());
+        return Ok(Frame::Many(Vec::new()));
     }
     ctx.shared.monitors.add(crate::pubsub::Subscriber { client_id: info.id, worker: info.worker() });
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
 /// `LATENCY LATEST`: per event, `[name, unix time of the latest sample, its ms, max ms]`.
-fn latency_latest(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    Frame::Array(
+fn latency_latest(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Ok(Frame::Array(
         ctx.shared
             .latency
             .all()
@@ -97,21 +98,21 @@ fn latency_latest(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
                 ])
             })
             .collect(),
-    )
+    ))
 }
 
 /// `LATENCY HISTORY event`: `[unix time, ms]` per second that had a sample, oldest first.
-fn latency_history(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn latency_history(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let samples = ctx.shared.latency.history(&args[2]);
-    Frame::Array(
+    Ok(Frame::Array(
         samples.into_iter().map(|(t, ms)| Frame::Array(vec![Frame::Integer(t), Frame::Integer(ms as i64)])).collect(),
-    )
+    ))
 }
 
 /// `LATENCY RESET [event ...]`: how many event series were dropped.
-fn latency_reset(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn latency_reset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let names: Vec<&[u8]> = args[2..].iter().map(|a| &a[..]).collect();
-    Frame::Integer(ctx.shared.latency.reset(&names) as i64)
+    Ok(Frame::Integer(ctx.shared.latency.reset(&names) as i64))
 }
 
 const LATENCY_HELP: &[&str] = &[
@@ -127,8 +128,8 @@ const LATENCY_HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
-fn latency_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    help_reply(LATENCY_HELP)
+fn latency_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Ok(help_reply(LATENCY_HELP))
 }
 
 pub const COMMANDS: Registration = &[

@@ -4,6 +4,7 @@
 
 use super::{Ctx, Registration};
 use crate::commands::session::ClientState;
+use crate::commands::Reply;
 use crate::pubsub::{Kind, Subscriber};
 use crate::shared::Shared;
 use bytes::Bytes;
@@ -94,52 +95,52 @@ pub fn unsubscribe_all(shared: &Shared, client: &mut ClientState) {
     }
 }
 
-fn subscribe(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    subscribe_kind(ctx, args, Kind::Channel, "subscribe")
+fn subscribe(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(subscribe_kind(ctx, args, Kind::Channel, "subscribe"))
 }
 
-fn psubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    subscribe_kind(ctx, args, Kind::Pattern, "psubscribe")
+fn psubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(subscribe_kind(ctx, args, Kind::Pattern, "psubscribe"))
 }
 
-fn ssubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    subscribe_kind(ctx, args, Kind::Shard, "ssubscribe")
+fn ssubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(subscribe_kind(ctx, args, Kind::Shard, "ssubscribe"))
 }
 
-fn unsubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    unsubscribe_kind(ctx, args, Kind::Channel, "unsubscribe")
+fn unsubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(unsubscribe_kind(ctx, args, Kind::Channel, "unsubscribe"))
 }
 
-fn punsubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    unsubscribe_kind(ctx, args, Kind::Pattern, "punsubscribe")
+fn punsubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(unsubscribe_kind(ctx, args, Kind::Pattern, "punsubscribe"))
 }
 
-fn sunsubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    unsubscribe_kind(ctx, args, Kind::Shard, "sunsubscribe")
+fn sunsubscribe(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(unsubscribe_kind(ctx, args, Kind::Shard, "sunsubscribe"))
 }
 
-fn publish(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn publish(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if let Some(cs) = ctx.shared.cluster.get() {
         cs.propagate_publish(&args[1], &args[2], false);
     }
-    Frame::Integer(ctx.shared.pubsub.publish(ctx.shared, &args[1], &args[2]))
+    Ok(Frame::Integer(ctx.shared.pubsub.publish(ctx.shared, &args[1], &args[2])))
 }
 
-fn spublish(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn spublish(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if let Some(cs) = ctx.shared.cluster.get() {
         cs.propagate_publish(&args[1], &args[2], true);
     }
-    Frame::Integer(ctx.shared.pubsub.spublish(ctx.shared, &args[1], &args[2]))
+    Ok(Frame::Integer(ctx.shared.pubsub.spublish(ctx.shared, &args[1], &args[2])))
 }
 
-fn pubsub_channels(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn pubsub_channels(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let names = ctx.shared.pubsub.channel_names(Kind::Channel, args.get(2).map(|b| b.as_ref()));
-    Frame::Array(names.into_iter().map(Frame::Bulk).collect())
+    Ok(Frame::Array(names.into_iter().map(Frame::Bulk).collect()))
 }
 
-fn pubsub_shardchannels(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn pubsub_shardchannels(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let names = ctx.shared.pubsub.channel_names(Kind::Shard, args.get(2).map(|b| b.as_ref()));
-    Frame::Array(names.into_iter().map(Frame::Bulk).collect())
+    Ok(Frame::Array(names.into_iter().map(Frame::Bulk).collect()))
 }
 
 fn numsub(ctx: &mut Ctx, args: &[Bytes], kind: Kind) -> Frame {
@@ -151,19 +152,19 @@ fn numsub(ctx: &mut Ctx, args: &[Bytes], kind: Kind) -> Frame {
     Frame::Array(out)
 }
 
-fn pubsub_numsub(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    numsub(ctx, args, Kind::Channel)
+fn pubsub_numsub(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(numsub(ctx, args, Kind::Channel))
 }
 
-fn pubsub_shardnumsub(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    numsub(ctx, args, Kind::Shard)
+fn pubsub_shardnumsub(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(numsub(ctx, args, Kind::Shard))
 }
 
-fn pubsub_numpat(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    Frame::Integer(ctx.shared.pubsub.num_patterns() as i64)
+fn pubsub_numpat(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Ok(Frame::Integer(ctx.shared.pubsub.num_patterns() as i64))
 }
 
-fn pubsub_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+fn pubsub_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     let lines = [
         "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "CHANNELS [<pattern>]",
@@ -180,7 +181,7 @@ fn pubsub_help(_ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
         "HELP",
         "    Prints this help.",
     ];
-    Frame::Array(lines.iter().map(|l| Frame::Simple(Bytes::from_static(l.as_bytes()))).collect())
+    Ok(Frame::Array(lines.iter().map(|l| Frame::Simple(Bytes::from_static(l.as_bytes()))).collect()))
 }
 
 pub const COMMANDS: Registration = &[

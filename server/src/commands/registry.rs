@@ -3,7 +3,7 @@
 //! resolution of a request to its handler with Redis's errors for unknown commands,
 //! unknown subcommands and wrong arity.
 
-use super::ctx::Ctx;
+use super::ctx::{Ctx, Reply};
 use bytes::Bytes;
 use hashbrown::HashMap;
 use slotbox_protocol::command::{self, CommandSpec};
@@ -12,7 +12,7 @@ use slotbox_protocol::Frame;
 use std::sync::OnceLock;
 
 /// A command handler: arguments include the command name (and subcommand) at the front.
-pub type Handler = fn(&mut Ctx, &[Bytes]) -> Frame;
+pub type Handler = fn(&mut Ctx, &[Bytes]) -> Reply;
 
 /// A family file's registration table: (full name as in the command table, handler).
 pub type Registration = &'static [(&'static str, Handler)];

@@ -19,6 +19,7 @@ use super::debug::{self, Sub};
 use super::keys::object::{refcount_of, shared_integers_allowed};
 use super::{Ctx, Registration};
 use crate::clock::unix_time_us;
+use crate::commands::Reply;
 use crate::store::digest::{hex, value_digest};
 use crate::store::Entry;
 use bytes::Bytes;
@@ -27,33 +28,33 @@ use slotbox_protocol::{key_hash_slot, Frame};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-fn dbsize(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    Frame::Integer(ctx.shared.db.len() as i64)
+fn dbsize(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Ok(Frame::Integer(ctx.shared.db.len() as i64))
 }
 
 /// `FLUSHDB|FLUSHALL [ASYNC|SYNC]`.
-fn flush(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn flush(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     match args.len() {
         1 => {}
         2 if is(&args[1], "async") || is(&args[1], "sync") => {}
-        _ => return args::syntax_error(),
+        _ => return Ok(args::syntax_error()),
     }
     ctx.shared.db.flush();
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
 /// `TIME`: [unix seconds, microseconds] as bulk strings.
-fn time(_ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+fn time(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     let us = unix_time_us();
-    Frame::Array(vec![Frame::bulk((us / 1_000_000).to_string()), Frame::bulk((us % 1_000_000).to_string())])
+    Ok(Frame::Array(vec![Frame::bulk((us / 1_000_000).to_string()), Frame::bulk((us % 1_000_000).to_string())]))
 }
 
-fn lastsave(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    Frame::Integer(ctx.shared.lastsave.load(Ordering::Relaxed) as i64)
+fn lastsave(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Ok(Frame::Integer(ctx.shared.lastsave.load(Ordering::Relaxed) as i64))
 }
 
 /// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`.
-fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let (mut save, mut nosave, mut other, mut abort, mut force) = (false, false, false, false, false);
     for a in &args[1..] {
         if is(a, "nosave") {
@@ -66,31 +67,31 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         } else if is(a, "abort") {
             abort = true;
         } else {
-            return args::syntax_error();
+            return Ok(args::syntax_error());
         }
     }
     if (abort && (save || nosave || other)) || (save && nosave) {
-        return args::syntax_error();
+        return Ok(args::syntax_error());
     }
     if abort {
         // Shutdown is immediate, so one is never in progress.
-        return Frame::error_static("ERR No shutdown in progress.");
+        return Ok(Frame::error_static("ERR No shutdown in progress."));
     }
     crate::log::warning("User requested shutdown...");
     if let Err(e) = crate::persist::save::on_shutdown(&ctx.shared.persist, save, nosave) {
         if !force {
             crate::log::warning(&format!("Error trying to save the DB, can't exit: {e}"));
-            return Frame::error_static("ERR Errors trying to SHUTDOWN. Check logs.");
+            return Ok(Frame::error_static("ERR Errors trying to SHUTDOWN. Check logs."));
         }
     }
     ctx.shared.request_shutdown();
     ctx.client.close_after_reply = true;
-    Frame::Raw(Bytes::new())
+    Ok(Frame::Raw(Bytes::new()))
 }
 
 /// `DEBUG <subcommand> [arg ...]` (see `debug.rs` for what each reads).
-fn debug_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    match debug::parse(args) {
+fn debug_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(match debug::parse(args) {
         Err(e) => e,
         Ok(Sub::Help) => debug::help(),
         Ok(Sub::Digest) => Frame::Simple(hex(&ctx.shared.db.digest()).into()),
@@ -117,7 +118,7 @@ fn debug_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
             ctx.shared.db.active_expire.store(on, Ordering::Relaxed);
             Frame::ok()
         }
-    }
+    })
 }
 
 /// Run `f` on the entry of `key`, expired or not (as Redis's DEBUG looks keys up), with its

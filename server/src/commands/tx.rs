@@ -5,6 +5,7 @@
 
 use super::{Ctx, Registration, Resolved};
 use crate::commands::session::{ClientState, MultiState, Queued, WatchedKey};
+use crate::commands::Reply;
 use crate::shared::Shared;
 use bytes::Bytes;
 use slotbox_protocol::{key_hash_slot, Frame};
@@ -36,29 +37,29 @@ pub fn flag_failed(client: &mut ClientState) {
     }
 }
 
-fn multi(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+fn multi(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     if ctx.client.multi.is_some() {
-        return Frame::error_static("ERR MULTI calls can not be nested");
+        return Ok(Frame::error_static("ERR MULTI calls can not be nested"));
     }
     ctx.client.multi = Some(MultiState::default());
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
-fn discard(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+fn discard(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     if ctx.client.multi.take().is_none() {
-        return Frame::error_static("ERR DISCARD without MULTI");
+        return Ok(Frame::error_static("ERR DISCARD without MULTI"));
     }
     unwatch_all(ctx.shared, ctx.client);
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
-fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     let Some(state) = ctx.client.multi.take() else {
-        return Frame::error_static("ERR EXEC without MULTI");
+        return Ok(Frame::error_static("ERR EXEC without MULTI"));
     };
     if state.failed {
         unwatch_all(ctx.shared, ctx.client);
-        return Frame::error_static("EXECABORT Transaction discarded because of previous errors.");
+        return Ok(Frame::error_static("EXECABORT Transaction discarded because of previous errors."));
     }
     let shared = ctx.shared;
     // The seam took the whole gate for EXEC (`needs_whole_gate`): no other command runs
@@ -67,7 +68,7 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
     let aborted = watch_broken(shared, ctx.client, ctx.now_ms);
     unwatch_all(shared, ctx.client);
     if aborted {
-        return Frame::NullArray;
+        return Ok(Frame::NullArray);
     }
     let mut replies = Vec::with_capacity(state.queued.len());
     ctx.client.in_exec = true;
@@ -81,7 +82,7 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
         shared.stream.feed(&[Bytes::from_static(b"EXEC")]);
         ctx.client.last_write_offset = shared.repl.offset();
     }
-    Frame::Array(replies)
+    Ok(Frame::Array(replies))
 }
 
 /// True if a watched key was written, or expired since it was watched.
@@ -98,9 +99,9 @@ fn watch_broken(shared: &Shared, client: &ClientState, now_ms: i64) -> bool {
     })
 }
 
-fn watch(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn watch(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if ctx.client.multi.is_some() {
-        return Frame::error_static("ERR WATCH inside MULTI is not allowed");
+        return Ok(Frame::error_static("ERR WATCH inside MULTI is not allowed"));
     }
     for key in &args[1..] {
         if ctx.client.watched.iter().any(|w| &*w.key == key.as_ref()) {
@@ -113,12 +114,12 @@ fn watch(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         ctx.keys.shard(key).watch(key, &flag);
         ctx.client.watched.push(WatchedKey { slot: key_hash_slot(key), key: key.as_ref().into(), expire_at });
     }
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
-fn unwatch(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+fn unwatch(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     unwatch_all(ctx.shared, ctx.client);
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
 /// Forget every watched key (EXEC, DISCARD, UNWATCH, disconnect).

@@ -4,8 +4,8 @@
 
 use super::common::{hash_for_write, peek_hash};
 use crate::commands::strings::long_double::LongDouble;
+use crate::commands::Reply;
 use crate::commands::{args, Ctx};
-use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::float::parse_i64;
 use slotbox_protocol::frame::errors;
@@ -16,44 +16,44 @@ fn current<'c>(ctx: &'c mut Ctx, key: &[u8], field: &[u8]) -> Result<Option<&'c 
     Ok(peek_hash(ctx, key)?.and_then(|h| h.get(field)))
 }
 
-pub fn hincrby(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn hincrby(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let (key, field) = (&args[1], &args[2]);
-    let incr = tri!(args::int(&args[3]));
-    let old = match tri!(current(ctx, key, field)) {
+    let incr = args::int(&args[3])?;
+    let old = match current(ctx, key, field)? {
         None => 0,
         Some(v) => match parse_i64(v) {
             Some(i) => i,
-            None => return Frame::error_static("ERR hash value is not an integer"),
+            None => return Ok(Frame::error_static("ERR hash value is not an integer")),
         },
     };
     let Some(new) = old.checked_add(incr) else {
-        return Frame::error_static(errors::OVERFLOW);
+        return Ok(Frame::error_static(errors::OVERFLOW));
     };
     let text = itoa::Buffer::new().format(new).as_bytes().to_vec();
     hash_for_write(ctx, key).set(field, &text);
-    Frame::Integer(new)
+    Ok(Frame::Integer(new))
 }
 
-pub fn hincrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn hincrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let (key, field) = (&args[1], &args[2]);
     let Some(incr) = LongDouble::parse(&args[3]) else {
-        return Frame::error_static(errors::NOT_FLOAT);
+        return Ok(Frame::error_static(errors::NOT_FLOAT));
     };
     if !incr.is_finite() {
-        return Frame::error_static("ERR value is NaN or Infinity");
+        return Ok(Frame::error_static("ERR value is NaN or Infinity"));
     }
-    let old = match tri!(current(ctx, key, field)) {
+    let old = match current(ctx, key, field)? {
         None => LongDouble::ZERO,
         Some(v) => match LongDouble::parse(v) {
             Some(ld) => ld,
-            None => return Frame::error_static("ERR hash value is not a float"),
+            None => return Ok(Frame::error_static("ERR hash value is not a float")),
         },
     };
     let sum = old.add(incr);
     if !sum.is_finite() {
-        return Frame::error_static("ERR increment would produce NaN or Infinity");
+        return Ok(Frame::error_static("ERR increment would produce NaN or Infinity"));
     }
     let text = sum.to_human();
     hash_for_write(ctx, key).set(field, text.as_bytes());
-    Frame::Bulk(Bytes::from(text))
+    Ok(Frame::Bulk(Bytes::from(text)))
 }

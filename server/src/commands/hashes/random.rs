@@ -3,8 +3,8 @@
 //! values are flat in RESP2 and [field, value] pairs in RESP3, as Redis 7.0.
 
 use super::common::read_hash;
+use crate::commands::Reply;
 use crate::commands::{args, Ctx};
-use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::{Frame, Protocol};
 
@@ -12,14 +12,14 @@ fn bulk(b: &[u8]) -> Frame {
     Frame::Bulk(Bytes::copy_from_slice(b))
 }
 
-pub fn hrandfield(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn hrandfield(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if args.len() >= 3 {
         return with_count(ctx, args);
     }
-    match tri!(read_hash(ctx, &args[1])).and_then(|h| h.random_pair()) {
+    Ok(match read_hash(ctx, &args[1])?.and_then(|h| h.random_pair()) {
         Some((field, _)) => bulk(field),
         None => Frame::Null,
-    }
+    })
 }
 
 /// The count argument and WITHVALUES, with Redis's errors and their order.
@@ -59,14 +59,14 @@ pub(crate) fn sample_indices(size: usize, picks: usize, distinct: bool) -> Vec<u
     idx
 }
 
-fn with_count(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let (count, withvalues) = tri!(parse_count(args));
+fn with_count(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let (count, withvalues) = parse_count(args)?;
     let resp3 = ctx.client.resp == Protocol::Resp3;
-    let Some(hash) = tri!(read_hash(ctx, &args[1])) else {
-        return Frame::Array(Vec::new());
+    let Some(hash) = read_hash(ctx, &args[1])? else {
+        return Ok(Frame::Array(Vec::new()));
     };
     if count == 0 {
-        return Frame::Array(Vec::new());
+        return Ok(Frame::Array(Vec::new()));
     }
     let pairs = hash.pairs();
     let n = count.unsigned_abs() as usize;
@@ -84,5 +84,5 @@ fn with_count(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
             (true, true) => out.push(Frame::Array(vec![bulk(f), bulk(v)])),
         }
     }
-    Frame::Array(out)
+    Ok(Frame::Array(out))
 }

@@ -4,9 +4,9 @@
 //! cursor 0 sees the same elements. MATCH filters; TYPE is not an option of these commands.
 
 use super::common::read_hash;
+use crate::commands::Reply;
 use crate::commands::{args, Ctx};
 use crate::store::glob::glob_match;
-use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
 
@@ -62,16 +62,16 @@ pub(crate) fn reply(items: Vec<Frame>) -> Frame {
     Frame::Array(vec![Frame::bulk_static("0"), Frame::Array(items)])
 }
 
-pub fn hscan(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    tri!(parse_cursor(&args[2]));
-    let Some(hash) = tri!(read_hash(ctx, &args[1])) else {
-        return reply(Vec::new());
+pub fn hscan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    parse_cursor(&args[2])?;
+    let Some(hash) = read_hash(ctx, &args[1])? else {
+        return Ok(reply(Vec::new()));
     };
-    let pattern = tri!(parse_options(args));
+    let pattern = parse_options(args)?;
     let mut items = Vec::new();
     for (field, value) in hash.iter().filter(|(f, _)| matches(pattern, f)) {
         items.push(Frame::Bulk(Bytes::copy_from_slice(field)));
         items.push(Frame::Bulk(Bytes::copy_from_slice(value)));
     }
-    reply(items)
+    Ok(reply(items))
 }

@@ -3,26 +3,27 @@
 
 use super::lookup::read;
 use crate::commands::Ctx;
+use crate::commands::Reply;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
 
 /// DEL and UNLINK: how many of the keys existed and were removed.
-pub fn del(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn del(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let removed = args[1..].iter().filter(|key| ctx.keys.remove(key).is_some()).count();
-    Frame::Integer(removed as i64)
+    Ok(Frame::Integer(removed as i64))
 }
 
 /// EXISTS and TOUCH: how many of the keys exist (a key named twice counts twice).
-pub fn exists(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn exists(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let stats = &ctx.shared.stats;
     let found = args[1..].iter().filter(|key| read(&mut ctx.keys, stats, key).is_some()).count();
-    Frame::Integer(found as i64)
+    Ok(Frame::Integer(found as i64))
 }
 
-pub fn type_(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn type_(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let name = match read(&mut ctx.keys, &ctx.shared.stats, &args[1]) {
         Some(e) => e.value.type_name(),
         None => "none",
     };
-    Frame::simple_static(name)
+    Ok(Frame::simple_static(name))
 }

@@ -3,8 +3,8 @@
 //! key (and still answers 1), as Redis does on a master.
 
 use super::lookup::read;
+use crate::commands::Reply;
 use crate::commands::{args, Ctx};
-use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
 
@@ -53,49 +53,49 @@ impl Conditions {
 }
 
 /// Redis's `expireGenericCommand`: `basetime` is now (relative forms) or 0 (absolute forms).
-fn expire_generic(ctx: &mut Ctx, args: &[Bytes], basetime: i64, seconds: bool) -> Frame {
-    let cond = tri!(parse_conditions(args));
-    let mut when = tri!(args::int(&args[2]));
+fn expire_generic(ctx: &mut Ctx, args: &[Bytes], basetime: i64, seconds: bool) -> Reply {
+    let cond = parse_conditions(args)?;
+    let mut when = args::int(&args[2])?;
     let invalid = || Frame::error(format!("ERR invalid expire time in '{}' command", ctx.spec.name));
     if seconds {
         if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
-            return invalid();
+            return Ok(invalid());
         }
         when *= 1000;
     }
     if when > i64::MAX - basetime {
-        return invalid();
+        return Ok(invalid());
     }
     when += basetime;
     let key = &args[1];
     let Some(current) = ctx.keys.get(key).map(|e| e.expire_at) else {
-        return Frame::Integer(0);
+        return Ok(Frame::Integer(0));
     };
     let current = if current == 0 { -1 } else { current };
     if !cond.allow(current, when) {
-        return Frame::Integer(0);
+        return Ok(Frame::Integer(0));
     }
     if when <= ctx.now_ms {
         ctx.keys.remove(key);
     } else {
         ctx.keys.set_expire(key, when);
     }
-    Frame::Integer(1)
+    Ok(Frame::Integer(1))
 }
 
-pub fn expire(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn expire(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     expire_generic(ctx, args, ctx.now_ms, true)
 }
 
-pub fn pexpire(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn pexpire(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     expire_generic(ctx, args, ctx.now_ms, false)
 }
 
-pub fn expireat(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn expireat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     expire_generic(ctx, args, 0, true)
 }
 
-pub fn pexpireat(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn pexpireat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     expire_generic(ctx, args, 0, false)
 }
 
@@ -111,29 +111,29 @@ fn ttl_generic(ctx: &mut Ctx, key: &[u8], output_ms: bool, output_abs: bool) -> 
     Frame::Integer(if output_ms { ttl } else { ((ttl as i128 + 500) / 1000) as i64 })
 }
 
-pub fn ttl(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    ttl_generic(ctx, &args[1], false, false)
+pub fn ttl(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(ttl_generic(ctx, &args[1], false, false))
 }
 
-pub fn pttl(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    ttl_generic(ctx, &args[1], true, false)
+pub fn pttl(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(ttl_generic(ctx, &args[1], true, false))
 }
 
-pub fn expiretime(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    ttl_generic(ctx, &args[1], false, true)
+pub fn expiretime(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(ttl_generic(ctx, &args[1], false, true))
 }
 
-pub fn pexpiretime(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    ttl_generic(ctx, &args[1], true, true)
+pub fn pexpiretime(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(ttl_generic(ctx, &args[1], true, true))
 }
 
-pub fn persist(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn persist(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let key = &args[1];
-    match ctx.keys.get(key) {
+    Ok(match ctx.keys.get(key) {
         Some(e) if e.expire_at != 0 => {
             ctx.keys.set_expire(key, 0);
             Frame::Integer(1)
         }
         _ => Frame::Integer(0),
-    }
+    })
 }

@@ -2,6 +2,7 @@
 //! the key (its LRU / LFU clock, `store::lru`, stays as it was).
 
 use crate::commands::Ctx;
+use crate::commands::Reply;
 use crate::shared::Shared;
 use crate::stats::Stats;
 use crate::store::Value;
@@ -23,11 +24,11 @@ fn read<'a>(keys: &'a mut KeyView<'_>, stats: &Stats, key: &[u8]) -> Option<&'a 
     found
 }
 
-pub fn encoding(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    match read(&mut ctx.keys, &ctx.shared.stats, &args[2]) {
+pub fn encoding(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(match read(&mut ctx.keys, &ctx.shared.stats, &args[2]) {
         Some(e) => Frame::bulk_static(e.value.encoding()),
         None => Frame::Null,
-    }
+    })
 }
 
 /// Redis shares the integers 0..9999 unless an LRU/LFU maxmemory policy forbids it.
@@ -45,39 +46,39 @@ pub(crate) fn refcount_of(v: &Value, shared_ints: bool) -> i64 {
     }
 }
 
-pub fn refcount(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn refcount(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let shared_ints = shared_integers_allowed(ctx.shared);
-    match read(&mut ctx.keys, &ctx.shared.stats, &args[2]) {
+    Ok(match read(&mut ctx.keys, &ctx.shared.stats, &args[2]) {
         Some(e) => Frame::Integer(refcount_of(&e.value, shared_ints)),
         None => Frame::Null,
-    }
+    })
 }
 
-pub fn freq(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn freq(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let now = ctx.keys.now_ms;
     let Some(e) = read(&mut ctx.keys, &ctx.shared.stats, &args[2]) else {
-        return Frame::Null;
+        return Ok(Frame::Null);
     };
     let clock = &ctx.shared.db.clock;
     if !clock.lfu_mode() {
-        return Frame::error_static(
+        return Ok(Frame::error_static(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
-        );
+        ));
     }
-    Frame::Integer(i64::from(clock.decayed(e.lru, now)))
+    Ok(Frame::Integer(i64::from(clock.decayed(e.lru, now))))
 }
 
-pub fn idletime(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn idletime(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let now = ctx.keys.now_ms;
     let Some(e) = read(&mut ctx.keys, &ctx.shared.stats, &args[2]) else {
-        return Frame::Null;
+        return Ok(Frame::Null);
     };
     if ctx.shared.db.clock.lfu_mode() {
-        return Frame::error_static(
+        return Ok(Frame::error_static(
             "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
-        );
+        ));
     }
-    Frame::Integer((lru::idle_ms(e.lru, now) / 1000) as i64)
+    Ok(Frame::Integer((lru::idle_ms(e.lru, now) / 1000) as i64))
 }
 
 const HELP: &[&str] = &[
@@ -98,6 +99,6 @@ const HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
-pub fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
-    Frame::Array(HELP.iter().map(|l| Frame::simple_static(l)).collect())
+pub fn help(_ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
+    Ok(Frame::Array(HELP.iter().map(|l| Frame::simple_static(l)).collect()))
 }

@@ -2,6 +2,7 @@
 //! an overwritten destination loses its own TTL. Both keys' slots are locked by the caller.
 
 use crate::commands::keys::lookup::read;
+use crate::commands::Reply;
 use crate::commands::{args, Ctx};
 use bytes::Bytes;
 use slotbox_protocol::frame::errors;
@@ -26,12 +27,12 @@ fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Frame {
     done
 }
 
-pub fn rename(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    rename_generic(ctx, args, false)
+pub fn rename(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(rename_generic(ctx, args, false))
 }
 
-pub fn renamenx(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    rename_generic(ctx, args, true)
+pub fn renamenx(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(rename_generic(ctx, args, true))
 }
 
 /// Parse `[DB destination-db] [REPLACE]`; returns REPLACE. Only database 0 exists.
@@ -66,21 +67,21 @@ fn parse_copy_options(ctx: &Ctx, argv: &[Bytes]) -> Result<bool, Frame> {
     Ok(replace)
 }
 
-pub fn copy(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn copy(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let replace = match parse_copy_options(ctx, args) {
         Ok(r) => r,
-        Err(e) => return e,
+        Err(e) => return Ok(e),
     };
     let (src, dst) = (&args[1], &args[2]);
     if src == dst {
-        return Frame::error_static("ERR source and destination objects are the same");
+        return Ok(Frame::error_static("ERR source and destination objects are the same"));
     }
     let Some(entry) = read(&mut ctx.keys, &ctx.shared.stats, src).cloned() else {
-        return Frame::Integer(0);
+        return Ok(Frame::Integer(0));
     };
     if !replace && ctx.keys.exists(dst) {
-        return Frame::Integer(0);
+        return Ok(Frame::Integer(0));
     }
     ctx.keys.insert(dst, entry);
-    Frame::Integer(1)
+    Ok(Frame::Integer(1))
 }

@@ -7,10 +7,10 @@
 //! never twice unless it was deleted and re-added.
 
 use super::lookup::with_slot;
+use crate::commands::Reply;
 use crate::commands::{args, Ctx};
 use crate::store::glob::glob_match;
 use crate::store::Shard;
-use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::{Frame, SLOT_COUNT};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -46,14 +46,14 @@ struct Filter<'a> {
     type_name: Option<&'a [u8]>,
 }
 
-pub fn keys(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn keys(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let filter = Filter { pattern: effective_pattern(&args[1]), type_name: None };
     let now = ctx.now_ms;
     let mut out = Vec::new();
     for slot in 0..SLOT_COUNT as u16 {
         with_slot(ctx, slot, |shard| collect(shard, now, &filter, &mut out));
     }
-    Frame::Array(out)
+    Ok(Frame::Array(out))
 }
 
 /// Redis's `parseScanCursorOrReply`: `strtoul` in base 10, no leading space, no overflow.
@@ -101,11 +101,11 @@ fn parse_scan_options(argv: &[Bytes]) -> Result<(usize, Filter<'_>), Frame> {
     Ok((count, filter))
 }
 
-pub fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let Some(cursor) = parse_cursor(&args[1]) else {
-        return Frame::error_static("ERR invalid cursor");
+        return Ok(Frame::error_static("ERR invalid cursor"));
     };
-    let (count, filter) = tri!(parse_scan_options(args));
+    let (count, filter) = parse_scan_options(args)?;
     let now = ctx.now_ms;
     let mut out = Vec::new();
     let mut visited = 0;
@@ -115,7 +115,7 @@ pub fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         slot += 1;
     }
     let next = if slot >= SLOT_COUNT { 0 } else { slot };
-    Frame::Array(vec![Frame::Bulk(Bytes::from(next.to_string())), Frame::Array(out)])
+    Ok(Frame::Array(vec![Frame::Bulk(Bytes::from(next.to_string())), Frame::Array(out)]))
 }
 
 /// A fast non-cryptographic random number (splitmix64 over a shared counter).
@@ -142,17 +142,17 @@ fn random_key_in(shard: &Shard, now_ms: i64, rnd: u64) -> Option<Bytes> {
     keys.nth(pick).map(|(k, _)| Bytes::copy_from_slice(k))
 }
 
-pub fn randomkey(ctx: &mut Ctx, _args: &[Bytes]) -> Frame {
+pub fn randomkey(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     let now = ctx.now_ms;
     let rnd = random_u64();
     let start = (rnd % SLOT_COUNT as u64) as usize;
     for offset in 0..SLOT_COUNT {
         let slot = ((start + offset) % SLOT_COUNT) as u16;
         if let Some(key) = with_slot(ctx, slot, |shard| random_key_in(shard, now, rnd >> 14)) {
-            return Frame::Bulk(key);
+            return Ok(Frame::Bulk(key));
         }
     }
-    Frame::Null
+    Ok(Frame::Null)
 }
 
 #[cfg(test)]

@@ -3,42 +3,42 @@
 //! first non-empty list, LMPOP's argument parsing, moving one element).
 
 use super::common::{bulks, list_len, list_mut, non_negative, pop_items, push_items, wrongtype, Side};
+use crate::commands::Reply;
 use crate::commands::{args, Ctx};
 use crate::store::Value;
-use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::Frame;
 
-pub fn lpop(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn lpop(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     pop_generic(ctx, args, Side::Left)
 }
 
-pub fn rpop(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn rpop(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     pop_generic(ctx, args, Side::Right)
 }
 
 /// Redis's `popGenericCommand`: `[LR]POP key [count]`.
-fn pop_generic(ctx: &mut Ctx, args: &[Bytes], side: Side) -> Frame {
+fn pop_generic(ctx: &mut Ctx, args: &[Bytes], side: Side) -> Reply {
     if args.len() > 3 {
-        return Frame::error(errors::wrong_arity(ctx.spec.name));
+        return Ok(Frame::error(errors::wrong_arity(ctx.spec.name)));
     }
     let count = match args.get(2) {
-        Some(a) => Some(tri!(non_negative(a, "ERR value is out of range, must be positive"))),
+        Some(a) => Some(non_negative(a, "ERR value is out of range, must be positive")?),
         None => None,
     };
     let key = &args[1];
-    if tri!(list_len(ctx, key)).is_none() {
-        return if count.is_some() { Frame::NullArray } else { Frame::Null };
+    if list_len(ctx, key)?.is_none() {
+        return Ok(if count.is_some() { Frame::NullArray } else { Frame::Null });
     }
-    match count {
+    Ok(match count {
         None => match pop_items(ctx, key, side, 1).pop() {
             Some(v) => Frame::Bulk(v),
             None => Frame::Null,
         },
         Some(0) => Frame::Array(Vec::new()),
         Some(n) => bulks(pop_items(ctx, key, side, usize::try_from(n).unwrap_or(usize::MAX))),
-    }
+    })
 }
 
 /// The first of `keys` holding a non-empty list. A key of another type is WRONGTYPE, unless
@@ -118,57 +118,57 @@ pub(super) fn mpop_first(
 }
 
 /// `LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]`.
-pub fn lmpop(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let a = tri!(parse_mpop(args, 1));
-    match tri!(mpop_first(ctx, &args[a.keys], a.side, a.count, false)) {
+pub fn lmpop(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let a = parse_mpop(args, 1)?;
+    Ok(match mpop_first(ctx, &args[a.keys], a.side, a.count, false)? {
         Some(reply) => reply,
         None => Frame::NullArray,
-    }
+    })
 }
 
 /// `LMOVE source destination LEFT|RIGHT LEFT|RIGHT`.
-pub fn lmove(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let from = tri!(Side::parse(&args[3]));
-    let to = tri!(Side::parse(&args[4]));
+pub fn lmove(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let from = Side::parse(&args[3])?;
+    let to = Side::parse(&args[4])?;
     move_one(ctx, &args[1], &args[2], from, to)
 }
 
 /// `RPOPLPUSH source destination` = `LMOVE source destination RIGHT LEFT`.
-pub fn rpoplpush(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn rpoplpush(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     move_one(ctx, &args[1], &args[2], Side::Right, Side::Left)
 }
 
 /// Redis's `lmoveGenericCommand`: the moved element, Null when `src` is missing, WRONGTYPE
 /// if either key holds another type (the destination is only checked when there is an
 /// element to move).
-pub(super) fn move_one(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: Side, to: Side) -> Frame {
-    match tri!(list_len(ctx, src)) {
-        None | Some(0) => return Frame::Null,
+pub(super) fn move_one(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: Side, to: Side) -> Reply {
+    match list_len(ctx, src)? {
+        None | Some(0) => return Ok(Frame::Null),
         Some(_) => {}
     }
-    tri!(list_len(ctx, dst));
+    list_len(ctx, dst)?;
     if src == dst {
         // Rotate in place: the key (and its TTL) survives even with one element.
         let Some(l) = list_mut(ctx, src) else {
-            return Frame::Null;
+            return Ok(Frame::Null);
         };
         let item = match from {
             Side::Left => l.pop_front(),
             Side::Right => l.pop_back(),
         };
         let Some(item) = item else {
-            return Frame::Null;
+            return Ok(Frame::Null);
         };
         let reply = Bytes::copy_from_slice(&item);
         match to {
             Side::Left => l.push_front(&item),
             Side::Right => l.push_back(&item),
         }
-        return Frame::Bulk(reply);
+        return Ok(Frame::Bulk(reply));
     }
     let Some(item) = pop_items(ctx, src, from, 1).pop() else {
-        return Frame::Null;
+        return Ok(Frame::Null);
     };
     push_items(ctx, dst, to, [&item[..]]);
-    Frame::Bulk(item)
+    Ok(Frame::Bulk(item))
 }

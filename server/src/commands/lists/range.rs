@@ -4,56 +4,56 @@
 //! key lookup, so the same error wins.
 
 use super::common::{list_len, list_mut, non_negative, position, read_list, List};
+use crate::commands::Reply;
 use crate::commands::{args, Ctx};
 use crate::store::Value;
-use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
 
-pub fn llen(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    match tri!(read_list(ctx, &args[1])) {
+pub fn llen(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(match read_list(ctx, &args[1])? {
         Some(l) => Frame::Integer(l.len() as i64),
         None => Frame::Integer(0),
-    }
+    })
 }
 
 /// `LRANGE key start stop`.
-pub fn lrange(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let start = tri!(args::int(&args[2]));
-    let end = tri!(args::int(&args[3]));
-    let Some(l) = tri!(read_list(ctx, &args[1])) else {
-        return Frame::Array(Vec::new());
+pub fn lrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let start = args::int(&args[2])?;
+    let end = args::int(&args[3])?;
+    let Some(l) = read_list(ctx, &args[1])? else {
+        return Ok(Frame::Array(Vec::new()));
     };
     let Some((start, end)) = args::index_range(start, end, l.len()) else {
-        return Frame::Array(Vec::new());
+        return Ok(Frame::Array(Vec::new()));
     };
     let items = l.range(start, end).map(|e| Frame::Bulk(Bytes::copy_from_slice(e)));
-    Frame::Array(items.collect())
+    Ok(Frame::Array(items.collect()))
 }
 
 /// `LINDEX key index` (the key is looked up before the index is parsed, as in Redis).
-pub fn lindex(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let Some(l) = tri!(read_list(ctx, &args[1])) else {
-        return Frame::Null;
+pub fn lindex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let Some(l) = read_list(ctx, &args[1])? else {
+        return Ok(Frame::Null);
     };
-    let index = tri!(args::int(&args[2]));
-    match position(index, l.len()) {
+    let index = args::int(&args[2])?;
+    Ok(match position(index, l.len()) {
         Some(at) => l.get(at).map_or(Frame::Null, |e| Frame::Bulk(Bytes::copy_from_slice(e))),
         None => Frame::Null,
-    }
+    })
 }
 
 /// `LTRIM key start stop`. Always counts as a modification when the key exists, as in Redis.
-pub fn ltrim(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let start = tri!(args::int(&args[2]));
-    let end = tri!(args::int(&args[3]));
+pub fn ltrim(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let start = args::int(&args[2])?;
+    let end = args::int(&args[3])?;
     let key = &args[1];
-    let Some(len) = tri!(list_len(ctx, key)) else {
-        return Frame::ok();
+    let Some(len) = list_len(ctx, key)? else {
+        return Ok(Frame::ok());
     };
     let keep = args::index_range(start, end, len);
     let Some(l) = list_mut(ctx, key) else {
-        return Frame::ok();
+        return Ok(Frame::ok());
     };
     match keep {
         Some((start, end)) => {
@@ -65,16 +65,16 @@ pub fn ltrim(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     if l.is_empty() {
         ctx.keys.remove(key);
     }
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
 /// `LREM key count element`: up to |count| matches from the head (count > 0) or the tail
 /// (count < 0), all of them for 0.
-pub fn lrem(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let count = tri!(args::int(&args[2]));
+pub fn lrem(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let count = args::int(&args[2])?;
     let (key, element) = (&args[1], &args[3][..]);
-    if tri!(list_len(ctx, key)).is_none() {
-        return Frame::Integer(0);
+    if list_len(ctx, key)?.is_none() {
+        return Ok(Frame::Integer(0));
     }
     // Only a removal counts as a modification.
     let any = match ctx.keys.get(key).map(|e| &e.value) {
@@ -82,16 +82,16 @@ pub fn lrem(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         _ => false,
     };
     if !any {
-        return Frame::Integer(0);
+        return Ok(Frame::Integer(0));
     }
     let Some(l) = list_mut(ctx, key) else {
-        return Frame::Integer(0);
+        return Ok(Frame::Integer(0));
     };
     let removed = remove_matches(l, element, count);
     if l.is_empty() {
         ctx.keys.remove(key);
     }
-    Frame::Integer(removed as i64)
+    Ok(Frame::Integer(removed as i64))
 }
 
 /// Remove up to |count| (all for 0) elements equal to `element`, from the tail if count < 0.
@@ -153,15 +153,15 @@ fn parse_lpos(args: &[Bytes]) -> Result<LposOpts, Frame> {
 
 /// `LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]`. The rank arithmetic wraps
 /// like Redis's C longs (so `RANK -9223372036854775808` behaves as it does there).
-pub fn lpos(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let o = tri!(parse_lpos(args));
+pub fn lpos(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let o = parse_lpos(args)?;
     let (mut rank, mut from_tail) = (o.rank, false);
     if rank < 0 {
         rank = rank.wrapping_neg();
         from_tail = true;
     }
-    let Some(l) = tri!(read_list(ctx, &args[1])) else {
-        return if o.count.is_some() { Frame::Array(Vec::new()) } else { Frame::Null };
+    let Some(l) = read_list(ctx, &args[1])? else {
+        return Ok(if o.count.is_some() { Frame::Array(Vec::new()) } else { Frame::Null });
     };
     let element = &args[2][..];
     let len = l.len();
@@ -186,8 +186,8 @@ pub fn lpos(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
             Some(_) => {}
         }
     }
-    match o.count {
+    Ok(match o.count {
         Some(_) => Frame::Array(found.into_iter().map(Frame::Integer).collect()),
         None => found.first().map_or(Frame::Null, |&i| Frame::Integer(i)),
-    }
+    })
 }

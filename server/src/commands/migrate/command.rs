@@ -10,8 +10,8 @@ use super::conn::{self, ConnectFail, TargetConn};
 use crate::commands::args;
 use crate::commands::keys::lookup::read;
 use crate::commands::Ctx;
+use crate::commands::Reply;
 use crate::store::serialize::dump_value;
-use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
 use std::time::Duration;
@@ -45,8 +45,8 @@ enum Failure {
     Early { writing: bool, timeout: bool },
 }
 
-pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let req = tri!(parse(args));
+pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let req = parse(args)?;
     let mut items = Vec::new();
     for key in req.keys {
         if let Some(e) = read(&mut ctx.keys, &ctx.shared.stats, key) {
@@ -56,7 +56,7 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         }
     }
     if items.is_empty() {
-        return Frame::simple_static("NOKEY");
+        return Ok(Frame::simple_static("NOKEY"));
     }
     let asking = ctx.shared.config.read().cluster_enabled;
     let request = encode_request(&req, &items, asking);
@@ -70,7 +70,7 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     }
     // Replicas see the effect (the keys left), never a MIGRATE of their own.
     ctx.propagate = Some(if del.len() > 1 { vec![del] } else { Vec::new() });
-    reply
+    Ok(reply)
 }
 
 /// Redis's option loop, then the timeout and db (in that order, as Redis checks them).

@@ -6,10 +6,10 @@
 //! set; an empty result stored deletes the destination.
 
 use super::common::{member_frame, read_set, store};
+use crate::commands::Reply;
 use crate::commands::{args, Ctx};
 use crate::store::types::{SetMember, SetValue};
 use crate::store::Value;
-use crate::tri;
 use bytes::Bytes;
 use hashbrown::HashMap;
 use slotbox_protocol::Frame;
@@ -127,28 +127,28 @@ fn members_reply(set: &SetValue) -> Frame {
     Frame::Set(set.iter().map(member_frame).collect())
 }
 
-pub fn sinter(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let members = tri!(with_sources(ctx, &args[1..], |sources| {
+pub fn sinter(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let members = with_sources(ctx, &args[1..], |sources| {
         let mut out = Vec::new();
         intersect(sources, |m| {
             out.push(member_frame(m));
             true
         });
         out
-    }));
-    Frame::Set(members)
+    })?;
+    Ok(Frame::Set(members))
 }
 
-pub fn sinterstore(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let result = tri!(with_sources(ctx, &args[2..], |sources| {
+pub fn sinterstore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let result = with_sources(ctx, &args[2..], |sources| {
         let mut out = SetValue::default();
         intersect(sources, |m| {
             out.insert_member(m);
             true
         });
         out
-    }));
-    Frame::Integer(store(ctx, &args[1], result))
+    })?;
+    Ok(Frame::Integer(store(ctx, &args[1], result)))
 }
 
 /// SINTERCARD's `numkeys` and `LIMIT` (0 = none), with Redis's errors.
@@ -177,33 +177,33 @@ fn parse_sintercard(argv: &[Bytes]) -> Result<(usize, usize), Frame> {
     Ok((numkeys, limit))
 }
 
-pub fn sintercard(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let (numkeys, limit) = tri!(parse_sintercard(args));
-    let card = tri!(with_sources(ctx, &args[2..2 + numkeys], |sources| {
+pub fn sintercard(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let (numkeys, limit) = parse_sintercard(args)?;
+    let card = with_sources(ctx, &args[2..2 + numkeys], |sources| {
         let mut card = 0usize;
         intersect(sources, |_| {
             card += 1;
             limit == 0 || card < limit
         });
         card
-    }));
-    Frame::Integer(card as i64)
+    })?;
+    Ok(Frame::Integer(card as i64))
 }
 
-pub fn sunion(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    tri!(with_sources(ctx, &args[1..], |s| members_reply(&union(s))))
+pub fn sunion(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    with_sources(ctx, &args[1..], |s| members_reply(&union(s)))
 }
 
-pub fn sunionstore(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let result = tri!(with_sources(ctx, &args[2..], union));
-    Frame::Integer(store(ctx, &args[1], result))
+pub fn sunionstore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let result = with_sources(ctx, &args[2..], union)?;
+    Ok(Frame::Integer(store(ctx, &args[1], result)))
 }
 
-pub fn sdiff(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    tri!(with_sources(ctx, &args[1..], |s| members_reply(&diff(s))))
+pub fn sdiff(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    with_sources(ctx, &args[1..], |s| members_reply(&diff(s)))
 }
 
-pub fn sdiffstore(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let result = tri!(with_sources(ctx, &args[2..], diff));
-    Frame::Integer(store(ctx, &args[1], result))
+pub fn sdiffstore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let result = with_sources(ctx, &args[2..], diff)?;
+    Ok(Frame::Integer(store(ctx, &args[1], result)))
 }

@@ -6,10 +6,10 @@
 
 use super::common::{delete_if_empty, member_frame, peek_set, read_set, set_mut, wrongtype};
 use crate::commands::hashes::random::sample_indices;
+use crate::commands::Reply;
 use crate::commands::{args, Ctx};
 use crate::store::types::{SetMember, SetValue};
 use crate::store::Value;
-use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::float::parse_i64;
 use slotbox_protocol::Frame;
@@ -17,11 +17,11 @@ use slotbox_protocol::Frame;
 /// Redis's SPOP_MOVE_STRATEGY_MUL.
 const MOVE_STRATEGY_MUL: usize = 5;
 
-pub fn spop(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn spop(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let reply = match args.len() {
-        2 => spop_one(ctx, &args[1]),
-        3 => spop_count(ctx, args),
-        _ => args::syntax_error(),
+        2 => spop_one(ctx, &args[1])?,
+        3 => spop_count(ctx, args)?,
+        _ => return Err(args::syntax_error()),
     };
     // Replicas must remove the same (randomly chosen) members: propagate SREM.
     let popped: Vec<Bytes> = match &reply {
@@ -38,36 +38,36 @@ pub fn spop(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         srem.extend(popped);
         vec![srem]
     });
-    reply
+    Ok(reply)
 }
 
-fn spop_one(ctx: &mut Ctx, key: &[u8]) -> Frame {
-    if tri!(peek_set(ctx, key)).is_none() {
-        return Frame::Null;
+fn spop_one(ctx: &mut Ctx, key: &[u8]) -> Reply {
+    if peek_set(ctx, key)?.is_none() {
+        return Ok(Frame::Null);
     }
     let Some(set) = set_mut(ctx, key) else {
-        return Frame::Null;
+        return Ok(Frame::Null);
     };
     let member = set.random_member().map(|m| m.to_bytes());
     let Some(member) = member else {
-        return Frame::Null;
+        return Ok(Frame::Null);
     };
     set.remove(&member);
     delete_if_empty(ctx, key);
-    Frame::Bulk(member)
+    Ok(Frame::Bulk(member))
 }
 
-fn spop_count(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+fn spop_count(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let key = &args[1];
     let count = match parse_i64(&args[2]) {
         Some(c) if c >= 0 => c as u64,
-        _ => return Frame::error_static("ERR value is out of range, must be positive"),
+        _ => return Ok(Frame::error_static("ERR value is out of range, must be positive")),
     };
-    let Some(set) = tri!(peek_set(ctx, key)) else {
-        return Frame::Set(Vec::new());
+    let Some(set) = peek_set(ctx, key)? else {
+        return Ok(Frame::Set(Vec::new()));
     };
     if count == 0 {
-        return Frame::Set(Vec::new());
+        return Ok(Frame::Set(Vec::new()));
     }
     let size = set.len();
     if count >= size as u64 {
@@ -77,19 +77,19 @@ fn spop_count(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
             union.insert_member(m);
         });
         ctx.keys.remove(key);
-        return Frame::Set(union.iter().map(member_frame).collect());
+        return Ok(Frame::Set(union.iter().map(member_frame).collect()));
     }
     let count = count as usize;
     let remaining = size - count;
     let Some(set) = set_mut(ctx, key) else {
-        return wrongtype();
+        return Ok(wrongtype());
     };
     if remaining * MOVE_STRATEGY_MUL > count {
         let popped = pick(set, count, true);
         for m in &popped {
             set.remove(m);
         }
-        return Frame::Set(popped.into_iter().map(Frame::Bulk).collect());
+        return Ok(Frame::Set(popped.into_iter().map(Frame::Bulk).collect()));
     }
     let kept = pick(set, remaining, true);
     let mut fresh = SetValue::for_member(&kept[0]);
@@ -99,7 +99,7 @@ fn spop_count(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     }
     let popped = set.iter().map(member_frame).collect();
     **set_box(ctx, key) = fresh;
-    Frame::Set(popped)
+    Ok(Frame::Set(popped))
 }
 
 /// The boxed set value at `key` (known to be a set).
@@ -121,31 +121,31 @@ fn pick(set: &SetValue, count: usize, distinct: bool) -> Vec<Bytes> {
     idx.into_iter().map(|i| all[i].to_bytes()).collect()
 }
 
-pub fn srandmember(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn srandmember(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     match args.len() {
         2 => {}
         3 => return srandmember_count(ctx, args),
-        _ => return args::syntax_error(),
+        _ => return Ok(args::syntax_error()),
     }
-    match tri!(read_set(ctx, &args[1])).and_then(|s| s.random_member()) {
+    Ok(match read_set(ctx, &args[1])?.and_then(|s| s.random_member()) {
         Some(m) => member_frame(m),
         None => Frame::Null,
-    }
+    })
 }
 
-fn srandmember_count(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let count = tri!(args::int(&args[2]));
+fn srandmember_count(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let count = args::int(&args[2])?;
     if count == i64::MIN {
-        return Frame::error_static(
+        return Ok(Frame::error_static(
             "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-        );
+        ));
     }
-    let Some(set) = tri!(read_set(ctx, &args[1])) else {
-        return Frame::Array(Vec::new());
+    let Some(set) = read_set(ctx, &args[1])? else {
+        return Ok(Frame::Array(Vec::new()));
     };
     let n = count.unsigned_abs() as usize;
     if count > 0 && n >= set.len() {
-        return Frame::Array(set.iter().map(member_frame).collect());
+        return Ok(Frame::Array(set.iter().map(member_frame).collect()));
     }
-    Frame::Array(pick(set, n, count > 0).into_iter().map(Frame::Bulk).collect())
+    Ok(Frame::Array(pick(set, n, count > 0).into_iter().map(Frame::Bulk).collect()))
 }

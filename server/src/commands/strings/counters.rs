@@ -4,9 +4,9 @@
 
 use super::common::wrongtype;
 use super::long_double::LongDouble;
+use crate::commands::Reply;
 use crate::commands::{args, Ctx};
 use crate::store::{Entry, Value};
-use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::float::parse_i64;
 use slotbox_protocol::frame::errors;
@@ -36,55 +36,55 @@ fn overwrite(ctx: &mut Ctx, key: &[u8], value: Value) {
 }
 
 /// Redis's `incrDecrCommand`.
-fn incr_by(ctx: &mut Ctx, key: &[u8], incr: i64) -> Frame {
-    let old = tri!(current_int(ctx, key));
+fn incr_by(ctx: &mut Ctx, key: &[u8], incr: i64) -> Reply {
+    let old = current_int(ctx, key)?;
     let Some(new) = old.checked_add(incr) else {
-        return Frame::error_static(errors::OVERFLOW);
+        return Ok(Frame::error_static(errors::OVERFLOW));
     };
     overwrite(ctx, key, Value::Int(new));
-    Frame::Integer(new)
+    Ok(Frame::Integer(new))
 }
 
-pub fn incr(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn incr(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     incr_by(ctx, &args[1], 1)
 }
 
-pub fn decr(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn decr(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     incr_by(ctx, &args[1], -1)
 }
 
-pub fn incrby(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let incr = tri!(args::int(&args[2]));
+pub fn incrby(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let incr = args::int(&args[2])?;
     incr_by(ctx, &args[1], incr)
 }
 
-pub fn decrby(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let decr = tri!(args::int(&args[2]));
+pub fn decrby(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let decr = args::int(&args[2])?;
     if decr == i64::MIN {
-        return Frame::error_static("ERR decrement would overflow");
+        return Ok(Frame::error_static("ERR decrement would overflow"));
     }
     incr_by(ctx, &args[1], -decr)
 }
 
-pub fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let key = &args[1];
     let not_float = || Frame::error_static(errors::NOT_FLOAT);
     let current = match ctx.keys.get(key).map(|e| &e.value) {
         None => Some(LongDouble::ZERO),
-        Some(v) if !v.is_string() => return wrongtype(),
+        Some(v) if !v.is_string() => return Ok(wrongtype()),
         Some(v) => v.string_bytes().and_then(|mut b| b.with(LongDouble::parse)),
     };
     let Some(current) = current else {
-        return not_float();
+        return Ok(not_float());
     };
     let Some(incr) = LongDouble::parse(&args[2]) else {
-        return not_float();
+        return Ok(not_float());
     };
     let sum = current.add(incr);
     if !sum.is_finite() {
-        return Frame::error_static("ERR increment would produce NaN or Infinity");
+        return Ok(Frame::error_static("ERR increment would produce NaN or Infinity"));
     }
     let text = sum.to_human();
     overwrite(ctx, key, Value::plain_string(text.as_bytes()));
-    Frame::Bulk(Bytes::from(text))
+    Ok(Frame::Bulk(Bytes::from(text)))
 }

@@ -6,8 +6,8 @@ use super::common::{bulk_or_wrongtype, value_bytes, wrongtype};
 use super::expire_opts::{self, ExpireUnit, ExtOpts, Mode};
 use crate::commands::keys::lookup::read;
 use crate::commands::Ctx;
+use crate::commands::Reply;
 use crate::store::{Entry, Value};
-use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::Frame;
@@ -19,11 +19,11 @@ fn store(ctx: &mut Ctx, key: &[u8], value: &[u8], expire_at: i64) {
     ctx.keys.insert(key, entry);
 }
 
-pub fn get(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    match read(&mut ctx.keys, &ctx.shared.stats, &args[1]) {
+pub fn get(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(match read(&mut ctx.keys, &ctx.shared.stats, &args[1]) {
         None => Frame::Null,
         Some(e) => bulk_or_wrongtype(&e.value),
-    }
+    })
 }
 
 /// Redis's `setGenericCommand`: `expire_at` is already validated (0 = none); `replies` are
@@ -71,65 +71,65 @@ fn requested_expiry(ctx: &Ctx, opts: &ExtOpts) -> Result<i64, Frame> {
     }
 }
 
-pub fn set(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let opts = tri!(expire_opts::parse(args, Mode::Set));
-    let expire_at = tri!(requested_expiry(ctx, &opts));
-    set_generic(ctx, &args[1], &args[2], &opts, expire_at, (Frame::ok(), Frame::Null))
+pub fn set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let opts = expire_opts::parse(args, Mode::Set)?;
+    let expire_at = requested_expiry(ctx, &opts)?;
+    Ok(set_generic(ctx, &args[1], &args[2], &opts, expire_at, (Frame::ok(), Frame::Null)))
 }
 
-pub fn setnx(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn setnx(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let opts = ExtOpts { nx: true, ..Default::default() };
-    set_generic(ctx, &args[1], &args[2], &opts, 0, (Frame::Integer(1), Frame::Integer(0)))
+    Ok(set_generic(ctx, &args[1], &args[2], &opts, 0, (Frame::Integer(1), Frame::Integer(0))))
 }
 
-fn set_with_expire(ctx: &mut Ctx, args: &[Bytes], unit: ExpireUnit) -> Frame {
+fn set_with_expire(ctx: &mut Ctx, args: &[Bytes], unit: ExpireUnit) -> Reply {
     let opts = ExtOpts { expire: Some((unit, &args[2])), ..Default::default() };
-    let expire_at = tri!(requested_expiry(ctx, &opts));
-    set_generic(ctx, &args[1], &args[3], &opts, expire_at, (Frame::ok(), Frame::Null))
+    let expire_at = requested_expiry(ctx, &opts)?;
+    Ok(set_generic(ctx, &args[1], &args[3], &opts, expire_at, (Frame::ok(), Frame::Null)))
 }
 
-pub fn setex(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn setex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     set_with_expire(ctx, args, ExpireUnit::Ex)
 }
 
-pub fn psetex(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn psetex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     set_with_expire(ctx, args, ExpireUnit::Px)
 }
 
-pub fn getset(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn getset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let old = match read(&mut ctx.keys, &ctx.shared.stats, &args[1]) {
         None => Frame::Null,
         Some(e) => match value_bytes(&e.value) {
             Some(b) => Frame::Bulk(b),
-            None => return wrongtype(),
+            None => return Ok(wrongtype()),
         },
     };
     store(ctx, &args[1], &args[2], 0);
-    old
+    Ok(old)
 }
 
-pub fn getdel(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn getdel(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let reply = match read(&mut ctx.keys, &ctx.shared.stats, &args[1]) {
-        None => return Frame::Null,
+        None => return Ok(Frame::Null),
         Some(e) => bulk_or_wrongtype(&e.value),
     };
     if !reply.is_error() {
         ctx.keys.remove(&args[1]);
     }
-    reply
+    Ok(reply)
 }
 
-pub fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let opts = tri!(expire_opts::parse(args, Mode::GetEx));
+pub fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let opts = expire_opts::parse(args, Mode::GetEx)?;
     let key = &args[1];
     let reply = match read(&mut ctx.keys, &ctx.shared.stats, key) {
-        None => return Frame::Null,
+        None => return Ok(Frame::Null),
         Some(e) => bulk_or_wrongtype(&e.value),
     };
     if reply.is_error() {
-        return reply;
+        return Ok(reply);
     }
-    let expire_at = tri!(requested_expiry(ctx, &opts));
+    let expire_at = requested_expiry(ctx, &opts)?;
     match opts.expire {
         Some((unit, _)) if unit.is_absolute() && expire_at <= ctx.now_ms => {
             ctx.keys.remove(key);
@@ -142,10 +142,10 @@ pub fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         }
         None => {}
     }
-    reply
+    Ok(reply)
 }
 
-pub fn mget(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn mget(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let items = args[1..]
         .iter()
         .map(|key| match read(&mut ctx.keys, &ctx.shared.stats, key).and_then(|e| value_bytes(&e.value)) {
@@ -153,28 +153,28 @@ pub fn mget(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
             None => Frame::Null,
         })
         .collect();
-    Frame::Array(items)
+    Ok(Frame::Array(items))
 }
 
-pub fn mset(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn mset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if args.len().is_multiple_of(2) {
-        return Frame::error(errors::wrong_arity(ctx.spec.name));
+        return Ok(Frame::error(errors::wrong_arity(ctx.spec.name)));
     }
     for pair in args[1..].chunks_exact(2) {
         store(ctx, &pair[0], &pair[1], 0);
     }
-    Frame::ok()
+    Ok(Frame::ok())
 }
 
-pub fn msetnx(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn msetnx(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if args.len().is_multiple_of(2) {
-        return Frame::error(errors::wrong_arity(ctx.spec.name));
+        return Ok(Frame::error(errors::wrong_arity(ctx.spec.name)));
     }
     if args[1..].iter().step_by(2).any(|key| ctx.keys.exists(key)) {
-        return Frame::Integer(0);
+        return Ok(Frame::Integer(0));
     }
     for pair in args[1..].chunks_exact(2) {
         store(ctx, &pair[0], &pair[1], 0);
     }
-    Frame::Integer(1)
+    Ok(Frame::Integer(1))
 }

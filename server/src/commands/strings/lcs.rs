@@ -4,8 +4,8 @@
 
 use super::common::value_bytes;
 use crate::commands::keys::lookup::read;
+use crate::commands::Reply;
 use crate::commands::{args, Ctx};
-use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
 
@@ -49,33 +49,33 @@ fn string_at(ctx: &mut Ctx, key: &[u8]) -> Result<Bytes, ()> {
     }
 }
 
-pub fn lcs(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn lcs(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let a = string_at(ctx, &args[1]);
     let b = string_at(ctx, &args[2]);
     let (Ok(a), Ok(b)) = (a, b) else {
-        return Frame::error_static("ERR The specified keys must contain string values");
+        return Ok(Frame::error_static("ERR The specified keys must contain string values"));
     };
-    let opts = tri!(parse_opts(args));
+    let opts = parse_opts(args)?;
     if a.len() as u64 >= u32::MAX as u64 - 1 || b.len() as u64 >= u32::MAX as u64 - 1 {
-        return Frame::error_static("ERR String too long for LCS");
+        return Ok(Frame::error_static("ERR String too long for LCS"));
     }
     let cells = (a.len() as u64 + 1) * (b.len() as u64 + 1);
     if cells * 4 > ctx.shared.config.read().proto_max_bulk_len as u64 {
-        return Frame::error_static("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+        return Ok(Frame::error_static("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"));
     }
     let table = Table::build(&a, &b);
     let total = table.at(a.len(), b.len());
     if opts.len && !opts.idx {
-        return Frame::Integer(total as i64);
+        return Ok(Frame::Integer(total as i64));
     }
     let (text, matches) = table.walk(&a, &b, &opts);
     if !opts.idx {
-        return Frame::Bulk(Bytes::from(text));
+        return Ok(Frame::Bulk(Bytes::from(text)));
     }
-    Frame::Map(vec![
+    Ok(Frame::Map(vec![
         (Frame::bulk_static("matches"), Frame::Array(matches)),
         (Frame::bulk_static("len"), Frame::Integer(total as i64)),
-    ])
+    ]))
 }
 
 /// LCS[i][j] = length of the LCS of a[..i] and b[..j], row-major.

@@ -4,9 +4,9 @@
 
 use super::common::{check_length, take_string, wrongtype};
 use crate::commands::keys::lookup::read;
+use crate::commands::Reply;
 use crate::commands::{args, Ctx};
 use crate::store::{Entry, Value};
-use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
 
@@ -15,37 +15,37 @@ fn string_len(v: &Value) -> Option<usize> {
     v.string_bytes().map(|mut b| b.len())
 }
 
-pub fn append(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn append(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let (key, tail) = (&args[1], &args[2]);
     let len = match ctx.keys.get(key) {
         None => {
             ctx.keys.insert(key, Entry::new(Value::string(tail)));
-            return Frame::Integer(tail.len() as i64);
+            return Ok(Frame::Integer(tail.len() as i64));
         }
         Some(e) => match string_len(&e.value) {
             Some(len) => len,
-            None => return wrongtype(),
+            None => return Ok(wrongtype()),
         },
     };
-    tri!(check_length(ctx, len as u64, tail.len() as u64));
+    check_length(ctx, len as u64, tail.len() as u64)?;
     let Some(e) = ctx.keys.get_mut(key) else {
-        return Frame::Integer(0);
+        return Ok(Frame::Integer(0));
     };
     let mut data = take_string(&mut e.value);
     data.extend_from_slice(tail);
     let new_len = data.len();
     e.value = Value::Str { data: data.into(), raw: true };
-    Frame::Integer(new_len as i64)
+    Ok(Frame::Integer(new_len as i64))
 }
 
-pub fn strlen(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    match read(&mut ctx.keys, &ctx.shared.stats, &args[1]) {
+pub fn strlen(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(match read(&mut ctx.keys, &ctx.shared.stats, &args[1]) {
         None => Frame::Integer(0),
         Some(e) => match string_len(&e.value) {
             Some(len) => Frame::Integer(len as i64),
             None => wrongtype(),
         },
-    }
+    })
 }
 
 /// The byte range `[start, end]` (inclusive, negative = from the end) of a `len`-byte string,
@@ -65,52 +65,52 @@ fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 }
 
 /// GETRANGE and SUBSTR.
-pub fn getrange(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let start = tri!(args::int(&args[2]));
-    let end = tri!(args::int(&args[3]));
+pub fn getrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let start = args::int(&args[2])?;
+    let end = args::int(&args[3])?;
     let Some(entry) = read(&mut ctx.keys, &ctx.shared.stats, &args[1]) else {
-        return Frame::Bulk(Bytes::new());
+        return Ok(Frame::Bulk(Bytes::new()));
     };
     let Some(mut bytes) = entry.value.string_bytes() else {
-        return wrongtype();
+        return Ok(wrongtype());
     };
-    bytes.with(|b| match clamp_range(start, end, b.len()) {
+    Ok(bytes.with(|b| match clamp_range(start, end, b.len()) {
         Some((s, e)) => Frame::Bulk(Bytes::copy_from_slice(&b[s..=e])),
         None => Frame::Bulk(Bytes::new()),
-    })
+    }))
 }
 
-pub fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let (key, patch) = (&args[1], &args[3]);
-    let offset = tri!(args::int(&args[2]));
+    let offset = args::int(&args[2])?;
     if offset < 0 {
-        return Frame::error_static("ERR offset is out of range");
+        return Ok(Frame::error_static("ERR offset is out of range"));
     }
     let offset = offset as u64;
     let current_len = match ctx.keys.get(key) {
         None => None,
         Some(e) => match string_len(&e.value) {
             Some(len) => Some(len),
-            None => return wrongtype(),
+            None => return Ok(wrongtype()),
         },
     };
     if patch.is_empty() {
-        return Frame::Integer(current_len.unwrap_or(0) as i64);
+        return Ok(Frame::Integer(current_len.unwrap_or(0) as i64));
     }
-    tri!(check_length(ctx, offset, patch.len() as u64));
+    check_length(ctx, offset, patch.len() as u64)?;
     let offset = offset as usize;
     if let Some(e) = ctx.keys.get_mut(key) {
         let mut data = take_string(&mut e.value);
         splice(&mut data, offset, patch);
         let new_len = data.len();
         e.value = Value::Str { data: data.into(), raw: true };
-        return Frame::Integer(new_len as i64);
+        return Ok(Frame::Integer(new_len as i64));
     }
     let mut data = Vec::new();
     splice(&mut data, offset, patch);
     let new_len = data.len();
     ctx.keys.insert(key, Entry::new(Value::Str { data: data.into(), raw: true }));
-    Frame::Integer(new_len as i64)
+    Ok(Frame::Integer(new_len as i64))
 }
 
 /// Write `patch` at `offset`, zero-padding the gap.

@@ -3,10 +3,10 @@
 //! nor counts as a modification for WATCH (Redis signals only on added/updated elements).
 
 use super::common::{float_arg, peek_zset, wrongtype, zset_mut};
+use crate::commands::Reply;
 use crate::commands::{args, Ctx};
 use crate::store::types::ZSetValue;
 use crate::store::{Entry, Value};
-use crate::tri;
 use bytes::Bytes;
 use hashbrown::HashMap;
 use slotbox_protocol::frame::errors;
@@ -134,9 +134,9 @@ fn plan<'a>(z: Option<&ZSetValue>, pairs: &[(f64, &'a [u8])], f: Flags) -> Resul
 }
 
 /// Redis's `zaddGenericCommand` after parsing.
-fn zadd_generic(ctx: &mut Ctx, key: &[u8], f: Flags, pairs: &[(f64, &[u8])]) -> Frame {
-    let existing = tri!(peek_zset(ctx, key));
-    let p = if existing.is_none() && f.xx { Plan::default() } else { tri!(plan(existing, pairs, f)) };
+fn zadd_generic(ctx: &mut Ctx, key: &[u8], f: Flags, pairs: &[(f64, &[u8])]) -> Reply {
+    let existing = peek_zset(ctx, key)?;
+    let p = if existing.is_none() && f.xx { Plan::default() } else { plan(existing, pairs, f)? };
     if !p.changes.is_empty() {
         match zset_mut(ctx, key) {
             Some(z) => p.changes.iter().for_each(|&(m, s)| {
@@ -152,37 +152,37 @@ fn zadd_generic(ctx: &mut Ctx, key: &[u8], f: Flags, pairs: &[(f64, &[u8])]) -> 
         }
     }
     if f.incr {
-        return if p.processed { Frame::Double(p.last_score) } else { Frame::Null };
+        return Ok(if p.processed { Frame::Double(p.last_score) } else { Frame::Null });
     }
-    Frame::Integer(if f.ch { p.added + p.updated } else { p.added })
+    Ok(Frame::Integer(if f.ch { p.added + p.updated } else { p.added }))
 }
 
-pub fn zadd(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let (f, pairs) = tri!(parse(args));
+pub fn zadd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let (f, pairs) = parse(args)?;
     zadd_generic(ctx, &args[1], f, &pairs)
 }
 
-pub fn zincrby(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let incr = tri!(float_arg(&args[2], errors::NOT_FLOAT));
+pub fn zincrby(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let incr = float_arg(&args[2], errors::NOT_FLOAT)?;
     let f = Flags { incr: true, ..Flags::default() };
     zadd_generic(ctx, &args[1], f, &[(incr, &args[3][..])])
 }
 
-pub fn zrem(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zrem(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let key = &args[1];
     let members = &args[2..];
     match peek_zset(ctx, key) {
-        Err(e) => return e,
-        Ok(None) => return Frame::Integer(0),
-        Ok(Some(z)) if !members.iter().any(|m| z.score(m).is_some()) => return Frame::Integer(0),
+        Err(e) => return Ok(e),
+        Ok(None) => return Ok(Frame::Integer(0)),
+        Ok(Some(z)) if !members.iter().any(|m| z.score(m).is_some()) => return Ok(Frame::Integer(0)),
         Ok(Some(_)) => {}
     }
     let Some(z) = zset_mut(ctx, key) else {
-        return wrongtype();
+        return Ok(wrongtype());
     };
     let removed = members.iter().filter(|m| z.remove(m).is_some()).count();
     if z.is_empty() {
         ctx.keys.remove(key);
     }
-    Frame::Integer(removed as i64)
+    Ok(Frame::Integer(removed as i64))
 }

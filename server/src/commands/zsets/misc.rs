@@ -3,33 +3,33 @@
 
 use super::common::{is_resp3, read_zset, scored_reply};
 use super::range::{LexRange, Range, ScoreRange};
+use crate::commands::Reply;
 use crate::commands::{args, Ctx};
 use crate::store::glob::glob_match;
 use crate::store::types::ZSetValue;
-use crate::tri;
 use bytes::Bytes;
 use hashbrown::HashSet;
 use slotbox_protocol::float::{fmt_g17, parse_i64};
 use slotbox_protocol::Frame;
 
-pub fn zscore(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    match read_zset(ctx, &args[1]) {
+pub fn zscore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(match read_zset(ctx, &args[1]) {
         Err(e) => e,
         Ok(z) => z.and_then(|z| z.score(&args[2])).map_or(Frame::Null, Frame::Double),
-    }
+    })
 }
 
-pub fn zmscore(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let z = tri!(read_zset(ctx, &args[1]));
+pub fn zmscore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let z = read_zset(ctx, &args[1])?;
     let scores = args[2..].iter().map(|m| z.and_then(|z| z.score(m)).map_or(Frame::Null, Frame::Double));
-    Frame::Array(scores.collect())
+    Ok(Frame::Array(scores.collect()))
 }
 
-pub fn zcard(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    match read_zset(ctx, &args[1]) {
+pub fn zcard(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(match read_zset(ctx, &args[1]) {
         Err(e) => e,
         Ok(z) => Frame::Integer(z.map_or(0, |z| z.len() as i64)),
-    }
+    })
 }
 
 fn count_in(ctx: &mut Ctx, key: &[u8], range: Range) -> Frame {
@@ -39,14 +39,14 @@ fn count_in(ctx: &mut Ctx, key: &[u8], range: Range) -> Frame {
     }
 }
 
-pub fn zcount(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let range = tri!(ScoreRange::parse(&args[2], &args[3]));
-    count_in(ctx, &args[1], Range::Score(range))
+pub fn zcount(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let range = ScoreRange::parse(&args[2], &args[3])?;
+    Ok(count_in(ctx, &args[1], Range::Score(range)))
 }
 
-pub fn zlexcount(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let range = tri!(LexRange::parse(&args[2], &args[3]));
-    count_in(ctx, &args[1], Range::Lex(range))
+pub fn zlexcount(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let range = LexRange::parse(&args[2], &args[3])?;
+    Ok(count_in(ctx, &args[1], Range::Lex(range)))
 }
 
 fn rank_generic(ctx: &mut Ctx, args: &[Bytes], rev: bool) -> Frame {
@@ -62,12 +62,12 @@ fn rank_generic(ctx: &mut Ctx, args: &[Bytes], rev: bool) -> Frame {
     }
 }
 
-pub fn zrank(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    rank_generic(ctx, args, false)
+pub fn zrank(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(rank_generic(ctx, args, false))
 }
 
-pub fn zrevrank(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    rank_generic(ctx, args, true)
+pub fn zrevrank(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    Ok(rank_generic(ctx, args, true))
 }
 
 /// A random element: O(log n) on the skiplist.
@@ -125,31 +125,31 @@ fn zrandmember_count(ctx: &mut Ctx, key: &[u8], count: i64, withscores: bool) ->
     scored_reply(picks.into_iter().map(|r| z.at_rank(r).expect("rank in range")), withscores, resp3)
 }
 
-pub fn zrandmember(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zrandmember(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if args.len() >= 3 {
         let count = match parse_i64(&args[2]) {
-            None => return Frame::error_static(slotbox_protocol::frame::errors::NOT_INTEGER),
+            None => return Ok(Frame::error_static(slotbox_protocol::frame::errors::NOT_INTEGER)),
             Some(i64::MIN) => {
-                return Frame::error_static(
+                return Ok(Frame::error_static(
                     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-                )
+                ))
             }
             Some(c) => c,
         };
         if args.len() > 4 || (args.len() == 4 && !args::is(&args[3], "withscores")) {
-            return args::syntax_error();
+            return Ok(args::syntax_error());
         }
         let withscores = args.len() == 4;
         if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
-            return Frame::error_static("ERR value is out of range");
+            return Ok(Frame::error_static("ERR value is out of range"));
         }
-        return zrandmember_count(ctx, &args[1], count, withscores);
+        return Ok(zrandmember_count(ctx, &args[1], count, withscores));
     }
-    match read_zset(ctx, &args[1]) {
+    Ok(match read_zset(ctx, &args[1]) {
         Err(e) => e,
         Ok(None) => Frame::Null,
         Ok(Some(z)) => Frame::Bulk(Bytes::copy_from_slice(random_element(z).1)),
-    }
+    })
 }
 
 /// Redis's `parseScanCursorOrReply` (`strtoul` over the whole string).
@@ -176,13 +176,13 @@ fn scan_score(score: f64, listpack: bool) -> Bytes {
 }
 
 /// ZSCAN key cursor [MATCH pattern] [COUNT count]: everything in one reply, cursor 0.
-pub fn zscan(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zscan(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if scan_cursor(&args[2]).is_none() {
-        return Frame::error_static("ERR invalid cursor");
+        return Ok(Frame::error_static("ERR invalid cursor"));
     }
     let z = match read_zset(ctx, &args[1]) {
-        Err(e) => return e,
-        Ok(None) => return Frame::Array(vec![Frame::bulk_static("0"), Frame::Array(Vec::new())]),
+        Err(e) => return Ok(e),
+        Ok(None) => return Ok(Frame::Array(vec![Frame::bulk_static("0"), Frame::Array(Vec::new())])),
         Ok(Some(z)) => z,
     };
     let mut pattern: Option<&[u8]> = None;
@@ -190,13 +190,13 @@ pub fn zscan(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
     while i < args.len() {
         let has_value = args.len() - i >= 2;
         if args::is(&args[i], "count") && has_value {
-            if tri!(args::int(&args[i + 1])) < 1 {
-                return args::syntax_error();
+            if args::int(&args[i + 1])? < 1 {
+                return Ok(args::syntax_error());
             }
         } else if args::is(&args[i], "match") && has_value {
             pattern = Some(&args[i + 1][..]).filter(|p| p != b"*");
         } else {
-            return args::syntax_error();
+            return Ok(args::syntax_error());
         }
         i += 2;
     }
@@ -209,5 +209,5 @@ pub fn zscan(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         out.push(Frame::Bulk(Bytes::copy_from_slice(member)));
         out.push(Frame::Bulk(scan_score(score, listpack)));
     }
-    Frame::Array(vec![Frame::bulk_static("0"), Frame::Array(out)])
+    Ok(Frame::Array(vec![Frame::bulk_static("0"), Frame::Array(out)]))
 }

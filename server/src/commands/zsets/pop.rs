@@ -5,9 +5,9 @@
 //! same handler when a write touches one of the keys.
 
 use super::common::{positive_count, wrongtype};
+use crate::commands::Reply;
 use crate::commands::{args, BlockOn, Ctx};
 use crate::store::{Entry, Value};
-use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::{Frame, Protocol};
 
@@ -79,29 +79,29 @@ fn bzpop_reply(p: Popped) -> Frame {
     Frame::Array(out)
 }
 
-fn zpop(ctx: &mut Ctx, args: &[Bytes], max: bool) -> Frame {
+fn zpop(ctx: &mut Ctx, args: &[Bytes], max: bool) -> Reply {
     if args.len() > 3 {
-        return args::syntax_error();
+        return Ok(args::syntax_error());
     }
     let count = match args.get(2) {
         None => None,
         Some(a) => match slotbox_protocol::float::parse_i64(a) {
             Some(c) if c >= 0 => Some(c as usize),
-            _ => return Frame::error_static("ERR value is out of range, must be positive"),
+            _ => return Ok(Frame::error_static("ERR value is out of range, must be positive")),
         },
     };
     let nested = ctx.client.resp == Protocol::Resp3 && count.is_some();
-    match tri!(pop_first(ctx, &args[1..2], max, count.unwrap_or(1))) {
+    Ok(match pop_first(ctx, &args[1..2], max, count.unwrap_or(1))? {
         None => Frame::Array(Vec::new()),
         Some(p) => Frame::Array(pairs(p.items, nested)),
-    }
+    })
 }
 
-pub fn zpopmin(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zpopmin(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     zpop(ctx, args, false)
 }
 
-pub fn zpopmax(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zpopmax(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     zpop(ctx, args, true)
 }
 
@@ -132,12 +132,12 @@ fn parse_mpop(args: &[Bytes], at: usize) -> Result<(&[Bytes], bool, usize), Fram
     Ok((&args[at + 1..where_idx], max, count))
 }
 
-pub fn zmpop(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let (keys, max, count) = tri!(parse_mpop(args, 1));
-    match tri!(pop_first(ctx, keys, max, count)) {
+pub fn zmpop(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let (keys, max, count) = parse_mpop(args, 1)?;
+    Ok(match pop_first(ctx, keys, max, count)? {
         None => Frame::NullArray,
         Some(p) => mpop_reply(p),
-    }
+    })
 }
 
 /// Serve a blocking pop now, or block (null array at once when blocking is not allowed).
@@ -148,31 +148,31 @@ fn blocking_pop(
     max: bool,
     count: usize,
     reply: fn(Popped) -> Frame,
-) -> Frame {
-    let deadline_ms = tri!(args::block_timeout(timeout, ctx.now_ms));
-    if let Some(p) = tri!(pop_first(ctx, keys, max, count)) {
-        return reply(p);
+) -> Reply {
+    let deadline_ms = args::block_timeout(timeout, ctx.now_ms)?;
+    if let Some(p) = pop_first(ctx, keys, max, count)? {
+        return Ok(reply(p));
     }
     if ctx.may_block {
         ctx.block = Some(BlockOn { keys: keys.to_vec(), deadline_ms, timeout_reply: Frame::NullArray });
     }
-    Frame::NullArray
+    Ok(Frame::NullArray)
 }
 
-fn bzpop(ctx: &mut Ctx, args: &[Bytes], max: bool) -> Frame {
+fn bzpop(ctx: &mut Ctx, args: &[Bytes], max: bool) -> Reply {
     let (keys, timeout) = args[1..].split_at(args.len() - 2);
     blocking_pop(ctx, keys, &timeout[0], max, 1, bzpop_reply)
 }
 
-pub fn bzpopmin(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn bzpopmin(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     bzpop(ctx, args, false)
 }
 
-pub fn bzpopmax(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn bzpopmax(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     bzpop(ctx, args, true)
 }
 
-pub fn bzmpop(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let (keys, max, count) = tri!(parse_mpop(args, 2));
+pub fn bzmpop(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let (keys, max, count) = parse_mpop(args, 2)?;
     blocking_pop(ctx, keys, &args[1], max, count, mpop_reply)
 }

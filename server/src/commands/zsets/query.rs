@@ -5,9 +5,9 @@
 
 use super::common::{is_resp3, peek_zset, read_zset, scored_reply, store_result, zset_mut};
 use super::range::{LexRange, Range, ScoreRange};
+use crate::commands::Reply;
 use crate::commands::{args, Ctx};
 use crate::store::types::ZSetValue;
-use crate::tri;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
 
@@ -134,14 +134,14 @@ fn zrange_generic(
     dst: Option<&[u8]>,
     by: Option<By>,
     rev: Option<bool>,
-) -> Frame {
-    let q = tri!(parse_query(args, src, dst.is_some(), by, rev));
+) -> Reply {
+    let q = parse_query(args, src, dst.is_some(), by, rev)?;
     let resp3 = is_resp3(ctx);
     let z = match read_zset(ctx, &args[src]) {
-        Err(e) => return e,
+        Err(e) => return Ok(e),
         Ok(z) => z,
     };
-    match dst {
+    Ok(match dst {
         None => match z {
             None => Frame::Array(Vec::new()),
             Some(z) => scored_reply(select(z, &q), q.withscores, resp3),
@@ -153,52 +153,52 @@ fn zrange_generic(
             };
             store_result(ctx, dst, items)
         }
-    }
+    })
 }
 
-pub fn zrange(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     zrange_generic(ctx, args, 1, None, None, None)
 }
 
-pub fn zrangestore(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zrangestore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let dst = args[1].clone();
     zrange_generic(ctx, args, 2, Some(&dst), None, None)
 }
 
-pub fn zrevrange(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zrevrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     zrange_generic(ctx, args, 1, None, Some(By::Rank), Some(true))
 }
 
-pub fn zrangebyscore(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zrangebyscore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     zrange_generic(ctx, args, 1, None, Some(By::Score), Some(false))
 }
 
-pub fn zrevrangebyscore(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zrevrangebyscore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     zrange_generic(ctx, args, 1, None, Some(By::Score), Some(true))
 }
 
-pub fn zrangebylex(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zrangebylex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     zrange_generic(ctx, args, 1, None, Some(By::Lex), Some(false))
 }
 
-pub fn zrevrangebylex(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zrevrangebylex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     zrange_generic(ctx, args, 1, None, Some(By::Lex), Some(true))
 }
 
 /// `zremrangeGenericCommand`: parse, then remove the selected ascending ranks.
-fn zremrange(ctx: &mut Ctx, args: &[Bytes], by: By) -> Frame {
+fn zremrange(ctx: &mut Ctx, args: &[Bytes], by: By) -> Reply {
     let key = &args[1];
     let range = match by {
         By::Rank => None,
-        By::Score => Some(Range::Score(tri!(ScoreRange::parse(&args[2], &args[3])))),
-        By::Lex => Some(Range::Lex(tri!(LexRange::parse(&args[2], &args[3])))),
+        By::Score => Some(Range::Score(ScoreRange::parse(&args[2], &args[3])?)),
+        By::Lex => Some(Range::Lex(LexRange::parse(&args[2], &args[3])?)),
     };
     let ranks = match by {
-        By::Rank => Some((tri!(args::int(&args[2])), tri!(args::int(&args[3])))),
+        By::Rank => Some((args::int(&args[2])?, args::int(&args[3])?)),
         _ => None,
     };
-    let (start, end) = match tri!(peek_zset(ctx, key)) {
-        None => return Frame::Integer(0),
+    let (start, end) = match peek_zset(ctx, key)? {
+        None => return Ok(Frame::Integer(0)),
         Some(z) => match (&range, ranks) {
             (Some(r), _) => r.ranks(z),
             (None, Some((s, e))) => {
@@ -208,26 +208,26 @@ fn zremrange(ctx: &mut Ctx, args: &[Bytes], by: By) -> Frame {
         },
     };
     if end <= start {
-        return Frame::Integer(0);
+        return Ok(Frame::Integer(0));
     }
     let Some(z) = zset_mut(ctx, key) else {
-        return Frame::Integer(0);
+        return Ok(Frame::Integer(0));
     };
     let removed = z.drain_ranks(start, end).len();
     if z.is_empty() {
         ctx.keys.remove(key);
     }
-    Frame::Integer(removed as i64)
+    Ok(Frame::Integer(removed as i64))
 }
 
-pub fn zremrangebyrank(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zremrangebyrank(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     zremrange(ctx, args, By::Rank)
 }
 
-pub fn zremrangebyscore(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zremrangebyscore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     zremrange(ctx, args, By::Score)
 }
 
-pub fn zremrangebylex(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zremrangebylex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     zremrange(ctx, args, By::Lex)
 }

@@ -6,11 +6,11 @@
 
 use super::common::{float_arg, is_resp3, scored_reply, store_result, wrongtype};
 use crate::commands::keys::lookup::read;
+use crate::commands::Reply;
 use crate::commands::{args, Ctx};
 use crate::store::skiplist::cmp_entry;
 use crate::store::types::{SetValue, ZSetValue};
 use crate::store::{Entry, Value};
-use crate::tri;
 use bytes::Bytes;
 use hashbrown::HashMap;
 use slotbox_protocol::float::parse_i64;
@@ -242,48 +242,48 @@ fn compute(ctx: &mut Ctx, mut srcs: Vec<Source>, op: Op, agg: Aggregate) -> Vec<
 }
 
 /// ZUNION / ZINTER / ZDIFF (numkeys at `args[1]`).
-fn reply_generic(ctx: &mut Ctx, args: &[Bytes], op: Op) -> Frame {
-    let (srcs, opts) = tri!(parse(ctx, args, 1, op, false, false));
+fn reply_generic(ctx: &mut Ctx, args: &[Bytes], op: Op) -> Reply {
+    let (srcs, opts) = parse(ctx, args, 1, op, false, false)?;
     let result = compute(ctx, srcs, op, opts.aggregate);
-    scored_reply(result, opts.withscores, is_resp3(ctx))
+    Ok(scored_reply(result, opts.withscores, is_resp3(ctx)))
 }
 
 /// ZUNIONSTORE / ZINTERSTORE / ZDIFFSTORE (destination at `args[1]`, numkeys at `args[2]`).
-fn store_generic(ctx: &mut Ctx, args: &[Bytes], op: Op) -> Frame {
-    let (srcs, opts) = tri!(parse(ctx, args, 2, op, true, false));
+fn store_generic(ctx: &mut Ctx, args: &[Bytes], op: Op) -> Reply {
+    let (srcs, opts) = parse(ctx, args, 2, op, true, false)?;
     let result = compute(ctx, srcs, op, opts.aggregate);
-    store_result(ctx, &args[1], result)
+    Ok(store_result(ctx, &args[1], result))
 }
 
-pub fn zunion(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zunion(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     reply_generic(ctx, args, Op::Union)
 }
 
-pub fn zinter(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zinter(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     reply_generic(ctx, args, Op::Inter)
 }
 
-pub fn zdiff(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zdiff(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     reply_generic(ctx, args, Op::Diff)
 }
 
-pub fn zunionstore(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zunionstore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     store_generic(ctx, args, Op::Union)
 }
 
-pub fn zinterstore(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zinterstore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     store_generic(ctx, args, Op::Inter)
 }
 
-pub fn zdiffstore(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
+pub fn zdiffstore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     store_generic(ctx, args, Op::Diff)
 }
 
 /// ZINTERCARD numkeys key... [LIMIT limit].
-pub fn zintercard(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
-    let (mut srcs, opts) = tri!(parse(ctx, args, 1, Op::Inter, false, true));
+pub fn zintercard(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let (mut srcs, opts) = parse(ctx, args, 1, Op::Inter, false, true)?;
     srcs.sort_by_key(|s| s.len);
     let n = inter(ctx, &srcs, Aggregate::Sum).len();
     let n = if opts.limit > 0 { n.min(opts.limit) } else { n };
-    Frame::Integer(n as i64)
+    Ok(Frame::Integer(n as i64))
 }
