@@ -35,30 +35,51 @@ pub fn handle(
             g.dirty = true;
         }
     }
-    let known = g.nodes.contains_key(&h.sender);
-    if !known {
-        let learn = matches!(m.body, Body::Meet(_)) || link_node.is_some_and(|l| l != h.sender);
-        if !learn || g.blacklist.get(&h.sender).is_some_and(|&until| until > now) {
-            // Like Redis, any PING gets its PONG, even from a node we do not know.
-            if matches!(m.body, Body::Ping(_) | Body::Meet(_)) {
-                g.stats.sent("pong");
-                out.push(Out::Reply(message(g, Body::Pong(Vec::new()))));
-            }
-            return out;
-        }
-        let n = Node::new(
-            h.sender.clone(),
-            sender_ip.clone(),
-            h.port,
-            h.cport,
-            h.flags & (flags::MASTER | flags::SLAVE),
-            now,
-        );
-        g.nodes.insert(h.sender.clone(), n);
-        g.dirty = true;
-        crate::log::notice(&format!("Node {} ({}:{}) added to the cluster", h.sender, sender_ip, h.port));
+    if !g.nodes.contains_key(&h.sender) && !learn_sender(g, &m, &sender_ip, link_node, now, &mut out) {
+        return out;
     }
     update_sender(cs, g, h, &sender_ip, now, &mut out);
+    handle_body(cs, g, &m, now, &mut out);
+    out
+}
+
+/// A message from a node we do not know: learn it (from a MEET, or on a link we opened to it)
+/// unless it was forgotten recently. False if the message should be answered (a PING gets
+/// its PONG, as in Redis) and otherwise ignored.
+fn learn_sender(
+    g: &mut ClusterInner,
+    m: &Message,
+    sender_ip: &str,
+    link_node: Option<&str>,
+    now: i64,
+    out: &mut Vec<Out>,
+) -> bool {
+    let h = &m.header;
+    let learn = matches!(m.body, Body::Meet(_)) || link_node.is_some_and(|l| l != h.sender);
+    if !learn || g.blacklist.get(&h.sender).is_some_and(|&until| until > now) {
+        if matches!(m.body, Body::Ping(_) | Body::Meet(_)) {
+            g.stats.sent("pong");
+            out.push(Out::Reply(message(g, Body::Pong(Vec::new()))));
+        }
+        return false;
+    }
+    let n = Node::new(
+        h.sender.clone(),
+        sender_ip.to_string(),
+        h.port,
+        h.cport,
+        h.flags & (flags::MASTER | flags::SLAVE),
+        now,
+    );
+    g.nodes.insert(h.sender.clone(), n);
+    g.dirty = true;
+    crate::log::notice(&format!("Node {} ({}:{}) added to the cluster", h.sender, sender_ip, h.port));
+    true
+}
+
+/// What the message's body asks for, once its sender is known and its header applied.
+fn handle_body(cs: &ClusterState, g: &mut ClusterInner, m: &Message, now: i64, out: &mut Vec<Out>) {
+    let h = &m.header;
     match &m.body {
         Body::Ping(gs) | Body::Meet(gs) => {
             process_gossip(g, &h.sender, gs, now);
@@ -121,7 +142,6 @@ pub fn handle(
             }
         }
     }
-    out
 }
 
 /// Apply what a known sender's header says about itself.

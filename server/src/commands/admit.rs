@@ -8,6 +8,7 @@ use crate::shared::Shared;
 use crate::store::KeyView;
 use bytes::Bytes;
 use slotbox_protocol::command::{self, extract_keys};
+use slotbox_protocol::frame::errors;
 use slotbox_protocol::{key_hash_slot, Frame};
 use smallvec::SmallVec;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -15,7 +16,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// A protected command (DEBUG) runs only where `enable-debug-command` allows it: `yes`, or
 /// `local` for a client on 127.0.0.1 / ::1 (Redis compares the peer's address text with
 /// exactly these two). Checked before authentication, as in Redis.
-pub(super) fn protected_gate(shared: &Shared, client: &ClientState, r: Resolved) -> Result<(), Frame> {
+fn protected_gate(shared: &Shared, client: &ClientState, r: Resolved) -> Result<(), Frame> {
     if !r.spec.has(command::flags::PROTECTED) {
         return Ok(());
     }
@@ -33,7 +34,7 @@ pub(super) fn protected_gate(shared: &Shared, client: &ClientState, r: Resolved)
 
 /// A replica refuses writes (`replica-read-only`); a master with `min-replicas-to-write`
 /// refuses them without enough good replicas.
-pub(super) fn replication_gate(shared: &Shared) -> Result<(), Frame> {
+fn replication_gate(shared: &Shared) -> Result<(), Frame> {
     // Read from atomics: this runs for every write command.
     let hot = &shared.hot;
     if shared.db.is_replica() {
@@ -51,7 +52,7 @@ pub(super) fn replication_gate(shared: &Shared) -> Result<(), Frame> {
 }
 
 /// Cluster mode: may this node run the command (or the queued transaction, at EXEC)?
-pub(super) fn cluster_route(
+fn cluster_route(
     shared: &Shared,
     cs: &crate::cluster::ClusterState,
     client: &ClientState,
@@ -104,7 +105,7 @@ pub(super) fn cluster_route(
 
 /// A replica whose link to its master is down refuses what is not flagged `stale` when
 /// `replica-serve-stale-data` is `no` (EXEC: when any queued command is not), as Redis does.
-pub(super) fn stale_gate(shared: &Shared, client: &ClientState, r: Resolved) -> Result<(), Frame> {
+fn stale_gate(shared: &Shared, client: &ClientState, r: Resolved) -> Result<(), Frame> {
     if client.is_master_link || shared.hot.replica_serve_stale_data.load(std::sync::atomic::Ordering::Relaxed) {
         return Ok(());
     }
@@ -130,7 +131,7 @@ pub(super) fn stale_gate(shared: &Shared, client: &ClientState, r: Resolved) -> 
 /// the refusal. As Redis, refused when nothing could be evicted: commands that may grow
 /// memory, anything queued inside MULTI (but EXEC and DISCARD), and EXEC of a queue holding
 /// such commands (answered EXECABORT; the caller discards the transaction).
-pub(super) fn make_room(shared: &Shared, client: &ClientState, r: Resolved) -> Result<(), Frame> {
+fn make_room(shared: &Shared, client: &ClientState, r: Resolved) -> Result<(), Frame> {
     use slotbox_protocol::command::flags::DENYOOM;
     let name = r.full_name;
     let denyoom = r.spec.has(DENYOOM)
@@ -146,4 +147,63 @@ pub(super) fn make_room(shared: &Shared, client: &ClientState, r: Resolved) -> R
         let why = String::from_utf8_lossy(e.error_text().unwrap_or_default()).into_owned();
         Frame::error(format!("EXECABORT Transaction discarded because of: {why}"))
     })
+}
+
+/// The admission chain, in Redis's order: protected commands, auth, MONITOR clients kept off
+/// the keyspace, room under `maxmemory`, the replica's write gate, cluster routing, the RESP2
+/// pub/sub context, stale data. `Err` is the refusal.
+pub(super) fn admit<'s>(
+    shared: &'s Shared,
+    client: &mut ClientState,
+    r: Resolved,
+    args: &[Bytes],
+    held: &mut Option<KeyView<'s>>,
+) -> Result<(), Frame> {
+    protected_gate(shared, client, r)?;
+    auth_gate(client, r)?;
+    monitor_gate(client, r)?;
+    if !client.is_master_link && crate::evict::over_limit(shared) {
+        *held = None;
+        make_room(shared, client, r)?;
+    }
+    let asking = std::mem::take(&mut client.asking);
+    if r.spec.has(command::flags::WRITE) && !client.is_master_link {
+        replication_gate(shared)?;
+    }
+    if let Some(cs) = shared.cluster.get().filter(|_| !client.is_master_link) {
+        cluster_route(shared, cs, client, r, args, asking, held)?;
+    }
+    pubsub_context_gate(client, r)?;
+    stale_gate(shared, client, r)
+}
+
+/// A client that has not authenticated may only run `no_auth` commands.
+fn auth_gate(client: &ClientState, r: Resolved) -> Result<(), Frame> {
+    if !client.authenticated && !r.spec.has(command::flags::NO_AUTH) {
+        return Err(Frame::error_static(errors::NOAUTH));
+    }
+    Ok(())
+}
+
+/// A MONITOR client stays off the keyspace (Redis answers as for a replica).
+fn monitor_gate(client: &ClientState, r: Resolved) -> Result<(), Frame> {
+    let keyspace = command::flags::WRITE | command::flags::READONLY | command::flags::MAY_REPLICATE;
+    if r.spec.flags & keyspace != 0 && client.info.monitor.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(Frame::error_static("ERR Replica can't interact with the keyspace"));
+    }
+    Ok(())
+}
+
+/// A RESP2 client in subscribed mode may only (un)subscribe, PING, QUIT and RESET.
+fn pubsub_context_gate(client: &ClientState, r: Resolved) -> Result<(), Frame> {
+    if client.resp == slotbox_protocol::Protocol::Resp2
+        && client.in_pubsub()
+        && !super::pubsub::allowed_in_pubsub(r.full_name)
+    {
+        return Err(Frame::error(format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            r.full_name
+        )));
+    }
+    Ok(())
 }

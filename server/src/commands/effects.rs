@@ -1,10 +1,14 @@
-//! The after-run effects of the execution seam that are bookkeeping: INFO commandstats, the
-//! latency monitor and the slow log.
+//! The after-run effects of the execution seam, in order: MONITOR, INFO commandstats / the
+//! latency monitor / the slow log, registering a command that blocked, and feeding a write to
+//! the write stream (made deterministic: relative expiry becomes absolute).
 
+use super::ctx::Ctx;
 use super::Resolved;
 use crate::commands::session::ClientState;
 use crate::shared::Shared;
 use bytes::Bytes;
+use slotbox_protocol::command;
+use slotbox_protocol::Frame;
 use std::sync::atomic::Ordering;
 
 /// After command `r` ran from `start_us` to `end_us` (Unix µs): count it, sample it for the
@@ -39,4 +43,95 @@ pub fn record_call(
         name: client.info.name.lock().clone().unwrap_or_default(),
     };
     shared.slowlog.push(entry, shared.hot.slowlog_max_len.load(Ordering::Relaxed));
+}
+
+/// How a command's run ended, for the seam.
+#[derive(PartialEq, Eq)]
+pub(super) enum Outcome {
+    Done,
+    /// It found nothing to do and blocked: its reply is withheld.
+    Blocked,
+}
+
+/// Everything that follows a handler's return, while the command's slots are still locked.
+pub(super) fn after_run(
+    ctx: &mut Ctx,
+    r: Resolved,
+    args: &[Bytes],
+    reply: &Frame,
+    (start_us, end_us): (i64, i64),
+) -> Outcome {
+    let shared = ctx.shared;
+    if shared.monitors.any()
+        && !ctx.client.serving_blocked
+        && !r.spec.has(command::flags::ADMIN | command::flags::SKIP_MONITOR)
+    {
+        let addr = ctx.client.info.addr.to_string();
+        shared.monitors.feed(shared, r.full_name, args, start_us, &addr);
+    }
+    if let Some(b) = ctx.block.take() {
+        // A command that blocks is counted when it is served (its wait is not its run time).
+        block(ctx, r, args, b);
+        return Outcome::Blocked;
+    }
+    record_call(shared, ctx.client, r, args, (start_us, end_us), reply.is_error());
+    if r.spec.has(command::flags::WRITE) && !reply.is_error() && !ctx.client.is_master_link && shared.stream.is_active()
+    {
+        propagate(ctx, r, args);
+    }
+    Outcome::Done
+}
+
+/// A blocking command found nothing to do.
+fn block(ctx: &mut Ctx, r: Resolved, args: &[Bytes], b: super::BlockOn) {
+    if ctx.client.serving_blocked {
+        // Re-run for a blocked client and still nothing: it keeps waiting.
+        ctx.client.want_block = Some(b);
+        return;
+    }
+    // Registered while the keys' slots are still locked, so a push from another thread
+    // either happened before (and the handler saw it) or will see the waiter.
+    let waiter = std::sync::Arc::new(crate::blocking::Waiter::new(
+        ctx.client.info.clone(),
+        (r.id, r.spec),
+        args.to_vec(),
+        b.keys,
+        b.deadline_ms,
+        b.timeout_reply,
+    ));
+    ctx.shared.blocking.register(waiter.clone());
+    ctx.client.blocked = Some(waiter);
+}
+
+/// Feed a write to the replication stream while its slots are still locked (so writes to one
+/// key reach replicas in the order they were applied). Relative expiry becomes absolute.
+fn propagate(ctx: &mut Ctx, r: Resolved, args: &[Bytes]) {
+    let (stream, repl) = (&ctx.shared.stream, &ctx.shared.repl);
+    if ctx.client.in_exec && !ctx.client.exec_fed_multi {
+        stream.feed(&[Bytes::from_static(b"MULTI")]);
+        ctx.client.exec_fed_multi = true;
+    }
+    match ctx.propagate.take() {
+        Some(cmds) => cmds.iter().for_each(|c| stream.feed(c)),
+        None => stream.feed(args),
+    }
+    let sets_expiry = matches!(
+        r.full_name,
+        "set"
+            | "setex"
+            | "psetex"
+            | "getex"
+            | "expire"
+            | "pexpire"
+            | "expireat"
+            | "pexpireat"
+            | "restore"
+            | "restore-asking"
+    );
+    if sets_expiry && args.len() > 1 {
+        if let Some(at) = ctx.keys.get(&args[1]).map(|e| e.expire_at).filter(|&at| at != 0) {
+            stream.feed(&[Bytes::from_static(b"PEXPIREAT"), args[1].clone(), Bytes::from(at.to_string())]);
+        }
+    }
+    ctx.client.last_write_offset = repl.offset();
 }

@@ -14,7 +14,6 @@ use crate::shared::Shared;
 use crate::store::KeyView;
 use bytes::Bytes;
 use slotbox_protocol::command::{self, extract_keys, KeyIndices};
-use slotbox_protocol::frame::errors;
 use slotbox_protocol::{key_hash_slot, Frame};
 use smallvec::SmallVec;
 
@@ -88,8 +87,8 @@ pub fn execute_in_batch<'s>(
     reply
 }
 
-/// The admission checks (auth, OOM, replica gate, cluster routing, pub/sub context, MULTI
-/// queueing), then the run and the blocked clients it readied. The gate is held.
+/// The admission chain (`admit::admit`), MULTI queueing, then the run and the blocked clients
+/// it readied. The gate is held.
 fn admit_and_run<'s>(
     shared: &'s Shared,
     client: &mut ClientState,
@@ -97,17 +96,6 @@ fn admit_and_run<'s>(
     args: &[Bytes],
     held: &mut Held<'s>,
 ) -> Frame {
-    // A refused command marks the client's transaction failed; a refused EXEC discards it.
-    let reject = |client: &mut ClientState, e: Frame| {
-        shared.cmdstats.reject(resolved.id);
-        if resolved.full_name == "exec" {
-            client.multi = None;
-            tx::unwatch_all(shared, client);
-        } else {
-            tx::flag_failed(client);
-        }
-        e
-    };
     // Key positions and slots, computed once for the checks below and the run.
     let idx = extract_keys(resolved.spec, args);
     let slots = slots_of(&idx, args);
@@ -118,47 +106,8 @@ fn admit_and_run<'s>(
     if held.keys.as_ref().is_some_and(|v| client.multi.is_some() || !same_slots(v, &slots)) {
         held.keys = None;
     }
-    if let Err(e) = admit::protected_gate(shared, client, resolved) {
-        return reject(client, e);
-    }
-    if !client.authenticated && !resolved.spec.has(command::flags::NO_AUTH) {
-        return reject(client, Frame::error_static(errors::NOAUTH));
-    }
-    let keyspace = command::flags::WRITE | command::flags::READONLY | command::flags::MAY_REPLICATE;
-    if resolved.spec.flags & keyspace != 0 && client.info.monitor.load(std::sync::atomic::Ordering::Relaxed) {
-        return reject(client, Frame::error_static("ERR Replica can't interact with the keyspace"));
-    }
-    if !client.is_master_link && crate::evict::over_limit(shared) {
-        held.keys = None;
-        if let Err(e) = admit::make_room(shared, client, resolved) {
-            return reject(client, e);
-        }
-    }
-    let asking = std::mem::take(&mut client.asking);
-    if resolved.spec.has(command::flags::WRITE) && !client.is_master_link {
-        if let Err(e) = admit::replication_gate(shared) {
-            return reject(client, e);
-        }
-    }
-    if let Some(cs) = shared.cluster.get().filter(|_| !client.is_master_link) {
-        if let Err(e) = admit::cluster_route(shared, cs, client, resolved, args, asking, &mut held.keys) {
-            return reject(client, e);
-        }
-    }
-    if client.resp == slotbox_protocol::Protocol::Resp2
-        && client.in_pubsub()
-        && !pubsub::allowed_in_pubsub(resolved.full_name)
-    {
-        return reject(
-            client,
-            Frame::error(format!(
-                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-                resolved.full_name
-            )),
-        );
-    }
-    if let Err(e) = admit::stale_gate(shared, client, resolved) {
-        return reject(client, e);
+    if let Err(e) = admit::admit(shared, client, resolved, args, &mut held.keys) {
+        return reject(shared, client, resolved, e);
     }
     if client.multi.is_some() && !tx::runs_inside_multi(resolved.full_name) {
         return tx::queue(client, resolved, args);
@@ -173,37 +122,16 @@ fn admit_and_run<'s>(
     reply
 }
 
-/// Feed a write to the replication stream while its slots are still locked (so writes to one
-/// key reach replicas in the order they were applied). Relative expiry becomes absolute.
-fn propagate(ctx: &mut Ctx, r: Resolved, args: &[Bytes]) {
-    let (stream, repl) = (&ctx.shared.stream, &ctx.shared.repl);
-    if ctx.client.in_exec && !ctx.client.exec_fed_multi {
-        stream.feed(&[Bytes::from_static(b"MULTI")]);
-        ctx.client.exec_fed_multi = true;
+/// A refused command marks the client's transaction failed; a refused EXEC discards it.
+fn reject(shared: &Shared, client: &mut ClientState, r: Resolved, e: Frame) -> Frame {
+    shared.cmdstats.reject(r.id);
+    if r.full_name == "exec" {
+        client.multi = None;
+        tx::unwatch_all(shared, client);
+    } else {
+        tx::flag_failed(client);
     }
-    match ctx.propagate.take() {
-        Some(cmds) => cmds.iter().for_each(|c| stream.feed(c)),
-        None => stream.feed(args),
-    }
-    let sets_expiry = matches!(
-        r.full_name,
-        "set"
-            | "setex"
-            | "psetex"
-            | "getex"
-            | "expire"
-            | "pexpire"
-            | "expireat"
-            | "pexpireat"
-            | "restore"
-            | "restore-asking"
-    );
-    if sets_expiry && args.len() > 1 {
-        if let Some(at) = ctx.keys.get(&args[1]).map(|e| e.expire_at).filter(|&at| at != 0) {
-            stream.feed(&[Bytes::from_static(b"PEXPIREAT"), args[1].clone(), Bytes::from(at.to_string())]);
-        }
-    }
-    ctx.client.last_write_offset = repl.offset();
+    e
 }
 
 /// Serve clients blocked on `keys` (FIFO per key), re-running their commands; keys their
@@ -318,42 +246,10 @@ fn run_in_batch<'s>(
         run: run_by_id,
     };
     let reply = (r.handler)(&mut ctx, args).unwrap_or_else(|e| e);
-    // A command that blocks is counted when it is served (its wait is not its run time).
     let end_us = crate::clock::unix_time_us();
     ctx.client.batch_clock_us = end_us;
-    if shared.monitors.any()
-        && !ctx.client.serving_blocked
-        && !r.spec.has(command::flags::ADMIN | command::flags::SKIP_MONITOR)
-    {
-        let addr = ctx.client.info.addr.to_string();
-        shared.monitors.feed(shared, r.full_name, args, start_us, &addr);
-    }
-    if ctx.block.is_none() {
-        effects::record_call(shared, ctx.client, r, args, (start_us, end_us), reply.is_error());
-    }
-    if let Some(b) = ctx.block.take() {
-        if ctx.client.serving_blocked {
-            // Re-run for a blocked client and still nothing: it keeps waiting.
-            ctx.client.want_block = Some(b);
-        } else {
-            // Registered while the keys' slots are still locked, so a push from another
-            // thread either happened before (and the handler saw it) or will see the waiter.
-            let waiter = std::sync::Arc::new(crate::blocking::Waiter::new(
-                ctx.client.info.clone(),
-                (r.id, r.spec),
-                args.to_vec(),
-                b.keys,
-                b.deadline_ms,
-                b.timeout_reply,
-            ));
-            shared.blocking.register(waiter.clone());
-            ctx.client.blocked = Some(waiter);
-        }
+    if effects::after_run(&mut ctx, r, args, &reply, (start_us, end_us)) == effects::Outcome::Blocked {
         return reply;
-    }
-    if r.spec.has(command::flags::WRITE) && !reply.is_error() && !ctx.client.is_master_link && shared.stream.is_active()
-    {
-        propagate(&mut ctx, r, args);
     }
     let keep = !slots.is_empty() && !ctx.client.in_exec && !ctx.client.serving_blocked;
     let Ctx { keys, .. } = ctx;
