@@ -111,6 +111,11 @@ fn pump(mut from: TcpStream, mut to: TcpStream, st: Arc<State>) {
         match from.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
+                // A read already under way when the relay froze: hold what it brought, so
+                // nothing sent after `freeze` returned gets through.
+                while st.frozen.load(Ordering::SeqCst) && !st.stop.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
                 if to.write_all(&buf[..n]).is_err() {
                     break;
                 }

@@ -91,6 +91,18 @@ impl SubState {
         !(self.channels.is_empty() && self.patterns.is_empty() && self.shards.is_empty())
     }
 
+    /// Whether `message` is for one of these subscriptions (a backend may send one for a
+    /// subscription it has just confirmed dropping).
+    pub fn carries(&self, message: &Frame) -> bool {
+        let (Frame::Push(items) | Frame::Array(items)) = message else { return false };
+        let set = match items.first().and_then(Frame::as_bytes) {
+            Some(b"message") => &self.channels,
+            Some(b"pmessage") => &self.patterns,
+            _ => &self.shards,
+        };
+        items.get(1).and_then(Frame::as_bytes).is_some_and(|name| set.contains(name))
+    }
+
     /// `PSUBSCRIBE` with every pattern and the number of frames answering it; `None` without
     /// patterns.
     pub fn psubscribe_all(&self) -> Option<(Bytes, usize)> {
@@ -295,7 +307,7 @@ impl Worker {
                 // before that request's reply (even when the request ends the subscription).
                 gathered.extend_from_slice(&raw);
             } else if let Some(ct) = b.owner {
-                self.relay_message(ct, raw);
+                self.relay_message(ct, &frame, raw);
             }
             return;
         }
@@ -338,11 +350,11 @@ impl Worker {
     }
 
     /// A message for subscribed client `ct`, sent after every reply owed so far; a client
-    /// over the pubsub output limit is closed.
-    fn relay_message(&mut self, ct: Token, raw: Bytes) {
+    /// over the pubsub output limit is closed. Dropped when the client has left that
+    /// subscription (its confirmation may already be out) or quit (+OK is its last reply).
+    fn relay_message(&mut self, ct: Token, message: &Frame, raw: Bytes) {
         let Some(c) = self.clients.get_mut(&ct) else { return };
-        if c.closing {
-            // QUIT: its +OK is the last thing the client gets.
+        if c.closing || !c.sub.as_ref().is_some_and(|s| s.carries(message)) {
             return;
         }
         c.push_raw(raw);
@@ -440,5 +452,19 @@ mod tests {
         assert!(!is_message(&Frame::Push(vec![b("subscribe"), b("message"), Frame::Integer(1)])));
         assert!(!is_message(&Frame::Array(vec![b("pong"), b("")])));
         assert!(!is_message(&Frame::simple_static("PONG")));
+    }
+
+    #[test]
+    fn late_messages_are_told_from_current_ones() {
+        let b = |s: &'static str| Frame::bulk_static(s);
+        let mut s = SubState::new(Token(1), 0, 0);
+        s.apply("subscribe", &args(&["subscribe", "a"]));
+        s.apply("psubscribe", &args(&["psubscribe", "n*"]));
+        assert!(s.carries(&Frame::Array(vec![b("message"), b("a"), b("hi")])));
+        assert!(s.carries(&Frame::Push(vec![b("pmessage"), b("n*"), b("news"), b("hi")])));
+        assert!(!s.carries(&Frame::Array(vec![b("message"), b("n*"), b("hi")])));
+        assert!(!s.carries(&Frame::Array(vec![b("smessage"), b("a"), b("hi")])));
+        s.apply("punsubscribe", &args(&["punsubscribe"]));
+        assert!(!s.carries(&Frame::Push(vec![b("pmessage"), b("n*"), b("news"), b("hi")])));
     }
 }
