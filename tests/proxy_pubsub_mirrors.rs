@@ -86,6 +86,19 @@ impl Pool {
         self.direct(i).call(&["PUBSUB", "NUMPAT"])
     }
 
+    /// Wait until every backend has one pattern (at once since the confirmation waits for
+    /// them; this keeps the tests of unsubscribing apart from that).
+    fn wait_pattern_everywhere(&self) {
+        for i in 0..3 {
+            wait_until_value(
+                WAIT,
+                &format!("the pattern on backend {i}"),
+                || self.numpat(i),
+                |f| *f == Frame::Integer(1),
+            );
+        }
+    }
+
     /// Run `observe` (which reads from the proxy) while the relay is frozen: it thaws as
     /// soon as `observe` returns, or after [`GRACE`] if the proxy is waiting for it.
     fn thawing<T>(&self, observe: impl FnOnce() -> T) -> T {
@@ -147,6 +160,7 @@ fn punsubscribe_is_confirmed_once_every_backend_dropped_the_pattern() {
     let l = pool.layout("news");
     let mut sub = pool.client();
     assert_eq!(sub.call(&["PSUBSCRIBE", &l.pattern]), confirm("psubscribe", &l.pattern, 1));
+    pool.wait_pattern_everywhere();
     pool.relay.freeze();
     sub.send_raw(&common::encode_command(&["PUNSUBSCRIBE", &l.pattern]));
     // Backend 2 cannot have seen the PUNSUBSCRIBE: this is published before it takes effect.
@@ -171,6 +185,7 @@ fn reset_answers_once_every_backend_dropped_the_subscriptions() {
     assert_eq!(sub.call(&["PSUBSCRIBE", &l.pattern]), confirm("psubscribe", &l.pattern, 1));
     let ch = &l.channels[0];
     assert_eq!(sub.call(&["SUBSCRIBE", ch]), confirm("subscribe", ch, 2));
+    pool.wait_pattern_everywhere();
     pool.relay.freeze();
     sub.send_raw(&common::encode_command(&["RESET"]));
     assert_eq!(pool.direct(2).call(&["PUBLISH", &l.channels[2], "late"]), Frame::Integer(1));
@@ -197,6 +212,7 @@ fn a_mirror_lost_mid_request_is_not_waited_for() {
     for i in 0..2 {
         wait_until_value(WAIT, &format!("the pattern on backend {i}"), || pool.numpat(i), |f| *f == Frame::Integer(1));
     }
+    // The mirror there holds the PSUBSCRIBE when its connection goes.
     pool.relay.cut();
     assert_eq!(sub.read_reply().0, confirm("psubscribe", &l.pattern, 1));
     pool.relay.thaw();
