@@ -207,11 +207,13 @@ fn a_mirror_lost_mid_request_is_not_waited_for() {
     let pool = Pool::start();
     let l = pool.layout("news");
     let mut sub = pool.client();
+    let relayed = pool.relay.accepted();
     pool.relay.freeze();
     sub.send_raw(&common::encode_command(&["PSUBSCRIBE", &l.pattern]));
     for i in 0..2 {
         wait_until_value(WAIT, &format!("the pattern on backend {i}"), || pool.numpat(i), |f| *f == Frame::Integer(1));
     }
+    common::wait_until(WAIT, "the mirror's connection through the relay", || pool.relay.accepted() > relayed);
     // The mirror there holds the PSUBSCRIBE when its connection goes.
     pool.relay.cut();
     assert_eq!(sub.read_reply().0, confirm("psubscribe", &l.pattern, 1));

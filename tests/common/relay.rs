@@ -58,7 +58,8 @@ impl Relay {
         }
     }
 
-    /// Connections accepted so far.
+    /// Connections accepted and relayed so far (every one of them is closed by a later
+    /// [`Relay::cut`]).
     pub fn accepted(&self) -> usize {
         self.state.accepted.load(Ordering::SeqCst)
     }
@@ -75,7 +76,6 @@ fn accept_loop(listener: TcpListener, target: SocketAddr, st: Arc<State>) {
     while !st.stop.load(Ordering::SeqCst) {
         match listener.accept() {
             Ok((client, _)) => {
-                st.accepted.fetch_add(1, Ordering::SeqCst);
                 let Ok(server) = TcpStream::connect_timeout(&target, Duration::from_secs(5)) else {
                     continue;
                 };
@@ -89,6 +89,7 @@ fn accept_loop(listener: TcpListener, target: SocketAddr, st: Arc<State>) {
                     conns.push(c2);
                     conns.push(s2);
                 }
+                st.accepted.fetch_add(1, Ordering::SeqCst);
                 let (c, s) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
                 let st1 = st.clone();
                 std::thread::spawn(move || pump(client, server, st1));
