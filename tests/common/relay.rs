@@ -58,7 +58,8 @@ impl Relay {
         }
     }
 
-    /// Connections accepted so far.
+    /// Connections accepted and relayed so far (every one of them is closed by a later
+    /// [`Relay::cut`]).
     pub fn accepted(&self) -> usize {
         self.state.accepted.load(Ordering::SeqCst)
     }
@@ -75,7 +76,6 @@ fn accept_loop(listener: TcpListener, target: SocketAddr, st: Arc<State>) {
     while !st.stop.load(Ordering::SeqCst) {
         match listener.accept() {
             Ok((client, _)) => {
-                st.accepted.fetch_add(1, Ordering::SeqCst);
                 let Ok(server) = TcpStream::connect_timeout(&target, Duration::from_secs(5)) else {
                     continue;
                 };
@@ -89,6 +89,7 @@ fn accept_loop(listener: TcpListener, target: SocketAddr, st: Arc<State>) {
                     conns.push(c2);
                     conns.push(s2);
                 }
+                st.accepted.fetch_add(1, Ordering::SeqCst);
                 let (c, s) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
                 let st1 = st.clone();
                 std::thread::spawn(move || pump(client, server, st1));
@@ -111,6 +112,11 @@ fn pump(mut from: TcpStream, mut to: TcpStream, st: Arc<State>) {
         match from.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
+                // A read already under way when the relay froze: hold what it brought, so
+                // nothing sent after `freeze` returned gets through.
+                while st.frozen.load(Ordering::SeqCst) && !st.stop.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
                 if to.write_all(&buf[..n]).is_err() {
                     break;
                 }

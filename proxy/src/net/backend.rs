@@ -26,11 +26,14 @@ pub enum Waiter {
     Slots,
     /// A `ROLE` check of a replica's link (see `replica_link`).
     Role,
-    /// A request on a subscription connection that is answered by `left` more frames
-    /// (SUBSCRIBE a b: two confirmations), gathered in `raw` until the last one.
-    Sub { client: Token, seq: u64, left: usize, raw: Vec<u8> },
-    /// The confirmations (`left` more frames) of a pattern (un)subscription copied to another
-    /// backend (see `pubsub`): dropped, the client already gets the first backend's.
+    /// A request of client request `seq` on a subscription connection, answered by `left`
+    /// more frames (SUBSCRIBE a b: two confirmations). Gathered in `raw` until the last one:
+    /// the messages the backend sent before the answer, then the answer itself, except on a
+    /// `mirror` (a copy of the request on another backend, see `pubsub`), whose answer is
+    /// dropped (the client sees the first backend's).
+    Sub { client: Token, seq: u64, mirror: bool, left: usize, raw: Vec<u8> },
+    /// The confirmations (`left` more frames) of patterns copied to a backend that came back
+    /// (see `pubsub`), with no client request waiting: dropped.
     SubQuiet { left: usize },
 }
 

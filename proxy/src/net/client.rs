@@ -22,6 +22,15 @@ pub enum Slot {
     /// An EXEC forwarded to the backend: the results of commands the proxy answered itself
     /// inside MULTI go into the reply array at these positions.
     Exec(Vec<(usize, Frame)>),
+    /// A request sent on several connections (a pattern subscription and its copies on the
+    /// other backends, see `pubsub`): ready once `left` more parts are in. Part 0 brings the
+    /// reply (unless `reply` was known from the start), any other part only the messages
+    /// its connection relayed before answering, which go first.
+    Joining {
+        left: usize,
+        before: Vec<u8>,
+        reply: Option<Bytes>,
+    },
 }
 
 /// A backend's answer to one request (or one part of a split request).
@@ -113,6 +122,10 @@ impl Client {
                 let locals = std::mem::take(locals);
                 *slot = Slot::Ready(splice_exec(reply, locals, proto));
             }
+            Slot::Joining { left, before, reply: main } => match join_part(left, before, main, part, reply.raw) {
+                Some(all) => *slot = Slot::Ready(all),
+                None => return,
+            },
             Slot::Ready(_) => return,
         }
         if let Slot::Ready(b) = slot {
@@ -177,6 +190,28 @@ impl Client {
     }
 }
 
+/// Part `part` of a [`Slot::Joining`] is in: the whole reply when it was the last one.
+fn join_part(
+    left: &mut usize,
+    before: &mut Vec<u8>,
+    reply: &mut Option<Bytes>,
+    part: usize,
+    raw: Bytes,
+) -> Option<Bytes> {
+    if part == 0 {
+        *reply = Some(raw);
+    } else {
+        before.extend_from_slice(&raw);
+    }
+    *left = left.saturating_sub(1);
+    if *left > 0 {
+        return None;
+    }
+    let mut all = std::mem::take(before);
+    all.extend_from_slice(&reply.take().unwrap_or_default());
+    Some(Bytes::from(all))
+}
+
 /// The EXEC reply with the proxy-answered results put back in place; the backend's bytes
 /// unchanged when there are none (or when EXEC did not run: null, EXECABORT).
 fn splice_exec(reply: Reply, locals: Vec<(usize, Frame)>, proto: Protocol) -> Bytes {
@@ -207,6 +242,20 @@ fn splice_exec(reply: Reply, locals: Vec<(usize, Frame)>, proto: Protocol) -> By
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn joined_reply_puts_the_other_parts_messages_first() {
+        let (mut left, mut before, mut reply) = (3, Vec::new(), None);
+        let msg = |s: &'static [u8]| Bytes::from_static(s);
+        assert_eq!(join_part(&mut left, &mut before, &mut reply, 1, msg(b"<m1>")), None);
+        assert_eq!(join_part(&mut left, &mut before, &mut reply, 0, msg(b"<confirm>")), None);
+        let all = join_part(&mut left, &mut before, &mut reply, 2, msg(b""));
+        assert_eq!(all, Some(msg(b"<m1><confirm>")));
+        // A reply known from the start (RESET): every part only brings messages.
+        let (mut left, mut before, mut reply) = (1, Vec::new(), Some(msg(b"+RESET\r\n")));
+        let all = join_part(&mut left, &mut before, &mut reply, 1, msg(b"<m>"));
+        assert_eq!(all, Some(msg(b"<m>+RESET\r\n")));
+    }
 
     #[test]
     fn exec_results_are_spliced_in_queue_order() {

@@ -119,15 +119,14 @@ impl Worker {
         self.dirty_backends.push(bt);
     }
 
-    /// A dedicated connection's client lets go of it: it finishes what is in flight, then a
-    /// clean transaction connection is parked for reuse and anything else is closed.
+    /// A dedicated connection's client lets go of it: it finishes what is in flight (nothing
+    /// else reaches the client: a subscription's late messages are dropped), then a clean
+    /// transaction connection is parked for reuse and anything else is closed.
     pub fn release(&mut self, bt: Token) {
         let Some(b) = self.backends.get_mut(&bt) else {
             return;
         };
-        if b.role == Role::Tx {
-            b.owner = None;
-        }
+        b.owner = None;
         b.retire = true;
         self.retire_if_idle(bt);
     }

@@ -114,19 +114,11 @@ impl Worker {
         c.session.proto = Protocol::Resp2;
         c.session.name = None;
         c.session.authed = self.pools[c.pool].cfg().redis_auth.is_none();
-        c.push_frame(&Frame::simple_static("RESET"));
+        self.reset_subscriptions(ct, sub);
         if let Some(pin) = tx.pin {
             let cmd: &'static [u8] = if tx.in_multi { b"DISCARD" } else { b"UNWATCH" };
             self.send_on(pin.backend, &Bytes::from(encode_request(&[Bytes::from_static(cmd)])), Waiter::Discard);
             self.release(pin.backend);
-        }
-        if let Some(sub) = sub {
-            for bt in sub.connections() {
-                if let Some(b) = self.backends.get_mut(&bt) {
-                    b.owner = None;
-                }
-                self.release(bt);
-            }
         }
     }
 
@@ -284,7 +276,7 @@ impl Worker {
                 }
             }
             Waiter::Role => self.link_checked(pi, server, replica_link::parse_role(&frame), now),
-            Waiter::Sub { client, seq, .. } => self.deliver(client, seq, 0, frame, Some(raw)),
+            Waiter::Sub { client, seq, mirror, .. } => self.sub_answered(client, seq, mirror, frame, raw),
             Waiter::SubQuiet { .. } => {}
             Waiter::Client { client, seq, part, request, redirects } => {
                 let st = &b.stats;

@@ -9,6 +9,7 @@ mod blocking;
 mod client;
 mod connect;
 mod dispatch;
+mod mirror;
 mod pool;
 mod pubsub;
 mod reload;

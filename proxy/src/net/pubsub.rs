@@ -6,12 +6,16 @@
 //! subscribed mode when its last subscription goes; RESP2 clients may only send pub/sub
 //! commands, PING, QUIT and RESET meanwhile, RESP3 clients anything.
 //!
-//! A pattern matches channels that hash to any backend, and a plain pool routes each PUBLISH
-//! to one backend: so in a plain pool PSUBSCRIBE / PUNSUBSCRIBE are also sent to a connection
-//! of the client's on every other live backend (its "mirrors"), whose messages are relayed
-//! and whose confirmations are dropped (the client sees the first backend's). A backend that
-//! is ejected or down meanwhile gets the patterns when it is back (checked every second). A
-//! cluster delivers PUBLISH to every node, so cluster pools need no mirrors.
+//! In a plain pool a pattern is also subscribed on the client's connections to the other
+//! backends (see `mirror`), and a (P)UNSUBSCRIBE is sent there too: the client's reply joins
+//! every part ([`Slot::Joining`]), so it is confirmed only once every backend carries (or has
+//! dropped) the pattern, as a single Redis server would. RESET does the same on every
+//! connection of the subscription.
+//!
+//! Message order follows Redis: a message a connection sends before answering a request was
+//! published before the request took effect, so it is gathered with that request's parts and
+//! reaches the client before the reply. A connection the client let go (it left subscribed
+//! mode, RESET, quit) relays nothing more.
 
 use super::backend::{encode_request, Role, Waiter};
 use super::client::Slot;
@@ -86,6 +90,39 @@ impl SubState {
     pub fn active(&self) -> bool {
         !(self.channels.is_empty() && self.patterns.is_empty() && self.shards.is_empty())
     }
+
+    /// Whether `message` is for one of these subscriptions (a backend may send one for a
+    /// subscription it has just confirmed dropping).
+    pub fn carries(&self, message: &Frame) -> bool {
+        let (Frame::Push(items) | Frame::Array(items)) = message else { return false };
+        let set = match items.first().and_then(Frame::as_bytes) {
+            Some(b"message") => &self.channels,
+            Some(b"pmessage") => &self.patterns,
+            _ => &self.shards,
+        };
+        items.get(1).and_then(Frame::as_bytes).is_some_and(|name| set.contains(name))
+    }
+
+    /// `PSUBSCRIBE` with every pattern and the number of frames answering it; `None` without
+    /// patterns.
+    pub fn psubscribe_all(&self) -> Option<(Bytes, usize)> {
+        if self.patterns.is_empty() {
+            return None;
+        }
+        let mut args = vec![Bytes::from_static(b"PSUBSCRIBE")];
+        args.extend(self.patterns.iter().cloned());
+        Some((Bytes::from(encode_request(&args)), self.patterns.len()))
+    }
+}
+
+/// One connection's share of a client request (see [`Worker::send_parts`]).
+pub struct Part {
+    pub conn: Token,
+    pub request: Bytes,
+    /// Frames answering `request`.
+    pub frames: usize,
+    /// Its answer is dropped; only the messages before it reach the client.
+    pub mirror: bool,
 }
 
 /// (P|S)(UN)SUBSCRIBE.
@@ -126,17 +163,33 @@ impl Worker {
             self.reply_error(ct, Frame::error(errors::wrong_arity("ping")));
         } else {
             // RESP2 subscribed PING is answered by the backend as ["pong", arg].
-            let bt = sub.backend;
-            self.sub_send(ct, bt, args, 1);
+            let part = Part { conn: sub.backend, request: Bytes::from(encode_request(args)), frames: 1, mirror: false };
+            self.send_parts(ct, vec![part], None);
         }
         true
     }
 
-    fn sub_send(&mut self, ct: Token, bt: Token, args: &[Bytes], frames: usize) {
+    /// Owe the client one reply for a request sent as `parts` (the first not a mirror, unless
+    /// `reply` is known from the start): ready once every part is answered, with the
+    /// messages the mirrors relayed before their answers, then the reply. A part whose
+    /// connection is gone is not waited for.
+    pub(super) fn send_parts(&mut self, ct: Token, parts: Vec<Part>, reply: Option<Bytes>) {
+        let parts: Vec<Part> = parts.into_iter().filter(|p| self.backends.contains_key(&p.conn)).collect();
+        if reply.is_none() && parts.first().is_none_or(|p| p.mirror) {
+            return self.reply_error(ct, Frame::error_static("ERR Server closed the connection"));
+        }
+        let slot = match (parts.len(), reply) {
+            (0, Some(r)) => Slot::Ready(r),
+            (1, None) => Slot::Waiting,
+            (n, reply) => Slot::Joining { left: n, before: Vec::new(), reply },
+        };
         let Some(c) = self.clients.get_mut(&ct) else { return };
-        let seq = c.push(Slot::Waiting);
-        let request = Bytes::from(encode_request(args));
-        self.send_on(bt, &request, Waiter::Sub { client: ct, seq, left: frames, raw: Vec::new() });
+        let seq = c.push(slot);
+        self.dirty_clients.push(ct);
+        for p in parts {
+            let waiter = Waiter::Sub { client: ct, seq, mirror: p.mirror, left: p.frames, raw: Vec::new() };
+            self.send_on(p.conn, &p.request, waiter);
+        }
     }
 
     fn sub_command(&mut self, ct: Token, name: &str, args: &[Bytes]) {
@@ -161,75 +214,35 @@ impl Worker {
         });
         let frames = sub.apply(name, args);
         let done = !sub.active();
-        self.sub_send(ct, backend, args, frames);
+        let request = Bytes::from(encode_request(args));
+        let mut parts = vec![Part { conn: backend, request: request.clone(), frames, mirror: false }];
         if matches!(name, "psubscribe" | "punsubscribe") {
-            self.mirror_patterns(ct, args, frames);
+            parts.extend(self.mirror_parts(ct, &request, frames));
         }
+        self.send_parts(ct, parts, None);
         if done {
             // Out of subscribed mode as of this request; the connections go once they have
-            // answered everything sent on them.
+            // answered everything sent on them, relaying nothing more meanwhile.
             let sub = self.clients.get_mut(&ct).expect("client exists").sub.take();
             for bt in sub.map(|s| s.connections()).unwrap_or_default() {
                 self.release(bt);
             }
+        } else {
+            self.drop_unused_mirrors(ct);
         }
     }
 
-    /// Copy a pattern (un)subscription to the client's connections on the pool's other
-    /// backends, in a plain pool, and open the ones still missing.
-    fn mirror_patterns(&mut self, ct: Token, args: &[Bytes], frames: usize) {
-        let Some(sub) = self.clients.get(&ct).and_then(|c| c.sub.as_ref()) else { return };
-        if self.pools[sub.pool].slots.is_some() {
-            return;
-        }
-        let request = Bytes::from(encode_request(args));
-        for bt in sub.mirrors.clone() {
-            self.send_on(bt, &request, Waiter::SubQuiet { left: frames });
-        }
-        self.add_mirrors(ct);
-    }
-
-    /// Give the client a mirror on every live backend of its pool that has none yet,
-    /// subscribed to all of its patterns (none while it has no pattern).
-    fn add_mirrors(&mut self, ct: Token) {
-        let Some(sub) = self.clients.get(&ct).and_then(|c| c.sub.as_ref()) else { return };
-        if sub.patterns.is_empty() {
-            return;
-        }
-        let (pi, home) = (sub.pool, sub.server);
-        let covered: Vec<usize> = sub.mirrors.iter().filter_map(|t| self.backends.get(t)).map(|b| b.server).collect();
-        let missing: Vec<usize> = (0..self.pools[pi].servers.len())
-            .filter(|&s| s != home && !covered.contains(&s) && self.pools[pi].servers[s].ejected_until.is_none())
-            .collect();
-        if missing.is_empty() {
-            return;
-        }
-        let mut args = vec![Bytes::from_static(b"PSUBSCRIBE")];
-        args.extend(sub.patterns.iter().cloned());
-        let request = Bytes::from(encode_request(&args));
-        let frames = args.len() - 1;
-        for server in missing {
-            // A backend that cannot be reached now gets the patterns on a later try.
-            let Ok(bt) = self.dedicated_conn(ct, pi, server, Role::Sub) else { continue };
-            self.send_on(bt, &request, Waiter::SubQuiet { left: frames });
-            if let Some(sub) = self.clients.get_mut(&ct).and_then(|c| c.sub.as_mut()) {
-                sub.mirrors.push(bt);
-            }
-        }
-    }
-
-    /// Called every second: patterns reach the backends that were ejected, down or not yet
-    /// in the pool when they were subscribed, and those whose mirror connection was lost.
-    pub fn repair_mirrors(&mut self) {
-        let pools = &self.pools;
-        let clients: Vec<Token> = self
-            .clients
-            .iter()
-            .filter(|(_, c)| c.sub.as_ref().is_some_and(|s| !s.patterns.is_empty() && pools[s.pool].slots.is_none()))
-            .map(|(t, _)| *t)
-            .collect();
-        for ct in clients {
-            self.add_mirrors(ct);
+    /// RESET: `+RESET` once every connection of the client's subscription (if any) has
+    /// dropped everything (RESET is sent there too), after the messages they sent before;
+    /// the connections are let go.
+    pub fn reset_subscriptions(&mut self, ct: Token, sub: Option<SubState>) {
+        let conns = sub.map(|s| s.connections()).unwrap_or_default();
+        let request = Bytes::from(encode_request(&[Bytes::from_static(b"RESET")]));
+        let parts =
+            conns.iter().map(|&conn| Part { conn, request: request.clone(), frames: 1, mirror: true }).collect();
+        self.send_parts(ct, parts, Some(Bytes::from_static(b"+RESET\r\n")));
+        for bt in conns {
+            self.release(bt);
         }
     }
 
@@ -287,47 +300,74 @@ impl Worker {
     /// One frame from a subscription connection.
     pub fn sub_frame(&mut self, bt: Token, frame: Frame, raw: Bytes) {
         let Some(b) = self.backends.get_mut(&bt) else { return };
+        let front = b.inflight.front_mut().map(|i| &mut i.waiter);
         if is_message(&frame) {
-            let Some(ct) = b.owner else { return };
-            if let Some(c) = self.clients.get_mut(&ct) {
-                c.push_raw(raw);
-                self.dirty_clients.push(ct);
-                let pending = c.pending_output();
-                if c.pubsub_limit.exceeded(pending, Instant::now(), Limits::PUBSUB) {
-                    eprintln!(
-                        "slotbox-proxy: client {} closed for overcoming of output buffer limits (pubsub: {} bytes pending)",
-                        c.session.id, pending
-                    );
-                    incr(&self.pools[c.pool].shared.stats.client_err);
-                    self.close_client(ct);
+            if let Some(Waiter::Sub { raw: gathered, .. }) = front {
+                // Published before the request in flight took effect: the client sees it
+                // before that request's reply (even when the request ends the subscription).
+                gathered.extend_from_slice(&raw);
+            } else if let Some(ct) = b.owner {
+                self.relay_message(ct, &frame, raw);
+            }
+            return;
+        }
+        match front {
+            Some(Waiter::SubQuiet { left }) => {
+                *left = if frame.is_error() { 0 } else { left.saturating_sub(1) };
+                if *left == 0 {
+                    b.inflight.pop_front();
                 }
             }
+            Some(Waiter::Sub { mirror, left, raw: gathered, .. }) => {
+                if !*mirror {
+                    gathered.extend_from_slice(&raw);
+                }
+                *left = if frame.is_error() { 0 } else { left.saturating_sub(1) };
+                if *left > 0 {
+                    return;
+                }
+                incr(&b.stats.responses);
+                let inf = b.inflight.pop_front().expect("front exists");
+                b.stats.latency.observe(inf.sent_at.elapsed());
+                if let Waiter::Sub { client, seq, mirror, raw: gathered, .. } = inf.waiter {
+                    self.sub_answered(client, seq, mirror, frame, Bytes::from(gathered));
+                }
+            }
+            Some(_) => {
+                let inf = b.inflight.pop_front().expect("front exists");
+                self.backend_reply(bt, frame, raw, inf, Instant::now());
+            }
+            None => {}
+        }
+    }
+
+    /// A subscription connection's part of request `seq` is answered: `raw` holds what it
+    /// brings (the messages before the answer, and the answer unless it is a mirror's).
+    pub fn sub_answered(&mut self, client: Token, seq: u64, mirror: bool, frame: Frame, raw: Bytes) {
+        // A mirror's answer (or error) is not the client's reply.
+        let (part, frame) = if mirror { (1, Frame::Null) } else { (0, frame) };
+        self.deliver(client, seq, part, frame, Some(raw));
+    }
+
+    /// A message for subscribed client `ct`, sent after every reply owed so far; a client
+    /// over the pubsub output limit is closed. Dropped when the client has left that
+    /// subscription (its confirmation may already be out) or quit (+OK is its last reply).
+    fn relay_message(&mut self, ct: Token, message: &Frame, raw: Bytes) {
+        let Some(c) = self.clients.get_mut(&ct) else { return };
+        if c.closing || !c.sub.as_ref().is_some_and(|s| s.carries(message)) {
             return;
         }
-        let Some(front) = b.inflight.front_mut() else { return };
-        if let Waiter::SubQuiet { left } = &mut front.waiter {
-            *left = if frame.is_error() { 0 } else { left.saturating_sub(1) };
-            if *left == 0 {
-                b.inflight.pop_front();
-            }
-            return;
+        c.push_raw(raw);
+        self.dirty_clients.push(ct);
+        let pending = c.pending_output();
+        if c.pubsub_limit.exceeded(pending, Instant::now(), Limits::PUBSUB) {
+            eprintln!(
+                "slotbox-proxy: client {} closed for overcoming of output buffer limits (pubsub: {} bytes pending)",
+                c.session.id, pending
+            );
+            incr(&self.pools[c.pool].shared.stats.client_err);
+            self.close_client(ct);
         }
-        if let Waiter::Sub { left, raw: gathered, .. } = &mut front.waiter {
-            gathered.extend_from_slice(&raw);
-            *left = if frame.is_error() { 0 } else { left.saturating_sub(1) };
-            if *left > 0 {
-                return;
-            }
-            incr(&b.stats.responses);
-            let inf = b.inflight.pop_front().expect("front exists");
-            b.stats.latency.observe(inf.sent_at.elapsed());
-            if let Waiter::Sub { client, seq, raw: gathered, .. } = inf.waiter {
-                self.deliver(client, seq, 0, frame, Some(Bytes::from(gathered)));
-            }
-            return;
-        }
-        let inf = b.inflight.pop_front().expect("front exists");
-        self.backend_reply(bt, frame, raw, inf, Instant::now());
     }
 
     /// A subscription connection died. The client's own: it will get no more messages, so it
@@ -412,5 +452,19 @@ mod tests {
         assert!(!is_message(&Frame::Push(vec![b("subscribe"), b("message"), Frame::Integer(1)])));
         assert!(!is_message(&Frame::Array(vec![b("pong"), b("")])));
         assert!(!is_message(&Frame::simple_static("PONG")));
+    }
+
+    #[test]
+    fn late_messages_are_told_from_current_ones() {
+        let b = |s: &'static str| Frame::bulk_static(s);
+        let mut s = SubState::new(Token(1), 0, 0);
+        s.apply("subscribe", &args(&["subscribe", "a"]));
+        s.apply("psubscribe", &args(&["psubscribe", "n*"]));
+        assert!(s.carries(&Frame::Array(vec![b("message"), b("a"), b("hi")])));
+        assert!(s.carries(&Frame::Push(vec![b("pmessage"), b("n*"), b("news"), b("hi")])));
+        assert!(!s.carries(&Frame::Array(vec![b("message"), b("n*"), b("hi")])));
+        assert!(!s.carries(&Frame::Array(vec![b("smessage"), b("a"), b("hi")])));
+        s.apply("punsubscribe", &args(&["punsubscribe"]));
+        assert!(!s.carries(&Frame::Push(vec![b("pmessage"), b("n*"), b("news"), b("hi")])));
     }
 }

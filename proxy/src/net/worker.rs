@@ -9,6 +9,7 @@ use super::pool::{PoolRt, PoolShared};
 use super::replica_link::LinkState;
 use super::stream::ClientStream;
 use crate::stats::{incr, Stats};
+use bytes::Bytes;
 use crossbeam_channel::{Receiver, Sender};
 use mio::{Events, Interest, Poll, Token};
 use slotbox_protocol::Frame;
@@ -283,6 +284,10 @@ impl Worker {
                 Waiter::Client { client, seq, part, .. } => {
                     incr(&stats.forward_error);
                     self.deliver(client, seq, part, err.clone(), None);
+                }
+                // A mirror's part brings the messages it relayed; the backend is repaired later.
+                Waiter::Sub { client, seq, mirror: true, raw, .. } => {
+                    self.sub_answered(client, seq, true, Frame::Null, Bytes::from(raw))
                 }
                 Waiter::Sub { client, seq, .. } => self.deliver(client, seq, 0, err.clone(), None),
                 Waiter::Slots => self.pools[b.pool].refresh_pending = false,
