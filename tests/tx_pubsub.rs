@@ -447,3 +447,43 @@ fn slow_subscriber_is_disconnected_at_the_output_limit() {
     assert!(got < 256, "all {got} messages arrived: nothing was cut");
     assert_eq!(publisher.call(&["PUBSUB", "NUMSUB", "firehose"]), msg(&[bulk("firehose"), Frame::Integer(0)]));
 }
+
+#[test]
+fn no_message_follows_the_unsubscribe_confirmation() {
+    // A message published just before an UNSUBSCRIBE can reach the subscriber's event loop
+    // after it (PUBLISH ran on another loop). It must not be written after the confirmation:
+    // a RESP2 client that left subscribed mode would read it as the reply to its next command.
+    let server = Server::start().unwrap();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let publishers: Vec<_> = (0..2)
+        .map(|_| {
+            let (addr, stop) = (server.addr(), stop.clone());
+            std::thread::spawn(move || {
+                let mut p = RawClient::connect(addr);
+                while !stop.load(Ordering::Relaxed) {
+                    p.call(&["PUBLISH", "news", "x"]);
+                    p.call(&["PUBLISH", "news.1", "y"]);
+                }
+            })
+        })
+        .collect();
+    let mut s = client(&server);
+    for round in 0..300 {
+        let pattern = round % 2 == 1;
+        let (sub, unsub, target) =
+            if pattern { ("PSUBSCRIBE", "PUNSUBSCRIBE", "news.*") } else { ("SUBSCRIBE", "UNSUBSCRIBE", "news") };
+        s.call(&[sub, target]);
+        let confirmation = unsub.to_ascii_lowercase();
+        s.send_raw(&common::encode_command(&[unsub, target]));
+        loop {
+            let (f, _) = s.read_reply();
+            let items = items(f);
+            if items.first() == Some(&bulk(&confirmation)) {
+                break;
+            }
+        }
+        assert_eq!(s.call(&["PING"]), simple("PONG"), "round {round}: a message came after the confirmation");
+    }
+    stop.store(true, Ordering::Relaxed);
+    publishers.into_iter().for_each(|p| p.join().unwrap());
+}

@@ -170,6 +170,22 @@ impl ClientState {
     }
 
     /// Subscribed to anything (RESP2 clients are then limited to pub/sub commands).
+    /// Is this client still subscribed to what a pub/sub message (`message`, `pmessage`,
+    /// `smessage` push) was published to? A message published before an unsubscribe may
+    /// reach the event loop after it: it is dropped, never written after the confirmation.
+    pub fn wants_message(&self, push: &Frame) -> bool {
+        let (Frame::Push(parts) | Frame::Array(parts)) = push else { return true };
+        let (Some(Frame::Bulk(kind)), Some(Frame::Bulk(name))) = (parts.first(), parts.get(1)) else {
+            return true;
+        };
+        match kind.as_ref() {
+            b"message" => self.channels.contains(name),
+            b"pmessage" => self.patterns.contains(name),
+            b"smessage" => self.shard_channels.contains(name),
+            _ => true,
+        }
+    }
+
     pub fn in_pubsub(&self) -> bool {
         !(self.channels.is_empty() && self.patterns.is_empty() && self.shard_channels.is_empty())
     }

@@ -186,6 +186,9 @@ impl Worker {
                     let Some(&i) = self.by_id.get(&id) else { continue };
                     let mut over = false;
                     if let Some(conn) = self.conns[i].as_mut() {
+                        if !conn.client.wants_message(&frame) {
+                            continue;
+                        }
                         conn.push_reply(shared, &frame);
                         conn.check_output_limit(shared);
                         conn.flush(shared);
