@@ -32,7 +32,10 @@ fn pipelined_incrs(c: &mut RawClient, key: &str, n: usize) -> Vec<i64> {
 
 #[test]
 fn hot_key_clients_move_and_keep_their_order() {
-    let server = Server::start().expect("start");
+    // Connections dealt to both loops in turn (by load they would all start on one).
+    let mut cfg = slotbox::Config::ephemeral();
+    cfg.round_robin_placement = true;
+    let server = Server::with_config(cfg).expect("start");
     let mut clients: Vec<RawClient> = (0..8).map(|_| RawClient::connect(server.addr())).collect();
     let mut admin = RawClient::connect(server.addr());
     let mut last = vec![0i64; clients.len()];
@@ -83,7 +86,9 @@ fn hot_key_clients_move_and_keep_their_order() {
 
 #[test]
 fn clients_spread_over_many_slots_do_not_move() {
-    let server = Server::start().expect("start");
+    let mut cfg = slotbox::Config::ephemeral();
+    cfg.round_robin_placement = true;
+    let server = Server::with_config(cfg).expect("start");
     let mut clients: Vec<RawClient> = (0..4).map(|_| RawClient::connect(server.addr())).collect();
     for round in 0..10 {
         for (i, c) in clients.iter_mut().enumerate() {

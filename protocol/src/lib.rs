@@ -8,6 +8,7 @@
 //! - [`command`]: the command table as data, with key specs and key extraction.
 //! - [`float`]: Redis's number formatting (`%.17g`, long-double style) and parsing rules.
 
+pub mod balance;
 pub mod command;
 pub mod decode;
 pub mod encode;

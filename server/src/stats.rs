@@ -69,6 +69,8 @@ pub struct Stats {
     pub total_error_replies: Counter,
     /// Connections moved to the event loop that owns their hot slot (`net::affinity`).
     pub hot_slot_client_moves: Counter,
+    /// Connections moved between event loops by load (gathering or spreading).
+    pub balance_client_moves: Counter,
     /// Full and partial resyncs served to replicas (INFO stats `sync_*`).
     pub sync_full: Counter,
     pub sync_partial_ok: Counter,
@@ -92,6 +94,7 @@ impl Stats {
             &self.net_output_bytes,
             &self.total_error_replies,
             &self.hot_slot_client_moves,
+            &self.balance_client_moves,
             &self.sync_full,
             &self.sync_partial_ok,
             &self.sync_partial_err,

@@ -298,6 +298,7 @@ fn stats(out: &mut String, shared: &Shared) {
     );
     // slotbox's own: clients moved to the event loop serving their hot slot.
     field(out, "hot_slot_client_moves", n(&s.hot_slot_client_moves));
+    field(out, "balance_client_moves", n(&s.balance_client_moves));
 }
 
 fn replication(out: &mut String, shared: &Shared) {

@@ -102,6 +102,9 @@ pub struct Config {
     pub enable_debug_command: String,
     /// The config file this server was started with, if any.
     pub config_file: Option<PathBuf>,
+    /// Deal new connections to the event loops in turn instead of to the first loop with room
+    /// (embedded API only, for tests that need connections on every loop; no directive).
+    pub round_robin_placement: bool,
 }
 
 impl Default for Config {
@@ -170,6 +173,7 @@ impl Default for Config {
             replicaof: None,
             enable_debug_command: "no".into(),
             config_file: None,
+            round_robin_placement: false,
         }
     }
 }

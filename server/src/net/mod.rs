@@ -13,7 +13,7 @@ use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token, Waker};
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -94,7 +94,8 @@ pub fn start(
 
     let mut workers = Vec::new();
     let (adopt_tx, adopt_rx): (Vec<_>, Vec<_>) = (0..threads).map(|_| crossbeam_channel::unbounded()).unzip();
-    let loops = Arc::new(worker::Loops { hot_slots: Default::default(), adopt: adopt_tx });
+    let loads: Arc<Vec<AtomicU32>> = Arc::new((0..threads).map(|_| AtomicU32::new(0)).collect());
+    let loops = Arc::new(worker::Loops { hot_slots: Default::default(), adopt: adopt_tx, loads: loads.clone() });
     for (i, adopt_rx) in adopt_rx.into_iter().enumerate() {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), worker::WAKER)?);
@@ -112,13 +113,14 @@ pub fn start(
     let waker = Arc::new(Waker::new(poll.registry(), MAIN_WAKER)?);
     let _ = shared.main_waker.set(waker);
     let s = shared.clone();
-    handles.push(std::thread::Builder::new().name("slotbox-main".into()).spawn(move || main_loop(s, poll, listeners))?);
+    handles.push(
+        std::thread::Builder::new().name("slotbox-main".into()).spawn(move || main_loop(s, poll, listeners, loads))?,
+    );
     Ok(Running { addrs, threads: handles })
 }
 
-fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Vec<TcpListener>) {
+fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Vec<TcpListener>, loads: Arc<Vec<AtomicU32>>) {
     let mut events = Events::with_capacity(128);
-    let mut next_worker = 0usize;
     let mut expiry = ActiveExpiry::default();
     let mut last_cron = Instant::now();
     let mut last_ping = Instant::now();
@@ -132,7 +134,7 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Vec<TcpListener>) {
                 continue;
             }
             if let Some(l) = listeners.get(ev.token().0) {
-                accept_all(&shared, l, &mut next_worker);
+                accept_all(&shared, l, &loads);
             }
         }
         if last_cron.elapsed() >= period {
@@ -162,7 +164,7 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Vec<TcpListener>) {
     }
 }
 
-fn accept_all(shared: &Shared, listener: &TcpListener, next_worker: &mut usize) {
+fn accept_all(shared: &Shared, listener: &TcpListener, loads: &[AtomicU32]) {
     loop {
         match listener.accept() {
             Ok((stream, addr)) => {
@@ -177,8 +179,13 @@ fn accept_all(shared: &Shared, listener: &TcpListener, next_worker: &mut usize) 
                 }
                 shared.connected_clients.fetch_add(1, Ordering::Relaxed);
                 let Some(workers) = shared.workers.get() else { return };
-                let w = &workers[*next_worker % workers.len()];
-                *next_worker = next_worker.wrapping_add(1);
+                // The first event loop with room (a light load gathers on one loop).
+                let to = if shared.config.read().round_robin_placement {
+                    shared.stats.total_connections_received.load(Ordering::Relaxed) as usize
+                } else {
+                    slotbox_protocol::balance::place(loads)
+                };
+                let w = &workers[to % workers.len()];
                 w.send(WorkerMsg::NewConn(stream, addr));
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,

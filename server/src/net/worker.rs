@@ -10,6 +10,7 @@ use crate::mailbox::WorkerMsg;
 use crate::shared::Shared;
 use crossbeam_channel::Receiver;
 use mio::{Events, Interest, Poll, Token};
+use slotbox_protocol::balance::Balance;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -22,6 +23,8 @@ pub const WAKER: Token = Token(usize::MAX);
 pub struct Loops {
     pub hot_slots: super::affinity::HotSlots,
     pub adopt: Vec<crossbeam_channel::Sender<Box<Conn>>>,
+    /// Each loop's CPU load (per mille of a core, `slotbox_protocol::balance`).
+    pub loads: Arc<Vec<std::sync::atomic::AtomicU32>>,
 }
 
 pub struct Worker {
@@ -31,6 +34,8 @@ pub struct Worker {
     /// Connections handed over by another loop (hot-slot affinity).
     adopt_rx: Receiver<Box<Conn>>,
     loops: Arc<Loops>,
+    /// Gathers a light load on one loop and spreads a heavy one (`slotbox_protocol::balance`).
+    balance: Balance,
     pub shared: Arc<Shared>,
     conns: Vec<Option<Conn>>,
     free: Vec<usize>,
@@ -66,6 +71,7 @@ impl Worker {
             poll,
             rx,
             adopt_rx,
+            balance: Balance::new(index, loops.loads.clone()),
             loops,
             shared,
             conns: Vec::new(),
@@ -150,6 +156,7 @@ impl Worker {
             if counted {
                 self.shared.persist.turn_end();
             }
+            self.balance.tick(Instant::now(), self.by_id.len());
             if last_tick.elapsed() >= Duration::from_millis(100) {
                 last_tick = Instant::now();
                 self.tick();
@@ -262,24 +269,45 @@ impl Worker {
         let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else { return false };
         let Some(hot) = conn.streak.hot() else { return false };
         conn.streak.reset();
-        let Some(workers) = self.shared.workers.get() else { return false };
-        if workers.len() < 2 || !conn.client.movable() || conn.paused() {
+        if self.loops.adopt.len() < 2 || !conn.client.movable() || conn.paused() {
             return false;
         }
         let now = crate::clock::unix_time_ms() as u64;
         let owner = self.loops.hot_slots.owner(hot, self.index, now);
-        if owner == self.index || owner >= workers.len() {
+        if owner == self.index || owner >= self.loops.adopt.len() {
             return false;
         }
+        self.shared.stats.hot_slot_client_moves.fetch_add(1, Ordering::Relaxed);
+        self.hand_over(slot, owner)
+    }
+
+    /// Load balancing: while this loop is handing clients to another (gathering a light load
+    /// on one loop, or sharing a heavy one), move this connection if it is between requests.
+    /// A connection hot for a slot stays where the slot's owner serves it.
+    fn maybe_rebalance(&mut self, slot: usize) -> bool {
+        let Some(conn) = self.conns.get(slot).and_then(|c| c.as_ref()) else { return false };
+        if !conn.client.movable() || conn.paused() || conn.streak.hot().is_some() || conn.has_buffered_input() {
+            return false;
+        }
+        let Some(to) = self.balance.destination() else { return false };
+        if to == self.index || to >= self.loops.adopt.len() {
+            return false;
+        }
+        self.shared.stats.balance_client_moves.fetch_add(1, Ordering::Relaxed);
+        self.hand_over(slot, to)
+    }
+
+    /// Give a connection to event loop `to`, with its buffers and session.
+    fn hand_over(&mut self, slot: usize, to: usize) -> bool {
+        let Some(workers) = self.shared.workers.get() else { return false };
         let Some(mut conn) = self.conns[slot].take() else { return false };
         let _ = self.poll.registry().deregister(&mut conn.stream);
         conn.registered = None;
         self.by_id.remove(&conn.client.id());
         self.ready.retain(|&s| s != slot);
         self.free.push(slot);
-        self.shared.stats.hot_slot_client_moves.fetch_add(1, Ordering::Relaxed);
-        if self.loops.adopt[owner].send(Box::new(conn)).is_ok() {
-            let _ = workers[owner].waker.wake();
+        if self.loops.adopt[to].send(Box::new(conn)).is_ok() {
+            let _ = workers[to].waker.wake();
         }
         true
     }
@@ -320,6 +348,9 @@ impl Worker {
             return;
         }
         if conn.streak.hot().is_some() && self.maybe_move(slot) {
+            return;
+        }
+        if self.maybe_rebalance(slot) {
             return;
         }
         let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else { return };
