@@ -20,6 +20,8 @@ const DONE: u8 = 2;
 /// One blocked request.
 pub struct Waiter {
     pub info: Arc<ClientInfo>,
+    /// The database its keys are in.
+    pub db: usize,
     /// The command (its registry id, and its table row for its flags).
     pub cmd: u16,
     pub spec: &'static slotbox_protocol::command::CommandSpec,
@@ -33,14 +35,14 @@ pub struct Waiter {
 
 impl Waiter {
     pub fn new(
-        info: Arc<ClientInfo>,
+        (info, db): (Arc<ClientInfo>, usize),
         (cmd, spec): (u16, &'static slotbox_protocol::command::CommandSpec),
         args: Vec<Bytes>,
         keys: Vec<Bytes>,
         deadline_ms: i64,
         timeout_reply: Frame,
     ) -> Self {
-        Waiter { info, cmd, spec, args, keys, deadline_ms, timeout_reply, state: AtomicU8::new(WAITING) }
+        Waiter { info, db, cmd, spec, args, keys, deadline_ms, timeout_reply, state: AtomicU8::new(WAITING) }
     }
 
     /// Take the waiter for serving; false if it is being served, timed out or gone.
@@ -69,10 +71,13 @@ impl Waiter {
     }
 }
 
-/// Every blocked client, by key.
+/// Waiters in arrival order, by (database, key).
+type Queues = HashMap<(usize, Bytes), VecDeque<Arc<Waiter>>>;
+
+/// Every blocked client, by database and key.
 #[derive(Default)]
 pub struct Blocking {
-    by_key: Mutex<HashMap<Bytes, VecDeque<Arc<Waiter>>>>,
+    by_key: Mutex<Queues>,
     count: AtomicUsize,
 }
 
@@ -95,7 +100,7 @@ impl Blocking {
     pub fn register(&self, w: Arc<Waiter>) {
         let mut map = self.by_key.lock();
         for k in &w.keys {
-            let q = map.entry(k.clone()).or_default();
+            let q = map.entry((w.db, k.clone())).or_default();
             if !q.iter().any(|x| Arc::ptr_eq(x, &w)) {
                 q.push_back(w.clone());
             }
@@ -108,12 +113,13 @@ impl Blocking {
         let mut map = self.by_key.lock();
         let mut found = false;
         for k in &w.keys {
-            if let Some(q) = map.get_mut(k) {
+            let at = (w.db, k.clone());
+            if let Some(q) = map.get_mut(&at) {
                 let before = q.len();
                 q.retain(|x| !Arc::ptr_eq(x, w));
                 found |= q.len() != before;
                 if q.is_empty() {
-                    map.remove(k);
+                    map.remove(&at);
                 }
             }
         }
@@ -122,15 +128,20 @@ impl Blocking {
         }
     }
 
-    /// Is anybody waiting for `key`?
-    pub fn waits_for(&self, key: &[u8]) -> bool {
-        self.any() && self.by_key.lock().contains_key(key)
+    /// Is anybody waiting for `key` of database `db`?
+    pub fn waits_for(&self, db: usize, key: &Bytes) -> bool {
+        self.any() && self.by_key.lock().contains_key(&(db, key.clone()))
     }
 
-    /// The first waiter of `key` that could be claimed, claimed.
-    pub fn claim_first(&self, key: &[u8]) -> Option<Arc<Waiter>> {
+    /// The keys of database `db` somebody waits for.
+    pub fn keys_waited_in(&self, db: usize) -> Vec<Bytes> {
+        self.by_key.lock().keys().filter(|(d, _)| *d == db).map(|(_, k)| k.clone()).collect()
+    }
+
+    /// The first waiter of `key` of database `db` that could be claimed, claimed.
+    pub fn claim_first(&self, db: usize, key: &Bytes) -> Option<Arc<Waiter>> {
         let map = self.by_key.lock();
-        let q = map.get(key)?;
+        let q = map.get(&(db, key.clone()))?;
         q.iter().find(|w| w.claim()).cloned()
     }
 }

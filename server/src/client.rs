@@ -38,6 +38,8 @@ pub struct ClientInfo {
 /// What CLIENT LIST shows of a connection's own state, copied there by its event loop.
 #[derive(Default)]
 pub struct Shown {
+    /// The selected database.
+    pub db: AtomicU64,
     pub sub: AtomicU64,
     pub psub: AtomicU64,
     pub ssub: AtomicU64,
@@ -116,7 +118,7 @@ impl ClientInfo {
             m.lock().as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default()
         };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db=0 sub={} psub={} ssub={} \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} \
              multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} \
              tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
@@ -127,6 +129,7 @@ impl ClientInfo {
             self.created.elapsed().as_secs(),
             self.idle_secs(),
             self.shown.flags(self.monitor.load(Ordering::Relaxed)),
+            self.shown.db.load(Ordering::Relaxed),
             self.shown.sub.load(Ordering::Relaxed),
             self.shown.psub.load(Ordering::Relaxed),
             self.shown.ssub.load(Ordering::Relaxed),

@@ -10,7 +10,7 @@ use crate::latency::Latency;
 use crate::mailbox::WorkerHandle;
 use crate::rand::random_hex;
 use crate::stats::Stats;
-use crate::store::Db;
+use crate::store::Keyspace;
 use crate::stream::WriteStream;
 use parking_lot::RwLock;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering};
@@ -21,7 +21,8 @@ use std::time::Instant;
 pub const REDIS_VERSION: &str = "7.0.15";
 
 pub struct Core {
-    pub db: Db,
+    /// The numbered databases (`SELECT`; cluster mode uses database 0 only).
+    pub keyspace: Keyspace,
     /// Held shared by every batch of commands, exclusively by EXEC: a transaction never
     /// interleaves with another client's command (the lock rule: `crate::gate`).
     pub exec_gate: ExecGate,
@@ -127,12 +128,13 @@ impl HotConfig {
 impl Core {
     pub fn new(config: Config) -> Self {
         let started_unix = unix_time_ms() as u64 / 1000;
-        let db = Db::new();
-        db.clock.configure(&config.maxmemory_policy, config.lfu_log_factor, config.lfu_decay_time);
+        let databases = if config.cluster_enabled { 1 } else { config.databases.max(1) as usize };
+        let keyspace = Keyspace::new(databases);
+        keyspace.clock.configure(&config.maxmemory_policy, config.lfu_log_factor, config.lfu_decay_time);
         let latency = Latency::default();
         latency.threshold_ms.store(config.latency_monitor_threshold, Ordering::Relaxed);
         Core {
-            db,
+            keyspace,
             exec_gate: ExecGate::new(config.io_threads),
             hot: HotConfig::from(&config),
             config: RwLock::new(config),
@@ -175,7 +177,7 @@ impl Core {
         hot.repl_ping_period_secs.store(c.repl_ping_replica_period as u64, Ordering::Relaxed);
         hot.replica_serve_stale_data.store(c.replica_serve_stale_data, Ordering::Relaxed);
         self.latency.threshold_ms.store(c.latency_monitor_threshold, Ordering::Relaxed);
-        self.db.clock.configure(&c.maxmemory_policy, c.lfu_log_factor, c.lfu_decay_time);
+        self.keyspace.clock.configure(&c.maxmemory_policy, c.lfu_log_factor, c.lfu_decay_time);
     }
 
     /// Are write commands paused right now?

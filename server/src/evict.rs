@@ -26,7 +26,7 @@ const SAMPLE_WINDOW: usize = 4096;
 #[inline]
 pub fn over_limit(core: &Core) -> bool {
     let max = core.hot.maxmemory.load(Ordering::Relaxed);
-    max > 0 && !core.db.is_replica() && crate::alloc::allocated() > max
+    max > 0 && !core.keyspace.is_replica() && crate::alloc::allocated() > max
 }
 
 /// Evict until under `maxmemory` (the caller holds no slot lock). `Err(OOM)` for a
@@ -52,30 +52,33 @@ pub fn make_room(core: &Core, denyoom: bool, now_ms: i64) -> Result<(), Frame> {
 }
 
 /// Drop `key` from `slot` if still there; true if it was.
-fn evict(core: &Core, slot: u16, key: &[u8]) -> bool {
-    let mut shard = core.db.shard(slot);
+fn evict(core: &Core, (db, slot): (usize, u16), key: &[u8]) -> bool {
+    let db = core.keyspace.db(db);
+    let mut shard = db.shard(slot);
     shard.touch(key);
     if shard.remove(key).is_none() {
         return false;
     }
     drop(shard);
-    core.db.expired(key);
+    db.expired(key);
     core.stats.evicted_keys.fetch_add(1, Ordering::Relaxed);
     true
 }
 
 /// The best of `samples` keys drawn from random slots (higher score: evicted first).
-fn victim(core: &Core, policy: Policy, samples: usize, now_ms: i64) -> Option<(u16, Key)> {
-    let mut best: Option<(u64, u16, Key)> = None;
+fn victim(core: &Core, policy: Policy, samples: usize, now_ms: i64) -> Option<((usize, u16), Key)> {
+    let mut best: Option<(u64, (usize, u16), Key)> = None;
+    let dbs = core.keyspace.count();
     let mut drawn = 0;
     let mut probes = 0;
     while drawn < samples && probes < PROBES {
         probes += 1;
-        let slot = (crate::rand::next_u64() % slotbox_protocol::SLOT_COUNT as u64) as u16;
-        if let Some((score, key)) = sample(core, slot, policy, now_ms) {
+        let r = crate::rand::next_u64();
+        let at = ((r >> 32) as usize % dbs, (r % slotbox_protocol::SLOT_COUNT as u64) as u16);
+        if let Some((score, key)) = sample(core, at, policy, now_ms) {
             drawn += 1;
             if best.as_ref().is_none_or(|b| score > b.0) {
-                best = Some((score, slot, key));
+                best = Some((score, at, key));
             }
         }
     }
@@ -83,10 +86,12 @@ fn victim(core: &Core, policy: Policy, samples: usize, now_ms: i64) -> Option<(u
     if best.is_none() && now_ms >= quiet_until.load(Ordering::Relaxed) as i64 {
         // A sparse keyspace: walk every slot from a random one until a candidate turns up.
         let start = crate::rand::next_u64() as usize;
-        for i in 0..slotbox_protocol::SLOT_COUNT {
-            let slot = ((start + i) % slotbox_protocol::SLOT_COUNT) as u16;
-            if let Some((score, key)) = sample(core, slot, policy, now_ms) {
-                best = Some((score, slot, key));
+        let total = slotbox_protocol::SLOT_COUNT * dbs;
+        for i in 0..total {
+            let n = (start + i) % total;
+            let at = (n / slotbox_protocol::SLOT_COUNT, (n % slotbox_protocol::SLOT_COUNT) as u16);
+            if let Some((score, key)) = sample(core, at, policy, now_ms) {
+                best = Some((score, at, key));
                 break;
             }
         }
@@ -96,12 +101,12 @@ fn victim(core: &Core, policy: Policy, samples: usize, now_ms: i64) -> Option<(u
             quiet_until.store((now_ms + 100) as u64, Ordering::Relaxed);
         }
     }
-    best.map(|(_, slot, key)| (slot, key))
+    best.map(|(_, at, key)| (at, key))
 }
 
 /// One random candidate of `slot` with its score, if the slot has any.
-fn sample(core: &Core, slot: u16, policy: Policy, now_ms: i64) -> Option<(u64, Key)> {
-    let shard = core.db.shard(slot);
+fn sample(core: &Core, (db, slot): (usize, u16), policy: Policy, now_ms: i64) -> Option<(u64, Key)> {
+    let shard = core.keyspace.db(db).shard(slot);
     let volatile = policy.volatile_only();
     let pool = if volatile { shard.volatile } else { shard.map.len() };
     if pool == 0 {
@@ -111,7 +116,7 @@ fn sample(core: &Core, slot: u16, policy: Policy, now_ms: i64) -> Option<(u64, K
     let (key, e) = shard.map.iter().filter(|(_, e)| !volatile || e.expire_at != 0).nth(pick)?;
     let score = match policy {
         Policy::AllKeysLru | Policy::VolatileLru => lru::idle_ms(e.lru, now_ms),
-        Policy::AllKeysLfu | Policy::VolatileLfu => 255 - u64::from(core.db.clock.decayed(e.lru, now_ms)),
+        Policy::AllKeysLfu | Policy::VolatileLfu => 255 - u64::from(core.keyspace.clock.decayed(e.lru, now_ms)),
         Policy::VolatileTtl => u64::MAX - e.expire_at.max(0) as u64,
         Policy::AllKeysRandom | Policy::VolatileRandom | Policy::NoEviction => 0,
     };

@@ -111,10 +111,10 @@ pub fn start(config: Config) -> std::io::Result<ServerHandle> {
     let shared = Arc::new(Shared::new(config));
     let weak = Arc::downgrade(&shared);
     let _ = shared.me.set(weak.clone());
-    shared.db.set_expire_hook(Box::new(move |key| {
+    shared.keyspace.set_expire_hook(Box::new(move |db, key| {
         if let Some(s) = weak.upgrade() {
-            if s.stream.is_active() && !s.db.is_replica() {
-                s.stream.feed(&[&b"DEL"[..], key]);
+            if s.stream.is_active() && !s.keyspace.is_replica() {
+                s.stream.feed_in_db(db, &[&b"DEL"[..], key]);
             }
         }
     }));

@@ -37,7 +37,7 @@ fn protected_gate(shared: &Shared, client: &ClientState, r: Resolved) -> Result<
 fn replication_gate(shared: &Shared) -> Result<(), Frame> {
     // Read from atomics: this runs for every write command.
     let hot = &shared.hot;
-    if shared.db.is_replica() {
+    if shared.keyspace.is_replica() {
         if hot.replica_read_only.load(std::sync::atomic::Ordering::Relaxed) {
             return Err(Frame::error_static("READONLY You can't write against a read only replica."));
         }
@@ -94,7 +94,7 @@ fn cluster_route(
         if let Some(shard) = held.as_mut().and_then(|v| v.locked_shard(slot)) {
             return shard.map.get(key).is_some_and(|e| !e.is_expired(now));
         }
-        let shard = shared.db.shard(slot);
+        let shard = shared.keyspace.db(client.db).shard(slot);
         shard.map.get(key).is_some_and(|e| !e.is_expired(now))
     };
     match crate::cluster::route(&cs.routes, &q, exists) {

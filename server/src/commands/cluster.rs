@@ -36,7 +36,7 @@ fn slot_arg(a: &[u8]) -> Result<u16, Frame> {
 
 fn keys_in_slot(ctx: &Ctx, slot: u16) -> usize {
     let now = ctx.now_ms;
-    ctx.shared.db.shard(slot).map.values().filter(|e| !e.is_expired(now)).count()
+    ctx.shared.keyspace.db(0).shard(slot).map.values().filter(|e| !e.is_expired(now)).count()
 }
 
 fn myid(ctx: &mut Ctx, _a: &[Bytes]) -> Reply {
@@ -97,7 +97,7 @@ fn getkeysinslot(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
         _ => return Ok(Frame::error_static("ERR Invalid slot or number of keys")),
     };
     let mut keys = Vec::new();
-    ctx.shared.db.for_each_key_in_slot(slot, ctx.now_ms, |k, _| {
+    ctx.shared.keyspace.db(0).for_each_key_in_slot(slot, ctx.now_ms, |k, _| {
         if keys.len() < count {
             keys.push(Frame::Bulk(Bytes::copy_from_slice(k)));
         }
@@ -154,7 +154,7 @@ fn delslotsrange(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
 
 fn flushslots(ctx: &mut Ctx, _a: &[Bytes]) -> Reply {
     let c = cs(ctx)?;
-    if !ctx.shared.db.is_empty() {
+    if !ctx.shared.keyspace.db(0).is_empty() {
         return Ok(Frame::error_static("ERR DB must be empty to perform CLUSTER FLUSHSLOTS."));
     }
     c.flush_slots();
@@ -194,7 +194,7 @@ fn forget(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
 fn replicate(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
     let c = cs(ctx)?;
     let id = id_or_unknown(&a[2])?;
-    let empty = ctx.shared.db.is_empty();
+    let empty = ctx.shared.keyspace.db(0).is_empty();
     let r = c.replicate(&id, empty);
     if r.is_ok() {
         c.sync_replication(&ctx.shared.repl);
@@ -271,7 +271,7 @@ fn reset(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
         Some(x) if args::is(x, "soft") => false,
         Some(_) => return Ok(args::syntax_error()),
     };
-    if c.lock().me().is_master() && !ctx.shared.db.is_empty() {
+    if c.lock().me().is_master() && !ctx.shared.keyspace.db(0).is_empty() {
         return Ok(Frame::error_static("ERR CLUSTER RESET can't be called with master nodes containing keys"));
     }
     c.reset(hard);

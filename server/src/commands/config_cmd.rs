@@ -100,7 +100,7 @@ fn config_resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     ctx.shared.stats.reset();
     ctx.shared.cmdstats.reset();
     ctx.shared.errorstats.reset();
-    ctx.shared.db.expired_keys.store(0, Ordering::Relaxed);
+    ctx.shared.keyspace.expired_keys.store(0, Ordering::Relaxed);
     Ok(Frame::ok())
 }
 

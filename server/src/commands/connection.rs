@@ -140,9 +140,7 @@ fn select(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if id != 0 && ctx.shared.config.read().cluster_enabled {
         return Ok(Frame::error_static("ERR SELECT is not allowed in cluster mode"));
     }
-    if id != 0 {
-        return Ok(Frame::error_static("ERR DB index is out of range"));
-    }
+    ctx.client.db = super::keys::databases::existing_db(ctx, id)?;
     Ok(Frame::ok())
 }
 
@@ -161,6 +159,7 @@ fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
         client.reply_mode = ReplyMode::On;
     }
     client.authenticated = shared.config.read().requirepass.is_none();
+    client.db = 0;
     Ok(Frame::simple_static("RESET"))
 }
 
@@ -290,10 +289,12 @@ mod tests {
     }
 
     #[test]
-    fn select_only_db0() {
+    fn select_databases() {
         let mut c = TestClient::new();
         assert_eq!(c.run(&["SELECT", "0"]), Frame::ok());
-        assert_eq!(c.wire(&["SELECT", "1"]), "-ERR DB index is out of range\r\n");
+        assert_eq!(c.run(&["SELECT", "15"]), Frame::ok());
+        assert_eq!(c.client.db, 15);
+        assert_eq!(c.wire(&["SELECT", "16"]), "-ERR DB index is out of range\r\n");
         assert_eq!(c.wire(&["SELECT", "-1"]), "-ERR DB index is out of range\r\n");
         assert_eq!(c.wire(&["SELECT", "x"]), "-ERR value is not an integer or out of range\r\n");
         assert_eq!(c.wire(&["SELECT", "99999999999"]), "-ERR value is not an integer or out of range\r\n");

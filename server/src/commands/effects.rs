@@ -92,7 +92,7 @@ fn block(ctx: &mut Ctx, r: Resolved, args: &[Bytes], b: super::BlockOn) {
     // Registered while the keys' slots are still locked, so a push from another thread
     // either happened before (and the handler saw it) or will see the waiter.
     let waiter = std::sync::Arc::new(crate::blocking::Waiter::new(
-        ctx.client.info.clone(),
+        (ctx.client.info.clone(), ctx.client.db),
         (r.id, r.spec),
         args.to_vec(),
         b.keys,
@@ -106,14 +106,14 @@ fn block(ctx: &mut Ctx, r: Resolved, args: &[Bytes], b: super::BlockOn) {
 /// Feed a write to the replication stream while its slots are still locked (so writes to one
 /// key reach replicas in the order they were applied). Relative expiry becomes absolute.
 fn propagate(ctx: &mut Ctx, r: Resolved, args: &[Bytes]) {
-    let (stream, repl) = (&ctx.shared.stream, &ctx.shared.repl);
+    let (stream, repl, db) = (&ctx.shared.stream, &ctx.shared.repl, ctx.client.db);
     if ctx.client.in_exec && !ctx.client.exec_fed_multi {
-        stream.feed(&[Bytes::from_static(b"MULTI")]);
+        stream.feed_in_db(db, &[Bytes::from_static(b"MULTI")]);
         ctx.client.exec_fed_multi = true;
     }
     match ctx.propagate.take() {
-        Some(cmds) => cmds.iter().for_each(|c| stream.feed(c)),
-        None => stream.feed(args),
+        Some(cmds) => cmds.iter().for_each(|c| stream.feed_in_db(db, c)),
+        None => stream.feed_in_db(db, args),
     }
     let sets_expiry = matches!(
         r.full_name,
@@ -130,7 +130,7 @@ fn propagate(ctx: &mut Ctx, r: Resolved, args: &[Bytes]) {
     );
     if sets_expiry && args.len() > 1 {
         if let Some(at) = ctx.keys.get(&args[1]).map(|e| e.expire_at).filter(|&at| at != 0) {
-            stream.feed(&[Bytes::from_static(b"PEXPIREAT"), args[1].clone(), Bytes::from(at.to_string())]);
+            stream.feed_in_db(db, &[Bytes::from_static(b"PEXPIREAT"), args[1].clone(), Bytes::from(at.to_string())]);
         }
     }
     ctx.client.last_write_offset = repl.offset();

@@ -41,9 +41,15 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Fra
 }
 
 /// Commands that run with the whole exec gate held: nothing else runs anywhere meanwhile.
-/// EXEC, and DEBUG (SLEEP stops the server, DIGEST reads the dataset at one point in time).
-pub fn needs_whole_gate(r: Resolved) -> bool {
-    matches!(r.full_name, "exec" | "debug")
+/// EXEC; DEBUG (SLEEP stops the server, DIGEST reads the dataset at one point in time); the
+/// commands that touch two databases (MOVE, SWAPDB, COPY ... DB), which lock a slot of a
+/// second database after their own.
+pub fn needs_whole_gate(r: Resolved, args: &[Bytes]) -> bool {
+    match r.full_name {
+        "exec" | "debug" | "move" | "swapdb" => true,
+        "copy" => args.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"db")),
+        _ => false,
+    }
 }
 
 /// The execution seam: run one request of a caller that keeps `held` from one command to the
@@ -78,7 +84,7 @@ pub fn execute_in_batch<'s>(
     // CLIENT LIST `cmd=`: the last command looked up, as Redis's lastcmd (refused and queued
     // ones too; EXEC for the commands it ran).
     client.info.last_cmd.store(resolved.id, std::sync::atomic::Ordering::Relaxed);
-    let took_whole = needs_whole_gate(resolved) && held.exclusive(&shared.exec_gate);
+    let took_whole = needs_whole_gate(resolved, args) && held.exclusive(&shared.exec_gate);
     held.shared(&shared.exec_gate);
     let reply = admit_and_run(shared, client, resolved, args, held);
     if took_whole {
@@ -137,12 +143,13 @@ fn reject(shared: &Shared, client: &mut ClientState, r: Resolved, e: Frame) -> F
 /// Serve clients blocked on `keys` (FIFO per key), re-running their commands; keys their
 /// commands write (BLMOVE's destination) are served in turn. Runs under the gate the seam
 /// holds for the command that readied the keys.
-fn serve_blocked(shared: &Shared, keys: Vec<Bytes>) {
-    let mut queue: std::collections::VecDeque<Bytes> = keys.into();
-    while let Some(key) = queue.pop_front() {
-        while let Some(w) = shared.blocking.claim_first(&key) {
+fn serve_blocked(shared: &Shared, keys: Vec<(usize, Bytes)>) {
+    let mut queue: std::collections::VecDeque<(usize, Bytes)> = keys.into();
+    while let Some((db, key)) = queue.pop_front() {
+        while let Some(w) = shared.blocking.claim_first(db, &key) {
             let mut proxy = ClientState::new(w.info.clone(), false);
             proxy.serving_blocked = true;
+            proxy.db = w.db;
             let Some(resolved) = registry::by_id(w.cmd) else {
                 w.release();
                 break;
@@ -217,10 +224,10 @@ fn run_in_batch<'s>(
         Some(v) if same_slots(&v, &slots) => v,
         other => {
             drop(other);
-            shared.db.lock_slots(&mut slots)
+            shared.keyspace.db(client.db).lock_slots(&mut slots)
         }
     };
-    keys.expire_on_access = !shared.db.is_replica();
+    keys.expire_on_access = !shared.keyspace.is_replica();
     keys.set_key_hint(match (&idx[..], &slots[..]) {
         ([i], [slot]) => Some((&args[*i][..], *slot)),
         _ => None,
@@ -231,7 +238,7 @@ fn run_in_batch<'s>(
     };
     let now_ms = start_us / 1000;
     keys.now_ms = now_ms;
-    shared.db.clock.tick(now_ms);
+    shared.keyspace.clock.tick(now_ms);
     let may_block = !client.in_exec && !client.is_master_link;
     let mut ctx = Ctx {
         shared,
@@ -260,8 +267,9 @@ fn run_in_batch<'s>(
     }
     if r.spec.has(command::flags::WRITE) && shared.blocking.any() {
         for &i in idx.iter() {
-            if shared.blocking.waits_for(&args[i]) && !client.ready_keys.contains(&args[i]) {
-                client.ready_keys.push(args[i].clone());
+            let ready = (client.db, args[i].clone());
+            if shared.blocking.waits_for(client.db, &args[i]) && !client.ready_keys.contains(&ready) {
+                client.ready_keys.push(ready);
             }
         }
     }

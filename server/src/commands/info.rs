@@ -174,8 +174,10 @@ fn used_memory(shared: &Shared) -> u64 {
     const ENTRY_OVERHEAD: usize = 64;
     let mut total = 0usize;
     let now = crate::clock::unix_time_ms();
-    for slot in 0..slotbox_protocol::SLOT_COUNT as u16 {
-        shared.db.for_each_key_in_slot(slot, now, |k, e| total += k.len() + e.value.heap_size() + ENTRY_OVERHEAD);
+    for db in shared.keyspace.iter() {
+        for slot in 0..slotbox_protocol::SLOT_COUNT as u16 {
+            db.for_each_key_in_slot(slot, now, |k, e| total += k.len() + e.value.heap_size() + ENTRY_OVERHEAD);
+        }
     }
     total as u64
 }
@@ -271,7 +273,7 @@ fn stats(out: &mut String, shared: &Shared) {
     );
     field(out, "rejected_connections", n(&s.rejected_connections));
     fixed(out, &super::info_repl::sync_stats(shared));
-    field(out, "expired_keys", shared.db.expired_keys.load(Ordering::Relaxed));
+    field(out, "expired_keys", shared.keyspace.expired_keys.load(Ordering::Relaxed));
     fixed(out, "expired_stale_perc:0.00 expired_time_cap_reached_count:0 expire_cycle_cpu_milliseconds:0");
     field(out, "evicted_keys", n(&s.evicted_keys));
     fixed(out, "evicted_clients:0 total_eviction_exceeded_time:0 current_eviction_exceeded_time:0");
@@ -343,9 +345,11 @@ fn cluster(out: &mut String, shared: &Shared) {
 }
 
 fn keyspace(out: &mut String, shared: &Shared) {
-    let (keys, expires) = shared.db.counts();
-    if keys > 0 {
-        let _ = write!(out, "db0:keys={keys},expires={expires},avg_ttl=0\r\n");
+    for db in shared.keyspace.iter() {
+        let (keys, expires) = db.counts();
+        if keys > 0 {
+            let _ = write!(out, "db{}:keys={keys},expires={expires},avg_ttl=0\r\n", db.id);
+        }
     }
 }
 
@@ -382,7 +386,7 @@ mod tests {
     #[test]
     fn sections_and_encodings() {
         let mut c = TestClient::new();
-        c.shared.db.shard(5).insert(b"k", Entry::new(Value::string(b"v")));
+        c.shared.keyspace.db(0).shard(5).insert(b"k", Entry::new(Value::string(b"v")));
         assert_eq!(c.wire(&["INFO", "keyspace"]), "$44\r\n# Keyspace\r\ndb0:keys=1,expires=0,avg_ttl=0\r\n\r\n");
         assert_eq!(c.wire(&["INFO", "nosuch"]), "$0\r\n\r\n");
         let two = c.wire(&["INFO", "CLUSTER", "server"]);

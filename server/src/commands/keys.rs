@@ -5,6 +5,7 @@
 //! cluster state.
 
 mod basic;
+pub(crate) mod databases;
 mod expire;
 pub(crate) mod lookup;
 pub(crate) mod object;
@@ -35,6 +36,8 @@ pub const COMMANDS: Registration = &[
     ("rename", rename::rename),
     ("renamenx", rename::renamenx),
     ("copy", rename::copy),
+    ("move", databases::move_key),
+    ("swapdb", databases::swapdb),
     ("keys", scan::keys),
     ("scan", scan::scan),
     ("randomkey", scan::randomkey),

@@ -44,7 +44,9 @@ pub struct ReplicaApplier {
 
 impl ReplicaApplier {
     pub fn new(shared: Arc<Shared>, peer: SocketAddr, local: SocketAddr) -> Self {
-        ReplicaApplier { shared, master: link_client(peer, local), tx: Vec::new() }
+        let mut master = link_client(peer, local);
+        master.db = shared.repl.stream_db.load(std::sync::atomic::Ordering::Relaxed);
+        ReplicaApplier { shared, master, tx: Vec::new() }
     }
 }
 
@@ -60,6 +62,7 @@ impl crate::repl::StreamApplier for ReplicaApplier {
             apply_one(shared, master, &mut held, tx, args);
         }
         drop(held);
+        shared.repl.stream_db.store(master.db, std::sync::atomic::Ordering::Relaxed);
         // The applied stream reaches this node's AOF as it would after a client's batch.
         shared.persist.commit();
     }
@@ -77,9 +80,10 @@ fn apply_one<'s>(
     tx: &mut Vec<Vec<Bytes>>,
     args: Vec<Bytes>,
 ) {
-    let is_exec = args[0].eq_ignore_ascii_case(b"exec");
-    if is_exec {
-        // Taken here rather than by the seam so it is still held for the feed below.
+    // EXEC, MOVE, SWAPDB... need the whole gate: taken here rather than by the seam so it is
+    // still held for the feed below.
+    let whole = super::tables::resolve(&args).is_ok_and(|r| super::exec::needs_whole_gate(r, &args));
+    if whole {
         held.exclusive(&shared.exec_gate);
     } else {
         held.shared(&shared.exec_gate);
@@ -93,7 +97,7 @@ fn apply_one<'s>(
         shared.stream.feed(&queued);
     }
     shared.stream.feed(&args);
-    if is_exec {
+    if whole {
         held.release();
     }
 }

@@ -63,7 +63,7 @@ fn role(ctx: &mut Ctx, _a: &[Bytes]) -> Reply {
 }
 
 fn wait(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
-    if ctx.shared.db.is_replica() {
+    if ctx.shared.keyspace.is_replica() {
         return Ok(Frame::error_static("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated."));
     }
     let num = args::int(&a[1])?;
@@ -104,7 +104,7 @@ fn replconf(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
 }
 
 fn psync(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
-    if ctx.shared.db.is_replica() && !ctx.shared.repl.master.lock().as_ref().is_some_and(|l| l.is_up()) {
+    if ctx.shared.keyspace.is_replica() && !ctx.shared.repl.master.lock().as_ref().is_some_and(|l| l.is_up()) {
         return Ok(Frame::error_static("NOMASTERLINK Can't SYNC while not connected with my master"));
     }
     let replid = String::from_utf8_lossy(&a[1]).into_owned();

@@ -29,7 +29,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 fn dbsize(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
-    Ok(Frame::Integer(ctx.shared.db.len() as i64))
+    Ok(Frame::Integer(ctx.keys.db().len() as i64))
 }
 
 /// `FLUSHDB|FLUSHALL [ASYNC|SYNC]`.
@@ -39,7 +39,11 @@ fn flush(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         2 if is(&args[1], "async") || is(&args[1], "sync") => {}
         _ => return Ok(args::syntax_error()),
     }
-    ctx.shared.db.flush();
+    if ctx.spec.name == "flushall" {
+        ctx.shared.keyspace.flush_all();
+    } else {
+        ctx.keys.db().flush();
+    }
     Ok(Frame::ok())
 }
 
@@ -94,7 +98,7 @@ fn debug_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Ok(match debug::parse(args) {
         Err(e) => e,
         Ok(Sub::Help) => debug::help(),
-        Ok(Sub::Digest) => Frame::Simple(hex(&ctx.shared.db.digest()).into()),
+        Ok(Sub::Digest) => Frame::Simple(hex(&ctx.shared.keyspace.digest()).into()),
         Ok(Sub::DigestValue(keys)) => Frame::Array(
             keys.iter()
                 .map(|k| Frame::Simple(hex(&with_entry(ctx, k, |e| e.map(value_digest).unwrap_or_default())).into()))
@@ -115,7 +119,7 @@ fn debug_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             Frame::ok()
         }
         Ok(Sub::SetActiveExpire(on)) => {
-            ctx.shared.db.active_expire.store(on, Ordering::Relaxed);
+            ctx.shared.keyspace.active_expire.store(on, Ordering::Relaxed);
             Frame::ok()
         }
     })
@@ -124,7 +128,7 @@ fn debug_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 /// Run `f` on the entry of `key`, expired or not (as Redis's DEBUG looks keys up), with its
 /// slot locked.
 fn with_entry<R>(ctx: &Ctx, key: &[u8], f: impl FnOnce(Option<&Entry>) -> R) -> R {
-    let shard = ctx.shared.db.shard(key_hash_slot(key));
+    let shard = ctx.keys.db().shard(key_hash_slot(key));
     f(shard.map.get(key))
 }
 
@@ -146,7 +150,7 @@ mod tests {
     #[test]
     fn dbsize_and_flush() {
         let mut c = TestClient::new();
-        c.shared.db.shard(0).insert(b"k", Entry::new(Value::string(b"v")));
+        c.shared.keyspace.db(0).shard(0).insert(b"k", Entry::new(Value::string(b"v")));
         assert_eq!(c.wire(&["DBSIZE"]), ":1\r\n");
         assert_eq!(c.wire(&["FLUSHALL", "foo"]), "-ERR syntax error\r\n");
         assert_eq!(c.wire(&["FLUSHDB", "ASYNC", "x"]), "-ERR syntax error\r\n");

@@ -47,6 +47,7 @@ pub struct MultiState {
 
 /// A key this client WATCHes: its slot, the key, and its expiry time when watched.
 pub struct WatchedKey {
+    pub db: usize,
     pub slot: u16,
     pub key: Box<[u8]>,
     pub expire_at: i64,
@@ -54,6 +55,8 @@ pub struct WatchedKey {
 
 /// State of one connection, owned by its event loop.
 pub struct ClientState {
+    /// The selected database (`SELECT`).
+    pub db: usize,
     /// Set while the client waits in a blocking command; its later requests wait too.
     pub blocked: Option<Arc<crate::blocking::Waiter>>,
     /// Set by a blocking command that found nothing to do; turned into `blocked` by the
@@ -62,7 +65,7 @@ pub struct ClientState {
     /// This state stands in for a blocked client while another thread re-runs its command.
     pub serving_blocked: bool,
     /// Keys written by this client's command that blocked clients wait for.
-    pub ready_keys: Vec<Bytes>,
+    pub ready_keys: Vec<(usize, Bytes)>,
     /// Running EXEC's queue: blocking commands must not block.
     pub in_exec: bool,
     /// Pub/sub subscriptions, in subscription order.
@@ -111,6 +114,7 @@ pub struct ClientState {
 impl ClientState {
     pub fn new(info: Arc<ClientInfo>, auth_required: bool) -> Self {
         ClientState {
+            db: 0,
             blocked: None,
             want_block: None,
             serving_blocked: false,
@@ -167,6 +171,7 @@ impl ClientState {
         s.readonly.store(self.readonly, Ordering::Relaxed);
         s.master.store(self.is_master_link, Ordering::Relaxed);
         s.closing.store(self.close_after_reply, Ordering::Relaxed);
+        s.db.store(self.db as u64, Ordering::Relaxed);
     }
 
     /// Subscribed to anything (RESP2 clients are then limited to pub/sub commands).

@@ -79,7 +79,7 @@ fn exec(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     }
     ctx.client.in_exec = false;
     if std::mem::take(&mut ctx.client.exec_fed_multi) {
-        shared.stream.feed(&[Bytes::from_static(b"EXEC")]);
+        shared.stream.feed_in_db(ctx.client.db, &[Bytes::from_static(b"EXEC")]);
         ctx.client.last_write_offset = shared.repl.offset();
     }
     Ok(Frame::Array(replies))
@@ -94,7 +94,7 @@ fn watch_broken(shared: &Shared, client: &ClientState, now_ms: i64) -> bool {
         if w.expire_at == 0 {
             return false;
         }
-        let shard = shared.db.shard(w.slot);
+        let shard = shared.keyspace.db(w.db).shard(w.slot);
         matches!(shard.map.get(&w.key[..]), Some(e) if e.is_expired(now_ms))
     })
 }
@@ -112,7 +112,12 @@ fn watch(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         let _ = now;
         let flag = ctx.client.watch_dirty.clone();
         ctx.keys.shard(key).watch(key, &flag);
-        ctx.client.watched.push(WatchedKey { slot: key_hash_slot(key), key: key.as_ref().into(), expire_at });
+        ctx.client.watched.push(WatchedKey {
+            db: ctx.client.db,
+            slot: key_hash_slot(key),
+            key: key.as_ref().into(),
+            expire_at,
+        });
     }
     Ok(Frame::ok())
 }
@@ -125,7 +130,7 @@ fn unwatch(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
 /// Forget every watched key (EXEC, DISCARD, UNWATCH, disconnect).
 pub fn unwatch_all(shared: &Shared, client: &mut ClientState) {
     for w in client.watched.drain(..) {
-        shared.db.shard(w.slot).unwatch(&w.key, &client.watch_dirty);
+        shared.keyspace.db(w.db).shard(w.slot).unwatch(&w.key, &client.watch_dirty);
     }
     client.watch_dirty.store(false, Ordering::Release);
 }

@@ -78,7 +78,7 @@ fn cron(p: Arc<Persistence>) {
         save::check_save_rules(&p);
         rewrite::check_auto_rewrite(&p);
         let n = core.stats.full_sync_loads.load(Ordering::Relaxed);
-        if n != full_syncs && core.db.is_replica() && p.aof.enabled.load(Ordering::Acquire) {
+        if n != full_syncs && core.keyspace.is_replica() && p.aof.enabled.load(Ordering::Acquire) {
             // A full sync replaced the dataset: the AOF must start over from it.
             if rewrite::start_rewrite(&p).is_ok() {
                 full_syncs = n;

@@ -93,7 +93,7 @@ pub fn load_aof_file(p: &super::Persistence, path: &Path, replay: super::Replay)
     let mut keys = 0usize;
     let end = scan(
         &data,
-        |snap| crate::store::snapshot::load(&p.core.db, snap).map(|n| keys = n),
+        |snap| crate::store::snapshot::load(&p.core.keyspace, snap).map(|n| keys = n),
         |_, args| {
             commands += 1;
             replay(args)
@@ -121,10 +121,10 @@ pub fn load_aof_file(p: &super::Persistence, path: &Path, replay: super::Replay)
             )));
         }
     }
-    p.loaded_keys.store(p.core.db.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    p.loaded_keys.store(p.core.keyspace.len() as u64, std::sync::atomic::Ordering::Relaxed);
     crate::log::notice(&format!(
         "DB loaded from append only file {what}: {keys} keys from its snapshot, {commands} commands replayed, {} keys now, {} ms",
-        p.core.db.len(),
+        p.core.keyspace.len(),
         started.elapsed().as_millis()
     ));
     Ok(())
@@ -146,7 +146,7 @@ pub fn check_aof(path: &Path, fix: bool) -> i32 {
             return 1;
         }
     };
-    let scratch = crate::store::Db::new();
+    let scratch = crate::store::Keyspace::new(crate::config::Config::default().databases as usize);
     let mut commands = 0u64;
     let end = scan(
         &data,

@@ -25,14 +25,16 @@ fn cut(p: &Persistence) -> Vec<u8> {
     let started = Instant::now();
     let snapshot = {
         let _paused = p.core.exec_gate.write_all();
+        // The new file's tail is replayed from database 0: its first command names its own.
+        p.core.stream.forget_db();
         p.aof.begin_rewrite();
-        crate::store::snapshot::dump(&p.core.db, unix_time_ms())
+        crate::store::snapshot::dump(&p.core.keyspace, unix_time_ms())
     };
     let pause = started.elapsed();
     p.last_pause_us.store(pause.as_micros() as u64, Ordering::Relaxed);
     crate::log::notice(&format!(
         "AOF rewrite: snapshot of {} keys ({} bytes) taken, clients paused {:.3} ms",
-        p.core.db.len(),
+        p.core.keyspace.len(),
         snapshot.len(),
         pause.as_secs_f64() * 1000.0
     ));

@@ -20,7 +20,7 @@ use std::time::Instant;
 pub fn load_snapshot_file(core: &Core, path: &Path) -> std::io::Result<usize> {
     let started = Instant::now();
     let data = std::fs::read(path)?;
-    let n = crate::store::snapshot::load(&core.db, &data)
+    let n = crate::store::snapshot::load(&core.keyspace, &data)
         .map_err(|e| std::io::Error::other(format!("Can't load the snapshot file {}: {e}", path.display())))?;
     crate::log::notice(&format!(
         "DB loaded from disk ({}): {n} keys in {} ms",
@@ -70,7 +70,7 @@ fn finished(p: &Persistence, result: &std::io::Result<()>, dirty_at_cut: u64) {
 pub fn save_now(p: &Persistence) -> std::io::Result<()> {
     let dirty = p.dirty.load(Ordering::Relaxed);
     let started = Instant::now();
-    let data = crate::store::snapshot::dump(&p.core.db, unix_time_ms());
+    let data = crate::store::snapshot::dump(&p.core.keyspace, unix_time_ms());
     let path = snapshot_path(&p.core.config.read());
     let result = write_atomically(&path, &data);
     finished(p, &result, dirty);
@@ -99,7 +99,7 @@ fn bgsave(p: &Persistence) {
     let started = Instant::now();
     let (data, dirty) = {
         let _paused = p.core.exec_gate.write_all();
-        (crate::store::snapshot::dump(&p.core.db, unix_time_ms()), p.dirty.load(Ordering::Relaxed))
+        (crate::store::snapshot::dump(&p.core.keyspace, unix_time_ms()), p.dirty.load(Ordering::Relaxed))
     };
     let pause = started.elapsed();
     p.last_pause_us.store(pause.as_micros() as u64, Ordering::Relaxed);

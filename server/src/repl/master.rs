@@ -100,9 +100,11 @@ fn full_resync<'s>(
     let started = Instant::now();
     let (snapshot, offset, reader) = {
         let _paused = core.exec_gate.write_all();
+        // The replica applies the stream from database 0: the next command names its own.
+        core.stream.forget_db();
         let offset = repl.backlog.offset();
         let reader = repl.backlog.attach(offset + 1).map_err(|_| std::io::Error::other("stream moved on"))?;
-        (crate::store::snapshot::dump(&core.db, crate::clock::unix_time_ms()), offset, reader)
+        (crate::store::snapshot::dump(&core.keyspace, crate::clock::unix_time_ms()), offset, reader)
     };
     crate::log::notice(&format!(
         "Full resync for replica {}: snapshot of {} bytes at offset {offset} taken in {} ms (writes paused)",

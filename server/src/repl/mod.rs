@@ -142,6 +142,9 @@ pub struct Replication {
     pub applied: AtomicU64,
     /// See [`StreamApplier`]; set when the server is assembled.
     pub applier: std::sync::OnceLock<ApplierFactory>,
+    /// The database the master's stream is in (its last SELECT), kept across reconnections: a
+    /// partial resync continues in it. A full sync starts over in database 0.
+    pub stream_db: std::sync::atomic::AtomicUsize,
 }
 
 impl Replication {
@@ -156,6 +159,7 @@ impl Replication {
             master: Mutex::new(None),
             applied: AtomicU64::new(0),
             applier: std::sync::OnceLock::new(),
+            stream_db: 0.into(),
         }
     }
 

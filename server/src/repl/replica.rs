@@ -24,13 +24,13 @@ pub fn set_master(repl: &Arc<Replication>, target: Option<(String, u16)>) {
     }
     match target {
         None => {
-            core.db.set_replica(false);
+            core.keyspace.set_replica(false);
             if core.stream.is_active() {
                 repl.new_history();
             }
         }
         Some((host, port)) => {
-            core.db.set_replica(true);
+            core.keyspace.set_replica(true);
             let link = Arc::new(MasterLink::new(host, port));
             *slot = Some(link.clone());
             let r = repl.clone();
@@ -190,10 +190,13 @@ fn full_sync(
     let core = &repl.core;
     {
         let _paused = core.exec_gate.write_all();
-        core.db.flush();
-        let n = crate::store::snapshot::load(&core.db, &data).map_err(io_err)?;
+        core.keyspace.flush_all();
+        let n = crate::store::snapshot::load(&core.keyspace, &data).map_err(io_err)?;
         *repl.replid.lock() = id.to_string();
         repl.backlog.reset(offset);
+        repl.stream_db.store(0, Ordering::Relaxed);
+        // This node's own stream (its replicas, its AOF) starts over too.
+        core.stream.forget_db();
         core.stream.activate();
         crate::log::notice(&format!(
             "MASTER <-> REPLICA sync: loaded {n} keys ({len} bytes) in {} ms",

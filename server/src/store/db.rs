@@ -1,5 +1,6 @@
-//! [`Db`]: the keyspace of database 0, one [`Shard`] per hash slot, each behind its own lock.
-//! Whole-keyspace operations (DBSIZE, FLUSHALL, SCAN, KEYS) visit one slot at a time; a
+//! [`Db`]: one numbered database (`SELECT`), one [`Shard`] per hash slot, each behind its own
+//! lock, and the state all databases of a server share ([`Common`], reached through `Db`).
+//! Whole-database operations (DBSIZE, FLUSHDB, SCAN, KEYS) visit one slot at a time; a
 //! command's keys are locked through `Db::lock_slots` (in `view.rs`, with the view it returns).
 
 use super::{lru, Entry, Shard, SlotGuard};
@@ -7,13 +8,14 @@ use hashbrown::HashMap;
 use parking_lot::Mutex;
 use slotbox_protocol::SLOT_COUNT;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
-/// The whole keyspace of database 0.
-/// Called with each key deleted by expiry (a master propagates it as DEL).
-pub type ExpireHook = Box<dyn Fn(&[u8]) + Send + Sync>;
+/// Called with each key deleted by expiry or eviction, and its database (a master propagates
+/// it as DEL).
+pub type ExpireHook = Box<dyn Fn(usize, &[u8]) + Send + Sync>;
 
-pub struct Db {
-    pub(super) shards: Box<[Mutex<Shard>]>,
+/// What every database of one server shares.
+pub struct Common {
     /// True on a replica: keys are not expired locally (the master sends DELs), only hidden.
     replica: AtomicBool,
     expire_hook: std::sync::OnceLock<ExpireHook>,
@@ -25,17 +27,9 @@ pub struct Db {
     pub active_expire: AtomicBool,
 }
 
-impl Default for Db {
+impl Default for Common {
     fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Db {
-    pub fn new() -> Self {
-        let shards = (0..SLOT_COUNT).map(|_| Mutex::new(Shard::default())).collect();
-        Db {
-            shards,
+        Common {
             expired_keys: AtomicU64::new(0),
             active_expire: AtomicBool::new(true),
             replica: AtomicBool::new(false),
@@ -43,7 +37,9 @@ impl Db {
             clock: Default::default(),
         }
     }
+}
 
+impl Common {
     pub fn set_replica(&self, on: bool) {
         self.replica.store(on, Ordering::Relaxed);
     }
@@ -56,10 +52,50 @@ impl Db {
         let _ = self.expire_hook.set(hook);
     }
 
-    /// Tell the hook a key expired.
+    /// Record keys removed by expiry.
+    pub fn note_expired(&self, n: usize) {
+        if n > 0 {
+            self.expired_keys.fetch_add(n as u64, Ordering::Relaxed);
+        }
+    }
+}
+
+pub struct Db {
+    /// Its number (`SELECT`).
+    pub id: usize,
+    pub(super) shards: Box<[Mutex<Shard>]>,
+    common: Arc<Common>,
+}
+
+impl std::ops::Deref for Db {
+    type Target = Common;
+    fn deref(&self) -> &Common {
+        &self.common
+    }
+}
+
+impl Default for Db {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Db {
+    /// A database 0 of its own (tests, tools).
+    pub fn new() -> Self {
+        Db::with_common(0, Arc::default())
+    }
+
+    /// Database `id` of a server whose databases share `common`.
+    pub fn with_common(id: usize, common: Arc<Common>) -> Self {
+        let shards = (0..SLOT_COUNT).map(|_| Mutex::new(Shard::default())).collect();
+        Db { id, shards, common }
+    }
+
+    /// Tell the hook a key of this database expired (or was evicted).
     pub fn expired(&self, key: &[u8]) {
-        if let Some(h) = self.expire_hook.get() {
-            h(key);
+        if let Some(h) = self.common.expire_hook.get() {
+            h(self.id, key);
         }
     }
 
@@ -86,6 +122,27 @@ impl Db {
         })
     }
 
+    /// Swap every key with database `other` (SWAPDB; the caller holds the whole exec gate).
+    /// WATCHed keys that exist on either side are touched, as Redis does.
+    pub fn swap_keys(&self, other: &Db) {
+        for s in 0..SLOT_COUNT as u16 {
+            let (mut a, mut b) = if self.id < other.id {
+                (self.shard(s), other.shard(s))
+            } else {
+                let b = other.shard(s);
+                (self.shard(s), b)
+            };
+            a.touch_all();
+            b.touch_all();
+            std::mem::swap(&mut a.map, &mut b.map);
+            std::mem::swap(&mut a.volatile, &mut b.volatile);
+            // Watchers belong to their database, not to the keys: the swapped-in keys are
+            // watched by whoever watched them in this database.
+            a.touch_all();
+            b.touch_all();
+        }
+    }
+
     /// Remove every key. Returns how many were removed.
     pub fn flush(&self) -> usize {
         let mut n = 0;
@@ -97,13 +154,6 @@ impl Db {
             g.volatile = 0;
         }
         n
-    }
-
-    /// Record keys removed by expiry.
-    pub fn note_expired(&self, n: usize) {
-        if n > 0 {
-            self.expired_keys.fetch_add(n as u64, Ordering::Relaxed);
-        }
     }
 
     /// Visit the live keys of one slot (expired ones are skipped, not removed).

@@ -18,7 +18,7 @@
 //!
 //! This module reads the store only; it knows nothing about commands.
 
-use super::{Db, Entry, Value};
+use super::{Db, Entry, Keyspace, Value};
 use slotbox_protocol::float::fmt_g17;
 use slotbox_protocol::SLOT_COUNT;
 
@@ -119,9 +119,9 @@ fn slot_digest(db: &Db, slot: u16) -> (Digest, usize) {
 }
 
 impl Db {
-    /// The dataset digest (`DEBUG DIGEST`), locking one slot at a time. Xor makes it
-    /// independent of the order keys are visited in.
-    pub fn digest(&self) -> Digest {
+    /// Xor of every key's digest, and the number of keys, locking one slot at a time. Xor
+    /// makes it independent of the order keys are visited in.
+    fn keys_digest(&self) -> (Digest, usize) {
         let mut keys_xor = Digest::default();
         let mut keys = 0usize;
         for slot in 0..SLOT_COUNT as u16 {
@@ -129,13 +129,24 @@ impl Db {
             keys_xor.iter_mut().zip(d).for_each(|(a, b)| *a ^= b);
             keys += n;
         }
-        if keys == 0 {
-            return Digest::default();
-        }
-        // Redis mixes the database id (0, big-endian) into the zeroed result first.
+        (keys_xor, keys)
+    }
+}
+
+impl Keyspace {
+    /// The dataset digest (`DEBUG DIGEST`): as Redis's `computeDatasetDigest`, each database
+    /// that has keys mixes its number (big-endian) into the running result, then xors in its
+    /// keys. Zero for an empty dataset.
+    pub fn digest(&self) -> Digest {
         let mut out = Digest::default();
-        mix_in(&mut out, &0u32.to_be_bytes());
-        out.iter_mut().zip(keys_xor).for_each(|(a, b)| *a ^= b);
+        for db in self.iter() {
+            let (keys_xor, keys) = db.keys_digest();
+            if keys == 0 {
+                continue;
+            }
+            mix_in(&mut out, &(db.id as u32).to_be_bytes());
+            out.iter_mut().zip(keys_xor).for_each(|(a, b)| *a ^= b);
+        }
         out
     }
 }
@@ -147,8 +158,8 @@ mod tests {
     use crate::store::types::{SetValue, ZSetValue};
     use slotbox_protocol::key_hash_slot;
 
-    fn put(db: &Db, key: &str, entry: Entry) {
-        db.shard(key_hash_slot(key.as_bytes())).insert(key.as_bytes(), entry);
+    fn put(ks: &Keyspace, key: &str, entry: Entry) {
+        ks.db(0).shard(key_hash_slot(key.as_bytes())).insert(key.as_bytes(), entry);
     }
 
     fn list(items: &[&str]) -> Value {
@@ -186,7 +197,15 @@ mod tests {
 
     #[test]
     fn empty_dataset_is_zero() {
-        assert_eq!(hex(&Db::new().digest()), "0".repeat(40));
+        assert_eq!(hex(&Keyspace::new(1).digest()), "0".repeat(40));
+    }
+
+    #[test]
+    fn the_database_number_counts() {
+        let (in0, in3) = (Keyspace::new(16), Keyspace::new(16));
+        put(&in0, "k", Entry::new(Value::string(b"v")));
+        in3.db(3).shard(key_hash_slot(b"k")).insert(b"k", Entry::new(Value::string(b"v")));
+        assert_ne!(in0.digest(), in3.digest(), "the same key in another database digests differently");
     }
 
     /// Expected values: real redis-server 7.0.15, `DEBUG DIGEST-VALUE` after the commands in
@@ -211,7 +230,7 @@ mod tests {
 
     #[test]
     fn dataset_matches_redis_and_ignores_encoding_and_order() {
-        let db = Db::new();
+        let db = Keyspace::new(1);
         put(&db, "s", Entry::new(Value::string(b"hello")));
         put(&db, "l", Entry::new(list(&["a", "b", "c"])));
         put(&db, "h", Entry::new(hash(&[("f1", "v1"), ("f2", "v2")])));
@@ -219,7 +238,7 @@ mod tests {
         assert_eq!(hex(&db.digest()), REDIS_DATASET);
 
         // The same data written in another order and encoding digests the same.
-        let other = Db::new();
+        let other = Keyspace::new(1);
         put(&other, "e", Entry::with_expiry(Value::plain_string(b"v"), 1));
         let long = "y".repeat(100);
         let mut big = hash(&[("x", long.as_str())]);
@@ -234,9 +253,9 @@ mod tests {
         assert_eq!(db.digest(), other.digest());
 
         // Order matters inside a list, the TTL's presence matters, its time does not.
-        let reordered = Db::new();
+        let reordered = Keyspace::new(1);
         put(&reordered, "l", Entry::new(list(&["b", "a", "c"])));
-        let ordered = Db::new();
+        let ordered = Keyspace::new(1);
         put(&ordered, "l", Entry::new(list(&["a", "b", "c"])));
         assert_ne!(reordered.digest(), ordered.digest());
         put(&ordered, "l", Entry::with_expiry(list(&["a", "b", "c"]), 5));

@@ -1,7 +1,7 @@
 //! The active expiry cycle: walks the slots that hold keys with a TTL and reclaims expired
 //! ones without waiting for a client to touch them (Redis's `activeExpireCycle`).
 
-use super::Db;
+use super::{Db, Keyspace};
 use slotbox_protocol::SLOT_COUNT;
 
 /// Incremental walker over the slots; each call does a bounded amount of work.
@@ -11,9 +11,19 @@ pub struct ActiveExpiry {
 }
 
 impl ActiveExpiry {
-    /// Visit up to `slots` slots, purging expired keys. Returns keys reclaimed. Does nothing
-    /// on a replica or while `Db::active_expire` is off.
-    pub fn run(&mut self, db: &Db, now_ms: i64, slots: usize) -> usize {
+    /// Visit the next `slots` slots of every database, purging expired keys. Returns keys
+    /// reclaimed. Does nothing on a replica or while `active_expire` is off.
+    pub fn run(&mut self, keyspace: &Keyspace, now_ms: i64, slots: usize) -> usize {
+        let start = self.next_slot;
+        let mut reclaimed = 0;
+        for db in keyspace.iter() {
+            self.next_slot = start;
+            reclaimed += self.run_db(db, now_ms, slots);
+        }
+        reclaimed
+    }
+
+    fn run_db(&mut self, db: &Db, now_ms: i64, slots: usize) -> usize {
         if !db.active_expire.load(std::sync::atomic::Ordering::Relaxed) {
             return 0;
         }
@@ -52,10 +62,10 @@ mod tests {
         }
         let mut ae = ActiveExpiry::default();
         db.active_expire.store(false, std::sync::atomic::Ordering::Relaxed);
-        assert_eq!(ae.run(&db, 2000, SLOT_COUNT), 0);
+        assert_eq!(ae.run_db(&db, 2000, SLOT_COUNT), 0);
         assert_eq!(db.len(), 100);
         db.active_expire.store(true, std::sync::atomic::Ordering::Relaxed);
-        assert_eq!(ae.run(&db, 2000, SLOT_COUNT), 50);
+        assert_eq!(ae.run_db(&db, 2000, SLOT_COUNT), 50);
         assert_eq!(db.len(), 50);
     }
 }

@@ -9,6 +9,7 @@ pub mod digest;
 pub mod expire;
 pub mod glob;
 mod key;
+mod keyspace;
 pub mod listpack;
 pub mod lru;
 pub mod quicklist;
@@ -21,8 +22,9 @@ pub mod types;
 pub mod value;
 mod view;
 
-pub use db::{Db, ExpireHook};
+pub use db::{Common, Db, ExpireHook};
 pub use key::Key;
+pub use keyspace::Keyspace;
 pub use shard::{Shard, SlotGuard, Watchers};
 pub use value::{Entry, Value};
 pub use view::KeyView;

@@ -1,15 +1,18 @@
-//! Whole-keyspace snapshots in slotbox's own format: `SLOTBOX` magic, a version byte, one
-//! record per live key (key, absolute expiry in ms, value as `serialize::write_value`), an end
-//! marker and a CRC-64 of everything before it. Used for replication full sync and for
+//! Whole-keyspace snapshots in slotbox's own format: `SLOTBOX` magic, a version byte, then for
+//! each database that has keys a database marker (its number) and one record per live key
+//! (key, absolute expiry in ms, value as `serialize::write_value`), an end marker and a CRC-64
+//! of everything before it. Version 1 files (no database markers) load into database 0. Used for replication full sync and for
 //! snapshot files. Loading checks the checksum before touching the keyspace.
 
 use super::serialize::{crc64, read_value, write_value};
-use super::{Db, Entry};
+use super::{Entry, Keyspace};
 use slotbox_protocol::{key_hash_slot, SLOT_COUNT};
 
 const MAGIC: &[u8; 7] = b"SLOTBOX";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 const RECORD: u8 = 1;
+/// The records that follow belong to the database whose number (a varint) follows.
+const SELECT_DB: u8 = 2;
 const END: u8 = 0xFF;
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -35,21 +38,29 @@ fn get_varint(input: &mut &[u8]) -> Option<u64> {
 
 /// Serialize every live key. Each slot is copied under its own lock; callers that need one
 /// consistent instant across slots hold the exec gate exclusively while this runs.
-pub fn dump(db: &Db, now_ms: i64) -> Vec<u8> {
+pub fn dump(keyspace: &Keyspace, now_ms: i64) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
     out.extend_from_slice(MAGIC);
     out.push(VERSION);
-    for slot in 0..SLOT_COUNT as u16 {
-        let shard = db.shard(slot);
-        for (k, e) in shard.map.iter() {
-            if e.is_expired(now_ms) {
-                continue;
+    for db in keyspace.iter() {
+        let mut marked = false;
+        for slot in 0..SLOT_COUNT as u16 {
+            let shard = db.shard(slot);
+            for (k, e) in shard.map.iter() {
+                if e.is_expired(now_ms) {
+                    continue;
+                }
+                if !marked {
+                    out.push(SELECT_DB);
+                    put_varint(&mut out, db.id as u64);
+                    marked = true;
+                }
+                out.push(RECORD);
+                put_varint(&mut out, k.len() as u64);
+                out.extend_from_slice(k);
+                out.extend_from_slice(&e.expire_at.to_le_bytes());
+                write_value(&mut out, &e.value);
             }
-            out.push(RECORD);
-            put_varint(&mut out, k.len() as u64);
-            out.extend_from_slice(k);
-            out.extend_from_slice(&e.expire_at.to_le_bytes());
-            write_value(&mut out, &e.value);
         }
     }
     out.push(END);
@@ -58,12 +69,12 @@ pub fn dump(db: &Db, now_ms: i64) -> Vec<u8> {
     out
 }
 
-/// Load a snapshot into `db` (keys are added / replaced). Returns the number of keys.
-pub fn load(db: &Db, data: &[u8]) -> Result<usize, String> {
+/// Load a snapshot into `keyspace` (keys are added / replaced). Returns the number of keys.
+pub fn load(keyspace: &Keyspace, data: &[u8]) -> Result<usize, String> {
     if data.len() < MAGIC.len() + 1 + 1 + 8 || &data[..MAGIC.len()] != MAGIC {
         return Err("not a slotbox snapshot (bad magic)".into());
     }
-    if data[MAGIC.len()] != VERSION {
+    if !(1..=VERSION).contains(&data[MAGIC.len()]) {
         return Err(format!("unsupported snapshot version {}", data[MAGIC.len()]));
     }
     let (body, crc) = data.split_at(data.len() - 8);
@@ -73,12 +84,20 @@ pub fn load(db: &Db, data: &[u8]) -> Result<usize, String> {
     }
     let mut input = &body[MAGIC.len() + 1..];
     let mut n = 0;
+    let mut db = keyspace.db(0);
     loop {
         let Some((&tag, rest)) = input.split_first() else { return Err("snapshot truncated".into()) };
         input = rest;
         match tag {
             END if input.is_empty() => return Ok(n),
             END => return Err("trailing bytes after the end marker".into()),
+            SELECT_DB => {
+                let id = get_varint(&mut input).ok_or("bad database number")? as usize;
+                if id >= keyspace.count() {
+                    return Err(format!("database {id} out of range (databases {})", keyspace.count()));
+                }
+                db = keyspace.db(id);
+            }
             RECORD => {
                 let len = get_varint(&mut input).ok_or("bad key length")? as usize;
                 if input.len() < len + 8 {
@@ -106,23 +125,46 @@ mod tests {
 
     #[test]
     fn roundtrip_and_corruption() {
-        let db = Db::new();
+        let ks = Keyspace::new(16);
         for i in 0..500 {
             let k = format!("k{i}");
             let mut e = Entry::new(Value::string(format!("v{i}").as_bytes()));
             if i % 3 == 0 {
                 e.expire_at = 10_000_000_000_000;
             }
-            db.shard(key_hash_slot(k.as_bytes())).insert(k.as_bytes(), e);
+            ks.db(i % 4).shard(key_hash_slot(k.as_bytes())).insert(k.as_bytes(), e);
         }
-        let snap = dump(&db, 0);
-        let db2 = Db::new();
-        assert_eq!(load(&db2, &snap).unwrap(), 500);
-        assert_eq!(db2.counts(), (500, 167));
+        let snap = dump(&ks, 0);
+        let ks2 = Keyspace::new(16);
+        assert_eq!(load(&ks2, &snap).unwrap(), 500);
+        let counts: Vec<_> = (0..5).map(|d| ks2.db(d).counts().0).collect();
+        assert_eq!(counts, [125, 125, 125, 125, 0], "each key back in its database");
+        assert_eq!((0..4).map(|d| ks2.db(d).counts().1).sum::<usize>(), 167);
         let mut bad = snap.clone();
         let mid = bad.len() / 2;
         bad[mid] ^= 1;
-        assert!(load(&Db::new(), &bad).is_err());
-        assert!(load(&Db::new(), &snap[..snap.len() - 1]).is_err());
+        assert!(load(&Keyspace::new(16), &bad).is_err());
+        assert!(load(&Keyspace::new(16), &snap[..snap.len() - 1]).is_err());
+        assert!(load(&Keyspace::new(2), &snap).is_err(), "database 3 does not exist with databases 2");
+    }
+
+    #[test]
+    fn version_1_files_load_into_database_0() {
+        let ks = Keyspace::new(1);
+        ks.db(0).shard(key_hash_slot(b"k")).insert(b"k", Entry::new(Value::string(b"v")));
+        let mut v1 = dump(&ks, 0);
+        // A version 1 file: no database markers.
+        let body_end = v1.len() - 8;
+        let mut body = v1[..body_end].to_vec();
+        body[MAGIC.len()] = 1;
+        let marker = MAGIC.len() + 1;
+        assert_eq!(body[marker], SELECT_DB);
+        body.drain(marker..marker + 2);
+        let crc = crc64(0, &body);
+        body.extend_from_slice(&crc.to_le_bytes());
+        v1 = body;
+        let into = Keyspace::new(16);
+        assert_eq!(load(&into, &v1).unwrap(), 1);
+        assert_eq!(into.db(0).len(), 1);
     }
 }

@@ -52,7 +52,7 @@ fn expired_keys_not_yet_reclaimed_count_as_in_redis() {
     let mut c = TestClient::new();
     // Expired long ago and never looked up since (stored as loading or a replica would).
     let mut slots = [slotbox_protocol::key_hash_slot(b"gone")];
-    c.shared.db.lock_slots(&mut slots).insert(b"gone", Entry::with_expiry(Value::string(b"v"), 1));
+    c.shared.keyspace.db(0).lock_slots(&mut slots).insert(b"gone", Entry::with_expiry(Value::string(b"v"), 1));
     assert_ne!(c.wire(&["DEBUG", "DIGEST"]), ZEROS);
     assert_ne!(c.wire(&["DEBUG", "DIGEST-VALUE", "gone"]), format!("*1\r\n{ZEROS}"));
     assert!(c.wire(&["DEBUG", "OBJECT", "gone"]).starts_with("+Value at:0x"));
@@ -135,14 +135,14 @@ fn refused_unless_enabled() {
 fn set_active_expire_switches_the_cycle() {
     let mut c = TestClient::new();
     assert_eq!(c.wire(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), "+OK\r\n");
-    assert!(!c.shared.db.active_expire.load(Ordering::Relaxed));
+    assert!(!c.shared.keyspace.active_expire.load(Ordering::Relaxed));
     assert_eq!(c.wire(&["DEBUG", "set-active-expire", "1"]), "+OK\r\n");
-    assert!(c.shared.db.active_expire.load(Ordering::Relaxed));
+    assert!(c.shared.keyspace.active_expire.load(Ordering::Relaxed));
     // atoi: garbage is 0, leading digits count.
     assert_eq!(c.wire(&["DEBUG", "set-active-expire", "abc"]), "+OK\r\n");
-    assert!(!c.shared.db.active_expire.load(Ordering::Relaxed));
+    assert!(!c.shared.keyspace.active_expire.load(Ordering::Relaxed));
     assert_eq!(c.wire(&["DEBUG", "set-active-expire", "2x"]), "+OK\r\n");
-    assert!(c.shared.db.active_expire.load(Ordering::Relaxed));
+    assert!(c.shared.keyspace.active_expire.load(Ordering::Relaxed));
 }
 
 #[test]
@@ -200,7 +200,7 @@ fn sleep_reads_seconds_as_strtod_and_holds_the_whole_gate() {
     let resolved =
         crate::commands::resolve(&[bytes::Bytes::from_static(b"debug"), bytes::Bytes::from_static(b"sleep")])
             .unwrap_or_else(|_| panic!("DEBUG is registered"));
-    assert!(crate::commands::needs_whole_gate(resolved));
+    assert!(crate::commands::needs_whole_gate(resolved, &[]));
     let mut c = TestClient::new();
     // Debug builds assert the whole gate is held while it sleeps, alone or inside EXEC.
     c.expect(&[

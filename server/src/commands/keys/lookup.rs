@@ -21,6 +21,6 @@ pub fn with_slot<R>(ctx: &mut Ctx, slot: u16, f: impl FnOnce(&mut Shard) -> R) -
     if let Some(shard) = ctx.keys.locked_shard(slot) {
         return f(shard);
     }
-    let mut guard = ctx.shared.db.shard(slot);
+    let mut guard = ctx.keys.db().shard(slot);
     f(&mut guard)
 }

@@ -59,7 +59,7 @@ pub fn freq(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let Some(e) = read(&mut ctx.keys, &ctx.shared.stats, &args[2]) else {
         return Ok(Frame::Null);
     };
-    let clock = &ctx.shared.db.clock;
+    let clock = &ctx.shared.keyspace.clock;
     if !clock.lfu_mode() {
         return Ok(Frame::error_static(
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
@@ -73,7 +73,7 @@ pub fn idletime(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let Some(e) = read(&mut ctx.keys, &ctx.shared.stats, &args[2]) else {
         return Ok(Frame::Null);
     };
-    if ctx.shared.db.clock.lfu_mode() {
+    if ctx.shared.keyspace.clock.lfu_mode() {
         return Ok(Frame::error_static(
             "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
         ));

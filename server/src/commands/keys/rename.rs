@@ -1,6 +1,7 @@
 //! RENAME, RENAMENX and COPY. The TTL travels with the value (RENAME) or is copied (COPY);
 //! an overwritten destination loses its own TTL. Both keys' slots are locked by the caller.
 
+use super::databases;
 use crate::commands::keys::lookup::read;
 use crate::commands::Reply;
 use crate::commands::{args, Ctx};
@@ -35,46 +36,36 @@ pub fn renamenx(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Ok(rename_generic(ctx, args, true))
 }
 
-/// Parse `[DB destination-db] [REPLACE]`; returns REPLACE. Only database 0 exists.
-fn parse_copy_options(ctx: &Ctx, argv: &[Bytes]) -> Result<bool, Frame> {
+/// COPY's options: REPLACE and DB (Redis's checks, in its order). The destination database.
+fn parse_copy_options(ctx: &Ctx, argv: &[Bytes]) -> Result<(bool, usize), Frame> {
     let mut replace = false;
+    let mut db = ctx.client.db;
     let mut j = 3;
     while j < argv.len() {
         if args::is(&argv[j], "replace") {
             replace = true;
         } else if args::is(&argv[j], "db") && j + 1 < argv.len() {
-            let db = args::int(&argv[j + 1])?;
-            if i32::try_from(db).is_err() {
-                return Err(Frame::error_static(
-                    "ERR value is out of range, value must between -2147483648 and 2147483647",
-                ));
-            }
-            if db != 0 {
-                let config = ctx.shared.config.read();
-                let msg = if config.cluster_enabled && db > 0 && db < config.databases as i64 {
-                    "ERR Copying to another database is not allowed in cluster mode"
-                } else {
-                    "ERR DB index is out of range"
-                };
-                return Err(Frame::error_static(msg));
-            }
+            db = databases::existing_db(ctx, databases::db_index(&argv[j + 1], None)?)?;
             j += 1;
         } else {
             return Err(args::syntax_error());
         }
         j += 1;
     }
-    Ok(replace)
+    if ctx.shared.config.read().cluster_enabled && (ctx.client.db != 0 || db != 0) {
+        return Err(Frame::error_static("ERR Copying to another database is not allowed in cluster mode"));
+    }
+    Ok((replace, db))
 }
 
 pub fn copy(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let replace = match parse_copy_options(ctx, args) {
-        Ok(r) => r,
-        Err(e) => return Ok(e),
-    };
+    let (replace, db) = parse_copy_options(ctx, args)?;
     let (src, dst) = (&args[1], &args[2]);
+    if db != ctx.client.db {
+        return databases::copy_to_db(ctx, src, dst, db, replace);
+    }
     if src == dst {
-        return Ok(Frame::error_static("ERR source and destination objects are the same"));
+        return Ok(Frame::error_static(databases::SAME_OBJECT));
     }
     let Some(entry) = read(&mut ctx.keys, &ctx.shared.stats, src).cloned() else {
         return Ok(Frame::Integer(0));

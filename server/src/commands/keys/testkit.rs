@@ -39,12 +39,12 @@ impl Harness {
 
     /// The stored entry of `key`, as is (expired or not).
     pub fn entry(&self, key: &str) -> Option<Entry> {
-        self.shared.db.shard(key_hash_slot(key.as_bytes())).map.get(key.as_bytes()).cloned()
+        self.shared.keyspace.db(0).shard(key_hash_slot(key.as_bytes())).map.get(key.as_bytes()).cloned()
     }
 
     /// Force the absolute expiry of an existing key (e.g. into the past).
     pub fn force_expire(&self, key: &str, at_ms: i64) {
-        self.shared.db.shard(key_hash_slot(key.as_bytes())).set_expire(key.as_bytes(), at_ms);
+        self.shared.keyspace.db(0).shard(key_hash_slot(key.as_bytes())).set_expire(key.as_bytes(), at_ms);
     }
 
     /// (keyspace_hits, keyspace_misses).

@@ -132,7 +132,10 @@ fn copy_with_options() {
     assert_eq!(h.call(&["TTL", "b"]), int(100));
     assert_eq!(h.call(&["GET", "a"]), bulk("1"));
     assert_eq!(h.call(&["COPY", "a", "c", "DB", "0"]), int(1));
-    assert_eq!(h.call(&["COPY", "a", "c", "DB", "1"]), err("ERR DB index is out of range"));
+    assert_eq!(h.call(&["COPY", "a", "c", "DB", "1"]), int(1));
+    assert_eq!(h.call(&["COPY", "a", "c", "DB", "1"]), int(0), "already in database 1");
+    assert_eq!(h.call(&["COPY", "a", "a", "DB", "1", "REPLACE"]), int(1), "same name, other database");
+    assert_eq!(h.call(&["COPY", "a", "c", "DB", "16"]), err("ERR DB index is out of range"));
     assert_eq!(h.call(&["COPY", "a", "c", "DB", "x"]), err("ERR value is not an integer or out of range"));
     assert_eq!(
         h.call(&["COPY", "a", "c", "DB", "99999999999"]),
