@@ -110,3 +110,13 @@ fn print_server_edges() {
         println!("EDGE {} {}", g.files[a], g.files[b]);
     }
 }
+
+#[test]
+#[ignore]
+fn print_proxy_net_edges() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("proxy/src");
+    let g = graph::build(&root, &["net"]);
+    for &(a, b) in &g.edges {
+        println!("EDGE {} {}", g.files[a], g.files[b]);
+    }
+}
