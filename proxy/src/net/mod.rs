@@ -25,7 +25,6 @@ use crate::config::PoolConfig;
 use crate::error::ProxyError;
 use crate::router::{parse_cluster_slots, SlotRange};
 use crate::stats::{PoolStats, Stats};
-use crossbeam_channel::Sender;
 use mio::{Events, Poll, Token, Waker};
 use parking_lot::Mutex;
 use pool::{PoolRt, PoolShared};
@@ -36,10 +35,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 use stream::{ClientStream, Listener};
-use worker::{Inbox, Worker, WAKER};
-
-/// Where the acceptor and the control thread reach a worker.
-type WorkerInbox = (Sender<Inbox>, Arc<Waker>);
+use worker::{Inbox, Peer, Worker, WAKER};
 
 /// A running proxy.
 pub struct Running {
@@ -50,7 +46,7 @@ pub struct Running {
     shutdown: Arc<AtomicBool>,
     wakers: Vec<Arc<Waker>>,
     threads: Vec<JoinHandle<()>>,
-    inboxes: Vec<WorkerInbox>,
+    inboxes: Vec<Peer>,
     /// The configuration every worker runs, per pool (replaced by reloads).
     pools: Mutex<Vec<Arc<PoolShared>>>,
     /// `client_connections` per pool (0: unlimited), read by the acceptor.
@@ -126,7 +122,8 @@ pub fn start(pools: Vec<PoolConfig>, workers: usize, round_robin: bool) -> Resul
             dirty_clients: Vec::new(),
             dirty_backends: Vec::new(),
             scratch: vec![0u8; 32 * 1024].into_boxed_slice(),
-            balance: balance::Balance::new(i, peers.clone(), loads.clone()),
+            balance: balance::Balance::new(i, loads.clone()),
+            peers: peers.clone(),
             mirror_check: std::time::Instant::now(),
         };
         let t = std::thread::Builder::new()
@@ -197,7 +194,7 @@ fn fetch_slots_from(seed: &str) -> Option<Vec<SlotRange>> {
 struct Acceptor {
     poll: Poll,
     listeners: Vec<Listener>,
-    workers: Vec<WorkerInbox>,
+    workers: Vec<Peer>,
     /// The workers' loads when clients go to the first worker with room (else round-robin).
     loads: Option<Arc<Vec<AtomicU32>>>,
     next: usize,

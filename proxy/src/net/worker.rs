@@ -7,7 +7,7 @@ use super::backend::{Backend, Role, Waiter};
 use super::client::Client;
 use super::pool::{PoolRt, PoolShared};
 use super::replica_link::LinkState;
-use super::stream::ClientStream;
+use super::stream::{short_io_error, ClientStream};
 use crate::stats::{incr, Stats};
 use bytes::Bytes;
 use crossbeam_channel::{Receiver, Sender};
@@ -29,6 +29,9 @@ pub enum Inbox {
     /// A client moved here from another worker (see `balance`).
     Migrate(Box<Client>),
 }
+
+/// How a worker reaches another (see `balance`).
+pub type Peer = (Sender<Inbox>, Arc<mio::Waker>);
 
 /// Maps keyed by this worker's own tokens (small sequential integers it hands out, never
 /// chosen by a peer): a multiplicative hash instead of SipHash, which was ~2.5 % of the
@@ -71,6 +74,8 @@ pub struct Worker {
     pub scratch: Box<[u8]>,
     /// This worker's load and the moves of clients between workers.
     pub balance: super::balance::Balance,
+    /// Every worker's inbox, this one's included (clients move through them).
+    pub peers: Arc<Vec<Peer>>,
     /// Last time the pattern mirrors were checked (see `pubsub`).
     pub mirror_check: Instant,
 }
@@ -337,7 +342,7 @@ impl Worker {
         let Some(mut c) = self.clients.remove(&t) else { return };
         let _ = self.poll.registry().deregister(&mut c.stream);
         let pool = c.pool;
-        let (tx, waker) = &self.balance.peers[to];
+        let (tx, waker) = &self.peers[to];
         if tx.send(Inbox::Migrate(Box::new(c))).is_ok() {
             let _ = waker.wake();
             self.stats.client_moves.fetch_add(1, Ordering::Relaxed);
@@ -390,13 +395,4 @@ impl Worker {
 
 fn now_usec() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
-}
-
-/// "Connection refused" rather than "Connection refused (os error 111)".
-pub fn short_io_error(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
 }
