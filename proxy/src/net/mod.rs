@@ -7,6 +7,7 @@ mod backend;
 mod balance;
 mod blocking;
 mod client;
+mod client_state;
 mod connect;
 mod dispatch;
 mod mirror;
