@@ -15,6 +15,7 @@ mod pool;
 mod pubsub;
 mod reload;
 mod replica_link;
+mod role_check;
 mod stream;
 mod tx;
 mod worker;
