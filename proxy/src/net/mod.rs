@@ -56,6 +56,11 @@ pub struct Running {
 }
 
 impl Running {
+    /// Apply `new` to the running pools (see `reload`); returns once every worker has.
+    pub fn reload(&self, new: Vec<PoolConfig>) -> Result<ReloadReport, ProxyError> {
+        reload::reload(&mut self.pools.lock(), &self.limits, &self.inboxes, new)
+    }
+
     /// Stop every thread and wait for them.
     pub fn stop(&mut self) {
         self.shutdown.store(true, Ordering::Relaxed);
