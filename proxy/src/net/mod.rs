@@ -10,6 +10,7 @@ mod client;
 mod client_state;
 mod connect;
 mod dispatch;
+mod event_loop;
 mod mirror;
 mod pool;
 mod pubsub;
