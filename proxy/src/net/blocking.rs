@@ -18,7 +18,7 @@
 use super::backend::{encode_request, Role, Waiter};
 use super::client::Slot;
 use super::client_state::Blocked;
-use super::dispatch::Redirect;
+use super::redirect::Redirect;
 use super::worker::Worker;
 use bytes::Bytes;
 use mio::Token;

@@ -20,6 +20,7 @@
 use super::backend::{encode_request, Role, Waiter};
 use super::client::Slot;
 use super::client_state::SubState;
+use super::request::is_subscribe_family;
 use super::worker::Worker;
 use crate::fanout::{Merge, MergeKind};
 use crate::stats::incr;
@@ -38,11 +39,6 @@ pub struct Part {
     pub frames: usize,
     /// Its answer is dropped; only the messages before it reach the client.
     pub mirror: bool,
-}
-
-/// (P|S)(UN)SUBSCRIBE.
-pub fn is_subscribe_family(name: &str) -> bool {
-    matches!(name, "subscribe" | "psubscribe" | "ssubscribe" | "unsubscribe" | "punsubscribe" | "sunsubscribe")
 }
 
 /// A published message (`message`, `pmessage`, `smessage`), RESP2 array or RESP3 push.

@@ -12,8 +12,8 @@
 use super::backend::{encode_request, Role, Waiter};
 use super::client::Slot;
 use super::client_state::{Fresh, Pin};
-use super::dispatch::{routing_keys, spec_for, unknown, unsupported, Redirect};
-use super::pubsub::is_subscribe_family;
+use super::redirect::Redirect;
+use super::request::{info_text, is_subscribe_family, routing_keys, spec_for, unknown, unsupported};
 use super::worker::Worker;
 use crate::local::{self, Local, PoolView};
 use bytes::Bytes;
@@ -216,14 +216,6 @@ impl Worker {
         }
     }
 
-    /// The connection client `ct`'s last EXEC on `server` went out on, while it still
-    /// finishes (released, not yet parked or reused).
-    pub fn draining_conn(&self, ct: Token, pi: usize, server: usize) -> Option<Token> {
-        let pin = self.clients.get(&ct)?.tx.draining?;
-        let b = self.backends.get(&pin.backend)?;
-        (pin.pool == pi && pin.server == server && b.retire && b.owner.is_none()).then_some(pin.backend)
-    }
-
     /// A command inside MULTI.
     fn tx_queue(&mut self, ct: Token, name: &str, args: &[Bytes]) {
         if name == "unwatch" {
@@ -289,7 +281,7 @@ impl Worker {
     fn local_result(&mut self, ct: Token, name: &str, args: &[Bytes]) -> Option<Frame> {
         let c = self.clients.get_mut(&ct)?;
         let pool = &self.pools[c.pool];
-        let info = || super::dispatch::info_text(pool);
+        let info = || info_text(pool);
         let view = PoolView { auth: pool.cfg().redis_auth.as_deref(), info: &info };
         match local::handle(name, args, &mut c.session, &view) {
             Local::Reply(f) => Some(f),
