@@ -20,6 +20,7 @@
 use super::backend::{encode_request, Role, Waiter};
 use super::client::Slot;
 use super::client_state::SubState;
+use super::mirror::Part;
 use super::request::is_subscribe_family;
 use super::worker::Worker;
 use crate::fanout::{Merge, MergeKind};
@@ -30,16 +31,6 @@ use slotbox_protocol::frame::errors;
 use slotbox_protocol::output_limit::Limits;
 use slotbox_protocol::{Frame, Protocol};
 use std::time::Instant;
-
-/// One connection's share of a client request (see [`Worker::send_parts`]).
-pub struct Part {
-    pub conn: Token,
-    pub request: Bytes,
-    /// Frames answering `request`.
-    pub frames: usize,
-    /// Its answer is dropped; only the messages before it reach the client.
-    pub mirror: bool,
-}
 
 /// A published message (`message`, `pmessage`, `smessage`), RESP2 array or RESP3 push.
 pub fn is_message(frame: &Frame) -> bool {
