@@ -76,7 +76,7 @@ pub struct Worker {
     pub balance: Balance,
     /// Every worker's inbox, this one's included (clients move through them).
     pub peers: Arc<Vec<Peer>>,
-    /// Last time the pattern mirrors were checked (see `pubsub`).
+    /// Last time the pattern mirrors were checked (see `mirror`).
     pub mirror_check: Instant,
 }
 
