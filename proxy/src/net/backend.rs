@@ -24,7 +24,7 @@ pub enum Waiter {
     Discard,
     /// A `CLUSTER SLOTS` refresh.
     Slots,
-    /// A `ROLE` check of a replica's link (see `replica_link`).
+    /// A `ROLE` check of a replica's link (see `role_check`).
     Role,
     /// A request of client request `seq` on a subscription connection, answered by `left`
     /// more frames (SUBSCRIBE a b: two confirmations). Gathered in `raw` until the last one:
@@ -33,7 +33,7 @@ pub enum Waiter {
     /// dropped (the client sees the first backend's).
     Sub { client: Token, seq: u64, mirror: bool, left: usize, raw: Vec<u8> },
     /// The confirmations (`left` more frames) of patterns copied to a backend that came back
-    /// (see `pubsub`), with no client request waiting: dropped.
+    /// (see `mirror`), with no client request waiting: dropped.
     SubQuiet { left: usize },
 }
 

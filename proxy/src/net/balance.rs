@@ -17,15 +17,9 @@
 //! subscription or blocking command), with its buffers and session, so the move is invisible
 //! to it. Decisions are at least [`COOLDOWN`] apart per worker.
 
-use super::worker::Inbox;
-use crossbeam_channel::Sender;
-use mio::Waker;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// How a worker reaches another.
-pub type Peer = (Sender<Inbox>, Arc<Waker>);
 
 const WINDOW: Duration = Duration::from_millis(200);
 const COOLDOWN: Duration = Duration::from_secs(1);
@@ -36,7 +30,6 @@ const SPREAD_TO_UNDER: u32 = 400;
 
 pub struct Balance {
     pub index: usize,
-    pub peers: Arc<Vec<Peer>>,
     /// Each worker's load over its last window.
     pub loads: Arc<Vec<AtomicU32>>,
     /// This thread's CPU time at the start of the window.
@@ -51,11 +44,10 @@ pub struct Balance {
 }
 
 impl Balance {
-    pub fn new(index: usize, peers: Arc<Vec<Peer>>, loads: Arc<Vec<AtomicU32>>) -> Balance {
+    pub fn new(index: usize, loads: Arc<Vec<AtomicU32>>) -> Balance {
         let now = Instant::now();
         Balance {
             index,
-            peers,
             loads,
             cpu_start: Duration::ZERO,
             window_start: now,
@@ -81,7 +73,7 @@ impl Balance {
         if self.moving.is_some_and(|(_, left, until)| left == 0 || now >= until) {
             self.moving = None;
         }
-        if self.peers.len() < 2 || clients == 0 || now < self.next_decision || self.moving.is_some() {
+        if self.loads.len() < 2 || clients == 0 || now < self.next_decision || self.moving.is_some() {
             return;
         }
         let loads: Vec<u32> = self.loads.iter().map(|l| l.load(Ordering::Relaxed)).collect();

@@ -17,21 +17,13 @@
 
 use super::backend::{encode_request, Role, Waiter};
 use super::client::Slot;
-use super::dispatch::Redirect;
+use super::client_state::Blocked;
+use super::redirect::Redirect;
 use super::worker::Worker;
 use bytes::Bytes;
 use mio::Token;
 use slotbox_protocol::Frame;
 use std::time::{Duration, Instant};
-
-/// What a client waits for while blocked: the dedicated connection and its reply's place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Blocked {
-    pub backend: Token,
-    pub seq: u64,
-    /// The command's own timeout (see `block_timeout`), kept for a redirected retry.
-    pub grace: Option<Duration>,
-}
 
 /// The timeout argument of a blocking command (seconds, fractions allowed); `None` for 0
 /// (forever) or an argument the backend will refuse anyway (it answers at once then).

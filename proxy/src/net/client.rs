@@ -3,9 +3,8 @@
 //! and the client's transaction and subscription state. Knows nothing about backends or
 //! routing.
 
-use super::pubsub::SubState;
+use super::client_state::{Blocked, SubState, TxState};
 use super::stream::ClientStream;
-use super::tx::TxState;
 use crate::fanout::Merge;
 use crate::local::Session;
 use bytes::{Bytes, BytesMut};
@@ -57,7 +56,7 @@ pub struct Client {
     /// Subscribed mode (as of the requests sent so far).
     pub sub: Option<SubState>,
     /// Waiting in a blocking command: later requests stay in `inbuf` until it is answered.
-    pub blocked: Option<super::blocking::Blocked>,
+    pub blocked: Option<Blocked>,
     /// Bytes of replies ready in `queue` (not yet moved to `out`).
     ready_bytes: usize,
     /// A subscribed client's standing against the pubsub output limit.

@@ -5,7 +5,8 @@
 //! Connection setup sends AUTH / SELECT / HELLO 3 / READONLY ahead of any request.
 
 use super::backend::{encode_request, Backend, Role, Waiter};
-use super::worker::{short_io_error, Worker};
+use super::stream::short_io_error;
+use super::worker::Worker;
 use crate::config::ReadFrom;
 use crate::stats::incr;
 use bytes::Bytes;

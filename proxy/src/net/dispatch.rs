@@ -1,13 +1,15 @@
-//! Request routing and reply handling for a worker: local commands, key lookup through the
-//! shared command table, fan-out, cluster redirects (MOVED, ASK) and slot map refreshes.
-//! Transactions (`tx`) and subscriptions (`pubsub`) get the request first; connections are
-//! made in `connect`.
+//! Where a worker's requests go and where its replies come back. A decoded request is
+//! checked (AUTH, RESET), offered to `pubsub` and `tx`, answered here when the proxy can
+//! (`crate::local`), or routed: fanned out over backends and merged (`crate::fanout`), sent
+//! to its keys' backend (a replica for reads, when the pool says so), or handed to
+//! `blocking`. A backend's reply goes to what waited for it: a client (following a redirect,
+//! see `redirect`), a slot map refresh, a ROLE check (`role_check`), a subscription.
 
 use super::backend::{encode_request, Inflight, Waiter};
-use super::client::{Reply, Slot};
-use super::connect::proto_idx;
-use super::pool::Target;
+use super::client::Slot;
+use super::redirect::{parse_redirect, Redirect, MAX_REDIRECTS};
 use super::replica_link;
+use super::request::{info_text, routing_keys, spec_for, unknown, unsupported};
 use super::worker::Worker;
 use crate::fanout::{self, Merge};
 use crate::local::{self, Local, PoolView};
@@ -15,45 +17,10 @@ use crate::router::parse_cluster_slots;
 use crate::stats::incr;
 use bytes::Bytes;
 use mio::Token;
-use slotbox_protocol::command::{self, flags, CommandSpec, KeyIndices};
-use slotbox_protocol::{encode, Frame, Protocol};
+use slotbox_protocol::command::{self, flags};
+use slotbox_protocol::{Frame, Protocol};
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
-
-const MAX_REDIRECTS: u8 = 5;
-const REFRESH_EVERY: Duration = Duration::from_secs(10);
-
-pub fn unsupported(name: &str) -> Frame {
-    Frame::error(format!("ERR command '{name}' is not supported by slotbox-proxy"))
-}
-
-pub fn unknown(args: &[Bytes]) -> Frame {
-    let mut rest = String::new();
-    for a in args.iter().skip(1) {
-        rest.push_str(&format!("'{}' ", String::from_utf8_lossy(a)));
-    }
-    Frame::error(format!(
-        "ERR unknown command '{}', with args beginning with: {rest}",
-        String::from_utf8_lossy(&args[0])
-    ))
-}
-
-/// The spec that describes the keys of `args` (a container's subcommand when there is one).
-pub fn spec_for(spec: &'static CommandSpec, args: &[Bytes]) -> &'static CommandSpec {
-    match args.get(1) {
-        Some(sub) if !spec.subcommands.is_empty() => spec.subcommand(sub).unwrap_or(spec),
-        _ => spec,
-    }
-}
-
-/// The arguments a request is routed by: its keys (shard channels included), or for PUBLISH
-/// the channel, hashed like a key so publishers and subscribers meet on one backend.
-pub fn routing_keys(spec: &CommandSpec, name: &str, args: &[Bytes]) -> KeyIndices {
-    if name == "publish" && args.len() > 1 {
-        return KeyIndices::from_slice(&[1]);
-    }
-    command::extract_keys(spec, args)
-}
+use std::time::Instant;
 
 impl Worker {
     /// One decoded client request.
@@ -95,14 +62,6 @@ impl Worker {
                     self.reply_error(ct, f);
                 }
             }
-        }
-    }
-
-    /// Answer an error right away (and count it).
-    pub fn reply_error(&mut self, ct: Token, f: Frame) {
-        if let Some(c) = self.clients.get_mut(&ct) {
-            incr(&self.pools[c.pool].shared.stats.errors);
-            c.push_frame(&f);
         }
     }
 
@@ -166,100 +125,6 @@ impl Worker {
         Ok(())
     }
 
-    /// The one target of the keys at `keys`, or the error for keys that span backends
-    /// (CROSSSLOT in cluster pools).
-    pub fn common_target(&self, pi: usize, name: &str, args: &[Bytes], keys: &[usize]) -> Result<Target, Frame> {
-        let pool = &self.pools[pi];
-        let first = pool.target(&args[keys[0]]);
-        for &k in &keys[1..] {
-            let t = pool.target(&args[k]);
-            if pool.slots.is_some() && t.slot != first.slot {
-                return Err(Frame::error(slotbox_protocol::frame::errors::CROSSSLOT));
-            }
-            if t.server != first.server {
-                return Err(fanout::span_error(name));
-            }
-        }
-        Ok(first)
-    }
-
-    /// The reply for a request whose key maps to no live backend.
-    pub fn no_backend(&self, pi: usize) -> Frame {
-        Frame::error(format!("ERR no live backend in pool '{}'", self.pools[pi].cfg().name))
-    }
-
-    pub(super) fn push_slot(&mut self, ct: Token, slot: Slot) -> u64 {
-        self.clients.get_mut(&ct).map(|c| c.push(slot)).unwrap_or(0)
-    }
-
-    /// The client's WATCH connection when it is on `server` (its commands there keep their
-    /// order relative to the WATCH).
-    fn pinned_conn(&self, ct: Token, pi: usize, server: usize, proto: usize) -> Option<Token> {
-        let Some(pin) = self.clients.get(&ct)?.tx.pin else {
-            // Right after EXEC: follow its connection until it finished (see `TxState`).
-            let t = self.draining_conn(ct, pi, server)?;
-            return (self.backends.get(&t)?.proto_idx == proto).then_some(t);
-        };
-        let b = self.backends.get(&pin.backend)?;
-        (pin.pool == pi && pin.server == server && b.proto_idx == proto).then_some(pin.backend)
-    }
-
-    /// Send one request (or part) to the target's backend, or fail it right away.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn send(
-        &mut self,
-        pi: usize,
-        t: Target,
-        client: Token,
-        proto: Protocol,
-        seq: u64,
-        part: usize,
-        request: Bytes,
-        redirects: u8,
-    ) {
-        let Some(server) = t.server else {
-            return self.deliver(client, seq, part, self.no_backend(pi), None);
-        };
-        let pidx = proto_idx(proto);
-        let pinned = if redirects == 0 { self.pinned_conn(client, pi, server, pidx) } else { None };
-        let conn = match pinned {
-            Some(bt) => Ok(bt),
-            None => self.backend_conn(pi, server, pidx, self.lane_of(client)),
-        };
-        match conn {
-            Ok(bt) => {
-                let waiter = Waiter::Client { client, seq, part, request: request.clone(), redirects };
-                self.send_on(bt, &request, waiter);
-            }
-            Err(e) => {
-                self.pools[pi].on_failure(server, Instant::now());
-                incr(&self.pools[pi].shared.stats.forward_error);
-                self.deliver(client, seq, part, Frame::error(format!("ERR {e}")), None);
-            }
-        }
-    }
-
-    /// Hand a reply (or an error) to a client; `raw` is the backend's own encoding.
-    pub fn deliver(&mut self, ct: Token, seq: u64, part: usize, frame: Frame, raw: Option<Bytes>) {
-        let Some(c) = self.clients.get_mut(&ct) else {
-            return;
-        };
-        if frame.is_error() {
-            incr(&self.pools[c.pool].shared.stats.errors);
-        }
-        let raw = raw.unwrap_or_else(|| {
-            let mut v = Vec::new();
-            encode(&frame, c.session.proto, &mut v);
-            Bytes::from(v)
-        });
-        c.complete(seq, part, Reply { frame, raw });
-        let unblocks = c.blocked.is_some_and(|b| b.seq == seq);
-        self.dirty_clients.push(ct);
-        if unblocks {
-            self.unblock(ct);
-        }
-    }
-
     /// A backend answered the oldest request it held.
     pub fn backend_reply(&mut self, bt: Token, frame: Frame, raw: Bytes, inflight: Inflight, now: Instant) {
         let Some(b) = self.backends.get(&bt) else {
@@ -315,121 +180,5 @@ impl Worker {
                 self.deliver(client, seq, part, frame, Some(raw));
             }
         }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn redirect(
-        &mut self,
-        pi: usize,
-        to: Redirect,
-        client: Token,
-        seq: u64,
-        part: usize,
-        request: Bytes,
-        redirects: u8,
-    ) {
-        let server = self.learn_redirect(pi, &to);
-        if to.ask {
-            if let Ok(bt) = self.backend_conn(pi, server, proto_idx(to.proto), self.lane_of(client)) {
-                self.asking(bt);
-            }
-        }
-        let t = Target { server: Some(server), slot: to.slot };
-        self.send(pi, t, client, to.proto, seq, part, request, redirects + 1);
-    }
-
-    /// Queue ASKING on `bt`, for the request sent next on it (its reply is dropped).
-    pub(super) fn asking(&mut self, bt: Token) {
-        if let Some(b) = self.backends.get_mut(&bt) {
-            b.send(&encode_request(&[Bytes::from_static(b"ASKING")]), Waiter::Discard);
-        }
-    }
-
-    /// The server a redirect names (added to the pool if new); a MOVED also updates the slot
-    /// map at once and asks for a refresh.
-    pub(super) fn learn_redirect(&mut self, pi: usize, to: &Redirect) -> usize {
-        let p = &mut self.pools[pi];
-        let server = p.server_index(&to.addr);
-        if !to.ask {
-            if let Some(map) = &mut p.slots {
-                map.set_master(to.slot, server);
-            }
-            p.refresh_wanted = true;
-        }
-        server
-    }
-
-    /// Ask a master for CLUSTER SLOTS when a MOVED was seen or the map is getting old.
-    pub fn maybe_refresh(&mut self, pi: usize, now: Instant) {
-        let p = &self.pools[pi];
-        if p.slots.is_none() || p.refresh_pending {
-            return;
-        }
-        let old = now.duration_since(p.last_refresh) >= REFRESH_EVERY;
-        if !p.refresh_wanted && !old {
-            return;
-        }
-        let server = p.refresh_server();
-        let p = &mut self.pools[pi];
-        p.refresh_wanted = false;
-        p.last_refresh = now;
-        if let Ok(bt) = self.backend_conn(pi, server, 0, 0) {
-            let req = encode_request(&[Bytes::from_static(b"CLUSTER"), Bytes::from_static(b"SLOTS")]);
-            self.backends.get_mut(&bt).expect("backend").send(&req, Waiter::Slots);
-            self.pools[pi].refresh_pending = true;
-            self.dirty_backends.push(bt);
-        }
-    }
-}
-
-/// Where a MOVED / ASK answer sends a request.
-pub(super) struct Redirect {
-    pub ask: bool,
-    pub slot: u16,
-    pub addr: String,
-    pub proto: Protocol,
-}
-
-/// `MOVED 3999 127.0.0.1:6381` / `ASK 3999 127.0.0.1:6381` -> (is_ask, slot, addr).
-pub fn parse_redirect(text: &[u8]) -> Option<(bool, u16, String)> {
-    let s = std::str::from_utf8(text).ok()?;
-    let mut it = s.split(' ');
-    let ask = match it.next()? {
-        "MOVED" => false,
-        "ASK" => true,
-        _ => return None,
-    };
-    let slot = it.next()?.parse().ok()?;
-    Some((ask, slot, it.next()?.to_string()))
-}
-
-pub fn info_text(pool: &super::pool::PoolRt) -> String {
-    let mut s = String::from("# Server\r\nredis_version:7.0.0\r\nproxy:slotbox-proxy\r\n");
-    s.push_str(&format!("process_id:{}\r\n\r\n# Clients\r\n", std::process::id()));
-    let st = &pool.shared.stats;
-    s.push_str(&format!("connected_clients:{}\r\n\r\n", st.client_connections.load(Ordering::Relaxed)));
-    s.push_str(&format!("# Stats\r\nforward_error:{}\r\n\r\n# Pool\r\n", st.forward_error.load(Ordering::Relaxed)));
-    s.push_str(&format!("pool:{}\r\n", pool.cfg().name));
-    for (i, srv) in pool.servers.iter().enumerate() {
-        let live = if srv.ejected_until.is_some() { "ejected" } else { "up" };
-        s.push_str(&format!("backend{i}:addr={},name={},weight={},status={live}", srv.addr, srv.name, srv.weight));
-        if pool.cfg().read_from != crate::config::ReadFrom::Master && pool.replicas.contains(&i) {
-            s.push_str(&format!(",replica_link={}", srv.link.state.name()));
-        }
-        s.push_str("\r\n");
-    }
-    s
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn redirects_parse() {
-        assert_eq!(
-            super::parse_redirect(b"MOVED 3999 127.0.0.1:6381"),
-            Some((false, 3999, "127.0.0.1:6381".to_string()))
-        );
-        assert_eq!(super::parse_redirect(b"ASK 1 h:2"), Some((true, 1, "h:2".to_string())));
-        assert_eq!(super::parse_redirect(b"ERR x"), None);
     }
 }

@@ -8,13 +8,23 @@
 //! connection was lost. A client with no pattern left lets its mirrors go. A cluster delivers
 //! PUBLISH to every node, so cluster pools need no mirrors.
 //!
-//! Only connections are decided here; requests and replies are `pubsub`'s.
+//! Only connections are decided here (and what each is sent, a [`Part`] of the client's
+//! request); requests and replies are `pubsub`'s.
 
 use super::backend::{Role, Waiter};
-use super::pubsub::Part;
 use super::worker::Worker;
 use bytes::Bytes;
 use mio::Token;
+
+/// One connection's share of a client request (see [`Worker::send_parts`]).
+pub struct Part {
+    pub conn: Token,
+    pub request: Bytes,
+    /// Frames answering `request`.
+    pub frames: usize,
+    /// Its answer is dropped; only the messages before it reach the client.
+    pub mirror: bool,
+}
 
 impl Worker {
     /// The copies of pattern request `request` (answered by `frames` frames) for client

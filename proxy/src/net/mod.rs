@@ -1,19 +1,59 @@
-//! Starting and stopping the proxy: bind every pool's listener, fetch the first slot map of
-//! cluster pools, spawn N worker threads and one acceptor thread that hands accepted
-//! connections to the workers (crossbeam-channel + `mio::Waker`): to the first one with room
-//! (see `balance`), or round-robin.
+//! The proxy's threads and connections: N worker threads, each a mio event loop owning its
+//! clients and its own pipelined backend connections, and one acceptor thread that hands
+//! accepted clients to the workers. This file starts and stops them ([`start`], [`Running`]):
+//! bind every pool's listener, fetch the first slot map of cluster pools, spawn the threads.
+//!
+//! # Layers
+//!
+//! Read bottom to top; a file imports only files of lower layers (no import cycle), checked by
+//! `tests/layers.rs`:
+//!
+//! 1. leaves: `stream` (client sockets and listeners), `balance` (a worker's load and when its
+//!    clients move)
+//! 2. `backend` (one backend connection: requests out, replies matched to their waiters in
+//!    order), `replica_link` (a replica's link state, as `ROLE` shows it)
+//! 3. `pool`: a pool as one worker runs it — servers, distribution, slot map, readable replicas
+//! 4. `client_state`: what ties a client to connections of its own — its transaction,
+//!    subscription, blocking command
+//! 5. `client` (one client connection: buffers and the replies owed, in order), `request`
+//!    (plain functions of a request: its spec, routing keys, refusals, INFO)
+//! 6. `worker`: the `Worker` — what a worker thread owns — and its inbox; data only
+//! 7. `connect`: a worker's backend connections — shared lanes, dedicated, parked, closed
+//! 8. `forward` (a request's target, sending it, delivering replies), `role_check` (replica
+//!    link checks)
+//! 9. `redirect`: MOVED / ASK, slot map refreshes
+//! 10. the features: `blocking`, `tx`, `mirror` (pattern copies on every backend), then
+//!     `pubsub` on `mirror`
+//! 11. `dispatch`: a request's path and a reply's waiter, then `reload` (a new config, on the
+//!     control thread and in each worker)
+//! 12. the threads: `event_loop` (a worker's loop: sockets, timers, inbox), `acceptor`
+//! 13. this file
+//!
+//! Layers 7 to 12 are `impl Worker` blocks (and the free functions they share): each file
+//! imports the `Worker` type from `worker` and calls the methods of the files below it. The
+//! calls that go up are the event flow coming back round: a delivered reply unblocks a client
+//! (`forward::deliver` -> `blocking::unblock`), whose waiting input then runs
+//! (`event_loop::serve_input`); a subscription connection hands a plain reply to
+//! `dispatch::backend_reply` and closes a client it must (`event_loop::close_client`).
 
+mod acceptor;
 mod backend;
 mod balance;
 mod blocking;
 mod client;
+mod client_state;
 mod connect;
 mod dispatch;
+mod event_loop;
+mod forward;
 mod mirror;
 mod pool;
 mod pubsub;
+mod redirect;
 mod reload;
 mod replica_link;
+mod request;
+mod role_check;
 mod stream;
 mod tx;
 mod worker;
@@ -25,8 +65,8 @@ use crate::config::PoolConfig;
 use crate::error::ProxyError;
 use crate::router::{parse_cluster_slots, SlotRange};
 use crate::stats::{PoolStats, Stats};
-use crossbeam_channel::Sender;
-use mio::{Events, Poll, Token, Waker};
+use balance::Balance;
+use mio::{Poll, Waker};
 use parking_lot::Mutex;
 use pool::{PoolRt, PoolShared};
 use std::io::{Read, Write};
@@ -34,12 +74,9 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime};
-use stream::{ClientStream, Listener};
-use worker::{Inbox, Worker, WAKER};
-
-/// Where the acceptor and the control thread reach a worker.
-type WorkerInbox = (Sender<Inbox>, Arc<Waker>);
+use std::time::{Duration, Instant, SystemTime};
+use stream::Listener;
+use worker::{Peer, Worker, WAKER};
 
 /// A running proxy.
 pub struct Running {
@@ -50,7 +87,7 @@ pub struct Running {
     shutdown: Arc<AtomicBool>,
     wakers: Vec<Arc<Waker>>,
     threads: Vec<JoinHandle<()>>,
-    inboxes: Vec<WorkerInbox>,
+    inboxes: Vec<Peer>,
     /// The configuration every worker runs, per pool (replaced by reloads).
     pools: Mutex<Vec<Arc<PoolShared>>>,
     /// `client_connections` per pool (0: unlimited), read by the acceptor.
@@ -58,6 +95,11 @@ pub struct Running {
 }
 
 impl Running {
+    /// Apply `new` to the running pools (see `reload`); returns once every worker has.
+    pub fn reload(&self, new: Vec<PoolConfig>) -> Result<ReloadReport, ProxyError> {
+        reload::reload(&mut self.pools.lock(), &self.limits, &self.inboxes, new)
+    }
+
     /// Stop every thread and wait for them.
     pub fn stop(&mut self) {
         self.shutdown.store(true, Ordering::Relaxed);
@@ -72,14 +114,7 @@ impl Running {
 
 /// Bind and start everything.
 pub fn start(pools: Vec<PoolConfig>, workers: usize, round_robin: bool) -> Result<Running, ProxyError> {
-    let mut listeners = Vec::new();
-    let mut listen = Vec::new();
-    for p in &pools {
-        let (l, a) = Listener::bind(&p.listen, p.listen_perm)
-            .map_err(|e| ProxyError::io(format!("pool '{}': listen on {}", p.name, p.listen), e))?;
-        listeners.push(l);
-        listen.push(a);
-    }
+    let (listeners, listen) = bind(&pools)?;
     let addrs = listen
         .iter()
         .map(|a| match a {
@@ -97,21 +132,56 @@ pub fn start(pools: Vec<PoolConfig>, workers: usize, round_robin: bool) -> Resul
         client_moves: AtomicU64::new(0),
     });
     let shutdown = Arc::new(AtomicBool::new(false));
+    let Workers { mut threads, inboxes, loads } = spawn_workers(workers, &shared, &shutdown, &stats)?;
+    let mut wakers: Vec<Arc<Waker>> = inboxes.iter().map(|(_, w)| w.clone()).collect();
+    let loads = (!round_robin).then_some(loads);
+    let (t, waker) =
+        acceptor::spawn(listeners, inboxes.clone(), loads, shutdown.clone(), stats.clone(), limits.clone())?;
+    wakers.push(waker);
+    threads.push(t);
+    Ok(Running { addrs, listen, stats, shutdown, wakers, threads, inboxes, pools: Mutex::new(shared), limits })
+}
+
+/// Bind every pool's listener, in pool order.
+fn bind(pools: &[PoolConfig]) -> Result<(Vec<Listener>, Vec<ListenAddr>), ProxyError> {
+    let mut listeners = Vec::new();
+    let mut listen = Vec::new();
+    for p in pools {
+        let (l, a) = Listener::bind(&p.listen, p.listen_perm)
+            .map_err(|e| ProxyError::io(format!("pool '{}': listen on {}", p.name, p.listen), e))?;
+        listeners.push(l);
+        listen.push(a);
+    }
+    Ok((listeners, listen))
+}
+
+/// The worker threads, with their inboxes and the loads they publish (see `balance`).
+struct Workers {
+    threads: Vec<JoinHandle<()>>,
+    inboxes: Vec<Peer>,
+    loads: Arc<Vec<AtomicU32>>,
+}
+
+/// Start `n` (at least one) worker threads, each with its own runtime copy of every pool.
+fn spawn_workers(
+    n: usize,
+    shared: &[Arc<PoolShared>],
+    shutdown: &Arc<AtomicBool>,
+    stats: &Arc<Stats>,
+) -> Result<Workers, ProxyError> {
     let client_ids = Arc::new(AtomicU64::new(1));
-    let mut wakers = Vec::new();
     let mut inboxes = Vec::new();
-    let mut threads = Vec::new();
     let mut setups = Vec::new();
-    for _ in 0..workers.max(1) {
+    for _ in 0..n.max(1) {
         let poll = Poll::new().map_err(|e| ProxyError::io("poll", e))?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(|e| ProxyError::io("waker", e))?);
         let (tx, rx) = crossbeam_channel::unbounded();
-        inboxes.push((tx, waker.clone()));
-        wakers.push(waker);
+        inboxes.push((tx, waker));
         setups.push((poll, rx));
     }
     let peers = Arc::new(inboxes.clone());
     let loads: Arc<Vec<AtomicU32>> = Arc::new((0..setups.len()).map(|_| AtomicU32::new(0)).collect());
+    let mut threads = Vec::new();
     for (i, (poll, rx)) in setups.into_iter().enumerate() {
         let w = Worker {
             poll,
@@ -126,8 +196,9 @@ pub fn start(pools: Vec<PoolConfig>, workers: usize, round_robin: bool) -> Resul
             dirty_clients: Vec::new(),
             dirty_backends: Vec::new(),
             scratch: vec![0u8; 32 * 1024].into_boxed_slice(),
-            balance: balance::Balance::new(i, peers.clone(), loads.clone()),
-            mirror_check: std::time::Instant::now(),
+            balance: Balance::new(i, loads.clone()),
+            peers: peers.clone(),
+            mirror_check: Instant::now(),
         };
         let t = std::thread::Builder::new()
             .name(format!("proxy-worker-{i}"))
@@ -135,26 +206,7 @@ pub fn start(pools: Vec<PoolConfig>, workers: usize, round_robin: bool) -> Resul
             .map_err(|e| ProxyError::io("spawn worker", e))?;
         threads.push(t);
     }
-    let acc_poll = Poll::new().map_err(|e| ProxyError::io("poll", e))?;
-    let acc_waker =
-        Arc::new(Waker::new(acc_poll.registry(), Token(usize::MAX)).map_err(|e| ProxyError::io("waker", e))?);
-    wakers.push(acc_waker);
-    let acceptor = Acceptor {
-        poll: acc_poll,
-        listeners,
-        workers: inboxes.clone(),
-        loads: (!round_robin).then(|| loads.clone()),
-        next: 0,
-        shutdown: shutdown.clone(),
-        stats: stats.clone(),
-        limits: limits.clone(),
-    };
-    let t = std::thread::Builder::new()
-        .name("proxy-acceptor".into())
-        .spawn(move || acceptor.run())
-        .map_err(|e| ProxyError::io("spawn acceptor", e))?;
-    threads.push(t);
-    Ok(Running { addrs, listen, stats, shutdown, wakers, threads, inboxes, pools: Mutex::new(shared), limits })
+    Ok(Workers { threads, inboxes, loads })
 }
 
 fn pool_shared(cfg: PoolConfig) -> Arc<PoolShared> {
@@ -190,73 +242,6 @@ fn fetch_slots_from(seed: &str) -> Option<Vec<SlotRange>> {
         buf.extend_from_slice(&chunk[..n]);
         if let Ok(Some((frame, _))) = slotbox_protocol::resp_parse::parse_frame(&buf) {
             return parse_cluster_slots(&frame).filter(|r| !r.is_empty());
-        }
-    }
-}
-
-struct Acceptor {
-    poll: Poll,
-    listeners: Vec<Listener>,
-    workers: Vec<WorkerInbox>,
-    /// The workers' loads when clients go to the first worker with room (else round-robin).
-    loads: Option<Arc<Vec<AtomicU32>>>,
-    next: usize,
-    shutdown: Arc<AtomicBool>,
-    stats: Arc<Stats>,
-    limits: Arc<Vec<AtomicU32>>,
-}
-
-impl Acceptor {
-    fn run(mut self) {
-        for (i, l) in self.listeners.iter_mut().enumerate() {
-            let _ = l.register(self.poll.registry(), Token(i));
-        }
-        let mut events = Events::with_capacity(64);
-        while !self.shutdown.load(Ordering::Relaxed) {
-            if self.poll.poll(&mut events, Some(Duration::from_millis(100))).is_err() {
-                continue;
-            }
-            for ev in events.iter() {
-                if ev.token().0 < self.listeners.len() {
-                    self.accept(ev.token().0);
-                }
-            }
-        }
-    }
-
-    fn accept(&mut self, pool: usize) {
-        loop {
-            match self.listeners[pool].accept() {
-                Ok(stream) => self.hand_over(stream, pool),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(_) => return,
-            }
-        }
-    }
-
-    /// Give a new client to a worker, or close it when the pool is at its
-    /// `client_connections` limit (as nutcracker does, without a reply).
-    fn hand_over(&mut self, stream: ClientStream, pool: usize) {
-        self.stats.total_connections.fetch_add(1, Ordering::Relaxed);
-        let ps: &PoolStats = &self.stats.pools[pool];
-        let limit = self.limits[pool].load(Ordering::Relaxed);
-        if limit > 0 && ps.client_connections.load(Ordering::Relaxed) >= i64::from(limit) {
-            ps.client_rejected.fetch_add(1, Ordering::Relaxed);
-            drop(stream);
-            return;
-        }
-        ps.client_connections.fetch_add(1, Ordering::Relaxed);
-        self.stats.curr_connections.fetch_add(1, Ordering::Relaxed);
-        let to = match &self.loads {
-            Some(loads) => balance::place(loads),
-            None => {
-                self.next += 1;
-                self.next % self.workers.len()
-            }
-        };
-        let (tx, waker) = &self.workers[to];
-        if tx.send(Inbox::Client(stream, pool)).is_ok() {
-            let _ = waker.wake();
         }
     }
 }

@@ -19,6 +19,9 @@
 
 use super::backend::{encode_request, Role, Waiter};
 use super::client::Slot;
+use super::client_state::SubState;
+use super::mirror::Part;
+use super::request::is_subscribe_family;
 use super::worker::Worker;
 use crate::fanout::{Merge, MergeKind};
 use crate::stats::incr;
@@ -27,108 +30,7 @@ use mio::Token;
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::output_limit::Limits;
 use slotbox_protocol::{Frame, Protocol};
-use std::collections::HashSet;
 use std::time::Instant;
-
-/// A subscribed client's connection and what it is subscribed to, as of the requests sent.
-#[derive(Debug)]
-pub struct SubState {
-    pub backend: Token,
-    pub pool: usize,
-    pub server: usize,
-    /// Connections on the pool's other backends that carry the patterns (plain pools).
-    pub mirrors: Vec<Token>,
-    channels: HashSet<Bytes>,
-    patterns: HashSet<Bytes>,
-    shards: HashSet<Bytes>,
-}
-
-impl SubState {
-    fn new(backend: Token, pool: usize, server: usize) -> SubState {
-        SubState {
-            backend,
-            pool,
-            server,
-            mirrors: Vec::new(),
-            channels: HashSet::new(),
-            patterns: HashSet::new(),
-            shards: HashSet::new(),
-        }
-    }
-
-    /// Every connection of this subscription: the main one, then the mirrors.
-    pub fn connections(&self) -> Vec<Token> {
-        std::iter::once(self.backend).chain(self.mirrors.iter().copied()).collect()
-    }
-
-    /// Apply a (un)subscribe request; returns how many frames the backend answers it with
-    /// (one per argument, or one per subscription dropped by an argument-less unsubscribe,
-    /// at least one).
-    pub fn apply(&mut self, name: &str, args: &[Bytes]) -> usize {
-        let set = match name {
-            "subscribe" | "unsubscribe" => &mut self.channels,
-            "psubscribe" | "punsubscribe" => &mut self.patterns,
-            _ => &mut self.shards,
-        };
-        let names = &args[1..];
-        if !name.ends_with("unsubscribe") {
-            set.extend(names.iter().cloned());
-            return names.len();
-        }
-        if names.is_empty() {
-            let n = set.len().max(1);
-            set.clear();
-            return n;
-        }
-        for n in names {
-            set.remove(n);
-        }
-        names.len()
-    }
-
-    /// Still subscribed to something.
-    pub fn active(&self) -> bool {
-        !(self.channels.is_empty() && self.patterns.is_empty() && self.shards.is_empty())
-    }
-
-    /// Whether `message` is for one of these subscriptions (a backend may send one for a
-    /// subscription it has just confirmed dropping).
-    pub fn carries(&self, message: &Frame) -> bool {
-        let (Frame::Push(items) | Frame::Array(items)) = message else { return false };
-        let set = match items.first().and_then(Frame::as_bytes) {
-            Some(b"message") => &self.channels,
-            Some(b"pmessage") => &self.patterns,
-            _ => &self.shards,
-        };
-        items.get(1).and_then(Frame::as_bytes).is_some_and(|name| set.contains(name))
-    }
-
-    /// `PSUBSCRIBE` with every pattern and the number of frames answering it; `None` without
-    /// patterns.
-    pub fn psubscribe_all(&self) -> Option<(Bytes, usize)> {
-        if self.patterns.is_empty() {
-            return None;
-        }
-        let mut args = vec![Bytes::from_static(b"PSUBSCRIBE")];
-        args.extend(self.patterns.iter().cloned());
-        Some((Bytes::from(encode_request(&args)), self.patterns.len()))
-    }
-}
-
-/// One connection's share of a client request (see [`Worker::send_parts`]).
-pub struct Part {
-    pub conn: Token,
-    pub request: Bytes,
-    /// Frames answering `request`.
-    pub frames: usize,
-    /// Its answer is dropped; only the messages before it reach the client.
-    pub mirror: bool,
-}
-
-/// (P|S)(UN)SUBSCRIBE.
-pub fn is_subscribe_family(name: &str) -> bool {
-    matches!(name, "subscribe" | "psubscribe" | "ssubscribe" | "unsubscribe" | "punsubscribe" | "sunsubscribe")
-}
 
 /// A published message (`message`, `pmessage`, `smessage`), RESP2 array or RESP3 push.
 pub fn is_message(frame: &Frame) -> bool {
@@ -428,22 +330,6 @@ impl Worker {
 mod tests {
     use super::*;
 
-    fn args(v: &[&str]) -> Vec<Bytes> {
-        v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
-    }
-
-    #[test]
-    fn frames_expected_per_request() {
-        let mut s = SubState::new(Token(1), 0, 0);
-        assert_eq!(s.apply("subscribe", &args(&["subscribe", "a", "b", "a"])), 3);
-        assert_eq!(s.apply("psubscribe", &args(&["psubscribe", "n*"])), 1);
-        assert_eq!(s.apply("unsubscribe", &args(&["unsubscribe"])), 2);
-        assert!(s.active());
-        assert_eq!(s.apply("punsubscribe", &args(&["punsubscribe", "x*", "n*"])), 2);
-        assert!(!s.active());
-        assert_eq!(s.apply("sunsubscribe", &args(&["sunsubscribe"])), 1);
-    }
-
     #[test]
     fn messages_are_told_from_confirmations() {
         let b = |s: &'static str| Frame::bulk_static(s);
@@ -452,19 +338,5 @@ mod tests {
         assert!(!is_message(&Frame::Push(vec![b("subscribe"), b("message"), Frame::Integer(1)])));
         assert!(!is_message(&Frame::Array(vec![b("pong"), b("")])));
         assert!(!is_message(&Frame::simple_static("PONG")));
-    }
-
-    #[test]
-    fn late_messages_are_told_from_current_ones() {
-        let b = |s: &'static str| Frame::bulk_static(s);
-        let mut s = SubState::new(Token(1), 0, 0);
-        s.apply("subscribe", &args(&["subscribe", "a"]));
-        s.apply("psubscribe", &args(&["psubscribe", "n*"]));
-        assert!(s.carries(&Frame::Array(vec![b("message"), b("a"), b("hi")])));
-        assert!(s.carries(&Frame::Push(vec![b("pmessage"), b("n*"), b("news"), b("hi")])));
-        assert!(!s.carries(&Frame::Array(vec![b("message"), b("n*"), b("hi")])));
-        assert!(!s.carries(&Frame::Array(vec![b("smessage"), b("a"), b("hi")])));
-        s.apply("punsubscribe", &args(&["punsubscribe"]));
-        assert!(!s.carries(&Frame::Push(vec![b("pmessage"), b("n*"), b("news"), b("hi")])));
     }
 }

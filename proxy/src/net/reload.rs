@@ -6,12 +6,11 @@
 //! removed) is reported and left as it runs.
 
 use super::pool::PoolShared;
-use super::worker::{Inbox, Worker};
-use super::Running;
+use super::worker::{Inbox, Peer, Worker};
 use crate::config::PoolConfig;
 use crate::error::ProxyError;
 use std::fmt;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -69,56 +68,58 @@ fn diff_servers(old: &PoolConfig, new: &PoolConfig) -> (Vec<String>, Vec<String>
     (added, removed, reweighted)
 }
 
-impl Running {
-    /// Apply `new` to the running pools; returns once every worker has applied it.
-    pub fn reload(&self, new: Vec<PoolConfig>) -> Result<ReloadReport, ProxyError> {
-        let mut current = self.pools.lock();
-        let mut report = ReloadReport::default();
-        for p in new.iter().filter(|n| !current.iter().any(|c| c.cfg.name == n.name)) {
-            report.ignored.push(format!("new pool '{}' (needs a restart)", p.name));
-        }
-        for (pi, cur) in current.iter_mut().enumerate() {
-            let Some(mut cfg) = new.iter().find(|p| p.name == cur.cfg.name).cloned() else {
-                report.ignored.push(format!("removal of pool '{}' (needs a restart)", cur.cfg.name));
-                continue;
-            };
-            if cfg.cluster != cur.cfg.cluster {
-                report.ignored.push(format!("pool '{}': cluster mode change (needs a restart)", cfg.name));
-                continue;
-            }
-            if (&cfg.listen, cfg.listen_perm) != (&cur.cfg.listen, cur.cfg.listen_perm) {
-                report.ignored.push(format!("pool '{}': listen address change (needs a restart)", cfg.name));
-                (cfg.listen, cfg.listen_perm) = (cur.cfg.listen.clone(), cur.cfg.listen_perm);
-            }
-            if cfg == cur.cfg {
-                continue;
-            }
-            let (added, removed, reweighted) = diff_servers(&cur.cfg, &cfg);
-            report.changed.push(PoolChange { pool: cfg.name.clone(), added, removed, reweighted });
-            self.limits[pi].store(cfg.client_connections, Ordering::Relaxed);
-            let shared =
-                Arc::new(PoolShared { cfg, stats: cur.stats.clone(), initial_slots: cur.initial_slots.clone() });
-            self.apply(pi, &shared)?;
-            *cur = shared;
-        }
-        Ok(report)
+/// Apply `new` to the running pools (`current`, with their `client_connections` limits as the
+/// acceptor reads them); returns once every worker (reached through `inboxes`) has applied it.
+pub fn reload(
+    current: &mut [Arc<PoolShared>],
+    limits: &[AtomicU32],
+    inboxes: &[Peer],
+    new: Vec<PoolConfig>,
+) -> Result<ReloadReport, ProxyError> {
+    let mut report = ReloadReport::default();
+    for p in new.iter().filter(|n| !current.iter().any(|c| c.cfg.name == n.name)) {
+        report.ignored.push(format!("new pool '{}' (needs a restart)", p.name));
     }
+    for (pi, cur) in current.iter_mut().enumerate() {
+        let Some(mut cfg) = new.iter().find(|p| p.name == cur.cfg.name).cloned() else {
+            report.ignored.push(format!("removal of pool '{}' (needs a restart)", cur.cfg.name));
+            continue;
+        };
+        if cfg.cluster != cur.cfg.cluster {
+            report.ignored.push(format!("pool '{}': cluster mode change (needs a restart)", cfg.name));
+            continue;
+        }
+        if (&cfg.listen, cfg.listen_perm) != (&cur.cfg.listen, cur.cfg.listen_perm) {
+            report.ignored.push(format!("pool '{}': listen address change (needs a restart)", cfg.name));
+            (cfg.listen, cfg.listen_perm) = (cur.cfg.listen.clone(), cur.cfg.listen_perm);
+        }
+        if cfg == cur.cfg {
+            continue;
+        }
+        let (added, removed, reweighted) = diff_servers(&cur.cfg, &cfg);
+        report.changed.push(PoolChange { pool: cfg.name.clone(), added, removed, reweighted });
+        limits[pi].store(cfg.client_connections, Ordering::Relaxed);
+        let shared = Arc::new(PoolShared { cfg, stats: cur.stats.clone(), initial_slots: cur.initial_slots.clone() });
+        apply(inboxes, pi, &shared)?;
+        *cur = shared;
+    }
+    Ok(report)
+}
 
-    /// Hand pool `pi`'s new config to every worker and wait until each has applied it.
-    fn apply(&self, pi: usize, shared: &Arc<PoolShared>) -> Result<(), ProxyError> {
-        let (done_tx, done_rx) = crossbeam_channel::unbounded();
-        for (tx, waker) in &self.inboxes {
-            if tx.send(Inbox::Reload(pi, shared.clone(), done_tx.clone())).is_ok() {
-                let _ = waker.wake();
-            }
+/// Hand pool `pi`'s new config to every worker and wait until each has applied it.
+fn apply(inboxes: &[Peer], pi: usize, shared: &Arc<PoolShared>) -> Result<(), ProxyError> {
+    let (done_tx, done_rx) = crossbeam_channel::unbounded();
+    for (tx, waker) in inboxes {
+        if tx.send(Inbox::Reload(pi, shared.clone(), done_tx.clone())).is_ok() {
+            let _ = waker.wake();
         }
-        for _ in &self.inboxes {
-            done_rx.recv_timeout(APPLY_WAIT).map_err(|_| {
-                ProxyError::io("reload", std::io::Error::new(std::io::ErrorKind::TimedOut, "a worker did not answer"))
-            })?;
-        }
-        Ok(())
     }
+    for _ in inboxes {
+        done_rx.recv_timeout(APPLY_WAIT).map_err(|_| {
+            ProxyError::io("reload", std::io::Error::new(std::io::ErrorKind::TimedOut, "a worker did not answer"))
+        })?;
+    }
+    Ok(())
 }
 
 impl Worker {

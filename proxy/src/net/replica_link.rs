@@ -10,14 +10,10 @@
 //!
 //! Each worker checks with its own connections and keeps its own view, like the rest of its
 //! pool state; the backend's `replica_link` gauge (stats and metrics) shows the latest view.
+//! This file is the states and how a `ROLE` answer reads; `role_check` sends the checks.
 //! Nothing here routes a request.
 
-use super::backend::{encode_request, Waiter};
-use super::worker::Worker;
-use crate::config::ReadFrom;
-use bytes::Bytes;
 use slotbox_protocol::Frame;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// How often each worker asks each replica for its role.
@@ -85,58 +81,6 @@ pub fn parse_role(reply: &Frame) -> LinkState {
         Some(b"master") => LinkState::Master,
         Some(b"slave" | b"replica") if word(3).as_deref() == Some(b"connected") => LinkState::Up,
         _ => LinkState::Down,
-    }
-}
-
-impl Worker {
-    /// Send `ROLE` to each replica of pool `pi` whose check is due; a check unanswered for
-    /// [`SILENT_AFTER`] marks the link down.
-    pub fn check_replica_links(&mut self, pi: usize, now: Instant) {
-        let p = &self.pools[pi];
-        if p.cfg().read_from == ReadFrom::Master || p.slots.is_none() {
-            return;
-        }
-        for server in p.replicas.clone() {
-            let check = &self.pools[pi].servers[server].link;
-            match check.sent {
-                Some(sent) if now.duration_since(sent) >= SILENT_AFTER => self.set_link(pi, server, LinkState::Down),
-                Some(_) => {}
-                None if now >= check.next => self.send_role(pi, server, now),
-                None => {}
-            }
-        }
-    }
-
-    fn send_role(&mut self, pi: usize, server: usize, now: Instant) {
-        match self.backend_conn(pi, server, 0, 0) {
-            Ok(bt) => {
-                self.pools[pi].servers[server].link.sent = Some(now);
-                let req = encode_request(&[Bytes::from_static(b"ROLE")]);
-                if let Some(b) = self.backends.get_mut(&bt) {
-                    b.send(&req, Waiter::Role);
-                    self.dirty_backends.push(bt);
-                }
-            }
-            Err(_) => self.link_checked(pi, server, LinkState::Down, now),
-        }
-    }
-
-    /// A check of `server` ended: with its `ROLE` answer, or `Down` when its connection failed.
-    /// (The state of a backend that is no replica any more is left alone.)
-    pub fn link_checked(&mut self, pi: usize, server: usize, state: LinkState, now: Instant) {
-        let p = &mut self.pools[pi];
-        let Some(s) = p.servers.get_mut(server) else { return };
-        s.link.sent = None;
-        s.link.next = now + CHECK_EVERY;
-        if p.replicas.binary_search(&server).is_ok() {
-            self.set_link(pi, server, state);
-        }
-    }
-
-    fn set_link(&mut self, pi: usize, server: usize, state: LinkState) {
-        let s = &mut self.pools[pi].servers[server];
-        s.link.state = state;
-        s.stats.replica_link.store(state.gauge(), Ordering::Relaxed);
     }
 }
 

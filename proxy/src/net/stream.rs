@@ -1,6 +1,6 @@
 //! Client sockets and listeners of either kind a pool can `listen:` on: TCP (`host:port`)
 //! or a unix socket path. Both behave as one mio source with `Read` / `Write`; nothing here
-//! knows about RESP or pools.
+//! knows about RESP or pools. Also how the proxy reads a socket dry and words an I/O error.
 
 use bytes::BytesMut;
 use mio::event::Source;
@@ -169,5 +169,14 @@ fn remove_stale_socket(path: &Path) {
         if meta.file_type().is_socket() {
             let _ = std::fs::remove_file(path);
         }
+    }
+}
+
+/// "Connection refused" rather than "Connection refused (os error 111)".
+pub fn short_io_error(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
     }
 }

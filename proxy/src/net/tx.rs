@@ -11,8 +11,9 @@
 
 use super::backend::{encode_request, Role, Waiter};
 use super::client::Slot;
-use super::dispatch::{routing_keys, spec_for, unknown, unsupported, Redirect};
-use super::pubsub::is_subscribe_family;
+use super::client_state::{Fresh, Pin};
+use super::redirect::Redirect;
+use super::request::{info_text, is_subscribe_family, routing_keys, spec_for, unknown, unsupported};
 use super::worker::Worker;
 use crate::local::{self, Local, PoolView};
 use bytes::Bytes;
@@ -20,55 +21,6 @@ use mio::Token;
 use slotbox_protocol::command::{self, flags};
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::Frame;
-
-/// The dedicated connection a client's WATCH / MULTI runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pin {
-    pub backend: Token,
-    pub pool: usize,
-    pub server: usize,
-}
-
-/// A client's transaction state.
-#[derive(Debug, Default)]
-pub struct TxState {
-    /// Between MULTI and EXEC / DISCARD.
-    pub in_multi: bool,
-    /// A command was refused inside MULTI: EXEC answers EXECABORT.
-    pub aborted: bool,
-    /// The connection holding the client's WATCHes died: EXEC must not run (null reply).
-    pub watch_lost: bool,
-    /// Set by WATCH, or by the first keyed command inside MULTI (MULTI is sent then).
-    pub pin: Option<Pin>,
-    /// The connection the last EXEC went out on, until it is idle again: the client's next
-    /// commands to that server follow it there, so a pipelined command after EXEC cannot
-    /// overtake the transaction on another connection.
-    pub draining: Option<Pin>,
-    /// A pin (by connection) that has answered none of the client's requests yet, so a
-    /// MOVED for its first one can move the whole transaction (see `tx_repin`).
-    pub fresh: Option<Fresh>,
-    /// Commands queued since MULTI (forwarded and local).
-    queued: usize,
-    /// Results of proxy-local commands, by position in EXEC's reply.
-    locals: Vec<(usize, Frame)>,
-}
-
-impl TxState {
-    fn reset_multi(&mut self) {
-        self.in_multi = false;
-        self.aborted = false;
-        self.queued = 0;
-        self.locals.clear();
-    }
-}
-
-/// A new pin whose requests are not answered yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fresh {
-    pub backend: Token,
-    /// It began with MULTI (sent by the proxy) rather than with WATCH.
-    pub multi_first: bool,
-}
 
 const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
 const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
@@ -151,7 +103,7 @@ impl Worker {
             return self.reply(ct, Frame::error_static("ERR EXEC without MULTI"));
         }
         let (aborted, lost, pin) = (c.tx.aborted, c.tx.watch_lost, c.tx.pin.take());
-        let locals = std::mem::take(&mut c.tx.locals);
+        let locals = c.tx.take_locals();
         c.tx.reset_multi();
         c.tx.watch_lost = false;
         match pin {
@@ -264,14 +216,6 @@ impl Worker {
         }
     }
 
-    /// The connection client `ct`'s last EXEC on `server` went out on, while it still
-    /// finishes (released, not yet parked or reused).
-    pub fn draining_conn(&self, ct: Token, pi: usize, server: usize) -> Option<Token> {
-        let pin = self.clients.get(&ct)?.tx.draining?;
-        let b = self.backends.get(&pin.backend)?;
-        (pin.pool == pi && pin.server == server && b.retire && b.owner.is_none()).then_some(pin.backend)
-    }
-
     /// A command inside MULTI.
     fn tx_queue(&mut self, ct: Token, name: &str, args: &[Bytes]) {
         if name == "unwatch" {
@@ -323,15 +267,12 @@ impl Worker {
     }
 
     fn tx_queued_forward(&mut self, ct: Token, pin: Pin, args: &[Bytes]) {
-        self.clients.get_mut(&ct).expect("client exists").tx.queued += 1;
+        self.clients.get_mut(&ct).expect("client exists").tx.queue_forwarded();
         self.tx_forward(ct, pin, args, Slot::Waiting);
     }
 
     fn tx_queued_local(&mut self, ct: Token, result: Frame) {
-        let c = self.clients.get_mut(&ct).expect("client exists");
-        let pos = c.tx.queued;
-        c.tx.locals.push((pos, result));
-        c.tx.queued += 1;
+        self.clients.get_mut(&ct).expect("client exists").tx.queue_local(result);
         self.reply(ct, Frame::queued());
     }
 
@@ -340,7 +281,7 @@ impl Worker {
     fn local_result(&mut self, ct: Token, name: &str, args: &[Bytes]) -> Option<Frame> {
         let c = self.clients.get_mut(&ct)?;
         let pool = &self.pools[c.pool];
-        let info = || super::dispatch::info_text(pool);
+        let info = || info_text(pool);
         let view = PoolView { auth: pool.cfg().redis_auth.as_deref(), info: &info };
         match local::handle(name, args, &mut c.session, &view) {
             Local::Reply(f) => Some(f),

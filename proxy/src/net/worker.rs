@@ -1,23 +1,23 @@
-//! A worker thread's event loop: it adopts accepted clients and reloaded pool configs sent
-//! over a channel (woken by a `mio::Waker`), reads their requests, and owns its own
-//! pipelined backend connections. Request routing and reply handling live in `dispatch`;
-//! this file is sockets and timers.
+//! What a worker thread owns: its poll and inbox, its own runtime copy of every pool, its
+//! clients and backend connections by token, and what it shares with the other threads
+//! (shutdown flag, stats, client ids, the peers' inboxes). Data and token allocation only:
+//! the event loop (`event_loop`) and the behaviour (`connect`, `dispatch`, `tx`, `pubsub`, ...)
+//! are `impl Worker` blocks in files above this one.
 
-use super::backend::{Backend, Role, Waiter};
+use super::backend::Backend;
+use super::balance::Balance;
 use super::client::Client;
 use super::pool::{PoolRt, PoolShared};
-use super::replica_link::LinkState;
 use super::stream::ClientStream;
-use crate::stats::{incr, Stats};
-use bytes::Bytes;
+use crate::stats::Stats;
 use crossbeam_channel::{Receiver, Sender};
-use mio::{Events, Interest, Poll, Token};
-use slotbox_protocol::Frame;
+use mio::{Poll, Token};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+/// The token of the worker's `mio::Waker` (its inbox has mail).
 pub const WAKER: Token = Token(0);
 
 /// What the acceptor and the control thread send a worker.
@@ -29,6 +29,9 @@ pub enum Inbox {
     /// A client moved here from another worker (see `balance`).
     Migrate(Box<Client>),
 }
+
+/// How a worker reaches another (see `balance`).
+pub type Peer = (Sender<Inbox>, Arc<mio::Waker>);
 
 /// Maps keyed by this worker's own tokens (small sequential integers it hands out, never
 /// chosen by a peer): a multiplicative hash instead of SipHash, which was ~2.5 % of the
@@ -70,333 +73,17 @@ pub struct Worker {
     /// Scratch buffer for socket reads.
     pub scratch: Box<[u8]>,
     /// This worker's load and the moves of clients between workers.
-    pub balance: super::balance::Balance,
-    /// Last time the pattern mirrors were checked (see `pubsub`).
+    pub balance: Balance,
+    /// Every worker's inbox, this one's included (clients move through them).
+    pub peers: Arc<Vec<Peer>>,
+    /// Last time the pattern mirrors were checked (see `mirror`).
     pub mirror_check: Instant,
 }
 
 impl Worker {
+    /// A new token for a client or backend connection.
     pub fn token(&mut self) -> Token {
         self.next_token += 1;
         Token(self.next_token)
-    }
-
-    /// Run until shutdown.
-    pub fn run(mut self) {
-        for pi in 0..self.pools.len() {
-            self.preconnect(pi);
-        }
-        self.flush_dirty();
-        let mut events = Events::with_capacity(1024);
-        let mut last_tick = Instant::now();
-        while !self.shutdown.load(Ordering::Relaxed) {
-            if let Err(e) = self.poll.poll(&mut events, Some(Duration::from_millis(20))) {
-                if e.kind() != std::io::ErrorKind::Interrupted {
-                    break;
-                }
-            }
-            for ev in events.iter() {
-                let t = ev.token();
-                if t == WAKER {
-                    self.adopt_clients();
-                } else if self.clients.contains_key(&t) {
-                    self.client_event(t, ev.is_read_closed());
-                } else if self.backends.contains_key(&t) {
-                    self.backend_event(t, ev.is_error(), ev.is_read_closed());
-                }
-            }
-            self.flush_dirty();
-            let now = Instant::now();
-            if now.duration_since(last_tick) >= Duration::from_millis(10) {
-                last_tick = now;
-                self.tick(now);
-                self.flush_dirty();
-            }
-        }
-    }
-
-    fn adopt_clients(&mut self) {
-        while let Ok(msg) = self.rx.try_recv() {
-            match msg {
-                Inbox::Client(stream, pool) => self.adopt(stream, pool),
-                Inbox::Reload(pool, shared, done) => {
-                    self.reload_pool(pool, shared);
-                    let _ = done.send(());
-                }
-                Inbox::Migrate(c) => self.adopt_moved(*c),
-            }
-        }
-    }
-
-    /// A new client (the acceptor already counted it in the pool's connections).
-    fn adopt(&mut self, mut stream: ClientStream, pool: usize) {
-        let t = self.token();
-        if self.poll.registry().register(&mut stream, t, Interest::READABLE | Interest::WRITABLE).is_err() {
-            self.pools[pool].shared.stats.client_connections.fetch_sub(1, Ordering::Relaxed);
-            self.stats.curr_connections.fetch_sub(1, Ordering::Relaxed);
-            return;
-        }
-        stream.set_nodelay();
-        let id = self.client_ids.fetch_add(1, Ordering::Relaxed);
-        let mut c = Client::new(stream, pool, id);
-        c.session.authed = self.pools[pool].cfg().redis_auth.is_none();
-        self.clients.insert(t, c);
-    }
-
-    fn client_event(&mut self, t: Token, hup: bool) {
-        let Some(c) = self.clients.get_mut(&t) else {
-            return;
-        };
-        let eof = match c.read(hup, &mut self.scratch) {
-            Ok(eof) => eof,
-            Err(_) => {
-                incr(&self.pools[c.pool].shared.stats.client_err);
-                self.close_client(t);
-                return;
-            }
-        };
-        self.serve_input(t);
-        if eof {
-            if let Some(c) = self.clients.get(&t) {
-                incr(&self.pools[c.pool].shared.stats.client_eof);
-            }
-            self.close_client(t);
-            return;
-        }
-        self.dirty_clients.push(t);
-    }
-
-    /// Decode and route the client's buffered requests, one at a time, stopping while it
-    /// waits in a blocking command (see `blocking`). A protocol error is answered and
-    /// closes the connection once the replies before it are out.
-    pub fn serve_input(&mut self, t: Token) {
-        loop {
-            let Some(c) = self.clients.get_mut(&t) else { return };
-            if c.blocked.is_some() || c.closing {
-                return;
-            }
-            match c.decoder.decode(&mut c.inbuf) {
-                Ok(Some(args)) => self.request(t, args),
-                Ok(None) => return,
-                Err(e) => {
-                    c.push_frame(&Frame::error(e.reply_text()));
-                    c.closing = true;
-                    c.inbuf.clear();
-                    return;
-                }
-            }
-        }
-    }
-
-    pub fn close_client(&mut self, t: Token) {
-        if let Some(mut c) = self.clients.remove(&t) {
-            let _ = self.poll.registry().deregister(&mut c.stream);
-            self.pools[c.pool].shared.stats.client_connections.fetch_sub(1, Ordering::Relaxed);
-            self.stats.curr_connections.fetch_sub(1, Ordering::Relaxed);
-            // Its dedicated connections hold its MULTI, WATCHes and subscriptions: closing
-            // them drops those on the backend.
-            // A blocked command's connection too: the backend then forgets the waiter.
-            let subs = c.sub.map(|s| s.connections()).unwrap_or_default();
-            let dedicated = c.tx.pin.map(|p| p.backend).into_iter().chain(subs);
-            for bt in dedicated.chain(c.blocked.map(|b| b.backend)) {
-                self.close_backend(bt);
-            }
-        }
-    }
-
-    fn backend_event(&mut self, t: Token, is_error: bool, hup: bool) {
-        let Some(b) = self.backends.get_mut(&t) else {
-            return;
-        };
-        if is_error {
-            let err = b.stream.take_error().ok().flatten();
-            let msg = err.map(|e| short_io_error(&e)).unwrap_or_else(|| "Connection refused".into());
-            self.kill_backend(t, &msg, false);
-            return;
-        }
-        let res = b.read(hup, &mut self.scratch);
-        let mut bad = false;
-        if b.role == Role::Sub {
-            let mut frames = Vec::new();
-            loop {
-                match b.next_frame() {
-                    Ok(Some(f)) => frames.push(f),
-                    Ok(None) => break,
-                    Err(_) => {
-                        bad = true;
-                        break;
-                    }
-                }
-            }
-            for (frame, raw) in frames {
-                self.sub_frame(t, frame, raw);
-            }
-        } else {
-            // One reply at a time: handling one may move the rest of the connection's work
-            // elsewhere (a transaction following MOVED) or close it.
-            let now = Instant::now();
-            loop {
-                let Some(b) = self.backends.get_mut(&t) else { return };
-                match b.next_reply() {
-                    Ok(Some((frame, raw, inflight))) => self.backend_reply(t, frame, raw, inflight, now),
-                    Ok(None) => break,
-                    Err(_) => {
-                        bad = true;
-                        break;
-                    }
-                }
-            }
-        }
-        match res {
-            _ if bad => self.kill_backend(t, "Protocol error from server", false),
-            Ok(true) => self.kill_backend(t, "Server closed the connection", false),
-            Err(e) => self.kill_backend(t, &short_io_error(&e), false),
-            Ok(false) => {
-                self.dirty_backends.push(t);
-                self.retire_if_idle(t);
-            }
-        }
-    }
-
-    /// Drop a backend connection and fail exactly the requests it held.
-    pub fn kill_backend(&mut self, t: Token, msg: &str, timed_out: bool) {
-        let Some(mut b) = self.backends.remove(&t) else {
-            return;
-        };
-        let _ = self.poll.registry().deregister(&mut b.stream);
-        let pool = &mut self.pools[b.pool];
-        if let Some(s) = pool.servers.get_mut(b.server) {
-            s.forget(t);
-        }
-        let stats = pool.shared.stats.clone();
-        let st = &b.stats;
-        st.server_connections.fetch_sub(1, Ordering::Relaxed);
-        incr(if timed_out { &st.server_timedout } else { &st.server_err });
-        let had_work = !b.inflight.is_empty();
-        if had_work && pool.on_failure(b.server, Instant::now()) {
-            incr(&stats.server_ejects);
-            incr(&st.ejects);
-            st.server_ejected_at.store(now_usec(), Ordering::Relaxed);
-        }
-        let err = Frame::error(format!("ERR {msg}"));
-        for inf in b.inflight {
-            match inf.waiter {
-                Waiter::Client { client, seq, part, .. } => {
-                    incr(&stats.forward_error);
-                    self.deliver(client, seq, part, err.clone(), None);
-                }
-                // A mirror's part brings the messages it relayed; the backend is repaired later.
-                Waiter::Sub { client, seq, mirror: true, raw, .. } => {
-                    self.sub_answered(client, seq, true, Frame::Null, Bytes::from(raw))
-                }
-                Waiter::Sub { client, seq, .. } => self.deliver(client, seq, 0, err.clone(), None),
-                Waiter::Slots => self.pools[b.pool].refresh_pending = false,
-                Waiter::Role => self.link_checked(b.pool, b.server, LinkState::Down, Instant::now()),
-                Waiter::Discard | Waiter::SubQuiet { .. } => {}
-            }
-        }
-        if let Some(ct) = b.owner {
-            match b.role {
-                Role::Tx => self.tx_pin_lost(ct, t),
-                Role::Sub => self.sub_conn_lost(ct, t),
-                Role::Shared { .. } => {}
-            }
-        }
-    }
-
-    fn flush_dirty(&mut self) {
-        let backends = std::mem::take(&mut self.dirty_backends);
-        for t in backends {
-            let res = match self.backends.get_mut(&t) {
-                Some(b) => b.flush(),
-                None => continue,
-            };
-            if let Err(e) = res {
-                self.kill_backend(t, &short_io_error(&e), false);
-            }
-        }
-        let mut clients = std::mem::take(&mut self.dirty_clients);
-        clients.dedup();
-        for t in clients {
-            let res = match self.clients.get_mut(&t) {
-                Some(c) => c.flush(),
-                None => continue,
-            };
-            if !matches!(res, Ok(false)) {
-                self.close_client(t);
-            } else if self.clients[&t].movable() {
-                if let Some(to) = self.balance.destination() {
-                    self.move_client(t, to);
-                }
-            }
-        }
-    }
-
-    /// Hand an idle client over to worker `to` (see `balance`).
-    fn move_client(&mut self, t: Token, to: usize) {
-        let Some(mut c) = self.clients.remove(&t) else { return };
-        let _ = self.poll.registry().deregister(&mut c.stream);
-        let pool = c.pool;
-        let (tx, waker) = &self.balance.peers[to];
-        if tx.send(Inbox::Migrate(Box::new(c))).is_ok() {
-            let _ = waker.wake();
-            self.stats.client_moves.fetch_add(1, Ordering::Relaxed);
-        } else {
-            // The other worker is gone (shutting down): the client is dropped with it.
-            self.pools[pool].shared.stats.client_connections.fetch_sub(1, Ordering::Relaxed);
-            self.stats.curr_connections.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-
-    /// A client moved here: register it and run whatever it already sent.
-    fn adopt_moved(&mut self, mut c: Client) {
-        let t = self.token();
-        if self.poll.registry().register(&mut c.stream, t, Interest::READABLE | Interest::WRITABLE).is_err() {
-            self.pools[c.pool].shared.stats.client_connections.fetch_sub(1, Ordering::Relaxed);
-            self.stats.curr_connections.fetch_sub(1, Ordering::Relaxed);
-            return;
-        }
-        self.clients.insert(t, c);
-        self.client_event(t, false);
-    }
-
-    fn tick(&mut self, now: Instant) {
-        for p in &mut self.pools {
-            p.tick(now);
-        }
-        self.balance.tick(now, self.clients.len());
-        let mut expired = Vec::new();
-        for (t, b) in &self.backends {
-            let Some(ms) = self.pools[b.pool].cfg().timeout_ms else {
-                continue;
-            };
-            if matches!(b.oldest(), Some(at) if now.duration_since(at) >= Duration::from_millis(ms)) {
-                expired.push(*t);
-            }
-        }
-        for t in expired {
-            self.kill_backend(t, "Connection timed out", true);
-        }
-        for i in 0..self.pools.len() {
-            self.maybe_refresh(i, now);
-            self.check_replica_links(i, now);
-        }
-        if now.duration_since(self.mirror_check) >= Duration::from_secs(1) {
-            self.mirror_check = now;
-            self.repair_mirrors();
-        }
-    }
-}
-
-fn now_usec() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
-}
-
-/// "Connection refused" rather than "Connection refused (os error 111)".
-pub fn short_io_error(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
     }
 }
