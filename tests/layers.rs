@@ -73,7 +73,7 @@ fn proxy_net_files_import_no_cycle() {
 /// The layers of `proxy/src/net`, bottom to top, by file (the order `proxy/src/net/mod.rs`
 /// documents): a file may import files of lower layers only, not of its own.
 const PROXY_NET_LAYERS: &[&[&str]] = &[
-    &["stream", "balance"],
+    &["stream"],
     &["backend", "replica_link"],
     &["pool"],
     &["client_state"],

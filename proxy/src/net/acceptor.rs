@@ -2,12 +2,12 @@
 //! (crossbeam-channel + `mio::Waker`): to the first one with room (see `balance`), or
 //! round-robin. A pool at its `client_connections` limit closes the new connection instead.
 
-use super::balance;
 use super::stream::{ClientStream, Listener};
 use super::worker::{Inbox, Peer};
 use crate::error::ProxyError;
 use crate::stats::{PoolStats, Stats};
 use mio::{Events, Poll, Token, Waker};
+use slotbox_protocol::balance;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;

@@ -8,8 +8,8 @@
 //! Read bottom to top; a file imports only files of lower layers (no import cycle), checked by
 //! `tests/layers.rs`:
 //!
-//! 1. leaves: `stream` (client sockets and listeners), `balance` (a worker's load and when its
-//!    clients move)
+//! 1. leaves: `stream` (client sockets and listeners); the balancing policy (a worker's load and
+//!    when its clients move) is `slotbox_protocol::balance`, shared with the server's loops
 //! 2. `backend` (one backend connection: requests out, replies matched to their waiters in
 //!    order), `replica_link` (a replica's link state, as `ROLE` shows it)
 //! 3. `pool`: a pool as one worker runs it — servers, distribution, slot map, readable replicas
@@ -38,7 +38,6 @@
 
 mod acceptor;
 mod backend;
-mod balance;
 mod blocking;
 mod client;
 mod client_state;
@@ -65,10 +64,10 @@ use crate::config::PoolConfig;
 use crate::error::ProxyError;
 use crate::router::{parse_cluster_slots, SlotRange};
 use crate::stats::{PoolStats, Stats};
-use balance::Balance;
 use mio::{Poll, Waker};
 use parking_lot::Mutex;
 use pool::{PoolRt, PoolShared};
+use slotbox_protocol::balance::Balance;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};

@@ -5,13 +5,13 @@
 //! are `impl Worker` blocks in files above this one.
 
 use super::backend::Backend;
-use super::balance::Balance;
 use super::client::Client;
 use super::pool::{PoolRt, PoolShared};
 use super::stream::ClientStream;
 use crate::stats::Stats;
 use crossbeam_channel::{Receiver, Sender};
 use mio::{Poll, Token};
+use slotbox_protocol::balance::Balance;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
