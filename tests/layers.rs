@@ -30,7 +30,7 @@ const SERVER_LAYERS: &[&[&str]] = &[
     &["core"],
     &["client"],
     &["blocking", "pubsub", "cmdstats", "evict"],
-    &["monitor"],
+    &["monitor", "notify"],
     &["persist"],
     &["repl"],
     &["cluster"],

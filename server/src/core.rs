@@ -94,6 +94,8 @@ pub struct HotConfig {
     pub maxmemory: AtomicUsize,
     pub maxmemory_policy: AtomicU8,
     pub maxmemory_samples: AtomicUsize,
+    /// `notify-keyspace-events` (`crate::notify::class` flags).
+    pub notify_flags: std::sync::atomic::AtomicU32,
     /// `repl-timeout`, `repl-ping-replica-period` (seconds), `replica-serve-stale-data`.
     pub repl_timeout_secs: AtomicU64,
     pub repl_ping_period_secs: AtomicU64,
@@ -118,6 +120,7 @@ impl HotConfig {
             maxmemory: AtomicUsize::new(c.maxmemory),
             maxmemory_policy: AtomicU8::new(MaxmemoryPolicy::from_name(&c.maxmemory_policy) as u8),
             maxmemory_samples: AtomicUsize::new(c.maxmemory_samples as usize),
+            notify_flags: std::sync::atomic::AtomicU32::new(c.notify_keyspace_events),
             repl_timeout_secs: AtomicU64::new(c.repl_timeout as u64),
             repl_ping_period_secs: AtomicU64::new(c.repl_ping_replica_period as u64),
             replica_serve_stale_data: AtomicBool::new(c.replica_serve_stale_data),
@@ -130,6 +133,8 @@ impl Core {
         let started_unix = unix_time_ms() as u64 / 1000;
         let databases = if config.cluster_enabled { 1 } else { config.databases.max(1) as usize };
         let keyspace = Keyspace::new(databases);
+        let new_keys = config.notify_keyspace_events & crate::config::notify_flags::class::NEW != 0;
+        keyspace.report_new.store(new_keys, Ordering::Relaxed);
         keyspace.clock.configure(&config.maxmemory_policy, config.lfu_log_factor, config.lfu_decay_time);
         let latency = Latency::default();
         latency.threshold_ms.store(config.latency_monitor_threshold, Ordering::Relaxed);
@@ -177,6 +182,10 @@ impl Core {
         hot.repl_ping_period_secs.store(c.repl_ping_replica_period as u64, Ordering::Relaxed);
         hot.replica_serve_stale_data.store(c.replica_serve_stale_data, Ordering::Relaxed);
         self.latency.threshold_ms.store(c.latency_monitor_threshold, Ordering::Relaxed);
+        hot.notify_flags.store(c.notify_keyspace_events, Ordering::Relaxed);
+        self.keyspace
+            .report_new
+            .store(c.notify_keyspace_events & crate::config::notify_flags::class::NEW != 0, Ordering::Relaxed);
         self.keyspace.clock.configure(&c.maxmemory_policy, c.lfu_log_factor, c.lfu_decay_time);
     }
 

@@ -60,7 +60,7 @@ fn evict(core: &Core, (db, slot): (usize, u16), key: &[u8]) -> bool {
         return false;
     }
     drop(shard);
-    db.expired(key);
+    db.key_event(key, crate::store::KeyEvent::Evicted);
     core.stats.evicted_keys.fetch_add(1, Ordering::Relaxed);
     true
 }

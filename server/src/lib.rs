@@ -11,7 +11,7 @@
 //! 4. `stream` (the write stream and its sinks), `mailbox` (reaching the event loops)
 //! 5. `core`: what every layer above shares — keyspace, gate, config, counters, write stream
 //! 6. per-client and per-server bookkeeping: `client` (ClientInfo), then `blocking`, `pubsub`,
-//!    `cmdstats`, `evict`, then `monitor`
+//!    `cmdstats`, `evict`, then `monitor` and `notify` (keyspace notifications)
 //! 7. services on `Core`: `persist`, then `repl`, then `cluster` — fed by the write stream,
 //!    handed what they run by the wiring (AOF replay, a replica's stream applier), never
 //!    calling up
@@ -40,6 +40,7 @@ pub mod log;
 pub mod mailbox;
 pub mod monitor;
 pub mod net;
+pub mod notify;
 pub mod persist;
 pub mod pubsub;
 pub mod rand;
@@ -111,12 +112,18 @@ pub fn start(config: Config) -> std::io::Result<ServerHandle> {
     let shared = Arc::new(Shared::new(config));
     let weak = Arc::downgrade(&shared);
     let _ = shared.me.set(weak.clone());
-    shared.keyspace.set_expire_hook(Box::new(move |db, key| {
-        if let Some(s) = weak.upgrade() {
-            if s.stream.is_active() && !s.keyspace.is_replica() {
-                s.stream.feed_in_db(db, &[&b"DEL"[..], key]);
-            }
+    shared.keyspace.set_expire_hook(Box::new(move |db, key, event| {
+        let Some(s) = weak.upgrade() else { return };
+        use store::KeyEvent;
+        if event != KeyEvent::Created && s.stream.is_active() && !s.keyspace.is_replica() {
+            s.stream.feed_in_db(db, &[&b"DEL"[..], key]);
         }
+        let (class, name) = match event {
+            KeyEvent::Expired => (notify::class::EXPIRED, "expired"),
+            KeyEvent::Evicted => (notify::class::EVICTED, "evicted"),
+            KeyEvent::Created => (notify::class::NEW, "new"),
+        };
+        notify::emit(&s.core, &s.pubsub, class, name, key, db);
     }));
     let weak = Arc::downgrade(&shared);
     let _ = shared.repl.applier.set(Box::new(move |peer, local| -> Box<dyn repl::StreamApplier> {

@@ -39,3 +39,16 @@ pub type Reply = Result<Frame, Frame>;
 
 /// See [`Ctx::run`].
 pub type RunFn = fn(&Shared, &mut ClientState, u16, &[Bytes]) -> Frame;
+
+impl Ctx<'_, '_> {
+    /// Report a keyspace event on `key` of the client's database (`notify-keyspace-events`;
+    /// nothing is done when its class is off).
+    pub fn notify(&self, class: u32, event: &str, key: &[u8]) {
+        self.notify_in(self.client.db, class, event, key);
+    }
+
+    /// [`Ctx::notify`] for a key of database `db` (MOVE, COPY ... DB).
+    pub fn notify_in(&self, db: usize, class: u32, event: &str, key: &[u8]) {
+        crate::notify::emit(self.shared, &self.shared.pubsub, class, event, key, db);
+    }
+}

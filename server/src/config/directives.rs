@@ -270,6 +270,10 @@ pub static DIRECTIVES: &[Directive] = &[
         let v = one(a)?;
         c.masterauth = (!v.is_empty()).then(|| v.to_string())
     }),
+    d!("notify-keyspace-events", true, |c| super::notify_flags::to_text(c.notify_keyspace_events), |c, a| {
+        c.notify_keyspace_events = super::notify_flags::parse(one(a)?)
+            .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string())?
+    }),
     d!("repl-backlog-size", true, |c| c.repl_backlog_size.to_string(), |c, a| c.repl_backlog_size = mem(a)?),
     Directive {
         name: "repl-timeout",

@@ -4,6 +4,7 @@
 //! syntaxes shared by directives are in `units.rs`. This file only assembles them.
 
 mod directives;
+pub mod notify_flags;
 mod parse;
 mod units;
 mod values;

@@ -100,6 +100,8 @@ pub struct Config {
     pub replicaof: Option<(String, u16)>,
     /// `enable-debug-command`: who may run DEBUG ("no", "yes" or "local": loopback clients).
     pub enable_debug_command: String,
+    /// `notify-keyspace-events`, as flags (`crate::notify::class`).
+    pub notify_keyspace_events: u32,
     /// The config file this server was started with, if any.
     pub config_file: Option<PathBuf>,
     /// Deal new connections to the event loops in turn instead of to the first loop with room
@@ -172,6 +174,7 @@ impl Default for Config {
             replica_priority: 100,
             replicaof: None,
             enable_debug_command: "no".into(),
+            notify_keyspace_events: 0,
             config_file: None,
             round_robin_placement: false,
         }

@@ -10,9 +10,20 @@ use slotbox_protocol::SLOT_COUNT;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// Called with each key deleted by expiry or eviction, and its database (a master propagates
-/// it as DEL).
-pub type ExpireHook = Box<dyn Fn(usize, &[u8]) + Send + Sync>;
+/// What happened to a key without a command asking for it by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyEvent {
+    /// Removed by lazy or active expiry (a master propagates it as DEL).
+    Expired,
+    /// Removed by `maxmemory` eviction (propagated as DEL too).
+    Evicted,
+    /// A new key was stored (reported only while `Common::report_new` is on).
+    Created,
+}
+
+/// Called with the database, the key and what happened to it (the server propagates and
+/// notifies).
+pub type ExpireHook = Box<dyn Fn(usize, &[u8], KeyEvent) + Send + Sync>;
 
 /// What every database of one server shares.
 pub struct Common {
@@ -25,6 +36,8 @@ pub struct Common {
     pub clock: lru::AccessClock,
     /// The active expiry cycle runs (`DEBUG SET-ACTIVE-EXPIRE`); lazy expiry always does.
     pub active_expire: AtomicBool,
+    /// New keys are reported to the hook (keyspace notifications of class `n` are on).
+    pub report_new: AtomicBool,
 }
 
 impl Default for Common {
@@ -32,6 +45,7 @@ impl Default for Common {
         Common {
             expired_keys: AtomicU64::new(0),
             active_expire: AtomicBool::new(true),
+            report_new: AtomicBool::new(false),
             replica: AtomicBool::new(false),
             expire_hook: std::sync::OnceLock::new(),
             clock: Default::default(),
@@ -92,10 +106,10 @@ impl Db {
         Db { id, shards, common }
     }
 
-    /// Tell the hook a key of this database expired (or was evicted).
-    pub fn expired(&self, key: &[u8]) {
+    /// Tell the hook what happened to a key of this database.
+    pub fn key_event(&self, key: &[u8], event: KeyEvent) {
         if let Some(h) = self.common.expire_hook.get() {
-            h(self.id, key);
+            h(self.id, key, event);
         }
     }
 

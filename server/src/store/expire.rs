@@ -36,7 +36,7 @@ impl ActiveExpiry {
             }
             let mut shard = db.shard(slot);
             if shard.volatile > 0 {
-                reclaimed += shard.purge_expired(now_ms, &|k| db.expired(k));
+                reclaimed += shard.purge_expired(now_ms, &|k| db.key_event(k, super::KeyEvent::Expired));
             }
         }
         db.note_expired(reclaimed);

@@ -22,7 +22,7 @@ pub mod types;
 pub mod value;
 mod view;
 
-pub use db::{Common, Db, ExpireHook};
+pub use db::{Common, Db, ExpireHook, KeyEvent};
 pub use key::Key;
 pub use keyspace::Keyspace;
 pub use shard::{Shard, SlotGuard, Watchers};

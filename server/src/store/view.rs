@@ -80,7 +80,7 @@ impl<'a> KeyView<'a> {
         if expired && delete {
             shard.touch(key);
             shard.remove(key);
-            self.db.expired(key);
+            self.db.key_event(key, super::KeyEvent::Expired);
             self.db.note_expired(1);
         }
         expired
@@ -134,6 +134,12 @@ impl<'a> KeyView<'a> {
         let shard = self.shard(key);
         shard.touch(key);
         let old = shard.insert(key, entry);
+        if self.db.report_new.load(std::sync::atomic::Ordering::Relaxed)
+            && old.as_ref().is_none_or(|o| o.is_expired(now))
+        {
+            self.db.key_event(key, super::KeyEvent::Created);
+        }
+        let shard = self.shard(key);
         if clock.lfu_mode() {
             // Overwriting keeps the key's access frequency (as Redis's dbSetValue does).
             if let (Some(o), Some(e)) = (&old, shard.map.get_mut(key)) {

@@ -4,13 +4,20 @@
 use super::lookup::read;
 use crate::commands::Ctx;
 use crate::commands::Reply;
+use crate::notify::class;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
 
 /// DEL and UNLINK: how many of the keys existed and were removed.
 pub fn del(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let removed = args[1..].iter().filter(|key| ctx.keys.remove(key).is_some()).count();
-    Ok(Frame::Integer(removed as i64))
+    let mut removed = 0;
+    for key in &args[1..] {
+        if ctx.keys.remove(key).is_some() {
+            ctx.notify(class::GENERIC, "del", key);
+            removed += 1;
+        }
+    }
+    Ok(Frame::Integer(removed))
 }
 
 /// EXISTS and TOUCH: how many of the keys exist (a key named twice counts twice).

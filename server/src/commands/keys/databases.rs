@@ -5,6 +5,7 @@
 
 use crate::commands::args;
 use crate::commands::{Ctx, Reply};
+use crate::notify::class;
 use crate::store::{Entry, KeyView};
 use bytes::Bytes;
 use slotbox_protocol::{key_hash_slot, Frame};
@@ -60,6 +61,9 @@ pub fn move_key(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
     }
     let Some(entry) = ctx.keys.remove(key) else { return Ok(Frame::Integer(0)) };
     to.insert(key, entry);
+    drop(to);
+    ctx.notify(class::GENERIC, "move_from", key);
+    ctx.notify_in(dst, class::GENERIC, "move_to", key);
     ctx.client.ready_keys.push((dst, key.clone()));
     Ok(Frame::Integer(1))
 }
@@ -74,6 +78,8 @@ pub fn copy_to_db(ctx: &mut Ctx, src: &Bytes, dst_key: &Bytes, dst: usize, repla
         return Ok(Frame::Integer(0));
     }
     to.insert(dst_key, Entry { lru: crate::store::lru::UNSET, ..entry });
+    drop(to);
+    ctx.notify_in(dst, class::GENERIC, "copy_to", dst_key);
     ctx.client.ready_keys.push((dst, dst_key.clone()));
     Ok(Frame::Integer(1))
 }

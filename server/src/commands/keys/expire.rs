@@ -5,6 +5,7 @@
 use super::lookup::read;
 use crate::commands::Reply;
 use crate::commands::{args, Ctx};
+use crate::notify::class;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
 
@@ -77,8 +78,10 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], basetime: i64, seconds: bool) -
     }
     if when <= ctx.now_ms {
         ctx.keys.remove(key);
+        ctx.notify(class::GENERIC, "del", key);
     } else {
         ctx.keys.set_expire(key, when);
+        ctx.notify(class::GENERIC, "expire", key);
     }
     Ok(Frame::Integer(1))
 }
@@ -132,6 +135,7 @@ pub fn persist(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Ok(match ctx.keys.get(key) {
         Some(e) if e.expire_at != 0 => {
             ctx.keys.set_expire(key, 0);
+            ctx.notify(class::GENERIC, "persist", key);
             Frame::Integer(1)
         }
         _ => Frame::Integer(0),

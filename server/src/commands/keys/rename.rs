@@ -5,6 +5,7 @@ use super::databases;
 use crate::commands::keys::lookup::read;
 use crate::commands::Reply;
 use crate::commands::{args, Ctx};
+use crate::notify::class;
 use bytes::Bytes;
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::Frame;
@@ -24,6 +25,8 @@ fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Frame {
     }
     if let Some(entry) = ctx.keys.remove(src) {
         ctx.keys.insert(dst, entry);
+        ctx.notify(class::GENERIC, "rename_from", src);
+        ctx.notify(class::GENERIC, "rename_to", dst);
     }
     done
 }
@@ -74,5 +77,6 @@ pub fn copy(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Ok(Frame::Integer(0));
     }
     ctx.keys.insert(dst, entry);
+    ctx.notify(class::GENERIC, "copy_to", dst);
     Ok(Frame::Integer(1))
 }
