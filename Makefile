@@ -6,6 +6,8 @@
 #   make bench     criterion benches of the protocol crate
 #   make compare   side-by-side redis-benchmark table: redis-server vs slotbox-server
 #   make lint      rustfmt check and clippy with warnings as errors
+#   make redis-suite  Redis 7.0.15's own Tcl suite against a fresh slotbox-server, with the
+#                  ratchet of tests/redis-suite/ (REDIS_TESTS=<dir with run.sh>, SUITE_UNITS)
 #   make run       one slotbox-server on port 6379, in the foreground
 
 CARGO ?= cargo
@@ -14,7 +16,7 @@ PORT ?= 6379
 # cargo-nextest runs test binaries in parallel; plain `cargo test` is the fallback.
 HAVE_NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: build test bench compare lint run run-cluster stop-cluster
+.PHONY: build test bench compare lint run run-cluster stop-cluster redis-suite
 
 build:
 	$(CARGO) build --release --workspace
@@ -55,3 +57,9 @@ run-cluster:
 
 stop-cluster:
 	cluster-tool/scripts/stop-cluster.sh
+
+# Redis's own test suite (needs tclsh and redis-cli): every test real Redis passes must pass,
+# but for tests/redis-suite/expected-failures.txt. REDIS_TESTS defaults to ../shared/redis-suite.
+redis-suite:
+	$(CARGO) build --release -p slotbox-server --bin slotbox-server
+	tests/redis-suite/check.sh
