@@ -149,11 +149,20 @@ fn migrate_auth_select_and_connection_errors() {
     let reply = ca.call(&["MIGRATE", "127.0.0.1", &p, "k", "0", "5000", "AUTH", "wrong"]);
     let text = String::from_utf8_lossy(reply.error_text().expect("error")).into_owned();
     assert!(text.starts_with("ERR Target instance replied with error: WRONGPASS"), "{text}");
-    // slotbox has database 0 only: the SELECT error is relayed and the source keeps the key
-    // (the pipelined RESTORE behind it still ran in the target's current db, as with Redis).
-    let reply = ca.call(&["MIGRATE", "127.0.0.1", &p, "k", "1", "5000", "AUTH", "secret"]);
+    // A database the target does not have: the SELECT error is relayed and the source keeps the
+    // key (the pipelined RESTORE behind it still ran in the target's current db, as with Redis).
+    let reply = ca.call(&["MIGRATE", "127.0.0.1", &p, "k", "16", "5000", "AUTH", "secret"]);
     assert_eq!(reply, error("ERR Target instance replied with error: ERR DB index is out of range"));
     assert!(exists(&mut ca, "k"));
+    // Into database 1 of the target: the key leaves the source, and is there.
+    ca.call(&["SET", "k1", "v1"]);
+    let reply = ca.call(&["MIGRATE", "127.0.0.1", &p, "k1", "1", "5000", "AUTH", "secret"]);
+    assert_eq!(reply, simple("OK"));
+    assert!(!exists(&mut ca, "k1"));
+    let mut in_b = client(&b);
+    in_b.call(&["AUTH", "secret"]);
+    in_b.call(&["SELECT", "1"]);
+    assert_eq!(in_b.call(&["GET", "k1"]), Frame::bulk_static("v1"));
 
     let reply = ca.call(&["MIGRATE", "127.0.0.1", &p, "k", "0", "5000", "REPLACE", "AUTH2", "default", "secret"]);
     assert_eq!(reply, simple("OK"));

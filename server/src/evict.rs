@@ -106,7 +106,11 @@ fn victim(core: &Core, policy: Policy, samples: usize, now_ms: i64) -> Option<((
 
 /// One random candidate of `slot` with its score, if the slot has any.
 fn sample(core: &Core, (db, slot): (usize, u16), policy: Policy, now_ms: i64) -> Option<(u64, Key)> {
-    let shard = core.keyspace.db(db).shard(slot);
+    let db = core.keyspace.db(db);
+    if !db.in_use() {
+        return None;
+    }
+    let shard = db.shard(slot);
     let volatile = policy.volatile_only();
     let pool = if volatile { shard.volatile } else { shard.map.len() };
     if pool == 0 {

@@ -77,7 +77,8 @@ impl Common {
 pub struct Db {
     /// Its number (`SELECT`).
     pub id: usize,
-    pub(super) shards: Box<[Mutex<Shard>]>,
+    /// One map per slot, allocated on first use (an unused database of the 16 costs nothing).
+    shards: std::sync::OnceLock<Box<[Mutex<Shard>]>>,
     common: Arc<Common>,
 }
 
@@ -102,8 +103,16 @@ impl Db {
 
     /// Database `id` of a server whose databases share `common`.
     pub fn with_common(id: usize, common: Arc<Common>) -> Self {
-        let shards = (0..SLOT_COUNT).map(|_| Mutex::new(Shard::default())).collect();
-        Db { id, shards, common }
+        Db { id, shards: std::sync::OnceLock::new(), common }
+    }
+
+    fn slots(&self) -> &[Mutex<Shard>] {
+        self.shards.get_or_init(|| (0..SLOT_COUNT).map(|_| Mutex::new(Shard::default())).collect())
+    }
+
+    /// Has this database ever been used (its slot maps allocated)? An unused one has no keys.
+    pub fn in_use(&self) -> bool {
+        self.shards.get().is_some()
     }
 
     /// Tell the hook what happened to a key of this database.
@@ -116,11 +125,14 @@ impl Db {
     /// Lock one slot.
     pub fn shard(&self, slot: u16) -> SlotGuard<'_> {
         let held = crate::gate::check::slot(self, slot);
-        SlotGuard { guard: self.shards[slot as usize].lock(), _held: held }
+        SlotGuard { guard: self.slots()[slot as usize].lock(), _held: held }
     }
 
     /// Number of keys (expired keys not yet reclaimed included, as Redis's DBSIZE).
     pub fn len(&self) -> usize {
+        if !self.in_use() {
+            return 0;
+        }
         (0..SLOT_COUNT as u16).map(|s| self.shard(s).map.len()).sum()
     }
 
@@ -130,6 +142,9 @@ impl Db {
 
     /// (keys, keys with expiry) for INFO keyspace.
     pub fn counts(&self) -> (usize, usize) {
+        if !self.in_use() {
+            return (0, 0);
+        }
         (0..SLOT_COUNT as u16).fold((0, 0), |(k, v), s| {
             let g = self.shard(s);
             (k + g.map.len(), v + g.volatile)
@@ -139,6 +154,9 @@ impl Db {
     /// Swap every key with database `other` (SWAPDB; the caller holds the whole exec gate).
     /// WATCHed keys that exist on either side are touched, as Redis does.
     pub fn swap_keys(&self, other: &Db) {
+        if !self.in_use() && !other.in_use() {
+            return;
+        }
         for s in 0..SLOT_COUNT as u16 {
             let (mut a, mut b) = if self.id < other.id {
                 (self.shard(s), other.shard(s))
@@ -159,6 +177,9 @@ impl Db {
 
     /// Remove every key. Returns how many were removed.
     pub fn flush(&self) -> usize {
+        if !self.in_use() {
+            return 0;
+        }
         let mut n = 0;
         for s in 0..SLOT_COUNT as u16 {
             let mut g = self.shard(s);
@@ -172,6 +193,9 @@ impl Db {
 
     /// Visit the live keys of one slot (expired ones are skipped, not removed).
     pub fn for_each_key_in_slot(&self, slot: u16, now_ms: i64, mut f: impl FnMut(&[u8], &Entry)) {
+        if !self.in_use() {
+            return;
+        }
         let g = self.shard(slot);
         for (k, e) in g.map.iter() {
             if !e.is_expired(now_ms) {

@@ -123,6 +123,9 @@ impl Db {
     /// makes it independent of the order keys are visited in.
     fn keys_digest(&self) -> (Digest, usize) {
         let mut keys_xor = Digest::default();
+        if !self.in_use() {
+            return (keys_xor, 0);
+        }
         let mut keys = 0usize;
         for slot in 0..SLOT_COUNT as u16 {
             let (d, n) = slot_digest(self, slot);

@@ -24,6 +24,9 @@ impl ActiveExpiry {
     }
 
     fn run_db(&mut self, db: &Db, now_ms: i64, slots: usize) -> usize {
+        if !db.in_use() {
+            return 0;
+        }
         if !db.active_expire.load(std::sync::atomic::Ordering::Relaxed) {
             return 0;
         }

@@ -42,7 +42,7 @@ pub fn dump(keyspace: &Keyspace, now_ms: i64) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
     out.extend_from_slice(MAGIC);
     out.push(VERSION);
-    for db in keyspace.iter() {
+    for db in keyspace.iter().filter(|db| db.in_use()) {
         let mut marked = false;
         for slot in 0..SLOT_COUNT as u16 {
             let shard = db.shard(slot);

@@ -201,8 +201,8 @@ impl Db {
     /// Lock every slot (for FLUSHALL inside MULTI and similar whole-keyspace atomics).
     pub fn lock_all(&self) -> KeyView<'_> {
         let mut view = KeyView::new(self);
-        for s in 0..self.shards.len() {
-            view.push(s as u16, self.shard(s as u16));
+        for s in 0..slotbox_protocol::SLOT_COUNT as u16 {
+            view.push(s, self.shard(s));
         }
         view
     }
