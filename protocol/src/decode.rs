@@ -221,13 +221,16 @@ fn split_inline(line: &Bytes) -> Result<Vec<Bytes>, DecodeError> {
 }
 
 /// `sdssplitargs`: whitespace-separated words, "double quotes" with C escapes (\n \xHH ...),
-/// 'single quotes' with \' only. `None` on unbalanced quotes.
+/// 'single quotes' with \' only. `None` on unbalanced quotes. As in C, where the line is a
+/// NUL-terminated string, a NUL byte ends the line (inside quotes: unbalanced), and blanks are
+/// `isspace()`'s six.
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let line = &line[..line.iter().position(|&b| b == 0).unwrap_or(line.len())];
     let mut args = Vec::new();
     let mut i = 0;
     let n = line.len();
     loop {
-        while i < n && line[i].is_ascii_whitespace() {
+        while i < n && is_c_space(line[i]) {
             i += 1;
         }
         if i >= n {
@@ -256,7 +259,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                         other => other,
                     });
                 } else if c == b'"' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if i + 1 < n && !is_c_space(line[i + 1]) {
                         return None;
                     }
                     i += 1;
@@ -273,7 +276,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     i += 1;
                     cur.push(b'\'');
                 } else if c == b'\'' {
-                    if i + 1 < n && !line[i + 1].is_ascii_whitespace() {
+                    if i + 1 < n && !is_c_space(line[i + 1]) {
                         return None;
                     }
                     i += 1;
@@ -286,7 +289,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     break;
                 }
                 match line[i] {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => {
+                    b' ' | b'\n' | b'\r' | b'\t' => {
                         i += 1;
                         break;
                     }
@@ -299,6 +302,11 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
         }
         args.push(cur);
     }
+}
+
+/// C's `isspace()` in the "C" locale: space, \t, \n, \v, \f, \r.
+fn is_c_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
 fn is_hex(c: u8) -> bool {
@@ -355,6 +363,19 @@ mod tests {
         assert_eq!(reqs[1], vec![Bytes::from("PING")]);
         assert_eq!(decode_all(b"SET \"a\r\n").unwrap_err().0, "unbalanced quotes in request");
         assert_eq!(decode_all(b"SET \"a\"b\r\n").unwrap_err().0, "unbalanced quotes in request");
+    }
+
+    /// Found by fuzzing (server_config): a NUL in a config line made empty arguments
+    /// (`bind 127\0\0x` bound "127", "" and "x"), which CONFIG REWRITE could not write back.
+    /// Redis's sdssplitargs reads a C string: the NUL ends the line.
+    #[test]
+    fn nul_ends_the_line_as_in_c() {
+        assert_eq!(split_args(b"bind 127\0\0x y").unwrap(), vec![b"bind".to_vec(), b"127".to_vec()]);
+        assert_eq!(split_args(b"\0set k v").unwrap(), Vec::<Vec<u8>>::new());
+        assert_eq!(split_args(b"set \"a\0b\""), None);
+        // Blanks before a word are isspace()'s; inside a word only space, \t, \r, \n end it.
+        assert_eq!(split_args(b"\x0b\x0cset a\x0bb").unwrap(), vec![b"set".to_vec(), b"a\x0bb".to_vec()]);
+        assert_eq!(decode_all(b"GET k\0junk\r\n").unwrap(), vec![vec![Bytes::from("GET"), Bytes::from("k")]]);
     }
 
     #[test]

@@ -124,6 +124,21 @@ mod tests {
         assert!(parse_frame(&bytes[..bytes.len() - 1]).unwrap().is_none());
     }
 
+    /// Found by fuzzing (resp_reply): a RESP3 blob error holding CRLF was re-encoded as a
+    /// simple error, which a reader split into two replies (the proxy relaying a backend's
+    /// error to a client would have desynced it).
+    #[test]
+    fn blob_error_with_crlf_reencodes_as_one_reply() {
+        let (f, used) = parse_frame(b"!11\r\n127.0.\r\n$xx\r\n").unwrap().unwrap();
+        assert_eq!(used, 18);
+        for proto in [Protocol::Resp2, Protocol::Resp3] {
+            let bytes = to_vec(&f, proto);
+            let (again, n) = parse_frame(&bytes).unwrap().unwrap();
+            assert_eq!(n, bytes.len());
+            assert_eq!(again, Frame::Error(Bytes::from_static(b"127.0.  $xx")));
+        }
+    }
+
     #[test]
     fn nulls_and_errors() {
         assert_eq!(parse_frame(b"$-1\r\n").unwrap().unwrap().0, Frame::Null);
