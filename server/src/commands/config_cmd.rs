@@ -144,8 +144,9 @@ fn config_value(d: &Directive, value: &str) -> String {
 
 /// The rewritten file text: known directives keep their place (first occurrence, later
 /// duplicates dropped), comments and unknown lines stay, and directives the file lacks are
-/// appended when they differ from the default.
-fn rewritten_text(config: &Config, old: &str) -> String {
+/// appended when they differ from the default. Public as the entry point of the config
+/// fuzz target (a rewritten config must load back to the same values).
+pub fn rewritten_text(config: &Config, old: &str) -> String {
     let line_for = |d: &Directive| format!("{} {}", d.name, config_value(d, &(d.get)(config)));
     let mut out: Vec<String> = Vec::new();
     let mut written: Vec<&'static str> = Vec::new();
