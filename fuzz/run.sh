@@ -62,6 +62,8 @@ echo
 echo "fuzz summary (${FUZZ_SECONDS}s per target; cov = edges covered, ft = features, corpus = inputs kept)"
 printf '%-16s %-7s %12s %8s %9s %8s\n' target status executions cov ft corpus
 printf '%s\n' "${summary[@]}"
+total=$(wc -w <<<"$TARGETS")
+echo "fuzz: $((total - ${#failed[@]})) passed, ${#failed[@]} failed"
 if ((${#failed[@]})); then
     echo "fuzz: FAILED: ${failed[*]} (inputs in fuzz/artifacts/)"
     exit 1
