@@ -8,6 +8,9 @@ use bytes::Bytes;
 /// Deepest nesting accepted, so hostile input cannot exhaust the stack.
 const MAX_DEPTH: usize = 64;
 
+/// Most elements an aggregate may declare (hiredis's default `maxelements`).
+const MAX_ELEMENTS: i64 = u32::MAX as i64;
+
 /// Parse one value from the start of `buf`; on success returns it and the bytes it used.
 pub fn parse_frame(buf: &[u8]) -> Result<Option<(Frame, usize)>, DecodeError> {
     let mut pos = 0;
@@ -74,6 +77,9 @@ fn parse_at(buf: &[u8], pos: &mut usize, depth: usize) -> Result<Option<Frame>, 
         }
         b'*' | b'~' | b'>' | b'%' => {
             let n = int_of(line)?;
+            if n > MAX_ELEMENTS {
+                return Err(err("aggregate length out of range"));
+            }
             if n < 0 {
                 Frame::NullArray
             } else {
@@ -137,6 +143,16 @@ mod tests {
             assert_eq!(n, bytes.len());
             assert_eq!(again, Frame::Error(Bytes::from_static(b"127.0.  $xx")));
         }
+    }
+
+    /// A map of 2^62 or more pairs overflowed `n * 2` (a panic with overflow checks, a wrong
+    /// count without); counts past hiredis's limit are an error, as there.
+    #[test]
+    fn aggregate_length_out_of_range() {
+        for input in [&b"%9223372036854775807\r\n"[..], b"%4611686018427387904\r\n", b"*4294967296\r\n"] {
+            assert_eq!(parse_frame(input).unwrap_err().0, "aggregate length out of range");
+        }
+        assert!(parse_frame(b"*4294967295\r\n:1\r\n").unwrap().is_none());
     }
 
     #[test]
