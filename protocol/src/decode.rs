@@ -12,7 +12,7 @@ use bytes::{Bytes, BytesMut};
 pub const INLINE_MAX: usize = 64 * 1024;
 
 /// Limits applied while parsing.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// `proto-max-bulk-len`.
     pub max_bulk_len: usize,
@@ -68,17 +68,42 @@ enum Scan {
     Skip(usize),
 }
 
-/// Decodes requests from a growing buffer.
+/// How far phase one got through a multibulk request that is not complete yet, so the next
+/// call resumes there instead of rescanning from the first argument (a request of N
+/// arguments arriving in pieces cost O(N²): 21 s of one event loop for a 13 MB SADD of 1M
+/// members read 16 KiB at a time).
+#[derive(Debug, Clone, Copy)]
+struct Progress {
+    /// Arguments the request declares.
+    count: usize,
+    /// Arguments already seen whole.
+    done: usize,
+    /// Where the next argument starts.
+    pos: usize,
+    /// The limits they were checked against.
+    limits: Limits,
+}
+
+/// What the `*<count>` line says: arguments follow, or there is nothing more to scan (the
+/// line is incomplete, or `*0` / `*-1`).
+enum Start {
+    Args(Progress),
+    Nothing(Scan),
+}
+
+/// Decodes requests from a growing buffer. Between calls the caller may only append to the
+/// buffer (every caller reads into its end); the decoder alone takes bytes off its front.
 #[derive(Debug, Default)]
 pub struct RequestDecoder {
     pub limits: Limits,
     /// After `Ok(None)`: the total size the pending request needs, when known.
     pub want: usize,
+    progress: Option<Progress>,
 }
 
 impl RequestDecoder {
     pub fn new(limits: Limits) -> Self {
-        RequestDecoder { limits, want: 0 }
+        RequestDecoder { limits, want: 0, progress: None }
     }
 
     /// Take the next complete request off `buf`. `Ok(None)` means more bytes are needed.
@@ -115,30 +140,26 @@ impl RequestDecoder {
         }
     }
 
-    fn scan_multibulk(&self, buf: &[u8]) -> Result<Scan, DecodeError> {
-        let Some(nl) = find_crlf(buf, 1) else {
-            if buf.len() > INLINE_MAX {
-                return Err(DecodeError::new("too big mbulk count string"));
-            }
-            return Ok(Scan::Incomplete(0));
+    fn scan_multibulk(&mut self, buf: &[u8]) -> Result<Scan, DecodeError> {
+        let limits = self.limits;
+        let Progress { count, mut done, mut pos, .. } = match self.progress.take() {
+            Some(p) if p.limits == limits && p.pos <= buf.len() => p,
+            _ => match self.scan_count(buf)? {
+                Start::Args(p) => p,
+                Start::Nothing(scan) => return Ok(scan),
+            },
         };
-        let count = parse_len(&buf[1..nl]);
-        let count = match count {
-            Some(c) if c <= self.limits.max_multibulk_len as i64 => c,
-            _ => return Err(DecodeError::new("invalid multibulk length")),
-        };
-        let mut pos = nl + 2;
-        if count <= 0 {
-            return Ok(Scan::Skip(pos));
-        }
-        for _ in 0..count {
+        while done < count {
+            let pending = Progress { count, done, pos, limits };
             if pos >= buf.len() {
+                self.progress = Some(pending);
                 return Ok(Scan::Incomplete(0));
             }
             let Some(nl) = find_crlf(buf, pos) else {
                 if buf.len() - pos > INLINE_MAX {
                     return Err(DecodeError::new("too big bulk count string"));
                 }
+                self.progress = Some(pending);
                 return Ok(Scan::Incomplete(0));
             };
             if buf[pos] != b'$' {
@@ -146,15 +167,36 @@ impl RequestDecoder {
                 return Err(DecodeError(format!("expected '$', got '{got}'")));
             }
             let len = match parse_len(&buf[pos + 1..nl]) {
-                Some(l) if l >= 0 && l as usize <= self.limits.max_bulk_len => l as usize,
+                Some(l) if l >= 0 && l as usize <= limits.max_bulk_len => l as usize,
                 _ => return Err(DecodeError::new("invalid bulk length")),
             };
-            pos = nl + 2 + len + 2;
-            if pos > buf.len() {
-                return Ok(Scan::Incomplete(pos));
+            let next = nl + 2 + len + 2;
+            if next > buf.len() {
+                self.progress = Some(pending);
+                return Ok(Scan::Incomplete(next));
             }
+            pos = next;
+            done += 1;
         }
-        Ok(Scan::Multibulk { len: pos, argc: count as usize })
+        Ok(Scan::Multibulk { len: pos, argc: count })
+    }
+
+    /// The `*<count>` line.
+    fn scan_count(&self, buf: &[u8]) -> Result<Start, DecodeError> {
+        let Some(nl) = find_crlf(buf, 1) else {
+            if buf.len() > INLINE_MAX {
+                return Err(DecodeError::new("too big mbulk count string"));
+            }
+            return Ok(Start::Nothing(Scan::Incomplete(0)));
+        };
+        let count = match parse_len(&buf[1..nl]) {
+            Some(c) if c <= self.limits.max_multibulk_len as i64 => c,
+            _ => return Err(DecodeError::new("invalid multibulk length")),
+        };
+        if count <= 0 {
+            return Ok(Start::Nothing(Scan::Skip(nl + 2)));
+        }
+        Ok(Start::Args(Progress { count: count as usize, done: 0, pos: nl + 2, limits: self.limits }))
     }
 }
 
@@ -394,6 +436,35 @@ mod tests {
     fn empty_multibulk_is_skipped() {
         let reqs = decode_all(b"*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n").unwrap();
         assert_eq!(reqs.len(), 1);
+    }
+
+    /// Each call resumes where the last one stopped: the requests and the errors are the same
+    /// whatever the pieces (the fuzz target checks this on random input), and one call scans
+    /// only what arrived since (a million arguments in 16 KiB pieces took 21 s before).
+    #[test]
+    fn resumes_a_partial_multibulk() {
+        let mut req = b"*100001\r\n$4\r\nSADD\r\n".to_vec();
+        for i in 0..100_000 {
+            req.extend_from_slice(format!("$7\r\nm{i:06}\r\n").as_bytes());
+        }
+        let mut d = RequestDecoder::default();
+        let mut buf = BytesMut::new();
+        let mut got = Vec::new();
+        for piece in req.chunks(1000) {
+            buf.extend_from_slice(piece);
+            got.extend(d.decode(&mut buf).unwrap());
+            let scanned = d.progress.map_or(0, |p| p.pos);
+            assert!(got.len() == 1 || buf.len() - scanned < 1000 + 16, "rescanned from {scanned} of {}", buf.len());
+        }
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].len(), &got[0][100_000][..]), (100_001, &b"m099999"[..]));
+        // Changed limits are checked again from the start.
+        let mut d = RequestDecoder::default();
+        let mut buf = BytesMut::from(&b"*2\r\n$5\r\nhello\r\n"[..]);
+        assert!(d.decode(&mut buf).unwrap().is_none());
+        d.limits.max_bulk_len = 4;
+        buf.extend_from_slice(b"$1\r\nx\r\n");
+        assert_eq!(d.decode(&mut buf).unwrap_err().0, "invalid bulk length");
     }
 
     #[test]
