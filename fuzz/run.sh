@@ -42,9 +42,12 @@ for t in $TARGETS; do
     echo "== $t: ${FUZZ_SECONDS}s (log: fuzz/$log)"
     # New inputs go to the work corpus (the first directory); corpus/$t, the checked-in
     # seeds, is only read.
+    dict=()
+    [ -f "dict/$t.dict" ] && dict=(-dict="dict/$t.dict")
     status=ok
     if ! "target/$HOST/release/$t" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="artifacts/$t/" "$work" "corpus/$t" >"$log" 2>&1; then
+        -use_value_profile=1 "${dict[@]}" -print_final_stats=1 -artifact_prefix="artifacts/$t/" \
+        "$work" "corpus/$t" >"$log" 2>&1; then
         status=FAILED
         failed+=("$t")
         grep -E -A30 "panicked|ERROR: libFuzzer|==slotbox-fuzz==|deadly signal|Test unit written" "$log" | head -60 || tail -40 "$log"

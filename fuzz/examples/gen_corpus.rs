@@ -3,7 +3,9 @@
 //! DUMP payloads and snapshots of every value type and encoding, AOF files as the server
 //! writes them (plain and with a snapshot preamble), config files and nutcracker.yml files.
 //! Each seed starts with the control byte its target reads (see each target's module doc).
-//! Files not named `gen-*` (captures of real traffic and files) are left alone.
+//! Files not named `gen-*` (captures of real traffic and files) are left alone. It also writes
+//! `dict/<target>.dict`, libFuzzer dictionaries of the tokens each format is made of
+//! (directive names from the config table, nutcracker keys and hash names, magics, tags).
 //!
 //! Run from `fuzz/`: `cargo run --example gen_corpus`.
 
@@ -28,6 +30,86 @@ fn main() {
     write(out, "aof", aofs());
     write(out, "server_config", configs());
     write(out, "nutcracker_yml", nutcracker_files());
+    write_dicts(Path::new("dict"));
+}
+
+/// libFuzzer dictionary files: one quoted token per line, bytes escaped as `\xHH`.
+fn write_dicts(dir: &Path) {
+    std::fs::create_dir_all(dir).expect("dict dir");
+    let resp: Vec<String> =
+        ["*", "$", "\r\n", "\"", "'", "\\x", "-1", "0", "4294967295", "9223372036854775807"].map(String::from).to_vec();
+    let reply: Vec<String> =
+        ["+", "-", ":", "$", "*", "_", "#t", ",", "(", "!", "=", "%", "~", ">", "\r\n", "txt:", "inf", "nan", "-1"]
+            .map(String::from)
+            .to_vec();
+    let mut config: Vec<String> = slotbox_server::config::DIRECTIVES
+        .iter()
+        .flat_map(|d| std::iter::once(d.name).chain(d.alias))
+        .map(String::from)
+        .collect();
+    config.extend(["yes", "no", "\"\"", "mb", "gb", "kb", "normal", "replica", "pubsub"].map(String::from));
+    let mut yml: Vec<String> = [
+        "listen",
+        "hash",
+        "hash_tag",
+        "distribution",
+        "timeout",
+        "backlog",
+        "client_connections",
+        "server_connections",
+        "server_retry_timeout",
+        "server_failure_limit",
+        "redis_db",
+        "redis_auth",
+        "redis",
+        "preconnect",
+        "auto_eject_hosts",
+        "cluster",
+        "read_from",
+        "servers",
+        "ketama",
+        "modula",
+        "random",
+        "master",
+        "replica",
+        "prefer_replica",
+        "true",
+        "false",
+        ": ",
+        "\n  ",
+        "\n   - ",
+        "127.0.0.1:6379:1",
+        "4294967295",
+        "2147483647",
+    ]
+    .map(String::from)
+    .to_vec();
+    yml.extend(slotbox_proxy::hash::HashKind::ALL.iter().map(|(_, name)| name.to_string()));
+    let aof = [&PREAMBLE_MAGIC[..], b"SLOTBOX", b"MULTI", b"EXEC", b"*1\r\n$5\r\n", b"\r\n"];
+    let dicts: Vec<(&str, Vec<Vec<u8>>)> = vec![
+        ("resp_request", resp.into_iter().map(String::into_bytes).collect()),
+        ("resp_reply", reply.into_iter().map(String::into_bytes).collect()),
+        ("server_config", config.into_iter().map(String::into_bytes).collect()),
+        ("nutcracker_yml", yml.into_iter().map(String::into_bytes).collect()),
+        ("aof", aof.iter().map(|t| t.to_vec()).collect()),
+        ("snapshot", vec![b"SLOTBOX\x01".to_vec(), vec![0x01], vec![0xff]]),
+        ("cluster_bus", vec![b"SBus\x00\x01".to_vec(), b"127.0.0.1".to_vec()]),
+    ];
+    for (target, tokens) in dicts {
+        let mut text = format!("# {target}: tokens for libFuzzer (written by examples/gen_corpus.rs)\n");
+        for t in tokens {
+            text.push('"');
+            for b in t {
+                match b {
+                    b'"' | b'\\' => text.push_str(&format!("\\{}", b as char)),
+                    0x20..=0x7e => text.push(b as char),
+                    _ => text.push_str(&format!("\\x{b:02X}")),
+                }
+            }
+            text.push_str("\"\n");
+        }
+        std::fs::write(dir.join(format!("{target}.dict")), text).expect("write dict");
+    }
 }
 
 fn write(root: &Path, target: &str, seeds: Vec<(&str, Vec<u8>)>) {

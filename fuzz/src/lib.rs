@@ -38,8 +38,8 @@ fn check(size: usize) {
 }
 
 // SAFETY: every method checks the size (which neither allocates nor unwinds) and then
-// forwards unchanged to `System`, so `System`'s guarantees hold. A test below checks that a
-// small allocation still works through it.
+// forwards unchanged to `System`, so `System`'s guarantees hold. The test below allocates,
+// grows, zero-allocates and frees through it (`cargo test --lib` in fuzz/).
 unsafe impl GlobalAlloc for CappedAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         check(layout.size());
@@ -69,5 +69,20 @@ pub fn control(data: &[u8]) -> (u8, &[u8]) {
     match data.split_first() {
         Some((&c, rest)) => (c, rest),
         None => (0, data),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn allocations_under_the_cap_go_through() {
+        let n = 1 << 20;
+        let mut v: Vec<u64> = Vec::with_capacity(n);
+        v.extend(0..n as u64);
+        v.resize(2 * n, 7);
+        assert_eq!((v[n - 1], v[2 * n - 1], v.len()), (n as u64 - 1, 7, 2 * n));
+        let z = vec![0u8; 8 << 20];
+        assert!(z.iter().all(|&b| b == 0));
+        assert_eq!(super::control(&[9, 1, 2]), (9, &[1u8, 2][..]));
     }
 }
