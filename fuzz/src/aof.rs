@@ -24,16 +24,22 @@ pub fn run(data: &[u8]) {
     let file = if ctl & 1 == 1 { fix_preamble(body) } else { body.to_vec() };
     let db = db();
     let mut offsets = Vec::new();
+    let mut loaded = false;
     let end = scan(
         &file,
-        |snap| slotbox_server::store::snapshot::load(db, snap).map(|_| ()),
+        |snap| {
+            loaded = true;
+            slotbox_server::store::snapshot::load(db, snap).map(|_| ())
+        },
         |at, args: Vec<Bytes>| {
             assert!(!args.is_empty(), "a command with no arguments at {at}");
             offsets.push(at);
             Ok(())
         },
     );
-    db.flush();
+    if loaded {
+        db.flush();
+    }
     assert!(offsets.windows(2).all(|w| w[0] < w[1]), "offsets do not increase: {offsets:?}");
     assert!(offsets.iter().all(|&o| o < file.len()), "offset past the end");
     let rescan = |len: usize| scan(&file[..len], |_| Ok(()), |_, _| Ok(()));

@@ -3,14 +3,18 @@
 //! `CLUSTER SLOTS` reply into its slot map.
 //!
 //! Checks: a parsed value's every strict prefix is "need more bytes" (never an error or a
-//! different value); re-encoding a value as RESP3 and parsing it again is stable (one
-//! normalization, then a fixed point); the slot map built from any reply stays in range.
+//! different value); the incremental [`ReplyDecoder`] the proxy and the tool use gives the
+//! same values and the same ending fed in pieces as `parse_frame` on the whole; re-encoding a
+//! value as RESP3 and parsing it again is stable (one normalization, then a fixed point); the
+//! slot map built from any reply stays in range.
 
-use slotbox_protocol::resp_parse::parse_frame;
+use slotbox_protocol::resp_parse::{parse_frame, ReplyDecoder};
 use slotbox_protocol::{encode, Frame, Protocol};
 use slotbox_proxy::router::{parse_cluster_slots, ClusterSlots};
 
 pub fn run(data: &[u8]) {
+    let chunk = 1 + data.len() % 13;
+    assert_eq!(in_pieces(data, chunk), whole(data), "ReplyDecoder in {chunk}-byte pieces differs from parse_frame");
     let mut rest = data;
     // A pipeline of replies, as a connection's buffer holds them.
     while let Ok(Some((frame, used))) = parse_frame(rest) {
@@ -55,4 +59,39 @@ fn slot_map(frame: &Frame) {
         }
         assert!(map.replicas_of(slot).iter().all(|&r| (r as usize) < addrs.len()));
     }
+}
+
+/// The replies in `data` (RESP3-encoded, so NaN compares equal) and whether it ended on an
+/// error, by `parse_frame` on the whole buffer.
+fn whole(data: &[u8]) -> (Vec<Vec<u8>>, bool) {
+    let (mut rest, mut out) = (data, Vec::new());
+    loop {
+        match parse_frame(rest) {
+            Ok(Some((f, used))) => {
+                out.push(encode::to_vec(&f, Protocol::Resp3));
+                rest = &rest[used..];
+            }
+            Ok(None) => return (out, false),
+            Err(_) => return (out, true),
+        }
+    }
+}
+
+/// The same through a [`ReplyDecoder`] fed `chunk` bytes at a time, as a connection reads.
+fn in_pieces(data: &[u8], chunk: usize) -> (Vec<Vec<u8>>, bool) {
+    let (mut dec, mut buf, mut out) = (ReplyDecoder::default(), Vec::new(), Vec::new());
+    for piece in data.chunks(chunk) {
+        buf.extend_from_slice(piece);
+        loop {
+            match dec.decode(&buf) {
+                Ok(Some((f, used))) => {
+                    out.push(encode::to_vec(&f, Protocol::Resp3));
+                    buf.drain(..used);
+                }
+                Ok(None) => break,
+                Err(_) => return (out, true),
+            }
+        }
+    }
+    (out, false)
 }

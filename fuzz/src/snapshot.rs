@@ -20,7 +20,8 @@ pub fn run(data: &[u8]) {
     let (ctl, body) = crate::control(data);
     let input = if ctl & 1 == 1 { fix_checksum(body) } else { body.to_vec() };
     let (db, copy) = dbs();
-    if load(db, &input).is_ok() {
+    let loaded = load(db, &input);
+    if loaded.is_ok() {
         let keys = db.len();
         let snap = dump(db, i64::MIN);
         let n = load(copy, &snap).expect("a dump of a loaded snapshot loads");
@@ -28,7 +29,15 @@ pub fn run(data: &[u8]) {
         assert_eq!(copy.len(), keys, "keys after loading the re-dump");
         copy.flush();
     }
-    db.flush();
+    // Emptying 16384 slots is most of a run's time: skip it when the loader cannot have
+    // reached the records (it checks the checksum before touching the keyspace).
+    if loaded.is_ok() || checksum_ok(&input) {
+        db.flush();
+    }
+}
+
+fn checksum_ok(data: &[u8]) -> bool {
+    data.len() >= 8 && fix_checksum(data) == data
 }
 
 /// `data` with its last 8 bytes replaced by the CRC-64 of the bytes before them.
