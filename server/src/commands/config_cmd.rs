@@ -328,5 +328,8 @@ mod tests {
         for name in ["bind", "replicaof", "requirepass"] {
             assert_eq!(back.get(name), config.get(name), "{name} in\n{rewritten}");
         }
+        // A master host with a blank is refused: no line could give it back.
+        let e = Config::default().load_str("replicaof \"a b\" 7000\n", "t").unwrap_err();
+        assert_eq!(e.reason, "Invalid master host");
     }
 }
