@@ -3,7 +3,11 @@
 //! DUMP payloads and snapshots of every value type and encoding, AOF files as the server
 //! writes them (plain and with a snapshot preamble), config files and nutcracker.yml files.
 //! Each seed starts with the control byte its target reads (see each target's module doc).
-//! Files not named `gen-*` (captures of real traffic and files) are left alone. It also writes
+//! Files not named `gen-*` are left alone: the `real-*` seeds are captures, replies of
+//! redis-server 7.0 (`DEBUG PROTOCOL` of every RESP3 type in RESP2 and RESP3, HELLO 3,
+//! CLUSTER SLOTS / SHARDS, errors) and AOF files written by slotbox-server (fresh, and after
+//! BGREWRITEAOF with its snapshot preamble, also alone as a snapshot seed). Hashtable-encoded
+//! values iterate in a different order on each run, so their seeds change bytes when rewritten. It also writes
 //! `dict/<target>.dict`, libFuzzer dictionaries of the tokens each format is made of
 //! (directive names from the config table, nutcracker keys and hash names, magics, tags).
 //!
