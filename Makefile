@@ -45,6 +45,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	cp Cargo.lock fuzz/Cargo.lock
 	$(CARGO) clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
 
 # Coverage-guided fuzzing (libFuzzer, stable Rust; fuzz/ is its own workspace and target dir).
