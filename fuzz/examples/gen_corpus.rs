@@ -21,7 +21,7 @@ use slotbox_server::cluster::node::SlotSet;
 use slotbox_server::persist::rewrite::PREAMBLE_MAGIC;
 use slotbox_server::store::serialize::{dump_value, write_value};
 use slotbox_server::store::types::{SetValue, ZSetValue};
-use slotbox_server::store::{snapshot, Db, Entry, Value};
+use slotbox_server::store::{snapshot, Entry, Keyspace, Value};
 use std::path::Path;
 
 fn main() {
@@ -318,22 +318,25 @@ fn leak(s: String) -> &'static str {
     Box::leak(s.into_boxed_str())
 }
 
-fn keyspace() -> Db {
-    let db = Db::new();
+/// Every value in database 0 (some with an expiry), one more key in database 1.
+fn keyspace() -> Keyspace {
+    let ks = Keyspace::new(2);
     for (i, (name, v)) in values().into_iter().enumerate() {
         let key = format!("key:{name}");
         let expire_at = if i % 3 == 0 { 4_000_000_000_000 } else { 0 };
-        db.shard(slotbox_protocol::key_hash_slot(key.as_bytes()))
+        ks.db(0)
+            .shard(slotbox_protocol::key_hash_slot(key.as_bytes()))
             .insert(key.as_bytes(), Entry::with_expiry(v, expire_at));
     }
-    db
+    ks.db(1).shard(slotbox_protocol::key_hash_slot(b"db1")).insert(b"db1", Entry::new(Value::Int(1)));
+    ks
 }
 
 fn snapshots() -> Vec<(&'static str, Vec<u8>)> {
-    let empty = snapshot::dump(&Db::new(), 0);
-    let small = Db::new();
+    let empty = snapshot::dump(&Keyspace::new(1), 0);
+    let small = Keyspace::new(1);
     for (key, v) in [("a", Value::Int(1)), ("{a}b", Value::string(b"xyz"))] {
-        small.shard(slotbox_protocol::key_hash_slot(key.as_bytes())).insert(key.as_bytes(), Entry::new(v));
+        small.db(0).shard(slotbox_protocol::key_hash_slot(key.as_bytes())).insert(key.as_bytes(), Entry::new(v));
     }
     vec![
         ("empty", with_ctl(0, &empty)),

@@ -11,18 +11,19 @@
 use bytes::Bytes;
 use slotbox_server::persist::load::{scan, End};
 use slotbox_server::persist::rewrite::PREAMBLE_MAGIC;
-use slotbox_server::store::Db;
+use slotbox_server::store::Keyspace;
 use std::sync::OnceLock;
 
-fn db() -> &'static Db {
-    static DB: OnceLock<Db> = OnceLock::new();
-    DB.get_or_init(Db::new)
+/// The scratch keyspace the preamble loads into (as `--check-aof`'s), reused across runs.
+fn keyspace() -> &'static Keyspace {
+    static KEYSPACE: OnceLock<Keyspace> = OnceLock::new();
+    KEYSPACE.get_or_init(|| Keyspace::new(2))
 }
 
 pub fn run(data: &[u8]) {
     let (ctl, body) = crate::control(data);
     let file = if ctl & 1 == 1 { fix_preamble(body) } else { body.to_vec() };
-    let db = db();
+    let db = keyspace();
     let mut offsets = Vec::new();
     let mut loaded = false;
     let end = scan(
@@ -38,7 +39,7 @@ pub fn run(data: &[u8]) {
         },
     );
     if loaded {
-        db.flush();
+        db.flush_all();
     }
     assert!(offsets.windows(2).all(|w| w[0] < w[1]), "offsets do not increase: {offsets:?}");
     assert!(offsets.iter().all(|&o| o < file.len()), "offset past the end");

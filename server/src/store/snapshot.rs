@@ -184,7 +184,7 @@ mod tests {
             snap.push(END);
             let crc = crc64(0, &snap);
             snap.extend_from_slice(&crc.to_le_bytes());
-            assert_eq!(load(&Db::new(), &snap), Err("snapshot truncated".to_string()), "len {len}");
+            assert_eq!(load(&Keyspace::new(1), &snap), Err("snapshot truncated".to_string()), "len {len}");
         }
     }
 }
