@@ -5,18 +5,20 @@
 #                  test against a real redis-server (DIFF_COMMANDS / DIFF_SEED tune it)
 #   make bench     criterion benches of the protocol crate
 #   make compare   side-by-side redis-benchmark table: redis-server vs slotbox-server
-#   make lint      rustfmt check and clippy with warnings as errors
+#   make lint      rustfmt check and clippy with warnings as errors (the fuzz crate too)
+#   make fuzz      libFuzzer on every decoder, FUZZ_SECONDS (default 60) per target (fuzz/run.sh)
 #   make redis-suite  Redis 7.0.15's own Tcl suite against a fresh slotbox-server, with the
 #                  ratchet of tests/redis-suite/ (REDIS_TESTS=<dir with run.sh>, SUITE_UNITS)
 #   make run       one slotbox-server on port 6379, in the foreground
 
 CARGO ?= cargo
 PORT ?= 6379
+FUZZ_SECONDS ?= 60
 
 # cargo-nextest runs test binaries in parallel; plain `cargo test` is the fallback.
 HAVE_NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: build test bench compare lint run run-cluster stop-cluster redis-suite
+.PHONY: build test bench compare lint fuzz run run-cluster stop-cluster redis-suite
 
 build:
 	$(CARGO) build --release --workspace
@@ -41,7 +43,15 @@ compare:
 
 lint:
 	$(CARGO) fmt --all -- --check
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	cp Cargo.lock fuzz/Cargo.lock
+	$(CARGO) clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
+
+# Coverage-guided fuzzing (libFuzzer, stable Rust; fuzz/ is its own workspace and target dir).
+# Prints executions and coverage per target; fails on any crash, hang or huge allocation.
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
 
 run:
 	$(CARGO) build --release -p slotbox-server --bin slotbox-server

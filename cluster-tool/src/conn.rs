@@ -5,7 +5,7 @@
 
 use crate::error::{io_reason, ToolError};
 use slotbox_protocol::encode::bulk;
-use slotbox_protocol::resp_parse::parse_frame;
+use slotbox_protocol::resp_parse::ReplyDecoder;
 use slotbox_protocol::Frame;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -26,6 +26,8 @@ pub struct Auth {
 pub struct Conn {
     stream: TcpStream,
     buf: Vec<u8>,
+    /// Resumes the scan of a reply that is not whole yet (`buf` only grows at its end).
+    replies: ReplyDecoder,
     addr: String,
 }
 
@@ -42,7 +44,8 @@ impl Conn {
                     let _ = stream.set_nodelay(true);
                     let _ = stream.set_read_timeout(Some(read_timeout));
                     let _ = stream.set_write_timeout(Some(read_timeout));
-                    let mut conn = Conn { stream, buf: Vec::new(), addr: addr.clone() };
+                    let mut conn =
+                        Conn { stream, buf: Vec::new(), replies: ReplyDecoder::default(), addr: addr.clone() };
                     conn.authenticate(auth)?;
                     return Ok(conn);
                 }
@@ -96,7 +99,7 @@ impl Conn {
     /// Read exactly one reply.
     pub fn read_reply(&mut self) -> Result<Frame, ToolError> {
         loop {
-            match parse_frame(&self.buf) {
+            match self.replies.decode(&self.buf) {
                 Ok(Some((frame, used))) => {
                     self.buf.drain(..used);
                     return Ok(frame);

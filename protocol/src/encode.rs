@@ -90,9 +90,15 @@ pub fn to_vec(frame: &Frame, proto: Protocol) -> Vec<u8> {
     out
 }
 
+/// A one-line value (`+`, `-`, `(`). A CR or LF inside would end the line early and desync
+/// the reader, so each becomes a space, as Redis does to error texts.
 fn line(out: &mut Vec<u8>, tag: u8, text: &[u8]) {
     out.push(tag);
-    out.extend_from_slice(text);
+    if text.iter().any(|&b| b == b'\r' || b == b'\n') {
+        out.extend(text.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+    } else {
+        out.extend_from_slice(text);
+    }
     out.extend_from_slice(b"\r\n");
 }
 
@@ -158,6 +164,12 @@ mod tests {
         assert_eq!(both(&Frame::Double(1.1)).1, ",1.1000000000000001\r\n");
         assert_eq!(both(&Frame::Double(f64::NEG_INFINITY)).0, "$4\r\n-inf\r\n");
         assert_eq!(both(&Frame::Double(f64::INFINITY)).1, ",inf\r\n");
+    }
+
+    #[test]
+    fn line_values_never_carry_a_line_break() {
+        assert_eq!(both(&Frame::error("ERR a\r\nb\nc")).0, "-ERR a  b c\r\n");
+        assert_eq!(both(&Frame::Simple(Bytes::from_static(b"x\ry"))).1, "+x y\r\n");
     }
 
     #[test]

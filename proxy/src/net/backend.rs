@@ -8,7 +8,7 @@ use crate::stats::ServerStats;
 use bytes::{Bytes, BytesMut};
 use mio::net::TcpStream;
 use mio::Token;
-use slotbox_protocol::resp_parse::parse_frame;
+use slotbox_protocol::resp_parse::ReplyDecoder;
 use slotbox_protocol::{DecodeError, Frame};
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -73,6 +73,8 @@ pub struct Backend {
     out: Vec<u8>,
     out_pos: usize,
     inbuf: BytesMut,
+    /// Resumes the scan of a reply that is not whole yet (`inbuf` only grows at its end).
+    replies: ReplyDecoder,
     pub inflight: VecDeque<Inflight>,
 }
 
@@ -97,6 +99,7 @@ impl Backend {
             out: Vec::with_capacity(16 * 1024),
             out_pos: 0,
             inbuf: BytesMut::with_capacity(16 * 1024),
+            replies: ReplyDecoder::default(),
             inflight: VecDeque::new(),
         }
     }
@@ -140,7 +143,7 @@ impl Backend {
 
     /// The next complete frame, parsed and as sent.
     pub fn next_frame(&mut self) -> Result<Option<(Frame, Bytes)>, DecodeError> {
-        let Some((frame, used)) = parse_frame(&self.inbuf)? else {
+        let Some((frame, used)) = self.replies.decode(&self.inbuf)? else {
             return Ok(None);
         };
         Ok(Some((frame, self.inbuf.split_to(used).freeze())))

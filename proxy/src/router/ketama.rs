@@ -25,7 +25,8 @@ impl Ketama {
     /// Build the continuum of the live servers (indices refer to `servers`).
     pub fn new(hash: HashKind, servers: &[RingServer]) -> Ketama {
         let live: Vec<(usize, &RingServer)> = servers.iter().enumerate().filter(|(_, s)| s.live).collect();
-        let total: u32 = live.iter().map(|(_, s)| s.weight).sum();
+        // u64: weights are u32 each, and their sum must not wrap.
+        let total: u64 = live.iter().map(|(_, s)| u64::from(s.weight)).sum();
         let nlive = live.len() as f32;
         let mut points = Vec::with_capacity(live.len() * 160);
         for (idx, s) in live {
@@ -83,6 +84,16 @@ mod tests {
         let mut s = servers(2);
         s[0].weight = 3;
         // 3/4*40*2 = 60 groups, 1/4*40*2 = 20 groups.
+        assert_eq!(Ketama::new(HashKind::Fnv1a64, &s).len(), 320);
+    }
+
+    /// Two weights of 2^31 overflowed a u32 total (a panic with overflow checks; wrapped
+    /// shares without). Found by review; reachable from nutcracker.yml.
+    #[test]
+    fn huge_weights_do_not_overflow() {
+        let mut s = servers(2);
+        s[0].weight = u32::MAX;
+        s[1].weight = u32::MAX;
         assert_eq!(Ketama::new(HashKind::Fnv1a64, &s).len(), 320);
     }
 

@@ -342,6 +342,9 @@ pub static DIRECTIVES: &[Directive] = &[
         get: |c| c.replicaof.as_ref().map(|(h, p)| format!("{h} {p}")).unwrap_or_default(),
         set: |c, a| {
             match a {
+                // A host name has no blanks; one with them could not be written back by
+                // CONFIG REWRITE (CONFIG GET joins host and port with a space).
+                [h, _] if h.is_empty() || h.contains(char::is_whitespace) => return Err("Invalid master host".into()),
                 [h, p] => c.replicaof = Some((h.clone(), p.parse().map_err(|_| "Invalid master port".to_string())?)),
                 _ => return Err("wrong number of arguments".into()),
             }

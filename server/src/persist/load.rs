@@ -33,11 +33,12 @@ fn preamble(data: &[u8]) -> Result<Option<std::ops::Range<usize>>, End> {
     let Some(len) = data.get(PREAMBLE_MAGIC.len()..hdr) else {
         return Err(End::Truncated(0));
     };
-    let len = u64::from_le_bytes(len.try_into().expect("8 bytes")) as usize;
-    if data.len() < hdr + len {
+    let len = u64::from_le_bytes(len.try_into().expect("8 bytes"));
+    // Compared with what is there before any arithmetic (`hdr + len` could wrap).
+    if len > (data.len() - hdr) as u64 {
         return Err(End::Truncated(0));
     }
-    Ok(Some(hdr..hdr + len))
+    Ok(Some(hdr..hdr + len as usize))
 }
 
 /// Walk the file: `on_snapshot` gets the preamble, `on_command(offset, args)` each command.
@@ -71,7 +72,9 @@ pub fn scan(
         match dec.decode(&mut buf) {
             Ok(Some(args)) => {
                 if args[0].eq_ignore_ascii_case(b"multi") {
-                    multi_at = Some(offset);
+                    // A MULTI inside an open one (only a damaged file has it) does not move
+                    // the cut: the first open MULTI's commands are unfinished too.
+                    multi_at.get_or_insert(offset);
                 } else if args[0].eq_ignore_ascii_case(b"exec") {
                     multi_at = None;
                 }
@@ -219,5 +222,32 @@ mod tests {
         multi.extend_from_slice(b"*1\r\n$5\r\nMULTI\r\n");
         multi.extend_from_slice(set);
         assert_eq!(ends(&multi), End::Truncated(set.len()));
+    }
+
+    /// A preamble length near 2^64 made `hdr + len` wrap: a panic slicing the file.
+    #[test]
+    fn huge_preamble_length_is_truncation() {
+        for len in [u64::MAX, u64::MAX - 15, 1 << 40] {
+            let mut file = PREAMBLE_MAGIC.to_vec();
+            file.extend_from_slice(&len.to_le_bytes());
+            file.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");
+            assert_eq!(ends(&file), End::Truncated(0), "len {len}");
+        }
+    }
+
+    /// Found by fuzzing (aof): an EXEC damaged into another command left its MULTI open, a
+    /// second MULTI moved the cut past it, and the file truncated there was truncated again
+    /// on the next load (`--check-aof --fix` did not give a valid file).
+    #[test]
+    fn truncation_cuts_before_the_first_open_multi() {
+        let set = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
+        let mut file = set.to_vec();
+        file.extend_from_slice(b"*1\r\n$5\r\nMULTI\r\n");
+        file.extend_from_slice(set);
+        file.extend_from_slice(b"*1\r\n$4\r\nE\xa8\xba\xbc\xf5\n");
+        file.extend_from_slice(b"*1\r\n$5\r\nMULTI\r\n");
+        file.extend_from_slice(set);
+        assert_eq!(ends(&file), End::Truncated(set.len()));
+        assert_eq!(ends(&file[..set.len()]), End::Clean);
     }
 }

@@ -99,10 +99,13 @@ pub fn load(keyspace: &Keyspace, data: &[u8]) -> Result<usize, String> {
                 db = keyspace.db(id);
             }
             RECORD => {
-                let len = get_varint(&mut input).ok_or("bad key length")? as usize;
-                if input.len() < len + 8 {
+                let len = get_varint(&mut input).ok_or("bad key length")?;
+                // Checked against what is left before any arithmetic: a declared length near
+                // 2^64 must not wrap around into a small one.
+                if input.len() < 8 || len > (input.len() - 8) as u64 {
                     return Err("snapshot truncated".into());
                 }
+                let len = len as usize;
                 let (key, rest) = input.split_at(len);
                 let expire_at = i64::from_le_bytes(rest[..8].try_into().map_err(|_| "bad expiry")?);
                 input = &rest[8..];
@@ -166,5 +169,22 @@ mod tests {
         let into = Keyspace::new(16);
         assert_eq!(load(&into, &v1).unwrap(), 1);
         assert_eq!(into.db(0).len(), 1);
+    }
+
+    /// A key length near 2^64 (with a valid checksum, as a master or a file could send) made
+    /// `len + 8` wrap: a panic in `split_at` instead of an error.
+    #[test]
+    fn huge_key_length_is_an_error() {
+        for len in [u64::MAX, u64::MAX - 7, 1 << 40] {
+            let mut snap = MAGIC.to_vec();
+            snap.push(VERSION);
+            snap.push(RECORD);
+            put_varint(&mut snap, len);
+            snap.extend_from_slice(&[0; 12]);
+            snap.push(END);
+            let crc = crc64(0, &snap);
+            snap.extend_from_slice(&crc.to_le_bytes());
+            assert_eq!(load(&Keyspace::new(1), &snap), Err("snapshot truncated".to_string()), "len {len}");
+        }
     }
 }
