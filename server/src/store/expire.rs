@@ -20,6 +20,8 @@ impl ActiveExpiry {
             self.next_slot = start;
             reclaimed += self.run_db(db, now_ms, slots);
         }
+        // Every database walks the same slots; the walk moves on whether or not any was used.
+        self.next_slot = (start + slots.min(SLOT_COUNT)) % SLOT_COUNT;
         reclaimed
     }
 
@@ -70,5 +72,23 @@ mod tests {
         db.active_expire.store(true, std::sync::atomic::Ordering::Relaxed);
         assert_eq!(ae.run_db(&db, 2000, SLOT_COUNT), 50);
         assert_eq!(db.len(), 50);
+    }
+
+    #[test]
+    fn the_walk_moves_on_when_the_last_database_is_unused() {
+        let ks = Keyspace::new(3);
+        let key = b"k";
+        let slot = slotbox_protocol::key_hash_slot(key);
+        let db = ks.db(0);
+        let mut slots = [slot];
+        let mut e = Entry::new(Value::string(b"v"));
+        e.expire_at = 1000;
+        db.lock_slots(&mut slots).insert(key, e);
+        let mut ae = ActiveExpiry::default();
+        let mut reclaimed = 0;
+        for _ in 0..SLOT_COUNT / 100 + 1 {
+            reclaimed += ae.run(&ks, 2000, 100);
+        }
+        assert_eq!(reclaimed, 1);
     }
 }
