@@ -13,7 +13,8 @@
 //!
 //! Layout: `chaos/nodes.rs` (processes and signals), `chaos/client.rs` (the cluster-aware
 //! client), `chaos/workload.rs` (the workers), `chaos/probe.rs` (the probe and the
-//! subscriber), `chaos/faults.rs` (the schedule), `chaos/topology.rs` (CLUSTER NODES and
+//! subscriber), `chaos/faults.rs` (the schedule; the faults in `chaos/replica_faults.rs` and
+//! `chaos/master_faults.rs`), `chaos/topology.rs` (CLUSTER NODES and
 //! "healed"), `chaos/checks.rs` (the invariants), `chaos/journal.rs` (timeline and problems).
 
 #[path = "chaos/checks.rs"]
@@ -25,10 +26,14 @@ mod common;
 mod faults;
 #[path = "chaos/journal.rs"]
 mod journal;
+#[path = "chaos/master_faults.rs"]
+mod master_faults;
 #[path = "chaos/nodes.rs"]
 mod nodes;
 #[path = "chaos/probe.rs"]
 mod probe;
+#[path = "chaos/replica_faults.rs"]
+mod replica_faults;
 #[path = "chaos/topology.rs"]
 mod topology;
 #[path = "chaos/workload.rs"]
@@ -40,7 +45,7 @@ use nodes::Cluster;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use workload::{Ledger, Worker, WorkerReport};
+use workload::{Ledger, Quiesce, Worker, WorkerReport};
 
 struct Settings {
     seed: u64,
@@ -101,10 +106,11 @@ struct Load {
 /// load at the end of the run (or when the first round of faults is over, if later).
 fn run_load(s: &Settings, cluster: &Arc<Cluster>, journal: &Arc<Journal>, ledger: &Ledger) -> (Load, Counts) {
     let stop = Arc::new(AtomicBool::new(false));
+    let quiesce = Quiesce::default();
     let workers: Vec<std::thread::JoinHandle<WorkerReport>> = (0..s.workers)
         .map(|id| {
             let client = ClusterClient::new(cluster.clone(), journal.clone());
-            let worker = Worker::new(id, s.seed, client, journal.clone(), ledger.clone());
+            let worker = Worker::new(id, s.seed, client, journal.clone(), ledger.clone(), quiesce.clone());
             let stop = stop.clone();
             std::thread::spawn(move || worker.run(&stop))
         })
@@ -114,7 +120,7 @@ fn run_load(s: &Settings, cluster: &Arc<Cluster>, journal: &Arc<Journal>, ledger
     let (c, j, st, seed) = (cluster.clone(), journal.clone(), stop.clone(), s.seed);
     let subscriber = std::thread::spawn(move || probe::subscribe(c, j, st, seed));
     let until = Instant::now() + Duration::from_secs(s.seconds);
-    let fault_counts = faults::FaultRunner::new(cluster.clone(), journal.clone(), s.seed).run(until);
+    let fault_counts = faults::FaultRunner::new(cluster.clone(), journal.clone(), s.seed, quiesce).run(until);
     std::thread::sleep(until.saturating_duration_since(Instant::now()));
     stop.store(true, Ordering::SeqCst);
     journal.log("load stopped");
@@ -174,10 +180,16 @@ fn chaos_soak() {
     create(&cluster, &journal);
     let ledger = Ledger::default();
     let (load, fault_counts) = run_load(&s, &cluster, &journal, &ledger);
+    faults::note_crashes(&cluster, &journal);
     let checks = checks::run_all(&cluster, &journal, &ledger, &load.watchers);
     let syncs = faults::sync_counts(&cluster);
     let report = summary(&s, journal.elapsed(), &load, &fault_counts, &syncs, &checks);
     println!("{report}");
+    let logs = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("chaos-{}", s.seed));
+    match cluster.save_logs(&logs) {
+        Ok(()) => println!("node logs saved in {}", logs.display()),
+        Err(e) => println!("could not save the node logs in {}: {e}", logs.display()),
+    }
     if checks.iter().any(|c| !c.ok) {
         println!("last lines of the node logs:\n{}", cluster.log_tails(25));
         panic!("chaos run failed (seed {}; rerun: {}):{report}", s.seed, s.rerun());

@@ -122,6 +122,16 @@ fn converged(cluster: &Cluster, view: Option<View>) -> Check {
     let Some(view) = view.or_else(|| View::any(cluster).ok()) else {
         return check(NAME, false, "no view of the cluster");
     };
+    match replicas_match(cluster, &view) {
+        Ok(lines) => check(NAME, true, lines.join("\n")),
+        Err(lines) => check(NAME, false, lines.join("\n")),
+    }
+}
+
+/// Does every replica in `view` reach its master's offset with the same DEBUG DIGEST within
+/// [`CONVERGE_LIMIT`] (the writes having stopped)? One line per pair; on a mismatch, the
+/// keys that differ too.
+pub fn replicas_match(cluster: &Cluster, view: &View) -> Result<Vec<String>, Vec<String>> {
     let mut lines = Vec::new();
     let mut ok = true;
     for m in view.masters() {
@@ -135,22 +145,22 @@ fn converged(cluster: &Cluster, view: Option<View>) -> Check {
                     Err(_) => std::thread::sleep(Duration::from_millis(250)),
                 }
             };
+            let limit = CONVERGE_LIMIT.as_secs();
             match result {
                 Ok(d) => lines.push(format!("127.0.0.1:{} = 127.0.0.1:{}: {d}", m.port, r.port)),
                 Err(e) => {
                     ok = false;
-                    lines.push(format!(
-                        "127.0.0.1:{} != 127.0.0.1:{} after {} s: {e}",
-                        m.port,
-                        r.port,
-                        CONVERGE_LIMIT.as_secs()
-                    ));
+                    lines.push(format!("127.0.0.1:{} != 127.0.0.1:{} after {limit} s: {e}", m.port, r.port));
                     lines.extend(diff_keys(cluster, mi, ri));
                 }
             }
         }
     }
-    check(NAME, ok, lines.join("\n"))
+    if ok {
+        Ok(lines)
+    } else {
+        Err(lines)
+    }
 }
 
 /// Every key of node `i` (SCAN).

@@ -105,11 +105,13 @@ fn free_port_pair() -> u16 {
     panic!("no free port pair on 127.0.0.1");
 }
 
-/// `target/release/<name>` next to this test's target directory.
+/// `target/release/<name>` next to this test's target directory, or `$CHAOS_BIN_DIR/<name>`
+/// (to run the same schedule against another build, e.g. an older commit's).
 pub fn release_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current_exe");
-    let target = exe.ancestors().nth(3).expect("target dir");
-    let bin = target.join("release").join(name);
+    let release = exe.ancestors().nth(3).expect("target dir").join("release");
+    let dir = std::env::var_os("CHAOS_BIN_DIR").map_or(release, PathBuf::from);
+    let bin = dir.join(name);
     assert!(
         bin.is_file(),
         "{} is missing: build it with `cargo build --release -p slotbox-server -p slotbox-cluster` \
@@ -253,6 +255,30 @@ impl Cluster {
         }
         let mut c = RawClient::try_connect(self.nodes[i].addr()).map_err(|e| e.to_string())?;
         c.try_call(args).map_err(|e| e.to_string())
+    }
+
+    /// Nodes whose process ended without being killed by the harness (a crash).
+    pub fn crashed(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for node in &self.nodes {
+            let mut child = node.child.lock().unwrap();
+            if let Some(Ok(Some(status))) = child.as_mut().map(Child::try_wait) {
+                out.push(format!("127.0.0.1:{} exited by itself ({status})", node.port));
+                *child = None;
+                drop(child);
+                node.set_state(NodeState::Down);
+            }
+        }
+        out
+    }
+
+    /// Copy every node's log to `dir` (kept for diagnosis after the temp dir is gone).
+    pub fn save_logs(&self, dir: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(dir)?;
+        for (i, node) in self.nodes.iter().enumerate() {
+            std::fs::copy(node.log_path(), dir.join(format!("node{i}-{}.log", node.port)))?;
+        }
+        Ok(())
     }
 
     /// The last `n` lines of every node's log, for a failure report.

@@ -143,6 +143,9 @@ fn check_roles(cluster: &Cluster, view: &View) -> Result<(), String> {
     if let Some(r) = view.rows.iter().find(|r| r.failing) {
         return Err(format!("127.0.0.1:{} is flagged failing", r.port));
     }
+    if let Some(r) = view.rows.iter().find(|r| r.master && r.ranges.is_empty()) {
+        return Err(format!("127.0.0.1:{} is a master without slots (not rejoined as a replica)", r.port));
+    }
     let covered: usize = view.masters().iter().map(|m| m.slot_count()).sum();
     if covered != 16384 {
         return Err(format!("{covered} of 16384 slots covered"));

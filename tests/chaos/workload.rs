@@ -16,7 +16,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use slotbox::protocol::{key_hash_slot, Frame};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 const GROUPS: u32 = 64;
@@ -24,6 +24,10 @@ const GROUPS: u32 = 64;
 pub const CHANNELS: u32 = 4;
 /// `WAIT 1 <ms>` after a write that must survive a failover.
 const WAIT_MS: u32 = 1000;
+
+/// Workers hold it for reading around each operation; the fault runner takes it for writing
+/// to stop the writes while it compares replicas with their masters.
+pub type Quiesce = Arc<RwLock<()>>;
 
 /// Writes acknowledged by `WAIT 1`: (key, value), each key written once and never again.
 pub type Ledger = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
@@ -52,6 +56,7 @@ pub struct Worker {
     client: ClusterClient,
     journal: Arc<Journal>,
     ledger: Ledger,
+    quiesce: Quiesce,
     counts: Counts,
     seq: u64,
 }
@@ -63,13 +68,22 @@ pub struct WorkerReport {
 }
 
 impl Worker {
-    pub fn new(id: usize, seed: u64, client: ClusterClient, journal: Arc<Journal>, ledger: Ledger) -> Worker {
+    pub fn new(
+        id: usize,
+        seed: u64,
+        client: ClusterClient,
+        journal: Arc<Journal>,
+        ledger: Ledger,
+        quiesce: Quiesce,
+    ) -> Worker {
         let rng = StdRng::seed_from_u64(seed ^ (id as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        Worker { id, rng, client, journal, ledger, counts: Counts::default(), seq: 0 }
+        Worker { id, rng, client, journal, ledger, quiesce, counts: Counts::default(), seq: 0 }
     }
 
     pub fn run(mut self, stop: &AtomicBool) -> WorkerReport {
         while !stop.load(Ordering::Relaxed) {
+            let quiesce = self.quiesce.clone();
+            let _running = quiesce.read().unwrap_or_else(|e| e.into_inner());
             self.step();
         }
         WorkerReport { counts: self.counts, slowest: self.client.slowest.clone() }

@@ -1,0 +1,127 @@
+//! Faults on a master: kill -9 (its replica must take over; the old master is restarted once
+//! it has, and must rejoin as a replica), SIGSTOP shorter or longer than cluster-node-timeout
+//! (longer: its replica takes over while it is frozen, and on SIGCONT it must step down,
+//! dropping the writes it took meanwhile), CLUSTER FAILOVER on its replica, and a reshard
+//! between two masters with `slotbox-cluster reshard` as a subprocess.
+
+use crate::faults::FaultRunner;
+use crate::nodes::NODE_TIMEOUT_MS;
+use crate::topology::Row;
+use rand::Rng;
+use slotbox::protocol::Frame;
+use std::time::{Duration, Instant};
+
+/// How long a failover may take once its master is unreachable or asked to step down.
+fn failover_limit() -> Duration {
+    Duration::from_millis(NODE_TIMEOUT_MS) + Duration::from_secs(30)
+}
+
+impl FaultRunner {
+    /// kill -9 a master, wait for its replica to take over, restart the old master.
+    pub(crate) fn kill_master(&mut self, master: &Row, replica: &Row) {
+        let (mi, ri) = (self.index(master.port), self.index(replica.port));
+        self.journal
+            .log(format!("fault: kill -9 master 127.0.0.1:{} (replica 127.0.0.1:{})", master.port, replica.port));
+        self.cluster.nodes[mi].mark("kill -9");
+        let started = Instant::now();
+        self.cluster.kill(mi);
+        self.counts.add("kill-master", 1);
+        if self.wait_promoted(ri, replica.port, failover_limit()) {
+            let took = started.elapsed().as_secs_f64();
+            self.journal.log(format!("failover: 127.0.0.1:{} promoted after {took:.1} s", replica.port));
+            self.counts.add("failover", 1);
+        } else {
+            let limit = failover_limit().as_secs();
+            self.journal
+                .finding(format!("replica 127.0.0.1:{} not promoted {limit} s after its master died", replica.port));
+        }
+        std::thread::sleep(Duration::from_millis(self.rng.gen_range(0..3000)));
+        self.cluster.nodes[mi].mark("restart (old master)");
+        if let Err(e) = self.cluster.restart(mi) {
+            self.journal.finding(format!("old master 127.0.0.1:{} did not restart: {e}", master.port));
+        }
+    }
+
+    /// SIGSTOP a master for 1-2 s (no failover) or well over cluster-node-timeout (its
+    /// replica takes over meanwhile), then SIGCONT.
+    pub(crate) fn pause_master(&mut self, master: &Row, replica: &Row) {
+        let long = self.rng.gen_bool(0.6);
+        let ms = if long { NODE_TIMEOUT_MS + self.rng.gen_range(4000..8000) } else { self.rng.gen_range(1000..2000) };
+        let (mi, ri) = (self.index(master.port), self.index(replica.port));
+        self.journal.log(format!(
+            "fault: SIGSTOP master 127.0.0.1:{} (replica 127.0.0.1:{}) for {:.1} s",
+            master.port,
+            replica.port,
+            ms as f64 / 1000.0
+        ));
+        self.cluster.nodes[mi].mark("SIGSTOP");
+        self.cluster.pause(mi);
+        std::thread::sleep(Duration::from_millis(ms));
+        self.cluster.resume(mi);
+        self.cluster.nodes[mi].mark("SIGCONT");
+        self.counts.add(if long { "pause-master-long" } else { "pause-master-short" }, 1);
+        let promoted = self.promoted(ri, replica.port);
+        self.journal.log(format!(
+            "SIGCONT 127.0.0.1:{}; its replica {}",
+            master.port,
+            if promoted { "took over meanwhile" } else { "did not take over" }
+        ));
+        if promoted {
+            self.counts.add("failover", 1);
+        }
+    }
+
+    /// CLUSTER FAILOVER on a replica: it must take over (coordinated with its master).
+    pub(crate) fn manual_failover(&mut self, master: &Row, replica: &Row) {
+        let ri = self.index(replica.port);
+        let reply = self.cluster.call(ri, &["CLUSTER", "FAILOVER"]);
+        self.journal.log(format!(
+            "fault: CLUSTER FAILOVER on replica 127.0.0.1:{} of 127.0.0.1:{}: {reply:?}",
+            replica.port, master.port
+        ));
+        self.counts.add("manual-failover", 1);
+        if reply != Ok(Frame::ok()) {
+            return self.journal.finding(format!("CLUSTER FAILOVER on 127.0.0.1:{}: {reply:?}", replica.port));
+        }
+        let started = Instant::now();
+        if self.wait_promoted(ri, replica.port, failover_limit()) {
+            let took = started.elapsed().as_secs_f64();
+            self.journal.log(format!("manual failover: 127.0.0.1:{} promoted after {took:.1} s", replica.port));
+            self.counts.add("failover", 1);
+        } else {
+            self.journal.finding(format!("CLUSTER FAILOVER: 127.0.0.1:{} not promoted", replica.port));
+        }
+    }
+
+    /// `slotbox-cluster reshard` of some slots from one master to another, as a subprocess.
+    pub(crate) fn reshard(&mut self, masters: &[Row], from: usize) {
+        if masters.len() < 2 {
+            return;
+        }
+        let to = (from + self.rng.gen_range(1..masters.len())) % masters.len();
+        let (src, dst) = (&masters[from], &masters[to]);
+        let max = src.slot_count().saturating_sub(1).min(400);
+        if max < 10 {
+            return;
+        }
+        let n = self.rng.gen_range(10..=max);
+        let entry = format!("127.0.0.1:{}", dst.port);
+        let args = format!(
+            "reshard {entry} --cluster-from {} --cluster-to {} --cluster-slots {n} --cluster-yes",
+            src.id, dst.id
+        );
+        self.journal.log(format!("fault: reshard {n} slots 127.0.0.1:{} -> 127.0.0.1:{}", src.port, dst.port));
+        let started = Instant::now();
+        let args: Vec<String> = args.split(' ').map(String::from).collect();
+        let (ok, out) = self.cluster.tool(&args, Duration::from_secs(300));
+        self.counts.add("reshard", 1);
+        self.counts.add("resharded-slots", n as u64);
+        if ok {
+            self.journal.log(format!("reshard done in {:.1} s", started.elapsed().as_secs_f64()));
+        } else {
+            let lines: Vec<&str> = out.lines().collect();
+            let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+            self.journal.finding(format!("slotbox-cluster {} failed:\n{tail}", args.join(" ")));
+        }
+    }
+}
