@@ -10,9 +10,12 @@
 //! - `CHAOS_SECONDS=<n>`: how long the load runs (default 60: the short run of `make test`;
 //!   `make chaos` runs 600). Every fault kind is injected at least once however short it is.
 //! - `CHAOS_WORKERS=<n>`: client threads (default 4).
+//! - `CHAOS_FAULTS=<kind,...>`: only these fault kinds (e.g. `pause-master,reshard`; the
+//!   default is all: pause-replica, kill-link, restart-replica, kill-master, pause-master,
+//!   manual-failover, reshard), to explore one kind or leave out one that found a bug.
 //!
 //! Layout: `chaos/nodes.rs` (processes and signals), `chaos/client.rs` (the cluster-aware
-//! client), `chaos/workload.rs` (the workers), `chaos/probe.rs` (the probe and the
+//! client), `chaos/workload.rs` (the workers; their commands in `chaos/commands.rs`), `chaos/probe.rs` (the probe and the
 //! subscriber), `chaos/faults.rs` (the schedule; the faults in `chaos/replica_faults.rs` and
 //! `chaos/master_faults.rs`), `chaos/topology.rs` (CLUSTER NODES and
 //! "healed"), `chaos/checks.rs` (the invariants), `chaos/journal.rs` (timeline and problems).
@@ -21,6 +24,8 @@
 mod checks;
 #[path = "chaos/client.rs"]
 mod client;
+#[path = "chaos/commands.rs"]
+mod commands;
 mod common;
 #[path = "chaos/faults.rs"]
 mod faults;

@@ -14,7 +14,7 @@
 //! - the subscriber received published messages.
 
 use crate::client::{cmd, ClusterClient};
-use crate::common::{text, RawClient};
+use crate::common::{encode_command, text, RawClient};
 use crate::faults::HEAL_LIMIT;
 use crate::journal::{Counts, Journal};
 use crate::nodes::Cluster;
@@ -163,40 +163,66 @@ pub fn replicas_match(cluster: &Cluster, view: &View) -> Result<Vec<String>, Vec
     }
 }
 
-/// Every key of node `i` (SCAN).
-fn keys(cluster: &Cluster, i: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cursor = "0".to_string();
-    loop {
-        let Ok(Frame::Array(parts)) = cluster.call(i, &["SCAN", &cursor, "COUNT", "1000"]) else { return out };
-        let (Some(next), Some(Frame::Array(batch))) = (parts.first(), parts.get(1)) else { return out };
-        out.extend(batch.iter().map(text));
-        cursor = text(next);
-        if cursor == "0" {
-            return out;
+/// Send `cmds` pipelined (in chunks) and return their replies; None on an I/O error.
+fn pipeline(c: &mut RawClient, cmds: &[Vec<String>]) -> Option<Vec<Frame>> {
+    let mut out = Vec::with_capacity(cmds.len());
+    for chunk in cmds.chunks(1000) {
+        let bytes: Vec<u8> = chunk.iter().flat_map(|a| encode_command(a)).collect();
+        c.try_send_raw(&bytes).ok()?;
+        for _ in chunk {
+            out.push(c.try_read_reply().ok()?.0);
         }
+    }
+    Some(out)
+}
+
+/// Keys of `slot` as stored (CLUSTER GETKEYSINSLOT: expired keys not yet reclaimed too).
+fn slot_keys(c: &mut RawClient, slot: usize) -> Vec<String> {
+    let reply = pipeline(c, &[vec!["CLUSTER".into(), "GETKEYSINSLOT".into(), slot.to_string(), "100000".into()]]);
+    match reply.as_deref() {
+        Some([Frame::Array(keys)]) => keys.iter().map(text).collect(),
+        _ => Vec::new(),
     }
 }
 
-/// Up to 10 keys whose value digest, type or presence differs between a master and a replica.
+/// Why a master and its replica differ: DBSIZE on both, the slots whose key counts differ
+/// and the keys only one side has, then keys whose value digest or expiry differs (up to 10
+/// of each). Runs after the comparison failed (PEXPIRETIME may reclaim an expired key).
 fn diff_keys(cluster: &Cluster, m: usize, r: usize) -> Vec<String> {
-    let mut all = keys(cluster, m);
-    all.extend(keys(cluster, r));
-    all.sort();
-    all.dedup();
     let connect = |i: usize| RawClient::try_connect(cluster.nodes[i].addr()).ok();
     let (Some(mut cm), Some(mut cr)) = (connect(m), connect(r)) else { return vec!["  (cannot connect)".into()] };
-    let describe = |c: &mut RawClient, k: &str| {
-        let mut ask = |args: &[&str]| c.try_call(args).map(|f| format!("{f:?}")).unwrap_or_else(|e| e.to_string());
-        let (t, ttl, d) = (ask(&["TYPE", k]), ask(&["PEXPIRETIME", k]), ask(&["DEBUG", "DIGEST-VALUE", k]));
-        format!("{t} pexpiretime {ttl} digest {d}")
+    let counts: Vec<Vec<String>> =
+        (0..16384).map(|s| vec!["CLUSTER".into(), "COUNTKEYSINSLOT".into(), s.to_string()]).collect();
+    let (Some(a), Some(b)) = (pipeline(&mut cm, &counts), pipeline(&mut cr, &counts)) else {
+        return vec!["  (I/O error while comparing)".into()];
     };
-    let diffs = all.iter().filter_map(|k| {
-        let (a, b) = (describe(&mut cm, k), describe(&mut cr, k));
-        (a != b).then(|| format!("  key {k:?}: master {a} / replica {b}"))
-    });
-    let mut out: Vec<String> = diffs.take(10).collect();
-    out.insert(0, format!("  {} keys in all; differing keys (up to 10):", all.len()));
+    let dbsize = |c: &mut RawClient| pipeline(c, &[vec!["DBSIZE".into()]]).map(|f| format!("{:?}", f[0]));
+    let mut out = vec![format!("  DBSIZE master {:?} replica {:?}", dbsize(&mut cm), dbsize(&mut cr))];
+    let slots: Vec<usize> = (0..16384).filter(|&s| a[s] != b[s]).collect();
+    out.push(format!("  {} slots with different key counts: {:?}", slots.len(), &slots[..slots.len().min(20)]));
+    let mut common = Vec::new();
+    for (n, s) in (0..16384).filter(|&s| a[s] != Frame::Integer(0)).enumerate() {
+        let (km, kr) = (slot_keys(&mut cm, s), slot_keys(&mut cr, s));
+        if n < 5 || slots.contains(&s) {
+            let only_m: Vec<&String> = km.iter().filter(|k| !kr.contains(k)).take(5).collect();
+            let only_r: Vec<&String> = kr.iter().filter(|k| !km.contains(k)).take(5).collect();
+            if !only_m.is_empty() || !only_r.is_empty() {
+                out.push(format!("  slot {s}: only on master {only_m:?}, only on replica {only_r:?}"));
+            }
+        }
+        common.extend(km.into_iter().filter(|k| kr.contains(k)));
+    }
+    let probe: Vec<Vec<String>> = common
+        .iter()
+        .flat_map(|k| [vec!["DEBUG".into(), "DIGEST-VALUE".into(), k.clone()], vec!["PEXPIRETIME".into(), k.clone()]])
+        .collect();
+    let _ = pipeline(&mut cr, &[vec!["READONLY".into()]]);
+    let (Some(va), Some(vb)) = (pipeline(&mut cm, &probe), pipeline(&mut cr, &probe)) else { return out };
+    let differing = common.iter().enumerate().filter(|(i, _)| va[2 * i..2 * i + 2] != vb[2 * i..2 * i + 2]);
+    for (i, k) in differing.take(10) {
+        let (x, y) = (&va[2 * i..2 * i + 2], &vb[2 * i..2 * i + 2]);
+        out.push(format!("  key {k:?}: master {x:?} / replica {y:?}"));
+    }
     out
 }
 

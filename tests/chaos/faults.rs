@@ -49,6 +49,35 @@ const ALL: [Fault; 7] = [
     Fault::Reshard,
 ];
 
+impl Fault {
+    /// The name `CHAOS_FAULTS` uses: `PauseReplica` is `pause-replica`.
+    fn name(self) -> String {
+        let mut out = String::new();
+        for c in format!("{self:?}").chars() {
+            if c.is_ascii_uppercase() && !out.is_empty() {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    }
+}
+
+/// The fault kinds of this run: all of them, or those `CHAOS_FAULTS` names (comma-separated,
+/// e.g. `pause-master,kill-master`; `none` for none), to explore one kind or leave one out.
+fn enabled() -> Vec<Fault> {
+    match std::env::var("CHAOS_FAULTS") {
+        Ok(list) => {
+            let names: Vec<String> = list.split(',').map(|n| n.trim().to_ascii_lowercase()).collect();
+            let known = |n: &String| n == "none" || ALL.iter().any(|f| f.name() == *n);
+            let all: Vec<String> = ALL.iter().map(|f| f.name()).collect();
+            assert!(names.iter().all(known), "CHAOS_FAULTS={list:?}: known kinds are {}", all.join(", "));
+            ALL.into_iter().filter(|f| names.contains(&f.name())).collect()
+        }
+        Err(_) => ALL.to_vec(),
+    }
+}
+
 pub struct FaultRunner {
     pub(crate) cluster: Arc<Cluster>,
     pub(crate) journal: Arc<Journal>,
@@ -69,14 +98,21 @@ impl FaultRunner {
 
     /// Inject faults until `until` (and at least one of each kind); returns counts per kind.
     pub fn run(mut self, until: Instant) -> Counts {
-        let mut first_round = ALL.to_vec();
+        let kinds = enabled();
+        let mut first_round = kinds.clone();
         first_round.shuffle(&mut self.rng);
         std::thread::sleep(Duration::from_secs(3));
         loop {
             let fault = match first_round.pop() {
                 Some(f) => f,
                 None if Instant::now() >= until => break,
-                None => *ALL.choose(&mut self.rng).expect("kinds"),
+                None => match kinds.choose(&mut self.rng) {
+                    Some(f) => *f,
+                    None => {
+                        std::thread::sleep(until.saturating_duration_since(Instant::now()));
+                        break;
+                    }
+                },
             };
             let Ok(view) = health(&self.cluster).or_else(|_| View::any(&self.cluster)) else {
                 std::thread::sleep(Duration::from_secs(1));
