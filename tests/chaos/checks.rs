@@ -176,7 +176,7 @@ fn pipeline(c: &mut RawClient, cmds: &[Vec<String>]) -> Option<Vec<Frame>> {
     Some(out)
 }
 
-/// Keys of `slot` as stored (CLUSTER GETKEYSINSLOT: expired keys not yet reclaimed too).
+/// Keys of `slot` (CLUSTER GETKEYSINSLOT: the live ones).
 fn slot_keys(c: &mut RawClient, slot: usize) -> Vec<String> {
     let reply = pipeline(c, &[vec!["CLUSTER".into(), "GETKEYSINSLOT".into(), slot.to_string(), "100000".into()]]);
     match reply.as_deref() {
