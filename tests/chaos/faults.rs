@@ -9,6 +9,7 @@ use crate::checks::replicas_match;
 use crate::client::ClusterClient;
 use crate::common::text;
 use crate::journal::{Counts, Journal};
+use crate::master_faults::run_reshard;
 use crate::nodes::Cluster;
 use crate::topology::{health, Row, View};
 use crate::workload::Quiesce;
@@ -135,6 +136,25 @@ impl FaultRunner {
         let shard = self.rng.gen_range(0..masters.len());
         let master = masters[shard].clone();
         let replica = view.replicas_of(&master.id).first().map(|r| (*r).clone());
+        // Sometimes a replica fault lands while a reshard moves slots (and their keys, big
+        // values too) between two masters; the tool has checked the cluster by then.
+        let on_replica = matches!(fault, Fault::PauseReplica | Fault::KillLink | Fault::RestartReplica);
+        let beside = match on_replica && replica.is_some() && self.rng.gen_bool(0.35) {
+            true => {
+                let from = self.rng.gen_range(0..masters.len());
+                self.plan_reshard(&masters, from, 3000)
+            }
+            false => None,
+        };
+        let background = beside.map(|plan| {
+            let cluster = self.cluster.clone();
+            let handle = std::thread::spawn(move || {
+                let outcome = run_reshard(&cluster, &plan);
+                (plan, outcome)
+            });
+            std::thread::sleep(Duration::from_millis(self.rng.gen_range(300..1500)));
+            handle
+        });
         match (fault, replica) {
             (Fault::PauseReplica, Some(r)) => self.pause_replica(&master, &r),
             (Fault::KillLink, Some(r)) => self.kill_link(&master, &r),
@@ -144,6 +164,11 @@ impl FaultRunner {
             (Fault::ManualFailover, Some(r)) => self.manual_failover(&master, &r),
             (Fault::Reshard, _) => self.reshard(&masters, shard),
             (f, None) => self.journal.log(format!("skipping {f:?}: master 127.0.0.1:{} has no replica", master.port)),
+        }
+        if let Some(handle) = background {
+            let (plan, outcome) = handle.join().expect("reshard thread");
+            self.counts.add("reshard-beside-a-fault", 1);
+            self.record_reshard(&plan, outcome);
         }
     }
 

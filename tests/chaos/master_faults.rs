@@ -5,7 +5,7 @@
 //! between two masters with `slotbox-cluster reshard` as a subprocess.
 
 use crate::faults::FaultRunner;
-use crate::nodes::NODE_TIMEOUT_MS;
+use crate::nodes::{Cluster, NODE_TIMEOUT_MS};
 use crate::topology::Row;
 use rand::Rng;
 use slotbox::protocol::Frame;
@@ -95,33 +95,54 @@ impl FaultRunner {
 
     /// `slotbox-cluster reshard` of some slots from one master to another, as a subprocess.
     pub(crate) fn reshard(&mut self, masters: &[Row], from: usize) {
+        if let Some(plan) = self.plan_reshard(masters, from, 400) {
+            let outcome = run_reshard(&self.cluster, &plan);
+            self.record_reshard(&plan, outcome);
+        }
+    }
+
+    /// Draw a reshard of up to `most` slots from `masters[from]` to another master.
+    pub(crate) fn plan_reshard(&mut self, masters: &[Row], from: usize, most: usize) -> Option<Reshard> {
         if masters.len() < 2 {
-            return;
+            return None;
         }
         let to = (from + self.rng.gen_range(1..masters.len())) % masters.len();
         let (src, dst) = (&masters[from], &masters[to]);
-        let max = src.slot_count().saturating_sub(1).min(400);
+        let max = src.slot_count().saturating_sub(1).min(most);
         if max < 10 {
-            return;
+            return None;
         }
         let n = self.rng.gen_range(10..=max);
-        let entry = format!("127.0.0.1:{}", dst.port);
         let args = format!(
-            "reshard {entry} --cluster-from {} --cluster-to {} --cluster-slots {n} --cluster-yes",
-            src.id, dst.id
+            "reshard 127.0.0.1:{} --cluster-from {} --cluster-to {} --cluster-slots {n} --cluster-yes",
+            dst.port, src.id, dst.id
         );
         self.journal.log(format!("fault: reshard {n} slots 127.0.0.1:{} -> 127.0.0.1:{}", src.port, dst.port));
-        let started = Instant::now();
-        let args: Vec<String> = args.split(' ').map(String::from).collect();
-        let (ok, out) = self.cluster.tool(&args, Duration::from_secs(300));
+        Some(Reshard { args: args.split(' ').map(String::from).collect(), slots: n })
+    }
+
+    pub(crate) fn record_reshard(&mut self, plan: &Reshard, (ok, out, took): (bool, String, Duration)) {
         self.counts.add("reshard", 1);
-        self.counts.add("resharded-slots", n as u64);
+        self.counts.add("resharded-slots", plan.slots as u64);
         if ok {
-            self.journal.log(format!("reshard done in {:.1} s", started.elapsed().as_secs_f64()));
+            self.journal.log(format!("reshard of {} slots done in {:.1} s", plan.slots, took.as_secs_f64()));
         } else {
             let lines: Vec<&str> = out.lines().collect();
             let tail = lines[lines.len().saturating_sub(15)..].join("\n");
-            self.journal.finding(format!("slotbox-cluster {} failed:\n{tail}", args.join(" ")));
+            self.journal.finding(format!("slotbox-cluster {} failed:\n{tail}", plan.args.join(" ")));
         }
     }
+}
+
+/// A reshard to run: the tool's arguments and the number of slots.
+pub struct Reshard {
+    pub args: Vec<String>,
+    pub slots: usize,
+}
+
+/// Run the tool (5 minutes at most): (success, output, time taken).
+pub fn run_reshard(cluster: &Cluster, plan: &Reshard) -> (bool, String, Duration) {
+    let started = Instant::now();
+    let (ok, out) = cluster.tool(&plan.args, Duration::from_secs(300));
+    (ok, out, started.elapsed())
 }
