@@ -143,7 +143,7 @@ impl Worker {
                 let name = String::from_utf8_lossy(&c[0]).into_owned();
                 self.journal.unexpected(
                     &name,
-                    &format!("-{} for {}", String::from_utf8_lossy(e), describe(&[c.clone()], false)),
+                    &format!("-{} for {}", String::from_utf8_lossy(e), describe(std::slice::from_ref(c), false)),
                 );
             }
         }
