@@ -147,12 +147,13 @@ impl FaultRunner {
             false => None,
         };
         let background = beside.map(|plan| {
-            let cluster = self.cluster.clone();
+            let (cluster, source) = (self.cluster.clone(), plan.source);
             let handle = std::thread::spawn(move || {
                 let outcome = run_reshard(&cluster, &plan);
                 (plan, outcome)
             });
-            std::thread::sleep(Duration::from_millis(self.rng.gen_range(300..1500)));
+            self.wait_migrating(source, &handle);
+            std::thread::sleep(Duration::from_millis(self.rng.gen_range(0..500)));
             handle
         });
         match (fault, replica) {
@@ -169,6 +170,19 @@ impl FaultRunner {
             let (plan, outcome) = handle.join().expect("reshard thread");
             self.counts.add("reshard-beside-a-fault", 1);
             self.record_reshard(&plan, outcome);
+        }
+    }
+
+    /// Wait (10 s at most) until the master on `source` shows a slot migrating, i.e. the
+    /// reshard has loaded and checked the cluster and moves keys; or until the tool is done.
+    fn wait_migrating<T>(&self, source: u16, tool: &std::thread::JoinHandle<T>) {
+        let started = Instant::now();
+        let i = self.index(source);
+        while started.elapsed() < Duration::from_secs(10) && !tool.is_finished() {
+            if self.cluster.call(i, &["CLUSTER", "NODES"]).is_ok_and(|f| text(&f).contains("->-")) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
