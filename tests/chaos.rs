@@ -12,7 +12,8 @@
 //! - `CHAOS_WORKERS=<n>`: client threads (default 4).
 //! - `CHAOS_FAULTS=<kind,...>`: only these fault kinds (e.g. `pause-master,reshard`; the
 //!   default is all: pause-replica, kill-link, restart-replica, kill-master, pause-master,
-//!   manual-failover, reshard), to explore one kind or leave out one that found a bug.
+//!   manual-failover, reshard, operator), to explore one kind or leave out one that found a
+//!   bug.
 //!
 //! Layout: `chaos/nodes.rs` (processes and signals), `chaos/client.rs` (the cluster-aware
 //! client), `chaos/workload.rs` (the workers; their commands in `chaos/commands.rs`), `chaos/probe.rs` (the probe and the

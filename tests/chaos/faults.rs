@@ -38,9 +38,11 @@ pub enum Fault {
     ManualFailover,
     /// slotbox-cluster reshard between two masters, under load.
     Reshard,
+    /// CLIENT KILL TYPE normal / pubsub, CONFIG SET repl-backlog-size, BGSAVE.
+    Operator,
 }
 
-const ALL: [Fault; 7] = [
+const ALL: [Fault; 8] = [
     Fault::PauseReplica,
     Fault::KillLink,
     Fault::RestartReplica,
@@ -48,6 +50,7 @@ const ALL: [Fault; 7] = [
     Fault::PauseMaster,
     Fault::ManualFailover,
     Fault::Reshard,
+    Fault::Operator,
 ];
 
 impl Fault {
@@ -138,7 +141,8 @@ impl FaultRunner {
         let replica = view.replicas_of(&master.id).first().map(|r| (*r).clone());
         // Sometimes a replica fault lands while a reshard moves slots (and their keys, big
         // values too) between two masters; the tool has checked the cluster by then.
-        let on_replica = matches!(fault, Fault::PauseReplica | Fault::KillLink | Fault::RestartReplica);
+        let on_replica =
+            matches!(fault, Fault::PauseReplica | Fault::KillLink | Fault::RestartReplica | Fault::Operator);
         let beside = match on_replica && replica.is_some() && self.rng.gen_bool(0.35) {
             true => {
                 let from = self.rng.gen_range(0..masters.len());
@@ -164,6 +168,7 @@ impl FaultRunner {
             (Fault::PauseMaster, Some(r)) => self.pause_master(&master, &r),
             (Fault::ManualFailover, Some(r)) => self.manual_failover(&master, &r),
             (Fault::Reshard, _) => self.reshard(&masters, shard),
+            (Fault::Operator, Some(r)) => self.operator(&master, &r),
             (f, None) => self.journal.log(format!("skipping {f:?}: master 127.0.0.1:{} has no replica", master.port)),
         }
         if let Some(handle) = background {

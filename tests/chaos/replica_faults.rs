@@ -151,3 +151,25 @@ impl FaultRunner {
         "no sync within 5 s".into()
     }
 }
+
+impl FaultRunner {
+    /// What an operator does to a live cluster: drop every normal (or pub/sub) client of a
+    /// master, resize its replication backlog (16 KB to 4 MB), or BGSAVE on any node.
+    pub(crate) fn operator(&mut self, master: &Row, replica: &Row) {
+        let (mi, ri) = (self.index(master.port), self.index(replica.port));
+        let size = format!("{}", self.rng.gen_range(16u64 << 10..=4 << 20));
+        let (node, args, kind) = match self.rng.gen_range(0..4) {
+            0 => (mi, vec!["CLIENT", "KILL", "TYPE", "normal"], "kill-normal-clients"),
+            1 => (mi, vec!["CLIENT", "KILL", "TYPE", "pubsub"], "kill-pubsub-clients"),
+            2 => (mi, vec!["CONFIG", "SET", "repl-backlog-size", &size], "resize-backlog"),
+            _ => (if self.rng.gen() { mi } else { ri }, vec!["BGSAVE"], "bgsave"),
+        };
+        let reply = self.cluster.call(node, &args);
+        let port = self.cluster.nodes[node].port;
+        self.journal.log(format!("fault: {} on 127.0.0.1:{port}: {reply:?}", args.join(" ")));
+        self.counts.add(kind, 1);
+        if let Ok(Frame::Error(e)) = &reply {
+            self.journal.finding(format!("{} on 127.0.0.1:{port}: -{}", args.join(" "), String::from_utf8_lossy(e)));
+        }
+    }
+}
