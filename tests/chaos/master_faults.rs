@@ -18,8 +18,13 @@ fn failover_limit() -> Duration {
 
 impl FaultRunner {
     /// kill -9 a master, wait for its replica to take over, restart the old master.
+    /// Sometimes the replica has just been paused under big writes and is still catching up
+    /// when its master dies: what it acknowledged (WAIT) must survive all the same.
     pub(crate) fn kill_master(&mut self, master: &Row, replica: &Row) {
         let (mi, ri) = (self.index(master.port), self.index(replica.port));
+        if self.rng.gen_bool(0.3) {
+            self.lagging_replica(master, ri);
+        }
         self.journal
             .log(format!("fault: kill -9 master 127.0.0.1:{} (replica 127.0.0.1:{})", master.port, replica.port));
         self.cluster.nodes[mi].mark("kill -9");
@@ -40,6 +45,28 @@ impl FaultRunner {
         if let Err(e) = self.cluster.restart(mi) {
             self.journal.finding(format!("old master 127.0.0.1:{} did not restart: {e}", master.port));
         }
+    }
+
+    /// SIGSTOP replica `ri` for 1-3 s while its master takes big values, SIGCONT, and let
+    /// it catch up for at most half a second.
+    fn lagging_replica(&mut self, master: &Row, ri: usize) {
+        let pause = Duration::from_millis(self.rng.gen_range(1000..3000));
+        let mb = self.rng.gen_range(2..=16u64);
+        let port = self.cluster.nodes[ri].port;
+        self.journal.log(format!(
+            "fault: SIGSTOP replica 127.0.0.1:{port} for {:.1} s, {mb} MB to its master",
+            pause.as_secs_f64()
+        ));
+        self.cluster.nodes[ri].mark("SIGSTOP");
+        let started = Instant::now();
+        self.cluster.pause(ri);
+        self.counts.add("kill-master-of-a-lagging-replica", 1);
+        let keys = self.write_big(master, mb << 20);
+        std::thread::sleep(pause.saturating_sub(started.elapsed()));
+        self.cluster.resume(ri);
+        self.cluster.nodes[ri].mark("SIGCONT");
+        std::thread::sleep(Duration::from_millis(self.rng.gen_range(0..500)));
+        drop(keys);
     }
 
     /// SIGSTOP a master for 1-2 s (no failover) or well over cluster-node-timeout (its
