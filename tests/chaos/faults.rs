@@ -141,8 +141,8 @@ impl FaultRunner {
         let replica = view.replicas_of(&master.id).first().map(|r| (*r).clone());
         // Sometimes a replica fault lands while a reshard moves slots (and their keys, big
         // values too) between two masters; the tool has checked the cluster by then.
-        let on_replica =
-            matches!(fault, Fault::PauseReplica | Fault::KillLink | Fault::RestartReplica | Fault::Operator);
+        // (Not beside an operator fault: CLIENT KILL TYPE normal would kill the tool's links.)
+        let on_replica = matches!(fault, Fault::PauseReplica | Fault::KillLink | Fault::RestartReplica);
         let beside = match on_replica && replica.is_some() && self.rng.gen_bool(0.35) {
             true => {
                 let from = self.rng.gen_range(0..masters.len());

@@ -159,11 +159,19 @@ impl FaultRunner {
         if ok {
             self.journal.log(format!("reshard of {} slots done in {:.1} s", plan.slots, took.as_secs_f64()));
         } else {
-            let lines: Vec<&str> = out.lines().collect();
-            let tail = lines[lines.len().saturating_sub(15)..].join("\n");
-            self.journal.finding(format!("slotbox-cluster {} failed:\n{tail}", plan.args.join(" ")));
+            self.journal.finding(format!("slotbox-cluster {} failed:\n{}", plan.args.join(" "), tail(&out, 15)));
+            // What a user does next: close the slots it left open.
+            let entry = plan.args[1].clone();
+            let (ok, out) = self.cluster.tool(&["fix".into(), entry, "--cluster-yes".into()], Duration::from_secs(120));
+            self.journal.log(format!("slotbox-cluster fix: {}\n{}", if ok { "ok" } else { "failed" }, tail(&out, 10)));
         }
     }
+}
+
+/// The last `n` lines of `text`.
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
 /// A reshard to run: the tool's arguments and the number of slots.

@@ -1,7 +1,8 @@
 //! The cluster as its nodes describe it: CLUSTER NODES parsed into [`View`] (who is master of
 //! which slots, who replicates whom), and [`health`]: the one definition of "healed" used
 //! between faults and at the end — every node up and saying `cluster_state:ok`, all nodes
-//! agreeing on roles and slots, every slot covered, no node flagged failing, every master with
+//! agreeing on roles and slots, no slot left migrating or importing, every slot covered, no
+//! node flagged failing, every master with
 //! a replica whose link is up (`master_link_status:up` on the replica, `state=online` in the
 //! master's replica list).
 
@@ -17,6 +18,8 @@ pub struct Row {
     pub failing: bool,
     /// Slot ranges owned (masters).
     pub ranges: Vec<(u16, u16)>,
+    /// Slots left migrating or importing (`[slot->-id]`, `[slot-<-id]`).
+    pub open: Vec<String>,
 }
 
 impl Row {
@@ -55,6 +58,7 @@ fn parse_row(line: &str) -> Option<Row> {
         master_id: (f[3] != "-").then(|| f[3].to_string()),
         failing: f[2].contains("fail"),
         ranges,
+        open: f[8..].iter().filter(|s| s.starts_with('[')).map(|s| s.to_string()).collect(),
     })
 }
 
@@ -142,6 +146,9 @@ pub fn health(cluster: &Cluster) -> Result<View, String> {
 fn check_roles(cluster: &Cluster, view: &View) -> Result<(), String> {
     if let Some(r) = view.rows.iter().find(|r| r.failing) {
         return Err(format!("127.0.0.1:{} is flagged failing", r.port));
+    }
+    if let Some(r) = view.rows.iter().find(|r| !r.open.is_empty()) {
+        return Err(format!("127.0.0.1:{} has slots open: {}", r.port, r.open.join(" ")));
     }
     if let Some(r) = view.rows.iter().find(|r| r.master && r.ranges.is_empty()) {
         return Err(format!("127.0.0.1:{} is a master without slots (not rejoined as a replica)", r.port));
