@@ -86,7 +86,7 @@ pub struct ClusterClient {
     conns: HashMap<u16, RawClient>,
     stale: bool,
     next_seed: usize,
-    /// The slowest answered batch: (time, description, node).
+    /// The slowest answered batch whose node was not paused meanwhile: (time, what, node).
     pub slowest: (Duration, String, u16),
 }
 
@@ -121,7 +121,7 @@ impl ClusterClient {
             let asking = ask.is_some();
             let Some(port) = ask.take().or_else(|| self.owner(slot)) else { continue };
             let (payload, n) = encode(cmds, tx, asking);
-            let started = Instant::now();
+            let (started, changes) = (Instant::now(), self.changes(port));
             let frames = match self.send(port, &payload, n, &describe(cmds, tx)) {
                 Ok(frames) => frames,
                 Err(e) => {
@@ -130,7 +130,10 @@ impl ClusterClient {
                     continue;
                 }
             };
-            self.note_latency(started.elapsed(), cmds, tx, port);
+            // (Not an answer held up by a pause of its node.)
+            if self.changes(port) == changes {
+                self.note_latency(started.elapsed(), cmds, tx, port);
+            }
             let frames: Vec<Frame> = if asking { frames.into_iter().skip(1).collect() } else { frames };
             match verdict(&frames) {
                 Verdict::Done => return Ok(frames),
@@ -149,6 +152,11 @@ impl ClusterClient {
             }
         }
         unreachable!()
+    }
+
+    /// The state-change counter of the node on `port` (0 for a port not of ours).
+    fn changes(&self, port: u16) -> u64 {
+        self.cluster.index_of(port).map_or(0, |i| self.cluster.nodes[i].changes())
     }
 
     fn note_latency(&mut self, took: Duration, cmds: &[Cmd], tx: bool, port: u16) {
