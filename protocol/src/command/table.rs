@@ -9,7 +9,9 @@ mod connection;
 #[cfg(test)]
 mod expected;
 mod generic;
+mod geo;
 mod hashes;
+mod hyperloglog;
 mod lists;
 mod pubsub;
 mod scripting;
@@ -38,6 +40,8 @@ const GROUPS: &[&[CommandSpec]] = &[
     sets::ROWS,
     zsets::ROWS,
     zsets_multi::ROWS,
+    hyperloglog::ROWS,
+    geo::ROWS,
     pubsub::ROWS,
     scripting::ROWS,
 ];
