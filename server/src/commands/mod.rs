@@ -18,6 +18,7 @@ mod effects;
 pub mod exec;
 mod hashes;
 mod held;
+mod hyperloglog;
 mod info;
 mod info_repl;
 mod keys;

@@ -229,6 +229,13 @@ pub static DIRECTIVES: &[Directive] = &[
         }
         c.maxmemory_samples = n
     }),
+    d!("hll-sparse-max-bytes", true, |c| c.hll_sparse_max_bytes.to_string(), |c, a| {
+        let v = mem(a)?;
+        if v > i64::MAX as usize {
+            return Err("argument must be between 0 and 9223372036854775807 inclusive".into());
+        }
+        c.hll_sparse_max_bytes = v
+    }),
     d!("lfu-log-factor", true, |c| c.lfu_log_factor.to_string(), |c, a| c.lfu_log_factor = int(a)?),
     d!("lfu-decay-time", true, |c| c.lfu_decay_time.to_string(), |c, a| c.lfu_decay_time = int(a)?),
     d!("latency-monitor-threshold", true, |c| c.latency_monitor_threshold.to_string(), |c, a| {

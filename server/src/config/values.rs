@@ -102,6 +102,8 @@ pub struct Config {
     pub enable_debug_command: String,
     /// `notify-keyspace-events`, as flags (`crate::notify::class`).
     pub notify_keyspace_events: u32,
+    /// `hll-sparse-max-bytes`: a sparse HyperLogLog growing past this many bytes becomes dense.
+    pub hll_sparse_max_bytes: usize,
     /// The config file this server was started with, if any.
     pub config_file: Option<PathBuf>,
     /// Deal new connections to the event loops in turn instead of to the first loop with room
@@ -175,6 +177,7 @@ impl Default for Config {
             replicaof: None,
             enable_debug_command: "no".into(),
             notify_keyspace_events: 0,
+            hll_sparse_max_bytes: 3000,
             config_file: None,
             round_robin_placement: false,
         }
