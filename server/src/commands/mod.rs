@@ -16,6 +16,7 @@ mod ctx;
 mod debug;
 mod effects;
 pub mod exec;
+mod geo;
 mod hashes;
 mod held;
 mod hyperloglog;

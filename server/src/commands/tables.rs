@@ -4,7 +4,7 @@
 
 use super::registry::{self, Registration, Resolved};
 use super::{
-    client_cmd, cluster, command_info, config_cmd, connection, hashes, hyperloglog, info, keys, lists, memory, migrate,
+    client_cmd, cluster, command_info, config_cmd, connection, geo, hashes, hyperloglog, info, keys, lists, memory, migrate,
     monitoring, persist, pubsub, replication, server, sets, strings, tx, zsets,
 };
 use bytes::Bytes;
@@ -33,6 +33,7 @@ fn tables() -> Vec<Registration> {
         monitoring::COMMANDS,
         memory::COMMANDS,
         hyperloglog::COMMANDS,
+        geo::COMMANDS,
     ]
 }
 

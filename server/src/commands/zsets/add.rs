@@ -5,6 +5,7 @@
 use super::common::{float_arg, peek_zset, wrongtype, zset_mut};
 use crate::commands::Reply;
 use crate::commands::{args, Ctx};
+use crate::notify::class;
 use crate::store::types::ZSetValue;
 use crate::store::{Entry, Value};
 use bytes::Bytes;
@@ -150,6 +151,7 @@ fn zadd_generic(ctx: &mut Ctx, key: &[u8], f: Flags, pairs: &[(f64, &[u8])]) -> 
                 ctx.keys.insert(key, Entry::new(Value::ZSet(Box::new(z))));
             }
         }
+        ctx.notify(class::ZSET, if f.incr { "zincr" } else { "zadd" }, key);
     }
     if f.incr {
         return Ok(if p.processed { Frame::Double(p.last_score) } else { Frame::Null });
