@@ -4,8 +4,8 @@
 
 use super::registry::{self, Registration, Resolved};
 use super::{
-    client_cmd, cluster, command_info, config_cmd, connection, geo, hashes, hyperloglog, info, keys, lists, memory, migrate,
-    monitoring, persist, pubsub, replication, server, sets, strings, tx, zsets,
+    client_cmd, cluster, command_info, config_cmd, connection, geo, hashes, hyperloglog, info, keys, lists, memory,
+    migrate, monitoring, persist, pubsub, replication, server, sets, strings, tx, zsets,
 };
 use bytes::Bytes;
 use slotbox_protocol::Frame;

@@ -46,8 +46,13 @@ pub struct Area {
 
 /// Spread the low 32 bits of `x` and `y` into the even and odd bits of the result.
 fn interleave64(xlo: u32, ylo: u32) -> u64 {
-    const B: [u64; 5] =
-        [0x5555_5555_5555_5555, 0x3333_3333_3333_3333, 0x0F0F_0F0F_0F0F_0F0F, 0x00FF_00FF_00FF_00FF, 0x0000_FFFF_0000_FFFF];
+    const B: [u64; 5] = [
+        0x5555_5555_5555_5555,
+        0x3333_3333_3333_3333,
+        0x0F0F_0F0F_0F0F_0F0F,
+        0x00FF_00FF_00FF_00FF,
+        0x0000_FFFF_0000_FFFF,
+    ];
     const S: [u32; 5] = [1, 2, 4, 8, 16];
     let (mut x, mut y) = (u64::from(xlo), u64::from(ylo));
     for i in (0..5).rev() {

@@ -200,7 +200,9 @@ fn option(q: &mut Query, seen: &mut Seen, rest: &[Bytes], v: Variant, z: Option<
 fn check(q: &Query, seen: &Seen, v: Variant, name: &[u8]) -> Result<(), Frame> {
     if q.store.is_some() && (q.withdist || q.withhash || q.withcoord) {
         let what = if v == Variant::SearchStore { "GEOSEARCHSTORE" } else { "STORE option in GEORADIUS" };
-        return Err(Frame::error(format!("ERR {what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options")));
+        return Err(Frame::error(format!(
+            "ERR {what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+        )));
     }
     let name = String::from_utf8_lossy(name);
     if v.is_search() && !(seen.frommember || seen.fromloc) {
