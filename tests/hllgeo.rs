@@ -241,3 +241,50 @@ fn keyspace_events_equal_redis() {
     }
     p.same(&["PING"]);
 }
+
+/// A field of `INFO <section>` (empty if absent).
+fn info(c: &mut RawClient, section: &str, field: &str) -> String {
+    let all = common::text(&c.call(&["INFO", section]));
+    let prefix = format!("{field}:");
+    all.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or_default().trim().to_string()
+}
+
+/// HLLs (cached cardinality included) and GEO sets reach a replica byte for byte.
+#[test]
+fn replicas_get_the_same_bytes() {
+    use std::time::Duration;
+    let master = Server::with_config(slotbox::Config::ephemeral()).unwrap();
+    let replica = Server::with_config(slotbox::Config::ephemeral()).unwrap();
+    let mut m = RawClient::connect(master.addr());
+    let mut r = RawClient::connect(replica.addr());
+    assert_eq!(r.call(&["REPLICAOF", "127.0.0.1", &master.addr().port().to_string()]), Frame::ok());
+    let linked =
+        common::wait_for(Duration::from_secs(10), || info(&mut r, "replication", "master_link_status") == "up");
+    assert!(linked, "replica never linked");
+    m.call(&pfadd_range("h", 0, 3000));
+    m.call(&["PFADD", "s", "a", "b", "c"]);
+    m.call(&["PFCOUNT", "h"]);
+    m.call(&["PFCOUNT", "s"]);
+    m.call(&["PFMERGE", "u", "h", "s"]);
+    m.call(&["PFADD", "t", "x"]);
+    m.call(&["PFDEBUG", "TODENSE", "t"]);
+    m.call(&["GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"]);
+    m.call(&["GEOADD", "g", "CH", "XX", "13.5", "38", "Palermo"]);
+    m.call(&["GEORADIUS", "g", "15", "37", "200", "km", "STOREDIST", "d1"]);
+    m.call(&["GEOSEARCHSTORE", "d2", "g", "FROMMEMBER", "Palermo", "BYRADIUS", "500", "km"]);
+    m.call(&["SET", "done", "1"]);
+    let caught_up = common::wait_for(Duration::from_secs(15), || {
+        info(&mut r, "replication", "slave_repl_offset") == info(&mut m, "replication", "master_repl_offset")
+            && r.call(&["EXISTS", "done"]) == Frame::Integer(1)
+    });
+    assert!(caught_up, "replica never caught up");
+    for key in ["h", "s", "u", "t"] {
+        assert_eq!(r.call(&["GET", key]), m.call(&["GET", key]), "{key}");
+    }
+    for key in ["g", "d1", "d2"] {
+        let range = ["ZRANGE", key, "0", "-1", "WITHSCORES"];
+        assert_eq!(r.call(&range), m.call(&range), "{key}");
+    }
+    // TODENSE reached the replica (a dense HLL is 12304 bytes).
+    assert_eq!(r.call(&["STRLEN", "t"]), Frame::Integer(12304));
+}

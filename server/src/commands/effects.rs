@@ -75,7 +75,12 @@ pub(super) fn after_run(
         return Outcome::Blocked;
     }
     record_call(shared, ctx.client, r, args, (start_us, end_us), reply.is_error());
-    if r.spec.has(command::flags::WRITE) && !reply.is_error() && !ctx.client.is_master_link && shared.stream.is_active()
+    // A read-only command may still ask to be replicated (PFCOUNT refreshing an HLL's cache).
+    let asks = ctx.propagate.as_ref().is_some_and(|p| !p.is_empty());
+    if (r.spec.has(command::flags::WRITE) || asks)
+        && !reply.is_error()
+        && !ctx.client.is_master_link
+        && shared.stream.is_active()
     {
         propagate(ctx, r, args);
     }

@@ -107,6 +107,8 @@ pub fn pfadd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         }
     };
     if matches!(plan, Plan::Nop) {
+        // Nothing changed: nothing to replicate (Redis leaves `dirty` alone).
+        ctx.propagate = Some(Vec::new());
         return Ok(Frame::Integer(0));
     }
     let Some(Entry { value: Value::Str { data, raw }, .. }) = ctx.keys.get_mut(key) else {
@@ -150,6 +152,8 @@ pub fn pfcount(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if let Some(Entry { value: Value::Str { data, .. }, .. }) = ctx.keys.get_mut(key) {
         repr::set_cached_card(data, card);
     }
+    // The cache is part of the string: replicas refresh theirs too, as Redis propagates it.
+    ctx.propagate = Some(vec![args.to_vec()]);
     Ok(Frame::Integer(card as i64))
 }
 

@@ -17,6 +17,8 @@ pub fn pfdebug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Err(Frame::error_static("ERR The specified key does not exist"));
     };
     let (s, enc) = hll_of(&e.value)?;
+    // Replicated only when a sparse HLL is made dense (GETREG, TODENSE), as Redis forces it.
+    ctx.propagate = Some(Vec::new());
     match sub.to_ascii_lowercase().as_slice() {
         b"getreg" => {
             let dense = to_dense_in_place(ctx, key, enc)?;
@@ -45,6 +47,7 @@ fn to_dense_in_place(ctx: &mut Ctx, key: &[u8], enc: Encoding) -> Result<Vec<u8>
     let dense = sparse::to_dense(data).map_err(|_| invalid())?;
     *data = dense[..].into();
     *raw = true;
+    ctx.propagate = None;
     Ok(dense)
 }
 
