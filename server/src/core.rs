@@ -48,6 +48,9 @@ pub struct Core {
     pub workers: OnceLock<Vec<WorkerHandle>>,
     /// Wakes the acceptor/cron thread (for SHUTDOWN).
     pub main_waker: OnceLock<Arc<mio::Waker>>,
+    /// The listening sockets, set when the server starts listening (CONFIG SET port / bind
+    /// replaces them).
+    pub listeners: OnceLock<Arc<crate::listen::Listeners>>,
     pub executable: String,
     /// Unix time in seconds of the last successful save (LASTSAVE).
     pub lastsave: AtomicU64,
@@ -156,6 +159,7 @@ impl Core {
             tcp_port: AtomicU64::new(0),
             workers: OnceLock::new(),
             main_waker: OnceLock::new(),
+            listeners: OnceLock::new(),
             executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
             lastsave: AtomicU64::new(started_unix),
         }

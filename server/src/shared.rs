@@ -56,6 +56,7 @@ impl Shared {
     /// Call after changing `config` (CONFIG SET) so hot copies follow.
     pub fn config_changed(&self) {
         self.core.refresh_hot();
+        crate::log::set_level(&self.config.read().loglevel);
         self.repl.backlog.resize(self.config.read().repl_backlog_size);
     }
 

@@ -38,7 +38,6 @@ mod tables;
 pub mod tx;
 mod zsets;
 
-pub use config_cmd::rewritten_text;
 pub use ctx::{Ctx, Reply};
 pub use exec::{execute, execute_in_batch, needs_whole_gate, on_disconnect, run};
 pub use held::Held;

@@ -6,70 +6,20 @@ pub mod affinity;
 pub mod conn;
 mod worker;
 
+use crate::listen::Listeners;
 use crate::mailbox::{WorkerHandle, WorkerMsg};
 use crate::shared::Shared;
 use crate::store::expire::ActiveExpiry;
 use mio::net::TcpListener;
-use mio::{Events, Interest, Poll, Token, Waker};
+use mio::{Events, Poll, Token, Waker};
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 const MAIN_WAKER: Token = Token(usize::MAX);
-
-/// Resolve one `bind` entry ("*", "::*", "-::*", a host or an IP) for `port`.
-fn bind_addrs(entry: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
-    let host = entry.trim_start_matches('-');
-    let host = match host {
-        "*" => "0.0.0.0",
-        "::*" => "::",
-        h => h,
-    };
-    Ok((host, port).to_socket_addrs()?.collect())
-}
-
-/// Bind every address; an optional (`-`) address that fails is skipped. With port 0 the
-/// first listener's port is reused for the others.
-fn bind_all(bind: &[String], port: u16) -> io::Result<Vec<TcpListener>> {
-    let optional: Vec<bool> = bind.iter().map(|b| b.starts_with('-')).collect();
-    let mut listeners = Vec::new();
-    let mut port = port;
-    for (i, b) in bind.iter().enumerate() {
-        let addrs = bind_addrs(b, port);
-        let addrs = match addrs {
-            Ok(a) => a,
-            Err(e) if optional[i] => {
-                let _ = e;
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        for addr in addrs {
-            match TcpListener::bind(addr) {
-                Ok(l) => {
-                    if port == 0 {
-                        port = l.local_addr()?.port();
-                    }
-                    listeners.push(l);
-                }
-                Err(_) if optional[i] => {}
-                Err(e) => {
-                    return Err(io::Error::new(
-                        e.kind(),
-                        format!("Could not create server TCP listening socket {addr}: {e}"),
-                    ))
-                }
-            }
-        }
-    }
-    if listeners.is_empty() {
-        return Err(io::Error::new(io::ErrorKind::AddrNotAvailable, "no address to listen on"));
-    }
-    Ok(listeners)
-}
 
 /// A running server's threads.
 pub struct Running {
@@ -87,8 +37,9 @@ pub fn start(
         let c = shared.config.read();
         (c.bind.clone(), c.port, c.io_threads.max(1))
     };
-    let mut listeners = bind_all(&bind, port)?;
-    let addrs: Vec<SocketAddr> = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
+    let poll = Poll::new()?;
+    let listeners = Arc::new(Listeners::bind(poll.registry().try_clone()?, &bind, port)?);
+    let addrs = listeners.addrs();
     shared.tcp_port.store(addrs[0].port() as u64, Ordering::Relaxed);
     let mut handles = on_bound(&addrs)?;
 
@@ -106,10 +57,7 @@ pub fn start(
     }
     let _ = shared.workers.set(workers);
 
-    let poll = Poll::new()?;
-    for (i, l) in listeners.iter_mut().enumerate() {
-        poll.registry().register(l, Token(i), Interest::READABLE)?;
-    }
+    let _ = shared.listeners.set(listeners.clone());
     let waker = Arc::new(Waker::new(poll.registry(), MAIN_WAKER)?);
     let _ = shared.main_waker.set(waker);
     let s = shared.clone();
@@ -119,7 +67,7 @@ pub fn start(
     Ok(Running { addrs, threads: handles })
 }
 
-fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Vec<TcpListener>, loads: Arc<Vec<AtomicU32>>) {
+fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Arc<Listeners>, loads: Arc<Vec<AtomicU32>>) {
     let mut events = Events::with_capacity(128);
     let mut expiry = ActiveExpiry::default();
     let mut last_cron = Instant::now();
@@ -133,9 +81,7 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Vec<TcpListener>, l
             if ev.token() == MAIN_WAKER {
                 continue;
             }
-            if let Some(l) = listeners.get(ev.token().0) {
-                accept_all(&shared, l, &loads);
-            }
+            listeners.with(ev.token().0, |l| accept_all(&shared, l, &loads));
         }
         if last_cron.elapsed() >= period {
             last_cron = Instant::now();
