@@ -114,6 +114,8 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             Err(reason) => return Ok(set_failed(n.name, &reason)),
         }
     }
+    // What Redis's apply step does to a value: a backlog is at least 16kb.
+    next.repl_backlog_size = next.repl_backlog_size.max(REPL_BACKLOG_MIN_SIZE);
     if let Err((name, reason)) = apply_listeners(ctx, &config, &next, &targets) {
         return Ok(set_failed(name, reason));
     }
@@ -122,6 +124,9 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     ctx.shared.config_changed();
     Ok(Frame::ok())
 }
+
+/// The smallest replication backlog CONFIG SET leaves (Redis's `CONFIG_REPL_BACKLOG_MIN_SIZE`).
+const REPL_BACKLOG_MIN_SIZE: usize = 16 * 1024;
 
 /// A new `port` or `bind`: listen there instead (the old sockets stay if that fails).
 fn apply_listeners(
