@@ -8,7 +8,7 @@ use super::args;
 use super::client_cmd::help_reply;
 use super::{Ctx, Registration};
 use crate::commands::Reply;
-use crate::config::directives::{self, lookup, Named, HIDDEN, PROTECTED};
+use crate::config::directives::{self, lookup, Named, PROTECTED};
 use crate::config::{rewrite, Config, Directive};
 use crate::store::glob::glob_match;
 use bytes::Bytes;
@@ -33,7 +33,7 @@ fn config_get(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             }
             continue;
         }
-        for n in directives::names().filter(|n| !n.directive.has(HIDDEN)) {
+        for n in directives::names().filter(|n| !n.hidden) {
             if !seen(&found, n.name) && glob_match(pattern, n.name.as_bytes(), true) {
                 found.push((n.name.to_string(), n.directive));
             }

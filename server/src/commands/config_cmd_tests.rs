@@ -43,7 +43,8 @@ fn get_several_patterns_without_duplicates_or_hidden() {
         assert!(names.iter().any(|x| x == n), "{n} missing from {names:?}");
     }
     let all = words(&mut c, &["CONFIG", "GET", "*"]);
-    assert!(!all.iter().any(|k| k == "key-load-delay"), "hidden from patterns");
+    assert!(!all.iter().any(|k| k == "key-load-delay" || k == "threads"), "hidden from patterns");
+    assert_eq!(words(&mut c, &["CONFIG", "GET", "threads"]), vec!["threads", "2"], "slotbox's name of io-threads");
     assert_eq!(words(&mut c, &["CONFIG", "GET", "key-load-delay"]), vec!["key-load-delay", "0"]);
 }
 

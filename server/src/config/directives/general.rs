@@ -34,7 +34,7 @@ pub static ROWS: &[Directive] = &[
     D::new("supervised", 0, one_of(SUPERVISED, 0)).field(field!(supervised)),
     D::new("pidfile", 0, nullable()).field(field!(pidfile)),
     D::new("databases", 0, int(1, INT_MAX, 16)).field(field!(databases)),
-    D::new("io-threads", 0, int(1, 128, 1)).alias("threads").field(field!(io_threads)),
+    D::new("io-threads", 0, int(1, 128, 1)).own_name("threads").field(field!(io_threads)),
     D::new("io-threads-do-reads", 0, yes(false)),
     D::new("hz", MUTABLE, int(0, INT_MAX, 10)).field(Store::Field {
         get: |c| super::Value::Int(c.hz as i128),

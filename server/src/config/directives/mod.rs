@@ -51,6 +51,9 @@ pub type Check = fn(&Value) -> Result<(), String>;
 pub struct Directive {
     pub name: &'static str,
     pub alias: Option<&'static str>,
+    /// slotbox's own name for it (`threads`): found by its exact name, never listed by a
+    /// CONFIG GET pattern (Redis's tools see only Redis's names).
+    pub own_name: Option<&'static str>,
     pub flags: u8,
     pub kind: Kind,
     pub store: Store,
@@ -61,11 +64,16 @@ pub struct Directive {
 
 impl Directive {
     pub const fn new(name: &'static str, flags: u8, kind: Kind) -> Directive {
-        Directive { name, alias: None, flags, kind, store: Store::Inert, check: None }
+        Directive { name, alias: None, own_name: None, flags, kind, store: Store::Inert, check: None }
     }
 
     pub const fn alias(mut self, alias: &'static str) -> Directive {
         self.alias = Some(alias);
+        self
+    }
+
+    pub const fn own_name(mut self, name: &'static str) -> Directive {
+        self.own_name = Some(name);
         self
     }
 
@@ -124,6 +132,8 @@ pub fn all() -> impl Iterator<Item = &'static Directive> {
 pub struct Named {
     pub directive: &'static Directive,
     pub name: &'static str,
+    /// Not listed by a CONFIG GET pattern (a hidden directive, slotbox's own name).
+    pub hidden: bool,
 }
 
 impl Named {
@@ -132,10 +142,14 @@ impl Named {
     }
 }
 
-/// Every name (primary names and aliases), in table order.
+/// Every name (primary names, aliases, slotbox's own names), in table order.
 pub fn names() -> impl Iterator<Item = Named> {
     all().flat_map(|d| {
-        std::iter::once(Named { directive: d, name: d.name }).chain(d.alias.map(|a| Named { directive: d, name: a }))
+        let hidden = d.has(HIDDEN);
+        let named = move |name, hidden| Named { directive: d, name, hidden };
+        std::iter::once(named(d.name, hidden))
+            .chain(d.alias.map(move |a| named(a, hidden)))
+            .chain(d.own_name.map(move |o| named(o, true)))
     })
 }
 
@@ -263,3 +277,58 @@ const fn special(s: &'static Special) -> Kind {
 
 /// `no` / `yes` / `local` (`enable-debug-command` and friends).
 const PROTECTED_ACTION: &[(&str, u32)] = &[("no", 0), ("yes", 1), ("local", 2)];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_name_once() {
+        let mut seen = HashSet::new();
+        for n in names() {
+            assert!(seen.insert(n.name.to_ascii_lowercase()), "{} twice", n.name);
+        }
+        // Redis 7.0.15 (built with TLS): 178 directives and 19 aliases; slotbox adds `threads`.
+        assert_eq!(all().count(), 178);
+        assert_eq!(names().filter(|n| n.is_alias() && !n.hidden).count(), 19);
+        assert_eq!(lookup("THREADS").map(|n| (n.directive.name, n.hidden)), Some(("io-threads", true)));
+    }
+
+    /// A field's starting value is Redis's default (but `io-threads`: one event loop per core),
+    /// and every default reads back as itself from what CONFIG GET prints.
+    #[test]
+    fn defaults_agree_and_read_back() {
+        let c = Config::default();
+        for d in all() {
+            let v = c.value(d);
+            if d.name != "io-threads" && d.name != "dir" {
+                assert_eq!(v, d.kind.default_value(), "{}", d.name);
+            }
+            if d.name == "replicaof" {
+                continue; // None is "no one", not what CONFIG GET prints (as in Redis)
+            }
+            let shown = d.kind.show(&v);
+            let words =
+                if d.kind.multi() { shown.split(' ').map(str::to_string).collect() } else { vec![shown.clone()] };
+            let words = if d.kind.multi() && shown.is_empty() { Vec::new() } else { words };
+            let back = d.parse(&words, &v).unwrap_or_else(|e| panic!("{} {shown:?}: {e}", d.name));
+            if d.name != "dir" {
+                assert_eq!(back, v, "{} reads back from {shown:?}", d.name);
+            }
+        }
+    }
+
+    #[test]
+    fn inert_values_are_kept_by_name() {
+        let mut c = Config::default();
+        c.apply("zset-max-ziplist-entries", &["7".into()]).unwrap();
+        assert_eq!(c.get("zset-max-listpack-entries").as_deref(), Some("7"));
+        assert_eq!(c.inert.get("zset-max-listpack-entries"), Some(&Value::Int(7)));
+        assert!(c.apply("zset-max-listpack-entries", &["-1".into()]).is_err());
+        assert_eq!(c.get("list-max-ziplist-size").as_deref(), Some("-2"));
+        c.apply("save", &["60 1 10 5".into()]).unwrap();
+        assert_eq!(c.save, "60 1 10 5", "one file argument of a multi-word directive is split");
+        assert_eq!(c.apply("port", &["1".into(), "2".into()]), Err("wrong number of arguments".into()));
+    }
+}
