@@ -326,3 +326,39 @@ fn config_set_port_moves_the_listener() {
     let info = text(&moved.call(&["INFO", "server"]));
     assert!(info.contains(&format!("tcp_port:{port}\r\n")), "{info}");
 }
+
+/// This machine's address on its default route, if it has one that is not loopback.
+fn non_loopback_ip() -> Option<std::net::IpAddr> {
+    let probe = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    probe.connect("192.0.2.1:9").ok()?; // no packet is sent
+    Some(probe.local_addr().ok()?.ip()).filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
+}
+
+/// `protected-mode yes` without a password: a client from another address gets Redis's
+/// DENIED line and is disconnected; loopback clients, a password, or `protected-mode no`
+/// let it in.
+#[test]
+fn protected_mode_refuses_remote_clients_without_a_password() {
+    let Some(ip) = non_loopback_ip() else {
+        eprintln!("no non-loopback address on this machine: skipped");
+        return;
+    };
+    let config = Config { bind: vec!["0.0.0.0".into()], protected_mode: true, ..Config::ephemeral() };
+    let server = Server::with_config(config).unwrap();
+    let remote = std::net::SocketAddr::new(ip, server.addr().port());
+    let mut local = RawClient::connect(std::net::SocketAddr::from(([127, 0, 0, 1], server.addr().port())));
+    let mut c = std::net::TcpStream::connect_timeout(&remote, common::WAIT).unwrap();
+    c.set_read_timeout(Some(common::WAIT)).unwrap();
+    std::io::Write::write_all(&mut c, b"PING\r\n").unwrap();
+    let mut denied = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut c, &mut denied);
+    let denied = String::from_utf8_lossy(&denied);
+    assert!(denied.starts_with("-DENIED Redis is running in protected mode because protected mode is enabled"));
+    assert!(denied.ends_with("accepting connections from the outside.\r\n") && denied.len() == 1067, "{denied}");
+    assert_eq!(local.call(&["CONFIG", "SET", "requirepass", "pw"]), Frame::Simple("OK".into()));
+    assert!(text(&RawClient::connect(remote).call(&["PING"])).starts_with("NOAUTH"));
+    assert_eq!(local.call(&["AUTH", "pw"]), Frame::Simple("OK".into()));
+    let set = local.call(&["CONFIG", "SET", "requirepass", "", "protected-mode", "no"]);
+    assert_eq!(set, Frame::Simple("OK".into()));
+    assert_eq!(RawClient::connect(remote).call(&["PING"]), Frame::Simple("PONG".into()));
+}

@@ -96,7 +96,8 @@ fn set_words(d: &Directive, value: &str) -> Vec<String> {
 }
 
 /// `CONFIG SET parameter value [parameter value ...]`: every value is read into a copy of the
-/// config; the server's config changes only if all are valid and applied.
+/// config; the server's config changes only if all are valid and applied. (No lock is held
+/// while the listening sockets change: the config lock is a leaf lock, `crate::gate`.)
 fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if !args.len().is_multiple_of(2) {
         return Ok(args::syntax_error());
@@ -105,8 +106,8 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         Ok(t) => t,
         Err(e) => return Ok(e),
     };
-    let mut config = ctx.shared.config.write();
-    let mut next = config.clone();
+    let old = ctx.shared.config.read().clone();
+    let mut next = old.clone();
     for (n, value) in &targets {
         let d = n.directive;
         match d.parse(&set_words(d, value), &next.value(d)) {
@@ -116,11 +117,16 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     // What Redis's apply step does to a value: a backlog is at least 16kb.
     next.repl_backlog_size = next.repl_backlog_size.max(REPL_BACKLOG_MIN_SIZE);
-    if let Err((name, reason)) = apply_listeners(ctx, &config, &next, &targets) {
+    if let Err((name, reason)) = apply_listeners(ctx, &old, &next, &targets) {
         return Ok(set_failed(name, reason));
     }
-    *config = next;
-    drop(config);
+    {
+        // Only the directives set here change: a concurrent CONFIG SET of others is kept.
+        let mut config = ctx.shared.config.write();
+        for (n, _) in &targets {
+            config.set_value(n.directive, next.value(n.directive));
+        }
+    }
     ctx.shared.config_changed();
     Ok(Frame::ok())
 }

@@ -166,3 +166,12 @@ fn rewrite_writes_the_file_in_place() {
     assert!(text.starts_with("# keep me\nmaxclients 200\nzset-max-listpack-entries 32\n"), "{text}");
     std::fs::remove_file(&path).unwrap();
 }
+
+#[test]
+fn replicaof_shows_the_master_followed() {
+    let mut c = TestClient::new();
+    assert_eq!(c.wire(&["REPLICAOF", "127.0.0.1", "1"]), "+OK\r\n");
+    assert_eq!(words(&mut c, &["CONFIG", "GET", "slaveof"]), vec!["slaveof", "127.0.0.1 1"]);
+    assert_eq!(c.wire(&["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
+    assert_eq!(words(&mut c, &["CONFIG", "GET", "replicaof"]), vec!["replicaof", ""]);
+}

@@ -113,7 +113,12 @@ pub fn rewritten_text(config: &Config, old: &str) -> String {
         // Where slotbox's default differs from Redis's (`io-threads`: one event loop per
         // core), its own default is not written either.
         let own_default = !d.is_inert() && v == defaults.value(d) && v != d.kind.default_value();
-        match d.kind.rewrite(d.name, &v) {
+        // A cluster node's master is the cluster's business, never a `replicaof` line.
+        let rewrite = match d.name {
+            "replicaof" if config.cluster_enabled => Rewrite::Drop,
+            _ => d.kind.rewrite(d.name, &v),
+        };
+        match rewrite {
             Rewrite::Drop => {
                 state.rewritten.insert(d.name.to_string());
             }

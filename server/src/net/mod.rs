@@ -110,17 +110,47 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Arc<Listeners>, loa
     }
 }
 
+/// Redis's reply to a remote client while `protected-mode` is on and no password is set.
+const PROTECTED_MODE_DENIED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and \
+no password is set for the default user. In this mode connections are only accepted from the loopback interface. If \
+you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable \
+protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis \
+from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do \
+so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by \
+editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. \
+3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a \
+an authentication password for the default user. NOTE: You only need to do one of the above things in order for the \
+server to start accepting connections from the outside.\r\n";
+
+/// A loopback client as Redis counts one (the addresses 127.0.0.1 and ::1 exactly).
+fn is_local(ip: std::net::IpAddr) -> bool {
+    matches!(ip, std::net::IpAddr::V4(v4) if v4 == std::net::Ipv4Addr::LOCALHOST)
+        || matches!(ip, std::net::IpAddr::V6(v6) if v6 == std::net::Ipv6Addr::LOCALHOST)
+}
+
+/// Answer a connection with one error line and close it (counted as rejected).
+fn refuse(shared: &Shared, stream: mio::net::TcpStream, reply: &[u8]) {
+    shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+    let mut std_stream: std::net::TcpStream = stream.into();
+    let _ = std_stream.set_nonblocking(false);
+    let _ = io::Write::write_all(&mut std_stream, reply);
+}
+
 fn accept_all(shared: &Shared, listener: &TcpListener, loads: &[AtomicU32]) {
     loop {
         match listener.accept() {
             Ok((stream, addr)) => {
                 shared.stats.total_connections_received.fetch_add(1, Ordering::Relaxed);
-                let max = shared.config.read().maxclients;
+                let (max, protected) = {
+                    let c = shared.config.read();
+                    (c.maxclients, c.protected_mode && c.requirepass.is_none())
+                };
                 if shared.connected_clients.load(Ordering::Relaxed) >= max {
-                    shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
-                    let mut std_stream: std::net::TcpStream = stream.into();
-                    let _ = std_stream.set_nonblocking(false);
-                    let _ = io::Write::write_all(&mut std_stream, b"-ERR max number of clients reached\r\n");
+                    refuse(shared, stream, b"-ERR max number of clients reached\r\n");
+                    continue;
+                }
+                if protected && !is_local(addr.ip()) {
+                    refuse(shared, stream, PROTECTED_MODE_DENIED.as_bytes());
                     continue;
                 }
                 shared.connected_clients.fetch_add(1, Ordering::Relaxed);
