@@ -36,8 +36,6 @@ pub struct Config {
     pub maxclients: usize,
     /// Idle client timeout in seconds (0 = never).
     pub timeout: u64,
-    pub tcp_backlog: u32,
-    pub tcp_keepalive: u64,
     pub proto_max_bulk_len: usize,
     pub client_query_buffer_limit: usize,
     /// `client-output-buffer-limit`, per [`ClientClass`].
@@ -74,7 +72,6 @@ pub struct Config {
     pub cluster_announce_bus_port: u16,
     pub cluster_require_full_coverage: bool,
     pub cluster_allow_reads_when_down: bool,
-    pub cluster_allow_pubsubshard_when_down: bool,
     pub cluster_replica_no_failover: bool,
     pub cluster_allow_replica_migration: bool,
     pub cluster_migration_barrier: u32,
@@ -129,8 +126,6 @@ impl Default for Config {
             requirepass: None,
             maxclients: 10000,
             timeout: 0,
-            tcp_backlog: 511,
-            tcp_keepalive: 300,
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
             client_output_buffer_limit: [Limits::NORMAL, Limits::REPLICA, Limits::PUBSUB],
@@ -160,7 +155,6 @@ impl Default for Config {
             cluster_announce_bus_port: 0,
             cluster_require_full_coverage: true,
             cluster_allow_reads_when_down: false,
-            cluster_allow_pubsubshard_when_down: true,
             cluster_replica_no_failover: false,
             cluster_allow_replica_migration: true,
             cluster_migration_barrier: 1,

@@ -21,8 +21,7 @@ pub static ROWS: &[Directive] = &[
     D::new("cluster-preferred-endpoint-type", MUTABLE, one_of(PREFERRED_ENDPOINT, 0)),
     D::new("cluster-require-full-coverage", MUTABLE, yes(true)).field(field!(cluster_require_full_coverage)),
     D::new("cluster-allow-reads-when-down", MUTABLE, yes(false)).field(field!(cluster_allow_reads_when_down)),
-    D::new("cluster-allow-pubsubshard-when-down", MUTABLE, yes(true))
-        .field(field!(cluster_allow_pubsubshard_when_down)),
+    D::new("cluster-allow-pubsubshard-when-down", MUTABLE, yes(true)),
     D::new("cluster-replica-no-failover", MUTABLE, yes(false))
         .alias("cluster-slave-no-failover")
         .field(field!(cluster_replica_no_failover)),
