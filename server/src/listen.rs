@@ -3,7 +3,7 @@
 //! the default `* -::*`), registered with the acceptor's poll under tokens 0..n, and replaced
 //! whole at run time (CONFIG SET port / bind). Knows nothing of clients.
 
-use mio::net::TcpListener;
+use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Registry, Token};
 use parking_lot::Mutex;
 use std::io;
@@ -88,10 +88,19 @@ impl Listeners {
         self.sockets.lock().sockets.iter().filter_map(|l| l.local_addr().ok()).collect()
     }
 
-    /// Run `f` on the socket of `token`, if there is one (an event may outlive a rebind).
-    pub fn with(&self, token: usize, f: impl FnOnce(&TcpListener)) {
-        if let Some(l) = self.sockets.lock().sockets.get(token) {
-            f(l)
+    /// Accept every pending connection on the socket of `token` (none if there is no such
+    /// socket: an event may outlive a rebind), and the error that stopped it, if any.
+    pub fn accept(&self, token: usize) -> (Vec<(TcpStream, SocketAddr)>, Option<io::Error>) {
+        let b = self.sockets.lock();
+        let mut accepted = Vec::new();
+        let Some(l) = b.sockets.get(token) else { return (accepted, None) };
+        loop {
+            match l.accept() {
+                Ok(conn) => accepted.push(conn),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return (accepted, None),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return (accepted, Some(e)),
+            }
         }
     }
 

@@ -10,7 +10,6 @@ use crate::listen::Listeners;
 use crate::mailbox::{WorkerHandle, WorkerMsg};
 use crate::shared::Shared;
 use crate::store::expire::ActiveExpiry;
-use mio::net::TcpListener;
 use mio::{Events, Poll, Token, Waker};
 use std::io;
 use std::net::SocketAddr;
@@ -81,7 +80,7 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Arc<Listeners>, loa
             if ev.token() == MAIN_WAKER {
                 continue;
             }
-            listeners.with(ev.token().0, |l| accept_all(&shared, l, &loads));
+            accept_all(&shared, &listeners, ev.token().0, &loads);
         }
         if last_cron.elapsed() >= period {
             last_cron = Instant::now();
@@ -136,40 +135,36 @@ fn refuse(shared: &Shared, stream: mio::net::TcpStream, reply: &[u8]) {
     let _ = io::Write::write_all(&mut std_stream, reply);
 }
 
-fn accept_all(shared: &Shared, listener: &TcpListener, loads: &[AtomicU32]) {
-    loop {
-        match listener.accept() {
-            Ok((stream, addr)) => {
-                shared.stats.total_connections_received.fetch_add(1, Ordering::Relaxed);
-                let (max, protected) = {
-                    let c = shared.config.read();
-                    (c.maxclients, c.protected_mode && c.requirepass.is_none())
-                };
-                if shared.connected_clients.load(Ordering::Relaxed) >= max {
-                    refuse(shared, stream, b"-ERR max number of clients reached\r\n");
-                    continue;
-                }
-                if protected && !is_local(addr.ip()) {
-                    refuse(shared, stream, PROTECTED_MODE_DENIED.as_bytes());
-                    continue;
-                }
-                shared.connected_clients.fetch_add(1, Ordering::Relaxed);
-                let Some(workers) = shared.workers.get() else { return };
-                // The first event loop with room (a light load gathers on one loop).
-                let to = if shared.config.read().round_robin_placement {
-                    shared.stats.total_connections_received.load(Ordering::Relaxed) as usize
-                } else {
-                    slotbox_protocol::balance::place(loads)
-                };
-                let w = &workers[to % workers.len()];
-                w.send(WorkerMsg::NewConn(stream, addr));
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                crate::log::warning(&format!("accept failed: {e}"));
-                return;
-            }
-        }
+fn accept_all(shared: &Shared, listeners: &Listeners, token: usize, loads: &[AtomicU32]) {
+    let (accepted, err) = listeners.accept(token);
+    if let Some(e) = err {
+        crate::log::warning(&format!("accept failed: {e}"));
     }
+    for (stream, addr) in accepted {
+        admit(shared, stream, addr, loads);
+    }
+}
+
+/// A new connection: refused (maxclients, protected mode) or handed to an event loop.
+fn admit(shared: &Shared, stream: mio::net::TcpStream, addr: SocketAddr, loads: &[AtomicU32]) {
+    shared.stats.total_connections_received.fetch_add(1, Ordering::Relaxed);
+    let (max, protected, round_robin) = {
+        let c = shared.config.read();
+        (c.maxclients, c.protected_mode && c.requirepass.is_none(), c.round_robin_placement)
+    };
+    if shared.connected_clients.load(Ordering::Relaxed) >= max {
+        return refuse(shared, stream, b"-ERR max number of clients reached\r\n");
+    }
+    if protected && !is_local(addr.ip()) {
+        return refuse(shared, stream, PROTECTED_MODE_DENIED.as_bytes());
+    }
+    shared.connected_clients.fetch_add(1, Ordering::Relaxed);
+    let Some(workers) = shared.workers.get() else { return };
+    // The first event loop with room (a light load gathers on one loop).
+    let to = if round_robin {
+        shared.stats.total_connections_received.load(Ordering::Relaxed) as usize
+    } else {
+        slotbox_protocol::balance::place(loads)
+    };
+    workers[to % workers.len()].send(WorkerMsg::NewConn(stream, addr));
 }
