@@ -362,3 +362,35 @@ fn protected_mode_refuses_remote_clients_without_a_password() {
     assert_eq!(set, Frame::Simple("OK".into()));
     assert_eq!(RawClient::connect(remote).call(&["PING"]), Frame::Simple("PONG".into()));
 }
+
+/// `rename-command` as Redis: the old name is an unknown command (failing a transaction),
+/// the new one runs the command; the same replies as real Redis given the same file.
+#[test]
+fn renamed_commands_answer_as_redis() {
+    let conf = "rename-command FLUSHALL \"\"\nrename-command CONFIG cfg\nrename-command cfg settings\n";
+    let script: &[&[&str]] = &[
+        &["FLUSHALL"],
+        &["flushall", "async"],
+        &["CONFIG", "GET", "maxclients"],
+        &["CFG", "GET", "maxclients"],
+        &["settings", "GET", "maxclients"],
+        &["SETTINGS", "SET", "maxmemory-policy", "allkeys-lru"],
+        &["MULTI"],
+        &["FLUSHALL"],
+        &["SET", "k", "v"],
+        &["EXEC"],
+        &["GET", "k"],
+    ];
+    let s = slotbox(Some(conf), &[]);
+    let mut sc = RawClient::connect(s.addr());
+    let got: Vec<String> = script.iter().map(|args| common::show(&sc.call_raw(args))).collect();
+    assert!(got[0].starts_with("-ERR unknown command 'FLUSHALL'"), "{got:?}");
+    assert_eq!(got[4], "*2\\r\\n$10\\r\\nmaxclients\\r\\n$5\\r\\n10000\\r\\n");
+    if have_redis() {
+        let r = redis(Some(conf), &[]);
+        let mut rc = RawClient::connect(r.addr());
+        for (args, got) in script.iter().zip(&got) {
+            assert_eq!(got, &common::show(&rc.call_raw(args)), "{args:?}");
+        }
+    }
+}

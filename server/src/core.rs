@@ -51,6 +51,9 @@ pub struct Core {
     /// The listening sockets, set when the server starts listening (CONFIG SET port / bind
     /// replaces them).
     pub listeners: OnceLock<Arc<crate::listen::Listeners>>,
+    /// `rename-command`: a name a client may type (lowercase) → the command's own name, or
+    /// `None` for a name removed. Fixed at start.
+    pub renamed_commands: hashbrown::HashMap<Box<[u8]>, Option<bytes::Bytes>>,
     pub executable: String,
     /// Unix time in seconds of the last successful save (LASTSAVE).
     pub lastsave: AtomicU64,
@@ -131,6 +134,12 @@ impl HotConfig {
     }
 }
 
+/// The `rename-command` table of a config, for lookups by the bytes a client sends.
+fn renamed_commands(config: &Config) -> hashbrown::HashMap<Box<[u8]>, Option<bytes::Bytes>> {
+    let table = config.renamed_commands.iter();
+    table.map(|(name, to)| (name.as_bytes().into(), to.clone().map(bytes::Bytes::from))).collect()
+}
+
 impl Core {
     pub fn new(config: Config) -> Self {
         let started_unix = unix_time_ms() as u64 / 1000;
@@ -139,6 +148,7 @@ impl Core {
         let new_keys = config.notify_keyspace_events & crate::config::notify_flags::class::NEW != 0;
         keyspace.report_new.store(new_keys, Ordering::Relaxed);
         keyspace.clock.configure(&config.maxmemory_policy, config.lfu_log_factor, config.lfu_decay_time);
+        let renamed_commands = renamed_commands(&config);
         let latency = Latency::default();
         latency.threshold_ms.store(config.latency_monitor_threshold, Ordering::Relaxed);
         Core {
@@ -160,6 +170,7 @@ impl Core {
             workers: OnceLock::new(),
             main_waker: OnceLock::new(),
             listeners: OnceLock::new(),
+            renamed_commands,
             executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
             lastsave: AtomicU64::new(started_unix),
         }

@@ -40,6 +40,26 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Fra
     execute_in_batch(shared, client, args, &mut held)
 }
 
+/// A client's request under the names `rename-command` gave: a new name becomes its command's
+/// own (so the command runs, and is propagated, under its own name), and a name removed
+/// answers as an unknown command (failing a transaction, as Redis does).
+pub fn renamed(shared: &Shared, client: &mut ClientState, mut args: Vec<Bytes>) -> Result<Vec<Bytes>, Frame> {
+    if shared.renamed_commands.is_empty() || args.is_empty() {
+        return Ok(args);
+    }
+    match shared.renamed_commands.get(&args[0].to_ascii_lowercase()[..]) {
+        None => Ok(args),
+        Some(Some(command)) => {
+            args[0] = command.clone();
+            Ok(args)
+        }
+        Some(None) => {
+            tx::flag_failed(client);
+            Err(registry::unknown_command(&args))
+        }
+    }
+}
+
 /// Commands that run with the whole exec gate held: nothing else runs anywhere meanwhile.
 /// EXEC; DEBUG (SLEEP stops the server, DIGEST reads the dataset at one point in time); the
 /// commands that touch two databases (MOVE, SWAPDB, COPY ... DB), which lock a slot of a

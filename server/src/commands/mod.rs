@@ -39,7 +39,7 @@ pub mod tx;
 mod zsets;
 
 pub use ctx::{Ctx, Reply};
-pub use exec::{execute, execute_in_batch, needs_whole_gate, on_disconnect, run};
+pub use exec::{execute, execute_in_batch, needs_whole_gate, on_disconnect, renamed, run};
 pub use held::Held;
 pub use registry::{is_registered, name_of, registered, Handler, Registration, Resolved};
 pub use session::BlockOn;

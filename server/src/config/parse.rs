@@ -102,7 +102,7 @@ impl Loader<'_> {
         }
         match (name, args) {
             ("include", [path]) => self.include(path),
-            ("rename-command", [_, _]) => Err(unsupported("renaming commands (rename-command)")),
+            ("rename-command", [from, to]) => rename_command(self.config, from, to).map_err(LineError::Here),
             ("user", [user, rules @ ..]) if is_default_user(user, rules) => Ok(()),
             ("user", [_, ..]) => Err(unsupported("ACL users other than 'user default on nopass ~* &* +@all'")),
             ("loadmodule", [_, ..]) => Err(unsupported("modules (loadmodule)")),
@@ -144,6 +144,27 @@ impl From<String> for LineError {
     fn from(s: String) -> Self {
         LineError::Here(s)
     }
+}
+
+/// `rename-command <command> <new name>` (or `""` to remove it), as Redis renames in its
+/// command table: the command must exist under `from` now (a renamed command under its new
+/// name), the new name must not; subcommands cannot be renamed.
+fn rename_command(config: &mut Config, from: &str, to: &str) -> Result<(), String> {
+    let (from, to) = (from.to_ascii_lowercase(), to.to_ascii_lowercase());
+    let renamed = &mut config.renamed_commands;
+    let exists = |renamed: &std::collections::BTreeMap<String, Option<String>>, name: &str| match renamed.get(name) {
+        Some(target) => target.clone(),
+        None => slotbox_protocol::command::lookup(name.as_bytes()).map(|spec| spec.name.to_string()),
+    };
+    let command = exists(renamed, &from).filter(|_| !from.contains('|')).ok_or("No such command in rename-command")?;
+    renamed.insert(from, None);
+    if !to.is_empty() {
+        if exists(renamed, &to).is_some() {
+            return Err("Target command name already exists".into());
+        }
+        renamed.insert(to, Some(command));
+    }
+    Ok(())
 }
 
 /// `user default on nopass ~* &* +@all` (what Redis's CONFIG REWRITE writes when there is no
@@ -324,14 +345,28 @@ mod tests {
         assert!(e.reason.contains("integer"));
         let e = c.load_str("appendonly maybe\n", "my.conf").unwrap_err();
         assert!(e.reason.contains("'yes' or 'no'"));
-        let e = c.load_str("rename-command CONFIG \"\"\n", "my.conf").unwrap_err();
-        assert_eq!(e.reason, "renaming commands (rename-command) is not supported by slotbox-server");
+        let e = c.load_str("rename-command nosuch x\n", "my.conf").unwrap_err();
+        assert_eq!(e.reason, "No such command in rename-command");
+        let e = c.load_str("rename-command get set\n", "my.conf").unwrap_err();
+        assert_eq!(e.reason, "Target command name already exists");
         let e = c.load_str("tls-port 6380\n", "my.conf").unwrap_err();
         assert_eq!(e.reason, "TLS is not supported by slotbox-server");
         c.load_str("list-max-ziplist-entries 512\nlua-replicate-commands yes\n", "old.conf").unwrap();
         c.load_str("user default on nopass ~* &* +@all\n", "rewritten-by-redis.conf").unwrap();
         let e = c.load_str("user alice on >secret ~* +@all\n", "acl.conf").unwrap_err();
         assert!(e.reason.contains("not supported"), "{e}");
+    }
+
+    #[test]
+    fn renamed_commands() {
+        let mut c = Config::default();
+        c.load_str("rename-command FLUSHALL \"\"\nrename-command config myconfig\nrename-command MyConfig cfg\n", "r")
+            .unwrap();
+        let names: Vec<(&str, Option<&str>)> =
+            c.renamed_commands.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
+        assert_eq!(names, [("cfg", Some("config")), ("config", None), ("flushall", None), ("myconfig", None)]);
+        assert!(c.load_str("rename-command flushall x\n", "r").is_err(), "gone");
+        assert!(c.load_str("rename-command config|get x\n", "r").is_err(), "no subcommands");
     }
 
     #[test]

@@ -109,6 +109,9 @@ pub struct Config {
     /// `supervised`: "no", "upstart", "systemd" or "auto" (systemd is told when the server
     /// is ready).
     pub supervised: String,
+    /// `rename-command` lines, as the names a client may type (lowercase): `Some(command)`
+    /// for a new name of `command`, `None` for a name removed (renamed away or to "").
+    pub renamed_commands: BTreeMap<String, Option<String>>,
     /// The config file this server was started with, if any.
     pub config_file: Option<PathBuf>,
     /// Deal new connections to the event loops in turn instead of to the first loop with room
@@ -181,6 +184,7 @@ impl Default for Config {
             enable_protected_configs: "no".into(),
             notify_keyspace_events: 0,
             supervised: "no".into(),
+            renamed_commands: BTreeMap::new(),
             config_file: None,
             round_robin_placement: false,
         }

@@ -163,6 +163,14 @@ impl Conn {
             };
             match decoded {
                 Ok(Some(args)) => {
+                    let args = match commands::renamed(shared, &mut self.client, args) {
+                        Ok(args) => args,
+                        Err(reply) => {
+                            commands += 1;
+                            self.push_reply(shared, &reply);
+                            continue;
+                        }
+                    };
                     if shared.writes_paused() && is_write(&args) {
                         self.stashed = Some(args);
                         break;
