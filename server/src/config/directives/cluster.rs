@@ -2,7 +2,7 @@
 //! announces, failure detection and failover, and what a node serves while the cluster is down.
 
 use super::checks;
-use super::{field, int, nullable, one_of, string, umem, yes, Directive, INT_MAX, LONG_MAX, MUTABLE, ULLONG_MAX};
+use super::row::{field, int, nullable, one_of, string, umem, yes, Directive, INT_MAX, LONG_MAX, MUTABLE, ULLONG_MAX};
 
 type D = Directive;
 

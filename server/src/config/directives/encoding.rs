@@ -2,7 +2,7 @@
 //! (listpack, intset) and how it compresses lists and splits stream nodes. slotbox accepts,
 //! checks and reports them; its own representations do not follow them.
 
-use super::{int, uint, umem, yes, Directive, INT_MAX, LONG_MAX, MUTABLE};
+use super::row::{int, uint, umem, yes, Directive, INT_MAX, LONG_MAX, MUTABLE};
 
 type D = Directive;
 

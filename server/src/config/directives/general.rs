@@ -4,8 +4,8 @@
 
 use super::super::special::{LATENCY_TRACKING_INFO_PERCENTILES, NOTIFY_KEYSPACE_EVENTS, OOM_SCORE_ADJ_VALUES};
 use super::checks;
-use super::{field, flags, int, nullable, one_of, special, string, uint, yes, Directive, Store, INT_MAX};
-use super::{HIDDEN, LONG_MAX, MUTABLE, PROTECTED_ACTION, SENSITIVE};
+use super::row::{field, flags, int, nullable, one_of, special, string, uint, yes, Directive, Store, INT_MAX};
+use super::row::{HIDDEN, LONG_MAX, MUTABLE, PROTECTED_ACTION, SENSITIVE};
 
 type D = Directive;
 
@@ -37,7 +37,7 @@ pub static ROWS: &[Directive] = &[
     D::new("io-threads", 0, int(1, 128, 1)).own_name("threads").field(field!(io_threads)),
     D::new("io-threads-do-reads", 0, yes(false)),
     D::new("hz", MUTABLE, int(0, INT_MAX, 10)).field(Store::Field {
-        get: |c| super::Value::Int(c.hz as i128),
+        get: |c| super::super::kinds::Value::Int(c.hz as i128),
         // Redis takes any value and keeps it within 1..=500.
         set: |c, v| c.hz = v.as_int().clamp(1, 500) as u32,
     }),

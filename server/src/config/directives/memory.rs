@@ -2,7 +2,7 @@
 //! active defragmentation.
 
 use super::checks;
-use super::{field, int, one_of, umem, yes, Directive, INT_MAX, LONG_MAX, MUTABLE, ULLONG_MAX};
+use super::row::{field, int, one_of, umem, yes, Directive, INT_MAX, LONG_MAX, MUTABLE, ULLONG_MAX};
 
 type D = Directive;
 

@@ -1,11 +1,11 @@
 //! Network and client directives: where the server listens, how long clients may idle, and the
 //! limits on what one client may send, receive and hold.
 
-use super::super::kinds::{Form, Num};
+use super::super::kinds::{Form, Kind, Num};
 use super::super::special::{BIND, CLIENT_OUTPUT_BUFFER_LIMIT};
 use super::checks;
-use super::UINT_MAX;
-use super::{field, int, mem, nullable, special, uint, umem, yes, Directive, Kind, INT_MAX, LONG_MAX, MUTABLE};
+use super::row::UINT_MAX;
+use super::row::{field, int, mem, nullable, special, uint, umem, yes, Directive, INT_MAX, LONG_MAX, MUTABLE};
 
 type D = Directive;
 

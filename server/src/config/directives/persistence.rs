@@ -3,7 +3,9 @@
 
 use super::super::special::{DIR, SAVE};
 use super::checks;
-use super::{field, int, mem, one_of, special, string, yes, Directive, HIDDEN, INT_MAX, LONG_MAX, MUTABLE, PROTECTED};
+use super::row::{
+    field, int, mem, one_of, special, string, yes, Directive, HIDDEN, INT_MAX, LONG_MAX, MUTABLE, PROTECTED,
+};
 
 type D = Directive;
 

@@ -2,7 +2,7 @@
 //! backlog and timeouts, and the good-replicas rule for writes.
 
 use super::super::special::REPLICAOF;
-use super::{field, int, mem, nullable, one_of, special, yes, Directive, INT_MAX, LONG_MAX, MUTABLE, SENSITIVE};
+use super::row::{field, int, mem, nullable, one_of, special, yes, Directive, INT_MAX, LONG_MAX, MUTABLE, SENSITIVE};
 
 type D = Directive;
 

@@ -2,7 +2,7 @@
 //! are accepted and reported, and a value that would turn TLS on is refused with a clear error.
 
 use super::checks;
-use super::{int, nullable, one_of, yes, Directive, INT_MAX, MUTABLE};
+use super::row::{int, nullable, one_of, yes, Directive, INT_MAX, MUTABLE};
 
 type D = Directive;
 
