@@ -248,6 +248,7 @@ fn run_in_batch<'s>(
         }
     };
     keys.expire_on_access = !shared.keyspace.is_replica();
+    keys.master_stream = client.is_master_link;
     keys.set_key_hint(match (&idx[..], &slots[..]) {
         ([i], [slot]) => Some((&args[*i][..], *slot)),
         _ => None,
