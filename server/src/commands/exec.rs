@@ -43,11 +43,13 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Fra
 /// Commands that run with the whole exec gate held: nothing else runs anywhere meanwhile.
 /// EXEC; DEBUG (SLEEP stops the server, DIGEST reads the dataset at one point in time); the
 /// commands that touch two databases (MOVE, SWAPDB, COPY ... DB), which lock a slot of a
-/// second database after their own.
+/// second database after their own; SORT with BY / GET patterns, which reads keys it learns
+/// only from the sorted elements.
 pub fn needs_whole_gate(r: Resolved, args: &[Bytes]) -> bool {
     match r.full_name {
         "exec" | "debug" | "move" | "swapdb" => true,
         "copy" => args.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"db")),
+        "sort" | "sort_ro" => super::sort::reads_other_keys(args),
         _ => false,
     }
 }
