@@ -53,6 +53,11 @@ pub struct Shown {
 }
 
 impl Shown {
+    /// Channels, patterns and shard channels subscribed to.
+    pub fn subscriptions(&self) -> u64 {
+        self.sub.load(Ordering::Relaxed) + self.psub.load(Ordering::Relaxed) + self.ssub.load(Ordering::Relaxed)
+    }
+
     /// CLIENT LIST `flags=` in Redis's letter order ('N' for none).
     fn flags(&self, monitor: bool) -> String {
         let mut f = String::new();
@@ -60,7 +65,7 @@ impl Shown {
         for (set, c) in [
             (monitor, 'O'),
             (on(&self.master), 'M'),
-            (self.sub.load(Ordering::Relaxed) + self.psub.load(Ordering::Relaxed) > 0, 'P'),
+            (self.subscriptions() > 0, 'P'),
             (self.multi.load(Ordering::Relaxed) >= 0, 'x'),
             (on(&self.blocked), 'b'),
             (on(&self.closing), 'c'),
