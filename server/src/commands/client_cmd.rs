@@ -250,4 +250,3 @@ pub const COMMANDS: Registration = &[
     ("client|reply", client_reply),
     ("client|help", client_help),
 ];
-

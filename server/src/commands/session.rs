@@ -172,7 +172,8 @@ impl ClientState {
         s.psub.store(self.patterns.len() as u64, Ordering::Relaxed);
         s.ssub.store(self.shard_channels.len() as u64, Ordering::Relaxed);
         s.multi.store(self.multi.as_ref().map_or(-1, |m| m.queued.len() as i64), Ordering::Relaxed);
-        s.blocked.store(self.blocked.is_some() || self.waiting.is_some() || self.postponed.is_some(), Ordering::Relaxed);
+        s.blocked
+            .store(self.blocked.is_some() || self.waiting.is_some() || self.postponed.is_some(), Ordering::Relaxed);
         s.readonly.store(self.readonly, Ordering::Relaxed);
         s.master.store(self.is_master_link, Ordering::Relaxed);
         s.closing.store(self.close_after_reply, Ordering::Relaxed);

@@ -90,7 +90,8 @@ fn parse_filter(args: &[Bytes]) -> Result<KillFilter, Frame> {
                 _ => return Err(args::syntax_error()),
             };
         } else if is(opt, "maxage") {
-            let age = args::int(val).map_err(|_| Frame::error_static("ERR maxage is not an integer or out of range"))?;
+            let age =
+                args::int(val).map_err(|_| Frame::error_static("ERR maxage is not an integer or out of range"))?;
             if age <= 0 {
                 return Err(Frame::error_static("ERR maxage should be greater than 0"));
             }
