@@ -13,9 +13,10 @@ use slotbox_protocol::Frame;
 
 pub(super) fn client_pause(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if args.len() > 4 {
-        return Err(Frame::error_static(
-            "ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP.",
-        ));
+        let sub = String::from_utf8_lossy(&args[1]);
+        return Err(Frame::error(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try CLIENT HELP."
+        )));
     }
     let kind = match args.get(3) {
         None => PauseKind::All,
