@@ -228,6 +228,7 @@ fn reset_clears_every_piece_of_connection_state() {
     c.call(&["CLIENT", "SETNAME", "me"]);
     c.call(&["SELECT", "2"]);
     c.call(&["READONLY"]);
+    c.call(&["CLIENT", "NO-EVICT", "on"]);
     assert_eq!(c.call(&["MONITOR"]), Frame::ok());
     let mine = || {
         let mut w = RawClient::connect(server.addr());
@@ -236,14 +237,15 @@ fn reset_clears_every_piece_of_connection_state() {
         let id = format!("id={} ", c_id);
         list.lines().find(|l| l.starts_with(&id)).unwrap_or_default().to_string()
     };
-    assert!(mine().contains("flags=O"), "{}", mine());
+    assert!(mine().contains("flags=Oe "), "{}", mine());
     c.send_raw(&encode_command(&["CLIENT", "REPLY", "OFF"]));
     c.send_raw(&encode_command(&["HELLO", "3"]));
     c.send_raw(&encode_command(&["RESET"]));
     // MONITOR lines written before the replies went off come first.
     wait_until(WAIT, "+RESET", || c.read_reply().0 == simple("RESET"));
+    // CLIENT NO-EVICT stays, as in Redis.
     let line = mine();
-    assert!(line.contains("name= ") && line.contains("flags=N ") && line.contains("db=0 "), "{line}");
+    assert!(line.contains("name= ") && line.contains("flags=e ") && line.contains("db=0 "), "{line}");
     assert!(line.contains("resp=2"), "{line}");
     // Replies on, RESP2, and unauthenticated again (MONITOR lines of commands run before the
     // RESET may still be on their way: they reach a monitor after the command's reply).

@@ -45,11 +45,13 @@ pub struct Shown {
     pub ssub: AtomicU64,
     /// Commands queued in MULTI, -1 outside a transaction.
     pub multi: AtomicI64,
-    /// Redis's flag letters: b blocked, r READONLY, M the master link, c closing after reply.
+    /// Redis's flag letters: b blocked, r READONLY, M the master link, c closing after reply,
+    /// e CLIENT NO-EVICT.
     pub blocked: AtomicBool,
     pub readonly: AtomicBool,
     pub master: AtomicBool,
     pub closing: AtomicBool,
+    pub no_evict: AtomicBool,
 }
 
 impl Shown {
@@ -70,6 +72,7 @@ impl Shown {
             (on(&self.blocked), 'b'),
             (on(&self.closing), 'c'),
             (on(&self.readonly), 'r'),
+            (on(&self.no_evict), 'e'),
         ] {
             if set {
                 f.push(c);

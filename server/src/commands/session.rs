@@ -177,6 +177,7 @@ impl ClientState {
         s.readonly.store(self.readonly, Ordering::Relaxed);
         s.master.store(self.is_master_link, Ordering::Relaxed);
         s.closing.store(self.close_after_reply, Ordering::Relaxed);
+        s.no_evict.store(self.no_evict, Ordering::Relaxed);
         s.db.store(self.db as u64, Ordering::Relaxed);
     }
 
