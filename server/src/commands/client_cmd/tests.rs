@@ -99,3 +99,35 @@ fn reply_modes_and_no_evict() {
     assert!(c.client.no_evict);
     assert!(c.wire(&["CLIENT", "HELP"]).starts_with("*48\r\n+CLIENT <subcommand>"));
 }
+
+#[test]
+fn pause_holds_back_what_it_covers() {
+    use crate::pause::PauseKind;
+    let mut c = TestClient::new();
+    c.expect(&[
+        (&["CLIENT", "PAUSE", "-1"], "-ERR timeout is negative\r\n"),
+        (&["CLIENT", "PAUSE", "1.5"], "-ERR timeout is not an integer or out of range\r\n"),
+        (&["CLIENT", "PAUSE", "10", "reads"], "-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n"),
+        (&["SET", "k", "v"], "+OK\r\n"),
+        (&["CLIENT", "PAUSE", "100000", "WRITE"], "+OK\r\n"),
+        (&["GET", "k"], "$1\r\nv\r\n"),
+    ]);
+    // A write, a may-replicate command and EXEC of a write are held (and run nothing).
+    for cmd in [&["SET", "k", "w"][..], &["PUBLISH", "ch", "m"]] {
+        c.run(cmd);
+        assert_eq!(c.client.postponed, Some(PauseKind::Write), "{cmd:?}");
+    }
+    assert_eq!(c.wire(&["GET", "k"]), "$1\r\nv\r\n");
+    assert_eq!(c.client.postponed, None);
+    // Errors found first are answered at once.
+    assert_eq!(c.wire(&["SET", "k"]), "-ERR wrong number of arguments for 'set' command\r\n");
+    c.run(&["MULTI"]);
+    c.run(&["SET", "k", "w"]);
+    assert_eq!(c.client.postponed, Some(PauseKind::Write), "queueing a write waits too");
+    c.run(&["DISCARD"]);
+    c.expect(&[(&["CLIENT", "PAUSE", "100000", "ALL"], "+OK\r\n")]);
+    c.run(&["PING"]);
+    assert_eq!(c.client.postponed, Some(PauseKind::All));
+    c.shared.pause.unpause(crate::pause::Purpose::ClientCommand, 0);
+    c.expect(&[(&["SET", "k", "w"], "+OK\r\n"), (&["GET", "k"], "$1\r\nw\r\n")]);
+}
