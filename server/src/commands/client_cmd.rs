@@ -6,19 +6,18 @@
 //! holds a subscription and `normal` otherwise; the replication links are not in the client
 //! registry (CLIENT KILL reaches them apart). This file never touches a socket.
 
+mod common;
 mod kill;
 mod pause;
 
 use super::args::{self, is};
 use super::{Ctx, Registration};
-use crate::client::ClientInfo;
 use crate::commands::session::{ClientState, ReplyMode};
 use crate::commands::Reply;
-use crate::shared::Shared;
 use bytes::Bytes;
+use common::{all_clients, kind_by_name, kind_of, unknown_type};
 use slotbox_protocol::Frame;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 
 const BAD_NAME: &str = "ERR Client names cannot contain spaces, newlines or special characters.";
 
@@ -78,46 +77,6 @@ fn client_info(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     let mut line = ctx.client.info.describe(super::name_of(ctx.client.info.last_cmd.load(Ordering::Relaxed)));
     line.push('\n');
     Ok(Frame::Verbatim("txt", Bytes::from(line)))
-}
-
-/// Every connected client, oldest first (Redis lists them in connection order).
-fn all_clients(shared: &Shared) -> Vec<Arc<ClientInfo>> {
-    let mut v: Vec<_> = shared.clients.lock().values().cloned().collect();
-    v.sort_by_key(|c| c.id);
-    v
-}
-
-/// The client types CLIENT KILL / LIST TYPE name.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Normal,
-    Replica,
-    Master,
-    Pubsub,
-}
-
-fn kind_by_name(name: &[u8]) -> Option<Kind> {
-    match () {
-        _ if is(name, "normal") => Some(Kind::Normal),
-        _ if is(name, "slave") || is(name, "replica") => Some(Kind::Replica),
-        _ if is(name, "master") => Some(Kind::Master),
-        _ if is(name, "pubsub") => Some(Kind::Pubsub),
-        _ => None,
-    }
-}
-
-/// A connection's type as Redis's `getClientType`: `pubsub` while it holds any subscription,
-/// else `normal` (MONITOR clients included). Replication links are not in the registry.
-fn kind_of(c: &ClientInfo) -> Kind {
-    if c.shown.subscriptions() > 0 {
-        Kind::Pubsub
-    } else {
-        Kind::Normal
-    }
-}
-
-fn unknown_type(name: &[u8]) -> Frame {
-    Frame::error(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(name)))
 }
 
 /// `CLIENT LIST [TYPE type] | [ID id [id ...]]`.

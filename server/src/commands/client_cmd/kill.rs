@@ -5,7 +5,7 @@
 //! (each closed by its own thread). Killing another client flags it and asks its event loop to
 //! close it; the caller itself is closed after its reply.
 
-use super::{all_clients, kind_by_name, kind_of, unknown_type, Kind};
+use super::common::{all_clients, kind_by_name, kind_of, unknown_type, Kind};
 use crate::client::ClientInfo;
 use crate::commands::args::{self, is};
 use crate::commands::{Ctx, Reply};
