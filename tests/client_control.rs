@@ -65,6 +65,11 @@ fn client_control_errors_answer_as_redis() {
         &["CLIENT", "NO-EVICT", "maybe"],
         &["CLIENT", "NO-EVICT", "on"],
         &["CLIENT", "NO-EVICT", "off"],
+        &["CLIENT", "UNBLOCK", "x"],
+        &["CLIENT", "UNBLOCK", "99999"],
+        &["CLIENT", "UNBLOCK", "1", "foo"],
+        &["CLIENT", "UNBLOCK", "x", "foo"],
+        &["CLIENT", "UNBLOCK", "1", "timeout", "x"],
         &["MULTI"],
         &["SET", "a", "1"],
         &["RESET"],
@@ -259,4 +264,33 @@ fn reset_clears_every_piece_of_connection_state() {
     assert_eq!(c.call(&["AUTH", "pw"]), Frame::ok());
     assert_eq!(watcher.call(&["PUBLISH", "ch", "m"]), Frame::Integer(0));
     assert_eq!(c.call(&["SET", "k", "v"]), Frame::ok());
+}
+
+#[test]
+fn client_unblock_ends_a_blocking_pop() {
+    let server = Server::start().unwrap();
+    let mut c = RawClient::connect(server.addr());
+    let mut blocked = RawClient::connect(server.addr());
+    let id = blocked.call(&["CLIENT", "ID"]).as_integer().unwrap().to_string();
+    let reasons: [(&[&str], Frame); 3] = [
+        (&[], Frame::NullArray),
+        (&["TIMEOUT"], Frame::NullArray),
+        (&["ERROR"], Frame::Error("UNBLOCKED client unblocked via CLIENT UNBLOCK".into())),
+    ];
+    for (reason, want) in reasons {
+        blocked.send_raw(&encode_command(&["BLPOP", "l", "0"]));
+        wait_until(WAIT, "BLPOP blocked", || blocked_clients(server.addr()) == 1);
+        let mut cmd = vec!["CLIENT", "UNBLOCK", &id];
+        cmd.extend_from_slice(reason);
+        assert_eq!(c.call(&cmd), Frame::Integer(1));
+        assert_eq!(blocked.read_reply().0, want);
+    }
+    assert_eq!(c.call(&["CLIENT", "UNBLOCK", &id]), Frame::Integer(0), "not blocked");
+    let bad = c.call(&["CLIENT", "UNBLOCK", &id, "later"]);
+    assert_eq!(bad, Frame::Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()));
+    // Still usable: a push serves its next BLPOP.
+    blocked.send_raw(&encode_command(&["BLPOP", "l", "0"]));
+    wait_until(WAIT, "BLPOP blocked", || blocked_clients(server.addr()) == 1);
+    c.call(&["RPUSH", "l", "x"]);
+    assert_eq!(blocked.read_reply().0, Frame::Array(vec![bulk("l"), bulk("x")]));
 }

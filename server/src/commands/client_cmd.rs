@@ -1,6 +1,6 @@
 //! The CLIENT container: ID, SETNAME, GETNAME, LIST, INFO, SETINFO (as Redis 7.2, which
-//! redis-py sends on connect), KILL (`kill.rs`), PAUSE / UNPAUSE (`pause.rs`), NO-EVICT, REPLY
-//! and HELP, with Redis 7.0's replies.
+//! redis-py sends on connect), KILL (`kill.rs`), PAUSE / UNPAUSE (`pause.rs`), UNBLOCK
+//! (`unblock.rs`), NO-EVICT, REPLY and HELP, with Redis 7.0's replies.
 //!
 //! Every connection of an event loop is a client of user `default`, of type `pubsub` while it
 //! holds a subscription and `normal` otherwise; the replication links are not in the client
@@ -9,6 +9,7 @@
 mod common;
 mod kill;
 mod pause;
+mod unblock;
 
 use super::args::{self, is};
 use super::{Ctx, Registration};
@@ -205,6 +206,7 @@ pub const COMMANDS: Registration = &[
     ("client|kill", kill::client_kill),
     ("client|pause", pause::client_pause),
     ("client|unpause", pause::client_unpause),
+    ("client|unblock", unblock::client_unblock),
     ("client|no-evict", client_no_evict),
     ("client|reply", client_reply),
     ("client|help", client_help),

@@ -141,10 +141,6 @@ impl Conn {
         let limit = shared.hot.client_query_buffer_limit.load(Ordering::Relaxed);
         let max_bulk = shared.hot.proto_max_bulk_len.load(Ordering::Relaxed);
         let mut commands = 0u64;
-        let mut next = self.stashed.take();
-        if next.is_some() {
-            shared.pause.note_resumed();
-        }
         self.client.batch_clock_us = 0;
         loop {
             if self.client.close_after_reply
@@ -161,8 +157,13 @@ impl Conn {
                 Limits::unauthenticated()
             };
             let buffered = self.rbuf.len();
-            let decoded = match next.take() {
-                Some(args) => Ok(Some(args)),
+            // A command a client pause held runs first (taken only now: a backlog stops
+            // the loop above without losing it).
+            let decoded = match self.stashed.take() {
+                Some(args) => {
+                    shared.pause.note_resumed();
+                    Ok(Some(args))
+                }
                 None => self.decoder.decode(&mut self.rbuf),
             };
             match decoded {
