@@ -201,3 +201,41 @@ fn cluster_mode_refuses_patterns_as_redis_7_0() {
     let cross = text(&c.call(&["SORT", "{l}", "ALPHA", "STORE", "other"]));
     assert!(cross.starts_with("CROSSSLOT"), "{cross}");
 }
+
+/// STORE's keyspace events, as real Redis sends them: `sortstore` for a stored list, `del`
+/// for an empty result that deleted the key, nothing otherwise.
+#[test]
+fn store_reports_its_keyspace_events_as_redis() {
+    if !common::on_path("redis-server") {
+        eprintln!("redis-server not on PATH: skipped");
+        return;
+    }
+    let redis = ServerProcess::redis();
+    let slotbox = Server::start().unwrap();
+    let events = |addr| -> Vec<Frame> {
+        let mut c = RawClient::connect(addr);
+        let mut sub = RawClient::connect(addr);
+        c.call(&["RPUSH", "l", "b", "a"]);
+        c.call(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+        sub.call(&["PSUBSCRIBE", "__keyevent@0__:*"]);
+        sub.call(&["SUBSCRIBE", "end"]);
+        for cmd in [
+            &["SORT", "l", "ALPHA", "STORE", "d"][..],
+            &["SORT", "nokey", "STORE", "d"],
+            &["SORT", "nokey", "STORE", "d"],
+            &["SORT", "l", "BY", "nosort"],
+            &["PUBLISH", "end", "."],
+        ] {
+            c.call(cmd);
+        }
+        let mut seen = Vec::new();
+        loop {
+            let f = sub.read_reply().0;
+            if matches!(&f, Frame::Array(p) if p.first() == Some(&Frame::Bulk("message".into()))) {
+                return seen;
+            }
+            seen.push(f);
+        }
+    };
+    assert_eq!(events(slotbox.addr()), events(redis.addr()));
+}

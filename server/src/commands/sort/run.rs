@@ -2,12 +2,14 @@
 //! options), their weights, the order, then the reply or the STORE. A STOREd result goes down
 //! the write stream as what was stored (DEL, then RPUSH of the elements), so replicas and the
 //! AOF never sort on their own; SORT without STORE writes nothing and propagates nothing.
+//! STORE reports `sortstore` (or `del` for an empty result that deleted the key), as Redis.
 
 use super::options::{self, Mode, SortOptions};
 use super::order::{self, Item, Order};
 use super::pattern;
 use crate::commands::keys::lookup::read;
 use crate::commands::{Ctx, Reply};
+use crate::notify::class;
 use crate::store::quicklist::QuickList;
 use crate::store::types::ZSetValue;
 use crate::store::{Entry, Value};
@@ -188,6 +190,9 @@ fn store(ctx: &mut Ctx, dst: Bytes, values: Vec<Bytes>) -> i64 {
     let n = values.len() as i64;
     if values.is_empty() {
         let deleted = ctx.keys.remove(&dst).is_some();
+        if deleted {
+            ctx.notify(class::GENERIC, "del", &dst);
+        }
         ctx.propagate = Some(if deleted { vec![vec![Bytes::from_static(b"DEL"), dst]] } else { Vec::new() });
         return 0;
     }
@@ -196,6 +201,7 @@ fn store(ctx: &mut Ctx, dst: Bytes, values: Vec<Bytes>) -> i64 {
         list.push_back(v);
     }
     ctx.keys.insert(&dst, Entry::new(Value::List(Box::new(list))));
+    ctx.notify(class::LIST, "sortstore", &dst);
     let mut rpush = Vec::with_capacity(values.len() + 2);
     rpush.push(Bytes::from_static(b"RPUSH"));
     rpush.push(dst.clone());
