@@ -2,7 +2,7 @@
 //! (`int`, `embstr`, `raw`: integers, lengths, APPEND / SETRANGE, INCRBYFLOAT, COPY, RENAME),
 //! sets (`intset` until a non-integer or the 513th member, `hashtable`), sorted sets
 //! (`listpack` to 128 members of up to 64 bytes, `skiplist`, back to `listpack` for a small
-//! stored result), hashes (`listpack` to 128 fields, `hashtable` for a long field or value)
+//! stored result, `skiplist` for good once SORT read it), hashes (`listpack` to 128 fields, `hashtable` for a long field or value)
 //! and lists (`quicklist`, SORT ... STORE included). Hashes of 129 to 512 fields differ:
 //! redis-server without a config file keeps them `listpack` (its compiled default for
 //! `hash-max-listpack-entries` is 512), slotbox converts them as the stock redis.conf's 128.
@@ -96,6 +96,9 @@ fn encodings_are_named_as_redis_names_them() {
         &["OBJECT", "ENCODING", "hl"],
         &["HINCRBY", "hi", "f", "1"],
         &["OBJECT", "ENCODING", "hi"],
+        &["ZADD", "zsorted", "1", "a", "2", "b"],
+        &["SORT_RO", "zsorted", "BY", "nosort"],
+        &["OBJECT", "ENCODING", "zsorted"],
         &["SORT", "st", "ALPHA", "STORE", "sorted"],
         &["OBJECT", "ENCODING", "sorted"],
         &["OBJECT", "ENCODING", "nokey"],

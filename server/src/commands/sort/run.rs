@@ -62,7 +62,15 @@ fn sort_generic(ctx: &mut Ctx, args: &[Bytes], readonly: bool) -> Reply {
 /// with the window `(start, end)` to answer after sorting. A set STOREd with nothing to sort is
 /// sorted ALPHA instead, so the stored list does not depend on the set's layout.
 fn load(ctx: &mut Ctx, key: &[u8], o: &mut SortOptions) -> Result<(Vec<Item>, i64, i64), Frame> {
-    let value = match read(&mut ctx.keys, &ctx.shared.stats, key).map(|e| &e.value) {
+    let found = read(&mut ctx.keys, &ctx.shared.stats, key).map(|e| matches!(e.value, Value::ZSet(_)));
+    if found == Some(true) {
+        // Redis converts a sorted set it sorts to a skiplist for good (OBJECT ENCODING shows
+        // it; not a modification for WATCH).
+        if let Some(Value::ZSet(z)) = ctx.keys.shard(key).map.get_mut(key).map(|e| &mut e.value) {
+            z.convert_to_skiplist();
+        }
+    }
+    let value = match ctx.keys.peek(key).map(|e| &e.value) {
         None => None,
         Some(v @ (Value::List(_) | Value::Set(_) | Value::ZSet(_))) => Some(v),
         Some(_) => return Err(Frame::error_static(errors::WRONGTYPE)),
