@@ -9,6 +9,7 @@
 #   make fuzz      libFuzzer on every decoder, FUZZ_SECONDS (default 60) per target (fuzz/run.sh)
 #   make redis-suite  Redis 7.0.15's own Tcl suite against a fresh slotbox-server, with the
 #                  ratchet of tests/redis-suite/ (REDIS_TESTS=<dir with run.sh>, SUITE_UNITS)
+#   make chaos     the chaos soak: 10 minutes of load and faults on a 6-node cluster (seeded)
 #   make run       one slotbox-server on port 6379, in the foreground
 
 CARGO ?= cargo
@@ -18,13 +19,14 @@ FUZZ_SECONDS ?= 60
 # cargo-nextest runs test binaries in parallel; plain `cargo test` is the fallback.
 HAVE_NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: build test bench compare lint fuzz run run-cluster stop-cluster redis-suite
+.PHONY: build test bench compare lint fuzz chaos run run-cluster stop-cluster redis-suite
 
 build:
 	$(CARGO) build --release --workspace
 
-# tests/tools.rs starts the debug slotbox-server binary; tests/cluster_tool.rs drives release
-# binaries (a 1000-slot reshard is too slow on debug nodes), so both are built first.
+# tests/tools.rs starts the debug slotbox-server binary; tests/cluster_tool.rs and
+# tests/chaos.rs drive release binaries (a 1000-slot reshard is too slow on debug nodes), so
+# both are built first.
 test:
 	$(CARGO) build -p slotbox-server --bin slotbox-server
 	$(CARGO) build --release -p slotbox-server -p slotbox-cluster
@@ -40,6 +42,17 @@ bench:
 
 compare:
 	benches/compare.sh
+
+# The chaos soak (tests/chaos.rs; make test runs it too, with 60 s of load): 3 masters +
+# 3 replicas of the release binaries under a mixed workload and seeded faults (SIGSTOP,
+# CLIENT KILL, kill -9 and restarts, failovers, reshards), then the invariants: no hang,
+# replicas converge (DEBUG DIGEST), no WAIT-acknowledged write lost, no replica detached,
+# cluster ok. Prints its seed; CHAOS_SEED=<n> reruns one schedule, CHAOS_SECONDS=<n> sets the
+# load duration, CHAOS_FAULTS=<kind,...> limits the fault kinds (see tests/chaos.rs).
+CHAOS_SECONDS ?= 600
+chaos:
+	$(CARGO) build --release -p slotbox-server -p slotbox-cluster
+	CHAOS_SECONDS=$(CHAOS_SECONDS) $(CARGO) test --test chaos -- --nocapture
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -303,3 +303,55 @@ fn client_kill_type_replica_and_master_drop_links_that_come_back() {
     );
     assert_eq!(m.call(&["CLIENT", "KILL", "TYPE", "master"]), Frame::Integer(0));
 }
+
+#[test]
+fn a_replica_applies_its_masters_writes_to_keys_whose_ttl_ran_out_in_the_meantime() {
+    // Found by the chaos soak (tests/chaos.rs): a replica that lagged behind applied PERSIST,
+    // EXPIRE and ZUNIONSTORE as if a key whose TTL had run out on its own clock were gone,
+    // and deleted a key when the stream's absolute expiry time was already past, while the
+    // master had run them on the live key. The master never expires a key it persisted, so
+    // the replica kept a stale copy, or none, for good (DEBUG DIGEST differs; after a
+    // failover the key is lost). As Redis: the master's stream sees every key it has, never
+    // deletes on the replica's clock, and a master that deletes a key sends a DEL.
+    let master = Server::start().unwrap();
+    let replica = Server::start().unwrap();
+    let relay = Relay::start(master.addr());
+    let mut m = RawClient::connect(master.addr());
+    let mut r = RawClient::connect(replica.addr());
+    let port = relay.addr().port().to_string();
+    assert_eq!(r.call(&["REPLICAOF", "127.0.0.1", &port]), Frame::ok());
+    assert!(wait_for(Duration::from_secs(10), || link_up(&mut r)), "replica never linked");
+    m.call(&["SET", "kept", "v", "PX", "400"]);
+    m.call(&["SET", "extended", "v", "PX", "400"]);
+    m.call(&["ZADD", "z", "1", "a", "2", "b"]);
+    m.call(&["PEXPIRE", "z", "400"]);
+    for k in ["short-then-kept", "short-then-longer", "past", "getex-past"] {
+        m.call(&["SET", k, "v"]);
+    }
+    assert!(caught_up(&mut m, &mut r));
+    // The replica falls behind: it gets the writes below only after the TTLs ran out.
+    relay.freeze();
+    assert_eq!(m.call(&["PERSIST", "kept"]), Frame::Integer(1));
+    assert_eq!(m.call(&["EXPIRE", "extended", "1000"]), Frame::Integer(1));
+    assert_eq!(m.call(&["ZUNIONSTORE", "u", "1", "z"]), Frame::Integer(2));
+    // A short TTL then PERSIST / a longer one: the stream carries the short one as an
+    // absolute time, already past when the replica applies it.
+    assert_eq!(m.call(&["PEXPIRE", "short-then-kept", "300"]), Frame::Integer(1));
+    assert_eq!(m.call(&["PERSIST", "short-then-kept"]), Frame::Integer(1));
+    assert_eq!(m.call(&["SET", "short-then-longer", "w", "PX", "200"]), Frame::ok());
+    assert_eq!(m.call(&["EXPIRE", "short-then-longer", "100"]), Frame::Integer(1));
+    // A time in the past deletes the key on the master, and on the replica through a DEL.
+    assert_eq!(m.call(&["EXPIREAT", "past", "1000"]), Frame::Integer(1));
+    assert_eq!(m.call(&["GETEX", "getex-past", "PXAT", "1000"]), Frame::bulk_static("v"));
+    std::thread::sleep(Duration::from_millis(800));
+    relay.thaw();
+    assert!(caught_up(&mut m, &mut r));
+    let keys = ["kept", "extended", "u", "short-then-kept", "short-then-longer", "past", "getex-past"];
+    let exists = |c: &mut RawClient| c.call(&[&["EXISTS"][..], &keys[..]].concat());
+    assert_eq!(exists(&mut m), Frame::Integer(5));
+    assert_eq!(exists(&mut r), Frame::Integer(5));
+    assert_eq!(m.call(&["DBSIZE"]), r.call(&["DBSIZE"]));
+    assert_eq!(r.call(&["ZCARD", "u"]), Frame::Integer(2));
+    assert_eq!(r.call(&["PTTL", "kept"]), Frame::Integer(-1));
+    assert_eq!(m.call(&["DEBUG", "DIGEST"]), r.call(&["DEBUG", "DIGEST"]));
+}

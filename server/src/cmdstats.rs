@@ -192,7 +192,9 @@ pub fn shorten(args: &[Bytes]) -> Vec<Bytes> {
             s.extend_from_slice(format!("... ({} more bytes)", a.len() - MAX_ARG_BYTES).as_bytes());
             out.push(Bytes::from(s));
         } else {
-            out.push(a.clone());
+            // A copy: the argument may be a slice of a whole request buffer, which a clone
+            // would keep alive for as long as the entry is in the log.
+            out.push(Bytes::copy_from_slice(a));
         }
     }
     out

@@ -73,13 +73,18 @@ fn evict(core: &Core, (db, slot): (usize, u16), key: &[u8]) -> bool {
 /// The best of `samples` keys drawn from random slots (higher score: evicted first).
 fn victim(core: &Core, policy: Policy, samples: usize, now_ms: i64) -> Option<((usize, u16), Key)> {
     let mut best: Option<(u64, (usize, u16), Key)> = None;
-    let dbs = core.keyspace.count();
+    // Only databases that ever held a key are sampled: probing the 15 unused ones of a
+    // plain server would leave an LRU pick a handful of candidates instead of `samples`.
+    let dbs: Vec<usize> = (0..core.keyspace.count()).filter(|&i| core.keyspace.db(i).in_use()).collect();
+    if dbs.is_empty() {
+        return None;
+    }
     let mut drawn = 0;
     let mut probes = 0;
     while drawn < samples && probes < PROBES {
         probes += 1;
         let r = crate::rand::next_u64();
-        let at = ((r >> 32) as usize % dbs, (r % slotbox_protocol::SLOT_COUNT as u64) as u16);
+        let at = (dbs[(r >> 32) as usize % dbs.len()], (r % slotbox_protocol::SLOT_COUNT as u64) as u16);
         if let Some((score, key)) = sample(core, at, policy, now_ms) {
             drawn += 1;
             if best.as_ref().is_none_or(|b| score > b.0) {
@@ -91,10 +96,10 @@ fn victim(core: &Core, policy: Policy, samples: usize, now_ms: i64) -> Option<((
     if best.is_none() && now_ms >= quiet_until.load(Ordering::Relaxed) as i64 {
         // A sparse keyspace: walk every slot from a random one until a candidate turns up.
         let start = crate::rand::next_u64() as usize;
-        let total = slotbox_protocol::SLOT_COUNT * dbs;
+        let total = slotbox_protocol::SLOT_COUNT * dbs.len();
         for i in 0..total {
             let n = (start + i) % total;
-            let at = (n / slotbox_protocol::SLOT_COUNT, (n % slotbox_protocol::SLOT_COUNT) as u16);
+            let at = (dbs[n / slotbox_protocol::SLOT_COUNT], (n % slotbox_protocol::SLOT_COUNT) as u16);
             if let Some((score, key)) = sample(core, at, policy, now_ms) {
                 best = Some((score, at, key));
                 break;

@@ -42,6 +42,31 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 
+# runtest's control socket and the ports it hands its tests ([B-32, B+40)): a free block, so
+# two runs on one machine do not collide.
+if [ -z "${SUITE_BASEPORT:-}" ]; then
+    SUITE_BASEPORT=$(python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    base = random.randrange(21000, 39000)
+    socks = []
+    try:
+        for p in range(base - 32, base + 40):
+            s = socket.socket()
+            s.bind(("127.0.0.1", p))
+            socks.append(s)
+    except OSError:
+        continue
+    finally:
+        for s in socks:
+            s.close()
+    print(base)
+    break
+PY
+)
+fi
+export SUITE_BASEPORT
+
 echo "Redis's own suite ($UNITS) against slotbox-server on 127.0.0.1:$port; logs in $OUT/logs"
 # A unit that hangs (a feature slotbox lacks) is given up after TEST_TIMEOUT seconds without
 # progress (run.sh's default is 120).

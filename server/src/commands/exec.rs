@@ -248,6 +248,7 @@ fn run_in_batch<'s>(
     // A replica, or any server while clients are paused, leaves expired keys in place (hidden
     // from commands); they go once the pause ends.
     keys.expire_on_access = !shared.keyspace.is_replica() && shared.pause.kind_at(now_ms) == PauseKind::Off;
+    keys.master_stream = client.is_master_link;
     keys.set_key_hint(match (&idx[..], &slots[..]) {
         ([i], [slot]) => Some((&args[*i][..], *slot)),
         _ => None,

@@ -246,10 +246,15 @@ fn memory(out: &mut String, shared: &Shared) {
     fixed(out, "rss_overhead_ratio:1.00 rss_overhead_bytes:0");
     field(out, "mem_fragmentation_ratio", ratio(rss, used));
     field(out, "mem_fragmentation_bytes", rss as i64 - used as i64);
+    // One buffer holds the backlog and what replicas were not sent yet (Redis 7.0's shared
+    // replication buffer): both lines show it.
+    let repl_buf = shared.repl.backlog.memory();
+    field(out, "mem_not_counted_for_evict", 0);
+    field(out, "mem_replication_backlog", repl_buf);
+    field(out, "mem_total_replication_buffers", repl_buf);
     fixed(
         out,
-        "mem_not_counted_for_evict:0 mem_replication_backlog:0 mem_total_replication_buffers:0 \
-         mem_clients_slaves:0 mem_clients_normal:0 mem_cluster_links:0 mem_aof_buffer:0 \
+        "mem_clients_slaves:0 mem_clients_normal:0 mem_cluster_links:0 mem_aof_buffer:0 \
          mem_allocator:libc active_defrag_running:0 lazyfree_pending_objects:0 lazyfreed_objects:0",
     );
 }

@@ -35,7 +35,7 @@ pub fn replication(out: &mut String, shared: &Shared) {
         );
     }
     let (id2, off2) = repl.replid2.lock().clone();
-    let active = shared.stream.is_active();
+    let active = repl.backlog.is_created();
     let (first, histlen) = if active { repl.backlog.history() } else { (0, 0) };
     let _ = write!(
         out,

@@ -201,6 +201,11 @@ impl Conn {
             }
         }
         self.client.batch_clock_us = 0;
+        if self.rbuf.is_empty() && self.rbuf.capacity() > 4 * READ_CHUNK {
+            // A big request grew the query buffer; an idle client does not keep it (Redis
+            // shrinks query buffers too).
+            self.rbuf = BytesMut::with_capacity(READ_CHUNK);
+        }
         self.aof_end = shared.persist.position();
         if commands > 0 {
             shared.stats.total_commands_processed.fetch_add(commands, Ordering::Relaxed);

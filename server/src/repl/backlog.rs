@@ -28,6 +28,10 @@ struct Inner {
     /// (reader id, next offset it needs).
     readers: Vec<(u64, u64)>,
     next_reader: u64,
+    /// Does the backlog exist? As in Redis, a master creates it when its first replica
+    /// attaches (a replica when it syncs); until then writes are not kept and the offset
+    /// stays where it is.
+    created: bool,
 }
 
 impl Inner {
@@ -77,6 +81,7 @@ impl Backlog {
                 cap: cap.max(1024),
                 readers: Vec::new(),
                 next_reader: 0,
+                created: false,
             }),
             cond: Condvar::new(),
         }
@@ -85,11 +90,24 @@ impl Backlog {
     /// Append stream bytes and wake waiting senders.
     pub fn append(&self, data: &[u8]) {
         let mut g = self.inner.lock();
+        if !g.created {
+            return;
+        }
         g.buf.extend(data);
         g.end += data.len() as u64;
         g.trim();
         drop(g);
         self.cond.notify_all();
+    }
+
+    /// Create the backlog (the first replica attaches): from now on writes are kept.
+    pub fn create(&self) {
+        self.inner.lock().created = true;
+    }
+
+    /// Has the backlog been created (INFO's `repl_backlog_active`)?
+    pub fn is_created(&self) -> bool {
+        self.inner.lock().created
     }
 
     /// The master replication offset (bytes fed so far).
@@ -104,6 +122,7 @@ impl Backlog {
         g.buf.clear();
         g.end = offset;
         g.first = offset + 1;
+        g.created = true;
         drop(g);
         self.cond.notify_all();
     }
@@ -117,7 +136,7 @@ impl Backlog {
     /// Can a replica continue from `from` (the next byte it needs)?
     pub fn covers(&self, from: u64) -> bool {
         let g = self.inner.lock();
-        from >= g.backlog_start() && from <= g.end + 1
+        g.created && from >= g.backlog_start() && from <= g.end + 1
     }
 
     /// INFO's `repl_backlog_first_byte_offset` and `repl_backlog_histlen`.
@@ -205,6 +224,7 @@ mod tests {
     #[test]
     fn offsets_and_trimming() {
         let b = Backlog::new(1024);
+        b.create();
         b.append(&[1u8; 1000]);
         b.append(&[2u8; 100]);
         assert_eq!(b.offset(), 1100);
@@ -229,6 +249,7 @@ mod tests {
     #[test]
     fn a_reader_keeps_what_it_was_not_sent_beyond_the_backlog() {
         let b = Backlog::new(1024);
+        b.create();
         b.append(b"x");
         let mut r = b.attach(2).unwrap();
         // One write four times the backlog: still all there for the attached replica.
@@ -250,8 +271,21 @@ mod tests {
     }
 
     #[test]
+    fn nothing_is_kept_before_the_backlog_is_created() {
+        let b = Backlog::new(1024);
+        b.append(b"abc");
+        assert_eq!((b.offset(), b.memory()), (0, 0));
+        assert!(!b.covers(1));
+        b.create();
+        b.append(b"abc");
+        assert_eq!((b.offset(), b.memory()), (3, 3));
+        assert!(b.covers(1));
+    }
+
+    #[test]
     fn reset_puts_attached_readers_out_of_range() {
         let b = Backlog::new(1024);
+        b.create();
         b.append(b"abc");
         let mut r = b.attach(4).unwrap();
         b.reset(100);

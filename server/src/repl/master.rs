@@ -97,6 +97,7 @@ fn full_resync<'s>(
     }
     core.stats.sync_full.fetch_add(1, Ordering::Relaxed);
     core.stream.activate();
+    repl.backlog.create();
     let started = Instant::now();
     let (snapshot, offset, reader) = {
         let _paused = core.exec_gate.write_all();

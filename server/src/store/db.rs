@@ -110,6 +110,11 @@ impl Db {
         self.shards.get_or_init(|| (0..SLOT_COUNT).map(|_| Mutex::new(Shard::default())).collect())
     }
 
+    /// Allocate the slot maps now rather than on first use.
+    pub fn allocate(&self) {
+        self.slots();
+    }
+
     /// Has this database ever been used (its slot maps allocated)? An unused one has no keys.
     pub fn in_use(&self) -> bool {
         self.shards.get().is_some()

@@ -18,10 +18,12 @@ impl std::ops::Deref for Keyspace {
 }
 
 impl Keyspace {
-    /// `n` empty databases (at least one).
+    /// `n` empty databases (at least one). Database 0, where every client starts, has its
+    /// slot maps from the start, so the first key does not move the memory baseline.
     pub fn new(n: usize) -> Self {
         let common = Arc::new(Common::default());
-        let dbs = (0..n.max(1)).map(|i| Db::with_common(i, common.clone())).collect();
+        let dbs: Box<[Db]> = (0..n.max(1)).map(|i| Db::with_common(i, common.clone())).collect();
+        dbs[0].allocate();
         Keyspace { dbs, common }
     }
 

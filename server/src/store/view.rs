@@ -13,6 +13,12 @@ pub struct KeyView<'a> {
     pub now_ms: i64,
     /// When false (a replica), expired keys are hidden but not deleted.
     pub expire_on_access: bool,
+    /// The command comes from this replica's master (its replication stream): no key is
+    /// expired, hidden or deleted, whatever its TTL says on this node's clock. The master
+    /// decided with the key alive and sends a DEL when it expires it (Redis's
+    /// `expireIfNeeded` for the master client); hiding it here made PERSIST, EXPIRE,
+    /// ZUNIONSTORE ... applied late on a replica miss a key the master saw.
+    pub master_stream: bool,
     /// The running command's single key (address and length of its argument) and its slot,
     /// so key accesses skip the CRC16; replaced for every command.
     hint: Option<(usize, usize, u16)>,
@@ -20,7 +26,7 @@ pub struct KeyView<'a> {
 
 impl<'a> KeyView<'a> {
     pub(super) fn new(db: &'a Db) -> Self {
-        KeyView { db, guards: SmallVec::new(), now_ms: 0, expire_on_access: true, hint: None }
+        KeyView { db, guards: SmallVec::new(), now_ms: 0, expire_on_access: true, master_stream: false, hint: None }
     }
 
     /// Add the guard of `slot`, above every slot already held (locks go in ascending order).
@@ -77,6 +83,9 @@ impl<'a> KeyView<'a> {
 
     /// Remove `key` if it is logically expired; true if it is (now) absent because of expiry.
     fn expire_if_needed(&mut self, key: &[u8]) -> bool {
+        if self.master_stream {
+            return false;
+        }
         let now = self.now_ms;
         let delete = self.expire_on_access;
         let shard = self.shard(key);
@@ -151,7 +160,8 @@ impl<'a> KeyView<'a> {
                 clock.on_access(&mut e.lru, now);
             }
         }
-        old.filter(|e| !e.is_expired(now))
+        let live = self.master_stream;
+        old.filter(|e| live || !e.is_expired(now))
     }
 
     /// Remove `key`; returns the live entry that was there.
@@ -163,7 +173,7 @@ impl<'a> KeyView<'a> {
             shard.touch(key);
         }
         match old {
-            Some(e) if e.is_expired(now) => {
+            Some(e) if e.is_expired(now) && !self.master_stream => {
                 self.db.note_expired(1);
                 None
             }

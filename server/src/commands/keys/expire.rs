@@ -76,9 +76,15 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], basetime: i64, seconds: bool) -
     if !cond.allow(current, when) {
         return Ok(Frame::Integer(0));
     }
-    if when <= ctx.now_ms {
+    // A time already past deletes the key, and the stream gets a DEL rather than the command
+    // (Redis's checkAlreadyExpired): a replica applying its master's stream, or an AOF being
+    // loaded, never deletes on its own clock. It keeps the TTL, past or not, and the master's
+    // DEL follows if the key really expires there (a replica lagging behind used to delete a
+    // key its master then persisted or extended).
+    if when <= ctx.now_ms && !ctx.client.is_master_link {
         ctx.keys.remove(key);
         ctx.notify(class::GENERIC, "del", key);
+        ctx.propagate = Some(vec![vec![Bytes::from_static(b"DEL"), key.clone()]]);
     } else {
         ctx.keys.set_expire(key, when);
         ctx.notify(class::GENERIC, "expire", key);

@@ -131,8 +131,10 @@ pub fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let expire_at = requested_expiry(ctx, &opts)?;
     match opts.expire {
-        Some((unit, _)) if unit.is_absolute() && expire_at <= ctx.now_ms => {
+        // As EXPIREAT in the past: a DEL for the stream; never on the master's stream.
+        Some((unit, _)) if unit.is_absolute() && expire_at <= ctx.now_ms && !ctx.client.is_master_link => {
             ctx.keys.remove(key);
+            ctx.propagate = Some(vec![vec![Bytes::from_static(b"DEL"), key.clone()]]);
         }
         Some(_) => {
             ctx.keys.set_expire(key, expire_at);
