@@ -45,14 +45,21 @@ pub struct Shown {
     pub ssub: AtomicU64,
     /// Commands queued in MULTI, -1 outside a transaction.
     pub multi: AtomicI64,
-    /// Redis's flag letters: b blocked, r READONLY, M the master link, c closing after reply.
+    /// Redis's flag letters: b blocked, r READONLY, M the master link, c closing after reply,
+    /// e CLIENT NO-EVICT.
     pub blocked: AtomicBool,
     pub readonly: AtomicBool,
     pub master: AtomicBool,
     pub closing: AtomicBool,
+    pub no_evict: AtomicBool,
 }
 
 impl Shown {
+    /// Channels, patterns and shard channels subscribed to.
+    pub fn subscriptions(&self) -> u64 {
+        self.sub.load(Ordering::Relaxed) + self.psub.load(Ordering::Relaxed) + self.ssub.load(Ordering::Relaxed)
+    }
+
     /// CLIENT LIST `flags=` in Redis's letter order ('N' for none).
     fn flags(&self, monitor: bool) -> String {
         let mut f = String::new();
@@ -60,11 +67,12 @@ impl Shown {
         for (set, c) in [
             (monitor, 'O'),
             (on(&self.master), 'M'),
-            (self.sub.load(Ordering::Relaxed) + self.psub.load(Ordering::Relaxed) > 0, 'P'),
+            (self.subscriptions() > 0, 'P'),
             (self.multi.load(Ordering::Relaxed) >= 0, 'x'),
             (on(&self.blocked), 'b'),
             (on(&self.closing), 'c'),
             (on(&self.readonly), 'r'),
+            (on(&self.no_evict), 'e'),
         ] {
             if set {
                 f.push(c);

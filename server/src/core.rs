@@ -34,8 +34,8 @@ pub struct Core {
     pub latency: Latency,
     /// Every write, fanned out to the replication backlog and the AOF.
     pub stream: WriteStream,
-    /// Unix ms until which write commands wait (a master during a manual failover).
-    pub pause_writes_until: AtomicI64,
+    /// CLIENT PAUSE and a manual failover's write pause.
+    pub pause: crate::pause::ClientPause,
     pub connected_clients: AtomicUsize,
     pub next_client_id: AtomicU64,
     pub shutdown: AtomicBool,
@@ -159,7 +159,7 @@ impl Core {
             stats: Stats::default(),
             latency,
             stream: WriteStream::default(),
-            pause_writes_until: AtomicI64::new(0),
+            pause: Default::default(),
             connected_clients: AtomicUsize::new(0),
             next_client_id: AtomicU64::new(1),
             shutdown: AtomicBool::new(false),
@@ -202,12 +202,6 @@ impl Core {
             .report_new
             .store(c.notify_keyspace_events & crate::config::notify_flags::class::NEW != 0, Ordering::Relaxed);
         self.keyspace.clock.configure(&c.maxmemory_policy, c.lfu_log_factor, c.lfu_decay_time);
-    }
-
-    /// Are write commands paused right now?
-    pub fn writes_paused(&self) -> bool {
-        let until = self.pause_writes_until.load(Ordering::Relaxed);
-        until != 0 && unix_time_ms() < until
     }
 
     /// Ask every thread to stop.

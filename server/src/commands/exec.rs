@@ -1,8 +1,8 @@
 //! The execution seam: every command runs through [`execute_in_batch`] (or [`execute`]),
 //! whoever asks — a client's connection, a replica applying its master's stream, an AOF being
 //! replayed — and EXEC's queue and blocked clients through [`run`] under the gate the seam
-//! already holds. In order: lookup and arity, the admission checks (`admit.rs`), MULTI
-//! queueing, key locking, the handler, then the effects — the write stream, keys that wake
+//! already holds. In order: lookup and arity, the admission checks (`admit.rs`), a client
+//! pause (the command is postponed: `ClientState::postponed`), MULTI queueing, key locking, the handler, then the effects — the write stream, keys that wake
 //! blocked clients, commandstats / slowlog / latency (`effects.rs`), MONITOR.
 
 use super::ctx::Ctx;
@@ -10,6 +10,7 @@ use super::held::Held;
 use super::registry::{self, Resolved};
 use super::session::ClientState;
 use super::{admit, effects, pubsub, tx};
+use crate::pause::PauseKind;
 use crate::shared::Shared;
 use crate::store::KeyView;
 use bytes::Bytes;
@@ -63,11 +64,13 @@ pub fn renamed(shared: &Shared, client: &mut ClientState, mut args: Vec<Bytes>) 
 /// Commands that run with the whole exec gate held: nothing else runs anywhere meanwhile.
 /// EXEC; DEBUG (SLEEP stops the server, DIGEST reads the dataset at one point in time); the
 /// commands that touch two databases (MOVE, SWAPDB, COPY ... DB), which lock a slot of a
-/// second database after their own.
+/// second database after their own; SORT with BY / GET patterns, which reads keys it learns
+/// only from the sorted elements.
 pub fn needs_whole_gate(r: Resolved, args: &[Bytes]) -> bool {
     match r.full_name {
         "exec" | "debug" | "move" | "swapdb" => true,
         "copy" => args.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"db")),
+        "sort" | "sort_ro" => super::sort::reads_other_keys(args),
         _ => false,
     }
 }
@@ -89,6 +92,7 @@ pub fn execute_in_batch<'s>(
     held: &mut Held<'s>,
 ) -> Frame {
     client.cmd_slot = None;
+    client.postponed = None;
     let resolved = match super::tables::resolve_or_refuse(args) {
         Ok(r) => r,
         Err((e, id)) => {
@@ -132,8 +136,17 @@ fn admit_and_run<'s>(
     if held.keys.as_ref().is_some_and(|v| client.multi.is_some() || !same_slots(v, &slots)) {
         held.keys = None;
     }
+    let asking = client.asking;
     if let Err(e) = admit::admit(shared, client, resolved, args, &mut held.keys) {
         return reject(shared, client, resolved, e);
+    }
+    if let Some(kind) = admit::paused(shared, client, resolved) {
+        // Held back whole: it runs again from the start (ASKING still applying) once the
+        // pause is less restrictive; the connection keeps it.
+        client.postponed = Some(kind);
+        client.asking = asking;
+        held.keys = None;
+        return Frame::Null;
     }
     if client.multi.is_some() && !tx::runs_inside_multi(resolved.full_name) {
         return tx::queue(client, resolved, args);
@@ -240,6 +253,11 @@ fn run_in_batch<'s>(
     idx: KeyIndices,
     mut slots: SmallVec<[u16; 4]>,
 ) -> Frame {
+    let start_us = match client.batch_clock_us {
+        0 => crate::clock::unix_time_us(),
+        t => t,
+    };
+    let now_ms = start_us / 1000;
     let mut keys = match held.take() {
         Some(v) if same_slots(&v, &slots) => v,
         other => {
@@ -247,17 +265,14 @@ fn run_in_batch<'s>(
             shared.keyspace.db(client.db).lock_slots(&mut slots)
         }
     };
-    keys.expire_on_access = !shared.keyspace.is_replica();
+    // A replica, or any server while clients are paused, leaves expired keys in place (hidden
+    // from commands); they go once the pause ends.
+    keys.expire_on_access = !shared.keyspace.is_replica() && shared.pause.kind_at(now_ms) == PauseKind::Off;
     keys.master_stream = client.is_master_link;
     keys.set_key_hint(match (&idx[..], &slots[..]) {
         ([i], [slot]) => Some((&args[*i][..], *slot)),
         _ => None,
     });
-    let start_us = match client.batch_clock_us {
-        0 => crate::clock::unix_time_us(),
-        t => t,
-    };
-    let now_ms = start_us / 1000;
     keys.now_ms = now_ms;
     shared.keyspace.clock.tick(now_ms);
     let may_block = !client.in_exec && !client.is_master_link;

@@ -146,7 +146,8 @@ fn clients(out: &mut String, shared: &Shared) {
     field(out, "cluster_connections", 0);
     field(out, "maxclients", shared.config.read().maxclients);
     fixed(out, "client_recent_max_input_buffer:0 client_recent_max_output_buffer:0");
-    field(out, "blocked_clients", shared.blocking.len());
+    // Clients held back by a client pause count as blocked, as in Redis.
+    field(out, "blocked_clients", shared.blocking.len() + shared.pause.postponed());
     fixed(out, "tracking_clients:0 clients_in_timeout_table:0");
 }
 

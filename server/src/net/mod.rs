@@ -88,7 +88,11 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Arc<Listeners>, loa
             {
                 // Expired keys are propagated as DEL: fed under the gate like any write.
                 let _gate = shared.exec_gate.read(shared.exec_gate.service_stripe());
-                expiry.run(&shared.keyspace, crate::clock::unix_time_ms(), (16384 / hz as usize).max(1));
+                let now = crate::clock::unix_time_ms();
+                // While clients are paused no key expires (Redis: the dataset stays still).
+                if !shared.pause.active(now) {
+                    expiry.run(&shared.keyspace, now, (16384 / hz as usize).max(1));
+                }
             }
             // Expired keys' DELs are not an event loop's: they reach the AOF now.
             shared.persist.commit();

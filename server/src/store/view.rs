@@ -29,7 +29,9 @@ impl<'a> KeyView<'a> {
         KeyView { db, guards: SmallVec::new(), now_ms: 0, expire_on_access: true, master_stream: false, hint: None }
     }
 
+    /// Add the guard of `slot`, above every slot already held (locks go in ascending order).
     pub(super) fn push(&mut self, slot: u16, guard: SlotGuard<'a>) {
+        debug_assert!(self.guards.last().is_none_or(|(s, _)| *s < slot));
         self.guards.push((slot, guard));
     }
 
@@ -55,12 +57,13 @@ impl<'a> KeyView<'a> {
     /// assert), so that a wrong key spec can never crash a release server.
     pub fn shard(&mut self, key: &[u8]) -> &mut Shard {
         let slot = self.slot_of(key);
-        let idx = match self.guards.iter().position(|(s, _)| *s == slot) {
-            Some(i) => i,
-            None => {
+        // Guards are kept in ascending slot order (a command may hold thousands: SORT BY).
+        let idx = match self.guards.binary_search_by_key(&slot, |(s, _)| *s) {
+            Ok(i) => i,
+            Err(i) => {
                 debug_assert!(false, "slot {slot} accessed without being locked");
-                self.guards.push((slot, self.db.shard(slot)));
-                self.guards.len() - 1
+                self.guards.insert(i, (slot, self.db.shard(slot)));
+                i
             }
         };
         &mut self.guards[idx].1
@@ -69,7 +72,8 @@ impl<'a> KeyView<'a> {
     /// The shard of `slot` if this view holds its lock (whole-keyspace commands use it to
     /// visit a slot their transaction already locked instead of locking it again).
     pub fn locked_shard(&mut self, slot: u16) -> Option<&mut Shard> {
-        self.guards.iter_mut().find(|(s, _)| *s == slot).map(|(_, g)| &mut **g)
+        let i = self.guards.binary_search_by_key(&slot, |(s, _)| *s).ok()?;
+        Some(&mut *self.guards[i].1)
     }
 
     /// Locked slots, ascending.
