@@ -5,7 +5,7 @@
 use super::registry::{self, Registration, Resolved};
 use super::{
     client_cmd, cluster, command_info, config_cmd, connection, geo, hashes, hyperloglog, info, keys, lists, memory,
-    migrate, monitoring, persist, pubsub, replication, server, sets, strings, tx, zsets,
+    migrate, monitoring, persist, pubsub, replication, server, sets, sort, strings, tx, zsets,
 };
 use bytes::Bytes;
 use slotbox_protocol::Frame;
@@ -34,6 +34,7 @@ fn tables() -> Vec<Registration> {
         memory::COMMANDS,
         hyperloglog::COMMANDS,
         geo::COMMANDS,
+        sort::COMMANDS,
     ]
 }
 
