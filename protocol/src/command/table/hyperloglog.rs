@@ -22,7 +22,7 @@ pub(super) const ROWS: &[CommandSpec] = &[
     CommandSpec {
         name: "pfcount",
         arity: -2,
-        flags: READONLY,
+        flags: READONLY | MAY_REPLICATE,
         acl: &["read", "hyperloglog", "slow"],
         group: "hyperloglog",
         since: "2.8.9",
