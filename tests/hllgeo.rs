@@ -288,3 +288,29 @@ fn replicas_get_the_same_bytes() {
     // TODENSE reached the replica (a dense HLL is 12304 bytes).
     assert_eq!(r.call(&["STRLEN", "t"]), Frame::Integer(12304));
 }
+
+/// In cluster mode the keys of PFCOUNT, PFMERGE, GEOSEARCHSTORE and GEORADIUS ... STORE must
+/// share a slot (their key specs say where the keys are).
+#[test]
+fn cluster_mode_checks_the_slots_of_every_key() {
+    let cluster = slotbox::Cluster::start(3).unwrap();
+    // "bar" hashes to slot 5061, on the first node; "foo" to 12182, on the third.
+    let mut c = RawClient::connect(cluster.addrs()[0]);
+    let crossslot = b"-CROSSSLOT Keys in request don't hash to the same slot\r\n".to_vec();
+    let cases: &[&[&str]] = &[
+        &["PFCOUNT", "bar", "foo"],
+        &["PFMERGE", "bar", "foo"],
+        &["GEOSEARCHSTORE", "bar", "foo", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"],
+        &["GEORADIUS", "bar", "0", "0", "1", "km", "STORE", "foo"],
+        &["GEORADIUSBYMEMBER", "bar", "m", "1", "km", "STOREDIST", "foo"],
+    ];
+    for cmd in cases {
+        assert_eq!(c.call_raw(cmd), crossslot, "{cmd:?}");
+    }
+    assert_eq!(c.call_raw(&["PFADD", "{bar}a", "x"]), b":1\r\n".to_vec());
+    assert_eq!(c.call_raw(&["PFMERGE", "{bar}m", "{bar}a", "bar"]), b"+OK\r\n".to_vec());
+    assert_eq!(c.call_raw(&["PFCOUNT", "{bar}m", "bar"]), b":1\r\n".to_vec());
+    assert_eq!(c.call_raw(&["GEOADD", "{bar}g", "13.361389", "38.115556", "m"]), b":1\r\n".to_vec());
+    assert_eq!(c.call_raw(&["GEORADIUS", "{bar}g", "13", "38", "100", "km", "STORE", "bar"]), b":1\r\n".to_vec());
+    assert!(common::text(&c.call(&["GEOPOS", "foo", "m"])).starts_with("MOVED 12182"));
+}
