@@ -152,6 +152,28 @@ fn geo_searches_equal_redis() {
     }
 }
 
+/// Many points at a few identical positions: COUNT (Redis's partial quicksort) and full sorts
+/// (glibc's merge sort) order equal distances as Redis does.
+#[test]
+fn geo_ties_are_ordered_as_redis() {
+    let Some(mut p) = Pair::start() else { return };
+    let mut rng = StdRng::seed_from_u64(7);
+    let spots: Vec<(String, String)> =
+        (0..4).map(|_| (rng.gen_range(13.0..13.5f64).to_string(), rng.gen_range(38.0..38.3f64).to_string())).collect();
+    for i in 0..250 {
+        let (lon, lat) = &spots[rng.gen_range(0..spots.len())];
+        p.same(&["GEOADD", "g", lon, lat, &format!("m{i}")]);
+    }
+    for _ in 0..60 {
+        let count = rng.gen_range(1..300).to_string();
+        let order = ["ASC", "DESC"][rng.gen_range(0..2)];
+        p.same(&["GEORADIUS", "g", "13.2", "38.1", "100", "km", "COUNT", &count, order, "WITHDIST"]);
+        p.same(&["GEOSEARCH", "g", "FROMLONLAT", "13.2", "38.1", "BYBOX", "200", "200", "km", order]);
+        p.same(&["GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "13.2", "38.1", "BYRADIUS", "100", "km", "COUNT", &count]);
+        p.same(&["ZRANGE", "d", "0", "-1"]);
+    }
+}
+
 fn geo_queries(p: &mut Pair, rng: &mut StdRng) {
     let (lon, lat) = if rng.gen_bool(0.5) {
         (13.36 + rng.gen_range(-0.2..0.2), 38.11 + rng.gen_range(-0.2..0.2))

@@ -8,6 +8,7 @@ mod common;
 mod geohash;
 mod helper;
 mod points;
+mod pqsort;
 mod query;
 mod search;
 #[cfg(test)]

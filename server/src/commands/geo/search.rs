@@ -6,6 +6,7 @@
 use super::common::{coords_reply, distance_reply, is_resp3, read_geo};
 use super::geohash::{self, HashBits};
 use super::helper::{self, Shape};
+use super::pqsort::pqsort;
 use super::query::{self, Query, Sort, Variant};
 use crate::commands::{Ctx, Reply};
 use crate::notify::class;
@@ -13,6 +14,7 @@ use crate::store::types::ZSetValue;
 use crate::store::{Entry, Value};
 use bytes::Bytes;
 use slotbox_protocol::Frame;
+use std::cmp::Ordering;
 
 /// One match.
 pub struct Point {
@@ -74,18 +76,58 @@ fn run(z: &ZSetValue, q: &Query) -> Vec<Point> {
     let limit = if q.any { q.count } else { 0 };
     let mut points = collect(z, &q.shape, limit);
     let sort = if q.count != 0 && q.sort == Sort::None && !q.any { Sort::Asc } else { q.sort };
-    match sort {
-        Sort::None => {}
-        Sort::Asc => points.sort_by(|a, b| a.dist.total_cmp(&b.dist)),
-        Sort::Desc => points.sort_by(|a, b| b.dist.total_cmp(&a.dist)),
+    let returned = if q.count == 0 { points.len() } else { q.count.min(points.len()) };
+    if sort != Sort::None && !points.is_empty() {
+        let desc = sort == Sort::Desc;
+        // Redis's comparator (`sort_gp_asc`): an unordered pair (NaN) counts as "less".
+        let cmp = |a: &Point, b: &Point| {
+            let o = if a.dist > b.dist {
+                Ordering::Greater
+            } else if a.dist == b.dist {
+                Ordering::Equal
+            } else {
+                Ordering::Less
+            };
+            if desc {
+                o.reverse()
+            } else {
+                o
+            }
+        };
+        if returned == points.len() {
+            // glibc's qsort is a merge sort: stable, so ties keep the scan order.
+            merge_sort(&mut points, &cmp);
+        } else {
+            pqsort(&mut points, &cmp, 0, returned - 1);
+        }
     }
-    if q.count != 0 {
-        points.truncate(q.count);
-    }
+    points.truncate(returned);
     for p in &mut points {
         p.dist /= q.shape.conversion;
     }
     points
+}
+
+/// A stable merge sort that never panics on an inconsistent comparator (`slice::sort_by`
+/// may): top-down, as glibc's `msort`, so equal keys keep their order.
+fn merge_sort(v: &mut Vec<Point>, cmp: &impl Fn(&Point, &Point) -> Ordering) {
+    if v.len() < 2 {
+        return;
+    }
+    let right = v.split_off(v.len() / 2);
+    let mut left = std::mem::take(v);
+    let mut right = right;
+    merge_sort(&mut left, cmp);
+    merge_sort(&mut right, cmp);
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (mut l, mut r) = (left.into_iter().peekable(), right.into_iter().peekable());
+    while let (Some(a), Some(b)) = (l.peek(), r.peek()) {
+        let next = if cmp(a, b) != Ordering::Greater { l.next() } else { r.next() };
+        out.extend(next);
+    }
+    out.extend(l);
+    out.extend(r);
+    *v = out;
 }
 
 fn reply(points: Vec<Point>, q: &Query, resp3: bool) -> Frame {
