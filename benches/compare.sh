@@ -10,6 +10,10 @@
 #   benches/compare.sh memory-hash the same with KEYS small hashes (3 fields of 10 bytes)
 #   benches/compare.sh memory-list KEYS 15-byte elements RPUSHed into KEYS/1000 lists; the
 #                                 table's "keys" are then elements
+#   benches/compare.sh memory-hll KEYS_HLL (default 10000) HyperLogLogs of ELEMENTS (default
+#                                 1000) elements each: bytes per HLL key
+#   benches/compare.sh hllgeo     throughput of PFADD, PFCOUNT, GEOADD and GEOSEARCH (random keys,
+#                                 elements and members) at -P 1 and -P 16, as the default mode
 #   benches/compare.sh aof        throughput (TESTS default "set") with appendonly yes and each
 #                                 appendfsync policy (no, everysec, always) on both servers
 #   benches/compare.sh restart    load KEYS keys, shut down, start again and time until the
@@ -102,6 +106,49 @@ throughput() {
     throughput_rows
 }
 
+# bench_cmd PORT PIPELINE CMD...: like bench, for a command line (__rand_int__ is replaced).
+bench_cmd() {
+    local port=$1 pipe=$2 out
+    shift 2
+    out=$(redis-benchmark -h 127.0.0.1 -p "$port" -P "$pipe" -c "$CLIENTS" -r "$RANGE" -n "$N" -q --csv "$@" 2>&1)
+    awk -F, 'NF >= 8 && $1 != "\"test\"" { for (i = 1; i <= NF; i++) gsub(/"/, "", $i); print $2, $5, $7; exit }' <<<"$out"
+}
+
+# HyperLogLog and GEO rows: each command against both servers, alternating who goes first.
+hllgeo_mode() {
+    start_both
+    echo "load: -c $CLIENTS -r $RANGE -n $N"
+    echo
+    printf '%-9s %3s %12s %12s %7s\n' command P "redis rps" "slotbox rps" ratio
+    local rows=(
+        "PFADD|pfadd hll:__rand_int__ e__rand_int__"
+        "PFCOUNT|pfcount hll:__rand_int__"
+        "GEOADD|geoadd geo:__rand_int__ 13.361389 38.115556 m__rand_int__"
+        "GEOSEARCH|geosearch geo:__rand_int__ fromlonlat 13.36 38.11 byradius 10 km count 5"
+    )
+    local row=0 spec name cmd pipe r s
+    for spec in "${rows[@]}"; do
+        name=${spec%%|*}
+        cmd=${spec#*|}
+        for pipe in 1 16; do
+            # shellcheck disable=SC2086
+            if ((row % 2 == 0)); then
+                r=$(bench_cmd "$REDIS_PORT" "$pipe" $cmd)
+                s=$(bench_cmd "$SLOTBOX_PORT" "$pipe" $cmd)
+            else
+                s=$(bench_cmd "$SLOTBOX_PORT" "$pipe" $cmd)
+                r=$(bench_cmd "$REDIS_PORT" "$pipe" $cmd)
+            fi
+            row=$((row + 1))
+            awk -v t="$name" -v p="$pipe" -v r="$r" -v s="$s" 'BEGIN {
+                split(r, a, " "); split(s, b, " ")
+                ratio = (a[1] > 0) ? sprintf("%.2f", b[1] / a[1]) : "n/a"
+                printf "%-9s %3s %12s %12s %7s\n", t, p, a[1], b[1], ratio
+            }'
+        done
+    done
+}
+
 throughput_rows() {
     echo "load: -c $CLIENTS -d $SIZE -r $RANGE -n $N, each row $REPEAT time(s), median run shown (runs alternate which server goes first)"
     echo
@@ -146,6 +193,19 @@ rss_bytes() {
 # "HSET key:NNNNNNNNNN f1 v f2 v f3 v" with 10-byte values; with LISTS=1, KEYS elements
 # "element-NNNNNNN" RPUSHed round-robin into KEYS/1000 lists) through redis-cli --pipe.
 load() {
+    if [ "${HLLS:-0}" = 1 ]; then
+        awk -v n="$KEYS" -v e="${ELEMENTS:-1000}" 'BEGIN {
+            for (i = 0; i < n; i++) {
+                k = sprintf("hll:%010d", i)
+                printf "*%d\r\n$5\r\nPFADD\r\n$%d\r\n%s\r\n", e + 2, length(k), k
+                for (j = 0; j < e; j++) {
+                    v = sprintf("element-%d", (i * 7919 + j) % 5000000)
+                    printf "$%d\r\n%s\r\n", length(v), v
+                }
+            }
+        }' | redis-cli -h 127.0.0.1 -p "$1" --pipe | tail -1
+        return
+    fi
     if [ "${LISTS:-0}" = 1 ]; then
         awk -v n="$KEYS" 'BEGIN {
             lists = int(n / 1000); if (lists < 1) lists = 1
@@ -307,9 +367,15 @@ case "$MODE" in
     memory) memory ;;
     memory-hash) HASHES=1 memory ;;
     memory-list) LISTS=1 memory ;;
+    memory-hll)
+        KEYS=${KEYS_HLL:-10000}
+        echo "HyperLogLogs of ${ELEMENTS:-1000} elements each"
+        HLLS=1 memory
+        ;;
+    hllgeo) hllgeo_mode ;;
     cluster) cluster_mode ;;
     *)
-        echo "usage: $0 [throughput|memory|memory-hash|memory-list|aof|restart|proxy|cluster]" >&2
+        echo "usage: $0 [throughput|memory|memory-hash|memory-list|memory-hll|hllgeo|aof|restart|proxy|cluster]" >&2
         exit 2
         ;;
 esac

@@ -106,6 +106,8 @@ pub struct HotConfig {
     pub repl_timeout_secs: AtomicU64,
     pub repl_ping_period_secs: AtomicU64,
     pub replica_serve_stale_data: AtomicBool,
+    /// `hll-sparse-max-bytes` (PFADD reads it on every add).
+    pub hll_sparse_max_bytes: AtomicUsize,
 }
 
 impl HotConfig {
@@ -130,6 +132,7 @@ impl HotConfig {
             repl_timeout_secs: AtomicU64::new(c.repl_timeout as u64),
             repl_ping_period_secs: AtomicU64::new(c.repl_ping_replica_period as u64),
             replica_serve_stale_data: AtomicBool::new(c.replica_serve_stale_data),
+            hll_sparse_max_bytes: AtomicUsize::new(c.hll_sparse_max_bytes),
         }
     }
 }
@@ -196,6 +199,7 @@ impl Core {
         hot.repl_timeout_secs.store(c.repl_timeout as u64, Ordering::Relaxed);
         hot.repl_ping_period_secs.store(c.repl_ping_replica_period as u64, Ordering::Relaxed);
         hot.replica_serve_stale_data.store(c.replica_serve_stale_data, Ordering::Relaxed);
+        hot.hll_sparse_max_bytes.store(c.hll_sparse_max_bytes, Ordering::Relaxed);
         self.latency.threshold_ms.store(c.latency_monitor_threshold, Ordering::Relaxed);
         hot.notify_flags.store(c.notify_keyspace_events, Ordering::Relaxed);
         self.keyspace

@@ -32,7 +32,7 @@ pub(super) fn hll_of(v: &Value) -> Result<(&[u8], Encoding), Frame> {
 }
 
 pub(super) fn sparse_max(ctx: &Ctx) -> usize {
-    ctx.shared.config.read().hll_sparse_max_bytes
+    ctx.shared.hot.hll_sparse_max_bytes.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// `hllAdd` on a whole HLL string (either encoding).

@@ -138,3 +138,14 @@ fn corrupt_bytes_never_panic() {
         let _ = h.call(&["PFDEBUG", "GETREG", "h"]);
     }
 }
+
+#[test]
+fn sparse_max_bytes_is_read_after_config_set() {
+    let mut h = Harness::new();
+    assert_eq!(h.call(&["CONFIG", "SET", "hll-sparse-max-bytes", "40"]), ok());
+    fill(&mut h, "x", 30);
+    assert_eq!(h.call(&["PFDEBUG", "ENCODING", "x"]), Frame::Simple("dense".into()));
+    assert_eq!(h.call(&["CONFIG", "SET", "hll-sparse-max-bytes", "3000"]), ok());
+    fill(&mut h, "y", 30);
+    assert_eq!(h.call(&["PFDEBUG", "ENCODING", "y"]), Frame::Simple("sparse".into()));
+}
