@@ -4,9 +4,9 @@
 
 use super::common::{bulks, elements_removed, list_len, list_mut, non_negative, pop_items, push_items, take_items};
 use super::common::{wrongtype, Side};
-use crate::notify::class;
 use crate::commands::Reply;
 use crate::commands::{args, Ctx};
+use crate::notify::class;
 use crate::store::Value;
 use bytes::Bytes;
 use slotbox_protocol::frame::errors;

@@ -83,18 +83,21 @@ pub fn smove(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     ctx.notify(class::SET, "srem", src);
     delete_if_empty(ctx, src);
-    let added = match set_mut(ctx, dst) {
-        Some(set) => set.insert(member),
+    // The destination changes (for WATCH and the `sadd` event) only if the member is new there.
+    match peek_set(ctx, dst)? {
+        Some(set) if set.contains(member) => return Ok(Frame::Integer(1)),
+        Some(_) => {
+            if let Some(set) = set_mut(ctx, dst) {
+                set.insert(member);
+            }
+        }
         None => {
             let mut set = SetValue::for_member(member);
             set.insert(member);
             ctx.keys.insert(dst, Entry::new(Value::Set(Box::new(set))));
-            true
         }
-    };
-    if added {
-        ctx.notify(class::SET, "sadd", dst);
     }
+    ctx.notify(class::SET, "sadd", dst);
     Ok(Frame::Integer(1))
 }
 

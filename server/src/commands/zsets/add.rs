@@ -3,9 +3,9 @@
 //! nor counts as a modification for WATCH (Redis signals only on added/updated elements).
 
 use super::common::{float_arg, peek_zset, removed_from, wrongtype, zset_mut};
-use crate::notify::class;
 use crate::commands::Reply;
 use crate::commands::{args, Ctx};
+use crate::notify::class;
 use crate::store::types::ZSetValue;
 use crate::store::{Entry, Value};
 use bytes::Bytes;
