@@ -295,3 +295,38 @@ fn zset_events() {
         &["ZINCRBY", "bz3", "1", "a"],
     ]);
 }
+
+/// RESTORE: `new` and `restore`; with REPLACE and a TTL already past, only the `del` of the
+/// replaced key; nothing when there was none.
+fn restore_sequence(addr: SocketAddr) -> Vec<String> {
+    let mut c = RawClient::connect(addr);
+    assert_eq!(c.call(&["CONFIG", "SET", "notify-keyspace-events", "KEAn"]), Frame::ok());
+    c.call(&["RPUSH", "src", "a", "b"]);
+    let Frame::Bulk(payload) = c.call(&["DUMP", "src"]) else { panic!("DUMP gave no payload") };
+    let mut sub = RawClient::connect(addr);
+    sub.call(&["PSUBSCRIBE", "__key*__:*"]);
+    let p: &[u8] = &payload;
+    for cmd in [
+        &[&b"RESTORE"[..], b"k", b"0", p][..],
+        &[b"RESTORE", b"k", b"0", p],
+        &[b"RESTORE", b"k", b"0", p, b"REPLACE"],
+        &[b"RESTORE", b"k", b"1", p, b"REPLACE", b"ABSTTL"],
+        &[b"RESTORE", b"k", b"1", p, b"REPLACE", b"ABSTTL"],
+        &[b"RESTORE", b"t", b"100000", p],
+    ] {
+        c.call(cmd);
+    }
+    c.call(&["SET", "end-of-sequence", "1"]);
+    messages_until(&mut sub, "end-of-sequence")
+}
+
+#[test]
+fn restore_events() {
+    if !common::on_path("redis-server") {
+        eprintln!("redis-server not on PATH: skipped");
+        return;
+    }
+    let redis = ServerProcess::redis();
+    let slotbox = Server::start().unwrap();
+    assert_eq!(restore_sequence(slotbox.addr()), restore_sequence(redis.addr()));
+}
