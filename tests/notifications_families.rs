@@ -330,3 +330,35 @@ fn restore_events() {
     let slotbox = Server::start().unwrap();
     assert_eq!(restore_sequence(slotbox.addr()), restore_sequence(redis.addr()));
 }
+
+/// Writes that meet a key whose TTL is past but that the expiry cycle has not reclaimed yet
+/// (the cycle is off): Redis's lookup expires it first (`expired`), then the write goes on.
+#[test]
+fn writes_meeting_expired_keys() {
+    let mut steps: Vec<&[&str]> = vec![&["DEBUG", "SET-ACTIVE-EXPIRE", "0"], &["SADD", "s", "1"]];
+    for key in ["a", "b", "c", "d", "e", "f", "g", "h"] {
+        steps.push(match key {
+            "a" => &["PSETEX", "a", "1", "v"],
+            "b" => &["PSETEX", "b", "1", "v"],
+            "c" => &["PSETEX", "c", "1", "v"],
+            "d" => &["PSETEX", "d", "1", "v"],
+            "e" => &["PSETEX", "e", "1", "v"],
+            "f" => &["PSETEX", "f", "1", "v"],
+            "g" => &["PSETEX", "g", "1", "v"],
+            _ => &["PSETEX", "h", "1", "v"],
+        });
+    }
+    steps.extend_from_slice(&[
+        &["DEBUG", "SLEEP", "0.01"],
+        &["SET", "a", "1"],
+        &["MSET", "b", "1"],
+        &["DEL", "c"],
+        &["LPUSH", "d", "x"],
+        &["SUNIONSTORE", "e", "s"],
+        &["RENAME", "f", "f2"],
+        &["APPEND", "g", "x"],
+        &["SET", "h", "1", "NX"],
+        &["DEBUG", "SET-ACTIVE-EXPIRE", "1"],
+    ]);
+    compare(&steps);
+}
