@@ -24,9 +24,9 @@ fn random_reply(cmd: &[&str]) -> bool {
 
 /// Run `steps` on a fresh server at `addr`: every message the subscriber got (channel and
 /// payload), then every reply (the blocked clients' last).
-fn run(addr: SocketAddr, steps: &[&[&str]]) -> (Vec<String>, Vec<String>) {
+fn run(addr: SocketAddr, flags: &str, steps: &[&[&str]]) -> (Vec<String>, Vec<String>) {
     let mut c = RawClient::connect(addr);
-    assert_eq!(c.call(&["CONFIG", "SET", "notify-keyspace-events", "KEAn"]), Frame::ok());
+    assert_eq!(c.call(&["CONFIG", "SET", "notify-keyspace-events", flags]), Frame::ok());
     let mut sub = RawClient::connect(addr);
     sub.call(&["PSUBSCRIBE", "__key*__:*"]);
     let mut replies = Vec::new();
@@ -78,18 +78,25 @@ fn show(f: &Frame) -> String {
     }
 }
 
-/// Run `steps` against real redis-server and slotbox and compare.
+/// Run `steps` against real redis-server and slotbox with every class on, and compare.
 fn compare(steps: &[&[&str]]) {
+    compare_with("KEAn", steps);
+}
+
+/// Run `steps` against real redis-server and slotbox with the classes `flags` (which must
+/// report the `new` of the closing key), and compare. Returns the messages.
+fn compare_with(flags: &str, steps: &[&[&str]]) -> Vec<String> {
     if !common::on_path("redis-server") {
         eprintln!("redis-server not on PATH: skipped");
-        return;
+        return Vec::new();
     }
     let redis = ServerProcess::redis();
     let slotbox = Server::start().unwrap();
-    let (want_msgs, want_replies) = run(redis.addr(), steps);
-    let (got_msgs, got_replies) = run(slotbox.addr(), steps);
+    let (want_msgs, want_replies) = run(redis.addr(), flags, steps);
+    let (got_msgs, got_replies) = run(slotbox.addr(), flags, steps);
     assert_eq!(got_replies, want_replies, "replies differ");
     assert_eq!(got_msgs, want_msgs, "messages differ");
+    want_msgs
 }
 
 #[test]
@@ -361,4 +368,44 @@ fn writes_meeting_expired_keys() {
         &["DEBUG", "SET-ACTIVE-EXPIRE", "1"],
     ]);
     compare(&steps);
+}
+
+/// Key misses (class `m`): every read lookup that finds no key, as Redis's `lookupKeyRead`
+/// (writes and OBJECT never report one).
+#[test]
+fn keymiss_events() {
+    let messages = compare_with(
+        "KEmn",
+        &[
+            &["SET", "s", "1"],
+            &["GET", "s"],
+            &["GET", "nokey"],
+            &["MGET", "s", "m1", "m2"],
+            &["EXISTS", "e1", "s"],
+            &["TYPE", "t1"],
+            &["TTL", "t2"],
+            &["PTTL", "t3"],
+            &["STRLEN", "sl"],
+            &["GETRANGE", "gr", "0", "1"],
+            &["HGET", "h", "f"],
+            &["HGETALL", "h2"],
+            &["LRANGE", "l", "0", "-1"],
+            &["LLEN", "l2"],
+            &["SMEMBERS", "st"],
+            &["SINTER", "st1", "st2"],
+            &["SUNION", "st3", "st4"],
+            &["ZSCORE", "z", "m"],
+            &["ZRANGE", "z2", "0", "-1"],
+            &["ZUNION", "2", "z3", "z4"],
+            &["DUMP", "d"],
+            &["OBJECT", "ENCODING", "o"],
+            &["LPUSH", "w1", "x"],
+            &["DEL", "w2"],
+            &["SINTERSTORE", "dst", "st5", "st6"],
+            &["ZRANGESTORE", "dst2", "z5", "0", "-1"],
+            &["SORT", "so"],
+        ],
+    );
+    let misses = messages.iter().filter(|m| m.starts_with("__keyevent@0__:keymiss")).count();
+    assert!(messages.is_empty() || misses > 20, "{messages:?}");
 }
