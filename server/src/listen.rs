@@ -104,6 +104,16 @@ impl Listeners {
         }
     }
 
+    /// Stop listening (the server is shutting down): the ports are free again at once, for a
+    /// server restarted in the same process.
+    pub fn close(&self) {
+        let mut b = self.sockets.lock();
+        for l in b.sockets.iter_mut() {
+            let _ = self.registry.deregister(l);
+        }
+        b.sockets.clear();
+    }
+
     /// Listen on `bind` / `port` instead; returns the port now listened on. The old sockets
     /// are closed first (a new set may bind the same address again) and bound again if the
     /// new ones cannot be.

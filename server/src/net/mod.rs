@@ -106,6 +106,7 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Arc<Listeners>, loa
             }
         }
     }
+    listeners.close();
     if let Some(ws) = shared.workers.get() {
         for w in ws {
             let _ = w.waker.wake();
