@@ -29,7 +29,7 @@ const SERVER_LAYERS: &[&[&str]] = &[
     &["stream", "mailbox"],
     &["core"],
     &["client"],
-    &["blocking", "pubsub", "cmdstats", "evict"],
+    &["blocking", "pubsub", "cmdstats", "evict", "tracking"],
     &["monitor", "notify"],
     &["persist"],
     &["repl"],

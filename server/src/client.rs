@@ -52,7 +52,14 @@ pub struct Shown {
     pub master: AtomicBool,
     pub closing: AtomicBool,
     pub no_evict: AtomicBool,
+    /// Client-side caching: [`TRACKING`], [`TRACKING_BROKEN_REDIR`], [`TRACKING_BCAST`].
+    pub tracking: AtomicU8,
 }
+
+/// `Shown::tracking` bits (CLIENT LIST flags t, R and B).
+pub const TRACKING: u8 = 1;
+pub const TRACKING_BROKEN_REDIR: u8 = 2;
+pub const TRACKING_BCAST: u8 = 4;
 
 impl Shown {
     /// Channels, patterns and shard channels subscribed to.
@@ -70,6 +77,9 @@ impl Shown {
             (self.subscriptions() > 0, 'P'),
             (self.multi.load(Ordering::Relaxed) >= 0, 'x'),
             (on(&self.blocked), 'b'),
+            (self.tracking.load(Ordering::Relaxed) & TRACKING != 0, 't'),
+            (self.tracking.load(Ordering::Relaxed) & TRACKING_BROKEN_REDIR != 0, 'R'),
+            (self.tracking.load(Ordering::Relaxed) & TRACKING_BCAST != 0, 'B'),
             (on(&self.closing), 'c'),
             (on(&self.readonly), 'r'),
             (on(&self.no_evict), 'e'),

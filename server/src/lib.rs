@@ -13,7 +13,8 @@
 //! 4. `stream` (the write stream and its sinks), `mailbox` (reaching the event loops)
 //! 5. `core`: what every layer above shares — keyspace, gate, config, counters, write stream
 //! 6. per-client and per-server bookkeeping: `client` (ClientInfo), then `blocking`, `pubsub`,
-//!    `cmdstats`, `evict`, then `monitor` and `notify` (keyspace notifications)
+//!    `cmdstats`, `evict`, `tracking` (client-side caching), then `monitor` and `notify`
+//!    (keyspace notifications)
 //! 7. services on `Core`: `persist`, then `repl`, then `cluster` — fed by the write stream,
 //!    handed what they run by the wiring (AOF replay, a replica's stream applier), never
 //!    calling up
@@ -54,6 +55,7 @@ pub mod shared;
 pub mod stats;
 pub mod store;
 pub mod stream;
+pub mod tracking;
 
 pub use config::Config;
 pub use shared::Shared;
@@ -131,6 +133,9 @@ pub fn start(config: Config) -> std::io::Result<ServerHandle> {
             KeyEvent::Missed => (notify::class::KEY_MISS, "keymiss"),
         };
         notify::emit(&s.core, &s.pubsub, class, name, key, db);
+        if event != KeyEvent::Created && s.tracking.active() {
+            commands::invalidate::key_changed(&s, key);
+        }
     }));
     let weak = Arc::downgrade(&shared);
     let _ = shared.repl.applier.set(Box::new(move |peer, local| -> Box<dyn repl::StreamApplier> {

@@ -34,6 +34,8 @@ pub struct Shared {
     /// MONITOR clients.
     pub monitors: crate::monitor::Monitors,
     pub clients: Mutex<HashMap<u64, Arc<ClientInfo>>>,
+    /// Client-side caching (CLIENT TRACKING).
+    pub tracking: crate::tracking::Tracking,
 }
 
 impl std::ops::Deref for Shared {
@@ -78,6 +80,7 @@ impl Shared {
             errorstats: Default::default(),
             monitors: Default::default(),
             clients: Mutex::new(HashMap::new()),
+            tracking: Default::default(),
         }
     }
 

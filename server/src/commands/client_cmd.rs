@@ -1,6 +1,7 @@
 //! The CLIENT container: ID, SETNAME, GETNAME, LIST, INFO, SETINFO (as Redis 7.2, which
 //! redis-py sends on connect), KILL (`kill.rs`), PAUSE / UNPAUSE (`pause.rs`), UNBLOCK
-//! (`unblock.rs`), NO-EVICT, REPLY and HELP, with Redis 7.0's replies.
+//! (`unblock.rs`), TRACKING / CACHING / GETREDIR / TRACKINGINFO (`tracking.rs`), NO-EVICT, REPLY
+//! and HELP, with Redis 7.0's replies.
 //!
 //! Every connection of an event loop is a client of user `default`, of type `pubsub` while it
 //! holds a subscription and `normal` otherwise; the replication links are not in the client
@@ -9,6 +10,7 @@
 mod common;
 mod kill;
 mod pause;
+mod tracking;
 mod unblock;
 
 use super::args::{self, is};
@@ -209,5 +211,9 @@ pub const COMMANDS: Registration = &[
     ("client|unblock", unblock::client_unblock),
     ("client|no-evict", client_no_evict),
     ("client|reply", client_reply),
+    ("client|tracking", tracking::client_tracking),
+    ("client|caching", tracking::client_caching),
+    ("client|getredir", tracking::client_getredir),
+    ("client|trackinginfo", tracking::client_trackinginfo),
     ("client|help", client_help),
 ];

@@ -1,7 +1,7 @@
 //! CONFIG GET / SET / RESETSTAT / REWRITE / HELP against a test client: replies byte for byte
 //! as Redis 7.0 gives them (checked against `redis-server` 7.0.15).
 
-use super::super::connection::testing::TestClient;
+use crate::commands::connection::testing::TestClient;
 use crate::config::Config;
 use slotbox_protocol::Frame;
 use std::sync::atomic::Ordering;

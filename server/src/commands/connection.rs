@@ -169,6 +169,9 @@ fn clear_connection_state(shared: &Shared, client: &mut ClientState) {
     client.multi = None;
     super::tx::unwatch_all(shared, client);
     super::pubsub::unsubscribe_all(shared, client);
+    shared.tracking.disable(client.id());
+    client.info.shown.tracking.store(0, std::sync::atomic::Ordering::Relaxed);
+    client.tracking_caching = false;
     *client.info.name.lock() = None;
     client.asking = false;
     client.readonly = false;

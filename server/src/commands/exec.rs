@@ -25,6 +25,7 @@ pub fn on_disconnect(shared: &Shared, client: &mut ClientState) {
     }
     tx::unwatch_all(shared, client);
     pubsub::unsubscribe_all(shared, client);
+    shared.tracking.disable(client.id());
     if let Some(w) = client.blocked.take() {
         // If a thread is serving it right now, its reply is simply dropped with the client.
         let _ = w.cancel();
@@ -114,6 +115,9 @@ pub fn execute_in_batch<'s>(
     if took_whole {
         held.release();
     }
+    if shared.tracking.active() {
+        super::invalidate::end_of_request(shared, client, resolved);
+    }
     reply
 }
 
@@ -197,6 +201,10 @@ fn serve_blocked(shared: &Shared, keys: Vec<(usize, Bytes)>) {
             if let Some(ws) = shared.workers.get() {
                 if let Some(h) = ws.get(w.info.worker()) {
                     h.send(crate::mailbox::WorkerMsg::Unblock(w.info.id, reply));
+                    // Its own invalidations follow its reply, as on its connection.
+                    for push in proxy.pending_pushes.drain(..) {
+                        h.send(crate::mailbox::WorkerMsg::Deliver(w.info.id, std::sync::Arc::new(push)));
+                    }
                 }
             }
             queue.extend(proxy.ready_keys.drain(..));
@@ -274,6 +282,7 @@ fn run_in_batch<'s>(
         _ => None,
     });
     keys.now_ms = now_ms;
+    keys.modified = shared.tracking.active().then(Vec::new);
     shared.keyspace.clock.tick(now_ms);
     let may_block = !client.in_exec && !client.is_master_link;
     let mut ctx = Ctx {
@@ -295,6 +304,9 @@ fn run_in_batch<'s>(
         return reply;
     }
     let keep = !slots.is_empty() && !ctx.client.in_exec && !ctx.client.serving_blocked;
+    if let Some(modified) = ctx.keys.modified.take() {
+        super::invalidate::after_command(shared, ctx.client, r, args, &idx, modified);
+    }
     let Ctx { keys, .. } = ctx;
     if keep {
         *held = Some(keys);

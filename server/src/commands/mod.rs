@@ -20,6 +20,7 @@ mod hashes;
 mod held;
 mod info;
 mod info_repl;
+pub mod invalidate;
 mod keys;
 mod lists;
 mod memory;

@@ -112,6 +112,11 @@ pub struct ClientState {
     /// The slot of the last command's keys when they all were in one slot (hot-slot
     /// affinity, `net::affinity`).
     pub cmd_slot: Option<u16>,
+    /// CLIENT CACHING YES / NO given for the next command (or transaction).
+    pub tracking_caching: bool,
+    /// Invalidation messages for this very connection, written after the reply of the
+    /// command that caused them (as Redis's pending tracking keys).
+    pub pending_pushes: Vec<Frame>,
 }
 
 impl ClientState {
@@ -138,6 +143,8 @@ impl ClientState {
             multi: None,
             watched: Vec::new(),
             watch_dirty: Arc::new(AtomicBool::new(false)),
+            tracking_caching: false,
+            pending_pushes: Vec::new(),
             info,
             resp: Protocol::Resp2,
             authenticated: !auth_required,

@@ -106,6 +106,9 @@ pub struct Config {
     pub enable_protected_configs: String,
     /// `notify-keyspace-events`, as flags (`crate::notify::class`).
     pub notify_keyspace_events: u32,
+    /// `tracking-table-max-keys`: keys the client-side caching table holds at most (0: no
+    /// limit).
+    pub tracking_table_max_keys: u64,
     /// `supervised`: "no", "upstart", "systemd" or "auto" (systemd is told when the server
     /// is ready).
     pub supervised: String,
@@ -183,6 +186,7 @@ impl Default for Config {
             enable_debug_command: "no".into(),
             enable_protected_configs: "no".into(),
             notify_keyspace_events: 0,
+            tracking_table_max_keys: 1_000_000,
             supervised: "no".into(),
             renamed_commands: BTreeMap::new(),
             config_file: None,

@@ -195,6 +195,9 @@ impl Conn {
                         break;
                     }
                     self.push_reply(shared, &reply);
+                    for push in std::mem::take(&mut self.client.pending_pushes) {
+                        self.push_message(&push);
+                    }
                 }
                 Ok(None) => {
                     if self.rbuf.len() > limit {

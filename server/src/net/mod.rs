@@ -94,6 +94,8 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Arc<Listeners>, loa
                     expiry.run(&shared.keyspace, now, (16384 / hz as usize).max(1));
                 }
             }
+            // Keys that expired here reach BCAST trackers now.
+            crate::commands::invalidate::broadcast(&shared, None);
             // Expired keys' DELs are not an event loop's: they reach the AOF now.
             shared.persist.commit();
             crate::repl::cron(&shared.repl, &mut last_ping);

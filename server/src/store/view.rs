@@ -22,11 +22,23 @@ pub struct KeyView<'a> {
     /// The running command's single key (address and length of its argument) and its slot,
     /// so key accesses skip the CRC16; replaced for every command.
     hint: Option<(usize, usize, u16)>,
+    /// Keys this command modified, recorded only when `Some` (a client tracks keys for
+    /// client-side caching: their readers are told). Expired keys are not recorded here:
+    /// the keyspace hook reports them.
+    pub modified: Option<Vec<bytes::Bytes>>,
 }
 
 impl<'a> KeyView<'a> {
     pub(super) fn new(db: &'a Db) -> Self {
-        KeyView { db, guards: SmallVec::new(), now_ms: 0, expire_on_access: true, master_stream: false, hint: None }
+        KeyView {
+            db,
+            guards: SmallVec::new(),
+            now_ms: 0,
+            expire_on_access: true,
+            master_stream: false,
+            hint: None,
+            modified: None,
+        }
     }
 
     /// Add the guard of `slot`, above every slot already held (locks go in ascending order).
@@ -119,10 +131,19 @@ impl<'a> KeyView<'a> {
         self.shard(key).map.get(key)
     }
 
+    fn note_modified(&mut self, key: &[u8]) {
+        if let Some(m) = self.modified.as_mut() {
+            m.push(bytes::Bytes::copy_from_slice(key));
+        }
+    }
+
     /// The live entry of `key`, mutable. Counts as a modification for WATCH.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
         if self.shard(key).volatile != 0 && self.expire_if_needed(key) {
             return None;
+        }
+        if self.modified.is_some() && self.shard(key).map.contains_key(key) {
+            self.note_modified(key);
         }
         let (now, clock) = (self.now_ms, &self.db.clock);
         let shard = self.shard(key);
@@ -144,6 +165,7 @@ impl<'a> KeyView<'a> {
         if entry.lru == lru::UNSET {
             entry.lru = clock.fresh(now);
         }
+        self.note_modified(key);
         let shard = self.shard(key);
         shard.touch(key);
         let old = shard.insert(key, entry);
@@ -174,6 +196,7 @@ impl<'a> KeyView<'a> {
         let old = shard.remove(key);
         if old.is_some() {
             shard.touch(key);
+            self.note_modified(key);
         }
         match old {
             Some(e) if e.is_expired(now) && !self.master_stream => {
@@ -203,6 +226,7 @@ impl<'a> KeyView<'a> {
         if self.get(key).is_none() {
             return false;
         }
+        self.note_modified(key);
         let shard = self.shard(key);
         shard.touch(key);
         shard.set_expire(key, at_ms)

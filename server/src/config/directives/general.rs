@@ -85,6 +85,6 @@ pub static ROWS: &[Directive] = &[
     D::new("latency-tracking-info-percentiles", MUTABLE, special(&LATENCY_TRACKING_INFO_PERCENTILES)),
     // Keyspace notifications, client-side caching, scripts.
     D::new("notify-keyspace-events", MUTABLE, special(&NOTIFY_KEYSPACE_EVENTS)).field(field!(notify_keyspace_events)),
-    D::new("tracking-table-max-keys", MUTABLE, uint(0, LONG_MAX, 1_000_000)),
+    D::new("tracking-table-max-keys", MUTABLE, uint(0, LONG_MAX, 1_000_000)).field(field!(tracking_table_max_keys)),
     D::new("busy-reply-threshold", MUTABLE, int(0, LONG_MAX, 5000)).alias("lua-time-limit"),
 ];
