@@ -133,7 +133,7 @@ pub fn start(config: Config) -> std::io::Result<ServerHandle> {
             KeyEvent::Missed => (notify::class::KEY_MISS, "keymiss"),
         };
         notify::emit(&s.core, &s.pubsub, class, name, key, db);
-        if event != KeyEvent::Created && s.tracking.active() {
+        if removed && s.tracking.active() {
             commands::invalidate::key_changed(&s, key);
         }
     }));
