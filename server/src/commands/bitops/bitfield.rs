@@ -100,6 +100,7 @@ fn run(ctx: &mut Ctx, args: &[Bytes], read_only: bool) -> Reply {
     let key = &args[1];
     let highest = ops.iter().filter(|op| op.kind != Kind::Get).map(|op| op.offset + u64::from(op.bits) - 1).max();
     let Some(highest) = highest else {
+        ctx.propagate = Some(Vec::new());
         return Ok(read_all(ctx, key, &ops));
     };
     if read_only {

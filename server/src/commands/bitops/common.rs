@@ -41,32 +41,29 @@ pub fn with_string<R>(v: &Value, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
 /// Redis unshares it), for writing. `Err` is WRONGTYPE. The flag says whether the key was
 /// created or grew.
 pub fn string_for_write<'k>(ctx: &'k mut Ctx, key: &Bytes, len: usize) -> Result<(&'k mut [u8], bool), Frame> {
-    let grew;
-    match ctx.keys.get_mut(key) {
+    let grew = match ctx.keys.get_mut(key) {
         None => {
             let data = vec![0u8; len];
             ctx.keys.insert(key, Entry::new(Value::Str { data: data.into(), raw: true }));
-            grew = true;
+            true
         }
-        Some(e) => {
-            grew = match &mut e.value {
-                Value::Str { data, raw } if data.len() >= len => {
-                    *raw = true;
-                    false
+        Some(e) => match &mut e.value {
+            Value::Str { data, raw } if data.len() >= len => {
+                *raw = true;
+                false
+            }
+            v @ (Value::Str { .. } | Value::Int(_)) => {
+                let mut bytes = v.string_bytes().map(|mut s| s.to_vec()).unwrap_or_default();
+                let grows = bytes.len() < len;
+                if grows {
+                    bytes.resize(len, 0);
                 }
-                v @ (Value::Str { .. } | Value::Int(_)) => {
-                    let mut bytes = v.string_bytes().map(|mut s| s.to_vec()).unwrap_or_default();
-                    let grows = bytes.len() < len;
-                    if grows {
-                        bytes.resize(len, 0);
-                    }
-                    *v = Value::Str { data: bytes.into(), raw: true };
-                    grows
-                }
-                _ => return Err(wrongtype()),
-            };
-        }
-    }
+                *v = Value::Str { data: bytes.into(), raw: true };
+                grows
+            }
+            _ => return Err(wrongtype()),
+        },
+    };
     match ctx.keys.get_mut(key).map(|e| &mut e.value) {
         Some(Value::Str { data, .. }) => Ok((&mut data[..], grew)),
         _ => Err(wrongtype()),
