@@ -54,6 +54,12 @@ impl Value {
         Value::Str { data: data.into(), raw: false }
     }
 
+    /// A `raw` string of `len` zero bytes, exactly sized as Redis's `sdsnewlen` (a bitmap
+    /// created by SETBIT / BITFIELD; its later growth keeps spare room).
+    pub fn zeroed(len: usize) -> Value {
+        Value::Str { data: vec![0u8; len].into(), raw: true }
+    }
+
     /// The `TYPE` name.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -101,7 +107,7 @@ impl Value {
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Int(_) => 0,
-            Value::Str { data, .. } => data.len(),
+            Value::Str { data, .. } => data.capacity(),
             Value::Hash(lp) => lp.heap_size(),
             Value::HashTable(m) => HashRef::Table(m).heap_size(),
             Value::List(l) => l.heap_size(),

@@ -37,27 +37,26 @@ pub fn with_string<R>(v: &Value, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
     v.string_bytes().map(|mut s| s.with(f))
 }
 
-/// The string at `key`, created or zero-padded to at least `len` bytes and turned `raw` (as
-/// Redis unshares it), for writing. `Err` is WRONGTYPE. The flag says whether the key was
+/// The string at `key`, created or zero-padded to at least `len` bytes (with spare room, as
+/// Redis's `sdsgrowzero`) and turned `raw` (as Redis unshares it), for writing. `Err` is WRONGTYPE. The flag says whether the key was
 /// created or grew.
 pub fn string_for_write<'k>(ctx: &'k mut Ctx, key: &Bytes, len: usize) -> Result<(&'k mut [u8], bool), Frame> {
     let grew = match ctx.keys.get_mut(key) {
         None => {
-            let data = vec![0u8; len];
-            ctx.keys.insert(key, Entry::new(Value::Str { data: data.into(), raw: true }));
+            ctx.keys.insert(key, Entry::new(Value::zeroed(len)));
             true
         }
         Some(e) => match &mut e.value {
-            Value::Str { data, raw } if data.len() >= len => {
+            Value::Str { data, raw } => {
                 *raw = true;
-                false
+                let grows = data.len() < len;
+                data.grow_zeroed(len);
+                grows
             }
-            v @ (Value::Str { .. } | Value::Int(_)) => {
+            v @ Value::Int(_) => {
                 let mut bytes = v.string_bytes().map(|mut s| s.to_vec()).unwrap_or_default();
                 let grows = bytes.len() < len;
-                if grows {
-                    bytes.resize(len, 0);
-                }
+                bytes.resize(len.max(bytes.len()), 0);
                 *v = Value::Str { data: bytes.into(), raw: true };
                 grows
             }
