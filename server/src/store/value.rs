@@ -54,12 +54,6 @@ impl Value {
         Value::Str { data: data.into(), raw: false }
     }
 
-    /// A `raw` string of `len` zero bytes, exactly sized as Redis's `sdsnewlen` (a bitmap
-    /// created by SETBIT / BITFIELD; its later growth keeps spare room).
-    pub fn zeroed(len: usize) -> Value {
-        Value::Str { data: vec![0u8; len].into(), raw: true }
-    }
-
     /// The `TYPE` name.
     pub fn type_name(&self) -> &'static str {
         match self {

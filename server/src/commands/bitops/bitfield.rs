@@ -6,7 +6,7 @@
 //! string was created or grew, as in Redis.
 
 use super::bits::{self, Overflow};
-use super::common::{bit_offset, string_for_write, with_string, wrongtype};
+use super::common::{bit_offset, with_string, with_string_for_write, wrongtype};
 use crate::commands::keys::lookup::read;
 use crate::commands::{args, Ctx, Reply};
 use crate::notify::class;
@@ -106,17 +106,19 @@ fn run(ctx: &mut Ctx, args: &[Bytes], read_only: bool) -> Reply {
     if read_only {
         return Err(Frame::error_static("ERR BITFIELD_RO only supports the GET subcommand"));
     }
-    let (data, grew) = string_for_write(ctx, key, (highest >> 3) as usize + 1)?;
-    let mut changes = 0usize;
-    let replies: Vec<Frame> = ops
-        .iter()
-        .map(|op| {
-            let (reply, changed) = apply(data, op);
-            let wrote = op.kind != Kind::Get && !matches!(reply, Frame::Null);
-            changes += usize::from(wrote && (changed || grew));
-            reply
-        })
-        .collect();
+    let (replies, changes) = with_string_for_write(ctx, key, (highest >> 3) as usize + 1, |data, grew| {
+        let mut changes = 0usize;
+        let replies: Vec<Frame> = ops
+            .iter()
+            .map(|op| {
+                let (reply, changed) = apply(data, op);
+                let wrote = op.kind != Kind::Get && !matches!(reply, Frame::Null);
+                changes += usize::from(wrote && (changed || grew));
+                reply
+            })
+            .collect();
+        (replies, changes)
+    })?;
     if changes > 0 {
         ctx.notify(class::STRING, "setbit", key);
     } else {

@@ -19,7 +19,7 @@ pub fn bit_offset(ctx: &Ctx, arg: &[u8], hash_bits: u32) -> Result<u64, Frame> {
         _ => (arg, 1),
     };
     let offset = parse_i64(digits).ok_or_else(bad)?.wrapping_mul(mult);
-    let max = ctx.shared.config.read().proto_max_bulk_len as i64;
+    let max = ctx.shared.hot.proto_max_bulk_len.load(std::sync::atomic::Ordering::Relaxed) as i64;
     if offset < 0 || (!ctx.client.is_master_link && (offset >> 3) >= max) {
         return Err(bad());
     }
@@ -37,34 +37,36 @@ pub fn with_string<R>(v: &Value, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
     v.string_bytes().map(|mut s| s.with(f))
 }
 
-/// The string at `key`, created or zero-padded to at least `len` bytes (with spare room, as
-/// Redis's `sdsgrowzero`) and turned `raw` (as Redis unshares it), for writing. `Err` is WRONGTYPE. The flag says whether the key was
-/// created or grew.
-pub fn string_for_write<'k>(ctx: &'k mut Ctx, key: &Bytes, len: usize) -> Result<(&'k mut [u8], bool), Frame> {
-    let grew = match ctx.keys.get_mut(key) {
-        None => {
-            ctx.keys.insert(key, Entry::new(Value::zeroed(len)));
-            true
-        }
-        Some(e) => match &mut e.value {
+/// Run `f` on the string at `key`, created or zero-padded to at least `len` bytes (with
+/// spare room, as Redis's `sdsgrowzero`) and turned `raw` (as Redis unshares it). `f` is told
+/// whether the key was created or grew. `Err` is WRONGTYPE.
+pub fn with_string_for_write<R>(
+    ctx: &mut Ctx,
+    key: &Bytes,
+    len: usize,
+    f: impl FnOnce(&mut [u8], bool) -> R,
+) -> Result<R, Frame> {
+    if let Some(e) = ctx.keys.get_mut(key) {
+        return match &mut e.value {
             Value::Str { data, raw } => {
                 *raw = true;
                 let grows = data.len() < len;
                 data.grow_zeroed(len);
-                grows
+                Ok(f(&mut data[..], grows))
             }
             v @ Value::Int(_) => {
                 let mut bytes = v.string_bytes().map(|mut s| s.to_vec()).unwrap_or_default();
                 let grows = bytes.len() < len;
                 bytes.resize(len.max(bytes.len()), 0);
+                let r = f(&mut bytes, grows);
                 *v = Value::Str { data: bytes.into(), raw: true };
-                grows
+                Ok(r)
             }
-            _ => return Err(wrongtype()),
-        },
-    };
-    match ctx.keys.get_mut(key).map(|e| &mut e.value) {
-        Some(Value::Str { data, .. }) => Ok((&mut data[..], grew)),
-        _ => Err(wrongtype()),
+            _ => Err(wrongtype()),
+        };
     }
+    let mut data = vec![0u8; len];
+    let r = f(&mut data, true);
+    ctx.keys.insert(key, Entry::new(Value::Str { data: data.into(), raw: true }));
+    Ok(r)
 }

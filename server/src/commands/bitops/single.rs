@@ -3,7 +3,7 @@
 //! was created, grew, or the bit flipped, as in Redis.
 
 use super::bits;
-use super::common::{bit_offset, string_for_write, with_string, wrongtype};
+use super::common::{bit_offset, with_string, with_string_for_write, wrongtype};
 use crate::commands::keys::lookup::read;
 use crate::commands::{Ctx, Reply};
 use crate::notify::class;
@@ -19,13 +19,16 @@ pub fn setbit(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         Some(v @ (0 | 1)) => v == 1,
         _ => return Err(Frame::error_static(BAD_BIT)),
     };
-    let (data, grew) = string_for_write(ctx, &args[1], (offset >> 3) as usize + 1)?;
-    let was = bits::get_bit(data, offset);
-    let changed = grew || was != on;
+    let (was, changed) = with_string_for_write(ctx, &args[1], (offset >> 3) as usize + 1, |data, grew| {
+        let was = bits::get_bit(data, offset);
+        if grew || was != on {
+            let mask = 0x80u8 >> (offset & 7);
+            let b = &mut data[(offset >> 3) as usize];
+            *b = if on { *b | mask } else { *b & !mask };
+        }
+        (was, grew || was != on)
+    })?;
     if changed {
-        let mask = 0x80u8 >> (offset & 7);
-        let b = &mut data[(offset >> 3) as usize];
-        *b = if on { *b | mask } else { *b & !mask };
         ctx.notify(class::STRING, "setbit", &args[1]);
     } else {
         ctx.propagate = Some(Vec::new());
