@@ -7,6 +7,7 @@ use super::common::{bit_offset, with_string, with_string_for_write, wrongtype};
 use crate::commands::keys::lookup::read;
 use crate::commands::{Ctx, Reply};
 use crate::notify::class;
+use crate::store::Value;
 use bytes::Bytes;
 use slotbox_protocol::float::parse_i64;
 use slotbox_protocol::Frame;
@@ -19,6 +20,11 @@ pub fn setbit(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         Some(v @ (0 | 1)) => v == 1,
         _ => return Err(Frame::error_static(BAD_BIT)),
     };
+    if unchanged(ctx, &args[1], offset, on) {
+        // Not a modification: WATCH and client tracking do not see it, nothing propagates.
+        ctx.propagate = Some(Vec::new());
+        return Ok(Frame::Integer(i64::from(on)));
+    }
     let (was, changed) = with_string_for_write(ctx, &args[1], (offset >> 3) as usize + 1, |data, grew| {
         let was = bits::get_bit(data, offset);
         if grew || was != on {
@@ -34,6 +40,15 @@ pub fn setbit(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         ctx.propagate = Some(Vec::new());
     }
     Ok(Frame::Integer(i64::from(was)))
+}
+
+/// Is bit `offset` of the `raw` string at `key` already `on`? (Then SETBIT changes nothing, as
+/// Redis sees it; an `embstr` or integer value still becomes `raw`, a write.)
+fn unchanged(ctx: &mut Ctx, key: &[u8], offset: u64, on: bool) -> bool {
+    match ctx.keys.get(key).map(|e| &e.value) {
+        Some(Value::Str { data, raw: true }) => (offset >> 3) < data.len() as u64 && bits::get_bit(data, offset) == on,
+        _ => false,
+    }
 }
 
 pub fn getbit(ctx: &mut Ctx, args: &[Bytes]) -> Reply {

@@ -96,3 +96,20 @@ fn bitfield_ops() {
     assert_eq!(h.call(&["BITFIELD", "none", "GET", "u63", "0"]), arr(vec![int(0)]));
     assert_eq!(h.call(&["EXISTS", "none"]), int(0));
 }
+
+#[test]
+fn unchanged_setbit_does_not_break_watch() {
+    let mut h = Harness::new();
+    assert_eq!(h.call(&["SETBIT", "w", "3", "1"]), int(0));
+    assert_eq!(h.call(&["WATCH", "w"]), crate::commands::keys::testkit::ok());
+    assert_eq!(h.call(&["SETBIT", "w", "3", "1"]), int(1));
+    assert_eq!(h.call(&["SETBIT", "w", "2", "0"]), int(0));
+    h.call(&["MULTI"]);
+    h.call(&["GETBIT", "w", "3"]);
+    assert_eq!(h.call(&["EXEC"]), arr(vec![int(1)]));
+    h.call(&["WATCH", "w"]);
+    assert_eq!(h.call(&["SETBIT", "w", "2", "1"]), int(0));
+    h.call(&["MULTI"]);
+    h.call(&["GETBIT", "w", "3"]);
+    assert_eq!(h.call(&["EXEC"]), slotbox_protocol::Frame::NullArray);
+}
