@@ -30,7 +30,7 @@ fn scenario(addr: std::net::SocketAddr) -> Vec<String> {
         other => panic!("CLIENT ID: {other:?}"),
     };
     r.call(&["SUBSCRIBE", "__redis__:invalidate"]);
-    let mut step = |out: &mut Vec<String>, c: &mut RawClient, label: &str, args: &[&str]| {
+    let step = |out: &mut Vec<String>, c: &mut RawClient, label: &str, args: &[&str]| {
         let raw = c.call_raw(args);
         rec(out, label, &raw);
     };
