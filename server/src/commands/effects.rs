@@ -119,6 +119,10 @@ fn block(ctx: &mut Ctx, r: Resolved, args: &[Bytes], b: super::BlockOn) {
 /// Feed a write to the replication stream while its slots are still locked (so writes to one
 /// key reach replicas in the order they were applied). Relative expiry becomes absolute.
 fn propagate(ctx: &mut Ctx, r: Resolved, args: &[Bytes]) {
+    if ctx.propagate.as_ref().is_some_and(Vec::is_empty) {
+        // The handler changed nothing: no MULTI opened for it inside EXEC either.
+        return;
+    }
     let (stream, repl, db) = (&ctx.shared.stream, &ctx.shared.repl, ctx.client.db);
     if ctx.client.in_exec && !ctx.client.exec_fed_multi {
         stream.feed_in_db(db, &[Bytes::from_static(b"MULTI")]);
