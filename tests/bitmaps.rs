@@ -223,3 +223,28 @@ fn keyspace_events_match_redis() {
     assert!(want.iter().any(|m| m.ends_with("setbit f")), "{want:?}");
     assert_eq!(events(slotbox.addr()), want);
 }
+
+/// A replica applies the bitmap writes its master propagates and ends up with the same bytes.
+#[test]
+fn replica_receives_bitmap_writes() {
+    let master = slotbox::Server::start().expect("master");
+    let replica = slotbox::Server::start().expect("replica");
+    let (mut m, mut r) = (RawClient::connect(master.addr()), RawClient::connect(replica.addr()));
+    let port = master.addr().port().to_string();
+    assert_eq!(r.call(&["REPLICAOF", "127.0.0.1", &port]), Frame::ok());
+    let link = || common::info_value(&mut RawClient::connect(replica.addr()), "replication", "master_link_status");
+    assert!(common::wait_for(std::time::Duration::from_secs(10), || link().as_deref() == Some("up")));
+    for cmd in SCRIPT.iter().filter(|c| c[0] != "CONFIG") {
+        m.call(cmd);
+    }
+    m.call(&["MULTI"]);
+    m.call(&["SETBIT", "b", "100", "1"]);
+    m.call(&["BITFIELD", "f", "INCRBY", "u8", "#5", "7"]);
+    m.call(&["EXEC"]);
+    // `nokey3` stays on the master only, as in Redis (see `replies_changes_and_aof_match_redis`).
+    let want: Vec<_> = strings(&mut m).into_iter().filter(|(k, ..)| k != "nokey3").collect();
+    let same = || strings(&mut RawClient::connect(replica.addr())) == want;
+    if !common::wait_for(std::time::Duration::from_secs(15), same) {
+        assert_eq!(strings(&mut r), want, "the replica's bitmaps");
+    }
+}
