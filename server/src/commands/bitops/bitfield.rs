@@ -10,6 +10,7 @@ use super::common::{bit_offset, with_string, with_string_for_write, wrongtype};
 use crate::commands::keys::lookup::read;
 use crate::commands::{args, Ctx, Reply};
 use crate::notify::class;
+use crate::store::Value;
 use bytes::Bytes;
 use slotbox_protocol::float::parse_i64;
 use slotbox_protocol::Frame;
@@ -25,6 +26,7 @@ enum Kind {
 }
 
 /// One parsed operation.
+#[derive(Clone, Copy)]
 struct FieldOp {
     kind: Kind,
     signed: bool,
@@ -106,6 +108,11 @@ fn run(ctx: &mut Ctx, args: &[Bytes], read_only: bool) -> Reply {
     if read_only {
         return Err(Frame::error_static("ERR BITFIELD_RO only supports the GET subcommand"));
     }
+    if let Some(replies) = unchanged_replies(ctx, key, &ops, highest) {
+        // Not a modification: WATCH and client tracking do not see it, nothing propagates.
+        ctx.propagate = Some(Vec::new());
+        return Ok(Frame::Array(replies));
+    }
     let (replies, changes) = with_string_for_write(ctx, key, (highest >> 3) as usize + 1, |data, grew| {
         let mut changes = 0usize;
         let replies: Vec<Frame> = ops
@@ -125,6 +132,39 @@ fn run(ctx: &mut Ctx, args: &[Bytes], read_only: bool) -> Reply {
         ctx.propagate = Some(Vec::new());
     }
     Ok(Frame::Array(replies))
+}
+
+/// Largest span of an existing string the no-change check copies.
+const DRY_RUN_MAX: usize = 64 * 1024;
+
+/// The replies, when the operations would change nothing in the existing `raw` string at `key`
+/// (it need not grow, every write leaves its field as it was or fails): worked out on a copy
+/// of the bytes they touch. `None` when they would change something, or the span is too long
+/// to copy (then the write path runs and counts as a modification).
+fn unchanged_replies(ctx: &mut Ctx, key: &[u8], ops: &[FieldOp], highest: u64) -> Option<Vec<Frame>> {
+    let Some(Value::Str { data, raw: true }) = ctx.keys.get(key).map(|e| &e.value) else {
+        return None;
+    };
+    if (highest >> 3) as usize >= data.len() {
+        return None;
+    }
+    let lo = ops.iter().map(|op| op.offset >> 3).min()?;
+    let hi = ops.iter().map(|op| (op.offset + u64::from(op.bits) - 1) >> 3).max()?;
+    let end = (hi as usize + 1).min(data.len());
+    if end - lo as usize > DRY_RUN_MAX {
+        return None;
+    }
+    let mut scratch = data[lo as usize..end].to_vec();
+    let mut replies = Vec::with_capacity(ops.len());
+    for op in ops {
+        let shifted = FieldOp { offset: op.offset - lo * 8, ..*op };
+        let (reply, changed) = apply(&mut scratch, &shifted);
+        if changed {
+            return None;
+        }
+        replies.push(reply);
+    }
+    Some(replies)
 }
 
 /// Only GETs: the key need not exist, and is not created.

@@ -113,3 +113,23 @@ fn unchanged_setbit_does_not_break_watch() {
     h.call(&["GETBIT", "w", "3"]);
     assert_eq!(h.call(&["EXEC"]), slotbox_protocol::Frame::NullArray);
 }
+
+#[test]
+fn unchanged_bitfield_does_not_break_watch() {
+    let mut h = Harness::new();
+    assert_eq!(h.call(&["BITFIELD", "w", "SET", "u8", "0", "5"]), arr(vec![int(0)]));
+    h.call(&["WATCH", "w"]);
+    let same = h.call(&[
+        "BITFIELD", "w", "SET", "u8", "0", "5", "GET", "u4", "4", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "300",
+    ]);
+    assert_eq!(same, arr(vec![int(5), int(5), nil()]));
+    h.call(&["MULTI"]);
+    h.call(&["GET", "w"]);
+    assert_eq!(h.call(&["EXEC"]), arr(vec![bulk("\u{5}")]));
+    h.call(&["WATCH", "w"]);
+    assert_eq!(h.call(&["BITFIELD", "w", "INCRBY", "u8", "0", "0", "SET", "u8", "0", "6"]), arr(vec![int(5), int(5)]));
+    h.call(&["MULTI"]);
+    h.call(&["GET", "w"]);
+    assert_eq!(h.call(&["EXEC"]), slotbox_protocol::Frame::NullArray);
+    assert_eq!(h.call(&["GET", "w"]), bulk("\u{6}"));
+}
