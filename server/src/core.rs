@@ -137,6 +137,12 @@ impl HotConfig {
     }
 }
 
+/// Tell the keyspace which key events the classes of `notify-keyspace-events` need.
+fn report_key_events(keyspace: &Keyspace, flags: u32) {
+    use crate::config::notify_flags::class;
+    keyspace.set_reports(flags & class::NEW != 0, flags & class::KEY_MISS != 0);
+}
+
 /// The `rename-command` table of a config, for lookups by the bytes a client sends.
 fn renamed_commands(config: &Config) -> hashbrown::HashMap<Box<[u8]>, Option<bytes::Bytes>> {
     let table = config.renamed_commands.iter();
@@ -148,8 +154,7 @@ impl Core {
         let started_unix = unix_time_ms() as u64 / 1000;
         let databases = if config.cluster_enabled { 1 } else { config.databases.max(1) as usize };
         let keyspace = Keyspace::new(databases);
-        let new_keys = config.notify_keyspace_events & crate::config::notify_flags::class::NEW != 0;
-        keyspace.report_new.store(new_keys, Ordering::Relaxed);
+        report_key_events(&keyspace, config.notify_keyspace_events);
         keyspace.clock.configure(&config.maxmemory_policy, config.lfu_log_factor, config.lfu_decay_time);
         let renamed_commands = renamed_commands(&config);
         let latency = Latency::default();
@@ -202,9 +207,7 @@ impl Core {
         hot.hll_sparse_max_bytes.store(c.hll_sparse_max_bytes, Ordering::Relaxed);
         self.latency.threshold_ms.store(c.latency_monitor_threshold, Ordering::Relaxed);
         hot.notify_flags.store(c.notify_keyspace_events, Ordering::Relaxed);
-        self.keyspace
-            .report_new
-            .store(c.notify_keyspace_events & crate::config::notify_flags::class::NEW != 0, Ordering::Relaxed);
+        report_key_events(&self.keyspace, c.notify_keyspace_events);
         self.keyspace.clock.configure(&c.maxmemory_policy, c.lfu_log_factor, c.lfu_decay_time);
     }
 

@@ -122,17 +122,23 @@ pub fn start(config: Config) -> std::io::Result<ServerHandle> {
     shared.keyspace.set_expire_hook(Box::new(move |db, key, event| {
         let Some(s) = weak.upgrade() else { return };
         use store::KeyEvent;
-        if event != KeyEvent::Created && s.stream.is_active() && !s.keyspace.is_replica() {
+        let removed = matches!(event, KeyEvent::Expired | KeyEvent::Evicted);
+        if removed && s.stream.is_active() && !s.keyspace.is_replica() {
             s.stream.feed_in_db(db, &[&b"DEL"[..], key]);
         }
         let (class, name) = match event {
             KeyEvent::Expired => (notify::class::EXPIRED, "expired"),
             KeyEvent::Evicted => (notify::class::EVICTED, "evicted"),
             KeyEvent::Created => (notify::class::NEW, "new"),
+            KeyEvent::Missed => (notify::class::KEY_MISS, "keymiss"),
         };
         notify::emit(&s.core, &s.pubsub, class, name, key, db);
-        if event != KeyEvent::Created && s.tracking.active() {
-            commands::invalidate::key_changed(&s, key);
+        if s.tracking.active() {
+            match event {
+                KeyEvent::Evicted => s.tracking.note_evicted(key),
+                KeyEvent::Expired => commands::invalidate::key_changed(&s, key),
+                KeyEvent::Created | KeyEvent::Missed => {}
+            }
         }
     }));
     let weak = Arc::downgrade(&shared);

@@ -169,6 +169,9 @@ impl<'a> KeyView<'a> {
         let shard = self.shard(key);
         shard.touch(key);
         let old = shard.insert(key, entry);
+        if old.as_ref().is_some_and(|o| o.is_expired(now)) {
+            self.replaced_expired(key);
+        }
         if self.db.report_new.load(std::sync::atomic::Ordering::Relaxed)
             && old.as_ref().is_none_or(|o| o.is_expired(now))
         {
@@ -197,10 +200,24 @@ impl<'a> KeyView<'a> {
         }
         match old {
             Some(e) if e.is_expired(now) && !self.master_stream => {
-                self.db.note_expired(1);
+                self.replaced_expired(key);
                 None
             }
             other => other,
+        }
+    }
+
+    /// A write met `key` with its TTL past before any lookup expired it: count and report the
+    /// expiry as Redis's `lookupKeyWrite` does first (its `expired` event, a DEL for the
+    /// replication stream). A replica's view only hides such keys (its master sends the DEL)
+    /// and the master's own stream never expires them.
+    fn replaced_expired(&self, key: &[u8]) {
+        if self.master_stream {
+            return;
+        }
+        self.db.note_expired(1);
+        if self.expire_on_access {
+            self.db.key_event(key, super::KeyEvent::Expired);
         }
     }
 

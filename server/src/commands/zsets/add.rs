@@ -2,7 +2,7 @@
 //! scores first and applied only when it changes something, so a no-op never creates the key
 //! nor counts as a modification for WATCH (Redis signals only on added/updated elements).
 
-use super::common::{float_arg, peek_zset, wrongtype, zset_mut};
+use super::common::{float_arg, peek_zset, removed_from, wrongtype, zset_mut};
 use crate::commands::Reply;
 use crate::commands::{args, Ctx};
 use crate::notify::class;
@@ -183,8 +183,6 @@ pub fn zrem(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Ok(wrongtype());
     };
     let removed = members.iter().filter(|m| z.remove(m).is_some()).count();
-    if z.is_empty() {
-        ctx.keys.remove(key);
-    }
+    removed_from(ctx, key, "zrem");
     Ok(Frame::Integer(removed as i64))
 }
