@@ -185,8 +185,10 @@ pub fn to_dense(s: &[u8]) -> Result<Vec<u8>, Corrupt> {
         match op {
             Op::Zero { len, .. } => idx += len,
             Op::Val { val, len } => {
+                // Past the last register: corrupt (Debian's redis-server 7.0.15 carries the
+                // CVE-2025-32023 fix, which makes this an error where 7.0.15 stopped).
                 if idx + len > REGISTERS {
-                    break;
+                    return Err(Corrupt);
                 }
                 for i in idx..idx + len {
                     dense_set(regs, i, val);
@@ -233,7 +235,7 @@ pub fn merge(s: &[u8], max: &mut [u8]) -> Result<(), Corrupt> {
             Op::Zero { len, .. } => i += len,
             Op::Val { val, len } => {
                 if i + len > REGISTERS {
-                    break;
+                    return Err(Corrupt);
                 }
                 for m in &mut max[i..i + len] {
                     *m = (*m).max(val);
