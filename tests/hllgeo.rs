@@ -336,3 +336,49 @@ fn cluster_mode_checks_the_slots_of_every_key() {
     assert_eq!(c.call_raw(&["GEORADIUS", "{bar}g", "13", "38", "100", "km", "STORE", "bar"]), b":1\r\n".to_vec());
     assert!(common::text(&c.call(&["GEOPOS", "foo", "m"])).starts_with("MOVED 12182"));
 }
+
+/// Corrupt HLL strings (crafted opcode runs, and random bytes written into real HLLs) get the
+/// same replies and leave the same bytes as on redis-server.
+#[test]
+fn corrupt_hlls_answer_as_redis() {
+    let Some(mut p) = Pair::start() else { return };
+    let header = b"HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80".to_vec();
+    let xzero = |n: usize| vec![0x40 | ((n - 1) >> 8) as u8, ((n - 1) & 0xff) as u8];
+    let val = |v: u8, n: u8| vec![0x80 | ((v - 1) << 2) | (n - 1)];
+    let bodies: Vec<Vec<u8>> = vec![
+        [xzero(16384), val(1, 1)].concat(),
+        [xzero(16383), val(1, 2)].concat(),
+        [xzero(16383), vec![1]].concat(),
+        [val(1, 1), xzero(16384)].concat(),
+        [xzero(100)].concat(),
+        [xzero(16384), xzero(16384)].concat(),
+        [xzero(16383), val(3, 1), vec![0x40]].concat(),
+    ];
+    let mut rng = StdRng::seed_from_u64(99);
+    let mut check = |p: &mut Pair, bytes: &[u8]| {
+        for cmd in
+            [&["PFCOUNT", "x", "y"][..], &["PFMERGE", "m", "x"], &["PFCOUNT", "x"], &["PFADD", "x", "a", "b", "c"]]
+        {
+            p.same(&[&b"SET"[..], b"x", bytes]);
+            p.same(&["PFADD", "y", "q"]);
+            p.same(cmd);
+            p.same(&["GET", "x"]);
+        }
+        p.same(&[&b"SET"[..], b"x", bytes]);
+        p.same(&["PFDEBUG", "TODENSE", "x"]);
+        p.same(&["GET", "x"]);
+    };
+    for body in &bodies {
+        check(&mut p, &[header.clone(), body.clone()].concat());
+    }
+    for round in 0..200 {
+        p.same(&["DEL", "h"]);
+        p.same(&pfadd_range("h", round * 7, round * 7 + rng.gen_range(1..2500)));
+        let mut bytes = bulk_bytes(p.s.call(&["GET", "h"]));
+        for _ in 0..rng.gen_range(1..4) {
+            let at = rng.gen_range(16..bytes.len());
+            bytes[at] = rng.gen();
+        }
+        check(&mut p, &bytes);
+    }
+}
