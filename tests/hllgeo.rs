@@ -355,7 +355,7 @@ fn corrupt_hlls_answer_as_redis() {
         [xzero(16383), val(3, 1), vec![0x40]].concat(),
     ];
     let mut rng = StdRng::seed_from_u64(99);
-    let mut check = |p: &mut Pair, bytes: &[u8]| {
+    let check = |p: &mut Pair, bytes: &[u8]| {
         for cmd in
             [&["PFCOUNT", "x", "y"][..], &["PFMERGE", "m", "x"], &["PFCOUNT", "x"], &["PFADD", "x", "a", "b", "c"]]
         {
