@@ -472,7 +472,15 @@ pub const TABLE: &[Entry] = &[
 
 /// Pick a row by weight, from the string/key rows and the data type rows alike.
 pub fn pick_entry(g: &mut Gen) -> &'static Entry {
-    let rows = || TABLE.iter().chain(types::TABLE).chain(sort::TABLE).chain(bitmaps::TABLE).chain(hllgeo::TABLE);
+    let rows = || {
+        TABLE
+            .iter()
+            .chain(types::TABLE)
+            .chain(sort::TABLE)
+            .chain(bitmaps::TABLE)
+            .chain(hllgeo::TABLE)
+            .chain(databases::TABLE)
+    };
     let total: u32 = rows().map(|e| e.weight).sum();
     let mut n = g.rng.gen_range(0..total);
     for e in rows() {
@@ -495,3 +503,6 @@ mod bitmaps;
 
 /// Rows for HyperLogLog and GEO.
 mod hllgeo;
+
+/// Rows for numbered databases (MOVE, SWAPDB, COPY ... DB).
+mod databases;
