@@ -15,6 +15,7 @@
 //! INTSET   count · zigzag(member)*           (ascending)
 //! SET      count · (len · member)*
 //! ZSET     count · (score · len · member)*   (ascending)
+//! STREAM   see `serialize/stream.rs`
 //! ```
 //!
 //! Reading rebuilds each collection through its type's normal insert path, so the encoding a
@@ -43,6 +44,7 @@ const TAG_LIST: u8 = 3;
 const TAG_INTSET: u8 = 4;
 const TAG_SET: u8 = 5;
 const TAG_ZSET: u8 = 6;
+const TAG_STREAM: u8 = 7;
 
 /// Why a payload could not be turned back into a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +143,10 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value) {
             l.iter().for_each(|e| put_bytes(out, e));
         }
         Value::Set(s) => write_set(out, s),
+        Value::Stream(st) => {
+            out.push(TAG_STREAM);
+            stream::write(out, st);
+        }
         Value::ZSet(z) => {
             out.push(TAG_ZSET);
             put_varint(out, z.len() as u64);
@@ -176,15 +182,15 @@ fn write_set(out: &mut Vec<u8>, s: &SetValue) {
     }
 }
 
-fn zigzag(i: i64) -> u64 {
+pub(super) fn zigzag(i: i64) -> u64 {
     ((i << 1) ^ (i >> 63)) as u64
 }
 
-fn unzigzag(u: u64) -> i64 {
+pub(super) fn unzigzag(u: u64) -> i64 {
     ((u >> 1) as i64) ^ -((u & 1) as i64)
 }
 
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+pub(super) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -192,7 +198,7 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+pub(super) fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     put_varint(out, b.len() as u64);
     out.extend_from_slice(b);
 }
@@ -230,6 +236,7 @@ pub fn read_value(input: &mut &[u8]) -> Result<Value> {
         TAG_INTSET => read_intset(input),
         TAG_SET => read_set(input),
         TAG_ZSET => read_zset(input),
+        TAG_STREAM => Ok(Value::Stream(Box::new(stream::read(input)?))),
         _ => Err(RestoreError::BadData),
     }
 }
@@ -337,7 +344,7 @@ fn take_u8(input: &mut &[u8]) -> Result<u8> {
 }
 
 /// A LEB128 varint of at most 10 bytes that fits in a u64.
-fn take_varint(input: &mut &[u8]) -> Result<u64> {
+pub(super) fn take_varint(input: &mut &[u8]) -> Result<u64> {
     let mut v: u64 = 0;
     for shift in (0..64).step_by(7) {
         let b = take_u8(input)?;
@@ -355,7 +362,7 @@ fn take_varint(input: &mut &[u8]) -> Result<u64> {
 
 /// A length-prefixed byte string, borrowed from the input (the length is checked against
 /// what is left before anything is copied).
-fn take_bytes<'a>(input: &mut &'a [u8]) -> Result<&'a [u8]> {
+pub(super) fn take_bytes<'a>(input: &mut &'a [u8]) -> Result<&'a [u8]> {
     let len = take_varint(input)?;
     if len > input.len() as u64 {
         return Err(RestoreError::BadData);
@@ -380,5 +387,6 @@ fn take_f64(input: &mut &[u8]) -> Result<f64> {
     Ok(f64::from_le_bytes(raw))
 }
 
+mod stream;
 #[cfg(test)]
 mod tests;
