@@ -16,6 +16,7 @@ mod scripting;
 mod server;
 mod server_sub;
 mod sets;
+mod streams;
 mod strings;
 mod zsets;
 mod zsets_multi;
@@ -40,6 +41,7 @@ const GROUPS: &[&[CommandSpec]] = &[
     zsets_multi::ROWS,
     pubsub::ROWS,
     scripting::ROWS,
+    streams::ROWS,
 ];
 
 const COUNT: usize = total_len(GROUPS);

@@ -33,6 +33,7 @@ mod replication;
 mod server;
 pub mod session;
 mod sets;
+mod streams;
 mod strings;
 mod tables;
 pub mod tx;

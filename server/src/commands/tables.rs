@@ -5,7 +5,7 @@
 use super::registry::{self, Registration, Resolved};
 use super::{
     client_cmd, cluster, command_info, config_cmd, connection, hashes, info, keys, lists, memory, migrate, monitoring,
-    persist, pubsub, replication, server, sets, strings, tx, zsets,
+    persist, pubsub, replication, server, sets, streams, strings, tx, zsets,
 };
 use bytes::Bytes;
 use slotbox_protocol::Frame;
@@ -28,6 +28,7 @@ fn tables() -> Vec<Registration> {
         hashes::COMMANDS,
         sets::COMMANDS,
         zsets::COMMANDS,
+        streams::COMMANDS,
         migrate::COMMANDS,
         persist::COMMANDS,
         monitoring::COMMANDS,

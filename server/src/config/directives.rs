@@ -256,6 +256,10 @@ pub static DIRECTIVES: &[Directive] = &[
     d!("slowlog-log-slower-than", true, |c| c.slowlog_log_slower_than.to_string(), |c, a| c.slowlog_log_slower_than =
         int(a)?),
     d!("slowlog-max-len", true, |c| c.slowlog_max_len.to_string(), |c, a| c.slowlog_max_len = int(a)?),
+    d!("stream-node-max-bytes", true, |c| c.stream_node_max_bytes.to_string(), |c, a| c.stream_node_max_bytes =
+        mem(a)?),
+    d!("stream-node-max-entries", true, |c| c.stream_node_max_entries.to_string(), |c, a| c.stream_node_max_entries =
+        int(a)?),
     Directive {
         name: "replica-read-only",
         alias: Some("slave-read-only"),
