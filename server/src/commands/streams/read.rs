@@ -116,7 +116,7 @@ fn parse_ids(ctx: &mut Ctx, a: &[Bytes], r: &ReadArgs) -> Result<Option<Vec<Stre
         };
         if let Some((g, _)) = &r.group {
             match found {
-                None if serving => return Ok(None),
+                None if serving => return Err(Frame::error_static("UNBLOCKED the stream key no longer exists")),
                 Some((_, false)) if serving => {
                     return Err(Frame::error_static(
                         "NOGROUP the consumer group this client was blocked on no longer exists",

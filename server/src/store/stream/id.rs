@@ -15,7 +15,7 @@ pub struct StreamId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParsedId {
     pub id: StreamId,
-    /// False for `ms` alone or `ms-*` (the sequence is to be chosen).
+    /// False for `ms-*` (the sequence is to be chosen); `ms` alone means `ms-<missing_seq>`.
     pub seq_given: bool,
 }
 
@@ -55,7 +55,7 @@ impl StreamId {
             Some(dash) => (parse_u64(&arg[..dash])?, Some(&arg[dash + 1..])),
         };
         match seq {
-            None => Some(ParsedId { id: StreamId::new(ms, missing_seq), seq_given: false }),
+            None => Some(ParsedId { id: StreamId::new(ms, missing_seq), seq_given: true }),
             Some(b"*") if allow_star => Some(ParsedId { id: StreamId::new(ms, 0), seq_given: false }),
             Some(s) => Some(ParsedId { id: StreamId::new(ms, parse_u64(s)?), seq_given: true }),
         }
@@ -91,7 +91,7 @@ mod tests {
     #[test]
     fn parse_forms() {
         let p = |s: &str| StreamId::parse(s.as_bytes(), 7, true);
-        assert_eq!(p("5").map(|p| (p.id, p.seq_given)), Some((StreamId::new(5, 7), false)));
+        assert_eq!(p("5").map(|p| (p.id, p.seq_given)), Some((StreamId::new(5, 7), true)));
         assert_eq!(p("5-3").map(|p| (p.id, p.seq_given)), Some((StreamId::new(5, 3), true)));
         assert_eq!(p("5-*").map(|p| (p.id, p.seq_given)), Some((StreamId::new(5, 0), false)));
         assert_eq!(StreamId::parse(b"5-*", 0, false), None);
