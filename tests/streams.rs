@@ -105,7 +105,6 @@ const SCRIPT: &[&[&str]] = &[
     &["XREAD", "STREAMS", "str", "0"],
     &["TYPE", "s"],
     &["OBJECT", "ENCODING", "s"],
-    &["SCAN", "0", "TYPE", "stream", "COUNT", "100"],
 ];
 
 fn redis_available() -> bool {
@@ -178,6 +177,9 @@ fn blocked_reads_are_woken_by_xadd() {
     c.call(&["XADD", "s", "6-0", "k", "2"]);
     let reply = common::text(&late.read_reply().0);
     assert!(reply.contains("6-0"), "{reply}");
+    c.call(&["SET", "str", "x"]);
+    let scan = c.call(&["SCAN", "0", "TYPE", "stream"]);
+    assert_eq!(scan, Frame::Array(vec![common::bulk("0"), Frame::Array(vec![common::bulk("s")])]));
     let pending = c.call(&["XPENDING", "s", "g"]);
     assert_eq!(
         pending,
@@ -211,8 +213,17 @@ fn pel(c: &mut RawClient, key: &str, group: &str) -> Vec<String> {
         .collect()
 }
 
+/// The groups, their pending entries and the entries. Not the read counters, which Redis
+/// does not propagate either (a replica's stay unknown until it is promoted and reads).
 fn group_state(c: &mut RawClient) -> Vec<String> {
-    let mut out = vec![common::text(&c.call(&["XINFO", "GROUPS", "s"]))];
+    let Frame::Array(groups) = c.call(&["XINFO", "GROUPS", "s"]) else { panic!("XINFO GROUPS") };
+    let mut out: Vec<String> = groups
+        .iter()
+        .map(|g| match g {
+            Frame::Array(fields) => fields[..8].iter().map(common::text).collect::<Vec<_>>().join(" "),
+            other => panic!("{other:?}"),
+        })
+        .collect();
     for g in ["g", "h"] {
         out.extend(pel(c, "s", g));
         out.push(common::text(&c.call(&["XPENDING", "s", g])));
@@ -234,7 +245,6 @@ fn fill_groups(m: &mut RawClient) {
     m.call(&["XCLAIM", "s", "g", "carol", "0", "2-0", "5-0"]);
     m.call(&["XDEL", "s", "6-0"]);
     m.call(&["XAUTOCLAIM", "s", "g", "dave", "0", "0", "COUNT", "10"]);
-    m.call(&["XREADGROUP", "GROUP", "g", "dave", "STREAMS", "s", "0"]);
     m.call(&["XGROUP", "CREATECONSUMER", "s", "h", "erin"]);
 }
 
@@ -254,7 +264,7 @@ fn a_replica_keeps_the_same_pending_entries() {
     };
     assert!(wait_for(WAIT, caught_up()), "replica caught up");
     let want = group_state(&mut m);
-    assert!(want[0].contains("dave"), "{want:?}");
+    assert!(want.iter().any(|l| l.contains("dave")), "{want:?}");
     assert_eq!(group_state(&mut r), want);
 }
 
@@ -287,6 +297,6 @@ fn streams_survive_a_restart_from_the_snapshot_and_the_aof() {
         }
         let Frame::Bulk(payload) = dump else { panic!("DUMP: {dump:?}") };
         assert_eq!(c.call(&[&b"RESTORE"[..], b"copy", b"0", &payload]), Frame::ok());
-        assert_eq!(common::text(&c.call(&["XINFO", "STREAM", "copy", "FULL"])), full(&mut c));
+        assert_eq!(common::text(&c.call(&["XINFO", "STREAM", "copy", "FULL"])), before.1, "DUMP / RESTORE");
     }
 }
