@@ -120,11 +120,11 @@ fn range(g: &mut Gen) -> Args {
 
 fn group_cmd(g: &mut Gen) -> Args {
     let (key, group) = (xk(g), g.pick(GROUPS));
-    match g.rng.gen_range(0..6) {
-        0 | 1 => {
+    match g.rng.gen_range(0..7) {
+        0..=2 => {
             let start = if g.chance(0.3) { "$".into() } else { id(g) };
             let mut a = args!(g, "XGROUP", "CREATE", key, group, start);
-            if g.chance(0.4) {
+            if g.chance(0.7) {
                 a.push(g.name("MKSTREAM"));
             }
             if g.chance(0.2) {
@@ -210,7 +210,7 @@ pub const TABLE: &[Entry] = &[
     }),
     row("xtrim", 4, Exact, |g| with(args!(g, "XTRIM", xk(g)), trim_opts(g))),
     row("xsetid", 2, Exact, |g| args!(g, "XSETID", xk(g), id(g))),
-    row("xgroup", 10, Exact, group_cmd),
+    row("xgroup", 16, Exact, group_cmd),
     row("xread", 12, Exact, xread),
     row("xack", 5, Exact, |g| {
         let n = g.rng.gen_range(1..=3);
@@ -220,5 +220,5 @@ pub const TABLE: &[Entry] = &[
     row("xpending", 4, Exact, |g| args!(g, "XPENDING", xk(g), g.pick(GROUPS))),
     row("xclaim", 6, Exact, claim),
     row("xinfo_groups", 3, Exact, |g| args!(g, "XINFO", "GROUPS", xk(g))),
-    row("del_streams", 12, Exact, |g| args!(g, "DEL", xk(g))),
+    row("del_streams", 3, Exact, |g| args!(g, "DEL", xk(g))),
 ];
