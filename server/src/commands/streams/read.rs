@@ -44,7 +44,7 @@ fn parse(ctx: &Ctx, a: &[Bytes], group_cmd: bool) -> Result<ReadArgs, Frame> {
             r.count = args::int(&a[i])?.max(0) as usize;
         } else if args::is(o, "streams") && more > 0 {
             r.streams_at = i + 1;
-            if (a.len() - r.streams_at) % 2 != 0 {
+            if !(a.len() - r.streams_at).is_multiple_of(2) {
                 return Err(Frame::error_static(
                     "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
                 ));

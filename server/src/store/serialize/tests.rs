@@ -34,6 +34,29 @@ fn list(items: impl IntoIterator<Item = Vec<u8>>) -> Value {
 }
 
 /// One value of every type and encoding, with its expected `OBJECT ENCODING`.
+/// A stream with entries of several shapes, a gap (XDEL), counters and two groups.
+fn stream() -> Value {
+    use crate::store::stream::{Group, NodeLimits, Stream, StreamId};
+    let mut s = Stream::new();
+    for i in 1..=150u64 {
+        let v = i.to_string();
+        let pairs: &[(&[u8], &[u8])] =
+            if i % 7 == 0 { &[(b"other", b"x")] } else { &[(b"f", v.as_bytes()), (b"g", b"")] };
+        s.append(StreamId::new(i, i % 3), pairs, NodeLimits::default());
+    }
+    s.remove(StreamId::new(10, 1));
+    s.max_deleted_id = StreamId::new(10, 1);
+    s.entries_added = 200;
+    let mut g = Group::new(StreamId::new(20, 2), 19);
+    g.consumer(b"alice", 1_700_000_000_000);
+    g.consumer(b"idle", -5);
+    g.deliver(StreamId::new(3, 0), b"alice", 1_700_000_000_001, 2);
+    g.deliver(StreamId::new(10, 1), b"alice", 7, 1);
+    s.groups.insert(b"g".to_vec(), g);
+    s.groups.insert(b"empty".to_vec(), Group::new(StreamId::MIN, -1));
+    Value::Stream(Box::new(s))
+}
+
 fn samples() -> Vec<(Value, &'static str)> {
     let big_hash = hash((0..200).map(|i| (format!("f{i}"), format!("v{i}"))));
     let mut shrunk = big_hash.clone();
@@ -61,6 +84,8 @@ fn samples() -> Vec<(Value, &'static str)> {
         (zset([(1.5, "a".into()), (-2.0, "b".into()), (f64::INFINITY, "c".into())]), "listpack"),
         (zset((0..300).map(|i| ((i % 17) as f64, format!("m{i}")))), "skiplist"),
         (zset([(0.0, "m".repeat(65))]), "skiplist"),
+        (stream(), "stream"),
+        (Value::Stream(Box::default()), "stream"),
     ]
 }
 
@@ -74,6 +99,14 @@ fn contents(v: &Value) -> (&'static str, Vec<Vec<u8>>) {
         Value::List(l) => return ("list", l.iter().map(|e| e.to_vec()).collect()),
         Value::Set(s) => s.members(),
         Value::ZSet(z) => return ("zset", z.iter().map(|(s, m)| [&s.to_le_bytes()[..], m].concat()).collect()),
+        Value::Stream(s) => {
+            let (min, max) = (crate::store::stream::StreamId::MIN, crate::store::stream::StreamId::MAX);
+            let mut items: Vec<Vec<u8>> =
+                s.range(min, max, false, 0).iter().map(|e| format!("{e:?}").into_bytes()).collect();
+            let counters = (s.len(), s.last_id, s.first_id, s.max_deleted_id, s.entries_added, &s.groups);
+            items.push(format!("{counters:?}").into_bytes());
+            return ("stream", items);
+        }
     };
     items.sort();
     (v.type_name(), items)

@@ -34,12 +34,13 @@ fn remove_and_trim() {
     let mut s = filled(30, limits);
     assert!(s.remove(id(1, 0)) && !s.remove(id(1, 0)));
     assert_eq!(s.first_id, id(2, 0));
-    assert_eq!(s.trim(TrimTo::MaxLen(25), true, 0), 9, "one whole block");
+    assert_eq!(s.trim(TrimTo::MaxLen(25), true, 0), 0, "no whole block fits");
+    assert_eq!(s.trim(TrimTo::MaxLen(20), true, 0), 9, "one whole block");
     assert_eq!(s.trim(TrimTo::MaxLen(15), false, 0), 5);
     assert_eq!((s.len(), s.first_id), (15, id(16, 0)));
     assert_eq!(s.trim(TrimTo::MinId(id(18, 0)), false, 0), 2);
-    assert_eq!(s.trim(TrimTo::MinId(id(100, 0)), true, 5), 0, "limit");
-    assert_eq!(s.trim(TrimTo::MinId(id(100, 0)), false, 0), 13);
+    assert_eq!(s.trim(TrimTo::MinId(id(100, 0)), true, 5), 3, "the next block is over the limit");
+    assert_eq!(s.trim(TrimTo::MinId(id(100, 0)), false, 0), 10);
     assert_eq!((s.len(), s.block_count(), s.first_id), (0, 0, StreamId::MIN));
     assert_eq!(s.last_id, id(30, 0));
 }
