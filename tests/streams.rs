@@ -141,6 +141,42 @@ fn replies_match_redis_in_resp2_and_resp3() {
 }
 
 #[test]
+fn restore_reads_a_stream_dumped_by_redis() {
+    if !redis_available() {
+        return;
+    }
+    let redis = ServerProcess::redis();
+    let slotbox = Server::start().unwrap();
+    let mut r = RawClient::connect(redis.addr());
+    let mut s = RawClient::connect(slotbox.addr());
+    r.call(&["CONFIG", "SET", "stream-node-max-entries", "3"]);
+    for i in 1..=20 {
+        let (f, v) = if i % 4 == 0 { ("other", "-123456") } else { ("f", "a value long enough to be a plain string") };
+        r.call(&["XADD", "s", &format!("{i}-{i}"), f, v, "n", &(i * 1000).to_string()]);
+    }
+    r.call(&["XDEL", "s", "2-2", "7-7"]);
+    r.call(&["XGROUP", "CREATE", "s", "g", "0"]);
+    r.call(&["XGROUP", "CREATE", "s", "h", "$"]);
+    r.call(&["XREADGROUP", "GROUP", "g", "alice", "COUNT", "4", "STREAMS", "s", ">"]);
+    r.call(&["XREADGROUP", "GROUP", "g", "bob", "COUNT", "2", "STREAMS", "s", ">"]);
+    r.call(&["XGROUP", "CREATECONSUMER", "s", "h", "carol"]);
+    let Frame::Bulk(payload) = r.call(&["DUMP", "s"]) else { panic!("DUMP") };
+    assert_eq!(s.call(&[&b"RESTORE"[..], b"s", b"0", &payload]), Frame::ok());
+    for req in [&["XRANGE", "s", "-", "+"][..], &["XINFO", "GROUPS", "s"], &["XPENDING", "s", "g"], &["XLEN", "s"]] {
+        assert_eq!(s.call(req), r.call(req), "{req:?}");
+    }
+    let full = |c: &mut RawClient| match c.call(&["XINFO", "STREAM", "s", "FULL", "COUNT", "0"]) {
+        Frame::Array(mut f) => f.split_off(6),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(full(&mut s), full(&mut r), "XINFO STREAM FULL past the radix-tree fields");
+    let mut bad = payload.to_vec();
+    bad[5] ^= 1;
+    let refused = s.call(&[&b"RESTORE"[..], b"t", b"0", &bad]);
+    assert_eq!(refused, common::error("ERR DUMP payload version or checksum are wrong"));
+}
+
+#[test]
 fn blocked_reads_are_woken_by_xadd() {
     let server = Server::start().unwrap();
     let mut c = RawClient::connect(server.addr());

@@ -22,7 +22,7 @@
 //! restored value reports follows its contents exactly as Redis's RESTORE does (a hash with
 //! more than `LISTPACK_MAX_ENTRIES` fields is a hashtable, a small all-integer set is an
 //! intset...). The format is not Redis's RDB format: payloads do not cross between slotbox
-//! and real Redis.
+//! and real Redis, except that RESTORE reads a stream DUMPed by Redis (`serialize/redis_stream.rs`).
 //!
 //! Reading never panics and never trusts a length: every allocation is capped by the bytes
 //! left in the input. This module does no I/O and knows nothing about commands.
@@ -208,6 +208,9 @@ pub(super) fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
 
 /// Check version and checksum of a DUMP payload and read its single value.
 pub fn restore_value(payload: &[u8]) -> Result<Value> {
+    if redis_stream::is_redis_stream(payload) {
+        return redis_stream::restore(payload).map(|s| Value::Stream(Box::new(s)));
+    }
     if payload.len() < 1 + CRC_LEN || payload[0] != FORMAT_VERSION {
         return Err(RestoreError::VersionOrChecksum);
     }
@@ -387,6 +390,7 @@ fn take_f64(input: &mut &[u8]) -> Result<f64> {
     Ok(f64::from_le_bytes(raw))
 }
 
+mod redis_stream;
 mod stream;
 #[cfg(test)]
 mod tests;
