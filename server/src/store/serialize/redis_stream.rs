@@ -289,7 +289,7 @@ fn read_node(s: &mut Stream, base: StreamId, lp: &[u8]) -> Result<()> {
         if flags & FLAG_DELETED != 0 {
             continue;
         }
-        if pairs.is_empty() || (s.len() > 0 && s.last_id >= id) {
+        if pairs.is_empty() || (!s.is_empty() && s.last_id >= id) {
             return Err(BAD);
         }
         let refs: Vec<(&[u8], &[u8])> = pairs.iter().map(|(f, v)| (&f[..], &v[..])).collect();
