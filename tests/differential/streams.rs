@@ -133,12 +133,12 @@ fn group_cmd(g: &mut Gen) -> Args {
             }
             a
         }
-        2 => {
+        3 => {
             let start = if g.chance(0.3) { "$".into() } else { id(g) };
             args!(g, "XGROUP", "SETID", key, group, start)
         }
-        3 => args!(g, "XGROUP", "DESTROY", key, group),
-        4 => args!(g, "XGROUP", "CREATECONSUMER", key, group, g.pick(CONSUMERS)),
+        4 => args!(g, "XGROUP", "DESTROY", key, group),
+        5 => args!(g, "XGROUP", "CREATECONSUMER", key, group, g.pick(CONSUMERS)),
         _ => args!(g, "XGROUP", "DELCONSUMER", key, group, g.pick(CONSUMERS)),
     }
 }
