@@ -22,14 +22,14 @@ fn report(crate_src: &str, sub: &[&str]) -> Vec<Vec<String>> {
 /// The server's layers, bottom to top (the order `server/src/lib.rs` documents): a file may
 /// import files of its own top-level module (acyclic, checked above) and of lower layers only.
 const SERVER_LAYERS: &[&[&str]] = &[
-    &["clock", "alloc", "stats", "gate", "latency"],
+    &["clock", "alloc", "stats", "gate", "latency", "glob", "listen", "pause"],
     &["log", "rand"],
     &["config"],
     &["store"],
     &["stream", "mailbox"],
     &["core"],
     &["client"],
-    &["blocking", "pubsub", "cmdstats", "evict"],
+    &["blocking", "pubsub", "cmdstats", "evict", "tracking"],
     &["monitor", "notify"],
     &["persist"],
     &["repl"],

@@ -34,6 +34,8 @@ pub struct Shared {
     /// MONITOR clients.
     pub monitors: crate::monitor::Monitors,
     pub clients: Mutex<HashMap<u64, Arc<ClientInfo>>>,
+    /// Client-side caching (CLIENT TRACKING).
+    pub tracking: crate::tracking::Tracking,
 }
 
 impl std::ops::Deref for Shared {
@@ -56,6 +58,7 @@ impl Shared {
     /// Call after changing `config` (CONFIG SET) so hot copies follow.
     pub fn config_changed(&self) {
         self.core.refresh_hot();
+        crate::log::set_level(&self.config.read().loglevel);
         self.repl.backlog.resize(self.config.read().repl_backlog_size);
     }
 
@@ -77,6 +80,7 @@ impl Shared {
             errorstats: Default::default(),
             monitors: Default::default(),
             clients: Mutex::new(HashMap::new()),
+            tracking: Default::default(),
         }
     }
 

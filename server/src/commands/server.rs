@@ -55,6 +55,9 @@ fn flush(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             }
         }
     }
+    if ctx.shared.tracking.active() {
+        crate::commands::invalidate::flushed(ctx.shared, Some(ctx.client));
+    }
     Ok(Frame::ok())
 }
 

@@ -5,7 +5,7 @@
 use super::registry::{self, Registration, Resolved};
 use super::{
     client_cmd, cluster, command_info, config_cmd, connection, hashes, info, keys, lists, memory, migrate, monitoring,
-    persist, pubsub, replication, server, sets, streams, strings, tx, zsets,
+    persist, pubsub, replication, server, sets, sort, streams, strings, tx, zsets,
 };
 use bytes::Bytes;
 use slotbox_protocol::Frame;
@@ -33,6 +33,7 @@ fn tables() -> Vec<Registration> {
         persist::COMMANDS,
         monitoring::COMMANDS,
         memory::COMMANDS,
+        sort::COMMANDS,
     ]
 }
 

@@ -7,7 +7,7 @@
 pub mod db;
 pub mod digest;
 pub mod expire;
-pub mod glob;
+pub use crate::glob;
 mod key;
 mod keyspace;
 pub mod listpack;
