@@ -16,7 +16,7 @@
 //! A listpack holds the master entry (count, deleted, fields) and then the entries (flags,
 //! ID deltas from the node key, fields or values, back-count). Nothing here trusts a length.
 
-use super::{crc64, RestoreError};
+use super::wire::{crc64, RestoreError};
 use crate::store::stream::{Group, NodeLimits, Stream, StreamId};
 
 type Result<T> = std::result::Result<T, RestoreError>;

@@ -13,7 +13,7 @@
 //! a group's PEL is the union of its consumers'. Reading checks that IDs ascend and stay
 //! under the last ID, and that no entry is pending twice in a group.
 
-use super::{put_bytes, put_varint, take_bytes, take_varint, unzigzag, zigzag, RestoreError};
+use super::wire::{put_bytes, put_varint, take_bytes, take_varint, unzigzag, zigzag, RestoreError};
 use crate::store::stream::{Group, NodeLimits, Stream, StreamId};
 
 type Result<T> = std::result::Result<T, RestoreError>;
