@@ -294,6 +294,13 @@ fn a_replica_keeps_the_same_pending_entries() {
     assert_eq!(r.call(&["REPLICAOF", "127.0.0.1", &port]), Frame::ok());
     assert!(wait_for(WAIT, || info(&mut r, "replication", "master_link_status") == "up"), "link");
     fill_groups(&mut m);
+    // Generated IDs and approximate trims reach the replica as the IDs and lengths chosen.
+    m.call(&["CONFIG", "SET", "stream-node-max-entries", "4"]);
+    for i in 0..30 {
+        m.call(&["XADD", "auto", "MAXLEN", "~", "10", "*", "i", &i.to_string()]);
+    }
+    m.call(&["XTRIM", "auto", "MINID", "~", "0-1"]);
+    m.call(&["XADD", "auto", "NOMKSTREAM", "MINID", "~", "1", "LIMIT", "2", "*", "last", "1"]);
     let caught_up = || {
         let (mut m2, mut r2) = (RawClient::connect(master.addr()), RawClient::connect(replica.addr()));
         move || info(&mut m2, "replication", "master_repl_offset") == info(&mut r2, "replication", "slave_repl_offset")
@@ -302,6 +309,9 @@ fn a_replica_keeps_the_same_pending_entries() {
     let want = group_state(&mut m);
     assert!(want.iter().any(|l| l.contains("dave")), "{want:?}");
     assert_eq!(group_state(&mut r), want);
+    let auto = m.call(&["XRANGE", "auto", "-", "+"]);
+    assert!(matches!(&auto, Frame::Array(a) if a.len() >= 10 && a.len() < 31), "{auto:?}");
+    assert_eq!(r.call(&["XRANGE", "auto", "-", "+"]), auto);
 }
 
 #[test]
