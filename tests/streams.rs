@@ -96,6 +96,8 @@ const SCRIPT: &[&[&str]] = &[
     &["XSETID", "nokey", "1-0"],
     &["XADD", "s", "99-*", "z", "z"],
     &["XINFO", "GROUPS", "s"],
+    &["XGROUP", "SETID", "s", "g1", "$", "ENTRIESREAD", "1000"],
+    &["XINFO", "GROUPS", "s"],
     &["XINFO", "HELP"],
     &["XGROUP", "HELP"],
     &["XINFO", "FOO", "s"],

@@ -253,15 +253,17 @@ impl Stream {
         None
     }
 
-    /// A group's lag (XINFO): `None` when it cannot be computed.
-    pub fn group_lag(&self, g: &Group) -> Option<u64> {
+    /// A group's lag (XINFO): `None` when it cannot be computed. Negative when a read counter
+    /// set by hand (ENTRIESREAD) runs ahead of the entries added, as Redis prints it.
+    pub fn group_lag(&self, g: &Group) -> Option<i64> {
         if self.entries_added == 0 {
             return Some(0);
         }
+        let added = self.entries_added as i64;
         if g.entries_read >= 0 && !self.has_tombstones_after(g.last_id) {
-            return Some(self.entries_added.saturating_sub(g.entries_read as u64));
+            return Some(added.wrapping_sub(g.entries_read));
         }
-        self.estimate_distance(g.last_id).map(|read| self.entries_added.saturating_sub(read))
+        self.estimate_distance(g.last_id).map(|read| added.wrapping_sub(read as i64))
     }
 
     /// Bytes of heap memory (blocks, tree nodes, groups).

@@ -56,6 +56,9 @@ fn groups_track_pending() {
     assert_eq!(g.consumers[&b"a"[..]].pel.len(), 1);
     assert_eq!(g.pel[&id(1, 0)].consumer, b"b");
     assert!(g.ack(id(2, 0)) && !g.ack(id(2, 0)));
+    let mut s = Stream::new();
+    s.append(id(1, 0), &[(b"f", b"v")], NodeLimits::default());
+    assert_eq!(s.group_lag(&Group::new(id(1, 0), 3)), Some(-2), "a counter ahead of the stream");
     assert_eq!(g.delete_consumer(b"b"), Some(1));
     assert!(g.pel.is_empty());
 }
