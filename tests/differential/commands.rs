@@ -472,7 +472,7 @@ pub const TABLE: &[Entry] = &[
 
 /// Pick a row by weight, from the string/key rows and the data type rows alike.
 pub fn pick_entry(g: &mut Gen) -> &'static Entry {
-    let rows = || TABLE.iter().chain(types::TABLE).chain(sort::TABLE).chain(streams::TABLE);
+    let rows = || TABLE.iter().chain(types::TABLE).chain(sort::TABLE).chain(bitmaps::TABLE).chain(streams::TABLE);
     let total: u32 = rows().map(|e| e.weight).sum();
     let mut n = g.rng.gen_range(0..total);
     for e in rows() {
@@ -491,3 +491,6 @@ mod types;
 
 /// Rows for SORT and SORT_RO.
 mod sort;
+
+/// Rows for the bitmap commands.
+mod bitmaps;

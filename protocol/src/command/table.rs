@@ -4,6 +4,7 @@
 //! `COMMAND INFO` / `COMMAND DOCS`. This file only glues them together and finds a row by
 //! name: case-insensitively, without allocating. It must not know how a command runs.
 
+mod bitmaps;
 mod cluster;
 mod connection;
 #[cfg(test)]
@@ -34,6 +35,7 @@ const GROUPS: &[&[CommandSpec]] = &[
     server::ROWS,
     generic::ROWS,
     strings::ROWS,
+    bitmaps::ROWS,
     hashes::ROWS,
     lists::ROWS,
     sets::ROWS,

@@ -75,11 +75,24 @@ pub(super) fn after_run(
         return Outcome::Blocked;
     }
     record_call(shared, ctx.client, r, args, (start_us, end_us), reply.is_error());
-    if r.spec.has(command::flags::WRITE) && !reply.is_error() && !ctx.client.is_master_link && shared.stream.is_active()
-    {
-        propagate(ctx, r, args);
+    if r.spec.has(command::flags::WRITE) && !reply.is_error() && !ctx.client.is_master_link {
+        if shared.stream.is_active() {
+            propagate(ctx, r, args);
+        } else {
+            count_unstreamed(ctx);
+        }
     }
     Outcome::Done
+}
+
+/// With nothing consuming the write stream, a write still counts towards
+/// `rdb_changes_since_last_save` (the persistence sink counts it otherwise), unless the
+/// handler said it changed nothing (an empty replacement, as SETBIT of an unchanged bit).
+fn count_unstreamed(ctx: &Ctx) {
+    let n = ctx.propagate.as_ref().map_or(1, Vec::len) as u64;
+    if n > 0 {
+        ctx.shared.persist.dirty.fetch_add(n, Ordering::Relaxed);
+    }
 }
 
 /// A blocking command found nothing to do.
@@ -106,6 +119,10 @@ fn block(ctx: &mut Ctx, r: Resolved, args: &[Bytes], b: super::BlockOn) {
 /// Feed a write to the replication stream while its slots are still locked (so writes to one
 /// key reach replicas in the order they were applied). Relative expiry becomes absolute.
 fn propagate(ctx: &mut Ctx, r: Resolved, args: &[Bytes]) {
+    if ctx.propagate.as_ref().is_some_and(Vec::is_empty) {
+        // The handler changed nothing: no MULTI opened for it inside EXEC either.
+        return;
+    }
     let (stream, repl, db) = (&ctx.shared.stream, &ctx.shared.repl, ctx.client.db);
     if ctx.client.in_exec && !ctx.client.exec_fed_multi {
         stream.feed_in_db(db, &[Bytes::from_static(b"MULTI")]);

@@ -141,7 +141,11 @@ fn admit_and_run<'s>(
         held.keys = None;
     }
     let asking = client.asking;
-    if let Err(e) = admit::admit(shared, client, resolved, args, &mut held.keys) {
+    let admitted = admit::admit(shared, client, resolved, args, &mut held.keys);
+    if shared.tracking.active() {
+        super::invalidate::evicted(shared, client);
+    }
+    if let Err(e) = admitted {
         return reject(shared, client, resolved, e);
     }
     if let Some(kind) = admit::paused(shared, client, resolved) {

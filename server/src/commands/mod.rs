@@ -7,6 +7,7 @@
 
 mod admit;
 pub mod args;
+mod bitops;
 mod client_cmd;
 mod cluster;
 mod command_info;

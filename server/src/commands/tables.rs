@@ -4,8 +4,8 @@
 
 use super::registry::{self, Registration, Resolved};
 use super::{
-    client_cmd, cluster, command_info, config_cmd, connection, hashes, info, keys, lists, memory, migrate, monitoring,
-    persist, pubsub, replication, server, sets, sort, streams, strings, tx, zsets,
+    bitops, client_cmd, cluster, command_info, config_cmd, connection, hashes, info, keys, lists, memory, migrate,
+    monitoring, persist, pubsub, replication, server, sets, sort, streams, strings, tx, zsets,
 };
 use bytes::Bytes;
 use slotbox_protocol::Frame;
@@ -13,6 +13,7 @@ use slotbox_protocol::Frame;
 fn tables() -> Vec<Registration> {
     vec![
         strings::COMMANDS,
+        bitops::COMMANDS,
         keys::COMMANDS,
         connection::COMMANDS,
         server::COMMANDS,

@@ -105,7 +105,7 @@ impl Value {
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Int(_) => 0,
-            Value::Str { data, .. } => data.len(),
+            Value::Str { data, .. } => data.capacity(),
             Value::Hash(lp) => lp.heap_size(),
             Value::HashTable(m) => HashRef::Table(m).heap_size(),
             Value::List(l) => l.heap_size(),
