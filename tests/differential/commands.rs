@@ -480,6 +480,7 @@ pub fn pick_entry(g: &mut Gen) -> &'static Entry {
             .chain(bitmaps::TABLE)
             .chain(hllgeo::TABLE)
             .chain(databases::TABLE)
+            .chain(streams::TABLE)
     };
     let total: u32 = rows().map(|e| e.weight).sum();
     let mut n = g.rng.gen_range(0..total);
@@ -492,6 +493,8 @@ pub fn pick_entry(g: &mut Gen) -> &'static Entry {
     unreachable!("weights cover the range")
 }
 
+/// Rows for streams and consumer groups.
+mod streams;
 /// Rows for hashes, lists, sets and sorted sets (a child module, so it can use `args!`).
 mod types;
 

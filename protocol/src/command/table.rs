@@ -19,6 +19,7 @@ mod scripting;
 mod server;
 mod server_sub;
 mod sets;
+mod streams;
 mod strings;
 mod zsets;
 mod zsets_multi;
@@ -46,6 +47,7 @@ const GROUPS: &[&[CommandSpec]] = &[
     geo::ROWS,
     pubsub::ROWS,
     scripting::ROWS,
+    streams::ROWS,
 ];
 
 const COUNT: usize = total_len(GROUPS);

@@ -109,7 +109,7 @@ fn block(ctx: &mut Ctx, r: Resolved, args: &[Bytes], b: super::BlockOn) {
     let waiter = std::sync::Arc::new(crate::blocking::Waiter::new(
         (ctx.client.info.clone(), ctx.client.db),
         (r.id, r.spec),
-        args.to_vec(),
+        b.rerun_args.unwrap_or_else(|| args.to_vec()),
         b.keys,
         b.deadline_ms,
         b.timeout_reply,

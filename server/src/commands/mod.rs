@@ -38,6 +38,7 @@ mod server;
 pub mod session;
 mod sets;
 mod sort;
+mod streams;
 mod strings;
 mod tables;
 pub mod tx;

@@ -15,6 +15,9 @@ pub struct BlockOn {
     pub deadline_ms: i64,
     /// The reply on timeout (null of the command's shape).
     pub timeout_reply: Frame,
+    /// The arguments to re-run the command with when a key is ready, if not its own (XREAD
+    /// turns `$` into the stream's last ID at the time it blocked).
+    pub rerun_args: Option<Vec<Bytes>>,
 }
 
 /// CLIENT REPLY mode.

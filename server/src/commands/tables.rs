@@ -5,7 +5,7 @@
 use super::registry::{self, Registration, Resolved};
 use super::{
     bitops, client_cmd, cluster, command_info, config_cmd, connection, geo, hashes, hyperloglog, info, keys, lists,
-    memory, migrate, monitoring, persist, pubsub, replication, server, sets, sort, strings, tx, zsets,
+    memory, migrate, monitoring, persist, pubsub, replication, server, sets, sort, streams, strings, tx, zsets,
 };
 use bytes::Bytes;
 use slotbox_protocol::Frame;
@@ -29,6 +29,7 @@ fn tables() -> Vec<Registration> {
         hashes::COMMANDS,
         sets::COMMANDS,
         zsets::COMMANDS,
+        streams::COMMANDS,
         migrate::COMMANDS,
         persist::COMMANDS,
         monitoring::COMMANDS,

@@ -86,6 +86,9 @@ pub struct Config {
     pub latency_monitor_threshold: u64,
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
+    /// `stream-node-max-bytes` / `stream-node-max-entries` (0: no limit).
+    pub stream_node_max_bytes: usize,
+    pub stream_node_max_entries: u64,
     pub replica_read_only: bool,
     pub masterauth: Option<String>,
     pub repl_backlog_size: usize,
@@ -175,6 +178,8 @@ impl Default for Config {
             latency_monitor_threshold: 0,
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
+            stream_node_max_bytes: 4096,
+            stream_node_max_entries: 100,
             replica_read_only: true,
             masterauth: None,
             repl_backlog_size: 1024 * 1024,

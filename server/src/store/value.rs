@@ -35,6 +35,8 @@ pub enum Value {
     List(Box<super::quicklist::QuickList>),
     Set(Box<SetValue>),
     ZSet(Box<ZSetValue>),
+    /// Always "stream".
+    Stream(Box<super::stream::Stream>),
 }
 
 impl Value {
@@ -62,6 +64,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -81,6 +84,7 @@ impl Value {
             Value::List(_) => "quicklist",
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -107,6 +111,7 @@ impl Value {
             Value::List(l) => l.heap_size(),
             Value::Set(s) => s.heap_size(),
             Value::ZSet(z) => z.heap_size(),
+            Value::Stream(s) => s.heap_size(),
         }
     }
 }

@@ -97,7 +97,7 @@ mod tests {
     fn distances_and_coordinates_like_redis() {
         assert_eq!(text(distance_reply(0.0)), "0.0000");
         assert_eq!(text(distance_reply(0.0001)), "0.0001");
-        assert_eq!(text(distance_reply(6.0642951598391699e-05)), "0.0001");
+        assert_eq!(text(distance_reply(6.064_295_159_839_17e-5)), "0.0001");
         assert_eq!(text(distance_reply(0.01)), "0.0100");
         assert_eq!(text(distance_reply(-0.01)), "-0.0100");
         assert_eq!(text(distance_reply(166274.1516)), "166274.1516");
