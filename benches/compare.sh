@@ -23,6 +23,8 @@
 #   benches/compare.sh cluster    a 3-master slotbox cluster vs a 3-master redis-server cluster
 #                                 (both assembled with redis-cli --cluster create), then
 #                                 redis-benchmark --cluster -t set,get at -P 1 and -P 16
+#   benches/compare.sh streams    XADD (random streams, one hot stream), XREADGROUP > on a
+#                                 stream prefilled with PREFILL (default 1M) entries, XRANGE
 #   benches/compare.sh bitmaps    SETBIT / GETBIT / BITCOUNT / BITPOS / BITFIELD / BITOP rows
 #                                 (redis-benchmark's command form) at -P 1 and -P 16, then GROW
 #                                 (default 2000000) SETBITs at increasing offsets through one
@@ -242,6 +244,24 @@ bitmaps_mode() {
         awk -v r="$r" -v s="$s" '{ printf "%s (slotbox/redis speed %.2f)\n", $0, r / s }'
 }
 
+# Stream rows: XADD to random streams and to one hot stream, XREADGROUP > on a prefilled
+# stream (PREFILL entries, default 1M, so every run reads new entries), XRANGE of 10.
+streams_mode() {
+    start_both
+    local port
+    for port in "$REDIS_PORT" "$SLOTBOX_PORT"; do
+        redis-benchmark -h 127.0.0.1 -p "$port" -c 4 -P 64 -n "${PREFILL:-1000000}" -q XADD jobs '*' f v >/dev/null
+        redis-cli -h 127.0.0.1 -p "$port" XGROUP CREATE jobs g 0 >/dev/null
+    done
+    ROWS=(
+        "XADD rand key|XADD s:__rand_int__ * f v"
+        "XADD 1 stream|XADD events * f v"
+        "XREADGROUP|XREADGROUP GROUP g c COUNT 1 STREAMS jobs >"
+        "XRANGE 10|XRANGE jobs - + COUNT 10"
+    )
+    bench_rows
+}
+
 # info_field PORT FIELD: a field of INFO memory ("" if the server does not report it).
 info_field() {
     redis-cli -h 127.0.0.1 -p "$1" info memory 2>/dev/null | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2 }'
@@ -437,8 +457,9 @@ case "$MODE" in
     hllgeo) hllgeo_mode ;;
     cluster) cluster_mode ;;
     bitmaps) bitmaps_mode ;;
+    streams) streams_mode ;;
     *)
-        echo "usage: $0 [throughput|memory|memory-hash|memory-list|memory-hll|hllgeo|aof|restart|proxy|cluster|bitmaps]" >&2
+        echo "usage: $0 [throughput|memory|memory-hash|memory-list|memory-hll|hllgeo|aof|restart|proxy|cluster|bitmaps|streams]" >&2
         exit 2
         ;;
 esac
