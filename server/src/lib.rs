@@ -44,6 +44,7 @@ pub mod notify;
 pub mod persist;
 pub mod pubsub;
 pub mod rand;
+pub mod script;
 pub mod repl;
 pub mod shared;
 pub mod stats;

@@ -34,6 +34,8 @@ pub struct Shared {
     /// MONITOR clients.
     pub monitors: crate::monitor::Monitors,
     pub clients: Mutex<HashMap<u64, Arc<ClientInfo>>>,
+    /// Lua scripts and function libraries.
+    pub scripting: crate::script::Scripting,
 }
 
 impl std::ops::Deref for Shared {
@@ -77,6 +79,7 @@ impl Shared {
             errorstats: Default::default(),
             monitors: Default::default(),
             clients: Mutex::new(HashMap::new()),
+            scripting: Default::default(),
         }
     }
 
