@@ -75,7 +75,11 @@ pub(super) fn after_run(
         return Outcome::Blocked;
     }
     record_call(shared, ctx.client, r, args, (start_us, end_us), reply.is_error());
-    if r.spec.has(command::flags::WRITE) && !reply.is_error() && !ctx.client.is_master_link && shared.stream.is_active()
+    if r.spec.has(command::flags::WRITE)
+        && !reply.is_error()
+        && !ctx.client.is_master_link
+        && !ctx.client.no_propagate
+        && shared.stream.is_active()
     {
         propagate(ctx, r, args);
     }

@@ -47,9 +47,19 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Fra
 pub fn needs_whole_gate(r: Resolved, args: &[Bytes]) -> bool {
     match r.full_name {
         "exec" | "debug" | "move" | "swapdb" => true,
+        // Scripts (atomic, like EXEC) and what changes the interpreters; SCRIPT KILL,
+        // FUNCTION KILL and FUNCTION STATS only read the running script's watch.
+        "script|kill" | "function|kill" | "function|stats" => false,
+        n if runs_script(n) || n.starts_with("script|") || n.starts_with("function|") => true,
         "copy" => args.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"db")),
         _ => false,
     }
+}
+
+/// EVAL and FCALL and their read-only forms: they run other commands on their keys, so the
+/// seam does not lock those keys for them.
+fn runs_script(name: &str) -> bool {
+    matches!(name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro")
 }
 
 /// The execution seam: run one request of a caller that keeps `held` from one command to the
@@ -220,6 +230,9 @@ fn run_in_batch<'s>(
     idx: KeyIndices,
     mut slots: SmallVec<[u16; 4]>,
 ) -> Frame {
+    if runs_script(r.full_name) {
+        slots.clear();
+    }
     let mut keys = match held.take() {
         Some(v) if same_slots(&v, &slots) => v,
         other => {

@@ -5,7 +5,7 @@
 use super::registry::{self, Registration, Resolved};
 use super::{
     client_cmd, cluster, command_info, config_cmd, connection, hashes, info, keys, lists, memory, migrate, monitoring,
-    persist, pubsub, replication, server, sets, strings, tx, zsets,
+    persist, pubsub, replication, scripting, server, sets, strings, tx, zsets,
 };
 use bytes::Bytes;
 use slotbox_protocol::Frame;
@@ -32,6 +32,8 @@ fn tables() -> Vec<Registration> {
         persist::COMMANDS,
         monitoring::COMMANDS,
         memory::COMMANDS,
+        scripting::EVAL_COMMANDS,
+        scripting::FUNCTION_COMMANDS,
     ]
 }
 

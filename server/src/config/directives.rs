@@ -257,6 +257,16 @@ pub static DIRECTIVES: &[Directive] = &[
         int(a)?),
     d!("slowlog-max-len", true, |c| c.slowlog_max_len.to_string(), |c, a| c.slowlog_max_len = int(a)?),
     Directive {
+        name: "busy-reply-threshold",
+        alias: Some("lua-time-limit"),
+        mutable: true,
+        get: |c| c.busy_reply_threshold.to_string(),
+        set: |c, a| {
+            c.busy_reply_threshold = int(a)?;
+            Ok(())
+        },
+    },
+    Directive {
         name: "replica-read-only",
         alias: Some("slave-read-only"),
         mutable: true,

@@ -83,6 +83,8 @@ pub struct Config {
     pub latency_monitor_threshold: u64,
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
+    /// Ms a script runs before other clients get -BUSY (`busy-reply-threshold`, 0: never).
+    pub busy_reply_threshold: i64,
     pub replica_read_only: bool,
     pub lazyfree_lazy_user_del: bool,
     pub masterauth: Option<String>,
@@ -162,6 +164,7 @@ impl Default for Config {
             latency_monitor_threshold: 0,
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
+            busy_reply_threshold: 5000,
             replica_read_only: true,
             lazyfree_lazy_user_del: false,
             masterauth: None,

@@ -10,6 +10,7 @@
 //! while a script runs (BUSY, SCRIPT KILL).
 
 pub mod cache;
+mod ccall;
 pub mod convert;
 pub mod flags;
 pub mod library;
@@ -56,8 +57,10 @@ pub struct Watch {
     /// Run by the master link: it can not be killed.
     from_master: AtomicBool,
     kill: AtomicBool,
-    /// The time-out was reported (the server log line), once per script.
-    name: Mutex<String>,
+    /// The script's name (SHA or function) and the command that runs it.
+    name: Mutex<(String, Vec<Bytes>)>,
+    /// Libraries and functions loaded when it started (FUNCTION STATS while busy).
+    counts: Mutex<(usize, usize)>,
 }
 
 /// Why a kill request was refused, or that it was accepted.
@@ -70,8 +73,8 @@ pub enum KillOutcome {
 
 impl Watch {
     /// A script starts (`is_eval`: an EVAL, else a function).
-    pub fn start(&self, is_eval: bool, threshold_ms: i64, name: &str, from_master: bool) {
-        *self.name.lock() = name.to_string();
+    pub fn start(&self, is_eval: bool, threshold_ms: i64, name: &str, from_master: bool, command: Vec<Bytes>) {
+        *self.name.lock() = (name.to_string(), command);
         self.threshold_ms.store(threshold_ms, Ordering::Relaxed);
         self.timed_out.store(false, Ordering::Relaxed);
         self.dirty.store(false, Ordering::Relaxed);
@@ -100,7 +103,7 @@ impl Watch {
             let elapsed = crate::clock::unix_time_ms() - started;
             if elapsed >= threshold {
                 let (cmd, name) =
-                    (if self.kind.load(Ordering::Relaxed) == 1 { "SCRIPT KILL" } else { "FUNCTION KILL" }, self.name.lock().clone());
+                    (if self.kind.load(Ordering::Relaxed) == 1 { "SCRIPT KILL" } else { "FUNCTION KILL" }, self.name.lock().0.clone());
                 crate::log::warning(&format!(
                     "Slow script detected: still in execution after {elapsed} milliseconds. You can try killing the script using the {cmd} command. Script name is: {name}."
                 ));
@@ -108,6 +111,25 @@ impl Watch {
             }
         }
         self.kill.load(Ordering::Relaxed)
+    }
+
+    /// The running script: (is an EVAL, name, command, ms it has run).
+    pub fn running(&self) -> Option<(bool, String, Vec<Bytes>, i64)> {
+        let started = self.started_ms.load(Ordering::Acquire);
+        if started == 0 {
+            return None;
+        }
+        let (name, command) = self.name.lock().clone();
+        Some((self.busy_is_eval(), name, command, crate::clock::unix_time_ms() - started))
+    }
+
+    /// Libraries and functions loaded (kept for FUNCTION STATS while a script runs).
+    pub fn counts(&self) -> (usize, usize) {
+        *self.counts.lock()
+    }
+
+    pub fn set_counts(&self, libs: usize, functions: usize) {
+        *self.counts.lock() = (libs, functions);
     }
 
     /// A script runs past `busy-reply-threshold`: other clients get -BUSY.

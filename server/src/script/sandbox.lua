@@ -81,20 +81,7 @@ end
 
 local redis = P.redis
 
-redis.call = function(...)
-    local d = P.d
-    if not d then raise('redis.call/pcall can only be called inside a script invocation') end
-    local r, failed = d(...)
-    if failed then error(r) end
-    return r
-end
-
-redis.pcall = function(...)
-    local d = P.d
-    if not d then raise('redis.call/pcall can only be called inside a script invocation') end
-    local r = d(...)
-    return r
-end
+-- redis.call and redis.pcall are C functions (ccall.rs) calling P.d.
 
 redis.sha1hex = function(...)
     if select('#', ...) ~= 1 then raise('wrong number of arguments') end

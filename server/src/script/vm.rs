@@ -75,6 +75,12 @@ impl Vm {
         private.raw_set("rand", lua.create_function(move |_, ()| Ok(r.next_f64()))?)?;
         private.raw_set("srand", lua.create_function(move |_, seed: f64| Ok(rand.seed(seed as i64 as i32)))?)?;
         lua.load(include_str!("sandbox.lua")).set_name(SANDBOX).call::<()>(private.clone())?;
+        lua.set_named_registry_value(super::ccall::PRIVATE_KEY, private.clone())?;
+        // SAFETY: see `ccall`: the functions only use the Lua C API on their own stack.
+        unsafe {
+            redis.raw_set("call", lua.create_c_function(super::ccall::redis_call)?)?;
+            redis.raw_set("pcall", lua.create_c_function(super::ccall::redis_pcall)?)?;
+        }
         let runner: Function = private.raw_get("run")?;
         let hidden = lua.create_table()?;
         let lock: Function = private.raw_get("lock_globals")?;

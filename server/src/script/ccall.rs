@@ -1,0 +1,49 @@
+//! `redis.call` and `redis.pcall` as C functions. A Lua function in their place would be
+//! tail-called by `return redis.call(...)`, losing the user's frame, and with it the
+//! `on @user_script:N.` of the error reply; a C function leaves the caller's frame in place,
+//! as in Redis. Each forwards to the sandbox's `P.d` (the run's dispatcher) and raises the
+//! error table it hands back (`redis.call` only).
+
+use mlua::ffi;
+use std::ffi::{c_int, CStr};
+
+/// Registry key of the sandbox's private table.
+pub const PRIVATE_KEY: &str = "redis_sandbox_private";
+const PRIVATE_KEY_C: &CStr = c"redis_sandbox_private";
+
+/// SAFETY (both functions): they only use the Lua C API on the stack of the running call,
+/// after `lua_checkstack` made room. `lua_call` and `lua_error` may longjmp out of this
+/// frame; it holds no value with a destructor, so nothing is skipped.
+pub unsafe extern "C-unwind" fn redis_call(l: *mut ffi::lua_State) -> c_int {
+    dispatch(l, true)
+}
+
+/// See [`redis_call`].
+pub unsafe extern "C-unwind" fn redis_pcall(l: *mut ffi::lua_State) -> c_int {
+    dispatch(l, false)
+}
+
+unsafe fn dispatch(l: *mut ffi::lua_State, raise: bool) -> c_int {
+    let n = ffi::lua_gettop(l);
+    if ffi::lua_checkstack(l, 4) == 0 {
+        ffi::luaL_error(l, c"stack overflow".as_ptr());
+    }
+    ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, PRIVATE_KEY_C.as_ptr());
+    ffi::lua_getfield(l, -1, c"d".as_ptr());
+    ffi::lua_remove(l, -2);
+    if ffi::lua_isnil(l, -1) != 0 {
+        ffi::lua_pop(l, 1);
+        ffi::lua_createtable(l, 0, 1);
+        ffi::lua_pushstring(l, c"ERR redis.call/pcall can only be called inside a script invocation".as_ptr());
+        ffi::lua_setfield(l, -2, c"err".as_ptr());
+        ffi::lua_error(l);
+    }
+    ffi::lua_insert(l, 1);
+    ffi::lua_call(l, n, 2);
+    let failed = ffi::lua_toboolean(l, -1) != 0;
+    ffi::lua_pop(l, 1);
+    if raise && failed {
+        ffi::lua_error(l);
+    }
+    1
+}
