@@ -94,13 +94,108 @@ pub fn execute_in_batch<'s>(
     // CLIENT LIST `cmd=`: the last command looked up, as Redis's lastcmd (refused and queued
     // ones too; EXEC for the commands it ran).
     client.info.last_cmd.store(resolved.id, std::sync::atomic::Ordering::Relaxed);
-    let took_whole = needs_whole_gate(resolved, args) && held.exclusive(&shared.exec_gate);
-    held.shared(&shared.exec_gate);
-    let reply = admit_and_run(shared, client, resolved, args, held);
+    // While a script runs past busy-reply-threshold under the whole gate, nothing waits for
+    // the gate: the command is answered -BUSY (or, for SCRIPT KILL and the like, at once).
+    let watch = &shared.scripting.watch;
+    let busy = || watch.is_busy();
+    let detach = runs_script(resolved.full_name) && detachable(shared, client, held);
+    let took_whole = if needs_whole_gate(resolved, args) && !detach {
+        match held.exclusive_unless(&shared.exec_gate, &busy) {
+            Some(took) => took,
+            None => return refuse_busy(shared, client, resolved),
+        }
+    } else {
+        false
+    };
+    if !held.shared_unless(&shared.exec_gate, &busy) {
+        return refuse_busy(shared, client, resolved);
+    }
+    let reply = if detach {
+        admit_and_detach(shared, client, resolved, args, held)
+    } else {
+        admit_and_run(shared, client, resolved, args, held)
+    };
     if took_whole {
         held.release();
     }
     reply
+}
+
+/// May this EVAL / FCALL run on the script thread, its client waiting like a blocked one?
+/// Only for an event loop's client outside a transaction (EXEC, the master's stream, the AOF
+/// and embedded callers run scripts in place, under the whole gate).
+fn detachable(shared: &Shared, client: &ClientState, held: &Held) -> bool {
+    !client.in_exec
+        && !client.is_master_link
+        && !client.serving_blocked
+        && client.multi.is_none()
+        && held.on_event_loop(&shared.exec_gate)
+        && shared.workers.get().is_some()
+        && shared.self_arc().is_some()
+}
+
+/// Admit a script for a detachable client, then hand it to the script thread: the client
+/// waits (as a blocked client does) and gets the reply through its event loop's mailbox. The
+/// reply returned here is not sent.
+fn admit_and_detach<'s>(
+    shared: &'s Shared,
+    client: &mut ClientState,
+    resolved: Resolved,
+    args: &[Bytes],
+    held: &mut Held<'s>,
+) -> Frame {
+    held.keys = None;
+    if let Err(e) = admit::admit(shared, client, resolved, args, &mut held.keys) {
+        return reject(shared, client, resolved, e);
+    }
+    let Some(me) = shared.self_arc() else { return Frame::error_static("ERR server is shutting down") };
+    let waiter = std::sync::Arc::new(crate::blocking::Waiter::new(
+        (client.info.clone(), client.db),
+        (resolved.id, resolved.spec),
+        Vec::new(),
+        Vec::new(),
+        0,
+        Frame::Null,
+    ));
+    let mut runner = ClientState::new(client.info.clone(), false);
+    runner.db = client.db;
+    runner.resp = client.resp;
+    runner.readonly = client.readonly;
+    let args = args.to_vec();
+    let w = waiter.clone();
+    let job = Box::new(move || run_detached(&me, runner, resolved, &args, &w));
+    if !shared.scripting.submit(job) {
+        return Frame::error_static("ERR could not start the script thread");
+    }
+    client.blocked = Some(waiter);
+    Frame::Null
+}
+
+/// On the script thread: run a detached script under the whole gate, serve the clients its
+/// writes readied, and send the reply to the caller's event loop.
+fn run_detached(shared: &Shared, mut client: ClientState, r: Resolved, args: &[Bytes], w: &crate::blocking::Waiter) {
+    let mut held = Held::new(shared.exec_gate.service_stripe());
+    held.exclusive(&shared.exec_gate);
+    let reply = run(shared, &mut client, r, args);
+    if !client.ready_keys.is_empty() {
+        serve_blocked(shared, std::mem::take(&mut client.ready_keys));
+    }
+    held.release();
+    w.finish();
+    if let Some(h) = shared.workers.get().and_then(|ws| ws.get(w.info.worker())) {
+        h.send(crate::mailbox::WorkerMsg::Unblock(w.info.id, reply));
+    }
+}
+
+/// The reply to a command that arrives while a script is busy: what may run then (SCRIPT
+/// KILL, FUNCTION KILL / STATS) runs without the gate; anything else is refused with -BUSY.
+fn refuse_busy(shared: &Shared, client: &mut ClientState, r: Resolved) -> Frame {
+    if let Some(reply) = super::scripting::while_busy(shared, r.full_name) {
+        return reply;
+    }
+    shared.cmdstats.reject(r.id);
+    tx::flag_failed(client);
+    super::scripting::busy_error(shared)
 }
 
 /// The admission chain (`admit::admit`), MULTI queueing, then the run and the blocked clients

@@ -176,10 +176,16 @@ pub struct Engines {
     pub functions: library::Functions,
 }
 
+/// A script run handed to the script thread.
+pub type Job = Box<dyn FnOnce() + Send>;
+
 /// Scripting state of one server.
 pub struct Scripting {
     pub engines: Mutex<Engines>,
     pub watch: Arc<Watch>,
+    /// The script thread's queue (started on first use): scripts from event loops run there,
+    /// so an event loop keeps answering its other clients (-BUSY) while a script runs long.
+    runner: std::sync::OnceLock<crossbeam_channel::Sender<Job>>,
     /// `math.random`'s generator, shared by both VMs (one script runs at a time).
     rand: Arc<rand48::Rand48>,
 }
@@ -191,11 +197,29 @@ impl Default for Scripting {
             eval: cache::EvalEngine::new(rand.clone()),
             functions: library::Functions::new(rand.clone()),
         };
-        Scripting { engines: Mutex::new(engines), watch: Arc::new(Watch::default()), rand }
+        Scripting { engines: Mutex::new(engines), watch: Arc::new(Watch::default()), runner: Default::default(), rand }
     }
 }
 
 impl Scripting {
+    /// Run `job` on the script thread (in order, one at a time). False if the thread could
+    /// not be started.
+    pub fn submit(&self, job: Job) -> bool {
+        let tx = self.runner.get_or_init(|| {
+            let (tx, rx) = crossbeam_channel::unbounded::<Job>();
+            let spawned = std::thread::Builder::new().name("script".into()).spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    job();
+                }
+            });
+            if spawned.is_err() {
+                crate::log::warning("could not start the script thread");
+            }
+            tx
+        });
+        tx.send(job).is_ok()
+    }
+
     /// SCRIPT FLUSH: a fresh EVAL interpreter with no scripts.
     pub fn flush_scripts(&self, engines: &mut Engines) {
         engines.eval = cache::EvalEngine::new(self.rand.clone());

@@ -25,6 +25,9 @@ local function handler(err)
         level = level + 1
         i = dbg.getinfo(level, 'nSl')
     end
+    if type(err) == 'userdata' then
+        err = P.errmsg(err)
+    end
     if type(err) ~= 'table' then
         err = { err = 'ERR ' .. tostring(err) }
     end

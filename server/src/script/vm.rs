@@ -71,6 +71,7 @@ impl Vm {
         private.raw_set("redis", redis.clone())?;
         private.raw_set("sha1hex", lua.create_function(sha1hex)?)?;
         private.raw_set("log", lua.create_function(log)?)?;
+        private.raw_set("errmsg", lua.create_function(errmsg)?)?;
         let r = rand.clone();
         private.raw_set("rand", lua.create_function(move |_, ()| Ok(r.next_f64()))?)?;
         private.raw_set("srand", lua.create_function(move |_, seed: f64| Ok(rand.seed(seed as i64 as i32)))?)?;
@@ -274,6 +275,14 @@ fn dispatch(lua: &Lua, host: &RefCell<&mut dyn Host>, args: MultiValue) -> mlua:
         }
         Err(msg) => Ok((Value::Table(error_table(lua, &error_text(msg.as_bytes()), true)?), true)),
     }
+}
+
+/// An error raised from Rust (a hook, a library function) as its plain message.
+fn errmsg(lua: &Lua, v: Value) -> mlua::Result<Value> {
+    Ok(match v {
+        Value::Error(e) => Value::String(lua.create_string(lua_error_message(&e))?),
+        other => other,
+    })
 }
 
 fn sha1hex(_: &Lua, v: Value) -> mlua::Result<String> {
