@@ -26,7 +26,10 @@ local function handler(err)
         i = dbg.getinfo(level, 'nSl')
     end
     if type(err) == 'userdata' then
-        err = P.errmsg(err)
+        -- Raised by a library function written in Rust: its message, placed like
+        -- luaL_error places one (at the calling line).
+        local where = i and i.currentline and i.currentline > 0 and (i.short_src .. ':' .. i.currentline .. ': ') or ''
+        err = where .. tostring(P.errmsg(err))
     end
     if type(err) ~= 'table' then
         err = { err = 'ERR ' .. tostring(err) }
@@ -247,6 +250,7 @@ pcall = function(...)
     local n, res = pack(lua_pcall(...))
     if not res[1] then
         local e = res[2]
+        if type(e) == 'userdata' then e = P.errmsg(e) end
         if type(e) == 'table' then
             local m = rawget(e, 'err')
             if type(m) == 'string' or type(m) == 'number' then e = m end
