@@ -12,7 +12,7 @@ pub const PRIVATE_KEY: &str = "redis_sandbox_private";
 const PRIVATE_KEY_C: &CStr = c"redis_sandbox_private";
 
 /// SAFETY (both functions): they only use the Lua C API on the stack of the running call,
-/// after `lua_checkstack` made room. `lua_call` and `lua_error` may longjmp out of this
+/// never more than the LUA_MINSTACK (20) slots a C function is given beyond its arguments. `lua_call` and `lua_error` may longjmp out of this
 /// frame; it holds no value with a destructor, so nothing is skipped.
 pub unsafe extern "C-unwind" fn redis_call(l: *mut ffi::lua_State) -> c_int {
     dispatch(l, true)
@@ -24,10 +24,17 @@ pub unsafe extern "C-unwind" fn redis_pcall(l: *mut ffi::lua_State) -> c_int {
 }
 
 unsafe fn dispatch(l: *mut ffi::lua_State, raise: bool) -> c_int {
+    // A C function may push LUA_MINSTACK values without `lua_checkstack`, which refuses
+    // anything once the arguments fill the frame (`unpack` of ~8000 values): the arguments
+    // go into one table first, each push taking one slot.
     let n = ffi::lua_gettop(l);
-    if ffi::lua_checkstack(l, 4) == 0 {
-        ffi::luaL_error(l, c"stack overflow".as_ptr());
+    ffi::lua_createtable(l, n, 0);
+    for i in 1..=n {
+        ffi::lua_pushvalue(l, i);
+        ffi::lua_rawseti(l, n + 1, i as ffi::lua_Integer);
     }
+    ffi::lua_replace(l, 1);
+    ffi::lua_settop(l, 1);
     ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, PRIVATE_KEY_C.as_ptr());
     ffi::lua_getfield(l, -1, c"d".as_ptr());
     ffi::lua_remove(l, -2);
@@ -38,8 +45,10 @@ unsafe fn dispatch(l: *mut ffi::lua_State, raise: bool) -> c_int {
         ffi::lua_setfield(l, -2, c"err".as_ptr());
         ffi::lua_error(l);
     }
+    // Stack: args table, d. Call d(args, n).
     ffi::lua_insert(l, 1);
-    ffi::lua_call(l, n, 2);
+    ffi::lua_pushinteger(l, n as ffi::lua_Integer);
+    ffi::lua_call(l, 2, 2);
     let failed = ffi::lua_toboolean(l, -1) != 0;
     ffi::lua_pop(l, 1);
     if raise && failed {

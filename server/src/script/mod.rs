@@ -132,6 +132,11 @@ impl Watch {
         *self.counts.lock() = (libs, functions);
     }
 
+    /// SCRIPT KILL / FUNCTION KILL asked the running script to stop.
+    pub fn killed(&self) -> bool {
+        self.kill.load(Ordering::Relaxed)
+    }
+
     /// A script runs past `busy-reply-threshold`: other clients get -BUSY.
     pub fn is_busy(&self) -> bool {
         self.timed_out.load(Ordering::Acquire) && self.started_ms.load(Ordering::Acquire) != 0
@@ -174,6 +179,8 @@ impl Watch {
 pub struct Engines {
     pub eval: cache::EvalEngine,
     pub functions: library::Functions,
+    /// The `store::functions` generation the functions were loaded from.
+    pub functions_generation: u64,
 }
 
 /// A script run handed to the script thread.
@@ -196,6 +203,7 @@ impl Default for Scripting {
         let engines = Engines {
             eval: cache::EvalEngine::new(rand.clone()),
             functions: library::Functions::new(rand.clone()),
+            functions_generation: 0,
         };
         Scripting { engines: Mutex::new(engines), watch: Arc::new(Watch::default()), runner: Default::default(), rand }
     }
@@ -223,6 +231,23 @@ impl Scripting {
     /// SCRIPT FLUSH: a fresh EVAL interpreter with no scripts.
     pub fn flush_scripts(&self, engines: &mut Engines) {
         engines.eval = cache::EvalEngine::new(self.rand.clone());
+    }
+
+    /// The engines, with the function libraries a loaded snapshot brought compiled first.
+    pub fn lock(&self, codes: &crate::store::functions::FunctionCodes) -> parking_lot::MutexGuard<'_, Engines> {
+        let mut e = self.engines.lock();
+        let generation = codes.generation();
+        if e.functions_generation != generation {
+            let mut fresh = self.new_functions();
+            for code in codes.get() {
+                if let Err(err) = fresh.load(&code, true, false) {
+                    crate::log::warning(&format!("Failed loading a function library: {err}"));
+                }
+            }
+            e.functions = fresh;
+            e.functions_generation = generation;
+        }
+        e
     }
 
     /// A fresh functions interpreter with no libraries (FUNCTION FLUSH).

@@ -250,6 +250,9 @@ pcall = function(...)
     local n, res = pack(lua_pcall(...))
     if not res[1] then
         local e = res[2]
+        -- A killed script's error is not caught (Redis keeps raising it on every line).
+        local killed = P.killed
+        if killed and killed() then error(e, 0) end
         if type(e) == 'userdata' then e = P.errmsg(e) end
         if type(e) == 'table' then
             local m = rawget(e, 'err')

@@ -158,7 +158,8 @@ impl Vm {
         }
         let cell = RefCell::new(host);
         let result = self.lua.scope(|scope| {
-            let d = scope.create_function(|lua, args: MultiValue| dispatch(lua, &cell, args))?;
+            let d = scope.create_function(|lua, (args, n): (Table, i64)| dispatch(lua, &cell, &args, n))?;
+            let killed = scope.create_function(|_, ()| Ok(cell.borrow().watch().is_some_and(|w| w.killed())))?;
             let setresp = scope.create_function(|_, v: i64| {
                 cell.borrow_mut().set_resp(if v == 3 { Protocol::Resp3 } else { Protocol::Resp2 });
                 Ok(())
@@ -175,11 +176,12 @@ impl Vm {
             self.private.raw_set("setresp", setresp)?;
             self.private.raw_set("set_repl", set_repl)?;
             self.private.raw_set("known", known)?;
+            self.private.raw_set("killed", killed)?;
             let out = match &keys_args {
                 Some((k, a)) => self.runner.call::<(bool, Value)>((f, k.clone(), a.clone())),
                 None => self.runner.call::<(bool, Value)>((f, Value::Nil, Value::Nil)),
             };
-            for k in ["d", "setresp", "set_repl", "known"] {
+            for k in ["d", "setresp", "set_repl", "known", "killed"] {
                 self.private.raw_set(k, Value::Nil)?;
             }
             let (ok, v) = out?;
@@ -251,14 +253,19 @@ fn arg_bytes(v: &Value) -> Option<Bytes> {
 
 /// `P.d`: run one command for `redis.call` / `redis.pcall`; returns the reply and whether it
 /// is an error (`redis.call` raises it).
-fn dispatch(lua: &Lua, host: &RefCell<&mut dyn Host>, args: MultiValue) -> mlua::Result<(Value, bool)> {
-    if args.is_empty() {
+fn dispatch(lua: &Lua, host: &RefCell<&mut dyn Host>, args: &Table, n: i64) -> mlua::Result<(Value, bool)> {
+    if host.borrow().watch().is_some_and(|w| w.killed()) {
+        // Killed: every call fails, so no pcall loop outlives SCRIPT KILL.
+        let t = error_table(lua, &error_text(b"Script killed by user with SCRIPT KILL..."), false)?;
+        return Ok((Value::Table(t), true));
+    }
+    if n == 0 {
         let t = error_table(lua, &error_text(b"Please specify at least one argument for this redis lib call"), false)?;
         return Ok((Value::Table(t), true));
     }
-    let mut argv = Vec::with_capacity(args.len());
-    for a in args.iter() {
-        match arg_bytes(a) {
+    let mut argv = Vec::with_capacity(n as usize);
+    for i in 1..=n {
+        match arg_bytes(&args.raw_get::<Value>(i)?) {
             Some(b) => argv.push(b),
             None => {
                 let msg = b"Lua redis lib command arguments must be strings or integers";

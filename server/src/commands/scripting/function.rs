@@ -20,7 +20,7 @@ fn fcall_ro(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 fn run_fcall(ctx: &mut Ctx, args: &[Bytes], ro: bool, name: &str) -> Reply {
     run::feed_monitors(ctx, name, args);
     let shared = ctx.shared;
-    let engines = shared.scripting.engines.lock();
+    let engines = shared.scripting.lock(&shared.keyspace.functions);
     let fns = &engines.functions;
     let Some(f) = fns.function(&args[1]) else { return Ok(Frame::error_static("ERR Function not found")) };
     let numkeys = run::numkeys(args, "ERR Bad number of keys provided")?;
@@ -58,16 +58,20 @@ fn function_load(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Ok(Frame::error_static("ERR Function code is missing"));
     }
     let timeout = !ctx.client.is_master_link;
-    let mut engines = ctx.shared.scripting.engines.lock();
+    let mut engines = ctx.shared.scripting.lock(&ctx.shared.keyspace.functions);
     match engines.functions.load(&args[pos], replace, timeout) {
-        Ok(name) => Ok(Frame::Bulk(Bytes::from(name))),
+        Ok(name) => {
+            ctx.shared.keyspace.functions.publish(engines.functions.codes());
+            Ok(Frame::Bulk(Bytes::from(name)))
+        }
         Err(e) => Ok(Frame::error(format!("ERR {e}"))),
     }
 }
 
 fn function_delete(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let mut engines = ctx.shared.scripting.engines.lock();
+    let mut engines = ctx.shared.scripting.lock(&ctx.shared.keyspace.functions);
     if engines.functions.delete(&args[2]) {
+        ctx.shared.keyspace.functions.publish(engines.functions.codes());
         Ok(Frame::ok())
     } else {
         Ok(Frame::error_static("ERR Library not found"))
@@ -85,7 +89,8 @@ fn function_flush(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let scripting = &ctx.shared.scripting;
     let fresh = scripting.new_functions();
-    scripting.engines.lock().functions = fresh;
+    scripting.lock(&ctx.shared.keyspace.functions).functions = fresh;
+    ctx.shared.keyspace.functions.publish(Vec::new());
     Ok(Frame::ok())
 }
 
@@ -111,7 +116,7 @@ fn function_list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         }
         i += 1;
     }
-    let engines = ctx.shared.scripting.engines.lock();
+    let engines = ctx.shared.scripting.lock(&ctx.shared.keyspace.functions);
     let mut out = Vec::new();
     for lib in engines.functions.libraries() {
         if let Some(p) = &pattern {
@@ -152,7 +157,7 @@ fn function_list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 const DUMP_TAG: [u8; 2] = [0xF5, 1];
 
 fn function_dump(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
-    let engines = ctx.shared.scripting.engines.lock();
+    let engines = ctx.shared.scripting.lock(&ctx.shared.keyspace.functions);
     let mut out = DUMP_TAG.to_vec();
     for code in engines.functions.codes() {
         out.extend_from_slice(&(code.len() as u32).to_le_bytes());
@@ -204,7 +209,7 @@ fn function_restore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             return Ok(Frame::error(format!("ERR {e}")));
         }
     }
-    let mut engines = scripting.engines.lock();
+    let mut engines = scripting.lock(&ctx.shared.keyspace.functions);
     match &policy[..] {
         b"FLUSH" => engines.functions = fresh,
         policy => {
@@ -213,6 +218,7 @@ fn function_restore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             }
         }
     }
+    ctx.shared.keyspace.functions.publish(engines.functions.codes());
     Ok(Frame::ok())
 }
 

@@ -114,13 +114,18 @@ fn encode_table(t: &Table, level: usize, out: &mut Vec<u8>) -> mlua::Result<()> 
         }
         return Ok(());
     }
-    let pairs: Vec<(Value, Value)> = t.clone().pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
-    encode_len(pairs.len(), 0x80, 15, [0, 0xde, 0xdf], out);
-    for (k, v) in &pairs {
-        encode(k, level + 1, out)?;
-        encode(v, level + 1, out)?;
-    }
-    Ok(())
+    // Two passes, each holding one pair at a time: a Lua reference per element of a big
+    // table would overflow the interpreter's stack of references.
+    let mut count = 0;
+    t.for_each(|_: Value, _: Value| {
+        count += 1;
+        Ok(())
+    })?;
+    encode_len(count, 0x80, 15, [0, 0xde, 0xdf], out);
+    t.for_each(|k: Value, v: Value| {
+        encode(&k, level + 1, out)?;
+        encode(&v, level + 1, out)
+    })
 }
 
 /// Why decoding stopped.
