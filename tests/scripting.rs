@@ -203,9 +203,11 @@ fn a_busy_script_gets_other_clients_busy_and_script_kill_stops_it() {
     runner.send_raw(&encode_command(&["EVAL", "while true do end", "0"]));
     // Several clients, so that some share the runner's event loop.
     let mut others: Vec<RawClient> = (0..4).map(|_| RawClient::connect(server.addr())).collect();
-    wait_until(Duration::from_secs(10), "the script is busy", || {
-        matches!(admin.call(&["PING"]), Frame::Error(e) if e.starts_with(b"BUSY"))
-    });
+    wait_until(
+        Duration::from_secs(10),
+        "the script is busy",
+        || matches!(admin.call(&["PING"]), Frame::Error(e) if e.starts_with(b"BUSY")),
+    );
     for o in &mut others {
         let reply = o.call(&["GET", "x"]);
         assert!(matches!(&reply, Frame::Error(e) if e.starts_with(b"BUSY")), "{reply:?}");
@@ -213,7 +215,10 @@ fn a_busy_script_gets_other_clients_busy_and_script_kill_stops_it() {
     assert!(matches!(admin.call(&["FUNCTION", "KILL"]), Frame::Error(e) if e.starts_with(b"BUSY")));
     assert_eq!(admin.call(&["SCRIPT", "KILL"]), Frame::ok());
     let (reply, _) = runner.read_reply();
-    assert!(matches!(&reply, Frame::Error(e) if e.starts_with(b"ERR Script killed by user with SCRIPT KILL...")), "{reply:?}");
+    assert!(
+        matches!(&reply, Frame::Error(e) if e.starts_with(b"ERR Script killed by user with SCRIPT KILL...")),
+        "{reply:?}"
+    );
     wait_until(Duration::from_secs(10), "served again", || admin.call(&["PING"]) == Frame::Simple("PONG".into()));
     assert_eq!(admin.call(&["SCRIPT", "KILL"]), Frame::Error("NOTBUSY No scripts in execution right now.".into()));
 }
@@ -237,7 +242,10 @@ fn on_a_cluster_node_scripts_touch_only_local_keys_of_one_slot() {
         "{non_local:?}"
     );
     let other_slot = c.call(&["EVAL", "return redis.call('get', '{bar}x') or redis.call('get', 'baz')", "1", "bar"]);
-    assert!(matches!(&other_slot, Frame::Error(e) if e.starts_with(b"ERR Script attempted to access")), "{other_slot:?}");
+    assert!(
+        matches!(&other_slot, Frame::Error(e) if e.starts_with(b"ERR Script attempted to access")),
+        "{other_slot:?}"
+    );
     let shebang = c.call(&["EVAL", "#!lua flags=no-cluster\nreturn 1", "0"]);
     assert_eq!(shebang, Frame::Error("ERR Can not run script on cluster, 'no-cluster' flag is set.".into()));
 }
@@ -269,13 +277,14 @@ fn through_the_proxy_scripts_follow_their_first_key_and_script_load_reaches_ever
         assert_eq!(c.call(&["EVAL", "return redis.call('get', KEYS[1])", "1", &key]), bulk("1"));
         assert_eq!(c.call(&["GET", &key]), bulk("1"));
     }
-    let spread = (0..30)
-        .map(|i| format!("script:{i}"))
-        .collect::<Vec<_>>();
+    let spread = (0..30).map(|i| format!("script:{i}")).collect::<Vec<_>>();
     let mut args = vec!["EVAL".to_string(), "return 1".into(), spread.len().to_string()];
     args.extend(spread);
     let refused = c.call(&args);
-    assert!(matches!(&refused, Frame::Error(e) if e.starts_with(b"ERR keys of 'eval' map to different backends")), "{refused:?}");
+    assert!(
+        matches!(&refused, Frame::Error(e) if e.starts_with(b"ERR keys of 'eval' map to different backends")),
+        "{refused:?}"
+    );
     assert_eq!(c.call(&["SCRIPT", "EXISTS", &sha, "nope"]), Frame::Array(vec![Frame::Integer(1), Frame::Integer(0)]));
     assert_eq!(c.call(&["SCRIPT", "FLUSH"]), Frame::ok());
     assert_eq!(c.call(&["SCRIPT", "EXISTS", &sha]), Frame::Array(vec![Frame::Integer(0)]));

@@ -52,9 +52,7 @@ pub fn parse_shebang(body: &[u8]) -> Result<(u32, usize), String> {
         for f in list.split(|&b| b == b',') {
             match NAMES.iter().find(|(n, _)| n.as_bytes() == f) {
                 Some(&(_, bit)) => flags |= bit,
-                None => {
-                    return Err(format!("Unexpected flag in script shebang: {}", String::from_utf8_lossy(f)))
-                }
+                None => return Err(format!("Unexpected flag in script shebang: {}", String::from_utf8_lossy(f))),
             }
         }
     }

@@ -223,7 +223,12 @@ fn register(registered: &RefCell<Vec<FunctionDef>>, args: MultiValue) -> Option<
             let Value::Function(f) = &args[1] else {
                 return Some("second argument to redis.register_function must be a function".into());
             };
-            Ok(FunctionDef { name: String::from_utf8_lossy(&name).into_owned(), description: None, flags: 0, func: f.clone() })
+            Ok(FunctionDef {
+                name: String::from_utf8_lossy(&name).into_owned(),
+                description: None,
+                flags: 0,
+                func: f.clone(),
+            })
         }
         _ => return Some("wrong number of arguments to redis.register_function".into()),
     };
@@ -254,11 +259,14 @@ fn named_args(v: &Value) -> Result<FunctionDef, &'static str> {
         };
         match key.to_ascii_lowercase().as_slice() {
             b"function_name" => {
-                name = Some(string_of(&v).ok_or("function_name argument given to redis.register_function must be a string")?)
+                name = Some(
+                    string_of(&v).ok_or("function_name argument given to redis.register_function must be a string")?,
+                )
             }
             b"description" => {
-                description =
-                    Some(string_of(&v).ok_or("description argument given to redis.register_function must be a string")?)
+                description = Some(
+                    string_of(&v).ok_or("description argument given to redis.register_function must be a string")?,
+                )
             }
             b"callback" => match v {
                 Value::Function(f) => func = Some(f),
@@ -266,7 +274,9 @@ fn named_args(v: &Value) -> Result<FunctionDef, &'static str> {
             },
             b"flags" => {
                 let Value::Table(list) = v else {
-                    return Err("flags argument to redis.register_function must be a table representing function flags");
+                    return Err(
+                        "flags argument to redis.register_function must be a table representing function flags",
+                    );
                 };
                 flags = read_flags(&list).ok_or("unknown flag given")?;
             }

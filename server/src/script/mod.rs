@@ -102,8 +102,10 @@ impl Watch {
         if started != 0 && threshold > 0 && !self.timed_out.load(Ordering::Relaxed) {
             let elapsed = crate::clock::unix_time_ms() - started;
             if elapsed >= threshold {
-                let (cmd, name) =
-                    (if self.kind.load(Ordering::Relaxed) == 1 { "SCRIPT KILL" } else { "FUNCTION KILL" }, self.name.lock().0.clone());
+                let (cmd, name) = (
+                    if self.kind.load(Ordering::Relaxed) == 1 { "SCRIPT KILL" } else { "FUNCTION KILL" },
+                    self.name.lock().0.clone(),
+                );
                 crate::log::warning(&format!(
                     "Slow script detected: still in execution after {elapsed} milliseconds. You can try killing the script using the {cmd} command. Script name is: {name}."
                 ));

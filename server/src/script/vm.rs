@@ -3,7 +3,7 @@
 //! with its globals locked (`sandbox.lua`), and the run of one script or function in it. The
 //! commands a script calls go to a [`Host`]; the VM knows nothing of commands or clients.
 
-use super::convert::{self, error_text, error_table};
+use super::convert::{self, error_table, error_text};
 use super::rand48::Rand48;
 use super::Host;
 use bytes::Bytes;
@@ -304,8 +304,7 @@ fn log(_: &Lua, args: MultiValue) -> mlua::Result<()> {
         Some(Value::Number(n)) => *n as i32,
         _ => 2,
     };
-    let parts: Vec<String> =
-        it.filter_map(arg_bytes).map(|b| String::from_utf8_lossy(&b).into_owned()).collect();
+    let parts: Vec<String> = it.filter_map(arg_bytes).map(|b| String::from_utf8_lossy(&b).into_owned()).collect();
     let msg = parts.join(" ");
     match level {
         3 => crate::log::warning(&msg),

@@ -116,7 +116,8 @@ pub(super) const SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
         group: "scripting",
         since: "2.6.0",
         summary: "Check existence of scripts in the script cache.",
-        complexity: "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).",
+        complexity:
+            "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).",
         key_specs: &[],
         subcommands: &[],
     },

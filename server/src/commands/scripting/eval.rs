@@ -80,7 +80,8 @@ fn script_exists(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 }
 
 fn script_flush(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    if args.len() > 3 || (args.len() == 3 && !args[2].eq_ignore_ascii_case(b"sync") && !args[2].eq_ignore_ascii_case(b"async"))
+    if args.len() > 3
+        || (args.len() == 3 && !args[2].eq_ignore_ascii_case(b"sync") && !args[2].eq_ignore_ascii_case(b"async"))
     {
         return Ok(Frame::error_static("ERR SCRIPT FLUSH only support SYNC|ASYNC option"));
     }

@@ -209,7 +209,9 @@ pub fn prepare(shared: &Shared, script_flags: u32, ro: bool, obey: bool) -> Resu
             ));
         }
     } else if running_stale {
-        return Err(Frame::error_static("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."));
+        return Err(Frame::error_static(
+            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+        ));
     }
     Ok(Rules {
         read_only: ro || (!compat && script_flags & flags::NO_WRITES != 0),

@@ -46,7 +46,12 @@ pub fn feed_monitors(ctx: &Ctx, name: &str, args: &[Bytes]) {
 }
 
 /// Run `body` (which runs the Lua code through the host) for the caller of `ctx`.
-pub fn run(ctx: &mut Ctx, call: Call, args: &[Bytes], body: impl FnOnce(&mut ScriptHost, Protocol) -> Outcome) -> Frame {
+pub fn run(
+    ctx: &mut Ctx,
+    call: Call,
+    args: &[Bytes],
+    body: impl FnOnce(&mut ScriptHost, Protocol) -> Outcome,
+) -> Frame {
     let shared = ctx.shared;
     let obey = ctx.client.is_master_link;
     let rules = match prepare(shared, call.flags, call.ro, obey) {

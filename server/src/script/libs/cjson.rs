@@ -414,7 +414,10 @@ fn setting(
             Some(Value::Integer(i)) if (range.0..=range.1).contains(&(*i as i64)) => set(&mut c, *i as i64),
             Some(Value::Number(n)) if (range.0 as f64..=range.1 as f64).contains(n) => set(&mut c, *n as i64),
             Some(_) => {
-                return Err(err(format!("bad argument #1 to '{name}' (expected integer between {} and {})", range.0, range.1)))
+                return Err(err(format!(
+                    "bad argument #1 to '{name}' (expected integer between {} and {})",
+                    range.0, range.1
+                )))
             }
         }
         Ok(get(&c))
@@ -474,11 +477,47 @@ pub fn table(lua: &Lua) -> mlua::Result<Table> {
             Ok(v)
         })?,
     )?;
-    t.raw_set("encode_max_depth", setting(lua, &cfg, "encode_max_depth", (1, i32::MAX as i64), |c| c.encode_max_depth, |c, v| c.encode_max_depth = v)?)?;
-    t.raw_set("decode_max_depth", setting(lua, &cfg, "decode_max_depth", (1, i32::MAX as i64), |c| c.decode_max_depth, |c, v| c.decode_max_depth = v)?)?;
-    t.raw_set("encode_number_precision", setting(lua, &cfg, "encode_number_precision", (1, 14), |c| c.number_precision as i64, |c, v| c.number_precision = v as usize)?)?;
-    t.raw_set("encode_invalid_numbers", switch(lua, &cfg, |c| c.encode_invalid_numbers, |c, v| c.encode_invalid_numbers = v)?)?;
-    t.raw_set("decode_invalid_numbers", switch(lua, &cfg, |c| c.decode_invalid_numbers, |c, v| c.decode_invalid_numbers = v)?)?;
+    t.raw_set(
+        "encode_max_depth",
+        setting(
+            lua,
+            &cfg,
+            "encode_max_depth",
+            (1, i32::MAX as i64),
+            |c| c.encode_max_depth,
+            |c, v| c.encode_max_depth = v,
+        )?,
+    )?;
+    t.raw_set(
+        "decode_max_depth",
+        setting(
+            lua,
+            &cfg,
+            "decode_max_depth",
+            (1, i32::MAX as i64),
+            |c| c.decode_max_depth,
+            |c, v| c.decode_max_depth = v,
+        )?,
+    )?;
+    t.raw_set(
+        "encode_number_precision",
+        setting(
+            lua,
+            &cfg,
+            "encode_number_precision",
+            (1, 14),
+            |c| c.number_precision as i64,
+            |c, v| c.number_precision = v as usize,
+        )?,
+    )?;
+    t.raw_set(
+        "encode_invalid_numbers",
+        switch(lua, &cfg, |c| c.encode_invalid_numbers, |c, v| c.encode_invalid_numbers = v)?,
+    )?;
+    t.raw_set(
+        "decode_invalid_numbers",
+        switch(lua, &cfg, |c| c.decode_invalid_numbers, |c, v| c.decode_invalid_numbers = v)?,
+    )?;
     t.raw_set("encode_keep_buffer", switch(lua, &cfg, |_| true, |_, _| {})?)?;
     let c = cfg.clone();
     t.raw_set(
