@@ -55,6 +55,15 @@ impl Shared {
         }
     }
 
+    /// Undo [`Self::count_error`] for `reply` (see `ErrorStats::unrecord`).
+    pub fn uncount_error(&self, reply: &Frame) {
+        if let Some(text) = reply.error_text() {
+            // Adding 2^64 - 1 takes one back (the counter sums its stripes wrapping).
+            self.stats.total_error_replies.fetch_add(u64::MAX, Ordering::Relaxed);
+            self.errorstats.unrecord(text);
+        }
+    }
+
     /// Call after changing `config` (CONFIG SET) so hot copies follow.
     pub fn config_changed(&self) {
         self.core.refresh_hot();

@@ -40,10 +40,11 @@ pub struct Vm {
 
 /// How a script run ended.
 pub enum Outcome {
-    /// It returned this reply.
-    Reply(Frame),
-    /// It raised this error (the reply text, without `-`).
-    Error(Vec<u8>),
+    /// It returned this reply (true: an error reply a command gave it, counted already).
+    Reply(Frame, bool),
+    /// It raised this error (the reply text, without `-`); true when the error came from a
+    /// command the script called, and so was counted in the error stats already.
+    Error(Vec<u8>, bool),
 }
 
 impl Vm {
@@ -186,12 +187,17 @@ impl Vm {
             }
             let (ok, v) = out?;
             let resp = cell.borrow().resp();
-            Ok(if ok { Outcome::Reply(convert::lua_to_reply(&v, resp, caller)) } else { failure(&v, name) })
+            Ok(if ok {
+                let counted = matches!(&v, Value::Table(t) if matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true))));
+                Outcome::Reply(convert::lua_to_reply(&v, resp, caller), counted)
+            } else {
+                failure(&v, name)
+            })
         });
         if watch.is_some() {
             self.lua.remove_hook();
         }
-        result.unwrap_or_else(|e| Outcome::Error(format!("ERR Error running script {name}, {e}").into_bytes()))
+        result.unwrap_or_else(|e| Outcome::Error(format!("ERR Error running script {name}, {e}").into_bytes(), false))
     }
 
     /// Collect garbage now and then (Redis steps its collector every 50 calls).
@@ -212,7 +218,7 @@ fn failure(v: &Value, name: &str) -> Outcome {
             _ => "execution failure".to_string(),
         };
         let msg: String = msg.chars().take(100).collect();
-        return Outcome::Error(format!("ERR Error running script {name}, {msg}").into_bytes());
+        return Outcome::Error(format!("ERR Error running script {name}, {msg}").into_bytes(), false);
     };
     let text = |k: &str| match t.raw_get::<Value>(k) {
         Ok(Value::String(s)) => Some(s.as_bytes().to_vec()),
@@ -228,7 +234,8 @@ fn failure(v: &Value, name: &str) -> Outcome {
         out.extend_from_slice(&line);
         out.push(b'.');
     }
-    Outcome::Error(out)
+    let counted = matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true)));
+    Outcome::Error(out, counted)
 }
 
 /// A Lua error's message as Lua printed it (without mlua's decorations).

@@ -59,7 +59,7 @@ fn run_eval(ctx: &mut Ctx, args: &[Bytes], by_sha: bool, ro: bool, name: &str) -
             vm.set_global(name, t)
         };
         if let Err(e) = set("KEYS", keys).and_then(|_| set("ARGV", argv)) {
-            return crate::script::vm::Outcome::Error(format!("ERR {e}").into_bytes());
+            return crate::script::vm::Outcome::Error(format!("ERR {e}").into_bytes(), false);
         }
         vm.run(&func, None, host, caller, &sha_str)
     });

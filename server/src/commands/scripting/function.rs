@@ -38,7 +38,7 @@ fn run_fcall(ctx: &mut Ctx, args: &[Bytes], ro: bool, name: &str) -> Reply {
         };
         match table(keys).and_then(|k| Ok((k, table(argv)?))) {
             Ok(ka) => vm.run(&f.func, Some(ka), host, caller, &f.name),
-            Err(e) => crate::script::vm::Outcome::Error(format!("ERR {e}").into_bytes()),
+            Err(e) => crate::script::vm::Outcome::Error(format!("ERR {e}").into_bytes(), false),
         }
     });
     Ok(reply)

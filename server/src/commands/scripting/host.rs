@@ -148,6 +148,8 @@ impl Host for ScriptHost<'_> {
         };
         if let Err(e) = self.check(r, &args) {
             self.shared.cmdstats.reject(r.id);
+            let text = crate::script::convert::error_text(e.as_bytes());
+            self.shared.count_error(&Frame::Error(Bytes::from(text)));
             return Err(e);
         }
         let reply = (self.run)(self.shared, &mut self.client, r.id, &args);

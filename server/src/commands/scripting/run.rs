@@ -93,8 +93,13 @@ pub fn run(
         }
     }
     ctx.client.ready_keys.extend(script.ready_keys);
-    match outcome {
-        Outcome::Reply(f) => f,
-        Outcome::Error(text) => Frame::Error(Bytes::from(text)),
+    let (reply, counted) = match outcome {
+        Outcome::Reply(f, counted) => (f, counted),
+        Outcome::Error(text, counted) => (Frame::Error(Bytes::from(text)), counted),
+    };
+    if counted && reply.is_error() {
+        // Counted when the script's command failed; the reply will be counted again.
+        shared.uncount_error(&reply);
     }
+    reply
 }
