@@ -147,7 +147,7 @@ fn to_reply(v: &Value, script_resp: Protocol, caller: Protocol, depth: usize) ->
             Protocol::Resp2 => Frame::Null,
             Protocol::Resp3 => Frame::Boolean(*b),
         },
-        Value::Integer(i) => Frame::Integer(*i as i64),
+        Value::Integer(i) => Frame::Integer(*i),
         Value::Number(n) => Frame::Integer(number_to_i64(*n)),
         Value::Table(t) => table_to_reply(t, script_resp, caller, depth),
         _ => Frame::Null,

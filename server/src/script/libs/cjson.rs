@@ -411,7 +411,7 @@ fn setting(
         let mut c = cfg.lock();
         match args.front() {
             None | Some(Value::Nil) => {}
-            Some(Value::Integer(i)) if (range.0..=range.1).contains(&(*i as i64)) => set(&mut c, *i as i64),
+            Some(Value::Integer(i)) if (range.0..=range.1).contains(i) => set(&mut c, *i),
             Some(Value::Number(n)) if (range.0 as f64..=range.1 as f64).contains(n) => set(&mut c, *n as i64),
             Some(_) => {
                 return Err(err(format!(
@@ -528,10 +528,10 @@ pub fn table(lua: &Lua) -> mlua::Result<Table> {
                 c.sparse_convert = *b;
             }
             if let Some(Value::Integer(r)) = args.get(1) {
-                c.sparse_ratio = *r as i64;
+                c.sparse_ratio = *r;
             }
             if let Some(Value::Integer(s)) = args.get(2) {
-                c.sparse_safe = *s as i64;
+                c.sparse_safe = *s;
             }
             Ok((c.sparse_convert, c.sparse_ratio, c.sparse_safe))
         })?,

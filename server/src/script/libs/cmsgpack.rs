@@ -10,7 +10,7 @@ const MAX_NESTING: usize = 16;
 fn encode(v: &Value, level: usize, out: &mut Vec<u8>) -> mlua::Result<()> {
     match v {
         Value::Boolean(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
-        Value::Integer(i) => encode_int(*i as i64, out),
+        Value::Integer(i) => encode_int(*i, out),
         Value::Number(n) => encode_number(*n, out),
         Value::String(s) => encode_bytes(&s.as_bytes(), out),
         Value::Table(t) if level < MAX_NESTING => encode_table(t, level, out)?,
@@ -280,7 +280,7 @@ fn string_arg(args: &MultiValue, name: &str) -> mlua::Result<Vec<u8>> {
 
 fn int_arg(args: &MultiValue, i: usize) -> i64 {
     match args.get(i) {
-        Some(Value::Integer(n)) => *n as i64,
+        Some(Value::Integer(n)) => *n,
         Some(Value::Number(n)) => *n as i64,
         _ => 0,
     }

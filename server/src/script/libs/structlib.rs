@@ -205,7 +205,7 @@ fn unpack(lua: &Lua, args: &MultiValue) -> mlua::Result<MultiValue> {
     let fmt = str_arg(args, 0, "unpack")?;
     let data = str_arg(args, 1, "unpack")?;
     let mut pos = match args.get(2) {
-        Some(Value::Integer(i)) => (*i as i64 - 1).max(0) as usize,
+        Some(Value::Integer(i)) => (*i - 1).max(0) as usize,
         Some(Value::Number(n)) => (*n as i64 - 1).max(0) as usize,
         _ => 0,
     };
