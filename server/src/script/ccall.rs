@@ -33,8 +33,10 @@ unsafe fn dispatch(l: *mut ffi::lua_State, raise: bool) -> c_int {
         ffi::lua_pushvalue(l, i);
         ffi::lua_rawseti(l, n + 1, i as ffi::lua_Integer);
     }
-    ffi::lua_replace(l, 1);
-    ffi::lua_settop(l, 1);
+    if n > 0 {
+        ffi::lua_replace(l, 1);
+        ffi::lua_settop(l, 1);
+    }
     ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, PRIVATE_KEY_C.as_ptr());
     ffi::lua_getfield(l, -1, c"d".as_ptr());
     ffi::lua_remove(l, -2);

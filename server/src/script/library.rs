@@ -30,8 +30,9 @@ pub struct Library {
 
 pub struct Functions {
     pub vm: Vm,
+    /// By lower-case name (names are case-insensitive).
     libs: BTreeMap<String, Library>,
-    /// Function name → its library's name.
+    /// Function name (lower-case) → its library's key.
     index: HashMap<String, String>,
     /// What a library's code sees as globals while it loads.
     load_api: Table,
@@ -98,19 +99,21 @@ impl Functions {
         self.index.len()
     }
 
-    /// A function by name.
+    /// A function by name (names are case-insensitive, as in Redis).
     pub fn function(&self, name: &[u8]) -> Option<&FunctionDef> {
-        let lib = self.index.get(std::str::from_utf8(name).ok()?)?;
-        self.libs.get(lib)?.functions.iter().find(|f| f.name.as_bytes() == name)
+        let key = std::str::from_utf8(name).ok()?.to_ascii_lowercase();
+        let lib = self.index.get(&key)?;
+        self.libs.get(lib)?.functions.iter().find(|f| f.name.eq_ignore_ascii_case(&key))
     }
 
     /// FUNCTION DELETE: false when there is no such library.
     pub fn delete(&mut self, name: &[u8]) -> bool {
-        let Some(lib) = std::str::from_utf8(name).ok().and_then(|n| self.libs.remove(n)) else {
+        let key = String::from_utf8_lossy(name).to_ascii_lowercase();
+        let Some(lib) = self.libs.remove(&key) else {
             return false;
         };
         for f in &lib.functions {
-            self.index.remove(&f.name);
+            self.index.remove(&f.name.to_ascii_lowercase());
         }
         true
     }
@@ -125,7 +128,8 @@ impl Functions {
         if !meta.engine.eq_ignore_ascii_case("lua") {
             return Err(format!("Engine '{}' not found", meta.engine));
         }
-        if self.libs.contains_key(&meta.name) && !replace {
+        let key = meta.name.to_ascii_lowercase();
+        if self.libs.contains_key(&key) && !replace {
             return Err(format!("Library '{}' already exists", meta.name));
         }
         let functions = self.run_load(&code[meta.code_start..], timeout)?;
@@ -133,16 +137,16 @@ impl Functions {
             return Err("No functions registered".into());
         }
         for f in &functions {
-            if self.index.get(&f.name).is_some_and(|lib| *lib != meta.name) {
+            if self.index.get(&f.name.to_ascii_lowercase()).is_some_and(|lib| *lib != key) {
                 return Err(format!("Function {} already exists", f.name));
             }
         }
         self.delete(meta.name.as_bytes());
         for f in &functions {
-            self.index.insert(f.name.clone(), meta.name.clone());
+            self.index.insert(f.name.to_ascii_lowercase(), key.clone());
         }
         let name = meta.name.clone();
-        self.libs.insert(meta.name, Library { name: name.clone(), code: code.clone(), functions });
+        self.libs.insert(key, Library { name: name.clone(), code: code.clone(), functions });
         Ok(name)
     }
 
@@ -240,7 +244,7 @@ fn register(registered: &RefCell<Vec<FunctionDef>>, args: MultiValue) -> Option<
         return Some(BAD_NAME.into());
     }
     let mut list = registered.borrow_mut();
-    if list.iter().any(|f| f.name == def.name) {
+    if list.iter().any(|f| f.name.eq_ignore_ascii_case(&def.name)) {
         return Some("Function already exists in the library".into());
     }
     list.push(def);

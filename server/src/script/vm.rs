@@ -75,10 +75,13 @@ impl Vm {
         private.raw_set("errmsg", lua.create_function(errmsg)?)?;
         let r = rand.clone();
         private.raw_set("rand", lua.create_function(move |_, ()| Ok(r.next_f64()))?)?;
-        private.raw_set("srand", lua.create_function(move |_, seed: f64| {
-            rand.seed(seed as i64 as i32);
-            Ok(())
-        })?)?;
+        private.raw_set(
+            "srand",
+            lua.create_function(move |_, seed: f64| {
+                rand.seed(seed as i64 as i32);
+                Ok(())
+            })?,
+        )?;
         lua.load(include_str!("sandbox.lua")).set_name(SANDBOX).call::<()>(private.clone())?;
         lua.set_named_registry_value(super::ccall::PRIVATE_KEY, private.clone())?;
         // SAFETY: see `ccall`: the functions only use the Lua C API on their own stack.

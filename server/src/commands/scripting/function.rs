@@ -83,7 +83,18 @@ fn flush_mode_ok(args: &[Bytes]) -> bool {
         || (args.len() == 3 && (args[2].eq_ignore_ascii_case(b"sync") || args[2].eq_ignore_ascii_case(b"async")))
 }
 
+/// Redis's reply to a FUNCTION subcommand given too many arguments.
+fn syntax_error(sub: &[u8]) -> Frame {
+    Frame::error(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
+        String::from_utf8_lossy(&sub[..sub.len().min(128)])
+    ))
+}
+
 fn function_flush(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    if args.len() > 3 {
+        return Ok(syntax_error(&args[1]));
+    }
     if !flush_mode_ok(args) {
         return Ok(Frame::error_static("ERR FUNCTION FLUSH only supports SYNC|ASYNC option"));
     }
@@ -188,11 +199,10 @@ fn parse_dump(payload: &[u8]) -> Option<Vec<Bytes>> {
 }
 
 fn function_restore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let policy = match args.get(3) {
-        None => b"APPEND".to_vec(),
-        Some(p) if args.len() == 4 => p.to_ascii_uppercase(),
-        Some(_) => return Ok(Frame::error_static("ERR syntax error")),
-    };
+    if args.len() > 4 {
+        return Ok(syntax_error(&args[1]));
+    }
+    let policy = args.get(3).map_or(b"APPEND".to_vec(), |p| p.to_ascii_uppercase());
     if !matches!(&policy[..], b"FLUSH" | b"APPEND" | b"REPLACE") {
         return Ok(Frame::error_static(
             "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
@@ -225,12 +235,12 @@ fn function_restore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 /// APPEND / REPLACE: add `new`'s libraries to `cur`, all or none.
 fn merge(cur: &mut Functions, new: &Functions, replace: bool) -> Result<(), String> {
     for lib in new.libraries() {
-        if !replace && cur.libraries().any(|l| l.name == lib.name) {
+        if !replace && cur.libraries().any(|l| l.name.eq_ignore_ascii_case(&lib.name)) {
             return Err(format!("Library {} already exists", lib.name));
         }
         for f in &lib.functions {
-            let owner = cur.libraries().find(|l| l.functions.iter().any(|g| g.name == f.name));
-            if owner.is_some_and(|l| !replace || l.name != lib.name) {
+            let owner = cur.libraries().find(|l| l.functions.iter().any(|g| g.name.eq_ignore_ascii_case(&f.name)));
+            if owner.is_some_and(|l| !replace || !l.name.eq_ignore_ascii_case(&lib.name)) {
                 return Err(format!("Function {} already exists", f.name));
             }
         }
