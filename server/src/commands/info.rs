@@ -354,6 +354,33 @@ fn keyspace(out: &mut String, shared: &Shared) {
 
 pub const COMMANDS: Registration = &[("info", info)];
 
+/// The scripting lines of INFO memory (the interpreters' memory, scripts and libraries). The
+/// engines are locked only under the whole gate, so INFO (under its stripe) finds them free;
+/// `try_lock` keeps it from ever waiting.
+fn scripting_memory(shared: &Shared, out: &mut String, sized: &dyn Fn(&mut String, &str, u64)) {
+    let (vm_eval, eval_bytes, scripts, vm_fn, functions, libraries) = match shared.scripting.engines.try_lock() {
+        Some(e) => (
+            e.eval.vm.used_memory() as u64,
+            e.eval.body_bytes as u64,
+            e.eval.len() as u64,
+            e.functions.vm.used_memory() as u64,
+            e.functions.function_count() as u64,
+            e.functions.library_count() as u64,
+        ),
+        None => (0, 0, 0, 0, 0, 0),
+    };
+    sized(out, "used_memory_lua", vm_eval);
+    field(out, "used_memory_vm_eval", vm_eval);
+    field(out, "used_memory_scripts_eval", eval_bytes);
+    field(out, "number_of_cached_scripts", scripts);
+    field(out, "number_of_functions", functions);
+    field(out, "number_of_libraries", libraries);
+    field(out, "used_memory_vm_functions", vm_fn);
+    sized(out, "used_memory_vm_total", vm_eval + vm_fn);
+    field(out, "used_memory_functions", 0);
+    sized(out, "used_memory_scripts", eval_bytes);
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::connection::testing::TestClient;
@@ -406,31 +433,4 @@ mod tests {
         assert_eq!(human_bytes(25325268992), "23.59G");
         assert_eq!(human_bytes(0), "0B");
     }
-}
-
-/// The scripting lines of INFO memory (the interpreters' memory, scripts and libraries). The
-/// engines are locked only under the whole gate, so INFO (under its stripe) finds them free;
-/// `try_lock` keeps it from ever waiting.
-fn scripting_memory(shared: &Shared, out: &mut String, sized: &dyn Fn(&mut String, &str, u64)) {
-    let (vm_eval, eval_bytes, scripts, vm_fn, functions, libraries) = match shared.scripting.engines.try_lock() {
-        Some(e) => (
-            e.eval.vm.used_memory() as u64,
-            e.eval.body_bytes as u64,
-            e.eval.len() as u64,
-            e.functions.vm.used_memory() as u64,
-            e.functions.function_count() as u64,
-            e.functions.library_count() as u64,
-        ),
-        None => (0, 0, 0, 0, 0, 0),
-    };
-    sized(out, "used_memory_lua", vm_eval);
-    field(out, "used_memory_vm_eval", vm_eval);
-    field(out, "used_memory_scripts_eval", eval_bytes);
-    field(out, "number_of_cached_scripts", scripts);
-    field(out, "number_of_functions", functions);
-    field(out, "number_of_libraries", libraries);
-    field(out, "used_memory_vm_functions", vm_fn);
-    sized(out, "used_memory_vm_total", vm_eval + vm_fn);
-    field(out, "used_memory_functions", 0);
-    sized(out, "used_memory_scripts", eval_bytes);
 }

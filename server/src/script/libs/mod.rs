@@ -4,6 +4,7 @@
 mod bit;
 mod cjson;
 mod cmsgpack;
+mod json_decode;
 mod structlib;
 
 use mlua::{Lua, Table};
