@@ -98,13 +98,16 @@ fn script_requests() -> Vec<Vec<&'static str>> {
         r(&["FCALL_RO", "ro", "0"]),
         r(&["FCALL", "nosuch", "0"]),
         r(&["FCALL", "get1", "x"]),
-        r(&["FUNCTION", "LIST"]),
-        r(&["FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "lib*"]),
+        // Functions of a library are listed in hash order in Redis: one function per library.
+        r(&["FUNCTION", "LOAD", "#!lua name=solo\nredis.register_function('solo', function() return 'solo' end)"]),
+        r(&["FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "so*"]),
+        r(&["FUNCTION", "LIST", "LIBRARYNAME", "nothing*"]),
         r(&["FUNCTION", "LIST", "LIBRARYNAME"]),
         r(&["FUNCTION", "STATS"]),
         r(&["FUNCTION", "KILL"]),
         r(&["FUNCTION", "DELETE", "nolib"]),
         r(&["FUNCTION", "DELETE", "lib1"]),
+        r(&["FUNCTION", "DELETE", "SOLO"]),
         r(&["FUNCTION", "LIST"]),
         r(&["FUNCTION", "RESTORE", "garbage"]),
         r(&["FUNCTION", "FLUSH", "bogus"]),
@@ -241,11 +244,17 @@ fn on_a_cluster_node_scripts_touch_only_local_keys_of_one_slot() {
         matches!(&non_local, Frame::Error(e) if e.starts_with(b"ERR Script attempted to access a non local key in a cluster node")),
         "{non_local:?}"
     );
-    let other_slot = c.call(&["EVAL", "return redis.call('get', '{bar}x') or redis.call('get', 'baz')", "1", "bar"]);
+    // A script without a shebang may reach keys of other local slots (Redis's compatibility
+    // mode); one with a shebang may not, unless it says allow-cross-slot-keys.
+    let body = "return redis.call('get', '{bar}x') or redis.call('get', 'baz')";
+    assert_eq!(c.call(&["EVAL", body, "1", "bar"]), Frame::Null);
+    let other_slot = c.call(&["EVAL", &format!("#!lua\n{body}"), "1", "bar"]);
     assert!(
-        matches!(&other_slot, Frame::Error(e) if e.starts_with(b"ERR Script attempted to access")),
+        matches!(&other_slot, Frame::Error(e) if e.starts_with(b"ERR Script attempted to access keys that do not hash to the same slot")),
         "{other_slot:?}"
     );
+    let allowed = c.call(&["EVAL", &format!("#!lua flags=allow-cross-slot-keys\n{body}"), "1", "bar"]);
+    assert_eq!(allowed, Frame::Null);
     let shebang = c.call(&["EVAL", "#!lua flags=no-cluster\nreturn 1", "0"]);
     assert_eq!(shebang, Frame::Error("ERR Can not run script on cluster, 'no-cluster' flag is set.".into()));
 }

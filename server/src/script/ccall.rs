@@ -4,7 +4,7 @@
 //! as in Redis. Each forwards to the sandbox's `P.d` (the run's dispatcher) and raises the
 //! error table it hands back (`redis.call` only).
 
-use mlua::ffi;
+use mlua::{ffi, Function, Lua};
 use std::ffi::{c_int, CStr};
 
 /// Registry key of the sandbox's private table.
@@ -57,4 +57,29 @@ unsafe fn dispatch(l: *mut ffi::lua_State, raise: bool) -> c_int {
         ffi::lua_error(l);
     }
     1
+}
+
+/// Calls its upvalue (a Lua function of the sandbox) with its arguments and returns what it
+/// returns. A Lua function of the `redis` API put behind it is not tail-called away by
+/// `return redis.sha1hex()`, so its errors are still located at the user's line.
+///
+/// SAFETY: pushes one value (within LUA_MINSTACK) and calls the upvalue, which may longjmp
+/// out of this frame; it holds nothing with a destructor.
+unsafe extern "C-unwind" fn trampoline(l: *mut ffi::lua_State) -> c_int {
+    let n = ffi::lua_gettop(l);
+    ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
+    ffi::lua_insert(l, 1);
+    ffi::lua_call(l, n, ffi::LUA_MULTRET);
+    ffi::lua_gettop(l)
+}
+
+/// `f` behind a C function (see [`trampoline`]).
+pub fn c_wrapped(lua: &Lua, f: Function) -> mlua::Result<Function> {
+    // SAFETY: `exec_raw` pushes `f` and runs the closure in protected mode; the closure pops
+    // it as the upvalue of a new C closure, which is what it returns.
+    unsafe {
+        lua.exec_raw(f, |state| {
+            ffi::lua_pushcclosure(state, trampoline, 1);
+        })
+    }
 }

@@ -30,9 +30,9 @@ pub struct Library {
 
 pub struct Functions {
     pub vm: Vm,
-    /// By lower-case name (names are case-insensitive).
+    /// By name (case-sensitive; function names are not).
     libs: BTreeMap<String, Library>,
-    /// Function name (lower-case) → its library's key.
+    /// Function name (lower-case) → its library's name.
     index: HashMap<String, String>,
     /// What a library's code sees as globals while it loads.
     load_api: Table,
@@ -108,7 +108,7 @@ impl Functions {
 
     /// FUNCTION DELETE: false when there is no such library.
     pub fn delete(&mut self, name: &[u8]) -> bool {
-        let key = String::from_utf8_lossy(name).to_ascii_lowercase();
+        let key = String::from_utf8_lossy(name).into_owned();
         let Some(lib) = self.libs.remove(&key) else {
             return false;
         };
@@ -128,7 +128,7 @@ impl Functions {
         if !meta.engine.eq_ignore_ascii_case("lua") {
             return Err(format!("Engine '{}' not found", meta.engine));
         }
-        let key = meta.name.to_ascii_lowercase();
+        let key = meta.name.clone();
         if self.libs.contains_key(&key) && !replace {
             return Err(format!("Library '{}' already exists", meta.name));
         }

@@ -28,8 +28,13 @@ local function handler(err)
     if type(err) == 'userdata' then
         -- Raised by a library function written in Rust: its message, placed like
         -- luaL_error places one (at the calling line).
-        local where = i and i.currentline and i.currentline > 0 and (i.short_src .. ':' .. i.currentline .. ': ') or ''
-        err = where .. tostring(P.errmsg(err))
+        local e = P.errmsg(err)
+        if type(e) == 'table' then
+            err = e
+        else
+            local where = i and i.currentline and i.currentline > 0 and (i.short_src .. ':' .. i.currentline .. ': ') or ''
+            err = where .. tostring(e)
+        end
     end
     if type(err) ~= 'table' then
         err = { err = 'ERR ' .. tostring(err) }
@@ -157,36 +162,37 @@ local function checkint(v, n)
     local x = tonumber(v)
     if not x then
         local got = v == nil and 'no value' or type(v)
-        error("bad argument #" .. n .. " to 'random' (number expected, got " .. got .. ")", 3)
+        -- Level 4: checkint, math.random, its C trampoline, the caller.
+        error("bad argument #" .. n .. " to 'random' (number expected, got " .. got .. ")", 4)
     end
     return x >= 0 and floor(x) or -floor(-x)
 end
 
 math.random = function(...)
-    if not P.d then error('math.random can only be called inside a script invocation', 2) end
+    if not P.d then error('math.random can only be called inside a script invocation', 3) end
     local r = P.rand()
     local n = select('#', ...)
     if n == 0 then return r end
     if n == 1 then
         local u = checkint((...), 1)
-        if u < 1 then error("bad argument #1 to 'random' (interval is empty)", 2) end
+        if u < 1 then error("bad argument #1 to 'random' (interval is empty)", 3) end
         return floor(r * u) + 1
     end
     if n == 2 then
         local l, u = ...
         l, u = checkint(l, 1), checkint(u, 2)
-        if l > u then error("bad argument #2 to 'random' (interval is empty)", 2) end
+        if l > u then error("bad argument #2 to 'random' (interval is empty)", 3) end
         return floor(r * (u - l + 1)) + l
     end
-    error('wrong number of arguments', 2)
+    error('wrong number of arguments', 3)
 end
 
 math.randomseed = function(...)
-    if not P.d then error('math.randomseed can only be called inside a script invocation', 2) end
+    if not P.d then error('math.randomseed can only be called inside a script invocation', 3) end
     local v = (...)
     if tonumber(v) == nil then
         local got = v == nil and 'no value' or type(v)
-        error("bad argument #1 to 'randomseed' (number expected, got " .. got .. ")", 2)
+        error("bad argument #1 to 'randomseed' (number expected, got " .. got .. ")", 3)
     end
     P.srand(checkint(v, 1))
 end
@@ -231,13 +237,14 @@ P.lock_globals = function(G, hidden, shown_index)
     return mt
 end
 
+-- Raised from C in Redis: no position in the message.
 setmetatable = function(t, mt)
-    if protected[t] then error('Attempt to modify a readonly table', 2) end
+    if protected[t] then error('Attempt to modify a readonly table', 0) end
     return raw_setmetatable(t, mt)
 end
 
 rawset = function(t, k, v)
-    if protected[t] then error('Attempt to modify a readonly table', 2) end
+    if protected[t] then error('Attempt to modify a readonly table', 0) end
     return raw_rawset(t, k, v)
 end
 

@@ -89,6 +89,19 @@ impl Vm {
             redis.raw_set("call", lua.create_c_function(super::ccall::redis_call)?)?;
             redis.raw_set("pcall", lua.create_c_function(super::ccall::redis_pcall)?)?;
         }
+        // The Lua-written API behind C functions (errors keep pointing at the user's line).
+        use super::ccall::c_wrapped;
+        for name in ["sha1hex", "log", "setresp", "set_repl", "acl_check_cmd"] {
+            redis.raw_set(name, c_wrapped(&lua, redis.raw_get(name)?)?)?;
+        }
+        let math: Table = globals.raw_get("math")?;
+        for name in ["random", "randomseed"] {
+            math.raw_set(name, c_wrapped(&lua, math.raw_get(name)?)?)?;
+        }
+        for name in ["setmetatable", "rawset"] {
+            globals.raw_set(name, c_wrapped(&lua, globals.raw_get(name)?)?)?;
+        }
+        private.raw_set("register_function", c_wrapped(&lua, private.raw_get("register_function")?)?)?;
         let runner: Function = private.raw_get("run")?;
         let hidden = lua.create_table()?;
         let lock: Function = private.raw_get("lock_globals")?;
@@ -158,7 +171,7 @@ impl Vm {
         if let Some(w) = watch.clone() {
             self.lua.set_hook(HookTriggers::new().every_nth_instruction(HOOK_EVERY), move |_, _| {
                 if w.poll() {
-                    return Err(mlua::Error::runtime("Script killed by user with SCRIPT KILL..."));
+                    return Err(mlua::Error::external(Killed));
                 }
                 Ok(VmState::Continue)
             });
@@ -300,9 +313,32 @@ fn dispatch(lua: &Lua, host: &RefCell<&mut dyn Host>, args: &Table, n: i64) -> m
 /// An error raised from Rust (a hook, a library function) as its plain message.
 fn errmsg(lua: &Lua, v: Value) -> mlua::Result<Value> {
     Ok(match v {
+        Value::Error(e) if is_kill(&e) => {
+            Value::Table(error_table(lua, &error_text(b"Script killed by user with SCRIPT KILL..."), false)?)
+        }
         Value::Error(e) => Value::String(lua.create_string(lua_error_message(&e))?),
         other => other,
     })
+}
+
+/// The error the hook raises when SCRIPT KILL / FUNCTION KILL stops a script.
+#[derive(Debug)]
+struct Killed;
+
+impl std::fmt::Display for Killed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Script killed by user with SCRIPT KILL...")
+    }
+}
+
+impl std::error::Error for Killed {}
+
+fn is_kill(e: &mlua::Error) -> bool {
+    match e {
+        mlua::Error::ExternalError(x) => x.is::<Killed>(),
+        mlua::Error::CallbackError { cause, .. } => is_kill(cause),
+        _ => false,
+    }
 }
 
 fn sha1hex(_: &Lua, v: Value) -> mlua::Result<String> {

@@ -235,12 +235,12 @@ fn function_restore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 /// APPEND / REPLACE: add `new`'s libraries to `cur`, all or none.
 fn merge(cur: &mut Functions, new: &Functions, replace: bool) -> Result<(), String> {
     for lib in new.libraries() {
-        if !replace && cur.libraries().any(|l| l.name.eq_ignore_ascii_case(&lib.name)) {
+        if !replace && cur.libraries().any(|l| l.name == lib.name) {
             return Err(format!("Library {} already exists", lib.name));
         }
         for f in &lib.functions {
             let owner = cur.libraries().find(|l| l.functions.iter().any(|g| g.name.eq_ignore_ascii_case(&f.name)));
-            if owner.is_some_and(|l| !replace || !l.name.eq_ignore_ascii_case(&lib.name)) {
+            if owner.is_some_and(|l| !replace || l.name != lib.name) {
                 return Err(format!("Function {} already exists", f.name));
             }
         }
