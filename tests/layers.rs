@@ -22,14 +22,14 @@ fn report(crate_src: &str, sub: &[&str]) -> Vec<Vec<String>> {
 /// The server's layers, bottom to top (the order `server/src/lib.rs` documents): a file may
 /// import files of its own top-level module (acyclic, checked above) and of lower layers only.
 const SERVER_LAYERS: &[&[&str]] = &[
-    &["clock", "alloc", "stats", "gate", "latency"],
+    &["clock", "alloc", "stats", "gate", "latency", "glob", "listen", "pause"],
     &["log", "rand"],
     &["config"],
     &["store"],
     &["stream", "mailbox"],
     &["core"],
     &["client"],
-    &["blocking", "pubsub", "cmdstats", "evict"],
+    &["blocking", "pubsub", "cmdstats", "evict", "tracking", "script"],
     &["monitor", "notify"],
     &["persist"],
     &["repl"],
@@ -83,7 +83,7 @@ const PROXY_NET_LAYERS: &[&[&str]] = &[
     &["forward", "role_check"],
     &["redirect"],
     &["blocking", "tx", "mirror"],
-    &["pubsub"],
+    &["pubsub", "script"],
     &["dispatch", "reload"],
     &["event_loop", "acceptor"],
     &["mod"],

@@ -355,3 +355,34 @@ fn a_replica_applies_its_masters_writes_to_keys_whose_ttl_ran_out_in_the_meantim
     assert_eq!(r.call(&["PTTL", "kept"]), Frame::Integer(-1));
     assert_eq!(m.call(&["DEBUG", "DIGEST"]), r.call(&["DEBUG", "DIGEST"]));
 }
+
+#[test]
+fn a_replica_in_full_sync_is_listed_by_info_but_not_by_role_or_wait() {
+    // A replica that asked for a full sync and reads nothing: the master's snapshot write
+    // blocks, and INFO shows the replica as Redis does (`state=send_bulk`), while ROLE and
+    // WAIT count only online replicas.
+    let master = Server::with_config(Config::ephemeral()).unwrap();
+    let mut m = RawClient::connect(master.addr());
+    let value = "x".repeat(64 * 1024);
+    for i in 0..400 {
+        assert_eq!(m.call(&["SET", &format!("k{i}"), &value]), Frame::ok());
+    }
+    let mut fake = std::net::TcpStream::connect(master.addr()).unwrap();
+    fake.write_all(b"*3\r\n$8\r\nREPLCONF\r\n$14\r\nlistening-port\r\n$4\r\n4321\r\n").unwrap();
+    fake.write_all(b"*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n").unwrap();
+    let listed =
+        wait_for(Duration::from_secs(10), || info(&mut m, "replication", "slave0").contains("state=send_bulk"));
+    assert!(listed, "a syncing replica is listed: {:?}", text(&m.call(&["INFO", "replication"])));
+    assert_eq!(info(&mut m, "replication", "connected_slaves"), "1");
+    assert!(info(&mut m, "replication", "slave0").contains("port=4321"));
+    match m.call(&["ROLE"]) {
+        Frame::Array(parts) => assert_eq!(parts[2], Frame::Array(vec![]), "ROLE lists online replicas only"),
+        other => panic!("ROLE: {other:?}"),
+    }
+    assert_eq!(m.call(&["WAIT", "1", "100"]), Frame::Integer(0), "a syncing replica acknowledges nothing");
+    drop(fake);
+    assert!(
+        wait_for(Duration::from_secs(20), || info(&mut m, "replication", "connected_slaves") == "0"),
+        "the replica goes when its link does"
+    );
+}

@@ -46,11 +46,7 @@ fn write_dicts(dir: &Path) {
         ["+", "-", ":", "$", "*", "_", "#t", ",", "(", "!", "=", "%", "~", ">", "\r\n", "txt:", "inf", "nan", "-1"]
             .map(String::from)
             .to_vec();
-    let mut config: Vec<String> = slotbox_server::config::DIRECTIVES
-        .iter()
-        .flat_map(|d| std::iter::once(d.name).chain(d.alias))
-        .map(String::from)
-        .collect();
+    let mut config: Vec<String> = slotbox_server::config::directives::names().map(|n| n.name.to_string()).collect();
     config.extend(["yes", "no", "\"\"", "mb", "gb", "kb", "normal", "replica", "pubsub"].map(String::from));
     let mut yml: Vec<String> = [
         "listen",
@@ -381,7 +377,12 @@ fn configs() -> Vec<(&'static str, Vec<u8>)> {
                    repl-backlog-size 1mb\nmin-replicas-to-write 1\nslave-priority 50\n";
     let mut all = slotbox_server::Config::default();
     all.load_str(typical, "typical.conf").expect("typical config loads");
-    let rewritten = slotbox_server::commands::rewritten_text(&all, "");
+    // Without the `dir` line (this machine's directory, which another may not have).
+    let rewritten: String = slotbox_server::config::rewrite::rewritten_text(&all, "")
+        .lines()
+        .filter(|l| !l.starts_with("dir "))
+        .map(|l| format!("{l}\n"))
+        .collect();
     vec![
         ("typical", typical.as_bytes().to_vec()),
         ("replica", replica.as_bytes().to_vec()),

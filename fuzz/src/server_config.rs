@@ -4,8 +4,8 @@
 //! `include` lines are skipped (they read other files). Checks: a text that loads, written
 //! back as CONFIG REWRITE writes it, loads again to the same value for every directive.
 
-use slotbox_server::commands::rewritten_text;
-use slotbox_server::config::DIRECTIVES;
+use slotbox_server::config::directives;
+use slotbox_server::config::rewrite::rewritten_text;
 use slotbox_server::Config;
 use std::sync::OnceLock;
 
@@ -29,7 +29,8 @@ pub fn run(data: &[u8]) {
     if let Err(e) = again.load_str(&rewritten, "rewritten.conf") {
         panic!("CONFIG REWRITE of\n{text}\nwrote\n{rewritten}\nwhich does not load: {e}");
     }
-    for d in DIRECTIVES {
-        assert_eq!((d.get)(&again), (d.get)(&config), "directive '{}' after CONFIG REWRITE:\n{rewritten}", d.name);
+    for d in directives::all() {
+        let (before, after) = (d.kind.show(&config.value(d)), d.kind.show(&again.value(d)));
+        assert_eq!(after, before, "directive '{}' after CONFIG REWRITE:\n{rewritten}", d.name);
     }
 }

@@ -262,6 +262,33 @@ fn split_inline(line: &Bytes) -> Result<Vec<Bytes>, DecodeError> {
         .ok_or_else(|| DecodeError::new("unbalanced quotes in request"))
 }
 
+/// `sdscatrepr`, the inverse of [`split_args`] for one word: in double quotes, `\\` `"` `\n`
+/// `\r` `\t` `\a` `\b` escaped, other bytes outside printable ASCII as `\xhh`.
+pub fn repr(s: &[u8]) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for &b in s {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            7 => out.push_str("\\a"),
+            8 => out.push_str("\\b"),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\x");
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 15) as usize] as char);
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// `sdssplitargs`: whitespace-separated words, "double quotes" with C escapes (\n \xHH ...),
 /// 'single quotes' with \' only. `None` on unbalanced quotes. As in C, where the line is a
 /// NUL-terminated string, a NUL byte ends the line (inside quotes: unbalanced), and blanks are

@@ -182,14 +182,33 @@ pub fn atoi(s: &[u8]) -> i32 {
 /// leading white space (decimal, hexadecimal, `inf`, `infinity`, `nan`, any case), 0 when there
 /// is none. For Redis's arguments read that way (DEBUG SLEEP).
 pub fn strtod_prefix(s: &[u8]) -> f64 {
-    let t = &s[s.iter().take_while(|&&b| is_c_space(b)).count()..];
+    strtod(s).value
+}
+
+/// What glibc's `strtod` gives for a string: the value, where it stopped reading (`*endptr`,
+/// 0 when nothing was converted) and whether it set `errno` to `ERANGE` (overflow to
+/// infinity, or a result below the smallest normal double).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Strtod {
+    pub value: f64,
+    pub end: usize,
+    pub out_of_range: bool,
+}
+
+/// C's `strtod` as glibc computes it, with its end pointer and `ERANGE` (SORT reads its
+/// weights this way and refuses any that leave bytes unread or are out of range).
+pub fn strtod(s: &[u8]) -> Strtod {
+    let none = Strtod { value: 0.0, end: 0, out_of_range: false };
+    let lead = s.iter().take_while(|&&b| is_c_space(b)).count();
+    let t = &s[lead..];
     let signed = matches!(t.first(), Some(b'+' | b'-'));
     let negative = t.first() == Some(&b'-');
     let body = &t[usize::from(signed)..];
+    let at = |n: usize| lead + usize::from(signed) + n;
     let apply_sign = |v: f64| if negative { -v } else { v };
     for (word, v) in [("infinity", f64::INFINITY), ("inf", f64::INFINITY), ("nan", f64::NAN)] {
         if body.len() >= word.len() && body[..word.len()].eq_ignore_ascii_case(word.as_bytes()) {
-            return apply_sign(v);
+            return Strtod { value: apply_sign(v), end: at(word.len()), out_of_range: false };
         }
     }
     let digits_from = |from: usize, hex: bool| {
@@ -212,8 +231,9 @@ pub fn strtod_prefix(s: &[u8]) -> f64 {
     }
     if mantissa_digits == 0 {
         // "0x" without hex digits still reads the "0".
-        return if hex { apply_sign(0.0) } else { 0.0 };
+        return if hex { Strtod { value: apply_sign(0.0), end: at(1), out_of_range: false } } else { none };
     }
+    let nonzero = body[start..end].iter().any(|&b| b.is_ascii_hexdigit() && b != b'0');
     let exp_mark: &[u8] = if hex { b"pP" } else { b"eE" };
     if body.get(end).is_some_and(|b| exp_mark.contains(b)) {
         let sign = usize::from(matches!(body.get(end + 1), Some(b'+' | b'-')));
@@ -224,7 +244,8 @@ pub fn strtod_prefix(s: &[u8]) -> f64 {
     }
     let text = std::str::from_utf8(&body[..end]).expect("ASCII digits");
     let v = if hex { parse_hex_float(text).unwrap_or(0.0) } else { text.parse().unwrap_or(0.0) };
-    apply_sign(v)
+    let out_of_range = v.is_infinite() || (nonzero && v.abs() < f64::MIN_POSITIVE);
+    Strtod { value: apply_sign(v), end: at(end), out_of_range }
 }
 
 #[cfg(test)]
@@ -329,5 +350,32 @@ mod tests {
         assert!(strtod_prefix(b"-0x").is_sign_negative());
         assert!(strtod_prefix(b"nan").is_nan());
         assert!(strtod_prefix(b"-NaNx").is_nan());
+    }
+
+    #[test]
+    fn c_strtod_end_and_range() {
+        // (input, value, end, ERANGE), checked against glibc.
+        for (s, v, end, range) in [
+            ("1.5", 1.5, 3, false),
+            (" 5", 5.0, 2, false),
+            ("5 ", 5.0, 1, false),
+            ("", 0.0, 0, false),
+            ("+", 0.0, 0, false),
+            (".", 0.0, 0, false),
+            ("1e", 1.0, 1, false),
+            ("0x", 0.0, 1, false),
+            ("0x10", 16.0, 4, false),
+            ("infx", f64::INFINITY, 3, false),
+            ("-infinity", f64::NEG_INFINITY, 9, false),
+            ("1e400", f64::INFINITY, 5, true),
+            ("1e-400", 0.0, 6, true),
+            ("1e-310", 1e-310, 6, true),
+            ("2.2250738585072014e-308", 2.2250738585072014e-308, 23, false),
+            ("0e-400", 0.0, 6, false),
+            ("1\0abc", 1.0, 1, false),
+        ] {
+            let r = strtod(s.as_bytes());
+            assert_eq!((r.value, r.end, r.out_of_range), (v, end, range), "{s:?}");
+        }
     }
 }

@@ -138,6 +138,12 @@ impl Blocking {
         self.by_key.lock().keys().filter(|(d, _)| *d == db).map(|(_, k)| k.clone()).collect()
     }
 
+    /// The waiter of client `id`, if it is blocked on keys.
+    pub fn waiter_of(&self, id: u64) -> Option<Arc<Waiter>> {
+        let map = self.by_key.lock();
+        map.values().flatten().find(|w| w.info.id == id).cloned()
+    }
+
     /// The first waiter of `key` of database `db` that could be claimed, claimed.
     pub fn claim_first(&self, db: usize, key: &Bytes) -> Option<Arc<Waiter>> {
         let map = self.by_key.lock();

@@ -45,14 +45,28 @@ pub struct Shown {
     pub ssub: AtomicU64,
     /// Commands queued in MULTI, -1 outside a transaction.
     pub multi: AtomicI64,
-    /// Redis's flag letters: b blocked, r READONLY, M the master link, c closing after reply.
+    /// Redis's flag letters: b blocked, r READONLY, M the master link, c closing after reply,
+    /// e CLIENT NO-EVICT.
     pub blocked: AtomicBool,
     pub readonly: AtomicBool,
     pub master: AtomicBool,
     pub closing: AtomicBool,
+    pub no_evict: AtomicBool,
+    /// Client-side caching: [`TRACKING`], [`TRACKING_BROKEN_REDIR`], [`TRACKING_BCAST`].
+    pub tracking: AtomicU8,
 }
 
+/// `Shown::tracking` bits (CLIENT LIST flags t, R and B).
+pub const TRACKING: u8 = 1;
+pub const TRACKING_BROKEN_REDIR: u8 = 2;
+pub const TRACKING_BCAST: u8 = 4;
+
 impl Shown {
+    /// Channels, patterns and shard channels subscribed to.
+    pub fn subscriptions(&self) -> u64 {
+        self.sub.load(Ordering::Relaxed) + self.psub.load(Ordering::Relaxed) + self.ssub.load(Ordering::Relaxed)
+    }
+
     /// CLIENT LIST `flags=` in Redis's letter order ('N' for none).
     fn flags(&self, monitor: bool) -> String {
         let mut f = String::new();
@@ -60,11 +74,15 @@ impl Shown {
         for (set, c) in [
             (monitor, 'O'),
             (on(&self.master), 'M'),
-            (self.sub.load(Ordering::Relaxed) + self.psub.load(Ordering::Relaxed) > 0, 'P'),
+            (self.subscriptions() > 0, 'P'),
             (self.multi.load(Ordering::Relaxed) >= 0, 'x'),
             (on(&self.blocked), 'b'),
+            (self.tracking.load(Ordering::Relaxed) & TRACKING != 0, 't'),
+            (self.tracking.load(Ordering::Relaxed) & TRACKING_BROKEN_REDIR != 0, 'R'),
+            (self.tracking.load(Ordering::Relaxed) & TRACKING_BCAST != 0, 'B'),
             (on(&self.closing), 'c'),
             (on(&self.readonly), 'r'),
+            (on(&self.no_evict), 'e'),
         ] {
             if set {
                 f.push(c);

@@ -34,8 +34,8 @@ pub struct Core {
     pub latency: Latency,
     /// Every write, fanned out to the replication backlog and the AOF.
     pub stream: WriteStream,
-    /// Unix ms until which write commands wait (a master during a manual failover).
-    pub pause_writes_until: AtomicI64,
+    /// CLIENT PAUSE and a manual failover's write pause.
+    pub pause: crate::pause::ClientPause,
     pub connected_clients: AtomicUsize,
     pub next_client_id: AtomicU64,
     pub shutdown: AtomicBool,
@@ -48,6 +48,12 @@ pub struct Core {
     pub workers: OnceLock<Vec<WorkerHandle>>,
     /// Wakes the acceptor/cron thread (for SHUTDOWN).
     pub main_waker: OnceLock<Arc<mio::Waker>>,
+    /// The listening sockets, set when the server starts listening (CONFIG SET port / bind
+    /// replaces them).
+    pub listeners: OnceLock<Arc<crate::listen::Listeners>>,
+    /// `rename-command`: a name a client may type (lowercase) → the command's own name, or
+    /// `None` for a name removed. Fixed at start.
+    pub renamed_commands: hashbrown::HashMap<Box<[u8]>, Option<bytes::Bytes>>,
     pub executable: String,
     /// Unix time in seconds of the last successful save (LASTSAVE).
     pub lastsave: AtomicU64,
@@ -128,14 +134,26 @@ impl HotConfig {
     }
 }
 
+/// Tell the keyspace which key events the classes of `notify-keyspace-events` need.
+fn report_key_events(keyspace: &Keyspace, flags: u32) {
+    use crate::config::notify_flags::class;
+    keyspace.set_reports(flags & class::NEW != 0, flags & class::KEY_MISS != 0);
+}
+
+/// The `rename-command` table of a config, for lookups by the bytes a client sends.
+fn renamed_commands(config: &Config) -> hashbrown::HashMap<Box<[u8]>, Option<bytes::Bytes>> {
+    let table = config.renamed_commands.iter();
+    table.map(|(name, to)| (name.as_bytes().into(), to.clone().map(bytes::Bytes::from))).collect()
+}
+
 impl Core {
     pub fn new(config: Config) -> Self {
         let started_unix = unix_time_ms() as u64 / 1000;
         let databases = if config.cluster_enabled { 1 } else { config.databases.max(1) as usize };
         let keyspace = Keyspace::new(databases);
-        let new_keys = config.notify_keyspace_events & crate::config::notify_flags::class::NEW != 0;
-        keyspace.report_new.store(new_keys, Ordering::Relaxed);
+        report_key_events(&keyspace, config.notify_keyspace_events);
         keyspace.clock.configure(&config.maxmemory_policy, config.lfu_log_factor, config.lfu_decay_time);
+        let renamed_commands = renamed_commands(&config);
         let latency = Latency::default();
         latency.threshold_ms.store(config.latency_monitor_threshold, Ordering::Relaxed);
         Core {
@@ -146,7 +164,7 @@ impl Core {
             stats: Stats::default(),
             latency,
             stream: WriteStream::default(),
-            pause_writes_until: AtomicI64::new(0),
+            pause: Default::default(),
             connected_clients: AtomicUsize::new(0),
             next_client_id: AtomicU64::new(1),
             shutdown: AtomicBool::new(false),
@@ -156,6 +174,8 @@ impl Core {
             tcp_port: AtomicU64::new(0),
             workers: OnceLock::new(),
             main_waker: OnceLock::new(),
+            listeners: OnceLock::new(),
+            renamed_commands,
             executable: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
             lastsave: AtomicU64::new(started_unix),
         }
@@ -183,16 +203,8 @@ impl Core {
         hot.replica_serve_stale_data.store(c.replica_serve_stale_data, Ordering::Relaxed);
         self.latency.threshold_ms.store(c.latency_monitor_threshold, Ordering::Relaxed);
         hot.notify_flags.store(c.notify_keyspace_events, Ordering::Relaxed);
-        self.keyspace
-            .report_new
-            .store(c.notify_keyspace_events & crate::config::notify_flags::class::NEW != 0, Ordering::Relaxed);
+        report_key_events(&self.keyspace, c.notify_keyspace_events);
         self.keyspace.clock.configure(&c.maxmemory_policy, c.lfu_log_factor, c.lfu_decay_time);
-    }
-
-    /// Are write commands paused right now?
-    pub fn writes_paused(&self) -> bool {
-        let until = self.pause_writes_until.load(Ordering::Relaxed);
-        until != 0 && unix_time_ms() < until
     }
 
     /// Ask every thread to stop.

@@ -6,7 +6,8 @@
 //! soonest to expire (`volatile-ttl`) or any (`*-random`); `volatile-*` policies only
 //! consider keys with an expiry. Evictions reach replicas as DEL (like expirations) and
 //! count in INFO `evicted_keys`. Memory is what the counting allocator reports
-//! (`used_memory`); replicas do not evict (their master's DELs do).
+//! (`used_memory`); replicas do not evict (their master's DELs do). Nothing is evicted (or
+//! refused) while clients are paused.
 
 use crate::config::MaxmemoryPolicy as Policy;
 use crate::core::Core;
@@ -32,6 +33,10 @@ pub fn over_limit(core: &Core) -> bool {
 /// Evict until under `maxmemory` (the caller holds no slot lock). `Err(OOM)` for a
 /// `denyoom` command when memory could not be freed.
 pub fn make_room(core: &Core, denyoom: bool, now_ms: i64) -> Result<(), Frame> {
+    if core.pause.active(now_ms) {
+        // Clients are paused: the dataset stays still, and nothing is refused for memory.
+        return Ok(());
+    }
     let policy = Policy::from_u8(core.hot.maxmemory_policy.load(Ordering::Relaxed));
     let samples = core.hot.maxmemory_samples.load(Ordering::Relaxed).max(1);
     let mut evicted = 0;

@@ -5,13 +5,17 @@
 //! Read bottom to top; a module imports only modules of lower layers (and its own files, with
 //! no cycle among them), checked by `tests/layers.rs`:
 //!
-//! 1. leaves: `clock`, `alloc`, `stats`, `gate` (the lock rule), `latency`; then `log`, `rand`
+//! 1. leaves: `clock`, `alloc`, `stats`, `gate` (the lock rule), `latency`, `glob` (Redis's
+//!    pattern matching), `listen` (listening sockets), `pause` (client pauses); then `log`,
+//!    `rand`
 //! 2. `config`: the settings and their directives
 //! 3. `store`: the slot-partitioned keyspace and value types (no commands, no clients)
 //! 4. `stream` (the write stream and its sinks), `mailbox` (reaching the event loops)
 //! 5. `core`: what every layer above shares — keyspace, gate, config, counters, write stream
 //! 6. per-client and per-server bookkeeping: `client` (ClientInfo), then `blocking`, `pubsub`,
-//!    `cmdstats`, `evict`, then `monitor` and `notify` (keyspace notifications)
+//!    `cmdstats`, `evict`, `tracking` (client-side caching), `script` (the Lua interpreters:
+//!    scripts and function libraries, calling commands only through the `Host` they are
+//!    handed), then `monitor` and `notify` (keyspace notifications)
 //! 7. services on `Core`: `persist`, then `repl`, then `cluster` — fed by the write stream,
 //!    handed what they run by the wiring (AOF replay, a replica's stream applier), never
 //!    calling up
@@ -35,12 +39,15 @@ pub mod config;
 pub mod core;
 pub mod evict;
 pub mod gate;
+pub mod glob;
 pub mod latency;
+pub mod listen;
 pub mod log;
 pub mod mailbox;
 pub mod monitor;
 pub mod net;
 pub mod notify;
+pub mod pause;
 pub mod persist;
 pub mod pubsub;
 pub mod rand;
@@ -50,6 +57,7 @@ pub mod shared;
 pub mod stats;
 pub mod store;
 pub mod stream;
+pub mod tracking;
 
 pub use config::Config;
 pub use shared::Shared;
@@ -116,15 +124,20 @@ pub fn start(config: Config) -> std::io::Result<ServerHandle> {
     shared.keyspace.set_expire_hook(Box::new(move |db, key, event| {
         let Some(s) = weak.upgrade() else { return };
         use store::KeyEvent;
-        if event != KeyEvent::Created && s.stream.is_active() && !s.keyspace.is_replica() {
+        let removed = matches!(event, KeyEvent::Expired | KeyEvent::Evicted);
+        if removed && s.stream.is_active() && !s.keyspace.is_replica() {
             s.stream.feed_in_db(db, &[&b"DEL"[..], key]);
         }
         let (class, name) = match event {
             KeyEvent::Expired => (notify::class::EXPIRED, "expired"),
             KeyEvent::Evicted => (notify::class::EVICTED, "evicted"),
             KeyEvent::Created => (notify::class::NEW, "new"),
+            KeyEvent::Missed => (notify::class::KEY_MISS, "keymiss"),
         };
         notify::emit(&s.core, &s.pubsub, class, name, key, db);
+        if removed && s.tracking.active() {
+            commands::invalidate::key_changed(&s, key);
+        }
     }));
     let weak = Arc::downgrade(&shared);
     let _ = shared.repl.applier.set(Box::new(move |peer, local| -> Box<dyn repl::StreamApplier> {

@@ -14,6 +14,14 @@ pub fn init(path: Option<&std::path::Path>, level: &str) -> std::io::Result<()> 
         Some(p) => Some(std::fs::OpenOptions::new().create(true).append(true).open(p)?),
         None => None,
     };
+    set_level(level);
+    let sink = SINK.get_or_init(|| Mutex::new(None));
+    *sink.lock() = file;
+    Ok(())
+}
+
+/// Log only lines at `level` (debug, verbose, notice, warning) or above (CONFIG SET loglevel).
+pub fn set_level(level: &str) {
     let lvl = match level {
         "debug" => 0,
         "verbose" => 1,
@@ -22,9 +30,6 @@ pub fn init(path: Option<&std::path::Path>, level: &str) -> std::io::Result<()> 
         _ => 4,
     };
     LEVEL.store(lvl, std::sync::atomic::Ordering::Relaxed);
-    let sink = SINK.get_or_init(|| Mutex::new(None));
-    *sink.lock() = file;
-    Ok(())
 }
 
 fn write(level: u8, mark: char, msg: &str) {

@@ -48,7 +48,8 @@ fn main() {
             std::process::exit(1);
         }
     };
-    if config.daemonize {
+    let supervisor = supervisor(&config.supervised);
+    if config.daemonize && supervisor.is_none() {
         daemonize();
     }
     if let Err(e) = log::init(config.logfile.as_deref(), &config.loglevel) {
@@ -71,6 +72,9 @@ fn main() {
                 threads
             ));
             log::notice(&format!("Ready to accept connections tcp on {}", handle.addr()));
+            if let Some(s) = supervisor {
+                s.ready();
+            }
             handle.wait();
             log::notice("slotbox-server is now ready to exit, bye bye...");
         }
@@ -122,6 +126,55 @@ fn read_stdin_config(args: Vec<String>) -> Vec<String> {
     out.push(path.display().to_string());
     out.extend(rest);
     out
+}
+
+/// Who supervises the process (`supervised`), as Redis detects it: systemd when asked (or on
+/// `auto`) and `NOTIFY_SOCKET` is set. (Upstart, gone from the distributions, is not.)
+#[derive(Clone, Copy)]
+enum Supervisor {
+    Systemd,
+}
+
+fn supervisor(mode: &str) -> Option<Supervisor> {
+    let systemd = std::env::var_os("NOTIFY_SOCKET").is_some();
+    match mode {
+        "systemd" | "auto" if systemd => Some(Supervisor::Systemd),
+        "systemd" => {
+            log::warning("systemd supervision requested, but NOTIFY_SOCKET is not set: not supervised");
+            None
+        }
+        "upstart" => {
+            log::warning("upstart supervision is not supported by slotbox-server: not supervised");
+            None
+        }
+        _ => None,
+    }
+}
+
+impl Supervisor {
+    /// Tell the supervisor the server is ready (`READY=1` on systemd's notify socket).
+    fn ready(self) {
+        match self {
+            Supervisor::Systemd => {
+                let msg = b"STATUS=Ready to accept connections\nREADY=1\n";
+                if let Err(e) = notify_systemd(msg) {
+                    log::warning(&format!("systemd supervision error: {e}"));
+                }
+            }
+        }
+    }
+}
+
+/// Send one datagram to `$NOTIFY_SOCKET` (a path, or `@name` in the abstract namespace).
+fn notify_systemd(msg: &[u8]) -> std::io::Result<()> {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr, UnixDatagram};
+    let target = std::env::var("NOTIFY_SOCKET").map_err(std::io::Error::other)?;
+    let addr = match target.strip_prefix('@') {
+        Some(name) => SocketAddr::from_abstract_name(name.as_bytes())?,
+        None => SocketAddr::from_pathname(&target)?,
+    };
+    UnixDatagram::unbound()?.send_to_addr(msg, &addr).map(|_| ())
 }
 
 /// Detach from the terminal like Redis's `daemonize yes`.

@@ -9,8 +9,8 @@ use crate::mailbox::WorkerMsg;
 use crate::pubsub::Subscriber;
 use bytes::Bytes;
 use parking_lot::RwLock;
+use slotbox_protocol::decode::repr;
 use slotbox_protocol::Frame;
-use std::fmt::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -57,31 +57,9 @@ pub fn line(time_us: i64, addr: &str, args: &[Bytes]) -> String {
     let mut out = format!("{}.{:06} [0 {addr}]", time_us / 1_000_000, time_us % 1_000_000);
     for a in args {
         out.push(' ');
-        quote(&mut out, a);
+        out.push_str(&repr(a));
     }
     out
-}
-
-/// Redis's `sdscatrepr`: in double quotes, `\\` `"` `\n` `\r` `\t` `\a` `\b` escaped, other
-/// bytes outside printable ASCII as `\xhh`.
-fn quote(out: &mut String, s: &[u8]) {
-    out.push('"');
-    for &b in s {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            7 => out.push_str("\\a"),
-            8 => out.push_str("\\b"),
-            0x20..=0x7e => out.push(b as char),
-            _ => {
-                let _ = write!(out, "\\x{b:02x}");
-            }
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]

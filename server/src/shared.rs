@@ -36,6 +36,8 @@ pub struct Shared {
     pub clients: Mutex<HashMap<u64, Arc<ClientInfo>>>,
     /// Lua scripts and function libraries.
     pub scripting: crate::script::Scripting,
+    /// Client-side caching (CLIENT TRACKING).
+    pub tracking: crate::tracking::Tracking,
 }
 
 impl std::ops::Deref for Shared {
@@ -67,6 +69,7 @@ impl Shared {
     /// Call after changing `config` (CONFIG SET) so hot copies follow.
     pub fn config_changed(&self) {
         self.core.refresh_hot();
+        crate::log::set_level(&self.config.read().loglevel);
         self.repl.backlog.resize(self.config.read().repl_backlog_size);
     }
 
@@ -89,6 +92,7 @@ impl Shared {
             monitors: Default::default(),
             clients: Mutex::new(HashMap::new()),
             scripting: Default::default(),
+            tracking: Default::default(),
         }
     }
 

@@ -98,7 +98,7 @@ impl ServerProcess {
 
     /// Start a server with `make_cmd(port, dir)`, retrying on another port if the first one
     /// was taken between `free_port` and the child's bind.
-    fn spawn_with_retries(name: &str, make_cmd: impl Fn(u16, &Path) -> Command) -> ServerProcess {
+    pub fn spawn_with_retries(name: &str, make_cmd: impl Fn(u16, &Path) -> Command) -> ServerProcess {
         let mut last_err = String::new();
         for _ in 0..5 {
             let dir = TempDir::new(name);

@@ -472,7 +472,7 @@ pub const TABLE: &[Entry] = &[
 
 /// Pick a row by weight, from the string/key rows and the data type rows alike.
 pub fn pick_entry(g: &mut Gen) -> &'static Entry {
-    let rows = || TABLE.iter().chain(types::TABLE);
+    let rows = || TABLE.iter().chain(types::TABLE).chain(sort::TABLE);
     let total: u32 = rows().map(|e| e.weight).sum();
     let mut n = g.rng.gen_range(0..total);
     for e in rows() {
@@ -486,3 +486,6 @@ pub fn pick_entry(g: &mut Gen) -> &'static Entry {
 
 /// Rows for hashes, lists, sets and sorted sets (a child module, so it can use `args!`).
 mod types;
+
+/// Rows for SORT and SORT_RO.
+mod sort;

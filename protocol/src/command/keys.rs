@@ -300,6 +300,7 @@ mod tests {
                 begin: BeginSearch::Keyword { keyword: "STREAMS", start_from: 1 },
                 find: FindKeys::Range { last_key: -1, step: 1, limit: 2 },
                 flags: &["RO", "access"],
+                notes: "",
             }],
             subcommands: &[],
         };

@@ -88,6 +88,8 @@ pub struct KeySpec {
     pub find: FindKeys,
     /// Redis key-spec flags such as "RW", "access", "update", "OW", "RM", "insert", "delete", "RO".
     pub flags: &'static [&'static str],
+    /// Redis's note on the spec (`COMMAND INFO` shows it first when not empty).
+    pub notes: &'static str,
 }
 
 /// One row of the command table.

@@ -113,7 +113,12 @@ const fn keynum(keynum_idx: usize, first_key: usize, step: usize) -> FindKeys {
 }
 
 const fn key(begin: BeginSearch, find: FindKeys, flags: &'static [&'static str]) -> KeySpec {
-    KeySpec { begin, find, flags }
+    KeySpec { begin, find, flags, notes: "" }
+}
+
+/// A key spec with Redis's note on it.
+const fn noted(notes: &'static str, spec: KeySpec) -> KeySpec {
+    KeySpec { notes, ..spec }
 }
 
 const fn total_len(groups: &[&[CommandSpec]]) -> usize {

@@ -337,9 +337,8 @@ impl Bus {
             let outs =
                 gossip::handle(&self.cs, &mut g, msg, &peer_ip, if inbound { None } else { link_node.as_deref() }, now);
             self.cs.commit(&mut g);
-            self.core
-                .pause_writes_until
-                .store(if g.me().is_master() { g.mf_paused_until } else { 0 }, std::sync::atomic::Ordering::Relaxed);
+            let until = if g.me().is_master() { g.mf_paused_until } else { 0 };
+            self.core.pause.set_failover_until(until, now);
             // An outbound handshake link now knows its node's real id.
             if let Some(temp) = &link_node {
                 if !g.nodes.contains_key(temp) && g.nodes.contains_key(&sender) {
@@ -437,7 +436,7 @@ impl Bus {
         self.report_links();
         self.connect_missing();
         let now = crate::clock::unix_time_ms();
-        let paused_until = self.core.pause_writes_until.load(std::sync::atomic::Ordering::Relaxed);
+        let paused_until = self.core.pause.failover_until();
         {
             let mut g = self.cs.lock();
             if g.mf_paused_until != 0 && g.mf_paused_until == paused_until {
@@ -458,9 +457,8 @@ impl Bus {
             let mut outs = gossip::cron(&self.cs, &mut g, now, self.tick, data_age, my_offset);
             outs.extend(super::replica_migration::cron(&mut g, &mut self.orphans, migration, now));
             self.cs.commit(&mut g);
-            self.core
-                .pause_writes_until
-                .store(if g.me().is_master() { g.mf_paused_until } else { 0 }, std::sync::atomic::Ordering::Relaxed);
+            let until = if g.me().is_master() { g.mf_paused_until } else { 0 };
+            self.core.pause.set_failover_until(until, now);
             outs
         };
         self.execute(usize::MAX, outs);

@@ -177,6 +177,25 @@ pub(super) fn admit<'s>(
     stale_gate(shared, client, r)
 }
 
+/// Is command `r` held back by a client pause (checked after every admission check, as
+/// Redis does last in `processCommand`)? `WRITE` holds back what writes or may replicate, and
+/// EXEC of a queue holding such commands; `ALL` holds back everything. The master's stream
+/// is never paused here (it is applied by its own link), nor are the commands EXEC or a
+/// woken blocked client runs.
+pub(super) fn paused(shared: &Shared, client: &ClientState, r: Resolved) -> Option<crate::pause::PauseKind> {
+    use crate::pause::PauseKind;
+    let kind = shared.pause.kind_at(crate::clock::unix_time_ms());
+    if kind == PauseKind::Off || client.is_master_link || client.in_exec || client.serving_blocked {
+        return None;
+    }
+    let writes = command::flags::WRITE | command::flags::MAY_REPLICATE;
+    let held = kind == PauseKind::All
+        || r.spec.flags & writes != 0
+        || (r.full_name == "exec"
+            && client.multi.as_ref().is_some_and(|m| m.queued.iter().any(|q| q.spec.flags & writes != 0)));
+    held.then_some(kind)
+}
+
 /// A client that has not authenticated may only run `no_auth` commands.
 fn auth_gate(client: &ClientState, r: Resolved) -> Result<(), Frame> {
     if !client.authenticated && !r.spec.has(command::flags::NO_AUTH) {

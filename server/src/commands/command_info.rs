@@ -125,11 +125,14 @@ fn find_keys(f: &FindKeys) -> Frame {
 }
 
 fn key_spec(ks: &KeySpec) -> Frame {
-    Frame::Map(vec![
-        pair("flags", Frame::Set(ks.flags.iter().map(|f| Frame::simple_static(f)).collect())),
-        pair("begin_search", begin_search(&ks.begin)),
-        pair("find_keys", find_keys(&ks.find)),
-    ])
+    let mut fields = Vec::with_capacity(4);
+    if !ks.notes.is_empty() {
+        fields.push(pair("notes", bulk(ks.notes)));
+    }
+    fields.push(pair("flags", Frame::Set(ks.flags.iter().map(|f| Frame::simple_static(f)).collect())));
+    fields.push(pair("begin_search", begin_search(&ks.begin)));
+    fields.push(pair("find_keys", find_keys(&ks.find)));
+    Frame::Map(fields)
 }
 
 /// One command's `COMMAND INFO` entry (10 fields, Redis 7.0 shape).

@@ -144,23 +144,40 @@ fn select(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Ok(Frame::ok())
 }
 
-/// `RESET`: back to a fresh connection's state: no MULTI, watches or subscriptions, RESP2,
-/// no name, replies on, and the default user's authentication.
+/// `RESET`: back to a fresh connection's state, as Redis's `resetCommand` (a replication link
+/// is refused).
 fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
-    let shared = ctx.shared;
-    let client = &mut *ctx.client;
+    if ctx.client.is_master_link {
+        return Ok(Frame::error_static("ERR can only reset normal client connections"));
+    }
+    clear_connection_state(ctx.shared, ctx.client);
+    Ok(Frame::simple_static("RESET"))
+}
+
+/// Redis's `clearClientConnectionState`: out of MONITOR, database 0, RESP2, the default user's
+/// authentication (none when a password is set), no transaction or watched keys, no
+/// subscriptions (left without confirmations), no name, no ASKING / READONLY, replies on. A
+/// reply being skipped (CLIENT REPLY SKIP just before) stays skipped, and CLIENT NO-EVICT
+/// stays, as in Redis.
+fn clear_connection_state(shared: &Shared, client: &mut ClientState) {
+    if client.info.monitor.swap(false, std::sync::atomic::Ordering::Relaxed) {
+        shared.monitors.remove(client.id());
+    }
+    client.db = 0;
+    client.set_resp(Protocol::Resp2);
+    client.authenticated = shared.config.read().requirepass.is_none();
     client.multi = None;
     super::tx::unwatch_all(shared, client);
     super::pubsub::unsubscribe_all(shared, client);
-    client.set_resp(Protocol::Resp2);
+    shared.tracking.disable(client.id());
+    client.info.shown.tracking.store(0, std::sync::atomic::Ordering::Relaxed);
+    client.tracking_caching = false;
     *client.info.name.lock() = None;
-    // A reply being skipped (CLIENT REPLY SKIP just before) stays skipped, as in Redis.
+    client.asking = false;
+    client.readonly = false;
     if client.reply_mode != ReplyMode::Skip {
         client.reply_mode = ReplyMode::On;
     }
-    client.authenticated = shared.config.read().requirepass.is_none();
-    client.db = 0;
-    Ok(Frame::simple_static("RESET"))
 }
 
 pub const COMMANDS: Registration = &[

@@ -1,8 +1,8 @@
 //! The execution seam: every command runs through [`execute_in_batch`] (or [`execute`]),
 //! whoever asks — a client's connection, a replica applying its master's stream, an AOF being
 //! replayed — and EXEC's queue and blocked clients through [`run`] under the gate the seam
-//! already holds. In order: lookup and arity, the admission checks (`admit.rs`), MULTI
-//! queueing, key locking, the handler, then the effects — the write stream, keys that wake
+//! already holds. In order: lookup and arity, the admission checks (`admit.rs`), a client
+//! pause (the command is postponed: `ClientState::postponed`), MULTI queueing, key locking, the handler, then the effects — the write stream, keys that wake
 //! blocked clients, commandstats / slowlog / latency (`effects.rs`), MONITOR.
 
 use super::ctx::Ctx;
@@ -10,6 +10,7 @@ use super::held::Held;
 use super::registry::{self, Resolved};
 use super::session::ClientState;
 use super::{admit, effects, pubsub, tx};
+use crate::pause::PauseKind;
 use crate::shared::Shared;
 use crate::store::KeyView;
 use bytes::Bytes;
@@ -24,6 +25,7 @@ pub fn on_disconnect(shared: &Shared, client: &mut ClientState) {
     }
     tx::unwatch_all(shared, client);
     pubsub::unsubscribe_all(shared, client);
+    shared.tracking.disable(client.id());
     if let Some(w) = client.blocked.take() {
         // If a thread is serving it right now, its reply is simply dropped with the client.
         let _ = w.cancel();
@@ -40,10 +42,31 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Fra
     execute_in_batch(shared, client, args, &mut held)
 }
 
+/// A client's request under the names `rename-command` gave: a new name becomes its command's
+/// own (so the command runs, and is propagated, under its own name), and a name removed
+/// answers as an unknown command (failing a transaction, as Redis does).
+pub fn renamed(shared: &Shared, client: &mut ClientState, mut args: Vec<Bytes>) -> Result<Vec<Bytes>, Frame> {
+    if shared.renamed_commands.is_empty() || args.is_empty() {
+        return Ok(args);
+    }
+    match shared.renamed_commands.get(&args[0].to_ascii_lowercase()[..]) {
+        None => Ok(args),
+        Some(Some(command)) => {
+            args[0] = command.clone();
+            Ok(args)
+        }
+        Some(None) => {
+            tx::flag_failed(client);
+            Err(registry::unknown_command(&args))
+        }
+    }
+}
+
 /// Commands that run with the whole exec gate held: nothing else runs anywhere meanwhile.
 /// EXEC; DEBUG (SLEEP stops the server, DIGEST reads the dataset at one point in time); the
 /// commands that touch two databases (MOVE, SWAPDB, COPY ... DB), which lock a slot of a
-/// second database after their own.
+/// second database after their own; SORT with BY / GET patterns, which reads keys it learns
+/// only from the sorted elements.
 pub fn needs_whole_gate(r: Resolved, args: &[Bytes]) -> bool {
     match r.full_name {
         "exec" | "debug" | "move" | "swapdb" => true,
@@ -52,6 +75,7 @@ pub fn needs_whole_gate(r: Resolved, args: &[Bytes]) -> bool {
         "script|kill" | "function|kill" | "function|stats" => false,
         n if runs_script(n) || n.starts_with("script|") || n.starts_with("function|") => true,
         "copy" => args.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"db")),
+        "sort" | "sort_ro" => super::sort::reads_other_keys(args),
         _ => false,
     }
 }
@@ -79,6 +103,7 @@ pub fn execute_in_batch<'s>(
     held: &mut Held<'s>,
 ) -> Frame {
     client.cmd_slot = None;
+    client.postponed = None;
     let resolved = match super::tables::resolve_or_refuse(args) {
         Ok(r) => r,
         Err((e, id)) => {
@@ -117,6 +142,9 @@ pub fn execute_in_batch<'s>(
     };
     if took_whole {
         held.release();
+    }
+    if shared.tracking.active() {
+        super::invalidate::end_of_request(shared, client, resolved);
     }
     reply
 }
@@ -217,8 +245,17 @@ fn admit_and_run<'s>(
     if held.keys.as_ref().is_some_and(|v| client.multi.is_some() || !same_slots(v, &slots)) {
         held.keys = None;
     }
+    let asking = client.asking;
     if let Err(e) = admit::admit(shared, client, resolved, args, &mut held.keys) {
         return reject(shared, client, resolved, e);
+    }
+    if let Some(kind) = admit::paused(shared, client, resolved) {
+        // Held back whole: it runs again from the start (ASKING still applying) once the
+        // pause is less restrictive; the connection keeps it.
+        client.postponed = Some(kind);
+        client.asking = asking;
+        held.keys = None;
+        return Frame::Null;
     }
     if client.multi.is_some() && !tx::runs_inside_multi(resolved.full_name) {
         return tx::queue(client, resolved, args);
@@ -269,6 +306,10 @@ fn serve_blocked(shared: &Shared, keys: Vec<(usize, Bytes)>) {
             if let Some(ws) = shared.workers.get() {
                 if let Some(h) = ws.get(w.info.worker()) {
                     h.send(crate::mailbox::WorkerMsg::Unblock(w.info.id, reply));
+                    // Its own invalidations follow its reply, as on its connection.
+                    for push in proxy.pending_pushes.drain(..) {
+                        h.send(crate::mailbox::WorkerMsg::Deliver(w.info.id, std::sync::Arc::new(push)));
+                    }
                 }
             }
             queue.extend(proxy.ready_keys.drain(..));
@@ -328,6 +369,11 @@ fn run_in_batch<'s>(
     if runs_script(r.full_name) {
         slots.clear();
     }
+    let start_us = match client.batch_clock_us {
+        0 => crate::clock::unix_time_us(),
+        t => t,
+    };
+    let now_ms = start_us / 1000;
     let mut keys = match held.take() {
         Some(v) if same_slots(&v, &slots) => v,
         other => {
@@ -335,18 +381,16 @@ fn run_in_batch<'s>(
             shared.keyspace.db(client.db).lock_slots(&mut slots)
         }
     };
-    keys.expire_on_access = !shared.keyspace.is_replica();
+    // A replica, or any server while clients are paused, leaves expired keys in place (hidden
+    // from commands); they go once the pause ends.
+    keys.expire_on_access = !shared.keyspace.is_replica() && shared.pause.kind_at(now_ms) == PauseKind::Off;
     keys.master_stream = client.is_master_link;
     keys.set_key_hint(match (&idx[..], &slots[..]) {
         ([i], [slot]) => Some((&args[*i][..], *slot)),
         _ => None,
     });
-    let start_us = match client.batch_clock_us {
-        0 => crate::clock::unix_time_us(),
-        t => t,
-    };
-    let now_ms = start_us / 1000;
     keys.now_ms = now_ms;
+    keys.modified = shared.tracking.active().then(Vec::new);
     shared.keyspace.clock.tick(now_ms);
     let may_block = !client.in_exec && !client.is_master_link;
     let mut ctx = Ctx {
@@ -368,6 +412,9 @@ fn run_in_batch<'s>(
         return reply;
     }
     let keep = !slots.is_empty() && !ctx.client.in_exec && !ctx.client.serving_blocked;
+    if let Some(modified) = ctx.keys.modified.take() {
+        super::invalidate::after_command(shared, ctx.client, r, args, &idx, modified);
+    }
     let Ctx { keys, .. } = ctx;
     if keep {
         *held = Some(keys);

@@ -146,8 +146,10 @@ fn clients(out: &mut String, shared: &Shared) {
     field(out, "cluster_connections", 0);
     field(out, "maxclients", shared.config.read().maxclients);
     fixed(out, "client_recent_max_input_buffer:0 client_recent_max_output_buffer:0");
-    field(out, "blocked_clients", shared.blocking.len());
-    fixed(out, "tracking_clients:0 clients_in_timeout_table:0");
+    // Clients held back by a client pause count as blocked, as in Redis.
+    field(out, "blocked_clients", shared.blocking.len() + shared.pause.postponed());
+    field(out, "tracking_clients", shared.tracking.tracking_clients());
+    fixed(out, "clients_in_timeout_table:0");
 }
 
 /// Redis's `bytesToHuman`: B, then K/M/G/T/P with two decimals.
@@ -287,9 +289,13 @@ fn stats(out: &mut String, shared: &Shared) {
         "latest_fork_usec:0 total_forks:0 \
          migrate_cached_sockets:0 slave_expires_tracked_keys:0 active_defrag_hits:0 \
          active_defrag_misses:0 active_defrag_key_hits:0 active_defrag_key_misses:0 \
-         total_active_defrag_time:0 current_active_defrag_time:0 tracking_total_keys:0 \
-         tracking_total_items:0 tracking_total_prefixes:0 unexpected_error_replies:0",
+         total_active_defrag_time:0 current_active_defrag_time:0",
     );
+    let (keys, items, prefixes) = shared.tracking.totals();
+    field(out, "tracking_total_keys", keys);
+    field(out, "tracking_total_items", items);
+    field(out, "tracking_total_prefixes", prefixes);
+    fixed(out, "unexpected_error_replies:0");
     field(out, "total_error_replies", n(&s.total_error_replies));
     fixed(
         out,

@@ -12,6 +12,7 @@ mod tests;
 use super::keys::lookup::read;
 use super::{args, Ctx, Registration};
 use crate::commands::Reply;
+use crate::notify::class;
 use crate::store::serialize::{dump_value, restore_value};
 use crate::store::Entry;
 use bytes::Bytes;
@@ -89,9 +90,7 @@ fn restore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         Ok(v) => v,
         Err(e) => return Ok(Frame::error_static(e.reply_text())),
     };
-    if opts.replace {
-        ctx.keys.remove(key);
-    }
+    let deleted = opts.replace && ctx.keys.remove(key).is_some();
     let expire_at = match (ttl, opts.absttl) {
         (0, _) => 0,
         (t, true) => t,
@@ -99,8 +98,12 @@ fn restore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     };
     // An absolute TTL already in the past: the key is not created (a replaced one is gone).
     if expire_at != 0 && expire_at <= ctx.now_ms {
+        if deleted {
+            ctx.notify(class::GENERIC, "del", key);
+        }
         return Ok(Frame::ok());
     }
     ctx.keys.insert(key, Entry::with_expiry(value, expire_at));
+    ctx.notify(class::GENERIC, "restore", key);
     Ok(Frame::ok())
 }

@@ -185,7 +185,7 @@ fn sanitize(s: &str) -> String {
     s.replace(['\r', '\n'], " ")
 }
 
-fn unknown_command(args: &[Bytes]) -> Frame {
+pub(super) fn unknown_command(args: &[Bytes]) -> Frame {
     let mut rest = String::new();
     for a in &args[1..] {
         if rest.len() >= 128 {

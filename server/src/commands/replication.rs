@@ -50,7 +50,7 @@ fn role(ctx: &mut Ctx, _a: &[Bytes]) -> Reply {
         .replicas
         .lock()
         .iter()
-        .filter(|r| !r.gone.load(Ordering::Relaxed))
+        .filter(|r| !r.gone.load(Ordering::Relaxed) && *r.state.lock() == "online")
         .map(|r| {
             Frame::Array(vec![
                 Frame::Bulk(r.addr.ip().to_string().into()),

@@ -44,6 +44,9 @@ fn flush(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     } else {
         ctx.keys.db().flush();
     }
+    if ctx.shared.tracking.active() {
+        crate::commands::invalidate::flushed(ctx.shared, Some(ctx.client));
+    }
     Ok(Frame::ok())
 }
 

@@ -64,6 +64,9 @@ pub struct ClientState {
     pub want_block: Option<BlockOn>,
     /// This state stands in for a blocked client while another thread re-runs its command.
     pub serving_blocked: bool,
+    /// The last command was held back by a client pause of this kind: the connection runs it
+    /// again once the pause in force is less restrictive (CLIENT LIST shows it blocked).
+    pub postponed: Option<crate::pause::PauseKind>,
     /// Keys written by this client's command that blocked clients wait for.
     pub ready_keys: Vec<(usize, Bytes)>,
     /// Running EXEC's queue: blocking commands must not block.
@@ -111,6 +114,11 @@ pub struct ClientState {
     /// The slot of the last command's keys when they all were in one slot (hot-slot
     /// affinity, `net::affinity`).
     pub cmd_slot: Option<u16>,
+    /// CLIENT CACHING YES / NO given for the next command (or transaction).
+    pub tracking_caching: bool,
+    /// Invalidation messages for this very connection, written after the reply of the
+    /// command that caused them (as Redis's pending tracking keys).
+    pub pending_pushes: Vec<Frame>,
 }
 
 impl ClientState {
@@ -120,6 +128,7 @@ impl ClientState {
             blocked: None,
             want_block: None,
             serving_blocked: false,
+            postponed: None,
             ready_keys: Vec::new(),
             in_exec: false,
             channels: Vec::new(),
@@ -137,6 +146,8 @@ impl ClientState {
             multi: None,
             watched: Vec::new(),
             watch_dirty: Arc::new(AtomicBool::new(false)),
+            tracking_caching: false,
+            pending_pushes: Vec::new(),
             info,
             resp: Protocol::Resp2,
             authenticated: !auth_required,
@@ -153,6 +164,7 @@ impl ClientState {
     /// link.
     pub fn movable(&self) -> bool {
         self.blocked.is_none()
+            && self.postponed.is_none()
             && self.waiting.is_none()
             && self.handoff.is_none()
             && self.multi.is_none()
@@ -170,10 +182,12 @@ impl ClientState {
         s.psub.store(self.patterns.len() as u64, Ordering::Relaxed);
         s.ssub.store(self.shard_channels.len() as u64, Ordering::Relaxed);
         s.multi.store(self.multi.as_ref().map_or(-1, |m| m.queued.len() as i64), Ordering::Relaxed);
-        s.blocked.store(self.blocked.is_some() || self.waiting.is_some(), Ordering::Relaxed);
+        s.blocked
+            .store(self.blocked.is_some() || self.waiting.is_some() || self.postponed.is_some(), Ordering::Relaxed);
         s.readonly.store(self.readonly, Ordering::Relaxed);
         s.master.store(self.is_master_link, Ordering::Relaxed);
         s.closing.store(self.close_after_reply, Ordering::Relaxed);
+        s.no_evict.store(self.no_evict, Ordering::Relaxed);
         s.db.store(self.db as u64, Ordering::Relaxed);
     }
 

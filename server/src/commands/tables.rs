@@ -5,7 +5,7 @@
 use super::registry::{self, Registration, Resolved};
 use super::{
     client_cmd, cluster, command_info, config_cmd, connection, hashes, info, keys, lists, memory, migrate, monitoring,
-    persist, pubsub, replication, scripting, server, sets, strings, tx, zsets,
+    persist, pubsub, replication, scripting, server, sets, sort, strings, tx, zsets,
 };
 use bytes::Bytes;
 use slotbox_protocol::Frame;
@@ -34,6 +34,7 @@ fn tables() -> Vec<Registration> {
         memory::COMMANDS,
         scripting::EVAL_COMMANDS,
         scripting::FUNCTION_COMMANDS,
+        sort::COMMANDS,
     ]
 }
 

@@ -1,17 +1,24 @@
 //! Server configuration: the [`Config`] struct (`values.rs`), read from a redis.conf-style
-//! file and command-line flags with Redis's directive names (`parse.rs`), and changed at run
-//! time by CONFIG SET. Every directive is one row of the table in `directives.rs`; value
-//! syntaxes shared by directives are in `units.rs`. This file only assembles them.
+//! file and command-line flags with Redis's directive names (`parse.rs`), changed at run time
+//! by CONFIG SET and written back by CONFIG REWRITE (`rewrite.rs`). Every Redis 7.0 directive
+//! is one row of the table in `directives/`; the kinds of values and their syntax are in
+//! `kinds.rs`, `special.rs`, `numbers.rs` and `units.rs`. This file only assembles them.
 
-mod directives;
+pub mod directives;
+mod field;
+pub mod kinds;
 pub mod notify_flags;
+mod numbers;
 mod parse;
+pub mod rewrite;
+pub mod special;
 mod units;
 mod values;
 
-pub use directives::{Directive, DIRECTIVES};
+pub use directives::{Directive, Named};
+pub use kinds::Value;
+pub use numbers::memtoull;
 pub use parse::ConfigError;
-pub use units::parse_memory;
 pub use values::{ClientClass, Config, Limits, MaxmemoryPolicy};
 
 impl Config {

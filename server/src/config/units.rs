@@ -1,28 +1,8 @@
-//! Value syntaxes shared by directives: Redis memory units and the
-//! `client-output-buffer-limit` groups.
+//! The `client-output-buffer-limit` value: groups of `<class> <hard> <soft> <soft-seconds>`
+//! read as Redis reads them, and the canonical text CONFIG GET prints.
 
+use super::numbers::{memtoull, strtoll};
 use super::values::{ClientClass, Limits};
-
-/// Redis memory units: plain bytes, k/kb/m/mb/g/gb (k = 1000, kb = 1024), case-insensitive.
-pub fn parse_memory(s: &str) -> Option<usize> {
-    let lower = s.to_ascii_lowercase();
-    let (digits, mul): (&str, usize) = [
-        ("gb", 1024 * 1024 * 1024),
-        ("mb", 1024 * 1024),
-        ("kb", 1024),
-        ("g", 1_000_000_000),
-        ("m", 1_000_000),
-        ("k", 1000),
-        ("b", 1),
-    ]
-    .iter()
-    .find_map(|(suf, m)| lower.strip_suffix(suf).map(|d| (d, *m)))
-    .unwrap_or((lower.as_str(), 1));
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse::<usize>().ok()?.checked_mul(mul)
-}
 
 /// `client-output-buffer-limit` words: groups of `<class> <hard> <soft> <soft-seconds>`
 /// (class `normal`, `replica` / `slave` or `pubsub`; sizes with memory units), checked
@@ -40,11 +20,12 @@ pub fn parse_output_limits(words: &[&str], limits: &mut [Limits; 3]) -> Result<(
             "pubsub" => ClientClass::Pubsub,
             _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
         };
-        let (hard, soft, secs) = (parse_memory(group[1]), parse_memory(group[2]), group[3].parse::<u64>());
-        let (Some(hard), Some(soft), Ok(soft_secs)) = (hard, soft, secs) else {
+        let (hard, soft, secs) = (memtoull(group[1]), memtoull(group[2]), strtoll(group[3], 10));
+        let (Some(hard), Some(soft), Some(soft_secs)) = (hard, soft, secs.filter(|s| *s >= 0)) else {
             return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into());
         };
-        parsed.push((class, Limits { hard, soft, soft_secs }));
+        let limit = Limits { hard: hard as usize, soft: soft as usize, soft_secs: soft_secs as u64 };
+        parsed.push((class, limit));
     }
     for (class, l) in parsed {
         limits[class as usize] = l;
@@ -63,4 +44,13 @@ pub fn format_output_limits(limits: &[Limits; 3]) -> String {
         })
         .collect();
     groups.join(" ")
+}
+
+/// The limits a text of [`format_output_limits`] describes (Redis's defaults where it says
+/// nothing).
+pub fn read_output_limits(text: &str) -> [Limits; 3] {
+    let mut limits = [Limits::NORMAL, Limits::REPLICA, Limits::PUBSUB];
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let _ = parse_output_limits(&words, &mut limits);
+    limits
 }

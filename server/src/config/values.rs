@@ -1,7 +1,10 @@
-//! The [`Config`] struct (one field per directive, Redis's defaults) and the client classes
-//! of `client-output-buffer-limit`. Plain data: reading and writing directives is elsewhere.
+//! The [`Config`] struct (a field per directive the server acts on, Redis's defaults; the
+//! values of directives without behaviour here in one map) and the client classes of
+//! `client-output-buffer-limit`. Plain data: reading and writing directives is elsewhere.
 
+use super::kinds::Value;
 pub use slotbox_protocol::output_limit::Limits;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// The client classes of `client-output-buffer-limit`, in Redis's order: the index into
@@ -23,6 +26,9 @@ impl ClientClass {
 /// The server's settings. Field names follow the directive names.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Directives accepted with Redis's checks and reported by CONFIG GET that change nothing
+    /// here (encodings, lazy freeing, TLS...), by name; a directive absent is at its default.
+    pub inert: BTreeMap<&'static str, Value>,
     pub port: u16,
     pub bind: Vec<String>,
     pub dir: PathBuf,
@@ -30,8 +36,6 @@ pub struct Config {
     pub maxclients: usize,
     /// Idle client timeout in seconds (0 = never).
     pub timeout: u64,
-    pub tcp_backlog: u32,
-    pub tcp_keepalive: u64,
     pub proto_max_bulk_len: usize,
     pub client_query_buffer_limit: usize,
     /// `client-output-buffer-limit`, per [`ClientClass`].
@@ -68,7 +72,6 @@ pub struct Config {
     pub cluster_announce_bus_port: u16,
     pub cluster_require_full_coverage: bool,
     pub cluster_allow_reads_when_down: bool,
-    pub cluster_allow_pubsubshard_when_down: bool,
     pub cluster_replica_no_failover: bool,
     pub cluster_allow_replica_migration: bool,
     pub cluster_migration_barrier: u32,
@@ -86,7 +89,6 @@ pub struct Config {
     /// Ms a script runs before other clients get -BUSY (`busy-reply-threshold`, 0: never).
     pub busy_reply_threshold: i64,
     pub replica_read_only: bool,
-    pub lazyfree_lazy_user_del: bool,
     pub masterauth: Option<String>,
     pub repl_backlog_size: usize,
     /// Seconds of silence after which a replication link is dropped (both sides).
@@ -102,8 +104,19 @@ pub struct Config {
     pub replicaof: Option<(String, u16)>,
     /// `enable-debug-command`: who may run DEBUG ("no", "yes" or "local": loopback clients).
     pub enable_debug_command: String,
+    /// `enable-protected-configs`: who may CONFIG SET `dir` and `dbfilename` (same values).
+    pub enable_protected_configs: String,
     /// `notify-keyspace-events`, as flags (`crate::notify::class`).
     pub notify_keyspace_events: u32,
+    /// `tracking-table-max-keys`: keys the client-side caching table holds at most (0: no
+    /// limit).
+    pub tracking_table_max_keys: u64,
+    /// `supervised`: "no", "upstart", "systemd" or "auto" (systemd is told when the server
+    /// is ready).
+    pub supervised: String,
+    /// `rename-command` lines, as the names a client may type (lowercase): `Some(command)`
+    /// for a new name of `command`, `None` for a name removed (renamed away or to "").
+    pub renamed_commands: BTreeMap<String, Option<String>>,
     /// The config file this server was started with, if any.
     pub config_file: Option<PathBuf>,
     /// Deal new connections to the event loops in turn instead of to the first loop with room
@@ -114,14 +127,13 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            inert: BTreeMap::new(),
             port: 6379,
             bind: vec!["*".into(), "-::*".into()],
             dir: PathBuf::from("."),
             requirepass: None,
             maxclients: 10000,
             timeout: 0,
-            tcp_backlog: 511,
-            tcp_keepalive: 300,
             proto_max_bulk_len: 512 * 1024 * 1024,
             client_query_buffer_limit: 1024 * 1024 * 1024,
             client_output_buffer_limit: [Limits::NORMAL, Limits::REPLICA, Limits::PUBSUB],
@@ -151,7 +163,6 @@ impl Default for Config {
             cluster_announce_bus_port: 0,
             cluster_require_full_coverage: true,
             cluster_allow_reads_when_down: false,
-            cluster_allow_pubsubshard_when_down: true,
             cluster_replica_no_failover: false,
             cluster_allow_replica_migration: true,
             cluster_migration_barrier: 1,
@@ -166,7 +177,6 @@ impl Default for Config {
             slowlog_max_len: 128,
             busy_reply_threshold: 5000,
             replica_read_only: true,
-            lazyfree_lazy_user_del: false,
             masterauth: None,
             repl_backlog_size: 1024 * 1024,
             repl_timeout: 60,
@@ -177,7 +187,11 @@ impl Default for Config {
             replica_priority: 100,
             replicaof: None,
             enable_debug_command: "no".into(),
+            enable_protected_configs: "no".into(),
             notify_keyspace_events: 0,
+            tracking_table_max_keys: 1_000_000,
+            supervised: "no".into(),
+            renamed_commands: BTreeMap::new(),
             config_file: None,
             round_robin_placement: false,
         }

@@ -37,8 +37,8 @@ pub struct Conn {
     /// The last event said the peer closed its side: read to the end of the stream rather
     /// than stopping at a short read (no further edge would report it).
     pub hup: bool,
-    /// A write command held while writes are paused (manual failover); it runs (and gets its
-    /// reply, possibly a redirect) once the pause ends.
+    /// A command held back by a client pause (CLIENT PAUSE, a manual failover); it runs (and
+    /// gets its reply, possibly a redirect) once the pause is less restrictive.
     pub stashed: Option<Vec<bytes::Bytes>>,
     /// This thread's AOF position after this connection's last batch: its replies go out
     /// once the AOF holds that much (see `Persistence::replies_wait`).
@@ -141,7 +141,6 @@ impl Conn {
         let limit = shared.hot.client_query_buffer_limit.load(Ordering::Relaxed);
         let max_bulk = shared.hot.proto_max_bulk_len.load(Ordering::Relaxed);
         let mut commands = 0u64;
-        let mut next = self.stashed.take();
         self.client.batch_clock_us = 0;
         loop {
             if self.client.close_after_reply
@@ -157,23 +156,48 @@ impl Conn {
             } else {
                 Limits::unauthenticated()
             };
-            let decoded = match next.take() {
-                Some(args) => Ok(Some(args)),
+            let buffered = self.rbuf.len();
+            // A command a client pause held runs first (taken only now: a backlog stops
+            // the loop above without losing it).
+            let resumed = self.stashed.is_some();
+            let decoded = match self.stashed.take() {
+                Some(args) => {
+                    shared.pause.note_resumed();
+                    Ok(Some(args))
+                }
                 None => self.decoder.decode(&mut self.rbuf),
             };
             match decoded {
                 Ok(Some(args)) => {
-                    if shared.writes_paused() && is_write(&args) {
+                    // A stashed command was renamed before it was held.
+                    let args = if resumed { Ok(args) } else { commands::renamed(shared, &mut self.client, args) };
+                    let args = match args {
+                        Ok(args) => args,
+                        Err(reply) => {
+                            commands += 1;
+                            self.push_reply(shared, &reply);
+                            continue;
+                        }
+                    };
+                    // CLIENT LIST `qbuf=` while a command runs: its own request and what
+                    // follows it, as Redis's query buffer holds them.
+                    self.client.info.qbuf.store(buffered as u64, Ordering::Relaxed);
+                    let reply = commands::execute_in_batch(shared, &mut self.client, &args, locks);
+                    if self.client.postponed.is_some() {
+                        // A client pause holds it: it runs again when the pause eases.
                         self.stashed = Some(args);
+                        shared.pause.note_postponed();
                         break;
                     }
-                    let reply = commands::execute_in_batch(shared, &mut self.client, &args, locks);
                     commands += 1;
                     self.streak.note(self.client.cmd_slot);
                     if self.client.blocked.is_some() || self.client.waiting.is_some() {
                         break;
                     }
                     self.push_reply(shared, &reply);
+                    for push in std::mem::take(&mut self.client.pending_pushes) {
+                        self.push_message(&push);
+                    }
                 }
                 Ok(None) => {
                     if self.rbuf.len() > limit {
@@ -234,14 +258,27 @@ impl Conn {
         ended
     }
 
-    /// Queue a reply, honouring CLIENT REPLY OFF / SKIP.
+    /// Queue a command's reply, honouring CLIENT REPLY OFF / SKIP (a SKIP lasts one command).
+    /// Pub/sub confirmations are pushes: Redis sends them whatever the reply mode.
     pub fn push_reply(&mut self, shared: &Shared, reply: &Frame) {
         shared.count_error(reply);
-        match self.client.reply_mode {
-            ReplyMode::On => encode(reply, self.client.resp, &mut self.wbuf),
-            ReplyMode::Off => {}
+        let mode = self.client.reply_mode;
+        if mode == ReplyMode::On || is_push(reply) {
+            encode(reply, self.client.resp, &mut self.wbuf);
+        }
+        match mode {
+            ReplyMode::On | ReplyMode::Off => {}
             ReplyMode::Skip => self.client.reply_mode = ReplyMode::On,
             ReplyMode::SkipNext => self.client.reply_mode = ReplyMode::Skip,
+        }
+    }
+
+    /// Queue what is no command's reply: a pub/sub message (a push, written in every reply
+    /// mode) or a MONITOR line (silenced by CLIENT REPLY OFF, as Redis's plain replies). A
+    /// pending SKIP still applies to the next command.
+    pub fn push_message(&mut self, message: &Frame) {
+        if is_push(message) || self.client.reply_mode != ReplyMode::Off {
+            encode(message, self.client.resp, &mut self.wbuf);
         }
     }
 
@@ -317,9 +354,15 @@ impl Conn {
         self.output_limit.exceeded(pending, std::time::Instant::now(), limits).then(|| class.name())
     }
 
-    /// A write command is waiting for the write pause to end.
+    /// A command is waiting for a client pause to ease.
     pub fn paused(&self) -> bool {
         self.stashed.is_some()
+    }
+
+    /// Should its held-back command run again: is the pause in force now less restrictive
+    /// than the one that held it?
+    pub fn pause_eased(&self, now_in_force: crate::pause::PauseKind) -> bool {
+        self.client.postponed.is_none_or(|held_by| now_in_force < held_by)
     }
 
     /// Bytes read but not yet decoded.
@@ -344,10 +387,11 @@ impl Conn {
     }
 }
 
-/// Does this request write (EXEC counts: its queue may)?
-fn is_write(args: &[bytes::Bytes]) -> bool {
-    match commands::resolve(args) {
-        Ok(r) => r.spec.has(slotbox_protocol::command::flags::WRITE) || r.full_name == "exec",
-        Err(_) => false,
+/// Is this reply made of pushes only (pub/sub confirmations)?
+fn is_push(reply: &Frame) -> bool {
+    match reply {
+        Frame::Push(_) => true,
+        Frame::Many(parts) => !parts.is_empty() && parts.iter().all(is_push),
+        _ => false,
     }
 }

@@ -6,70 +6,19 @@ pub mod affinity;
 pub mod conn;
 mod worker;
 
+use crate::listen::Listeners;
 use crate::mailbox::{WorkerHandle, WorkerMsg};
 use crate::shared::Shared;
 use crate::store::expire::ActiveExpiry;
-use mio::net::TcpListener;
-use mio::{Events, Interest, Poll, Token, Waker};
+use mio::{Events, Poll, Token, Waker};
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 const MAIN_WAKER: Token = Token(usize::MAX);
-
-/// Resolve one `bind` entry ("*", "::*", "-::*", a host or an IP) for `port`.
-fn bind_addrs(entry: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
-    let host = entry.trim_start_matches('-');
-    let host = match host {
-        "*" => "0.0.0.0",
-        "::*" => "::",
-        h => h,
-    };
-    Ok((host, port).to_socket_addrs()?.collect())
-}
-
-/// Bind every address; an optional (`-`) address that fails is skipped. With port 0 the
-/// first listener's port is reused for the others.
-fn bind_all(bind: &[String], port: u16) -> io::Result<Vec<TcpListener>> {
-    let optional: Vec<bool> = bind.iter().map(|b| b.starts_with('-')).collect();
-    let mut listeners = Vec::new();
-    let mut port = port;
-    for (i, b) in bind.iter().enumerate() {
-        let addrs = bind_addrs(b, port);
-        let addrs = match addrs {
-            Ok(a) => a,
-            Err(e) if optional[i] => {
-                let _ = e;
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        for addr in addrs {
-            match TcpListener::bind(addr) {
-                Ok(l) => {
-                    if port == 0 {
-                        port = l.local_addr()?.port();
-                    }
-                    listeners.push(l);
-                }
-                Err(_) if optional[i] => {}
-                Err(e) => {
-                    return Err(io::Error::new(
-                        e.kind(),
-                        format!("Could not create server TCP listening socket {addr}: {e}"),
-                    ))
-                }
-            }
-        }
-    }
-    if listeners.is_empty() {
-        return Err(io::Error::new(io::ErrorKind::AddrNotAvailable, "no address to listen on"));
-    }
-    Ok(listeners)
-}
 
 /// A running server's threads.
 pub struct Running {
@@ -87,8 +36,9 @@ pub fn start(
         let c = shared.config.read();
         (c.bind.clone(), c.port, c.io_threads.max(1))
     };
-    let mut listeners = bind_all(&bind, port)?;
-    let addrs: Vec<SocketAddr> = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
+    let poll = Poll::new()?;
+    let listeners = Arc::new(Listeners::bind(poll.registry().try_clone()?, &bind, port)?);
+    let addrs = listeners.addrs();
     shared.tcp_port.store(addrs[0].port() as u64, Ordering::Relaxed);
     let mut handles = on_bound(&addrs)?;
 
@@ -106,10 +56,7 @@ pub fn start(
     }
     let _ = shared.workers.set(workers);
 
-    let poll = Poll::new()?;
-    for (i, l) in listeners.iter_mut().enumerate() {
-        poll.registry().register(l, Token(i), Interest::READABLE)?;
-    }
+    let _ = shared.listeners.set(listeners.clone());
     let waker = Arc::new(Waker::new(poll.registry(), MAIN_WAKER)?);
     let _ = shared.main_waker.set(waker);
     let s = shared.clone();
@@ -119,7 +66,7 @@ pub fn start(
     Ok(Running { addrs, threads: handles })
 }
 
-fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Vec<TcpListener>, loads: Arc<Vec<AtomicU32>>) {
+fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Arc<Listeners>, loads: Arc<Vec<AtomicU32>>) {
     let mut events = Events::with_capacity(128);
     let mut expiry = ActiveExpiry::default();
     let mut last_cron = Instant::now();
@@ -133,9 +80,7 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Vec<TcpListener>, l
             if ev.token() == MAIN_WAKER {
                 continue;
             }
-            if let Some(l) = listeners.get(ev.token().0) {
-                accept_all(&shared, l, &loads);
-            }
+            accept_all(&shared, &listeners, ev.token().0, &loads);
         }
         if last_cron.elapsed() >= period {
             last_cron = Instant::now();
@@ -144,8 +89,14 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Vec<TcpListener>, l
             let busy = || shared.scripting.watch.is_busy();
             if let Some(_gate) = shared.exec_gate.read_unless(shared.exec_gate.service_stripe(), &busy) {
                 // Expired keys are propagated as DEL: fed under the gate like any write.
-                expiry.run(&shared.keyspace, crate::clock::unix_time_ms(), (16384 / hz as usize).max(1));
+                let now = crate::clock::unix_time_ms();
+                // While clients are paused no key expires (Redis: the dataset stays still).
+                if !shared.pause.active(now) {
+                    expiry.run(&shared.keyspace, now, (16384 / hz as usize).max(1));
+                }
             }
+            // Keys that expired here reach BCAST trackers now.
+            crate::commands::invalidate::broadcast(&shared, None);
             // Expired keys' DELs are not an event loop's: they reach the AOF now.
             shared.persist.commit();
             crate::repl::cron(&shared.repl, &mut last_ping, &busy);
@@ -158,6 +109,7 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Vec<TcpListener>, l
             }
         }
     }
+    listeners.close();
     if let Some(ws) = shared.workers.get() {
         for w in ws {
             let _ = w.waker.wake();
@@ -165,36 +117,62 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Vec<TcpListener>, l
     }
 }
 
-fn accept_all(shared: &Shared, listener: &TcpListener, loads: &[AtomicU32]) {
-    loop {
-        match listener.accept() {
-            Ok((stream, addr)) => {
-                shared.stats.total_connections_received.fetch_add(1, Ordering::Relaxed);
-                let max = shared.config.read().maxclients;
-                if shared.connected_clients.load(Ordering::Relaxed) >= max {
-                    shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
-                    let mut std_stream: std::net::TcpStream = stream.into();
-                    let _ = std_stream.set_nonblocking(false);
-                    let _ = io::Write::write_all(&mut std_stream, b"-ERR max number of clients reached\r\n");
-                    continue;
-                }
-                shared.connected_clients.fetch_add(1, Ordering::Relaxed);
-                let Some(workers) = shared.workers.get() else { return };
-                // The first event loop with room (a light load gathers on one loop).
-                let to = if shared.config.read().round_robin_placement {
-                    shared.stats.total_connections_received.load(Ordering::Relaxed) as usize
-                } else {
-                    slotbox_protocol::balance::place(loads)
-                };
-                let w = &workers[to % workers.len()];
-                w.send(WorkerMsg::NewConn(stream, addr));
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                crate::log::warning(&format!("accept failed: {e}"));
-                return;
-            }
-        }
+/// Redis's reply to a remote client while `protected-mode` is on and no password is set.
+const PROTECTED_MODE_DENIED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and \
+no password is set for the default user. In this mode connections are only accepted from the loopback interface. If \
+you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable \
+protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis \
+from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do \
+so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by \
+editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. \
+3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a \
+an authentication password for the default user. NOTE: You only need to do one of the above things in order for the \
+server to start accepting connections from the outside.\r\n";
+
+/// A loopback client as Redis counts one (the addresses 127.0.0.1 and ::1 exactly).
+fn is_local(ip: std::net::IpAddr) -> bool {
+    matches!(ip, std::net::IpAddr::V4(v4) if v4 == std::net::Ipv4Addr::LOCALHOST)
+        || matches!(ip, std::net::IpAddr::V6(v6) if v6 == std::net::Ipv6Addr::LOCALHOST)
+}
+
+/// Answer a connection with one error line and close it (counted as rejected).
+fn refuse(shared: &Shared, stream: mio::net::TcpStream, reply: &[u8]) {
+    shared.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+    let mut std_stream: std::net::TcpStream = stream.into();
+    let _ = std_stream.set_nonblocking(false);
+    let _ = io::Write::write_all(&mut std_stream, reply);
+}
+
+fn accept_all(shared: &Shared, listeners: &Listeners, token: usize, loads: &[AtomicU32]) {
+    let (accepted, err) = listeners.accept(token);
+    if let Some(e) = err {
+        crate::log::warning(&format!("accept failed: {e}"));
     }
+    for (stream, addr) in accepted {
+        admit(shared, stream, addr, loads);
+    }
+}
+
+/// A new connection: refused (maxclients, protected mode) or handed to an event loop.
+fn admit(shared: &Shared, stream: mio::net::TcpStream, addr: SocketAddr, loads: &[AtomicU32]) {
+    shared.stats.total_connections_received.fetch_add(1, Ordering::Relaxed);
+    let (max, protected, round_robin) = {
+        let c = shared.config.read();
+        (c.maxclients, c.protected_mode && c.requirepass.is_none(), c.round_robin_placement)
+    };
+    if shared.connected_clients.load(Ordering::Relaxed) >= max {
+        return refuse(shared, stream, b"-ERR max number of clients reached\r\n");
+    }
+    if protected && !is_local(addr.ip()) {
+        return refuse(shared, stream, PROTECTED_MODE_DENIED.as_bytes());
+    }
+    shared.connected_clients.fetch_add(1, Ordering::Relaxed);
+    let Some(workers) = shared.workers.get() else { return };
+    // The first event loop with room (a light load gathers on one loop).
+    let to = if round_robin {
+        shared.stats.total_connections_received.load(Ordering::Relaxed) as usize
+    } else {
+        slotbox_protocol::balance::place(loads)
+    };
+    workers[to % workers.len()].send(WorkerMsg::NewConn(stream, addr));
 }

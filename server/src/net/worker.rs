@@ -142,10 +142,8 @@ impl Worker {
                 }
                 self.fsync_wait = !self.deferred.is_empty();
             }
-            if !self.paused.is_empty() && !self.shared.writes_paused() {
-                for slot in std::mem::take(&mut self.paused) {
-                    self.on_event(slot, false, &shared, &mut Held::new(self.index));
-                }
+            if !self.paused.is_empty() {
+                self.resume_paused();
             }
             if !self.timed_blocks.is_empty() {
                 self.expire_blocks();
@@ -196,7 +194,7 @@ impl Worker {
                         if !conn.client.wants_message(&frame) {
                             continue;
                         }
-                        conn.push_reply(shared, &frame);
+                        conn.push_message(&frame);
                         conn.check_output_limit(shared);
                         conn.flush(shared);
                         over = conn.finished();
@@ -381,6 +379,9 @@ impl Worker {
         if let Some(mut conn) = self.conns.get_mut(slot).and_then(|c| c.take()) {
             let _ = self.poll.registry().deregister(&mut conn.stream);
             crate::commands::on_disconnect(&self.shared, &mut conn.client);
+            if conn.paused() {
+                self.shared.pause.note_resumed();
+            }
             self.by_id.remove(&conn.client.id());
             self.timed_blocks.retain(|&s| s != slot);
             self.waits.retain(|&s| s != slot);
@@ -407,6 +408,21 @@ impl Worker {
         let std_stream = std::net::TcpStream::from(conn.stream);
         let _ = std_stream.set_nonblocking(false);
         crate::repl::master::serve(shared.repl.clone(), std_stream, replid, from, port);
+    }
+
+    /// Run again the commands a client pause held back, once the pause in force is less
+    /// restrictive than the one that held each (they may be held again).
+    fn resume_paused(&mut self) {
+        let now_in_force = self.shared.pause.kind_at(crate::clock::unix_time_ms());
+        let shared = self.shared.clone();
+        for slot in std::mem::take(&mut self.paused) {
+            let Some(conn) = self.conns.get(slot).and_then(|c| c.as_ref()) else { continue };
+            if conn.pause_eased(now_in_force) {
+                self.on_event(slot, false, &shared, &mut Held::new(self.index));
+            } else {
+                self.paused.push(slot);
+            }
+        }
     }
 
     /// Answer WAIT once enough replicas acknowledged, or at its deadline.

@@ -46,7 +46,7 @@ fn run(
 ) -> std::io::Result<()> {
     let core = &repl.core;
     stream.set_nodelay(true)?;
-    stream.set_write_timeout(Some(Duration::from_secs(60)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(core.hot.repl_timeout_secs.load(Ordering::Relaxed).max(1))))?;
     let addr = stream.peer_addr()?;
     let info = Arc::new(ReplicaInfo {
         id: core.next_client_id.fetch_add(1, Ordering::Relaxed),
@@ -57,29 +57,46 @@ fn run(
         state: parking_lot::Mutex::new("wait_bgsave"),
         gone: false.into(),
     });
+    // Listed from the start, as Redis lists a replica in INFO (`state=wait_bgsave`, then
+    // `send_bulk`) while its full sync runs; ROLE and WAIT count it once online.
+    repl.replicas.lock().push(info.clone());
+    let result = sync_and_stream(repl, &mut stream, &info, replid, from);
+    info.gone.store(true, Ordering::Relaxed);
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+    repl.replicas.lock().retain(|r| !Arc::ptr_eq(r, &info));
+    result
+}
+
+/// Continue or fully resync the replica, then stream to it until the link ends.
+fn sync_and_stream(
+    repl: &Arc<Replication>,
+    stream: &mut TcpStream,
+    info: &Arc<ReplicaInfo>,
+    replid: &str,
+    from: i64,
+) -> std::io::Result<()> {
+    let core = &repl.core;
     let continued = if can_continue(repl, replid, from) { repl.backlog.attach(from as u64).ok() } else { None };
     let reader = match continued {
         Some(reader) => {
             core.stats.sync_partial_ok.fetch_add(1, Ordering::Relaxed);
             let id = repl.replid.lock().clone();
             stream.write_all(format!("+CONTINUE {id}\r\n").as_bytes())?;
-            crate::log::notice(&format!("Partial resynchronization request from {addr} accepted, offset {from}"));
+            crate::log::notice(&format!(
+                "Partial resynchronization request from {} accepted, offset {from}",
+                info.addr
+            ));
             reader
         }
-        None => full_resync(repl, &mut stream, &info, replid)?,
+        None => full_resync(repl, stream, info, replid)?,
     };
-    *info.state.lock() = "online";
     info.ack_offset.store(reader.pos() - 1, Ordering::Relaxed);
     info.last_ack.store(crate::clock::unix_time_ms(), Ordering::Relaxed);
-    repl.replicas.lock().push(info.clone());
+    *info.state.lock() = "online";
     let ack_stream = stream.try_clone()?;
     let ack_info = info.clone();
     let _ = std::thread::Builder::new().name("slotbox-repl-ack".into()).spawn(move || read_acks(ack_stream, ack_info));
-    let result = stream_backlog(core, &mut stream, &info, reader);
-    info.gone.store(true, Ordering::Relaxed);
-    let _ = stream.shutdown(std::net::Shutdown::Both);
-    repl.replicas.lock().retain(|r| !Arc::ptr_eq(r, &info));
-    result
+    stream_backlog(core, stream, info, reader)
 }
 
 /// Send a snapshot taken at an exact stream offset, with every command paused; the replica

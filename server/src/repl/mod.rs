@@ -181,12 +181,16 @@ impl Replication {
         *id = crate::rand::random_hex(40);
     }
 
-    /// Replicas whose last ack is recent enough and that acknowledged `offset`.
+    /// Online replicas that acknowledged `offset` (WAIT).
     pub fn acked(&self, offset: u64) -> usize {
         self.replicas
             .lock()
             .iter()
-            .filter(|r| !r.gone.load(Ordering::Relaxed) && r.ack_offset.load(Ordering::Relaxed) >= offset)
+            .filter(|r| {
+                !r.gone.load(Ordering::Relaxed)
+                    && *r.state.lock() == "online"
+                    && r.ack_offset.load(Ordering::Relaxed) >= offset
+            })
             .count()
     }
 

@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 /// Become a replica of host:port (replacing any previous link), or a master with `None`.
 pub fn set_master(repl: &Arc<Replication>, target: Option<(String, u16)>) {
     let core = &repl.core;
+    // CONFIG GET / REWRITE replicaof show the master followed now, as in Redis.
+    core.config.write().replicaof = target.clone();
     let mut slot = repl.master.lock();
     if let Some(old) = slot.take() {
         old.stop.store(true, Ordering::Relaxed);

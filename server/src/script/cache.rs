@@ -46,7 +46,7 @@ pub fn sha_key(sha: &[u8]) -> Option<[u8; 40]> {
 
 impl EvalEngine {
     pub fn new(rand: Arc<Rand48>) -> Self {
-        let vm = Vm::new(Kind::Eval, rand, super::VERSION).expect("building the EVAL Lua interpreter");
+        let vm = Vm::new(Kind::Eval, rand).expect("building the EVAL Lua interpreter");
         EvalEngine { vm, scripts: HashMap::new(), body_bytes: 0, runs: 0 }
     }
 

@@ -81,7 +81,7 @@ const BAD_NAME: &str =
 
 impl Functions {
     pub fn new(rand: Arc<Rand48>) -> Self {
-        let vm = Vm::new(Kind::Functions, rand, super::VERSION).expect("building the functions Lua interpreter");
+        let vm = Vm::new(Kind::Functions, rand).expect("building the functions Lua interpreter");
         let make: Function = vm.private().raw_get("make_library_api").expect("sandbox defines make_library_api");
         let load_api: Table = make.call(()).expect("building the library API");
         Functions { vm, libs: BTreeMap::new(), index: HashMap::new(), load_api }

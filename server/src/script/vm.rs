@@ -4,13 +4,16 @@
 //! commands a script calls go to a [`Host`]; the VM knows nothing of commands or clients.
 
 use super::convert::{self, error_table, error_text};
+use super::host::Host;
 use super::rand48::Rand48;
-use super::Host;
 use bytes::Bytes;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 use slotbox_protocol::{Frame, Protocol};
 use std::cell::RefCell;
 use std::sync::Arc;
+
+/// The version the `redis` table reports.
+const VERSION: (&str, i64) = ("7.0.15", 0x07000f);
 
 /// Name of the sandbox chunk (its frames are skipped when locating an error).
 const SANDBOX: &str = "@redis_sandbox";
@@ -48,7 +51,7 @@ pub enum Outcome {
 }
 
 impl Vm {
-    pub fn new(kind: Kind, rand: Arc<Rand48>, version: (&str, i64)) -> mlua::Result<Vm> {
+    pub fn new(kind: Kind, rand: Arc<Rand48>) -> mlua::Result<Vm> {
         // SAFETY: the debug library is loaded only for the sandbox's error handler, which
         // captures it in a local; `sandbox.lua` removes the `debug` global before any user
         // code is compiled, so no script can reach it. mlua's other unsafe-mode freedoms
@@ -65,8 +68,8 @@ impl Vm {
         for (name, v) in [("REPL_NONE", 0), ("REPL_AOF", 1), ("REPL_SLAVE", 2), ("REPL_REPLICA", 2), ("REPL_ALL", 3)] {
             redis.raw_set(name, v)?;
         }
-        redis.raw_set("REDIS_VERSION", version.0)?;
-        redis.raw_set("REDIS_VERSION_NUM", version.1)?;
+        redis.raw_set("REDIS_VERSION", VERSION.0)?;
+        redis.raw_set("REDIS_VERSION_NUM", VERSION.1)?;
         globals.raw_set("redis", redis.clone())?;
         let private = lua.create_table()?;
         private.raw_set("redis", redis.clone())?;

@@ -19,6 +19,8 @@ pub enum KeyEvent {
     Evicted,
     /// A new key was stored (reported only while `Common::report_new` is on).
     Created,
+    /// A read command found no such key (reported only while `Common::report_miss` is on).
+    Missed,
 }
 
 /// Called with the database, the key and what happened to it (the server propagates and
@@ -38,6 +40,8 @@ pub struct Common {
     pub active_expire: AtomicBool,
     /// New keys are reported to the hook (keyspace notifications of class `n` are on).
     pub report_new: AtomicBool,
+    /// Key misses of reads are reported to the hook (keyspace notifications of class `m`).
+    pub report_miss: AtomicBool,
 }
 
 impl Default for Common {
@@ -46,6 +50,7 @@ impl Default for Common {
             expired_keys: AtomicU64::new(0),
             active_expire: AtomicBool::new(true),
             report_new: AtomicBool::new(false),
+            report_miss: AtomicBool::new(false),
             replica: AtomicBool::new(false),
             expire_hook: std::sync::OnceLock::new(),
             clock: Default::default(),
@@ -54,6 +59,12 @@ impl Default for Common {
 }
 
 impl Common {
+    /// Which key events the hook hears besides expiry and eviction: new keys, key misses.
+    pub fn set_reports(&self, new_keys: bool, misses: bool) {
+        self.report_new.store(new_keys, Ordering::Relaxed);
+        self.report_miss.store(misses, Ordering::Relaxed);
+    }
+
     pub fn set_replica(&self, on: bool) {
         self.replica.store(on, Ordering::Relaxed);
     }

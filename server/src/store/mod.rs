@@ -8,7 +8,7 @@ pub mod db;
 pub mod digest;
 pub mod expire;
 pub mod functions;
-pub mod glob;
+pub use crate::glob;
 mod key;
 mod keyspace;
 pub mod listpack;

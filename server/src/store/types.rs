@@ -236,6 +236,12 @@ impl ZSetValue {
         }
     }
 
+    /// The skiplist encoding from now on (one-way, as Redis's `zsetConvert`: SORT converts a
+    /// sorted set it reads).
+    pub fn convert_to_skiplist(&mut self) {
+        self.convert();
+    }
+
     fn convert(&mut self) {
         if let ZSetValue::Small(v) = self {
             let mut dict = HashMap::with_capacity(v.len());

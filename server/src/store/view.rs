@@ -22,14 +22,28 @@ pub struct KeyView<'a> {
     /// The running command's single key (address and length of its argument) and its slot,
     /// so key accesses skip the CRC16; replaced for every command.
     hint: Option<(usize, usize, u16)>,
+    /// Keys this command modified, recorded only when `Some` (a client tracks keys for
+    /// client-side caching: their readers are told). Expired keys are not recorded here:
+    /// the keyspace hook reports them.
+    pub modified: Option<Vec<bytes::Bytes>>,
 }
 
 impl<'a> KeyView<'a> {
     pub(super) fn new(db: &'a Db) -> Self {
-        KeyView { db, guards: SmallVec::new(), now_ms: 0, expire_on_access: true, master_stream: false, hint: None }
+        KeyView {
+            db,
+            guards: SmallVec::new(),
+            now_ms: 0,
+            expire_on_access: true,
+            master_stream: false,
+            hint: None,
+            modified: None,
+        }
     }
 
+    /// Add the guard of `slot`, above every slot already held (locks go in ascending order).
     pub(super) fn push(&mut self, slot: u16, guard: SlotGuard<'a>) {
+        debug_assert!(self.guards.last().is_none_or(|(s, _)| *s < slot));
         self.guards.push((slot, guard));
     }
 
@@ -55,12 +69,13 @@ impl<'a> KeyView<'a> {
     /// assert), so that a wrong key spec can never crash a release server.
     pub fn shard(&mut self, key: &[u8]) -> &mut Shard {
         let slot = self.slot_of(key);
-        let idx = match self.guards.iter().position(|(s, _)| *s == slot) {
-            Some(i) => i,
-            None => {
+        // Guards are kept in ascending slot order (a command may hold thousands: SORT BY).
+        let idx = match self.guards.binary_search_by_key(&slot, |(s, _)| *s) {
+            Ok(i) => i,
+            Err(i) => {
                 debug_assert!(false, "slot {slot} accessed without being locked");
-                self.guards.push((slot, self.db.shard(slot)));
-                self.guards.len() - 1
+                self.guards.insert(i, (slot, self.db.shard(slot)));
+                i
             }
         };
         &mut self.guards[idx].1
@@ -69,7 +84,8 @@ impl<'a> KeyView<'a> {
     /// The shard of `slot` if this view holds its lock (whole-keyspace commands use it to
     /// visit a slot their transaction already locked instead of locking it again).
     pub fn locked_shard(&mut self, slot: u16) -> Option<&mut Shard> {
-        self.guards.iter_mut().find(|(s, _)| *s == slot).map(|(_, g)| &mut **g)
+        let i = self.guards.binary_search_by_key(&slot, |(s, _)| *s).ok()?;
+        Some(&mut *self.guards[i].1)
     }
 
     /// Locked slots, ascending.
@@ -115,10 +131,19 @@ impl<'a> KeyView<'a> {
         self.shard(key).map.get(key)
     }
 
+    fn note_modified(&mut self, key: &[u8]) {
+        if let Some(m) = self.modified.as_mut() {
+            m.push(bytes::Bytes::copy_from_slice(key));
+        }
+    }
+
     /// The live entry of `key`, mutable. Counts as a modification for WATCH.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
         if self.shard(key).volatile != 0 && self.expire_if_needed(key) {
             return None;
+        }
+        if self.modified.is_some() && self.shard(key).map.contains_key(key) {
+            self.note_modified(key);
         }
         let (now, clock) = (self.now_ms, &self.db.clock);
         let shard = self.shard(key);
@@ -140,9 +165,13 @@ impl<'a> KeyView<'a> {
         if entry.lru == lru::UNSET {
             entry.lru = clock.fresh(now);
         }
+        self.note_modified(key);
         let shard = self.shard(key);
         shard.touch(key);
         let old = shard.insert(key, entry);
+        if old.as_ref().is_some_and(|o| o.is_expired(now)) {
+            self.replaced_expired(key);
+        }
         if self.db.report_new.load(std::sync::atomic::Ordering::Relaxed)
             && old.as_ref().is_none_or(|o| o.is_expired(now))
         {
@@ -167,13 +196,28 @@ impl<'a> KeyView<'a> {
         let old = shard.remove(key);
         if old.is_some() {
             shard.touch(key);
+            self.note_modified(key);
         }
         match old {
             Some(e) if e.is_expired(now) && !self.master_stream => {
-                self.db.note_expired(1);
+                self.replaced_expired(key);
                 None
             }
             other => other,
+        }
+    }
+
+    /// A write met `key` with its TTL past before any lookup expired it: count and report the
+    /// expiry as Redis's `lookupKeyWrite` does first (its `expired` event, a DEL for the
+    /// replication stream). A replica's view only hides such keys (its master sends the DEL)
+    /// and the master's own stream never expires them.
+    fn replaced_expired(&self, key: &[u8]) {
+        if self.master_stream {
+            return;
+        }
+        self.db.note_expired(1);
+        if self.expire_on_access {
+            self.db.key_event(key, super::KeyEvent::Expired);
         }
     }
 
@@ -182,6 +226,7 @@ impl<'a> KeyView<'a> {
         if self.get(key).is_none() {
             return false;
         }
+        self.note_modified(key);
         let shard = self.shard(key);
         shard.touch(key);
         shard.set_expire(key, at_ms)

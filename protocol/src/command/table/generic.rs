@@ -5,7 +5,12 @@
 
 use super::super::flags::*;
 use super::super::{BeginSearch, CommandSpec, FindKeys};
-use super::{index, key, keyword, range};
+use super::{index, key, keyword, noted, range};
+
+const SORT_BY_GET: &str =
+    "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort";
+const SORT_STORE: &str =
+    "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array";
 
 pub(super) const ROWS: &[CommandSpec] = &[
     CommandSpec {
@@ -296,8 +301,8 @@ pub(super) const ROWS: &[CommandSpec] = &[
         complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
         key_specs: &[
             key(index(1), range(0, 1, 0), &["RO", "access"]),
-            key(BeginSearch::Unknown, FindKeys::Unknown, &["RO", "access"]),
-            key(BeginSearch::Unknown, FindKeys::Unknown, &["OW", "update"]),
+            noted(SORT_BY_GET, key(BeginSearch::Unknown, FindKeys::Unknown, &["RO", "access"])),
+            noted(SORT_STORE, key(BeginSearch::Unknown, FindKeys::Unknown, &["OW", "update"])),
         ],
         subcommands: &[],
     },
@@ -312,7 +317,7 @@ pub(super) const ROWS: &[CommandSpec] = &[
         complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
         key_specs: &[
             key(index(1), range(0, 1, 0), &["RO", "access"]),
-            key(BeginSearch::Unknown, FindKeys::Unknown, &["RO", "access"]),
+            noted(SORT_BY_GET, key(BeginSearch::Unknown, FindKeys::Unknown, &["RO", "access"])),
         ],
         subcommands: &[],
     },

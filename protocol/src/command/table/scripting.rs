@@ -5,7 +5,10 @@
 
 use super::super::flags::*;
 use super::super::CommandSpec;
-use super::{index, key, keynum};
+use super::{index, key, keynum, noted};
+
+const ASSUME_RW: &str = "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE";
+const ASSUME_RO: &str = "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS";
 
 pub(super) const ROWS: &[CommandSpec] = &[
     CommandSpec {
@@ -17,7 +20,7 @@ pub(super) const ROWS: &[CommandSpec] = &[
         since: "2.6.0",
         summary: "Execute a Lua script server side",
         complexity: "Depends on the script that is executed.",
-        key_specs: &[key(index(2), keynum(0, 1, 1), &["RW", "access", "update"])],
+        key_specs: &[noted(ASSUME_RW, key(index(2), keynum(0, 1, 1), &["RW", "access", "update"]))],
         subcommands: &[],
     },
     CommandSpec {
@@ -29,7 +32,7 @@ pub(super) const ROWS: &[CommandSpec] = &[
         since: "7.0.0",
         summary: "Execute a read-only Lua script server side",
         complexity: "Depends on the script that is executed.",
-        key_specs: &[key(index(2), keynum(0, 1, 1), &["RO", "access"])],
+        key_specs: &[noted(ASSUME_RO, key(index(2), keynum(0, 1, 1), &["RO", "access"]))],
         subcommands: &[],
     },
     CommandSpec {
@@ -65,7 +68,7 @@ pub(super) const ROWS: &[CommandSpec] = &[
         since: "7.0.0",
         summary: "Invoke a function",
         complexity: "Depends on the function that is executed.",
-        key_specs: &[key(index(2), keynum(0, 1, 1), &["RW", "access", "update"])],
+        key_specs: &[noted(ASSUME_RW, key(index(2), keynum(0, 1, 1), &["RW", "access", "update"]))],
         subcommands: &[],
     },
     CommandSpec {
@@ -77,7 +80,7 @@ pub(super) const ROWS: &[CommandSpec] = &[
         since: "7.0.0",
         summary: "Invoke a read-only function",
         complexity: "Depends on the function that is executed.",
-        key_specs: &[key(index(2), keynum(0, 1, 1), &["RO", "access"])],
+        key_specs: &[noted(ASSUME_RO, key(index(2), keynum(0, 1, 1), &["RO", "access"]))],
         subcommands: &[],
     },
     CommandSpec {

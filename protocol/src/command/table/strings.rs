@@ -4,7 +4,7 @@
 
 use super::super::flags::*;
 use super::super::CommandSpec;
-use super::{index, key, range};
+use super::{index, key, noted, range};
 
 pub(super) const ROWS: &[CommandSpec] = &[
     CommandSpec {
@@ -76,7 +76,7 @@ pub(super) const ROWS: &[CommandSpec] = &[
         since: "6.2.0",
         summary: "Get the value of a key and optionally set its expiration",
         complexity: "O(1)",
-        key_specs: &[key(index(1), range(0, 1, 0), &["RW", "access", "update"])],
+        key_specs: &[noted("RW and UPDATE because it changes the TTL", key(index(1), range(0, 1, 0), &["RW", "access", "update"]))],
         subcommands: &[],
     },
     CommandSpec {
@@ -209,7 +209,10 @@ pub(super) const ROWS: &[CommandSpec] = &[
         summary: "Set the string value of a key",
         complexity: "O(1)",
         key_specs: &[
-            key(index(1), range(0, 1, 0), &["RW", "access", "update", "variable_flags"]),
+            noted(
+                "RW and ACCESS due to the optional `GET` argument",
+                key(index(1), range(0, 1, 0), &["RW", "access", "update", "variable_flags"]),
+            ),
         ],
         subcommands: &[],
     },

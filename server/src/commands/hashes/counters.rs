@@ -6,6 +6,7 @@ use super::common::{hash_for_write, peek_hash};
 use crate::commands::strings::long_double::LongDouble;
 use crate::commands::Reply;
 use crate::commands::{args, Ctx};
+use crate::notify::class;
 use bytes::Bytes;
 use slotbox_protocol::float::parse_i64;
 use slotbox_protocol::frame::errors;
@@ -31,6 +32,7 @@ pub fn hincrby(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     };
     let text = itoa::Buffer::new().format(new).as_bytes().to_vec();
     hash_for_write(ctx, key).set(field, &text);
+    ctx.notify(class::HASH, "hincrby", key);
     Ok(Frame::Integer(new))
 }
 
@@ -55,5 +57,6 @@ pub fn hincrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let text = sum.to_human();
     hash_for_write(ctx, key).set(field, text.as_bytes());
+    ctx.notify(class::HASH, "hincrbyfloat", key);
     Ok(Frame::Bulk(Bytes::from(text)))
 }

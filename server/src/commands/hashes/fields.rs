@@ -5,6 +5,7 @@
 use super::common::{hash_for_write, peek_hash, read_hash};
 use crate::commands::Ctx;
 use crate::commands::Reply;
+use crate::notify::class;
 use bytes::Bytes;
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::Frame;
@@ -13,7 +14,8 @@ fn bulk(b: &[u8]) -> Frame {
     Frame::Bulk(Bytes::copy_from_slice(b))
 }
 
-/// Set every field / value pair of `args[2..]`; returns how many fields are new.
+/// Set every field / value pair of `args[2..]` (the `hset` event); returns how many fields
+/// are new.
 fn set_pairs(ctx: &mut Ctx, args: &[Bytes]) -> Result<i64, Frame> {
     if args.len() % 2 == 1 {
         return Err(Frame::error(errors::wrong_arity(ctx.spec.name)));
@@ -21,6 +23,7 @@ fn set_pairs(ctx: &mut Ctx, args: &[Bytes]) -> Result<i64, Frame> {
     peek_hash(ctx, &args[1])?;
     let mut hash = hash_for_write(ctx, &args[1]);
     let created = args[2..].chunks_exact(2).filter(|p| hash.set(&p[0], &p[1])).count();
+    ctx.notify(class::HASH, "hset", &args[1]);
     Ok(created as i64)
 }
 
@@ -39,6 +42,7 @@ pub fn hsetnx(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Ok(Frame::Integer(0));
     }
     hash_for_write(ctx, key).set(field, &args[3]);
+    ctx.notify(class::HASH, "hset", key);
     Ok(Frame::Integer(1))
 }
 
@@ -65,8 +69,11 @@ pub fn hdel(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let mut hash = hash_for_write(ctx, key);
     let deleted = args[2..].iter().filter(|f| hash.remove(f)).count();
-    if hash.is_empty() {
+    let emptied = hash.is_empty();
+    ctx.notify(class::HASH, "hdel", key);
+    if emptied {
         ctx.keys.remove(key);
+        ctx.notify(class::GENERIC, "del", key);
     }
     Ok(Frame::Integer(deleted as i64))
 }

@@ -38,7 +38,8 @@ fn cluster_mode(ctx: &Ctx) -> bool {
 fn other_db<'s>(ctx: &Ctx<'_, 's>, db: usize, key: &[u8]) -> KeyView<'s> {
     let mut view = ctx.shared.keyspace.db(db).lock_slots(&mut [key_hash_slot(key)]);
     view.now_ms = ctx.now_ms;
-    view.expire_on_access = !ctx.shared.keyspace.is_replica();
+    view.expire_on_access = ctx.keys.expire_on_access;
+    view.master_stream = ctx.keys.master_stream;
     view
 }
 

@@ -7,11 +7,19 @@ use crate::stats::Stats;
 use crate::store::{Entry, KeyView, Shard};
 use std::sync::atomic::Ordering;
 
-/// Look `key` up for reading, counting a keyspace hit or miss.
+/// Look `key` up for reading, counting a keyspace hit or miss; a miss is a `keymiss` event
+/// (class `m`), as in Redis's `lookupKeyRead`.
 pub fn read<'a>(keys: &'a mut KeyView<'_>, stats: &Stats, key: &[u8]) -> Option<&'a Entry> {
+    let db = keys.db();
     let found = keys.get(key);
-    let counter = if found.is_some() { &stats.keyspace_hits } else { &stats.keyspace_misses };
-    counter.fetch_add(1, Ordering::Relaxed);
+    if found.is_none() {
+        stats.keyspace_misses.fetch_add(1, Ordering::Relaxed);
+        if db.report_miss.load(Ordering::Relaxed) {
+            db.key_event(key, crate::store::KeyEvent::Missed);
+        }
+        return None;
+    }
+    stats.keyspace_hits.fetch_add(1, Ordering::Relaxed);
     found
 }
 

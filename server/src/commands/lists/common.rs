@@ -2,6 +2,7 @@
 
 use crate::commands::keys::lookup::read;
 use crate::commands::Ctx;
+use crate::notify::class;
 use crate::store::{Entry, Value};
 use bytes::Bytes;
 use slotbox_protocol::frame::errors;
@@ -18,6 +19,22 @@ pub(super) enum Side {
 }
 
 impl Side {
+    /// The keyspace event of a push at this end.
+    pub(super) fn push_event(self) -> &'static str {
+        match self {
+            Side::Left => "lpush",
+            Side::Right => "rpush",
+        }
+    }
+
+    /// The keyspace event of a pop from this end.
+    pub(super) fn pop_event(self) -> &'static str {
+        match self {
+            Side::Left => "lpop",
+            Side::Right => "rpop",
+        }
+    }
+
     /// `LEFT` / `RIGHT` (any case), else `ERR syntax error`.
     pub(super) fn parse(arg: &[u8]) -> Result<Side, Frame> {
         if arg.eq_ignore_ascii_case(b"left") {
@@ -63,19 +80,23 @@ pub(super) fn list_mut<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a mut List>
 }
 
 /// Push `items` one by one at `side` of the list at `key`, creating it if needed (the caller
-/// checked the type). Returns the new length.
+/// checked the type), and report the `lpush` / `rpush` event. Returns the new length.
 pub(super) fn push_items<'i>(
     ctx: &mut Ctx,
     key: &[u8],
     side: Side,
     items: impl IntoIterator<Item = &'i [u8]>,
 ) -> usize {
-    if let Some(l) = list_mut(ctx, key) {
-        return extend(l, side, items);
-    }
-    let mut l = List::new();
-    let len = extend(&mut l, side, items);
-    ctx.keys.insert(key, Entry::new(Value::List(Box::new(l))));
+    let len = match list_mut(ctx, key) {
+        Some(l) => extend(l, side, items),
+        None => {
+            let mut l = List::new();
+            let len = extend(&mut l, side, items);
+            ctx.keys.insert(key, Entry::new(Value::List(Box::new(l))));
+            len
+        }
+    };
+    ctx.notify(class::LIST, side.push_event(), key);
     len
 }
 
@@ -91,8 +112,33 @@ pub(super) fn extend<'i>(l: &mut List, side: Side, items: impl IntoIterator<Item
 }
 
 /// Pop up to `count` elements from `side` of the list at `key` (the caller checked it is a
-/// list), deleting the key once it is empty.
+/// list), then report them and delete the key once it is empty ([`elements_removed`]).
 pub(super) fn pop_items(ctx: &mut Ctx, key: &[u8], side: Side, count: usize) -> Vec<Bytes> {
+    let out = take_items(ctx, key, side, count);
+    if !out.is_empty() {
+        elements_removed(ctx, key, side);
+    }
+    out
+}
+
+/// Redis's `listElementsRemoved`: the `lpop` / `rpop` event, then the key deleted (with its
+/// `del` event) if the list is now empty.
+pub(super) fn elements_removed(ctx: &mut Ctx, key: &[u8], side: Side) {
+    ctx.notify(class::LIST, side.pop_event(), key);
+    remove_if_empty(ctx, key);
+}
+
+/// Delete the list at `key` if it is empty, with the `del` event.
+pub(super) fn remove_if_empty(ctx: &mut Ctx, key: &[u8]) {
+    if list_mut(ctx, key).is_some_and(|l| l.is_empty()) {
+        ctx.keys.remove(key);
+        ctx.notify(class::GENERIC, "del", key);
+    }
+}
+
+/// Pop up to `count` elements from `side` of the list at `key`, leaving the key in place even
+/// when it is empty (the caller reports the pop and deletes it).
+pub(super) fn take_items(ctx: &mut Ctx, key: &[u8], side: Side, count: usize) -> Vec<Bytes> {
     let Some(l) = list_mut(ctx, key) else {
         return Vec::new();
     };
@@ -104,9 +150,6 @@ pub(super) fn pop_items(ctx: &mut Ctx, key: &[u8], side: Side, count: usize) -> 
             Side::Right => l.pop_back(),
         };
         out.extend(item.map(Bytes::from));
-    }
-    if l.is_empty() {
-        ctx.keys.remove(key);
     }
     out
 }

@@ -2,9 +2,11 @@
 //! LMOVE and RPOPLPUSH, and the cores the blocking variants share with them (finding the
 //! first non-empty list, LMPOP's argument parsing, moving one element).
 
-use super::common::{bulks, list_len, list_mut, non_negative, pop_items, push_items, wrongtype, Side};
+use super::common::{bulks, elements_removed, list_len, list_mut, non_negative, pop_items, push_items, take_items};
+use super::common::{wrongtype, Side};
 use crate::commands::Reply;
 use crate::commands::{args, Ctx};
+use crate::notify::class;
 use crate::store::Value;
 use bytes::Bytes;
 use slotbox_protocol::frame::errors;
@@ -140,7 +142,8 @@ pub fn rpoplpush(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 /// Redis's `lmoveGenericCommand`: the moved element, Null when `src` is missing, WRONGTYPE
 /// if either key holds another type (the destination is only checked when there is an
-/// element to move).
+/// element to move). Events as Redis: the push on `dst` (after its `new`), then the pop on
+/// `src`, then `del` if that emptied it.
 pub(super) fn move_one(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: Side, to: Side) -> Reply {
     match list_len(ctx, src)? {
         None | Some(0) => return Ok(Frame::Null),
@@ -164,11 +167,14 @@ pub(super) fn move_one(ctx: &mut Ctx, src: &[u8], dst: &[u8], from: Side, to: Si
             Side::Left => l.push_front(&item),
             Side::Right => l.push_back(&item),
         }
+        ctx.notify(class::LIST, to.push_event(), dst);
+        ctx.notify(class::LIST, from.pop_event(), src);
         return Ok(Frame::Bulk(reply));
     }
-    let Some(item) = pop_items(ctx, src, from, 1).pop() else {
+    let Some(item) = take_items(ctx, src, from, 1).pop() else {
         return Ok(Frame::Null);
     };
     push_items(ctx, dst, to, [&item[..]]);
+    elements_removed(ctx, src, from);
     Ok(Frame::Bulk(item))
 }

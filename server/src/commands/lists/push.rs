@@ -4,6 +4,7 @@
 use super::common::{list_len, list_mut, position, push_items, Side};
 use crate::commands::Reply;
 use crate::commands::{args, Ctx};
+use crate::notify::class;
 use bytes::Bytes;
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::Frame;
@@ -60,7 +61,9 @@ pub fn linsert(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Ok(Frame::Integer(0));
     };
     l.insert(at + usize::from(after), element);
-    Ok(Frame::Integer(l.len() as i64))
+    let len = l.len();
+    ctx.notify(class::LIST, "linsert", key);
+    Ok(Frame::Integer(len as i64))
 }
 
 /// `LSET key index element`.
@@ -75,6 +78,7 @@ pub fn lset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     };
     if let Some(l) = list_mut(ctx, key) {
         l.set(at, &args[3]);
+        ctx.notify(class::LIST, "lset", key);
     }
     Ok(Frame::ok())
 }

@@ -3,9 +3,10 @@
 //! clamped); each command parses its arguments in the same order Redis does relative to the
 //! key lookup, so the same error wins.
 
-use super::common::{list_len, list_mut, non_negative, position, read_list, List};
+use super::common::{list_len, list_mut, non_negative, position, read_list, remove_if_empty, List};
 use crate::commands::Reply;
 use crate::commands::{args, Ctx};
+use crate::notify::class;
 use crate::store::Value;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
@@ -62,9 +63,8 @@ pub fn ltrim(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         }
         None => l.clear(),
     }
-    if l.is_empty() {
-        ctx.keys.remove(key);
-    }
+    ctx.notify(class::LIST, "ltrim", key);
+    remove_if_empty(ctx, key);
     Ok(Frame::ok())
 }
 
@@ -88,9 +88,8 @@ pub fn lrem(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Ok(Frame::Integer(0));
     };
     let removed = remove_matches(l, element, count);
-    if l.is_empty() {
-        ctx.keys.remove(key);
-    }
+    ctx.notify(class::LIST, "lrem", key);
+    remove_if_empty(ctx, key);
     Ok(Frame::Integer(removed as i64))
 }
 

@@ -11,6 +11,7 @@ use crate::commands::args;
 use crate::commands::keys::lookup::read;
 use crate::commands::Ctx;
 use crate::commands::Reply;
+use crate::notify::class;
 use crate::store::serialize::dump_value;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
@@ -65,6 +66,7 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if !req.copy {
         for &i in &restored {
             ctx.keys.remove(&items[i].key);
+            ctx.notify(class::GENERIC, "del", &items[i].key);
             del.push(Bytes::copy_from_slice(&items[i].key));
         }
     }

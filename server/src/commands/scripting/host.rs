@@ -44,7 +44,7 @@ pub struct ScriptHost<'s> {
 }
 
 impl ScriptHost<'_> {
-    fn check(&mut self, r: crate::commands::Resolved, args: &[Bytes]) -> Result<(), String> {
+    fn check(&mut self, r: super::super::registry::Resolved, args: &[Bytes]) -> Result<(), String> {
         let spec = r.spec;
         if spec.has(cf::NOSCRIPT) {
             return Err("This Redis command is not allowed from script".into());
@@ -80,7 +80,7 @@ impl ScriptHost<'_> {
 
     /// Keys this node does not serve, or (unless allowed) keys in another slot than the
     /// script's earlier ones.
-    fn cluster_check(&mut self, r: crate::commands::Resolved, args: &[Bytes]) -> Result<(), String> {
+    fn cluster_check(&mut self, r: super::super::registry::Resolved, args: &[Bytes]) -> Result<(), String> {
         let Some(cs) = self.shared.cluster.get() else { return Ok(()) };
         if self.rules.obey {
             return Ok(());
@@ -135,7 +135,7 @@ pub fn stale(shared: &Shared) -> bool {
 
 impl Host for ScriptHost<'_> {
     fn call(&mut self, args: Vec<Bytes>) -> Result<Frame, String> {
-        let r = match crate::commands::resolve(&args) {
+        let r = match super::super::registry::resolve(&args) {
             Ok(r) => r,
             Err(e) => {
                 let text = e.error_text().unwrap_or_default();
@@ -170,7 +170,7 @@ impl Host for ScriptHost<'_> {
     }
 
     fn is_command(&self, args: &[Bytes]) -> bool {
-        !args.is_empty() && crate::commands::resolve(args).is_ok()
+        !args.is_empty() && super::super::registry::resolve(args).is_ok()
     }
 
     fn watch(&self) -> Option<Arc<Watch>> {

@@ -148,7 +148,7 @@ pub fn sinterstore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         });
         out
     })?;
-    Ok(Frame::Integer(store(ctx, &args[1], result)))
+    Ok(Frame::Integer(store(ctx, &args[1], result, "sinterstore")))
 }
 
 /// SINTERCARD's `numkeys` and `LIMIT` (0 = none), with Redis's errors.
@@ -196,7 +196,7 @@ pub fn sunion(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 pub fn sunionstore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let result = with_sources(ctx, &args[2..], union)?;
-    Ok(Frame::Integer(store(ctx, &args[1], result)))
+    Ok(Frame::Integer(store(ctx, &args[1], result, "sunionstore")))
 }
 
 pub fn sdiff(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
@@ -205,5 +205,5 @@ pub fn sdiff(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 pub fn sdiffstore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let result = with_sources(ctx, &args[2..], diff)?;
-    Ok(Frame::Integer(store(ctx, &args[1], result)))
+    Ok(Frame::Integer(store(ctx, &args[1], result, "sdiffstore")))
 }

@@ -2,6 +2,7 @@
 
 use crate::commands::keys::lookup::read;
 use crate::commands::Ctx;
+use crate::notify::class;
 use crate::store::types::{SetMember, SetValue};
 use crate::store::{Entry, Value};
 use slotbox_protocol::frame::errors;
@@ -42,21 +43,25 @@ pub(super) fn set_mut<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<&'c mut SetVal
     }
 }
 
-/// Store `set` at `key` as a new value (dropping any TTL), or delete `key` when `set` is
-/// empty; returns the stored size.
-pub(super) fn store(ctx: &mut Ctx, key: &[u8], set: SetValue) -> i64 {
+/// Store `set` at `key` as a new value (dropping any TTL) and report `event`, or delete `key`
+/// when `set` is empty (a `del` event if there was one); returns the stored size.
+pub(super) fn store(ctx: &mut Ctx, key: &[u8], set: SetValue, event: &str) -> i64 {
     let len = set.len() as i64;
     if set.is_empty() {
-        ctx.keys.remove(key);
+        if ctx.keys.remove(key).is_some() {
+            ctx.notify(class::GENERIC, "del", key);
+        }
     } else {
         ctx.keys.insert(key, Entry::new(Value::Set(Box::new(set))));
+        ctx.notify(class::SET, event, key);
     }
     len
 }
 
-/// Remove `key` if its set became empty.
+/// Remove `key` (with its `del` event) if its set became empty.
 pub(super) fn delete_if_empty(ctx: &mut Ctx, key: &[u8]) {
     if matches!(ctx.keys.get(key).map(|e| &e.value), Some(Value::Set(s)) if s.is_empty()) {
         ctx.keys.remove(key);
+        ctx.notify(class::GENERIC, "del", key);
     }
 }

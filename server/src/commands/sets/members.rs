@@ -6,6 +6,7 @@ use super::common::{delete_if_empty, member_frame, peek_set, read_set, set_mut};
 use crate::commands::hashes::scan;
 use crate::commands::Ctx;
 use crate::commands::Reply;
+use crate::notify::class;
 use crate::store::types::SetValue;
 use crate::store::{Entry, Value};
 use bytes::Bytes;
@@ -24,6 +25,7 @@ pub fn sadd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let Some(set) = set_mut(ctx, key) else { unreachable!("set checked or created above") };
     let added = members.iter().filter(|m| set.insert(m)).count();
+    ctx.notify(class::SET, "sadd", key);
     Ok(Frame::Integer(added as i64))
 }
 
@@ -36,6 +38,7 @@ pub fn srem(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let Some(set) = set_mut(ctx, key) else { unreachable!("set checked above") };
     let removed = members.iter().filter(|m| set.remove(m)).count();
+    ctx.notify(class::SET, "srem", key);
     delete_if_empty(ctx, key);
     Ok(Frame::Integer(removed as i64))
 }
@@ -78,10 +81,15 @@ pub fn smove(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if let Some(set) = set_mut(ctx, src) {
         set.remove(member);
     }
+    ctx.notify(class::SET, "srem", src);
     delete_if_empty(ctx, src);
-    match set_mut(ctx, dst) {
-        Some(set) => {
-            set.insert(member);
+    // The destination changes (for WATCH and the `sadd` event) only if the member is new there.
+    match peek_set(ctx, dst)? {
+        Some(set) if set.contains(member) => return Ok(Frame::Integer(1)),
+        Some(_) => {
+            if let Some(set) = set_mut(ctx, dst) {
+                set.insert(member);
+            }
         }
         None => {
             let mut set = SetValue::for_member(member);
@@ -89,6 +97,7 @@ pub fn smove(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             ctx.keys.insert(dst, Entry::new(Value::Set(Box::new(set))));
         }
     }
+    ctx.notify(class::SET, "sadd", dst);
     Ok(Frame::Integer(1))
 }
 

@@ -8,6 +8,7 @@ use super::common::{delete_if_empty, member_frame, peek_set, read_set, set_mut, 
 use crate::commands::hashes::random::sample_indices;
 use crate::commands::Reply;
 use crate::commands::{args, Ctx};
+use crate::notify::class;
 use crate::store::types::{SetMember, SetValue};
 use crate::store::Value;
 use bytes::Bytes;
@@ -53,6 +54,7 @@ fn spop_one(ctx: &mut Ctx, key: &[u8]) -> Reply {
         return Ok(Frame::Null);
     };
     set.remove(&member);
+    ctx.notify(class::SET, "spop", key);
     delete_if_empty(ctx, key);
     Ok(Frame::Bulk(member))
 }
@@ -77,6 +79,8 @@ fn spop_count(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             union.insert_member(m);
         });
         ctx.keys.remove(key);
+        ctx.notify(class::SET, "spop", key);
+        ctx.notify(class::GENERIC, "del", key);
         return Ok(Frame::Set(union.iter().map(member_frame).collect()));
     }
     let count = count as usize;
@@ -89,6 +93,7 @@ fn spop_count(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         for m in &popped {
             set.remove(m);
         }
+        ctx.notify(class::SET, "spop", key);
         return Ok(Frame::Set(popped.into_iter().map(Frame::Bulk).collect()));
     }
     let kept = pick(set, remaining, true);
@@ -99,6 +104,7 @@ fn spop_count(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let popped = set.iter().map(member_frame).collect();
     **set_box(ctx, key) = fresh;
+    ctx.notify(class::SET, "spop", key);
     Ok(Frame::Set(popped))
 }
 

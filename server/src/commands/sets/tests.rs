@@ -285,6 +285,25 @@ fn no_op_writes_keep_watch() {
 }
 
 #[test]
+fn smove_touches_the_destination_only_when_it_adds() {
+    let mut h = Harness::new();
+    h.call(&["SADD", "{t}src", "a", "b"]);
+    h.call(&["SADD", "{t}dst", "a"]);
+    h.call(&["WATCH", "{t}dst"]);
+    assert_eq!(h.call(&["SMOVE", "{t}src", "{t}dst", "a"]), int(1));
+    h.call(&["MULTI"]);
+    h.call(&["PING"]);
+    assert_eq!(h.call(&["EXEC"]), arr(vec![Frame::simple_static("PONG")]));
+    assert_eq!(h.call(&["SMEMBERS", "{t}src"]), set(&["b"]));
+    h.call(&["WATCH", "{t}dst"]);
+    assert_eq!(h.call(&["SMOVE", "{t}src", "{t}dst", "b"]), int(1));
+    h.call(&["MULTI"]);
+    h.call(&["PING"]);
+    assert_eq!(h.call(&["EXEC"]), Frame::NullArray);
+    assert_eq!(h.call(&["EXISTS", "{t}src"]), int(0));
+}
+
+#[test]
 fn keyspace_commands_see_sets() {
     let mut h = Harness::new();
     h.call(&["SADD", "{t}s", "1", "a"]);

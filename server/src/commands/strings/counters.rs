@@ -6,6 +6,7 @@ use super::common::wrongtype;
 use super::long_double::LongDouble;
 use crate::commands::Reply;
 use crate::commands::{args, Ctx};
+use crate::notify::class;
 use crate::store::{Entry, Value};
 use bytes::Bytes;
 use slotbox_protocol::float::parse_i64;
@@ -42,6 +43,7 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], incr: i64) -> Reply {
         return Ok(Frame::error_static(errors::OVERFLOW));
     };
     overwrite(ctx, key, Value::Int(new));
+    ctx.notify(class::STRING, "incrby", key);
     Ok(Frame::Integer(new))
 }
 
@@ -86,5 +88,6 @@ pub fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let text = sum.to_human();
     overwrite(ctx, key, Value::plain_string(text.as_bytes()));
+    ctx.notify(class::STRING, "incrbyfloat", key);
     Ok(Frame::Bulk(Bytes::from(text)))
 }

@@ -7,16 +7,19 @@ use super::expire_opts::{self, ExpireUnit, ExtOpts, Mode};
 use crate::commands::keys::lookup::read;
 use crate::commands::Ctx;
 use crate::commands::Reply;
+use crate::notify::class;
 use crate::store::{Entry, Value};
 use bytes::Bytes;
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::Frame;
 
-/// Store `value` at `key` with `expire_at` (0 = none), replacing whatever was there.
+/// Store `value` at `key` with `expire_at` (0 = none), replacing whatever was there, and
+/// report the `set` event (Redis's `setKey` + its caller's notification).
 fn store(ctx: &mut Ctx, key: &[u8], value: &[u8], expire_at: i64) {
     let mut entry = Entry::new(Value::string(value));
     entry.expire_at = expire_at;
     ctx.keys.insert(key, entry);
+    ctx.notify(class::STRING, "set", key);
 }
 
 pub fn get(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
@@ -60,6 +63,9 @@ fn set_generic(
         }
     }
     store(ctx, key, value, expire_at);
+    if opts.expire.is_some() {
+        ctx.notify(class::GENERIC, "expire", key);
+    }
     old.unwrap_or(ok)
 }
 
@@ -113,8 +119,8 @@ pub fn getdel(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         None => return Ok(Frame::Null),
         Some(e) => bulk_or_wrongtype(&e.value),
     };
-    if !reply.is_error() {
-        ctx.keys.remove(&args[1]);
+    if !reply.is_error() && ctx.keys.remove(&args[1]).is_some() {
+        ctx.notify(class::GENERIC, "del", &args[1]);
     }
     Ok(reply)
 }
@@ -135,12 +141,15 @@ pub fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         Some((unit, _)) if unit.is_absolute() && expire_at <= ctx.now_ms && !ctx.client.is_master_link => {
             ctx.keys.remove(key);
             ctx.propagate = Some(vec![vec![Bytes::from_static(b"DEL"), key.clone()]]);
+            ctx.notify(class::GENERIC, "del", key);
         }
         Some(_) => {
             ctx.keys.set_expire(key, expire_at);
+            ctx.notify(class::GENERIC, "expire", key);
         }
         None if opts.persist && ctx.keys.get(key).is_some_and(|e| e.expire_at != 0) => {
             ctx.keys.set_expire(key, 0);
+            ctx.notify(class::GENERIC, "persist", key);
         }
         None => {}
     }

@@ -6,6 +6,7 @@ use super::common::{check_length, take_string, wrongtype};
 use crate::commands::keys::lookup::read;
 use crate::commands::Reply;
 use crate::commands::{args, Ctx};
+use crate::notify::class;
 use crate::store::{Entry, Value};
 use bytes::Bytes;
 use slotbox_protocol::Frame;
@@ -20,6 +21,7 @@ pub fn append(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let len = match ctx.keys.get(key) {
         None => {
             ctx.keys.insert(key, Entry::new(Value::string(tail)));
+            ctx.notify(class::STRING, "append", key);
             return Ok(Frame::Integer(tail.len() as i64));
         }
         Some(e) => match string_len(&e.value) {
@@ -35,6 +37,7 @@ pub fn append(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     data.extend_from_slice(tail);
     let new_len = data.len();
     e.value = Value::Str { data: data.into(), raw: true };
+    ctx.notify(class::STRING, "append", key);
     Ok(Frame::Integer(new_len as i64))
 }
 
@@ -104,12 +107,14 @@ pub fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         splice(&mut data, offset, patch);
         let new_len = data.len();
         e.value = Value::Str { data: data.into(), raw: true };
+        ctx.notify(class::STRING, "setrange", key);
         return Ok(Frame::Integer(new_len as i64));
     }
     let mut data = Vec::new();
     splice(&mut data, offset, patch);
     let new_len = data.len();
     ctx.keys.insert(key, Entry::new(Value::Str { data: data.into(), raw: true }));
+    ctx.notify(class::STRING, "setrange", key);
     Ok(Frame::Integer(new_len as i64))
 }
 

@@ -2,9 +2,10 @@
 //! scores first and applied only when it changes something, so a no-op never creates the key
 //! nor counts as a modification for WATCH (Redis signals only on added/updated elements).
 
-use super::common::{float_arg, peek_zset, wrongtype, zset_mut};
+use super::common::{float_arg, peek_zset, removed_from, wrongtype, zset_mut};
 use crate::commands::Reply;
 use crate::commands::{args, Ctx};
+use crate::notify::class;
 use crate::store::types::ZSetValue;
 use crate::store::{Entry, Value};
 use bytes::Bytes;
@@ -150,6 +151,7 @@ fn zadd_generic(ctx: &mut Ctx, key: &[u8], f: Flags, pairs: &[(f64, &[u8])]) -> 
                 ctx.keys.insert(key, Entry::new(Value::ZSet(Box::new(z))));
             }
         }
+        ctx.notify(class::ZSET, if f.incr { "zincr" } else { "zadd" }, key);
     }
     if f.incr {
         return Ok(if p.processed { Frame::Double(p.last_score) } else { Frame::Null });
@@ -181,8 +183,6 @@ pub fn zrem(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Ok(wrongtype());
     };
     let removed = members.iter().filter(|m| z.remove(m).is_some()).count();
-    if z.is_empty() {
-        ctx.keys.remove(key);
-    }
+    removed_from(ctx, key, "zrem");
     Ok(Frame::Integer(removed as i64))
 }

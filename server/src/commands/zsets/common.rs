@@ -2,6 +2,7 @@
 
 use crate::commands::keys::lookup::read;
 use crate::commands::Ctx;
+use crate::notify::class;
 use crate::store::types::ZSetValue;
 use crate::store::{Entry, Value};
 use bytes::Bytes;
@@ -42,11 +43,14 @@ pub(super) fn zset_mut<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a mut ZSetV
     }
 }
 
-/// Replace `dst` with the sorted set made of `items` (ascending), or delete it when there are
-/// none, as the *STORE commands do. Returns the reply (the stored length).
-pub(super) fn store_result(ctx: &mut Ctx, dst: &[u8], items: Vec<(f64, Box<[u8]>)>) -> Frame {
+/// Replace `dst` with the sorted set made of `items` (ascending) and report `event`, or delete
+/// it when there are none (a `del` event if it existed), as the *STORE commands do. Returns
+/// the reply (the stored length).
+pub(super) fn store_result(ctx: &mut Ctx, dst: &[u8], items: Vec<(f64, Box<[u8]>)>, event: &str) -> Frame {
     if items.is_empty() {
-        ctx.keys.remove(dst);
+        if ctx.keys.remove(dst).is_some() {
+            ctx.notify(class::GENERIC, "del", dst);
+        }
         return Frame::Integer(0);
     }
     let mut z = ZSetValue::default();
@@ -55,7 +59,18 @@ pub(super) fn store_result(ctx: &mut Ctx, dst: &[u8], items: Vec<(f64, Box<[u8]>
     }
     let len = z.len() as i64;
     ctx.keys.insert(dst, Entry::new(Value::ZSet(Box::new(z))));
+    ctx.notify(class::ZSET, event, dst);
     Frame::Integer(len)
+}
+
+/// Report `event` on `key` after elements were removed from its sorted set, then delete the
+/// key (with its `del` event) if the set is now empty.
+pub(super) fn removed_from(ctx: &mut Ctx, key: &[u8], event: &str) {
+    ctx.notify(class::ZSET, event, key);
+    if zset_mut(ctx, key).is_some_and(|z| z.is_empty()) {
+        ctx.keys.remove(key);
+        ctx.notify(class::GENERIC, "del", key);
+    }
 }
 
 pub(super) fn is_resp3(ctx: &Ctx) -> bool {

@@ -4,7 +4,7 @@
 //! (`ctx.block`), or answers the timeout reply at once inside EXEC. The dispatcher re-runs the
 //! same handler when a write touches one of the keys.
 
-use super::common::{positive_count, wrongtype};
+use super::common::{positive_count, removed_from, wrongtype};
 use crate::commands::Reply;
 use crate::commands::{args, BlockOn, Ctx};
 use crate::store::{Entry, Value};
@@ -44,9 +44,7 @@ fn pop_first(ctx: &mut Ctx, keys: &[Bytes], max: bool, count: usize) -> Result<O
         } else {
             z.drain_ranks(0, n)
         };
-        if z.is_empty() {
-            ctx.keys.remove(key);
-        }
+        removed_from(ctx, key, if max { "zpopmax" } else { "zpopmin" });
         return Ok(Some(Popped { key: key.clone(), items }));
     }
     Ok(None)

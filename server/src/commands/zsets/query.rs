@@ -3,7 +3,7 @@
 //! ZREMRANGEBYRANK / SCORE / LEX. All of them are Redis's `zrangeGenericCommand` with some
 //! options fixed; elements are reached by rank, so a range costs O(log n + m).
 
-use super::common::{is_resp3, peek_zset, read_zset, scored_reply, store_result, zset_mut};
+use super::common::{is_resp3, peek_zset, read_zset, removed_from, scored_reply, store_result, zset_mut};
 use super::range::{LexRange, Range, ScoreRange};
 use crate::commands::Reply;
 use crate::commands::{args, Ctx};
@@ -151,7 +151,7 @@ fn zrange_generic(
                 None => Vec::new(),
                 Some(z) => select(z, &q).map(|(s, m)| (s, m.into())).collect(),
             };
-            store_result(ctx, dst, items)
+            store_result(ctx, dst, items, "zrangestore")
         }
     })
 }
@@ -214,9 +214,12 @@ fn zremrange(ctx: &mut Ctx, args: &[Bytes], by: By) -> Reply {
         return Ok(Frame::Integer(0));
     };
     let removed = z.drain_ranks(start, end).len();
-    if z.is_empty() {
-        ctx.keys.remove(key);
-    }
+    let event = match by {
+        By::Rank => "zremrangebyrank",
+        By::Score => "zremrangebyscore",
+        By::Lex => "zremrangebylex",
+    };
+    removed_from(ctx, key, event);
     Ok(Frame::Integer(removed as i64))
 }
 

@@ -252,7 +252,12 @@ fn reply_generic(ctx: &mut Ctx, args: &[Bytes], op: Op) -> Reply {
 fn store_generic(ctx: &mut Ctx, args: &[Bytes], op: Op) -> Reply {
     let (srcs, opts) = parse(ctx, args, 2, op, true, false)?;
     let result = compute(ctx, srcs, op, opts.aggregate);
-    Ok(store_result(ctx, &args[1], result))
+    let event = match op {
+        Op::Union => "zunionstore",
+        Op::Inter => "zinterstore",
+        Op::Diff => "zdiffstore",
+    };
+    Ok(store_result(ctx, &args[1], result, event))
 }
 
 pub fn zunion(ctx: &mut Ctx, args: &[Bytes]) -> Reply {

@@ -3,8 +3,8 @@
 //! sparse) else objects, `cjson.null` for null — and its settings (`encode_max_depth`,
 //! `decode_max_depth`, `encode_invalid_numbers`, `encode_keep_buffer`, ...).
 
-use super::json_decode::Decoder;
-use mlua::{LightUserData, Lua, MultiValue, Table, Value};
+use super::json_decode::{err, null, Decoder};
+use mlua::{Lua, MultiValue, Table, Value};
 use parking_lot::Mutex;
 use std::sync::Arc;
 
@@ -32,14 +32,6 @@ impl Default for Config {
             sparse_safe: 10,
         }
     }
-}
-
-pub(super) fn err(msg: impl Into<String>) -> mlua::Error {
-    mlua::Error::runtime(msg.into())
-}
-
-pub(super) fn null() -> Value {
-    Value::LightUserData(LightUserData(std::ptr::null_mut()))
 }
 
 fn fmt_number(n: f64, precision: usize) -> String {

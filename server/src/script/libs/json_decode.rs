@@ -2,8 +2,16 @@
 //! when allowed), its depth limit and its error texts (`Expected value but found T_END at
 //! character 4`).
 
-use super::cjson::{err, null};
-use mlua::{Lua, Value};
+use mlua::{LightUserData, Lua, Value};
+
+pub fn err(msg: impl Into<String>) -> mlua::Error {
+    mlua::Error::runtime(msg.into())
+}
+
+/// `cjson.null`: a NULL light userdata.
+pub fn null() -> Value {
+    Value::LightUserData(LightUserData(std::ptr::null_mut()))
+}
 
 pub struct Decoder<'a> {
     pub s: &'a [u8],
