@@ -176,6 +176,9 @@ fn a_replica_receives_the_effects_of_scripts_and_the_functions() {
     let replica = ServerProcess::slotbox_binary(&[]);
     let mut m = RawClient::connect(master.addr());
     let mut r = RawClient::connect(replica.addr());
+    // Loaded before the replica connects: it arrives with the full sync's snapshot.
+    let early = "#!lua name=early\nredis.register_function{function_name='early', callback=function() return 'early' end, flags={'no-writes'}}";
+    assert_eq!(m.call(&["FUNCTION", "LOAD", early]), bulk("early"));
     r.call(&["REPLICAOF", "127.0.0.1", &master.port().to_string()]);
     wait_until(Duration::from_secs(10), "replica linked", || {
         common::info_value(&mut r, "replication", "master_link_status").as_deref() == Some("up")
@@ -192,6 +195,7 @@ fn a_replica_receives_the_effects_of_scripts_and_the_functions() {
     assert_eq!(r.call(&["GET", "s"]), value);
     assert_eq!(r.call(&["LRANGE", "l", "0", "-1"]), Frame::Array(vec![value.clone(), bulk("b")]));
     assert_eq!(r.call(&["FCALL_RO", "rf", "1", "s"]), value);
+    assert_eq!(r.call(&["FCALL_RO", "early", "0"]), bulk("early"));
     // A replica refuses a script that may write, and runs a read-only one.
     let refused = r.call(&["EVAL", "#!lua\nreturn 1", "0"]);
     assert_eq!(refused, Frame::Error("READONLY Can not run script with write flag on readonly replica".into()));
