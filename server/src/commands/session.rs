@@ -92,6 +92,8 @@ pub struct ClientState {
     pub repl_listening_port: u64,
     /// MULTI was fed to the replication stream for the running EXEC.
     pub exec_fed_multi: bool,
+    /// The session a script runs its commands in.
+    pub in_script: bool,
     /// A script's `redis.set_repl(redis.REPL_NONE)`: its writes are not propagated.
     pub no_propagate: bool,
     /// Inside MULTI.
@@ -142,6 +144,7 @@ impl ClientState {
             exec_fed_multi: false,
             asking: false,
             readonly: false,
+            in_script: false,
             no_propagate: false,
             multi: None,
             watched: Vec::new(),

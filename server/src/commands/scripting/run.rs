@@ -61,6 +61,7 @@ pub fn run(
     let mut client = ClientState::new(ctx.client.info.clone(), false);
     client.db = ctx.client.db;
     client.in_exec = true;
+    client.in_script = true;
     client.is_master_link = obey;
     client.exec_fed_multi = ctx.client.in_exec && ctx.client.exec_fed_multi;
     let slot = match (shared.cluster.get(), call.keys.first()) {
