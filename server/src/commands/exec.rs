@@ -221,9 +221,18 @@ fn refuse_busy(shared: &Shared, client: &mut ClientState, r: Resolved) -> Frame 
     if let Some(reply) = super::scripting::while_busy(shared, r.full_name) {
         return reply;
     }
+    if let Some(reply) = tx::while_busy(shared, client, r.full_name) {
+        return reply;
+    }
     shared.cmdstats.reject(r.id);
+    let busy = super::scripting::busy_error(shared);
+    if r.full_name == "exec" && client.multi.take().is_some() {
+        tx::unwatch_all(shared, client);
+        let why = String::from_utf8_lossy(busy.error_text().unwrap_or_default()).into_owned();
+        return Frame::error(format!("EXECABORT Transaction discarded because of: {why}"));
+    }
     tx::flag_failed(client);
-    super::scripting::busy_error(shared)
+    busy
 }
 
 /// The admission chain (`admit::admit`), MULTI queueing, then the run and the blocked clients
