@@ -173,8 +173,15 @@ fn admit_and_detach<'s>(
     held: &mut Held<'s>,
 ) -> Frame {
     held.keys = None;
+    let asking = client.asking;
     if let Err(e) = admit::admit(shared, client, resolved, args, &mut held.keys) {
         return reject(shared, client, resolved, e);
+    }
+    if let Some(kind) = admit::paused(shared, client, resolved, args) {
+        // Held back by a client pause, as in `admit_and_run`.
+        client.postponed = Some(kind);
+        client.asking = asking;
+        return Frame::Null;
     }
     let Some(me) = shared.self_arc() else { return Frame::error_static("ERR server is shutting down") };
     let waiter = std::sync::Arc::new(crate::blocking::Waiter::new(
@@ -212,6 +219,10 @@ fn run_detached(shared: &Shared, mut client: ClientState, r: Resolved, args: &[B
     w.finish();
     if let Some(h) = shared.workers.get().and_then(|ws| ws.get(w.info.worker())) {
         h.send(crate::mailbox::WorkerMsg::Unblock(w.info.id, reply));
+        // Invalidations the script caused for its own client follow its reply.
+        for push in client.pending_pushes.drain(..) {
+            h.send(crate::mailbox::WorkerMsg::Deliver(w.info.id, std::sync::Arc::new(push)));
+        }
     }
 }
 
@@ -258,7 +269,7 @@ fn admit_and_run<'s>(
     if let Err(e) = admit::admit(shared, client, resolved, args, &mut held.keys) {
         return reject(shared, client, resolved, e);
     }
-    if let Some(kind) = admit::paused(shared, client, resolved) {
+    if let Some(kind) = admit::paused(shared, client, resolved, args) {
         // Held back whole: it runs again from the start (ASKING still applying) once the
         // pause is less restrictive; the connection keeps it.
         client.postponed = Some(kind);

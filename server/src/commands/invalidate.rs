@@ -96,7 +96,10 @@ pub fn after_command(
             send(shared, id, Some(vec![key.clone()]), Some(client));
         }
     }
-    if r.spec.has(flags::READONLY) && !r.spec.has(flags::PUBSUB) && !idx.is_empty() {
+    // Scripts: not the *_RO command itself, nor each command a script runs: the script's
+    // declared keys, once it ran a read-only command (`scripting::host`), as Redis.
+    let script = client.in_script || matches!(r.full_name, "eval_ro" | "evalsha_ro" | "fcall_ro");
+    if r.spec.has(flags::READONLY) && !r.spec.has(flags::PUBSUB) && !idx.is_empty() && !script {
         let keys: Vec<&[u8]> = idx.iter().map(|&i| &args[i][..]).collect();
         shared.tracking.remember(client.id(), &keys, client.tracking_caching);
     }

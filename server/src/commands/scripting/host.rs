@@ -40,6 +40,10 @@ pub struct ScriptHost<'s> {
     pub caller_asking: bool,
     /// A write ran: the script can not be refused later, nor killed.
     pub wrote: bool,
+    /// The keys the script declared, remembered for its tracking caller once it reads
+    /// (`CLIENT CACHING yes` of the caller: `caller_caching`).
+    pub declared: Vec<Bytes>,
+    pub caller_caching: bool,
     pub watch: Arc<Watch>,
 }
 
@@ -154,6 +158,11 @@ impl Host for ScriptHost<'_> {
         }
         let reply = (self.run)(self.shared, &mut self.client, r.id, &args);
         self.shared.count_error(&reply);
+        let reads = r.spec.has(cf::READONLY) && !r.spec.has(cf::PUBSUB);
+        if reads && self.shared.tracking.active() && !self.declared.is_empty() {
+            let keys: Vec<&[u8]> = self.declared.iter().map(|k| &k[..]).collect();
+            self.shared.tracking.remember(self.client.id(), &keys, self.caller_caching);
+        }
         Ok(reply)
     }
 

@@ -26,6 +26,37 @@ pub fn while_busy(shared: &Shared, full_name: &str) -> Option<Frame> {
     }
 }
 
+/// Does this EVAL / EVALSHA / FCALL run a script that declares `no-writes` (so a client pause
+/// on writes lets it through)? False when unknown (an uncached SHA, the engines busy).
+pub fn declares_no_writes(shared: &Shared, name: &str, args: &[bytes::Bytes]) -> bool {
+    use crate::script::flags::{EVAL_COMPAT, NO_WRITES};
+    let declared = |f: u32| f & EVAL_COMPAT == 0 && f & NO_WRITES != 0;
+    match name {
+        "eval" => {
+            args.get(1).and_then(|b| crate::script::flags::parse_shebang(b).ok()).is_some_and(|(f, _)| declared(f))
+        }
+        "evalsha" => {
+            let Some(sha) = args.get(1).and_then(|a| crate::script::cache::sha_key(a)) else { return false };
+            shared
+                .scripting
+                .engines
+                .try_lock()
+                .and_then(|e| e.eval.get(&sha).map(|s| declared(s.flags)))
+                .unwrap_or(false)
+        }
+        "fcall" => {
+            let Some(f) = args.get(1) else { return false };
+            shared
+                .scripting
+                .engines
+                .try_lock()
+                .and_then(|e| e.functions.function(f).map(|d| declared(d.flags)))
+                .unwrap_or(false)
+        }
+        _ => false,
+    }
+}
+
 /// -BUSY, naming the command that can stop the running script.
 pub fn busy_error(shared: &Shared) -> Frame {
     if shared.scripting.watch.busy_is_eval() {

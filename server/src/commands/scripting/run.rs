@@ -80,6 +80,8 @@ pub fn run(
         caller_readonly: ctx.client.readonly,
         caller_asking: ctx.client.asking,
         wrote: false,
+        declared: call.keys.to_vec(),
+        caller_caching: ctx.client.tracking_caching,
         watch: watch.clone(),
     };
     let outcome = body(&mut host, ctx.client.resp);
@@ -94,6 +96,7 @@ pub fn run(
         }
     }
     ctx.client.ready_keys.extend(script.ready_keys);
+    ctx.client.pending_pushes.extend(script.pending_pushes);
     let (reply, counted) = match outcome {
         Outcome::Reply(f, counted) => (f, counted),
         Outcome::Error(text, counted) => (Frame::Error(Bytes::from(text)), counted),
