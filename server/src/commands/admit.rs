@@ -202,7 +202,12 @@ pub(super) fn paused(
     let held = kind == PauseKind::All
         || r.spec.flags & writes != 0
         || (r.full_name == "exec"
-            && client.multi.as_ref().is_some_and(|m| m.queued.iter().any(|q| q.spec.flags & writes != 0)));
+            && client.multi.as_ref().is_some_and(|m| {
+                m.queued.iter().any(|q| {
+                    q.spec.flags & writes != 0
+                        && !super::scripting::declares_no_writes(shared, super::registry::name_of(q.id), &q.args)
+                })
+            }));
     held.then_some(kind)
 }
 

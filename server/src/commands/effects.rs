@@ -66,7 +66,8 @@ pub(super) fn after_run(
         && !ctx.client.serving_blocked
         && !r.spec.has(command::flags::ADMIN | command::flags::SKIP_MONITOR)
     {
-        let addr = ctx.client.info.addr.to_string();
+        // Commands a script runs show as the "lua" client, as in Redis.
+        let addr = if ctx.client.in_script { "lua".to_string() } else { ctx.client.info.addr.to_string() };
         shared.monitors.feed(shared, r.full_name, args, start_us, &addr);
     }
     if let Some(b) = ctx.block.take() {
