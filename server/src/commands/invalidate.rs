@@ -87,10 +87,13 @@ pub fn after_command(
     idx: &[usize],
     modified: Vec<Bytes>,
 ) {
-    let mut modified = modified;
-    modified.sort_unstable();
-    modified.dedup();
+    // In the order the command modified them (MSET k2 v k1 v tells k2 first, as Redis),
+    // each once.
+    let mut seen = std::collections::HashSet::with_capacity(modified.len());
     for key in modified {
+        if !seen.insert(key.clone()) {
+            continue;
+        }
         let who = shared.tracking.invalidate(&key, Some(client.id()), true);
         for id in who {
             send(shared, id, Some(vec![key.clone()]), Some(client));
