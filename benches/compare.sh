@@ -10,6 +10,10 @@
 #   benches/compare.sh memory-hash the same with KEYS small hashes (3 fields of 10 bytes)
 #   benches/compare.sh memory-list KEYS 15-byte elements RPUSHed into KEYS/1000 lists; the
 #                                 table's "keys" are then elements
+#   benches/compare.sh memory-hll KEYS_HLL (default 10000) HyperLogLogs of ELEMENTS (default
+#                                 1000) elements each: bytes per HLL key
+#   benches/compare.sh hllgeo     throughput of PFADD, PFCOUNT, GEOADD and GEOSEARCH (random keys,
+#                                 elements and members) at -P 1 and -P 16, as the default mode
 #   benches/compare.sh aof        throughput (TESTS default "set") with appendonly yes and each
 #                                 appendfsync policy (no, everysec, always) on both servers
 #   benches/compare.sh restart    load KEYS keys, shut down, start again and time until the
@@ -19,6 +23,12 @@
 #   benches/compare.sh cluster    a 3-master slotbox cluster vs a 3-master redis-server cluster
 #                                 (both assembled with redis-cli --cluster create), then
 #                                 redis-benchmark --cluster -t set,get at -P 1 and -P 16
+#   benches/compare.sh streams    XADD (random streams, one hot stream), XREADGROUP > on a
+#                                 stream prefilled with PREFILL (default 1M) entries, XRANGE
+#   benches/compare.sh bitmaps    SETBIT / GETBIT / BITCOUNT / BITPOS / BITFIELD / BITOP rows
+#                                 (redis-benchmark's command form) at -P 1 and -P 16, then GROW
+#                                 (default 2000000) SETBITs at increasing offsets through one
+#                                 redis-cli --pipe, timed (a bitmap growing bit by bit)
 #
 # TESTS (default "set get incr mset lpush lpop sadd hset zadd lrange_100") picks the rows.
 # Environment: N (requests per row, default 200000), CLIENTS (default 50), SIZE (value bytes,
@@ -87,10 +97,17 @@ start_both() {
 
 # bench PORT TEST PIPELINE -> "rps p50 p99" from redis-benchmark's --csv output.
 bench() {
-    local out
-    out=$(redis-benchmark -h 127.0.0.1 -p "$1" -t "$2" -P "$3" -c "$CLIENTS" -d "$SIZE" -r "$RANGE" -n "$N" -q --csv ${CLUSTER_FLAG:-} 2>&1)
+    bench_args "$1" -t "$2" -P "$3" -d "$SIZE"
+}
+
+# bench_args PORT ARGS... -> "rps p50 p99" of redis-benchmark with ARGS (a -t list, or a
+# command as its trailing arguments) and the common load flags.
+bench_args() {
+    local port=$1 out
+    shift
+    out=$(redis-benchmark -h 127.0.0.1 -p "$port" -c "$CLIENTS" -r "$RANGE" -n "$N" -q --csv ${CLUSTER_FLAG:-} "$@" 2>&1)
     if grep -qi 'error' <<<"$out"; then
-        echo "redis-benchmark reported errors against port $1:" >&2
+        echo "redis-benchmark reported errors against port $port:" >&2
         echo "$out" >&2
     fi
     # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
@@ -102,35 +119,147 @@ throughput() {
     throughput_rows
 }
 
+# bench_cmd PORT PIPELINE CMD...: like bench, for a command line (__rand_int__ is replaced).
+bench_cmd() {
+    local port=$1 pipe=$2 out
+    shift 2
+    out=$(redis-benchmark -h 127.0.0.1 -p "$port" -P "$pipe" -c "$CLIENTS" -r "$RANGE" -n "$N" -q --csv "$@" 2>&1)
+    awk -F, 'NF >= 8 && $1 != "\"test\"" { for (i = 1; i <= NF; i++) gsub(/"/, "", $i); print $2, $5, $7; exit }' <<<"$out"
+}
+
+# HyperLogLog and GEO rows: each command against both servers, alternating who goes first.
+hllgeo_mode() {
+    start_both
+    echo "load: -c $CLIENTS -r $RANGE -n $N"
+    echo
+    printf '%-9s %3s %12s %12s %7s\n' command P "redis rps" "slotbox rps" ratio
+    local rows=(
+        "PFADD|pfadd hll:__rand_int__ e__rand_int__"
+        "PFCOUNT|pfcount hll:__rand_int__"
+        "GEOADD|geoadd geo:__rand_int__ 13.361389 38.115556 m__rand_int__"
+        "GEOSEARCH|geosearch geo:__rand_int__ fromlonlat 13.36 38.11 byradius 10 km count 5"
+    )
+    local row=0 spec name cmd pipe r s
+    for spec in "${rows[@]}"; do
+        name=${spec%%|*}
+        cmd=${spec#*|}
+        for pipe in 1 16; do
+            # shellcheck disable=SC2086
+            if ((row % 2 == 0)); then
+                r=$(bench_cmd "$REDIS_PORT" "$pipe" $cmd)
+                s=$(bench_cmd "$SLOTBOX_PORT" "$pipe" $cmd)
+            else
+                s=$(bench_cmd "$SLOTBOX_PORT" "$pipe" $cmd)
+                r=$(bench_cmd "$REDIS_PORT" "$pipe" $cmd)
+            fi
+            row=$((row + 1))
+            awk -v t="$name" -v p="$pipe" -v r="$r" -v s="$s" 'BEGIN {
+                split(r, a, " "); split(s, b, " ")
+                ratio = (a[1] > 0) ? sprintf("%.2f", b[1] / a[1]) : "n/a"
+                printf "%-9s %3s %12s %12s %7s\n", t, p, a[1], b[1], ratio
+            }'
+        done
+    done
+}
+
 throughput_rows() {
+    local test
+    ROWS=()
+    for test in $TESTS; do ROWS+=("${test^^}|-t $test -d $SIZE"); done
+    bench_rows
+}
+
+# bench_rows: one table row per ROWS entry "LABEL|redis-benchmark arguments" and pipeline.
+bench_rows() {
     echo "load: -c $CLIENTS -d $SIZE -r $RANGE -n $N, each row $REPEAT time(s), median run shown (runs alternate which server goes first)"
     echo
-    printf '%-6s %3s %12s %12s %7s %17s %17s\n' command P "redis rps" "slotbox rps" ratio "redis p50/p99" "slotbox p50/p99"
-    local row=0 k test pipe r s
-    for test in $TESTS; do
+    printf '%-14s %3s %12s %12s %7s %17s %17s\n' command P "redis rps" "slotbox rps" ratio "redis p50/p99" "slotbox p50/p99"
+    local row=0 k entry label pipe r s
+    local -a cmd
+    for entry in "${ROWS[@]}"; do
+        label=${entry%%|*}
+        read -r -a cmd <<<"${entry#*|}"
         for pipe in 1 16; do
             local rs=() ss=()
             for ((k = 0; k < REPEAT; k++)); do
                 if (((row + k) % 2 == 0)); then
-                    rs+=("$(bench "$REDIS_PORT" "$test" "$pipe")")
-                    ss+=("$(bench "$SLOTBOX_PORT" "$test" "$pipe")")
+                    rs+=("$(bench_args "$REDIS_PORT" -P "$pipe" "${cmd[@]}")")
+                    ss+=("$(bench_args "$SLOTBOX_PORT" -P "$pipe" "${cmd[@]}")")
                 else
-                    ss+=("$(bench "$SLOTBOX_PORT" "$test" "$pipe")")
-                    rs+=("$(bench "$REDIS_PORT" "$test" "$pipe")")
+                    ss+=("$(bench_args "$SLOTBOX_PORT" -P "$pipe" "${cmd[@]}")")
+                    rs+=("$(bench_args "$REDIS_PORT" -P "$pipe" "${cmd[@]}")")
                 fi
             done
             r=$(median_run "${rs[@]}")
             s=$(median_run "${ss[@]}")
             row=$((row + 1))
-            awk -v t="${test^^}" -v p="$pipe" -v r="$r" -v s="$s" 'BEGIN {
+            awk -v t="$label" -v p="$pipe" -v r="$r" -v s="$s" 'BEGIN {
                 split(r, a, " "); split(s, b, " ")
                 ratio = (a[1] > 0) ? sprintf("%.2f", b[1] / a[1]) : "n/a"
                 lr = (p == 1) ? sprintf("%s/%s ms", a[2], a[3]) : "-"
                 ls = (p == 1) ? sprintf("%s/%s ms", b[2], b[3]) : "-"
-                printf "%-6s %3s %12s %12s %7s %17s %17s\n", t, p, a[1], b[1], ratio, lr, ls
+                printf "%-14s %3s %12s %12s %7s %17s %17s\n", t, p, a[1], b[1], ratio, lr, ls
             }'
         done
     done
+}
+
+# Bitmap rows. Offsets are fixed: __rand_int__ is zero-padded, which both servers refuse as
+# an offset; random keys get their own small bitmaps.
+BITMAP_ROWS=(
+    "SETBIT rand key|SETBIT bits:__rand_int__ 7 1"
+    "SETBIT 500KB|SETBIT presence 1234567 1"
+    "GETBIT 500KB|GETBIT presence 1234567"
+    "BITCOUNT 64KB|BITCOUNT scan"
+    "BITPOS 64KB|BITPOS scan 1"
+    "BITFIELD|BITFIELD counters:__rand_int__ INCRBY u8 #3 1"
+    "BITOP OR 8KB|BITOP OR {b}dst {b}src1 {b}src2"
+)
+
+# bitmaps_grow PORT: seconds for GROW SETBITs at offsets 0, 1, 2... of a new key, pipelined.
+bitmaps_grow() {
+    local t0 t1
+    redis-cli -h 127.0.0.1 -p "$1" del grow >/dev/null
+    t0=$(date +%s.%N)
+    redis-cli -h 127.0.0.1 -p "$1" --pipe <"$TMP/grow.resp" >/dev/null
+    t1=$(date +%s.%N)
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }'
+}
+
+bitmaps_mode() {
+    start_both
+    local port
+    for port in "$REDIS_PORT" "$SLOTBOX_PORT"; do
+        printf 'SETBIT presence 3999999 1\nSETBIT scan 524287 1\nSETBIT {b}src1 65535 1\nSETBIT {b}src2 60000 1\n' |
+            redis-cli -h 127.0.0.1 -p "$port" >/dev/null
+    done
+    ROWS=("${BITMAP_ROWS[@]}")
+    bench_rows
+    local grow=${GROW:-2000000} r s
+    awk -v n="$grow" 'BEGIN { for (i = 0; i < n; i++) printf "*4\r\n$6\r\nSETBIT\r\n$4\r\ngrow\r\n$%d\r\n%d\r\n$1\r\n1\r\n", length(i ""), i }' >"$TMP/grow.resp"
+    r=$(bitmaps_grow "$REDIS_PORT")
+    s=$(bitmaps_grow "$SLOTBOX_PORT")
+    echo
+    echo "$grow SETBITs at increasing offsets, one pipelined client: redis $r s, slotbox $s s" |
+        awk -v r="$r" -v s="$s" '{ printf "%s (slotbox/redis speed %.2f)\n", $0, r / s }'
+}
+
+# Stream rows: XADD to random streams and to one hot stream, XREADGROUP > on a prefilled
+# stream (PREFILL entries, default 1M, so every run reads new entries), XRANGE of 10.
+streams_mode() {
+    start_both
+    local port
+    for port in "$REDIS_PORT" "$SLOTBOX_PORT"; do
+        redis-benchmark -h 127.0.0.1 -p "$port" -c 4 -P 64 -n "${PREFILL:-1000000}" -q XADD jobs '*' f v >/dev/null
+        redis-cli -h 127.0.0.1 -p "$port" XGROUP CREATE jobs g 0 >/dev/null
+    done
+    ROWS=(
+        "XADD rand key|XADD s:__rand_int__ * f v"
+        "XADD 1 stream|XADD events * f v"
+        "XREADGROUP|XREADGROUP GROUP g c COUNT 1 STREAMS jobs >"
+        "XRANGE 10|XRANGE jobs - + COUNT 10"
+    )
+    bench_rows
 }
 
 # info_field PORT FIELD: a field of INFO memory ("" if the server does not report it).
@@ -146,6 +275,19 @@ rss_bytes() {
 # "HSET key:NNNNNNNNNN f1 v f2 v f3 v" with 10-byte values; with LISTS=1, KEYS elements
 # "element-NNNNNNN" RPUSHed round-robin into KEYS/1000 lists) through redis-cli --pipe.
 load() {
+    if [ "${HLLS:-0}" = 1 ]; then
+        awk -v n="$KEYS" -v e="${ELEMENTS:-1000}" 'BEGIN {
+            for (i = 0; i < n; i++) {
+                k = sprintf("hll:%010d", i)
+                printf "*%d\r\n$5\r\nPFADD\r\n$%d\r\n%s\r\n", e + 2, length(k), k
+                for (j = 0; j < e; j++) {
+                    v = sprintf("element-%d", (i * 7919 + j) % 5000000)
+                    printf "$%d\r\n%s\r\n", length(v), v
+                }
+            }
+        }' | redis-cli -h 127.0.0.1 -p "$1" --pipe | tail -1
+        return
+    fi
     if [ "${LISTS:-0}" = 1 ]; then
         awk -v n="$KEYS" 'BEGIN {
             lists = int(n / 1000); if (lists < 1) lists = 1
@@ -307,9 +449,17 @@ case "$MODE" in
     memory) memory ;;
     memory-hash) HASHES=1 memory ;;
     memory-list) LISTS=1 memory ;;
+    memory-hll)
+        KEYS=${KEYS_HLL:-10000}
+        echo "HyperLogLogs of ${ELEMENTS:-1000} elements each"
+        HLLS=1 memory
+        ;;
+    hllgeo) hllgeo_mode ;;
     cluster) cluster_mode ;;
+    bitmaps) bitmaps_mode ;;
+    streams) streams_mode ;;
     *)
-        echo "usage: $0 [throughput|memory|memory-hash|memory-list|aof|restart|proxy|cluster]" >&2
+        echo "usage: $0 [throughput|memory|memory-hash|memory-list|memory-hll|hllgeo|aof|restart|proxy|cluster|bitmaps|streams]" >&2
         exit 2
         ;;
 esac

@@ -23,6 +23,8 @@ mod commands;
 mod common;
 #[path = "differential/digests.rs"]
 mod digests;
+#[path = "differential/events.rs"]
+mod events;
 
 use commands::{pick_entry, Args, Check, Gen, KEYS};
 use common::{encode_command, on_path, show, RawClient, ServerProcess};
@@ -51,6 +53,8 @@ struct Pair {
     redis: RawClient,
     slotbox: RawClient,
     proto: Protocol,
+    /// Keyspace-event subscribers (redis, slotbox), when the run compares events.
+    subs: Option<(RawClient, RawClient)>,
 }
 
 impl Pair {
@@ -63,6 +67,7 @@ impl Pair {
             _redis: redis_proc,
             _slotbox: slotbox_server,
             proto,
+            subs: None,
         };
         if proto == Protocol::Resp3 {
             for (who, client) in [("redis", &mut pair.redis), ("slotbox", &mut pair.slotbox)] {
@@ -71,6 +76,20 @@ impl Pair {
             }
         }
         pair
+    }
+
+    /// Turn keyspace events on in both servers and subscribe to them (`events.rs`).
+    fn watch_events(&mut self) {
+        for c in [&mut self.redis, &mut self.slotbox] {
+            assert_eq!(c.call(&["CONFIG", "SET", "notify-keyspace-events", events::FLAGS]), Frame::ok());
+        }
+        self.subs = Some((events::subscriber(self._redis.addr()), events::subscriber(self._slotbox.addr())));
+    }
+
+    /// The keyspace events since the last call must be the same on both (when watched).
+    fn compare_events(&mut self) -> Result<usize, String> {
+        let Some((rs, ss)) = self.subs.as_mut() else { return Ok(0) };
+        events::compare((&mut self.redis, rs), (&mut self.slotbox, ss))
     }
 
     /// Send `args` to both; returns (redis reply, slotbox reply), each parsed and raw.
@@ -93,6 +112,9 @@ impl Pair {
         if self.proto == Protocol::Resp3 {
             self.redis.call(&["HELLO", "3"]);
             self.slotbox.call(&["HELLO", "3"]);
+        }
+        if self.subs.is_some() {
+            self.watch_events();
         }
     }
 
@@ -214,8 +236,9 @@ fn step(pair: &mut Pair, args: &Args, check: Check) -> Result<Frame, String> {
 fn run(label: &str, proto: Protocol, seed: u64, count: usize, keep_going: bool) -> Vec<String> {
     let paranoid = std::env::var("DIFF_PARANOID").as_deref() == Ok("1");
     let digest_every: usize = env_or("DIFF_DIGEST_EVERY", DEFAULT_DIGEST_EVERY).max(1);
-    let (mut digests, mut non_empty) = (0usize, 0usize);
+    let (mut digests, mut non_empty, mut events) = (0usize, 0usize, 0usize);
     let mut pair = Pair::start(proto);
+    pair.watch_events();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64;
     let mut gen = Gen { rng: rand::rngs::StdRng::seed_from_u64(seed), now, touch_after: false };
     let mut stats = Stats::default();
@@ -242,6 +265,12 @@ fn run(label: &str, proto: Protocol, seed: u64, count: usize, keep_going: bool) 
             result = digests::compare(&mut pair, KEYS).map(|data| non_empty += usize::from(data)).map_err(|e| {
                 format!("datasets differ after it (and after the {digest_every} commands before at most): {e}")
             });
+            if result.is_ok() {
+                result = pair
+                    .compare_events()
+                    .map(|n| events += n)
+                    .map_err(|e| format!("after it (or the commands before): {e}"));
+            }
         }
         if let Err(diff) = result {
             let keyspaces = pair.keyspaces();
@@ -264,7 +293,7 @@ fn run(label: &str, proto: Protocol, seed: u64, count: usize, keep_going: bool) 
             recent.remove(0);
         }
     }
-    eprintln!("{label}: {digests} dataset digest comparisons ({non_empty} of a non-empty dataset)");
+    eprintln!("{label}: {digests} dataset digest comparisons ({non_empty} of a non-empty dataset), {events} keyspace events alike");
     if std::env::var("DIFF_STATS").as_deref() == Ok("1") {
         eprintln!("{label}: redis replies per row (ok / error):\n{}", stats.report());
     }

@@ -144,10 +144,11 @@ impl Blocking {
         map.values().flatten().find(|w| w.info.id == id).cloned()
     }
 
-    /// The first waiter of `key` of database `db` that could be claimed, claimed.
-    pub fn claim_first(&self, db: usize, key: &Bytes) -> Option<Arc<Waiter>> {
+    /// The first waiter of `key` of database `db` that could be claimed, claimed; waiters in
+    /// `skip` (already given their turn) are passed over.
+    pub fn claim_first(&self, db: usize, key: &Bytes, skip: &[Arc<Waiter>]) -> Option<Arc<Waiter>> {
         let map = self.by_key.lock();
         let q = map.get(&(db, key.clone()))?;
-        q.iter().find(|w| w.claim()).cloned()
+        q.iter().find(|w| !skip.iter().any(|s| Arc::ptr_eq(s, w)) && w.claim()).cloned()
     }
 }

@@ -95,6 +95,9 @@ pub struct HotConfig {
     /// `slowlog-log-slower-than` (µs; negative: off) and `slowlog-max-len`.
     pub slowlog_slower_than: AtomicI64,
     pub slowlog_max_len: AtomicUsize,
+    /// `stream-node-max-bytes` / `stream-node-max-entries`.
+    pub stream_node_max_bytes: AtomicUsize,
+    pub stream_node_max_entries: AtomicUsize,
     /// `maxmemory` (0: no limit), `maxmemory-policy` (see `evict::Policy`) and
     /// `maxmemory-samples`.
     pub maxmemory: AtomicUsize,
@@ -106,6 +109,8 @@ pub struct HotConfig {
     pub repl_timeout_secs: AtomicU64,
     pub repl_ping_period_secs: AtomicU64,
     pub replica_serve_stale_data: AtomicBool,
+    /// `hll-sparse-max-bytes` (PFADD reads it on every add).
+    pub hll_sparse_max_bytes: AtomicUsize,
 }
 
 impl HotConfig {
@@ -123,6 +128,8 @@ impl HotConfig {
             min_replicas_max_lag: AtomicUsize::new(c.min_replicas_max_lag as usize),
             slowlog_slower_than: AtomicI64::new(c.slowlog_log_slower_than),
             slowlog_max_len: AtomicUsize::new(c.slowlog_max_len as usize),
+            stream_node_max_bytes: AtomicUsize::new(c.stream_node_max_bytes),
+            stream_node_max_entries: AtomicUsize::new(c.stream_node_max_entries as usize),
             maxmemory: AtomicUsize::new(c.maxmemory),
             maxmemory_policy: AtomicU8::new(MaxmemoryPolicy::from_name(&c.maxmemory_policy) as u8),
             maxmemory_samples: AtomicUsize::new(c.maxmemory_samples as usize),
@@ -130,6 +137,7 @@ impl HotConfig {
             repl_timeout_secs: AtomicU64::new(c.repl_timeout as u64),
             repl_ping_period_secs: AtomicU64::new(c.repl_ping_replica_period as u64),
             replica_serve_stale_data: AtomicBool::new(c.replica_serve_stale_data),
+            hll_sparse_max_bytes: AtomicUsize::new(c.hll_sparse_max_bytes),
         }
     }
 }
@@ -195,12 +203,15 @@ impl Core {
         }
         hot.slowlog_slower_than.store(c.slowlog_log_slower_than, Ordering::Relaxed);
         hot.slowlog_max_len.store(c.slowlog_max_len as usize, Ordering::Relaxed);
+        hot.stream_node_max_bytes.store(c.stream_node_max_bytes, Ordering::Relaxed);
+        hot.stream_node_max_entries.store(c.stream_node_max_entries as usize, Ordering::Relaxed);
         hot.maxmemory.store(c.maxmemory, Ordering::Relaxed);
         hot.maxmemory_policy.store(MaxmemoryPolicy::from_name(&c.maxmemory_policy) as u8, Ordering::Relaxed);
         hot.maxmemory_samples.store(c.maxmemory_samples as usize, Ordering::Relaxed);
         hot.repl_timeout_secs.store(c.repl_timeout as u64, Ordering::Relaxed);
         hot.repl_ping_period_secs.store(c.repl_ping_replica_period as u64, Ordering::Relaxed);
         hot.replica_serve_stale_data.store(c.replica_serve_stale_data, Ordering::Relaxed);
+        hot.hll_sparse_max_bytes.store(c.hll_sparse_max_bytes, Ordering::Relaxed);
         self.latency.threshold_ms.store(c.latency_monitor_threshold, Ordering::Relaxed);
         hot.notify_flags.store(c.notify_keyspace_events, Ordering::Relaxed);
         report_key_events(&self.keyspace, c.notify_keyspace_events);

@@ -135,8 +135,12 @@ pub fn start(config: Config) -> std::io::Result<ServerHandle> {
             KeyEvent::Missed => (notify::class::KEY_MISS, "keymiss"),
         };
         notify::emit(&s.core, &s.pubsub, class, name, key, db);
-        if removed && s.tracking.active() {
-            commands::invalidate::key_changed(&s, key);
+        if s.tracking.active() {
+            match event {
+                KeyEvent::Evicted => s.tracking.note_evicted(key),
+                KeyEvent::Expired => commands::invalidate::key_changed(&s, key),
+                KeyEvent::Created | KeyEvent::Missed => {}
+            }
         }
     }));
     let weak = Arc::downgrade(&shared);

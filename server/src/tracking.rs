@@ -59,6 +59,8 @@ struct Inner {
 #[derive(Default)]
 pub struct Tracking {
     inner: Mutex<Inner>,
+    /// Keys evicted before the running command, told once its admission is done.
+    evicted: Mutex<Vec<Bytes>>,
     /// Clients with tracking on (INFO `tracking_clients`): zero means nothing to do.
     clients: AtomicUsize,
 }
@@ -205,6 +207,15 @@ impl Tracking {
                 i.clients.get(id).is_some_and(|c| told(c.status.options))
             })
             .collect()
+    }
+
+    /// A key was evicted (to make room for a command about to run).
+    pub fn note_evicted(&self, key: &[u8]) {
+        self.evicted.lock().push(Bytes::copy_from_slice(key));
+    }
+
+    pub fn take_evicted(&self) -> Vec<Bytes> {
+        std::mem::take(&mut *self.evicted.lock())
     }
 
     /// Are there BCAST keys waiting to be sent?

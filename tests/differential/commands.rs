@@ -46,7 +46,7 @@ pub struct Entry {
 }
 
 /// The key space: a few plain keys plus two sharing a hash tag.
-pub const KEYS: &[&str] = &["k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "{t}a", "{t}b"];
+pub const KEYS: &[&str] = &["k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "{t}a", "{t}b"];
 
 #[rustfmt::skip]
 const VALUES: &[&str] = &[
@@ -472,7 +472,16 @@ pub const TABLE: &[Entry] = &[
 
 /// Pick a row by weight, from the string/key rows and the data type rows alike.
 pub fn pick_entry(g: &mut Gen) -> &'static Entry {
-    let rows = || TABLE.iter().chain(types::TABLE).chain(sort::TABLE);
+    let rows = || {
+        TABLE
+            .iter()
+            .chain(types::TABLE)
+            .chain(sort::TABLE)
+            .chain(bitmaps::TABLE)
+            .chain(hllgeo::TABLE)
+            .chain(databases::TABLE)
+            .chain(streams::TABLE)
+    };
     let total: u32 = rows().map(|e| e.weight).sum();
     let mut n = g.rng.gen_range(0..total);
     for e in rows() {
@@ -484,8 +493,19 @@ pub fn pick_entry(g: &mut Gen) -> &'static Entry {
     unreachable!("weights cover the range")
 }
 
+/// Rows for streams and consumer groups.
+mod streams;
 /// Rows for hashes, lists, sets and sorted sets (a child module, so it can use `args!`).
 mod types;
 
 /// Rows for SORT and SORT_RO.
 mod sort;
+
+/// Rows for the bitmap commands.
+mod bitmaps;
+
+/// Rows for HyperLogLog and GEO.
+mod hllgeo;
+
+/// Rows for numbered databases (MOVE, SWAPDB, COPY ... DB).
+mod databases;

@@ -315,6 +315,20 @@ mod tests {
     }
 
     #[test]
+    fn hyperloglog_and_geo_keys() {
+        assert_eq!(keys("PFCOUNT a b c"), [1, 2, 3]);
+        assert_eq!(keys("PFMERGE d a b"), [1, 2, 3]);
+        assert_eq!(keys("PFMERGE d"), [1]);
+        assert_eq!(keys("PFDEBUG GETREG k"), [2]);
+        assert_eq!(keys("GEOSEARCHSTORE d s FROMMEMBER m BYRADIUS 1 km"), [1, 2]);
+        assert_eq!(keys("GEORADIUS s 0 0 1 km"), [1]);
+        assert_eq!(keys("GEORADIUS s 0 0 1 km WITHDIST STORE d"), [1, 8]);
+        assert_eq!(keys("GEORADIUS s 0 0 1 km STOREDIST d"), [1, 7]);
+        assert_eq!(keys("GEORADIUSBYMEMBER s m 1 km STORE d"), [1, 6]);
+        assert_eq!(keys("GEORADIUS_RO s 0 0 1 km"), [1]);
+    }
+
+    #[test]
     fn never_panics_on_odd_input() {
         let odd: [&[&str]; 6] = [
             &[],

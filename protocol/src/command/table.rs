@@ -4,18 +4,22 @@
 //! `COMMAND INFO` / `COMMAND DOCS`. This file only glues them together and finds a row by
 //! name: case-insensitively, without allocating. It must not know how a command runs.
 
+mod bitmaps;
 mod cluster;
 mod connection;
 #[cfg(test)]
 mod expected;
 mod generic;
+mod geo;
 mod hashes;
+mod hyperloglog;
 mod lists;
 mod pubsub;
 mod scripting;
 mod server;
 mod server_sub;
 mod sets;
+mod streams;
 mod strings;
 mod zsets;
 mod zsets_multi;
@@ -33,13 +37,17 @@ const GROUPS: &[&[CommandSpec]] = &[
     server::ROWS,
     generic::ROWS,
     strings::ROWS,
+    bitmaps::ROWS,
     hashes::ROWS,
     lists::ROWS,
     sets::ROWS,
     zsets::ROWS,
     zsets_multi::ROWS,
+    hyperloglog::ROWS,
+    geo::ROWS,
     pubsub::ROWS,
     scripting::ROWS,
+    streams::ROWS,
 ];
 
 const COUNT: usize = total_len(GROUPS);

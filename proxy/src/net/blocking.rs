@@ -25,9 +25,17 @@ use mio::Token;
 use slotbox_protocol::Frame;
 use std::time::{Duration, Instant};
 
-/// The timeout argument of a blocking command (seconds, fractions allowed); `None` for 0
+/// The timeout argument of a blocking command (seconds, fractions allowed; XREAD and
+/// XREADGROUP: `BLOCK` milliseconds); `None` for 0
 /// (forever) or an argument the backend will refuse anyway (it answers at once then).
 pub fn block_timeout(name: &str, args: &[Bytes]) -> Option<Duration> {
+    if name == "xread" || name == "xreadgroup" {
+        // `BLOCK <ms>` among the options before STREAMS; no BLOCK: it answers at once.
+        let opts = args.iter().take_while(|a| !a.eq_ignore_ascii_case(b"streams"));
+        let at = opts.clone().position(|a| a.eq_ignore_ascii_case(b"block"))?;
+        let ms: u64 = std::str::from_utf8(args.get(at + 1)?).ok()?.parse().ok()?;
+        return (ms > 0).then(|| Duration::from_millis(ms));
+    }
     let arg = match name {
         "blmpop" | "bzmpop" => args.get(1)?,
         _ => args.last()?,
@@ -134,6 +142,11 @@ mod tests {
     #[test]
     fn timeouts_are_read_where_each_command_keeps_them() {
         assert_eq!(block_timeout("blpop", &args(&["BLPOP", "a", "b", "2.5"])), Some(Duration::from_millis(2500)));
+        let xread = args(&["XREAD", "COUNT", "2", "block", "1500", "STREAMS", "s", "5"]);
+        assert_eq!(block_timeout("xread", &xread), Some(Duration::from_millis(1500)));
+        assert_eq!(block_timeout("xread", &args(&["XREAD", "STREAMS", "block", "5"])), None);
+        let group = args(&["XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"]);
+        assert_eq!(block_timeout("xreadgroup", &group), None);
         assert_eq!(
             block_timeout("blmove", &args(&["BLMOVE", "a", "b", "LEFT", "RIGHT", "1"])),
             Some(Duration::from_secs(1))

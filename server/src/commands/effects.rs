@@ -76,15 +76,30 @@ pub(super) fn after_run(
         return Outcome::Blocked;
     }
     record_call(shared, ctx.client, r, args, (start_us, end_us), reply.is_error());
-    if r.spec.has(command::flags::WRITE)
+    // A read-only command may still ask to be replicated (PFCOUNT refreshing an HLL's cache).
+    let asks = ctx.propagate.as_ref().is_some_and(|p| !p.is_empty());
+    if (r.spec.has(command::flags::WRITE) || asks)
         && !reply.is_error()
         && !ctx.client.is_master_link
         && !ctx.client.no_propagate
-        && shared.stream.is_active()
     {
-        propagate(ctx, r, args);
+        if shared.stream.is_active() {
+            propagate(ctx, r, args);
+        } else {
+            count_unstreamed(ctx);
+        }
     }
     Outcome::Done
+}
+
+/// With nothing consuming the write stream, a write still counts towards
+/// `rdb_changes_since_last_save` (the persistence sink counts it otherwise), unless the
+/// handler said it changed nothing (an empty replacement, as SETBIT of an unchanged bit).
+fn count_unstreamed(ctx: &Ctx) {
+    let n = ctx.propagate.as_ref().map_or(1, Vec::len) as u64;
+    if n > 0 {
+        ctx.shared.persist.dirty.fetch_add(n, Ordering::Relaxed);
+    }
 }
 
 /// A blocking command found nothing to do.
@@ -99,7 +114,7 @@ fn block(ctx: &mut Ctx, r: Resolved, args: &[Bytes], b: super::BlockOn) {
     let waiter = std::sync::Arc::new(crate::blocking::Waiter::new(
         (ctx.client.info.clone(), ctx.client.db),
         (r.id, r.spec),
-        args.to_vec(),
+        b.rerun_args.unwrap_or_else(|| args.to_vec()),
         b.keys,
         b.deadline_ms,
         b.timeout_reply,
@@ -111,6 +126,10 @@ fn block(ctx: &mut Ctx, r: Resolved, args: &[Bytes], b: super::BlockOn) {
 /// Feed a write to the replication stream while its slots are still locked (so writes to one
 /// key reach replicas in the order they were applied). Relative expiry becomes absolute.
 fn propagate(ctx: &mut Ctx, r: Resolved, args: &[Bytes]) {
+    if ctx.propagate.as_ref().is_some_and(Vec::is_empty) {
+        // The handler changed nothing: no MULTI opened for it inside EXEC either.
+        return;
+    }
     let (stream, repl, db) = (&ctx.shared.stream, &ctx.shared.repl, ctx.client.db);
     if ctx.client.in_exec && !ctx.client.exec_fed_multi {
         stream.feed_in_db(db, &[Bytes::from_static(b"MULTI")]);

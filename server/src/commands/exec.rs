@@ -266,7 +266,11 @@ fn admit_and_run<'s>(
         held.keys = None;
     }
     let asking = client.asking;
-    if let Err(e) = admit::admit(shared, client, resolved, args, &mut held.keys) {
+    let admitted = admit::admit(shared, client, resolved, args, &mut held.keys);
+    if shared.tracking.active() {
+        super::invalidate::evicted(shared, client);
+    }
+    if let Err(e) = admitted {
         return reject(shared, client, resolved, e);
     }
     if let Some(kind) = admit::paused(shared, client, resolved, args) {
@@ -308,7 +312,10 @@ fn reject(shared: &Shared, client: &mut ClientState, r: Resolved, e: Frame) -> F
 fn serve_blocked(shared: &Shared, keys: Vec<(usize, Bytes)>) {
     let mut queue: std::collections::VecDeque<(usize, Bytes)> = keys.into();
     while let Some((db, key)) = queue.pop_front() {
-        while let Some(w) = shared.blocking.claim_first(db, &key) {
+        // Stream readers wait for different IDs: one that cannot be served yet does not mean
+        // the next cannot (a list that cannot serve its first waiter serves nobody).
+        let mut passed: Vec<std::sync::Arc<crate::blocking::Waiter>> = Vec::new();
+        while let Some(w) = shared.blocking.claim_first(db, &key, &passed) {
             let mut proxy = ClientState::new(w.info.clone(), false);
             proxy.serving_blocked = true;
             proxy.db = w.db;
@@ -319,6 +326,10 @@ fn serve_blocked(shared: &Shared, keys: Vec<(usize, Bytes)>) {
             let reply = run(shared, &mut proxy, resolved, &w.args);
             if proxy.want_block.take().is_some() {
                 w.release();
+                if w.spec.group == "stream" {
+                    passed.push(w);
+                    continue;
+                }
                 break;
             }
             w.finish();

@@ -67,6 +67,7 @@ pub fn send(shared: &Shared, id: u64, keys: Option<Vec<Bytes>>, mut current: Opt
 
 fn deliver(shared: &Shared, dest: &Arc<crate::client::ClientInfo>, frame: Frame, current: Option<&mut ClientState>) {
     match current {
+        Some(c) if c.id() == dest.id && c.pushes_early => c.early_pushes.push(frame),
         Some(c) if c.id() == dest.id => c.pending_pushes.push(frame),
         _ => {
             if let Some(h) = shared.workers.get().and_then(|ws| ws.get(dest.worker())) {
@@ -108,7 +109,23 @@ pub fn after_command(
     }
 }
 
-/// A key changed outside any client's command (expired, evicted).
+/// Keys evicted to make room for `client`'s command: their readers are told now, the client
+/// itself before its reply (as Redis flushes these invalidations before running it).
+pub fn evicted(shared: &Shared, client: &mut ClientState) {
+    let keys = shared.tracking.take_evicted();
+    if keys.is_empty() {
+        return;
+    }
+    client.pushes_early = true;
+    for key in keys {
+        for id in shared.tracking.invalidate(&key, None, true) {
+            send(shared, id, Some(vec![key.clone()]), Some(client));
+        }
+    }
+    client.pushes_early = false;
+}
+
+/// A key changed outside any client's command (expired).
 pub fn key_changed(shared: &Shared, key: &[u8]) {
     for id in shared.tracking.invalidate(key, None, true) {
         send(shared, id, Some(vec![Bytes::copy_from_slice(key)]), None);

@@ -7,6 +7,7 @@
 
 mod admit;
 pub mod args;
+mod bitops;
 mod client_cmd;
 mod cluster;
 mod command_info;
@@ -16,8 +17,10 @@ mod ctx;
 mod debug;
 mod effects;
 pub mod exec;
+mod geo;
 mod hashes;
 mod held;
+mod hyperloglog;
 mod info;
 mod info_repl;
 pub mod invalidate;
@@ -36,6 +39,7 @@ mod server;
 pub mod session;
 mod sets;
 mod sort;
+mod streams;
 mod strings;
 mod tables;
 pub mod tx;

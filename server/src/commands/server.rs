@@ -39,10 +39,21 @@ fn flush(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         2 if is(&args[1], "async") || is(&args[1], "sync") => {}
         _ => return Ok(args::syntax_error()),
     }
-    if ctx.spec.name == "flushall" {
+    let flushed = if ctx.spec.name == "flushall" {
         ctx.shared.keyspace.flush_all();
+        0..ctx.shared.keyspace.count()
     } else {
         ctx.keys.db().flush();
+        ctx.client.db..ctx.client.db + 1
+    };
+    // Clients blocked on a flushed key get another look (XREADGROUP answers that the key
+    // is gone; the others keep waiting).
+    if ctx.shared.blocking.any() {
+        for db in flushed {
+            for key in ctx.shared.blocking.keys_waited_in(db) {
+                ctx.client.ready_keys.push((db, key));
+            }
+        }
     }
     if ctx.shared.tracking.active() {
         crate::commands::invalidate::flushed(ctx.shared, Some(ctx.client));

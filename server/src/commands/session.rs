@@ -15,6 +15,9 @@ pub struct BlockOn {
     pub deadline_ms: i64,
     /// The reply on timeout (null of the command's shape).
     pub timeout_reply: Frame,
+    /// The arguments to re-run the command with when a key is ready, if not its own (XREAD
+    /// turns `$` into the stream's last ID at the time it blocked).
+    pub rerun_args: Option<Vec<Bytes>>,
 }
 
 /// CLIENT REPLY mode.
@@ -121,6 +124,10 @@ pub struct ClientState {
     /// Invalidation messages for this very connection, written after the reply of the
     /// command that caused them (as Redis's pending tracking keys).
     pub pending_pushes: Vec<Frame>,
+    /// Invalidations of keys evicted to make room for the running command: written before
+    /// its reply, as Redis sends them (`pushes_early` routes them here).
+    pub early_pushes: Vec<Frame>,
+    pub pushes_early: bool,
 }
 
 impl ClientState {
@@ -151,6 +158,8 @@ impl ClientState {
             watch_dirty: Arc::new(AtomicBool::new(false)),
             tracking_caching: false,
             pending_pushes: Vec::new(),
+            early_pushes: Vec::new(),
+            pushes_early: false,
             info,
             resp: Protocol::Resp2,
             authenticated: !auth_required,

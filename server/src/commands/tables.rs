@@ -4,8 +4,9 @@
 
 use super::registry::{self, Registration, Resolved};
 use super::{
-    client_cmd, cluster, command_info, config_cmd, connection, hashes, info, keys, lists, memory, migrate, monitoring,
-    persist, pubsub, replication, scripting, server, sets, sort, strings, tx, zsets,
+    bitops, client_cmd, cluster, command_info, config_cmd, connection, geo, hashes, hyperloglog, info, keys, lists,
+    memory, migrate, monitoring, persist, pubsub, replication, scripting, server, sets, sort, streams, strings, tx,
+    zsets,
 };
 use bytes::Bytes;
 use slotbox_protocol::Frame;
@@ -13,6 +14,7 @@ use slotbox_protocol::Frame;
 fn tables() -> Vec<Registration> {
     vec![
         strings::COMMANDS,
+        bitops::COMMANDS,
         keys::COMMANDS,
         connection::COMMANDS,
         server::COMMANDS,
@@ -28,10 +30,13 @@ fn tables() -> Vec<Registration> {
         hashes::COMMANDS,
         sets::COMMANDS,
         zsets::COMMANDS,
+        streams::COMMANDS,
         migrate::COMMANDS,
         persist::COMMANDS,
         monitoring::COMMANDS,
         memory::COMMANDS,
+        hyperloglog::COMMANDS,
+        geo::COMMANDS,
         scripting::EVAL_COMMANDS,
         scripting::FUNCTION_COMMANDS,
         sort::COMMANDS,

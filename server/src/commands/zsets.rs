@@ -18,6 +18,10 @@ mod tests_more;
 
 use super::Registration;
 
+/// ZADD and the score parsing GEOADD and the GEO searches share (GEOADD runs as a ZADD).
+pub(crate) use add::zadd;
+pub(crate) use common::strict_float;
+
 pub const COMMANDS: Registration = &[
     ("zadd", add::zadd),
     ("zincrby", add::zincrby),

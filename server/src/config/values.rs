@@ -88,6 +88,9 @@ pub struct Config {
     pub slowlog_max_len: u64,
     /// Ms a script runs before other clients get -BUSY (`busy-reply-threshold`, 0: never).
     pub busy_reply_threshold: i64,
+    /// `stream-node-max-bytes` / `stream-node-max-entries` (0: no limit).
+    pub stream_node_max_bytes: usize,
+    pub stream_node_max_entries: u64,
     pub replica_read_only: bool,
     pub masterauth: Option<String>,
     pub repl_backlog_size: usize,
@@ -117,6 +120,8 @@ pub struct Config {
     /// `rename-command` lines, as the names a client may type (lowercase): `Some(command)`
     /// for a new name of `command`, `None` for a name removed (renamed away or to "").
     pub renamed_commands: BTreeMap<String, Option<String>>,
+    /// `hll-sparse-max-bytes`: a sparse HyperLogLog growing past this many bytes becomes dense.
+    pub hll_sparse_max_bytes: usize,
     /// The config file this server was started with, if any.
     pub config_file: Option<PathBuf>,
     /// Deal new connections to the event loops in turn instead of to the first loop with room
@@ -176,6 +181,8 @@ impl Default for Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             busy_reply_threshold: 5000,
+            stream_node_max_bytes: 4096,
+            stream_node_max_entries: 100,
             replica_read_only: true,
             masterauth: None,
             repl_backlog_size: 1024 * 1024,
@@ -192,6 +199,7 @@ impl Default for Config {
             tracking_table_max_keys: 1_000_000,
             supervised: "no".into(),
             renamed_commands: BTreeMap::new(),
+            hll_sparse_max_bytes: 3000,
             config_file: None,
             round_robin_placement: false,
         }

@@ -194,6 +194,9 @@ impl Conn {
                     if self.client.blocked.is_some() || self.client.waiting.is_some() {
                         break;
                     }
+                    for push in std::mem::take(&mut self.client.early_pushes) {
+                        self.push_message(&push);
+                    }
                     self.push_reply(shared, &reply);
                     for push in std::mem::take(&mut self.client.pending_pushes) {
                         self.push_message(&push);

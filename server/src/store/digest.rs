@@ -31,6 +31,7 @@ const OBJ_LIST: u32 = 1;
 const OBJ_SET: u32 = 2;
 const OBJ_ZSET: u32 = 3;
 const OBJ_HASH: u32 = 4;
+const OBJ_STREAM: u32 = 6;
 
 fn sha1(data: &[u8]) -> Digest {
     sha1_smol::Sha1::from(data).digest().bytes()
@@ -70,6 +71,7 @@ fn fold_value(d: &mut Digest, entry: &Entry) {
         Value::Set(_) => OBJ_SET,
         Value::ZSet(_) => OBJ_ZSET,
         Value::Hash(_) | Value::HashTable(_) => OBJ_HASH,
+        Value::Stream(_) => OBJ_STREAM,
     };
     mix_in(d, &code.to_be_bytes());
     match v {
@@ -86,6 +88,15 @@ fn fold_value(d: &mut Digest, entry: &Entry) {
         Value::Hash(_) | Value::HashTable(_) => {
             let h = v.as_hash().expect("a hash value");
             h.iter().for_each(|(field, value)| xor_in(d, &pair(field, value)));
+        }
+        Value::Stream(s) => {
+            for e in s.range(super::stream::StreamId::MIN, super::stream::StreamId::MAX, false, 0) {
+                mix_in(d, format!("{}.{}", e.id.ms, e.id.seq).as_bytes());
+                for (field, value) in e.fields {
+                    mix_in(d, field);
+                    mix_in(d, value);
+                }
+            }
         }
     }
     if entry.expire_at != 0 {

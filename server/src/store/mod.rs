@@ -18,6 +18,7 @@ pub mod serialize;
 mod shard;
 pub mod skiplist;
 pub mod snapshot;
+pub mod stream;
 pub mod thin;
 pub mod types;
 pub mod value;

@@ -15,13 +15,14 @@
 //! INTSET   count · zigzag(member)*           (ascending)
 //! SET      count · (len · member)*
 //! ZSET     count · (score · len · member)*   (ascending)
+//! STREAM   see `serialize/stream.rs`
 //! ```
 //!
 //! Reading rebuilds each collection through its type's normal insert path, so the encoding a
 //! restored value reports follows its contents exactly as Redis's RESTORE does (a hash with
 //! more than `LISTPACK_MAX_ENTRIES` fields is a hashtable, a small all-integer set is an
 //! intset...). The format is not Redis's RDB format: payloads do not cross between slotbox
-//! and real Redis.
+//! and real Redis, except that RESTORE reads a stream DUMPed by Redis (`serialize/redis_stream.rs`).
 //!
 //! Reading never panics and never trusts a length: every allocation is capped by the bytes
 //! left in the input. This module does no I/O and knows nothing about commands.
@@ -29,7 +30,6 @@
 use super::listpack;
 use super::types::{SetValue, ZSetValue, INTSET_MAX_ENTRIES, LISTPACK_MAX_ENTRIES, LISTPACK_MAX_VALUE};
 use super::value::{HashRef, HashTable, Value};
-use std::fmt;
 
 /// The leading byte of a DUMP payload; bump it when the value format changes.
 pub const FORMAT_VERSION: u8 = 1;
@@ -43,71 +43,7 @@ const TAG_LIST: u8 = 3;
 const TAG_INTSET: u8 = 4;
 const TAG_SET: u8 = 5;
 const TAG_ZSET: u8 = 6;
-
-/// Why a payload could not be turned back into a value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RestoreError {
-    /// Wrong format version or checksum (RESTORE: "DUMP payload version or checksum are wrong").
-    VersionOrChecksum,
-    /// The body is truncated, has trailing bytes, or describes an impossible value
-    /// (RESTORE: "Bad data format").
-    BadData,
-}
-
-impl RestoreError {
-    /// The error reply RESTORE gives for it, as Redis 7.0 words it.
-    pub fn reply_text(self) -> &'static str {
-        match self {
-            RestoreError::VersionOrChecksum => "ERR DUMP payload version or checksum are wrong",
-            RestoreError::BadData => "ERR Bad data format",
-        }
-    }
-}
-
-impl fmt::Display for RestoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RestoreError::VersionOrChecksum => f.write_str("payload version or checksum are wrong"),
-            RestoreError::BadData => f.write_str("bad data format"),
-        }
-    }
-}
-
-impl std::error::Error for RestoreError {}
-
-type Result<T> = std::result::Result<T, RestoreError>;
-
-// ---------------------------------------------------------------------------------------------
-// CRC-64/Jones (reflected, poly 0xad93d23594c935a9, init 0, no final xor), as Redis's crc64.c.
-
-/// The bit-reversed Jones polynomial.
-const CRC64_POLY_REFLECTED: u64 = 0x95ac_9329_ac4b_c9b5;
-
-const CRC64_TABLE: [u64; 256] = crc64_table();
-
-const fn crc64_table() -> [u64; 256] {
-    let mut table = [0u64; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut crc = i as u64;
-        let mut bit = 0;
-        while bit < 8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ CRC64_POLY_REFLECTED } else { crc >> 1 };
-            bit += 1;
-        }
-        table[i] = crc;
-        i += 1;
-    }
-    table
-}
-
-/// Continue a CRC-64/Jones over `data` (start with 0).
-pub fn crc64(mut crc: u64, data: &[u8]) -> u64 {
-    for &b in data {
-        crc = CRC64_TABLE[((crc ^ u64::from(b)) & 0xff) as usize] ^ (crc >> 8);
-    }
-    crc
-}
+const TAG_STREAM: u8 = 7;
 
 // ---------------------------------------------------------------------------------------------
 // Writing.
@@ -141,6 +77,10 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value) {
             l.iter().for_each(|e| put_bytes(out, e));
         }
         Value::Set(s) => write_set(out, s),
+        Value::Stream(st) => {
+            out.push(TAG_STREAM);
+            stream::write(out, st);
+        }
         Value::ZSet(z) => {
             out.push(TAG_ZSET);
             put_varint(out, z.len() as u64);
@@ -176,32 +116,14 @@ fn write_set(out: &mut Vec<u8>, s: &SetValue) {
     }
 }
 
-fn zigzag(i: i64) -> u64 {
-    ((i << 1) ^ (i >> 63)) as u64
-}
-
-fn unzigzag(u: u64) -> i64 {
-    ((u >> 1) as i64) ^ -((u & 1) as i64)
-}
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
-    put_varint(out, b.len() as u64);
-    out.extend_from_slice(b);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Reading.
 
 /// Check version and checksum of a DUMP payload and read its single value.
 pub fn restore_value(payload: &[u8]) -> Result<Value> {
+    if redis_stream::is_redis_stream(payload) {
+        return redis_stream::restore(payload).map(|s| Value::Stream(Box::new(s)));
+    }
     if payload.len() < 1 + CRC_LEN || payload[0] != FORMAT_VERSION {
         return Err(RestoreError::VersionOrChecksum);
     }
@@ -230,6 +152,7 @@ pub fn read_value(input: &mut &[u8]) -> Result<Value> {
         TAG_INTSET => read_intset(input),
         TAG_SET => read_set(input),
         TAG_ZSET => read_zset(input),
+        TAG_STREAM => Ok(Value::Stream(Box::new(stream::read(input)?))),
         _ => Err(RestoreError::BadData),
     }
 }
@@ -330,41 +253,6 @@ fn read_zset(input: &mut &[u8]) -> Result<Value> {
     Ok(Value::ZSet(Box::new(z)))
 }
 
-fn take_u8(input: &mut &[u8]) -> Result<u8> {
-    let (&b, rest) = input.split_first().ok_or(RestoreError::BadData)?;
-    *input = rest;
-    Ok(b)
-}
-
-/// A LEB128 varint of at most 10 bytes that fits in a u64.
-fn take_varint(input: &mut &[u8]) -> Result<u64> {
-    let mut v: u64 = 0;
-    for shift in (0..64).step_by(7) {
-        let b = take_u8(input)?;
-        let bits = u64::from(b & 0x7f);
-        if shift == 63 && bits > 1 {
-            return Err(RestoreError::BadData);
-        }
-        v |= bits << shift;
-        if b & 0x80 == 0 {
-            return Ok(v);
-        }
-    }
-    Err(RestoreError::BadData)
-}
-
-/// A length-prefixed byte string, borrowed from the input (the length is checked against
-/// what is left before anything is copied).
-fn take_bytes<'a>(input: &mut &'a [u8]) -> Result<&'a [u8]> {
-    let len = take_varint(input)?;
-    if len > input.len() as u64 {
-        return Err(RestoreError::BadData);
-    }
-    let (b, rest) = input.split_at(len as usize);
-    *input = rest;
-    Ok(b)
-}
-
 fn take_pair<'a>(input: &mut &'a [u8]) -> Result<(&'a [u8], &'a [u8])> {
     Ok((take_bytes(input)?, take_bytes(input)?))
 }
@@ -380,5 +268,11 @@ fn take_f64(input: &mut &[u8]) -> Result<f64> {
     Ok(f64::from_le_bytes(raw))
 }
 
+mod redis_stream;
+mod stream;
+mod wire;
+
+pub use wire::{crc64, RestoreError};
+use wire::{put_bytes, put_varint, take_bytes, take_u8, take_varint, unzigzag, zigzag, Result};
 #[cfg(test)]
 mod tests;

@@ -35,6 +35,8 @@ pub enum Value {
     List(Box<super::quicklist::QuickList>),
     Set(Box<SetValue>),
     ZSet(Box<ZSetValue>),
+    /// Always "stream".
+    Stream(Box<super::stream::Stream>),
 }
 
 impl Value {
@@ -62,6 +64,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -81,6 +84,7 @@ impl Value {
             Value::List(_) => "quicklist",
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -101,12 +105,13 @@ impl Value {
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Int(_) => 0,
-            Value::Str { data, .. } => data.len(),
+            Value::Str { data, .. } => data.capacity(),
             Value::Hash(lp) => lp.heap_size(),
             Value::HashTable(m) => HashRef::Table(m).heap_size(),
             Value::List(l) => l.heap_size(),
             Value::Set(s) => s.heap_size(),
             Value::ZSet(z) => z.heap_size(),
+            Value::Stream(s) => s.heap_size(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Redis 7.0's own key parsers (`getkeys_proc` in `db.c`) for the commands of our table,
 //! used only when a request's key specs cannot be followed: SORT and SORT_RO (whose specs
-//! are `unknown`), MIGRATE (`incomplete`), and the `numkeys` parser shared by EVAL, FCALL,
+//! are `unknown`), MIGRATE (`incomplete`), PFMERGE without sources, and the `numkeys` parser shared by EVAL, FCALL,
 //! ZUNIONSTORE, LMPOP, SINTERCARD and friends (a count the spec rejects, such as "01").
 //! Like the rest of key extraction: positions only, no panics.
 
@@ -13,6 +13,9 @@ pub(super) fn command_parser<A: AsRef<[u8]>>(spec: &CommandSpec, args: &[A]) -> 
         "sort" => sort_keys(args),
         "sort_ro" if args.len() > 1 => KeyIndices::from_slice(&[1]),
         "migrate" => migrate_keys(args),
+        // `PFMERGE dest` (no sources): Redis's specs give no key and it has no parser; the
+        // destination is still the key it writes, so it is the one to route and lock.
+        "pfmerge" if args.len() == 2 => KeyIndices::from_slice(&[1]),
         _ => numkeys_keys(spec, args),
     }
 }

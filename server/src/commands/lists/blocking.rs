@@ -83,6 +83,6 @@ fn wait(ctx: &mut Ctx, keys: &[Bytes], deadline: i64, timeout_reply: Frame) -> F
     if !ctx.may_block {
         return timeout_reply;
     }
-    ctx.block = Some(BlockOn { keys: keys.to_vec(), deadline_ms: deadline, timeout_reply });
+    ctx.block = Some(BlockOn { keys: keys.to_vec(), deadline_ms: deadline, timeout_reply, rerun_args: None });
     Frame::Null
 }

@@ -124,6 +124,19 @@ impl LongDouble {
         }
     }
 
+    /// The exact value of a double (every double is a long double).
+    pub fn from_f64(x: f64) -> LongDouble {
+        if !x.is_finite() {
+            return LongDouble::NonFinite;
+        }
+        let bits = x.to_bits();
+        let neg = bits >> 63 == 1;
+        let biased = ((bits >> 52) & 0x7ff) as i64;
+        let frac = bits & ((1 << 52) - 1);
+        let (mant, exp) = if biased == 0 { (frac, -1074) } else { (frac | (1 << 52), biased - 1075) };
+        LongDouble::Finite { neg, mant, exp }
+    }
+
     /// `%.17Lf` with trailing zeros (and a trailing '.') removed, "-0" printed as "0".
     pub fn to_human(self) -> String {
         let LongDouble::Finite { neg, mant, exp } = self else {

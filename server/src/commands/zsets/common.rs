@@ -101,7 +101,7 @@ where
 
 /// A score, increment or weight argument parsed like Redis's `string2d`: the whole string,
 /// no NaN, no leading space, and no overflow to ±inf or underflow to 0 (`1e400`, `1e-400`).
-pub(super) fn strict_float(arg: &[u8]) -> Option<f64> {
+pub(crate) fn strict_float(arg: &[u8]) -> Option<f64> {
     let v = parse_f64(arg)?;
     if v.is_infinite() && !is_inf_literal(arg) {
         return None;

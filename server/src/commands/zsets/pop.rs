@@ -152,7 +152,8 @@ fn blocking_pop(
         return Ok(reply(p));
     }
     if ctx.may_block {
-        ctx.block = Some(BlockOn { keys: keys.to_vec(), deadline_ms, timeout_reply: Frame::NullArray });
+        ctx.block =
+            Some(BlockOn { keys: keys.to_vec(), deadline_ms, timeout_reply: Frame::NullArray, rerun_args: None });
     }
     Ok(Frame::NullArray)
 }

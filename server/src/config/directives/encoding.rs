@@ -1,8 +1,10 @@
 //! Encoding directives: the sizes below which Redis keeps a value in a compact encoding
 //! (listpack, intset) and how it compresses lists and splits stream nodes. slotbox accepts,
-//! checks and reports them; its own representations do not follow them.
+//! checks and reports them; its own representations do not follow them, except HyperLogLogs,
+//! which turn dense past `hll-sparse-max-bytes` as in Redis, and streams (a node of a stream
+//! holds up to `stream-node-max-entries` entries and about `-bytes` bytes).
 
-use super::row::{int, uint, umem, yes, Directive, INT_MAX, LONG_MAX, MUTABLE};
+use super::row::{field, int, uint, umem, yes, Directive, INT_MAX, LONG_MAX, MUTABLE};
 
 type D = Directive;
 
@@ -14,8 +16,8 @@ pub static ROWS: &[Directive] = &[
     D::new("set-max-intset-entries", MUTABLE, uint(0, LONG_MAX, 512)),
     D::new("zset-max-listpack-entries", MUTABLE, uint(0, LONG_MAX, 128)).alias("zset-max-ziplist-entries"),
     D::new("zset-max-listpack-value", MUTABLE, umem(0, LONG_MAX, 64)).alias("zset-max-ziplist-value"),
-    D::new("hll-sparse-max-bytes", MUTABLE, umem(0, LONG_MAX, 3000)),
-    D::new("stream-node-max-bytes", MUTABLE, umem(0, LONG_MAX, 4096)),
-    D::new("stream-node-max-entries", MUTABLE, int(0, LONG_MAX, 100)),
+    D::new("hll-sparse-max-bytes", MUTABLE, umem(0, LONG_MAX, 3000)).field(field!(hll_sparse_max_bytes)),
+    D::new("stream-node-max-bytes", MUTABLE, umem(0, LONG_MAX, 4096)).field(field!(stream_node_max_bytes)),
+    D::new("stream-node-max-entries", MUTABLE, int(0, LONG_MAX, 100)).field(field!(stream_node_max_entries)),
     D::new("activerehashing", MUTABLE, yes(true)),
 ];

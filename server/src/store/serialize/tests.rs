@@ -34,6 +34,29 @@ fn list(items: impl IntoIterator<Item = Vec<u8>>) -> Value {
 }
 
 /// One value of every type and encoding, with its expected `OBJECT ENCODING`.
+/// A stream with entries of several shapes, a gap (XDEL), counters and two groups.
+fn stream() -> Value {
+    use crate::store::stream::{Group, NodeLimits, Stream, StreamId};
+    let mut s = Stream::new();
+    for i in 1..=150u64 {
+        let v = i.to_string();
+        let pairs: &[(&[u8], &[u8])] =
+            if i % 7 == 0 { &[(b"other", b"x")] } else { &[(b"f", v.as_bytes()), (b"g", b"")] };
+        s.append(StreamId::new(i, i % 3), pairs, NodeLimits::default());
+    }
+    s.remove(StreamId::new(10, 1));
+    s.max_deleted_id = StreamId::new(10, 1);
+    s.entries_added = 200;
+    let mut g = Group::new(StreamId::new(20, 2), 19);
+    g.consumer(b"alice", 1_700_000_000_000);
+    g.consumer(b"idle", -5);
+    g.deliver(StreamId::new(3, 0), b"alice", 1_700_000_000_001, 2);
+    g.deliver(StreamId::new(10, 1), b"alice", 7, 1);
+    s.groups.insert(b"g".to_vec(), g);
+    s.groups.insert(b"empty".to_vec(), Group::new(StreamId::MIN, -1));
+    Value::Stream(Box::new(s))
+}
+
 fn samples() -> Vec<(Value, &'static str)> {
     let big_hash = hash((0..200).map(|i| (format!("f{i}"), format!("v{i}"))));
     let mut shrunk = big_hash.clone();
@@ -61,6 +84,8 @@ fn samples() -> Vec<(Value, &'static str)> {
         (zset([(1.5, "a".into()), (-2.0, "b".into()), (f64::INFINITY, "c".into())]), "listpack"),
         (zset((0..300).map(|i| ((i % 17) as f64, format!("m{i}")))), "skiplist"),
         (zset([(0.0, "m".repeat(65))]), "skiplist"),
+        (stream(), "stream"),
+        (Value::Stream(Box::default()), "stream"),
     ]
 }
 
@@ -74,6 +99,14 @@ fn contents(v: &Value) -> (&'static str, Vec<Vec<u8>>) {
         Value::List(l) => return ("list", l.iter().map(|e| e.to_vec()).collect()),
         Value::Set(s) => s.members(),
         Value::ZSet(z) => return ("zset", z.iter().map(|(s, m)| [&s.to_le_bytes()[..], m].concat()).collect()),
+        Value::Stream(s) => {
+            let (min, max) = (crate::store::stream::StreamId::MIN, crate::store::stream::StreamId::MAX);
+            let mut items: Vec<Vec<u8>> =
+                s.range(min, max, false, 0).iter().map(|e| format!("{e:?}").into_bytes()).collect();
+            let counters = (s.len(), s.last_id, s.first_id, s.max_deleted_id, s.entries_added, &s.groups);
+            items.push(format!("{counters:?}").into_bytes());
+            return ("stream", items);
+        }
     };
     items.sort();
     (v.type_name(), items)
@@ -231,4 +264,64 @@ fn hash_body_format_is_stable() {
     dup.extend_from_slice(&[b'x'; 65]);
     dup.extend_from_slice(&[1, b'a', 1, b'2']);
     assert_eq!(read_value(&mut &dup[..]), Err(RestoreError::BadData));
+}
+
+/// A payload Redis 5 DUMPed (RDB type 15: no read counters), from Redis's own test "Loading
+/// from legacy persistence": XADD 1..6, XDEL 3, two groups, g1 read 4, XTRIM MAXLEN 2.
+#[rustfmt::skip]
+const REDIS5_STREAM: &[u8] = &[
+    0x0f, 0x01, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0xc3, 0x40, 0x4a, 0x40, 0x57, 0x16, 0x57, 0x00, 0x00, 0x00, 0x23, 0x00, 0x02,
+    0x01, 0x04, 0x01, 0x01, 0x01, 0x84, 0x64, 0x61, 0x74, 0x61, 0x05, 0x00, 0x01, 0x03, 0x01, 0x00,
+    0x20, 0x01, 0x03, 0x81, 0x61, 0x02, 0x04, 0x20, 0x0a, 0x00, 0x01, 0x40, 0x0a, 0x00, 0x62, 0x60,
+    0x0a, 0x00, 0x02, 0x40, 0x0a, 0x00, 0x63, 0x60, 0x0a, 0x40, 0x22, 0x01, 0x81, 0x64, 0x20, 0x0a,
+    0x40, 0x39, 0x20, 0x0a, 0x00, 0x65, 0x60, 0x0a, 0x00, 0x05, 0x40, 0x0a, 0x00, 0x66, 0x20, 0x0a,
+    0x00, 0xff, 0x02, 0x06, 0x00, 0x02, 0x02, 0x67, 0x31, 0x05, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3e, 0xf7, 0x83, 0x43,
+    0x7a, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x3e, 0xf7, 0x83, 0x43, 0x7a, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3e, 0xf7,
+    0x83, 0x43, 0x7a, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3e, 0xf7, 0x83, 0x43, 0x7a, 0x01, 0x00, 0x00, 0x01,
+    0x01, 0x03, 0x63, 0x31, 0x31, 0x3e, 0xf7, 0x83, 0x43, 0x7a, 0x01, 0x00, 0x00, 0x04, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x67,
+    0x32, 0x00, 0x00, 0x00, 0x00, 0x09, 0x00, 0x3d, 0x52, 0xef, 0x68, 0x67, 0x52, 0x1d, 0xfa
+];
+
+#[test]
+fn a_stream_dumped_by_redis_5_restores() {
+    use crate::store::stream::StreamId;
+    let Ok(Value::Stream(s)) = restore_value(REDIS5_STREAM) else { panic!("not restored") };
+    let ids: Vec<StreamId> = s.range(StreamId::MIN, StreamId::MAX, false, 0).iter().map(|e| e.id).collect();
+    assert_eq!(ids, [StreamId::new(5, 0), StreamId::new(6, 0)]);
+    assert_eq!((s.entries_added, s.max_deleted_id, s.first_id), (2, StreamId::MIN, StreamId::new(5, 0)));
+    let (g1, g2) = (&s.groups[&b"g1"[..]], &s.groups[&b"g2"[..]]);
+    assert_eq!((g1.entries_read, s.group_lag(g1), g1.pel.len()), (1, Some(1), 4));
+    assert_eq!((g2.entries_read, s.group_lag(g2)), (0, Some(2)));
+    assert_eq!(g1.consumers[&b"c11"[..]].pel.len(), 4);
+    // Any damage is refused, never a panic.
+    for i in 0..REDIS5_STREAM.len() {
+        let mut bad = REDIS5_STREAM.to_vec();
+        bad[i] ^= 0x21;
+        assert!(restore_value(&bad).is_err(), "byte {i}");
+        assert!(restore_value(&REDIS5_STREAM[..i]).is_err());
+    }
+}
+
+/// Damage behind a good checksum (every byte, a few ways) is refused or read, never a panic.
+#[test]
+fn damaged_redis_stream_bodies_never_panic() {
+    let body_end = REDIS5_STREAM.len() - 8;
+    for i in 1..body_end - 2 {
+        for flip in [0x01u8, 0x40, 0x80, 0xff] {
+            let mut bad = REDIS5_STREAM[..body_end].to_vec();
+            bad[i] ^= flip;
+            let crc = crc64(0, &bad);
+            bad.extend_from_slice(&crc.to_le_bytes());
+            let _ = restore_value(&bad);
+        }
+    }
 }

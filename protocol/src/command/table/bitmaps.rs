@@ -1,0 +1,97 @@
+//! Bitmap commands (group `bitmap`).
+//!
+//! Data only: rows copied from Redis 7.0 (`COMMAND INFO` / `COMMAND DOCS`); no behaviour here.
+
+use super::super::flags::*;
+use super::super::CommandSpec;
+use super::{index, key, range};
+
+pub(super) const ROWS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "bitcount",
+        arity: -2,
+        flags: READONLY,
+        acl: &["read", "bitmap", "slow"],
+        group: "bitmap",
+        since: "2.6.0",
+        summary: "Count set bits in a string",
+        complexity: "O(N)",
+        key_specs: &[key(index(1), range(0, 1, 0), &["RO", "access"])],
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "bitfield",
+        arity: -2,
+        flags: WRITE | DENYOOM,
+        acl: &["write", "bitmap", "slow"],
+        group: "bitmap",
+        since: "3.2.0",
+        summary: "Perform arbitrary bitfield integer operations on strings",
+        complexity: "O(1) for each subcommand specified",
+        key_specs: &[key(index(1), range(0, 1, 0), &["RW", "access", "update", "variable_flags"])],
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "bitfield_ro",
+        arity: -2,
+        flags: READONLY | FAST,
+        acl: &["read", "bitmap", "fast"],
+        group: "bitmap",
+        since: "6.0.0",
+        summary: "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
+        complexity: "O(1) for each subcommand specified",
+        key_specs: &[key(index(1), range(0, 1, 0), &["RO", "access"])],
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "bitop",
+        arity: -4,
+        flags: WRITE | DENYOOM,
+        acl: &["write", "bitmap", "slow"],
+        group: "bitmap",
+        since: "2.6.0",
+        summary: "Perform bitwise operations between strings",
+        complexity: "O(N)",
+        key_specs: &[
+            key(index(2), range(0, 1, 0), &["OW", "update"]),
+            key(index(3), range(-1, 1, 0), &["RO", "access"]),
+        ],
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "bitpos",
+        arity: -3,
+        flags: READONLY,
+        acl: &["read", "bitmap", "slow"],
+        group: "bitmap",
+        since: "2.8.7",
+        summary: "Find first bit set or clear in a string",
+        complexity: "O(N)",
+        key_specs: &[key(index(1), range(0, 1, 0), &["RO", "access"])],
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "getbit",
+        arity: 3,
+        flags: READONLY | FAST,
+        acl: &["read", "bitmap", "fast"],
+        group: "bitmap",
+        since: "2.2.0",
+        summary: "Returns the bit value at offset in the string value stored at key",
+        complexity: "O(1)",
+        key_specs: &[key(index(1), range(0, 1, 0), &["RO", "access"])],
+        subcommands: &[],
+    },
+    CommandSpec {
+        name: "setbit",
+        arity: 4,
+        flags: WRITE | DENYOOM,
+        acl: &["write", "bitmap", "slow"],
+        group: "bitmap",
+        since: "2.2.0",
+        summary: "Sets or clears the bit at offset in the string value stored at key",
+        complexity: "O(1)",
+        key_specs: &[key(index(1), range(0, 1, 0), &["RW", "access", "update"])],
+        subcommands: &[],
+    },
+];
