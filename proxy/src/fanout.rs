@@ -23,6 +23,10 @@ pub enum MergeKind {
     /// `[name, count, name, count ...]` arrays of the same names: counts summed by position
     /// (PUBSUB NUMSUB).
     PairSum,
+    /// Every part answers the same (SCRIPT LOAD's SHA): the first reply.
+    Same,
+    /// Arrays of 0/1 by position, 1 only where every part says 1 (SCRIPT EXISTS).
+    AllOf,
 }
 
 /// What a split request looks like: one argument list per target, in target order.
@@ -116,6 +120,24 @@ impl Merge {
             return e.clone();
         }
         match self.kind {
+            MergeKind::Same => replies.into_iter().next().unwrap_or(Frame::Null),
+            MergeKind::AllOf => {
+                let mut parts = replies.into_iter();
+                let Some(Frame::Array(mut out)) = parts.next() else {
+                    return Frame::error("ERR unexpected reply to a fanned-out SCRIPT EXISTS");
+                };
+                for reply in parts {
+                    let Frame::Array(items) = reply else {
+                        return Frame::error("ERR unexpected reply to a fanned-out SCRIPT EXISTS");
+                    };
+                    for (slot, item) in out.iter_mut().zip(items) {
+                        if item.as_integer() != Some(1) {
+                            *slot = Frame::Integer(0);
+                        }
+                    }
+                }
+                Frame::Array(out)
+            }
             MergeKind::Sum => Frame::Integer(replies.iter().filter_map(Frame::as_integer).sum()),
             MergeKind::Ok => Frame::ok(),
             MergeKind::Max => Frame::Integer(replies.iter().filter_map(Frame::as_integer).max().unwrap_or(0)),
@@ -209,6 +231,18 @@ mod tests {
         m.add(0, Frame::Array(vec![Frame::bulk("a"), Frame::Integer(2), Frame::bulk("b"), Frame::Integer(0)]));
         m.add(1, Frame::Array(vec![Frame::bulk("a"), Frame::Integer(1), Frame::bulk("b"), Frame::Integer(3)]));
         assert_eq!(m.finish(Protocol::Resp2), b"*4\r\n$1\r\na\r\n:3\r\n$1\r\nb\r\n:3\r\n");
+    }
+
+    #[test]
+    fn script_replies_are_merged() {
+        let mut m = Merge::new(MergeKind::AllOf, 2);
+        m.add(0, Frame::Array(vec![Frame::Integer(1), Frame::Integer(1)]));
+        assert!(m.add(1, Frame::Array(vec![Frame::Integer(1), Frame::Integer(0)])));
+        assert_eq!(m.merged(), Frame::Array(vec![Frame::Integer(1), Frame::Integer(0)]));
+        let mut m = Merge::new(MergeKind::Same, 2);
+        m.add(0, Frame::bulk_static("sha"));
+        assert!(m.add(1, Frame::bulk_static("sha")));
+        assert_eq!(m.merged(), Frame::bulk_static("sha"));
     }
 
     #[test]

@@ -115,6 +115,17 @@ impl ErrorStats {
         }
     }
 
+    /// Take back one count of `text`'s code (an error a script already counted when its
+    /// command failed, about to be counted again as the script's reply).
+    pub fn unrecord(&self, text: &[u8]) {
+        let head = &text[..text.len().min(32)];
+        let code = head.split(|&b| b == b' ').next().unwrap_or_default();
+        let mut counts = self.counts.lock();
+        if let Some(n) = counts.get_mut(String::from_utf8_lossy(code).as_ref()) {
+            *n = n.saturating_sub(1);
+        }
+    }
+
     /// (code, count), by code.
     pub fn counts(&self) -> Vec<(String, u64)> {
         let mut v: Vec<(String, u64)> = self.counts.lock().iter().map(|(k, n)| (k.clone(), *n)).collect();

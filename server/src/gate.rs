@@ -32,10 +32,18 @@
 //! run under the gate the seam already holds. Nothing that holds the gate (a snapshot, a full
 //! sync load) calls the seam.
 //!
+//! While a script holds the whole gate past `busy-reply-threshold`, threads waiting for the
+//! gate give up (`read_unless`, `write_all_unless`) and answer -BUSY instead; the scripting
+//! engines' lock (`script::Scripting::engines`) is taken only under the whole gate, after it
+//! and before any slot (gate → engines → slots).
+//!
 //! Debug builds check the order: every gate and slot acquisition is recorded per thread and a
 //! violation panics naming the locks ([`check`]), so a test that reaches one fails.
 
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// How often a thread waiting for the gate checks whether a script became busy.
+const BUSY_POLL: std::time::Duration = std::time::Duration::from_millis(5);
 
 #[repr(align(128))]
 #[derive(Default)]
@@ -72,6 +80,38 @@ impl ExecGate {
     pub fn read(&self, stripe: usize) -> SharedGate<'_> {
         let held = check::gate(self);
         SharedGate { _guard: self.0[stripe % self.0.len()].0.read(), _held: held }
+    }
+
+    /// [`Self::read`], unless `busy()` turns true while waiting (a script runs past
+    /// `busy-reply-threshold` under the whole gate): then `None`, holding nothing.
+    pub fn read_unless(&self, stripe: usize, busy: &dyn Fn() -> bool) -> Option<SharedGate<'_>> {
+        let lock = &self.0[stripe % self.0.len()].0;
+        loop {
+            if let Some(g) = lock.try_read_for(BUSY_POLL) {
+                return Some(SharedGate { _guard: g, _held: check::gate(self) });
+            }
+            if busy() {
+                return None;
+            }
+        }
+    }
+
+    /// [`Self::write_all`], unless `busy()` turns true while waiting (see
+    /// [`Self::read_unless`]).
+    pub fn write_all_unless(&self, busy: &dyn Fn() -> bool) -> Option<ExclusiveGate<'_>> {
+        let mut guards = Vec::with_capacity(self.0.len());
+        for l in &self.0 {
+            loop {
+                if let Some(g) = l.0.try_write_for(BUSY_POLL) {
+                    guards.push(g);
+                    break;
+                }
+                if busy() {
+                    return None;
+                }
+            }
+        }
+        Some(ExclusiveGate { _guards: guards, _held: check::gate(self) })
     }
 
     /// Exclusive access: no other command runs anywhere until the guard drops.

@@ -13,8 +13,9 @@
 //! 4. `stream` (the write stream and its sinks), `mailbox` (reaching the event loops)
 //! 5. `core`: what every layer above shares — keyspace, gate, config, counters, write stream
 //! 6. per-client and per-server bookkeeping: `client` (ClientInfo), then `blocking`, `pubsub`,
-//!    `cmdstats`, `evict`, `tracking` (client-side caching), then `monitor` and `notify`
-//!    (keyspace notifications)
+//!    `cmdstats`, `evict`, `tracking` (client-side caching), `script` (the Lua interpreters:
+//!    scripts and function libraries, calling commands only through the `Host` they are
+//!    handed), then `monitor` and `notify` (keyspace notifications)
 //! 7. services on `Core`: `persist`, then `repl`, then `cluster` — fed by the write stream,
 //!    handed what they run by the wiring (AOF replay, a replica's stream applier), never
 //!    calling up
@@ -51,6 +52,7 @@ pub mod persist;
 pub mod pubsub;
 pub mod rand;
 pub mod repl;
+pub mod script;
 pub mod shared;
 pub mod stats;
 pub mod store;

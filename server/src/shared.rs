@@ -34,6 +34,8 @@ pub struct Shared {
     /// MONITOR clients.
     pub monitors: crate::monitor::Monitors,
     pub clients: Mutex<HashMap<u64, Arc<ClientInfo>>>,
+    /// Lua scripts and function libraries.
+    pub scripting: crate::script::Scripting,
     /// Client-side caching (CLIENT TRACKING).
     pub tracking: crate::tracking::Tracking,
 }
@@ -52,6 +54,15 @@ impl Shared {
         if let Some(text) = reply.error_text() {
             self.stats.total_error_replies.fetch_add(1, Ordering::Relaxed);
             self.errorstats.record(text);
+        }
+    }
+
+    /// Undo [`Self::count_error`] for `reply` (see `ErrorStats::unrecord`).
+    pub fn uncount_error(&self, reply: &Frame) {
+        if let Some(text) = reply.error_text() {
+            // Adding 2^64 - 1 takes one back (the counter sums its stripes wrapping).
+            self.stats.total_error_replies.fetch_add(u64::MAX, Ordering::Relaxed);
+            self.errorstats.unrecord(text);
         }
     }
 
@@ -80,6 +91,7 @@ impl Shared {
             errorstats: Default::default(),
             monitors: Default::default(),
             clients: Mutex::new(HashMap::new()),
+            scripting: Default::default(),
             tracking: Default::default(),
         }
     }

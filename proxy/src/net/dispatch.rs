@@ -92,6 +92,9 @@ impl Worker {
         if name == "pubsub" {
             return self.pubsub_introspect(ct, args);
         }
+        if name == "script" {
+            return self.script_fanout(ct, args);
+        }
         if spec.has(flags::PUBSUB) && !publish {
             return Err(unsupported(name));
         }

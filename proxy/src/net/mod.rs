@@ -53,6 +53,7 @@ mod reload;
 mod replica_link;
 mod request;
 mod role_check;
+mod script;
 mod stream;
 mod tx;
 mod worker;

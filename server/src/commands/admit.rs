@@ -182,17 +182,32 @@ pub(super) fn admit<'s>(
 /// EXEC of a queue holding such commands; `ALL` holds back everything. The master's stream
 /// is never paused here (it is applied by its own link), nor are the commands EXEC or a
 /// woken blocked client runs.
-pub(super) fn paused(shared: &Shared, client: &ClientState, r: Resolved) -> Option<crate::pause::PauseKind> {
+pub(super) fn paused(
+    shared: &Shared,
+    client: &ClientState,
+    r: Resolved,
+    args: &[Bytes],
+) -> Option<crate::pause::PauseKind> {
     use crate::pause::PauseKind;
     let kind = shared.pause.kind_at(crate::clock::unix_time_ms());
     if kind == PauseKind::Off || client.is_master_link || client.in_exec || client.serving_blocked {
+        return None;
+    }
+    // A script that declares `no-writes` is a read (Redis takes a script's flags for its
+    // command's).
+    if kind != PauseKind::All && super::scripting::declares_no_writes(shared, r.full_name, args) {
         return None;
     }
     let writes = command::flags::WRITE | command::flags::MAY_REPLICATE;
     let held = kind == PauseKind::All
         || r.spec.flags & writes != 0
         || (r.full_name == "exec"
-            && client.multi.as_ref().is_some_and(|m| m.queued.iter().any(|q| q.spec.flags & writes != 0)));
+            && client.multi.as_ref().is_some_and(|m| {
+                m.queued.iter().any(|q| {
+                    q.spec.flags & writes != 0
+                        && !super::scripting::declares_no_writes(shared, super::registry::name_of(q.id), &q.args)
+                })
+            }));
     held.then_some(kind)
 }
 

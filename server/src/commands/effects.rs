@@ -66,7 +66,8 @@ pub(super) fn after_run(
         && !ctx.client.serving_blocked
         && !r.spec.has(command::flags::ADMIN | command::flags::SKIP_MONITOR)
     {
-        let addr = ctx.client.info.addr.to_string();
+        // Commands a script runs show as the "lua" client, as in Redis.
+        let addr = if ctx.client.in_script { "lua".to_string() } else { ctx.client.info.addr.to_string() };
         shared.monitors.feed(shared, r.full_name, args, start_us, &addr);
     }
     if let Some(b) = ctx.block.take() {
@@ -77,7 +78,11 @@ pub(super) fn after_run(
     record_call(shared, ctx.client, r, args, (start_us, end_us), reply.is_error());
     // A read-only command may still ask to be replicated (PFCOUNT refreshing an HLL's cache).
     let asks = ctx.propagate.as_ref().is_some_and(|p| !p.is_empty());
-    if (r.spec.has(command::flags::WRITE) || asks) && !reply.is_error() && !ctx.client.is_master_link {
+    if (r.spec.has(command::flags::WRITE) || asks)
+        && !reply.is_error()
+        && !ctx.client.is_master_link
+        && !ctx.client.no_propagate
+    {
         if shared.stream.is_active() {
             propagate(ctx, r, args);
         } else {

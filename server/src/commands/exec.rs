@@ -70,10 +70,20 @@ pub fn renamed(shared: &Shared, client: &mut ClientState, mut args: Vec<Bytes>) 
 pub fn needs_whole_gate(r: Resolved, args: &[Bytes]) -> bool {
     match r.full_name {
         "exec" | "debug" | "move" | "swapdb" => true,
+        // Scripts (atomic, like EXEC) and what changes the interpreters; SCRIPT KILL,
+        // FUNCTION KILL and FUNCTION STATS only read the running script's watch.
+        "script|kill" | "function|kill" | "function|stats" => false,
+        n if runs_script(n) || n.starts_with("script|") || n.starts_with("function|") => true,
         "copy" => args.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"db")),
         "sort" | "sort_ro" => super::sort::reads_other_keys(args),
         _ => false,
     }
+}
+
+/// EVAL and FCALL and their read-only forms: they run other commands on their keys, so the
+/// seam does not lock those keys for them.
+fn runs_script(name: &str) -> bool {
+    matches!(name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro")
 }
 
 /// The execution seam: run one request of a caller that keeps `held` from one command to the
@@ -109,9 +119,27 @@ pub fn execute_in_batch<'s>(
     // CLIENT LIST `cmd=`: the last command looked up, as Redis's lastcmd (refused and queued
     // ones too; EXEC for the commands it ran).
     client.info.last_cmd.store(resolved.id, std::sync::atomic::Ordering::Relaxed);
-    let took_whole = needs_whole_gate(resolved, args) && held.exclusive(&shared.exec_gate);
-    held.shared(&shared.exec_gate);
-    let reply = admit_and_run(shared, client, resolved, args, held);
+    // While a script runs past busy-reply-threshold under the whole gate, nothing waits for
+    // the gate: the command is answered -BUSY (or, for SCRIPT KILL and the like, at once).
+    let watch = &shared.scripting.watch;
+    let busy = || watch.is_busy();
+    let detach = runs_script(resolved.full_name) && detachable(shared, client, held);
+    let took_whole = if needs_whole_gate(resolved, args) && !detach {
+        match held.exclusive_unless(&shared.exec_gate, &busy) {
+            Some(took) => took,
+            None => return refuse_busy(shared, client, resolved),
+        }
+    } else {
+        false
+    };
+    if !held.shared_unless(&shared.exec_gate, &busy) {
+        return refuse_busy(shared, client, resolved);
+    }
+    let reply = if detach {
+        admit_and_detach(shared, client, resolved, args, held)
+    } else {
+        admit_and_run(shared, client, resolved, args, held)
+    };
     if took_whole {
         held.release();
     }
@@ -119,6 +147,103 @@ pub fn execute_in_batch<'s>(
         super::invalidate::end_of_request(shared, client, resolved);
     }
     reply
+}
+
+/// May this EVAL / FCALL run on the script thread, its client waiting like a blocked one?
+/// Only for an event loop's client outside a transaction (EXEC, the master's stream, the AOF
+/// and embedded callers run scripts in place, under the whole gate).
+fn detachable(shared: &Shared, client: &ClientState, held: &Held) -> bool {
+    !client.in_exec
+        && !client.is_master_link
+        && !client.serving_blocked
+        && client.multi.is_none()
+        && held.on_event_loop(&shared.exec_gate)
+        && shared.workers.get().is_some()
+        && shared.self_arc().is_some()
+}
+
+/// Admit a script for a detachable client, then hand it to the script thread: the client
+/// waits (as a blocked client does) and gets the reply through its event loop's mailbox. The
+/// reply returned here is not sent.
+fn admit_and_detach<'s>(
+    shared: &'s Shared,
+    client: &mut ClientState,
+    resolved: Resolved,
+    args: &[Bytes],
+    held: &mut Held<'s>,
+) -> Frame {
+    held.keys = None;
+    let asking = client.asking;
+    if let Err(e) = admit::admit(shared, client, resolved, args, &mut held.keys) {
+        return reject(shared, client, resolved, e);
+    }
+    if let Some(kind) = admit::paused(shared, client, resolved, args) {
+        // Held back by a client pause, as in `admit_and_run`.
+        client.postponed = Some(kind);
+        client.asking = asking;
+        return Frame::Null;
+    }
+    let Some(me) = shared.self_arc() else { return Frame::error_static("ERR server is shutting down") };
+    let waiter = std::sync::Arc::new(crate::blocking::Waiter::new(
+        (client.info.clone(), client.db),
+        (resolved.id, resolved.spec),
+        Vec::new(),
+        Vec::new(),
+        0,
+        Frame::Null,
+    ));
+    let mut runner = ClientState::new(client.info.clone(), false);
+    runner.db = client.db;
+    runner.resp = client.resp;
+    runner.readonly = client.readonly;
+    let args = args.to_vec();
+    let w = waiter.clone();
+    let job = Box::new(move || run_detached(&me, runner, resolved, &args, &w));
+    if !shared.scripting.submit(job) {
+        return Frame::error_static("ERR could not start the script thread");
+    }
+    client.blocked = Some(waiter);
+    Frame::Null
+}
+
+/// On the script thread: run a detached script under the whole gate, serve the clients its
+/// writes readied, and send the reply to the caller's event loop.
+fn run_detached(shared: &Shared, mut client: ClientState, r: Resolved, args: &[Bytes], w: &crate::blocking::Waiter) {
+    let mut held = Held::new(shared.exec_gate.service_stripe());
+    held.exclusive(&shared.exec_gate);
+    let reply = run(shared, &mut client, r, args);
+    if !client.ready_keys.is_empty() {
+        serve_blocked(shared, std::mem::take(&mut client.ready_keys));
+    }
+    held.release();
+    w.finish();
+    if let Some(h) = shared.workers.get().and_then(|ws| ws.get(w.info.worker())) {
+        h.send(crate::mailbox::WorkerMsg::Unblock(w.info.id, reply));
+        // Invalidations the script caused for its own client follow its reply.
+        for push in client.pending_pushes.drain(..) {
+            h.send(crate::mailbox::WorkerMsg::Deliver(w.info.id, std::sync::Arc::new(push)));
+        }
+    }
+}
+
+/// The reply to a command that arrives while a script is busy: what may run then (SCRIPT
+/// KILL, FUNCTION KILL / STATS) runs without the gate; anything else is refused with -BUSY.
+fn refuse_busy(shared: &Shared, client: &mut ClientState, r: Resolved) -> Frame {
+    if let Some(reply) = super::scripting::while_busy(shared, r.full_name) {
+        return reply;
+    }
+    if let Some(reply) = tx::while_busy(shared, client, r.full_name) {
+        return reply;
+    }
+    shared.cmdstats.reject(r.id);
+    let busy = super::scripting::busy_error(shared);
+    if r.full_name == "exec" && client.multi.take().is_some() {
+        tx::unwatch_all(shared, client);
+        let why = String::from_utf8_lossy(busy.error_text().unwrap_or_default()).into_owned();
+        return Frame::error(format!("EXECABORT Transaction discarded because of: {why}"));
+    }
+    tx::flag_failed(client);
+    busy
 }
 
 /// The admission chain (`admit::admit`), MULTI queueing, then the run and the blocked clients
@@ -148,7 +273,7 @@ fn admit_and_run<'s>(
     if let Err(e) = admitted {
         return reject(shared, client, resolved, e);
     }
-    if let Some(kind) = admit::paused(shared, client, resolved) {
+    if let Some(kind) = admit::paused(shared, client, resolved, args) {
         // Held back whole: it runs again from the start (ASKING still applying) once the
         // pause is less restrictive; the connection keeps it.
         client.postponed = Some(kind);
@@ -272,6 +397,9 @@ fn run_in_batch<'s>(
     idx: KeyIndices,
     mut slots: SmallVec<[u16; 4]>,
 ) -> Frame {
+    if runs_script(r.full_name) {
+        slots.clear();
+    }
     let start_us = match client.batch_clock_us {
         0 => crate::clock::unix_time_us(),
         t => t,

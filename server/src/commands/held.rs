@@ -45,6 +45,29 @@ impl<'s> Held<'s> {
         }
     }
 
+    /// [`Self::shared`], unless `busy()` turns true while waiting: false then, holding
+    /// nothing.
+    pub fn shared_unless(&mut self, gate: &'s ExecGate, busy: &dyn Fn() -> bool) -> bool {
+        if matches!(self.gate, Gate::Free) {
+            match gate.read_unless(self.stripe, busy) {
+                Some(g) => self.gate = Gate::Shared { _stripe: g },
+                None => return false,
+            }
+        }
+        true
+    }
+
+    /// [`Self::exclusive`], unless `busy()` turns true while waiting: `None` then, holding
+    /// nothing.
+    pub fn exclusive_unless(&mut self, gate: &'s ExecGate, busy: &dyn Fn() -> bool) -> Option<bool> {
+        if self.is_exclusive() {
+            return Some(false);
+        }
+        self.release();
+        self.gate = Gate::Exclusive { _all: gate.write_all_unless(busy)? };
+        Some(true)
+    }
+
     /// Hold the whole gate. Releases the shared stripe and the slots first (a thread holding
     /// its stripe while waiting for every stripe would wait for itself). True if it was not
     /// already held exclusively.
@@ -55,6 +78,11 @@ impl<'s> Held<'s> {
         self.release();
         self.gate = Gate::Exclusive { _all: gate.write_all() };
         true
+    }
+
+    /// Is this an event loop's (not the service stripe of the server's own threads)?
+    pub fn on_event_loop(&self, gate: &ExecGate) -> bool {
+        self.stripe != gate.service_stripe()
     }
 
     pub fn is_exclusive(&self) -> bool {

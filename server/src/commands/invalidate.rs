@@ -88,16 +88,22 @@ pub fn after_command(
     idx: &[usize],
     modified: Vec<Bytes>,
 ) {
-    let mut modified = modified;
-    modified.sort_unstable();
-    modified.dedup();
+    // In the order the command modified them (MSET k2 v k1 v tells k2 first, as Redis),
+    // each once.
+    let mut seen = std::collections::HashSet::with_capacity(modified.len());
     for key in modified {
+        if !seen.insert(key.clone()) {
+            continue;
+        }
         let who = shared.tracking.invalidate(&key, Some(client.id()), true);
         for id in who {
             send(shared, id, Some(vec![key.clone()]), Some(client));
         }
     }
-    if r.spec.has(flags::READONLY) && !r.spec.has(flags::PUBSUB) && !idx.is_empty() {
+    // Scripts: not the *_RO command itself, nor each command a script runs: the script's
+    // declared keys, once it ran a read-only command (`scripting::host`), as Redis.
+    let script = client.in_script || matches!(r.full_name, "eval_ro" | "evalsha_ro" | "fcall_ro");
+    if r.spec.has(flags::READONLY) && !r.spec.has(flags::PUBSUB) && !idx.is_empty() && !script {
         let keys: Vec<&[u8]> = idx.iter().map(|&i| &args[i][..]).collect();
         shared.tracking.remember(client.id(), &keys, client.tracking_caching);
     }

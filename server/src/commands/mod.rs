@@ -34,6 +34,7 @@ pub mod pubsub;
 mod registry;
 pub mod replay;
 mod replication;
+mod scripting;
 mod server;
 pub mod session;
 mod sets;

@@ -95,6 +95,10 @@ pub struct ClientState {
     pub repl_listening_port: u64,
     /// MULTI was fed to the replication stream for the running EXEC.
     pub exec_fed_multi: bool,
+    /// The session a script runs its commands in.
+    pub in_script: bool,
+    /// A script's `redis.set_repl(redis.REPL_NONE)`: its writes are not propagated.
+    pub no_propagate: bool,
     /// Inside MULTI.
     pub multi: Option<MultiState>,
     pub watched: Vec<WatchedKey>,
@@ -147,6 +151,8 @@ impl ClientState {
             exec_fed_multi: false,
             asking: false,
             readonly: false,
+            in_script: false,
+            no_propagate: false,
             multi: None,
             watched: Vec::new(),
             watch_dirty: Arc::new(AtomicBool::new(false)),

@@ -5,7 +5,8 @@
 use super::registry::{self, Registration, Resolved};
 use super::{
     bitops, client_cmd, cluster, command_info, config_cmd, connection, geo, hashes, hyperloglog, info, keys, lists,
-    memory, migrate, monitoring, persist, pubsub, replication, server, sets, sort, streams, strings, tx, zsets,
+    memory, migrate, monitoring, persist, pubsub, replication, scripting, server, sets, sort, streams, strings, tx,
+    zsets,
 };
 use bytes::Bytes;
 use slotbox_protocol::Frame;
@@ -36,6 +37,8 @@ fn tables() -> Vec<Registration> {
         memory::COMMANDS,
         hyperloglog::COMMANDS,
         geo::COMMANDS,
+        scripting::EVAL_COMMANDS,
+        scripting::FUNCTION_COMMANDS,
         sort::COMMANDS,
     ]
 }

@@ -30,6 +30,24 @@ pub fn queue(client: &mut ClientState, r: Resolved, args: &[Bytes]) -> Frame {
     Frame::queued()
 }
 
+/// MULTI, DISCARD and UNWATCH while a script is busy (Redis lets them through: they touch
+/// only the client's own state), answered without the gate; None for any other command.
+pub fn while_busy(shared: &Shared, client: &mut ClientState, name: &str) -> Option<Frame> {
+    Some(match name {
+        "multi" if client.multi.is_some() => Frame::error_static("ERR MULTI calls can not be nested"),
+        "multi" => {
+            client.multi = Some(MultiState::default());
+            Frame::ok()
+        }
+        "discard" if client.multi.take().is_none() => Frame::error_static("ERR DISCARD without MULTI"),
+        "discard" | "unwatch" => {
+            unwatch_all(shared, client);
+            Frame::ok()
+        }
+        _ => return None,
+    })
+}
+
 /// A command was rejected (unknown, arity) while queueing.
 pub fn flag_failed(client: &mut ClientState) {
     if let Some(m) = client.multi.as_mut() {

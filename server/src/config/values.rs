@@ -86,6 +86,8 @@ pub struct Config {
     pub latency_monitor_threshold: u64,
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: u64,
+    /// Ms a script runs before other clients get -BUSY (`busy-reply-threshold`, 0: never).
+    pub busy_reply_threshold: i64,
     /// `stream-node-max-bytes` / `stream-node-max-entries` (0: no limit).
     pub stream_node_max_bytes: usize,
     pub stream_node_max_entries: u64,
@@ -178,6 +180,7 @@ impl Default for Config {
             latency_monitor_threshold: 0,
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
+            busy_reply_threshold: 5000,
             stream_node_max_bytes: 4096,
             stream_node_max_entries: 100,
             replica_read_only: true,

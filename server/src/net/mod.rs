@@ -85,9 +85,10 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Arc<Listeners>, loa
         if last_cron.elapsed() >= period {
             last_cron = Instant::now();
             // Visit a slice of the slots every tick: a full pass takes about a second.
-            {
+            // A script busy under the whole gate: skip this tick rather than stop accepting.
+            let busy = || shared.scripting.watch.is_busy();
+            if let Some(_gate) = shared.exec_gate.read_unless(shared.exec_gate.service_stripe(), &busy) {
                 // Expired keys are propagated as DEL: fed under the gate like any write.
-                let _gate = shared.exec_gate.read(shared.exec_gate.service_stripe());
                 let now = crate::clock::unix_time_ms();
                 // While clients are paused no key expires (Redis: the dataset stays still).
                 if !shared.pause.active(now) {
@@ -98,7 +99,7 @@ fn main_loop(shared: Arc<Shared>, mut poll: Poll, listeners: Arc<Listeners>, loa
             crate::commands::invalidate::broadcast(&shared, None);
             // Expired keys' DELs are not an event loop's: they reach the AOF now.
             shared.persist.commit();
-            crate::repl::cron(&shared.repl, &mut last_ping);
+            crate::repl::cron(&shared.repl, &mut last_ping, &busy);
             let total = shared.stats.total_commands_processed.load(Ordering::Relaxed);
             let elapsed = ops_sample.0.elapsed();
             if elapsed >= Duration::from_secs(1) {

@@ -430,9 +430,11 @@ impl Worker {
         let now = crate::clock::unix_time_ms();
         if self.last_getack.elapsed() >= Duration::from_millis(100) {
             // A write to the stream like any other: under this loop's stripe of the gate.
-            let _gate = self.shared.exec_gate.read(self.index);
-            self.shared.repl.request_acks(&self.shared.stream);
-            self.last_getack = Instant::now();
+            let busy = || self.shared.scripting.watch.is_busy();
+            if let Some(_gate) = self.shared.exec_gate.read_unless(self.index, &busy) {
+                self.shared.repl.request_acks(&self.shared.stream);
+                self.last_getack = Instant::now();
+            }
         }
         let shared = self.shared.clone();
         let mut done = Vec::new();

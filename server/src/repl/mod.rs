@@ -221,17 +221,19 @@ impl Replication {
 /// `repl-ping-replica-period`, so a replica can tell a silent master from a dead link (it drops
 /// a link silent for `repl-timeout`). Fed under the gate like any write, so it never lands
 /// inside a transaction's MULTI … EXEC in the stream.
-pub fn cron(repl: &Replication, last_ping: &mut std::time::Instant) {
+/// `busy`: a script holds the gate past its threshold; the PING waits for the next tick.
+pub fn cron(repl: &Replication, last_ping: &mut std::time::Instant, busy: &dyn Fn() -> bool) {
     let core = &repl.core;
     let period = core.hot.repl_ping_period_secs.load(Ordering::Relaxed).max(1);
     if last_ping.elapsed() < std::time::Duration::from_secs(period) {
         return;
     }
-    *last_ping = std::time::Instant::now();
     if repl.is_replica() || repl.replicas.lock().is_empty() {
+        *last_ping = std::time::Instant::now();
         return;
     }
-    let _gate = core.exec_gate.read(core.exec_gate.service_stripe());
+    let Some(_gate) = core.exec_gate.read_unless(core.exec_gate.service_stripe(), busy) else { return };
+    *last_ping = std::time::Instant::now();
     core.stream.feed(&[Bytes::from_static(b"PING")]);
 }
 

@@ -8,6 +8,8 @@ use std::sync::Arc;
 pub struct Keyspace {
     dbs: Box<[Db]>,
     common: Arc<Common>,
+    /// Function libraries' code (saved and loaded with the data).
+    pub functions: super::functions::FunctionCodes,
 }
 
 impl std::ops::Deref for Keyspace {
@@ -24,7 +26,7 @@ impl Keyspace {
         let common = Arc::new(Common::default());
         let dbs: Box<[Db]> = (0..n.max(1)).map(|i| Db::with_common(i, common.clone())).collect();
         dbs[0].allocate();
-        Keyspace { dbs, common }
+        Keyspace { dbs, common, functions: Default::default() }
     }
 
     /// Database `i` (callers check `i` against [`Keyspace::count`]).

@@ -7,6 +7,7 @@
 pub mod db;
 pub mod digest;
 pub mod expire;
+pub mod functions;
 pub use crate::glob;
 mod key;
 mod keyspace;

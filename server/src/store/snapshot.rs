@@ -1,7 +1,8 @@
 //! Whole-keyspace snapshots in slotbox's own format: `SLOTBOX` magic, a version byte, then for
 //! each database that has keys a database marker (its number) and one record per live key
 //! (key, absolute expiry in ms, value as `serialize::write_value`), an end marker and a CRC-64
-//! of everything before it. Version 1 files (no database markers) load into database 0. Used for replication full sync and for
+//! of everything before it; function libraries' code, when there is any, comes before the end
+//! marker. Version 1 files (no database markers) load into database 0. Used for replication full sync and for
 //! snapshot files. Loading checks the checksum before touching the keyspace.
 
 use super::serialize::{crc64, read_value, write_value};
@@ -13,6 +14,8 @@ const VERSION: u8 = 2;
 const RECORD: u8 = 1;
 /// The records that follow belong to the database whose number (a varint) follows.
 const SELECT_DB: u8 = 2;
+/// Function libraries: a count, then each library's code (length-prefixed).
+const FUNCTIONS: u8 = 3;
 const END: u8 = 0xFF;
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -63,6 +66,15 @@ pub fn dump(keyspace: &Keyspace, now_ms: i64) -> Vec<u8> {
             }
         }
     }
+    let functions = keyspace.functions.get();
+    if !functions.is_empty() {
+        out.push(FUNCTIONS);
+        put_varint(&mut out, functions.len() as u64);
+        for code in functions {
+            put_varint(&mut out, code.len() as u64);
+            out.extend_from_slice(&code);
+        }
+    }
     out.push(END);
     let crc = crc64(0, &out);
     out.extend_from_slice(&crc.to_le_bytes());
@@ -85,11 +97,27 @@ pub fn load(keyspace: &Keyspace, data: &[u8]) -> Result<usize, String> {
     let mut input = &body[MAGIC.len() + 1..];
     let mut n = 0;
     let mut db = keyspace.db(0);
+    let mut functions = Vec::new();
     loop {
         let Some((&tag, rest)) = input.split_first() else { return Err("snapshot truncated".into()) };
         input = rest;
         match tag {
-            END if input.is_empty() => return Ok(n),
+            END if input.is_empty() => {
+                keyspace.functions.replace_loaded(functions);
+                return Ok(n);
+            }
+            FUNCTIONS => {
+                let count = get_varint(&mut input).ok_or("bad function count")?;
+                for _ in 0..count {
+                    let len = get_varint(&mut input).ok_or("bad function length")?;
+                    if len > input.len() as u64 {
+                        return Err("snapshot truncated".into());
+                    }
+                    let (code, rest) = input.split_at(len as usize);
+                    functions.push(bytes::Bytes::copy_from_slice(code));
+                    input = rest;
+                }
+            }
             END => return Err("trailing bytes after the end marker".into()),
             SELECT_DB => {
                 let id = get_varint(&mut input).ok_or("bad database number")? as usize;

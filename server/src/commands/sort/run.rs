@@ -59,8 +59,9 @@ fn sort_generic(ctx: &mut Ctx, args: &[Bytes], readonly: bool) -> Reply {
 
 /// The elements to sort, as Redis loads them: with nothing to sort (a constant BY), a list or a
 /// sorted set gives just the LIMIT window in the requested direction; otherwise every element,
-/// with the window `(start, end)` to answer after sorting. A set STOREd with nothing to sort is
-/// sorted ALPHA instead, so the stored list does not depend on the set's layout.
+/// with the window `(start, end)` to answer after sorting. A set STOREd (or read by a script)
+/// with nothing to sort is sorted ALPHA instead, so the result does not depend on the set's
+/// layout (what a replica replays stays the same).
 fn load(ctx: &mut Ctx, key: &[u8], o: &mut SortOptions) -> Result<(Vec<Item>, i64, i64), Frame> {
     let found = read(&mut ctx.keys, &ctx.shared.stats, key).map(|e| matches!(e.value, Value::ZSet(_)));
     if found == Some(true) {
@@ -75,7 +76,7 @@ fn load(ctx: &mut Ctx, key: &[u8], o: &mut SortOptions) -> Result<(Vec<Item>, i6
         Some(v @ (Value::List(_) | Value::Set(_) | Value::ZSet(_))) => Some(v),
         Some(_) => return Err(Frame::error_static(errors::WRONGTYPE)),
     };
-    if o.dontsort && o.store.is_some() && matches!(value, Some(Value::Set(_))) {
+    if o.dontsort && (o.store.is_some() || ctx.client.in_script) && matches!(value, Some(Value::Set(_))) {
         o.dontsort = false;
         o.alpha = true;
         o.by = None;

@@ -39,6 +39,11 @@ fn parse(ctx: &Ctx, a: &[Bytes], group_cmd: bool) -> Result<ReadArgs, Frame> {
         if args::is(o, "block") && more > 0 {
             i += 1;
             r.block = Some(block_ms(&a[i], ctx.now_ms)?);
+            if ctx.client.in_script {
+                // No sense in blocking inside a script (Redis's own refusal).
+                let name = String::from_utf8_lossy(&a[0]);
+                return Err(Frame::error(format!("ERR {name} command is not allowed with BLOCK option from scripts")));
+            }
         } else if args::is(o, "count") && more > 0 {
             i += 1;
             r.count = args::int(&a[i])?.max(0) as usize;

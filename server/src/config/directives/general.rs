@@ -86,5 +86,7 @@ pub static ROWS: &[Directive] = &[
     // Keyspace notifications, client-side caching, scripts.
     D::new("notify-keyspace-events", MUTABLE, special(&NOTIFY_KEYSPACE_EVENTS)).field(field!(notify_keyspace_events)),
     D::new("tracking-table-max-keys", MUTABLE, uint(0, LONG_MAX, 1_000_000)).field(field!(tracking_table_max_keys)),
-    D::new("busy-reply-threshold", MUTABLE, int(0, LONG_MAX, 5000)).alias("lua-time-limit"),
+    D::new("busy-reply-threshold", MUTABLE, int(0, LONG_MAX, 5000))
+        .alias("lua-time-limit")
+        .field(field!(busy_reply_threshold)),
 ];

@@ -1,0 +1,90 @@
+//! EVAL's interpreter and script cache: scripts by SHA1 (lower-case hex), compiled once, kept
+//! until SCRIPT FLUSH (which replaces the interpreter).
+
+use super::flags;
+use super::rand48::Rand48;
+use super::vm::{Kind, Vm};
+use bytes::Bytes;
+use hashbrown::HashMap;
+use mlua::Function;
+use std::sync::Arc;
+
+/// One cached script.
+pub struct Script {
+    pub body: Bytes,
+    pub flags: u32,
+    pub func: Function,
+}
+
+pub struct EvalEngine {
+    pub vm: Vm,
+    scripts: HashMap<[u8; 40], Script>,
+    /// Bytes of the cached bodies (INFO `used_memory_scripts_eval`).
+    pub body_bytes: usize,
+    /// Runs since the last collector step.
+    runs: u32,
+}
+
+/// The SHA1 of `body` as 40 lower-case hex digits.
+pub fn sha1_hex(body: &[u8]) -> [u8; 40] {
+    let mut out = [0u8; 40];
+    out.copy_from_slice(sha1_smol::Sha1::from(body).digest().to_string().as_bytes());
+    out
+}
+
+/// A client-given SHA as a cache key (any case), if it has the right length.
+pub fn sha_key(sha: &[u8]) -> Option<[u8; 40]> {
+    let mut out = [0u8; 40];
+    if sha.len() != 40 {
+        return None;
+    }
+    for (o, b) in out.iter_mut().zip(sha) {
+        *o = b.to_ascii_lowercase();
+    }
+    Some(out)
+}
+
+impl EvalEngine {
+    pub fn new(rand: Arc<Rand48>) -> Self {
+        let vm = Vm::new(Kind::Eval, rand).expect("building the EVAL Lua interpreter");
+        EvalEngine { vm, scripts: HashMap::new(), body_bytes: 0, runs: 0 }
+    }
+
+    pub fn get(&self, sha: &[u8; 40]) -> Option<&Script> {
+        self.scripts.get(sha)
+    }
+
+    pub fn len(&self) -> usize {
+        self.scripts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.scripts.is_empty()
+    }
+
+    /// Compile and cache `body` (SCRIPT LOAD, or EVAL of a new script); its SHA, or the error
+    /// text of a bad shebang or a compile error.
+    pub fn load(&mut self, body: &Bytes) -> Result<[u8; 40], String> {
+        let sha = sha1_hex(body);
+        if self.scripts.contains_key(&sha) {
+            return Ok(sha);
+        }
+        let (flags, shebang_len) = flags::parse_shebang(body)?;
+        let func = self
+            .vm
+            .compile(&body[shebang_len..], "@user_script")
+            .map_err(|e| format!("Error compiling script (new function): {e}"))?;
+        self.body_bytes += body.len() + 40;
+        self.scripts.insert(sha, Script { body: body.clone(), flags, func });
+        Ok(sha)
+    }
+
+    /// Step the collector every 50 runs (as Redis does, so no run pays for a full cycle).
+    pub fn after_run(&mut self) {
+        self.runs += 1;
+        if self.runs >= 50 {
+            self.runs = 0;
+            self.vm.gc_step();
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! [`Vm`]: one Lua 5.1 interpreter set up as Redis sets up its own — base (without `loadfile`,
+//! `dofile`, `print`), table, string, math, cjson, struct, cmsgpack, bit, the `redis` table —
+//! with its globals locked (`sandbox.lua`), and the run of one script or function in it. The
+//! commands a script calls go to a [`Host`]; the VM knows nothing of commands or clients.
+
+use super::convert::{self, error_table, error_text};
+use super::host::Host;
+use super::rand48::Rand48;
+use bytes::Bytes;
+use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
+use slotbox_protocol::{Frame, Protocol};
+use std::cell::RefCell;
+use std::sync::Arc;
+
+/// The version the `redis` table reports.
+const VERSION: (&str, i64) = ("7.0.15", 0x07000f);
+
+/// Name of the sandbox chunk (its frames are skipped when locating an error).
+const SANDBOX: &str = "@redis_sandbox";
+
+/// Instructions between two checks of the script's watch (as Redis's count hook).
+const HOOK_EVERY: u32 = 100_000;
+
+/// What the interpreter is for: EVAL scripts, or function libraries (whose load runs with
+/// only `redis.register_function`, `redis.log` and the versions visible).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Eval,
+    Functions,
+}
+
+pub struct Vm {
+    pub lua: Lua,
+    /// The sandbox's private table (raw functions, `d` while a script runs).
+    private: Table,
+    /// `P.run`: call a function under the error handler.
+    runner: Function,
+    /// The metatable of the (empty) globals table: its `__index` is where globals are read.
+    globals_mt: Table,
+    /// The real globals.
+    hidden: Table,
+}
+
+/// How a script run ended.
+pub enum Outcome {
+    /// It returned this reply (true: an error reply a command gave it, counted already).
+    Reply(Frame, bool),
+    /// It raised this error (the reply text, without `-`); true when the error came from a
+    /// command the script called, and so was counted in the error stats already.
+    Error(Vec<u8>, bool),
+}
+
+impl Vm {
+    pub fn new(kind: Kind, rand: Arc<Rand48>) -> mlua::Result<Vm> {
+        // SAFETY: the debug library is loaded only for the sandbox's error handler, which
+        // captures it in a local; `sandbox.lua` removes the `debug` global before any user
+        // code is compiled, so no script can reach it. mlua's other unsafe-mode freedoms
+        // (C modules, `package`) stay out: those libraries are not loaded.
+        let lua = unsafe {
+            Lua::unsafe_new_with(StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG, LuaOptions::new())
+        };
+        let globals = lua.globals();
+        super::libs::install(&lua, &globals)?;
+        let redis = lua.create_table()?;
+        for (name, v) in [("LOG_DEBUG", 0), ("LOG_VERBOSE", 1), ("LOG_NOTICE", 2), ("LOG_WARNING", 3)] {
+            redis.raw_set(name, v)?;
+        }
+        for (name, v) in [("REPL_NONE", 0), ("REPL_AOF", 1), ("REPL_SLAVE", 2), ("REPL_REPLICA", 2), ("REPL_ALL", 3)] {
+            redis.raw_set(name, v)?;
+        }
+        redis.raw_set("REDIS_VERSION", VERSION.0)?;
+        redis.raw_set("REDIS_VERSION_NUM", VERSION.1)?;
+        globals.raw_set("redis", redis.clone())?;
+        let private = lua.create_table()?;
+        private.raw_set("redis", redis.clone())?;
+        private.raw_set("sha1hex", lua.create_function(sha1hex)?)?;
+        private.raw_set("log", lua.create_function(log)?)?;
+        private.raw_set("errmsg", lua.create_function(errmsg)?)?;
+        let r = rand.clone();
+        private.raw_set("rand", lua.create_function(move |_, ()| Ok(r.next_f64()))?)?;
+        private.raw_set(
+            "srand",
+            lua.create_function(move |_, seed: f64| {
+                rand.seed(seed as i64 as i32);
+                Ok(())
+            })?,
+        )?;
+        lua.load(include_str!("sandbox.lua")).set_name(SANDBOX).call::<()>(private.clone())?;
+        lua.set_named_registry_value(super::ccall::PRIVATE_KEY, private.clone())?;
+        // SAFETY: see `ccall`: the functions only use the Lua C API on their own stack.
+        unsafe {
+            redis.raw_set("call", lua.create_c_function(super::ccall::redis_call)?)?;
+            redis.raw_set("pcall", lua.create_c_function(super::ccall::redis_pcall)?)?;
+        }
+        // The Lua-written API behind C functions (errors keep pointing at the user's line).
+        use super::ccall::c_wrapped;
+        for name in ["sha1hex", "log", "setresp", "set_repl", "acl_check_cmd"] {
+            redis.raw_set(name, c_wrapped(&lua, redis.raw_get(name)?)?)?;
+        }
+        let math: Table = globals.raw_get("math")?;
+        for name in ["random", "randomseed"] {
+            math.raw_set(name, c_wrapped(&lua, math.raw_get(name)?)?)?;
+        }
+        for name in ["setmetatable", "rawset"] {
+            globals.raw_set(name, c_wrapped(&lua, globals.raw_get(name)?)?)?;
+        }
+        private.raw_set("register_function", c_wrapped(&lua, private.raw_get("register_function")?)?)?;
+        let runner: Function = private.raw_get("run")?;
+        let hidden = lua.create_table()?;
+        let lock: Function = private.raw_get("lock_globals")?;
+        if kind == Kind::Functions {
+            // The debugger's hooks and the pre-7.0 switch exist for EVAL only.
+            for name in ["replicate_commands", "breakpoint", "debug"] {
+                redis.raw_set(name, Value::Nil)?;
+            }
+        }
+        let globals_mt: Table = lock.call((globals, hidden.clone()))?;
+        Ok(Vm { lua, private, runner, globals_mt, hidden })
+    }
+
+    /// Compile `body` (named `@user_script` or `@user_function`) with the globals as its
+    /// environment.
+    pub fn compile(&self, body: &[u8], name: &str) -> Result<Function, String> {
+        self.lua
+            .load(body)
+            .set_name(name)
+            .set_mode(mlua::ChunkMode::Text)
+            .into_function()
+            .map_err(|e| lua_error_message(&e))
+    }
+
+    /// Read globals from `index` instead of the real globals (a function library's load), or
+    /// from the real globals again (`None`).
+    pub fn set_globals_view(&self, index: Option<&Table>) -> mlua::Result<()> {
+        match index {
+            Some(t) => self.globals_mt.raw_set("__index", t.clone()),
+            None => self.globals_mt.raw_set("__index", self.hidden.clone()),
+        }
+    }
+
+    /// The sandbox's private table.
+    pub fn private(&self) -> &Table {
+        &self.private
+    }
+
+    /// A read-only view of `t` for scripts.
+    pub fn readonly(&self, t: Table) -> mlua::Result<Table> {
+        let f: Function = self.private.raw_get("readonly")?;
+        f.call(t)
+    }
+
+    /// The sandbox's error for reading a missing global (a metatable `__index`).
+    pub fn missing_global(&self) -> mlua::Result<Function> {
+        self.private.raw_get("missing_global")
+    }
+
+    /// Set a global of the real globals (KEYS and ARGV of an EVAL).
+    pub fn set_global(&self, name: &str, v: impl mlua::IntoLua) -> mlua::Result<()> {
+        self.hidden.raw_set(name, v)
+    }
+
+    /// Call `f` under the error handler (`keys_args`: a function's KEYS and ARGV tables),
+    /// running the commands it calls through `host`. The reply is written in `caller`'s
+    /// protocol.
+    pub fn run(
+        &self,
+        f: &Function,
+        keys_args: Option<(Table, Table)>,
+        host: &mut dyn Host,
+        caller: Protocol,
+        name: &str,
+    ) -> Outcome {
+        let watch = host.watch();
+        if let Some(w) = watch.clone() {
+            self.lua.set_hook(HookTriggers::new().every_nth_instruction(HOOK_EVERY), move |_, _| {
+                if w.poll() {
+                    return Err(mlua::Error::external(Killed));
+                }
+                Ok(VmState::Continue)
+            });
+        }
+        let cell = RefCell::new(host);
+        let result = self.lua.scope(|scope| {
+            let d = scope.create_function(|lua, (args, n): (Table, i64)| dispatch(lua, &cell, &args, n))?;
+            let killed = scope.create_function(|_, ()| Ok(cell.borrow().watch().is_some_and(|w| w.killed())))?;
+            let setresp = scope.create_function(|_, v: i64| {
+                cell.borrow_mut().set_resp(if v == 3 { Protocol::Resp3 } else { Protocol::Resp2 });
+                Ok(())
+            })?;
+            let set_repl = scope.create_function(|_, v: i64| {
+                cell.borrow_mut().set_repl(v as u8);
+                Ok(())
+            })?;
+            let known = scope.create_function(|_, args: MultiValue| {
+                let argv: Vec<Bytes> = args.iter().filter_map(arg_bytes).collect();
+                Ok(cell.borrow().is_command(&argv))
+            })?;
+            self.private.raw_set("d", d)?;
+            self.private.raw_set("setresp", setresp)?;
+            self.private.raw_set("set_repl", set_repl)?;
+            self.private.raw_set("known", known)?;
+            self.private.raw_set("killed", killed)?;
+            let out = match &keys_args {
+                Some((k, a)) => self.runner.call::<(bool, Value)>((f, k.clone(), a.clone())),
+                None => self.runner.call::<(bool, Value)>((f, Value::Nil, Value::Nil)),
+            };
+            for k in ["d", "setresp", "set_repl", "known", "killed"] {
+                self.private.raw_set(k, Value::Nil)?;
+            }
+            let (ok, v) = out?;
+            let resp = cell.borrow().resp();
+            Ok(if ok {
+                let counted = matches!(&v, Value::Table(t) if matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true))));
+                Outcome::Reply(convert::lua_to_reply(&v, resp, caller), counted)
+            } else {
+                failure(&v, name)
+            })
+        });
+        if watch.is_some() {
+            self.lua.remove_hook();
+        }
+        result.unwrap_or_else(|e| Outcome::Error(format!("ERR Error running script {name}, {e}").into_bytes(), false))
+    }
+
+    /// Collect garbage now and then (Redis steps its collector every 50 calls).
+    pub fn gc_step(&self) {
+        let _ = self.lua.gc_step_kbytes(50);
+    }
+
+    pub fn used_memory(&self) -> usize {
+        self.lua.used_memory()
+    }
+}
+
+/// The reply of a script that raised `v`: its `err` text, and where it happened.
+fn failure(v: &Value, name: &str) -> Outcome {
+    let Value::Table(t) = v else {
+        let msg = match v {
+            Value::String(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+            _ => "execution failure".to_string(),
+        };
+        let msg: String = msg.chars().take(100).collect();
+        return Outcome::Error(format!("ERR Error running script {name}, {msg}").into_bytes(), false);
+    };
+    let text = |k: &str| match t.raw_get::<Value>(k) {
+        Ok(Value::String(s)) => Some(s.as_bytes().to_vec()),
+        Ok(Value::Integer(i)) => Some(i.to_string().into_bytes()),
+        Ok(Value::Number(n)) => Some(format!("{n}").into_bytes()),
+        _ => None,
+    };
+    let mut out = text("err").unwrap_or_default();
+    if let (Some(source), Some(line)) = (text("source"), text("line")) {
+        out.extend_from_slice(format!(" script: {name}, on ").as_bytes());
+        out.extend_from_slice(&source);
+        out.push(b':');
+        out.extend_from_slice(&line);
+        out.push(b'.');
+    }
+    let counted = matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true)));
+    Outcome::Error(out, counted)
+}
+
+/// A Lua error's message as Lua printed it (without mlua's decorations).
+pub fn lua_error_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        mlua::Error::RuntimeError(m) => m.clone(),
+        mlua::Error::CallbackError { cause, .. } => lua_error_message(cause),
+        other => other.to_string(),
+    }
+}
+
+/// A `redis.call` argument: strings as they are, numbers as `%.17g`.
+fn arg_bytes(v: &Value) -> Option<Bytes> {
+    match v {
+        Value::String(s) => Some(Bytes::copy_from_slice(&s.as_bytes())),
+        Value::Integer(i) => Some(Bytes::from(i.to_string())),
+        Value::Number(n) => Some(Bytes::from(slotbox_protocol::float::fmt_g17(*n))),
+        _ => None,
+    }
+}
+
+/// `P.d`: run one command for `redis.call` / `redis.pcall`; returns the reply and whether it
+/// is an error (`redis.call` raises it).
+fn dispatch(lua: &Lua, host: &RefCell<&mut dyn Host>, args: &Table, n: i64) -> mlua::Result<(Value, bool)> {
+    if host.borrow().watch().is_some_and(|w| w.killed()) {
+        // Killed: every call fails, so no pcall loop outlives SCRIPT KILL.
+        let t = error_table(lua, &error_text(b"Script killed by user with SCRIPT KILL..."), false)?;
+        return Ok((Value::Table(t), true));
+    }
+    if n == 0 {
+        let t = error_table(lua, &error_text(b"Please specify at least one argument for this redis lib call"), false)?;
+        return Ok((Value::Table(t), true));
+    }
+    let mut argv = Vec::with_capacity(n as usize);
+    for i in 1..=n {
+        match arg_bytes(&args.raw_get::<Value>(i)?) {
+            Some(b) => argv.push(b),
+            None => {
+                let msg = b"Lua redis lib command arguments must be strings or integers";
+                return Ok((Value::Table(error_table(lua, &error_text(msg), false)?), true));
+            }
+        }
+    }
+    let mut h = host.borrow_mut();
+    match h.call(argv) {
+        Ok(frame) => {
+            let failed = frame.is_error();
+            let v = convert::reply_to_lua(lua, &frame, h.resp())?;
+            Ok((v, failed))
+        }
+        Err(msg) => Ok((Value::Table(error_table(lua, &error_text(msg.as_bytes()), true)?), true)),
+    }
+}
+
+/// An error raised from Rust (a hook, a library function) as its plain message.
+fn errmsg(lua: &Lua, v: Value) -> mlua::Result<Value> {
+    Ok(match v {
+        Value::Error(e) if is_kill(&e) => {
+            Value::Table(error_table(lua, &error_text(b"Script killed by user with SCRIPT KILL..."), false)?)
+        }
+        Value::Error(e) => Value::String(lua.create_string(lua_error_message(&e))?),
+        other => other,
+    })
+}
+
+/// The error the hook raises when SCRIPT KILL / FUNCTION KILL stops a script.
+#[derive(Debug)]
+struct Killed;
+
+impl std::fmt::Display for Killed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Script killed by user with SCRIPT KILL...")
+    }
+}
+
+impl std::error::Error for Killed {}
+
+fn is_kill(e: &mlua::Error) -> bool {
+    match e {
+        mlua::Error::ExternalError(x) => x.is::<Killed>(),
+        mlua::Error::CallbackError { cause, .. } => is_kill(cause),
+        _ => false,
+    }
+}
+
+fn sha1hex(_: &Lua, v: Value) -> mlua::Result<String> {
+    let bytes = arg_bytes(&v).unwrap_or_default();
+    Ok(sha1_smol::Sha1::from(&bytes[..]).digest().to_string())
+}
+
+fn log(_: &Lua, args: MultiValue) -> mlua::Result<()> {
+    let mut it = args.iter();
+    let level = match it.next() {
+        Some(Value::Integer(i)) => *i as i32,
+        Some(Value::Number(n)) => *n as i32,
+        _ => 2,
+    };
+    let parts: Vec<String> = it.filter_map(arg_bytes).map(|b| String::from_utf8_lossy(&b).into_owned()).collect();
+    let msg = parts.join(" ");
+    match level {
+        3 => crate::log::warning(&msg),
+        2 => crate::log::notice(&msg),
+        _ => crate::log::verbose(&msg),
+    }
+    Ok(())
+}
