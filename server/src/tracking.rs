@@ -147,6 +147,11 @@ impl Tracking {
         let mut i = self.inner.lock();
         let Some(c) = i.clients.remove(&id) else { return };
         self.clients.fetch_sub(1, Ordering::Relaxed);
+        if i.clients.is_empty() {
+            // No tracking client left: nobody is told about the keys the table holds.
+            i.keys = HashMap::new();
+            i.items = 0;
+        }
         for p in &c.status.prefixes {
             if let Some(state) = i.prefixes.get_mut(p) {
                 state.clients.remove(&id);

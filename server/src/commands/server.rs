@@ -55,9 +55,9 @@ fn flush(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             }
         }
     }
-    if ctx.shared.tracking.active() {
-        crate::commands::invalidate::flushed(ctx.shared, Some(ctx.client));
-    }
+    // Also with no client tracking now: the key table still holds the ids of clients that
+    // tracked before (dropped lazily), and a flush empties it as Redis's does.
+    crate::commands::invalidate::flushed(ctx.shared, Some(ctx.client));
     Ok(Frame::ok())
 }
 
