@@ -4,7 +4,8 @@
 //! Operations, by weight: single commands of every family (`commands.rs`: strings, hashes,
 //! lists, sets, sorted sets, expiries, deletes, blocking pops), MULTI/EXEC and pipelines of
 //! 2-20 commands on one key group, big values (64 KB to 8 MB, rarely), writes acknowledged by
-//! `WAIT 1` on unique keys (kept in the ledger for the end), and PUBLISH. Any error reply is
+//! `WAIT 1` on unique keys (kept in the ledger for the end), PUBLISH, and a Lua script writing
+//! three keys of a group (its effects reach replicas wrapped in MULTI/EXEC). Any error reply is
 //! journaled: no generated command can get one from a correct server.
 
 use crate::client::{cmd, describe, ClusterClient, Cmd};
@@ -42,7 +43,13 @@ const KINDS: &[(&str, u32)] = &[
     ("pipeline", 7),
     ("wait", 6),
     ("publish", 4),
+    ("script", 4),
 ];
+
+/// The script of the `script` kind: a counter, a hash and a capped list of one key group.
+const SCRIPT: &str = "local n = redis.call('INCR', KEYS[1]) \
+redis.call('HSET', KEYS[2], 'last', ARGV[1], 'n', n) \
+redis.call('RPUSH', KEYS[3], ARGV[1]) redis.call('LTRIM', KEYS[3], -20, -1) return n";
 
 /// One big value in this many operations (on average).
 const BIG_EVERY: u32 = 400;
@@ -100,6 +107,7 @@ impl Worker {
             }
             "wait" => self.acked_write(),
             "publish" => self.publish(),
+            "script" => self.script(g),
             family => {
                 let c = self.gen.family_cmd(family, g, true);
                 self.batch(family, g, vec![c], false);
@@ -187,6 +195,14 @@ impl Worker {
             }
             (a, b) => self.journal.unexpected("SET+WAIT", &format!("{a:?} {b:?} for {key}")),
         }
+    }
+
+    /// EVAL of [`SCRIPT`] on three keys of group `g` (one slot: they share its hash tag).
+    fn script(&mut self, g: u32) {
+        let keys = [self.gen.key(g, "lua-n"), self.gen.key(g, "lua-h"), self.gen.key(g, "lua-l")];
+        let value = format!("w{}:{}", self.id, self.gen.rng.gen::<u32>());
+        let c = cmd(&["EVAL", SCRIPT, "3", &keys[0], &keys[1], &keys[2], &value]);
+        self.batch("script", g, vec![c], false);
     }
 
     fn publish(&mut self) {
