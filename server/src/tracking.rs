@@ -223,11 +223,6 @@ impl Tracking {
         std::mem::take(&mut *self.evicted.lock())
     }
 
-    /// Are there BCAST keys waiting to be sent?
-    pub fn broadcast_pending(&self) -> bool {
-        self.active() && self.inner.lock().prefixes.values().any(|p| !p.keys.is_empty())
-    }
-
     /// The BCAST messages due: for each prefix with modified keys, each of its clients with
     /// the keys (a NOLOOP client without its own changes; nothing if none is left).
     pub fn take_broadcasts(&self) -> Vec<(u64, Vec<Bytes>)> {
@@ -324,9 +319,8 @@ mod tests {
         t.invalidate(b"a:1", Some(9), true);
         t.invalidate(b"a:2", Some(1), true);
         t.invalidate(b"c:1", Some(9), true);
-        assert!(t.broadcast_pending());
         assert_eq!(t.take_broadcasts(), vec![(1, vec![b("a:1")])]);
-        assert!(!t.broadcast_pending());
+        assert!(t.take_broadcasts().is_empty(), "sent once");
         assert_eq!(t.status(1).unwrap().prefixes, vec![b("a:"), b("b:")]);
     }
 }
