@@ -123,7 +123,8 @@ pub fn execute_in_batch<'s>(
     // the gate: the command is answered -BUSY (or, for SCRIPT KILL and the like, at once).
     let watch = &shared.scripting.watch;
     let busy = || watch.is_busy();
-    let detach = runs_script(resolved.full_name) && detachable(shared, client, held);
+    let detach =
+        runs_script(resolved.full_name) && detachable(shared, client, held) && !runs_in_place(shared, resolved, args);
     let took_whole = if needs_whole_gate(resolved, args) && !detach {
         match held.exclusive_unless(&shared.exec_gate, &busy) {
             Some(took) => took,
@@ -160,6 +161,17 @@ fn detachable(shared: &Shared, client: &ClientState, held: &Held) -> bool {
         && held.on_event_loop(&shared.exec_gate)
         && shared.workers.get().is_some()
         && shared.self_arc().is_some()
+}
+
+/// Is this EVAL / FCALL's script known to be short (`script::speed`), so that it runs here
+/// rather than on the script thread?
+fn runs_in_place(shared: &Shared, r: Resolved, args: &[Bytes]) -> bool {
+    let speed = &shared.scripting.speed;
+    match r.full_name {
+        "eval" | "eval_ro" => speed.eval_inline(&crate::script::cache::sha1_hex(&args[1])),
+        "evalsha" | "evalsha_ro" => crate::script::cache::sha_key(&args[1]).is_some_and(|k| speed.eval_inline(&k)),
+        _ => speed.function_inline(&args[1], shared.keyspace.functions.version()),
+    }
 }
 
 /// Admit a script for a detachable client, then hand it to the script thread: the client

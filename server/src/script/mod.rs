@@ -17,6 +17,7 @@ mod host;
 pub mod library;
 mod libs;
 mod rand48;
+pub mod speed;
 pub mod vm;
 mod watch;
 
@@ -42,6 +43,8 @@ pub type Job = Box<dyn FnOnce() + Send>;
 pub struct Scripting {
     pub engines: Mutex<Engines>,
     pub watch: Arc<Watch>,
+    /// Which scripts are short enough to run in place on an event loop.
+    pub speed: speed::Speed,
     /// The script thread's queue (started on first use): scripts from event loops run there,
     /// so an event loop keeps answering its other clients (-BUSY) while a script runs long.
     runner: std::sync::OnceLock<crossbeam_channel::Sender<Job>>,
@@ -57,7 +60,13 @@ impl Default for Scripting {
             functions: library::Functions::new(rand.clone()),
             functions_generation: 0,
         };
-        Scripting { engines: Mutex::new(engines), watch: Arc::new(Watch::default()), runner: Default::default(), rand }
+        Scripting {
+            engines: Mutex::new(engines),
+            watch: Arc::new(Watch::default()),
+            speed: Default::default(),
+            runner: Default::default(),
+            rand,
+        }
     }
 }
 
@@ -83,6 +92,7 @@ impl Scripting {
     /// SCRIPT FLUSH: a fresh EVAL interpreter with no scripts.
     pub fn flush_scripts(&self, engines: &mut Engines) {
         engines.eval = cache::EvalEngine::new(self.rand.clone());
+        self.speed.forget_eval();
     }
 
     /// The engines, with the function libraries a loaded snapshot brought compiled first.

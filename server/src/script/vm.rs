@@ -9,7 +9,6 @@ use super::rand48::Rand48;
 use bytes::Bytes;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 use slotbox_protocol::{Frame, Protocol};
-use std::cell::RefCell;
 use std::sync::Arc;
 
 /// The version the `redis` table reports.
@@ -39,6 +38,46 @@ pub struct Vm {
     globals_mt: Table,
     /// The real globals.
     hidden: Table,
+    /// `P.d`, set in `private` only while a script runs (the sandbox reads a missing `P.d` as
+    /// "not inside a script invocation").
+    dispatcher: Function,
+    /// The host of the running script, for the callbacks made once in [`Vm::new`].
+    current: Arc<HostSlot>,
+}
+
+/// Where the callbacks find the running script's host: set by [`Vm::run`] for the length of
+/// the run, empty otherwise. (Callbacks made once per interpreter instead of per run: making
+/// and dropping them was a third of a short script's cost.)
+#[derive(Default)]
+struct HostSlot(parking_lot::Mutex<Option<HostPtr>>);
+
+/// The running script's host, its lifetime erased (see [`HostSlot::with`]).
+#[derive(Clone, Copy)]
+struct HostPtr(*mut (dyn Host + 'static));
+
+// SAFETY: the pointer is only dereferenced on the thread running the script (callbacks run
+// inside `Vm::run`, which holds the `&mut dyn Host` it points to).
+unsafe impl Send for HostPtr {}
+
+impl HostSlot {
+    /// Run `f` on the running script's host, if a script runs.
+    fn with<R>(&self, f: impl FnOnce(&mut dyn Host) -> R) -> Option<R> {
+        let ptr = (*self.0.lock())?;
+        // SAFETY: the slot holds a pointer only while `Vm::run` runs, which set it from a
+        // `&mut dyn Host` it holds for that time and clears it (on every exit path, a guard)
+        // before returning; the callbacks that call this run inside that `Vm::run`, one at a
+        // time (Lua is single-threaded), so no other reference to the host is live.
+        Some(f(unsafe { &mut *ptr.0 }))
+    }
+}
+
+/// Clears the host slot when a run ends.
+struct Running<'a>(&'a HostSlot);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        *self.0 .0.lock() = None;
+    }
 }
 
 /// How a script run ended.
@@ -105,6 +144,40 @@ impl Vm {
             globals.raw_set(name, c_wrapped(&lua, globals.raw_get(name)?)?)?;
         }
         private.raw_set("register_function", c_wrapped(&lua, private.raw_get("register_function")?)?)?;
+        let current = Arc::new(HostSlot::default());
+        let c = current.clone();
+        let dispatcher = lua.create_function(move |lua, (args, n): (Table, i64)| {
+            c.with(|h| dispatch(lua, h, &args, n)).unwrap_or_else(|| Ok((Value::Nil, false)))
+        })?;
+        let c = current.clone();
+        private.raw_set(
+            "killed",
+            lua.create_function(move |_, ()| Ok(c.with(|h| h.watch().is_some_and(|w| w.killed())).unwrap_or(false)))?,
+        )?;
+        let c = current.clone();
+        private.raw_set(
+            "setresp",
+            lua.create_function(move |_, v: i64| {
+                c.with(|h| h.set_resp(if v == 3 { Protocol::Resp3 } else { Protocol::Resp2 }));
+                Ok(())
+            })?,
+        )?;
+        let c = current.clone();
+        private.raw_set(
+            "set_repl",
+            lua.create_function(move |_, v: i64| {
+                c.with(|h| h.set_repl(v as u8));
+                Ok(())
+            })?,
+        )?;
+        let c = current.clone();
+        private.raw_set(
+            "known",
+            lua.create_function(move |_, args: MultiValue| {
+                let argv: Vec<Bytes> = args.iter().filter_map(arg_bytes).collect();
+                Ok(c.with(|h| h.is_command(&argv)).unwrap_or(false))
+            })?,
+        )?;
         let runner: Function = private.raw_get("run")?;
         let hidden = lua.create_table()?;
         let lock: Function = private.raw_get("lock_globals")?;
@@ -115,7 +188,7 @@ impl Vm {
             }
         }
         let globals_mt: Table = lock.call((globals, hidden.clone()))?;
-        Ok(Vm { lua, private, runner, globals_mt, hidden })
+        Ok(Vm { lua, private, runner, globals_mt, hidden, dispatcher, current })
     }
 
     /// Compile `body` (named `@user_script` or `@user_function`) with the globals as its
@@ -179,43 +252,28 @@ impl Vm {
                 Ok(VmState::Continue)
             });
         }
-        let cell = RefCell::new(host);
-        let result = self.lua.scope(|scope| {
-            let d = scope.create_function(|lua, (args, n): (Table, i64)| dispatch(lua, &cell, &args, n))?;
-            let killed = scope.create_function(|_, ()| Ok(cell.borrow().watch().is_some_and(|w| w.killed())))?;
-            let setresp = scope.create_function(|_, v: i64| {
-                cell.borrow_mut().set_resp(if v == 3 { Protocol::Resp3 } else { Protocol::Resp2 });
-                Ok(())
-            })?;
-            let set_repl = scope.create_function(|_, v: i64| {
-                cell.borrow_mut().set_repl(v as u8);
-                Ok(())
-            })?;
-            let known = scope.create_function(|_, args: MultiValue| {
-                let argv: Vec<Bytes> = args.iter().filter_map(arg_bytes).collect();
-                Ok(cell.borrow().is_command(&argv))
-            })?;
-            self.private.raw_set("d", d)?;
-            self.private.raw_set("setresp", setresp)?;
-            self.private.raw_set("set_repl", set_repl)?;
-            self.private.raw_set("known", known)?;
-            self.private.raw_set("killed", killed)?;
+        let ptr: *mut (dyn Host + '_) = host;
+        // SAFETY: only the lifetime is erased; `_running` clears the slot before `host`'s
+        // borrow ends (see `HostSlot::with`).
+        let ptr: *mut (dyn Host + 'static) = unsafe { std::mem::transmute(ptr) };
+        *self.current.0.lock() = Some(HostPtr(ptr));
+        let _running = Running(&self.current);
+        let result = (|| {
+            self.private.raw_set("d", &self.dispatcher)?;
             let out = match &keys_args {
                 Some((k, a)) => self.runner.call::<(bool, Value)>((f, k.clone(), a.clone())),
                 None => self.runner.call::<(bool, Value)>((f, Value::Nil, Value::Nil)),
             };
-            for k in ["d", "setresp", "set_repl", "known", "killed"] {
-                self.private.raw_set(k, Value::Nil)?;
-            }
+            self.private.raw_set("d", Value::Nil)?;
             let (ok, v) = out?;
-            let resp = cell.borrow().resp();
-            Ok(if ok {
+            let resp = self.current.with(|h| h.resp()).unwrap_or(caller);
+            Ok::<_, mlua::Error>(if ok {
                 let counted = matches!(&v, Value::Table(t) if matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true))));
                 Outcome::Reply(convert::lua_to_reply(&v, resp, caller), counted)
             } else {
                 failure(&v, name)
             })
-        });
+        })();
         if watch.is_some() {
             self.lua.remove_hook();
         }
@@ -282,8 +340,8 @@ fn arg_bytes(v: &Value) -> Option<Bytes> {
 
 /// `P.d`: run one command for `redis.call` / `redis.pcall`; returns the reply and whether it
 /// is an error (`redis.call` raises it).
-fn dispatch(lua: &Lua, host: &RefCell<&mut dyn Host>, args: &Table, n: i64) -> mlua::Result<(Value, bool)> {
-    if host.borrow().watch().is_some_and(|w| w.killed()) {
+fn dispatch(lua: &Lua, h: &mut dyn Host, args: &Table, n: i64) -> mlua::Result<(Value, bool)> {
+    if h.watch().is_some_and(|w| w.killed()) {
         // Killed: every call fails, so no pcall loop outlives SCRIPT KILL.
         let t = error_table(lua, &error_text(b"Script killed by user with SCRIPT KILL..."), false)?;
         return Ok((Value::Table(t), true));
@@ -302,7 +360,6 @@ fn dispatch(lua: &Lua, host: &RefCell<&mut dyn Host>, args: &Table, n: i64) -> m
             }
         }
     }
-    let mut h = host.borrow_mut();
     match h.call(argv) {
         Ok(frame) => {
             let failed = frame.is_error();

@@ -13,6 +13,8 @@ pub struct FunctionCodes {
     codes: Mutex<Vec<Bytes>>,
     /// Bumped when a snapshot load replaced the codes (not when the engine publishes).
     generation: AtomicU64,
+    /// Bumped on every change (FUNCTION LOAD, DELETE, FLUSH, RESTORE, a snapshot load).
+    version: AtomicU64,
 }
 
 impl FunctionCodes {
@@ -23,12 +25,19 @@ impl FunctionCodes {
     /// The engine's libraries changed (FUNCTION LOAD, DELETE, FLUSH, RESTORE).
     pub fn publish(&self, codes: Vec<Bytes>) {
         *self.codes.lock() = codes;
+        self.version.fetch_add(1, Ordering::AcqRel);
     }
 
     /// A snapshot brought these libraries: the engine reloads them.
     pub fn replace_loaded(&self, codes: Vec<Bytes>) {
         *self.codes.lock() = codes;
         self.generation.fetch_add(1, Ordering::AcqRel);
+        self.version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Changes so far: a function known by name at one version may differ at the next.
+    pub fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
     }
 
     pub fn generation(&self) -> u64 {

@@ -84,8 +84,16 @@ pub fn run(
         caller_caching: ctx.client.tracking_caching,
         watch: watch.clone(),
     };
+    let started = std::time::Instant::now();
     let outcome = body(&mut host, ctx.client.resp);
+    let took = started.elapsed();
     watch.stop();
+    let speed = &shared.scripting.speed;
+    if call.is_eval {
+        speed.record_eval(call.name.as_bytes(), took);
+    } else {
+        speed.record_function(call.name.as_bytes(), shared.keyspace.functions.version(), took);
+    }
     let script = host.client;
     if script.exec_fed_multi {
         if ctx.client.in_exec {
