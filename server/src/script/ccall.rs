@@ -1,15 +1,21 @@
 //! `redis.call` and `redis.pcall` as C functions. A Lua function in their place would be
 //! tail-called by `return redis.call(...)`, losing the user's frame, and with it the
 //! `on @user_script:N.` of the error reply; a C function leaves the caller's frame in place,
-//! as in Redis. Each forwards to the sandbox's `P.d` (the run's dispatcher) and raises the
-//! error table it hands back (`redis.call` only).
+//! as in Redis. Each runs the command through the running script's host (found through the
+//! registry) and pushes the reply with the C API (`cpush.rs`), raising the error table
+//! (`redis.call` only).
 
+use super::convert::error_text;
+use super::cpush::{push_error_table, push_reply};
+use super::host::HostSlot;
+use bytes::Bytes;
 use mlua::{ffi, Function, Lua};
 use std::ffi::{c_int, CStr};
+use std::sync::Arc;
 
-/// Registry key of the sandbox's private table.
-pub const PRIVATE_KEY: &str = "redis_sandbox_private";
-const PRIVATE_KEY_C: &CStr = c"redis_sandbox_private";
+/// Registry key of the interpreter's [`HostSlot`] address.
+const HOST_SLOT_KEY: &str = "redis_host_slot";
+const HOST_SLOT_KEY_C: &CStr = c"redis_host_slot";
 
 /// SAFETY (both functions): they only use the Lua C API on the stack of the running call,
 /// never more than the LUA_MINSTACK (20) slots a C function is given beyond its arguments. `lua_call` and `lua_error` may longjmp out of this
@@ -24,39 +30,102 @@ pub unsafe extern "C-unwind" fn redis_pcall(l: *mut ffi::lua_State) -> c_int {
 }
 
 unsafe fn dispatch(l: *mut ffi::lua_State, raise: bool) -> c_int {
-    // A C function may push LUA_MINSTACK values without `lua_checkstack`, which refuses
-    // anything once the arguments fill the frame (`unpack` of ~8000 values): the arguments
-    // go into one table first, each push taking one slot.
+    match call(l) {
+        Called::Reply => 1,
+        Called::Failed if !raise => 1,
+        Called::Failed | Called::Outside => ffi::lua_error(l),
+    }
+}
+
+/// How one `redis.call` / `redis.pcall` went (its reply or error table is on the stack).
+enum Called {
+    Reply,
+    /// The command failed, or could not run: raised by `redis.call`.
+    Failed,
+    /// Not inside a script run: raised by both.
+    Outside,
+}
+
+/// Run the command the arguments on the stack name and push its reply, or the error table.
+/// Every Rust value is dropped before this returns (the caller may raise).
+unsafe fn call(l: *mut ffi::lua_State) -> Called {
     let n = ffi::lua_gettop(l);
-    ffi::lua_createtable(l, n, 0);
-    for i in 1..=n {
-        ffi::lua_pushvalue(l, i);
-        ffi::lua_rawseti(l, n + 1, i as ffi::lua_Integer);
-    }
-    if n > 0 {
-        ffi::lua_replace(l, 1);
-        ffi::lua_settop(l, 1);
-    }
-    ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, PRIVATE_KEY_C.as_ptr());
-    ffi::lua_getfield(l, -1, c"d".as_ptr());
-    ffi::lua_remove(l, -2);
-    if ffi::lua_isnil(l, -1) != 0 {
-        ffi::lua_pop(l, 1);
-        ffi::lua_createtable(l, 0, 1);
-        ffi::lua_pushstring(l, c"ERR redis.call/pcall can only be called inside a script invocation".as_ptr());
-        ffi::lua_setfield(l, -2, c"err".as_ptr());
-        ffi::lua_error(l);
-    }
-    // Stack: args table, d. Call d(args, n).
-    ffi::lua_insert(l, 1);
-    ffi::lua_pushinteger(l, n as ffi::lua_Integer);
-    ffi::lua_call(l, 2, 2);
-    let failed = ffi::lua_toboolean(l, -1) != 0;
+    ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, HOST_SLOT_KEY_C.as_ptr());
+    let slot = ffi::lua_touserdata(l, -1) as *const HostSlot;
     ffi::lua_pop(l, 1);
-    if raise && failed {
-        ffi::lua_error(l);
+    // SAFETY: the registry holds the address of the interpreter's `HostSlot`, which its `Vm`
+    // keeps alive (an `Arc`) as long as the interpreter.
+    let Some(slot) = slot.as_ref() else { return outside(l) };
+    let called = slot.with(|host| {
+        // The arguments are copied out, then popped: the reply may need the whole stack
+        // (`unpack` of ~8000 values fills it).
+        let argv: Option<Vec<Bytes>> = (1..=n).map(|i| arg(l, i)).collect();
+        ffi::lua_settop(l, 0);
+        if host.watch().is_some_and(|w| w.killed()) {
+            // Killed: every call fails, so no pcall loop outlives SCRIPT KILL.
+            push_error_table(l, &error_text(b"Script killed by user with SCRIPT KILL..."), false);
+            return Called::Failed;
+        }
+        if n == 0 {
+            let msg = b"Please specify at least one argument for this redis lib call";
+            push_error_table(l, &error_text(msg), false);
+            return Called::Failed;
+        }
+        let Some(argv) = argv else {
+            let msg = b"Lua redis lib command arguments must be strings or integers";
+            push_error_table(l, &error_text(msg), false);
+            return Called::Failed;
+        };
+        match host.call(argv) {
+            Ok(frame) => {
+                push_reply(l, &frame, host.resp());
+                if frame.is_error() {
+                    Called::Failed
+                } else {
+                    Called::Reply
+                }
+            }
+            Err(msg) => {
+                push_error_table(l, &error_text(msg.as_bytes()), true);
+                Called::Failed
+            }
+        }
+    });
+    called.unwrap_or_else(|| outside(l))
+}
+
+unsafe fn outside(l: *mut ffi::lua_State) -> Called {
+    ffi::lua_settop(l, 0);
+    push_error_table(l, b"ERR redis.call/pcall can only be called inside a script invocation", false);
+    Called::Outside
+}
+
+/// Argument `i` of `redis.call` as Redis passes it on: a string as it is, a number as an
+/// integer when it is one, else `%.17g`; anything else is refused.
+unsafe fn arg(l: *mut ffi::lua_State, i: c_int) -> Option<Bytes> {
+    match ffi::lua_type(l, i) {
+        ffi::LUA_TSTRING => {
+            let mut len = 0usize;
+            let p = ffi::lua_tolstring(l, i, &mut len);
+            Some(Bytes::copy_from_slice(std::slice::from_raw_parts(p.cast::<u8>(), len)))
+        }
+        ffi::LUA_TNUMBER => {
+            let n = ffi::lua_tonumber(l, i);
+            let int = n as i64;
+            Some(if int as f64 == n {
+                Bytes::from(int.to_string())
+            } else {
+                Bytes::from(slotbox_protocol::float::fmt_g17(n))
+            })
+        }
+        _ => None,
     }
-    1
+}
+
+/// Put the address of `slot` in the registry, for `redis.call`.
+pub fn register_host_slot(lua: &Lua, slot: &Arc<HostSlot>) -> mlua::Result<()> {
+    let ptr = Arc::as_ptr(slot) as *mut std::ffi::c_void;
+    lua.set_named_registry_value(HOST_SLOT_KEY, mlua::LightUserData(ptr))
 }
 
 /// Calls its upvalue (a Lua function of the sandbox) with its arguments and returns what it

@@ -1,6 +1,6 @@
 //! Conversions between command replies and Lua values, exactly Redis's table: a reply reaches
-//! a script as its protocol (the script's `redis.setresp`) would carry it, and a script's return
-//! value becomes a reply by the shape of the Lua value (`{err=}`, `{ok=}`, `{double=}`,
+//! a script as its protocol (the script's `redis.setresp`) would carry it (pushed by
+//! `cpush.rs`), and a script's return value becomes a reply by the shape of the Lua value (`{err=}`, `{ok=}`, `{double=}`,
 //! `{map=}`, `{set=}`, `{big_number=}`, `{verbatim_string=}`, arrays up to the first nil).
 
 use bytes::Bytes;
@@ -40,89 +40,7 @@ pub fn error_table(lua: &Lua, text: &[u8], ignore_stats: bool) -> mlua::Result<T
     Ok(t)
 }
 
-fn single(lua: &Lua, field: &str, v: impl mlua::IntoLua) -> mlua::Result<Value> {
-    let t = lua.create_table_with_capacity(0, 1)?;
-    t.raw_set(field, v)?;
-    Ok(Value::Table(t))
-}
-
-/// A command's reply as the script sees it in protocol `resp`.
-pub fn reply_to_lua(lua: &Lua, frame: &Frame, resp: Protocol) -> mlua::Result<Value> {
-    let resp3 = resp == Protocol::Resp3;
-    Ok(match frame {
-        Frame::Integer(i) => Value::Number(*i as f64),
-        Frame::Bulk(b) => Value::String(lua.create_string(b)?),
-        Frame::Simple(s) => single(lua, "ok", lua.create_string(s)?)?,
-        Frame::Error(e) => {
-            let mut dashed = Vec::with_capacity(e.len() + 1);
-            dashed.push(b'-');
-            dashed.extend_from_slice(e);
-            Value::Table(error_table(lua, &error_text(&dashed), true)?)
-        }
-        Frame::Null | Frame::NullArray => {
-            if resp3 {
-                Value::Nil
-            } else {
-                Value::Boolean(false)
-            }
-        }
-        Frame::Array(items) | Frame::Push(items) => array(lua, items, resp)?,
-        Frame::Set(items) if resp3 => {
-            let inner = lua.create_table()?;
-            for it in items {
-                inner.raw_set(reply_to_lua(lua, it, resp)?, true)?;
-            }
-            single(lua, "set", inner)?
-        }
-        Frame::Set(items) => array(lua, items, resp)?,
-        Frame::Map(pairs) if resp3 => {
-            let inner = lua.create_table()?;
-            for (k, v) in pairs {
-                inner.raw_set(reply_to_lua(lua, k, resp)?, reply_to_lua(lua, v, resp)?)?;
-            }
-            single(lua, "map", inner)?
-        }
-        Frame::Map(pairs) => {
-            let t = lua.create_table_with_capacity(pairs.len() * 2, 0)?;
-            for (i, (k, v)) in pairs.iter().enumerate() {
-                t.raw_set(2 * i + 1, reply_to_lua(lua, k, resp)?)?;
-                t.raw_set(2 * i + 2, reply_to_lua(lua, v, resp)?)?;
-            }
-            Value::Table(t)
-        }
-        Frame::Double(d) if resp3 => single(lua, "double", *d)?,
-        Frame::Double(d) => Value::String(lua.create_string(double_text(*d))?),
-        Frame::Boolean(b) if resp3 => Value::Boolean(*b),
-        Frame::Boolean(b) => Value::Number(if *b { 1.0 } else { 0.0 }),
-        Frame::Verbatim(fmt, text) if resp3 => {
-            let inner = lua.create_table_with_capacity(0, 2)?;
-            inner.raw_set("string", lua.create_string(text)?)?;
-            inner.raw_set("format", *fmt)?;
-            single(lua, "verbatim_string", inner)?
-        }
-        Frame::Verbatim(_, text) => Value::String(lua.create_string(text)?),
-        Frame::BigNumber(n) if resp3 => single(lua, "big_number", lua.create_string(n)?)?,
-        Frame::BigNumber(n) => Value::String(lua.create_string(n)?),
-        Frame::Raw(bytes) => match slotbox_protocol::resp_parse::parse_frame(bytes) {
-            Ok(Some((f, _))) => reply_to_lua(lua, &f, resp)?,
-            _ => Value::Nil,
-        },
-        Frame::Many(frames) => match frames.first() {
-            Some(f) => reply_to_lua(lua, f, resp)?,
-            None => Value::Nil,
-        },
-    })
-}
-
-fn array(lua: &Lua, items: &[Frame], resp: Protocol) -> mlua::Result<Value> {
-    let t = lua.create_table_with_capacity(items.len(), 0)?;
-    for (i, it) in items.iter().enumerate() {
-        t.raw_set(i + 1, reply_to_lua(lua, it, resp)?)?;
-    }
-    Ok(Value::Table(t))
-}
-
-fn double_text(d: f64) -> Vec<u8> {
+pub fn double_text(d: f64) -> Vec<u8> {
     slotbox_protocol::encode::to_vec(&Frame::Double(d), Protocol::Resp2)
         .split(|&b| b == b'\n')
         .nth(1)

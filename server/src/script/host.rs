@@ -21,3 +21,46 @@ pub trait Host {
     /// The watch the VM polls while the script runs (None: never interrupted).
     fn watch(&self) -> Option<Arc<Watch>>;
 }
+
+/// Where the interpreter's callbacks and `redis.call` find the running script's host: set by
+/// `Vm::run` for the length of the run, empty otherwise. (Callbacks made once per interpreter
+/// instead of per run: making and dropping them was a third of a short script's cost.)
+#[derive(Default)]
+pub struct HostSlot(parking_lot::Mutex<Option<HostPtr>>);
+
+/// The running script's host, its lifetime erased (see [`HostSlot::with`]).
+#[derive(Clone, Copy)]
+struct HostPtr(*mut (dyn Host + 'static));
+
+// SAFETY: the pointer is only dereferenced on the thread running the script (the callbacks
+// run inside `Vm::run`, which holds the `&mut dyn Host` it points to).
+unsafe impl Send for HostPtr {}
+
+impl HostSlot {
+    /// Hold `host` until the returned guard drops. The caller keeps `host` borrowed (and uses
+    /// it only through this slot) for as long as the guard lives.
+    pub fn set(&self, host: *mut (dyn Host + 'static)) -> Running<'_> {
+        *self.0.lock() = Some(HostPtr(host));
+        Running(self)
+    }
+
+    /// Run `f` on the running script's host, if a script runs.
+    pub fn with<R>(&self, f: impl FnOnce(&mut dyn Host) -> R) -> Option<R> {
+        let ptr = (*self.0.lock())?;
+        // SAFETY: the slot holds a pointer only while `Vm::run` runs, which set it from a
+        // `&mut dyn Host` it holds for that time and clears it (the `Running` guard, on every
+        // exit path) before returning; what calls this runs inside that `Vm::run`, one call at
+        // a time (Lua is single-threaded, and no callback runs inside another), so no other
+        // reference to the host is live.
+        Some(f(unsafe { &mut *ptr.0 }))
+    }
+}
+
+/// Empties the host slot when a run ends.
+pub struct Running<'a>(&'a HostSlot);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        *self.0 .0.lock() = None;
+    }
+}

@@ -4,7 +4,7 @@
 //! commands a script calls go to a [`Host`]; the VM knows nothing of commands or clients.
 
 use super::convert::{self, error_table, error_text};
-use super::host::Host;
+use super::host::{Host, HostSlot};
 use super::rand48::Rand48;
 use bytes::Bytes;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
@@ -38,46 +38,9 @@ pub struct Vm {
     globals_mt: Table,
     /// The real globals.
     hidden: Table,
-    /// `P.d`, set in `private` only while a script runs (the sandbox reads a missing `P.d` as
-    /// "not inside a script invocation").
-    dispatcher: Function,
-    /// The host of the running script, for the callbacks made once in [`Vm::new`].
+    /// The host of the running script, for the callbacks made once in [`Vm::new`] and for
+    /// `redis.call` (`ccall.rs`, which finds it in the registry).
     current: Arc<HostSlot>,
-}
-
-/// Where the callbacks find the running script's host: set by [`Vm::run`] for the length of
-/// the run, empty otherwise. (Callbacks made once per interpreter instead of per run: making
-/// and dropping them was a third of a short script's cost.)
-#[derive(Default)]
-struct HostSlot(parking_lot::Mutex<Option<HostPtr>>);
-
-/// The running script's host, its lifetime erased (see [`HostSlot::with`]).
-#[derive(Clone, Copy)]
-struct HostPtr(*mut (dyn Host + 'static));
-
-// SAFETY: the pointer is only dereferenced on the thread running the script (callbacks run
-// inside `Vm::run`, which holds the `&mut dyn Host` it points to).
-unsafe impl Send for HostPtr {}
-
-impl HostSlot {
-    /// Run `f` on the running script's host, if a script runs.
-    fn with<R>(&self, f: impl FnOnce(&mut dyn Host) -> R) -> Option<R> {
-        let ptr = (*self.0.lock())?;
-        // SAFETY: the slot holds a pointer only while `Vm::run` runs, which set it from a
-        // `&mut dyn Host` it holds for that time and clears it (on every exit path, a guard)
-        // before returning; the callbacks that call this run inside that `Vm::run`, one at a
-        // time (Lua is single-threaded), so no other reference to the host is live.
-        Some(f(unsafe { &mut *ptr.0 }))
-    }
-}
-
-/// Clears the host slot when a run ends.
-struct Running<'a>(&'a HostSlot);
-
-impl Drop for Running<'_> {
-    fn drop(&mut self) {
-        *self.0 .0.lock() = None;
-    }
 }
 
 /// How a script run ended.
@@ -125,7 +88,6 @@ impl Vm {
             })?,
         )?;
         lua.load(include_str!("sandbox.lua")).set_name(SANDBOX).call::<()>(private.clone())?;
-        lua.set_named_registry_value(super::ccall::PRIVATE_KEY, private.clone())?;
         // SAFETY: see `ccall`: the functions only use the Lua C API on their own stack.
         unsafe {
             redis.raw_set("call", lua.create_c_function(super::ccall::redis_call)?)?;
@@ -145,10 +107,7 @@ impl Vm {
         }
         private.raw_set("register_function", c_wrapped(&lua, private.raw_get("register_function")?)?)?;
         let current = Arc::new(HostSlot::default());
-        let c = current.clone();
-        let dispatcher = lua.create_function(move |lua, (args, n): (Table, i64)| {
-            c.with(|h| dispatch(lua, h, &args, n)).unwrap_or_else(|| Ok((Value::Nil, false)))
-        })?;
+        super::ccall::register_host_slot(&lua, &current)?;
         let c = current.clone();
         private.raw_set(
             "killed",
@@ -188,7 +147,7 @@ impl Vm {
             }
         }
         let globals_mt: Table = lock.call((globals, hidden.clone()))?;
-        Ok(Vm { lua, private, runner, globals_mt, hidden, dispatcher, current })
+        Ok(Vm { lua, private, runner, globals_mt, hidden, current })
     }
 
     /// Compile `body` (named `@user_script` or `@user_function`) with the globals as its
@@ -256,10 +215,10 @@ impl Vm {
         // SAFETY: only the lifetime is erased; `_running` clears the slot before `host`'s
         // borrow ends (see `HostSlot::with`).
         let ptr: *mut (dyn Host + 'static) = unsafe { std::mem::transmute(ptr) };
-        *self.current.0.lock() = Some(HostPtr(ptr));
-        let _running = Running(&self.current);
+        let _running = self.current.set(ptr);
         let result = (|| {
-            self.private.raw_set("d", &self.dispatcher)?;
+            // The sandbox's "inside a script invocation" mark.
+            self.private.raw_set("d", true)?;
             let out = match &keys_args {
                 Some((k, a)) => self.runner.call::<(bool, Value)>((f, k.clone(), a.clone())),
                 None => self.runner.call::<(bool, Value)>((f, Value::Nil, Value::Nil)),
@@ -335,38 +294,6 @@ fn arg_bytes(v: &Value) -> Option<Bytes> {
         Value::Integer(i) => Some(Bytes::from(i.to_string())),
         Value::Number(n) => Some(Bytes::from(slotbox_protocol::float::fmt_g17(*n))),
         _ => None,
-    }
-}
-
-/// `P.d`: run one command for `redis.call` / `redis.pcall`; returns the reply and whether it
-/// is an error (`redis.call` raises it).
-fn dispatch(lua: &Lua, h: &mut dyn Host, args: &Table, n: i64) -> mlua::Result<(Value, bool)> {
-    if h.watch().is_some_and(|w| w.killed()) {
-        // Killed: every call fails, so no pcall loop outlives SCRIPT KILL.
-        let t = error_table(lua, &error_text(b"Script killed by user with SCRIPT KILL..."), false)?;
-        return Ok((Value::Table(t), true));
-    }
-    if n == 0 {
-        let t = error_table(lua, &error_text(b"Please specify at least one argument for this redis lib call"), false)?;
-        return Ok((Value::Table(t), true));
-    }
-    let mut argv = Vec::with_capacity(n as usize);
-    for i in 1..=n {
-        match arg_bytes(&args.raw_get::<Value>(i)?) {
-            Some(b) => argv.push(b),
-            None => {
-                let msg = b"Lua redis lib command arguments must be strings or integers";
-                return Ok((Value::Table(error_table(lua, &error_text(msg), false)?), true));
-            }
-        }
-    }
-    match h.call(argv) {
-        Ok(frame) => {
-            let failed = frame.is_error();
-            let v = convert::reply_to_lua(lua, &frame, h.resp())?;
-            Ok((v, failed))
-        }
-        Err(msg) => Ok((Value::Table(error_table(lua, &error_text(msg.as_bytes()), true)?), true)),
     }
 }
 
