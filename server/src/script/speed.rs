@@ -20,7 +20,7 @@ pub const INLINE_MAX: Duration = Duration::from_millis(1);
 
 /// A script slow on more than one run in this many never runs in place (one that is slow
 /// now and then, on its data, is not worth stalling an event loop for).
-const SLOW_SHARE: u32 = 256;
+const SLOW_SHARE: u32 = 64;
 
 /// What the runs of one script showed.
 #[derive(Clone, Copy, Default)]

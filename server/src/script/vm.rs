@@ -186,9 +186,26 @@ impl Vm {
         self.private.raw_get("missing_global")
     }
 
-    /// Set a global of the real globals (KEYS and ARGV of an EVAL).
-    pub fn set_global(&self, name: &str, v: impl mlua::IntoLua) -> mlua::Result<()> {
-        self.hidden.raw_set(name, v)
+    /// Set the globals KEYS and ARGV of an EVAL to fresh arrays of `keys` and `argv` (through
+    /// the C API: one protected call instead of a Lua value handle per element).
+    pub fn set_keys_argv(&self, keys: &[Bytes], argv: &[Bytes]) -> mlua::Result<()> {
+        // SAFETY: `exec_raw` runs the closure in protected mode with the real globals table at
+        // index 1; the closure uses two stack slots at a time (a table and one string) and
+        // leaves the stack empty; its Lua calls raise only Lua's out-of-memory error, and it
+        // holds nothing with a destructor.
+        unsafe {
+            self.lua.exec_raw::<()>(&self.hidden, |l| {
+                for (name, items) in [(c"KEYS", keys), (c"ARGV", argv)] {
+                    mlua::ffi::lua_createtable(l, items.len().min(i32::MAX as usize) as i32, 0);
+                    for (i, it) in items.iter().enumerate() {
+                        mlua::ffi::lua_pushlstring(l, it.as_ptr().cast(), it.len());
+                        mlua::ffi::lua_rawseti(l, -2, (i + 1) as mlua::ffi::lua_Integer);
+                    }
+                    mlua::ffi::lua_setfield(l, 1, name.as_ptr());
+                }
+                mlua::ffi::lua_settop(l, 0);
+            })
+        }
     }
 
     /// Call `f` under the error handler (`keys_args`: a function's KEYS and ARGV tables),

@@ -39,8 +39,15 @@ pub enum KillOutcome {
 
 impl Watch {
     /// A script starts (`is_eval`: an EVAL, else a function).
-    pub fn start(&self, is_eval: bool, threshold_ms: i64, name: &str, from_master: bool, command: Vec<Bytes>) {
-        *self.name.lock() = (name.to_string(), command);
+    pub fn start(&self, is_eval: bool, threshold_ms: i64, name: &str, from_master: bool, command: &[Bytes]) {
+        {
+            // Kept in place: no allocation per run once the buffers are large enough.
+            let mut n = self.name.lock();
+            n.0.clear();
+            n.0.push_str(name);
+            n.1.clear();
+            n.1.extend_from_slice(command);
+        }
         self.threshold_ms.store(threshold_ms, Ordering::Relaxed);
         self.timed_out.store(false, Ordering::Relaxed);
         self.dirty.store(false, Ordering::Relaxed);
@@ -51,6 +58,7 @@ impl Watch {
     }
 
     pub fn stop(&self) {
+        self.name.lock().1.clear();
         self.started_ms.store(0, Ordering::Release);
         self.timed_out.store(false, Ordering::Release);
         self.kind.store(0, Ordering::Relaxed);

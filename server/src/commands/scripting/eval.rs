@@ -51,14 +51,7 @@ fn run_eval(ctx: &mut Ctx, args: &[Bytes], by_sha: bool, ro: bool, name: &str) -
     let call = Call { is_eval: true, name: &sha_str, flags: script.flags, ro, keys };
     let vm = &eng.vm;
     let reply = run::run(ctx, call, args, |host, caller| {
-        let set = |name: &str, items: &[Bytes]| -> mlua::Result<()> {
-            let t = vm.lua.create_table_with_capacity(items.len(), 0)?;
-            for (i, it) in items.iter().enumerate() {
-                t.raw_set(i + 1, vm.lua.create_string(it)?)?;
-            }
-            vm.set_global(name, t)
-        };
-        if let Err(e) = set("KEYS", keys).and_then(|_| set("ARGV", argv)) {
+        if let Err(e) = vm.set_keys_argv(keys, argv) {
             return crate::script::vm::Outcome::Error(format!("ERR {e}").into_bytes(), false);
         }
         vm.run(&func, None, host, caller, &sha_str)

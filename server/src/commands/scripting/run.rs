@@ -70,7 +70,7 @@ pub fn run(
     };
     let watch = shared.scripting.watch.clone();
     let threshold = shared.config.read().busy_reply_threshold;
-    watch.start(call.is_eval, threshold, call.name, obey, args.to_vec());
+    watch.start(call.is_eval, threshold, call.name, obey, args);
     let mut host = ScriptHost {
         shared,
         client,
