@@ -4,15 +4,10 @@
 
 use crate::error::ConfigError;
 use crate::hash::HashKind;
+/// How keys spread over a pool's servers: nutcracker's `ketama`, `modula`, `random`, and
+/// slotbox's `jump` and `rendezvous`.
+pub use crate::router::Distribution;
 use yaml_rust2::{Yaml, YamlLoader};
-
-/// How keys spread over a pool's servers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Distribution {
-    Ketama,
-    Modula,
-    Random,
-}
 
 /// Where a cluster pool sends read-only commands. `replica` and `prefer_replica` both read
 /// from a replica of the slot's master whose link to it is up (checked with `ROLE`, see
@@ -200,12 +195,7 @@ fn boolean(v: &Yaml) -> Result<bool, String> {
 }
 
 fn parse_distribution(t: &str) -> Result<Distribution, String> {
-    match t {
-        "ketama" => Ok(Distribution::Ketama),
-        "modula" => Ok(Distribution::Modula),
-        "random" => Ok(Distribution::Random),
-        _ => Err(format!("\"{t}\" is not a valid distribution")),
-    }
+    Distribution::from_name(t).ok_or_else(|| format!("\"{t}\" is not a valid distribution"))
 }
 
 fn parse_read_from(t: &str) -> Result<ReadFrom, String> {

@@ -5,8 +5,8 @@
 //! sockets: connection tokens are only recorded.
 
 use super::replica_link::{LinkCheck, LinkState};
-use crate::config::{Distribution, PoolConfig, ReadFrom};
-use crate::router::{apply_hash_tag, ClusterSlots, Ketama, Modula, Random, RingServer, Router, SlotRange};
+use crate::config::{PoolConfig, ReadFrom};
+use crate::router::{apply_hash_tag, ClusterSlots, RingServer, Router, SlotRange};
 use crate::stats::{PoolStats, ServerStats};
 use mio::Token;
 use slotbox_protocol::key_hash_slot;
@@ -119,7 +119,7 @@ impl PoolRt {
         let mut p = PoolRt {
             shared,
             servers,
-            router: Box::new(Random::new(&[])),
+            router: Box::new(crate::router::Random::new(&[])),
             slots: None,
             replicas: Vec::new(),
             refresh_pending: false,
@@ -148,11 +148,7 @@ impl PoolRt {
             .map(|s| RingServer { name: s.name.clone(), weight: s.weight, live: s.ejected_until.is_none() })
             .collect();
         let hash = self.shared.cfg.hash;
-        self.router = match self.shared.cfg.distribution {
-            Distribution::Ketama => Box::new(Ketama::new(hash, &ring)),
-            Distribution::Modula => Box::new(Modula::new(hash, &ring)),
-            Distribution::Random => Box::new(Random::new(&ring)),
-        };
+        self.router = self.shared.cfg.distribution.build(hash, &ring);
     }
 
     /// Where `key` goes.
