@@ -1,6 +1,11 @@
 //! nutcracker.yml: twemproxy's pool keys, unchanged, plus slotbox extensions (`cluster`,
-//! `read_from`). Parsing only: errors name the pool, the key and the problem, defaults are
-//! nutcracker's. Nothing here opens a socket.
+//! `read_from`, `hot_key_cache`, distributions `jump` and `rendezvous`). Parsing only: errors
+//! name the pool, the key and the problem, defaults are nutcracker's. Nothing here opens a
+//! socket.
+
+mod hot_key_cache;
+
+pub use hot_key_cache::HotKeyCache;
 
 use crate::error::ConfigError;
 use crate::hash::HashKind;
@@ -55,6 +60,8 @@ pub struct PoolConfig {
     pub servers: Vec<ServerConfig>,
     pub cluster: bool,
     pub read_from: ReadFrom,
+    /// The near cache for hot keys (`None`: off, the default).
+    pub hot_key_cache: Option<HotKeyCache>,
 }
 
 impl PoolConfig {
@@ -80,6 +87,7 @@ impl PoolConfig {
             servers: Vec::new(),
             cluster: false,
             read_from: ReadFrom::Master,
+            hot_key_cache: None,
         }
     }
 }
@@ -175,6 +183,7 @@ fn set_key(pool: &mut PoolConfig, key: &str, v: &Yaml) -> Result<(), String> {
         "cluster" => pool.cluster = boolean(v)?,
         "read_from" => pool.read_from = parse_read_from(&text()?)?,
         "servers" => pool.servers = parse_servers(v)?,
+        "hot_key_cache" => pool.hot_key_cache = hot_key_cache::parse(v)?,
         _ => return Err("is unknown".into()),
     }
     Ok(())

@@ -6,6 +6,7 @@
 pub mod config;
 pub mod error;
 pub mod fanout;
+pub mod hot_cache;
 pub mod latency;
 pub mod local;
 pub mod metrics;
