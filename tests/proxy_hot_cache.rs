@@ -128,6 +128,28 @@ fn redis_backend() {
     each_protocol_gets_its_encoding(r.addr());
 }
 
+/// A cluster pool: fills go to the key's master, whose invalidation reaches the cache.
+#[test]
+fn cluster_pool() {
+    let cluster = slotbox::Cluster::start(3).unwrap();
+    let yaml = format!(
+        "c:\n  listen: 127.0.0.1:0\n  redis: true\n  cluster: true\n{CACHE}  servers:\n   - {}:1\n",
+        cluster.addrs()[0]
+    );
+    let p = Proxy::start(&yaml, Options { workers: 1, ..Default::default() }).expect("proxy starts");
+    let mut c = RawClient::connect(p.addr());
+    // "foo" is in slot 12182, on the third master.
+    assert_eq!(c.call(&["SET", "foo", "v1"]), Frame::Simple("OK".into()));
+    let owner = cluster.addrs()[cluster.master_of_slot(12182).unwrap()];
+    let before = backend_calls(owner, "get");
+    for _ in 0..20 {
+        assert_eq!(c.call(&["GET", "foo"]), bulk("v1"));
+    }
+    assert_eq!(backend_calls(owner, "get") - before, 3);
+    RawClient::connect(owner).call(&["SET", "foo", "v2"]);
+    assert!(wait_for(WAIT, || c.call(&["GET", "foo"]) == bulk("v2")), "the direct write never reached the cache");
+}
+
 #[test]
 fn off_unless_configured() {
     let s = Server::start().unwrap();
