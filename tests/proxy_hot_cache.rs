@@ -108,12 +108,36 @@ fn each_protocol_gets_its_encoding(backend: SocketAddr) {
     assert!(stat(&p, "hot_cache_hits") >= 8, "{}", p.stats_json());
 }
 
+/// The backend drops the tracking connection (CLIENT KILL): its invalidations stop, so the
+/// proxy must stop trusting what it read there.
+fn losing_the_tracking_connection_empties_the_cache(backend: SocketAddr) {
+    let p = proxy(backend, CACHE);
+    let mut c = RawClient::connect(p.addr());
+    c.call(&["SET", "lost", "v1"]);
+    make_hot(&mut c, "lost", &bulk("v1"));
+    let mut admin = RawClient::connect(backend);
+    let list = common::text(&admin.call(&["CLIENT", "LIST"]));
+    let tracking: Vec<&str> = list
+        .lines()
+        .filter(|l| l.split(' ').any(|f| f.starts_with("flags=") && f.contains('t')))
+        .filter_map(|l| l.split(' ').find_map(|f| f.strip_prefix("id=")))
+        .collect();
+    assert_eq!(tracking.len(), 1, "one tracking connection expected:\n{list}");
+    assert_eq!(stat(&p, "hot_cache_invalidations"), 0);
+    assert_eq!(admin.call(&["CLIENT", "KILL", "ID", tracking[0]]), Frame::Integer(1));
+    admin.call(&["SET", "lost", "v2"]);
+    assert!(wait_for(WAIT, || c.call(&["GET", "lost"]) == bulk("v2")), "stale after the tracking connection closed");
+    // Nothing but the lost connection dropped the copy (the write after it told nobody).
+    assert_eq!(stat(&p, "hot_cache_invalidations"), 1);
+}
+
 #[test]
 fn slotbox_backend() {
     let s = Server::start().unwrap();
     hot_reads_come_from_memory(s.addr());
     writes_invalidate(s.addr());
     each_protocol_gets_its_encoding(s.addr());
+    losing_the_tracking_connection_empties_the_cache(s.addr());
 }
 
 #[test]
@@ -126,6 +150,7 @@ fn redis_backend() {
     hot_reads_come_from_memory(r.addr());
     writes_invalidate(r.addr());
     each_protocol_gets_its_encoding(r.addr());
+    losing_the_tracking_connection_empties_the_cache(r.addr());
 }
 
 /// A cluster pool: fills go to the key's master, whose invalidation reaches the cache.

@@ -172,9 +172,11 @@ impl HotCache {
     }
 
     /// Every key may have changed (FLUSHALL, or the invalidations can no longer be trusted):
-    /// drop everything and poison every fill under way. Returns how many keys were held.
+    /// drop everything and forget every fill under way (a fill no longer pending counts as
+    /// poisoned when its reply comes; a fill lost with its connection never blocks its key).
+    /// Returns how many keys were held.
     pub fn clear(&mut self) -> usize {
-        self.pending.values_mut().for_each(|p| *p = true);
+        self.pending.clear();
         self.order.clear();
         let n = self.entries.len();
         self.entries.clear();

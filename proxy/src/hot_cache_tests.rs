@@ -112,3 +112,16 @@ fn hotness_is_counted_per_window() {
     assert_eq!(c.lookup(&k, GET_K, Protocol::Resp2, later).0, Lookup::Miss);
     assert_eq!(c.lookup(&k, GET_K, Protocol::Resp2, later).0, Lookup::Fill);
 }
+
+/// A fill whose connection was lost never answers: after the clear that follows, the key can
+/// be filled again.
+#[test]
+fn a_lost_fill_does_not_block_its_key() {
+    let (mut c, t0) = cache(10, 1000, 0);
+    let k = key("k");
+    assert_eq!(c.lookup(&k, GET_K, Protocol::Resp2, t0).0, Lookup::Fill);
+    c.begin_fill(&k);
+    assert_eq!(c.lookup(&k, GET_K, Protocol::Resp2, t0).0, Lookup::Miss);
+    c.clear();
+    assert_eq!(c.lookup(&k, GET_K, Protocol::Resp2, t0).0, Lookup::Fill);
+}
