@@ -7,9 +7,13 @@ use slotbox_partition::router::POINTS_PER_SERVER;
 /// Usage line, also printed by `slotbox-cluster help`.
 pub const USAGE: &str = "ring-sim --nodes <n> (--add <n> | --remove <n>) [--keys <n>] [--hash <name>] [--vnodes <n>]";
 
-/// Most nodes and keys a simulation takes (a bound on memory and time, far above any sandbox).
-const MAX_NODES: usize = 10_000;
-const MAX_KEYS: usize = 100_000_000;
+/// Most nodes and keys a simulation takes (bounds on memory and time, far above any sandbox).
+const MAX_NODES: usize = 1000;
+const MAX_KEYS: usize = 10_000_000;
+/// Most key × node scores (rendezvous scores every node for every key).
+const MAX_WORK: usize = 200_000_000;
+/// Most ketama points on one ring.
+const MAX_POINTS: usize = 10_000_000;
 
 /// Whether servers join or leave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +108,15 @@ fn validate(a: SimArgs) -> Result<SimArgs, String> {
             a.vnodes
         ));
     }
+    let most = a.nodes.max(a.nodes_after());
+    if a.keys * most > MAX_WORK {
+        return Err(format!(
+            "ring-sim: --keys x nodes must be at most {MAX_WORK} (rendezvous scores every node per key)"
+        ));
+    }
+    if a.vnodes as usize * most > MAX_POINTS {
+        return Err(format!("ring-sim: --vnodes x nodes must be at most {MAX_POINTS} ketama points"));
+    }
     Ok(a)
 }
 
@@ -141,6 +154,9 @@ mod tests {
             ("--nodes four --add 1", "invalid value for --nodes: 'four'"),
             ("--nodes 4 --add", "--add needs a value"),
             ("--nodes 4 --add 1 --bogus 2", "unrecognized option '--bogus'"),
+            ("--nodes 1000 --add 1", "at most 1000 nodes"),
+            ("--nodes 500 --add 1 --keys 10000000", "--keys x nodes"),
+            ("--nodes 500 --add 1 --keys 1000 --vnodes 40000", "--vnodes x nodes"),
         ] {
             let e = p(line).unwrap_err();
             assert!(e.contains(says), "{line}: {e}");
