@@ -59,6 +59,8 @@ fn hot_reads_come_from_memory(backend: SocketAddr) {
     assert_eq!(backend_calls(backend, "get") - before, 3);
     assert_eq!((stat(&p, "hot_cache_hits"), stat(&p, "hot_cache_fills")), (47, 1));
     assert_eq!(stat(&p, "hot_cache_entries"), 1);
+    let info = common::text(&c.call(&["INFO"]));
+    assert!(info.contains("hot_cache_hits:47\r\n") && info.contains("hot_cache_entries:1\r\n"), "{info}");
     let metrics = p.metrics_text();
     assert!(metrics.contains("slotbox_proxy_pool_hot_cache_hits_total{pool=\"p\"} 47"), "{metrics}");
 }
