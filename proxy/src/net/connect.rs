@@ -1,10 +1,9 @@
 //! Backend connections of a worker: the shared pipelined lanes (`server_connections` per
 //! backend and protocol, chosen by client id so one client's requests keep their order),
 //! dedicated connections pinned to one client (transactions, subscriptions; clean
-//! transaction connections are parked for reuse),
-//! the near cache's tracking connections (one per backend), `preconnect`, retiring and closing.
-//! Connection setup sends AUTH / SELECT / HELLO 3 / READONLY / CLIENT TRACKING ahead of any
-//! request.
+//! transaction connections are parked for reuse), the near cache's tracking connections (one
+//! per backend), `preconnect`, retiring and closing. Connection setup sends AUTH / SELECT /
+//! HELLO 3 / READONLY / CLIENT TRACKING ahead of any request.
 
 use super::backend::{encode_request, Backend, Role, Waiter};
 use super::stream::short_io_error;
