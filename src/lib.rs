@@ -13,6 +13,8 @@ mod proxy;
 pub use proxy::Proxy;
 
 pub use cluster::{slot_ranges, Cluster, ClusterBuilder};
+/// Key hash functions and distributions (the proxy's), for client-side partitioning.
+pub use slotbox_partition as partition;
 pub use slotbox_protocol as protocol;
 
 /// Count allocations so `INFO memory` reports real `used_memory` for embedded servers too.

@@ -82,7 +82,7 @@ const PROXY_NET_LAYERS: &[&[&str]] = &[
     &["connect"],
     &["forward", "role_check"],
     &["redirect"],
-    &["blocking", "tx", "mirror"],
+    &["blocking", "tx", "mirror", "near_cache"],
     &["pubsub", "script"],
     &["dispatch", "reload"],
     &["event_loop", "acceptor"],

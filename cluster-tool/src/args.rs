@@ -267,6 +267,7 @@ pub fn help_text() -> String {
             s.push_str(&format!("{:17}--cluster-{opt}\n", ""));
         }
     }
+    s.push_str(&format!("\nSimulation (no cluster needed):\n  {}\n", crate::ring_sim::USAGE));
     s.push_str(
         "\nFor check, fix, reshard, del-node, set-timeout you can specify the host and port of \
          any working node in the cluster.\n\nCluster Manager Options:\n  \

@@ -1,6 +1,6 @@
 //! `slotbox-cluster`: manage a Redis Cluster (slotbox nodes or real Redis 7 nodes) exactly as
 //! with `redis-cli --cluster`: create, check, info, fix, reshard, rebalance, add-node,
-//! del-node, call, set-timeout. This file only parses the command line, runs the subcommand
+//! del-node, call, set-timeout; and `ring-sim`, a partitioning simulator. This file only parses the command line, runs the subcommand
 //! and turns the outcome into the exit status (0 on success, 1 on any failure).
 
 mod args;
@@ -14,11 +14,15 @@ mod log;
 mod manager;
 mod node;
 mod plan;
+mod ring_sim;
 mod slot_ops;
 mod slots;
 
 fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.first().map(String::as_str) == Some("ring-sim") {
+        std::process::exit(ring_sim::main(&argv[1..]));
+    }
     let opts = match args::parse(&argv, |k| std::env::var(k).ok()) {
         Ok(o) => o,
         Err(e) => {

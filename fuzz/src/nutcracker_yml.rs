@@ -1,12 +1,12 @@
 //! `nutcracker.yml` loading (`slotbox_proxy::config::parse`), then what the proxy builds from
-//! each pool at start and on every ejection: its ketama / modula / random distribution over
-//! the servers, with and without the first server ejected.
+//! each pool at start and on every ejection: its distribution (ketama, modula, random, jump,
+//! rendezvous) over the servers, with and without the first server ejected.
 //!
 //! Checks: every key routes to a live server of its pool; the pool's timeouts can be added to
 //! the current time, as the proxy does when it ejects a server or times a request out.
 
-use slotbox_proxy::config::{parse, Distribution, PoolConfig};
-use slotbox_proxy::router::{apply_hash_tag, Ketama, Modula, Random, RingServer, Router};
+use slotbox_proxy::config::{parse, PoolConfig};
+use slotbox_proxy::router::{apply_hash_tag, RingServer, Router};
 use std::time::{Duration, Instant};
 
 pub fn run(data: &[u8]) {
@@ -32,11 +32,7 @@ fn load(pool: &PoolConfig) {
 }
 
 fn route_all(pool: &PoolConfig, ring: &[RingServer]) {
-    let router: Box<dyn Router> = match pool.distribution {
-        Distribution::Ketama => Box::new(Ketama::new(pool.hash, ring)),
-        Distribution::Modula => Box::new(Modula::new(pool.hash, ring)),
-        Distribution::Random => Box::new(Random::new(ring)),
-    };
+    let router: Box<dyn Router> = pool.distribution.build(pool.hash, ring);
     let any_live = ring.iter().any(|s| s.live);
     for key in [&b"foo"[..], b"user:{42}:name", b"", b"\xff\x00"] {
         let key = apply_hash_tag(key, pool.hash_tag);

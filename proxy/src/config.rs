@@ -1,18 +1,18 @@
 //! nutcracker.yml: twemproxy's pool keys, unchanged, plus slotbox extensions (`cluster`,
-//! `read_from`). Parsing only: errors name the pool, the key and the problem, defaults are
-//! nutcracker's. Nothing here opens a socket.
+//! `read_from`, `hot_key_cache`, distributions `jump` and `rendezvous`). Parsing only: errors
+//! name the pool, the key and the problem, defaults are nutcracker's. Nothing here opens a
+//! socket.
+
+mod hot_key_cache;
+
+pub use hot_key_cache::HotKeyCache;
 
 use crate::error::ConfigError;
 use crate::hash::HashKind;
+/// How keys spread over a pool's servers: nutcracker's `ketama`, `modula`, `random`, and
+/// slotbox's `jump` and `rendezvous`.
+pub use crate::router::Distribution;
 use yaml_rust2::{Yaml, YamlLoader};
-
-/// How keys spread over a pool's servers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Distribution {
-    Ketama,
-    Modula,
-    Random,
-}
 
 /// Where a cluster pool sends read-only commands. `replica` and `prefer_replica` both read
 /// from a replica of the slot's master whose link to it is up (checked with `ROLE`, see
@@ -60,6 +60,8 @@ pub struct PoolConfig {
     pub servers: Vec<ServerConfig>,
     pub cluster: bool,
     pub read_from: ReadFrom,
+    /// The near cache for hot keys (`None`: off, the default).
+    pub hot_key_cache: Option<HotKeyCache>,
 }
 
 impl PoolConfig {
@@ -85,6 +87,7 @@ impl PoolConfig {
             servers: Vec::new(),
             cluster: false,
             read_from: ReadFrom::Master,
+            hot_key_cache: None,
         }
     }
 }
@@ -180,6 +183,7 @@ fn set_key(pool: &mut PoolConfig, key: &str, v: &Yaml) -> Result<(), String> {
         "cluster" => pool.cluster = boolean(v)?,
         "read_from" => pool.read_from = parse_read_from(&text()?)?,
         "servers" => pool.servers = parse_servers(v)?,
+        "hot_key_cache" => pool.hot_key_cache = hot_key_cache::parse(v)?,
         _ => return Err("is unknown".into()),
     }
     Ok(())
@@ -200,12 +204,7 @@ fn boolean(v: &Yaml) -> Result<bool, String> {
 }
 
 fn parse_distribution(t: &str) -> Result<Distribution, String> {
-    match t {
-        "ketama" => Ok(Distribution::Ketama),
-        "modula" => Ok(Distribution::Modula),
-        "random" => Ok(Distribution::Random),
-        _ => Err(format!("\"{t}\" is not a valid distribution")),
-    }
+    Distribution::from_name(t).ok_or_else(|| format!("\"{t}\" is not a valid distribution"))
 }
 
 fn parse_read_from(t: &str) -> Result<ReadFrom, String> {

@@ -6,13 +6,16 @@
 pub mod config;
 pub mod error;
 pub mod fanout;
-pub mod hash;
+pub mod hot_cache;
 pub mod latency;
 pub mod local;
 pub mod metrics;
 mod net;
-pub mod router;
 pub mod stats;
+
+/// The key hash functions and distributions live in `slotbox-partition` (shared with
+/// client-side partitioning and `slotbox-cluster ring-sim`).
+pub use slotbox_partition::{hash, router};
 
 pub use config::PoolConfig;
 pub use error::{ConfigError, ProxyError};

@@ -31,17 +31,32 @@ fn i(c: &AtomicI64) -> i64 {
     c.load(Ordering::Relaxed)
 }
 
-const POOL_METRICS: &[(&str, &str, &str, PoolField)] = &[
-    ("requests_total", "counter", "Requests received from clients.", |p| u(&p.requests)),
-    ("errors_total", "counter", "Error replies sent to clients.", |p| u(&p.errors)),
-    ("client_connections", "gauge", "Open client connections.", |p| i(&p.client_connections)),
-    ("client_eof_total", "counter", "Clients that closed their connection.", |p| u(&p.client_eof)),
-    ("client_err_total", "counter", "Client connections closed on an error.", |p| u(&p.client_err)),
-    ("client_rejected_total", "counter", "Clients closed at the client_connections limit.", |p| u(&p.client_rejected)),
-    ("server_ejects_total", "counter", "Backends ejected (auto_eject_hosts).", |p| u(&p.server_ejects)),
-    ("forward_errors_total", "counter", "Requests that could not be forwarded.", |p| u(&p.forward_error)),
-    ("fragments_total", "counter", "Parts of split multi-key requests.", |p| u(&p.fragments)),
-];
+const POOL_METRICS: &[(&str, &str, &str, PoolField)] =
+    &[
+        ("requests_total", "counter", "Requests received from clients.", |p| u(&p.requests)),
+        ("errors_total", "counter", "Error replies sent to clients.", |p| u(&p.errors)),
+        ("client_connections", "gauge", "Open client connections.", |p| i(&p.client_connections)),
+        ("client_eof_total", "counter", "Clients that closed their connection.", |p| u(&p.client_eof)),
+        ("client_err_total", "counter", "Client connections closed on an error.", |p| u(&p.client_err)),
+        ("client_rejected_total", "counter", "Clients closed at the client_connections limit.", |p| {
+            u(&p.client_rejected)
+        }),
+        ("server_ejects_total", "counter", "Backends ejected (auto_eject_hosts).", |p| u(&p.server_ejects)),
+        ("forward_errors_total", "counter", "Requests that could not be forwarded.", |p| u(&p.forward_error)),
+        ("fragments_total", "counter", "Parts of split multi-key requests.", |p| u(&p.fragments)),
+        ("hot_cache_hits_total", "counter", "Reads answered from the near cache (hot_key_cache).", |p| {
+            u(&p.hot_cache_hits)
+        }),
+        ("hot_cache_misses_total", "counter", "Cacheable reads sent to a backend.", |p| u(&p.hot_cache_misses)),
+        ("hot_cache_fills_total", "counter", "Replies stored in the near cache.", |p| u(&p.hot_cache_fills)),
+        ("hot_cache_invalidations_total", "counter", "Near cache keys dropped because they changed.", |p| {
+            u(&p.hot_cache_invalidations)
+        }),
+        ("hot_cache_expirations_total", "counter", "Near cache keys dropped at their TTL.", |p| {
+            u(&p.hot_cache_expirations)
+        }),
+        ("hot_cache_entries", "gauge", "Keys held in the near cache.", |p| i(&p.hot_cache_entries)),
+    ];
 
 const SERVER_METRICS: &[(&str, &str, &str, ServerField)] = &[
     ("requests_total", "counter", "Requests sent to the backend.", |s| u(&s.requests)),

@@ -51,6 +51,21 @@ pub struct PoolStats {
     pub errors: AtomicU64,
     /// Clients closed at accept because `client_connections` was reached.
     pub client_rejected: AtomicU64,
+    /// The near cache (`hot_key_cache:`) is on: its counters are in the stats document.
+    pub hot_cache_enabled: AtomicBool,
+    /// Reads answered from the near cache.
+    pub hot_cache_hits: AtomicU64,
+    /// Cacheable reads sent to a backend (fills included).
+    pub hot_cache_misses: AtomicU64,
+    /// Replies stored in the near cache.
+    pub hot_cache_fills: AtomicU64,
+    /// Keys dropped because they changed (a server's invalidation, a write through the proxy,
+    /// a flush, a lost tracking connection).
+    pub hot_cache_invalidations: AtomicU64,
+    /// Keys dropped at their TTL.
+    pub hot_cache_expirations: AtomicU64,
+    /// Keys held now, all workers together.
+    pub hot_cache_entries: AtomicI64,
     /// Every backend the pool has had, by address (configured, reloaded, discovered). Locked
     /// only when a backend is added and when stats are read, never per request: workers keep
     /// their own `Arc` of each entry.
@@ -144,6 +159,20 @@ impl Stats {
                 p.forward_error.load(Ordering::Relaxed),
                 p.fragments.load(Ordering::Relaxed)
             );
+            if p.hot_cache_enabled.load(Ordering::Relaxed) {
+                let l = |c: &AtomicU64| c.load(Ordering::Relaxed);
+                let _ = write!(
+                    o,
+                    ", \"hot_cache_hits\":{}, \"hot_cache_misses\":{}, \"hot_cache_fills\":{}, \
+                     \"hot_cache_invalidations\":{}, \"hot_cache_expirations\":{}, \"hot_cache_entries\":{}",
+                    l(&p.hot_cache_hits),
+                    l(&p.hot_cache_misses),
+                    l(&p.hot_cache_fills),
+                    l(&p.hot_cache_invalidations),
+                    l(&p.hot_cache_expirations),
+                    p.hot_cache_entries.load(Ordering::Relaxed)
+                );
+            }
             for s in p.servers() {
                 let _ = write!(o, ", {}:{}", json_str(&s.name), server_json(&s));
             }

@@ -114,3 +114,13 @@ fn sandbox_config_reads_its_writes_on_the_main_pool() {
     assert_eq!((replicas.listen.as_str(), replicas.read_from), ("127.0.0.1:22123", ReadFrom::PreferReplica));
     assert!(pools.iter().all(|p| p.cluster && p.servers.len() == 3));
 }
+
+/// `jump` and `rendezvous` (slotbox extensions from slotbox-partition) parse beside
+/// nutcracker's three.
+#[test]
+fn every_partition_distribution_parses() {
+    for name in ["ketama", "modula", "random", "jump", "rendezvous"] {
+        let text = format!("p:\n  listen: 127.0.0.1:1\n  distribution: {name}\n  servers:\n   - 127.0.0.1:2:1\n");
+        assert_eq!(parse(&text).unwrap()[0].distribution.name(), name);
+    }
+}

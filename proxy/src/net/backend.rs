@@ -35,6 +35,11 @@ pub enum Waiter {
     /// The confirmations (`left` more frames) of patterns copied to a backend that came back
     /// (see `mirror`), with no client request waiting: dropped.
     SubQuiet { left: usize },
+    /// A read of hot key `key` on a tracking connection, for client request `seq`; its reply
+    /// fills the near cache under `norm` (the request, lowercase name) and goes to the client.
+    Fill { client: Token, seq: u64, key: Bytes, norm: Bytes, request: Bytes },
+    /// The answer to `CLIENT TRACKING on` on a tracking connection.
+    TrackingOn,
 }
 
 /// What a connection is for.
@@ -46,6 +51,9 @@ pub enum Role {
     Tx,
     /// Pinned to one subscribed client: frames that are messages are relayed, not matched.
     Sub,
+    /// RESP3 with `CLIENT TRACKING on`, shared by the worker's near cache fills (one per
+    /// server): `invalidate` pushes are kept in `pushes`, not matched to requests.
+    Tracking,
 }
 
 #[derive(Debug)]
@@ -76,6 +84,10 @@ pub struct Backend {
     /// Resumes the scan of a reply that is not whole yet (`inbuf` only grows at its end).
     replies: ReplyDecoder,
     pub inflight: VecDeque<Inflight>,
+    /// Tracking connections: the server confirmed `CLIENT TRACKING on`.
+    pub tracking_on: bool,
+    /// Tracking connections: push frames read and not yet handled, in order.
+    pub pushes: Vec<Frame>,
 }
 
 impl Backend {
@@ -101,6 +113,8 @@ impl Backend {
             inbuf: BytesMut::with_capacity(16 * 1024),
             replies: ReplyDecoder::default(),
             inflight: VecDeque::new(),
+            tracking_on: false,
+            pushes: Vec::new(),
         }
     }
 
@@ -150,9 +164,13 @@ impl Backend {
     }
 
     /// The next complete reply with the request it answers (a reply nobody asked for is
-    /// dropped).
+    /// dropped; on a tracking connection, a push is set aside in `pushes`).
     pub fn next_reply(&mut self) -> Result<Option<(Frame, Bytes, Inflight)>, DecodeError> {
         while let Some((frame, raw)) = self.next_frame()? {
+            if self.role == Role::Tracking && matches!(frame, Frame::Push(_)) {
+                self.pushes.push(frame);
+                continue;
+            }
             if let Some(inf) = self.inflight.pop_front() {
                 return Ok(Some((frame, raw, inf)));
             }
@@ -162,7 +180,7 @@ impl Backend {
 
     /// True for a connection pinned to one client.
     pub fn is_dedicated(&self) -> bool {
-        !matches!(self.role, Role::Shared { .. })
+        matches!(self.role, Role::Tx | Role::Sub)
     }
 
     /// When the pool's timeout started counting for the oldest request still waiting.

@@ -145,6 +145,11 @@ impl Client {
             && self.tx.draining.is_none()
     }
 
+    /// A reply it is owed is not in yet (a request of it is still at a backend).
+    pub fn awaiting_replies(&self) -> bool {
+        self.queue.iter().any(|s| !matches!(s, Slot::Ready(_)))
+    }
+
     /// Reply bytes held for this client and not yet written to its socket.
     pub fn pending_output(&self) -> usize {
         self.ready_bytes + self.out.len() - self.out_pos

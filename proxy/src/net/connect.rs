@@ -1,8 +1,9 @@
 //! Backend connections of a worker: the shared pipelined lanes (`server_connections` per
 //! backend and protocol, chosen by client id so one client's requests keep their order),
 //! dedicated connections pinned to one client (transactions, subscriptions; clean
-//! transaction connections are parked for reuse), `preconnect`, retiring and closing.
-//! Connection setup sends AUTH / SELECT / HELLO 3 / READONLY ahead of any request.
+//! transaction connections are parked for reuse), the near cache's tracking connections (one
+//! per backend), `preconnect`, retiring and closing. Connection setup sends AUTH / SELECT /
+//! HELLO 3 / READONLY / CLIENT TRACKING ahead of any request.
 
 use super::backend::{encode_request, Backend, Role, Waiter};
 use super::stream::short_io_error;
@@ -34,6 +35,17 @@ impl Worker {
         }
         let t = self.open_conn(pi, server, proto_idx, Role::Shared { lane })?;
         self.pools[pi].servers[server].conns[proto_idx][lane] = Some(t);
+        Ok(t)
+    }
+
+    /// The near cache's tracking connection to `server` (RESP3, `CLIENT TRACKING on`),
+    /// connecting if needed.
+    pub fn tracking_conn(&mut self, pi: usize, server: usize) -> Result<Token, String> {
+        if let Some(t) = self.pools[pi].servers[server].tracking {
+            return Ok(t);
+        }
+        let t = self.open_conn(pi, server, 1, Role::Tracking)?;
+        self.pools[pi].servers[server].tracking = Some(t);
         Ok(t)
     }
 
@@ -87,6 +99,10 @@ impl Worker {
         }
         if cfg.cluster && cfg.read_from != ReadFrom::Master && matches!(role, Role::Shared { .. }) {
             b.send(&encode_request(&[Bytes::from_static(b"READONLY")]), Waiter::Discard);
+        }
+        if role == Role::Tracking {
+            let on = [Bytes::from_static(b"CLIENT"), Bytes::from_static(b"TRACKING"), Bytes::from_static(b"on")];
+            b.send(&encode_request(&on), Waiter::TrackingOn);
         }
         b.stats.server_connections.fetch_add(1, Ordering::Relaxed);
         self.backends.insert(t, b);
@@ -164,5 +180,9 @@ impl Worker {
             s.forget(bt);
         }
         b.stats.server_connections.fetch_sub(1, Ordering::Relaxed);
+        if b.role == Role::Tracking {
+            // The invalidations of what it read stop with it.
+            self.pools[b.pool].cache_clear();
+        }
     }
 }

@@ -40,6 +40,9 @@ impl Worker {
         if name == "reset" && args.len() == 1 {
             return self.reset_client(ct);
         }
+        let pi = c.pool;
+        self.cache_note_write(pi, &args);
+        let Some(c) = self.clients.get_mut(&ct) else { return };
         if !c.tx.in_multi && self.sub_request(ct, &name, &args) {
             return;
         }
@@ -122,6 +125,9 @@ impl Worker {
             }
         }
         let first = self.common_target(pi, name, args, &keys)?;
+        if keys.len() == 1 && spec.has(flags::READONLY) && self.cache_read(ct, pi, name, args, keys[0], first) {
+            return Ok(());
+        }
         let target = if spec.has(flags::READONLY) { self.pools[pi].read_target(first) } else { first };
         let seq = self.push_slot(ct, Slot::Waiting);
         self.send(pi, target, ct, proto, seq, 0, Bytes::from(encode_request(args)), 0);
@@ -146,6 +152,8 @@ impl Worker {
             Waiter::Role => self.link_checked(pi, server, replica_link::parse_role(&frame), now),
             Waiter::Sub { client, seq, mirror, .. } => self.sub_answered(client, seq, mirror, frame, raw),
             Waiter::SubQuiet { .. } => {}
+            Waiter::TrackingOn => self.tracking_answered(bt, &frame),
+            Waiter::Fill { .. } => self.fill_answered(bt, frame, raw, inflight, now),
             Waiter::Client { client, seq, part, request, redirects } => {
                 let st = &b.stats;
                 incr(&st.responses);

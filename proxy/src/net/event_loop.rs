@@ -181,6 +181,11 @@ impl Worker {
                     }
                 }
             }
+            // After the replies read with them: an invalidation that came before a fill's
+            // reply only drops a fresh copy (conservative), one after it drops a stale one.
+            if self.backends.get(&t).is_some_and(|b| !b.pushes.is_empty()) {
+                self.tracking_pushes(t);
+            }
         }
         match res {
             _ if bad => self.kill_backend(t, "Protocol error from server", false),
@@ -220,6 +225,10 @@ impl Worker {
                     incr(&stats.forward_error);
                     self.deliver(client, seq, part, err.clone(), None);
                 }
+                Waiter::Fill { client, seq, .. } => {
+                    incr(&stats.forward_error);
+                    self.deliver(client, seq, 0, err.clone(), None);
+                }
                 // A mirror's part brings the messages it relayed; the backend is repaired later.
                 Waiter::Sub { client, seq, mirror: true, raw, .. } => {
                     self.sub_answered(client, seq, true, Frame::Null, Bytes::from(raw))
@@ -227,14 +236,19 @@ impl Worker {
                 Waiter::Sub { client, seq, .. } => self.deliver(client, seq, 0, err.clone(), None),
                 Waiter::Slots => self.pools[b.pool].refresh_pending = false,
                 Waiter::Role => self.link_checked(b.pool, b.server, LinkState::Down, Instant::now()),
-                Waiter::Discard | Waiter::SubQuiet { .. } => {}
+                Waiter::Discard | Waiter::SubQuiet { .. } | Waiter::TrackingOn => {}
             }
+        }
+        if b.role == Role::Tracking {
+            // The invalidations of what it read stop with it (its fills under way are
+            // poisoned: they were answered above with errors, or never will be).
+            self.pools[b.pool].cache_clear();
         }
         if let Some(ct) = b.owner {
             match b.role {
                 Role::Tx => self.tx_pin_lost(ct, t),
                 Role::Sub => self.sub_conn_lost(ct, t),
-                Role::Shared { .. } => {}
+                Role::Shared { .. } | Role::Tracking => {}
             }
         }
     }

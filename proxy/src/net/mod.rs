@@ -23,7 +23,7 @@
 //!    link checks)
 //! 9. `redirect`: MOVED / ASK, slot map refreshes
 //! 10. the features: `blocking`, `tx`, `mirror` (pattern copies on every backend), then
-//!     `pubsub` on `mirror`
+//!     `pubsub` on `mirror`; `near_cache` (hot keys answered from memory, `hot_key_cache:`)
 //! 11. `dispatch`: a request's path and a reply's waiter, then `reload` (a new config, on the
 //!     control thread and in each worker)
 //! 12. the threads: `event_loop` (a worker's loop: sockets, timers, inbox), `acceptor`
@@ -46,6 +46,7 @@ mod dispatch;
 mod event_loop;
 mod forward;
 mod mirror;
+mod near_cache;
 mod pool;
 mod pubsub;
 mod redirect;

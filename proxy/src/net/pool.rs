@@ -5,11 +5,13 @@
 //! sockets: connection tokens are only recorded.
 
 use super::replica_link::{LinkCheck, LinkState};
-use crate::config::{Distribution, PoolConfig, ReadFrom};
-use crate::router::{apply_hash_tag, ClusterSlots, Ketama, Modula, Random, RingServer, Router, SlotRange};
+use crate::config::{PoolConfig, ReadFrom};
+use crate::hot_cache::HotCache;
+use crate::router::{apply_hash_tag, ClusterSlots, RingServer, Router, SlotRange};
 use crate::stats::{PoolStats, ServerStats};
 use mio::Token;
 use slotbox_protocol::key_hash_slot;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -38,6 +40,10 @@ pub struct ServerRt {
     /// read from replicas).
     pub link: LinkCheck,
     pub stats: Arc<ServerStats>,
+    /// The near cache's connection to it (RESP3, `CLIENT TRACKING on`), when open.
+    pub tracking: Option<Token>,
+    /// It answered `CLIENT TRACKING on` with an error: hot reads of its keys are not cached.
+    pub tracking_refused: bool,
 }
 
 impl ServerRt {
@@ -52,13 +58,15 @@ impl ServerRt {
             ejected_until: None,
             link: LinkCheck::new(Instant::now()),
             stats: stats.server(addr),
+            tracking: None,
+            tracking_refused: false,
         }
     }
 
     /// Every connection token this server holds (shared lanes and idle dedicated ones).
     pub fn tokens(&self) -> Vec<Token> {
         let shared = self.conns.iter().flatten().flatten().copied();
-        shared.chain(self.idle.iter().flatten().copied()).collect()
+        shared.chain(self.idle.iter().flatten().copied()).chain(self.tracking).collect()
     }
 
     /// Forget connection `t` (it closed).
@@ -70,6 +78,9 @@ impl ServerRt {
         }
         for idle in &mut self.idle {
             idle.retain(|&x| x != t);
+        }
+        if self.tracking == Some(t) {
+            self.tracking = None;
         }
     }
 
@@ -104,6 +115,10 @@ pub struct PoolRt {
     pub refresh_wanted: bool,
     pub last_refresh: Instant,
     rr: usize,
+    /// The near cache for hot keys (`hot_key_cache:`), this worker's.
+    pub cache: Option<HotCache>,
+    /// Its size as last added to the pool's `hot_cache_entries` gauge.
+    cache_reported: usize,
 }
 
 impl PoolRt {
@@ -116,16 +131,20 @@ impl PoolRt {
             .map(|s| ServerRt::new(&s.addr, &s.name, s.weight, lanes, &shared.stats))
             .collect();
         let cluster = shared.cfg.cluster;
+        let cache = shared.cfg.hot_key_cache.map(|c| HotCache::new(c, Instant::now()));
+        shared.stats.hot_cache_enabled.store(cache.is_some(), Ordering::Relaxed);
         let mut p = PoolRt {
             shared,
             servers,
-            router: Box::new(Random::new(&[])),
+            router: Box::new(crate::router::Random::new(&[])),
             slots: None,
             replicas: Vec::new(),
             refresh_pending: false,
             refresh_wanted: false,
             last_refresh: Instant::now(),
             rr: 0,
+            cache,
+            cache_reported: 0,
         };
         if cluster {
             let ranges = p.shared.initial_slots.clone();
@@ -148,11 +167,7 @@ impl PoolRt {
             .map(|s| RingServer { name: s.name.clone(), weight: s.weight, live: s.ejected_until.is_none() })
             .collect();
         let hash = self.shared.cfg.hash;
-        self.router = match self.shared.cfg.distribution {
-            Distribution::Ketama => Box::new(Ketama::new(hash, &ring)),
-            Distribution::Modula => Box::new(Modula::new(hash, &ring)),
-            Distribution::Random => Box::new(Random::new(&ring)),
-        };
+        self.router = self.shared.cfg.distribution.build(hash, &ring);
     }
 
     /// Where `key` goes.
@@ -231,7 +246,11 @@ impl PoolRt {
     /// connections and failure state; returns, for each old server index, its new index
     /// (`None`: removed), and the connection tokens that no longer belong to any server.
     pub fn reconfigure(&mut self, shared: Arc<PoolShared>) -> (Vec<Option<usize>>, Vec<Token>) {
+        // The servers may change: start the near cache afresh (with its new settings).
+        self.cache_clear();
         self.shared = shared;
+        self.cache = self.shared.cfg.hot_key_cache.map(|c| HotCache::new(c, Instant::now()));
+        self.shared.stats.hot_cache_enabled.store(self.cache.is_some(), Ordering::Relaxed);
         let lanes = self.lanes();
         let mut orphans = Vec::new();
         if self.shared.cfg.cluster {
@@ -265,6 +284,26 @@ impl PoolRt {
         orphans.extend(old.into_iter().flatten().flat_map(|s| s.tokens()));
         self.rebuild();
         (map, orphans)
+    }
+
+    /// Drop everything the near cache holds (its invalidations can no longer be trusted, or
+    /// the pool changed).
+    pub fn cache_clear(&mut self) {
+        if let Some(c) = self.cache.as_mut() {
+            let n = c.clear() as u64;
+            self.shared.stats.hot_cache_invalidations.fetch_add(n, Ordering::Relaxed);
+        }
+        self.cache_report();
+    }
+
+    /// Bring the pool's `hot_cache_entries` gauge up to date with this worker's cache.
+    pub fn cache_report(&mut self) {
+        let now = self.cache.as_ref().map_or(0, |c| c.len());
+        let delta = now as i64 - self.cache_reported as i64;
+        if delta != 0 {
+            self.shared.stats.hot_cache_entries.fetch_add(delta, Ordering::Relaxed);
+            self.cache_reported = now;
+        }
     }
 
     /// Replace the slot map with a CLUSTER SLOTS answer.

@@ -55,7 +55,21 @@ pub fn info_text(pool: &PoolRt) -> String {
     s.push_str(&format!("process_id:{}\r\n\r\n# Clients\r\n", std::process::id()));
     let st = &pool.shared.stats;
     s.push_str(&format!("connected_clients:{}\r\n\r\n", st.client_connections.load(Ordering::Relaxed)));
-    s.push_str(&format!("# Stats\r\nforward_error:{}\r\n\r\n# Pool\r\n", st.forward_error.load(Ordering::Relaxed)));
+    s.push_str(&format!("# Stats\r\nforward_error:{}\r\n", st.forward_error.load(Ordering::Relaxed)));
+    if pool.cache.is_some() {
+        let l = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+        s.push_str(&format!(
+            "hot_cache_hits:{}\r\nhot_cache_misses:{}\r\nhot_cache_fills:{}\r\nhot_cache_invalidations:{}\r\n\
+             hot_cache_expirations:{}\r\nhot_cache_entries:{}\r\n",
+            l(&st.hot_cache_hits),
+            l(&st.hot_cache_misses),
+            l(&st.hot_cache_fills),
+            l(&st.hot_cache_invalidations),
+            l(&st.hot_cache_expirations),
+            st.hot_cache_entries.load(Ordering::Relaxed)
+        ));
+    }
+    s.push_str("\r\n# Pool\r\n");
     s.push_str(&format!("pool:{}\r\n", pool.cfg().name));
     for (i, srv) in pool.servers.iter().enumerate() {
         let live = if srv.ejected_until.is_some() { "ejected" } else { "up" };

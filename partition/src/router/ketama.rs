@@ -1,12 +1,15 @@
 //! nutcracker's ketama continuum (`nc_ketama.c`): per live server
-//! `floor(weight/total * 160/4 * nlive) * 4` points (computed in `f32`, as the C code does),
+//! `floor(weight/total * 160/4 * nlive) * 4` points (160: [`POINTS_PER_SERVER`]; other
+//! counts, for experiments such as `slotbox-cluster ring-sim --vnodes`, via
+//! [`Ketama::with_points`]) (computed in `f32`, as the C code does),
 //! each group of four from the MD5 of `"{name}-{i}"`, sorted; a key goes to the first point
 //! at or after its hash, wrapping to the first point.
 
 use super::{RingServer, Router};
 use crate::hash::{md5, HashKind};
 
-const POINTS_PER_SERVER: f32 = 160.0;
+/// nutcracker's points per server of weight 1 (`KETAMA_POINTS_PER_SERVER`).
+pub const POINTS_PER_SERVER: u32 = 160;
 
 #[derive(Debug, Clone, Copy)]
 struct Point {
@@ -22,16 +25,24 @@ pub struct Ketama {
 }
 
 impl Ketama {
-    /// Build the continuum of the live servers (indices refer to `servers`).
+    /// Build the continuum of the live servers (indices refer to `servers`), exactly as
+    /// nutcracker does.
     pub fn new(hash: HashKind, servers: &[RingServer]) -> Ketama {
+        Ketama::with_points(hash, servers, POINTS_PER_SERVER)
+    }
+
+    /// The continuum with `points_per_server` (rounded down to a multiple of 4: each MD5
+    /// gives four points) instead of nutcracker's 160.
+    pub fn with_points(hash: HashKind, servers: &[RingServer], points_per_server: u32) -> Ketama {
+        let per_weight = points_per_server as f32;
         let live: Vec<(usize, &RingServer)> = servers.iter().enumerate().filter(|(_, s)| s.live).collect();
         // u64: weights are u32 each, and their sum must not wrap.
         let total: u64 = live.iter().map(|(_, s)| u64::from(s.weight)).sum();
         let nlive = live.len() as f32;
-        let mut points = Vec::with_capacity(live.len() * 160);
+        let mut points = Vec::with_capacity(live.len() * points_per_server as usize);
         for (idx, s) in live {
             let pct = s.weight as f32 / total as f32;
-            let raw = (pct * POINTS_PER_SERVER / 4.0 * nlive) as f64 + 0.000_000_000_1;
+            let raw = (pct * per_weight / 4.0 * nlive) as f64 + 0.000_000_000_1;
             let per_server = ((raw as f32).floor() as u32) * 4;
             for i in 0..per_server / 4 {
                 let d = md5::digest(format!("{}-{}", s.name, i).as_bytes());
@@ -104,6 +115,17 @@ mod tests {
         let k = Ketama::new(HashKind::Fnv1a64, &s);
         for i in 0..1000 {
             assert_ne!(k.route(format!("key:{i}").as_bytes()), Some(1));
+        }
+    }
+
+    #[test]
+    fn point_count_is_configurable() {
+        assert_eq!(Ketama::with_points(HashKind::Fnv1a64, &servers(3), 40).len(), 120);
+        assert_eq!(Ketama::with_points(HashKind::Fnv1a64, &servers(3), 42).len(), 120);
+        let a = Ketama::with_points(HashKind::Md5, &servers(3), POINTS_PER_SERVER);
+        let b = Ketama::new(HashKind::Md5, &servers(3));
+        for h in [0, 1 << 20, 1 << 30, u32::MAX / 3] {
+            assert_eq!(a.dispatch(h), b.dispatch(h));
         }
     }
 

@@ -77,6 +77,11 @@ impl HashKind {
         HashKind::ALL.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
     }
 
+    /// Its name in a config file.
+    pub fn name(self) -> &'static str {
+        HashKind::ALL.iter().find(|(k, _)| *k == self).map_or("", |(_, n)| n)
+    }
+
     /// Hash `key` with this function.
     pub fn hash(self, key: &[u8]) -> u32 {
         match self {
@@ -126,6 +131,7 @@ mod tests {
     fn names_round_trip() {
         for (kind, name) in HashKind::ALL {
             assert_eq!(HashKind::from_name(name), Some(kind));
+            assert_eq!(kind.name(), name);
         }
         assert_eq!(HashKind::from_name("sha1"), None);
     }
