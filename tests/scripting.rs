@@ -231,6 +231,28 @@ fn a_busy_script_gets_other_clients_busy_and_script_kill_stops_it() {
 }
 
 #[test]
+fn shutdown_nosave_stops_a_busy_script_that_wrote_and_the_server() {
+    let mut server = ServerProcess::slotbox_binary(&["--appendonly", "yes"]);
+    let mut admin = RawClient::connect(server.addr());
+    admin.call(&["CONFIG", "SET", "busy-reply-threshold", "50"]);
+    let mut runner = RawClient::connect(server.addr());
+    runner.send_raw(&encode_command(&["EVAL", "redis.call('set', 'x', '1') while true do end", "0"]));
+    wait_until(
+        Duration::from_secs(10),
+        "the script is busy",
+        || matches!(admin.call(&["PING"]), Frame::Error(e) if e.starts_with(b"BUSY")),
+    );
+    let unkillable = admin.call(&["SCRIPT", "KILL"]);
+    assert!(matches!(&unkillable, Frame::Error(e) if e.starts_with(b"UNKILLABLE")), "{unkillable:?}");
+    let refused = admin.call(&["SHUTDOWN"]);
+    assert!(matches!(&refused, Frame::Error(e) if e.starts_with(b"BUSY")), "{refused:?}");
+    admin.send_raw(&encode_command(&["SHUTDOWN", "NOSAVE"]));
+    let (replies, closed) = admin.read_until_closed();
+    assert!(closed && replies.is_empty(), "SHUTDOWN NOSAVE closes the connection: {replies:?}");
+    wait_until(Duration::from_secs(10), "the server exits", || server.exited());
+}
+
+#[test]
 fn on_a_cluster_node_scripts_touch_only_local_keys_of_one_slot() {
     let cluster = slotbox::Cluster::start(3).expect("cluster");
     let addrs = cluster.addrs();

@@ -144,6 +144,11 @@ impl ServerProcess {
         self.port
     }
 
+    /// Has the process exited (on its own: SHUTDOWN, a crash)?
+    pub fn exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.port))
     }

@@ -128,13 +128,13 @@ pub fn execute_in_batch<'s>(
     let took_whole = if needs_whole_gate(resolved, args) && !detach {
         match held.exclusive_unless(&shared.exec_gate, &busy) {
             Some(took) => took,
-            None => return refuse_busy(shared, client, resolved),
+            None => return refuse_busy(shared, client, resolved, args),
         }
     } else {
         false
     };
     if !held.shared_unless(&shared.exec_gate, &busy) {
-        return refuse_busy(shared, client, resolved);
+        return refuse_busy(shared, client, resolved, args);
     }
     let reply = if detach {
         admit_and_detach(shared, client, resolved, args, held)
@@ -240,9 +240,14 @@ fn run_detached(shared: &Shared, mut client: ClientState, r: Resolved, args: &[B
 
 /// The reply to a command that arrives while a script is busy: what may run then (SCRIPT
 /// KILL, FUNCTION KILL / STATS) runs without the gate; anything else is refused with -BUSY.
-fn refuse_busy(shared: &Shared, client: &mut ClientState, r: Resolved) -> Frame {
+fn refuse_busy(shared: &Shared, client: &mut ClientState, r: Resolved, args: &[Bytes]) -> Frame {
     if let Some(reply) = super::scripting::while_busy(shared, r.full_name) {
         return reply;
+    }
+    if r.full_name == "shutdown" {
+        if let Some(reply) = super::scripting::shutdown_while_busy(shared, client, args) {
+            return reply;
+        }
     }
     if let Some(reply) = tx::while_busy(shared, client, r.full_name) {
         return reply;

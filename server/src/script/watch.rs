@@ -23,6 +23,8 @@ pub struct Watch {
     /// Run by the master link: it can not be killed.
     from_master: AtomicBool,
     kill: AtomicBool,
+    /// SHUTDOWN NOSAVE stops the script whatever it did (its effects are not committed).
+    abort: AtomicBool,
     /// The script's name (SHA or function) and the command that runs it.
     name: Mutex<(String, Vec<Bytes>)>,
     /// Libraries and functions loaded when it started (FUNCTION STATS while busy).
@@ -52,6 +54,7 @@ impl Watch {
         self.timed_out.store(false, Ordering::Relaxed);
         self.dirty.store(false, Ordering::Relaxed);
         self.kill.store(false, Ordering::Relaxed);
+        self.abort.store(false, Ordering::Relaxed);
         self.from_master.store(from_master, Ordering::Relaxed);
         self.kind.store(if is_eval { 1 } else { 2 }, Ordering::Relaxed);
         self.started_ms.store(crate::clock::unix_time_ms(), Ordering::Release);
@@ -86,7 +89,18 @@ impl Watch {
                 self.timed_out.store(true, Ordering::Release);
             }
         }
-        self.kill.load(Ordering::Relaxed)
+        self.kill.load(Ordering::Relaxed) || self.abort.load(Ordering::Relaxed)
+    }
+
+    /// SHUTDOWN NOSAVE while the script is busy: it stops at its next check, even after writes
+    /// or when its master sent it; the server is going away.
+    pub fn abort_for_shutdown(&self) {
+        self.abort.store(true, Ordering::Release);
+    }
+
+    /// Was the script stopped by SHUTDOWN NOSAVE?
+    pub fn aborted(&self) -> bool {
+        self.abort.load(Ordering::Acquire)
     }
 
     /// The running script: (is an EVAL, name, command, ms it has run).

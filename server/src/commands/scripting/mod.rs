@@ -11,7 +11,9 @@ mod run;
 pub use eval::COMMANDS as EVAL_COMMANDS;
 pub use function::COMMANDS as FUNCTION_COMMANDS;
 
+use crate::commands::session::ClientState;
 use crate::shared::Shared;
+use bytes::Bytes;
 use slotbox_protocol::Frame;
 
 /// While a script is busy: the reply of a command that runs anyway, without the gate (SCRIPT
@@ -24,6 +26,21 @@ pub fn while_busy(shared: &Shared, full_name: &str) -> Option<Frame> {
         "function|stats" => Some(function::stats_reply(shared)),
         _ => None,
     }
+}
+
+/// SHUTDOWN while a script is busy: with NOSAVE the script is stopped (its writes are not
+/// committed: no EXEC closes them in the write stream) and the server shuts down without
+/// saving, as Redis does; the client's connection closes. Without NOSAVE it is refused (None:
+/// the caller answers -BUSY).
+pub fn shutdown_while_busy(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Option<Frame> {
+    if !args[1..].iter().any(|a| a.eq_ignore_ascii_case(b"nosave")) {
+        return None;
+    }
+    crate::log::warning("User requested shutdown...");
+    shared.scripting.watch.abort_for_shutdown();
+    shared.request_shutdown();
+    client.close_after_reply = true;
+    Some(Frame::Raw(Bytes::new()))
 }
 
 /// Does this EVAL / EVALSHA / FCALL run a script that declares `no-writes` (so a client pause

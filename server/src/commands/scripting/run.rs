@@ -95,7 +95,8 @@ pub fn run(
         speed.record_function(call.name.as_bytes(), shared.keyspace.functions.version(), took);
     }
     let script = host.client;
-    if script.exec_fed_multi {
+    // A script SHUTDOWN NOSAVE stopped leaves its MULTI open: its writes are not committed.
+    if script.exec_fed_multi && !watch.aborted() {
         if ctx.client.in_exec {
             ctx.client.exec_fed_multi = true;
         } else {
