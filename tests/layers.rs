@@ -35,7 +35,7 @@ const SERVER_LAYERS: &[&[&str]] = &[
     &["repl"],
     &["cluster"],
     &["shared"],
-    &["commands"],
+    &["commands", "shutdown"],
     &["net"],
     &["lib"],
 ];

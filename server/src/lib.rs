@@ -21,7 +21,7 @@
 //!    calling up
 //! 8. `shared`: one server (Core plus services and bookkeeping)
 //! 9. `commands`: the execution seam (`commands::exec`), the session, the registry, one
-//!    family per folder
+//!    family per folder; `shutdown` (the final save on SIGTERM / SIGINT)
 //! 10. `net`: event loops and connections; this file wires a server together (`start`)
 //!
 //! [`start`] runs a server in-process (threads, not a child process) and returns a
@@ -54,6 +54,7 @@ pub mod rand;
 pub mod repl;
 pub mod script;
 pub mod shared;
+pub mod shutdown;
 pub mod stats;
 pub mod store;
 pub mod stream;

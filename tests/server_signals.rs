@@ -1,0 +1,187 @@
+//! slotbox-server as a service manager stops it: SIGTERM with save points writes a final
+//! snapshot that the next start loads, SIGINT fsyncs the AOF, removes the pid file and logs Redis's shutdown lines; a
+//! second signal while the first one's shutdown waits exits at once with status 1; a final
+//! save that fails keeps the server serving (as Redis does) until a later signal succeeds.
+//!
+//! The binary runs as a child on a free 127.0.0.1 port; it is killed on drop, every wait is
+//! bounded.
+
+mod common;
+
+use common::{free_port, slotbox_server_binary, wait_for, RawClient, TempDir, WAIT};
+use slotbox::protocol::Frame;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+/// A `slotbox-server` child (stdout and stderr in `dir/server.log`), killed on drop.
+struct Node {
+    child: Child,
+    addr: SocketAddr,
+    log: std::path::PathBuf,
+}
+
+impl Node {
+    fn spawn(dir: &Path, extra: &[&str]) -> Node {
+        for _ in 0..5 {
+            let port = free_port();
+            let log = dir.join("server.log");
+            let out = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
+            let child = Command::new(slotbox_server_binary())
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir"])
+                .arg(dir)
+                .args(extra)
+                .stdin(Stdio::null())
+                .stdout(Stdio::from(out.try_clone().unwrap()))
+                .stderr(Stdio::from(out))
+                .spawn()
+                .expect("start slotbox-server");
+            let mut node = Node { child, addr: SocketAddr::from(([127, 0, 0, 1], port)), log };
+            let up = wait_for(WAIT, || {
+                matches!(node.child.try_wait(), Ok(Some(_)))
+                    || RawClient::try_connect(node.addr).is_ok_and(|mut c| c.try_call(&["PING"]).is_ok())
+            });
+            if up && node.child.try_wait().is_ok_and(|s| s.is_none()) {
+                return node;
+            }
+        }
+        panic!(
+            "slotbox-server did not start; log:\n{}",
+            std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
+        );
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill").args([sig, &self.child.id().to_string()]).status();
+        assert!(ok.is_ok_and(|s| s.success()), "kill {sig} failed");
+    }
+
+    /// The exit status, waiting at most [`WAIT`].
+    fn wait_exit(&mut self) -> Option<ExitStatus> {
+        let mut status = None;
+        wait_for(WAIT, || {
+            status = self.child.try_wait().ok().flatten();
+            status.is_some()
+        });
+        status
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn call(&self, args: &[&str]) -> Frame {
+        RawClient::connect(self.addr).call(args)
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The log's lines without their `pid:role date time` prefix (the level mark and message).
+fn messages(log: &str) -> Vec<String> {
+    log.lines().filter_map(|l| l.splitn(6, ' ').nth(5).map(str::to_string)).collect()
+}
+
+#[test]
+fn sigterm_with_save_points_leaves_a_loadable_snapshot_and_removes_the_pid_file() {
+    let dir = TempDir::new("sigterm");
+    let pidfile = dir.path().join("slotbox.pid");
+    let pid_arg = pidfile.display().to_string();
+    let mut node = Node::spawn(dir.path(), &["--save", "60 1", "--pidfile", &pid_arg]);
+    assert!(pidfile.is_file(), "the pid file is written at start");
+    for i in 0..100 {
+        assert_eq!(node.call(&["SET", &format!("key:{i}"), &format!("value {i}")]), Frame::Simple("OK".into()));
+    }
+    node.call(&["HSET", "h", "f", "v"]);
+    node.signal("-TERM");
+    let status = node.wait_exit().unwrap_or_else(|| panic!("still running after SIGTERM:\n{}", node.log_text()));
+    assert!(status.success(), "exit status {status:?}; log:\n{}", node.log_text());
+    assert!(!pidfile.exists(), "the pid file is removed");
+    let log = messages(&node.log_text());
+    let order = [
+        "# Received SIGTERM scheduling shutdown...",
+        "# User requested shutdown...",
+        "* Saving the final RDB snapshot before exiting.",
+        "* Removing the pid file.",
+        "# slotbox-server is now ready to exit, bye bye...",
+    ];
+    let at: Vec<Option<usize>> = order.iter().map(|m| log.iter().position(|l| l == m)).collect();
+    assert!(at.iter().all(Option::is_some) && at.windows(2).all(|w| w[0] < w[1]), "log lines {at:?}:\n{log:#?}");
+    assert!(dir.path().join("dump.rdb").is_file(), "the final snapshot is written");
+    drop(node);
+
+    let again = Node::spawn(dir.path(), &["--save", ""]);
+    assert_eq!(again.call(&["DBSIZE"]), Frame::Integer(101), "the next start loads the snapshot");
+    assert_eq!(again.call(&["GET", "key:42"]), Frame::Bulk("value 42".into()));
+    assert_eq!(again.call(&["HGET", "h", "f"]), Frame::Bulk("v".into()));
+}
+
+#[test]
+fn sigint_without_save_points_fsyncs_the_aof_and_saves_no_snapshot() {
+    let dir = TempDir::new("sigint");
+    let mut node = Node::spawn(dir.path(), &["--save", "", "--appendonly", "yes", "--appendfsync", "no"]);
+    node.call(&["SET", "k", "v"]);
+    node.signal("-INT");
+    let status = node.wait_exit().expect("exits after SIGINT");
+    assert!(status.success(), "exit status {status:?}");
+    let log = messages(&node.log_text());
+    for line in ["# Received SIGINT scheduling shutdown...", "* Calling fsync() on the AOF file."] {
+        assert!(log.iter().any(|l| l == line), "no {line:?} in {log:#?}");
+    }
+    assert!(!log.iter().any(|l| l.contains("Saving the final")), "{log:#?}");
+    assert!(!dir.path().join("dump.rdb").exists(), "no save points: no snapshot");
+    drop(node);
+    let again = Node::spawn(dir.path(), &["--save", "", "--appendonly", "yes"]);
+    assert_eq!(again.call(&["GET", "k"]), Frame::Bulk("v".into()), "the AOF holds the write");
+}
+
+#[test]
+fn second_signal_while_shutting_down_exits_at_once() {
+    let dir = TempDir::new("insist");
+    let mut node = Node::spawn(dir.path(), &["--save", "60 1", "--enable-debug-command", "yes"]);
+    node.call(&["SET", "k", "v"]);
+    // DEBUG SLEEP holds the whole exec gate: the shutdown waits for it, so it is pending.
+    let mut sleeper = RawClient::connect(node.addr);
+    sleeper.send_raw(&common::encode_command(&["DEBUG", "SLEEP", "8"]));
+    std::thread::sleep(Duration::from_millis(300));
+    node.signal("-TERM");
+    assert!(
+        wait_for(WAIT, || node.log_text().contains("User requested shutdown...")),
+        "the shutdown started:\n{}",
+        node.log_text()
+    );
+    node.signal("-TERM");
+    let status = node.wait_exit().expect("exits on the second signal");
+    assert_eq!(status.code(), Some(1), "not a clean exit; log:\n{}", node.log_text());
+    assert!(node.log_text().contains("# You insist... exiting now."), "{}", node.log_text());
+    assert!(!dir.path().join("dump.rdb").exists(), "the final save never ran");
+}
+
+#[test]
+fn failed_final_save_keeps_serving_until_a_later_signal_succeeds() {
+    let dir = TempDir::new("savefail");
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let data_arg = data.display().to_string();
+    let mut node = Node::spawn(dir.path(), &["--save", "60 1", "--dir", &data_arg]);
+    node.call(&["SET", "k", "v"]);
+    // The snapshot's directory is gone: the save cannot write its temp file.
+    std::fs::remove_dir_all(&data).unwrap();
+    node.signal("-TERM");
+    let refused = "# SIGTERM received but errors trying to shut down the server, check the logs for more information";
+    assert!(wait_for(WAIT, || messages(&node.log_text()).iter().any(|l| l == refused)), "{}", node.log_text());
+    assert!(messages(&node.log_text()).iter().any(|l| l == "# Error trying to save the DB, can't exit."));
+    // Still serving, writes included (the shutdown's write pause is over).
+    assert_eq!(node.call(&["SET", "k2", "v2"]), Frame::Simple("OK".into()));
+    assert!(node.child.try_wait().unwrap().is_none(), "still running after the failed save");
+    assert_eq!(node.call(&["CONFIG", "SET", "shutdown-on-sigterm", "nosave"]), Frame::Simple("OK".into()));
+    node.signal("-TERM");
+    let status = node.wait_exit().expect("exits on the next signal");
+    assert!(status.success(), "exit status {status:?}");
+}
