@@ -1,0 +1,266 @@
+//! slotbox-proxy as a nutcracker drop-in on the command line, with the real binary: an init
+//! script's `-d -p -o -v -s -a -i -m` gives a daemon with a pid file and a log (which records
+//! ejections, failed connections and the signal that stops it, then the pid file is gone);
+//! `-h`, `-V`, `-D` exit 0 as nutcracker's do; a memcached pool (`redis: false`) is refused.
+//! Also `--help` / `--version` of every binary, and the stats JSON's queues and `server_eof`
+//! (embedded proxy in front of a backend that never answers).
+//!
+//! Everything listens on 127.0.0.1 free ports; the daemon is killed by its pid on drop; every
+//! wait is bounded.
+
+mod common;
+
+use common::{free_port, run_bounded, slotbox_proxy_binary, slotbox_server_binary, wait_for, RawClient, TempDir, WAIT};
+use slotbox::protocol::Frame;
+use slotbox::Server;
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+fn cluster_tool_binary() -> std::path::PathBuf {
+    let bin = slotbox_server_binary().with_file_name("slotbox-cluster");
+    if !bin.is_file() {
+        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cmd.args(["build", "-p", "slotbox-cluster", "--bin", "slotbox-cluster"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        run_bounded(&mut cmd, Duration::from_secs(600));
+    }
+    bin
+}
+
+/// Run `bin args` to completion (bounded): (exit code, stdout, stderr).
+fn run(bin: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let (status, out, err) =
+        run_bounded(Command::new(bin).args(args), WAIT).unwrap_or_else(|| panic!("{} {args:?} hung", bin.display()));
+    (status.code(), out, err)
+}
+
+#[test]
+fn help_and_version_exit_zero_on_every_binary() {
+    let server = slotbox_server_binary();
+    let proxy = slotbox_proxy_binary();
+    let tool = cluster_tool_binary();
+    for (bin, args, needle) in [
+        (&server, &["--help"][..], "Usage: ./slotbox-server"),
+        (&server, &["--version"][..], "slotbox-server v="),
+        (&proxy, &["--help"][..], "-d, --daemonize"),
+        (&proxy, &["-h"][..], "-p, --pid-file=S"),
+        (&proxy, &["--version"][..], "This is slotbox-proxy-"),
+        (&proxy, &["-V"][..], "nutcracker-0.5.0 compatible"),
+        (&proxy, &["-D"][..], "out_queue_bytes     \"current request bytes in outgoing queue\""),
+        (&tool, &["--help"][..], "Cluster Manager Commands:"),
+        (&tool, &["--version"][..], "slotbox-cluster "),
+    ] {
+        let (code, out, err) = run(bin, args);
+        assert_eq!(code, Some(0), "{} {args:?}: {out}{err}", bin.display());
+        assert!(out.contains(needle), "{} {args:?} printed:\n{out}{err}", bin.display());
+    }
+    let (code, _, err) = run(&proxy, &["-m", "10"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("mbuf chunk size must be between 512 and 16777216 bytes"), "{err}");
+}
+
+#[test]
+fn a_memcached_pool_is_refused() {
+    let dir = TempDir::new("proxy-memcache");
+    let conf = dir.path().join("nutcracker.yml");
+    std::fs::write(&conf, "mc:\n  listen: 127.0.0.1:22121\n  redis: false\n  servers:\n   - 127.0.0.1:11211:1\n")
+        .unwrap();
+    let (code, _, err) = run(&slotbox_proxy_binary(), &["-t", "-c", conf.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("pool 'mc': key 'redis': false (a memcached pool) is not supported"), "{err}");
+    assert!(err.contains("syntax is invalid"), "{err}");
+}
+
+/// A daemon started by pid file; SIGKILLed on drop if still there.
+struct Daemon {
+    pid: Option<i32>,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(pid) = self.pid {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        }
+    }
+}
+
+fn alive(pid: i32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
+}
+
+#[test]
+fn init_style_invocation_gives_a_daemon_with_pid_file_and_log() {
+    let backend = Server::start().unwrap();
+    let dir = TempDir::new("proxy-daemon");
+    let (conf, pidfile, logfile) =
+        (dir.path().join("nutcracker.yml"), dir.path().join("nc.pid"), dir.path().join("nc.log"));
+    let (port, stats_port) = (free_port(), free_port());
+    // The second server refuses connections: its requests fail and it is ejected.
+    let dead = free_port();
+    std::fs::write(
+        &conf,
+        format!(
+            "alpha:\n  listen: 127.0.0.1:{port}\n  redis: true\n  tcpkeepalive: true\n  auto_eject_hosts: true\n  \
+             server_failure_limit: 1\n  server_retry_timeout: 60000\n  distribution: modula\n  servers:\n   \
+             - {}:1\n   - 127.0.0.1:{dead}:1\n",
+            backend.addr()
+        ),
+    )
+    .unwrap();
+    let (stats, p) = (stats_port.to_string(), pidfile.to_str().unwrap().to_string());
+    let args = [
+        "-d",
+        "-c",
+        conf.to_str().unwrap(),
+        "-p",
+        &p,
+        "-o",
+        logfile.to_str().unwrap(),
+        "-v",
+        "6",
+        "-s",
+        &stats,
+        "-a",
+        "127.0.0.1",
+        "-i",
+        "100",
+        "-m",
+        "16384",
+        "--workers",
+        "1",
+    ];
+    let (code, out, err) = run(&slotbox_proxy_binary(), &args);
+    assert_eq!(code, Some(0), "the foreground process returns at once: {out}{err}");
+    assert!(out.is_empty() && err.is_empty(), "a daemon prints nothing: {out}{err}");
+    let mut daemon = Daemon { pid: None };
+    assert!(wait_for(WAIT, || std::fs::read_to_string(&pidfile).is_ok_and(|t| t.trim().parse::<i32>().is_ok())));
+    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    daemon.pid = Some(pid);
+    assert!(alive(pid), "the pid file names the running daemon");
+    let log = || std::fs::read_to_string(&logfile).unwrap_or_default();
+    assert!(wait_for(WAIT, || log().contains(&format!("started on pid {pid}"))), "log:\n{}", log());
+
+    // It serves: keys on the live backend work; the dead one's fail, then it is ejected.
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    assert!(wait_for(WAIT, || RawClient::try_connect(addr).is_ok()));
+    let mut c = RawClient::connect(addr);
+    let mut errors = 0;
+    for i in 0..20 {
+        match c.call(&["SET", &format!("k{i}"), "v"]) {
+            Frame::Simple(_) => {}
+            Frame::Error(_) => errors += 1,
+            other => panic!("SET: {other:?}"),
+        }
+    }
+    assert!(errors > 0, "some keys map to the dead backend");
+    assert!(
+        wait_for(WAIT, || log().contains(&format!("server '127.0.0.1:{dead}' ejected"))),
+        "no ejection in the log:\n{}",
+        log()
+    );
+    assert!(log().contains(&format!("connection to server '127.0.0.1:{dead}' failed")), "{}", log());
+    // The stats port is the one asked for, on the address asked for.
+    let mut json = String::new();
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", stats_port)).expect("stats port");
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    std::io::Read::read_to_string(&mut s, &mut json).unwrap();
+    assert!(json.contains("\"service\":\"nutcracker\""), "{json}");
+
+    // SIGTERM: it logs the signal, removes its pid file and exits.
+    assert!(Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success());
+    assert!(wait_for(WAIT, || !alive(pid)), "still running after SIGTERM");
+    daemon.pid = None;
+    assert!(!pidfile.exists(), "the pid file is removed");
+    assert!(log().contains("signal 15 (SIGTERM) received, exiting"), "{}", log());
+    // nutcracker's line shape: "[YYYY-mm-dd HH:MM:SS.mmm] file.rs:N text".
+    let first = log().lines().next().unwrap_or_default().to_string();
+    let b = first.as_bytes();
+    assert!(b.len() > 26 && b[0] == b'[' && b[24] == b']' && first[26..].contains(".rs:"), "{first}");
+}
+
+type Conns = std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>;
+
+/// A backend that accepts connections and never reads or answers; ends them on demand.
+struct Silent {
+    addr: SocketAddr,
+    conns: Conns,
+}
+
+impl Silent {
+    fn start() -> Silent {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let conns = Conns::default();
+        let keep = conns.clone();
+        std::thread::spawn(move || {
+            for s in l.incoming().flatten() {
+                keep.lock().unwrap().push(s);
+            }
+        });
+        Silent { addr, conns }
+    }
+
+    /// Send FIN on every connection (the proxy reads end of stream, not a reset).
+    fn end_all(&self) {
+        for s in self.conns.lock().unwrap().iter() {
+            let _ = s.shutdown(std::net::Shutdown::Write);
+        }
+    }
+}
+
+/// `"field":N` of the server `server` in the stats JSON.
+fn server_field(json: &str, server: &str, field: &str) -> i64 {
+    let at = json.find(&format!("\"{server}\":{{")).unwrap_or_else(|| panic!("no {server} in {json}"));
+    let body = &json[at..];
+    let body = &body[..body.find('}').unwrap()];
+    let f = body.find(&format!("\"{field}\":")).unwrap_or_else(|| panic!("no {field} in {body}"));
+    let v = &body[f + field.len() + 3..];
+    v[..v.find(|c: char| !c.is_ascii_digit() && c != '-').unwrap_or(v.len())].parse().unwrap()
+}
+
+#[test]
+fn stats_queues_and_server_eof_are_real() {
+    let silent = Silent::start();
+    let yaml = format!("alpha:\n  listen: 127.0.0.1:0\n  redis: true\n  servers:\n   - {}:1\n", silent.addr);
+    let proxy =
+        slotbox_proxy::Proxy::start(&yaml, slotbox_proxy::Options { workers: 1, ..Default::default() }).unwrap();
+    let name = silent.addr.to_string();
+    let mut c = std::net::TcpStream::connect(proxy.addr()).unwrap();
+    // Three small GETs, then values big enough to fill the socket buffers: the GETs are
+    // written (out_queue), the tail of the big SETs is not (in_queue).
+    let mut req = Vec::new();
+    for k in ["a", "b", "c"] {
+        req.extend(common::encode_command(&["GET", k]));
+    }
+    let big = "x".repeat(4 << 20);
+    for k in ["d", "e", "f", "g"] {
+        req.extend(common::encode_command(&["SET", k, &big]));
+    }
+    let writer = std::thread::spawn(move || {
+        let _ = c.write_all(&req);
+        c
+    });
+    let queued = |json: &str| (server_field(json, &name, "in_queue"), server_field(json, &name, "out_queue"));
+    let ok = wait_for(WAIT, || {
+        let (i, o) = queued(&proxy.stats_json());
+        i >= 1 && o >= 3 && i + o == 7
+    });
+    assert!(ok, "queues never showed 7 requests: {:?} in {}", queued(&proxy.stats_json()), proxy.stats_json());
+    assert!(server_field(&proxy.stats_json(), &name, "in_queue_bytes") > 0);
+    assert!(server_field(&proxy.stats_json(), &name, "out_queue_bytes") > 0);
+    assert_eq!(server_field(&proxy.stats_json(), &name, "server_eof"), 0);
+    // The backend closes: the requests fail, the queues empty, server_eof counts it.
+    silent.end_all();
+    let done = wait_for(WAIT, || {
+        let json = proxy.stats_json();
+        server_field(&json, &name, "server_eof") + server_field(&json, &name, "server_err") >= 1
+            && queued(&json) == (0, 0)
+    });
+    assert!(done, "{}", proxy.stats_json());
+    assert_eq!(server_field(&proxy.stats_json(), &name, "server_eof"), 1, "{}", proxy.stats_json());
+    drop(writer);
+}
