@@ -15,7 +15,8 @@
 //! 6. per-client and per-server bookkeeping: `client` (ClientInfo), then `blocking`, `pubsub`,
 //!    `cmdstats`, `evict`, `tracking` (client-side caching), `script` (the Lua interpreters:
 //!    scripts and function libraries, calling commands only through the `Host` they are
-//!    handed), then `monitor` and `notify` (keyspace notifications)
+//!    handed), then `monitor`, `notify` (keyspace notifications) and `cmdlatency` (INFO
+//!    latencystats)
 //! 7. services on `Core`: `persist`, then `repl`, then `cluster` — fed by the write stream,
 //!    handed what they run by the wiring (AOF replay, a replica's stream applier), never
 //!    calling up
@@ -33,6 +34,7 @@ pub mod blocking;
 pub mod client;
 pub mod clock;
 pub mod cluster;
+pub mod cmdlatency;
 pub mod cmdstats;
 pub mod commands;
 pub mod config;
