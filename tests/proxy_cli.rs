@@ -98,7 +98,7 @@ fn init_style_invocation_gives_a_daemon_with_pid_file_and_log() {
     let dir = TempDir::new("proxy-daemon");
     let (conf, pidfile, logfile) =
         (dir.path().join("nutcracker.yml"), dir.path().join("nc.pid"), dir.path().join("nc.log"));
-    let (port, stats_port) = (free_port(), free_port());
+    let (port, stats_port, metrics_port) = (free_port(), free_port(), free_port());
     // The second server refuses connections: its requests fail and it is ejected.
     let dead = free_port();
     std::fs::write(
@@ -111,27 +111,12 @@ fn init_style_invocation_gives_a_daemon_with_pid_file_and_log() {
         ),
     )
     .unwrap();
-    let (stats, p) = (stats_port.to_string(), pidfile.to_str().unwrap().to_string());
+    let (stats, p, metrics) = (stats_port.to_string(), pidfile.to_str().unwrap().to_string(), metrics_port.to_string());
+    #[rustfmt::skip]
     let args = [
-        "-d",
-        "-c",
-        conf.to_str().unwrap(),
-        "-p",
-        &p,
-        "-o",
-        logfile.to_str().unwrap(),
-        "-v",
-        "6",
-        "-s",
-        &stats,
-        "-a",
-        "127.0.0.1",
-        "-i",
-        "100",
-        "-m",
-        "16384",
-        "--workers",
-        "1",
+        "-d", "-c", conf.to_str().unwrap(), "-p", &p, "-o", logfile.to_str().unwrap(), "-v", "6",
+        "-s", &stats, "-a", "127.0.0.1", "-i", "100", "-m", "16384",
+        "--workers", "1", "--metrics-addr", "127.0.0.1", "--metrics-port", &metrics,
     ];
     let (code, out, err) = run(&slotbox_proxy_binary(), &args);
     assert_eq!(code, Some(0), "the foreground process returns at once: {out}{err}");
@@ -169,6 +154,13 @@ fn init_style_invocation_gives_a_daemon_with_pid_file_and_log() {
     s.set_read_timeout(Some(WAIT)).unwrap();
     std::io::Read::read_to_string(&mut s, &mut json).unwrap();
     assert!(json.contains("\"service\":\"nutcracker\""), "{json}");
+    // The metrics endpoint on the address asked for: the daemon's own process figures.
+    let text = http_get(format!("127.0.0.1:{metrics_port}").parse().unwrap(), "/metrics");
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count() as f64;
+    assert!((sample(&text, "process_open_fds") - fds).abs() <= 4.0, "open fds vs {fds}:\n{text}");
+    let ejected =
+        sample(&text, &format!("slotbox_proxy_backend_ejections_total{{pool=\"alpha\",backend=\"127.0.0.1:{dead}\"}}"));
+    assert_eq!(ejected, 1.0);
 
     // SIGTERM: it logs the signal, removes its pid file and exits.
     assert!(Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success());
@@ -263,4 +255,59 @@ fn stats_queues_and_server_eof_are_real() {
     assert!(done, "{}", proxy.stats_json());
     assert_eq!(server_field(&proxy.stats_json(), &name, "server_eof"), 1, "{}", proxy.stats_json());
     drop(writer);
+}
+
+/// `GET path` over HTTP/1.0: the body.
+fn http_get(addr: SocketAddr, path: &str) -> String {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to metrics");
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes()).unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut s, &mut out).unwrap();
+    out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or(out)
+}
+
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|v| v.strip_prefix(' ')).and_then(|v| v.parse().ok()))
+        .unwrap_or_else(|| panic!("no sample {series} in:\n{text}"))
+}
+
+#[test]
+fn metrics_have_build_process_and_per_command_series() {
+    let backend = Server::start().unwrap();
+    let yaml = format!("alpha:\n  listen: 127.0.0.1:0\n  redis: true\n  servers:\n   - {}:1\n", backend.addr());
+    let mut proxy =
+        slotbox_proxy::Proxy::start(&yaml, slotbox_proxy::Options { workers: 1, ..Default::default() }).unwrap();
+    let metrics = proxy.serve_metrics("127.0.0.1:0").unwrap();
+    let mut c = RawClient::connect(proxy.addr());
+    for i in 0..25 {
+        assert_eq!(c.call(&["SET", &format!("k{i}"), "v"]), Frame::Simple("OK".into()));
+    }
+    for i in 0..10 {
+        c.call(&["GET", &format!("k{i}")]);
+    }
+    assert!(matches!(c.call(&["INCR", "k0"]), Frame::Error(_)), "INCR of a non-number fails");
+    assert!(matches!(c.call(&["NOSUCHCOMMAND"]), Frame::Error(_)));
+    let text = http_get(metrics, "/metrics");
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        sample(&text, &format!("slotbox_proxy_build_info{{version=\"{version}\",nutcracker_version=\"0.5.0\"}}")),
+        1.0
+    );
+    // This test process is the proxy's process: its own figures.
+    let fds = std::fs::read_dir("/proc/self/fd").unwrap().count() as f64;
+    assert!((sample(&text, "process_open_fds") - fds).abs() <= 8.0, "open fds vs {fds}");
+    assert!(sample(&text, "process_resident_memory_bytes") > 1e6);
+    assert!(sample(&text, "process_cpu_seconds_total") > 0.0);
+    let cmd = |name: &str, series: &str| {
+        sample(&text, &format!("slotbox_proxy_command_{series}{{pool=\"alpha\",command=\"{name}\"}}"))
+    };
+    assert_eq!((cmd("set", "requests_total"), cmd("set", "errors_total")), (25.0, 0.0));
+    assert_eq!((cmd("get", "requests_total"), cmd("incr", "errors_total")), (10.0, 1.0));
+    assert_eq!((cmd("unknown", "requests_total"), cmd("unknown", "errors_total")), (1.0, 1.0));
+    assert_eq!(cmd("set", "latency_seconds_count"), 25.0);
+    let inf = sample(&text, "slotbox_proxy_command_latency_seconds_bucket{pool=\"alpha\",command=\"get\",le=\"+Inf\"}");
+    assert_eq!(inf, 10.0);
+    assert!(cmd("set", "latency_seconds_sum") > 0.0);
 }

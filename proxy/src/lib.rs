@@ -4,6 +4,7 @@
 //! one from a nutcracker.yml text; the binary (`main.rs`) adds the command line and signals.
 
 pub mod cli;
+pub mod cmdstats;
 pub mod config;
 pub mod daemon;
 pub mod error;
@@ -15,6 +16,7 @@ pub mod local;
 pub mod log;
 pub mod metrics;
 mod net;
+pub mod process;
 pub mod router;
 pub mod stats;
 

@@ -111,6 +111,9 @@ fn start(args: &Args, text: &str, pools: Vec<slotbox_proxy::PoolConfig>) -> Prox
         ..Default::default()
     };
     let mut proxy = Proxy::with_pools(pools, opts).unwrap_or_else(|e| fail(&e.to_string()));
+    let metrics = args.metrics_port.map(|port| {
+        proxy.serve_metrics(&format!("{}:{port}", args.metrics_addr)).unwrap_or_else(|e| fail(&e.to_string()))
+    });
     plog!(
         NOTICE,
         "slotbox-proxy-{} (nutcracker-0.5.0 compatible) started on pid {}",
@@ -123,11 +126,8 @@ fn start(args: &Args, text: &str, pools: Vec<slotbox_proxy::PoolConfig>) -> Prox
     if let Some(a) = proxy.stats_addr() {
         plog!(NOTICE, "stats on {a}");
     }
-    if let Some(port) = args.metrics_port {
-        match proxy.serve_metrics(&format!("{}:{port}", args.metrics_addr)) {
-            Ok(a) => plog!(NOTICE, "metrics on http://{a}/metrics"),
-            Err(e) => fail(&e.to_string()),
-        }
+    if let Some(a) = metrics {
+        plog!(NOTICE, "metrics on http://{a}/metrics");
     }
     proxy
 }

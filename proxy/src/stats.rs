@@ -73,6 +73,8 @@ pub struct PoolStats {
     pub errors: AtomicU64,
     /// Clients closed at accept because `client_connections` was reached.
     pub client_rejected: AtomicU64,
+    /// Requests, error replies and latency per command (the metrics endpoint).
+    pub commands: crate::cmdstats::CommandStats,
     /// Every backend the pool has had, by address (configured, reloaded, discovered). Locked
     /// only when a backend is added and when stats are read, never per request: workers keep
     /// their own `Arc` of each entry.

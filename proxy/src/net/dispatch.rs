@@ -34,6 +34,7 @@ impl Worker {
         };
         let pool = &self.pools[c.pool];
         incr(&pool.shared.stats.requests);
+        c.time_request(crate::cmdstats::index_of(&args[0]));
         if local::auth_required(&name, &c.session, pool.cfg().redis_auth.as_deref()) {
             return self.reply_error(ct, Frame::error_static(slotbox_protocol::frame::errors::NOAUTH));
         }

@@ -106,7 +106,7 @@ impl Worker {
             }
         }
         let id = self.client_ids.fetch_add(1, Ordering::Relaxed);
-        let mut c = Client::new(stream, pool, id);
+        let mut c = Client::new(stream, pool, id, self.pools[pool].shared.stats.clone());
         c.session.authed = self.pools[pool].cfg().redis_auth.is_none();
         self.clients.insert(t, c);
     }
