@@ -88,7 +88,10 @@ pub fn start_bgsave(p: &Arc<Persistence>) -> Result<(), String> {
     p.bgsave_started.store(unix_time_ms(), Ordering::Relaxed);
     crate::log::notice("Background saving started");
     let bg = p.clone();
-    let spawned = std::thread::Builder::new().name("slotbox-bgsave".into()).spawn(move || bgsave(&bg));
+    let spawned = std::thread::Builder::new().name("slotbox-bgsave".into()).spawn(move || {
+        crate::log::as_child();
+        bgsave(&bg)
+    });
     spawned.map(|_| ()).map_err(|e| {
         p.bgsave_in_progress.store(false, Ordering::Release);
         format!("ERR Can't start the save thread: {e}")
