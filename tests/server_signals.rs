@@ -3,6 +3,9 @@
 //! second signal while the first one's shutdown waits exits at once with status 1; a final
 //! save that fails keeps the server serving (as Redis does) until a later signal succeeds.
 //!
+//! As a systemd service: `supervised systemd` sends READY=1 then STOPPING=1 to
+//! `$NOTIFY_SOCKET`, and the unit files of `conf/` pass `systemd-analyze verify`.
+//!
 //! The binary runs as a child on a free 127.0.0.1 port; it is killed on drop, every wait is
 //! bounded.
 
@@ -24,6 +27,10 @@ struct Node {
 
 impl Node {
     fn spawn(dir: &Path, extra: &[&str]) -> Node {
+        Node::spawn_env(dir, extra, &[])
+    }
+
+    fn spawn_env(dir: &Path, extra: &[&str], env: &[(&str, &Path)]) -> Node {
         for _ in 0..5 {
             let port = free_port();
             let log = dir.join("server.log");
@@ -32,6 +39,7 @@ impl Node {
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir"])
                 .arg(dir)
                 .args(extra)
+                .envs(env.iter().map(|&(k, v)| (k, v)))
                 .stdin(Stdio::null())
                 .stdout(Stdio::from(out.try_clone().unwrap()))
                 .stderr(Stdio::from(out))
@@ -184,4 +192,43 @@ fn failed_final_save_keeps_serving_until_a_later_signal_succeeds() {
     node.signal("-TERM");
     let status = node.wait_exit().expect("exits on the next signal");
     assert!(status.success(), "exit status {status:?}");
+}
+
+#[test]
+fn supervised_systemd_notifies_ready_then_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = TempDir::new("notify");
+    let sock_path = dir.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(WAIT)).unwrap();
+    let mut node =
+        Node::spawn_env(dir.path(), &["--save", "", "--supervised", "systemd"], &[("NOTIFY_SOCKET", &sock_path)]);
+    let mut buf = [0u8; 512];
+    let n = sock.recv(&mut buf).expect("a datagram from the server");
+    let ready = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert!(ready.lines().any(|l| l == "READY=1"), "{ready:?}");
+    node.signal("-TERM");
+    let n = sock.recv(&mut buf).expect("a datagram at shutdown");
+    assert_eq!(String::from_utf8_lossy(&buf[..n]), "STOPPING=1\n");
+    assert!(node.wait_exit().is_some_and(|s| s.success()));
+}
+
+#[test]
+fn unit_files_pass_systemd_analyze_verify() {
+    assert!(common::on_path("systemd-analyze"), "systemd-analyze is missing (apt-get install systemd; .ci/run does)");
+    let dir = TempDir::new("units");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bins = slotbox_server_binary().parent().unwrap().to_path_buf();
+    let _ = common::slotbox_proxy_binary();
+    for unit in ["slotbox-server.service", "slotbox-proxy.service"] {
+        // The units name the installed binaries; verify checks that they exist, so the copy
+        // names the ones just built (nothing else changes).
+        let text = std::fs::read_to_string(root.join("conf").join(unit)).unwrap();
+        let text = text.replace("/usr/local/bin/", &format!("{}/", bins.display()));
+        let path = dir.path().join(unit);
+        std::fs::write(&path, text).unwrap();
+        let out = common::run_bounded(Command::new("systemd-analyze").arg("verify").arg(&path), WAIT)
+            .expect("systemd-analyze finished");
+        assert!(out.0.success() && out.2.trim().is_empty(), "{unit}: {:?}\n{}{}", out.0, out.1, out.2);
+    }
 }
