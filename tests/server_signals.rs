@@ -31,11 +31,17 @@ impl Node {
     }
 
     fn spawn_env(dir: &Path, extra: &[&str], env: &[(&str, &Path)]) -> Node {
+        Node::spawn_full(None, dir, extra, env)
+    }
+
+    /// `slotbox-server [conf] --port P --bind 127.0.0.1 --dir dir extra...` with `env`.
+    fn spawn_full(conf: Option<&Path>, dir: &Path, extra: &[&str], env: &[(&str, &Path)]) -> Node {
         for _ in 0..5 {
             let port = free_port();
             let log = dir.join("server.log");
             let out = std::fs::OpenOptions::new().create(true).append(true).open(&log).unwrap();
             let child = Command::new(slotbox_server_binary())
+                .args(conf)
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--dir"])
                 .arg(dir)
                 .args(extra)
@@ -231,4 +237,25 @@ fn unit_files_pass_systemd_analyze_verify() {
             .expect("systemd-analyze finished");
         assert!(out.0.success() && out.2.trim().is_empty(), "{unit}: {:?}\n{}{}", out.0, out.1, out.2);
     }
+}
+
+#[test]
+fn the_sample_config_loads() {
+    let dir = TempDir::new("sample-conf");
+    let conf = Path::new(env!("CARGO_MANIFEST_DIR")).join("conf/slotbox.conf");
+    let pid = dir.path().join("p.pid");
+    let pid = pid.to_str().unwrap();
+    let mut node = Node::spawn_full(Some(&conf), dir.path(), &["--pidfile", pid], &[]);
+    let get = |name: &str| match node.call(&["CONFIG", "GET", name]) {
+        Frame::Array(kv) if kv.len() == 2 => common::text(&kv[1]),
+        other => panic!("CONFIG GET {name}: {other:?}"),
+    };
+    assert_eq!(get("save"), "3600 1 300 100 60 10000");
+    assert_eq!(
+        (get("io-threads"), get("appendfsync"), get("supervised")),
+        ("2".into(), "everysec".into(), "auto".into())
+    );
+    assert_eq!(get("latency-tracking-info-percentiles"), "50 99 99.9");
+    node.signal("-TERM");
+    assert!(node.wait_exit().is_some_and(|s| s.success()));
 }
