@@ -311,3 +311,26 @@ fn metrics_have_build_process_and_per_command_series() {
     assert_eq!(inf, 10.0);
     assert!(cmd("set", "latency_seconds_sum") > 0.0);
 }
+
+#[test]
+fn readme_lists_every_metric_the_proxy_exports() {
+    let backend = Server::start().unwrap();
+    let yaml = format!("alpha:\n  listen: 127.0.0.1:0\n  redis: true\n  servers:\n   - {}:1\n", backend.addr());
+    let proxy =
+        slotbox_proxy::Proxy::start(&yaml, slotbox_proxy::Options { workers: 1, ..Default::default() }).unwrap();
+    let exported: std::collections::BTreeSet<String> = proxy
+        .metrics_text()
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let table = readme.split("| metric | type | labels | meaning |").nth(1).expect("the metrics table in README.md");
+    let documented: std::collections::BTreeSet<String> = table
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| l.split('`').nth(1).map(str::to_string))
+        .collect();
+    assert_eq!(exported, documented, "README.md's proxy metrics table and /metrics differ");
+}
