@@ -259,3 +259,55 @@ fn the_sample_config_loads() {
     node.signal("-TERM");
     assert!(node.wait_exit().is_some_and(|s| s.success()));
 }
+
+/// A master with one replica in sync (offsets equal).
+fn master_and_replica(dir: &Path, master_extra: &[&str]) -> (Node, Node) {
+    let (mdir, rdir) = (dir.join("m"), dir.join("r"));
+    std::fs::create_dir_all(&mdir).unwrap();
+    std::fs::create_dir_all(&rdir).unwrap();
+    let mut args = vec!["--save", ""];
+    args.extend_from_slice(master_extra);
+    let master = Node::spawn(&mdir, &args);
+    let port = master.addr.port().to_string();
+    let replica = Node::spawn(&rdir, &["--save", "", "--replicaof", "127.0.0.1", &port]);
+    let synced = wait_for(WAIT, || {
+        let mut c = RawClient::connect(master.addr);
+        let m = common::info_value(&mut c, "replication", "master_repl_offset");
+        let r = common::info_value(&mut RawClient::connect(replica.addr), "replication", "slave_repl_offset");
+        common::info_value(&mut c, "replication", "connected_slaves").as_deref() == Some("1") && m.is_some() && m == r
+    });
+    assert!(synced, "the replica never caught up:\n{}", master.log_text());
+    (master, replica)
+}
+
+#[test]
+fn sigterm_lets_replicas_catch_up_and_reports_a_lagging_one() {
+    let dir = TempDir::new("replicas");
+    // In sync: the shutdown reports it and the replica holds every write.
+    let (mut master, replica) = master_and_replica(&dir.path().join("a"), &[]);
+    for i in 0..50 {
+        master.call(&["SET", &format!("k{i}"), "v"]);
+    }
+    master.signal("-TERM");
+    assert!(master.wait_exit().is_some_and(|s| s.success()), "{}", master.log_text());
+    let log = messages(&master.log_text());
+    assert!(log.iter().any(|l| l == "* 1 of 1 replicas are in sync when shutting down."), "{log:#?}");
+    assert_eq!(replica.call(&["DBSIZE"]), Frame::Integer(50));
+    drop(replica);
+
+    // A replica that cannot answer (stopped): the master waits shutdown-timeout, then says
+    // which replica lags and exits anyway.
+    let (mut master, replica) = master_and_replica(&dir.path().join("b"), &["--shutdown-timeout", "1"]);
+    replica.signal("-STOP");
+    master.call(&["SET", "late", "write"]);
+    master.signal("-TERM");
+    let status = master.wait_exit();
+    replica.signal("-CONT");
+    assert!(status.is_some_and(|s| s.success()), "{}", master.log_text());
+    let log = messages(&master.log_text());
+    let waiting = log.iter().position(|l| l == "* Waiting for replicas before shutting down.");
+    let lagging =
+        log.iter().position(|l| l.starts_with("# Lagging replica 127.0.0.1:") && l.ends_with("state=online."));
+    let summary = log.iter().position(|l| l == "* 0 of 1 replicas are in sync when shutting down.");
+    assert!(waiting < lagging && lagging < summary && waiting.is_some(), "{log:#?}");
+}
