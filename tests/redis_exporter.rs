@@ -135,6 +135,11 @@ fn redis_exporter_metrics_match_the_node() {
         c.call(&["GET", &format!("{{t}}k{}", i * 2)]);
     }
     c.call(&["EXPIRE", "{t}k1", "1000"]);
+    // The active expiry cycle walks every slot within about a second: then avg_ttl is known.
+    assert!(wait_for(WAIT, || {
+        let ks = common::info_value(&mut c, "keyspace", "db0").unwrap_or_default();
+        !ks.ends_with("avg_ttl=0")
+    }));
     assert_eq!(c.call(&["CONFIG", "SET", "slowlog-log-slower-than", "-1"]), Frame::Simple("OK".into()));
     c.call(&["CONFIG", "SET", "latency-monitor-threshold", "5"]);
     c.call(&["DEBUG", "SLEEP", "0.02"]);
@@ -202,6 +207,10 @@ fn redis_exporter_metrics_match_the_node() {
         r.same(&series, metric(&m, &series), sub(&before, &field, "calls"));
     }
     // Memory: the exporter's reading lies between two of the node's (allocations move it).
+    let avg_ttl = sub(&before, "db0", "avg_ttl");
+    assert!(avg_ttl > 990_000.0 && avg_ttl <= 1_000_000.0, "avg_ttl {avg_ttl} ms for one key of 1000 s");
+    let series = "redis_db_avg_ttl_seconds{db=\"db0\"}";
+    r.same(series, metric(&m, series), avg_ttl / 1000.0);
     let (lo, hi) = (num(&before, "used_memory"), num(&after, "used_memory"));
     r.between("redis_memory_used_bytes", metric(&m, "redis_memory_used_bytes"), lo.min(hi) * 0.9, lo.max(hi) * 1.1);
     // CLUSTER INFO.

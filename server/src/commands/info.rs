@@ -255,7 +255,7 @@ fn keyspace(out: &mut String, shared: &Shared) {
     for db in shared.keyspace.iter() {
         let (keys, expires) = db.counts();
         if keys > 0 {
-            let _ = write!(out, "db{}:keys={keys},expires={expires},avg_ttl=0\r\n", db.id);
+            let _ = write!(out, "db{}:keys={keys},expires={expires},avg_ttl={}\r\n", db.id, db.avg_ttl());
         }
     }
 }
