@@ -334,3 +334,40 @@ fn readme_lists_every_metric_the_proxy_exports() {
         .collect();
     assert_eq!(exported, documented, "README.md's proxy metrics table and /metrics differ");
 }
+
+/// The stats port's document (nutcracker writes it and closes).
+fn stats_doc(addr: SocketAddr) -> String {
+    let mut s = std::net::TcpStream::connect(addr).expect("stats port");
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    let mut json = String::new();
+    std::io::Read::read_to_string(&mut s, &mut json).unwrap();
+    json
+}
+
+#[test]
+fn stats_interval_serves_the_last_aggregate() {
+    let backend = Server::start().unwrap();
+    let yaml = format!("alpha:\n  listen: 127.0.0.1:0\n  redis: true\n  servers:\n   - {}:1\n", backend.addr());
+    let name = backend.addr().to_string();
+    for (interval, stale) in [(Some(60_000), true), (None, false)] {
+        let opts = slotbox_proxy::Options {
+            workers: 1,
+            stats_addr: Some("127.0.0.1:0".into()),
+            stats_interval_ms: interval,
+            ..Default::default()
+        };
+        let proxy = slotbox_proxy::Proxy::start(&yaml, opts).unwrap();
+        let stats = proxy.stats_addr().unwrap();
+        let first = server_field(&stats_doc(stats), &name, "requests");
+        let mut c = RawClient::connect(proxy.addr());
+        for i in 0..5 {
+            c.call(&["SET", &format!("k{i}"), "v"]);
+        }
+        let second = server_field(&stats_doc(stats), &name, "requests");
+        if stale {
+            assert_eq!(second, first, "-i 60000: the document of the last aggregation");
+        } else {
+            assert_eq!(second, first + 5, "no -i: always current");
+        }
+    }
+}
