@@ -1,5 +1,5 @@
 //! The standard Prometheus Redis exporter (oliver006/redis_exporter, Debian's
-//! `prometheus-redis-exporter`) scraping a slotbox cluster master with a replica: every metric
+//! `prometheus-redis-exporter`) scraping a slotbox cluster master, then its replica: every metric
 //! it derives from INFO, CONFIG GET, CLUSTER INFO, SLOWLOG and LATENCY comes out with the
 //! value the node reports itself. Counters that the exporter's own commands move are checked
 //! between a reading taken before the scrape and one taken after it.
@@ -269,5 +269,29 @@ fn redis_exporter_metrics_match_the_node() {
     for label in ["redis_version=\"7.0.15\"", "role=\"master\"", "redis_mode=\"cluster\""] {
         assert!(instance.contains(label), "{instance} lacks {label}");
     }
+    // The master's view of its replica (INFO's slave0 line).
+    let offset = |i: &HashMap<String, String>| sub(i, "slave0", "offset");
+    let series = m.keys().find(|k| k.starts_with("redis_connected_slave_offset_bytes{")).expect("slave offset").clone();
+    assert!(series.contains("slave_state=\"online\""), "{series}");
+    r.between(&series, metric(&m, &series), offset(&before), offset(&after));
+    drop(exporter);
+
+    // The replica, scraped on its own.
+    let exporter = Exporter::start(replica);
+    let mut rc = RawClient::connect(replica);
+    let before = info(&mut rc);
+    let m = exporter.scrape();
+    let after = info(&mut rc);
+    assert_eq!(before.get("master_link_status").map(String::as_str), Some("up"));
+    let labels = format!("{{master_host=\"127.0.0.1\",master_port=\"{}\"}}", master.port());
+    let link = format!("redis_master_link_up{labels}");
+    r.same(&link, metric(&m, &link), 1.0);
+    r.same("redis_connected_slaves (replica)", metric(&m, "redis_connected_slaves"), num(&before, "connected_slaves"));
+    let (lo, hi) = (num(&before, "slave_repl_offset"), num(&after, "slave_repl_offset"));
+    let series = format!("redis_slave_repl_offset{labels}");
+    r.between(&series, metric(&m, &series), lo, hi);
+    r.same("redis_db_keys{db=\"db0\"} (replica)", metric(&m, "redis_db_keys{db=\"db0\"}"), sub(&before, "db0", "keys"));
+    let instance = m.keys().find(|k| k.starts_with("redis_instance_info{")).expect("redis_instance_info");
+    assert!(instance.contains("role=\"slave\""), "{instance}");
     eprintln!("{:<60} {:>16} {:>16}\n{}", "metric", "exporter", "node (INFO...)", r.0.join("\n"));
 }
