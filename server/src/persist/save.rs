@@ -146,10 +146,13 @@ pub fn check_save_rules(p: &Arc<Persistence>) {
 
 /// SHUTDOWN: save if `save` rules exist (or SAVE was given) unless NOSAVE; sync the AOF.
 pub fn on_shutdown(p: &Persistence, save: bool, nosave: bool) -> std::io::Result<()> {
+    if p.aof.enabled.load(Ordering::Acquire) {
+        crate::log::notice("Calling fsync() on the AOF file.");
+    }
     p.aof.sync_pending();
     let rules = !save_rules(&p.core.config.read().save).is_empty();
     if (rules || save) && !nosave {
-        crate::log::notice("Saving the final snapshot before exiting.");
+        crate::log::notice("Saving the final RDB snapshot before exiting.");
         return save_now(p);
     }
     Ok(())
