@@ -39,9 +39,27 @@ pub struct ServerStats {
     pub in_queue_bytes: AtomicI64,
     pub out_queue: AtomicI64,
     pub out_queue_bytes: AtomicI64,
+    /// Unix ms of the last connection error logged for this backend, and the errors not
+    /// logged since (one line a second at most: a dead backend must not flood the log).
+    last_error_log_ms: AtomicU64,
+    errors_not_logged: AtomicU64,
 }
 
 impl ServerStats {
+    /// May a connection error be logged now? `Some(n)`: yes, with `n` errors not logged
+    /// since the last line; `None`: one was logged less than a second ago.
+    pub fn error_log_due(&self) -> Option<u64> {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let last = self.last_error_log_ms.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < 1000
+            || self.last_error_log_ms.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_err()
+        {
+            self.errors_not_logged.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(self.errors_not_logged.swap(0, Ordering::Relaxed))
+    }
+
     /// Move the queue gauges by a worker's change.
     pub fn add_queues(&self, in_queue: i64, in_queue_bytes: i64, out_queue: i64, out_queue_bytes: i64) {
         for (g, d) in [
@@ -238,4 +256,18 @@ pub fn bind(addr: &str) -> std::io::Result<(TcpListener, SocketAddr)> {
     let l = TcpListener::bind(addr)?;
     let a = l.local_addr()?;
     Ok((l, a))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn connection_errors_are_logged_once_a_second_at_most() {
+        let s = super::ServerStats::default();
+        assert_eq!(s.error_log_due(), Some(0), "the first one is logged");
+        assert_eq!(s.error_log_due(), None, "the next within a second is not");
+        assert_eq!(s.error_log_due(), None);
+        // A second later the line says how many were left out.
+        s.last_error_log_ms.fetch_sub(1500, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(s.error_log_due(), Some(2));
+    }
 }

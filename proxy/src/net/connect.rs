@@ -228,7 +228,11 @@ impl Worker {
         let st = self.pools[pi].servers[server].stats.clone();
         incr(&st.server_err);
         let pool = &self.pools[pi].shared.stats.name;
-        crate::plog!(crate::log::WARN, "pool '{pool}': connection to server '{}' failed: {why}", st.name);
+        if let Some(skipped) = st.error_log_due() {
+            let more =
+                if skipped > 0 { format!(" ({skipped} more errors since the last line)") } else { String::new() };
+            crate::plog!(crate::log::WARN, "pool '{pool}': connection to server '{}' failed: {why}{more}", st.name);
+        }
         self.server_failed(pi, server, why);
     }
 }

@@ -9,7 +9,7 @@ use super::replica_link::LinkState;
 use super::stream::{short_io_error, ClientStream};
 use super::worker::{Inbox, Worker, WAKER};
 use crate::log;
-use crate::stats::incr;
+use crate::stats::{incr, ServerStats};
 use bytes::Bytes;
 use mio::{Events, Interest, Token};
 use slotbox_protocol::Frame;
@@ -27,15 +27,22 @@ pub enum Close {
     Timeout,
 }
 
-/// Log a closed backend connection: a timeout or an error as a warning, a close by the
-/// server (idle connections at a restart) as a notice.
-fn log_close(pool: &str, server: &str, msg: &str, why: Close, inflight: usize) {
+/// Log a closed backend connection: a timeout or an error as a warning (at most one line a
+/// second per backend), a close by the server (idle connections at a restart) as a notice.
+fn log_close(pool: &str, st: &ServerStats, msg: &str, why: Close, inflight: usize) {
+    let server = &st.name;
     match why {
-        Close::Timeout => {
-            plog!(log::WARN, "pool '{pool}': server '{server}' timed out with {inflight} requests in flight")
-        }
-        Close::Error => plog!(log::WARN, "pool '{pool}': connection to server '{server}' failed: {msg}"),
         Close::Eof => plog!(log::NOTICE, "pool '{pool}': server '{server}' closed the connection"),
+        _ => {
+            let Some(skipped) = st.error_log_due() else { return };
+            let more =
+                if skipped > 0 { format!(" ({skipped} more errors since the last line)") } else { String::new() };
+            if why == Close::Timeout {
+                plog!(log::WARN, "pool '{pool}': server '{server}' timed out with {inflight} requests in flight{more}")
+            } else {
+                plog!(log::WARN, "pool '{pool}': connection to server '{server}' failed: {msg}{more}")
+            }
+        }
     }
 }
 
@@ -245,7 +252,7 @@ impl Worker {
             Close::Error => &st.server_err,
         });
         let had_work = !b.inflight.is_empty();
-        log_close(&stats.name, &st.name, msg, why, b.inflight.len());
+        log_close(&stats.name, st, msg, why, b.inflight.len());
         if had_work {
             self.server_failed(b.pool, b.server, msg);
         }
