@@ -113,6 +113,7 @@ impl Worker {
             }
         }
         let id = self.client_ids.fetch_add(1, Ordering::Relaxed);
+        plog!(log::DEBUG, "pool '{}': client {id} accepted", self.pools[pool].cfg().name);
         let mut c = Client::new(stream, pool, id, self.pools[pool].shared.stats.clone());
         c.session.authed = self.pools[pool].cfg().redis_auth.is_none();
         self.clients.insert(t, c);
@@ -166,6 +167,7 @@ impl Worker {
     pub fn close_client(&mut self, t: Token) {
         if let Some(mut c) = self.clients.remove(&t) {
             let _ = self.poll.registry().deregister(&mut c.stream);
+            plog!(log::DEBUG, "pool '{}': client {} closed", self.pools[c.pool].cfg().name, c.session.id);
             self.pools[c.pool].shared.stats.client_connections.fetch_sub(1, Ordering::Relaxed);
             self.stats.curr_connections.fetch_sub(1, Ordering::Relaxed);
             // Its dedicated connections hold its MULTI, WATCHes and subscriptions: closing
