@@ -162,6 +162,14 @@ fn init_style_invocation_gives_a_daemon_with_pid_file_and_log() {
         sample(&text, &format!("slotbox_proxy_backend_ejections_total{{pool=\"alpha\",backend=\"127.0.0.1:{dead}\"}}"));
     assert_eq!(ejected, 1.0);
 
+    // -v 6 (info) leaves out debug lines; SIGUSR1 raises the level to 7 (debug), which logs
+    // clients accepted.
+    assert!(!log().contains("accepted"), "{}", log());
+    assert!(Command::new("kill").args(["-USR1", &pid.to_string()]).status().unwrap().success());
+    assert!(wait_for(WAIT, || log().contains("up log level to 7")), "{}", log());
+    drop(RawClient::connect(addr));
+    assert!(wait_for(WAIT, || log().contains("pool 'alpha': client") && log().contains("accepted")), "{}", log());
+
     // SIGTERM: it logs the signal, removes its pid file and exits.
     assert!(Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success());
     assert!(wait_for(WAIT, || !alive(pid)), "still running after SIGTERM");
