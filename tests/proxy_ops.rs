@@ -114,7 +114,7 @@ fn sighup_reload_adds_and_removes_backends_without_dropping_clients() {
     // Add the third backend: new writes start landing on it, over the same connection.
     std::fs::write(&conf, yaml(&listen, "", &addrs)).unwrap();
     signal(&proc.child, "-HUP");
-    reload_done("slotbox-proxy: reloaded", 1);
+    reload_done("reloaded '", 1);
     let mut n = 0;
     let landed = wait_for(LIMIT, || {
         for _ in 0..50 {
@@ -135,7 +135,7 @@ fn sighup_reload_adds_and_removes_backends_without_dropping_clients() {
     // Remove the first backend: nothing new lands there any more.
     std::fs::write(&conf, yaml(&listen, "", &addrs[1..])).unwrap();
     signal(&proc.child, "-HUP");
-    reload_done("slotbox-proxy: reloaded", 2);
+    reload_done("reloaded '", 2);
     let removed = wait_for(LIMIT, || {
         let before = dbsize(&servers[0]);
         for i in 0..100 {
@@ -342,7 +342,7 @@ fn light_load_gathers_clients_on_one_worker_invisibly() {
     let server = Server::start().unwrap();
     let proxy = Proxy::start(
         &yaml("127.0.0.1:0", "", &[server.addr()]),
-        Options { workers: 2, stats_addr: None, round_robin: true },
+        Options { workers: 2, stats_addr: None, round_robin: true, ..Default::default() },
     )
     .unwrap();
     let moves = |p: &Proxy| sample(&p.metrics_text(), "slotbox_proxy_client_moves_total");

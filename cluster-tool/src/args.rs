@@ -175,6 +175,9 @@ pub fn parse(argv: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Op
         } else if arg == "-h" || arg == "--help" {
             o.command = "help".into();
             return Ok(o);
+        } else if arg == "-v" || arg == "--version" {
+            o.command = "version".into();
+            return Ok(o);
         } else if arg == "--cluster-weight" {
             i += take_weights(&mut o, &argv[i + 1..])?;
         } else if !apply_switch(&mut o, arg) {

@@ -34,6 +34,10 @@ fn main() {
         print!("{}", args::help_text());
         return;
     }
+    if opts.command == "version" {
+        println!("slotbox-cluster {}", env!("CARGO_PKG_VERSION"));
+        return;
+    }
     if opts.password_on_command_line && !opts.no_auth_warning {
         eprintln!("Warning: Using a password with '-a' or '-u' option on the command line interface may not be safe.");
     }

@@ -62,6 +62,8 @@ pub struct PoolConfig {
     pub read_from: ReadFrom,
     /// The near cache for hot keys (`None`: off, the default).
     pub hot_key_cache: Option<HotKeyCache>,
+    /// `tcpkeepalive`: SO_KEEPALIVE on accepted client connections (nutcracker 0.5).
+    pub tcpkeepalive: bool,
 }
 
 impl PoolConfig {
@@ -88,6 +90,7 @@ impl PoolConfig {
             cluster: false,
             read_from: ReadFrom::Master,
             hot_key_cache: None,
+            tcpkeepalive: false,
         }
     }
 }
@@ -177,7 +180,8 @@ fn set_key(pool: &mut PoolConfig, key: &str, v: &Yaml) -> Result<(), String> {
         "server_failure_limit" => pool.server_failure_limit = number(v)? as u32,
         "redis_db" => pool.redis_db = number(v)? as u32,
         "redis_auth" => pool.redis_auth = Some(text()?),
-        "redis" => pool.redis = boolean(v)?,
+        "redis" => pool.redis = redis_protocol(v)?,
+        "tcpkeepalive" => pool.tcpkeepalive = boolean(v)?,
         "preconnect" => pool.preconnect = boolean(v)?,
         "auto_eject_hosts" => pool.auto_eject_hosts = boolean(v)?,
         "cluster" => pool.cluster = boolean(v)?,
@@ -187,6 +191,17 @@ fn set_key(pool: &mut PoolConfig, key: &str, v: &Yaml) -> Result<(), String> {
         _ => return Err("is unknown".into()),
     }
     Ok(())
+}
+
+/// `redis`: slotbox-proxy speaks the Redis protocol only, so `redis: false` (nutcracker's
+/// memcached pool) is refused rather than proxied as Redis. Without the key a pool is Redis.
+fn redis_protocol(v: &Yaml) -> Result<bool, String> {
+    match boolean(v)? {
+        true => Ok(true),
+        false => Err("false (a memcached pool) is not supported: slotbox-proxy proxies Redis only; \
+                      set 'redis: true' for a Redis pool"
+            .into()),
+    }
 }
 
 fn number(v: &Yaml) -> Result<u64, String> {
@@ -290,3 +305,6 @@ pub fn parse_server(t: &str) -> Result<ServerConfig, String> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod ops_tests;

@@ -3,14 +3,20 @@
 //! through pinned backend connections, hot reload and Prometheus metrics. [`Proxy`] starts
 //! one from a nutcracker.yml text; the binary (`main.rs`) adds the command line and signals.
 
+pub mod cli;
+pub mod cmdstats;
 pub mod config;
+pub mod daemon;
 pub mod error;
 pub mod fanout;
 pub mod hot_cache;
 pub mod latency;
 pub mod local;
+#[macro_use]
+pub mod log;
 pub mod metrics;
 mod net;
+pub mod process;
 pub mod stats;
 
 /// The key hash functions and distributions live in `slotbox-partition` (shared with
@@ -32,6 +38,9 @@ pub struct Options {
     pub workers: usize,
     /// Address of the stats port (`-s`), e.g. `127.0.0.1:22222`.
     pub stats_addr: Option<String>,
+    /// nutcracker's `-i`: the stats port serves a document aggregated at most this many ms
+    /// ago (None: always current).
+    pub stats_interval_ms: Option<u64>,
     /// Deal new clients to the workers round-robin instead of to the first one with room
     /// (the load balancer still gathers a light load and spreads a heavy one).
     pub round_robin: bool,
@@ -65,7 +74,8 @@ impl Proxy {
             Some(a) => {
                 let (l, addr) = stats::bind(a).map_err(|e| ProxyError::io(format!("stats port {a}"), e))?;
                 let (st, stop) = (running.stats.clone(), stats_stop.clone());
-                (Some(addr), Some(std::thread::spawn(move || stats::serve(l, st, stop))))
+                let interval = opts.stats_interval_ms.map(std::time::Duration::from_millis);
+                (Some(addr), Some(std::thread::spawn(move || stats::serve(l, st, stop, interval))))
             }
             None => (None, None),
         };

@@ -3,6 +3,7 @@
 //! per backend, plus each backend's round-trip latency histogram. One plain thread serves it;
 //! nothing here is on the request path.
 
+use crate::cmdstats;
 use crate::latency::BOUNDS_US;
 use crate::stats::{PoolStats, ServerStats, Stats};
 use std::fmt::Write as _;
@@ -63,6 +64,9 @@ const SERVER_METRICS: &[(&str, &str, &str, ServerField)] = &[
     ("responses_total", "counter", "Replies received from the backend.", |s| u(&s.responses)),
     ("errors_total", "counter", "Backend connection errors.", |s| u(&s.server_err)),
     ("timeouts_total", "counter", "Requests that timed out.", |s| u(&s.server_timedout)),
+    ("eof_total", "counter", "Connections the backend closed.", |s| u(&s.server_eof)),
+    ("in_queue", "gauge", "Requests waiting to be written to the backend.", |s| i(&s.in_queue)),
+    ("out_queue", "gauge", "Requests written to the backend, waiting for their reply.", |s| i(&s.out_queue)),
     ("error_replies_total", "counter", "Error replies from the backend.", |s| u(&s.error_replies)),
     ("ejections_total", "counter", "Times the backend was ejected.", |s| u(&s.ejects)),
     ("connections", "gauge", "Open connections to the backend.", |s| i(&s.server_connections)),
@@ -73,6 +77,13 @@ const SERVER_METRICS: &[(&str, &str, &str, ServerField)] = &[
 /// The whole exposition text.
 pub fn render(stats: &Stats) -> String {
     let mut o = String::new();
+    family(&mut o, "slotbox_proxy_build_info", "gauge", "Always 1; the labels name the build.");
+    let _ = writeln!(
+        o,
+        "slotbox_proxy_build_info{{version=\"{}\",nutcracker_version=\"0.5.0\"}} 1",
+        env!("CARGO_PKG_VERSION")
+    );
+    crate::process::render(&mut o);
     let uptime = stats.started.elapsed().map(|d| d.as_secs()).unwrap_or(0);
     family(&mut o, "slotbox_proxy_uptime_seconds", "gauge", "Seconds since the proxy started.");
     let _ = writeln!(o, "slotbox_proxy_uptime_seconds {uptime}");
@@ -106,22 +117,51 @@ pub fn render(stats: &Stats) -> String {
             let _ = writeln!(o, "{full}{{pool=\"{pool}\",backend=\"{}\"}} {}", escape(&s.name), i(&s.replica_link));
         }
     }
+    commands(&mut o, stats);
     let full = "slotbox_proxy_backend_latency_seconds";
     family(&mut o, full, "histogram", "Round-trip time of client requests at the backend.");
     for (pool, list) in &servers {
         for s in list {
             let labels = format!("pool=\"{pool}\",backend=\"{}\"", escape(&s.name));
-            let counts = s.latency.cumulative();
-            for (b, c) in BOUNDS_US.iter().zip(&counts) {
-                let _ = writeln!(o, "{full}_bucket{{{labels},le=\"{}\"}} {c}", *b as f64 / 1e6);
-            }
-            let total = counts.last().copied().unwrap_or(0);
-            let _ = writeln!(o, "{full}_bucket{{{labels},le=\"+Inf\"}} {total}");
-            let _ = writeln!(o, "{full}_sum{{{labels}}} {}", s.latency.sum_seconds());
-            let _ = writeln!(o, "{full}_count{{{labels}}} {total}");
+            histogram(&mut o, full, &labels, &s.latency);
         }
     }
     o
+}
+
+/// Per pool and command: requests, error replies and the client-side latency histogram.
+fn commands(o: &mut String, stats: &Stats) {
+    let rows: Vec<_> = stats
+        .pools
+        .iter()
+        .flat_map(|p| p.commands.used().map(move |(i, r)| (escape(&p.name), cmdstats::name_of(i), r)))
+        .collect();
+    family(o, "slotbox_proxy_command_requests_total", "counter", "Requests of each command, answered.");
+    for (pool, cmd, r) in &rows {
+        let _ =
+            writeln!(o, "slotbox_proxy_command_requests_total{{pool=\"{pool}\",command=\"{cmd}\"}} {}", u(&r.calls));
+    }
+    family(o, "slotbox_proxy_command_errors_total", "counter", "Error replies to each command.");
+    for (pool, cmd, r) in &rows {
+        let _ = writeln!(o, "slotbox_proxy_command_errors_total{{pool=\"{pool}\",command=\"{cmd}\"}} {}", u(&r.errors));
+    }
+    let full = "slotbox_proxy_command_latency_seconds";
+    family(o, full, "histogram", "Time from a request's arrival to its reply being queued to the client.");
+    for (pool, cmd, r) in &rows {
+        histogram(o, full, &format!("pool=\"{pool}\",command=\"{cmd}\""), &r.latency);
+    }
+}
+
+/// The `_bucket` / `_sum` / `_count` lines of one histogram.
+fn histogram(o: &mut String, full: &str, labels: &str, h: &crate::latency::Histogram) {
+    let counts = h.cumulative();
+    for (b, c) in BOUNDS_US.iter().zip(&counts) {
+        let _ = writeln!(o, "{full}_bucket{{{labels},le=\"{}\"}} {c}", *b as f64 / 1e6);
+    }
+    let total = counts.last().copied().unwrap_or(0);
+    let _ = writeln!(o, "{full}_bucket{{{labels},le=\"+Inf\"}} {total}");
+    let _ = writeln!(o, "{full}_sum{{{labels}}} {}", h.sum_seconds());
+    let _ = writeln!(o, "{full}_count{{{labels}}} {total}");
 }
 
 /// Bind the metrics listener.

@@ -33,6 +33,46 @@ pub struct ServerStats {
     /// For a replica that a pool reads from: 1 while its link to its master is up (it gets
     /// reads), 0 while down (its reads go to the master); -1 for any other backend.
     pub replica_link: AtomicI64,
+    /// Requests (and their bytes) queued to be written to the server, and written but not
+    /// answered yet, over every worker's connections (sampled by each worker every 10 ms).
+    pub in_queue: AtomicI64,
+    pub in_queue_bytes: AtomicI64,
+    pub out_queue: AtomicI64,
+    pub out_queue_bytes: AtomicI64,
+    /// Unix ms of the last connection error logged for this backend, and the errors not
+    /// logged since (one line a second at most: a dead backend must not flood the log).
+    last_error_log_ms: AtomicU64,
+    errors_not_logged: AtomicU64,
+}
+
+impl ServerStats {
+    /// May a connection error be logged now? `Some(n)`: yes, with `n` errors not logged
+    /// since the last line; `None`: one was logged less than a second ago.
+    pub fn error_log_due(&self) -> Option<u64> {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let last = self.last_error_log_ms.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < 1000
+            || self.last_error_log_ms.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_err()
+        {
+            self.errors_not_logged.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(self.errors_not_logged.swap(0, Ordering::Relaxed))
+    }
+
+    /// Move the queue gauges by a worker's change.
+    pub fn add_queues(&self, in_queue: i64, in_queue_bytes: i64, out_queue: i64, out_queue_bytes: i64) {
+        for (g, d) in [
+            (&self.in_queue, in_queue),
+            (&self.in_queue_bytes, in_queue_bytes),
+            (&self.out_queue, out_queue),
+            (&self.out_queue_bytes, out_queue_bytes),
+        ] {
+            if d != 0 {
+                g.fetch_add(d, Ordering::Relaxed);
+            }
+        }
+    }
 }
 
 /// Counters of one pool.
@@ -66,6 +106,8 @@ pub struct PoolStats {
     pub hot_cache_expirations: AtomicU64,
     /// Keys held now, all workers together.
     pub hot_cache_entries: AtomicI64,
+    /// Requests, error replies and latency per command (the metrics endpoint).
+    pub commands: crate::cmdstats::CommandStats,
     /// Every backend the pool has had, by address (configured, reloaded, discovered). Locked
     /// only when a backend is added and when stats are read, never per request: workers keep
     /// their own `Arc` of each entry.
@@ -186,6 +228,7 @@ impl Stats {
 /// nutcracker's per-server fields, plus `replica_link` for a replica a pool reads from.
 fn server_json(s: &ServerStats) -> String {
     let l = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    let g = |c: &AtomicI64| c.load(Ordering::Relaxed).max(0);
     let link = match s.replica_link.load(Ordering::Relaxed) {
         -1 => String::new(),
         v => format!(", \"replica_link\":{v}"),
@@ -193,8 +236,8 @@ fn server_json(s: &ServerStats) -> String {
     format!(
         "{{\"server_eof\":{}, \"server_err\":{}, \"server_timedout\":{}, \"server_connections\":{}, \
          \"server_ejected_at\":{}, \"requests\":{}, \"request_bytes\":{}, \"responses\":{}, \
-         \"response_bytes\":{}, \"in_queue\":0, \"in_queue_bytes\":0, \"out_queue\":0, \
-         \"out_queue_bytes\":0{link}}}",
+         \"response_bytes\":{}, \"in_queue\":{}, \"in_queue_bytes\":{}, \"out_queue\":{}, \
+         \"out_queue_bytes\":{}{link}}}",
         l(&s.server_eof),
         l(&s.server_err),
         l(&s.server_timedout),
@@ -203,19 +246,34 @@ fn server_json(s: &ServerStats) -> String {
         l(&s.requests),
         l(&s.request_bytes),
         l(&s.responses),
-        l(&s.response_bytes)
+        l(&s.response_bytes),
+        g(&s.in_queue),
+        g(&s.in_queue_bytes),
+        g(&s.out_queue),
+        g(&s.out_queue_bytes)
     )
 }
 
 /// Serve the stats document to every connection on `listener` (nutcracker writes it and
-/// closes) until `stop` is set.
-pub fn serve(listener: TcpListener, stats: Arc<Stats>, stop: Arc<AtomicBool>) {
+/// closes) until `stop` is set. With an `interval` (nutcracker's `-i`), the document is
+/// aggregated at most once per interval and served as of then; without, it is current.
+pub fn serve(listener: TcpListener, stats: Arc<Stats>, stop: Arc<AtomicBool>, interval: Option<Duration>) {
     let _ = listener.set_nonblocking(true);
+    let mut aggregated: Option<(std::time::Instant, String)> = None;
     while !stop.load(Ordering::Relaxed) {
         match listener.accept() {
             Ok((mut s, _)) => {
                 let _ = s.set_nonblocking(false);
-                let _ = s.write_all(stats.to_json().as_bytes());
+                let doc = match interval {
+                    None => stats.to_json(),
+                    Some(iv) => {
+                        if aggregated.as_ref().is_none_or(|(at, _)| at.elapsed() >= iv) {
+                            aggregated = Some((std::time::Instant::now(), stats.to_json()));
+                        }
+                        aggregated.as_ref().map(|(_, d)| d.clone()).unwrap_or_default()
+                    }
+                };
+                let _ = s.write_all(doc.as_bytes());
             }
             Err(_) => std::thread::sleep(Duration::from_millis(20)),
         }
@@ -227,4 +285,18 @@ pub fn bind(addr: &str) -> std::io::Result<(TcpListener, SocketAddr)> {
     let l = TcpListener::bind(addr)?;
     let a = l.local_addr()?;
     Ok((l, a))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn connection_errors_are_logged_once_a_second_at_most() {
+        let s = super::ServerStats::default();
+        assert_eq!(s.error_log_due(), Some(0), "the first one is logged");
+        assert_eq!(s.error_log_due(), None, "the next within a second is not");
+        assert_eq!(s.error_log_due(), None);
+        // A second later the line says how many were left out.
+        s.last_error_log_ms.fetch_sub(1500, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(s.error_log_due(), Some(2));
+    }
 }

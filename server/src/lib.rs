@@ -15,13 +15,14 @@
 //! 6. per-client and per-server bookkeeping: `client` (ClientInfo), then `blocking`, `pubsub`,
 //!    `cmdstats`, `evict`, `tracking` (client-side caching), `script` (the Lua interpreters:
 //!    scripts and function libraries, calling commands only through the `Host` they are
-//!    handed), then `monitor` and `notify` (keyspace notifications)
+//!    handed), then `monitor`, `notify` (keyspace notifications) and `cmdlatency` (INFO
+//!    latencystats)
 //! 7. services on `Core`: `persist`, then `repl`, then `cluster` — fed by the write stream,
 //!    handed what they run by the wiring (AOF replay, a replica's stream applier), never
 //!    calling up
 //! 8. `shared`: one server (Core plus services and bookkeeping)
 //! 9. `commands`: the execution seam (`commands::exec`), the session, the registry, one
-//!    family per folder
+//!    family per folder; `shutdown` (the final save on SIGTERM / SIGINT)
 //! 10. `net`: event loops and connections; this file wires a server together (`start`)
 //!
 //! [`start`] runs a server in-process (threads, not a child process) and returns a
@@ -33,6 +34,7 @@ pub mod blocking;
 pub mod client;
 pub mod clock;
 pub mod cluster;
+pub mod cmdlatency;
 pub mod cmdstats;
 pub mod commands;
 pub mod config;
@@ -54,6 +56,7 @@ pub mod rand;
 pub mod repl;
 pub mod script;
 pub mod shared;
+pub mod shutdown;
 pub mod stats;
 pub mod store;
 pub mod stream;

@@ -1,7 +1,13 @@
 //! The `slotbox-server` binary: `slotbox-server [/path/to/redis.conf] [--directive value ...]`.
 
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use slotbox_server::shutdown::{self, Signal};
 use slotbox_server::{config::Config, log};
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 #[global_allocator]
 static ALLOC: slotbox_server::alloc::CountingAlloc = slotbox_server::alloc::CountingAlloc;
@@ -62,7 +68,10 @@ fn main() {
         }
     }
     let pidfile = config.pidfile.clone();
+    let dir = config.dir.clone();
     let threads = config.io_threads;
+    let pending = Arc::new(AtomicBool::new(false));
+    let signals = watch_signals(pending.clone(), dir);
     match slotbox_server::start(config) {
         Ok(handle) => {
             log::notice(&format!(
@@ -75,8 +84,8 @@ fn main() {
             if let Some(s) = supervisor {
                 s.ready();
             }
+            serve_until_stopped(&handle, &signals, &pending, supervisor);
             handle.wait();
-            log::notice("slotbox-server is now ready to exit, bye bye...");
         }
         Err(e) => {
             log::warning(&format!("Failed to start: {e}"));
@@ -85,7 +94,77 @@ fn main() {
         }
     }
     if let Some(p) = pidfile {
+        log::notice("Removing the pid file.");
         let _ = std::fs::remove_file(p);
+    }
+    log::warning("slotbox-server is now ready to exit, bye bye...");
+}
+
+/// SIGTERM / SIGINT, as Redis handles them: the first one schedules a graceful shutdown (sent
+/// to the main thread), a second one while it is pending exits at once with status 1.
+fn watch_signals(pending: Arc<AtomicBool>, dir: std::path::PathBuf) -> Receiver<Signal> {
+    let (tx, rx) = crossbeam_channel::bounded(4);
+    let mut signals = match signal_hook::iterator::Signals::new([SIGTERM, SIGINT]) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("slotbox-server: cannot install signal handlers: {e}");
+            std::process::exit(1);
+        }
+    };
+    let spawned = std::thread::Builder::new().name("slotbox-signals".into()).spawn(move || {
+        for sig in signals.forever() {
+            let sig = if sig == SIGINT { Signal::Int } else { Signal::Term };
+            if pending.swap(true, Ordering::SeqCst) {
+                log::warning("You insist... exiting now.");
+                remove_temp_snapshots(&dir);
+                std::process::exit(1);
+            }
+            log::warning(&format!("Received {} scheduling shutdown...", sig.name()));
+            let _ = tx.send(sig);
+        }
+    });
+    if let Err(e) = spawned {
+        eprintln!("slotbox-server: cannot start the signal thread: {e}");
+        std::process::exit(1);
+    }
+    rx
+}
+
+/// Serve until SHUTDOWN stops the server or a signal's graceful shutdown succeeds (a failed
+/// final save keeps the server running, and the next signal tries again).
+fn serve_until_stopped(
+    handle: &slotbox_server::ServerHandle,
+    signals: &Receiver<Signal>,
+    pending: &AtomicBool,
+    supervisor: Option<Supervisor>,
+) {
+    let status = |msg: &str| {
+        if let Some(s) = supervisor {
+            s.tell(msg);
+        }
+    };
+    while !handle.shared().is_shutting_down() {
+        match signals.recv_timeout(Duration::from_millis(100)) {
+            Ok(sig) => {
+                if shutdown::on_signal(handle.shared(), sig, &status) {
+                    return;
+                }
+                pending.store(false, Ordering::SeqCst);
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+/// A save cut short by the second signal leaves its temp file (`temp-<pid>-<ms>.rdb`): remove it.
+fn remove_temp_snapshots(dir: &std::path::Path) {
+    let prefix = format!("temp-{}-", std::process::id());
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(e.path());
+        }
     }
 }
 
@@ -154,10 +233,14 @@ fn supervisor(mode: &str) -> Option<Supervisor> {
 impl Supervisor {
     /// Tell the supervisor the server is ready (`READY=1` on systemd's notify socket).
     fn ready(self) {
+        self.tell("STATUS=Ready to accept connections\nREADY=1\n");
+    }
+
+    /// Send `msg` (newline-separated `KEY=value` lines) to the supervisor.
+    fn tell(self, msg: &str) {
         match self {
             Supervisor::Systemd => {
-                let msg = b"STATUS=Ready to accept connections\nREADY=1\n";
-                if let Err(e) = notify_systemd(msg) {
+                if let Err(e) = notify_systemd(msg.as_bytes()) {
                     log::warning(&format!("systemd supervision error: {e}"));
                 }
             }

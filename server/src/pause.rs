@@ -1,4 +1,4 @@
-//! Client pauses, as Redis's `pauseClients`: CLIENT PAUSE and a manual failover each hold a
+//! Client pauses, as Redis's `pauseClients`: CLIENT PAUSE, a manual failover and a shutdown each hold a
 //! pause of their own (`WRITE` or `ALL`, until a unix ms time); the pause in force is the most
 //! restrictive one not yet over, until the furthest end among those of that kind. While it
 //! holds, the execution seam postpones the commands it covers and the keyspace stays still:
@@ -37,13 +37,15 @@ pub enum Purpose {
     ClientCommand = 0,
     /// A master's writes during a cluster manual failover.
     Failover = 1,
+    /// Writes while a signal-initiated shutdown saves the data (`crate::shutdown`).
+    Shutdown = 2,
 }
 
 /// The server's pauses.
 #[derive(Default)]
 pub struct ClientPause {
     /// Per purpose: the kind and its end (unix ms).
-    held: Mutex<[Option<(PauseKind, i64)>; 2]>,
+    held: Mutex<[Option<(PauseKind, i64)>; 3]>,
     /// The pause in force, read on every command without the lock.
     kind: AtomicU8,
     end: AtomicI64,
@@ -104,7 +106,7 @@ impl ClientPause {
     }
 
     /// Drop the pauses that are over and publish the one in force.
-    fn update(&self, held: &mut [Option<(PauseKind, i64)>; 2], now_ms: i64) -> PauseKind {
+    fn update(&self, held: &mut [Option<(PauseKind, i64)>; 3], now_ms: i64) -> PauseKind {
         for slot in held.iter_mut() {
             if slot.is_some_and(|(_, end)| end < now_ms) {
                 *slot = None;

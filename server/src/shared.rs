@@ -27,6 +27,10 @@ pub struct Shared {
     pub blocking: crate::blocking::Blocking,
     /// INFO commandstats.
     pub cmdstats: crate::cmdstats::CommandStats,
+    /// INFO `used_memory_startup`: bytes allocated when the server was created.
+    pub startup_memory: u64,
+    /// INFO latencystats: each command's run-time distribution.
+    pub cmdlatency: crate::cmdlatency::CommandLatency,
     /// SLOWLOG.
     pub slowlog: crate::cmdstats::SlowLog,
     /// INFO errorstats.
@@ -71,6 +75,13 @@ impl Shared {
         self.core.refresh_hot();
         crate::log::set_level(&self.config.read().loglevel);
         self.repl.backlog.resize(self.config.read().repl_backlog_size);
+        self.follow_latency_tracking();
+    }
+
+    /// `latency-tracking` into the histograms' switch.
+    fn follow_latency_tracking(&self) {
+        let on = self.config.read().get("latency-tracking").is_none_or(|v| v == "yes");
+        self.cmdlatency.enabled.store(on, Ordering::Relaxed);
     }
 
     pub fn new(config: crate::config::Config) -> Self {
@@ -78,7 +89,7 @@ impl Shared {
         let repl = Arc::new(crate::repl::Replication::new(core.clone()));
         let persist = Arc::new(crate::persist::Persistence::new(core.clone()));
         core.stream.connect(vec![repl.backlog.clone(), persist.clone()]);
-        Shared {
+        let shared = Shared {
             core,
             persist,
             blocking: Default::default(),
@@ -87,13 +98,17 @@ impl Shared {
             repl,
             cluster: OnceLock::new(),
             cmdstats: Default::default(),
+            cmdlatency: Default::default(),
+            startup_memory: if crate::alloc::is_installed() { crate::alloc::allocated() as u64 } else { 0 },
             slowlog: Default::default(),
             errorstats: Default::default(),
             monitors: Default::default(),
             clients: Mutex::new(HashMap::new()),
             scripting: Default::default(),
             tracking: Default::default(),
-        }
+        };
+        shared.follow_latency_tracking();
+        shared
     }
 
     /// The `Arc` this state lives in (for threads started by commands).

@@ -66,6 +66,10 @@ pub struct Stats {
     pub keyspace_misses: Counter,
     pub net_input_bytes: Counter,
     pub net_output_bytes: Counter,
+    /// Read events that brought bytes / flushes that wrote some (INFO
+    /// `total_reads_processed` / `total_writes_processed`).
+    pub reads_processed: Counter,
+    pub writes_processed: Counter,
     pub total_error_replies: Counter,
     /// Connections moved to the event loop that owns their hot slot (`net::affinity`).
     pub hot_slot_client_moves: Counter,
@@ -92,6 +96,8 @@ impl Stats {
             &self.evicted_keys,
             &self.net_input_bytes,
             &self.net_output_bytes,
+            &self.reads_processed,
+            &self.writes_processed,
             &self.total_error_replies,
             &self.hot_slot_client_moves,
             &self.balance_client_moves,

@@ -63,6 +63,8 @@ pub struct Inflight {
     /// When the pool's `timeout` starts counting (`None`: never, a blocking command
     /// without a timeout).
     pub timeout_from: Option<Instant>,
+    /// The request's size on the wire (the stats' queue bytes).
+    pub bytes: u64,
 }
 
 pub struct Backend {
@@ -88,6 +90,22 @@ pub struct Backend {
     pub tracking_on: bool,
     /// Tracking connections: push frames read and not yet handled, in order.
     pub pushes: Vec<Frame>,
+    /// Requests appended to `out` but not wholly written yet: (end offset counted from the
+    /// connection's first byte, size) — nutcracker's `in_queue`.
+    unsent: VecDeque<(u64, u64)>,
+    /// Bytes appended to `out` and bytes written, since the connection opened.
+    appended: u64,
+    written: u64,
+}
+
+/// A connection's queues as nutcracker counts them: requests (and bytes) waiting to be
+/// written (`in_queue`), written and waiting for their reply (`out_queue`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Queues {
+    pub in_queue: i64,
+    pub in_queue_bytes: i64,
+    pub out_queue: i64,
+    pub out_queue_bytes: i64,
 }
 
 impl Backend {
@@ -115,14 +133,41 @@ impl Backend {
             inflight: VecDeque::new(),
             tracking_on: false,
             pushes: Vec::new(),
+            unsent: VecDeque::new(),
+            appended: 0,
+            written: 0,
         }
     }
 
     /// Queue `request` (already RESP-encoded) for `waiter`.
     pub fn send(&mut self, request: &[u8], waiter: Waiter) {
         self.out.extend_from_slice(request);
+        let bytes = request.len() as u64;
+        self.appended += bytes;
+        self.unsent.push_back((self.appended, bytes));
         let now = Instant::now();
-        self.inflight.push_back(Inflight { waiter, sent_at: now, timeout_from: Some(now) });
+        self.inflight.push_back(Inflight { waiter, sent_at: now, timeout_from: Some(now), bytes });
+    }
+
+    /// This connection's queues now.
+    pub fn queues(&self) -> Queues {
+        let in_queue = self.unsent.len() as i64;
+        let in_queue_bytes = self.unsent.iter().map(|&(_, n)| n).sum::<u64>() as i64;
+        let all_bytes = self.inflight.iter().map(|i| i.bytes).sum::<u64>() as i64;
+        Queues {
+            in_queue,
+            in_queue_bytes,
+            out_queue: (self.inflight.len() as i64 - in_queue).max(0),
+            out_queue_bytes: (all_bytes - in_queue_bytes).max(0),
+        }
+    }
+
+    fn wrote(&mut self, n: usize) {
+        self.out_pos += n;
+        self.written += n as u64;
+        while self.unsent.front().is_some_and(|&(end, _)| end <= self.written) {
+            self.unsent.pop_front();
+        }
     }
 
     /// The request just queued blocks for up to `block` (`None`: forever): the pool's
@@ -138,7 +183,7 @@ impl Backend {
         while self.out_pos < self.out.len() {
             match self.stream.write(&self.out[self.out_pos..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.out_pos += n,
+                Ok(n) => self.wrote(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

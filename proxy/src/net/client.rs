@@ -7,10 +7,13 @@ use super::client_state::{Blocked, SubState, TxState};
 use super::stream::ClientStream;
 use crate::fanout::Merge;
 use crate::local::Session;
+use crate::stats::PoolStats;
 use bytes::{Bytes, BytesMut};
 use slotbox_protocol::{encode, Frame, Protocol, RequestDecoder};
 use std::collections::VecDeque;
 use std::io::{self, Write};
+use std::sync::Arc;
+use std::time::Instant;
 
 /// A reply owed to the client, in request order.
 #[derive(Debug)]
@@ -61,10 +64,14 @@ pub struct Client {
     ready_bytes: usize,
     /// A subscribed client's standing against the pubsub output limit.
     pub pubsub_limit: slotbox_protocol::output_limit::OutputLimit,
+    /// Requests being timed: (sequence number of the first reply they owe, command row,
+    /// arrival), recorded in `stats` when that reply is queued for writing.
+    timings: VecDeque<(u64, u16, Instant)>,
+    stats: Arc<PoolStats>,
 }
 
 impl Client {
-    pub fn new(stream: ClientStream, pool: usize, id: u64) -> Client {
+    pub fn new(stream: ClientStream, pool: usize, id: u64, stats: Arc<PoolStats>) -> Client {
         Client {
             stream,
             pool,
@@ -81,7 +88,16 @@ impl Client {
             ready_bytes: 0,
             pubsub_limit: Default::default(),
             sub: None,
+            timings: VecDeque::new(),
+            stats,
         }
+    }
+
+    /// A request of command row `cmd` (see `crate::cmdstats`) arrived: time it until the
+    /// first reply it owes is queued for writing.
+    pub fn time_request(&mut self, cmd: u16) {
+        let seq = self.base_seq + self.queue.len() as u64;
+        self.timings.push_back((seq, cmd, Instant::now()));
     }
 
     /// Owe a reply; returns its sequence number.
@@ -166,6 +182,11 @@ impl Client {
             if let Some(Slot::Ready(b)) = self.queue.pop_front() {
                 self.ready_bytes -= b.len();
                 self.out.extend_from_slice(&b);
+                let error = matches!(b.first(), Some(b'-' | b'!'));
+                while let Some(&(_, cmd, at)) = self.timings.front().filter(|t| t.0 <= self.base_seq) {
+                    self.stats.commands.record(cmd, at.elapsed(), error);
+                    self.timings.pop_front();
+                }
             }
             self.base_seq += 1;
         }

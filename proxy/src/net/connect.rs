@@ -5,17 +5,26 @@
 //! per backend), `preconnect`, retiring and closing. Connection setup sends AUTH / SELECT /
 //! HELLO 3 / READONLY / CLIENT TRACKING ahead of any request.
 
-use super::backend::{encode_request, Backend, Role, Waiter};
+use super::backend::{encode_request, Backend, Queues, Role, Waiter};
 use super::stream::short_io_error;
 use super::worker::Worker;
 use crate::config::ReadFrom;
-use crate::stats::incr;
+use crate::stats::{incr, ServerStats};
 use bytes::Bytes;
 use mio::net::TcpStream;
 use mio::{Interest, Token};
 use slotbox_protocol::Protocol;
 use std::net::ToSocketAddrs;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Add `q` to `into` (`sign` 1) or take it away (`sign` -1).
+fn add_queues(into: &mut Queues, q: Queues, sign: i64) {
+    into.in_queue += sign * q.in_queue;
+    into.in_queue_bytes += sign * q.in_queue_bytes;
+    into.out_queue += sign * q.out_queue;
+    into.out_queue_bytes += sign * q.out_queue_bytes;
+}
 
 /// Dedicated connections kept per backend and protocol for reuse.
 const MAX_IDLE: usize = 8;
@@ -184,5 +193,66 @@ impl Worker {
             // The invalidations of what it read stop with it.
             self.pools[b.pool].cache_clear();
         }
+    }
+
+    /// Publish this worker's share of every server's `in_queue` / `out_queue` gauges: the
+    /// difference between its connections' queues now and what it published last.
+    pub fn report_queues(&mut self) {
+        let mut now: Vec<(Arc<ServerStats>, Queues)> = Vec::new();
+        for b in self.backends.values() {
+            match now.iter_mut().find(|(s, _)| Arc::ptr_eq(s, &b.stats)) {
+                Some((_, t)) => add_queues(t, b.queues(), 1),
+                None => now.push((b.stats.clone(), b.queues())),
+            }
+        }
+        for (s, _) in &self.queue_report {
+            if !now.iter().any(|(n, _)| Arc::ptr_eq(n, s)) {
+                now.push((s.clone(), Queues::default()));
+            }
+        }
+        for (s, q) in &now {
+            let mut delta = *q;
+            if let Some((_, old)) = self.queue_report.iter().find(|(o, _)| Arc::ptr_eq(o, s)) {
+                add_queues(&mut delta, *old, -1);
+            }
+            s.add_queues(delta.in_queue, delta.in_queue_bytes, delta.out_queue, delta.out_queue_bytes);
+        }
+        now.retain(|(_, q)| *q != Queues::default());
+        self.queue_report = now;
+    }
+
+    /// A request to server `server` of pool `pi` failed (`why`): count it toward the
+    /// server's ejection (`auto_eject_hosts`), and count and log an ejection.
+    pub fn server_failed(&mut self, pi: usize, server: usize, why: &str) {
+        let pool = &mut self.pools[pi];
+        if !pool.on_failure(server, std::time::Instant::now()) {
+            return;
+        }
+        let (stats, st) = (pool.shared.stats.clone(), pool.servers[server].stats.clone());
+        incr(&stats.server_ejects);
+        incr(&st.ejects);
+        let usec = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros());
+        st.server_ejected_at.store(usec as u64, Ordering::Relaxed);
+        let retry = pool.cfg().server_retry_timeout_ms;
+        crate::plog!(
+            crate::log::WARN,
+            "pool '{}': server '{}' ejected for {retry} ms after {} failures (last: {why})",
+            stats.name,
+            st.name,
+            pool.cfg().server_failure_limit
+        );
+    }
+
+    /// Opening a connection to server `server` of pool `pi` failed at once.
+    pub fn connect_failed(&mut self, pi: usize, server: usize, why: &str) {
+        let st = self.pools[pi].servers[server].stats.clone();
+        incr(&st.server_err);
+        let pool = &self.pools[pi].shared.stats.name;
+        if let Some(skipped) = st.error_log_due() {
+            let more =
+                if skipped > 0 { format!(" ({skipped} more errors since the last line)") } else { String::new() };
+            crate::plog!(crate::log::WARN, "pool '{pool}': connection to server '{}' failed: {why}{more}", st.name);
+        }
+        self.server_failed(pi, server, why);
     }
 }

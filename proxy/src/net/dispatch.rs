@@ -34,6 +34,7 @@ impl Worker {
         };
         let pool = &self.pools[c.pool];
         incr(&pool.shared.stats.requests);
+        c.time_request(crate::cmdstats::index_of(&args[0]));
         if local::auth_required(&name, &c.session, pool.cfg().redis_auth.as_deref()) {
             return self.reply_error(ct, Frame::error_static(slotbox_protocol::frame::errors::NOAUTH));
         }
@@ -145,8 +146,23 @@ impl Worker {
             Waiter::Slots => {
                 let p = &mut self.pools[pi];
                 p.refresh_pending = false;
-                if let Some(ranges) = parse_cluster_slots(&frame) {
-                    p.apply_slots(&ranges);
+                match parse_cluster_slots(&frame) {
+                    Some(ranges) => {
+                        p.apply_slots(&ranges);
+                        crate::plog!(
+                            crate::log::INFO,
+                            "pool '{}': slot map refreshed from '{}': {} ranges",
+                            p.shared.cfg.name,
+                            b.stats.name,
+                            ranges.len()
+                        );
+                    }
+                    None => crate::plog!(
+                        crate::log::WARN,
+                        "pool '{}': CLUSTER SLOTS from '{}' not understood",
+                        p.shared.cfg.name,
+                        b.stats.name
+                    ),
                 }
             }
             Waiter::Role => self.link_checked(pi, server, replica_link::parse_role(&frame), now),

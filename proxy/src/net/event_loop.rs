@@ -8,12 +8,43 @@ use super::client::Client;
 use super::replica_link::LinkState;
 use super::stream::{short_io_error, ClientStream};
 use super::worker::{Inbox, Worker, WAKER};
-use crate::stats::incr;
+use crate::log;
+use crate::stats::{incr, ServerStats};
 use bytes::Bytes;
 use mio::{Events, Interest, Token};
 use slotbox_protocol::Frame;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+
+/// Why a backend connection is closed (each has its own counter in the stats).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Close {
+    /// A socket or protocol error (`server_err`).
+    Error,
+    /// The server closed the connection (`server_eof`).
+    Eof,
+    /// The oldest request waited longer than the pool's `timeout` (`server_timedout`).
+    Timeout,
+}
+
+/// Log a closed backend connection: a timeout or an error as a warning (at most one line a
+/// second per backend), a close by the server (idle connections at a restart) as a notice.
+fn log_close(pool: &str, st: &ServerStats, msg: &str, why: Close, inflight: usize) {
+    let server = &st.name;
+    match why {
+        Close::Eof => plog!(log::NOTICE, "pool '{pool}': server '{server}' closed the connection"),
+        _ => {
+            let Some(skipped) = st.error_log_due() else { return };
+            let more =
+                if skipped > 0 { format!(" ({skipped} more errors since the last line)") } else { String::new() };
+            if why == Close::Timeout {
+                plog!(log::WARN, "pool '{pool}': server '{server}' timed out with {inflight} requests in flight{more}")
+            } else {
+                plog!(log::WARN, "pool '{pool}': connection to server '{server}' failed: {msg}{more}")
+            }
+        }
+    }
+}
 
 impl Worker {
     /// Run until shutdown.
@@ -72,8 +103,18 @@ impl Worker {
             return;
         }
         stream.set_nodelay();
+        if self.pools[pool].cfg().tcpkeepalive {
+            if let Err(e) = stream.set_keepalive() {
+                plog!(
+                    log::WARN,
+                    "set tcpkeepalive on a client of pool '{}' failed, ignored: {e}",
+                    self.pools[pool].cfg().name
+                );
+            }
+        }
         let id = self.client_ids.fetch_add(1, Ordering::Relaxed);
-        let mut c = Client::new(stream, pool, id);
+        plog!(log::DEBUG, "pool '{}': client {id} accepted", self.pools[pool].cfg().name);
+        let mut c = Client::new(stream, pool, id, self.pools[pool].shared.stats.clone());
         c.session.authed = self.pools[pool].cfg().redis_auth.is_none();
         self.clients.insert(t, c);
     }
@@ -126,6 +167,7 @@ impl Worker {
     pub fn close_client(&mut self, t: Token) {
         if let Some(mut c) = self.clients.remove(&t) {
             let _ = self.poll.registry().deregister(&mut c.stream);
+            plog!(log::DEBUG, "pool '{}': client {} closed", self.pools[c.pool].cfg().name, c.session.id);
             self.pools[c.pool].shared.stats.client_connections.fetch_sub(1, Ordering::Relaxed);
             self.stats.curr_connections.fetch_sub(1, Ordering::Relaxed);
             // Its dedicated connections hold its MULTI, WATCHes and subscriptions: closing
@@ -146,7 +188,7 @@ impl Worker {
         if is_error {
             let err = b.stream.take_error().ok().flatten();
             let msg = err.map(|e| short_io_error(&e)).unwrap_or_else(|| "Connection refused".into());
-            self.kill_backend(t, &msg, false);
+            self.kill_backend(t, &msg, Close::Error);
             return;
         }
         let res = b.read(hup, &mut self.scratch);
@@ -188,9 +230,9 @@ impl Worker {
             }
         }
         match res {
-            _ if bad => self.kill_backend(t, "Protocol error from server", false),
-            Ok(true) => self.kill_backend(t, "Server closed the connection", false),
-            Err(e) => self.kill_backend(t, &short_io_error(&e), false),
+            _ if bad => self.kill_backend(t, "Protocol error from server", Close::Error),
+            Ok(true) => self.kill_backend(t, "Server closed the connection", Close::Eof),
+            Err(e) => self.kill_backend(t, &short_io_error(&e), Close::Error),
             Ok(false) => {
                 self.dirty_backends.push(t);
                 self.retire_if_idle(t);
@@ -199,7 +241,7 @@ impl Worker {
     }
 
     /// Drop a backend connection and fail exactly the requests it held.
-    pub fn kill_backend(&mut self, t: Token, msg: &str, timed_out: bool) {
+    pub fn kill_backend(&mut self, t: Token, msg: &str, why: Close) {
         let Some(mut b) = self.backends.remove(&t) else {
             return;
         };
@@ -211,12 +253,15 @@ impl Worker {
         let stats = pool.shared.stats.clone();
         let st = &b.stats;
         st.server_connections.fetch_sub(1, Ordering::Relaxed);
-        incr(if timed_out { &st.server_timedout } else { &st.server_err });
+        incr(match why {
+            Close::Timeout => &st.server_timedout,
+            Close::Eof => &st.server_eof,
+            Close::Error => &st.server_err,
+        });
         let had_work = !b.inflight.is_empty();
-        if had_work && pool.on_failure(b.server, Instant::now()) {
-            incr(&stats.server_ejects);
-            incr(&st.ejects);
-            st.server_ejected_at.store(now_usec(), Ordering::Relaxed);
+        log_close(&stats.name, st, msg, why, b.inflight.len());
+        if had_work {
+            self.server_failed(b.pool, b.server, msg);
         }
         let err = Frame::error(format!("ERR {msg}"));
         for inf in b.inflight {
@@ -261,7 +306,7 @@ impl Worker {
                 None => continue,
             };
             if let Err(e) = res {
-                self.kill_backend(t, &short_io_error(&e), false);
+                self.kill_backend(t, &short_io_error(&e), Close::Error);
             }
         }
         let mut clients = std::mem::take(&mut self.dirty_clients);
@@ -313,6 +358,7 @@ impl Worker {
         for p in &mut self.pools {
             p.tick(now);
         }
+        self.report_queues();
         self.balance.tick(now, self.clients.len());
         let mut expired = Vec::new();
         for (t, b) in &self.backends {
@@ -324,7 +370,7 @@ impl Worker {
             }
         }
         for t in expired {
-            self.kill_backend(t, "Connection timed out", true);
+            self.kill_backend(t, "Connection timed out", Close::Timeout);
         }
         for i in 0..self.pools.len() {
             self.maybe_refresh(i, now);
@@ -335,8 +381,4 @@ impl Worker {
             self.repair_mirrors();
         }
     }
-}
-
-fn now_usec() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
 }

@@ -14,7 +14,6 @@ use crate::stats::incr;
 use bytes::Bytes;
 use mio::Token;
 use slotbox_protocol::{encode, Frame, Protocol};
-use std::time::Instant;
 
 impl Worker {
     /// Answer an error right away (and count it).
@@ -100,7 +99,7 @@ impl Worker {
                 self.send_on(bt, &request, waiter);
             }
             Err(e) => {
-                self.pools[pi].on_failure(server, Instant::now());
+                self.connect_failed(pi, server, &e);
                 incr(&self.pools[pi].shared.stats.forward_error);
                 self.deliver(client, seq, part, Frame::error(format!("ERR {e}")), None);
             }

@@ -200,6 +200,7 @@ fn spawn_workers(
             balance: Balance::new(i, loads.clone()),
             peers: peers.clone(),
             mirror_check: Instant::now(),
+            queue_report: Vec::new(),
         };
         let t = std::thread::Builder::new()
             .name(format!("proxy-worker-{i}"))

@@ -355,6 +355,7 @@ impl PoolRt {
                 s.ejected_until = None;
                 s.failures = 0;
                 changed = true;
+                crate::plog!(crate::log::NOTICE, "pool '{}': server '{}' returned", self.shared.cfg.name, s.addr);
             }
         }
         if changed {

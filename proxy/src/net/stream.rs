@@ -23,6 +23,28 @@ impl ClientStream {
             let _ = s.set_nodelay(true);
         }
     }
+
+    /// SO_KEEPALIVE on TCP (a pool's `tcpkeepalive`; a no-op on unix sockets).
+    pub fn set_keepalive(&self) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        let ClientStream::Tcp(s) = self else { return Ok(()) };
+        let on: libc::c_int = 1;
+        // SAFETY: the descriptor is open (owned by `s`), and the option value is a valid
+        // c_int whose size is passed with it.
+        let rc = unsafe {
+            libc::setsockopt(
+                s.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_KEEPALIVE,
+                (&on as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
 }
 
 impl Read for ClientStream {

@@ -78,6 +78,9 @@ pub struct Worker {
     pub peers: Arc<Vec<Peer>>,
     /// Last time the pattern mirrors were checked (see `mirror`).
     pub mirror_check: Instant,
+    /// This worker's share of each server's queue gauges, as last added to the stats
+    /// (see `connect::report_queues`).
+    pub queue_report: Vec<(Arc<crate::stats::ServerStats>, super::backend::Queues)>,
 }
 
 impl Worker {

@@ -26,6 +26,7 @@ pub fn record_call(
     let usec = (end_us - start_us).max(0) as u64;
     let now_secs = end_us / 1_000_000;
     shared.cmdstats.record(r.id, usec, failed);
+    shared.cmdlatency.record(r.id, usec);
     if usec >= 1000 {
         let event = if r.spec.has(slotbox_protocol::command::flags::FAST) { "fast-command" } else { "command" };
         shared.latency.sample(event, usec / 1000, now_secs);

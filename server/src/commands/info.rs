@@ -6,8 +6,8 @@
 //! Fields slotbox has no counterpart for (forks, defrag, Lua...) are printed
 //! with the value an idle Redis shows, so tools parsing INFO find every field they expect.
 
+use super::info_fmt::{field, fixed, read_proc};
 use super::{Ctx, Registration};
-use crate::alloc;
 use crate::clock::unix_time_us;
 use crate::commands::Reply;
 use crate::shared::Shared;
@@ -22,7 +22,7 @@ type SectionFn = fn(&mut String, &Shared);
 const SECTIONS: &[(&str, &str, bool, SectionFn)] = &[
     ("server", "Server", true, server),
     ("clients", "Clients", true, clients),
-    ("memory", "Memory", true, memory),
+    ("memory", "Memory", true, super::info_memory::memory),
     ("persistence", "Persistence", true, persistence),
     ("stats", "Stats", true, stats),
     ("replication", "Replication", true, replication),
@@ -30,7 +30,7 @@ const SECTIONS: &[(&str, &str, bool, SectionFn)] = &[
     ("modules", "Modules", true, empty),
     ("commandstats", "Commandstats", false, commandstats),
     ("errorstats", "Errorstats", true, errorstats),
-    ("latencystats", "Latencystats", false, empty),
+    ("latencystats", "Latencystats", false, latencystats),
     ("cluster", "Cluster", true, cluster),
     ("keyspace", "Keyspace", true, keyspace),
 ];
@@ -65,19 +65,6 @@ pub fn render(shared: &Shared, wanted: impl Fn(&str, bool) -> bool) -> String {
     out
 }
 
-/// Append `name:value\r\n`.
-fn field(out: &mut String, name: &str, value: impl std::fmt::Display) {
-    let _ = write!(out, "{name}:{value}\r\n");
-}
-
-/// Append the fixed `name:value` lines of `lines` (separated by whitespace).
-fn fixed(out: &mut String, lines: &str) {
-    for kv in lines.split_ascii_whitespace() {
-        out.push_str(kv);
-        out.push_str("\r\n");
-    }
-}
-
 fn empty(_out: &mut String, _shared: &Shared) {}
 
 /// `errorstat_<CODE>:count=N` per error code replied since the start (or CONFIG RESETSTAT).
@@ -100,10 +87,6 @@ fn commandstats(out: &mut String, shared: &Shared) {
             t.calls, t.usec, t.rejected, t.failed
         );
     }
-}
-
-fn read_proc(path: &str) -> Option<String> {
-    std::fs::read_to_string(path).ok().map(|s| s.trim().to_string())
 }
 
 fn os_name() -> String {
@@ -152,106 +135,23 @@ fn clients(out: &mut String, shared: &Shared) {
     fixed(out, "clients_in_timeout_table:0");
 }
 
-/// Redis's `bytesToHuman`: B, then K/M/G/T/P with two decimals.
-pub fn human_bytes(n: u64) -> String {
-    if n < 1024 {
-        return format!("{n}B");
-    }
-    let mut d = n as f64 / 1024.0;
-    for unit in ["K", "M", "G", "T", "P"] {
-        if d < 1024.0 {
-            return format!("{d:.2}{unit}");
+/// `latency_percentiles_usec_<command>:p50=1.000,p99=2.000,p99.9=3.000` for every command
+/// called, at the percentiles of `latency-tracking-info-percentiles`.
+fn latencystats(out: &mut String, shared: &Shared) {
+    let wanted = shared.config.read().get("latency-tracking-info-percentiles").unwrap_or_default();
+    let ps: Vec<(&str, f64)> = wanted.split_whitespace().filter_map(|w| Some((w, w.parse().ok()?))).collect();
+    let values: Vec<f64> = ps.iter().map(|&(_, p)| p).collect();
+    let mut rows: Vec<_> =
+        shared.cmdlatency.percentiles(&values).into_iter().map(|(id, v)| (super::name_of(id), v)).collect();
+    rows.sort_by_key(|&(name, _)| name);
+    for (name, v) in rows {
+        let _ = write!(out, "latency_percentiles_usec_{name}:");
+        for (i, ((label, _), us)) in ps.iter().zip(v).enumerate() {
+            let sep = if i + 1 < ps.len() { "," } else { "" };
+            let _ = write!(out, "p{label}={:.3}{sep}", us as f64);
         }
-        d /= 1024.0;
+        out.push_str("\r\n");
     }
-    format!("{n}B")
-}
-
-/// Bytes allocated by the process; without the counting allocator, an estimate from the
-/// keyspace (keys, values and a per-entry overhead) so INFO never shows 0.
-fn used_memory(shared: &Shared) -> u64 {
-    if alloc::is_installed() {
-        return alloc::allocated() as u64;
-    }
-    const ENTRY_OVERHEAD: usize = 64;
-    let mut total = 0usize;
-    let now = crate::clock::unix_time_ms();
-    for db in shared.keyspace.iter() {
-        for slot in 0..slotbox_protocol::SLOT_COUNT as u16 {
-            db.for_each_key_in_slot(slot, now, |k, e| total += k.len() + e.value.heap_size() + ENTRY_OVERHEAD);
-        }
-    }
-    total as u64
-}
-
-fn page_size() -> u64 {
-    // SAFETY: sysconf only reads a system constant; it has no pointer arguments.
-    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if p > 0 {
-        p as u64
-    } else {
-        4096
-    }
-}
-
-/// Resident set size from `/proc/self/statm` (0 where there is no procfs).
-fn rss_bytes() -> u64 {
-    let statm = read_proc("/proc/self/statm").unwrap_or_default();
-    statm.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()).unwrap_or(0) * page_size()
-}
-
-fn total_system_memory() -> u64 {
-    // SAFETY: as in `page_size`.
-    let pages = unsafe { libc::sysconf(libc::_SC_PHYS_PAGES) };
-    pages.max(0) as u64 * page_size()
-}
-
-fn ratio(a: u64, b: u64) -> String {
-    format!("{:.2}", if b == 0 { 0.0 } else { a as f64 / b as f64 })
-}
-
-fn memory(out: &mut String, shared: &Shared) {
-    let used = used_memory(shared);
-    let peak = alloc::note_peak(used as usize) as u64;
-    let rss = rss_bytes();
-    let system = total_system_memory();
-    let (maxmemory, policy) = {
-        let c = shared.config.read();
-        (c.maxmemory as u64, c.maxmemory_policy.clone())
-    };
-    let sized = |out: &mut String, name: &str, n: u64| {
-        field(out, name, n);
-        field(out, &format!("{name}_human"), human_bytes(n));
-    };
-    sized(out, "used_memory", used);
-    sized(out, "used_memory_rss", rss);
-    sized(out, "used_memory_peak", peak);
-    let peak_perc = if peak == 0 { 0.0 } else { used as f64 * 100.0 / peak as f64 };
-    field(out, "used_memory_peak_perc", format!("{peak_perc:.2}%"));
-    field(out, "allocator_allocated", used);
-    field(out, "allocator_active", used);
-    field(out, "allocator_resident", rss);
-    sized(out, "total_system_memory", system);
-    scripting_memory(shared, out, &sized);
-    sized(out, "maxmemory", maxmemory);
-    field(out, "maxmemory_policy", policy);
-    fixed(out, "allocator_frag_ratio:1.00 allocator_frag_bytes:0");
-    field(out, "allocator_rss_ratio", ratio(rss, used));
-    field(out, "allocator_rss_bytes", rss as i64 - used as i64);
-    fixed(out, "rss_overhead_ratio:1.00 rss_overhead_bytes:0");
-    field(out, "mem_fragmentation_ratio", ratio(rss, used));
-    field(out, "mem_fragmentation_bytes", rss as i64 - used as i64);
-    // One buffer holds the backlog and what replicas were not sent yet (Redis 7.0's shared
-    // replication buffer): both lines show it.
-    let repl_buf = shared.repl.backlog.memory();
-    field(out, "mem_not_counted_for_evict", 0);
-    field(out, "mem_replication_backlog", repl_buf);
-    field(out, "mem_total_replication_buffers", repl_buf);
-    fixed(
-        out,
-        "mem_clients_slaves:0 mem_clients_normal:0 mem_cluster_links:0 mem_aof_buffer:0 \
-         mem_allocator:libc active_defrag_running:0 lazyfree_pending_objects:0 lazyfreed_objects:0",
-    );
 }
 
 fn persistence(out: &mut String, shared: &Shared) {
@@ -297,10 +197,12 @@ fn stats(out: &mut String, shared: &Shared) {
     field(out, "tracking_total_prefixes", prefixes);
     fixed(out, "unexpected_error_replies:0");
     field(out, "total_error_replies", n(&s.total_error_replies));
+    fixed(out, "dump_payload_sanitizations:0");
+    field(out, "total_reads_processed", n(&s.reads_processed));
+    field(out, "total_writes_processed", n(&s.writes_processed));
     fixed(
         out,
-        "dump_payload_sanitizations:0 total_reads_processed:0 total_writes_processed:0 \
-         io_threaded_reads_processed:0 io_threaded_writes_processed:0 reply_buffer_shrinks:0 \
+        "io_threaded_reads_processed:0 io_threaded_writes_processed:0 reply_buffer_shrinks:0 \
          reply_buffer_expands:0",
     );
     // slotbox's own: clients moved to the event loop serving their hot slot.
@@ -353,44 +255,18 @@ fn keyspace(out: &mut String, shared: &Shared) {
     for db in shared.keyspace.iter() {
         let (keys, expires) = db.counts();
         if keys > 0 {
-            let _ = write!(out, "db{}:keys={keys},expires={expires},avg_ttl=0\r\n", db.id);
+            let _ = write!(out, "db{}:keys={keys},expires={expires},avg_ttl={}\r\n", db.id, db.avg_ttl());
         }
     }
 }
 
 pub const COMMANDS: Registration = &[("info", info)];
 
-/// The scripting lines of INFO memory (the interpreters' memory, scripts and libraries). The
-/// engines are locked only under the whole gate, so INFO (under its stripe) finds them free;
-/// `try_lock` keeps it from ever waiting.
-fn scripting_memory(shared: &Shared, out: &mut String, sized: &dyn Fn(&mut String, &str, u64)) {
-    let (vm_eval, eval_bytes, scripts, vm_fn, functions, libraries) = match shared.scripting.engines.try_lock() {
-        Some(e) => (
-            e.eval.vm.used_memory() as u64,
-            e.eval.body_bytes as u64,
-            e.eval.len() as u64,
-            e.functions.vm.used_memory() as u64,
-            e.functions.function_count() as u64,
-            e.functions.library_count() as u64,
-        ),
-        None => (0, 0, 0, 0, 0, 0),
-    };
-    sized(out, "used_memory_lua", vm_eval);
-    field(out, "used_memory_vm_eval", vm_eval);
-    field(out, "used_memory_scripts_eval", eval_bytes);
-    field(out, "number_of_cached_scripts", scripts);
-    field(out, "number_of_functions", functions);
-    field(out, "number_of_libraries", libraries);
-    field(out, "used_memory_vm_functions", vm_fn);
-    sized(out, "used_memory_vm_total", vm_eval + vm_fn);
-    field(out, "used_memory_functions", 0);
-    sized(out, "used_memory_scripts", eval_bytes);
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::connection::testing::TestClient;
     use super::*;
+    use crate::commands::info_fmt::human_bytes;
     use crate::store::{Entry, Value};
 
     #[test]

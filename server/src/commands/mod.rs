@@ -22,6 +22,8 @@ mod hashes;
 mod held;
 mod hyperloglog;
 mod info;
+mod info_fmt;
+mod info_memory;
 mod info_repl;
 pub mod invalidate;
 mod keys;

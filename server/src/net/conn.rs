@@ -128,6 +128,9 @@ impl Conn {
             }
         }
         shared.stats.net_input_bytes.fetch_add(read_total as u64, Ordering::Relaxed);
+        if read_total > 0 {
+            shared.stats.reads_processed.fetch_add(1, Ordering::Relaxed);
+        }
         self.process(shared, locks);
         if !shared.persist.replies_wait(self.aof_end) {
             self.flush(shared);
@@ -287,6 +290,9 @@ impl Conn {
 
     /// Write pending replies until the socket would block.
     pub fn flush(&mut self, shared: &Shared) {
+        if self.wpos < self.wbuf.len() && !self.dead {
+            shared.stats.writes_processed.fetch_add(1, Ordering::Relaxed);
+        }
         while self.wpos < self.wbuf.len() && !self.dead {
             match self.stream.write(&self.wbuf[self.wpos..]) {
                 Ok(0) => self.dead = true,

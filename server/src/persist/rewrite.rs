@@ -121,6 +121,7 @@ pub fn start_rewrite(p: &Arc<Persistence>) -> Result<(), String> {
     }
     let bg = p.clone();
     let spawned = std::thread::Builder::new().name("slotbox-aof-rewrite".into()).spawn(move || {
+        crate::log::as_child();
         let _ = rewrite(&bg);
         release(&bg);
     });

@@ -88,7 +88,10 @@ pub fn start_bgsave(p: &Arc<Persistence>) -> Result<(), String> {
     p.bgsave_started.store(unix_time_ms(), Ordering::Relaxed);
     crate::log::notice("Background saving started");
     let bg = p.clone();
-    let spawned = std::thread::Builder::new().name("slotbox-bgsave".into()).spawn(move || bgsave(&bg));
+    let spawned = std::thread::Builder::new().name("slotbox-bgsave".into()).spawn(move || {
+        crate::log::as_child();
+        bgsave(&bg)
+    });
     spawned.map(|_| ()).map_err(|e| {
         p.bgsave_in_progress.store(false, Ordering::Release);
         format!("ERR Can't start the save thread: {e}")
@@ -143,10 +146,13 @@ pub fn check_save_rules(p: &Arc<Persistence>) {
 
 /// SHUTDOWN: save if `save` rules exist (or SAVE was given) unless NOSAVE; sync the AOF.
 pub fn on_shutdown(p: &Persistence, save: bool, nosave: bool) -> std::io::Result<()> {
+    if p.aof.enabled.load(Ordering::Acquire) {
+        crate::log::notice("Calling fsync() on the AOF file.");
+    }
     p.aof.sync_pending();
     let rules = !save_rules(&p.core.config.read().save).is_empty();
     if (rules || save) && !nosave {
-        crate::log::notice("Saving the final snapshot before exiting.");
+        crate::log::notice("Saving the final RDB snapshot before exiting.");
         return save_now(p);
     }
     Ok(())

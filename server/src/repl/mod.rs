@@ -194,6 +194,26 @@ impl Replication {
             .count()
     }
 
+    /// Every attached replica as a shutdown reports it: (name `ip:listening-port`, offset it
+    /// acknowledged, seconds since its last ACK when online (else 0), state).
+    pub fn replica_acks(&self) -> Vec<(String, u64, i64, &'static str)> {
+        let now = crate::clock::unix_time_ms();
+        self.replicas
+            .lock()
+            .iter()
+            .filter(|r| !r.gone.load(Ordering::Relaxed))
+            .map(|r| {
+                let state = *r.state.lock();
+                let port = match r.listening_port.load(Ordering::Relaxed) {
+                    0 => r.addr.port() as u64,
+                    p => p,
+                };
+                let lag = if state == "online" { (now - r.last_ack.load(Ordering::Relaxed)) / 1000 } else { 0 };
+                (format!("{}:{port}", r.addr.ip()), r.ack_offset.load(Ordering::Relaxed), lag, state)
+            })
+            .collect()
+    }
+
     /// Replicas that acknowledged within `max_lag_secs`.
     pub fn good_replicas(&self, max_lag_secs: i64) -> usize {
         let now = crate::clock::unix_time_ms();

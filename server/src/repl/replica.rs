@@ -27,12 +27,14 @@ pub fn set_master(repl: &Arc<Replication>, target: Option<(String, u16)>) {
     match target {
         None => {
             core.keyspace.set_replica(false);
+            crate::log::set_replica(false);
             if core.stream.is_active() {
                 repl.new_history();
             }
         }
         Some((host, port)) => {
             core.keyspace.set_replica(true);
+            crate::log::set_replica(true);
             let link = Arc::new(MasterLink::new(host, port));
             *slot = Some(link.clone());
             let r = repl.clone();

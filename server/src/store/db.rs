@@ -91,6 +91,9 @@ pub struct Db {
     /// One map per slot, allocated on first use (an unused database of the 16 costs nothing).
     shards: std::sync::OnceLock<Box<[Mutex<Shard>]>>,
     common: Arc<Common>,
+    /// INFO keyspace `avg_ttl` (ms): Redis's running estimate from the TTLs the active expiry
+    /// cycle sees.
+    avg_ttl: std::sync::atomic::AtomicI64,
 }
 
 impl std::ops::Deref for Db {
@@ -114,7 +117,7 @@ impl Db {
 
     /// Database `id` of a server whose databases share `common`.
     pub fn with_common(id: usize, common: Arc<Common>) -> Self {
-        Db { id, shards: std::sync::OnceLock::new(), common }
+        Db { id, shards: std::sync::OnceLock::new(), common, avg_ttl: Default::default() }
     }
 
     fn slots(&self) -> &[Mutex<Shard>] {
@@ -189,10 +192,30 @@ impl Db {
             a.touch_all();
             b.touch_all();
         }
+        let mine = self.avg_ttl.load(Ordering::Relaxed);
+        self.avg_ttl.store(other.avg_ttl.swap(mine, Ordering::Relaxed), Ordering::Relaxed);
+    }
+
+    /// The keys with a TTL that the active expiry cycle just walked had `ttl_sum_ms` of TTL left
+    /// over `samples` keys: move the estimate as Redis does (1/50 of the way per cycle).
+    pub fn note_ttls(&self, ttl_sum_ms: i64, samples: i64) {
+        if samples == 0 {
+            return;
+        }
+        let avg = ttl_sum_ms / samples;
+        let old = self.avg_ttl.load(Ordering::Relaxed);
+        let new = if old == 0 { avg } else { (old / 50) * 49 + avg / 50 };
+        self.avg_ttl.store(new, Ordering::Relaxed);
+    }
+
+    /// INFO keyspace's `avg_ttl` in ms (0 until the expiry cycle has seen a key with a TTL).
+    pub fn avg_ttl(&self) -> i64 {
+        self.avg_ttl.load(Ordering::Relaxed)
     }
 
     /// Remove every key. Returns how many were removed.
     pub fn flush(&self) -> usize {
+        self.avg_ttl.store(0, Ordering::Relaxed);
         if !self.in_use() {
             return 0;
         }

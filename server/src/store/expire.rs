@@ -33,6 +33,7 @@ impl ActiveExpiry {
             return 0;
         }
         let mut reclaimed = 0;
+        let mut ttls = (0, 0);
         for _ in 0..slots.min(SLOT_COUNT) {
             let slot = self.next_slot as u16;
             self.next_slot = (self.next_slot + 1) % SLOT_COUNT;
@@ -41,10 +42,11 @@ impl ActiveExpiry {
             }
             let mut shard = db.shard(slot);
             if shard.volatile > 0 {
-                reclaimed += shard.purge_expired(now_ms, &|k| db.key_event(k, super::KeyEvent::Expired));
+                reclaimed += shard.purge_expired(now_ms, &|k| db.key_event(k, super::KeyEvent::Expired), &mut ttls);
             }
         }
         db.note_expired(reclaimed);
+        db.note_ttls(ttls.0, ttls.1);
         reclaimed
     }
 }
@@ -72,6 +74,26 @@ mod tests {
         db.active_expire.store(true, std::sync::atomic::Ordering::Relaxed);
         assert_eq!(ae.run_db(&db, 2000, SLOT_COUNT), 50);
         assert_eq!(db.len(), 50);
+        assert_eq!(db.avg_ttl(), 0, "no key with a TTL left");
+    }
+
+    #[test]
+    fn average_ttl_follows_the_keys_seen() {
+        let db = Db::new();
+        for (i, at) in [(0, 11_000), (1, 21_000), (2, 0)] {
+            let key = format!("t{i}");
+            let mut slots = [slotbox_protocol::key_hash_slot(key.as_bytes())];
+            let mut e = Entry::new(Value::string(b"v"));
+            e.expire_at = at;
+            db.lock_slots(&mut slots).insert(key.as_bytes(), e);
+        }
+        let mut ae = ActiveExpiry::default();
+        ae.run_db(&db, 1000, SLOT_COUNT);
+        assert_eq!(db.avg_ttl(), 15_000, "the first estimate is the average: (10 s + 20 s) / 2");
+        ae.run_db(&db, 6000, SLOT_COUNT);
+        assert_eq!(db.avg_ttl(), 15_000 / 50 * 49 + 10_000 / 50, "then it moves 1/50 of the way");
+        db.flush();
+        assert_eq!(db.avg_ttl(), 0);
     }
 
     #[test]

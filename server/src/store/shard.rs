@@ -107,8 +107,9 @@ impl Shard {
         true
     }
 
-    /// Drop every expired key; returns how many were removed.
-    pub fn purge_expired(&mut self, now_ms: i64, on_expired: &dyn Fn(&[u8])) -> usize {
+    /// Drop every expired key; returns how many were removed. The TTLs left on the keys kept
+    /// are added to `ttls` (sum in ms, count) for INFO's `avg_ttl`.
+    pub fn purge_expired(&mut self, now_ms: i64, on_expired: &dyn Fn(&[u8]), ttls: &mut (i64, i64)) -> usize {
         if self.volatile == 0 {
             return 0;
         }
@@ -116,6 +117,10 @@ impl Shard {
         let watchers = self.watchers.as_deref();
         self.map.retain(|k, e| {
             let keep = !e.is_expired(now_ms);
+            if keep && e.expire_at != 0 {
+                ttls.0 += e.expire_at - now_ms;
+                ttls.1 += 1;
+            }
             if !keep {
                 on_expired(k);
                 if let Some(flags) = watchers.and_then(|w| w.get(k)) {
