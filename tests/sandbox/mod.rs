@@ -172,16 +172,28 @@ pub fn http_get(port: u16, path: &str) -> Option<String> {
     (head.starts_with("HTTP/1.") && head.split_whitespace().nth(1) == Some("200")).then(|| body.to_string())
 }
 
-/// Kill every process a pid file under `run` names, if it still is one of ours.
+/// Kill every process a pid file under `run` (or one level below) names, if it still is one
+/// of ours: `pid`, `*.pid`.
 fn kill_leftovers(run: &Path) {
-    let mut files: Vec<PathBuf> = vec![run.join("proxy.pid"), run.join("dashboard.pid")];
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut dirs = vec![run.to_path_buf()];
     if let Ok(entries) = std::fs::read_dir(run) {
-        files.extend(entries.flatten().map(|e| e.path().join("pid")));
+        dirs.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+    }
+    for d in dirs {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if name == "pid" || name.ends_with(".pid") {
+                files.push(e.path());
+            }
+        }
     }
     for f in files {
         let Some(pid) = std::fs::read_to_string(&f).ok().and_then(|s| s.trim().parse::<u32>().ok()) else { continue };
         let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-        if ["slotbox-server", "slotbox-proxy", "slotbox-cluster"].contains(&comm.trim()) {
+        if ["slotbox-server", "slotbox-proxy", "slotbox-cluster", "redis-benchmark", "nutcracker"]
+            .contains(&comm.trim())
+        {
             let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
         }
     }

@@ -149,6 +149,7 @@ fn restart(t: &NodeProc, role: &str, w: &mut watch::Watch, limit: Duration) -> R
     } else {
         println!("chaos restart: {} was not running", t.addr());
     }
+    w.prime();
     let pid = t.start()?;
     println!("  {} started again (pid {pid}) from {}", t.addr(), t.dir.join("argv").display());
     let answered = w.until(Duration::from_secs(10), |_, _| {
@@ -165,7 +166,13 @@ fn restart(t: &NodeProc, role: &str, w: &mut watch::Watch, limit: Duration) -> R
     }
     println!("  +{:>5.1} s  it answers", w.started.elapsed().as_secs_f64());
     let back = w.until(limit, |s, _| !s.fail && !s.pfail);
-    summary(w, &format!("{} restarted", t.addr()));
+    let role = w.last_role().unwrap_or("unknown role");
+    match back {
+        true => {
+            println!("{} restarted: back in the cluster after {}, as a {role}", t.addr(), secs(w.started.elapsed()))
+        }
+        false => println!("{} restarted: still flagged failing after {}", t.addr(), secs(w.started.elapsed())),
+    }
     println!("{}", if back { "It is part of the cluster again." } else { "It is still flagged failing." });
     Ok(())
 }

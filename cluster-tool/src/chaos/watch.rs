@@ -70,8 +70,18 @@ impl Watch {
         format!("+{:>5.1} s", self.started.elapsed().as_secs_f64())
     }
 
+    /// Take the cluster's current view of the target as the starting point, printing
+    /// nothing (a restart begins from a node already flagged failing).
+    pub fn prime(&mut self) {
+        self.look_inner(false);
+    }
+
     /// One look; prints what changed. None when no observer answers.
     pub fn look(&mut self) -> Option<Seen> {
+        self.look_inner(true)
+    }
+
+    fn look_inner(&mut self, print: bool) -> Option<Seen> {
         let (observer, lines, info) = self.observers.iter().find_map(|o| {
             let nodes = ask(o, &["CLUSTER", "NODES"])?;
             Some((o.clone(), parse_nodes(&nodes), ask(o, &["CLUSTER", "INFO"]).unwrap_or_default()))
@@ -88,12 +98,10 @@ impl Watch {
             slots_owner: owner.as_ref().map(|l| format!("{}:{}", l.host, l.port)),
             state_ok: info.contains("cluster_state:ok"),
         };
-        let prev = self.last.clone().unwrap_or(Seen {
-            state_ok: true,
-            master: seen.master,
-            slots_owner: seen.slots_owner.clone(),
-            ..Default::default()
-        });
+        let first =
+            Seen { state_ok: true, master: seen.master, slots_owner: seen.slots_owner.clone(), ..Default::default() };
+        // Priming compares the view with itself: nothing to tell.
+        let prev = if print { self.last.clone().unwrap_or(first) } else { seen.clone() };
         let t = self.stamp();
         if seen.pfail && !prev.pfail {
             println!("  {t}  {observer} suspects it (PFAIL)");
@@ -122,6 +130,11 @@ impl Watch {
         }
         self.last = Some(seen.clone());
         Some(seen)
+    }
+
+    /// "master" / "replica" as last seen.
+    pub fn last_role(&self) -> Option<&'static str> {
+        self.last.as_ref().map(|s| if s.master { "master" } else { "replica" })
     }
 
     /// Look every 100 ms until `done` says so or `limit` has passed since the fault; true if done.

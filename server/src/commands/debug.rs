@@ -27,7 +27,7 @@ pub enum Sub<'a> {
     SetActiveExpire(bool),
     /// Microseconds (0: return at once).
     Sleep(u64),
-    /// slotbox's simulated network partition, in milliseconds (0 ends one in force).
+    /// slotbox's simulated network partition, in milliseconds.
     Partition(i64),
 }
 
@@ -129,8 +129,8 @@ const HELP: &[&str] = &[
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
     "PARTITION <seconds>",
-    "    slotbox only: cut this node off for <seconds> (decimals allowed, 0 ends it): the",
-    "    cluster bus drops its links and client requests wait unanswered, the process runs on.",
+    "    slotbox only: cut this node off for <seconds> (decimals allowed, at most 3600): its",
+    "    cluster bus drops every link and client requests wait unanswered; the process runs on.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",

@@ -226,7 +226,7 @@ fn partition_takes_seconds_and_refuses_bad_ones() {
             &["DEBUG", "PARTITION"],
             "-ERR unknown subcommand or wrong number of arguments for 'PARTITION'. Try DEBUG HELP.\r\n",
         ),
-        // Zero ends a partition (none is in force here): the node keeps answering.
+        // A zero-second partition is over at once: the node keeps answering.
         (&["DEBUG", "PARTITION", "0"], "+OK\r\n"),
         (&["PING"], "+PONG\r\n"),
     ]);
