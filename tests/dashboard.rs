@@ -1,8 +1,9 @@
 //! `slotbox-cluster dashboard` in a real browser: a sandbox started as `make run-cluster`
 //! does (tests/sandbox, free ports), the page loaded by headless Chromium (`--dump-dom`
 //! after its scripts ran, `--screenshot`), checked for what a user looks at: the slot map's
-//! owner of every one of the 16384 slots equals the cluster's own CLUSTER SHARDS answer, the
-//! nodes table lists every node with its role. Then a master is killed with
+//! owner of every one of the 16384 slots equals the cluster's own CLUSTER NODES answer, the
+//! nodes table lists every node with its role, the proxy table lists the proxy's backends,
+//! and a key read 300 times under an LFU policy is in the hot-keys table. Then a master is killed with
 //! `slotbox-cluster chaos kill`, and the page must show the failover: the replica is a
 //! master owning the old master's slots, the dead node is flagged fail, the timeline has the
 //! failover event. The screenshot of that last page is kept in
@@ -124,7 +125,27 @@ fn dashboard_shows_slot_owners_and_follows_a_failover() {
     let six_up = |d: &str| d.matches("\"reachable\":true").count() == 6 && d.contains("\"state\":\"ok\"");
     assert!(sb.wait_api(Duration::from_secs(20), six_up).is_some(), "the dashboard never saw 6 nodes up");
 
+    // A hot key under an LFU policy, for the hot-keys table.
+    let (ok, out) = sb.tool(
+        &["call", &format!("127.0.0.1:{}", sb.nodes[0]), "CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"],
+        Duration::from_secs(10),
+    );
+    assert!(ok, "{out}");
+    let mut proxy = common::RawClient::connect(([127, 0, 0, 1], sb.proxy).into());
+    proxy.call(&["SET", "hot:item", "1"]);
+    for _ in 0..300 {
+        proxy.call(&["GET", "hot:item"]);
+    }
+    let hot = |d: &str| d.contains("\"key\":\"hot:item\"");
+    assert!(sb.wait_api(Duration::from_secs(20), hot).is_some(), "the dashboard never listed the hot key");
+
     let dom = browse(browser, &profile, &["--dump-dom"], &url);
+    assert!(
+        dom.split("<tr class=\"hotkey\">").skip(1).any(|row| row.contains("<td>hot:item</td>")),
+        "the hot keys table does not show hot:item"
+    );
+    let backends = dom.matches("<tr class=\"backend\">").count();
+    assert_eq!(backends, 12, "proxy table: one row per backend of each of the 2 pools");
     let expected = cluster_owners(&sb, sb.nodes[1]);
     assert!(expected.iter().all(Option::is_some), "the cluster does not cover every slot");
     assert_eq!(drawn_owners(&dom), expected, "the slot map's owners differ from CLUSTER NODES");
