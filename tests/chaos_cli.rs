@@ -1,7 +1,7 @@
 //! `slotbox-cluster chaos` on a sandbox started as `make run-cluster` does (tests/sandbox,
-//! free ports, node timeout 1.5 s): `partition` cuts a master off without stopping it — the
-//! cluster fails it over, its process keeps its pid, and when the partition ends it rejoins
-//! as a replica of the new master; `pause` stops and continues a replica; `restart` brings a
+//! free ports, node timeout 1.5 s): `partition` cuts a master off without stopping it — a
+//! client's request waits unanswered until the end, the cluster fails it over, its process
+//! keeps its pid, and when the partition ends it rejoins as a replica of the new master; `pause` stops and continues a replica; `restart` brings a
 //! replica back from its saved command line; a port that is not a sandbox node is refused.
 //! (`kill` is covered by tests/dashboard.rs.)
 
@@ -9,6 +9,7 @@ mod common;
 mod sandbox;
 
 use sandbox::Sandbox;
+use std::io::{Read, Write};
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -44,9 +45,24 @@ fn partition_pause_and_restart_sandbox_nodes() {
     let replica = *sb.nodes.iter().find(|p| role(**p, &view).contains("slave")).unwrap();
     let pid = sb.pid(master).unwrap();
 
-    let (ok, out) = sb.tool(&["chaos", "partition", &master.to_string(), "4"], LIMIT);
+    // While the partition runs, a client's PING gets no answer; it is answered once it ends.
+    let (ok, out, stalled, answered) = std::thread::scope(|s| {
+        let chaos = s.spawn(|| sb.tool(&["chaos", "partition", &master.to_string(), "4"], LIMIT));
+        std::thread::sleep(Duration::from_millis(1000));
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", master)).expect("the process still accepts");
+        c.set_read_timeout(Some(Duration::from_millis(1000))).unwrap();
+        c.write_all(b"PING\r\n").unwrap();
+        let mut buf = [0u8; 64];
+        let stalled = c.read(&mut buf).is_err();
+        c.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        let answered = c.read(&mut buf).ok().map(|n| String::from_utf8_lossy(&buf[..n]).to_string());
+        let (ok, out) = chaos.join().expect("chaos thread");
+        (ok, out, stalled, answered)
+    });
     eprintln!("{out}");
     assert!(ok, "{out}");
+    assert!(stalled, "a partitioned node answered a client");
+    assert_eq!(answered.as_deref(), Some("+PONG\r\n"), "the request waiting out the partition");
     for needle in ["(DEBUG PARTITION)", "marked FAIL", "; new master 127.0.0.1:", "It is part of the cluster again."] {
         assert!(out.contains(needle), "no {needle:?} in:\n{out}");
     }
