@@ -1,5 +1,5 @@
 //! [`Poller`]: asks the cluster for one [`Snapshot`] — every known node in parallel (INFO,
-//! and CLUSTER NODES / CLUSTER INFO from the first node that answers, the seed first), the
+//! CLUSTER NODES, CLUSTER INFO; the view shown is one node's, chosen by `pick_view`), the
 //! hot keys of nodes under an LFU policy, the proxy's metrics — and keeps what spans polls:
 //! the nodes seen so far (a killed seed does not blind the dashboard), ops/s history, the
 //! previous counters. Every network wait is bounded by `NODE_TIMEOUT`.
@@ -29,6 +29,8 @@ struct Answer {
 
 pub struct Poller {
     auth: Auth,
+    /// The node whose view the previous poll used (kept while it stays among the best).
+    last_view: Option<String>,
     proxy: Option<String>,
     /// Every node address seen, the seed first.
     known: Vec<String>,
@@ -42,6 +44,7 @@ pub struct Poller {
 impl Poller {
     pub fn new(seed: String, auth: Auth, proxy: Option<String>) -> Poller {
         Poller {
+            last_view: None,
             known: vec![seed],
             auth,
             proxy,
@@ -57,7 +60,8 @@ impl Poller {
         let asked = self.known.clone();
         let mut answers = self.ask_nodes(&asked);
         let mut snap = Snapshot { time_ms: now_ms, ..Default::default() };
-        let view = answers.iter().position(|(_, a)| a.nodes_text.is_some());
+        let view = pick_view(&answers, self.last_view.as_deref());
+        self.last_view = view.map(|i| answers[i].0.clone());
         let lines = view.map(|i| parse_nodes(answers[i].1.nodes_text.as_deref().unwrap_or(""))).unwrap_or_default();
         match view {
             Some(i) => {
@@ -162,6 +166,32 @@ impl Poller {
     }
 }
 
+/// Whose CLUSTER NODES to show: among the nodes that answered, those with the highest
+/// current epoch (a node back from a partition or a pause still holds its stale view, with a
+/// lower epoch), then the previous poll's choice if it is one of them (no flapping), then the
+/// one that flags the fewest nodes failing, then the first in order (the seed first).
+fn pick_view(answers: &[(String, Answer)], previous: Option<&str>) -> Option<usize> {
+    let epoch = |a: &Answer| {
+        model::info_fields(a.cluster_info.as_deref().unwrap_or(""))
+            .get("cluster_current_epoch")
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let failing = |a: &Answer| {
+        parse_nodes(a.nodes_text.as_deref().unwrap_or(""))
+            .iter()
+            .filter(|l| l.has_flag("fail") || l.has_flag("fail?"))
+            .count()
+    };
+    let candidates: Vec<usize> = (0..answers.len()).filter(|i| answers[*i].1.nodes_text.is_some()).collect();
+    let best = candidates.iter().map(|i| epoch(&answers[*i].1)).max()?;
+    let top: Vec<usize> = candidates.into_iter().filter(|i| epoch(&answers[*i].1) == best).collect();
+    if let Some(i) = top.iter().find(|i| Some(answers[**i].0.as_str()) == previous) {
+        return Some(*i);
+    }
+    top.into_iter().min_by_key(|i| (failing(&answers[*i].1), *i))
+}
+
 /// INFO, CLUSTER NODES, CLUSTER INFO and (under LFU) a hot-key sample from one node.
 fn ask_node(addr: &str, auth: &Auth, hot: &mut HotKeys) -> Answer {
     let mut a = Answer::default();
@@ -185,4 +215,36 @@ fn ask_node(addr: &str, auth: &Auth, hot: &mut HotKeys) -> Answer {
     }
     a.info = Some(stats);
     a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(epoch: u64, nodes: &str) -> Answer {
+        Answer {
+            nodes_text: Some(nodes.into()),
+            cluster_info: Some(format!("cluster_state:ok\r\ncluster_current_epoch:{epoch}\r\n")),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_view_is_the_newest_and_stays_put() {
+        let ok = "a 127.0.0.1:1@2 myself,master - 0 0 1 connected 0-16383\n";
+        let failing =
+            "a 127.0.0.1:1@2 myself,master - 0 0 1 connected 0-16383\nb 127.0.0.1:3@4 master,fail? - 0 0 2 connected\n";
+        let answers = vec![
+            ("seed:1".to_string(), answer(8, ok)),
+            ("b:1".to_string(), answer(9, failing)),
+            ("c:1".to_string(), answer(9, ok)),
+            ("d:1".to_string(), Answer::default()),
+        ];
+        // The seed's epoch is stale: the healthiest of the newest wins.
+        assert_eq!(pick_view(&answers, None), Some(2));
+        // A previous choice among the newest is kept.
+        assert_eq!(pick_view(&answers, Some("b:1")), Some(1));
+        assert_eq!(pick_view(&answers, Some("seed:1")), Some(2));
+        assert_eq!(pick_view(&answers[3..], None), None);
+    }
 }
