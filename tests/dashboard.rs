@@ -3,7 +3,8 @@
 //! after its scripts ran, `--screenshot`), checked for what a user looks at: the slot map's
 //! owner of every one of the 16384 slots equals the cluster's own CLUSTER NODES answer, the
 //! nodes table lists every node with its role, the proxy table lists the proxy's backends,
-//! and a key read 300 times under an LFU policy is in the hot-keys table. Then a master is killed with
+//! a key read 300 times under an LFU policy is in the hot-keys table, and a slot set
+//! MIGRATING / IMPORTING is marked on the map. Then a master is killed with
 //! `slotbox-cluster chaos kill`, and the page must show the failover: the replica is a
 //! master owning the old master's slots, the dead node is flagged fail, the timeline has the
 //! failover event. The screenshot of that last page is kept in
@@ -17,6 +18,7 @@ mod common;
 mod sandbox;
 
 use sandbox::{root, Sandbox};
+use slotbox::protocol::Frame;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -144,6 +146,7 @@ fn dashboard_shows_slot_owners_and_follows_a_failover() {
         dom.split("<tr class=\"hotkey\">").skip(1).any(|row| row.contains("<td>hot:item</td>")),
         "the hot keys table does not show hot:item"
     );
+    assert!(!dom.contains("class=\"migrating\""), "no slot is migrating yet");
     let backends = dom.matches("<tr class=\"backend\">").count();
     assert_eq!(backends, 12, "proxy table: one row per backend of each of the 2 pools");
     let expected = cluster_owners(&sb, sb.nodes[1]);
@@ -154,6 +157,27 @@ fn dashboard_shows_slot_owners_and_follows_a_failover() {
     assert_eq!((rows.len(), masters.len()), (6, 3), "nodes table: {rows:?}");
     for port in &sb.nodes {
         assert!(rows.iter().any(|r| r.0 == format!("127.0.0.1:{port}")), "node {port} missing from the table");
+    }
+
+    // Open slot 100 (MIGRATING on its owner, IMPORTING on another master): the map marks it.
+    let owner = expected[100].clone().unwrap();
+    let other = expected[16383].clone().unwrap();
+    let port_of = |addr: &str| -> u16 { addr.rsplit(':').next().unwrap().parse().unwrap() };
+    let call =
+        |addr: &str, args: &[&str]| common::RawClient::connect(([127, 0, 0, 1], port_of(addr)).into()).call(args);
+    let id = |addr: &str| match call(addr, &["CLUSTER", "MYID"]) {
+        Frame::Bulk(b) => String::from_utf8(b.to_vec()).unwrap(),
+        other => panic!("CLUSTER MYID: {other:?}"),
+    };
+    let (owner_id, other_id) = (id(&owner), id(&other));
+    assert_eq!(call(&owner, &["CLUSTER", "SETSLOT", "100", "MIGRATING", &other_id]), Frame::Simple("OK".into()));
+    assert_eq!(call(&other, &["CLUSTER", "SETSLOT", "100", "IMPORTING", &owner_id]), Frame::Simple("OK".into()));
+    let open = |d: &str| d.contains("\"migrating\":[{\"slot\":100,");
+    assert!(sb.wait_api(Duration::from_secs(20), open).is_some(), "the dashboard never saw slot 100 migrating");
+    let dom = browse(browser, &profile, &["--dump-dom"], &url);
+    assert!(dom.contains("class=\"migrating\" data-slot=\"100\""), "the slot map does not mark slot 100");
+    for addr in [&owner, &other] {
+        assert_eq!(call(addr, &["CLUSTER", "SETSLOT", "100", "STABLE"]), Frame::Simple("OK".into()));
     }
 
     // Kill the master of slot 0 and its replica must show up as the new master.
