@@ -26,11 +26,14 @@ impl HotKeys {
         *self = HotKeys::default();
     }
 
-    /// Read up to `KEYS_PER_POLL` more keys' frequencies; the current top `TOP`.
-    pub fn sample(&mut self, c: &mut Conn) -> Vec<super::model::HotKey> {
+    /// Read up to `KEYS_PER_POLL` more keys' frequencies; the current top `TOP` and the
+    /// number of commands sent.
+    pub fn sample(&mut self, c: &mut Conn) -> (Vec<super::model::HotKey>, u64) {
         let mut read = 0;
+        let mut sent = 0;
         loop {
             let cursor = if self.cursor.is_empty() { "0".to_string() } else { self.cursor.clone() };
+            sent += 1;
             let Ok(Frame::Array(reply)) = c.call(&["SCAN", cursor.as_str(), "COUNT", "500"]) else { break };
             let next = reply.first().and_then(frame_text).unwrap_or_else(|| "0".into());
             let keys: Vec<String> = match reply.get(1) {
@@ -39,6 +42,7 @@ impl HotKeys {
             };
             self.read_freqs(c, &keys);
             read += keys.len();
+            sent += keys.len() as u64;
             if next == "0" {
                 // A whole pass: forget keys it did not see (deleted or moved away).
                 let seen = std::mem::take(&mut self.this_pass);
@@ -51,7 +55,7 @@ impl HotKeys {
                 break;
             }
         }
-        self.top()
+        (self.top(), sent)
     }
 
     /// OBJECT FREQ of `keys`, pipelined.

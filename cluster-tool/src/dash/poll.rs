@@ -22,6 +22,10 @@ const HISTORY: usize = 60;
 #[derive(Default)]
 struct Answer {
     info: Option<NodeStats>,
+    /// Commands the dashboard itself sent before INFO (AUTH) and from INFO on, so ops/s can
+    /// leave them out.
+    own_before: u64,
+    own_after: u64,
     nodes_text: Option<String>,
     cluster_info: Option<String>,
     hot: Option<Vec<model::HotKey>>,
@@ -35,7 +39,9 @@ pub struct Poller {
     /// Every node address seen, the seed first.
     known: Vec<String>,
     /// Per address: the previous total of commands and when it was read.
-    last_totals: HashMap<String, (u64, Instant)>,
+    /// Per address: the last `total_commands_processed`, when, and how many of the commands
+    /// counted after it will be the dashboard's own.
+    last_totals: HashMap<String, (u64, Instant, u64)>,
     history: HashMap<String, Vec<f64>>,
     hot: HashMap<String, HotKeys>,
     last_proxy: Option<(Readings, Instant)>,
@@ -123,13 +129,14 @@ impl Poller {
             n.reachable = answer.info.is_some();
             let history = self.history.entry(n.addr.clone()).or_default();
             if let Some(mut st) = answer.info {
-                if let Some((total, at)) = self.last_totals.get(&n.addr) {
+                if let Some((total, at, own)) = self.last_totals.get(&n.addr) {
                     let secs = now.duration_since(*at).as_secs_f64();
                     if secs > 0.0 && st.total_commands >= *total {
-                        st.ops_per_sec = Some((st.total_commands - total) as f64 / secs);
+                        let theirs = (st.total_commands - total).saturating_sub(own + answer.own_before);
+                        st.ops_per_sec = Some(theirs as f64 / secs);
                     }
                 }
-                self.last_totals.insert(n.addr.clone(), (st.total_commands, now));
+                self.last_totals.insert(n.addr.clone(), (st.total_commands, now, answer.own_after));
                 history.push(st.ops_per_sec.unwrap_or(0.0));
                 n.stats = Some(st);
             } else {
@@ -197,10 +204,13 @@ fn ask_node(addr: &str, auth: &Auth, hot: &mut HotKeys) -> Answer {
     let mut a = Answer::default();
     let Some((host, port)) = crate::args::parse_host_port(addr) else { return a };
     let Ok(mut c) = Conn::open(&host, port, auth, NODE_TIMEOUT) else { return a };
+    a.own_before = u64::from(auth.pass.is_some());
     let text = |c: &mut Conn, args: &[&str]| c.call(args).ok().as_ref().and_then(frame_text);
     let Some(info) = text(&mut c, &["INFO"]) else { return a };
     let mut stats = model::read_info(&info);
+    a.own_after = 3;
     if stats.maxmemory_policy.is_empty() {
+        a.own_after += 1;
         // Real Redis keeps the policy out of INFO before 7.0; CONFIG GET has it everywhere.
         if let Ok(Frame::Array(kv)) = c.call(&["CONFIG", "GET", "maxmemory-policy"]) {
             stats.maxmemory_policy = kv.get(1).and_then(frame_text).unwrap_or_default();
@@ -209,7 +219,9 @@ fn ask_node(addr: &str, auth: &Auth, hot: &mut HotKeys) -> Answer {
     a.nodes_text = text(&mut c, &["CLUSTER", "NODES"]).filter(|t| !t.starts_with("ERR"));
     a.cluster_info = text(&mut c, &["CLUSTER", "INFO"]);
     if stats.maxmemory_policy.contains("lfu") {
-        a.hot = Some(hot.sample(&mut c));
+        let (keys, sent) = hot.sample(&mut c);
+        a.hot = Some(keys);
+        a.own_after += sent;
     } else {
         hot.clear();
     }
