@@ -50,7 +50,7 @@ fn main() {
         print!("{}", args::help_text());
         println!("\nSandbox Commands (their own options):");
         for usage in [dash::USAGE, chaos::USAGE] {
-            println!("  {}", usage.trim_start_matches("Usage: slotbox-cluster "));
+            println!("  {}", usage.trim_start_matches("Usage: slotbox-cluster ").replace('\n', "\n  "));
         }
         return;
     }

@@ -18,9 +18,11 @@ use procs::NodeProc;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub const USAGE: &str = "Usage: slotbox-cluster chaos kill|restart|pause|partition NODE [SECONDS] [--run-dir DIR]\n\
-  NODE is a port (or 127.0.0.1:PORT) of a node `make run-cluster` started; pause and partition take SECONDS.\n\
-  The run directory is $SLOTBOX_RUN_DIR, else ./run.";
+pub const USAGE: &str = concat!(
+    "Usage: slotbox-cluster chaos kill|restart|pause|partition NODE [SECONDS] [--run-dir DIR]\n",
+    "    NODE: the port (or 127.0.0.1:PORT) of a node `make run-cluster` started;\n",
+    "    pause and partition take SECONDS; the run directory is $SLOTBOX_RUN_DIR, else ./run."
+);
 
 #[derive(Debug, PartialEq)]
 pub struct ChaosArgs {
