@@ -1,9 +1,10 @@
 //! `slotbox-cluster chaos` on a sandbox started as `make run-cluster` does (tests/sandbox,
 //! free ports, node timeout 1.5 s): `partition` cuts a master off without stopping it — a
 //! client's request waits unanswered until the end, the cluster fails it over, its process
-//! keeps its pid, and when the partition ends it rejoins as a replica of the new master; `pause` stops and continues a replica; `restart` brings a
-//! replica back from its saved command line; a port that is not a sandbox node is refused.
-//! (`kill` is covered by tests/dashboard.rs.)
+//! keeps its pid, and when the partition ends it rejoins as a replica of the new master;
+//! `pause` stops and continues a replica; `restart` brings a replica back from its saved
+//! command line (promptly, even from inside a partition); a port that is not a sandbox node
+//! is refused. (`kill` is covered by tests/dashboard.rs.)
 
 mod common;
 mod sandbox;
@@ -87,10 +88,14 @@ fn partition_pause_and_restart_sandbox_nodes() {
     assert!(ok && out.contains("sent SIGSTOP") && out.contains("sent SIGCONT"), "{out}");
     assert!(out.contains("It is part of the cluster again."), "{out}");
 
+    // A node in a long partition still stops at once on SIGTERM (restart sends it).
+    let mut c = common::RawClient::connect(([127, 0, 0, 1], replica).into());
+    assert_eq!(c.call(&["DEBUG", "PARTITION", "60"]), slotbox::protocol::Frame::Simple("OK".into()));
     let before = sb.pid(replica).unwrap();
     let (ok, out) = sb.tool(&["chaos", "restart", &replica.to_string()], LIMIT);
     eprintln!("{out}");
     assert!(ok && out.contains("started again") && out.contains("It is part of the cluster again."), "{out}");
+    assert!(!out.contains("did not exit"), "SIGTERM did not end a partitioned node:\n{out}");
     let after = sb.pid(replica).unwrap();
     assert!(after != before && alive(after) && !alive(before), "restart must replace the process");
 

@@ -35,10 +35,13 @@ impl Partition {
         (left > 0).then(|| Duration::from_millis(left as u64))
     }
 
-    /// Sleep (in steps of at most 50 ms) until the partition is over; returns at once when
-    /// there is none. `now` reads the clock.
-    pub fn wait_out(&self, now: impl Fn() -> i64) {
+    /// Sleep (in steps of at most 50 ms) until the partition is over or `stop()` (the server
+    /// shuts down); returns at once when there is none. `now` reads the clock.
+    pub fn wait_out(&self, now: impl Fn() -> i64, stop: impl Fn() -> bool) {
         while let Some(left) = self.remaining(now()) {
+            if stop() {
+                return;
+            }
             std::thread::sleep(left.min(Duration::from_millis(50)));
         }
     }
@@ -60,6 +63,9 @@ mod tests {
         // A later call replaces the end; zero seconds ends it.
         p.start(1200, 0);
         assert!(!p.active(1200));
-        p.wait_out(|| 5000);
+        p.wait_out(|| 5000, || false);
+        // A shutdown ends the wait of a partition still in force.
+        p.start(0, 60_000);
+        p.wait_out(|| 10, || true);
     }
 }
