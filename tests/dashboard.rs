@@ -42,7 +42,7 @@ fn browse(browser: &str, profile: &Path, args: &[&str], url: &str) -> String {
     let mut cmd = Command::new(browser);
     cmd.args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars"])
         .arg(format!("--user-data-dir={}", profile.display()))
-        .args(["--window-size=1400,1300", "--virtual-time-budget=3000"])
+        .args(["--window-size=1400,1800", "--virtual-time-budget=3000"])
         .args(args)
         .arg(url);
     let out = common::run_bounded(&mut cmd, Duration::from_secs(90)).expect("chromium did not finish in 90 s");
