@@ -72,7 +72,8 @@ run:
 
 # A 6-node slotbox cluster (3 masters + 3 replicas) on 127.0.0.1:7000-7005 (data and logs in
 # ./run/), assembled with slotbox-cluster create, plus slotbox-proxy on 127.0.0.1:22121
-# (masters) and 127.0.0.1:22123 (reads from replicas).
+# (masters) and 127.0.0.1:22123 (reads from replicas), metrics on 127.0.0.1:9121, and the
+# dashboard on http://127.0.0.1:7080/ (printed). `slotbox-cluster chaos` injects faults.
 # Safe to run twice; stop-cluster stops exactly those processes (by pid file).
 run-cluster:
 	$(CARGO) build --release -p slotbox-server -p slotbox-cluster -p slotbox-proxy

@@ -22,7 +22,7 @@ fn report(crate_src: &str, sub: &[&str]) -> Vec<Vec<String>> {
 /// The server's layers, bottom to top (the order `server/src/lib.rs` documents): a file may
 /// import files of its own top-level module (acyclic, checked above) and of lower layers only.
 const SERVER_LAYERS: &[&[&str]] = &[
-    &["clock", "alloc", "stats", "gate", "latency", "glob", "listen", "pause"],
+    &["clock", "alloc", "stats", "gate", "latency", "glob", "listen", "pause", "partition"],
     &["log", "rand"],
     &["config"],
     &["store"],

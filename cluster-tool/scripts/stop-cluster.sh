@@ -1,28 +1,37 @@
 #!/bin/sh
-# stop-cluster.sh: stop the nodes started by run-cluster.sh, and only those: each by the pid
-# in run/<port>/pid, checked to still be a slotbox-server. Waits (bounded) for each to exit.
+# stop-cluster.sh: stop the nodes, proxy and dashboard started by run-cluster.sh, and only
+# those: each by the pid in run/<port>/pid, run/proxy.pid, run/dashboard.pid, checked to still
+# be a slotbox-server / slotbox-proxy / slotbox-cluster. Waits (bounded) for each node to exit.
 # Node data stays in run/ so the next run-cluster restarts the same cluster.
+# SLOTBOX_RUN_DIR picks another run directory (as for run-cluster.sh).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-RUN="$ROOT/run"
+RUN="${SLOTBOX_RUN_DIR:-$ROOT/run}"
 stopped=0
 
-if [ -f "$RUN/proxy.pid" ]; then
-    pid=$(cat "$RUN/proxy.pid")
-    if kill -0 "$pid" 2>/dev/null && [ "$(ps -p "$pid" -o comm= 2>/dev/null)" = "slotbox-proxy" ]; then
+# stop_helper PIDFILE NAME: stop the process of a pid file if it still is NAME.
+stop_helper() {
+    [ -f "$1" ] || return 0
+    pid=$(cat "$1")
+    if kill -0 "$pid" 2>/dev/null && [ "$(ps -p "$pid" -o comm= 2>/dev/null)" = "$2" ]; then
         kill "$pid"
-        echo "stopped slotbox-proxy (pid $pid)"
+        echo "stopped $2 (pid $pid)"
     fi
-    rm -f "$RUN/proxy.pid"
-fi
+    rm -f "$1"
+}
 
-for port in 7000 7001 7002 7003 7004 7005; do
-    pidfile="$RUN/$port/pid"
+stop_helper "$RUN/dashboard.pid" slotbox-cluster
+stop_helper "$RUN/proxy.pid" slotbox-proxy
+
+for pidfile in "$RUN"/*/pid; do
     [ -f "$pidfile" ] || continue
+    port=$(basename "$(dirname "$pidfile")")
     pid=$(cat "$pidfile")
     if kill -0 "$pid" 2>/dev/null && [ "$(ps -p "$pid" -o comm= 2>/dev/null)" = "slotbox-server" ]; then
+        # A node stopped by `slotbox-cluster chaos pause` must be continued to exit.
         kill "$pid"
+        kill -CONT "$pid" 2>/dev/null || true
         tries=0
         while kill -0 "$pid" 2>/dev/null && [ "$tries" -lt 100 ]; do
             tries=$((tries + 1))

@@ -36,6 +36,8 @@ pub struct Core {
     pub stream: WriteStream,
     /// CLIENT PAUSE and a manual failover's write pause.
     pub pause: crate::pause::ClientPause,
+    /// DEBUG PARTITION: until when the bus and the event loops stay silent.
+    pub partition: crate::partition::Partition,
     pub connected_clients: AtomicUsize,
     pub next_client_id: AtomicU64,
     pub shutdown: AtomicBool,
@@ -173,6 +175,7 @@ impl Core {
             latency,
             stream: WriteStream::default(),
             pause: Default::default(),
+            partition: Default::default(),
             connected_clients: AtomicUsize::new(0),
             next_client_id: AtomicU64::new(1),
             shutdown: AtomicBool::new(false),

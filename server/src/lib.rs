@@ -6,8 +6,8 @@
 //! no cycle among them), checked by `tests/layers.rs`:
 //!
 //! 1. leaves: `clock`, `alloc`, `stats`, `gate` (the lock rule), `latency`, `glob` (Redis's
-//!    pattern matching), `listen` (listening sockets), `pause` (client pauses); then `log`,
-//!    `rand`
+//!    pattern matching), `listen` (listening sockets), `pause` (client pauses), `partition`
+//!    (DEBUG PARTITION's deadline); then `log`, `rand`
 //! 2. `config`: the settings and their directives
 //! 3. `store`: the slot-partitioned keyspace and value types (no commands, no clients)
 //! 4. `stream` (the write stream and its sinks), `mailbox` (reaching the event loops)
@@ -49,6 +49,7 @@ pub mod mailbox;
 pub mod monitor;
 pub mod net;
 pub mod notify;
+pub mod partition;
 pub mod pause;
 pub mod persist;
 pub mod pubsub;

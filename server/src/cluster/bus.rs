@@ -95,16 +95,36 @@ impl Bus {
                 .iter()
                 .map(|e| (e.token().0, e.is_readable() || e.is_read_closed() || e.is_error(), e.is_writable()))
                 .collect();
-            for (token, readable, writable) in ready {
-                match Token(token) {
-                    LISTENER => self.accept(),
-                    WAKER => self.commands(),
-                    _ => self.on_link(token, readable, writable),
+            if self.core.partition.active(crate::clock::unix_time_ms()) {
+                self.cut_off(&ready);
+            } else {
+                for (token, readable, writable) in ready {
+                    match Token(token) {
+                        LISTENER => self.accept(),
+                        WAKER => self.commands(),
+                        _ => self.on_link(token, readable, writable),
+                    }
                 }
             }
             if last_cron.elapsed() >= Duration::from_millis(100) {
                 last_cron = Instant::now();
                 self.cron();
+            }
+        }
+    }
+
+    /// DEBUG PARTITION in force: no link survives, a new one is closed as soon as it is
+    /// accepted, and whatever the node would send is dropped.
+    fn cut_off(&mut self, ready: &[(usize, bool, bool)]) {
+        let tokens: Vec<usize> = self.links.keys().copied().collect();
+        for t in tokens {
+            self.close(t);
+        }
+        for &(token, _, _) in ready {
+            match Token(token) {
+                LISTENER => while self.listener.accept().is_ok() {},
+                WAKER => while self.rx.try_recv().is_ok() {},
+                _ => {}
             }
         }
     }
@@ -433,8 +453,14 @@ impl Bus {
 
     fn cron(&mut self) {
         self.tick += 1;
+        let cut = self.core.partition.active(crate::clock::unix_time_ms());
+        if cut {
+            self.cut_off(&[]);
+        }
         self.report_links();
-        self.connect_missing();
+        if !cut {
+            self.connect_missing();
+        }
         let now = crate::clock::unix_time_ms();
         let paused_until = self.core.pause.failover_until();
         {
@@ -461,7 +487,9 @@ impl Bus {
             self.core.pause.set_failover_until(until, now);
             outs
         };
-        self.execute(usize::MAX, outs);
+        if !cut {
+            self.execute(usize::MAX, outs);
+        }
         self.cs.sync_replication(&self.repl);
     }
 }

@@ -1,6 +1,7 @@
 //! DEBUG's arguments and replies, as Redis 7.0 parses and words them: which subcommand a request
 //! is ([`parse`]; slotbox implements DIGEST, DIGEST-VALUE, OBJECT, SLEEP, SET-ACTIVE-EXPIRE and
-//! HELP, any other gets Redis's unknown-subcommand error), the help text, the DEBUG OBJECT
+//! HELP, plus its own PARTITION for fault injection; any other gets Redis's unknown-subcommand
+//! error), the help text, the DEBUG OBJECT
 //! line and the refusal while `enable-debug-command` forbids DEBUG. Pure: no locks, no server
 //! state; the handler that applies a request is in `server.rs`, the refusal in `admit.rs`, the
 //! digests in `store::digest`.
@@ -26,7 +27,12 @@ pub enum Sub<'a> {
     SetActiveExpire(bool),
     /// Microseconds (0: return at once).
     Sleep(u64),
+    /// slotbox's simulated network partition, in milliseconds.
+    Partition(i64),
 }
+
+/// DEBUG PARTITION's refusal of a bad duration.
+pub const BAD_PARTITION: &str = "ERR DEBUG PARTITION takes a number of seconds from 0 to 3600";
 
 /// Redis's tests of each subcommand name and argument count; `Err`: the syntax error reply.
 pub fn parse(args: &[Bytes]) -> Result<Sub<'_>, Frame> {
@@ -41,6 +47,8 @@ pub fn parse(args: &[Bytes]) -> Result<Sub<'_>, Frame> {
         Sub::DigestValue(&args[2..])
     } else if is(sub, "sleep") && n == 3 {
         Sub::Sleep(sleep_micros(&args[2]))
+    } else if is(sub, "partition") && n == 3 {
+        Sub::Partition(partition_millis(&args[2]).ok_or_else(|| Frame::error_static(BAD_PARTITION))?)
     } else if is(sub, "set-active-expire") && n == 3 {
         Sub::SetActiveExpire(atoi(&args[2]) != 0)
     } else {
@@ -58,6 +66,12 @@ fn sleep_micros(arg: &[u8]) -> u64 {
     } else {
         0
     }
+}
+
+/// DEBUG PARTITION's seconds (decimals allowed, 0 to `partition::MAX_SECONDS`) in ms.
+fn partition_millis(arg: &[u8]) -> Option<i64> {
+    let secs: f64 = std::str::from_utf8(arg).ok()?.trim().parse().ok()?;
+    (secs.is_finite() && (0.0..=crate::partition::MAX_SECONDS).contains(&secs)).then_some((secs * 1000.0) as i64)
 }
 
 /// Redis's `addReplySubcommandSyntaxError` (the command name upper-cased as typed).
@@ -114,6 +128,9 @@ const HELP: &[&str] = &[
     "    Show low level info about `key` and associated value.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
+    "PARTITION <seconds>",
+    "    slotbox only: cut this node off for <seconds> (decimals allowed, at most 3600): its",
+    "    cluster bus drops every link and client requests wait unanswered; the process runs on.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",

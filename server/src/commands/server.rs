@@ -132,6 +132,11 @@ fn debug_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             std::thread::sleep(Duration::from_micros(us));
             Frame::ok()
         }
+        Ok(Sub::Partition(ms)) => {
+            ctx.shared.partition.start(ctx.now_ms, ms);
+            crate::log::warning(&format!("DEBUG PARTITION: cut off from the cluster bus and clients for {ms} ms"));
+            Frame::ok()
+        }
         Ok(Sub::SetActiveExpire(on)) => {
             ctx.shared.keyspace.active_expire.store(on, Ordering::Relaxed);
             Frame::ok()

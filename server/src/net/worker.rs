@@ -109,6 +109,9 @@ impl Worker {
                     break;
                 }
             }
+            // DEBUG PARTITION: leave every request unanswered until the partition is over
+            // (the events just polled are handled after it).
+            shared.partition.wait_out(crate::clock::unix_time_ms, || shared.is_shutting_down());
             let counted = (!events.is_empty() || !self.ready.is_empty() || !self.deferred.is_empty())
                 && shared.persist.turn_begin();
             // Locks kept across the connections of this turn (see `commands::Held`).

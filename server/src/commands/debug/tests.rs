@@ -92,7 +92,7 @@ fn errors_as_redis() {
 fn help_lists_what_is_implemented() {
     let mut c = TestClient::new();
     let help = c.wire(&["DEBUG", "HELP"]);
-    assert!(help.starts_with("*15\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+DIGEST\r\n"));
+    assert!(help.starts_with("*18\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+DIGEST\r\n"));
     assert!(help.ends_with("+HELP\r\n+    Prints this help.\r\n"));
 }
 
@@ -210,5 +210,24 @@ fn sleep_reads_seconds_as_strtod_and_holds_the_whole_gate() {
         (&["MULTI"], "+OK\r\n"),
         (&["DEBUG", "SLEEP", "0.01"], "+QUEUED\r\n"),
         (&["EXEC"], "*1\r\n+OK\r\n"),
+    ]);
+}
+
+#[test]
+fn partition_takes_seconds_and_refuses_bad_ones() {
+    let mut c = TestClient::new();
+    let bad = "-ERR DEBUG PARTITION takes a number of seconds from 0 to 3600\r\n";
+    c.expect(&[
+        (&["DEBUG", "PARTITION", "abc"], bad),
+        (&["DEBUG", "PARTITION", "-1"], bad),
+        (&["DEBUG", "PARTITION", "3601"], bad),
+        (&["DEBUG", "PARTITION", "nan"], bad),
+        (
+            &["DEBUG", "PARTITION"],
+            "-ERR unknown subcommand or wrong number of arguments for 'PARTITION'. Try DEBUG HELP.\r\n",
+        ),
+        // A zero-second partition is over at once: the node keeps answering.
+        (&["DEBUG", "PARTITION", "0"], "+OK\r\n"),
+        (&["PING"], "+PONG\r\n"),
     ]);
 }
