@@ -39,7 +39,7 @@ pub fn monitor(s: &mut Sentinel, args: &[Bytes]) -> Frame {
     }
     let name = text(&args[2]);
     if s.master_by_name(&name).is_some() {
-        return Frame::error_static("ERR Duplicated master name");
+        return Frame::error_static("ERR Duplicate master name.");
     }
     if !(1..=65535).contains(&port) {
         return Frame::error_static("ERR Invalid port number");

@@ -113,8 +113,15 @@ pub fn lines_from_args(args: &[String]) -> Result<(Option<PathBuf>, Vec<String>)
                 lines.push(words.join(" "));
             }
             current = Some(vec![name.to_string()]);
+            if name.eq_ignore_ascii_case("save") {
+                // `--save` alone (last, or before another option) means `save ""`.
+                current = Some(vec![name.to_string(), "\"\"".to_string()]);
+            }
         } else {
             match current.as_mut() {
+                Some(words) if words.len() == 2 && words[1] == "\"\"" && words[0].eq_ignore_ascii_case("save") => {
+                    words[1] = quote(a);
+                }
                 Some(words) => words.push(quote(a)),
                 None => return Err(format!("Invalid argument '{a}'")),
             }
@@ -145,66 +152,46 @@ pub fn quote(s: &str) -> String {
     out
 }
 
-pub fn parse(file: Option<PathBuf>, lines: &[String]) -> Result<Parsed, ConfigError> {
+pub fn parse(file: Option<PathBuf>, lines: &[String]) -> Result<Parsed, String> {
     let mut p = Parsed::default();
     p.settings.config_file = file;
+    // The server directives go through the data server's own parser (same names, same
+    // checks); the `sentinel` lines are blanked there to keep its line numbers right.
+    let mut server_text = String::new();
+    let mut port_given = false;
     for (i, line) in lines.iter().enumerate() {
         let trimmed = line.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
+        let words = split_args(trimmed.as_bytes());
+        let first = words.as_ref().and_then(|w| w.first()).map(|w| String::from_utf8_lossy(w).to_ascii_lowercase());
+        if first.as_deref() == Some("sentinel") {
+            let words: Vec<String> =
+                words.unwrap_or_default().into_iter().map(|w| String::from_utf8_lossy(&w).into_owned()).collect();
+            if words.len() > 1 {
+                super::config_sentinel::apply(&mut p, &words[1..])
+                    .map_err(|msg| ConfigError { line_no: i + 1, line: trimmed.to_string(), msg }.to_string())?;
+            }
+            server_text.push('\n');
             continue;
         }
-        let err = |msg: String| ConfigError { line_no: i + 1, line: trimmed.to_string(), msg };
-        let Some(words) = split_args(trimmed.as_bytes()) else {
-            return Err(err("Unbalanced quotes in configuration line".into()));
-        };
-        let words: Vec<String> = words.into_iter().map(|w| String::from_utf8_lossy(&w).into_owned()).collect();
-        if words.is_empty() {
-            continue;
-        }
-        apply_line(&mut p, &words).map_err(err)?;
+        port_given |= first.as_deref() == Some("port");
+        server_text.push_str(line);
+        server_text.push('\n');
+    }
+    let origin =
+        p.settings.config_file.as_ref().map(|f| f.display().to_string()).unwrap_or_else(|| "(command line)".into());
+    let mut c = crate::config::Config::default();
+    c.load_str(&server_text, &origin).map_err(|e| e.to_string())?;
+    let s = &mut p.settings;
+    s.port = if port_given { c.port } else { 26379 };
+    s.bind = c.bind.clone();
+    s.logfile = c.logfile.clone();
+    s.loglevel = c.loglevel.clone();
+    s.pidfile = c.pidfile.clone();
+    s.daemonize = c.daemonize;
+    if server_text.lines().any(|l| l.trim_start().to_ascii_lowercase().starts_with("dir ")) {
+        std::env::set_current_dir(&c.dir).map_err(|e| format!("Can't chdir to '{}': {e}", c.dir.display()))?;
     }
     Ok(p)
-}
-
-fn apply_line(p: &mut Parsed, w: &[String]) -> Result<(), String> {
-    let name = w[0].to_ascii_lowercase();
-    let s = &mut p.settings;
-    match (name.as_str(), w.len()) {
-        ("sentinel", 1) => Ok(()),
-        ("sentinel", _) => super::config_sentinel::apply(p, &w[1..]),
-        ("port", 2) => {
-            s.port = w[1].parse().map_err(|_| "Invalid port".to_string())?;
-            Ok(())
-        }
-        ("bind", _) => {
-            s.bind = w[1..].iter().filter(|b| !b.is_empty()).cloned().collect();
-            Ok(())
-        }
-        ("logfile", 2) => {
-            s.logfile = (!w[1].is_empty()).then(|| PathBuf::from(&w[1]));
-            Ok(())
-        }
-        ("loglevel", 2) => match w[1].to_ascii_lowercase().as_str() {
-            l @ ("debug" | "verbose" | "notice" | "warning" | "nothing") => {
-                s.loglevel = l.to_string();
-                Ok(())
-            }
-            _ => Err("argument(s) must be one of the following: debug, verbose, notice, warning, nothing".into()),
-        },
-        ("pidfile", 2) => {
-            s.pidfile = (!w[1].is_empty()).then(|| PathBuf::from(&w[1]));
-            Ok(())
-        }
-        ("daemonize", 2) => {
-            s.daemonize = yes_no(&w[1])?;
-            Ok(())
-        }
-        ("dir", 2) => std::env::set_current_dir(&w[1]).map_err(|e| format!("No such file or directory: {e}")),
-        // Accepted for compatibility with stock sentinel.conf files; a sentinel has no keyspace
-        // and no replication of its own, and listens where `bind` says.
-        ("protected-mode", 2) => yes_no(&w[1]).map(|_| ()),
-        _ => Err("Bad directive or wrong number of arguments".into()),
-    }
 }
 
 pub fn yes_no(v: &str) -> Result<bool, String> {

@@ -77,8 +77,8 @@ fn build(p: config::Parsed) -> Sentinel {
 /// Run a sentinel from the command line (`args` without the program name). Returns the exit
 /// code.
 pub fn main(args: &[String]) -> i32 {
-    let args: Vec<String> = args.iter().filter(|a| *a != "--sentinel").cloned().collect();
-    let (file, lines) = match config::lines_from_args(&args) {
+    // `--sentinel` alone selects the mode; followed by words it is a `sentinel ...` line.
+    let (file, lines) = match config::lines_from_args(args) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("{e}");
@@ -92,6 +92,10 @@ pub fn main(args: &[String]) -> i32 {
             return 1;
         }
     };
+    if parsed.settings.daemonize {
+        eprintln!("slotbox sentinels run in the foreground: use `daemonize no` (and a supervisor)");
+        return 1;
+    }
     if let Err(e) = crate::log::init(parsed.settings.logfile.as_deref(), &parsed.settings.loglevel) {
         eprintln!("Can't open the log file: {e}");
         return 1;

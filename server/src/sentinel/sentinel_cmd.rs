@@ -84,10 +84,7 @@ pub fn sentinel(ctx: &mut Ctx, args: &[Bytes]) -> Frame {
         | "remove"
         | "set"
         | "config" => Ok(arity(&format!("sentinel|{sub}"))),
-        _ => Ok(Frame::error(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{}'. Try SENTINEL HELP.",
-            text(&args[1])
-        ))),
+        _ => Ok(Frame::error(format!("ERR unknown subcommand '{}'. Try SENTINEL HELP.", text(&args[1])))),
     };
     r.unwrap_or_else(|e| e)
 }
