@@ -224,3 +224,84 @@ fn slotbox_and_redis_sentinels_fail_over_a_redis_group() {
         assert_eq!(field(&f, "config-epoch"), Some("1".into()), "one failover, one epoch");
     }
 }
+
+/// The same requests to a real redis-sentinel and a slotbox sentinel watching the same
+/// master: identical bytes back (replies whose values are timings or ids compared by shape).
+#[test]
+fn sentinel_replies_match_redis_sentinel() {
+    let master = Proc::server(Impl::Slotbox, None, None);
+    let real = Proc::sentinel(Impl::Redis, master.port, 1, 60000);
+    let ours = Proc::sentinel(Impl::Slotbox, master.port, 1, 60000);
+    let both = [real, ours];
+    wait_discovery(&both, 0);
+    let mp = master.port.to_string();
+    let same: &[&[&str]] = &[
+        &["PING"],
+        &["PING", "hi"],
+        &["ROLE"],
+        &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "mymaster"],
+        &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", "nope"],
+        &["SENTINEL", "CKQUORUM", "mymaster"],
+        &["SENTINEL", "CKQUORUM", "nope"],
+        &["SENTINEL", "MASTER", "nope"],
+        &["SENTINEL", "MASTER"],
+        &["SENTINEL", "REPLICAS", "mymaster"],
+        &["SENTINEL", "NOSUCH"],
+        &["SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", &mp, "0", "*"],
+        &["SENTINEL", "IS-MASTER-DOWN-BY-ADDR", "127.0.0.1", "x", "0", "*"],
+        &["SENTINEL", "MONITOR", "m2", "127.0.0.1", "abc", "1"],
+        &["SENTINEL", "MONITOR", "m2", "127.0.0.1", "7", "0"],
+        &["SENTINEL", "MONITOR", "m2", "not-an-ip", "7", "1"],
+        &["SENTINEL", "MONITOR", "mymaster", "127.0.0.1", "7", "1"],
+        &["SENTINEL", "SET", "mymaster", "nosuch", "1"],
+        &["SENTINEL", "SET", "mymaster", "quorum", "-1"],
+        &["SENTINEL", "CONFIG", "GET", "announce-*"],
+        &["SENTINEL", "CONFIG", "SET", "nosuch", "1"],
+        &["SENTINEL", "CONFIG", "SET", "announce-port", "x"],
+        &["SENTINEL", "SIMULATE-FAILURE", "nosuch"],
+        &["SENTINEL", "REMOVE", "nope"],
+        &["SENTINEL", "FAILOVER", "mymaster"],
+        &["SENTINEL", "RESET", "nomatch*"],
+        &["SENTINEL", "INFO-CACHE", "nope"],
+        &["PUBLISH", "chan", "x"],
+        &["GET", "foo"],
+        &["AUTH", "x"],
+        &["HELLO", "4"],
+        &["SUBSCRIBE", "+sdown", "+odown"],
+    ];
+    for req in same {
+        let replies: Vec<Vec<u8>> = both.iter().map(|s| s.client().call_raw(req)).collect();
+        assert_eq!(common::show(&replies[1]), common::show(&replies[0]), "reply to {req:?}");
+    }
+    // Replies with timings and ids: same fields in the same order.
+    for req in [&["SENTINEL", "MASTER", "mymaster"][..], &["SENTINEL", "SENTINELS", "mymaster"][..]] {
+        let keys: Vec<Vec<String>> = both
+            .iter()
+            .map(|s| {
+                let f = s.call(req);
+                let f = match f {
+                    Frame::Array(v) if req[1] == "SENTINELS" => v.into_iter().next().expect("one other sentinel"),
+                    f => f,
+                };
+                let Frame::Array(items) = f else { panic!("array") };
+                items.iter().step_by(2).map(common::text).collect()
+            })
+            .collect();
+        assert_eq!(keys[1], keys[0], "fields of {req:?}");
+    }
+    // Adding, changing and removing a master: same replies, persisted in the config file.
+    for req in [
+        &["SENTINEL", "MONITOR", "m2", "127.0.0.1", "7", "1"][..],
+        &["SENTINEL", "SET", "m2", "down-after-milliseconds", "1234", "quorum", "2"][..],
+    ] {
+        let replies: Vec<Vec<u8>> = both.iter().map(|s| s.client().call_raw(req)).collect();
+        assert_eq!(common::show(&replies[1]), common::show(&replies[0]), "reply to {req:?}");
+    }
+    let conf = std::fs::read_to_string(both[1].dir.path().join("sentinel.conf")).expect("config");
+    assert!(conf.contains("sentinel monitor m2 127.0.0.1 7 2"), "{conf}");
+    assert!(conf.contains("sentinel down-after-milliseconds m2 1234"), "{conf}");
+    let replies: Vec<Vec<u8>> = both.iter().map(|s| s.client().call_raw(&["SENTINEL", "REMOVE", "m2"])).collect();
+    assert_eq!(common::show(&replies[1]), common::show(&replies[0]));
+    let conf = std::fs::read_to_string(both[1].dir.path().join("sentinel.conf")).expect("config");
+    assert!(!conf.contains(" m2 "), "{conf}");
+}

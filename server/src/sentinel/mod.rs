@@ -32,6 +32,8 @@ mod reset;
 mod rewrite;
 mod sentinel_cmd;
 pub mod state;
+#[cfg(test)]
+mod tests;
 
 use instance::{Addr, Instance, Kind, Master};
 use state::{Level, Loc, Sentinel};
