@@ -142,6 +142,17 @@ fn wait_message(c: &mut RawClient, channel: &str, limit: Duration) -> String {
     panic!("no {channel} message within {limit:?}");
 }
 
+/// A proxy with a sentinel pool over `sentinels` (one worker).
+fn sentinel_proxy(sentinels: &[Proc]) -> slotbox::Proxy {
+    let list: Vec<String> = sentinels.iter().map(|s| format!("127.0.0.1:{}", s.port)).collect();
+    let yaml = format!(
+        "ha:\n  listen: 127.0.0.1:0\n  redis: true\n  timeout: 2000\n  master_name: mymaster\n  sentinels: [{}]\n",
+        list.join(", ")
+    );
+    let opts = slotbox_proxy::Options { workers: 1, stats_addr: None, ..Default::default() };
+    slotbox::Proxy::with_options(&yaml, opts).expect("proxy starts")
+}
+
 #[test]
 fn slotbox_sentinels_fail_over_a_slotbox_group() {
     let (master, replicas) = start_group(Impl::Slotbox, 2);
@@ -156,6 +167,14 @@ fn slotbox_sentinels_fail_over_a_slotbox_group() {
     let keys = acked_writes(&master, 50);
     let mut py = PyClient::start(&sentinels);
     assert_eq!(py.line(WAIT), format!("ready {old}"), "redis-py finds the master through the sentinels");
+    let proxy = sentinel_proxy(&sentinels);
+    let mut through = RawClient::connect(proxy.addr());
+    assert_eq!(through.call(&["SET", "via-proxy", "0"]), Frame::Simple("OK".into()));
+    assert_eq!(
+        RawClient::connect(master.addr_of()).call(&["GET", "via-proxy"]),
+        Frame::Bulk("0".into()),
+        "the proxy writes to the master"
+    );
 
     master.kill();
     py.go();
@@ -163,6 +182,22 @@ fn slotbox_sentinels_fail_over_a_slotbox_group() {
     let msg = wait_message(&mut events, "+switch-master", Duration::from_secs(10));
     assert_eq!(msg, format!("mymaster 127.0.0.1 {old} 127.0.0.1 {new}"));
     assert_eq!(py.line(Duration::from_secs(35)), format!("written {new}"), "redis-py writes to the promoted replica");
+    // The proxy's client kept its connection: its writes land on the new master once the
+    // proxy has followed the switch (errors before that are the switch's client-visible cost).
+    let mut errors = 0;
+    wait_for(Duration::from_secs(20), "a write through the proxy reaches the new master", || {
+        match through.call(&["SET", "via-proxy", "1"]) {
+            Frame::Simple(_) => {
+                let on_new = RawClient::connect(([127, 0, 0, 1], new).into()).call(&["GET", "via-proxy"]);
+                (on_new == Frame::Bulk("1".into())).then_some(())
+            }
+            _ => {
+                errors += 1;
+                None
+            }
+        }
+    });
+    eprintln!("proxy: {errors} error replies to its client during the switch");
     let others: Vec<u16> = replica_ports.iter().copied().filter(|&p| p != new).collect();
     check_new_topology(new, &others, &keys);
 

@@ -12,6 +12,7 @@ pub mod local;
 pub mod metrics;
 mod net;
 pub mod router;
+pub mod sentinel;
 pub mod stats;
 
 pub use config::PoolConfig;

@@ -34,6 +34,10 @@ impl Proc {
     /// `kill -9`.
     pub fn kill(self) {}
 
+    pub fn addr_of(&self) -> std::net::SocketAddr {
+        ([127, 0, 0, 1], self.port).into()
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }

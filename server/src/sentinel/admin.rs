@@ -1,7 +1,7 @@
 //! Changing what a sentinel monitors at run time: SENTINEL MONITOR, REMOVE, SET,
 //! CONFIG GET/SET and FLUSHCONFIG, each persisted to the config file as Redis does.
 
-use super::commands::lower;
+use super::ctx::lower;
 use super::instance::*;
 use super::state::{Level, Loc, Sentinel};
 use bytes::Bytes;

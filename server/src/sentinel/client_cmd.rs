@@ -2,7 +2,7 @@
 //! HELLO and AUTH (a sentinel has no password of its own, like a default Redis).
 
 use super::client::Client;
-use super::commands::{arity, lower, Ctx};
+use super::ctx::{arity, lower, Ctx};
 use super::instance::mstime;
 use super::state::Sentinel;
 use bytes::Bytes;

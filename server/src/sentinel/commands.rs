@@ -3,29 +3,13 @@
 //! SHUTDOWN, QUIT. One function per command; SENTINEL's subcommands are in `sentinel_cmd`.
 
 use super::client::Client;
+pub use super::ctx::{arity, lower, Ctx};
 use super::state::Sentinel;
 use bytes::Bytes;
 use mio::Token;
 use slotbox_protocol::encode::Protocol;
 use slotbox_protocol::frame::Frame;
 use std::collections::HashMap;
-
-/// What a command may touch besides its own client.
-pub struct Ctx<'a> {
-    pub s: &'a mut Sentinel,
-    pub others: &'a HashMap<Token, Client>,
-    pub shutdown: &'a mut bool,
-    /// Ids of clients to disconnect after the command (CLIENT KILL).
-    pub kill: &'a mut Vec<u64>,
-}
-
-pub fn lower(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).to_ascii_lowercase()
-}
-
-pub fn arity(name: &str) -> Frame {
-    Frame::error(format!("ERR wrong number of arguments for '{name}' command"))
-}
 
 fn unknown_command(args: &[Bytes]) -> Frame {
     let mut msg = format!("ERR unknown command '{}', with args beginning with: ", String::from_utf8_lossy(&args[0]));

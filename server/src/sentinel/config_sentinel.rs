@@ -1,7 +1,7 @@
 //! The `sentinel <directive> ...` lines of a sentinel's config file (Redis's
 //! `sentinelHandleConfiguration`), with Redis's error strings.
 
-use super::config::{yes_no, MasterSpec, Parsed};
+use super::settings::{yes_no, MasterSpec, Parsed};
 
 const NO_MASTER: &str = "No such master with specified name.";
 

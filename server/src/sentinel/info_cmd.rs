@@ -1,7 +1,7 @@
 //! INFO on a sentinel: the `server`, `clients`, `stats` and `sentinel` sections, as Redis
 //! 7.0 prints them in sentinel mode.
 
-use super::commands::lower;
+use super::ctx::lower;
 use super::instance::*;
 use super::state::Sentinel;
 use bytes::Bytes;

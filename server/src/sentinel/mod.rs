@@ -5,9 +5,10 @@
 //! connections; it shares nothing with the data server but the leaves (log, rand, glob,
 //! listen) and the protocol crate.
 //!
-//! Files: `config`/`config_sentinel` (parsing), `rewrite` (persisting), `instance`/`state`
+//! Files: `settings` (what the config says), `config`/`config_sentinel` (parsing), `rewrite`
+//! (persisting), `instance`/`state`
 //! (the data), `link` (outgoing sockets), `periodic` (the timer), `replies`/`info`/`hello`
-//! (what comes back), `election`/`failover`/`reset` (the failover), `client`/`commands`/
+//! (what comes back), `election`/`failover`/`reset` (the failover), `client`/`ctx`/`commands`/
 //! `client_cmd`/`sentinel_cmd`/`admin`/`render`/`info_cmd` (the clients' side),
 //! `event_loop` (the loop).
 
@@ -17,6 +18,7 @@ mod client_cmd;
 mod commands;
 pub mod config;
 mod config_sentinel;
+mod ctx;
 mod election;
 mod event_loop;
 mod failover;
@@ -31,6 +33,7 @@ mod replies;
 mod reset;
 mod rewrite;
 mod sentinel_cmd;
+pub mod settings;
 pub mod state;
 #[cfg(test)]
 mod tests;
@@ -45,7 +48,7 @@ pub fn requested(argv0: &str, args: &[String]) -> bool {
 }
 
 /// Build the state from the parsed config: masters with their known replicas and sentinels.
-fn build(p: config::Parsed) -> Sentinel {
+fn build(p: settings::Parsed) -> Sentinel {
     let myid = p.myid.clone().unwrap_or_else(|| crate::rand::random_hex(40));
     let mut s = Sentinel::new(p.settings.clone(), myid, p.current_epoch);
     for spec in p.masters {

@@ -2,8 +2,8 @@
 //! file's own non-sentinel lines stay, the `sentinel` lines are generated from the state.
 //! Written to a temporary file and renamed over the old one, so a crash leaves one or the other.
 
-use super::config::quote;
 use super::instance::{DEFAULT_DOWN_AFTER, DEFAULT_FAILOVER_TIMEOUT};
+use super::settings::quote;
 use super::state::Sentinel;
 use std::io::Write;
 

@@ -3,7 +3,7 @@
 //! actions (FAILOVER, RESET, FLUSHCONFIG, SIMULATE-FAILURE); MONITOR / REMOVE / SET / CONFIG
 //! are in `admin`.
 
-use super::commands::{arity, lower, Ctx};
+use super::ctx::{arity, lower, Ctx};
 use super::instance::*;
 use super::render;
 use super::state::{Level, Loc, Sentinel, Which, SIMFAILURE_CRASH_AFTER_ELECTION, SIMFAILURE_CRASH_AFTER_PROMOTION};

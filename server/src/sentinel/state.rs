@@ -2,8 +2,8 @@
 //! events waiting to be published. Instances are addressed by `Loc` (indices, valid until the
 //! next change of a master's lists) or by their stable id.
 
-use super::config::Settings;
 use super::instance::{Instance, Master};
+use super::settings::Settings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Which {
