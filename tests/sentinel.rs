@@ -142,12 +142,28 @@ fn wait_message(c: &mut RawClient, channel: &str, limit: Duration) -> String {
     panic!("no {channel} message within {limit:?}");
 }
 
-/// A proxy with a sentinel pool over `sentinels` (one worker).
+/// The replicas a proxy pool reads from, by its INFO: those whose link is up (`ROLE`).
+fn replicas_up(proxy: std::net::SocketAddr) -> Vec<u16> {
+    let info = common::text(&RawClient::connect(proxy).call(&["INFO"]));
+    let mut up: Vec<u16> = info
+        .lines()
+        .filter(|l| l.contains("replica_link=up"))
+        .filter_map(|l| l.split("addr=127.0.0.1:").nth(1)?.split(',').next()?.parse().ok())
+        .collect();
+    up.sort_unstable();
+    up
+}
+
+/// A proxy with two sentinel pools over `sentinels` (one worker): `ha` (the master) and
+/// `ha_replicas` (`read_from: prefer_replica`).
 fn sentinel_proxy(sentinels: &[Proc]) -> slotbox::Proxy {
     let list: Vec<String> = sentinels.iter().map(|s| format!("127.0.0.1:{}", s.port)).collect();
     let yaml = format!(
-        "ha:\n  listen: 127.0.0.1:0\n  redis: true\n  timeout: 2000\n  master_name: mymaster\n  sentinels: [{}]\n",
-        list.join(", ")
+        "ha:\n  listen: 127.0.0.1:0\n  redis: true\n  timeout: 2000\n  master_name: mymaster\n  sentinels: [{0}]\n\
+         ha_replicas:\n  listen: 127.0.0.1:{1}\n  redis: true\n  timeout: 2000\n  master_name: mymaster\n  \
+         read_from: prefer_replica\n  sentinels: [{0}]\n",
+        list.join(", "),
+        common::free_port()
     );
     let opts = slotbox_proxy::Options { workers: 1, stats_addr: None, ..Default::default() };
     slotbox::Proxy::with_options(&yaml, opts).expect("proxy starts")
@@ -175,6 +191,12 @@ fn slotbox_sentinels_fail_over_a_slotbox_group() {
         Frame::Bulk("0".into()),
         "the proxy writes to the master"
     );
+    let mut sorted = replica_ports.clone();
+    sorted.sort_unstable();
+    wait_for(Duration::from_secs(10), "the replica pool sees both replicas' links up", || {
+        (replicas_up(proxy.addrs()[1]) == sorted).then_some(())
+    });
+    assert_eq!(RawClient::connect(proxy.addrs()[1]).call(&["GET", "acked:0"]), Frame::Bulk("v".into()));
 
     master.kill();
     py.go();

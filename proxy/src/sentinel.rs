@@ -15,8 +15,19 @@ use std::time::{Duration, Instant};
 const IO_TIMEOUT: Duration = Duration::from_secs(1);
 /// Without events, the topology is checked again this often (replicas coming and going).
 const RECHECK: Duration = Duration::from_secs(2);
-/// The sentinel events after which the topology may have changed.
-const CHANNELS: [&str; 6] = ["+switch-master", "+sdown", "-sdown", "+slave", "+failover-end", "+convert-to-slave"];
+/// The sentinel events after which the topology may have changed. The failover's leader
+/// already names the promoted replica at `+promoted-slave` (its `+switch-master` comes once
+/// the other replicas are repointed); the others switch at `+config-update-from`.
+const CHANNELS: [&str; 8] = [
+    "+switch-master",
+    "+promoted-slave",
+    "+config-update-from",
+    "+sdown",
+    "-sdown",
+    "+slave",
+    "+failover-end",
+    "+convert-to-slave",
+];
 
 /// A blocking RESP connection to one sentinel.
 struct Conn {

@@ -4,7 +4,6 @@
 use super::client::Client;
 use super::ctx::{arity, lower, Ctx};
 use super::instance::mstime;
-use super::state::Sentinel;
 use bytes::Bytes;
 use slotbox_protocol::encode::Protocol;
 use slotbox_protocol::frame::Frame;
@@ -100,7 +99,7 @@ pub fn auth(args: &[Bytes]) -> Frame {
 }
 
 /// `HELLO [protover [AUTH user pass] [SETNAME name]]`.
-pub fn hello(s: &Sentinel, c: &mut Client, args: &[Bytes]) -> Frame {
+pub fn hello(c: &mut Client, args: &[Bytes]) -> Frame {
     let mut proto = c.proto;
     if let Some(v) = args.get(1) {
         match String::from_utf8_lossy(v).parse::<i64>() {
@@ -141,7 +140,6 @@ pub fn hello(s: &Sentinel, c: &mut Client, args: &[Bytes]) -> Frame {
     if name.is_some() {
         c.name = name;
     }
-    let _ = s;
     let kv = |k: &str, v: Frame| (Frame::bulk(k.to_string()), v);
     Frame::Map(vec![
         kv("server", Frame::bulk("redis")),

@@ -34,7 +34,7 @@ pub fn execute(ctx: &mut Ctx, c: &mut Client, args: Vec<Bytes>) -> Frame {
         ));
     }
     match name.as_str() {
-        "ping" => ping(c, &args, subscribed),
+        "ping" => ping(&args, subscribed),
         "sentinel" => super::sentinel_cmd::sentinel(ctx, &args),
         "info" => super::info_cmd::info(ctx.s, ctx.others.len() + 1, &args),
         "role" if args.len() == 1 => role(ctx.s),
@@ -43,7 +43,7 @@ pub fn execute(ctx: &mut Ctx, c: &mut Client, args: Vec<Bytes>) -> Frame {
         "unsubscribe" | "punsubscribe" => unsubscribe(c, &args, name == "punsubscribe"),
         "publish" => publish(ctx.s, &args),
         "client" => super::client_cmd::client(ctx, c, &args),
-        "hello" => super::client_cmd::hello(ctx.s, c, &args),
+        "hello" => super::client_cmd::hello(c, &args),
         "auth" => super::client_cmd::auth(&args),
         "shutdown" => {
             *ctx.shutdown = true;
@@ -57,7 +57,7 @@ pub fn execute(ctx: &mut Ctx, c: &mut Client, args: Vec<Bytes>) -> Frame {
     }
 }
 
-fn ping(c: &Client, args: &[Bytes], subscribed: bool) -> Frame {
+fn ping(args: &[Bytes], subscribed: bool) -> Frame {
     if args.len() > 2 {
         return arity("ping");
     }
@@ -65,7 +65,6 @@ fn ping(c: &Client, args: &[Bytes], subscribed: bool) -> Frame {
         let msg = args.get(1).cloned().unwrap_or_default();
         return Frame::Array(vec![Frame::bulk_from_slice(b"pong"), Frame::Bulk(msg)]);
     }
-    let _ = c;
     match args.get(1) {
         Some(m) => Frame::Bulk(m.clone()),
         None => Frame::simple_static("PONG"),

@@ -68,7 +68,7 @@ impl Sentinel {
     /// Vote for `req_runid` as the leader of epoch `req_epoch` unless we already voted in it;
     /// returns our vote (leader, epoch).
     pub fn vote_leader(&mut self, m: usize, req_epoch: u64, req_runid: &str) -> (Option<String>, u64) {
-        self.observe_epoch(m, req_epoch);
+        self.observe_epoch(req_epoch);
         let master = &mut self.masters[m];
         if master.inst.leader_epoch < req_epoch && self.current_epoch <= req_epoch {
             master.inst.leader = Some(req_runid.to_string());

@@ -5,7 +5,6 @@
 use super::instance::*;
 use super::link::Pending;
 use super::state::{Level, Loc, Sentinel, Which, SIMFAILURE_CRASH_AFTER_ELECTION};
-use mio::Registry;
 
 impl Sentinel {
     pub fn start_failover_if_needed(&mut self, m: usize) -> bool {
@@ -262,13 +261,12 @@ impl Sentinel {
         }
     }
 
-    pub fn switch_to_promoted(&mut self, reg: &Registry, m: usize) {
+    pub fn switch_to_promoted(&mut self, m: usize) {
         let master = &self.masters[m];
         let to = master.promoted_replica().map(|p| p.addr.clone()).unwrap_or_else(|| master.inst.addr.clone());
         let msg =
             format!("{} {} {} {} {}", master.inst.name, master.inst.addr.ip, master.inst.addr.port, to.ip, to.port);
         self.event(Level::Warning, "+switch-master", msg);
-        let _ = reg;
         self.reset_master_and_change_address(m, &to.ip, to.port);
     }
 }

@@ -65,7 +65,7 @@ impl Sentinel {
         if si.is_none() {
             si = Some(self.add_sentinel(m, ip, port, runid, true));
         }
-        self.observe_epoch(m, current_epoch);
+        self.observe_epoch(current_epoch);
         let master = &mut self.masters[m];
         if master.config_epoch < master_config_epoch {
             master.config_epoch = master_config_epoch;

@@ -34,7 +34,7 @@ impl Sentinel {
             m += 1;
         }
         if let Some(m) = switch_to_promoted {
-            self.switch_to_promoted(reg, m);
+            self.switch_to_promoted(m);
         }
     }
 

@@ -6,7 +6,7 @@
 use super::ctx::{arity, lower, Ctx};
 use super::instance::*;
 use super::render;
-use super::state::{Level, Loc, Sentinel, Which, SIMFAILURE_CRASH_AFTER_ELECTION, SIMFAILURE_CRASH_AFTER_PROMOTION};
+use super::state::{Loc, Sentinel, Which, SIMFAILURE_CRASH_AFTER_ELECTION, SIMFAILURE_CRASH_AFTER_PROMOTION};
 use bytes::Bytes;
 use slotbox_protocol::frame::Frame;
 
@@ -217,7 +217,6 @@ fn simulate_failure(s: &mut Sentinel, opts: &[Bytes]) -> Frame {
             _ => return Frame::error_static("ERR Unknown failure simulation specified"),
         }
     }
-    let _ = Level::Notice;
     Frame::ok()
 }
 

@@ -150,11 +150,10 @@ impl Sentinel {
     }
 
     /// Raise the current epoch if `epoch` is newer (with `+new-epoch`).
-    pub fn observe_epoch(&mut self, m: usize, epoch: u64) {
+    pub fn observe_epoch(&mut self, epoch: u64) {
         if epoch > self.current_epoch {
             self.current_epoch = epoch;
             self.config_dirty = true;
-            let _ = m;
             self.event(Level::Warning, "+new-epoch", epoch.to_string());
         }
     }
