@@ -280,6 +280,25 @@ fn slotbox_and_redis_sentinels_fail_over_a_redis_group() {
         });
         assert_eq!(field(&f, "config-epoch"), Some("1".into()), "one failover, one epoch");
     }
+    // A manual failover on a slotbox sentinel needs no agreement: the remaining replica is
+    // promoted, and the real sentinel follows it.
+    let other = others[0];
+    wait_for(Duration::from_secs(10), "the remaining replica is a candidate", || {
+        let f = sentinels[0].call(&["SENTINEL", "REPLICAS", "mymaster"]);
+        let Frame::Array(rows) = f else { return None };
+        rows.iter()
+            .any(|r| field(r, "port") == Some(other.to_string()) && field(r, "flags") == Some("slave".into()))
+            .then_some(())
+    });
+    assert_eq!(sentinels[0].call(&["SENTINEL", "FAILOVER", "mymaster"]), Frame::Simple("OK".into()));
+    assert_eq!(
+        sentinels[0].call(&["SENTINEL", "FAILOVER", "mymaster"]),
+        Frame::Error("INPROG Failover already in progress".into())
+    );
+    assert_eq!(wait_switch(&sentinels, new, &[other]), other);
+    wait_for(Duration::from_secs(20), "the previous master follows the manual promotion", || {
+        role(new).filter(|(k, p, st)| k == "slave" && *p == other && st == "connected")
+    });
 }
 
 /// The same requests to a real redis-sentinel and a slotbox sentinel watching the same

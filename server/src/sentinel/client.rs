@@ -10,6 +10,10 @@ use slotbox_protocol::frame::Frame;
 use std::io::{ErrorKind, Read, Write};
 use std::net::SocketAddr;
 
+/// A subscriber that lets this much output pile up is disconnected (Redis's default
+/// `client-output-buffer-limit pubsub` hard limit).
+const PUBSUB_OUTPUT_LIMIT: usize = 32 * 1024 * 1024;
+
 pub struct Client {
     pub id: u64,
     pub addr: SocketAddr,
@@ -22,6 +26,8 @@ pub struct Client {
     pub last_cmd: String,
     /// Close once the output is written (QUIT, protocol error).
     pub close_after_reply: bool,
+    /// Over the output limit: dropped without writing what is left.
+    overflow: bool,
     stream: TcpStream,
     token: Token,
     inbuf: BytesMut,
@@ -58,6 +64,7 @@ impl Client {
             created: super::instance::mstime(),
             last_cmd: "NULL".into(),
             close_after_reply: false,
+            overflow: false,
             stream,
             token,
             inbuf: BytesMut::new(),
@@ -72,7 +79,18 @@ impl Client {
     }
 
     pub fn reply(&mut self, f: &Frame) {
+        if self.overflow {
+            return;
+        }
         encode(f, self.proto, &mut self.out);
+        if self.subscriptions() > 0 && self.out.len() > PUBSUB_OUTPUT_LIMIT {
+            crate::log::warning(&format!(
+                "Client id={} addr={} scheduled to be closed ASAP for overcoming of output buffer limits.",
+                self.id, self.addr
+            ));
+            self.overflow = true;
+            self.out.clear();
+        }
     }
 
     pub fn read(&mut self) -> Input {
@@ -105,6 +123,9 @@ impl Client {
     /// Write what is buffered; false when the connection is finished (error, or closing and
     /// everything written).
     pub fn flush(&mut self, reg: &Registry) -> bool {
+        if self.overflow {
+            return false;
+        }
         while !self.out.is_empty() {
             match self.stream.write(&self.out) {
                 Ok(0) => return false,
