@@ -19,7 +19,7 @@ FUZZ_SECONDS ?= 60
 # cargo-nextest runs test binaries in parallel; plain `cargo test` is the fallback.
 HAVE_NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: build test bench compare lint fuzz chaos run run-cluster stop-cluster redis-suite
+.PHONY: build test bench compare lint fuzz chaos run run-cluster stop-cluster redis-suite run-sentinel stop-sentinel
 
 build:
 	$(CARGO) build --release --workspace
@@ -81,6 +81,18 @@ run-cluster:
 
 stop-cluster:
 	cluster-tool/scripts/stop-cluster.sh
+
+# A Sentinel-managed group without cluster mode: master 127.0.0.1:6380, replicas 6381-6382,
+# three slotbox sentinels on 26379-26381 (`slotbox-server sentinel.conf --sentinel`), and
+# slotbox-proxy following the master (conf/sentinel-proxy.yml: 22125, replica reads 22126).
+# Data, configs and logs in ./run/sentinel/. Safe to run twice; stop-sentinel stops exactly
+# those processes (by pid file).
+run-sentinel:
+	$(CARGO) build --release -p slotbox-server -p slotbox-proxy
+	server/scripts/run-sentinel.sh
+
+stop-sentinel:
+	server/scripts/stop-sentinel.sh
 
 # Redis's own test suite (needs tclsh and redis-cli): every test real Redis passes must pass,
 # but for tests/redis-suite/expected-failures.txt. REDIS_TESTS defaults to ../shared/redis-suite.

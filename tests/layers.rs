@@ -37,6 +37,7 @@ const SERVER_LAYERS: &[&[&str]] = &[
     &["shared"],
     &["commands", "shutdown"],
     &["net"],
+    &["sentinel"],
     &["lib"],
 ];
 

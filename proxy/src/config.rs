@@ -58,6 +58,10 @@ pub struct PoolConfig {
     pub server_failure_limit: u32,
     pub client_connections: u32,
     pub servers: Vec<ServerConfig>,
+    /// Sentinel pools: the sentinels (`host:port`) that say where the master is.
+    pub sentinels: Vec<String>,
+    /// Sentinel pools: the name the sentinels monitor the group under.
+    pub master_name: Option<String>,
     pub cluster: bool,
     pub read_from: ReadFrom,
     /// The near cache for hot keys (`None`: off, the default).
@@ -87,6 +91,8 @@ impl PoolConfig {
             server_failure_limit: 2,
             client_connections: 0,
             servers: Vec::new(),
+            sentinels: Vec::new(),
+            master_name: None,
             cluster: false,
             read_from: ReadFrom::Master,
             hot_key_cache: None,
@@ -140,10 +146,11 @@ fn parse_pool(name: &str, body: &Yaml) -> Result<PoolConfig, ConfigError> {
     if pool.listen.is_empty() {
         return Err(ConfigError::new(Some(name), Some("listen"), "is missing"));
     }
-    if pool.servers.is_empty() {
+    check_sentinel_pool(name, &pool)?;
+    if pool.servers.is_empty() && pool.sentinels.is_empty() {
         return Err(ConfigError::new(Some(name), Some("servers"), "is missing or empty"));
     }
-    if pool.read_from != ReadFrom::Master && !pool.cluster {
+    if pool.read_from != ReadFrom::Master && !pool.cluster && pool.sentinels.is_empty() {
         let msg = "needs 'cluster: true' (plain pools have no replicas)";
         return Err(ConfigError::new(Some(name), Some("read_from"), msg));
     }
@@ -188,6 +195,8 @@ fn set_key(pool: &mut PoolConfig, key: &str, v: &Yaml) -> Result<(), String> {
         "read_from" => pool.read_from = parse_read_from(&text()?)?,
         "servers" => pool.servers = parse_servers(v)?,
         "hot_key_cache" => pool.hot_key_cache = hot_key_cache::parse(v)?,
+        "sentinels" => pool.sentinels = parse_sentinels(v)?,
+        "master_name" => pool.master_name = Some(text()?),
         _ => return Err("is unknown".into()),
     }
     Ok(())
@@ -202,6 +211,38 @@ fn redis_protocol(v: &Yaml) -> Result<bool, String> {
                       set 'redis: true' for a Redis pool"
             .into()),
     }
+}
+
+/// A sentinel pool has `sentinels` and `master_name`, and no `servers` or `cluster` (the
+/// sentinels say which servers).
+fn check_sentinel_pool(name: &str, pool: &PoolConfig) -> Result<(), ConfigError> {
+    let err = |key: &str, msg: &str| Err(ConfigError::new(Some(name), Some(key), msg));
+    match (pool.sentinels.is_empty(), pool.master_name.is_some()) {
+        (true, true) => err("sentinels", "is missing (master_name needs the sentinels to ask)"),
+        (false, false) => err("master_name", "is missing (the name the sentinels monitor)"),
+        (false, true) if pool.cluster => err("cluster", "cannot be true in a sentinel pool"),
+        (false, true) if !pool.servers.is_empty() => {
+            err("servers", "must be left out of a sentinel pool (the sentinels give them)")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `sentinels: [host:port, ...]`.
+fn parse_sentinels(v: &Yaml) -> Result<Vec<String>, String> {
+    let Yaml::Array(items) = v else { return Err("must be a list".into()) };
+    let mut out = Vec::new();
+    for item in items {
+        let t = scalar(item).ok_or("entries must be strings")?;
+        match t.rsplit_once(':') {
+            Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0) => out.push(t.clone()),
+            _ => return Err(format!("\"{t}\" is not host:port")),
+        }
+    }
+    if out.is_empty() {
+        return Err("is empty".into());
+    }
+    Ok(out)
 }
 
 fn number(v: &Yaml) -> Result<u64, String> {

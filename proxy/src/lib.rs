@@ -17,6 +17,7 @@ pub mod log;
 pub mod metrics;
 mod net;
 pub mod process;
+pub mod sentinel;
 pub mod stats;
 
 /// The key hash functions and distributions live in `slotbox-partition` (shared with

@@ -24,6 +24,7 @@
 //! 9. `commands`: the execution seam (`commands::exec`), the session, the registry, one
 //!    family per folder; `shutdown` (the final save on SIGTERM / SIGINT)
 //! 10. `net`: event loops and connections; this file wires a server together (`start`)
+//! 11. `sentinel`: sentinel mode, its own event loop on the leaves (no keyspace, no commands)
 //!
 //! [`start`] runs a server in-process (threads, not a child process) and returns a
 //! [`ServerHandle`] with its address; dropping the handle stops it. The binary
@@ -56,6 +57,7 @@ pub mod pubsub;
 pub mod rand;
 pub mod repl;
 pub mod script;
+pub mod sentinel;
 pub mod shared;
 pub mod shutdown;
 pub mod stats;

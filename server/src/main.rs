@@ -46,6 +46,9 @@ fn main() {
             _ => {}
         }
     }
+    if slotbox_server::sentinel::requested(&std::env::args().next().unwrap_or_default(), &args) {
+        std::process::exit(slotbox_server::sentinel::main(&read_stdin_config(args)));
+    }
     let args = read_stdin_config(args);
     let config = match Config::from_args(&args) {
         Ok(c) => c,

@@ -90,6 +90,11 @@ impl Worker {
                     let _ = done.send(());
                 }
                 Inbox::Migrate(c) => self.adopt_moved(*c),
+                Inbox::Topology(pool, ranges) => {
+                    if let Some(p) = self.pools.get_mut(pool).filter(|p| p.is_sentinel()) {
+                        p.apply_slots(&ranges);
+                    }
+                }
             }
         }
     }

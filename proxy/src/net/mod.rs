@@ -140,6 +140,11 @@ pub fn start(pools: Vec<PoolConfig>, workers: usize, round_robin: bool) -> Resul
         acceptor::spawn(listeners, inboxes.clone(), loads, shutdown.clone(), stats.clone(), limits.clone())?;
     wakers.push(waker);
     threads.push(t);
+    for (pi, p) in shared.iter().enumerate() {
+        if let Some(t) = spawn_sentinel_watch(pi, p, &inboxes, &shutdown)? {
+            threads.push(t);
+        }
+    }
     Ok(Running { addrs, listen, stats, shutdown, wakers, threads, inboxes, pools: Mutex::new(shared), limits })
 }
 
@@ -211,10 +216,43 @@ fn spawn_workers(
     Ok(Workers { threads, inboxes, loads })
 }
 
+/// For a sentinel pool, the thread that follows its master (see `crate::sentinel`) and
+/// hands every new topology to the workers.
+fn spawn_sentinel_watch(
+    pi: usize,
+    pool: &PoolShared,
+    inboxes: &[Peer],
+    shutdown: &Arc<AtomicBool>,
+) -> Result<Option<JoinHandle<()>>, ProxyError> {
+    let Some(name) = pool.cfg.master_name.clone() else { return Ok(None) };
+    let sentinels = pool.cfg.sentinels.clone();
+    let first = pool.initial_slots.clone();
+    let (inboxes, shutdown) = (inboxes.to_vec(), shutdown.clone());
+    let t = std::thread::Builder::new()
+        .name(format!("proxy-sentinel-{pi}"))
+        .spawn(move || {
+            crate::sentinel::watch(&sentinels, &name, first, &shutdown, |ranges| {
+                for (tx, waker) in &inboxes {
+                    if tx.send(worker::Inbox::Topology(pi, ranges.clone())).is_ok() {
+                        let _ = waker.wake();
+                    }
+                }
+            })
+        })
+        .map_err(|e| ProxyError::io("spawn sentinel watcher", e))?;
+    Ok(Some(t))
+}
+
 fn pool_shared(cfg: PoolConfig) -> Arc<PoolShared> {
     let names: Vec<String> = cfg.servers.iter().map(|s| s.addr.clone()).collect();
     let stats = Arc::new(PoolStats::new(&cfg.name, &names));
-    let initial_slots = if cfg.cluster { fetch_slots(&names) } else { Vec::new() };
+    let initial_slots = if cfg.cluster {
+        fetch_slots(&names)
+    } else if let Some(name) = &cfg.master_name {
+        crate::sentinel::fetch(&cfg.sentinels, name)
+    } else {
+        Vec::new()
+    };
     Arc::new(PoolShared { cfg, stats, initial_slots })
 }
 

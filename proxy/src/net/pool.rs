@@ -130,7 +130,7 @@ impl PoolRt {
             .iter()
             .map(|s| ServerRt::new(&s.addr, &s.name, s.weight, lanes, &shared.stats))
             .collect();
-        let cluster = shared.cfg.cluster;
+        let cluster = shared.cfg.cluster || !shared.cfg.sentinels.is_empty();
         let cache = shared.cfg.hot_key_cache.map(|c| HotCache::new(c, Instant::now()));
         shared.stats.hot_cache_enabled.store(cache.is_some(), Ordering::Relaxed);
         let mut p = PoolRt {
@@ -159,6 +159,11 @@ impl PoolRt {
         &self.shared.cfg
     }
 
+    /// A sentinel pool: one master (and its replicas) that the sentinels name.
+    pub fn is_sentinel(&self) -> bool {
+        !self.shared.cfg.sentinels.is_empty()
+    }
+
     /// Rebuild the distribution over the live servers.
     pub fn rebuild(&mut self) {
         let ring: Vec<RingServer> = self
@@ -173,6 +178,8 @@ impl PoolRt {
     /// Where `key` goes.
     pub fn target(&self, key: &[u8]) -> Target {
         match &self.slots {
+            // A sentinel pool's keys all live on its one master (no CROSSSLOT there).
+            Some(map) if self.is_sentinel() => Target { server: map.master_of(0), slot: 0 },
             Some(map) => {
                 let slot = key_hash_slot(key);
                 // Unknown slot: ask the first seed, which will redirect us.
@@ -253,6 +260,13 @@ impl PoolRt {
         self.shared.stats.hot_cache_enabled.store(self.cache.is_some(), Ordering::Relaxed);
         let lanes = self.lanes();
         let mut orphans = Vec::new();
+        if self.is_sentinel() {
+            // Sentinel pools learn their servers from the sentinels.
+            for s in &mut self.servers {
+                orphans.extend(s.set_lanes(lanes));
+            }
+            return ((0..self.servers.len()).map(Some).collect(), orphans);
+        }
         if self.shared.cfg.cluster {
             // Cluster pools learn their nodes from the cluster: seeds are only added.
             let seeds: Vec<String> = self.shared.cfg.servers.iter().map(|s| s.addr.clone()).collect();

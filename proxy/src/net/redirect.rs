@@ -86,7 +86,7 @@ impl Worker {
     /// Ask a master for CLUSTER SLOTS when a MOVED was seen or the map is getting old.
     pub fn maybe_refresh(&mut self, pi: usize, now: Instant) {
         let p = &self.pools[pi];
-        if p.slots.is_none() || p.refresh_pending {
+        if p.slots.is_none() || p.refresh_pending || p.is_sentinel() {
             return;
         }
         let old = now.duration_since(p.last_refresh) >= REFRESH_EVERY;

@@ -89,6 +89,10 @@ pub fn reload(
             report.ignored.push(format!("pool '{}': cluster mode change (needs a restart)", cfg.name));
             continue;
         }
+        if (&cfg.sentinels, &cfg.master_name) != (&cur.cfg.sentinels, &cur.cfg.master_name) {
+            report.ignored.push(format!("pool '{}': sentinels or master_name change (needs a restart)", cfg.name));
+            continue;
+        }
         if (&cfg.listen, cfg.listen_perm) != (&cur.cfg.listen, cur.cfg.listen_perm) {
             report.ignored.push(format!("pool '{}': listen address change (needs a restart)", cfg.name));
             (cfg.listen, cfg.listen_perm) = (cur.cfg.listen.clone(), cur.cfg.listen_perm);

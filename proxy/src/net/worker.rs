@@ -28,6 +28,8 @@ pub enum Inbox {
     Reload(usize, Arc<PoolShared>, Sender<()>),
     /// A client moved here from another worker (see `balance`).
     Migrate(Box<Client>),
+    /// Sentinel pool `usize` has a new master / replicas (see `crate::sentinel`).
+    Topology(usize, Vec<crate::router::SlotRange>),
 }
 
 /// How a worker reaches another (see `balance`).
