@@ -24,12 +24,13 @@ HAVE_NEXTEST := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 build:
 	$(CARGO) build --release --workspace
 
-# tests/tools.rs starts the debug slotbox-server binary; tests/cluster_tool.rs and
-# tests/chaos.rs drive release binaries (a 1000-slot reshard is too slow on debug nodes), so
-# both are built first.
+# tests/tools.rs starts the debug slotbox-server binary; tests/cluster_tool.rs, tests/chaos.rs,
+# tests/dashboard.rs and tests/tutorial.rs drive release binaries (a 1000-slot reshard is too
+# slow on debug nodes; the tutorial runs the client-partitioning example), so both are built first.
 test:
 	$(CARGO) build -p slotbox-server --bin slotbox-server
-	$(CARGO) build --release -p slotbox-server -p slotbox-cluster
+	$(CARGO) build --release -p slotbox-server -p slotbox-cluster -p slotbox-proxy --bins
+	$(CARGO) build --release --example client_partitioning
 ifeq ($(HAVE_NEXTEST),yes)
 	$(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test --workspace --doc

@@ -24,7 +24,8 @@ use std::time::{Duration, Instant};
 const BLOCK_LIMIT: Duration = Duration::from_secs(120);
 /// Ports the tutorial's own processes use (standalone nodes, a ketama proxy, its stats and
 /// metrics, nutcracker and its stats), besides the sandbox's.
-const EXTRA_PORTS: [u16; 8] = [7100, 7101, 7102, 22122, 22224, 9122, 22125, 22226];
+const EXTRA_PORTS: [u16; 14] =
+    [7100, 7101, 7102, 22122, 22224, 9122, 22125, 22226, 7110, 7111, 7112, 22127, 22227, 9127];
 
 /// The `sh run` blocks of a markdown text, in order: (line of the fence, body).
 fn blocks(md: &str) -> Vec<(usize, String)> {

@@ -20,7 +20,8 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `target/release/<name>`, building the three release binaries once (bounded).
+/// `target/release/<name>`, building the three release binaries and the client-partitioning
+/// example once (bounded).
 pub fn release_binary(name: &str) -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     let dir = BUILT.get_or_init(|| {
@@ -28,6 +29,12 @@ pub fn release_binary(name: &str) -> PathBuf {
         let target = exe.ancestors().nth(3).expect("target dir").to_path_buf();
         let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         cmd.args(["build", "--release", "-p", "slotbox-server", "-p", "slotbox-cluster", "-p", "slotbox-proxy"]);
+        cmd.current_dir(root());
+        let out = run_bounded(&mut cmd, Duration::from_secs(1200)).expect("cargo build timed out");
+        assert!(out.0.success(), "cargo build failed:\n{}", out.2);
+        // The tutorial runs the client-side partitioning example.
+        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cmd.args(["build", "--release", "-p", "slotbox", "--example", "client_partitioning"]);
         cmd.current_dir(root());
         let out = run_bounded(&mut cmd, Duration::from_secs(1200)).expect("cargo build timed out");
         assert!(out.0.success(), "cargo build failed:\n{}", out.2);
