@@ -95,7 +95,10 @@ fn sync_and_stream(
     *info.state.lock() = "online";
     let ack_stream = stream.try_clone()?;
     let ack_info = info.clone();
-    let _ = std::thread::Builder::new().name("slotbox-repl-ack".into()).spawn(move || read_acks(ack_stream, ack_info));
+    let ack_core = repl.core.clone();
+    let _ = std::thread::Builder::new()
+        .name("slotbox-repl-ack".into())
+        .spawn(move || read_acks(ack_stream, ack_info, &ack_core));
     stream_backlog(core, stream, info, reader)
 }
 
@@ -197,8 +200,9 @@ fn stream_backlog(core: &Core, stream: &mut TcpStream, info: &ReplicaInfo, mut r
     }
 }
 
-/// Read `REPLCONF ACK <offset>` from the replica until the link closes.
-fn read_acks(mut stream: TcpStream, info: Arc<ReplicaInfo>) {
+/// Read `REPLCONF ACK <offset>` from the replica until the link closes. Each ACK wakes the
+/// event loops, so a WAIT it satisfies is answered at once (not at the loop's next tick).
+fn read_acks(mut stream: TcpStream, info: Arc<ReplicaInfo>, core: &Core) {
     let mut buf = BytesMut::with_capacity(1024);
     let mut dec = RequestDecoder::default();
     let mut chunk = [0u8; 4096];
@@ -215,6 +219,11 @@ fn read_acks(mut stream: TcpStream, info: Arc<ReplicaInfo>) {
                 if let Some(off) = slotbox_protocol::float::parse_i64(&args[2]) {
                     info.ack_offset.store(off.max(0) as u64, Ordering::Relaxed);
                     info.last_ack.store(crate::clock::unix_time_ms(), Ordering::Relaxed);
+                    if let Some(workers) = core.workers.get() {
+                        for w in workers {
+                            let _ = w.waker.wake();
+                        }
+                    }
                 }
             }
         }
