@@ -14,6 +14,8 @@
 #                                 1000) elements each: bytes per HLL key
 #   benches/compare.sh hllgeo     throughput of PFADD, PFCOUNT, GEOADD and GEOSEARCH (random keys,
 #                                 elements and members) at -P 1 and -P 16, as the default mode
+#   benches/compare.sh scripts    EVALSHA / EVAL / FCALL of a one-command script (INCR of a random
+#                                 key) at -P 1 and -P 16, as the hllgeo mode
 #   benches/compare.sh aof        throughput (TESTS default "set") with appendonly yes and each
 #                                 appendfsync policy (no, everysec, always) on both servers
 #   benches/compare.sh restart    load KEYS keys, shut down, start again and time until the
@@ -111,7 +113,7 @@ bench_args() {
         echo "$out" >&2
     fi
     # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-    awk -F, 'NF >= 8 && $1 != "\"test\"" { for (i = 1; i <= NF; i++) gsub(/"/, "", $i); print $2, $5, $7; exit }' <<<"$out"
+    awk -F, 'NF >= 8 && $1 != "\"test\"" { for (i = 1; i <= NF; i++) gsub(/"/, "", $i); print $(NF - 6), $(NF - 3), $(NF - 1); exit }' <<<"$out"
 }
 
 throughput() {
@@ -124,33 +126,58 @@ bench_cmd() {
     local port=$1 pipe=$2 out
     shift 2
     out=$(redis-benchmark -h 127.0.0.1 -p "$port" -P "$pipe" -c "$CLIENTS" -r "$RANGE" -n "$N" -q --csv "$@" 2>&1)
-    awk -F, 'NF >= 8 && $1 != "\"test\"" { for (i = 1; i <= NF; i++) gsub(/"/, "", $i); print $2, $5, $7; exit }' <<<"$out"
+    awk -F, 'NF >= 8 && $1 != "\"test\"" { for (i = 1; i <= NF; i++) gsub(/"/, "", $i); print $(NF - 6), $(NF - 3), $(NF - 1); exit }' <<<"$out"
 }
 
 # HyperLogLog and GEO rows: each command against both servers, alternating who goes first.
 hllgeo_mode() {
     start_both
-    echo "load: -c $CLIENTS -r $RANGE -n $N"
-    echo
-    printf '%-9s %3s %12s %12s %7s\n' command P "redis rps" "slotbox rps" ratio
-    local rows=(
+    CMD_ROWS=(
         "PFADD|pfadd hll:__rand_int__ e__rand_int__"
         "PFCOUNT|pfcount hll:__rand_int__"
         "GEOADD|geoadd geo:__rand_int__ 13.361389 38.115556 m__rand_int__"
         "GEOSEARCH|geosearch geo:__rand_int__ fromlonlat 13.36 38.11 byradius 10 km count 5"
     )
+    cmd_rows
+}
+
+# Scripts: a one-command script by SHA (loaded on both first), the same by EVAL (cached after
+# the first call), and a function doing the same through FCALL.
+scripts_mode() {
+    start_both
+    local body="return redis.call('incr', KEYS[1])" sha port
+    local lib="#!lua name=benchlib
+redis.register_function('bench_incr', function(keys, args) return redis.call('incr', keys[1]) end)"
+    for port in "$REDIS_PORT" "$SLOTBOX_PORT"; do
+        sha=$(redis-cli -p "$port" script load "$body")
+        redis-cli -p "$port" function load replace "$lib" >/dev/null
+    done
+    CMD_ROWS=(
+        "EVALSHA|evalsha $sha 1 counter:__rand_int__"
+        "EVAL|eval \"$body\" 1 counter:__rand_int__"
+        "FCALL|fcall bench_incr 1 counter:__rand_int__"
+    )
+    cmd_rows
+}
+
+# The rows of CMD_ROWS ("NAME|redis-benchmark command") at -P 1 and -P 16, alternating which
+# server goes first.
+cmd_rows() {
+    echo "load: -c $CLIENTS -r $RANGE -n $N"
+    echo
+    printf '%-9s %3s %12s %12s %7s\n' command P "redis rps" "slotbox rps" ratio
     local row=0 spec name cmd pipe r s
-    for spec in "${rows[@]}"; do
+    for spec in "${CMD_ROWS[@]}"; do
         name=${spec%%|*}
         cmd=${spec#*|}
         for pipe in 1 16; do
             # shellcheck disable=SC2086
             if ((row % 2 == 0)); then
-                r=$(bench_cmd "$REDIS_PORT" "$pipe" $cmd)
-                s=$(bench_cmd "$SLOTBOX_PORT" "$pipe" $cmd)
+                r=$(eval bench_cmd "$REDIS_PORT" "$pipe" $cmd)
+                s=$(eval bench_cmd "$SLOTBOX_PORT" "$pipe" $cmd)
             else
-                s=$(bench_cmd "$SLOTBOX_PORT" "$pipe" $cmd)
-                r=$(bench_cmd "$REDIS_PORT" "$pipe" $cmd)
+                s=$(eval bench_cmd "$SLOTBOX_PORT" "$pipe" $cmd)
+                r=$(eval bench_cmd "$REDIS_PORT" "$pipe" $cmd)
             fi
             row=$((row + 1))
             awk -v t="$name" -v p="$pipe" -v r="$r" -v s="$s" 'BEGIN {
@@ -455,11 +482,12 @@ case "$MODE" in
         HLLS=1 memory
         ;;
     hllgeo) hllgeo_mode ;;
+    scripts) scripts_mode ;;
     cluster) cluster_mode ;;
     bitmaps) bitmaps_mode ;;
     streams) streams_mode ;;
     *)
-        echo "usage: $0 [throughput|memory|memory-hash|memory-list|memory-hll|hllgeo|aof|restart|proxy|cluster|bitmaps|streams]" >&2
+        echo "usage: $0 [throughput|memory|memory-hash|memory-list|memory-hll|hllgeo|scripts|aof|restart|proxy|cluster|bitmaps|streams]" >&2
         exit 2
         ;;
 esac

@@ -231,6 +231,60 @@ fn a_busy_script_gets_other_clients_busy_and_script_kill_stops_it() {
 }
 
 #[test]
+fn pipelines_of_scripts_in_place_mix_with_other_commands_on_every_event_loop() {
+    // Embedded in a debug build: the lock-order checks are on. A script an event loop runs in
+    // place keeps the whole gate for the rest of the loop's turn; plain commands, a blocked
+    // client served by a script's write and the other loop must all still add up.
+    let mut cfg = slotbox::Config::ephemeral();
+    cfg.io_threads = 2;
+    let server = slotbox::Server::with_config(cfg).expect("server");
+    let mut setup = RawClient::connect(server.addr());
+    let sha = common::text(&setup.call(&["SCRIPT", "LOAD", "return redis.call('incr', KEYS[1])"]));
+    // First runs go to the script thread; the runs after them are in place.
+    assert_eq!(setup.call(&["EVALSHA", &sha, "1", "warm"]), Frame::Integer(1));
+    let mut waiter = RawClient::connect(server.addr());
+    waiter.send_raw(&encode_command(&["BLPOP", "queue", "10"]));
+    wait_until(Duration::from_secs(10), "the BLPOP is blocked", || common::blocked_clients(server.addr()) == 1);
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let (addr, sha) = (server.addr(), sha.clone());
+            std::thread::spawn(move || {
+                let mut c = RawClient::connect(addr);
+                for round in 0..50 {
+                    let mut batch = Vec::new();
+                    for i in 0..8 {
+                        batch.extend(encode_command(&["EVALSHA", &sha, "1", &format!("n:{}", (round + i) % 5)]));
+                        batch.extend(encode_command(&["SET", &format!("plain:{t}:{i}"), "v"]));
+                        batch.extend(encode_command(&["GET", &format!("plain:{t}:{i}")]));
+                    }
+                    c.send_raw(&batch);
+                    for _ in 0..8 {
+                        assert!(matches!(c.read_reply().0, Frame::Integer(_)));
+                        assert_eq!(c.read_reply().0, Frame::ok());
+                        assert_eq!(c.read_reply().0, bulk("v"));
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut pusher = RawClient::connect(server.addr());
+    assert_eq!(pusher.call(&["EVAL", "return redis.call('rpush', KEYS[1], 'job')", "1", "queue"]), Frame::Integer(1));
+    assert_eq!(pusher.call(&["EVAL", "return redis.call('rpush', KEYS[1], 'job')", "1", "queue"]), Frame::Integer(1));
+    let (served, _) = waiter.read_reply();
+    assert_eq!(served, Frame::Array(vec![bulk("queue"), bulk("job")]));
+    for t in threads {
+        t.join().expect("a pipelining client failed");
+    }
+    let total: i64 = (0..5)
+        .map(|k| match setup.call(&["GET", &format!("n:{k}")]) {
+            Frame::Bulk(b) => std::str::from_utf8(&b).unwrap().parse::<i64>().unwrap(),
+            other => panic!("{other:?}"),
+        })
+        .sum();
+    assert_eq!(total, 4 * 50 * 8, "every in-place script's INCR landed once");
+}
+
+#[test]
 fn shutdown_nosave_stops_a_busy_script_that_wrote_and_the_server() {
     let mut server = ServerProcess::slotbox_binary(&["--appendonly", "yes"]);
     let mut admin = RawClient::connect(server.addr());

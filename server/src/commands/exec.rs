@@ -90,7 +90,8 @@ fn runs_script(name: &str) -> bool {
 /// next. The seam takes the exec gate as the command needs it (shared, or whole for
 /// [`needs_whole_gate`] commands, giving up the shared stripe first) unless `held` already has
 /// it, so a caller never takes it twice (the lock rule: `crate::gate`). A whole gate the seam
-/// took is released when the command ends; one the caller took stays.
+/// took is released when the command ends (one an event loop's script took, at the end of the
+/// loop's turn); one the caller took stays.
 ///
 /// `held` also carries the slot locks of the previous command: a command on exactly the same
 /// slots runs under them instead of unlocking and relocking (a pipeline hammering one hot key
@@ -141,7 +142,10 @@ pub fn execute_in_batch<'s>(
     } else {
         admit_and_run(shared, client, resolved, args, held)
     };
-    if took_whole {
+    // A script an event loop ran in place keeps the whole gate for the rest of the loop's turn
+    // (released by the loop at the turn's end): a pipeline of scripts takes it once, instead of
+    // handing it back and forth with the other loops once per script.
+    if took_whole && !(runs_script(resolved.full_name) && held.on_event_loop(&shared.exec_gate)) {
         held.release();
     }
     if shared.tracking.active() {

@@ -208,6 +208,24 @@ impl Vm {
         }
     }
 
+    /// Fresh arrays of `keys` and `argv` (a function's KEYS and ARGV), made through the C API
+    /// in one protected call.
+    pub fn arrays(&self, keys: &[Bytes], argv: &[Bytes]) -> mlua::Result<(Table, Table)> {
+        // SAFETY: as in `set_keys_argv`: the closure pushes the two tables it returns, using
+        // three stack slots at most, and holds nothing with a destructor.
+        unsafe {
+            self.lua.exec_raw::<(Table, Table)>((), |l| {
+                for items in [keys, argv] {
+                    mlua::ffi::lua_createtable(l, items.len().min(i32::MAX as usize) as i32, 0);
+                    for (i, it) in items.iter().enumerate() {
+                        mlua::ffi::lua_pushlstring(l, it.as_ptr().cast(), it.len());
+                        mlua::ffi::lua_rawseti(l, -2, (i + 1) as mlua::ffi::lua_Integer);
+                    }
+                }
+            })
+        }
+    }
+
     /// Call `f` under the error handler (`keys_args`: a function's KEYS and ARGV tables),
     /// running the commands it calls through `host`. The reply is written in `caller`'s
     /// protocol.

@@ -28,18 +28,9 @@ fn run_fcall(ctx: &mut Ctx, args: &[Bytes], ro: bool, name: &str) -> Reply {
     let call = Call { is_eval: false, name: &f.name, flags: f.flags, ro, keys };
     let vm = &fns.vm;
     shared.scripting.watch.set_counts(fns.library_count(), fns.function_count());
-    let reply = run::run(ctx, call, args, |host, caller| {
-        let table = |items: &[Bytes]| -> mlua::Result<mlua::Table> {
-            let t = vm.lua.create_table_with_capacity(items.len(), 0)?;
-            for (i, it) in items.iter().enumerate() {
-                t.raw_set(i + 1, vm.lua.create_string(it)?)?;
-            }
-            Ok(t)
-        };
-        match table(keys).and_then(|k| Ok((k, table(argv)?))) {
-            Ok(ka) => vm.run(&f.func, Some(ka), host, caller, &f.name),
-            Err(e) => crate::script::vm::Outcome::Error(format!("ERR {e}").into_bytes(), false),
-        }
+    let reply = run::run(ctx, call, args, |host, caller| match vm.arrays(keys, argv) {
+        Ok(ka) => vm.run(&f.func, Some(ka), host, caller, &f.name),
+        Err(e) => crate::script::vm::Outcome::Error(format!("ERR {e}").into_bytes(), false),
     });
     Ok(reply)
 }
