@@ -38,6 +38,10 @@ impl Partition {
     /// Sleep (in steps of at most 50 ms) until the partition is over or `stop()` (the server
     /// shuts down); returns at once when there is none. `now` reads the clock.
     pub fn wait_out(&self, now: impl Fn() -> i64, stop: impl Fn() -> bool) {
+        if self.until_ms.load(Ordering::Relaxed) == 0 {
+            // Never partitioned: no clock read on the event loops' every turn.
+            return;
+        }
         while let Some(left) = self.remaining(now()) {
             if stop() {
                 return;
