@@ -285,6 +285,48 @@ fn pipelines_of_scripts_in_place_mix_with_other_commands_on_every_event_loop() {
 }
 
 #[test]
+fn function_dumps_move_between_slotbox_and_redis_both_ways() {
+    if !have_redis() {
+        return;
+    }
+    let lib = |name: &str| {
+        format!("#!lua name={name}\nredis.register_function('{name}_f', function(keys, args) return '{name}:' .. args[1] end)")
+    };
+    let redis = ServerProcess::redis();
+    let slotbox = ServerProcess::slotbox_binary(&[]);
+    let mut r = RawClient::connect(redis.addr());
+    let mut s = RawClient::connect(slotbox.addr());
+    // slotbox -> redis
+    assert_eq!(s.call(&["FUNCTION", "LOAD", &lib("fromslotbox")]), bulk("fromslotbox"));
+    let dump = match s.call(&["FUNCTION", "DUMP"]) {
+        Frame::Bulk(b) => b,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(r.call(&[&b"FUNCTION"[..], b"RESTORE", &dump]), Frame::ok());
+    assert_eq!(r.call(&["FCALL", "fromslotbox_f", "0", "x"]), bulk("fromslotbox:x"));
+    // redis -> slotbox (Redis compresses the code with LZF)
+    assert_eq!(
+        r.call(&["FUNCTION", "LOAD", &format!("{}\n{}", lib("fromredis"), "-- padding\n".repeat(50))]),
+        bulk("fromredis")
+    );
+    let dump = match r.call(&["FUNCTION", "DUMP"]) {
+        Frame::Bulk(b) => b,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(s.call(&[&b"FUNCTION"[..], b"RESTORE", &dump, b"REPLACE"]), Frame::ok());
+    assert_eq!(s.call(&["FCALL", "fromredis_f", "0", "y"]), bulk("fromredis:y"));
+    // The same refusals for a damaged payload.
+    let mut bad = dump.to_vec();
+    bad[4] ^= 0xff;
+    for c in [&mut r, &mut s] {
+        assert_eq!(
+            c.call(&[&b"FUNCTION"[..], b"RESTORE", &bad]),
+            Frame::Error("ERR DUMP payload version or checksum are wrong".into())
+        );
+    }
+}
+
+#[test]
 fn shutdown_nosave_stops_a_busy_script_that_wrote_and_the_server() {
     let mut server = ServerProcess::slotbox_binary(&["--appendonly", "yes"]);
     let mut admin = RawClient::connect(server.addr());

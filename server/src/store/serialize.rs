@@ -268,6 +268,7 @@ fn take_f64(input: &mut &[u8]) -> Result<f64> {
     Ok(f64::from_le_bytes(raw))
 }
 
+pub mod rdb_functions;
 mod redis_stream;
 mod stream;
 mod wire;

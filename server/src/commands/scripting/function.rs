@@ -5,7 +5,7 @@
 use super::run::{self, Call};
 use crate::commands::{Ctx, Reply};
 use crate::script::library::Functions;
-use crate::store::serialize::crc64;
+use crate::store::serialize::rdb_functions;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
 
@@ -155,38 +155,11 @@ fn function_list(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Ok(Frame::Array(out))
 }
 
-/// FUNCTION DUMP's payload: `0xF5 · version 1 · (u32 LE length · code)* · CRC-64 (LE)`.
-const DUMP_TAG: [u8; 2] = [0xF5, 1];
-
+/// FUNCTION DUMP: every library's code, in Redis 7.0's payload format
+/// (`store::serialize::rdb_functions`), so real Redis can restore it and the other way round.
 fn function_dump(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     let engines = ctx.shared.scripting.lock(&ctx.shared.keyspace.functions);
-    let mut out = DUMP_TAG.to_vec();
-    for code in engines.functions.codes() {
-        out.extend_from_slice(&(code.len() as u32).to_le_bytes());
-        out.extend_from_slice(&code);
-    }
-    let crc = crc64(0, &out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    Ok(Frame::Bulk(Bytes::from(out)))
-}
-
-fn parse_dump(payload: &[u8]) -> Option<Vec<Bytes>> {
-    if payload.len() < DUMP_TAG.len() + 8 || payload[..2] != DUMP_TAG {
-        return None;
-    }
-    let (body, crc) = payload.split_at(payload.len() - 8);
-    if crc64(0, body).to_le_bytes() != crc {
-        return None;
-    }
-    let mut rest = &body[2..];
-    let mut codes = Vec::new();
-    while !rest.is_empty() {
-        let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-        let code = rest.get(4..4 + len)?;
-        codes.push(Bytes::copy_from_slice(code));
-        rest = &rest[4 + len..];
-    }
-    Some(codes)
+    Ok(Frame::Bulk(Bytes::from(rdb_functions::dump(&engines.functions.codes()))))
 }
 
 fn function_restore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
@@ -199,8 +172,9 @@ fn function_restore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
         ));
     }
-    let Some(codes) = parse_dump(&args[2]) else {
-        return Ok(Frame::error_static("ERR DUMP payload version or checksum are wrong"));
+    let codes = match rdb_functions::restore(&args[2]) {
+        Ok(codes) => codes,
+        Err(e) => return Ok(Frame::error_static(e)),
     };
     let scripting = &ctx.shared.scripting;
     // Load into a fresh interpreter first: a bad payload changes nothing.

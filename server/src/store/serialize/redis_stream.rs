@@ -52,7 +52,7 @@ pub fn restore(payload: &[u8]) -> Result<Stream> {
     Ok(s)
 }
 
-struct Reader<'a>(&'a [u8]);
+pub(super) struct Reader<'a>(pub(super) &'a [u8]);
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
@@ -64,7 +64,7 @@ impl<'a> Reader<'a> {
         Ok(a)
     }
 
-    fn byte(&mut self) -> Result<u8> {
+    pub(super) fn byte(&mut self) -> Result<u8> {
         Ok(self.take(1)?[0])
     }
 
@@ -90,7 +90,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An RDB string (plain, integer-encoded or LZF-compressed).
-    fn string(&mut self) -> Result<Vec<u8>> {
+    pub(super) fn string(&mut self) -> Result<Vec<u8>> {
         let (n, enc) = self.len_or_enc()?;
         if !enc {
             return Ok(self.take(usize::try_from(n).map_err(|_| BAD)?)?.to_vec());
