@@ -26,6 +26,8 @@ pub struct ClientInfo {
     pub last_interaction: AtomicI64,
     pub resp: AtomicU8,
     pub qbuf: AtomicU64,
+    /// CLIENT LIST `qbuf-free`: the query buffer's room beyond `qbuf`.
+    pub qbuf_free: AtomicU64,
     pub omem: AtomicU64,
     pub tot_cmds: AtomicU64,
     pub killed: AtomicBool,
@@ -116,6 +118,7 @@ impl ClientInfo {
             last_interaction: AtomicI64::new(crate::clock::unix_time_ms()),
             resp: AtomicU8::new(2),
             qbuf: AtomicU64::new(0),
+            qbuf_free: AtomicU64::new(0),
             omem: AtomicU64::new(0),
             tot_cmds: AtomicU64::new(0),
             killed: AtomicBool::new(false),
@@ -137,7 +140,7 @@ impl ClientInfo {
         };
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} \
-             multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} \
+             multi={} qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} \
              tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
@@ -153,6 +156,7 @@ impl ClientInfo {
             self.shown.ssub.load(Ordering::Relaxed),
             self.shown.multi.load(Ordering::Relaxed),
             self.qbuf.load(Ordering::Relaxed),
+            self.qbuf_free.load(Ordering::Relaxed),
             self.omem.load(Ordering::Relaxed),
             last_cmd,
             self.resp.load(Ordering::Relaxed),

@@ -47,6 +47,11 @@ pub struct Conn {
     pub streak: super::affinity::Streak,
     /// Its standing against its class's `client-output-buffer-limit`.
     output_limit: slotbox_protocol::output_limit::OutputLimit,
+    /// The query buffer as Redis sizes it (CLIENT LIST `qbuf` + `qbuf-free`): grown to hold
+    /// each read, shrunk by [`Conn::resize_query_buffer`].
+    qbuf_size: usize,
+    /// The most the query buffer held (with the read in progress) since the last resize check.
+    qbuf_peak: usize,
 }
 
 impl Conn {
@@ -66,6 +71,8 @@ impl Conn {
             aof_end: 0,
             streak: Default::default(),
             output_limit: Default::default(),
+            qbuf_size: 0,
+            qbuf_peak: 0,
         }
     }
 
@@ -88,6 +95,8 @@ impl Conn {
             }
             let want = self.decoder.want.saturating_sub(self.rbuf.len()).clamp(READ_CHUNK, 1024 * 1024);
             let start = self.rbuf.len();
+            self.qbuf_size = self.qbuf_size.max(start + want);
+            self.qbuf_peak = self.qbuf_peak.max(start + want);
             let r = if want <= scratch.len() {
                 let r = self.stream.read(&mut scratch[..want]);
                 if let Ok(n) = r {
@@ -135,6 +144,26 @@ impl Conn {
         if !shared.persist.replies_wait(self.aof_end) {
             self.flush(shared);
         }
+    }
+
+    /// Every 100 ms (the event loop's cron), as Redis's `clientsCronResizeQueryBuffer`:
+    /// a query buffer wasting more than 4 KiB is freed when its client has been idle for more
+    /// than 2 s, or cut down to its recent peak when it is over 32 KiB and twice that peak.
+    pub fn resize_query_buffer(&mut self) {
+        let len = self.rbuf.len();
+        if self.qbuf_size.saturating_sub(len) > 4 * 1024 {
+            if self.client.info.idle_secs() > 2 {
+                self.qbuf_size = len;
+            } else if self.qbuf_size > 32 * 1024 && self.qbuf_size / 2 > self.qbuf_peak {
+                self.qbuf_size = len.max(self.qbuf_peak);
+            }
+            if len == 0 && self.rbuf.capacity() > self.qbuf_size {
+                // The memory goes too (an idle connection keeps no read buffer).
+                self.rbuf = BytesMut::with_capacity(self.qbuf_size);
+            }
+            self.client.info.qbuf_free.store((self.qbuf_size - len) as u64, Ordering::Relaxed);
+        }
+        self.qbuf_peak = len;
     }
 
     /// Decode and execute the buffered requests through the execution seam, which takes the
@@ -232,6 +261,7 @@ impl Conn {
             self.client.info.tot_cmds.fetch_add(commands, Ordering::Relaxed);
         }
         self.client.info.qbuf.store(self.rbuf.len() as u64, Ordering::Relaxed);
+        self.client.info.qbuf_free.store(self.qbuf_size.saturating_sub(self.rbuf.len()) as u64, Ordering::Relaxed);
         self.client.info.last_interaction.store(crate::clock::unix_time_ms(), Ordering::Relaxed);
         self.check_output_limit(shared);
     }

@@ -160,6 +160,9 @@ impl Worker {
             self.balance.tick(Instant::now(), self.by_id.len());
             if last_tick.elapsed() >= Duration::from_millis(100) {
                 last_tick = Instant::now();
+                // Query buffers shrink as Redis's client cron shrinks them (which visits every
+                // client each 100 ms when there are few).
+                self.conns.iter_mut().flatten().for_each(|c| c.resize_query_buffer());
                 self.tick();
             }
         }
