@@ -50,6 +50,74 @@ fn find_keys<A: AsRef<[u8]>>(spec: &CommandSpec, args: &[A], channels: bool) -> 
     keys
 }
 
+/// Key positions with the flags of the key spec that found each, as `COMMAND GETKEYSANDFLAGS`
+/// reports them (Redis's `getKeysFromCommandWithSpecs`). When the specs cannot be followed the
+/// command's own parser finds the keys: the first takes the first spec's flags, the others
+/// the last spec's (SORT's STORE key, MIGRATE's KEYS); a spec flagged `variable_flags` (SET, BITFIELD) takes the flags of
+/// this request, as Redis's `setGetKeys` / `bitfieldGetKeys` set them. `incomplete` and
+/// `variable_flags` are not reported.
+pub fn extract_keys_with_flags<A: AsRef<[u8]>>(spec: &CommandSpec, args: &[A]) -> Vec<(usize, Vec<&'static str>)> {
+    let specs: Vec<&KeySpec> = spec.key_specs.iter().filter(|ks| !ks.flags.contains(&"not_key")).collect();
+    let mut keys = KeyIndices::new();
+    let mut out = Vec::new();
+    for ks in &specs {
+        let before = keys.len();
+        if follow_spec(ks, args, &mut keys).is_err() {
+            let found = procs::command_parser(spec, args);
+            return found
+                .into_iter()
+                .enumerate()
+                .map(|(i, k)| {
+                    let spec_of = if i == 0 { specs.first() } else { specs.last() };
+                    let flags = spec_of.map_or(&[][..], |ks| ks.flags);
+                    (k, shown_flags(spec.name, flags, args))
+                })
+                .collect();
+        }
+        out.extend(keys[before..].iter().map(|&k| (k, shown_flags(spec.name, ks.flags, args))));
+    }
+    out
+}
+
+/// A key spec's flags as reported for this request.
+fn shown_flags<A: AsRef<[u8]>>(name: &str, flags: &'static [&'static str], args: &[A]) -> Vec<&'static str> {
+    let is = |a: &A, w: &str| a.as_ref().eq_ignore_ascii_case(w.as_bytes());
+    let flags: &'static [&'static str] = if !flags.contains(&"variable_flags") {
+        flags
+    } else if name == "set" {
+        if args.iter().skip(3).any(|a| is(a, "get")) {
+            &["RW", "access", "update"]
+        } else {
+            &["OW", "update"]
+        }
+    } else if name == "bitfield" {
+        // Read-only unless a SET or INCRBY is among the operations.
+        let mut i = 2;
+        let mut writes = false;
+        while i < args.len() {
+            let a = &args[i];
+            if is(a, "get") {
+                i += 3;
+            } else if is(a, "set") || is(a, "incrby") {
+                writes = true;
+                break;
+            } else if is(a, "overflow") {
+                i += 2;
+            } else {
+                i += 1;
+            }
+        }
+        if writes {
+            &["RW", "access", "update"]
+        } else {
+            &["RO", "access"]
+        }
+    } else {
+        flags
+    };
+    flags.iter().copied().filter(|f| *f != "incomplete" && *f != "variable_flags").collect()
+}
+
 /// The spec cannot be followed for this request; Redis then asks the command's own parser.
 struct Invalid;
 
@@ -326,6 +394,26 @@ mod tests {
         assert_eq!(keys("GEORADIUS s 0 0 1 km STOREDIST d"), [1, 7]);
         assert_eq!(keys("GEORADIUSBYMEMBER s m 1 km STORE d"), [1, 6]);
         assert_eq!(keys("GEORADIUS_RO s 0 0 1 km"), [1]);
+    }
+
+    #[test]
+    fn keys_with_flags_as_getkeysandflags_reports_them() {
+        let run = |line: &str| {
+            let args: Vec<&str> = line.split(' ').collect();
+            let spec = super::super::lookup(args[0].as_bytes()).unwrap();
+            extract_keys_with_flags(spec, &args)
+                .into_iter()
+                .map(|(i, f)| (args[i].to_string(), f.join(" ")))
+                .collect::<Vec<_>>()
+        };
+        let pair = |k: &str, f: &str| (k.to_string(), f.to_string());
+        assert_eq!(run("set k1 v1"), vec![pair("k1", "OW update")]);
+        assert_eq!(run("set k1 v1 get"), vec![pair("k1", "RW access update")]);
+        assert_eq!(run("mset k1 v1 k2 v2"), vec![pair("k1", "OW update"), pair("k2", "OW update")]);
+        assert_eq!(run("LMOVE k1 k2 left right"), vec![pair("k1", "RW access delete"), pair("k2", "RW insert")]);
+        assert_eq!(run("sort k1 store k2"), vec![pair("k1", "RO access"), pair("k2", "OW update")]);
+        assert_eq!(run("bitfield b get u8 0"), vec![pair("b", "RO access")]);
+        assert_eq!(run("bitfield b overflow sat incrby u8 0 1"), vec![pair("b", "RW access update")]);
     }
 
     #[test]

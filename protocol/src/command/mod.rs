@@ -6,7 +6,7 @@
 mod keys;
 mod table;
 
-pub use keys::{extract_keys, extract_keys_without_channels, keys_of, KeyIndices};
+pub use keys::{extract_keys, extract_keys_with_flags, extract_keys_without_channels, keys_of, KeyIndices};
 pub use table::COMMANDS;
 
 /// Command flags, as Redis prints them in `COMMAND INFO`.

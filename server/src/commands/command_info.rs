@@ -232,6 +232,32 @@ fn command_getkeys(_ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Ok(Frame::Array(keys.iter().map(|&i| Frame::Bulk(target[i].clone())).collect()))
 }
 
+/// `COMMAND GETKEYSANDFLAGS command [arg ...]`: each key with its key-spec flags.
+fn command_getkeysandflags(_ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let target = &args[2..];
+    let Some(spec) = target_spec(target) else {
+        return Ok(Frame::error_static("ERR Invalid command specified"));
+    };
+    if !spec.key_specs.iter().any(|ks| !ks.flags.contains(&"not_key")) {
+        return Ok(Frame::error_static("ERR The command has no key arguments"));
+    }
+    if !spec.arity_ok(target.len()) {
+        return Ok(Frame::error_static("ERR Invalid number of arguments specified for command"));
+    }
+    let keys = command::extract_keys_with_flags(spec, target);
+    if keys.is_empty() && !spec.has(flags::NO_MANDATORY_KEYS) {
+        return Ok(Frame::error_static("ERR Invalid arguments specified for command"));
+    }
+    Ok(Frame::Array(
+        keys.into_iter()
+            .map(|(i, f)| {
+                let shown = f.into_iter().map(|f| Frame::Simple(Bytes::from_static(f.as_bytes()))).collect();
+                Frame::Array(vec![Frame::Bulk(target[i].clone()), Frame::Set(shown)])
+            })
+            .collect(),
+    ))
+}
+
 /// A `COMMAND LIST FILTERBY` filter.
 enum ListFilter {
     None,
@@ -326,6 +352,7 @@ pub const COMMANDS: Registration = &[
     ("command|info", command_info),
     ("command|docs", command_docs),
     ("command|getkeys", command_getkeys),
+    ("command|getkeysandflags", command_getkeysandflags),
     ("command|list", command_list),
     ("command|help", command_help),
 ];

@@ -22,7 +22,7 @@ pub const COMMANDS: Registration = &[
     ("del", basic::del),
     ("unlink", basic::del),
     ("exists", basic::exists),
-    ("touch", basic::exists),
+    ("touch", basic::touch),
     ("type", basic::type_),
     ("expire", expire::expire),
     ("pexpire", expire::pexpire),

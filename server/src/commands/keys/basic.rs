@@ -1,7 +1,7 @@
 //! DEL / UNLINK (the same here: values are freed inline either way), EXISTS / TOUCH (count
 //! existing keys, duplicates included), TYPE.
 
-use super::lookup::read;
+use super::lookup::{read, read_notouch};
 use crate::commands::Ctx;
 use crate::commands::Reply;
 use crate::notify::class;
@@ -20,15 +20,23 @@ pub fn del(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Ok(Frame::Integer(removed))
 }
 
-/// EXISTS and TOUCH: how many of the keys exist (a key named twice counts twice).
+/// EXISTS: how many of the keys exist (a key named twice counts twice), leaving their access
+/// times alone.
 pub fn exists(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let stats = &ctx.shared.stats;
+    let found = args[1..].iter().filter(|key| read_notouch(&mut ctx.keys, stats, key).is_some()).count();
+    Ok(Frame::Integer(found as i64))
+}
+
+/// TOUCH: EXISTS that counts as an access of each key.
+pub fn touch(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let stats = &ctx.shared.stats;
     let found = args[1..].iter().filter(|key| read(&mut ctx.keys, stats, key).is_some()).count();
     Ok(Frame::Integer(found as i64))
 }
 
 pub fn type_(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let name = match read(&mut ctx.keys, &ctx.shared.stats, &args[1]) {
+    let name = match read_notouch(&mut ctx.keys, &ctx.shared.stats, &args[1]) {
         Some(e) => e.value.type_name(),
         None => "none",
     };
