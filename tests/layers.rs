@@ -30,7 +30,7 @@ const SERVER_LAYERS: &[&[&str]] = &[
     &["core"],
     &["client"],
     &["blocking", "pubsub", "cmdstats", "evict", "tracking", "script"],
-    &["monitor", "notify", "cmdlatency"],
+    &["monitor", "notify", "cmdlatency", "lazyfree"],
     &["persist"],
     &["repl"],
     &["cluster"],

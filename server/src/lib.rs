@@ -15,8 +15,8 @@
 //! 6. per-client and per-server bookkeeping: `client` (ClientInfo), then `blocking`, `pubsub`,
 //!    `cmdstats`, `evict`, `tracking` (client-side caching), `script` (the Lua interpreters:
 //!    scripts and function libraries, calling commands only through the `Host` they are
-//!    handed), then `monitor`, `notify` (keyspace notifications) and `cmdlatency` (INFO
-//!    latencystats)
+//!    handed), then `monitor`, `notify` (keyspace notifications), `cmdlatency` (INFO
+//!    latencystats) and `lazyfree` (UNLINK's background freeing)
 //! 7. services on `Core`: `persist`, then `repl`, then `cluster` — fed by the write stream,
 //!    handed what they run by the wiring (AOF replay, a replica's stream applier), never
 //!    calling up
@@ -44,6 +44,7 @@ pub mod evict;
 pub mod gate;
 pub mod glob;
 pub mod latency;
+pub mod lazyfree;
 pub mod listen;
 pub mod log;
 pub mod mailbox;

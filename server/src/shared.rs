@@ -31,6 +31,8 @@ pub struct Shared {
     pub startup_memory: u64,
     /// INFO latencystats: each command's run-time distribution.
     pub cmdlatency: crate::cmdlatency::CommandLatency,
+    /// UNLINK's background freeing (INFO `lazyfree_*`).
+    pub lazyfree: crate::lazyfree::LazyFree,
     /// SLOWLOG.
     pub slowlog: crate::cmdstats::SlowLog,
     /// INFO errorstats.
@@ -99,6 +101,7 @@ impl Shared {
             cluster: OnceLock::new(),
             cmdstats: Default::default(),
             cmdlatency: Default::default(),
+            lazyfree: Default::default(),
             startup_memory: if crate::alloc::is_installed() { crate::alloc::allocated() as u64 } else { 0 },
             slowlog: Default::default(),
             errorstats: Default::default(),

@@ -167,6 +167,7 @@ fn config_resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> Reply {
     ctx.shared.stats.reset();
     ctx.shared.cmdstats.reset();
     ctx.shared.cmdlatency.reset();
+    ctx.shared.lazyfree.reset_stats();
     ctx.shared.errorstats.reset();
     ctx.shared.keyspace.expired_keys.store(0, Ordering::Relaxed);
     Ok(Frame::ok())

@@ -106,8 +106,10 @@ pub(super) fn memory(out: &mut String, shared: &Shared) {
     fixed(
         out,
         "mem_clients_slaves:0 mem_clients_normal:0 mem_cluster_links:0 mem_aof_buffer:0 \
-         mem_allocator:libc active_defrag_running:0 lazyfree_pending_objects:0 lazyfreed_objects:0",
+         mem_allocator:libc active_defrag_running:0",
     );
+    field(out, "lazyfree_pending_objects", shared.lazyfree.pending() as i64);
+    field(out, "lazyfreed_objects", shared.lazyfree.freed() as i64);
 }
 
 /// glibc malloc's (bytes in use, bytes taken from the system), both counting mmapped blocks.

@@ -20,7 +20,7 @@ use super::Registration;
 
 pub const COMMANDS: Registration = &[
     ("del", basic::del),
-    ("unlink", basic::del),
+    ("unlink", basic::unlink),
     ("exists", basic::exists),
     ("touch", basic::touch),
     ("type", basic::type_),

@@ -88,6 +88,24 @@ impl Value {
         }
     }
 
+    /// How much work freeing this value is, as Redis's `lazyfreeGetFreeEffort` counts it:
+    /// allocations (list nodes, hashtable / skiplist entries, stream blocks and consumer-group
+    /// entries); 1 for a value held in one buffer.
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Value::List(l) => l.node_count(),
+            Value::HashTable(h) => h.len(),
+            Value::Set(s) if s.encoding() == "hashtable" => s.len(),
+            Value::ZSet(z) if z.encoding() == "skiplist" => z.len(),
+            Value::Stream(s) => {
+                // Redis estimates every group's PEL by the first group's.
+                let groups = s.groups.len() * (1 + s.groups.values().next().map_or(0, |g| g.pel.len()));
+                s.block_count() + groups
+            }
+            _ => 1,
+        }
+    }
+
     pub fn is_string(&self) -> bool {
         matches!(self, Value::Int(_) | Value::Str { .. })
     }

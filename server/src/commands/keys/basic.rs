@@ -20,6 +20,19 @@ pub fn del(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Ok(Frame::Integer(removed))
 }
 
+/// UNLINK: DEL whose big values are freed on the lazyfree thread.
+pub fn unlink(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let mut removed = 0;
+    for key in &args[1..] {
+        if let Some(entry) = ctx.keys.remove(key) {
+            ctx.notify(class::GENERIC, "del", key);
+            ctx.shared.lazyfree.free(entry.value);
+            removed += 1;
+        }
+    }
+    Ok(Frame::Integer(removed))
+}
+
 /// EXISTS: how many of the keys exist (a key named twice counts twice), leaving their access
 /// times alone.
 pub fn exists(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
