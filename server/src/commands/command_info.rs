@@ -10,9 +10,7 @@ use super::{registered, Ctx, Registration};
 use crate::commands::Reply;
 use crate::store::glob::glob_match;
 use bytes::Bytes;
-use slotbox_protocol::command::{
-    self, extract_keys_without_channels, flags, BeginSearch, CommandSpec, FindKeys, KeySpec,
-};
+use slotbox_protocol::command::{self, flags, BeginSearch, CommandSpec, FindKeys, KeySpec};
 use slotbox_protocol::Frame;
 
 /// Command flags in the order Redis 7.0 prints them (`may_replicate` is hidden there);
@@ -213,46 +211,40 @@ fn target_spec(target: &[Bytes]) -> Option<&'static CommandSpec> {
     spec.subcommand(&target[1])
 }
 
-/// `COMMAND GETKEYS command [arg ...]`.
-fn command_getkeys(_ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+/// The keys of the request after `COMMAND GETKEYS` / `GETKEYSANDFLAGS` (positions in it, with
+/// their key-spec flags), or the error Redis gives for it.
+fn request_keys(args: &[Bytes]) -> Result<Vec<(usize, Vec<&'static str>)>, Frame> {
     let target = &args[2..];
     let Some(spec) = target_spec(target) else {
-        return Ok(Frame::error_static("ERR Invalid command specified"));
+        return Err(Frame::error_static("ERR Invalid command specified"));
     };
     if !spec.key_specs.iter().any(|ks| !ks.flags.contains(&"not_key")) {
-        return Ok(Frame::error_static("ERR The command has no key arguments"));
+        return Err(Frame::error_static("ERR The command has no key arguments"));
     }
     if !spec.arity_ok(target.len()) {
-        return Ok(Frame::error_static("ERR Invalid number of arguments specified for command"));
+        return Err(Frame::error_static("ERR Invalid number of arguments specified for command"));
     }
-    let keys = extract_keys_without_channels(spec, target);
+    let keys = command::extract_keys_with_flags(spec, target);
     if keys.is_empty() && !spec.has(flags::NO_MANDATORY_KEYS) {
-        return Ok(Frame::error_static("ERR Invalid arguments specified for command"));
+        return Err(Frame::error_static("ERR Invalid arguments specified for command"));
     }
-    Ok(Frame::Array(keys.iter().map(|&i| Frame::Bulk(target[i].clone())).collect()))
+    Ok(keys)
+}
+
+/// `COMMAND GETKEYS command [arg ...]`.
+fn command_getkeys(_ctx: &mut Ctx, args: &[Bytes]) -> Reply {
+    let keys = request_keys(args)?;
+    Ok(Frame::Array(keys.into_iter().map(|(i, _)| Frame::Bulk(args[2 + i].clone())).collect()))
 }
 
 /// `COMMAND GETKEYSANDFLAGS command [arg ...]`: each key with its key-spec flags.
 fn command_getkeysandflags(_ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let target = &args[2..];
-    let Some(spec) = target_spec(target) else {
-        return Ok(Frame::error_static("ERR Invalid command specified"));
-    };
-    if !spec.key_specs.iter().any(|ks| !ks.flags.contains(&"not_key")) {
-        return Ok(Frame::error_static("ERR The command has no key arguments"));
-    }
-    if !spec.arity_ok(target.len()) {
-        return Ok(Frame::error_static("ERR Invalid number of arguments specified for command"));
-    }
-    let keys = command::extract_keys_with_flags(spec, target);
-    if keys.is_empty() && !spec.has(flags::NO_MANDATORY_KEYS) {
-        return Ok(Frame::error_static("ERR Invalid arguments specified for command"));
-    }
+    let keys = request_keys(args)?;
     Ok(Frame::Array(
         keys.into_iter()
             .map(|(i, f)| {
                 let shown = f.into_iter().map(|f| Frame::Simple(Bytes::from_static(f.as_bytes()))).collect();
-                Frame::Array(vec![Frame::Bulk(target[i].clone()), Frame::Set(shown)])
+                Frame::Array(vec![Frame::Bulk(args[2 + i].clone()), Frame::Set(shown)])
             })
             .collect(),
     ))

@@ -160,9 +160,6 @@ impl Worker {
             self.balance.tick(Instant::now(), self.by_id.len());
             if last_tick.elapsed() >= Duration::from_millis(100) {
                 last_tick = Instant::now();
-                // Query buffers shrink as Redis's client cron shrinks them (which visits every
-                // client each 100 ms when there are few).
-                self.conns.iter_mut().flatten().for_each(|c| c.resize_query_buffer());
                 self.tick();
             }
         }
@@ -500,6 +497,9 @@ impl Worker {
                 self.close(i);
                 continue;
             }
+            // Query buffers shrink as Redis's client cron shrinks them (which visits every
+            // client each 100 ms when there are few).
+            conn.resize_query_buffer();
             if let (Some(cs), Some(w)) = (&cluster, &conn.client.blocked) {
                 let is_write = w.spec.has(slotbox_protocol::command::flags::WRITE);
                 let Some(key) = w.keys.first() else { continue };
