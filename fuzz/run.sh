@@ -52,7 +52,7 @@ for t in $TARGETS; do
         "$work" "corpus/$t" >"$log" 2>&1; then
         status=FAILED
         failed+=("$t")
-        grep -E -A30 "panicked|ERROR: libFuzzer|==slotbox-fuzz==|deadly signal|Test unit written" "$log" | head -60 || tail -40 "$log"
+        grep -a -E -A30 "panicked|ERROR: libFuzzer|==slotbox-fuzz==|deadly signal|Test unit written" "$log" | head -60 || tail -40 "$log"
     fi
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     # libFuzzer's last status line: "#N DONE cov: C ft: F corp: U/S ..."

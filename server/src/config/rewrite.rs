@@ -226,6 +226,10 @@ mod tests {
         assert!(round_trip("bind 127.0.0.1 :ir .\x0bsave \"\"\nreplicaof 'h\"st' 7000\nrequirepass \"pw\u{a0}\"\n"));
         round_trip("save 851 1\nsave\0junk\n\"save\" 60 1\n");
         assert!(round_trip("bind \"a b\" \"\"\nreplicaof \"a b\" 1\nsave \"\"\nsave 1 1\nBIND x\n"));
+        // Arguments holding spaces count as the addresses they become (at most 16).
+        let spaced = format!("bind 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 \"a {}\"\n", "x ".repeat(14));
+        assert!(!round_trip(&spaced));
+        assert!(round_trip("bind 1 2 3 4 5 6 7 8 9 10 11 12 13 14 \"a b\"\n"));
         assert!(round_trip(
             "client-output-buffer-limit pubsub 1 2 3 normal 4k 5mb 6\nmaxmemory-clients 7%\nunixsocketperm 0700\n"
         ));

@@ -72,10 +72,13 @@ pub static BIND: Special = Special {
     multi: true,
     default: || text(DEFAULT_BIND),
     parse: |args, _| {
-        if args.len() > 16 {
+        // The value is kept (and shown, and rewritten) as one space-separated text, as Redis's
+        // CONFIG GET shows it, so an argument holding spaces counts as the words it becomes.
+        let joined = words(args).join(" ");
+        if args.len() > 16 || joined.split(' ').count() > 16 {
             return Err("Too many bind addresses specified.".into());
         }
-        Ok(Value::Text(words(args).join(" ")))
+        Ok(Value::Text(joined))
     },
     show: |v| v.as_text().to_string(),
     rewrite: |name, v| match v.as_text() {
