@@ -100,6 +100,16 @@ impl ClientPause {
         self.update(&mut held, now_ms)
     }
 
+    /// The pause in force now; reads the clock only while a pause is set (this runs for
+    /// every command).
+    #[inline]
+    pub fn kind_now(&self) -> PauseKind {
+        if PauseKind::from_u8(self.kind.load(Ordering::Acquire)) == PauseKind::Off {
+            return PauseKind::Off;
+        }
+        self.kind_at(crate::clock::unix_time_ms())
+    }
+
     /// Is any pause in force (expiry and eviction wait)?
     pub fn active(&self, now_ms: i64) -> bool {
         self.kind_at(now_ms) != PauseKind::Off

@@ -85,11 +85,24 @@ impl Common {
     }
 }
 
+/// One slot's lock and map header on one cache line of its own: locking a slot brings in
+/// its map's header with the same miss, and neighbouring slots locked by other threads never
+/// share the line.
+#[repr(align(64))]
+struct LineShard(Mutex<Shard>);
+
+impl std::ops::Deref for LineShard {
+    type Target = Mutex<Shard>;
+    fn deref(&self) -> &Mutex<Shard> {
+        &self.0
+    }
+}
+
 pub struct Db {
     /// Its number (`SELECT`).
     pub id: usize,
     /// One map per slot, allocated on first use (an unused database of the 16 costs nothing).
-    shards: std::sync::OnceLock<Box<[Mutex<Shard>]>>,
+    shards: std::sync::OnceLock<Box<[LineShard]>>,
     common: Arc<Common>,
     /// INFO keyspace `avg_ttl` (ms): Redis's running estimate from the TTLs the active expiry
     /// cycle sees.
@@ -120,8 +133,8 @@ impl Db {
         Db { id, shards: std::sync::OnceLock::new(), common, avg_ttl: Default::default() }
     }
 
-    fn slots(&self) -> &[Mutex<Shard>] {
-        self.shards.get_or_init(|| (0..SLOT_COUNT).map(|_| Mutex::new(Shard::default())).collect())
+    fn slots(&self) -> &[LineShard] {
+        self.shards.get_or_init(|| (0..SLOT_COUNT).map(|_| LineShard(Mutex::new(Shard::default()))).collect())
     }
 
     /// Allocate the slot maps now rather than on first use.
@@ -241,5 +254,13 @@ impl Db {
                 f(k, e);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_slot_takes_one_cache_line() {
+        assert_eq!(std::mem::size_of::<super::LineShard>(), 64);
     }
 }
