@@ -109,6 +109,21 @@ fn integer(out: &mut Vec<u8>, tag: u8, value: i64) {
     out.extend_from_slice(b"\r\n");
 }
 
+/// An array of `count` bulk strings, encoded at once: its encoding is the same in RESP2 and
+/// RESP3, so a reply of many elements (LRANGE, ZRANGE) is built in one buffer instead of one
+/// allocation per element and a second pass to encode them. `items` must yield `count`.
+pub fn bulk_array<'a>(count: usize, items: impl IntoIterator<Item = &'a [u8]>) -> Frame {
+    let mut out = Vec::with_capacity(16 + count * 24);
+    integer(&mut out, b'*', count as i64);
+    let mut n = 0;
+    for item in items {
+        bulk(&mut out, item);
+        n += 1;
+    }
+    debug_assert_eq!(n, count, "bulk_array: count and items differ");
+    Frame::Raw(out.into())
+}
+
 /// Append a bulk string.
 pub fn bulk(out: &mut Vec<u8>, data: &[u8]) {
     integer(out, b'$', data.len() as i64);

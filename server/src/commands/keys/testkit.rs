@@ -34,7 +34,7 @@ impl Harness {
     /// Run one command given as raw byte strings.
     pub fn call_raw(&mut self, args: &[&[u8]]) -> Frame {
         let argv: Vec<Bytes> = args.iter().map(|a| Bytes::copy_from_slice(a)).collect();
-        execute(&self.shared, &mut self.client, &argv)
+        decoded(execute(&self.shared, &mut self.client, &argv))
     }
 
     /// The stored entry of `key`, as is (expired or not).
@@ -51,6 +51,20 @@ impl Harness {
     pub fn hits_misses(&self) -> (u64, u64) {
         use std::sync::atomic::Ordering::Relaxed;
         (self.shared.stats.keyspace_hits.load(Relaxed), self.shared.stats.keyspace_misses.load(Relaxed))
+    }
+}
+
+/// A reply as a client reads it: arrays the seam built pre-encoded (`encode::bulk_array`) are
+/// decoded into frames, so tests compare elements.
+pub fn decoded(reply: Frame) -> Frame {
+    match reply {
+        Frame::Raw(raw) if raw.first() == Some(&b'*') => match slotbox_protocol::resp_parse::parse_frame(&raw) {
+            Ok(Some((f, used))) if used == raw.len() => f,
+            _ => Frame::Raw(raw),
+        },
+        Frame::Array(items) => Frame::Array(items.into_iter().map(decoded).collect()),
+        Frame::Many(items) => Frame::Many(items.into_iter().map(decoded).collect()),
+        other => other,
     }
 }
 

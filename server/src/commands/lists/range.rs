@@ -28,8 +28,7 @@ pub fn lrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let Some((start, end)) = args::index_range(start, end, l.len()) else {
         return Ok(Frame::Array(Vec::new()));
     };
-    let items = l.range(start, end).map(|e| Frame::Bulk(Bytes::copy_from_slice(e)));
-    Ok(Frame::Array(items.collect()))
+    Ok(slotbox_protocol::encode::bulk_array(end - start + 1, l.range(start, end)))
 }
 
 /// `LINDEX key index` (the key is looked up before the index is parsed, as in Redis).
