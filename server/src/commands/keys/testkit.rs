@@ -64,6 +64,9 @@ pub fn decoded(reply: Frame) -> Frame {
         },
         Frame::Array(items) => Frame::Array(items.into_iter().map(decoded).collect()),
         Frame::Many(items) => Frame::Many(items.into_iter().map(decoded).collect()),
+        Frame::Map(pairs) => Frame::Map(pairs.into_iter().map(|(k, v)| (decoded(k), decoded(v))).collect()),
+        Frame::Set(items) => Frame::Set(items.into_iter().map(decoded).collect()),
+        Frame::Push(items) => Frame::Push(items.into_iter().map(decoded).collect()),
         other => other,
     }
 }

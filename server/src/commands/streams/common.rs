@@ -92,18 +92,38 @@ pub(super) fn id_frame(id: StreamId) -> Frame {
     Frame::Bulk(id_bytes(id))
 }
 
-/// `[id, [field, value, ...]]`.
-pub(super) fn entry_frame(e: &EntryRef) -> Frame {
-    let mut pairs = Vec::with_capacity(e.fields.len() * 2);
+/// Append the encoding of `[id, [field, value, ...]]` (arrays of bulk strings: the same bytes
+/// in RESP2 and RESP3).
+fn encode_entry(out: &mut Vec<u8>, e: &EntryRef) {
+    use slotbox_protocol::encode::bulk;
+    out.extend_from_slice(b"*2\r\n");
+    bulk(out, e.id.to_string().as_bytes());
+    out.push(b'*');
+    out.extend_from_slice(itoa::Buffer::new().format(e.fields.len() * 2).as_bytes());
+    out.extend_from_slice(b"\r\n");
     for (f, v) in &e.fields {
-        pairs.push(Frame::bulk_from_slice(f));
-        pairs.push(Frame::bulk_from_slice(v));
+        bulk(out, f);
+        bulk(out, v);
     }
-    Frame::Array(vec![id_frame(e.id), Frame::Array(pairs)])
 }
 
+/// `[id, [field, value, ...]]`, pre-encoded.
+pub(super) fn entry_frame(e: &EntryRef) -> Frame {
+    let mut out = Vec::with_capacity(64);
+    encode_entry(&mut out, e);
+    Frame::Raw(out.into())
+}
+
+/// An array of entries, pre-encoded in one buffer.
 pub(super) fn entries_frame(entries: &[EntryRef]) -> Frame {
-    Frame::Array(entries.iter().map(entry_frame).collect())
+    let mut out = Vec::with_capacity(16 + entries.len() * 64);
+    out.push(b'*');
+    out.extend_from_slice(itoa::Buffer::new().format(entries.len()).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for e in entries {
+        encode_entry(&mut out, e);
+    }
+    Frame::Raw(out.into())
 }
 
 /// A non-negative COUNT-style integer (negative values count as 0, as Redis clamps them).

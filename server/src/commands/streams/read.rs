@@ -5,7 +5,7 @@
 //! delivered entry, `XGROUP SETID` for NOACK reads, `XGROUP CREATECONSUMER` for a consumer
 //! NOACK created), never itself, as Redis does.
 
-use super::common::{entry_frame, id_bytes, id_frame, line, nogroup, parse_strict_id};
+use super::common::{entries_frame, entry_frame, id_bytes, id_frame, line, nogroup, parse_strict_id};
 use super::groups::touch_consumer;
 use crate::commands::{args, BlockOn, Ctx, Reply};
 use crate::store::stream::{Group, Stream, StreamId};
@@ -216,7 +216,7 @@ fn read_plain(ctx: &mut Ctx, key: &[u8], gt: StreamId, count: usize) -> Option<F
     };
     let start = gt.next()?;
     let entries = s.range(start, StreamId::MAX, false, count);
-    (!entries.is_empty()).then(|| Frame::Array(entries.iter().map(entry_frame).collect()))
+    (!entries.is_empty()).then(|| entries_frame(&entries))
 }
 
 /// XREADGROUP on one stream (its group exists, checked while parsing).
