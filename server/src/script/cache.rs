@@ -26,9 +26,39 @@ pub struct EvalEngine {
 }
 
 /// The SHA1 of `body` as 40 lower-case hex digits.
+///
+/// An EVAL hashes its body twice on the same thread (to learn whether the script runs in
+/// place, then to find it in the cache), so each thread remembers its last body and digest:
+/// comparing the bytes is far cheaper than hashing them again.
 pub fn sha1_hex(body: &[u8]) -> [u8; 40] {
+    thread_local! {
+        static LAST: std::cell::RefCell<(Vec<u8>, [u8; 40])> = const { std::cell::RefCell::new((Vec::new(), [0; 40])) };
+    }
+    const MEMO_MAX: usize = 4096;
+    let remembered = LAST
+        .try_with(|l| {
+            let l = l.borrow();
+            (!l.0.is_empty() && l.0 == body).then_some(l.1)
+        })
+        .ok()
+        .flatten();
+    if let Some(sha) = remembered {
+        return sha;
+    }
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; 40];
-    out.copy_from_slice(sha1_smol::Sha1::from(body).digest().to_string().as_bytes());
+    for (i, b) in sha1_smol::Sha1::from(body).digest().bytes().iter().enumerate() {
+        out[2 * i] = HEX[(b >> 4) as usize];
+        out[2 * i + 1] = HEX[(b & 15) as usize];
+    }
+    if body.len() <= MEMO_MAX {
+        let _ = LAST.try_with(|l| {
+            let mut l = l.borrow_mut();
+            l.0.clear();
+            l.0.extend_from_slice(body);
+            l.1 = out;
+        });
+    }
     out
 }
 
@@ -86,5 +116,23 @@ impl EvalEngine {
             self.runs = 0;
             self.vm.gc_step();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sha1_hex;
+
+    #[test]
+    fn sha1_hex_of_known_bodies_again_and_alternating() {
+        let abc = *b"a9993e364706816aba3e25717850c26c9cd0d89d";
+        let empty = *b"da39a3ee5e6b4b0d3255bfef95601890afd80709";
+        for _ in 0..2 {
+            assert_eq!(sha1_hex(b"abc"), abc);
+            assert_eq!(sha1_hex(b"abc"), abc);
+            assert_eq!(sha1_hex(b""), empty);
+        }
+        assert_eq!(sha1_hex(b"abd")[..4], *b"cb4c");
+        assert_eq!(sha1_hex(b"abc"), abc);
     }
 }
