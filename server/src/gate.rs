@@ -42,6 +42,11 @@
 
 use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+/// The pseudo-slot a command that ran under the whole gate counts as for hot-slot affinity
+/// (`net::affinity`): connections that keep running scripts or transactions gather on one
+/// event loop, where the whole gate stays, instead of passing it between loops every turn.
+pub const WHOLE_GATE_SLOT: u16 = slotbox_protocol::SLOT_COUNT as u16;
+
 /// How often a thread waiting for the gate checks whether a script became busy.
 const BUSY_POLL: std::time::Duration = std::time::Duration::from_millis(5);
 

@@ -126,7 +126,8 @@ pub fn execute_in_batch<'s>(
     let busy = || watch.is_busy();
     let detach =
         runs_script(resolved.full_name) && detachable(shared, client, held) && !runs_in_place(shared, resolved, args);
-    let took_whole = if needs_whole_gate(resolved, args) && !detach {
+    let whole = needs_whole_gate(resolved, args) && !detach;
+    let took_whole = if whole {
         match held.exclusive_unless(&shared.exec_gate, &busy) {
             Some(took) => took,
             None => return refuse_busy(shared, client, resolved, args),
@@ -145,6 +146,9 @@ pub fn execute_in_batch<'s>(
     // A script an event loop ran in place keeps the whole gate for the rest of the loop's turn
     // (released by the loop at the turn's end): a pipeline of scripts takes it once, instead of
     // handing it back and forth with the other loops once per script.
+    if whole && held.on_event_loop(&shared.exec_gate) {
+        client.cmd_slot = Some(crate::gate::WHOLE_GATE_SLOT);
+    }
     if took_whole && !(runs_script(resolved.full_name) && held.on_event_loop(&shared.exec_gate)) {
         held.release();
     }

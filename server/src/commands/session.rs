@@ -116,8 +116,9 @@ pub struct ClientState {
     /// command starts then, which saves a clock read per pipelined command (see
     /// `commands::run_in_batch`). Reset between batches.
     pub batch_clock_us: i64,
-    /// The slot of the last command's keys when they all were in one slot (hot-slot
-    /// affinity, `net::affinity`).
+    /// The slot of the last command's keys when they all were in one slot, or
+    /// `gate::WHOLE_GATE_SLOT` when it ran under the whole gate (hot-slot affinity,
+    /// `net::affinity`).
     pub cmd_slot: Option<u16>,
     /// CLIENT CACHING YES / NO given for the next command (or transaction).
     pub tracking_caching: bool,

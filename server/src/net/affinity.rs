@@ -8,6 +8,10 @@
 //! buffers and state, between two batches. Ownership lapses [`LEASE_MS`] after the owner
 //! last saw such a streak, so a slot that cooled down does not pin anything.
 //!
+//! Commands run under the whole exec gate (scripts, EXEC) count as one more pseudo-slot,
+//! [`crate::gate::WHOLE_GATE_SLOT`]: connections that keep running them gather on one loop,
+//! which keeps the gate for its turn, instead of two loops handing it back and forth.
+//!
 //! Only plain request/response connections move: not while blocked, in WAIT, in MULTI,
 //! subscribed, a replication link, paused or waiting for the AOF.
 
@@ -26,7 +30,7 @@ const TS_MASK: u64 = (1 << 56) - 1;
 
 impl HotSlots {
     pub fn new() -> Self {
-        HotSlots((0..slotbox_protocol::SLOT_COUNT).map(|_| AtomicU64::new(0)).collect())
+        HotSlots((0..=crate::gate::WHOLE_GATE_SLOT).map(|_| AtomicU64::new(0)).collect())
     }
 
     /// The event loop that serves hot connections of `slot`, claiming or renewing it for
@@ -104,6 +108,7 @@ mod tests {
         assert_eq!(h.owner(7, 0, 11_500), 1, "lease runs from the renewal");
         assert_eq!(h.owner(7, 0, 11_700), 0, "lapsed: loop 0 claims it");
         assert_eq!(h.owner(8, 0, 11_700), 0, "slots are independent");
+        assert_eq!(h.owner(crate::gate::WHOLE_GATE_SLOT, 1, 11_700), 1, "the whole gate's pseudo-slot too");
     }
 
     #[test]

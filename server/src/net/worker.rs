@@ -269,13 +269,19 @@ impl Worker {
     fn maybe_move(&mut self, slot: usize) -> bool {
         let Some(conn) = self.conns.get_mut(slot).and_then(|c| c.as_mut()) else { return false };
         let Some(hot) = conn.streak.hot() else { return false };
-        conn.streak.reset();
         if self.loops.adopt.len() < 2 || !conn.client.movable() || conn.paused() {
+            conn.streak.reset();
             return false;
         }
         let now = crate::clock::unix_time_ms() as u64;
         let owner = self.loops.hot_slots.owner(hot, self.index, now);
-        if owner == self.index || owner >= self.loops.adopt.len() {
+        if owner == self.index {
+            // Served where it belongs: it stays hot (the load balancer leaves it here) until
+            // its streak ends.
+            return false;
+        }
+        conn.streak.reset();
+        if owner >= self.loops.adopt.len() {
             return false;
         }
         self.shared.stats.hot_slot_client_moves.fetch_add(1, Ordering::Relaxed);
