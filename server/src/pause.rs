@@ -100,14 +100,14 @@ impl ClientPause {
         self.update(&mut held, now_ms)
     }
 
-    /// The pause in force now; reads the clock only while a pause is set (this runs for
-    /// every command).
+    /// The pause in force now; calls `now_ms` (the clock) only while a pause is set (this
+    /// runs for every command).
     #[inline]
-    pub fn kind_now(&self) -> PauseKind {
+    pub fn kind_now(&self, now_ms: impl FnOnce() -> i64) -> PauseKind {
         if PauseKind::from_u8(self.kind.load(Ordering::Acquire)) == PauseKind::Off {
             return PauseKind::Off;
         }
-        self.kind_at(crate::clock::unix_time_ms())
+        self.kind_at(now_ms())
     }
 
     /// Is any pause in force (expiry and eviction wait)?

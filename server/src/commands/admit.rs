@@ -189,7 +189,7 @@ pub(super) fn paused(
     args: &[Bytes],
 ) -> Option<crate::pause::PauseKind> {
     use crate::pause::PauseKind;
-    let kind = shared.pause.kind_now();
+    let kind = shared.pause.kind_now(crate::clock::unix_time_ms);
     if kind == PauseKind::Off || client.is_master_link || client.in_exec || client.serving_blocked {
         return None;
     }
