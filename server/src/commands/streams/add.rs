@@ -2,9 +2,7 @@
 //! propagated as exact ones (`=` and the resulting length or first ID) and generated IDs as
 //! the ID chosen, so replicas and the AOF end with the same entries.
 
-use super::common::{
-    create_stream, id_bytes, id_frame, limits, parse_strict_id, stream_exists, stream_mut, INVALID_ID,
-};
+use super::common::{create_stream, id_bytes, limits, parse_strict_id, stream_exists, stream_mut, INVALID_ID};
 use crate::commands::args;
 use crate::commands::{Ctx, Reply};
 use crate::notify::class;
@@ -148,13 +146,14 @@ pub fn xadd(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
     }
     s.append(id, &pairs, limits);
     let trimmed = trim(s, &t, &mut out);
-    out[t.id_at] = id_bytes(id);
+    let id = id_bytes(id);
+    out[t.id_at] = id.clone();
     ctx.notify(class::STREAM, "xadd", key);
     if trimmed > 0 {
         ctx.notify(class::STREAM, "xtrim", key);
     }
     ctx.propagate = Some(vec![out]);
-    Ok(id_frame(id))
+    Ok(Frame::Bulk(id))
 }
 
 /// Redis's ID choice in `streamAppendItem` (and `streamNextID`), with its errors.

@@ -85,7 +85,13 @@ pub(super) fn parse_bound(arg: &[u8], missing_seq: u64, upper: bool) -> Result<O
 }
 
 pub(super) fn id_bytes(id: StreamId) -> Bytes {
-    Bytes::from(id.to_string())
+    let (mut ms, mut seq) = (itoa::Buffer::new(), itoa::Buffer::new());
+    let (ms, seq) = (ms.format(id.ms).as_bytes(), seq.format(id.seq).as_bytes());
+    let mut out = Vec::with_capacity(ms.len() + 1 + seq.len());
+    out.extend_from_slice(ms);
+    out.push(b'-');
+    out.extend_from_slice(seq);
+    Bytes::from(out)
 }
 
 pub(super) fn id_frame(id: StreamId) -> Frame {
@@ -97,7 +103,15 @@ pub(super) fn id_frame(id: StreamId) -> Frame {
 fn encode_entry(out: &mut Vec<u8>, e: &EntryRef) {
     use slotbox_protocol::encode::bulk;
     out.extend_from_slice(b"*2\r\n");
-    bulk(out, e.id.to_string().as_bytes());
+    let (mut ms, mut seq) = (itoa::Buffer::new(), itoa::Buffer::new());
+    let (ms, seq) = (ms.format(e.id.ms), seq.format(e.id.seq));
+    out.push(b'$');
+    out.extend_from_slice(itoa::Buffer::new().format(ms.len() + 1 + seq.len()).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(ms.as_bytes());
+    out.push(b'-');
+    out.extend_from_slice(seq.as_bytes());
+    out.extend_from_slice(b"\r\n");
     out.push(b'*');
     out.extend_from_slice(itoa::Buffer::new().format(e.fields.len() * 2).as_bytes());
     out.extend_from_slice(b"\r\n");
