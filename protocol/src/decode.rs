@@ -125,7 +125,7 @@ impl RequestDecoder {
                 Scan::Multibulk { len, argc } => {
                     self.want = 0;
                     let frame = buf.split_to(len).freeze();
-                    return Ok(Some(slice_multibulk(&frame, argc)));
+                    return Ok(Some(slice_multibulk(frame, argc)));
                 }
                 Scan::Inline { len } => {
                     let frame = buf.split_to(len).freeze();
@@ -222,15 +222,29 @@ fn parse_len(digits: &[u8]) -> Option<i64> {
     crate::float::parse_i64(digits)
 }
 
-fn slice_multibulk(frame: &Bytes, argc: usize) -> Vec<Bytes> {
+/// The arguments of a scanned multibulk `frame`, each a slice of it. The last one is `frame`
+/// itself, cut down: every slice costs a reference-count update on the shared read buffer,
+/// and so does dropping the frame.
+fn slice_multibulk(frame: Bytes, argc: usize) -> Vec<Bytes> {
     let mut args = Vec::with_capacity(argc);
     let mut pos = frame.iter().position(|&b| b == b'\n').unwrap_or(0) + 1;
-    for _ in 0..argc {
+    let mut last = 0..0;
+    for i in 0..argc {
         let nl = pos + frame[pos..].iter().position(|&b| b == b'\r').unwrap_or(0);
         let len = parse_len(&frame[pos + 1..nl]).unwrap_or(0) as usize;
         let start = nl + 2;
-        args.push(frame.slice(start..start + len));
+        if i + 1 < argc {
+            args.push(frame.slice(start..start + len));
+        } else {
+            last = start..start + len;
+        }
         pos = start + len + 2;
+    }
+    if argc > 0 {
+        let mut frame = frame;
+        frame.truncate(last.end);
+        bytes::Buf::advance(&mut frame, last.start);
+        args.push(frame);
     }
     args
 }
