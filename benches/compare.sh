@@ -113,7 +113,8 @@ bench_args() {
         echo "$out" >&2
     fi
     # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-    awk -F, 'NF >= 8 && $1 != "\"test\"" { for (i = 1; i <= NF; i++) gsub(/"/, "", $i); print $(NF - 6), $(NF - 3), $(NF - 1); exit }' <<<"$out"
+    # The last row: for LRANGE_* redis-benchmark first prints the LPUSH that fills the list.
+    awk -F, 'NF >= 8 && $1 != "\"test\"" { for (i = 1; i <= NF; i++) gsub(/"/, "", $i); row = $(NF - 6) " " $(NF - 3) " " $(NF - 1) } END { if (row != "") print row }' <<<"$out"
 }
 
 throughput() {
