@@ -38,16 +38,40 @@ pub fn keys_of<'a, A: AsRef<[u8]>>(spec: &CommandSpec, args: &'a [A]) -> impl It
 }
 
 fn find_keys<A: AsRef<[u8]>>(spec: &CommandSpec, args: &[A], channels: bool) -> KeyIndices {
+    match walk_specs(spec, args, channels, |_, _| {}) {
+        Found::Specs(keys) | Found::Parser(keys) => keys,
+    }
+}
+
+/// Where the keys of a request came from.
+enum Found {
+    /// Every key spec was followed.
+    Specs(KeyIndices),
+    /// A spec could not be followed: the command's own parser found these.
+    Parser(KeyIndices),
+}
+
+/// Follow the key specs in order (`not_key` ones only with `channels`), telling `per_spec`
+/// which positions each one found; the command's parser takes over as soon as one cannot be
+/// followed.
+fn walk_specs<A: AsRef<[u8]>>(
+    spec: &CommandSpec,
+    args: &[A],
+    channels: bool,
+    mut per_spec: impl FnMut(&'static KeySpec, &[usize]),
+) -> Found {
     let mut keys = KeyIndices::new();
     for ks in spec.key_specs {
         if !channels && ks.flags.contains(&"not_key") {
             continue;
         }
+        let before = keys.len();
         if follow_spec(ks, args, &mut keys).is_err() {
-            return procs::command_parser(spec, args);
+            return Found::Parser(procs::command_parser(spec, args));
         }
+        per_spec(ks, &keys[before..]);
     }
-    keys
+    Found::Specs(keys)
 }
 
 /// Key positions with the flags of the key spec that found each, as `COMMAND GETKEYSANDFLAGS`
@@ -57,26 +81,21 @@ fn find_keys<A: AsRef<[u8]>>(spec: &CommandSpec, args: &[A], channels: bool) -> 
 /// this request, as Redis's `setGetKeys` / `bitfieldGetKeys` set them. `incomplete` and
 /// `variable_flags` are not reported.
 pub fn extract_keys_with_flags<A: AsRef<[u8]>>(spec: &CommandSpec, args: &[A]) -> Vec<(usize, Vec<&'static str>)> {
-    let specs: Vec<&KeySpec> = spec.key_specs.iter().filter(|ks| !ks.flags.contains(&"not_key")).collect();
-    let mut keys = KeyIndices::new();
     let mut out = Vec::new();
-    for ks in &specs {
-        let before = keys.len();
-        if follow_spec(ks, args, &mut keys).is_err() {
-            let found = procs::command_parser(spec, args);
-            return found
-                .into_iter()
-                .enumerate()
-                .map(|(i, k)| {
-                    let spec_of = if i == 0 { specs.first() } else { specs.last() };
-                    let flags = spec_of.map_or(&[][..], |ks| ks.flags);
-                    (k, shown_flags(spec.name, flags, args))
-                })
-                .collect();
-        }
-        out.extend(keys[before..].iter().map(|&k| (k, shown_flags(spec.name, ks.flags, args))));
-    }
-    out
+    let per_spec = |ks: &'static KeySpec, found: &[usize]| {
+        out.extend(found.iter().map(|&k| (k, shown_flags(spec.name, ks.flags, args))));
+    };
+    let Found::Parser(found) = walk_specs(spec, args, false, per_spec) else { return out };
+    let mut specs = spec.key_specs.iter().filter(|ks| !ks.flags.contains(&"not_key"));
+    let (first, last) = (specs.next(), specs.next_back());
+    found
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let spec_of = if i == 0 { first } else { last.or(first) };
+            (k, shown_flags(spec.name, spec_of.map_or(&[][..], |ks| ks.flags), args))
+        })
+        .collect()
 }
 
 /// A key spec's flags as reported for this request.
