@@ -39,27 +39,13 @@ TMP_TAG=slotbox-ab
 # shellcheck source=benches/lib.sh
 source benches/lib.sh
 
-launch() {
-    local port=$1 name=$2
-    shift 2
-    mkdir -p "$TMP/$name"
-    "$@" --port "$port" --bind 127.0.0.1 --save '' --dir "$TMP/$name" >"$TMP/$name.log" 2>&1 &
-}
-launch_old() {
-    # shellcheck disable=SC2086
-    launch "$1" old "$OLD" $SLOTBOX_ARGS
-}
-launch_new() {
-    # shellcheck disable=SC2086
-    launch "$1" new "$NEW" $SLOTBOX_ARGS
-}
-launch_redis() { launch "$1" redis redis-server; }
-
-start_on_free_port old launch_old
+# shellcheck disable=SC2086 # SLOTBOX_ARGS is a list of flags
+start old "$OLD" $SLOTBOX_ARGS
 OLD_PORT=$STARTED_PORT OLD_PID=$STARTED_PID
-start_on_free_port new launch_new
+# shellcheck disable=SC2086
+start new "$NEW" $SLOTBOX_ARGS
 NEW_PORT=$STARTED_PORT NEW_PID=$STARTED_PID
-start_on_free_port redis launch_redis
+start redis redis-server
 REDIS_PORT=$STARTED_PORT REDIS_PID=$STARTED_PID
 
 TICK_NS=$((1000000000 / $(getconf CLK_TCK)))

@@ -63,28 +63,6 @@ TMP_TAG=slotbox-compare
 # shellcheck source=benches/lib.sh
 source benches/lib.sh
 
-# launch_server PORT NAME CMD...: run CMD with the port flags appended, in $TMP/NAME.
-# AUTO_BUS_PORT in CMD becomes a fresh free port on every attempt (cluster bus).
-launch_server() {
-    local port=$1 name=$2 a
-    shift 2
-    local args=()
-    for a in "$@"; do
-        if [ "$a" = AUTO_BUS_PORT ]; then a=$(pick_port); fi
-        args+=("$a")
-    done
-    "${args[@]}" --port "$port" --bind 127.0.0.1 --save '' --dir "$TMP/$name" >"$TMP/$name.log" 2>&1 &
-}
-
-# start NAME CMD... : start a server (the port flags are appended), wait for PING (10 s at
-# most), retry on another port if it died. Sets STARTED_PORT and STARTED_PID.
-start() {
-    local name=$1
-    shift
-    mkdir -p "$TMP/$name"
-    start_on_free_port "$name" launch_server "$name" "$@"
-}
-
 # shellcheck disable=SC2086 # SLOTBOX_ARGS and PERSIST_ARGS are lists of flags
 start_both() {
     start redis redis-server ${PERSIST_ARGS:---appendonly no} --protected-mode no

@@ -1,4 +1,4 @@
-# Shared by benches/compare.sh and benches/proxy-compare.sh (bash; source it after setting
+# Shared by benches/compare.sh, ab.sh and proxy-compare.sh (bash; source it after setting
 # TMP_TAG): a temp dir TMP, the PIDS of everything started (all stopped on exit), free-port
 # picking, waiting for PING and starting a server on a free port with retries.
 
@@ -67,4 +67,26 @@ start_on_free_port() {
     done
     echo "giving up on $name" >&2
     exit 1
+}
+
+# launch_server PORT NAME CMD...: run CMD with the port flags appended, in $TMP/NAME.
+# AUTO_BUS_PORT in CMD becomes a fresh free port on every attempt (cluster bus).
+launch_server() {
+    local port=$1 name=$2 a
+    shift 2
+    local args=()
+    for a in "$@"; do
+        if [ "$a" = AUTO_BUS_PORT ]; then a=$(pick_port); fi
+        args+=("$a")
+    done
+    "${args[@]}" --port "$port" --bind 127.0.0.1 --save '' --dir "$TMP/$name" >"$TMP/$name.log" 2>&1 &
+}
+
+# start NAME CMD... : start a server (the port flags are appended), wait for PING (10 s at
+# most), retry on another port if it died. Sets STARTED_PORT and STARTED_PID.
+start() {
+    local name=$1
+    shift
+    mkdir -p "$TMP/$name"
+    start_on_free_port "$name" launch_server "$name" "$@"
 }

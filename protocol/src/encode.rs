@@ -114,7 +114,7 @@ fn integer(out: &mut Vec<u8>, tag: u8, value: i64) {
 /// allocation per element and a second pass to encode them. `items` must yield `count`.
 pub fn bulk_array<'a>(count: usize, items: impl IntoIterator<Item = &'a [u8]>) -> Frame {
     let mut out = Vec::with_capacity(16 + count * 24);
-    integer(&mut out, b'*', count as i64);
+    array_header(&mut out, count);
     let mut n = 0;
     for item in items {
         bulk(&mut out, item);
@@ -122,6 +122,12 @@ pub fn bulk_array<'a>(count: usize, items: impl IntoIterator<Item = &'a [u8]>) -
     }
     debug_assert_eq!(n, count, "bulk_array: count and items differ");
     Frame::Raw(out.into())
+}
+
+/// Append the header of an array of `len` elements (`*<len>`, the same in RESP2 and RESP3),
+/// for replies encoded element by element.
+pub fn array_header(out: &mut Vec<u8>, len: usize) {
+    integer(out, b'*', len as i64);
 }
 
 /// Append a bulk string.

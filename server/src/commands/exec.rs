@@ -143,13 +143,15 @@ pub fn execute_in_batch<'s>(
     } else {
         admit_and_run(shared, client, resolved, args, held)
     };
+    let on_loop = whole && held.on_event_loop(&shared.exec_gate);
+    if on_loop {
+        // Hot-slot affinity gathers such clients on one loop (`net::affinity`).
+        client.cmd_slot = Some(crate::gate::WHOLE_GATE_SLOT);
+    }
     // A script an event loop ran in place keeps the whole gate for the rest of the loop's turn
     // (released by the loop at the turn's end): a pipeline of scripts takes it once, instead of
     // handing it back and forth with the other loops once per script.
-    if whole && held.on_event_loop(&shared.exec_gate) {
-        client.cmd_slot = Some(crate::gate::WHOLE_GATE_SLOT);
-    }
-    if took_whole && !(runs_script(resolved.full_name) && held.on_event_loop(&shared.exec_gate)) {
+    if took_whole && !(on_loop && runs_script(resolved.full_name)) {
         held.release();
     }
     if shared.tracking.active() {

@@ -84,14 +84,20 @@ pub(super) fn parse_bound(arg: &[u8], missing_seq: u64, upper: bool) -> Result<O
     parse_id(arg, missing_seq).map(Some)
 }
 
-pub(super) fn id_bytes(id: StreamId) -> Bytes {
+/// `<ms>-<seq>` written into `buf` (two u64s of at most 20 digits and the dash); its length.
+fn id_text(buf: &mut [u8; 41], id: StreamId) -> usize {
     let (mut ms, mut seq) = (itoa::Buffer::new(), itoa::Buffer::new());
     let (ms, seq) = (ms.format(id.ms).as_bytes(), seq.format(id.seq).as_bytes());
-    let mut out = Vec::with_capacity(ms.len() + 1 + seq.len());
-    out.extend_from_slice(ms);
-    out.push(b'-');
-    out.extend_from_slice(seq);
-    Bytes::from(out)
+    buf[..ms.len()].copy_from_slice(ms);
+    buf[ms.len()] = b'-';
+    buf[ms.len() + 1..ms.len() + 1 + seq.len()].copy_from_slice(seq);
+    ms.len() + 1 + seq.len()
+}
+
+pub(super) fn id_bytes(id: StreamId) -> Bytes {
+    let mut buf = [0u8; 41];
+    let n = id_text(&mut buf, id);
+    Bytes::copy_from_slice(&buf[..n])
 }
 
 pub(super) fn id_frame(id: StreamId) -> Frame {
@@ -101,20 +107,12 @@ pub(super) fn id_frame(id: StreamId) -> Frame {
 /// Append the encoding of `[id, [field, value, ...]]` (arrays of bulk strings: the same bytes
 /// in RESP2 and RESP3).
 fn encode_entry(out: &mut Vec<u8>, e: &EntryRef) {
-    use slotbox_protocol::encode::bulk;
-    out.extend_from_slice(b"*2\r\n");
-    let (mut ms, mut seq) = (itoa::Buffer::new(), itoa::Buffer::new());
-    let (ms, seq) = (ms.format(e.id.ms), seq.format(e.id.seq));
-    out.push(b'$');
-    out.extend_from_slice(itoa::Buffer::new().format(ms.len() + 1 + seq.len()).as_bytes());
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(ms.as_bytes());
-    out.push(b'-');
-    out.extend_from_slice(seq.as_bytes());
-    out.extend_from_slice(b"\r\n");
-    out.push(b'*');
-    out.extend_from_slice(itoa::Buffer::new().format(e.fields.len() * 2).as_bytes());
-    out.extend_from_slice(b"\r\n");
+    use slotbox_protocol::encode::{array_header, bulk};
+    array_header(out, 2);
+    let mut id = [0u8; 41];
+    let n = id_text(&mut id, e.id);
+    bulk(out, &id[..n]);
+    array_header(out, e.fields.len() * 2);
     for (f, v) in &e.fields {
         bulk(out, f);
         bulk(out, v);
@@ -131,9 +129,7 @@ pub(super) fn entry_frame(e: &EntryRef) -> Frame {
 /// An array of entries, pre-encoded in one buffer.
 pub(super) fn entries_frame(entries: &[EntryRef]) -> Frame {
     let mut out = Vec::with_capacity(16 + entries.len() * 64);
-    out.push(b'*');
-    out.extend_from_slice(itoa::Buffer::new().format(entries.len()).as_bytes());
-    out.extend_from_slice(b"\r\n");
+    slotbox_protocol::encode::array_header(&mut out, entries.len());
     for e in entries {
         encode_entry(&mut out, e);
     }
