@@ -9,6 +9,10 @@ use crate::error::ToolError;
 use crate::log;
 use crate::manager::{conn, Manager};
 use slotbox_protocol::Frame;
+use std::time::{Duration, Instant};
+
+/// How long [`Manager::bump_epoch`] waits for the other masters to learn a new epoch.
+const EPOCH_SPREAD_LIMIT: Duration = Duration::from_secs(5);
 
 /// How [`Manager::move_slot`] behaves (redis-cli's `CLUSTER_MANAGER_OPT_*`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -57,9 +61,33 @@ impl Manager {
         conn(&mut self.nodes[on])?.call_int(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()])
     }
 
-    /// `CLUSTER BUMPEPOCH`.
+    /// `CLUSTER BUMPEPOCH`, then wait (a few seconds at most) until every master knows the
+    /// new epoch: a master that bumps its own epoch from an older view (SETSLOT NODE on an
+    /// importing node, next) could collide with it, and while the collision is resolved a
+    /// stale claim can take a slot from its new owner.
     pub fn bump_epoch(&mut self, on: usize) -> Result<(), ToolError> {
-        self.cmd(on, &["CLUSTER", "BUMPEPOCH"]).map(drop)
+        let reply = self.cmd(on, &["CLUSTER", "BUMPEPOCH"])?;
+        let Some(epoch) = frame_text(&reply).and_then(|t| t.strip_prefix("BUMPED ")?.trim().parse::<u64>().ok()) else {
+            return Ok(());
+        };
+        let id = self.nodes[on].name.clone();
+        let deadline = Instant::now() + EPOCH_SPREAD_LIMIT;
+        for n in self.masters() {
+            while Instant::now() < deadline {
+                let known = conn(&mut self.nodes[n]).and_then(|c| c.call_text(&["CLUSTER", "NODES"]));
+                let knows = known.is_ok_and(|text| {
+                    text.lines().any(|l| {
+                        let f: Vec<&str> = l.split(' ').collect();
+                        f.len() > 6 && f[0] == id && f[6].parse::<u64>().is_ok_and(|e| e >= epoch)
+                    })
+                });
+                if knows {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        Ok(())
     }
 
     /// The owner of `slot` according to node `on` (`CLUSTER SLOTS`), as a node index.

@@ -244,14 +244,21 @@ impl ClusterState {
     }
 
     /// CLUSTER BUMPEPOCH: "BUMPED n" or "STILL n".
+    /// A new epoch is broadcast at once: a node that bumps from a stale view of the epochs
+    /// (the next SETSLOT NODE elsewhere) would otherwise collide with it.
     pub fn bump_epoch(&self) -> String {
-        self.change(|g| {
-            Ok(match g.bump_config_epoch() {
-                Some(e) => format!("BUMPED {e}"),
-                None => format!("STILL {}", g.me().config_epoch),
+        let (reply, bumped) = self
+            .change(|g| {
+                Ok(match g.bump_config_epoch() {
+                    Some(e) => (format!("BUMPED {e}"), true),
+                    None => (format!("STILL {}", g.me().config_epoch), false),
+                })
             })
-        })
-        .unwrap_or_default()
+            .unwrap_or_default();
+        if bumped {
+            self.broadcast_pong();
+        }
+        reply
     }
 
     pub fn count_failure_reports(&self, id: &str) -> OpResult<usize> {
