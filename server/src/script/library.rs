@@ -164,7 +164,7 @@ impl Functions {
         let f = vm.compile(code, "@user_function").map_err(|e| format!("Error compiling function: {e}"))?;
         if timeout {
             let start = crate::clock::unix_time_ms();
-            vm.lua.set_hook(HookTriggers::new().every_nth_instruction(100_000), move |_, _| {
+            vm.set_other_hook(HookTriggers::new().every_nth_instruction(100_000), move |_, _| {
                 if crate::clock::unix_time_ms() - start > LOAD_TIMEOUT_MS {
                     return Err(mlua::Error::runtime("FUNCTION LOAD timeout"));
                 }
@@ -180,7 +180,7 @@ impl Functions {
             r
         });
         if timeout {
-            vm.lua.remove_hook();
+            vm.unhook();
         }
         match out {
             Ok((true, _)) => Ok(registered.into_inner()),

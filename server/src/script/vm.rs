@@ -6,6 +6,7 @@
 use super::convert::{self, error_table, error_text};
 use super::host::{Host, HostSlot};
 use super::rand48::Rand48;
+use super::Watch;
 use bytes::Bytes;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 use slotbox_protocol::{Frame, Protocol};
@@ -41,6 +42,16 @@ pub struct Vm {
     /// The host of the running script, for the callbacks made once in [`Vm::new`] and for
     /// `redis.call` (`ccall.rs`, which finds it in the registry).
     current: Arc<HostSlot>,
+    /// The watch the run hook polls, while that hook is set.
+    hooked: parking_lot::Mutex<Option<Arc<Watch>>>,
+}
+
+/// What a run gets as KEYS and ARGV.
+pub enum Input<'a> {
+    /// As the globals `KEYS` and `ARGV` (EVAL).
+    Globals(&'a [Bytes], &'a [Bytes]),
+    /// As the function's two arguments (FCALL).
+    Args(&'a [Bytes], &'a [Bytes]),
 }
 
 /// How a script run ended.
@@ -147,7 +158,7 @@ impl Vm {
             }
         }
         let globals_mt: Table = lock.call((globals, hidden.clone()))?;
-        Ok(Vm { lua, private, runner, globals_mt, hidden, current })
+        Ok(Vm { lua, private, runner, globals_mt, hidden, current, hooked: Default::default() })
     }
 
     /// Compile `body` (named `@user_script` or `@user_function`) with the globals as its
@@ -186,80 +197,102 @@ impl Vm {
         self.private.raw_get("missing_global")
     }
 
-    /// Set the globals KEYS and ARGV of an EVAL to fresh arrays of `keys` and `argv` (through
-    /// the C API: one protected call instead of a Lua value handle per element).
-    pub fn set_keys_argv(&self, keys: &[Bytes], argv: &[Bytes]) -> mlua::Result<()> {
-        // SAFETY: `exec_raw` runs the closure in protected mode with the real globals table at
-        // index 1; the closure uses two stack slots at a time (a table and one string) and
-        // leaves the stack empty; its Lua calls raise only Lua's out-of-memory error, and it
-        // holds nothing with a destructor.
+    /// Call `f` under the error handler with the sandbox's "inside a script invocation" mark
+    /// set, giving it `input` as KEYS and ARGV: all in one protected call through the C API
+    /// (not a Lua value handle per array, flag and call).
+    fn call_marked(&self, f: &Function, input: &Input) -> mlua::Result<(bool, Value)> {
+        let (keys, argv, as_globals) = match *input {
+            Input::Globals(k, a) => (k, a, true),
+            Input::Args(k, a) => (k, a, false),
+        };
+        // SAFETY: `exec_raw` runs the closure in protected mode with the real globals, the
+        // private table, the runner and `f` at indices 1..=4; the closure reserves the stack
+        // it uses (two tables and a string above them), raises only Lua errors (the runner
+        // catches the script's own under its handler), holds nothing with a destructor, and
+        // leaves exactly the runner's two results on the stack.
         unsafe {
-            self.lua.exec_raw::<()>(&self.hidden, |l| {
-                for (name, items) in [(c"KEYS", keys), (c"ARGV", argv)] {
-                    mlua::ffi::lua_createtable(l, items.len().min(i32::MAX as usize) as i32, 0);
+            use mlua::ffi;
+            self.lua.exec_raw::<(bool, Value)>((&self.hidden, &self.private, &self.runner, f), |l| {
+                ffi::luaL_checkstack(l, 8, std::ptr::null());
+                let push_array = |items: &[Bytes]| {
+                    ffi::lua_createtable(l, items.len().min(i32::MAX as usize) as i32, 0);
                     for (i, it) in items.iter().enumerate() {
-                        mlua::ffi::lua_pushlstring(l, it.as_ptr().cast(), it.len());
-                        mlua::ffi::lua_rawseti(l, -2, (i + 1) as mlua::ffi::lua_Integer);
+                        ffi::lua_pushlstring(l, it.as_ptr().cast(), it.len());
+                        ffi::lua_rawseti(l, -2, (i + 1) as ffi::lua_Integer);
                     }
-                    mlua::ffi::lua_setfield(l, 1, name.as_ptr());
-                }
-                mlua::ffi::lua_settop(l, 0);
+                };
+                let nargs = if as_globals {
+                    push_array(keys);
+                    ffi::lua_setfield(l, 1, c"KEYS".as_ptr());
+                    push_array(argv);
+                    ffi::lua_setfield(l, 1, c"ARGV".as_ptr());
+                    1
+                } else {
+                    push_array(keys);
+                    push_array(argv);
+                    3
+                };
+                ffi::lua_pushboolean(l, 1);
+                ffi::lua_setfield(l, 2, c"d".as_ptr());
+                ffi::lua_call(l, nargs, 2);
+                ffi::lua_pushnil(l);
+                ffi::lua_setfield(l, 2, c"d".as_ptr());
+                ffi::lua_remove(l, 1);
+                ffi::lua_remove(l, 1);
             })
         }
     }
 
-    /// Fresh arrays of `keys` and `argv` (a function's KEYS and ARGV), made through the C API
-    /// in one protected call.
-    pub fn arrays(&self, keys: &[Bytes], argv: &[Bytes]) -> mlua::Result<(Table, Table)> {
-        // SAFETY: as in `set_keys_argv`: the closure pushes the two tables it returns, using
-        // three stack slots at most, and holds nothing with a destructor.
-        unsafe {
-            self.lua.exec_raw::<(Table, Table)>((), |l| {
-                for items in [keys, argv] {
-                    mlua::ffi::lua_createtable(l, items.len().min(i32::MAX as usize) as i32, 0);
-                    for (i, it) in items.iter().enumerate() {
-                        mlua::ffi::lua_pushlstring(l, it.as_ptr().cast(), it.len());
-                        mlua::ffi::lua_rawseti(l, -2, (i + 1) as mlua::ffi::lua_Integer);
+    /// Keep the count hook that polls `watch` while scripts run (set once: making a hook
+    /// per run was a measurable share of a short script's cost); `None` removes it.
+    fn hook(&self, watch: Option<Arc<Watch>>) {
+        let mut hooked = self.hooked.lock();
+        match (watch, hooked.as_ref()) {
+            (Some(w), Some(h)) if Arc::ptr_eq(&w, h) => {}
+            (Some(w), _) => {
+                *hooked = Some(w.clone());
+                self.lua.set_hook(HookTriggers::new().every_nth_instruction(HOOK_EVERY), move |_, _| {
+                    if w.poll() {
+                        return Err(mlua::Error::external(Killed));
                     }
-                }
-            })
+                    Ok(VmState::Continue)
+                });
+            }
+            (None, None) => {}
+            (None, Some(_)) => {
+                *hooked = None;
+                self.lua.remove_hook();
+            }
         }
     }
 
-    /// Call `f` under the error handler (`keys_args`: a function's KEYS and ARGV tables),
-    /// running the commands it calls through `host`. The reply is written in `caller`'s
-    /// protocol.
-    pub fn run(
-        &self,
-        f: &Function,
-        keys_args: Option<(Table, Table)>,
-        host: &mut dyn Host,
-        caller: Protocol,
-        name: &str,
-    ) -> Outcome {
-        let watch = host.watch();
-        if let Some(w) = watch.clone() {
-            self.lua.set_hook(HookTriggers::new().every_nth_instruction(HOOK_EVERY), move |_, _| {
-                if w.poll() {
-                    return Err(mlua::Error::external(Killed));
-                }
-                Ok(VmState::Continue)
-            });
-        }
+    /// Set a hook of another kind (FUNCTION LOAD's timeout); the run hook is set again by
+    /// the next run.
+    pub fn set_other_hook<F>(&self, triggers: HookTriggers, callback: F)
+    where
+        F: Fn(&Lua, mlua::Debug) -> mlua::Result<VmState> + mlua::MaybeSend + 'static,
+    {
+        *self.hooked.lock() = None;
+        self.lua.set_hook(triggers, callback);
+    }
+
+    /// Remove any hook.
+    pub fn unhook(&self) {
+        *self.hooked.lock() = None;
+        self.lua.remove_hook();
+    }
+
+    /// Run `f` with `input` as its KEYS and ARGV under the error handler, running the
+    /// commands it calls through `host`. The reply is written in `caller`'s protocol.
+    pub fn run(&self, f: &Function, input: Input, host: &mut dyn Host, caller: Protocol, name: &str) -> Outcome {
+        self.hook(host.watch());
         let ptr: *mut (dyn Host + '_) = host;
         // SAFETY: only the lifetime is erased; `_running` clears the slot before `host`'s
         // borrow ends (see `HostSlot::with`).
         let ptr: *mut (dyn Host + 'static) = unsafe { std::mem::transmute(ptr) };
         let _running = self.current.set(ptr);
         let result = (|| {
-            // The sandbox's "inside a script invocation" mark.
-            self.private.raw_set("d", true)?;
-            let out = match &keys_args {
-                Some((k, a)) => self.runner.call::<(bool, Value)>((f, k.clone(), a.clone())),
-                None => self.runner.call::<(bool, Value)>((f, Value::Nil, Value::Nil)),
-            };
-            self.private.raw_set("d", Value::Nil)?;
-            let (ok, v) = out?;
+            let (ok, v) = self.call_marked(f, &input)?;
             let resp = self.current.with(|h| h.resp()).unwrap_or(caller);
             Ok::<_, mlua::Error>(if ok {
                 let counted = matches!(&v, Value::Table(t) if matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true))));
@@ -268,9 +301,6 @@ impl Vm {
                 failure(&v, name)
             })
         })();
-        if watch.is_some() {
-            self.lua.remove_hook();
-        }
         result.unwrap_or_else(|e| Outcome::Error(format!("ERR Error running script {name}, {e}").into_bytes(), false))
     }
 

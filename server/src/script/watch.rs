@@ -75,8 +75,12 @@ impl Watch {
     /// Called by the VM every so many instructions: true when the script must stop.
     pub fn poll(&self) -> bool {
         let started = self.started_ms.load(Ordering::Acquire);
+        if started == 0 {
+            // No run in progress (the VM keeps its hook between runs).
+            return false;
+        }
         let threshold = self.threshold_ms.load(Ordering::Relaxed);
-        if started != 0 && threshold > 0 && !self.timed_out.load(Ordering::Relaxed) {
+        if threshold > 0 && !self.timed_out.load(Ordering::Relaxed) {
             let elapsed = crate::clock::unix_time_ms() - started;
             if elapsed >= threshold {
                 let (cmd, name) = (

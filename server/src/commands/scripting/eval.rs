@@ -4,6 +4,7 @@
 use super::run::{self, Call};
 use crate::commands::{Ctx, Reply};
 use crate::script::cache::{sha_key, EvalEngine};
+use crate::script::vm::Input;
 use crate::script::KillOutcome;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
@@ -36,10 +37,7 @@ fn run_eval(ctx: &mut Ctx, args: &[Bytes], by_sha: bool, ro: bool, name: &str) -
     let mut engines = shared.scripting.engines.lock();
     let eng: &mut EvalEngine = &mut engines.eval;
     let sha = if by_sha {
-        match sha_key(&args[1]).filter(|k| eng.get(k).is_some()) {
-            Some(k) => k,
-            None => return Ok(Frame::error_static(NOSCRIPT)),
-        }
+        sha_key(&args[1]).ok_or(Frame::error_static(NOSCRIPT))?
     } else {
         eng.load(&args[1]).map_err(|e| Frame::error(format!("ERR {e}")))?
     };
@@ -50,12 +48,8 @@ fn run_eval(ctx: &mut Ctx, args: &[Bytes], by_sha: bool, ro: bool, name: &str) -
     let func = script.func.clone();
     let call = Call { is_eval: true, name: &sha_str, flags: script.flags, ro, keys };
     let vm = &eng.vm;
-    let reply = run::run(ctx, call, args, |host, caller| {
-        if let Err(e) = vm.set_keys_argv(keys, argv) {
-            return crate::script::vm::Outcome::Error(format!("ERR {e}").into_bytes(), false);
-        }
-        vm.run(&func, None, host, caller, &sha_str)
-    });
+    let reply =
+        run::run(ctx, call, args, |host, caller| vm.run(&func, Input::Globals(keys, argv), host, caller, &sha_str));
     eng.after_run();
     Ok(reply)
 }

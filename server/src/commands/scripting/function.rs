@@ -28,9 +28,8 @@ fn run_fcall(ctx: &mut Ctx, args: &[Bytes], ro: bool, name: &str) -> Reply {
     let call = Call { is_eval: false, name: &f.name, flags: f.flags, ro, keys };
     let vm = &fns.vm;
     shared.scripting.watch.set_counts(fns.library_count(), fns.function_count());
-    let reply = run::run(ctx, call, args, |host, caller| match vm.arrays(keys, argv) {
-        Ok(ka) => vm.run(&f.func, Some(ka), host, caller, &f.name),
-        Err(e) => crate::script::vm::Outcome::Error(format!("ERR {e}").into_bytes(), false),
+    let reply = run::run(ctx, call, args, |host, caller| {
+        vm.run(&f.func, crate::script::vm::Input::Args(keys, argv), host, caller, &f.name)
     });
     Ok(reply)
 }
