@@ -45,6 +45,8 @@ pub struct Conn {
     pub aof_end: u64,
     /// Commands in a row on one slot (hot-slot affinity).
     pub streak: super::affinity::Streak,
+    /// Its replies wait for the end of the loop's turn (see `Worker::later`).
+    pub write_later: bool,
     /// Its standing against its class's `client-output-buffer-limit`.
     output_limit: slotbox_protocol::output_limit::OutputLimit,
     /// The query buffer as Redis sizes it (CLIENT LIST `qbuf` + `qbuf-free`): grown to hold
@@ -70,6 +72,7 @@ impl Conn {
             stashed: None,
             aof_end: 0,
             streak: Default::default(),
+            write_later: false,
             output_limit: Default::default(),
             qbuf_size: 0,
             qbuf_peak: 0,
@@ -343,6 +346,11 @@ impl Conn {
             }
         }
         self.client.info.omem.store((self.wbuf.len() - self.wpos) as u64, Ordering::Relaxed);
+    }
+
+    /// Replies not written yet?
+    pub fn has_output(&self) -> bool {
+        self.wpos < self.wbuf.len()
     }
 
     /// True once the connection should be dropped.

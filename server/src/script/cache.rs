@@ -21,8 +21,6 @@ pub struct EvalEngine {
     scripts: HashMap<[u8; 40], Script>,
     /// Bytes of the cached bodies (INFO `used_memory_scripts_eval`).
     pub body_bytes: usize,
-    /// Runs since the last collector step.
-    runs: u32,
 }
 
 /// The SHA1 of `body` as 40 lower-case hex digits.
@@ -77,7 +75,7 @@ pub fn sha_key(sha: &[u8]) -> Option<[u8; 40]> {
 impl EvalEngine {
     pub fn new(rand: Arc<Rand48>) -> Self {
         let vm = Vm::new(Kind::Eval, rand).expect("building the EVAL Lua interpreter");
-        EvalEngine { vm, scripts: HashMap::new(), body_bytes: 0, runs: 0 }
+        EvalEngine { vm, scripts: HashMap::new(), body_bytes: 0 }
     }
 
     pub fn get(&self, sha: &[u8; 40]) -> Option<&Script> {
@@ -107,15 +105,6 @@ impl EvalEngine {
         self.body_bytes += body.len() + 40;
         self.scripts.insert(sha, Script { body: body.clone(), flags, func });
         Ok(sha)
-    }
-
-    /// Step the collector every 50 runs (as Redis does, so no run pays for a full cycle).
-    pub fn after_run(&mut self) {
-        self.runs += 1;
-        if self.runs >= 50 {
-            self.runs = 0;
-            self.vm.gc_step();
-        }
     }
 }
 

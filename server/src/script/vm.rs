@@ -304,11 +304,6 @@ impl Vm {
         result.unwrap_or_else(|e| Outcome::Error(format!("ERR Error running script {name}, {e}").into_bytes(), false))
     }
 
-    /// Collect garbage now and then (Redis steps its collector every 50 calls).
-    pub fn gc_step(&self) {
-        let _ = self.lua.gc_step_kbytes(50);
-    }
-
     pub fn used_memory(&self) -> usize {
         self.lua.used_memory()
     }

@@ -50,7 +50,6 @@ fn run_eval(ctx: &mut Ctx, args: &[Bytes], by_sha: bool, ro: bool, name: &str) -
     let vm = &eng.vm;
     let reply =
         run::run(ctx, call, args, |host, caller| vm.run(&func, Input::Globals(keys, argv), host, caller, &sha_str));
-    eng.after_run();
     Ok(reply)
 }
 
