@@ -99,11 +99,14 @@ pub struct RequestDecoder {
     /// After `Ok(None)`: the total size the pending request needs, when known.
     pub want: usize,
     progress: Option<Progress>,
+    /// Where each argument of the request being scanned starts and how long it is (found
+    /// while scanning, so that cutting the arguments out parses nothing twice).
+    spans: Vec<(usize, usize)>,
 }
 
 impl RequestDecoder {
     pub fn new(limits: Limits) -> Self {
-        RequestDecoder { limits, want: 0, progress: None }
+        RequestDecoder { limits, want: 0, progress: None, spans: Vec::new() }
     }
 
     /// Take the next complete request off `buf`. `Ok(None)` means more bytes are needed.
@@ -124,8 +127,15 @@ impl RequestDecoder {
                 }
                 Scan::Multibulk { len, argc } => {
                     self.want = 0;
+                    debug_assert_eq!(self.spans.len(), argc);
                     let frame = buf.split_to(len).freeze();
-                    return Ok(Some(slice_multibulk(frame, argc)));
+                    let args = slice_multibulk(frame, &self.spans);
+                    self.spans.clear();
+                    if self.spans.capacity() > 4096 {
+                        // A request of many arguments does not keep its table.
+                        self.spans = Vec::new();
+                    }
+                    return Ok(Some(args));
                 }
                 Scan::Inline { len } => {
                     let frame = buf.split_to(len).freeze();
@@ -143,11 +153,14 @@ impl RequestDecoder {
     fn scan_multibulk(&mut self, buf: &[u8]) -> Result<Scan, DecodeError> {
         let limits = self.limits;
         let Progress { count, mut done, mut pos, .. } = match self.progress.take() {
-            Some(p) if p.limits == limits && p.pos <= buf.len() => p,
-            _ => match self.scan_count(buf)? {
-                Start::Args(p) => p,
-                Start::Nothing(scan) => return Ok(scan),
-            },
+            Some(p) if p.limits == limits && p.pos <= buf.len() && self.spans.len() == p.done => p,
+            _ => {
+                self.spans.clear();
+                match self.scan_count(buf)? {
+                    Start::Args(p) => p,
+                    Start::Nothing(scan) => return Ok(scan),
+                }
+            }
         };
         while done < count {
             let pending = Progress { count, done, pos, limits };
@@ -175,6 +188,7 @@ impl RequestDecoder {
                 self.progress = Some(pending);
                 return Ok(Scan::Incomplete(next));
             }
+            self.spans.push((nl + 2, len));
             pos = next;
             done += 1;
         }
@@ -222,30 +236,19 @@ fn parse_len(digits: &[u8]) -> Option<i64> {
     crate::float::parse_i64(digits)
 }
 
-/// The arguments of a scanned multibulk `frame`, each a slice of it. The last one is `frame`
-/// itself, cut down: every slice costs a reference-count update on the shared read buffer,
-/// and so does dropping the frame.
-fn slice_multibulk(frame: Bytes, argc: usize) -> Vec<Bytes> {
-    let mut args = Vec::with_capacity(argc);
-    let mut pos = frame.iter().position(|&b| b == b'\n').unwrap_or(0) + 1;
-    let mut last = 0..0;
-    for i in 0..argc {
-        let nl = pos + frame[pos..].iter().position(|&b| b == b'\r').unwrap_or(0);
-        let len = parse_len(&frame[pos + 1..nl]).unwrap_or(0) as usize;
-        let start = nl + 2;
-        if i + 1 < argc {
-            args.push(frame.slice(start..start + len));
-        } else {
-            last = start..start + len;
-        }
-        pos = start + len + 2;
+/// The arguments of a scanned multibulk `frame` (at `spans`: start, length), each a slice
+/// of it. The last one is `frame` itself, cut down: every slice costs a reference-count
+/// update on the shared read buffer, and so does dropping the frame.
+fn slice_multibulk(frame: Bytes, spans: &[(usize, usize)]) -> Vec<Bytes> {
+    let Some((&(last_start, last_len), rest)) = spans.split_last() else { return Vec::new() };
+    let mut args = Vec::with_capacity(spans.len());
+    for &(start, len) in rest {
+        args.push(frame.slice(start..start + len));
     }
-    if argc > 0 {
-        let mut frame = frame;
-        frame.truncate(last.end);
-        bytes::Buf::advance(&mut frame, last.start);
-        args.push(frame);
-    }
+    let mut frame = frame;
+    frame.truncate(last_start + last_len);
+    bytes::Buf::advance(&mut frame, last_start);
+    args.push(frame);
     args
 }
 

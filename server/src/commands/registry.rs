@@ -120,7 +120,28 @@ pub fn is_registered(name: &[u8]) -> bool {
     lookup_entry(name).is_some()
 }
 
+/// The last command name an event loop looked up, as the client spelled it (a pipeline
+/// repeats its command: the repeat skips lower-casing and hashing).
+#[derive(Clone, Copy)]
+struct LastName {
+    len: u8,
+    name: [u8; 16],
+    entry: Option<&'static Entry>,
+}
+
+thread_local! {
+    static LAST_NAME: std::cell::Cell<LastName> =
+        const { std::cell::Cell::new(LastName { len: 0, name: [0; 16], entry: None }) };
+}
+
 fn lookup_entry(name: &[u8]) -> Option<&'static Entry> {
+    let short = !name.is_empty() && name.len() <= 16;
+    if short {
+        let last = LAST_NAME.with(|c| c.get());
+        if last.len as usize == name.len() && last.name[..name.len()] == *name {
+            return last.entry;
+        }
+    }
     let mut buf = [0u8; 32];
     if name.len() > buf.len() {
         return None;
@@ -128,7 +149,13 @@ fn lookup_entry(name: &[u8]) -> Option<&'static Entry> {
     let lower = &mut buf[..name.len()];
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
-    registry().get(std::str::from_utf8(lower).ok()?)
+    let entry = registry().get(std::str::from_utf8(lower).ok()?);
+    if short && entry.is_some() {
+        let mut last = LastName { len: name.len() as u8, name: [0; 16], entry };
+        last.name[..name.len()].copy_from_slice(name);
+        LAST_NAME.with(|c| c.set(last));
+    }
+    entry
 }
 
 /// Resolve a request to its handler, or the error reply Redis gives.
