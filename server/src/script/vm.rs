@@ -213,7 +213,7 @@ impl Vm {
         unsafe {
             use mlua::ffi;
             self.lua.exec_raw::<(bool, Value)>((&self.hidden, &self.private, &self.runner, f), |l| {
-                ffi::luaL_checkstack(l, 8, std::ptr::null());
+                ffi::luaL_checkstack(l, 8, c"script arguments".as_ptr());
                 let push_array = |items: &[Bytes]| {
                     ffi::lua_createtable(l, items.len().min(i32::MAX as usize) as i32, 0);
                     for (i, it) in items.iter().enumerate() {
