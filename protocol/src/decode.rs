@@ -111,16 +111,24 @@ impl RequestDecoder {
 
     /// Take the next complete request off `buf`. `Ok(None)` means more bytes are needed.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, DecodeError> {
+        let mut args = Vec::new();
+        Ok(self.decode_into(buf, &mut args)?.then_some(args))
+    }
+
+    /// [`RequestDecoder::decode`] into `args` (cleared first; an event loop's connection
+    /// reuses one vector for all its requests): true when a request was taken.
+    pub fn decode_into(&mut self, buf: &mut BytesMut, args: &mut Vec<Bytes>) -> Result<bool, DecodeError> {
+        args.clear();
         loop {
             if buf.is_empty() {
                 self.want = 0;
-                return Ok(None);
+                return Ok(false);
             }
             let scan = if buf[0] == b'*' { self.scan_multibulk(buf)? } else { scan_inline(buf)? };
             match scan {
                 Scan::Incomplete(want) => {
                     self.want = want;
-                    return Ok(None);
+                    return Ok(false);
                 }
                 Scan::Skip(n) => {
                     let _ = buf.split_to(n);
@@ -129,22 +137,23 @@ impl RequestDecoder {
                     self.want = 0;
                     debug_assert_eq!(self.spans.len(), argc);
                     let frame = buf.split_to(len).freeze();
-                    let args = slice_multibulk(frame, &self.spans);
+                    slice_multibulk(frame, &self.spans, args);
                     self.spans.clear();
                     if self.spans.capacity() > 4096 {
                         // A request of many arguments does not keep its table.
                         self.spans = Vec::new();
                     }
-                    return Ok(Some(args));
+                    return Ok(true);
                 }
                 Scan::Inline { len } => {
                     let frame = buf.split_to(len).freeze();
-                    let args = split_inline(&frame)?;
-                    if args.is_empty() {
+                    let inline = split_inline(&frame)?;
+                    if inline.is_empty() {
                         continue;
                     }
                     self.want = 0;
-                    return Ok(Some(args));
+                    *args = inline;
+                    return Ok(true);
                 }
             }
         }
@@ -236,12 +245,12 @@ fn parse_len(digits: &[u8]) -> Option<i64> {
     crate::float::parse_i64(digits)
 }
 
-/// The arguments of a scanned multibulk `frame` (at `spans`: start, length), each a slice
-/// of it. The last one is `frame` itself, cut down: every slice costs a reference-count
+/// The arguments of a scanned multibulk `frame` (at `spans`: start, length) into `args`,
+/// each a slice of it. The last one is `frame` itself, cut down: every slice costs a reference-count
 /// update on the shared read buffer, and so does dropping the frame.
-fn slice_multibulk(frame: Bytes, spans: &[(usize, usize)]) -> Vec<Bytes> {
-    let Some((&(last_start, last_len), rest)) = spans.split_last() else { return Vec::new() };
-    let mut args = Vec::with_capacity(spans.len());
+fn slice_multibulk(frame: Bytes, spans: &[(usize, usize)], args: &mut Vec<Bytes>) {
+    let Some((&(last_start, last_len), rest)) = spans.split_last() else { return };
+    args.reserve(spans.len());
     for &(start, len) in rest {
         args.push(frame.slice(start..start + len));
     }
@@ -249,7 +258,6 @@ fn slice_multibulk(frame: Bytes, spans: &[(usize, usize)]) -> Vec<Bytes> {
     frame.truncate(last_start + last_len);
     bytes::Buf::advance(&mut frame, last_start);
     args.push(frame);
-    args
 }
 
 fn scan_inline(buf: &[u8]) -> Result<Scan, DecodeError> {

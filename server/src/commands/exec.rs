@@ -45,19 +45,19 @@ pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Fra
 /// A client's request under the names `rename-command` gave: a new name becomes its command's
 /// own (so the command runs, and is propagated, under its own name), and a name removed
 /// answers as an unknown command (failing a transaction, as Redis does).
-pub fn renamed(shared: &Shared, client: &mut ClientState, mut args: Vec<Bytes>) -> Result<Vec<Bytes>, Frame> {
+pub fn renamed(shared: &Shared, client: &mut ClientState, args: &mut [Bytes]) -> Result<(), Frame> {
     if shared.renamed_commands.is_empty() || args.is_empty() {
-        return Ok(args);
+        return Ok(());
     }
     match shared.renamed_commands.get(&args[0].to_ascii_lowercase()[..]) {
-        None => Ok(args),
+        None => Ok(()),
         Some(Some(command)) => {
             args[0] = command.clone();
-            Ok(args)
+            Ok(())
         }
         Some(None) => {
             tx::flag_failed(client);
-            Err(registry::unknown_command(&args))
+            Err(registry::unknown_command(args))
         }
     }
 }

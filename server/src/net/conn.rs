@@ -20,6 +20,8 @@ const OUTPUT_HIGH_WATER: usize = 4 * 1024 * 1024;
 /// Read at most this much per readable event before yielding to other connections.
 const READ_BUDGET: usize = 1024 * 1024;
 const READ_CHUNK: usize = 16 * 1024;
+/// A request vector that grew past this many arguments is not kept for the next request.
+const ARGS_KEPT: usize = 64;
 
 pub struct Conn {
     pub stream: TcpStream,
@@ -28,6 +30,8 @@ pub struct Conn {
     wbuf: Vec<u8>,
     wpos: usize,
     decoder: RequestDecoder,
+    /// The request being run (one vector reused for all of them).
+    args: Vec<bytes::Bytes>,
     /// The peer closed its side or an I/O error happened.
     pub dead: bool,
     /// The interest currently registered with the poller.
@@ -65,6 +69,7 @@ impl Conn {
             wbuf: Vec::new(),
             wpos: 0,
             decoder: RequestDecoder::default(),
+            args: Vec::new(),
             dead: false,
             registered: None,
             read_pending: false,
@@ -198,31 +203,36 @@ impl Conn {
             let decoded = match self.stashed.take() {
                 Some(args) => {
                     shared.pause.note_resumed();
-                    Ok(Some(args))
+                    self.args = args;
+                    Ok(true)
                 }
-                None => self.decoder.decode(&mut self.rbuf),
+                None => self.decoder.decode_into(&mut self.rbuf, &mut self.args),
             };
             match decoded {
-                Ok(Some(args)) => {
+                Ok(true) => {
                     // A stashed command was renamed before it was held.
-                    let args = if resumed { Ok(args) } else { commands::renamed(shared, &mut self.client, args) };
-                    let args = match args {
-                        Ok(args) => args,
-                        Err(reply) => {
+                    if !resumed {
+                        if let Err(reply) = commands::renamed(shared, &mut self.client, &mut self.args) {
+                            self.args.clear();
                             commands += 1;
                             self.push_reply(shared, &reply);
                             continue;
                         }
-                    };
+                    }
                     // CLIENT LIST `qbuf=` while a command runs: its own request and what
                     // follows it, as Redis's query buffer holds them.
                     self.client.info.qbuf.store(buffered as u64, Ordering::Relaxed);
-                    let reply = commands::execute_in_batch(shared, &mut self.client, &args, locks);
+                    let reply = commands::execute_in_batch(shared, &mut self.client, &self.args, locks);
                     if self.client.postponed.is_some() {
                         // A client pause holds it: it runs again when the pause eases.
-                        self.stashed = Some(args);
+                        self.stashed = Some(std::mem::take(&mut self.args));
                         shared.pause.note_postponed();
                         break;
+                    }
+                    // The arguments hold the read buffer's memory: let it go at once.
+                    self.args.clear();
+                    if self.args.capacity() > ARGS_KEPT {
+                        self.args = Vec::new();
                     }
                     commands += 1;
                     self.streak.note(self.client.cmd_slot);
@@ -237,7 +247,7 @@ impl Conn {
                         self.push_message(&push);
                     }
                 }
-                Ok(None) => {
+                Ok(false) => {
                     if self.rbuf.len() > limit {
                         // Redis closes such a client without a reply.
                         self.dead = true;
