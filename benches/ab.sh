@@ -11,6 +11,10 @@
 # large enough for a few hundred ticks). CPU per request moves less with a noisy machine than
 # rps does; compare both.
 #
+# CMD (a redis-benchmark command, e.g. "pfadd hll:__rand_int__ e__rand_int__") measures that
+# command instead of the TESTS rows; SETUP names a file of redis-cli commands each server
+# runs first (a SCRIPT LOAD before an EVALSHA row: the SHA is the body's sha1sum).
+#
 # Keep a copy of the old binary first, e.g.
 #   cp target/release/slotbox-server /tmp/slotbox-old   # then change, rebuild, and
 #   benches/ab.sh /tmp/slotbox-old target/release/slotbox-server
@@ -21,7 +25,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ $# -ne 2 ]; then
-    sed -n '2,20p' "$0" >&2
+    sed -n '2,23p' "$0" >&2
     exit 2
 fi
 OLD=$1
@@ -34,6 +38,9 @@ SIZE=${SIZE:-100}
 RANGE=${RANGE:-100000}
 REPEAT=${REPEAT:-3}
 SLOTBOX_ARGS=${SLOTBOX_ARGS:-}
+CMD=${CMD:-}
+SETUP=${SETUP:-}
+if [ -n "$CMD" ]; then TESTS=${CMD%% *}; fi
 
 TMP_TAG=slotbox-ab
 # shellcheck source=benches/lib.sh
@@ -48,6 +55,12 @@ NEW_PORT=$STARTED_PORT NEW_PID=$STARTED_PID
 start redis redis-server
 REDIS_PORT=$STARTED_PORT REDIS_PID=$STARTED_PID
 
+if [ -n "$SETUP" ]; then
+    for port in "$OLD_PORT" "$NEW_PORT" "$REDIS_PORT"; do
+        redis-cli -h 127.0.0.1 -p "$port" <"$SETUP" >/dev/null
+    done
+fi
+
 TICK_NS=$((1000000000 / $(getconf CLK_TCK)))
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
@@ -55,8 +68,11 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 one_run() {
     local before after rps
     before=$(cpu_ticks "$2")
-    rps=$(redis-benchmark -h 127.0.0.1 -p "$1" -t "$3" -n "$N" -c "$CLIENTS" -d "$SIZE" -r "$RANGE" \
-        -P "$4" --csv 2>/dev/null | tail -1 | cut -d, -f2 | tr -d '"')
+    local what=(-t "$3")
+    # shellcheck disable=SC2206 # CMD is a command line: its words are the arguments
+    if [ -n "$CMD" ]; then what=($CMD); fi
+    rps=$(redis-benchmark -h 127.0.0.1 -p "$1" -n "$N" -c "$CLIENTS" -d "$SIZE" -r "$RANGE" \
+        -P "$4" --csv "${what[@]}" 2>/dev/null | tail -1 | cut -d, -f2 | tr -d '"')
     after=$(cpu_ticks "$2")
     echo "$rps $(((after - before) * TICK_NS / N))"
 }
