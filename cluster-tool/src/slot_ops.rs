@@ -76,10 +76,7 @@ impl Manager {
             while Instant::now() < deadline {
                 let known = conn(&mut self.nodes[n]).and_then(|c| c.call_text(&["CLUSTER", "NODES"]));
                 let knows = known.is_ok_and(|text| {
-                    text.lines().any(|l| {
-                        let f: Vec<&str> = l.split(' ').collect();
-                        f.len() > 6 && f[0] == id && f[6].parse::<u64>().is_ok_and(|e| e >= epoch)
-                    })
+                    text.lines().filter_map(crate::node::parse_line).any(|n| n.name == id && n.config_epoch >= epoch)
                 });
                 if knows {
                     break;

@@ -5,6 +5,7 @@
 use super::run::{self, Call};
 use crate::commands::{Ctx, Reply};
 use crate::script::library::Functions;
+use crate::script::vm::Input;
 use crate::store::serialize::rdb_functions;
 use bytes::Bytes;
 use slotbox_protocol::Frame;
@@ -28,9 +29,8 @@ fn run_fcall(ctx: &mut Ctx, args: &[Bytes], ro: bool, name: &str) -> Reply {
     let call = Call { is_eval: false, name: &f.name, flags: f.flags, ro, keys };
     let vm = &fns.vm;
     shared.scripting.watch.set_counts(fns.library_count(), fns.function_count());
-    let reply = run::run(ctx, call, args, |host, caller| {
-        vm.run(&f.func, crate::script::vm::Input::Args(keys, argv), host, caller, &f.name)
-    });
+    let reply =
+        run::run(ctx, call, args, |host, caller| vm.run(&f.func, Input::Args(keys, argv), host, caller, &f.name));
     Ok(reply)
 }
 
