@@ -14,27 +14,39 @@ pub fn popcount(bytes: &[u8]) -> u64 {
 }
 
 /// Position (in bits, from the start of `bytes`) of the first bit equal to `bit`, or `None`.
-/// Whole 8-byte words that cannot hold it are skipped at once.
+/// The aligned middle is read as words, eight at a time folded together (which the compiler
+/// turns into vector instructions): 64-byte blocks that cannot hold the bit are skipped at once.
 pub fn first_bit(bytes: &[u8], bit: bool) -> Option<u64> {
-    let skip = if bit { 0u8 } else { 0xff };
-    let mut chunks = bytes.chunks_exact(8);
+    let skip = if bit { 0u64 } else { u64::MAX };
+    let in_byte = |b: u8, at: usize| {
+        let probe = if bit { b } else { !b };
+        (probe != 0).then(|| at as u64 * 8 + u64::from(probe.leading_zeros()))
+    };
+    // SAFETY: every bit pattern is a valid u64.
+    let (head, words, tail) = unsafe { bytes.align_to::<u64>() };
+    if let Some(p) = head.iter().enumerate().find_map(|(i, &b)| in_byte(b, i)) {
+        return Some(p);
+    }
+    let mut blocks = words.chunks_exact(8);
     let mut at = 0usize;
-    for c in &mut chunks {
-        let word = u64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        let probe = if bit { word } else { !word };
-        if probe != 0 {
-            return Some((at as u64) * 8 + u64::from(probe.leading_zeros()));
+    for block in &mut blocks {
+        let differs = if bit {
+            block.iter().fold(0, |a, &w| a | w) != 0
+        } else {
+            block.iter().fold(u64::MAX, |a, &w| a & w) != u64::MAX
+        };
+        if differs {
+            break;
         }
         at += 8;
     }
-    for &b in chunks.remainder() {
-        if b != skip {
-            let probe = if bit { b } else { !b };
-            return Some((at as u64) * 8 + u64::from(probe.leading_zeros()));
-        }
-        at += 1;
+    let base = head.len();
+    if let Some(i) = words[at..].iter().position(|&w| w != skip) {
+        let at = base + (at + i) * 8;
+        return bytes[at..at + 8].iter().enumerate().find_map(|(j, &b)| in_byte(b, at + j));
     }
-    None
+    let base = base + words.len() * 8;
+    tail.iter().enumerate().find_map(|(i, &b)| in_byte(b, base + i))
 }
 
 /// Bit `offset` of `bytes` (0 past the end).
@@ -133,6 +145,24 @@ mod tests {
         v[13] = 0xfd;
         assert_eq!(first_bit(&v, false), Some(13 * 8 + 6));
         assert_eq!(first_bit(&[], false), None);
+    }
+
+    #[test]
+    fn first_bit_in_every_block_position() {
+        // Every length up to three blocks and every position of the one odd bit, both ways,
+        // against a bit-by-bit search.
+        for len in 0..200usize {
+            for at in (0..len * 8).step_by(7).chain(len.checked_sub(1).map(|l| l * 8 + 7)) {
+                for bit in [true, false] {
+                    let fill = if bit { 0u8 } else { 0xff };
+                    let mut v = vec![fill; len];
+                    v[at / 8] ^= 0x80 >> (at % 8);
+                    assert_eq!(first_bit(&v, bit), Some(at as u64), "len {len} at {at} bit {bit}");
+                    v[at / 8] = fill;
+                    assert_eq!(first_bit(&v, bit), None, "len {len} bit {bit}");
+                }
+            }
+        }
     }
 
     #[test]

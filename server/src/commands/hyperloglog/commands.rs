@@ -69,7 +69,18 @@ fn plan(s: &[u8], enc: Encoding, elements: &[Bytes], max_bytes: usize) -> Plan {
             }
         }
         Encoding::Sparse => {
-            let mut copy = s.to_vec();
+            // Registers only rise: if none of the elements raises its register in `s`, the
+            // adds change nothing (a corrupt `s` goes on, to be reported by the add).
+            let raises = |e: &Bytes| {
+                let (i, c) = pat_len(e);
+                sparse::register(s, i).is_none_or(|r| r < c)
+            };
+            if !elements.iter().any(raises) {
+                return Plan::Nop;
+            }
+            // Room for the usual growth (an opcode split in three per element).
+            let mut copy = Vec::with_capacity(s.len() + 4 * elements.len());
+            copy.extend_from_slice(s);
             let mut updated = false;
             for e in elements {
                 match add(&mut copy, e, max_bytes) {

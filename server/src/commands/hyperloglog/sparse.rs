@@ -53,8 +53,30 @@ fn val_byte(val: u8, len: usize) -> u8 {
     0x80 | ((val - 1) << 2) | (len as u8 - 1)
 }
 
+/// The few opcodes that replace one when a register is set (at most two XZERO around a VAL,
+/// or VAL VAL VAL): kept on the stack.
+struct Seq {
+    bytes: [u8; 5],
+    len: usize,
+}
+
+impl Seq {
+    fn new() -> Seq {
+        Seq { bytes: [0; 5], len: 0 }
+    }
+
+    fn push(&mut self, b: u8) {
+        self.bytes[self.len] = b;
+        self.len += 1;
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
 /// Append the opcode(s) for a run of `len` zero registers (ZERO up to 64, XZERO beyond).
-fn push_zeros(seq: &mut Vec<u8>, len: usize) {
+fn push_zeros(seq: &mut Seq, len: usize) {
     if len > ZERO_MAX_LEN {
         let l = len - 1;
         seq.push(0x40 | (l >> 8) as u8);
@@ -62,6 +84,23 @@ fn push_zeros(seq: &mut Vec<u8>, len: usize) {
     } else {
         seq.push(len as u8 - 1);
     }
+}
+
+/// The value of register `index` of sparse HLL `s`, or `None` if the opcodes end first.
+pub fn register(s: &[u8], index: usize) -> Option<u8> {
+    let (mut p, mut first) = (HDR, 0usize);
+    while p < s.len() {
+        let op = op_at(s, p);
+        if index < first + op.span() {
+            return Some(match op {
+                Op::Zero { .. } => 0,
+                Op::Val { val, .. } => val,
+            });
+        }
+        p += op.width();
+        first += op.span();
+    }
+    None
 }
 
 /// `hllSparseSet`: raise register `index` to `count` in the sparse HLL `s` (the whole string).
@@ -96,24 +135,20 @@ pub fn set(s: &mut Vec<u8>, index: usize, count: u8, max_bytes: usize) -> Result
     };
     // Step 3: put the sequence in place of the opcode.
     let old = op.width();
-    if seq.len() > old && s.len() + seq.len() - old > max_bytes {
+    if seq.len > old && s.len() + seq.len - old > max_bytes {
         return promote(s, index, count);
     }
-    let new_len = (end + seq.len()).saturating_sub(old);
+    let new_len = (end + seq.len).saturating_sub(old);
     let tail_from = (p + old).min(end);
-    let mut out = Vec::with_capacity(new_len.max(p + seq.len()));
-    out.extend_from_slice(&s[..p]);
-    out.extend_from_slice(&seq);
-    out.extend_from_slice(&s[tail_from..]);
-    out.truncate(new_len);
-    *s = out;
+    s.splice(p..tail_from, seq.as_slice().iter().copied());
+    s.truncate(new_len);
     merge_neighbours(s, prev);
     Ok(true)
 }
 
 /// The opcodes replacing `op` when its register at `offset` becomes `count`.
-fn split(op: Op, offset: usize, count: u8) -> Vec<u8> {
-    let mut seq = Vec::with_capacity(5);
+fn split(op: Op, offset: usize, count: u8) -> Seq {
+    let mut seq = Seq::new();
     let span = op.span();
     match op {
         Op::Zero { .. } => {
