@@ -24,6 +24,18 @@ pub type KeyIndices = SmallVec<[usize; 4]>;
 /// (SPUBLISH, SSUBSCRIBE, SUNSUBSCRIBE, whose specs Redis flags `not_key`). This is what
 /// Redis Cluster hashes for `-MOVED` and `-CROSSSLOT`; use it for routing and fan-out.
 pub fn extract_keys<A: AsRef<[u8]>>(spec: &CommandSpec, args: &[A]) -> KeyIndices {
+    // Most commands (GET, SET, INCR, LPUSH, HSET ...) have one key at a fixed position: no
+    // walk over the specs for them, it runs on every request.
+    if let [KeySpec { begin: BeginSearch::Index(pos), find: FindKeys::Range { last_key: 0, .. }, flags, .. }] =
+        spec.key_specs
+    {
+        let pos = *pos as usize;
+        if pos > 0 && pos < args.len() && !flags.contains(&"incomplete") {
+            let mut keys = KeyIndices::new();
+            keys.push(pos);
+            return keys;
+        }
+    }
     find_keys(spec, args, true)
 }
 
@@ -242,6 +254,18 @@ mod tests {
         let container = lookup(args[0].as_bytes()).expect("known command");
         let spec = container.subcommand(args[1].as_bytes()).expect("known subcommand");
         extract_keys(spec, &args).to_vec()
+    }
+
+    #[test]
+    fn the_single_key_shortcut_agrees_with_the_spec_walk() {
+        let specs = super::super::table::COMMANDS.iter().flat_map(|c| std::iter::once(c).chain(c.subcommands));
+        for spec in specs {
+            for argc in 0..6 {
+                let args: Vec<String> = (0..argc).map(|i| format!("a{i}")).collect();
+                let walked = find_keys(spec, &args, true);
+                assert_eq!(extract_keys(spec, &args), walked, "{} with {argc} arguments", spec.name);
+            }
+        }
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub trait Host {
     /// Is this a known command (`redis.acl_check_cmd`)?
     fn is_command(&self, args: &[Bytes]) -> bool;
     /// The watch the VM polls while the script runs (None: never interrupted).
-    fn watch(&self) -> Option<Arc<Watch>>;
+    fn watch(&self) -> Option<&Arc<Watch>>;
 }
 
 /// Where the interpreter's callbacks and `redis.call` find the running script's host: set by

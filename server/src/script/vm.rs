@@ -245,12 +245,13 @@ impl Vm {
 
     /// Keep the count hook that polls `watch` while scripts run (set once: making a hook
     /// per run was a measurable share of a short script's cost); `None` removes it.
-    fn hook(&self, watch: Option<Arc<Watch>>) {
+    fn hook(&self, watch: Option<&Arc<Watch>>) {
         let mut hooked = self.hooked.lock();
         match (watch, hooked.as_ref()) {
-            (Some(w), Some(h)) if Arc::ptr_eq(&w, h) => {}
+            (Some(w), Some(h)) if Arc::ptr_eq(w, h) => {}
             (Some(w), _) => {
                 *hooked = Some(w.clone());
+                let w = w.clone();
                 self.lua.set_hook(HookTriggers::new().every_nth_instruction(HOOK_EVERY), move |_, _| {
                     if w.poll() {
                         return Err(mlua::Error::external(Killed));

@@ -40,8 +40,8 @@ pub enum KillOutcome {
 }
 
 impl Watch {
-    /// A script starts (`is_eval`: an EVAL, else a function).
-    pub fn start(&self, is_eval: bool, threshold_ms: i64, name: &str, from_master: bool, command: &[Bytes]) {
+    /// A script starts (`is_eval`: an EVAL, else a function) at Unix ms `now_ms`.
+    pub fn start(&self, is_eval: bool, threshold_ms: i64, name: &str, from_master: bool, command: &[Bytes], now_ms: i64) {
         {
             // Kept in place: no allocation per run once the buffers are large enough.
             let mut n = self.name.lock();
@@ -57,7 +57,7 @@ impl Watch {
         self.abort.store(false, Ordering::Relaxed);
         self.from_master.store(from_master, Ordering::Relaxed);
         self.kind.store(if is_eval { 1 } else { 2 }, Ordering::Relaxed);
-        self.started_ms.store(crate::clock::unix_time_ms(), Ordering::Release);
+        self.started_ms.store(now_ms, Ordering::Release);
     }
 
     pub fn stop(&self) {

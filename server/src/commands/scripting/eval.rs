@@ -42,14 +42,13 @@ fn run_eval(ctx: &mut Ctx, args: &[Bytes], by_sha: bool, ro: bool, name: &str) -
         eng.load(&args[1]).map_err(|e| Frame::error(format!("ERR {e}")))?
     };
     let Some(script) = eng.get(&sha) else { return Ok(Frame::error_static(NOSCRIPT)) };
-    let sha_str = std::str::from_utf8(&sha).unwrap_or_default().to_string();
+    let sha_str = std::str::from_utf8(&sha).unwrap_or_default();
     let keys = &args[3..3 + numkeys];
     let argv = &args[3 + numkeys..];
-    let func = script.func.clone();
-    let call = Call { is_eval: true, name: &sha_str, flags: script.flags, ro, keys };
+    let call = Call { is_eval: true, name: sha_str, flags: script.flags, ro, keys };
     let vm = &eng.vm;
     let reply =
-        run::run(ctx, call, args, |host, caller| vm.run(&func, Input::Globals(keys, argv), host, caller, &sha_str));
+        run::run(ctx, call, args, |host, caller| vm.run(&script.func, Input::Globals(keys, argv), host, caller, sha_str));
     Ok(reply)
 }
 

@@ -42,7 +42,7 @@ pub struct ScriptHost<'s> {
     pub wrote: bool,
     /// The keys the script declared, remembered for its tracking caller once it reads
     /// (`CLIENT CACHING yes` of the caller: `caller_caching`).
-    pub declared: Vec<Bytes>,
+    pub declared: &'s [Bytes],
     pub caller_caching: bool,
     pub watch: Arc<Watch>,
 }
@@ -182,8 +182,8 @@ impl Host for ScriptHost<'_> {
         !args.is_empty() && super::super::registry::resolve(args).is_ok()
     }
 
-    fn watch(&self) -> Option<Arc<Watch>> {
-        Some(self.watch.clone())
+    fn watch(&self) -> Option<&Arc<Watch>> {
+        Some(&self.watch)
     }
 }
 

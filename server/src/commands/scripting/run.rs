@@ -70,7 +70,8 @@ pub fn run(
     };
     let watch = shared.scripting.watch.clone();
     let threshold = shared.config.read().busy_reply_threshold;
-    watch.start(call.is_eval, threshold, call.name, obey, args);
+    let started_us = crate::clock::unix_time_us();
+    watch.start(call.is_eval, threshold, call.name, obey, args, started_us / 1000);
     let mut host = ScriptHost {
         shared,
         client,
@@ -80,13 +81,12 @@ pub fn run(
         caller_readonly: ctx.client.readonly,
         caller_asking: ctx.client.asking,
         wrote: false,
-        declared: call.keys.to_vec(),
+        declared: call.keys,
         caller_caching: ctx.client.tracking_caching,
         watch: watch.clone(),
     };
-    let started = std::time::Instant::now();
     let outcome = body(&mut host, ctx.client.resp);
-    let took = started.elapsed();
+    let took = std::time::Duration::from_micros(crate::clock::unix_time_us().saturating_sub(started_us) as u64);
     watch.stop();
     let speed = &shared.scripting.speed;
     if call.is_eval {
