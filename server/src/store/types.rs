@@ -290,7 +290,41 @@ impl ZSetValue {
     pub fn first_rank_where(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
         match self {
             ZSetValue::Small(v) => v.partition_point(|(s, m)| before(*s, m)),
-            ZSetValue::Big { list, .. } => list.first_where(before).map_or(list.len(), |c| list.rank_of(c)),
+            ZSetValue::Big { list, .. } => list.count_where(before),
+        }
+    }
+
+    /// [`ZSetValue::first_rank_where`] when the score alone decides: no member is read (each
+    /// is a pointer away, a cache miss per probe).
+    pub fn first_rank_where_score(&self, before: impl Fn(f64) -> bool) -> usize {
+        match self {
+            ZSetValue::Small(v) => v.partition_point(|(s, _)| before(*s)),
+            ZSetValue::Big { list, .. } => list.count_where_score(before),
+        }
+    }
+
+    /// The elements with `min <= score < max`, ascending, handed to `f` until it returns
+    /// false. Scores alone find and bound the range; a member is read when it is handed over.
+    pub fn visit_score_range(&self, (min, max): (f64, f64), mut f: impl FnMut(f64, &[u8]) -> bool) {
+        match self {
+            ZSetValue::Small(v) => {
+                let start = v.partition_point(|(s, _)| *s < min);
+                for (s, m) in &v[start..] {
+                    if *s >= max || !f(*s, m) {
+                        break;
+                    }
+                }
+            }
+            ZSetValue::Big { list, .. } => {
+                let mut at = list.first_where_score(|s| s < min);
+                while let Some(c) = at {
+                    let s = list.score(c);
+                    if s >= max || !f(s, list.member(c)) {
+                        break;
+                    }
+                    at = list.next(c);
+                }
+            }
         }
     }
 
@@ -466,5 +500,26 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.len(), 11);
         assert_eq!(small.first_rank_where(|s, _| s < 3.0), big.first_rank_where(|s, _| s < 3.0));
+        // Every score bound and member bound: the rank from one descent, by score alone, and
+        // the elements of each score range, against a scan of the ascending order.
+        let all: Vec<(f64, Vec<u8>)> = small.iter().map(|(s, m)| (s, m.to_vec())).collect();
+        for z in [&small, &big] {
+            for b in 0..9 {
+                let b = f64::from(b) - 0.5;
+                let want = all.iter().take_while(|(s, _)| *s < b).count();
+                assert_eq!(z.first_rank_where_score(|s| s < b), want);
+                assert_eq!(z.first_rank_where(|s, _| s < b), want);
+                let mut got = Vec::new();
+                z.visit_score_range((b, b + 2.0), |s, m| {
+                    got.push((s, m.to_vec()));
+                    true
+                });
+                let want: Vec<_> = all.iter().filter(|(s, _)| *s >= b && *s < b + 2.0).cloned().collect();
+                assert_eq!(got, want);
+            }
+            for (i, (s, m)) in all.iter().enumerate() {
+                assert_eq!(z.first_rank_where(|t, n| (t, n) < (*s, &m[..])), i);
+            }
+        }
     }
 }

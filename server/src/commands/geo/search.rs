@@ -26,20 +26,14 @@ pub struct Point {
 
 /// `geoGetPointsInRange`: members with `min <= score < max` inside `shape`, appended to `out`;
 /// stops once `out` holds `limit` points (0: no limit).
-fn points_in_range(z: &ZSetValue, (min, max): (f64, f64), shape: &Shape, out: &mut Vec<Point>, limit: usize) {
-    let start = z.first_rank_where(|s, _| s < min);
-    for (score, member) in z.iter_from_rank(start) {
-        if score >= max {
-            break;
-        }
+fn points_in_range(z: &ZSetValue, range: (f64, f64), shape: &Shape, out: &mut Vec<Point>, limit: usize) {
+    z.visit_score_range(range, |score, member| {
         let xy = geohash::decode_score(score);
         if let Some(dist) = helper::within(shape, xy) {
             out.push(Point { xy, dist, score, member: Bytes::copy_from_slice(member) });
         }
-        if limit != 0 && out.len() >= limit {
-            break;
-        }
-    }
+        limit == 0 || out.len() < limit
+    });
 }
 
 /// The score range of everything inside box `hash`.

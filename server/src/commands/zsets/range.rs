@@ -1,8 +1,9 @@
 //! Range specifications of the sorted-set commands and their translation into ranks:
 //! score ranges (`(` exclusive, `-inf` / `+inf`, parsed with C `strtod`'s leniency as Redis's
 //! `zslParseRange`), lex ranges (`[` / `(` / `-` / `+`, `zslParseLexRange`) and rank ranges
-//! (negative indexes from the end). Rank bounds are found with `first_rank_where`, so they cost
-//! O(log n) on the skiplist. Nothing here looks up keys or builds replies.
+//! (negative indexes from the end). Rank bounds are found with `first_rank_where` (score
+//! ranges: `first_rank_where_score`, which reads no member), so they cost O(log n) on the
+//! skiplist. Nothing here looks up keys or builds replies.
 
 use crate::store::types::ZSetValue;
 use slotbox_protocol::float::parse_f64;
@@ -192,7 +193,7 @@ impl Range {
     /// `end <= start`).
     pub fn ranks(&self, z: &ZSetValue) -> (usize, usize) {
         let (start, end) = match self {
-            Range::Score(r) => (z.first_rank_where(|s, _| r.below(s)), z.first_rank_where(|s, _| r.upto(s))),
+            Range::Score(r) => (z.first_rank_where_score(|s| r.below(s)), z.first_rank_where_score(|s| r.upto(s))),
             Range::Lex(r) if z.encoding() == "listpack" => {
                 let start = r.listpack_start(z, false).unwrap_or(0);
                 (start, start + r.listpack_walk(z, false, 0, -1).count())

@@ -48,20 +48,44 @@ impl SkipList {
         None
     }
 
-    /// The last node (or HEAD) for which `go(score, member)` holds, walking down from the top
-    /// level (elements must be partitioned: all `go` first).
-    fn descend(&self, go: impl Fn(f64, &[u8]) -> bool) -> u32 {
-        let mut x = HEAD;
+    /// The last node (or HEAD) for which `go(score, node)` holds, walking down from the top
+    /// level (elements must be partitioned: all `go` first), and its rank counted from 1 (0 for
+    /// HEAD): the spans walked. `go` reads the node's member only if it needs it.
+    fn descend_nodes(&self, go: impl Fn(f64, u32) -> bool) -> (u32, usize) {
+        let (mut x, mut rank) = (HEAD, 0usize);
         for i in (0..self.level).rev() {
             loop {
                 let c = self.lv(x, i);
-                if c.link == NIL || !go(c.score, self.member_of(c.link)) {
+                if c.link == NIL || !go(c.score, c.link) {
                     break;
                 }
+                rank += c.span as usize;
                 x = c.link;
             }
         }
-        x
+        (x, rank)
+    }
+
+    /// The last node (or HEAD) for which `go(score, member)` holds.
+    fn descend(&self, go: impl Fn(f64, &[u8]) -> bool) -> u32 {
+        self.descend_nodes(|s, n| go(s, self.member_of(n))).0
+    }
+
+    /// How many elements `before(score, member)` holds for (elements partitioned: all `before`
+    /// first), which is the rank of the first it does not hold for. One descent.
+    pub fn count_where(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
+        self.descend_nodes(|s, n| before(s, self.member_of(n))).1
+    }
+
+    /// [`SkipList::count_where`] when the score alone decides: no member is read.
+    pub fn count_where_score(&self, before: impl Fn(f64) -> bool) -> usize {
+        self.descend_nodes(|s, _| before(s)).1
+    }
+
+    /// First element whose score `before` is false for (scores partitioned); no member read.
+    pub fn first_where_score(&self, before: impl Fn(f64) -> bool) -> Option<Cursor> {
+        let f = self.lv(self.descend_nodes(|s, _| before(s)).0, 0).link;
+        (f != NIL).then_some(Cursor(f))
     }
 
     /// First element for which `before(score, member)` is false (elements must be partitioned:
