@@ -2,10 +2,10 @@
 //! (`int`, `embstr`, `raw`: integers, lengths, APPEND / SETRANGE, INCRBYFLOAT, COPY, RENAME),
 //! sets (`intset` until a non-integer or the 513th member, `hashtable`), sorted sets
 //! (`listpack` to 128 members of up to 64 bytes, `skiplist`, back to `listpack` for a small
-//! stored result, `skiplist` for good once SORT read it), hashes (`listpack` to 128 fields, `hashtable` for a long field or value)
-//! and lists (`quicklist`, SORT ... STORE included). Hashes of 129 to 512 fields differ:
-//! redis-server without a config file keeps them `listpack` (its compiled default for
-//! `hash-max-listpack-entries` is 512), slotbox converts them as the stock redis.conf's 128.
+//! stored result, `skiplist` for good once SORT read it), hashes (`listpack` to
+//! `hash-max-listpack-entries` fields, 512 by default, `hashtable` past it or for a field or
+//! value longer than `hash-max-listpack-value`) and lists (`quicklist`, SORT ... STORE
+//! included).
 
 mod common;
 
@@ -120,9 +120,21 @@ fn encodings_are_named_as_redis_names_them() {
     script.push(with(&["OBJECT", "ENCODING", "zb"], &[]));
     script.push(with(&["ZRANGESTORE", "zs", "zb", "0", "-1"], &[]));
     script.push(with(&["OBJECT", "ENCODING", "zs"], &[]));
-    let pairs: Vec<String> = range("f", 128, false).into_iter().flat_map(|f| [f, "v".into()]).collect();
-    script.push(with(&["HSET", "hb"], &pairs));
+    let pairs = |n| -> Vec<String> { range("f", n, false).into_iter().flat_map(|f| [f, "v".into()]).collect() };
+    script.push(with(&["HSET", "hb"], &pairs(128)));
     script.push(with(&["OBJECT", "ENCODING", "hb"], &[]));
+    script.push(with(&["HSET", "hc"], &pairs(512)));
+    script.push(with(&["OBJECT", "ENCODING", "hc"], &[]));
+    script.push(with(&["HSET", "hc", "f512", "v"], &[]));
+    script.push(with(&["OBJECT", "ENCODING", "hc"], &[]));
+    script.push(with(&["CONFIG", "SET", "hash-max-listpack-entries", "128", "hash-max-listpack-value", "300"], &[]));
+    script.push(with(&["HSET", "hd"], &pairs(129)));
+    script.push(with(&["OBJECT", "ENCODING", "hd"], &[]));
+    script.push(with(&["HSET", "he", "f", &"x".repeat(300)], &[]));
+    script.push(with(&["OBJECT", "ENCODING", "he"], &[]));
+    script.push(with(&["HSET", "he", "g", &"x".repeat(301)], &[]));
+    script.push(with(&["OBJECT", "ENCODING", "he"], &[]));
+    script.push(with(&["CONFIG", "SET", "hash-max-listpack-entries", "512", "hash-max-listpack-value", "64"], &[]));
     for cmd in &script {
         let (want, got) = (r.call_raw(cmd), s.call_raw(cmd));
         assert_eq!(show(&got), show(&want), "{:?}", &cmd[..cmd.len().min(4)]);

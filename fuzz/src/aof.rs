@@ -30,7 +30,7 @@ pub fn run(data: &[u8]) {
         &file,
         |snap| {
             loaded = true;
-            slotbox_server::store::snapshot::load(db, snap).map(|_| ())
+            slotbox_server::store::snapshot::load(db, snap, Default::default()).map(|_| ())
         },
         |at, args: Vec<Bytes>| {
             assert!(!args.is_empty(), "a command with no arguments at {at}");

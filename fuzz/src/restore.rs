@@ -11,8 +11,8 @@ use slotbox_server::store::serialize::{crc64, dump_value, restore_value, FORMAT_
 pub fn run(data: &[u8]) {
     let (ctl, body) = crate::control(data);
     let payload = if ctl & 1 == 0 { body.to_vec() } else { with_checksum(body) };
-    let Ok(value) = restore_value(&payload) else { return };
-    let again = restore_value(&dump_value(&value)).expect("a restored value's own DUMP restores");
+    let Ok(value) = restore_value(&payload, Default::default()) else { return };
+    let again = restore_value(&dump_value(&value), Default::default()).expect("a restored value's own DUMP restores");
     assert_eq!(again, value, "DUMP of a restored value restores to a different value");
     assert_eq!(again.encoding(), value.encoding(), "encoding changed across DUMP / RESTORE");
 }

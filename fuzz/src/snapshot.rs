@@ -21,11 +21,11 @@ pub fn run(data: &[u8]) {
     let (ctl, body) = crate::control(data);
     let input = if ctl & 1 == 1 { fix_checksum(body) } else { body.to_vec() };
     let (db, copy) = keyspaces();
-    let loaded = load(db, &input);
+    let loaded = load(db, &input, Default::default());
     if loaded.is_ok() {
         let keys = db.len();
         let snap = dump(db, i64::MIN);
-        let n = load(copy, &snap).expect("a dump of a loaded snapshot loads");
+        let n = load(copy, &snap, Default::default()).expect("a dump of a loaded snapshot loads");
         assert_eq!(n, keys, "records in the re-dump");
         assert_eq!(copy.len(), keys, "keys after loading the re-dump");
         copy.flush_all();

@@ -113,6 +113,19 @@ pub struct HotConfig {
     pub replica_serve_stale_data: AtomicBool,
     /// `hll-sparse-max-bytes` (PFADD reads it on every add).
     pub hll_sparse_max_bytes: AtomicUsize,
+    /// `hash-max-listpack-entries` / `-value` (every hash write and load reads them).
+    pub hash_max_listpack_entries: AtomicUsize,
+    pub hash_max_listpack_value: AtomicUsize,
+}
+
+impl HotConfig {
+    /// When a hash leaves the listpack encoding, as configured now.
+    pub fn hash_limits(&self) -> crate::store::listpack::Limits {
+        crate::store::listpack::Limits {
+            entries: self.hash_max_listpack_entries.load(Ordering::Relaxed),
+            value: self.hash_max_listpack_value.load(Ordering::Relaxed),
+        }
+    }
 }
 
 impl HotConfig {
@@ -140,6 +153,8 @@ impl HotConfig {
             repl_ping_period_secs: AtomicU64::new(c.repl_ping_replica_period as u64),
             replica_serve_stale_data: AtomicBool::new(c.replica_serve_stale_data),
             hll_sparse_max_bytes: AtomicUsize::new(c.hll_sparse_max_bytes),
+            hash_max_listpack_entries: AtomicUsize::new(c.hash_max_listpack_entries),
+            hash_max_listpack_value: AtomicUsize::new(c.hash_max_listpack_value),
         }
     }
 }
@@ -215,6 +230,8 @@ impl Core {
         hot.repl_ping_period_secs.store(c.repl_ping_replica_period as u64, Ordering::Relaxed);
         hot.replica_serve_stale_data.store(c.replica_serve_stale_data, Ordering::Relaxed);
         hot.hll_sparse_max_bytes.store(c.hll_sparse_max_bytes, Ordering::Relaxed);
+        hot.hash_max_listpack_entries.store(c.hash_max_listpack_entries, Ordering::Relaxed);
+        hot.hash_max_listpack_value.store(c.hash_max_listpack_value, Ordering::Relaxed);
         self.latency.threshold_ms.store(c.latency_monitor_threshold, Ordering::Relaxed);
         hot.notify_flags.store(c.notify_keyspace_events, Ordering::Relaxed);
         report_key_events(&self.keyspace, c.notify_keyspace_events);

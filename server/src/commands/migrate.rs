@@ -86,7 +86,7 @@ fn restore(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if ttl < 0 {
         return Ok(Frame::error_static("ERR Invalid TTL value, must be >= 0"));
     }
-    let value = match restore_value(&args[3]) {
+    let value = match restore_value(&args[3], ctx.shared.hot.hash_limits()) {
         Ok(v) => v,
         Err(e) => return Ok(Frame::error_static(e.reply_text())),
     };

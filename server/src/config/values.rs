@@ -122,6 +122,10 @@ pub struct Config {
     pub renamed_commands: BTreeMap<String, Option<String>>,
     /// `hll-sparse-max-bytes`: a sparse HyperLogLog growing past this many bytes becomes dense.
     pub hll_sparse_max_bytes: usize,
+    /// `hash-max-listpack-entries` / `-value`: a hash with more fields, or a longer field or
+    /// value, leaves the listpack encoding for a hashtable.
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
     /// The config file this server was started with, if any.
     pub config_file: Option<PathBuf>,
     /// Deal new connections to the event loops in turn instead of to the first loop with room
@@ -200,6 +204,8 @@ impl Default for Config {
             supervised: "no".into(),
             renamed_commands: BTreeMap::new(),
             hll_sparse_max_bytes: 3000,
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
             config_file: None,
             round_robin_placement: false,
         }

@@ -96,7 +96,7 @@ pub fn load_aof_file(p: &super::Persistence, path: &Path, replay: super::Replay)
     let mut keys = 0usize;
     let end = scan(
         &data,
-        |snap| crate::store::snapshot::load(&p.core.keyspace, snap).map(|n| keys = n),
+        |snap| crate::store::snapshot::load(&p.core.keyspace, snap, p.core.hot.hash_limits()).map(|n| keys = n),
         |_, args| {
             commands += 1;
             replay(args)
@@ -153,7 +153,7 @@ pub fn check_aof(path: &Path, fix: bool) -> i32 {
     let mut commands = 0u64;
     let end = scan(
         &data,
-        |snap| crate::store::snapshot::load(&scratch, snap).map(|_| ()),
+        |snap| crate::store::snapshot::load(&scratch, snap, Default::default()).map(|_| ()),
         |_, _| {
             commands += 1;
             Ok(())

@@ -20,7 +20,7 @@ use std::time::Instant;
 pub fn load_snapshot_file(core: &Core, path: &Path) -> std::io::Result<usize> {
     let started = Instant::now();
     let data = std::fs::read(path)?;
-    let n = crate::store::snapshot::load(&core.keyspace, &data)
+    let n = crate::store::snapshot::load(&core.keyspace, &data, core.hot.hash_limits())
         .map_err(|e| std::io::Error::other(format!("Can't load the snapshot file {}: {e}", path.display())))?;
     crate::log::notice(&format!(
         "DB loaded from disk ({}): {n} keys in {} ms",

@@ -195,7 +195,7 @@ fn full_sync(
     {
         let _paused = core.exec_gate.write_all();
         core.keyspace.flush_all();
-        let n = crate::store::snapshot::load(&core.keyspace, &data).map_err(io_err)?;
+        let n = crate::store::snapshot::load(&core.keyspace, &data, core.hot.hash_limits()).map_err(io_err)?;
         *repl.replid.lock() = id.to_string();
         repl.backlog.reset(offset);
         repl.stream_db.store(0, Ordering::Relaxed);

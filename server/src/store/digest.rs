@@ -198,7 +198,7 @@ mod tests {
 
     fn hash(pairs: &[(&str, &str)]) -> Value {
         let mut v = Value::new_hash();
-        let mut h = v.as_hash_mut().expect("hash");
+        let mut h = v.as_hash_mut(Default::default()).expect("hash");
         pairs.iter().for_each(|(f, x)| {
             h.set(f.as_bytes(), x.as_bytes());
         });
@@ -256,7 +256,7 @@ mod tests {
         put(&other, "e", Entry::with_expiry(Value::plain_string(b"v"), 1));
         let long = "y".repeat(100);
         let mut big = hash(&[("x", long.as_str())]);
-        let mut h = big.as_hash_mut().expect("hash");
+        let mut h = big.as_hash_mut(Default::default()).expect("hash");
         h.remove(b"x");
         h.set(b"f2", b"v2");
         h.set(b"f1", b"v1");

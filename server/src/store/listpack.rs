@@ -9,13 +9,37 @@
 //!
 //! ```text
 //! 1fff vvvv                 field < 8 bytes and value < 16 bytes (one header byte)
-//! 0fff ffff · vvvv vvvv     otherwise: field length (< 128), value length (< 256)
+//! 0fff ffff · vvvv vvvv     field < 127 bytes and value < 256 bytes
+//! 0111 1111 · F · V         longer: both lengths as LEB128 varints
 //! ```
 //!
-//! Entries of a listpack hash are at most `LISTPACK_MAX_VALUE` (64) bytes, well inside both.
-//! The pair count is not stored: counting is a walk over the headers (at most 128 of them).
+//! Entries are at most `hash-max-listpack-value` bytes (64 by default: the first two forms);
+//! the pair count is not stored: counting is a walk over the headers (at most
+//! `hash-max-listpack-entries` of them, as Redis walks its listpack).
 
 use super::thin::ThinBytes;
+
+/// When a hash leaves the listpack encoding for a hashtable: more than `entries` fields, or a
+/// field or value longer than `value` bytes (`hash-max-listpack-entries` / `-value`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub entries: usize,
+    pub value: usize,
+}
+
+impl Default for Limits {
+    /// Redis 7.0's defaults.
+    fn default() -> Self {
+        Limits { entries: 512, value: 64 }
+    }
+}
+
+impl Limits {
+    /// May a listpack hold this pair (its count aside)?
+    pub fn fits(&self, field: &[u8], value: &[u8]) -> bool {
+        field.len() <= self.value && value.len() <= self.value
+    }
+}
 
 /// Field / value pairs in one buffer (8 bytes; empty means no allocation).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,30 +47,72 @@ pub struct Listpack {
     buf: ThinBytes,
 }
 
+/// The first byte of a header with varint lengths.
+const LONG: u8 = 0x7f;
+
 /// Header of the pair at `pos`: (header length, field length, value length).
 #[inline]
 fn header(buf: &[u8], pos: usize) -> (usize, usize, usize) {
     let b = buf[pos];
     if b & 0x80 != 0 {
         (1, ((b >> 4) & 0x7) as usize, (b & 0xf) as usize)
-    } else {
+    } else if b != LONG {
         (2, b as usize, buf[pos + 1] as usize)
+    } else {
+        let (fl, a) = varint(buf, pos + 1);
+        let (vl, b) = varint(buf, pos + 1 + a);
+        (1 + a + b, fl, vl)
     }
+}
+
+/// The LEB128 varint at `pos` and its length in bytes.
+fn varint(buf: &[u8], pos: usize) -> (usize, usize) {
+    let (mut n, mut shift, mut i) = (0usize, 0, pos);
+    loop {
+        let b = buf[i];
+        n |= ((b & 0x7f) as usize) << shift;
+        i += 1;
+        if b & 0x80 == 0 {
+            return (n, i - pos);
+        }
+        shift += 7;
+    }
+}
+
+fn push_varint(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+fn varint_len(n: usize) -> usize {
+    (usize::BITS - (n | 1).leading_zeros()).div_ceil(7) as usize
 }
 
 /// Bytes a pair takes once encoded.
 pub fn encoded_len(field: &[u8], value: &[u8]) -> usize {
-    let hdr = if field.len() < 8 && value.len() < 16 { 1 } else { 2 };
+    let hdr = if field.len() < 8 && value.len() < 16 {
+        1
+    } else if field.len() < LONG as usize && value.len() < 256 {
+        2
+    } else {
+        1 + varint_len(field.len()) + varint_len(value.len())
+    };
     hdr + field.len() + value.len()
 }
 
 /// Append one encoded pair to `out`.
 fn encode(out: &mut Vec<u8>, field: &[u8], value: &[u8]) {
-    debug_assert!(field.len() < 128 && value.len() < 256, "entry too long for a listpack");
     if field.len() < 8 && value.len() < 16 {
         out.push(0x80 | ((field.len() as u8) << 4) | value.len() as u8);
-    } else {
+    } else if field.len() < LONG as usize && value.len() < 256 {
         out.extend_from_slice(&[field.len() as u8, value.len() as u8]);
+    } else {
+        out.push(LONG);
+        push_varint(out, field.len());
+        push_varint(out, value.len());
     }
     out.extend_from_slice(field);
     out.extend_from_slice(value);
@@ -242,6 +308,35 @@ mod tests {
         assert!(lp.remove(b"a") && lp.remove(b"") && lp.remove(b"c"));
         assert!(lp.is_empty());
         assert_eq!(lp.heap_size(), 0);
+    }
+
+    #[test]
+    fn long_entries_take_varint_headers() {
+        let big = vec![b'y'; 70_000];
+        let cases: [(&[u8], &[u8]); 5] =
+            [(&big[..127], b""), (b"f", &big[..256]), (&big[..300], &big), (b"short", b"v"), (&big[..126], &big[..255])];
+        let mut lp = Listpack::new();
+        let mut size = 0;
+        for (f, v) in cases {
+            assert_eq!(lp.upsert(f, v, 10), Upsert::Added);
+            size += encoded_len(f, v);
+        }
+        assert_eq!(lp.heap_size(), size);
+        assert_eq!(encoded_len(&big[..127], b""), 1 + 1 + 1 + 127);
+        assert_eq!(encoded_len(&big[..300], &big), 1 + 2 + 3 + 300 + 70_000);
+        assert_eq!(encoded_len(&big[..126], &big[..255]), 2 + 126 + 255);
+        assert_eq!(lp.iter().collect::<Vec<_>>(), cases.to_vec());
+        assert_eq!(lp.get(&big[..300]), Some(&big[..]));
+        assert_eq!(lp.upsert(&big[..300], b"small now", 10), Upsert::Replaced);
+        assert_eq!(lp.get(&big[..300]), Some(&b"small now"[..]));
+        assert_eq!(lp.get(b"short"), Some(&b"v"[..]));
+        assert!(lp.remove(b"f") && lp.len() == 4);
+        for n in [0usize, 1, 127, 128, 16_383, 16_384, usize::MAX >> 1] {
+            let mut out = Vec::new();
+            push_varint(&mut out, n);
+            assert_eq!(out.len(), varint_len(n));
+            assert_eq!(varint(&out, 0), (n, out.len()));
+        }
     }
 
     #[test]

@@ -20,15 +20,15 @@
 //!
 //! Reading rebuilds each collection through its type's normal insert path, so the encoding a
 //! restored value reports follows its contents exactly as Redis's RESTORE does (a hash with
-//! more than `LISTPACK_MAX_ENTRIES` fields is a hashtable, a small all-integer set is an
+//! more than `hash-max-listpack-entries` fields is a hashtable, a small all-integer set is an
 //! intset...). The format is not Redis's RDB format: payloads do not cross between slotbox
 //! and real Redis, except that RESTORE reads a stream DUMPed by Redis (`serialize/redis_stream.rs`).
 //!
 //! Reading never panics and never trusts a length: every allocation is capped by the bytes
 //! left in the input. This module does no I/O and knows nothing about commands.
 
-use super::listpack;
-use super::types::{SetValue, ZSetValue, INTSET_MAX_ENTRIES, LISTPACK_MAX_ENTRIES, LISTPACK_MAX_VALUE};
+use super::listpack::{self, Limits};
+use super::types::{SetValue, ZSetValue, INTSET_MAX_ENTRIES};
 use super::value::{HashRef, HashTable, Value};
 
 /// The leading byte of a DUMP payload; bump it when the value format changes.
@@ -120,7 +120,7 @@ fn write_set(out: &mut Vec<u8>, s: &SetValue) {
 // Reading.
 
 /// Check version and checksum of a DUMP payload and read its single value.
-pub fn restore_value(payload: &[u8]) -> Result<Value> {
+pub fn restore_value(payload: &[u8], limits: Limits) -> Result<Value> {
     if redis_stream::is_redis_stream(payload) {
         return redis_stream::restore(payload).map(|s| Value::Stream(Box::new(s)));
     }
@@ -134,20 +134,21 @@ pub fn restore_value(payload: &[u8]) -> Result<Value> {
         return Err(RestoreError::VersionOrChecksum);
     }
     let mut body = &data[1..];
-    let v = read_value(&mut body)?;
+    let v = read_value(&mut body, limits)?;
     if !body.is_empty() {
         return Err(RestoreError::BadData);
     }
     Ok(v)
 }
 
-/// Read one value written by [`write_value`] from the front of `input`, advancing it.
-pub fn read_value(input: &mut &[u8]) -> Result<Value> {
+/// Read one value written by [`write_value`] from the front of `input`, advancing it; a hash
+/// is a listpack when it fits `limits`.
+pub fn read_value(input: &mut &[u8], limits: Limits) -> Result<Value> {
     let tag = take_u8(input)?;
     match tag {
         TAG_INT => Ok(Value::Int(unzigzag(take_varint(input)?))),
         TAG_STR => Ok(Value::string(take_bytes(input)?)),
-        TAG_HASH => read_hash(input),
+        TAG_HASH => read_hash(input, limits),
         TAG_LIST => read_list(input),
         TAG_INTSET => read_intset(input),
         TAG_SET => read_set(input),
@@ -167,23 +168,30 @@ fn take_count(input: &mut &[u8], min_size: usize) -> Result<usize> {
     Ok(n as usize)
 }
 
-/// A hash is a listpack when its pairs fit one (checked in a first pass over the input), as
-/// Redis's RESTORE decides; the listpack is then built in one buffer, exactly sized.
-fn read_hash(input: &mut &[u8]) -> Result<Value> {
+/// A hash is a listpack when its pairs fit one under `limits` (checked in a first pass over
+/// the input), as Redis's RESTORE decides; the listpack is then built in one buffer, exactly
+/// sized.
+fn read_hash(input: &mut &[u8], limits: Limits) -> Result<Value> {
     let n = take_count(input, 2)?;
     let body = *input;
-    let (mut small, mut bytes) = (n <= LISTPACK_MAX_ENTRIES, 0);
+    let (mut small, mut bytes) = (n <= limits.entries, 0);
     for _ in 0..n {
         let (f, v) = take_pair(input)?;
-        small &= f.len() <= LISTPACK_MAX_VALUE && v.len() <= LISTPACK_MAX_VALUE;
+        small &= limits.fits(f, v);
         bytes += listpack::encoded_len(f, v);
     }
     let mut pairs = body;
     if small {
         let mut lp = listpack::Builder::with_capacity(bytes);
+        // A duplicate field is corrupt input; past a few fields a set finds it, not a scan.
+        let mut seen = (n > 16).then(|| hashbrown::HashSet::with_capacity(n));
         for _ in 0..n {
             let (f, v) = take_pair(&mut pairs)?;
-            if lp.contains(f) {
+            let dup = match seen.as_mut() {
+                Some(s) => !s.insert(f),
+                None => lp.contains(f),
+            };
+            if dup {
                 return Err(RestoreError::BadData);
             }
             lp.push(f, v);

@@ -5,6 +5,7 @@
 //! marker. Version 1 files (no database markers) load into database 0. Used for replication full sync and for
 //! snapshot files. Loading checks the checksum before touching the keyspace.
 
+use super::listpack::Limits;
 use super::serialize::{crc64, read_value, write_value};
 use super::{Entry, Keyspace};
 use slotbox_protocol::{key_hash_slot, SLOT_COUNT};
@@ -82,7 +83,7 @@ pub fn dump(keyspace: &Keyspace, now_ms: i64) -> Vec<u8> {
 }
 
 /// Load a snapshot into `keyspace` (keys are added / replaced). Returns the number of keys.
-pub fn load(keyspace: &Keyspace, data: &[u8]) -> Result<usize, String> {
+pub fn load(keyspace: &Keyspace, data: &[u8], limits: Limits) -> Result<usize, String> {
     if data.len() < MAGIC.len() + 1 + 1 + 8 || &data[..MAGIC.len()] != MAGIC {
         return Err("not a slotbox snapshot (bad magic)".into());
     }
@@ -137,7 +138,7 @@ pub fn load(keyspace: &Keyspace, data: &[u8]) -> Result<usize, String> {
                 let (key, rest) = input.split_at(len);
                 let expire_at = i64::from_le_bytes(rest[..8].try_into().map_err(|_| "bad expiry")?);
                 input = &rest[8..];
-                let value = read_value(&mut input).map_err(|e| format!("bad value for a key: {e:?}"))?;
+                let value = read_value(&mut input, limits).map_err(|e| format!("bad value for a key: {e:?}"))?;
                 let mut shard = db.shard(key_hash_slot(key));
                 let mut entry = Entry::with_expiry(value, expire_at);
                 entry.lru = db.clock.initial();
@@ -167,16 +168,16 @@ mod tests {
         }
         let snap = dump(&ks, 0);
         let ks2 = Keyspace::new(16);
-        assert_eq!(load(&ks2, &snap).unwrap(), 500);
+        assert_eq!(load(&ks2, &snap, Limits::default()).unwrap(), 500);
         let counts: Vec<_> = (0..5).map(|d| ks2.db(d).counts().0).collect();
         assert_eq!(counts, [125, 125, 125, 125, 0], "each key back in its database");
         assert_eq!((0..4).map(|d| ks2.db(d).counts().1).sum::<usize>(), 167);
         let mut bad = snap.clone();
         let mid = bad.len() / 2;
         bad[mid] ^= 1;
-        assert!(load(&Keyspace::new(16), &bad).is_err());
-        assert!(load(&Keyspace::new(16), &snap[..snap.len() - 1]).is_err());
-        assert!(load(&Keyspace::new(2), &snap).is_err(), "database 3 does not exist with databases 2");
+        assert!(load(&Keyspace::new(16), &bad, Limits::default()).is_err());
+        assert!(load(&Keyspace::new(16), &snap[..snap.len() - 1], Limits::default()).is_err());
+        assert!(load(&Keyspace::new(2), &snap, Limits::default()).is_err(), "database 3 does not exist with databases 2");
     }
 
     #[test]
@@ -195,7 +196,7 @@ mod tests {
         body.extend_from_slice(&crc.to_le_bytes());
         v1 = body;
         let into = Keyspace::new(16);
-        assert_eq!(load(&into, &v1).unwrap(), 1);
+        assert_eq!(load(&into, &v1, Limits::default()).unwrap(), 1);
         assert_eq!(into.db(0).len(), 1);
     }
 
@@ -212,7 +213,7 @@ mod tests {
             snap.push(END);
             let crc = crc64(0, &snap);
             snap.extend_from_slice(&crc.to_le_bytes());
-            assert_eq!(load(&Keyspace::new(1), &snap), Err("snapshot truncated".to_string()), "len {len}");
+            assert_eq!(load(&Keyspace::new(1), &snap, Limits::default()), Err("snapshot truncated".to_string()), "len {len}");
         }
     }
 }

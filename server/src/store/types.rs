@@ -1,17 +1,19 @@
 //! Collection values with Redis 7.0's two encodings each, because replies show them: small
 //! hashes (`Value::Hash`, see `value::HashRef`) and sorted sets are "listpack" (insertion /
 //! score order, linear scans, compact) and become "hashtable" / "skiplist" past
-//! `*-max-listpack-entries` (128) or a member longer than `*-max-listpack-value` (64); small
-//! all-integer sets are "intset" (sorted) until 512 members or a non-integer. Conversion is
-//! one-way, as in Redis. Lists are always "quicklist" (7.0).
+//! `*-max-listpack-entries` (hashes: as configured, see `listpack::Limits`; sorted sets: 128)
+//! or a member longer than `*-max-listpack-value` (64); small all-integer sets are "intset"
+//! (sorted) until 512 members or a non-integer. Conversion is one-way, as in Redis. Lists are
+//! always "quicklist" (7.0).
 
 use super::skiplist::{cmp_entry, SkipList};
 use hashbrown::{HashMap, HashSet};
 use slotbox_protocol::float::parse_i64;
 use std::cmp::Ordering;
 
-pub const LISTPACK_MAX_ENTRIES: usize = 128;
-pub const LISTPACK_MAX_VALUE: usize = 64;
+/// A sorted set's listpack limits (Redis's default `zset-max-listpack-entries` / `-value`).
+pub const ZSET_LISTPACK_MAX_ENTRIES: usize = 128;
+pub const ZSET_LISTPACK_MAX_VALUE: usize = 64;
 pub const INTSET_MAX_ENTRIES: usize = 512;
 
 pub type Bytes = super::thin::ThinBytes;
@@ -207,7 +209,7 @@ impl ZSetValue {
         }
         let old = self.remove(member);
         if let ZSetValue::Small(v) = self {
-            if v.len() < LISTPACK_MAX_ENTRIES && member.len() <= LISTPACK_MAX_VALUE {
+            if v.len() < ZSET_LISTPACK_MAX_ENTRIES && member.len() <= ZSET_LISTPACK_MAX_VALUE {
                 let pos = v.partition_point(|(s, m)| cmp_entry(*s, m, score, member) == Ordering::Less);
                 v.insert(pos, (score, member.into()));
                 return old;
@@ -419,7 +421,7 @@ impl ZSetValue {
         match self {
             ZSetValue::Small(v) => {
                 v.iter().any(|(_, m)| &**m == member)
-                    || (v.len() < LISTPACK_MAX_ENTRIES && member.len() <= LISTPACK_MAX_VALUE)
+                    || (v.len() < ZSET_LISTPACK_MAX_ENTRIES && member.len() <= ZSET_LISTPACK_MAX_VALUE)
             }
             ZSetValue::Big { .. } => false,
         }

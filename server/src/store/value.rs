@@ -3,9 +3,9 @@
 //! encodings are two variants, so a small hash is a single allocation (its listpack bytes);
 //! [`HashRef`] and [`HashMut`] give the hash commands one view over both.
 
-use super::listpack::{self, Listpack, Upsert};
+use super::listpack::{self, Limits, Listpack, Upsert};
 use super::thin::ThinBytes;
-use super::types::{Bytes, SetValue, ZSetValue, LISTPACK_MAX_ENTRIES, LISTPACK_MAX_VALUE};
+use super::types::{Bytes, SetValue, ZSetValue};
 use hashbrown::HashMap;
 use slotbox_protocol::float::parse_i64;
 
@@ -28,7 +28,7 @@ pub enum Value {
     },
     /// A small hash (`OBJECT ENCODING listpack`): insertion order, one exactly-sized buffer.
     Hash(Listpack),
-    /// A hash past `hash-max-listpack-entries` (128) or `-value` (64) bytes (`hashtable`);
+    /// A hash past `hash-max-listpack-entries` (512) or `-value` (64) bytes (`hashtable`);
     /// conversion is one-way, as in Redis.
     HashTable(Box<HashTable>),
     /// Always "quicklist" in Redis 7.0.
@@ -149,9 +149,10 @@ impl Value {
         }
     }
 
-    /// A write handle on a hash value (`None` for another type).
-    pub fn as_hash_mut(&mut self) -> Option<HashMut<'_>> {
-        matches!(self, Value::Hash(_) | Value::HashTable(_)).then_some(HashMut(self))
+    /// A write handle on a hash value (`None` for another type); a listpack past `limits`
+    /// becomes a hashtable.
+    pub fn as_hash_mut(&mut self, limits: Limits) -> Option<HashMut<'_>> {
+        matches!(self, Value::Hash(_) | Value::HashTable(_)).then_some(HashMut(self, limits))
     }
 }
 
@@ -255,7 +256,7 @@ impl<'a> Iterator for HashIter<'a> {
 
 /// A hash being modified: a `&mut Value` known to be `Hash` or `HashTable`, turned from the
 /// first into the second in place when Redis would convert.
-pub struct HashMut<'a>(&'a mut Value);
+pub struct HashMut<'a>(&'a mut Value, Limits);
 
 impl HashMut<'_> {
     pub fn view(&self) -> HashRef<'_> {
@@ -279,12 +280,23 @@ impl HashMut<'_> {
     }
 
     /// Set a field; returns true if it is new. A listpack keeps an existing field's position;
-    /// a field or value over 64 bytes, or a 129th field, converts it to a hashtable first.
+    /// a field or value past `hash-max-listpack-value`, or one field more than
+    /// `hash-max-listpack-entries`, converts it to a hashtable first.
     pub fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
+        let limits = self.1;
         if let Value::Hash(lp) = &mut *self.0 {
-            if field.len() <= LISTPACK_MAX_VALUE && value.len() <= LISTPACK_MAX_VALUE {
-                match lp.upsert(field, value, LISTPACK_MAX_ENTRIES) {
-                    Upsert::Replaced => return false,
+            if limits.fits(field, value) {
+                match lp.upsert(field, value, limits.entries) {
+                    // Past a lowered `hash-max-listpack-entries`, any write converts (as
+                    // Redis's hashTypeSet); a pair takes a byte at least, so a buffer no longer
+                    // than the limit needs no count.
+                    Upsert::Replaced if lp.heap_size() <= limits.entries || lp.len() <= limits.entries => {
+                        return false
+                    }
+                    Upsert::Replaced => {
+                        self.convert();
+                        return false;
+                    }
                     Upsert::Added => return true,
                     Upsert::Full => {}
                 }
@@ -390,7 +402,7 @@ mod tests {
 
     fn hash_with(pairs: &[(&[u8], &[u8])]) -> Value {
         let mut v = Value::new_hash();
-        let mut h = v.as_hash_mut().expect("hash");
+        let mut h = v.as_hash_mut(Default::default()).expect("hash");
         pairs.iter().for_each(|(f, val)| {
             h.set(f, val);
         });
@@ -400,23 +412,23 @@ mod tests {
     #[test]
     fn hash_converts_once() {
         let mut v = Value::new_hash();
-        let mut h = v.as_hash_mut().expect("hash");
-        for i in 0..128 {
+        let mut h = v.as_hash_mut(Default::default()).expect("hash");
+        for i in 0..512 {
             assert!(h.set(format!("f{i}").as_bytes(), b"v"));
         }
         assert!(!h.set(b"f0", b"w"));
         assert_eq!(h.view().encoding(), "listpack");
         let order: Vec<_> = h.view().iter().map(|(f, _)| f.to_vec()).collect();
         assert_eq!(order[0], b"f0");
-        assert_eq!(order[127], b"f127");
-        assert!(h.set(b"f128", b"v"));
+        assert_eq!(order[511], b"f511");
+        assert!(h.set(b"f512", b"v"));
         assert_eq!(h.view().encoding(), "hashtable");
-        assert!(h.remove(b"f128"));
-        assert!(!h.remove(b"f128"));
-        assert_eq!((h.len(), h.get(b"f0")), (128, Some(&b"w"[..])));
+        assert!(h.remove(b"f512"));
+        assert!(!h.remove(b"f512"));
+        assert_eq!((h.len(), h.get(b"f0")), (512, Some(&b"w"[..])));
         assert_eq!(v.encoding(), "hashtable");
         assert_eq!(v.type_name(), "hash");
-        assert!(v.as_hash().expect("hash").heap_size() > 128 * 36);
+        assert!(v.as_hash().expect("hash").heap_size() > 512 * 36);
 
         let long = [b'x'; 65];
         for pairs in [&[(&b"a"[..], &long[..])][..], &[(&long[..], &b"a"[..])], &[(b"a", b"1"), (b"a", &long)]] {
@@ -425,7 +437,34 @@ mod tests {
             assert_eq!(v.as_hash().expect("hash").len(), 1);
         }
         assert_eq!(hash_with(&[(b"a", &long[..64])]).encoding(), "listpack");
-        assert!(Value::Int(1).as_hash().is_none() && Value::Int(1).as_hash_mut().is_none());
+        assert!(Value::Int(1).as_hash().is_none() && Value::Int(1).as_hash_mut(Default::default()).is_none());
+    }
+
+    #[test]
+    fn hash_follows_its_limits() {
+        let limits = Limits { entries: 3, value: 10 };
+        let mut v = Value::new_hash();
+        let mut h = v.as_hash_mut(limits).expect("hash");
+        for f in [&b"a"[..], b"b", b"c"] {
+            assert!(h.set(f, b"0123456789"));
+        }
+        assert_eq!(h.view().encoding(), "listpack");
+        assert!(h.set(b"d", b"v"), "a fourth field");
+        assert_eq!(h.view().encoding(), "hashtable");
+        let mut v = hash_with(&[(b"a", b"1")]);
+        assert_eq!(v.as_hash_mut(limits).expect("hash").set(b"b", b"01234567890"), true);
+        assert_eq!(v.encoding(), "hashtable", "a value one byte past the limit");
+        // Long entries stay a listpack when the limit allows them.
+        let big = vec![b'x'; 70_000];
+        let roomy = Limits { entries: 10, value: 100_000 };
+        let mut v = Value::new_hash();
+        v.as_hash_mut(roomy).expect("hash").set(&big[..300], &big);
+        assert_eq!(v.encoding(), "listpack");
+        assert_eq!(v.as_hash().expect("hash").get(&big[..300]), Some(&big[..]));
+        // A lowered entry limit converts a listpack on its next write, even a replacement.
+        let mut v = hash_with(&[(b"a", b"1"), (b"b", b"2"), (b"c", b"3")]);
+        v.as_hash_mut(Limits { entries: 2, value: 64 }).expect("hash").set(b"a", b"9");
+        assert_eq!(v.encoding(), "hashtable");
     }
 
     #[test]
@@ -435,7 +474,7 @@ mod tests {
         let borrowed: Vec<(&[u8], &[u8])> = pairs.iter().map(|(f, v)| (&f[..], &v[..])).collect();
         let small = hash_with(&borrowed);
         let mut big = hash_with(&[(b"x", &[b'x'; 65])]);
-        let mut h = big.as_hash_mut().expect("hash");
+        let mut h = big.as_hash_mut(Default::default()).expect("hash");
         h.remove(b"x");
         borrowed.iter().for_each(|(f, v)| assert!(h.set(f, v)));
         let (s, b) = (small.as_hash().expect("hash"), big.as_hash().expect("hash"));

@@ -34,5 +34,6 @@ pub(super) fn hash_for_write<'c>(ctx: &'c mut Ctx, key: &[u8]) -> HashMut<'c> {
     if ctx.keys.get(key).is_none_or(|e| e.value.as_hash().is_none()) {
         ctx.keys.insert(key, Entry::new(Value::new_hash()));
     }
-    ctx.keys.get_mut(key).and_then(|e| e.value.as_hash_mut()).expect("hash inserted above")
+    let limits = ctx.shared.hot.hash_limits();
+    ctx.keys.get_mut(key).and_then(|e| e.value.as_hash_mut(limits)).expect("hash inserted above")
 }

@@ -80,13 +80,34 @@ fn encodings_follow_redis() {
     assert_eq!(h.call(&["OBJECT", "ENCODING", "h"]), bulk("listpack"));
     assert_eq!(h.call(&["HINCRBY", "h", &long(65), "1"]), int(1));
     assert_eq!(h.call(&["OBJECT", "ENCODING", "h"]), bulk("hashtable"));
-    for i in 0..128 {
+    for i in 0..512 {
         h.call(&["HSET", "big", &format!("f{i}"), "v"]);
     }
     assert_eq!(h.call(&["OBJECT", "ENCODING", "big"]), bulk("listpack"));
-    h.call(&["HSET", "big", "f128", "v"]);
+    h.call(&["HSET", "big", "f512", "v"]);
     assert_eq!(h.call(&["OBJECT", "ENCODING", "big"]), bulk("hashtable"));
     assert_eq!(h.call(&["TYPE", "big"]), Frame::simple_static("hash"));
+}
+
+#[test]
+fn encodings_follow_the_configured_limits() {
+    let mut h = Harness::new();
+    h.call(&["CONFIG", "SET", "hash-max-listpack-entries", "2", "hash-max-listpack-value", "100000"]);
+    h.call(&["HSET", "h", "a", "1", "b", &long(70_000)]);
+    assert_eq!(h.call(&["OBJECT", "ENCODING", "h"]), bulk("listpack"));
+    assert_eq!(h.call(&["HGET", "h", "b"]), bulk(&long(70_000)));
+    // DUMP / RESTORE decide by the limits of the server restoring.
+    let Frame::Bulk(dump) = h.call(&["DUMP", "h"]) else { panic!("no dump") };
+    h.call(&["CONFIG", "SET", "hash-max-ziplist-value", "10"]);
+    assert_eq!(h.call_raw(&[b"RESTORE", b"h2", b"0", &dump]), ok());
+    assert_eq!(h.call(&["OBJECT", "ENCODING", "h2"]), bulk("hashtable"));
+    h.call(&["CONFIG", "SET", "hash-max-ziplist-value", "100000"]);
+    assert_eq!(h.call_raw(&[b"RESTORE", b"h3", b"0", &dump]), ok());
+    assert_eq!(h.call(&["OBJECT", "ENCODING", "h3"]), bulk("listpack"));
+    // A third field passes the entry limit.
+    h.call(&["HSET", "h", "c", "3"]);
+    assert_eq!(h.call(&["OBJECT", "ENCODING", "h"]), bulk("hashtable"));
+    assert_eq!(h.call(&["HLEN", "h"]), int(3));
 }
 
 #[test]

@@ -48,7 +48,7 @@ fn dump_restore_round_trips_every_type() {
 #[test]
 fn big_encodings_survive() {
     let mut h = Harness::new();
-    for i in 0..300 {
+    for i in 0..600 {
         let (f, v) = (format!("f{i}"), format!("{i}"));
         h.call(&["HSET", "h", &f, &v]);
         h.call(&["SADD", "s", &v]);

@@ -5,7 +5,7 @@ use super::*;
 
 fn hash(pairs: impl IntoIterator<Item = (String, String)>) -> Value {
     let mut h = Value::new_hash();
-    let mut w = h.as_hash_mut().expect("hash");
+    let mut w = h.as_hash_mut(Default::default()).expect("hash");
     for (f, v) in pairs {
         w.set(f.as_bytes(), v.as_bytes());
     }
@@ -58,10 +58,10 @@ fn stream() -> Value {
 }
 
 fn samples() -> Vec<(Value, &'static str)> {
-    let big_hash = hash((0..200).map(|i| (format!("f{i}"), format!("v{i}"))));
+    let big_hash = hash((0..600).map(|i| (format!("f{i}"), format!("v{i}"))));
     let mut shrunk = big_hash.clone();
-    if let Some(mut h) = shrunk.as_hash_mut() {
-        (3..200).for_each(|i| assert!(h.remove(format!("f{i}").as_bytes())));
+    if let Some(mut h) = shrunk.as_hash_mut(Default::default()) {
+        (3..600).for_each(|i| assert!(h.remove(format!("f{i}").as_bytes())));
     }
     vec![
         (Value::Int(0), "int"),
@@ -71,6 +71,7 @@ fn samples() -> Vec<(Value, &'static str)> {
         (Value::string(b"hello\0\xff"), "embstr"),
         (Value::string(&[7u8; 300]), "raw"),
         (hash((0..5).map(|i| (format!("f{i}"), format!("{i}")))), "listpack"),
+        (hash((0..200).map(|i| (format!("f{i}"), format!("v{i}")))), "listpack"),
         (big_hash, "hashtable"),
         (hash([("a".into(), "x".repeat(65)), ("b".into(), "y".into())]), "hashtable"),
         // Re-built from contents, as Redis's RESTORE does.
@@ -141,7 +142,7 @@ fn every_type_and_encoding_round_trips() {
     for (v, encoding) in samples() {
         let payload = dump_value(&v);
         assert_eq!(payload[0], FORMAT_VERSION);
-        let back = restore_value(&payload).expect("restore");
+        let back = restore_value(&payload, Default::default()).expect("restore");
         assert_eq!(contents(&back), contents(&v));
         assert_eq!(back.encoding(), encoding, "{v:?}");
     }
@@ -154,10 +155,10 @@ fn many_values_in_one_stream() {
     values.iter().for_each(|v| write_value(&mut out, v));
     let mut input = &out[..];
     for v in &values {
-        assert_eq!(contents(&read_value(&mut input).expect("read")), contents(v));
+        assert_eq!(contents(&read_value(&mut input, Default::default()).expect("read")), contents(v));
     }
     assert!(input.is_empty());
-    assert_eq!(read_value(&mut input), Err(RestoreError::BadData));
+    assert_eq!(read_value(&mut input, Default::default()), Err(RestoreError::BadData));
 }
 
 #[test]
@@ -171,7 +172,7 @@ fn any_single_byte_change_is_rejected() {
                 let mut bad = payload.clone();
                 bad[i] ^= mask;
                 // Version, body or checksum: the checksum catches any one-byte change.
-                let got = restore_value(&bad);
+                let got = restore_value(&bad, Default::default());
                 assert_eq!(got, Err(RestoreError::VersionOrChecksum), "byte {i} of {v:?}");
             }
         }
@@ -183,14 +184,14 @@ fn every_truncation_is_rejected() {
     for (v, _) in samples() {
         let payload = dump_value(&v);
         for len in 0..payload.len() {
-            assert!(restore_value(&payload[..len]).is_err(), "len {len} of {v:?}");
+            assert!(restore_value(&payload[..len], Default::default()).is_err(), "len {len} of {v:?}");
         }
         let mut body = Vec::new();
         write_value(&mut body, &v);
         // Reading a prefix rebuilds the value: sample the lengths of big bodies.
         let step = (body.len() / 256).max(1);
         for len in (0..body.len()).step_by(step) {
-            assert!(read_value(&mut &body[..len]).is_err(), "body len {len} of {v:?}");
+            assert!(read_value(&mut &body[..len], Default::default()).is_err(), "body len {len} of {v:?}");
         }
     }
 }
@@ -221,11 +222,11 @@ fn bad_bodies_with_good_checksums_are_bad_data() {
         vec![TAG_INT, 1, 0],
     ];
     for body in cases {
-        assert_eq!(restore_value(&sealed(&body)), Err(RestoreError::BadData), "{body:?}");
+        assert_eq!(restore_value(&sealed(&body), Default::default()), Err(RestoreError::BadData), "{body:?}");
     }
     let mut wrong_version = sealed(&[TAG_INT, 2]);
     wrong_version[0] = FORMAT_VERSION + 1;
-    assert_eq!(restore_value(&wrong_version), Err(RestoreError::VersionOrChecksum));
+    assert_eq!(restore_value(&wrong_version, Default::default()), Err(RestoreError::VersionOrChecksum));
 }
 
 #[test]
@@ -243,8 +244,8 @@ fn random_garbage_never_panics() {
         if let Some(first) = body.first_mut() {
             *first %= 8;
         }
-        let _ = read_value(&mut &body[..]);
-        let _ = restore_value(&sealed(&body));
+        let _ = read_value(&mut &body[..], Default::default());
+        let _ = restore_value(&sealed(&body), Default::default());
     }
 }
 
@@ -256,14 +257,14 @@ fn hash_body_format_is_stable() {
     write_value(&mut out, &v);
     let expected = [TAG_HASH, 2, 1, b'a', 1, b'1', 2, b'b', b'b', 2, b'2', b'2'];
     assert_eq!(out, expected);
-    let back = read_value(&mut &expected[..]).expect("read");
+    let back = read_value(&mut &expected[..], Default::default()).expect("read");
     assert_eq!(back, v);
     assert_eq!(back.as_hash().expect("hash").pairs(), vec![(&b"a"[..], &b"1"[..]), (b"bb", b"22")]);
     // A duplicate field is bad data in either encoding.
     let mut dup = vec![TAG_HASH, 2, 1, b'a', 65];
     dup.extend_from_slice(&[b'x'; 65]);
     dup.extend_from_slice(&[1, b'a', 1, b'2']);
-    assert_eq!(read_value(&mut &dup[..]), Err(RestoreError::BadData));
+    assert_eq!(read_value(&mut &dup[..], Default::default()), Err(RestoreError::BadData));
 }
 
 /// A payload Redis 5 DUMPed (RDB type 15: no read counters), from Redis's own test "Loading
@@ -294,7 +295,7 @@ const REDIS5_STREAM: &[u8] = &[
 #[test]
 fn a_stream_dumped_by_redis_5_restores() {
     use crate::store::stream::StreamId;
-    let Ok(Value::Stream(s)) = restore_value(REDIS5_STREAM) else { panic!("not restored") };
+    let Ok(Value::Stream(s)) = restore_value(REDIS5_STREAM, Default::default()) else { panic!("not restored") };
     let ids: Vec<StreamId> = s.range(StreamId::MIN, StreamId::MAX, false, 0).iter().map(|e| e.id).collect();
     assert_eq!(ids, [StreamId::new(5, 0), StreamId::new(6, 0)]);
     assert_eq!((s.entries_added, s.max_deleted_id, s.first_id), (2, StreamId::MIN, StreamId::new(5, 0)));
@@ -306,8 +307,8 @@ fn a_stream_dumped_by_redis_5_restores() {
     for i in 0..REDIS5_STREAM.len() {
         let mut bad = REDIS5_STREAM.to_vec();
         bad[i] ^= 0x21;
-        assert!(restore_value(&bad).is_err(), "byte {i}");
-        assert!(restore_value(&REDIS5_STREAM[..i]).is_err());
+        assert!(restore_value(&bad, Default::default()).is_err(), "byte {i}");
+        assert!(restore_value(&REDIS5_STREAM[..i], Default::default()).is_err());
     }
 }
 
@@ -321,7 +322,7 @@ fn damaged_redis_stream_bodies_never_panic() {
             bad[i] ^= flip;
             let crc = crc64(0, &bad);
             bad.extend_from_slice(&crc.to_le_bytes());
-            let _ = restore_value(&bad);
+            let _ = restore_value(&bad, Default::default());
         }
     }
 }
