@@ -99,7 +99,7 @@ pub(super) fn after_run(
 fn count_unstreamed(ctx: &Ctx) {
     let n = ctx.propagate.as_ref().map_or(1, Vec::len) as u64;
     if n > 0 {
-        ctx.shared.persist.dirty.fetch_add(n, Ordering::Relaxed);
+        ctx.shared.persist.dirty.add(n);
     }
 }
 

@@ -37,7 +37,7 @@ pub fn render(out: &mut String, p: &Persistence) {
          rdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\n\
          rdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{}\r\n\
          rdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:{}\r\n",
-        ld(&p.dirty),
+        p.dirty.get(),
         u8::from(bgsave),
         p.core.lastsave.load(Ordering::Relaxed),
         status(p.last_bgsave_ok.load(Ordering::Relaxed)),

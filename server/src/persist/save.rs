@@ -48,12 +48,11 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
-/// Record the outcome of a save that covered `dirty_at_cut` changes.
+/// Record the outcome of a save cut when the change count was `dirty_at_cut` (`Dirty::cut`).
 fn finished(p: &Persistence, result: &std::io::Result<()>, dirty_at_cut: u64) {
     match result {
         Ok(()) => {
-            let _ =
-                p.dirty.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |d| Some(d.saturating_sub(dirty_at_cut)));
+            p.dirty.saved(dirty_at_cut);
             p.core.lastsave.store(unix_time_ms() as u64 / 1000, Ordering::Relaxed);
             p.rdb_saves.fetch_add(1, Ordering::Relaxed);
             p.last_bgsave_ok.store(true, Ordering::Relaxed);
@@ -68,7 +67,7 @@ fn finished(p: &Persistence, result: &std::io::Result<()>, dirty_at_cut: u64) {
 
 /// SAVE / SHUTDOWN: dump and write in the calling thread.
 pub fn save_now(p: &Persistence) -> std::io::Result<()> {
-    let dirty = p.dirty.load(Ordering::Relaxed);
+    let dirty = p.dirty.cut();
     let started = Instant::now();
     let data = crate::store::snapshot::dump(&p.core.keyspace, unix_time_ms());
     let path = snapshot_path(&p.core.config.read());
@@ -102,7 +101,7 @@ fn bgsave(p: &Persistence) {
     let started = Instant::now();
     let (data, dirty) = {
         let _paused = p.core.exec_gate.write_all();
-        (crate::store::snapshot::dump(&p.core.keyspace, unix_time_ms()), p.dirty.load(Ordering::Relaxed))
+        (crate::store::snapshot::dump(&p.core.keyspace, unix_time_ms()), p.dirty.cut())
     };
     let pause = started.elapsed();
     p.last_pause_us.store(pause.as_micros() as u64, Ordering::Relaxed);
@@ -129,7 +128,7 @@ pub fn check_save_rules(p: &Arc<Persistence>) {
         return;
     }
     let rules = save_rules(&p.core.config.read().save);
-    let dirty = p.dirty.load(Ordering::Relaxed);
+    let dirty = p.dirty.get();
     if rules.is_empty() || dirty == 0 {
         return;
     }

@@ -20,7 +20,7 @@ pub struct Persistence {
     /// The `appendfsync always` syncer.
     pub syncer: Syncer,
     /// Writes since the last successful snapshot (`rdb_changes_since_last_save`).
-    pub dirty: AtomicU64,
+    pub dirty: Dirty,
     pub bgsave_in_progress: AtomicBool,
     /// Unix ms when the running BGSAVE started.
     pub bgsave_started: AtomicI64,
@@ -50,7 +50,7 @@ impl Persistence {
             core,
             aof: Arc::new(Aof::new(path, policy)),
             syncer: Syncer::default(),
-            dirty: AtomicU64::new(0),
+            dirty: Dirty::default(),
             bgsave_in_progress: AtomicBool::new(false),
             bgsave_started: AtomicI64::new(0),
             last_bgsave_ok: AtomicBool::new(true),
@@ -77,8 +77,62 @@ impl crate::stream::StreamSink for Persistence {
             return;
         }
         if !(name.eq_ignore_ascii_case(b"multi") || name.eq_ignore_ascii_case(b"exec")) {
-            self.dirty.fetch_add(1, Ordering::Relaxed);
+            self.dirty.add(1);
         }
         self.aof.append(encoded);
+    }
+}
+
+/// Writes since the last successful snapshot: every write counted on a striped counter (each
+/// event loop bumps its own cache line: one shared atomic was bounced between the loops on
+/// every write), less the count the last successful save covered.
+#[derive(Default)]
+pub struct Dirty {
+    total: crate::stats::Counter,
+    saved: AtomicU64,
+}
+
+impl Dirty {
+    pub fn add(&self, n: u64) {
+        self.total.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Changes since the last successful save.
+    pub fn get(&self) -> u64 {
+        self.total.load(Ordering::Relaxed).saturating_sub(self.saved.load(Ordering::Relaxed))
+    }
+
+    /// The count a save cut now covers (hand it to [`Dirty::saved`] once the save succeeded).
+    pub fn cut(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// A save cut at `at_cut` succeeded: the changes before it no longer count.
+    pub fn saved(&self, at_cut: u64) {
+        self.saved.fetch_max(at_cut, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Dirty;
+
+    #[test]
+    fn a_save_forgets_only_the_changes_before_its_cut() {
+        let d = Dirty::default();
+        d.add(5);
+        let cut = d.cut();
+        let writer = std::thread::spawn(move || {
+            d.add(3);
+            d
+        });
+        let d = writer.join().expect("writer");
+        assert_eq!(d.get(), 8);
+        d.saved(cut);
+        assert_eq!(d.get(), 3, "the writes after the cut still count");
+        d.saved(cut - 2);
+        assert_eq!(d.get(), 3, "an older save does not bring changes back");
+        d.saved(d.cut());
+        assert_eq!(d.get(), 0);
     }
 }
