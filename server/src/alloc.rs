@@ -3,16 +3,19 @@
 //! allocator). The binary installs it with
 //! `#[global_allocator] static A: slotbox_server::alloc::CountingAlloc = CountingAlloc;`.
 //!
-//! Counting must stay cheap on every allocation from every thread: each thread adds to one of
-//! [`STRIPES`] cache-line-padded counters (picked once per thread, round-robin), and
-//! [`allocated`] sums them. The allocator itself never allocates, locks or panics.
+//! Counting must stay cheap on every allocation from every thread: each of the first threads
+//! owns one of [`STRIPES`] cache-line-padded counters, which only it writes (a plain load and
+//! store, no locked instruction: an event loop allocates a few times per request), and later
+//! threads share the last one (atomic adds); [`allocated`] sums them. The allocator itself
+//! never allocates, locks or panics.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 
-/// Number of counters; threads beyond this share them (still correct, just more contention).
+/// Number of counters: the first `STRIPES - 1` threads own one each, the others share the last.
 const STRIPES: usize = 32;
+const SHARED: usize = STRIPES - 1;
 
 /// One counter on its own cache line (two lines: adjacent-line prefetch), so threads don't
 /// false-share.
@@ -29,26 +32,33 @@ thread_local! {
     static STRIPE: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
-fn stripe() -> &'static AtomicIsize {
-    let idx = STRIPE
+/// This thread's counter index (`SHARED` when it owns none, or while it is torn down).
+fn stripe() -> usize {
+    STRIPE
         .try_with(|s| {
             let mut i = s.get();
             if i == usize::MAX {
-                i = NEXT_STRIPE.fetch_add(1, Ordering::Relaxed) % STRIPES;
+                i = NEXT_STRIPE.fetch_add(1, Ordering::Relaxed).min(SHARED);
                 s.set(i);
             }
             i
         })
-        .unwrap_or(0);
-    &COUNTERS[idx].0
+        .unwrap_or(SHARED)
 }
 
-fn add(bytes: usize) {
-    stripe().fetch_add(bytes as isize, Ordering::Relaxed);
+fn add(bytes: isize) {
+    let i = stripe();
+    let c = &COUNTERS[i].0;
+    if i == SHARED {
+        c.fetch_add(bytes, Ordering::Relaxed);
+    } else {
+        // Only this thread writes its own counter: no read-modify-write needed.
+        c.store(c.load(Ordering::Relaxed).wrapping_add(bytes), Ordering::Relaxed);
+    }
 }
 
 fn sub(bytes: usize) {
-    stripe().fetch_sub(bytes as isize, Ordering::Relaxed);
+    add((bytes as isize).wrapping_neg());
 }
 
 /// The counting allocator (a unit struct: all state is in statics).
@@ -63,7 +73,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = System.alloc(layout);
         if !p.is_null() {
-            add(layout.size());
+            add(layout.size() as isize);
         }
         p
     }
@@ -71,7 +81,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         let p = System.alloc_zeroed(layout);
         if !p.is_null() {
-            add(layout.size());
+            add(layout.size() as isize);
         }
         p
     }
@@ -85,7 +95,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
         let p = System.realloc(ptr, layout, new_size);
         if !p.is_null() {
             if new_size >= layout.size() {
-                add(new_size - layout.size());
+                add((new_size - layout.size()) as isize);
             } else {
                 sub(layout.size() - new_size);
             }
