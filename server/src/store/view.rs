@@ -1,7 +1,7 @@
 //! [`KeyView`]: the slots a command has locked, and key-level access to them with lazy expiry
 //! (an expired key is removed the moment a command looks at it, as Redis does).
 
-use super::{lru, Db, Entry, Shard, SlotGuard};
+use super::{lru, Db, Entry, Shard, SlotGuard, Value};
 use slotbox_protocol::key_hash_slot;
 use smallvec::SmallVec;
 
@@ -187,6 +187,41 @@ impl<'a> KeyView<'a> {
         }
         let live = self.master_stream;
         old.filter(|e| live || !e.is_expired(now))
+    }
+
+    /// [`KeyView::insert`] of a fresh string value with `expire_at` (SET), done in place when
+    /// `key` holds a live string of exactly as many bytes in an allocation of its own size:
+    /// its bytes are overwritten (no allocation, no free; a fixed-size value SET again and
+    /// again is common), and everything else is as `insert` leaves it. False, with nothing
+    /// done, when that does not apply. Only for values no integer encoding would take.
+    pub fn overwrite_string(&mut self, key: &[u8], value: &[u8], expire_at: i64) -> bool {
+        debug_assert!(value.len() > 20, "a short value may be an integer");
+        let (now, clock) = (self.now_ms, &self.db.clock);
+        let master_stream = self.master_stream;
+        let shard = self.shard(key);
+        let Some(e) = shard.map.get_mut(key) else { return false };
+        let fits = matches!(&e.value, Value::Str { data, .. } if data.len() == value.len() && data.capacity() == data.len());
+        if !fits || (e.is_expired(now) && !master_stream) {
+            return false;
+        }
+        if let Value::Str { data, raw } = &mut e.value {
+            data.copy_from_slice(value);
+            *raw = false;
+        }
+        if clock.lfu_mode() {
+            clock.on_access(&mut e.lru, now);
+        } else {
+            e.lru = clock.fresh(now);
+        }
+        let was = std::mem::replace(&mut e.expire_at, expire_at);
+        match (was != 0, expire_at != 0) {
+            (true, false) => shard.volatile -= 1,
+            (false, true) => shard.volatile += 1,
+            _ => {}
+        }
+        shard.touch(key);
+        self.note_modified(key);
+        true
     }
 
     /// Remove `key`; returns the live entry that was there.

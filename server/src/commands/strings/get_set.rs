@@ -16,9 +16,11 @@ use slotbox_protocol::Frame;
 /// Store `value` at `key` with `expire_at` (0 = none), replacing whatever was there, and
 /// report the `set` event (Redis's `setKey` + its caller's notification).
 fn store(ctx: &mut Ctx, key: &[u8], value: &[u8], expire_at: i64) {
-    let mut entry = Entry::new(Value::string(value));
-    entry.expire_at = expire_at;
-    ctx.keys.insert(key, entry);
+    if value.len() <= 20 || !ctx.keys.overwrite_string(key, value, expire_at) {
+        let mut entry = Entry::new(Value::string(value));
+        entry.expire_at = expire_at;
+        ctx.keys.insert(key, entry);
+    }
     ctx.notify(class::STRING, "set", key);
 }
 

@@ -182,3 +182,41 @@ fn expired_keys_are_invisible() {
     assert_eq!(h.call(&["INCR", "n"]), int(1));
     assert_eq!(h.call(&["TTL", "n"]), int(-1));
 }
+
+#[test]
+fn set_over_a_string_of_the_same_length_is_a_fresh_set() {
+    // SET over a value of the same length writes it in place: nothing a client sees differs
+    // from a new value (encoding, TTL, the volatile count, expiry of an expired key, events).
+    let mut h = Harness::new();
+    let (a, b) = ("a".repeat(30), "b".repeat(30));
+    h.call(&["SET", "k", &a, "EX", "100"]);
+    h.call(&["APPEND", "k", ""]);
+    assert_eq!(h.call(&["OBJECT", "ENCODING", "k"]), bulk("raw"));
+    assert_eq!(h.call(&["SET", "k", &b]), ok());
+    assert_eq!(h.call(&["GET", "k"]), bulk(&b));
+    assert_eq!(h.call(&["OBJECT", "ENCODING", "k"]), bulk("embstr"));
+    assert_eq!(h.call(&["TTL", "k"]), int(-1));
+    assert_eq!(h.call(&["SET", "k", &a, "PX", "100000"]), ok());
+    assert!(matches!(h.call(&["PTTL", "k"]), slotbox_protocol::Frame::Integer(t) if t > 99_000));
+    assert_eq!(h.call(&["SET", "k", &b, "KEEPTTL", "GET"]), bulk(&a));
+    assert!(matches!(h.call(&["PTTL", "k"]), slotbox_protocol::Frame::Integer(t) if t > 99_000));
+    let slot = slotbox_protocol::key_hash_slot(b"k");
+    assert_eq!(h.shared.keyspace.db(0).shard(slot).volatile, 1);
+    assert_eq!(h.call(&["SET", "k", &a]), ok());
+    assert_eq!(h.shared.keyspace.db(0).shard(slot).volatile, 0);
+    // An expired value is not overwritten in place: the key is expired, then set.
+    h.call(&["SET", "k", &a, "EX", "100"]);
+    h.force_expire("k", 1);
+    let expired_keys = |h: &Harness| h.shared.keyspace.db(0).expired_keys.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(expired_keys(&h), 0);
+    assert_eq!(h.call(&["SET", "k", &b]), ok());
+    assert_eq!(h.call(&["GET", "k"]), bulk(&b));
+    assert_eq!(h.call(&["TTL", "k"]), int(-1));
+    assert_eq!(expired_keys(&h), 1, "the expired value counted as expired");
+    // A WATCH on the key is broken by the overwrite.
+    assert_eq!(h.call(&["WATCH", "k"]), ok());
+    assert_eq!(h.call(&["SET", "k", &a]), ok());
+    assert_eq!(h.call(&["MULTI"]), ok());
+    h.call(&["PING"]);
+    assert_eq!(h.call(&["EXEC"]), slotbox_protocol::Frame::NullArray);
+}
