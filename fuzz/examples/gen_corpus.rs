@@ -260,7 +260,7 @@ fn bus_messages() -> Vec<(&'static str, Vec<u8>)> {
 
 fn hash(n: usize, value_len: usize) -> Value {
     let mut h = Value::new_hash();
-    let mut w = h.as_hash_mut().expect("a hash");
+    let mut w = h.as_hash_mut(Default::default()).expect("a hash");
     for i in 0..n {
         w.set(format!("f{i}").as_bytes(), "v".repeat(value_len).as_bytes());
     }

@@ -29,7 +29,7 @@ pub fn extract_keys<A: AsRef<[u8]>>(spec: &CommandSpec, args: &[A]) -> KeyIndice
     if let [KeySpec { begin: BeginSearch::Index(pos), find: FindKeys::Range { last_key: 0, .. }, flags, .. }] =
         spec.key_specs
     {
-        let pos = *pos as usize;
+        let pos = *pos;
         if pos > 0 && pos < args.len() && !flags.contains(&"incomplete") {
             let mut keys = KeyIndices::new();
             keys.push(pos);

@@ -41,7 +41,15 @@ pub enum KillOutcome {
 
 impl Watch {
     /// A script starts (`is_eval`: an EVAL, else a function) at Unix ms `now_ms`.
-    pub fn start(&self, is_eval: bool, threshold_ms: i64, name: &str, from_master: bool, command: &[Bytes], now_ms: i64) {
+    pub fn start(
+        &self,
+        is_eval: bool,
+        threshold_ms: i64,
+        name: &str,
+        from_master: bool,
+        command: &[Bytes],
+        now_ms: i64,
+    ) {
         {
             // Kept in place: no allocation per run once the buffers are large enough.
             let mut n = self.name.lock();

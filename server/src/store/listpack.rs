@@ -313,8 +313,13 @@ mod tests {
     #[test]
     fn long_entries_take_varint_headers() {
         let big = vec![b'y'; 70_000];
-        let cases: [(&[u8], &[u8]); 5] =
-            [(&big[..127], b""), (b"f", &big[..256]), (&big[..300], &big), (b"short", b"v"), (&big[..126], &big[..255])];
+        let cases: [(&[u8], &[u8]); 5] = [
+            (&big[..127], b""),
+            (b"f", &big[..256]),
+            (&big[..300], &big),
+            (b"short", b"v"),
+            (&big[..126], &big[..255]),
+        ];
         let mut lp = Listpack::new();
         let mut size = 0;
         for (f, v) in cases {

@@ -177,7 +177,10 @@ mod tests {
         bad[mid] ^= 1;
         assert!(load(&Keyspace::new(16), &bad, Limits::default()).is_err());
         assert!(load(&Keyspace::new(16), &snap[..snap.len() - 1], Limits::default()).is_err());
-        assert!(load(&Keyspace::new(2), &snap, Limits::default()).is_err(), "database 3 does not exist with databases 2");
+        assert!(
+            load(&Keyspace::new(2), &snap, Limits::default()).is_err(),
+            "database 3 does not exist with databases 2"
+        );
     }
 
     #[test]
@@ -213,7 +216,11 @@ mod tests {
             snap.push(END);
             let crc = crc64(0, &snap);
             snap.extend_from_slice(&crc.to_le_bytes());
-            assert_eq!(load(&Keyspace::new(1), &snap, Limits::default()), Err("snapshot truncated".to_string()), "len {len}");
+            assert_eq!(
+                load(&Keyspace::new(1), &snap, Limits::default()),
+                Err("snapshot truncated".to_string()),
+                "len {len}"
+            );
         }
     }
 }

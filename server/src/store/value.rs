@@ -290,9 +290,7 @@ impl HashMut<'_> {
                     // Past a lowered `hash-max-listpack-entries`, any write converts (as
                     // Redis's hashTypeSet); a pair takes a byte at least, so a buffer no longer
                     // than the limit needs no count.
-                    Upsert::Replaced if lp.heap_size() <= limits.entries || lp.len() <= limits.entries => {
-                        return false
-                    }
+                    Upsert::Replaced if lp.heap_size() <= limits.entries || lp.len() <= limits.entries => return false,
                     Upsert::Replaced => {
                         self.convert();
                         return false;
@@ -452,7 +450,7 @@ mod tests {
         assert!(h.set(b"d", b"v"), "a fourth field");
         assert_eq!(h.view().encoding(), "hashtable");
         let mut v = hash_with(&[(b"a", b"1")]);
-        assert_eq!(v.as_hash_mut(limits).expect("hash").set(b"b", b"01234567890"), true);
+        assert!(v.as_hash_mut(limits).expect("hash").set(b"b", b"01234567890"));
         assert_eq!(v.encoding(), "hashtable", "a value one byte past the limit");
         // Long entries stay a listpack when the limit allows them.
         let big = vec![b'x'; 70_000];

@@ -200,7 +200,8 @@ impl<'a> KeyView<'a> {
         let master_stream = self.master_stream;
         let shard = self.shard(key);
         let Some(e) = shard.map.get_mut(key) else { return false };
-        let fits = matches!(&e.value, Value::Str { data, .. } if data.len() == value.len() && data.capacity() == data.len());
+        let fits =
+            matches!(&e.value, Value::Str { data, .. } if data.len() == value.len() && data.capacity() == data.len());
         if !fits || (e.is_expired(now) && !master_stream) {
             return false;
         }

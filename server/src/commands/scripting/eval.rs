@@ -47,8 +47,9 @@ fn run_eval(ctx: &mut Ctx, args: &[Bytes], by_sha: bool, ro: bool, name: &str) -
     let argv = &args[3 + numkeys..];
     let call = Call { is_eval: true, name: sha_str, flags: script.flags, ro, keys };
     let vm = &eng.vm;
-    let reply =
-        run::run(ctx, call, args, |host, caller| vm.run(&script.func, Input::Globals(keys, argv), host, caller, sha_str));
+    let reply = run::run(ctx, call, args, |host, caller| {
+        vm.run(&script.func, Input::Globals(keys, argv), host, caller, sha_str)
+    });
     Ok(reply)
 }
 
