@@ -201,26 +201,31 @@ impl ZSetValue {
                 return Some(old);
             }
         }
-        // Same score (bit for bit, so -0/+0 still move): nothing to reorder.
-        if let Some(cur) = self.score(member) {
-            if cur.to_bits() == score.to_bits() {
+        if let ZSetValue::Small(v) = self {
+            // One scan finds the member; an update moves its entry, bytes and all.
+            let place =
+                |v: &[(f64, Bytes)]| v.partition_point(|(s, m)| cmp_entry(*s, m, score, member) == Ordering::Less);
+            if let Some(i) = v.iter().position(|(_, m)| &**m == member) {
+                let cur = v[i].0;
+                // Same score (bit for bit, so -0/+0 still move): nothing to reorder.
+                if cur.to_bits() != score.to_bits() {
+                    let (_, bytes) = v.remove(i);
+                    v.insert(place(v), (score, bytes));
+                }
                 return Some(cur);
             }
-        }
-        let old = self.remove(member);
-        if let ZSetValue::Small(v) = self {
             if v.len() < ZSET_LISTPACK_MAX_ENTRIES && member.len() <= ZSET_LISTPACK_MAX_VALUE {
-                let pos = v.partition_point(|(s, m)| cmp_entry(*s, m, score, member) == Ordering::Less);
-                v.insert(pos, (score, member.into()));
-                return old;
+                v.insert(place(v), (score, member.into()));
+                return None;
             }
             self.convert();
         }
+        // A new member (one in the skiplist was moved above).
         if let ZSetValue::Big { dict, list } = self {
             dict.insert(member.into(), score);
             list.insert(score, member);
         }
-        old
+        None
     }
 
     /// Remove a member; returns its score.
