@@ -3,19 +3,16 @@
 //! allocator). The binary installs it with
 //! `#[global_allocator] static A: slotbox_server::alloc::CountingAlloc = CountingAlloc;`.
 //!
-//! Counting must stay cheap on every allocation from every thread: each of the first threads
-//! owns one of [`STRIPES`] cache-line-padded counters, which only it writes (a plain load and
-//! store, no locked instruction: an event loop allocates a few times per request), and later
-//! threads share the last one (atomic adds); [`allocated`] sums them. The allocator itself
-//! never allocates, locks or panics.
+//! Counting must stay cheap on every allocation from every thread: each thread adds to one of
+//! [`STRIPES`] cache-line-padded counters (picked once per thread, round-robin), and
+//! [`allocated`] sums them. The allocator itself never allocates, locks or panics.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 
-/// Number of counters: the first `STRIPES - 1` threads own one each, the others share the last.
+/// Number of counters; threads beyond this share them (still correct, just more contention).
 const STRIPES: usize = 32;
-const SHARED: usize = STRIPES - 1;
 
 /// One counter on its own cache line (two lines: adjacent-line prefetch), so threads don't
 /// false-share.
@@ -32,33 +29,26 @@ thread_local! {
     static STRIPE: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
-/// This thread's counter index (`SHARED` when it owns none, or while it is torn down).
-fn stripe() -> usize {
-    STRIPE
+fn stripe() -> &'static AtomicIsize {
+    let idx = STRIPE
         .try_with(|s| {
             let mut i = s.get();
             if i == usize::MAX {
-                i = NEXT_STRIPE.fetch_add(1, Ordering::Relaxed).min(SHARED);
+                i = NEXT_STRIPE.fetch_add(1, Ordering::Relaxed) % STRIPES;
                 s.set(i);
             }
             i
         })
-        .unwrap_or(SHARED)
+        .unwrap_or(0);
+    &COUNTERS[idx].0
 }
 
-fn add(bytes: isize) {
-    let i = stripe();
-    let c = &COUNTERS[i].0;
-    if i == SHARED {
-        c.fetch_add(bytes, Ordering::Relaxed);
-    } else {
-        // Only this thread writes its own counter: no read-modify-write needed.
-        c.store(c.load(Ordering::Relaxed).wrapping_add(bytes), Ordering::Relaxed);
-    }
+fn add(bytes: usize) {
+    stripe().fetch_add(bytes as isize, Ordering::Relaxed);
 }
 
 fn sub(bytes: usize) {
-    add((bytes as isize).wrapping_neg());
+    stripe().fetch_sub(bytes as isize, Ordering::Relaxed);
 }
 
 /// The counting allocator (a unit struct: all state is in statics).
@@ -73,7 +63,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = System.alloc(layout);
         if !p.is_null() {
-            add(layout.size() as isize);
+            add(layout.size());
         }
         p
     }
@@ -81,7 +71,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         let p = System.alloc_zeroed(layout);
         if !p.is_null() {
-            add(layout.size() as isize);
+            add(layout.size());
         }
         p
     }
@@ -95,7 +85,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
         let p = System.realloc(ptr, layout, new_size);
         if !p.is_null() {
             if new_size >= layout.size() {
-                add((new_size - layout.size()) as isize);
+                add(new_size - layout.size());
             } else {
                 sub(layout.size() - new_size);
             }
