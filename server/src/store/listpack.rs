@@ -18,6 +18,7 @@
 //! `hash-max-listpack-entries` of them, as Redis walks its listpack).
 
 use super::thin::ThinBytes;
+use super::varint;
 
 /// When a hash leaves the listpack encoding for a hashtable: more than `entries` fields, or a
 /// field or value longer than `value` bytes (`hash-max-listpack-entries` / `-value`).
@@ -59,36 +60,10 @@ fn header(buf: &[u8], pos: usize) -> (usize, usize, usize) {
     } else if b != LONG {
         (2, b as usize, buf[pos + 1] as usize)
     } else {
-        let (fl, a) = varint(buf, pos + 1);
-        let (vl, b) = varint(buf, pos + 1 + a);
-        (1 + a + b, fl, vl)
+        let (fl, a) = varint::get(buf, pos + 1);
+        let (vl, b) = varint::get(buf, pos + 1 + a);
+        (1 + a + b, fl as usize, vl as usize)
     }
-}
-
-/// The LEB128 varint at `pos` and its length in bytes.
-fn varint(buf: &[u8], pos: usize) -> (usize, usize) {
-    let (mut n, mut shift, mut i) = (0usize, 0, pos);
-    loop {
-        let b = buf[i];
-        n |= ((b & 0x7f) as usize) << shift;
-        i += 1;
-        if b & 0x80 == 0 {
-            return (n, i - pos);
-        }
-        shift += 7;
-    }
-}
-
-fn push_varint(out: &mut Vec<u8>, mut n: usize) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-fn varint_len(n: usize) -> usize {
-    (usize::BITS - (n | 1).leading_zeros()).div_ceil(7) as usize
 }
 
 /// Bytes a pair takes once encoded.
@@ -98,7 +73,7 @@ pub fn encoded_len(field: &[u8], value: &[u8]) -> usize {
     } else if field.len() < LONG as usize && value.len() < 256 {
         2
     } else {
-        1 + varint_len(field.len()) + varint_len(value.len())
+        1 + varint::len(field.len() as u64) + varint::len(value.len() as u64)
     };
     hdr + field.len() + value.len()
 }
@@ -111,8 +86,8 @@ fn encode(out: &mut Vec<u8>, field: &[u8], value: &[u8]) {
         out.extend_from_slice(&[field.len() as u8, value.len() as u8]);
     } else {
         out.push(LONG);
-        push_varint(out, field.len());
-        push_varint(out, value.len());
+        varint::put(out, field.len() as u64);
+        varint::put(out, value.len() as u64);
     }
     out.extend_from_slice(field);
     out.extend_from_slice(value);
@@ -336,12 +311,6 @@ mod tests {
         assert_eq!(lp.get(&big[..300]), Some(&b"small now"[..]));
         assert_eq!(lp.get(b"short"), Some(&b"v"[..]));
         assert!(lp.remove(b"f") && lp.len() == 4);
-        for n in [0usize, 1, 127, 128, 16_383, 16_384, usize::MAX >> 1] {
-            let mut out = Vec::new();
-            push_varint(&mut out, n);
-            assert_eq!(out.len(), varint_len(n));
-            assert_eq!(varint(&out, 0), (n, out.len()));
-        }
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod stream;
 pub mod thin;
 pub mod types;
 pub mod value;
+pub mod varint;
 mod view;
 
 pub use db::{Common, Db, ExpireHook, KeyEvent};

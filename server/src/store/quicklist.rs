@@ -5,6 +5,7 @@
 //! one written backwards), so a node is walked from either end: push and pop at both ends
 //! touch one node, an index walks node counts first. Elements come out as `&[u8]` views.
 
+use super::varint;
 use std::collections::VecDeque;
 
 /// Bytes per node before a new node is started (an element larger than this gets a node of
@@ -19,30 +20,17 @@ struct Node {
     count: usize,
 }
 
-fn varint_len(mut n: usize) -> usize {
-    let mut k = 1;
-    while n >= 0x80 {
-        n >>= 7;
-        k += 1;
-    }
-    k
-}
-
-fn put_varint(out: &mut Vec<u8>, mut n: usize) {
-    while n >= 0x80 {
-        out.push((n as u8 & 0x7f) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
+fn varint_len(n: usize) -> usize {
+    varint::len(n as u64)
 }
 
 /// The encoded element: forward length, bytes, backward length.
 fn encode(item: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(item.len() + 2 * varint_len(item.len()));
-    put_varint(&mut out, item.len());
+    varint::put(&mut out, item.len() as u64);
     out.extend_from_slice(item);
     let at = out.len();
-    put_varint(&mut out, item.len());
+    varint::put(&mut out, item.len() as u64);
     out[at..].reverse();
     out
 }
@@ -54,17 +42,9 @@ fn encoded_len(item_len: usize) -> usize {
 impl Node {
     /// The element starting at `off`: (bytes range, offset of the next element).
     fn at(&self, off: usize) -> (std::ops::Range<usize>, usize) {
-        let (mut n, mut shift, mut p) = (0usize, 0, off);
-        loop {
-            let b = self.buf[p];
-            n |= ((b & 0x7f) as usize) << shift;
-            p += 1;
-            if b & 0x80 == 0 {
-                break;
-            }
-            shift += 7;
-        }
-        (p..p + n, p + n + varint_len(n))
+        let (n, k) = varint::get(&self.buf, off);
+        let (n, p) = (n as usize, off + k);
+        (p..p + n, p + n + k)
     }
 
     /// The element ending at `end`: (bytes range, offset where it starts).

@@ -1,6 +1,7 @@
 //! One hash slot's keys ([`Shard`]) and the guard that holds its lock ([`SlotGuard`]).
 
 use super::{Entry, Key};
+use hashbrown::hash_map::EntryRef;
 use hashbrown::HashMap;
 use parking_lot::MutexGuard;
 use std::ops::{Deref, DerefMut};
@@ -80,10 +81,11 @@ impl Shard {
         if entry.expire_at != 0 {
             self.volatile += 1;
         }
-        let old = match self.map.get_mut(key) {
-            Some(slot) => Some(std::mem::replace(slot, entry)),
-            None => {
-                self.map.insert(key.into(), entry);
+        // One probe of the table, whether the key is there or not.
+        let old = match self.map.entry_ref(key) {
+            EntryRef::Occupied(mut slot) => Some(std::mem::replace(slot.get_mut(), entry)),
+            EntryRef::Vacant(slot) => {
+                slot.insert(entry);
                 None
             }
         };

@@ -19,13 +19,7 @@ const SELECT_DB: u8 = 2;
 const FUNCTIONS: u8 = 3;
 const END: u8 = 0xFF;
 
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
+use super::varint::put as put_varint;
 
 fn get_varint(input: &mut &[u8]) -> Option<u64> {
     let mut v = 0u64;

@@ -66,11 +66,6 @@ impl SkipList {
         (x, rank)
     }
 
-    /// The last node (or HEAD) for which `go(score, member)` holds.
-    fn descend(&self, go: impl Fn(f64, &[u8]) -> bool) -> u32 {
-        self.descend_nodes(|s, n| go(s, self.member_of(n))).0
-    }
-
     /// How many elements `before(score, member)` holds for (elements partitioned: all `before`
     /// first), which is the rank of the first it does not hold for. One descent.
     pub fn count_where(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
@@ -86,20 +81,6 @@ impl SkipList {
     pub fn first_where_score(&self, before: impl Fn(f64) -> bool) -> Option<Cursor> {
         let f = self.lv(self.descend_nodes(|s, _| before(s)).0, 0).link;
         (f != NIL).then_some(Cursor(f))
-    }
-
-    /// First element for which `before(score, member)` is false (elements must be partitioned:
-    /// all `before` first).
-    pub fn first_where(&self, before: impl Fn(f64, &[u8]) -> bool) -> Option<Cursor> {
-        let f = self.lv(self.descend(before), 0).link;
-        (f != NIL).then_some(Cursor(f))
-    }
-
-    /// Last element for which `upto(score, member)` is true (elements partitioned: all `upto`
-    /// first).
-    pub fn last_where(&self, upto: impl Fn(f64, &[u8]) -> bool) -> Option<Cursor> {
-        let x = self.descend(upto);
-        (x != HEAD).then_some(Cursor(x))
     }
 
     pub fn first(&self) -> Option<Cursor> {
@@ -127,11 +108,6 @@ impl SkipList {
 
     pub fn member(&self, c: Cursor) -> &[u8] {
         self.member_of(c.0)
-    }
-
-    /// Rank of the element under a cursor.
-    pub fn rank_of(&self, c: Cursor) -> usize {
-        self.rank(self.score(c), self.member(c)).unwrap_or(0)
     }
 
     /// Iterate in order from a cursor.

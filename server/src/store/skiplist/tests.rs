@@ -70,13 +70,14 @@ fn range_search() {
     for i in 0..100 {
         s.insert(i as f64, format!("{i:03}").as_bytes());
     }
-    let c = s.first_where(|sc, _| sc < 10.5).unwrap();
+    let c = s.first_where_score(|sc| sc < 10.5).unwrap();
     assert_eq!(s.score(c), 11.0);
-    let c = s.last_where(|sc, _| sc <= 20.0).unwrap();
-    assert_eq!(s.score(c), 20.0);
-    assert!(s.first_where(|_, _| true).is_none());
-    assert!(s.last_where(|_, _| false).is_none());
-    assert_eq!(s.rank_of(c), 20);
+    assert_eq!(s.count_where_score(|sc| sc < 10.5), 11);
+    assert_eq!(s.count_where(|sc, _| sc <= 20.0), 21);
+    assert_eq!(s.count_where(|sc, m| (sc, m) < (20.0, &b"020"[..])), 20);
+    assert!(s.first_where_score(|_| true).is_none());
+    assert_eq!(s.count_where(|_, _| false), 0);
+    assert_eq!(s.count_where_score(|_| true), 100);
 }
 
 #[test]
@@ -156,9 +157,14 @@ fn model_run(seed: u64, ops: usize, members: u64, scores: i64, prefix: &str) {
                 assert_eq!(s.member(s.at_rank(r).unwrap()), &m[..]);
                 // Range bounds: first score >= k, last score <= k.
                 let ge = model.iter().position(|(sc, _)| *sc >= k).unwrap_or(model.len());
-                assert_eq!(s.first_where(|sc, _| sc < f(k)).map_or(s.len(), |c| s.rank_of(c)), ge);
+                assert_eq!(s.count_where(|sc, _| sc < f(k)), ge);
+                assert_eq!(s.count_where_score(|sc| sc < f(k)), ge);
+                assert_eq!(
+                    s.first_where_score(|sc| sc < f(k)).map(|c| s.score(c)),
+                    model.iter().nth(ge).map(|(sc, _)| f(*sc))
+                );
                 let le = model.iter().rposition(|(sc, _)| *sc <= k);
-                assert_eq!(s.last_where(|sc, _| sc <= f(k)).map(|c| s.rank_of(c)), le);
+                assert_eq!(s.count_where(|sc, _| sc <= f(k)).checked_sub(1), le);
             }
         }
         assert_eq!(s.len(), model.len());

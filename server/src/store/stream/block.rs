@@ -173,13 +173,7 @@ impl MasterFields<'_> {
     }
 }
 
-pub(super) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
+pub(super) use crate::store::varint::put as put_varint;
 
 fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     put_varint(out, b.len() as u64);
@@ -193,16 +187,9 @@ fn take_u8(p: &mut &[u8]) -> u8 {
 }
 
 fn take_varint(p: &mut &[u8]) -> u64 {
-    let mut v = 0u64;
-    let mut shift = 0;
-    loop {
-        let b = take_u8(p);
-        v |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            return v;
-        }
-        shift += 7;
-    }
+    let (v, n) = crate::store::varint::get(p, 0);
+    *p = &p[n..];
+    v
 }
 
 fn take_bytes<'a>(p: &mut &'a [u8]) -> &'a [u8] {
