@@ -156,19 +156,11 @@ fn unchanged_replies(ctx: &mut Ctx, key: &[u8], ops: &[FieldOp], highest: u64) -
     }
     // A short span (the usual one or two fields) is copied to the stack; the replies are
     // only gathered once an operation turned out not to change anything.
-    let span = &data[lo as usize..end];
-    let (mut small, mut large) = ([0u8; 64], Vec::new());
-    let scratch = if span.len() <= small.len() {
-        small[..span.len()].copy_from_slice(span);
-        &mut small[..span.len()]
-    } else {
-        large.extend_from_slice(span);
-        &mut large[..]
-    };
+    let mut scratch: smallvec::SmallVec<[u8; 64]> = smallvec::SmallVec::from_slice(&data[lo as usize..end]);
     let mut replies = Vec::new();
     for op in ops {
         let shifted = FieldOp { offset: op.offset - lo * 8, ..*op };
-        let (reply, changed) = apply(scratch, &shifted);
+        let (reply, changed) = apply(&mut scratch, &shifted);
         if changed {
             return None;
         }

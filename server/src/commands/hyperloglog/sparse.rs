@@ -55,25 +55,7 @@ fn val_byte(val: u8, len: usize) -> u8 {
 
 /// The few opcodes that replace one when a register is set (at most two XZERO around a VAL,
 /// or VAL VAL VAL): kept on the stack.
-struct Seq {
-    bytes: [u8; 5],
-    len: usize,
-}
-
-impl Seq {
-    fn new() -> Seq {
-        Seq { bytes: [0; 5], len: 0 }
-    }
-
-    fn push(&mut self, b: u8) {
-        self.bytes[self.len] = b;
-        self.len += 1;
-    }
-
-    fn as_slice(&self) -> &[u8] {
-        &self.bytes[..self.len]
-    }
-}
+type Seq = smallvec::SmallVec<[u8; 5]>;
 
 /// Append the opcode(s) for a run of `len` zero registers (ZERO up to 64, XZERO beyond).
 fn push_zeros(seq: &mut Seq, len: usize) {
@@ -135,12 +117,12 @@ pub fn set(s: &mut Vec<u8>, index: usize, count: u8, max_bytes: usize) -> Result
     };
     // Step 3: put the sequence in place of the opcode.
     let old = op.width();
-    if seq.len > old && s.len() + seq.len - old > max_bytes {
+    if seq.len() > old && s.len() + seq.len() - old > max_bytes {
         return promote(s, index, count);
     }
-    let new_len = (end + seq.len).saturating_sub(old);
+    let new_len = (end + seq.len()).saturating_sub(old);
     let tail_from = (p + old).min(end);
-    s.splice(p..tail_from, seq.as_slice().iter().copied());
+    s.splice(p..tail_from, seq);
     s.truncate(new_len);
     merge_neighbours(s, prev);
     Ok(true)

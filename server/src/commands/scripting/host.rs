@@ -44,7 +44,7 @@ pub struct ScriptHost<'s> {
     /// (`CLIENT CACHING yes` of the caller: `caller_caching`).
     pub declared: &'s [Bytes],
     pub caller_caching: bool,
-    pub watch: Arc<Watch>,
+    pub watch: &'s Arc<Watch>,
 }
 
 impl ScriptHost<'_> {
@@ -183,7 +183,7 @@ impl Host for ScriptHost<'_> {
     }
 
     fn watch(&self) -> Option<&Arc<Watch>> {
-        Some(&self.watch)
+        Some(self.watch)
     }
 }
 

@@ -68,7 +68,7 @@ pub fn run(
         (Some(_), Some(k)) => Some(key_hash_slot(k)),
         _ => None,
     };
-    let watch = shared.scripting.watch.clone();
+    let watch = &shared.scripting.watch;
     let threshold = shared.config.read().busy_reply_threshold;
     let started_us = crate::clock::unix_time_us();
     watch.start(call.is_eval, threshold, call.name, obey, args, started_us / 1000);
@@ -83,7 +83,7 @@ pub fn run(
         wrote: false,
         declared: call.keys,
         caller_caching: ctx.client.tracking_caching,
-        watch: watch.clone(),
+        watch,
     };
     let outcome = body(&mut host, ctx.client.resp);
     let took = std::time::Duration::from_micros(crate::clock::unix_time_us().saturating_sub(started_us) as u64);
