@@ -122,19 +122,19 @@ fn sample(core: &Core, (db, slot): (usize, u16), policy: Policy, now_ms: i64) ->
     }
     let shard = db.shard(slot);
     let volatile = policy.volatile_only();
-    let pool = if volatile { shard.volatile } else { shard.map.len() };
+    let pool = if volatile { shard.volatile } else { shard.len() };
     if pool == 0 {
         return None;
     }
     let pick = (crate::rand::next_u64() % pool.min(SAMPLE_WINDOW) as u64) as usize;
-    let (key, e) = shard.map.iter().filter(|(_, e)| !volatile || e.expire_at != 0).nth(pick)?;
+    let (key, e) = shard.iter().filter(|(_, e)| !volatile || e.expire_at() != 0).nth(pick)?;
     let score = match policy {
         Policy::AllKeysLru | Policy::VolatileLru => lru::idle_ms(e.lru, now_ms),
         Policy::AllKeysLfu | Policy::VolatileLfu => 255 - u64::from(core.keyspace.clock.decayed(e.lru, now_ms)),
-        Policy::VolatileTtl => u64::MAX - e.expire_at.max(0) as u64,
+        Policy::VolatileTtl => u64::MAX - e.expire_at().max(0) as u64,
         Policy::AllKeysRandom | Policy::VolatileRandom | Policy::NoEviction => 0,
     };
-    Some((score, key.clone()))
+    Some((score, Key::from(key)))
 }
 
 #[cfg(test)]

@@ -92,10 +92,10 @@ fn cluster_route(
         let slot = key_hash_slot(key);
         // Slots this batch still holds (the command's own) are read through their guard.
         if let Some(shard) = held.as_mut().and_then(|v| v.locked_shard(slot)) {
-            return shard.map.get(key).is_some_and(|e| !e.is_expired(now));
+            return shard.get(key).is_some_and(|e| !e.is_expired(now));
         }
         let shard = shared.keyspace.db(client.db).shard(slot);
-        shard.map.get(key).is_some_and(|e| !e.is_expired(now))
+        shard.get(key).is_some_and(|e| !e.is_expired(now))
     };
     match crate::cluster::route(&cs.routes, &q, exists) {
         crate::cluster::Route::Local => Ok(()),

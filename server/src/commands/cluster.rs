@@ -36,7 +36,7 @@ fn slot_arg(a: &[u8]) -> Result<u16, Frame> {
 
 fn keys_in_slot(ctx: &Ctx, slot: u16) -> usize {
     let now = ctx.now_ms;
-    ctx.shared.keyspace.db(0).shard(slot).map.values().filter(|e| !e.is_expired(now)).count()
+    ctx.shared.keyspace.db(0).shard(slot).nodes().filter(|e| !e.is_expired(now)).count()
 }
 
 fn myid(ctx: &mut Ctx, _a: &[Bytes]) -> Reply {

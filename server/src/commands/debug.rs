@@ -7,7 +7,7 @@
 //! digests in `store::digest`.
 
 use super::args::is;
-use crate::store::{lru, serialize, Entry, Value};
+use crate::store::{lru, serialize, Node, Value};
 use bytes::Bytes;
 use slotbox_protocol::float::{atoi, strtod_prefix};
 use slotbox_protocol::Frame;
@@ -91,7 +91,7 @@ fn unknown_subcommand(args: &[Bytes]) -> Frame {
 /// adds its quicklist's node count, elements per node and packed bytes (slotbox's nodes are
 /// bounded in bytes, so Redis's `ql_listpack_max` fill setting has no counterpart and is left
 /// out).
-pub fn describe(e: &Entry, refcount: i64, now_ms: i64) -> Frame {
+pub fn describe(e: &Node, refcount: i64, now_ms: i64) -> Frame {
     let mut body = Vec::new();
     serialize::write_value(&mut body, &e.value);
     let mut out = format!(

@@ -154,7 +154,7 @@ fn propagate(ctx: &mut Ctx, r: Resolved, args: &[Bytes]) {
             | "restore-asking"
     );
     if sets_expiry && args.len() > 1 {
-        if let Some(at) = ctx.keys.get(&args[1]).map(|e| e.expire_at).filter(|&at| at != 0) {
+        if let Some(at) = ctx.keys.get(&args[1]).map(|e| e.expire_at()).filter(|&at| at != 0) {
             stream.feed_in_db(db, &[Bytes::from_static(b"PEXPIREAT"), args[1].clone(), Bytes::from(at.to_string())]);
         }
     }

@@ -7,13 +7,10 @@ use super::args::{self, is};
 use super::client_cmd::help_reply;
 use super::{Ctx, Registration};
 use crate::commands::Reply;
-use crate::store::{Entry, Key};
+use crate::store::Node;
 use bytes::Bytes;
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::Frame;
-
-/// Keys up to this many bytes are stored inline in the table (see `store::key`).
-const INLINE_KEY: usize = 22;
 
 /// `MEMORY USAGE key [SAMPLES count]`.
 fn memory_usage(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
@@ -32,9 +29,9 @@ fn memory_usage(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Ok(match ctx.keys.peek(key) {
         None => Frame::Null,
         Some(e) => {
-            let bucket = std::mem::size_of::<Key>() + std::mem::size_of::<Entry>() + 1;
-            let key_heap = if key.len() > INLINE_KEY { key.len() } else { 0 };
-            Frame::Integer((bucket + key_heap + e.value.heap_size()) as i64)
+            // The node and its table control byte, the key's block if it has one, the value.
+            let bucket = std::mem::size_of::<Node>() + 1;
+            Frame::Integer((bucket + e.key_heap_len() + e.value.heap_size()) as i64)
         }
     })
 }

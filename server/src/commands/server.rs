@@ -21,7 +21,7 @@ use super::{Ctx, Registration};
 use crate::clock::unix_time_us;
 use crate::commands::Reply;
 use crate::store::digest::{hex, value_digest};
-use crate::store::Entry;
+use crate::store::Node;
 use bytes::Bytes;
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::{key_hash_slot, Frame};
@@ -146,9 +146,9 @@ fn debug_cmd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 /// Run `f` on the entry of `key`, expired or not (as Redis's DEBUG looks keys up), with its
 /// slot locked.
-fn with_entry<R>(ctx: &Ctx, key: &[u8], f: impl FnOnce(Option<&Entry>) -> R) -> R {
+fn with_entry<R>(ctx: &Ctx, key: &[u8], f: impl FnOnce(Option<&Node>) -> R) -> R {
     let shard = ctx.keys.db().shard(key_hash_slot(key));
-    f(shard.map.get(key))
+    f(shard.get(key))
 }
 
 pub const COMMANDS: Registration = &[

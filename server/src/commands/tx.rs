@@ -113,7 +113,7 @@ fn watch_broken(shared: &Shared, client: &ClientState, now_ms: i64) -> bool {
             return false;
         }
         let shard = shared.keyspace.db(w.db).shard(w.slot);
-        matches!(shard.map.get(&w.key[..]), Some(e) if e.is_expired(now_ms))
+        matches!(shard.get(&w.key[..]), Some(e) if e.is_expired(now_ms))
     })
 }
 
@@ -126,7 +126,7 @@ fn watch(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             continue;
         }
         let now = ctx.now_ms;
-        let expire_at = ctx.keys.get(key).map(|e| e.expire_at).unwrap_or(0);
+        let expire_at = ctx.keys.get(key).map(|e| e.expire_at()).unwrap_or(0);
         let _ = now;
         let flag = ctx.client.watch_dirty.clone();
         ctx.keys.shard(key).watch(key, &flag);

@@ -3,8 +3,7 @@
 //! Whole-database operations (DBSIZE, FLUSHDB, SCAN, KEYS) visit one slot at a time; a
 //! command's keys are locked through `Db::lock_slots` (in `view.rs`, with the view it returns).
 
-use super::{lru, Entry, Shard, SlotGuard};
-use hashbrown::HashMap;
+use super::{lru, Node, Shard, SlotGuard};
 use parking_lot::Mutex;
 use slotbox_protocol::SLOT_COUNT;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -165,7 +164,7 @@ impl Db {
         if !self.in_use() {
             return 0;
         }
-        (0..SLOT_COUNT as u16).map(|s| self.shard(s).map.len()).sum()
+        (0..SLOT_COUNT as u16).map(|s| self.shard(s).len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -179,7 +178,7 @@ impl Db {
         }
         (0..SLOT_COUNT as u16).fold((0, 0), |(k, v), s| {
             let g = self.shard(s);
-            (k + g.map.len(), v + g.volatile)
+            (k + g.len(), v + g.volatile)
         })
     }
 
@@ -198,8 +197,7 @@ impl Db {
             };
             a.touch_all();
             b.touch_all();
-            std::mem::swap(&mut a.map, &mut b.map);
-            std::mem::swap(&mut a.volatile, &mut b.volatile);
+            a.swap_keys(&mut b);
             // Watchers belong to their database, not to the keys: the swapped-in keys are
             // watched by whoever watched them in this database.
             a.touch_all();
@@ -235,21 +233,20 @@ impl Db {
         let mut n = 0;
         for s in 0..SLOT_COUNT as u16 {
             let mut g = self.shard(s);
-            n += g.map.len();
+            n += g.len();
             g.touch_all();
-            g.map = HashMap::new();
-            g.volatile = 0;
+            g.clear();
         }
         n
     }
 
     /// Visit the live keys of one slot (expired ones are skipped, not removed).
-    pub fn for_each_key_in_slot(&self, slot: u16, now_ms: i64, mut f: impl FnMut(&[u8], &Entry)) {
+    pub fn for_each_key_in_slot(&self, slot: u16, now_ms: i64, mut f: impl FnMut(&[u8], &Node)) {
         if !self.in_use() {
             return;
         }
         let g = self.shard(slot);
-        for (k, e) in g.map.iter() {
+        for (k, e) in g.iter() {
             if !e.is_expired(now_ms) {
                 f(k, e);
             }

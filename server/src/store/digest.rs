@@ -18,7 +18,7 @@
 //!
 //! This module reads the store only; it knows nothing about commands.
 
-use super::{Db, Entry, Keyspace, Value};
+use super::{Db, Keyspace, Node, Value};
 use slotbox_protocol::float::fmt_g17;
 use slotbox_protocol::SLOT_COUNT;
 
@@ -63,7 +63,7 @@ fn pair(a: &[u8], b: &[u8]) -> Digest {
 }
 
 /// Fold the value and TTL of `entry` into `d` (Redis's `xorObjectDigest`).
-fn fold_value(d: &mut Digest, entry: &Entry) {
+fn fold_value(d: &mut Digest, entry: &Node) {
     let v = &entry.value;
     let code = match v {
         Value::Int(_) | Value::Str { .. } => OBJ_STRING,
@@ -99,20 +99,20 @@ fn fold_value(d: &mut Digest, entry: &Entry) {
             }
         }
     }
-    if entry.expire_at != 0 {
+    if entry.expire_at() != 0 {
         xor_in(d, b"!!expire!!");
     }
 }
 
 /// The digest of one value and its TTL, without its key (`DEBUG DIGEST-VALUE`).
-pub fn value_digest(entry: &Entry) -> Digest {
+pub fn value_digest(entry: &Node) -> Digest {
     let mut d = Digest::default();
     fold_value(&mut d, entry);
     d
 }
 
 /// The digest of one key with its value and TTL (the dataset digest xors in its SHA1).
-pub fn key_digest(key: &[u8], entry: &Entry) -> Digest {
+pub fn key_digest(key: &[u8], entry: &Node) -> Digest {
     let mut d = Digest::default();
     mix_in(&mut d, key);
     fold_value(&mut d, entry);
@@ -123,10 +123,10 @@ pub fn key_digest(key: &[u8], entry: &Entry) -> Digest {
 fn slot_digest(db: &Db, slot: u16) -> (Digest, usize) {
     let shard = db.shard(slot);
     let mut d = Digest::default();
-    for (k, e) in shard.map.iter() {
+    for (k, e) in shard.iter() {
         xor_in(&mut d, &key_digest(k, e));
     }
-    (d, shard.map.len())
+    (d, shard.len())
 }
 
 impl Db {
@@ -170,6 +170,7 @@ mod tests {
     use super::*;
     use crate::store::quicklist::QuickList;
     use crate::store::types::{SetValue, ZSetValue};
+    use crate::store::Entry;
     use slotbox_protocol::key_hash_slot;
 
     fn put(ks: &Keyspace, key: &str, entry: Entry) {
@@ -206,7 +207,7 @@ mod tests {
     }
 
     fn value_hex(v: Value) -> String {
-        hex(&value_digest(&Entry::new(v)))
+        hex(&value_digest(&Node::new(b"k", Entry::new(v))))
     }
 
     #[test]
@@ -239,7 +240,10 @@ mod tests {
         // HSET h f1 v1 f2 v2
         assert_eq!(value_hex(hash(&[("f1", "v1"), ("f2", "v2")])), REDIS_HASH);
         // SET e v EX 100
-        assert_eq!(hex(&value_digest(&Entry::with_expiry(Value::string(b"v"), i64::MAX))), REDIS_STRING_V_EX);
+        assert_eq!(
+            hex(&value_digest(&Node::new(b"k", Entry::with_expiry(Value::string(b"v"), i64::MAX)))),
+            REDIS_STRING_V_EX
+        );
     }
 
     #[test]

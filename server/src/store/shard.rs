@@ -1,9 +1,10 @@
 //! One hash slot's keys ([`Shard`]) and the guard that holds its lock ([`SlotGuard`]).
 
-use super::{Entry, Key};
-use hashbrown::hash_map::EntryRef;
-use hashbrown::HashMap;
+use super::{Entry, Key, Node};
+use hashbrown::hash_table::Entry as Slot;
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use parking_lot::MutexGuard;
+use std::hash::BuildHasher;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -11,17 +12,78 @@ use std::sync::Arc;
 /// Flags of the clients WATCHing keys of one slot; a write to the key sets them.
 pub type Watchers = HashMap<Key, Vec<Arc<AtomicBool>>>;
 
-/// One slot's keys.
+/// One slot's keys: a table of [`Node`]s (key, value, clock and expiry in 40 bytes).
 #[derive(Default)]
 pub struct Shard {
-    pub map: HashMap<Key, Entry>,
-    /// Keys in `map` with an expiry, so the active cycle skips slots without any.
+    table: HashTable<Node>,
+    hasher: DefaultHashBuilder,
+    /// Keys in the table with an expiry, so the active cycle skips slots without any.
     pub volatile: usize,
     /// WATCHed keys of this slot (None when nobody watches, the common case).
     pub watchers: Option<Box<Watchers>>,
 }
 
 impl Shard {
+    #[inline]
+    fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// The node of `key` (expired or not).
+    #[inline]
+    pub fn get(&self, key: &[u8]) -> Option<&Node> {
+        self.table.find(self.hash(key), |n| n.key() == key)
+    }
+
+    /// The node of `key` (expired or not), mutable. Its expiry changes only through
+    /// [`Shard::set_expire`], which keeps the volatile count right.
+    #[inline]
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Node> {
+        let hash = self.hash(key);
+        self.table.find_mut(hash, |n| n.key() == key)
+    }
+
+    pub fn contains_key(&self, key: &[u8]) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Keys held, expired ones not yet reclaimed included.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// Every node, in table order.
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> + '_ {
+        self.table.iter()
+    }
+
+    /// Every (key, node), in table order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Node)> + '_ {
+        self.table.iter().map(|n| (n.key(), n))
+    }
+
+    /// Drop every key (watchers stay).
+    pub fn clear(&mut self) {
+        self.table = HashTable::new();
+        self.volatile = 0;
+    }
+
+    /// Exchange keys (not watchers) with `other` (SWAPDB).
+    pub fn swap_keys(&mut self, other: &mut Shard) {
+        std::mem::swap(&mut self.table, &mut other.table);
+        std::mem::swap(&mut self.hasher, &mut other.hasher);
+        std::mem::swap(&mut self.volatile, &mut other.volatile);
+    }
+
+    /// Bytes of the table itself (its nodes and control bytes), for MEMORY STATS-like sums.
+    pub fn table_bytes(&self) -> usize {
+        self.table.allocation_size()
+    }
+
     /// Mark `key` as modified for the clients watching it.
     #[inline]
     pub fn touch(&self, key: &[u8]) {
@@ -39,7 +101,7 @@ impl Shard {
     pub fn touch_all(&self) {
         if let Some(w) = &self.watchers {
             for (k, flags) in w.iter() {
-                if self.map.contains_key(k) {
+                if self.contains_key(k) {
                     flags.iter().for_each(|f| f.store(true, Ordering::Release));
                 }
             }
@@ -69,7 +131,9 @@ impl Shard {
 
     /// Remove `key`, keeping the volatile count right. Returns the removed entry.
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let e = self.map.remove(key)?;
+        let hash = self.hash(key);
+        let (node, _) = self.table.find_entry(hash, |n| n.key() == key).ok()?.remove();
+        let e = node.into_entry();
         if e.expire_at != 0 {
             self.volatile -= 1;
         }
@@ -82,10 +146,12 @@ impl Shard {
             self.volatile += 1;
         }
         // One probe of the table, whether the key is there or not.
-        let old = match self.map.entry_ref(key) {
-            EntryRef::Occupied(mut slot) => Some(std::mem::replace(slot.get_mut(), entry)),
-            EntryRef::Vacant(slot) => {
-                slot.insert(entry);
+        let hash = self.hash(key);
+        let hasher = &self.hasher;
+        let old = match self.table.entry(hash, |n| n.key() == key, |n| hasher.hash_one(n.key())) {
+            Slot::Occupied(mut slot) => Some(slot.get_mut().replace(entry)),
+            Slot::Vacant(slot) => {
+                slot.insert(Node::new(key, entry));
                 None
             }
         };
@@ -99,13 +165,14 @@ impl Shard {
 
     /// Set the expiry of an existing key (0 = persist). Returns false if the key is absent.
     pub fn set_expire(&mut self, key: &[u8], at: i64) -> bool {
-        let Some(e) = self.map.get_mut(key) else { return false };
-        match (e.expire_at != 0, at != 0) {
+        let Some(e) = self.get_mut(key) else { return false };
+        let was = e.expire_at();
+        e.set_expire(at);
+        match (was != 0, at != 0) {
             (false, true) => self.volatile += 1,
             (true, false) => self.volatile -= 1,
             _ => {}
         }
-        e.expire_at = at;
         true
     }
 
@@ -115,23 +182,24 @@ impl Shard {
         if self.volatile == 0 {
             return 0;
         }
-        let before = self.map.len();
+        let before = self.table.len();
         let watchers = self.watchers.as_deref();
-        self.map.retain(|k, e| {
-            let keep = !e.is_expired(now_ms);
-            if keep && e.expire_at != 0 {
-                ttls.0 += e.expire_at - now_ms;
+        self.table.retain(|n| {
+            let at = n.expire_at();
+            let keep = !(at != 0 && now_ms > at);
+            if keep && at != 0 {
+                ttls.0 += at - now_ms;
                 ttls.1 += 1;
             }
             if !keep {
-                on_expired(k);
-                if let Some(flags) = watchers.and_then(|w| w.get(k)) {
+                on_expired(n.key());
+                if let Some(flags) = watchers.and_then(|w| w.get(n.key())) {
                     flags.iter().for_each(|f| f.store(true, Ordering::Release));
                 }
             }
             keep
         });
-        let removed = before - self.map.len();
+        let removed = before - self.table.len();
         self.volatile -= removed;
         removed
     }

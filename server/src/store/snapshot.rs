@@ -44,7 +44,7 @@ pub fn dump(keyspace: &Keyspace, now_ms: i64) -> Vec<u8> {
         let mut marked = false;
         for slot in 0..SLOT_COUNT as u16 {
             let shard = db.shard(slot);
-            for (k, e) in shard.map.iter() {
+            for (k, e) in shard.iter() {
                 if e.is_expired(now_ms) {
                     continue;
                 }
@@ -56,7 +56,7 @@ pub fn dump(keyspace: &Keyspace, now_ms: i64) -> Vec<u8> {
                 out.push(RECORD);
                 put_varint(&mut out, k.len() as u64);
                 out.extend_from_slice(k);
-                out.extend_from_slice(&e.expire_at.to_le_bytes());
+                out.extend_from_slice(&e.expire_at().to_le_bytes());
                 write_value(&mut out, &e.value);
             }
         }

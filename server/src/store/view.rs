@@ -1,7 +1,7 @@
 //! [`KeyView`]: the slots a command has locked, and key-level access to them with lazy expiry
 //! (an expired key is removed the moment a command looks at it, as Redis does).
 
-use super::{lru, Db, Entry, Shard, SlotGuard, Value};
+use super::{lru, Db, Entry, Node, Shard, SlotGuard, Value};
 use slotbox_protocol::key_hash_slot;
 use smallvec::SmallVec;
 
@@ -101,7 +101,7 @@ impl<'a> KeyView<'a> {
         let now = self.now_ms;
         let delete = self.expire_on_access;
         let shard = self.shard(key);
-        let expired = matches!(shard.map.get(key), Some(e) if e.is_expired(now));
+        let expired = matches!(shard.get(key), Some(e) if e.is_expired(now));
         if expired && delete {
             shard.touch(key);
             shard.remove(key);
@@ -112,23 +112,23 @@ impl<'a> KeyView<'a> {
     }
 
     /// The live entry of `key` (an access: its LRU / LFU clock moves).
-    pub fn get(&mut self, key: &[u8]) -> Option<&Entry> {
+    pub fn get(&mut self, key: &[u8]) -> Option<&Node> {
         // A slot without keys that expire needs one lookup, not two.
         if self.shard(key).volatile != 0 && self.expire_if_needed(key) {
             return None;
         }
         let (now, clock) = (self.now_ms, &self.db.clock);
-        let e = self.shard(key).map.get_mut(key)?;
+        let e = self.shard(key).get_mut(key)?;
         clock.on_access(&mut e.lru, now);
         Some(e)
     }
 
     /// The live entry of `key` without counting an access (OBJECT, eviction sampling).
-    pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
+    pub fn peek(&mut self, key: &[u8]) -> Option<&Node> {
         if self.shard(key).volatile != 0 && self.expire_if_needed(key) {
             return None;
         }
-        self.shard(key).map.get(key)
+        self.shard(key).get(key)
     }
 
     fn note_modified(&mut self, key: &[u8]) {
@@ -138,17 +138,17 @@ impl<'a> KeyView<'a> {
     }
 
     /// The live entry of `key`, mutable. Counts as a modification for WATCH.
-    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Node> {
         if self.shard(key).volatile != 0 && self.expire_if_needed(key) {
             return None;
         }
-        if self.modified.is_some() && self.shard(key).map.contains_key(key) {
+        if self.modified.is_some() && self.shard(key).contains_key(key) {
             self.note_modified(key);
         }
         let (now, clock) = (self.now_ms, &self.db.clock);
         let shard = self.shard(key);
         shard.touch(key);
-        let e = shard.map.get_mut(key)?;
+        let e = shard.get_mut(key)?;
         clock.on_access(&mut e.lru, now);
         Some(e)
     }
@@ -180,7 +180,7 @@ impl<'a> KeyView<'a> {
         let shard = self.shard(key);
         if clock.lfu_mode() {
             // Overwriting keeps the key's access frequency (as Redis's dbSetValue does).
-            if let (Some(o), Some(e)) = (&old, shard.map.get_mut(key)) {
+            if let (Some(o), Some(e)) = (&old, shard.get_mut(key)) {
                 e.lru = o.lru;
                 clock.on_access(&mut e.lru, now);
             }
@@ -199,7 +199,7 @@ impl<'a> KeyView<'a> {
         let (now, clock) = (self.now_ms, &self.db.clock);
         let master_stream = self.master_stream;
         let shard = self.shard(key);
-        let Some(e) = shard.map.get_mut(key) else { return false };
+        let Some(e) = shard.get_mut(key) else { return false };
         let fits =
             matches!(&e.value, Value::Str { data, .. } if data.len() == value.len() && data.capacity() == data.len());
         if !fits || (e.is_expired(now) && !master_stream) {
@@ -214,7 +214,8 @@ impl<'a> KeyView<'a> {
         } else {
             e.lru = clock.fresh(now);
         }
-        let was = std::mem::replace(&mut e.expire_at, expire_at);
+        let was = e.expire_at();
+        e.set_expire(expire_at);
         match (was != 0, expire_at != 0) {
             (true, false) => shard.volatile -= 1,
             (false, true) => shard.volatile += 1,

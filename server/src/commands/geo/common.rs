@@ -9,7 +9,7 @@ use crate::commands::strings::long_double::LongDouble;
 use crate::commands::zsets::strict_float;
 use crate::commands::Ctx;
 use crate::store::types::ZSetValue;
-use crate::store::{Entry, Value};
+use crate::store::{Node, Value};
 use bytes::Bytes;
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::{Frame, Protocol};
@@ -44,7 +44,7 @@ pub fn read_geo<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a ZSetValue
     let shared = ctx.shared;
     match read(&mut ctx.keys, &shared.stats, key) {
         None => Ok(None),
-        Some(Entry { value: Value::ZSet(z), .. }) => Ok(Some(z)),
+        Some(Node { value: Value::ZSet(z), .. }) => Ok(Some(z)),
         Some(_) => Err(Frame::error_static(errors::WRONGTYPE)),
     }
 }

@@ -10,7 +10,7 @@ use super::sparse;
 use crate::commands::keys::lookup::read;
 use crate::commands::{Ctx, Reply};
 use crate::notify::class;
-use crate::store::{Entry, Value};
+use crate::store::{Entry, Node, Value};
 use bytes::Bytes;
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::Frame;
@@ -122,7 +122,7 @@ pub fn pfadd(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         ctx.propagate = Some(Vec::new());
         return Ok(Frame::Integer(0));
     }
-    let Some(Entry { value: Value::Str { data, raw }, .. }) = ctx.keys.get_mut(key) else {
+    let Some(Node { value: Value::Str { data, raw }, .. }) = ctx.keys.get_mut(key) else {
         return Ok(Frame::Integer(0));
     };
     *raw = true;
@@ -160,7 +160,7 @@ pub fn pfcount(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         return Ok(Frame::Integer(card as i64));
     }
     let card = estimate::count(s, enc).map_err(|_| invalid())?;
-    if let Some(Entry { value: Value::Str { data, .. }, .. }) = ctx.keys.get_mut(key) {
+    if let Some(Node { value: Value::Str { data, .. }, .. }) = ctx.keys.get_mut(key) {
         repr::set_cached_card(data, card);
     }
     // The cache is part of the string: replicas refresh theirs too, as Redis propagates it.
@@ -197,7 +197,7 @@ pub fn pfmerge(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let (max, use_dense) = union(ctx, &args[1..])?;
     let max_bytes = sparse_max(ctx);
     let mut s = match ctx.keys.get(dest) {
-        Some(Entry { value: Value::Str { data, .. }, .. }) => data.to_vec(),
+        Some(Node { value: Value::Str { data, .. }, .. }) => data.to_vec(),
         _ => repr::new_sparse(),
     };
     if use_dense && s[4] != repr::ENC_DENSE {

@@ -7,7 +7,7 @@ use super::estimate;
 use super::repr::{self, Encoding, DENSE_SIZE, HDR, REGISTERS, REGISTER_MAX};
 use super::sparse;
 use crate::commands::{Ctx, Reply};
-use crate::store::{Entry, Value};
+use crate::store::{Node, Value};
 use bytes::Bytes;
 use slotbox_protocol::Frame;
 
@@ -38,7 +38,7 @@ pub fn pfdebug(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 /// Make the HLL at `key` dense (a write when it was sparse) and return its bytes.
 fn to_dense_in_place(ctx: &mut Ctx, key: &[u8], enc: Encoding) -> Result<Vec<u8>, Frame> {
-    let Some(Entry { value: Value::Str { data, raw }, .. }) = ctx.keys.get_mut(key) else {
+    let Some(Node { value: Value::Str { data, raw }, .. }) = ctx.keys.get_mut(key) else {
         return Err(invalid());
     };
     if enc == Encoding::Dense {

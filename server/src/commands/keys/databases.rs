@@ -6,7 +6,7 @@
 use crate::commands::args;
 use crate::commands::{Ctx, Reply};
 use crate::notify::class;
-use crate::store::{Entry, KeyView};
+use crate::store::{Entry, KeyView, Node};
 use bytes::Bytes;
 use slotbox_protocol::{key_hash_slot, Frame};
 
@@ -71,7 +71,8 @@ pub fn move_key(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
 
 /// COPY's DB option: copy `src` of the client's database to `dst_key` of database `dst`.
 pub fn copy_to_db(ctx: &mut Ctx, src: &Bytes, dst_key: &Bytes, dst: usize, replace: bool) -> Reply {
-    let Some(entry) = crate::commands::keys::lookup::read(&mut ctx.keys, &ctx.shared.stats, src).cloned() else {
+    let Some(entry) = crate::commands::keys::lookup::read(&mut ctx.keys, &ctx.shared.stats, src).map(Node::to_entry)
+    else {
         return Ok(Frame::Integer(0));
     };
     let mut to = other_db(ctx, dst, dst_key);

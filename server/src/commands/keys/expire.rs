@@ -69,7 +69,7 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], basetime: i64, seconds: bool) -
     }
     when += basetime;
     let key = &args[1];
-    let Some(current) = ctx.keys.get(key).map(|e| e.expire_at) else {
+    let Some(current) = ctx.keys.get(key).map(|e| e.expire_at()) else {
         return Ok(Frame::Integer(0));
     };
     let current = if current == 0 { -1 } else { current };
@@ -110,7 +110,7 @@ pub fn pexpireat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 /// Redis's `ttlGenericCommand`: -2 missing, -1 no expiry, else remaining (or absolute) time.
 fn ttl_generic(ctx: &mut Ctx, key: &[u8], output_ms: bool, output_abs: bool) -> Frame {
-    let Some(expire_at) = read_notouch(&mut ctx.keys, &ctx.shared.stats, key).map(|e| e.expire_at) else {
+    let Some(expire_at) = read_notouch(&mut ctx.keys, &ctx.shared.stats, key).map(|e| e.expire_at()) else {
         return Frame::Integer(-2);
     };
     if expire_at == 0 {
@@ -139,7 +139,7 @@ pub fn pexpiretime(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 pub fn persist(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let key = &args[1];
     Ok(match ctx.keys.get(key) {
-        Some(e) if e.expire_at != 0 => {
+        Some(e) if e.expire_at() != 0 => {
             ctx.keys.set_expire(key, 0);
             ctx.notify(class::GENERIC, "persist", key);
             Frame::Integer(1)

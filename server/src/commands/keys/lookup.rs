@@ -4,22 +4,22 @@
 
 use crate::commands::Ctx;
 use crate::stats::Stats;
-use crate::store::{Entry, KeyView, Shard};
+use crate::store::{KeyView, Node, Shard};
 use std::sync::atomic::Ordering;
 
 /// Look `key` up for reading, counting a keyspace hit or miss; a miss is a `keymiss` event
 /// (class `m`), as in Redis's `lookupKeyRead`. An access: the key's LRU / LFU clock moves.
-pub fn read<'a>(keys: &'a mut KeyView<'_>, stats: &Stats, key: &[u8]) -> Option<&'a Entry> {
+pub fn read<'a>(keys: &'a mut KeyView<'_>, stats: &Stats, key: &[u8]) -> Option<&'a Node> {
     lookup(keys, stats, key, true)
 }
 
 /// [`read`] without counting an access (Redis's `LOOKUP_NOTOUCH`: TTL, TYPE, EXISTS leave
 /// OBJECT IDLETIME / FREQ alone).
-pub fn read_notouch<'a>(keys: &'a mut KeyView<'_>, stats: &Stats, key: &[u8]) -> Option<&'a Entry> {
+pub fn read_notouch<'a>(keys: &'a mut KeyView<'_>, stats: &Stats, key: &[u8]) -> Option<&'a Node> {
     lookup(keys, stats, key, false)
 }
 
-fn lookup<'a>(keys: &'a mut KeyView<'_>, stats: &Stats, key: &[u8], touch: bool) -> Option<&'a Entry> {
+fn lookup<'a>(keys: &'a mut KeyView<'_>, stats: &Stats, key: &[u8], touch: bool) -> Option<&'a Node> {
     let db = keys.db();
     let found = if touch { keys.get(key) } else { keys.peek(key) };
     if found.is_none() {

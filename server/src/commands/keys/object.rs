@@ -6,7 +6,7 @@ use crate::commands::Reply;
 use crate::shared::Shared;
 use crate::stats::Stats;
 use crate::store::Value;
-use crate::store::{lru, Entry, KeyView};
+use crate::store::{lru, KeyView, Node};
 use bytes::Bytes;
 use slotbox_protocol::Frame;
 use std::sync::atomic::Ordering;
@@ -17,7 +17,7 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 const SHARED_INTEGERS: i64 = 10_000;
 
 /// The entry of `key` without touching it (keyspace hits and misses still count, as in Redis).
-fn read<'a>(keys: &'a mut KeyView<'_>, stats: &Stats, key: &[u8]) -> Option<&'a Entry> {
+fn read<'a>(keys: &'a mut KeyView<'_>, stats: &Stats, key: &[u8]) -> Option<&'a Node> {
     let found = keys.peek(key);
     let counter = if found.is_some() { &stats.keyspace_hits } else { &stats.keyspace_misses };
     counter.fetch_add(1, Ordering::Relaxed);

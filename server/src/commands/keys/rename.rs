@@ -6,6 +6,7 @@ use crate::commands::keys::lookup::read;
 use crate::commands::Reply;
 use crate::commands::{args, Ctx};
 use crate::notify::class;
+use crate::store::Node;
 use bytes::Bytes;
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::Frame;
@@ -70,7 +71,7 @@ pub fn copy(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if src == dst {
         return Ok(Frame::error_static(databases::SAME_OBJECT));
     }
-    let Some(entry) = read(&mut ctx.keys, &ctx.shared.stats, src).cloned() else {
+    let Some(entry) = read(&mut ctx.keys, &ctx.shared.stats, src).map(Node::to_entry) else {
         return Ok(Frame::Integer(0));
     };
     if !replace && ctx.keys.exists(dst) {

@@ -24,7 +24,7 @@ fn effective_pattern(pattern: &[u8]) -> Option<&[u8]> {
 /// live keys were visited.
 fn collect(shard: &Shard, now_ms: i64, filter: &Filter, out: &mut Vec<Frame>) -> usize {
     let mut visited = 0;
-    for (key, entry) in shard.map.iter() {
+    for (key, entry) in shard.iter() {
         if entry.is_expired(now_ms) {
             continue;
         }
@@ -130,15 +130,15 @@ fn random_u64() -> u64 {
 
 /// A random live key of `shard`.
 fn random_key_in(shard: &Shard, now_ms: i64, rnd: u64) -> Option<Bytes> {
-    if shard.map.is_empty() {
+    if shard.is_empty() {
         return None;
     }
-    let live = shard.map.values().filter(|e| !e.is_expired(now_ms)).count();
+    let live = shard.nodes().filter(|e| !e.is_expired(now_ms)).count();
     if live == 0 {
         return None;
     }
     let pick = (rnd % live as u64) as usize;
-    let mut keys = shard.map.iter().filter(|(_, e)| !e.is_expired(now_ms));
+    let mut keys = shard.iter().filter(|(_, e)| !e.is_expired(now_ms));
     keys.nth(pick).map(|(k, _)| Bytes::copy_from_slice(k))
 }
 

@@ -39,7 +39,12 @@ impl Harness {
 
     /// The stored entry of `key`, as is (expired or not).
     pub fn entry(&self, key: &str) -> Option<Entry> {
-        self.shared.keyspace.db(0).shard(key_hash_slot(key.as_bytes())).map.get(key.as_bytes()).cloned()
+        self.shared
+            .keyspace
+            .db(0)
+            .shard(key_hash_slot(key.as_bytes()))
+            .get(key.as_bytes())
+            .map(crate::store::Node::to_entry)
     }
 
     /// Force the absolute expiry of an existing key (e.g. into the past).

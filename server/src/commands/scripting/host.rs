@@ -105,7 +105,7 @@ impl ScriptHost<'_> {
         let now = crate::clock::unix_time_ms();
         let exists = |key: &[u8]| {
             let shard = shared.keyspace.db(db).shard(key_hash_slot(key));
-            shard.map.get(key).is_some_and(|e| !e.is_expired(now))
+            shard.get(key).is_some_and(|e| !e.is_expired(now))
         };
         if let crate::cluster::Route::Refuse(msg) = crate::cluster::route(&cs.routes, &q, exists) {
             return Err(if msg.starts_with("CLUSTERDOWN The cluster is down and only accepts read") {

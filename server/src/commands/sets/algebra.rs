@@ -23,7 +23,7 @@ struct Source<'a> {
 
 /// Take the set at `key` out of the keyspace (leaving an empty placeholder, no WATCH touch).
 fn take(ctx: &mut Ctx, key: &[u8]) -> SetValue {
-    match ctx.keys.shard(key).map.get_mut(key).map(|e| &mut e.value) {
+    match ctx.keys.shard(key).get_mut(key).map(|e| &mut e.value) {
         Some(Value::Set(s)) => std::mem::take(&mut **s),
         _ => SetValue::default(),
     }
@@ -31,7 +31,7 @@ fn take(ctx: &mut Ctx, key: &[u8]) -> SetValue {
 
 /// Put back a set taken by [`take`].
 fn restore(ctx: &mut Ctx, key: &[u8], set: SetValue) {
-    if let Some(Value::Set(s)) = ctx.keys.shard(key).map.get_mut(key).map(|e| &mut e.value) {
+    if let Some(Value::Set(s)) = ctx.keys.shard(key).get_mut(key).map(|e| &mut e.value) {
         **s = set;
     }
 }

@@ -67,7 +67,7 @@ fn load(ctx: &mut Ctx, key: &[u8], o: &mut SortOptions) -> Result<(Vec<Item>, i6
     if found == Some(true) {
         // Redis converts a sorted set it sorts to a skiplist for good (OBJECT ENCODING shows
         // it; not a modification for WATCH).
-        if let Some(Value::ZSet(z)) = ctx.keys.shard(key).map.get_mut(key).map(|e| &mut e.value) {
+        if let Some(Value::ZSet(z)) = ctx.keys.shard(key).get_mut(key).map(|e| &mut e.value) {
             z.convert_to_skiplist();
         }
     }

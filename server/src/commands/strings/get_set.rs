@@ -56,7 +56,7 @@ fn set_generic(
     let mut expire_at = expire_at;
     if opts.nx || opts.xx || opts.keepttl {
         // The plain SET path skips this lookup: `insert` replaces whatever is there.
-        let existing = ctx.keys.get(key).map(|e| e.expire_at);
+        let existing = ctx.keys.get(key).map(|e| e.expire_at());
         if (opts.nx && existing.is_some()) || (opts.xx && existing.is_none()) {
             return old.unwrap_or(abort);
         }
@@ -149,7 +149,7 @@ pub fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             ctx.keys.set_expire(key, expire_at);
             ctx.notify(class::GENERIC, "expire", key);
         }
-        None if opts.persist && ctx.keys.get(key).is_some_and(|e| e.expire_at != 0) => {
+        None if opts.persist && ctx.keys.get(key).is_some_and(|e| e.expire_at() != 0) => {
             ctx.keys.set_expire(key, 0);
             ctx.notify(class::GENERIC, "persist", key);
         }

@@ -4,7 +4,7 @@ use crate::commands::keys::lookup::read;
 use crate::commands::Ctx;
 use crate::notify::class;
 use crate::store::types::ZSetValue;
-use crate::store::{Entry, Value};
+use crate::store::{Entry, Node, Value};
 use bytes::Bytes;
 use slotbox_protocol::float::parse_f64;
 use slotbox_protocol::frame::errors;
@@ -19,7 +19,7 @@ pub(super) fn read_zset<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a Z
     let shared = ctx.shared;
     match read(&mut ctx.keys, &shared.stats, key) {
         None => Ok(None),
-        Some(Entry { value: Value::ZSet(z), .. }) => Ok(Some(z)),
+        Some(Node { value: Value::ZSet(z), .. }) => Ok(Some(z)),
         Some(_) => Err(wrongtype()),
     }
 }
@@ -29,7 +29,7 @@ pub(super) fn read_zset<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a Z
 pub(super) fn peek_zset<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a ZSetValue>, Frame> {
     match ctx.keys.get(key) {
         None => Ok(None),
-        Some(Entry { value: Value::ZSet(z), .. }) => Ok(Some(z)),
+        Some(Node { value: Value::ZSet(z), .. }) => Ok(Some(z)),
         Some(_) => Err(wrongtype()),
     }
 }
@@ -38,7 +38,7 @@ pub(super) fn peek_zset<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a Z
 /// found a sorted set there.
 pub(super) fn zset_mut<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a mut ZSetValue> {
     match ctx.keys.get_mut(key) {
-        Some(Entry { value: Value::ZSet(z), .. }) => Some(z),
+        Some(Node { value: Value::ZSet(z), .. }) => Some(z),
         _ => None,
     }
 }

@@ -7,7 +7,7 @@
 use super::common::{positive_count, removed_from, wrongtype};
 use crate::commands::Reply;
 use crate::commands::{args, BlockOn, Ctx};
-use crate::store::{Entry, Value};
+use crate::store::{Node, Value};
 use bytes::Bytes;
 use slotbox_protocol::{Frame, Protocol};
 
@@ -26,7 +26,7 @@ fn pop_first(ctx: &mut Ctx, keys: &[Bytes], max: bool, count: usize) -> Result<O
     for key in keys {
         let len = match ctx.keys.get(key) {
             None => continue,
-            Some(Entry { value: Value::ZSet(z), .. }) => z.len(),
+            Some(Node { value: Value::ZSet(z), .. }) => z.len(),
             Some(_) if skip_other_types => continue,
             Some(_) => return Err(wrongtype()),
         };
@@ -34,7 +34,7 @@ fn pop_first(ctx: &mut Ctx, keys: &[Bytes], max: bool, count: usize) -> Result<O
             return Ok(Some(Popped { key: key.clone(), items: Vec::new() }));
         }
         let n = count.min(len);
-        let Some(Entry { value: Value::ZSet(z), .. }) = ctx.keys.get_mut(key) else {
+        let Some(Node { value: Value::ZSet(z), .. }) = ctx.keys.get_mut(key) else {
             return Err(wrongtype());
         };
         let items = if max {

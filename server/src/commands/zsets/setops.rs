@@ -10,7 +10,7 @@ use crate::commands::Reply;
 use crate::commands::{args, Ctx};
 use crate::store::skiplist::cmp_entry;
 use crate::store::types::{SetValue, ZSetValue};
-use crate::store::{Entry, Value};
+use crate::store::{Node, Value};
 use bytes::Bytes;
 use hashbrown::HashMap;
 use slotbox_protocol::float::parse_i64;
@@ -70,8 +70,8 @@ impl Input<'_> {
 /// Run `f` on the input at `key` (already type-checked by `sources`).
 fn with_input<R>(ctx: &mut Ctx, key: &[u8], f: impl FnOnce(Option<Input>) -> R) -> R {
     match ctx.keys.get(key) {
-        Some(Entry { value: Value::ZSet(z), .. }) => f(Some(Input::ZSet(z))),
-        Some(Entry { value: Value::Set(s), .. }) => f(Some(Input::Set(s))),
+        Some(Node { value: Value::ZSet(z), .. }) => f(Some(Input::ZSet(z))),
+        Some(Node { value: Value::Set(s), .. }) => f(Some(Input::Set(s))),
         _ => f(None),
     }
 }
