@@ -8,6 +8,7 @@
 #   benches/compare.sh memory     load KEYS (default 1M) keys with 100-byte values into each
 #                                 and print used_memory and RSS per key
 #   benches/compare.sh memory-hash the same with KEYS small hashes (3 fields of 10 bytes)
+#   benches/compare.sh memory-ttl  the 100-byte strings, each SET with EX 100000 (a cache)
 #   benches/compare.sh memory-list KEYS 15-byte elements RPUSHed into KEYS/1000 lists; the
 #                                 table's "keys" are then elements
 #   benches/compare.sh memory-hll KEYS_HLL (default 10000) HyperLogLogs of ELEMENTS (default
@@ -313,11 +314,14 @@ load() {
         }' | redis-cli -h 127.0.0.1 -p "$1" --pipe | tail -1
         return
     fi
-    awk -v n="$KEYS" -v size="$SIZE" 'BEGIN {
+    awk -v n="$KEYS" -v size="$SIZE" -v ttl="${TTL:-0}" 'BEGIN {
         v = sprintf("%*s", size, ""); gsub(/ /, "v", v)
         for (i = 0; i < n; i++) {
             k = sprintf("key:%010d", i)
-            printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, size, v
+            if (ttl > 0)
+                printf "*5\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n$2\r\nEX\r\n$%d\r\n%d\r\n", length(k), k, size, v, length(ttl ""), ttl
+            else
+                printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, size, v
         }
     }' | redis-cli -h 127.0.0.1 -p "$1" --pipe | tail -1
 }
@@ -454,6 +458,7 @@ case "$MODE" in
     proxy) exec benches/proxy-compare.sh ;;
     memory) memory ;;
     memory-hash) HASHES=1 memory ;;
+    memory-ttl) TTL=100000 memory ;;
     memory-list) LISTS=1 memory ;;
     memory-hll)
         KEYS=${KEYS_HLL:-10000}
@@ -466,7 +471,7 @@ case "$MODE" in
     bitmaps) bitmaps_mode ;;
     streams) streams_mode ;;
     *)
-        echo "usage: $0 [throughput|memory|memory-hash|memory-list|memory-hll|hllgeo|scripts|aof|restart|proxy|cluster|bitmaps|streams]" >&2
+        echo "usage: $0 [throughput|memory|memory-hash|memory-ttl|memory-list|memory-hll|hllgeo|scripts|aof|restart|proxy|cluster|bitmaps|streams]" >&2
         exit 2
         ;;
 esac
