@@ -19,6 +19,7 @@ pub mod serialize;
 mod shard;
 pub mod skiplist;
 pub mod snapshot;
+pub mod strdata;
 pub mod stream;
 pub mod thin;
 pub mod types;

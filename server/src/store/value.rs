@@ -4,7 +4,7 @@
 //! [`HashRef`] and [`HashMut`] give the hash commands one view over both.
 
 use super::listpack::{self, Limits, Listpack, Upsert};
-use super::thin::ThinBytes;
+use super::strdata::StrData;
 use super::types::{Bytes, SetValue, ZSetValue};
 use hashbrown::HashMap;
 use slotbox_protocol::float::parse_i64;
@@ -23,7 +23,7 @@ pub enum Value {
     /// Any other string; `raw` is true once it was modified in place (APPEND, SETRANGE), which
     /// Redis reports as `raw` whatever its length.
     Str {
-        data: ThinBytes,
+        data: StrData,
         raw: bool,
     },
     /// A small hash (`OBJECT ENCODING listpack`): insertion order, one exactly-sized buffer.
@@ -123,7 +123,7 @@ impl Value {
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Int(_) => 0,
-            Value::Str { data, .. } => data.capacity(),
+            Value::Str { data, .. } => data.heap_size(),
             Value::Hash(lp) => lp.heap_size(),
             Value::HashTable(m) => HashRef::Table(m).heap_size(),
             Value::List(l) => l.heap_size(),
