@@ -15,6 +15,7 @@ pub mod encode;
 pub mod float;
 pub mod frame;
 pub mod output_limit;
+pub mod peek;
 pub mod resp_parse;
 pub mod slot;
 

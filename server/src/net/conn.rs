@@ -222,6 +222,10 @@ impl Conn {
                     // CLIENT LIST `qbuf=` while a command runs: its own request and what
                     // follows it, as Redis's query buffer holds them.
                     self.client.info.qbuf.store(buffered as u64, Ordering::Relaxed);
+                    // The next request's slot is fetched while this one runs.
+                    if let Some(key) = slotbox_protocol::peek::first_key(&self.rbuf) {
+                        shared.keyspace.db(self.client.db).prefetch_slot(slotbox_protocol::key_hash_slot(key));
+                    }
                     let reply = commands::execute_in_batch(shared, &mut self.client, &self.args, locks);
                     if self.client.postponed.is_some() {
                         // A client pause holds it: it runs again when the pause eases.
