@@ -10,6 +10,7 @@ use super::Watch;
 use bytes::Bytes;
 use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 use slotbox_protocol::{Frame, Protocol};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 /// The version the `redis` table reports.
@@ -44,7 +45,12 @@ pub struct Vm {
     current: Arc<HostSlot>,
     /// The watch the run hook polls, while that hook is set.
     hooked: parking_lot::Mutex<Option<Arc<Watch>>>,
+    /// Runs since the collector was last stepped by hand.
+    runs: AtomicU32,
 }
+
+/// Redis's `LUA_GC_CYCLE_PERIOD`: every this many runs, one collector step of this many KB.
+const GC_CYCLE_PERIOD: u32 = 50;
 
 /// What a run gets as KEYS and ARGV.
 pub enum Input<'a> {
@@ -158,7 +164,16 @@ impl Vm {
             }
         }
         let globals_mt: Table = lock.call((globals, hidden.clone()))?;
-        Ok(Vm { lua, private, runner, globals_mt, hidden, current, hooked: Default::default() })
+        Ok(Vm {
+            lua,
+            private,
+            runner,
+            globals_mt,
+            hidden,
+            current,
+            hooked: Default::default(),
+            runs: Default::default(),
+        })
     }
 
     /// Compile `body` (named `@user_script` or `@user_function`) with the globals as its
@@ -302,6 +317,13 @@ impl Vm {
                 failure(&v, name)
             })
         })();
+        // As Redis's luaCallFunction: a collector step every 50 runs, so garbage never piles
+        // up between the incremental collector's own cycles (a pipeline of 10000 short
+        // scripts stays under 100 KB of Lua memory: unit/scripting's "does not leak" test).
+        if self.runs.fetch_add(1, Ordering::Relaxed) + 1 >= GC_CYCLE_PERIOD {
+            self.runs.store(0, Ordering::Relaxed);
+            let _ = self.lua.gc_step_kbytes(GC_CYCLE_PERIOD as i32);
+        }
         result.unwrap_or_else(|e| Outcome::Error(format!("ERR Error running script {name}, {e}").into_bytes(), false))
     }
 
