@@ -1,7 +1,8 @@
-//! [`Key`]: key bytes as stored in a slot's map. Keys of up to [`INLINE`] bytes (most real
-//! keys: `user:1001:session`, `key:000000012345`) live inside the map's bucket, so a lookup
-//! compares them without following a pointer (one cache miss less per command) and they cost
-//! no allocation of their own; longer keys are one exact-size heap allocation.
+//! [`Key`]: an owned key for the maps beside the keyspace (a slot's WATCHed keys, eviction
+//! candidates); the keyspace itself keeps its keys in its nodes (`store::node`). Keys of up
+//! to [`INLINE`] bytes (most real keys: `user:1001:session`, `key:000000012345`) live inside
+//! the map's bucket, so a lookup compares them without following a pointer and they cost no
+//! allocation of their own; longer keys are one exact-size heap allocation.
 //!
 //! It hashes, compares and borrows exactly as `[u8]`, so maps keyed by it are queried with
 //! plain byte slices.

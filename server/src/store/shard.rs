@@ -188,7 +188,7 @@ impl Shard {
             let at = n.expire_at();
             let keep = !(at != 0 && now_ms > at);
             if keep && at != 0 {
-                ttls.0 += at - now_ms;
+                ttls.0 = ttls.0.saturating_add(at - now_ms);
                 ttls.1 += 1;
             }
             if !keep {
@@ -221,5 +221,59 @@ impl Deref for SlotGuard<'_> {
 impl DerefMut for SlotGuard<'_> {
     fn deref_mut(&mut self) -> &mut Shard {
         &mut self.guard
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Value;
+
+    /// The table against a plain map: keys of every form (inline, long, with and without a
+    /// TTL) inserted, replaced, expired, persisted and removed at random.
+    #[test]
+    fn agrees_with_a_model_through_random_operations() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut shard = Shard::default();
+        let mut model: std::collections::HashMap<Vec<u8>, (Value, i64)> = Default::default();
+        for step in 0..20_000 {
+            let len = [0, 3, 14, 19, 20, 40][next(6) as usize];
+            let key: Vec<u8> = format!("{:0len$}", next(60)).into_bytes();
+            let at = [0, 0, 5, 50, i64::MAX][next(5) as usize];
+            match next(5) {
+                0 | 1 => {
+                    let v = Value::string(format!("v{step}").as_bytes());
+                    let old = shard.insert(&key, Entry::with_expiry(v.clone(), at));
+                    let was = model.insert(key.clone(), (v, at));
+                    assert_eq!(old.map(|e| (e.value, e.expire_at)), was);
+                }
+                2 => assert_eq!(shard.remove(&key).map(|e| (e.value, e.expire_at)), model.remove(&key)),
+                3 => {
+                    let present = model.get_mut(&key).map(|e| e.1 = at).is_some();
+                    assert_eq!(shard.set_expire(&key, at), present);
+                }
+                _ => {
+                    let expired = shard.purge_expired(40, &|_| {}, &mut (0, 0));
+                    let before = model.len();
+                    model.retain(|_, (_, at)| *at == 0 || *at >= 40);
+                    assert_eq!(expired, before - model.len());
+                }
+            }
+            assert_eq!(shard.len(), model.len());
+            assert_eq!(shard.volatile, model.values().filter(|(_, at)| *at != 0).count());
+            let node = shard.get(&key).map(|n| (n.key().to_vec(), n.value.clone(), n.expire_at()));
+            assert_eq!(node, model.get(&key).map(|(v, at)| (key.clone(), v.clone(), *at)));
+        }
+        let mut seen: Vec<Vec<u8>> = shard.iter().map(|(k, _)| k.to_vec()).collect();
+        let mut want: Vec<Vec<u8>> = model.keys().cloned().collect();
+        seen.sort();
+        want.sort();
+        assert_eq!(seen, want);
     }
 }
