@@ -29,6 +29,9 @@ pub struct Block {
     pub live: u32,
     /// Entries ever appended (present or removed).
     pub appended: u32,
+    /// Where the last present entry starts (meaningful while `live` > 0), so the stream's
+    /// last ID is read without walking the block (every `XREADGROUP >` asks for it).
+    last_at: u32,
 }
 
 /// Where one entry sits in its block.
@@ -53,7 +56,7 @@ impl Block {
         put_varint(&mut data, pairs.len() as u64);
         pairs.iter().for_each(|(f, _)| put_bytes(&mut data, f));
         let entries_at = data.len() as u32;
-        Block { data, entries_at, live: 0, appended: 0 }
+        Block { data, entries_at, live: 0, appended: 0, last_at: entries_at }
     }
 
     /// Bytes of the packed buffer.
@@ -78,6 +81,7 @@ impl Block {
     /// Append an entry (IDs only grow: the caller checked `id` is above every present one).
     pub fn push(&mut self, base: StreamId, id: StreamId, pairs: &[(&[u8], &[u8])]) {
         let same = self.master().matches(pairs);
+        self.last_at = self.data.len() as u32;
         put_varint(&mut self.data, id.ms - base.ms);
         put_varint(&mut self.data, id.seq);
         self.data.push(if same { SAME_FIELDS } else { 0 });
@@ -96,10 +100,20 @@ impl Block {
 
     /// Every present entry's ID and position, in order.
     pub fn slots(&self, base: StreamId) -> Vec<Slot> {
-        let master_n = self.master().n;
         let mut out = Vec::with_capacity(self.live as usize);
+        out.extend(self.slot_iter(base));
+        out
+    }
+
+    /// The present entries' IDs and positions, in order, decoded one at a time (a read that
+    /// wants the first few stops there, as Redis's stream iterator does).
+    pub fn slot_iter(&self, base: StreamId) -> impl Iterator<Item = Slot> + '_ {
+        let master_n = self.master().n;
         let mut pos = self.entries_at as usize;
-        while pos < self.data.len() {
+        std::iter::from_fn(move || {
+            if pos >= self.data.len() {
+                return None;
+            }
             let mut p = &self.data[pos..];
             let before = p.len();
             let ms = base.ms + take_varint(&mut p);
@@ -108,10 +122,10 @@ impl Block {
             let n = if flags & SAME_FIELDS != 0 { master_n } else { 2 * take_varint(&mut p) as usize };
             (0..n).for_each(|_| skip_bytes(&mut p));
             let end = pos + (before - p.len());
-            out.push(Slot { id: StreamId::new(ms, seq), start: pos, end });
+            let slot = Slot { id: StreamId::new(ms, seq), start: pos, end };
             pos = end;
-        }
-        out
+            Some(slot)
+        })
     }
 
     /// The entry at `slot` (from [`Block::slots`] of this unchanged block).
@@ -136,9 +150,15 @@ impl Block {
     }
 
     /// Remove the entry at `slot`.
-    pub fn remove(&mut self, slot: Slot) {
+    pub fn remove(&mut self, slot: Slot, base: StreamId) {
         self.data.drain(slot.start..slot.end);
         self.live -= 1;
+        let last = self.last_at as usize;
+        if slot.start < last {
+            self.last_at = (last - (slot.end - slot.start)) as u32;
+        } else if slot.start == last {
+            self.last_at = self.slot_iter(base).last().map_or(self.entries_at, |s| s.start as u32);
+        }
     }
 
     /// Remove the first `n` present entries (`slots` is this block's [`Block::slots`]).
@@ -149,11 +169,17 @@ impl Block {
         let end = slots[n - 1].end;
         self.data.drain(self.entries_at as usize..end);
         self.live -= n as u32;
+        self.last_at = if self.live == 0 { self.entries_at } else { self.last_at - (end as u32 - self.entries_at) };
     }
 
     /// The last present entry's ID.
     pub fn last_id(&self, base: StreamId) -> Option<StreamId> {
-        self.slots(base).last().map(|s| s.id)
+        if self.live == 0 {
+            return None;
+        }
+        let mut p = &self.data[self.last_at as usize..];
+        let ms = base.ms + take_varint(&mut p);
+        Some(StreamId::new(ms, take_varint(&mut p)))
     }
 }
 
@@ -219,12 +245,22 @@ mod tests {
         assert_eq!(ids, [base, StreamId::new(100, 6), StreamId::new(300, 0)]);
         assert_eq!(b.entry(slots[1]).fields, [(&b"x"[..], &b"9"[..])]);
         assert_eq!(b.entry(slots[2]).fields, [(&b"a"[..], &b"3"[..]), (&b"b"[..], &b""[..])]);
-        b.remove(slots[1]);
+        b.remove(slots[1], base);
+        assert_eq!(b.last_id(base), Some(StreamId::new(300, 0)));
         let slots = b.slots(base);
         assert_eq!((slots.len(), b.live, b.appended), (2, 2, 3));
         assert_eq!(b.entry(slots[1]).fields[0], (&b"a"[..], &b"3"[..]));
         b.remove_first(&slots, 1);
         assert_eq!(b.last_id(base), Some(StreamId::new(300, 0)));
         assert_eq!(b.slots(base).len(), 1);
+        b.push(base, StreamId::new(400, 0), &[(b"z", b"1")]);
+        assert_eq!(b.last_id(base), Some(StreamId::new(400, 0)));
+        let slots = b.slots(base);
+        b.remove(slots[1], base);
+        assert_eq!(b.last_id(base), Some(StreamId::new(300, 0)));
+        b.remove(b.slots(base)[0], base);
+        assert_eq!((b.last_id(base), b.live), (None, 0));
+        b.push(base, StreamId::new(500, 0), &[(b"a", b"1"), (b"b", b"2")]);
+        assert_eq!(b.last_id(base), Some(StreamId::new(500, 0)));
     }
 }

@@ -122,7 +122,7 @@ impl Stream {
         }
         let from = self.blocks.range(..=start).next_back().map_or(start, |(k, _)| *k);
         for (base, b) in self.blocks.range(from..=end) {
-            for s in b.slots(*base) {
+            for s in b.slot_iter(*base) {
                 if s.id > end {
                     return out;
                 }
@@ -149,7 +149,7 @@ impl Stream {
             b.last_id(*base)
         } else {
             let (base, b) = self.blocks.iter().next()?;
-            b.slots(*base).first().map(|s| s.id)
+            b.slot_iter(*base).next().map(|s| s.id)
         }
     }
 
@@ -158,10 +158,10 @@ impl Stream {
         let Some((&base, b)) = self.blocks.range_mut(..=id).next_back() else {
             return false;
         };
-        let Some(slot) = b.slots(base).into_iter().find(|s| s.id == id) else {
+        let Some(slot) = b.slot_iter(base).find(|s| s.id == id) else {
             return false;
         };
-        b.remove(slot);
+        b.remove(slot, base);
         if b.live == 0 {
             self.blocks.remove(&base);
         }
