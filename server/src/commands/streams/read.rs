@@ -299,22 +299,24 @@ fn advance(s: &Stream, group: &mut Group, id: StreamId) {
 pub(super) fn xclaim_line(key: &[u8], g: &[u8], c: &[u8], id: StreamId, group: &Group) -> Vec<Bytes> {
     let nack = group.pel.get(&id);
     let (time, count) = nack.map_or((0, 1), |n| (n.delivery_time, n.delivery_count));
-    line(&[
-        b"XCLAIM",
-        key,
-        g,
-        c,
-        b"0",
-        &id_bytes(id),
-        b"TIME",
-        time.to_string().as_bytes(),
-        b"RETRYCOUNT",
-        count.to_string().as_bytes(),
-        b"FORCE",
-        b"JUSTID",
-        b"LASTID",
-        &id_bytes(group.last_id),
-    ])
+    let copy = Bytes::copy_from_slice;
+    let word = Bytes::from_static;
+    vec![
+        word(b"XCLAIM"),
+        copy(key),
+        copy(g),
+        copy(c),
+        word(b"0"),
+        id_bytes(id),
+        word(b"TIME"),
+        copy(itoa::Buffer::new().format(time).as_bytes()),
+        word(b"RETRYCOUNT"),
+        copy(itoa::Buffer::new().format(count).as_bytes()),
+        word(b"FORCE"),
+        word(b"JUSTID"),
+        word(b"LASTID"),
+        id_bytes(group.last_id),
+    ]
 }
 
 /// The consumer's own pending entries after `from` (Redis's
