@@ -79,11 +79,6 @@ impl Shard {
         std::mem::swap(&mut self.volatile, &mut other.volatile);
     }
 
-    /// Bytes of the table itself (its nodes and control bytes), for MEMORY STATS-like sums.
-    pub fn table_bytes(&self) -> usize {
-        self.table.allocation_size()
-    }
-
     /// Mark `key` as modified for the clients watching it.
     #[inline]
     pub fn touch(&self, key: &[u8]) {
