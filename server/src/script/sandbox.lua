@@ -46,6 +46,10 @@ local function handler(err)
     return err
 end
 
+-- The error handler itself, for the interpreter's run path (a protected call from C with
+-- this as its message handler, as Redis runs scripts).
+P.handler = handler
+
 -- Run f (eval: no arguments; a function: KEYS and ARGV) under the error handler.
 P.run = function(f, keys, args)
     if keys then

@@ -34,8 +34,8 @@ pub struct Vm {
     pub lua: Lua,
     /// The sandbox's private table (raw functions, `d` while a script runs).
     private: Table,
-    /// `P.run`: call a function under the error handler.
-    runner: Function,
+    /// `P.handler`: the message handler a script runs under.
+    handler: Function,
     /// The metatable of the (empty) globals table: its `__index` is where globals are read.
     globals_mt: Table,
     /// The real globals.
@@ -154,7 +154,7 @@ impl Vm {
                 Ok(c.with(|h| h.is_command(&argv)).unwrap_or(false))
             })?,
         )?;
-        let runner: Function = private.raw_get("run")?;
+        let handler: Function = private.raw_get("handler")?;
         let hidden = lua.create_table()?;
         let lock: Function = private.raw_get("lock_globals")?;
         if kind == Kind::Functions {
@@ -167,7 +167,7 @@ impl Vm {
         Ok(Vm {
             lua,
             private,
-            runner,
+            handler,
             globals_mt,
             hidden,
             current,
@@ -221,13 +221,13 @@ impl Vm {
             Input::Args(k, a) => (k, a, false),
         };
         // SAFETY: `exec_raw` runs the closure in protected mode with the real globals, the
-        // private table, the runner and `f` at indices 1..=4; the closure reserves the stack
-        // it uses (two tables and a string above them), raises only Lua errors (the runner
-        // catches the script's own under its handler), holds nothing with a destructor, and
-        // leaves exactly the runner's two results on the stack.
+        // private table, the message handler and `f` at indices 1..=4; the closure reserves the
+        // stack it uses (`f`, two tables and a string above them), raises only Lua errors (the
+        // script's own end in `lua_pcall`, under the handler, as Redis runs a script), holds
+        // nothing with a destructor, and leaves exactly (ok, result) on the stack.
         unsafe {
             use mlua::ffi;
-            self.lua.exec_raw::<(bool, Value)>((&self.hidden, &self.private, &self.runner, f), |l| {
+            self.lua.exec_raw::<(bool, Value)>((&self.hidden, &self.private, &self.handler, f), |l| {
                 ffi::luaL_checkstack(l, 8, c"script arguments".as_ptr());
                 let push_array = |items: &[Bytes]| {
                     ffi::lua_createtable(l, items.len().min(i32::MAX as usize) as i32, 0);
@@ -236,24 +236,28 @@ impl Vm {
                         ffi::lua_rawseti(l, -2, (i + 1) as ffi::lua_Integer);
                     }
                 };
+                ffi::lua_pushvalue(l, 4);
                 let nargs = if as_globals {
                     push_array(keys);
                     ffi::lua_setfield(l, 1, c"KEYS".as_ptr());
                     push_array(argv);
                     ffi::lua_setfield(l, 1, c"ARGV".as_ptr());
-                    1
+                    0
                 } else {
                     push_array(keys);
                     push_array(argv);
-                    3
+                    2
                 };
                 ffi::lua_pushboolean(l, 1);
                 ffi::lua_setfield(l, 2, c"d".as_ptr());
-                ffi::lua_call(l, nargs, 2);
+                let status = ffi::lua_pcall(l, nargs, 1, 3);
                 ffi::lua_pushnil(l);
                 ffi::lua_setfield(l, 2, c"d".as_ptr());
-                ffi::lua_remove(l, 1);
-                ffi::lua_remove(l, 1);
+                ffi::lua_pushboolean(l, i32::from(status == 0));
+                ffi::lua_insert(l, 5);
+                for _ in 0..4 {
+                    ffi::lua_remove(l, 1);
+                }
             })
         }
     }
