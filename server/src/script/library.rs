@@ -175,7 +175,7 @@ impl Functions {
         let out = vm.lua.scope(|scope| {
             let reg = scope.create_function(|_, args: MultiValue| Ok(register(&registered, args)))?;
             vm.private().raw_set("reg", reg)?;
-            let r = vm.private().raw_get::<Function>("run")?.call::<(bool, Value)>((f, Value::Nil, Value::Nil));
+            let r = vm.private().raw_get::<Function>("run")?.call::<(bool, Value)>(f);
             vm.private().raw_set("reg", Value::Nil)?;
             r
         });

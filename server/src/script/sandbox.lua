@@ -50,11 +50,8 @@ end
 -- this as its message handler, as Redis runs scripts).
 P.handler = handler
 
--- Run f (eval: no arguments; a function: KEYS and ARGV) under the error handler.
-P.run = function(f, keys, args)
-    if keys then
-        return xpcall(function() return f(keys, args) end, handler)
-    end
+-- Run f (no arguments: a library's body at FUNCTION LOAD) under the error handler.
+P.run = function(f)
     return xpcall(f, handler)
 end
 

@@ -100,7 +100,7 @@ impl std::ops::Deref for LineShard {
 pub struct Db {
     /// Its number (`SELECT`).
     pub id: usize,
-    /// One map per slot, allocated on first use (an unused database of the 16 costs nothing).
+    /// One table per slot, allocated on first use (an unused database of the 16 costs nothing).
     shards: std::sync::OnceLock<Box<[LineShard]>>,
     common: Arc<Common>,
     /// INFO keyspace `avg_ttl` (ms): Redis's running estimate from the TTLs the active expiry

@@ -20,7 +20,7 @@ pub const INLINE: usize = 19;
 const HEAP: u8 = 0xFE;
 /// `tag` of a key with an expiry: a block `[i64 expiry][u32 length][bytes]`.
 const VOLATILE: u8 = 0xFF;
-/// Where a block's pointer sits in `key` (bytes 0..=3 stay unused by block keys).
+/// Where a block's pointer sits in `key` (bytes 1..=3 stay unused by block keys).
 const PTR_AT: usize = 4;
 const EXPIRY: usize = 8;
 const LEN: usize = 4;

@@ -35,8 +35,8 @@ impl Shard {
         self.table.find(self.hash(key), |n| n.key() == key)
     }
 
-    /// The node of `key` (expired or not), mutable. Its expiry changes only through
-    /// [`Shard::set_expire`], which keeps the volatile count right.
+    /// The node of `key` (expired or not), mutable. A caller that changes its expiry tells
+    /// [`Shard::count_expiry`] (or uses [`Shard::set_expire`]).
     #[inline]
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Node> {
         let hash = self.hash(key);
@@ -129,17 +129,13 @@ impl Shard {
         let hash = self.hash(key);
         let (node, _) = self.table.find_entry(hash, |n| n.key() == key).ok()?.remove();
         let e = node.into_entry();
-        if e.expire_at != 0 {
-            self.volatile -= 1;
-        }
+        self.count_expiry(e.expire_at, 0);
         Some(e)
     }
 
     /// Insert or replace `key`, keeping the volatile count right.
     pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
-        if entry.expire_at != 0 {
-            self.volatile += 1;
-        }
+        let at = entry.expire_at;
         // One probe of the table, whether the key is there or not.
         let hash = self.hash(key);
         let hasher = &self.hasher;
@@ -150,11 +146,7 @@ impl Shard {
                 None
             }
         };
-        if let Some(o) = &old {
-            if o.expire_at != 0 {
-                self.volatile -= 1;
-            }
-        }
+        self.count_expiry(old.as_ref().map_or(0, |o| o.expire_at), at);
         old
     }
 
@@ -163,12 +155,18 @@ impl Shard {
         let Some(e) = self.get_mut(key) else { return false };
         let was = e.expire_at();
         e.set_expire(at);
-        match (was != 0, at != 0) {
+        self.count_expiry(was, at);
+        true
+    }
+
+    /// Keep the count of keys with an expiry right when one key's expiry goes from `was` to
+    /// `now` (0: none; a key added or removed counts as 0 on its missing side).
+    pub fn count_expiry(&mut self, was: i64, now: i64) {
+        match (was != 0, now != 0) {
             (false, true) => self.volatile += 1,
             (true, false) => self.volatile -= 1,
             _ => {}
         }
-        true
     }
 
     /// Drop every expired key; returns how many were removed. The TTLs left on the keys kept

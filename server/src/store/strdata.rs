@@ -61,17 +61,8 @@ impl StrData {
         t
     }
 
-    /// Bytes the value owns on the heap (0 when inline). A heap string may hold more than its
-    /// length (see [`ThinBytes::grow_zeroed`]).
-    pub fn capacity(&self) -> usize {
-        if self.is_heap() {
-            self.thin().capacity()
-        } else {
-            self.len()
-        }
-    }
-
-    /// Bytes held on the heap (for memory estimates).
+    /// Bytes held on the heap: 0 inline; a heap string may hold more than its length (see
+    /// [`ThinBytes::grow_zeroed`]).
     pub fn heap_size(&self) -> usize {
         if self.is_heap() {
             self.thin().capacity()
@@ -94,22 +85,6 @@ impl StrData {
         let mut t = if self.is_heap() { self.take_thin() } else { ThinBytes::from(&self[..]) };
         t.grow_zeroed(new_len);
         *self = StrData::heap(t);
-    }
-
-    /// The concatenation of `parts`.
-    pub fn from_parts(parts: &[&[u8]]) -> StrData {
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        if len > INLINE {
-            return StrData::heap(ThinBytes::from_parts(parts));
-        }
-        let mut d = StrData::new();
-        let mut at = 1;
-        for p in parts {
-            d.0[at..at + p.len()].copy_from_slice(p);
-            at += p.len();
-        }
-        d.0[0] = len as u8;
-        d
     }
 
     /// The bytes as a vector (one copy).
@@ -195,12 +170,6 @@ impl From<Vec<u8>> for StrData {
     }
 }
 
-impl From<&Vec<u8>> for StrData {
-    fn from(v: &Vec<u8>) -> Self {
-        StrData::from(&v[..])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,9 +192,6 @@ mod tests {
                 d[0] = 9;
                 assert_eq!(d[0], 9);
             }
-            let parts = StrData::from_parts(&[&bytes[..], b"xy"]);
-            assert_eq!(parts.len(), len + 2);
-            assert_eq!(&parts[len..], b"xy");
         }
     }
 

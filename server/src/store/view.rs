@@ -201,7 +201,7 @@ impl<'a> KeyView<'a> {
         let shard = self.shard(key);
         let Some(e) = shard.get_mut(key) else { return false };
         let fits =
-            matches!(&e.value, Value::Str { data, .. } if data.len() == value.len() && data.capacity() == data.len());
+            matches!(&e.value, Value::Str { data, .. } if data.len() == value.len() && data.heap_size() == data.len());
         if !fits || (e.is_expired(now) && !master_stream) {
             return false;
         }
@@ -216,11 +216,7 @@ impl<'a> KeyView<'a> {
         }
         let was = e.expire_at();
         e.set_expire(expire_at);
-        match (was != 0, expire_at != 0) {
-            (true, false) => shard.volatile -= 1,
-            (false, true) => shard.volatile += 1,
-            _ => {}
-        }
+        shard.count_expiry(was, expire_at);
         shard.touch(key);
         self.note_modified(key);
         true
