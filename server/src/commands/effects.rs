@@ -84,7 +84,7 @@ pub(super) fn after_run(
         && !ctx.client.is_master_link
         && !ctx.client.no_propagate
     {
-        if shared.stream.is_active() {
+        if ctx.streaming {
             propagate(ctx, r, args);
         } else {
             count_unstreamed(ctx);

@@ -10,6 +10,7 @@ use crate::store::stream::{ParsedId, Stream, StreamId, TrimTo, MAX_ENTRY_BYTES};
 use bytes::Bytes;
 use slotbox_protocol::frame::errors;
 use slotbox_protocol::Frame;
+use smallvec::SmallVec;
 
 /// The trimming and creation options of XADD / XTRIM (Redis's `streamAddTrimArgs`).
 #[derive(Default)]
@@ -105,18 +106,28 @@ fn parse_trim(ctx: &Ctx, a: &[Bytes], xadd: bool) -> Result<TrimArgs, Frame> {
     Ok(t)
 }
 
-/// Trim `s` as `t` asks; rewrite an approximate trim into its exact result in `out`.
-fn trim(s: &mut Stream, t: &TrimArgs, out: &mut [Bytes]) -> u64 {
-    let Some(to) = t.to else { return 0 };
-    let deleted = s.trim(to, t.approx, t.limit);
-    if t.approx {
-        out[t.to_at - 1] = Bytes::from_static(b"=");
-        out[t.to_at] = match to {
-            TrimTo::MaxLen(_) => Bytes::from(s.len().to_string()),
-            TrimTo::MinId(_) => id_bytes(s.edge_id(false).unwrap_or(StreamId::MAX)),
-        };
+/// An approximate trim's exact result, as replicas and the AOF are told it.
+struct ExactTrim(Option<Bytes>);
+
+impl ExactTrim {
+    /// Write it over the trim's `~ threshold` in the propagated line `out`.
+    fn apply(self, t: &TrimArgs, out: &mut [Bytes]) {
+        if let Some(exact) = self.0 {
+            out[t.to_at - 1] = Bytes::from_static(b"=");
+            out[t.to_at] = exact;
+        }
     }
-    deleted
+}
+
+/// Trim `s` as `t` asks: how many entries went, and an approximate trim's exact result.
+fn trim(s: &mut Stream, t: &TrimArgs) -> (u64, ExactTrim) {
+    let Some(to) = t.to else { return (0, ExactTrim(None)) };
+    let deleted = s.trim(to, t.approx, t.limit);
+    let exact = t.approx.then(|| match to {
+        TrimTo::MaxLen(_) => Bytes::from(s.len().to_string()),
+        TrimTo::MinId(_) => id_bytes(s.edge_id(false).unwrap_or(StreamId::MAX)),
+    });
+    (deleted, ExactTrim(exact))
 }
 
 /// `XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value ...`
@@ -137,22 +148,27 @@ pub fn xadd(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
         create_stream(ctx, key);
     }
     let (limits, now) = (limits(ctx), ctx.now_ms as u64);
-    let pairs: Vec<(&[u8], &[u8])> = a[fields_at..].chunks(2).map(|p| (&p[0][..], &p[1][..])).collect();
-    let mut out = a.to_vec();
+    let pairs: SmallVec<[(&[u8], &[u8]); 8]> = a[fields_at..].chunks(2).map(|p| (&p[0][..], &p[1][..])).collect();
+    // The line replicas and the AOF get (the ID chosen, an exact trim), built only when a
+    // sink consumes the write stream: otherwise the seam counts the write as one change.
+    let mut out = ctx.streams_writes().then(|| a.to_vec());
     let s = stream_mut(ctx, key).expect("checked above");
     let id = next_id(s, t.id, now)?;
     if pairs.iter().map(|(f, v)| f.len() + v.len()).sum::<usize>() > MAX_ENTRY_BYTES {
         return Err(err("ERR Elements are too large to be stored"));
     }
     s.append(id, &pairs, limits);
-    let trimmed = trim(s, &t, &mut out);
+    let (trimmed, rewrite) = trim(s, &t);
     let id = id_bytes(id);
-    out[t.id_at] = id.clone();
     ctx.notify(class::STREAM, "xadd", key);
     if trimmed > 0 {
         ctx.notify(class::STREAM, "xtrim", key);
     }
-    ctx.propagate = Some(vec![out]);
+    if let Some(mut out) = out.take() {
+        out[t.id_at] = id.clone();
+        rewrite.apply(&t, &mut out);
+        ctx.propagate = Some(vec![out]);
+    }
     Ok(Frame::Bulk(id))
 }
 
@@ -186,13 +202,18 @@ pub fn xtrim(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
     if !stream_exists(ctx, key)? {
         return Ok(Frame::Integer(0));
     }
-    let mut out = a.to_vec();
     let s = stream_mut(ctx, key).expect("checked above");
-    let deleted = trim(s, &t, &mut out);
+    let (deleted, rewrite) = trim(s, &t);
     if deleted > 0 {
         ctx.notify(class::STREAM, "xtrim", key);
     }
-    ctx.propagate = Some(if deleted > 0 { vec![out] } else { Vec::new() });
+    ctx.propagate = Some(if deleted > 0 {
+        let mut out = a.to_vec();
+        rewrite.apply(&t, &mut out);
+        vec![out]
+    } else {
+        Vec::new()
+    });
     Ok(Frame::Integer(deleted as i64))
 }
 
