@@ -177,21 +177,29 @@ impl RequestDecoder {
                 self.progress = Some(pending);
                 return Ok(Scan::Incomplete(0));
             }
-            let Some(nl) = find_crlf(buf, pos) else {
-                if buf.len() - pos > INLINE_MAX {
-                    return Err(DecodeError::new("too big bulk count string"));
+            let (nl, len) = match short_len(buf, pos, b'$') {
+                Some(found) => found,
+                None => {
+                    let Some(nl) = find_crlf(buf, pos) else {
+                        if buf.len() - pos > INLINE_MAX {
+                            return Err(DecodeError::new("too big bulk count string"));
+                        }
+                        self.progress = Some(pending);
+                        return Ok(Scan::Incomplete(0));
+                    };
+                    if buf[pos] != b'$' {
+                        let got = buf[pos] as char;
+                        return Err(DecodeError(format!("expected '$', got '{got}'")));
+                    }
+                    match parse_len(&buf[pos + 1..nl]) {
+                        Some(l) if l >= 0 => (nl, l as usize),
+                        _ => return Err(DecodeError::new("invalid bulk length")),
+                    }
                 }
-                self.progress = Some(pending);
-                return Ok(Scan::Incomplete(0));
             };
-            if buf[pos] != b'$' {
-                let got = buf[pos] as char;
-                return Err(DecodeError(format!("expected '$', got '{got}'")));
+            if len > limits.max_bulk_len {
+                return Err(DecodeError::new("invalid bulk length"));
             }
-            let len = match parse_len(&buf[pos + 1..nl]) {
-                Some(l) if l >= 0 && l as usize <= limits.max_bulk_len => l as usize,
-                _ => return Err(DecodeError::new("invalid bulk length")),
-            };
             let next = nl + 2 + len + 2;
             if next > buf.len() {
                 self.progress = Some(pending);
@@ -206,6 +214,11 @@ impl RequestDecoder {
 
     /// The `*<count>` line.
     fn scan_count(&self, buf: &[u8]) -> Result<Start, DecodeError> {
+        if let Some((nl, count)) = short_len(buf, 0, b'*') {
+            if count <= self.limits.max_multibulk_len {
+                return Ok(Start::Args(Progress { count, done: 0, pos: nl + 2, limits: self.limits }));
+            }
+        }
         let Some(nl) = find_crlf(buf, 1) else {
             if buf.len() > INLINE_MAX {
                 return Err(DecodeError::new("too big mbulk count string"));
@@ -221,6 +234,27 @@ impl RequestDecoder {
         }
         Ok(Start::Args(Progress { count: count as usize, done: 0, pos: nl + 2, limits: self.limits }))
     }
+}
+
+/// The common length line, read in one pass: `prefix` at `at`, then 1 to 9 digits without a
+/// leading zero, then "\r\n": the position of the "\r" and the length. Anything else (zero,
+/// a sign, a long or malformed or incomplete line) is left to the general path, which
+/// answers it as Redis's `string2ll` does.
+#[inline]
+fn short_len(buf: &[u8], at: usize, prefix: u8) -> Option<(usize, usize)> {
+    let line = buf.get(at..)?;
+    if line.len() < 4 || line[0] != prefix || !(b'1'..=b'9').contains(&line[1]) {
+        return None;
+    }
+    let mut n = (line[1] - b'0') as usize;
+    for (i, &c) in line.iter().enumerate().take(11).skip(2) {
+        match c {
+            b'0'..=b'9' => n = n * 10 + (c - b'0') as usize,
+            b'\r' => return (line.get(i + 1) == Some(&b'\n')).then_some((at + i, n)),
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// Position of the "\r\n" that ends the line starting at or after `from`.
@@ -482,6 +516,23 @@ mod tests {
         assert_eq!(d.decode(&mut buf).unwrap_err().0, "invalid bulk length");
         let big = vec![b'a'; INLINE_MAX + 10];
         assert_eq!(decode_all(&big).unwrap_err().0, "too big inline request");
+    }
+
+    /// Length lines the one-pass reader takes and those it leaves to `string2ll`'s rules.
+    #[test]
+    fn length_lines() {
+        assert_eq!(decode_all(b"*2\r\n$0\r\n\r\n$2\r\nab\r\n").unwrap()[0], vec![Bytes::new(), Bytes::from("ab")]);
+        let long = format!("*1\r\n$123456789\r\n{}\r\n", "x".repeat(123_456_789));
+        assert_eq!(decode_all(long.as_bytes()).unwrap()[0][0].len(), 123_456_789);
+        for bad in [&b"*1\r\n$01\r\na\r\n"[..], b"*1\r\n$+1\r\na\r\n", b"*1\r\n$1x\r\na\r\n", b"*1\r\n$1\rxa\r\n"] {
+            assert_eq!(decode_all(bad).unwrap_err().0, "invalid bulk length", "{:?}", String::from_utf8_lossy(bad));
+        }
+        assert_eq!(decode_all(b"*01\r\n$1\r\na\r\n").unwrap_err().0, "invalid multibulk length");
+        // Ten digits and more: the general path, with the limit.
+        assert_eq!(decode_all(b"*1\r\n$1000000000\r\n").unwrap_err().0, "invalid bulk length");
+        let mut d = RequestDecoder::new(Limits { max_multibulk_len: 2, ..Limits::default() });
+        let mut buf = BytesMut::from(&b"*3\r\n"[..]);
+        assert_eq!(d.decode_into(&mut buf, &mut Vec::new()).unwrap_err().0, "invalid multibulk length");
     }
 
     #[test]
