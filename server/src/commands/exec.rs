@@ -6,6 +6,7 @@
 //! blocked clients, commandstats / slowlog / latency (`effects.rs`), MONITOR.
 
 use super::ctx::Ctx;
+use super::gating::{needs_whole_gate, runs_script};
 use super::held::Held;
 use super::registry::{self, Resolved};
 use super::session::ClientState;
@@ -37,7 +38,7 @@ pub fn on_disconnect(shared: &Shared, client: &mut ClientState) {
 /// service stripe). `args` is never empty. Must not be called by a thread that holds the
 /// gate: such code runs commands through [`execute_in_batch`] with what it holds.
 pub fn execute(shared: &Shared, client: &mut ClientState, args: &[Bytes]) -> Frame {
-    client.batch_clock_us = 0;
+    client.batch_clock.reset();
     let mut held = Held::new(shared.exec_gate.service_stripe());
     execute_in_batch(shared, client, args, &mut held)
 }
@@ -60,30 +61,6 @@ pub fn renamed(shared: &Shared, client: &mut ClientState, args: &mut [Bytes]) ->
             Err(registry::unknown_command(args))
         }
     }
-}
-
-/// Commands that run with the whole exec gate held: nothing else runs anywhere meanwhile.
-/// EXEC; DEBUG (SLEEP stops the server, DIGEST reads the dataset at one point in time); the
-/// commands that touch two databases (MOVE, SWAPDB, COPY ... DB), which lock a slot of a
-/// second database after their own; SORT with BY / GET patterns, which reads keys it learns
-/// only from the sorted elements.
-pub fn needs_whole_gate(r: Resolved, args: &[Bytes]) -> bool {
-    match r.full_name {
-        "exec" | "debug" | "move" | "swapdb" => true,
-        // Scripts (atomic, like EXEC) and what changes the interpreters; SCRIPT KILL,
-        // FUNCTION KILL and FUNCTION STATS only read the running script's watch.
-        "script|kill" | "function|kill" | "function|stats" => false,
-        n if runs_script(n) || n.starts_with("script|") || n.starts_with("function|") => true,
-        "copy" => args.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"db")),
-        "sort" | "sort_ro" => super::sort::reads_other_keys(args),
-        _ => false,
-    }
-}
-
-/// EVAL and FCALL and their read-only forms: they run other commands on their keys, so the
-/// seam does not lock those keys for them.
-fn runs_script(name: &str) -> bool {
-    matches!(name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro")
 }
 
 /// The execution seam: run one request of a caller that keeps `held` from one command to the
@@ -124,8 +101,7 @@ pub fn execute_in_batch<'s>(
     // the gate: the command is answered -BUSY (or, for SCRIPT KILL and the like, at once).
     let watch = &shared.scripting.watch;
     let busy = || watch.is_busy();
-    let detach =
-        runs_script(resolved.full_name) && detachable(shared, client, held) && !runs_in_place(shared, resolved, args);
+    let detach = runs_script(resolved) && detachable(shared, client, held) && !runs_in_place(shared, resolved, args);
     let whole = needs_whole_gate(resolved, args) && !detach;
     let took_whole = if whole {
         match held.exclusive_unless(&shared.exec_gate, &busy) {
@@ -151,7 +127,7 @@ pub fn execute_in_batch<'s>(
     // A script an event loop ran in place keeps the whole gate for the rest of the loop's turn
     // (released by the loop at the turn's end): a pipeline of scripts takes it once, instead of
     // handing it back and forth with the other loops once per script.
-    if took_whole && !(on_loop && runs_script(resolved.full_name)) {
+    if took_whole && !(on_loop && runs_script(resolved)) {
         held.release();
     }
     if shared.tracking.active() {
@@ -424,13 +400,10 @@ fn run_in_batch<'s>(
     idx: KeyIndices,
     mut slots: SmallVec<[u16; 4]>,
 ) -> Frame {
-    if runs_script(r.full_name) {
+    if runs_script(r) {
         slots.clear();
     }
-    let start_us = match client.batch_clock_us {
-        0 => crate::clock::unix_time_us(),
-        t => t,
-    };
+    let start_us = client.batch_clock.command_start();
     let now_ms = start_us / 1000;
     let mut keys = match held.take() {
         Some(v) if same_slots(&v, &slots) => v,
@@ -460,12 +433,12 @@ fn run_in_batch<'s>(
         block: None,
         may_block,
         propagate: None,
+        streaming: shared.stream.is_active(),
         exclusive,
         run: run_by_id,
     };
     let reply = (r.handler)(&mut ctx, args).unwrap_or_else(|e| e);
-    let end_us = crate::clock::unix_time_us();
-    ctx.client.batch_clock_us = end_us;
+    let end_us = ctx.client.batch_clock.command_end();
     if effects::after_run(&mut ctx, r, args, &reply, (start_us, end_us)) == effects::Outcome::Blocked {
         return reply;
     }

@@ -17,6 +17,7 @@ mod ctx;
 mod debug;
 mod effects;
 pub mod exec;
+mod gating;
 mod geo;
 mod hashes;
 mod held;
@@ -48,7 +49,8 @@ pub mod tx;
 mod zsets;
 
 pub use ctx::{Ctx, Reply};
-pub use exec::{execute, execute_in_batch, needs_whole_gate, on_disconnect, renamed, run};
+pub use exec::{execute, execute_in_batch, on_disconnect, renamed, run};
+pub use gating::needs_whole_gate;
 pub use held::Held;
 pub use registry::{is_registered, name_of, registered, Handler, Registration, Resolved};
 pub use session::BlockOn;

@@ -82,7 +82,7 @@ fn apply_one<'s>(
 ) {
     // EXEC, MOVE, SWAPDB... need the whole gate: taken here rather than by the seam so it is
     // still held for the feed below.
-    let whole = super::tables::resolve(&args).is_ok_and(|r| super::exec::needs_whole_gate(r, &args));
+    let whole = super::tables::resolve(&args).is_ok_and(|r| super::gating::needs_whole_gate(r, &args));
     if whole {
         held.exclusive(&shared.exec_gate);
     } else {
