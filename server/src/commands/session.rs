@@ -112,10 +112,10 @@ pub struct ClientState {
     pub reply_mode: ReplyMode,
     /// CLIENT NO-EVICT: protect this client from client eviction.
     pub no_evict: bool,
-    /// Unix µs at which the previous command of this batch ended (0: none): the next
-    /// command starts then, which saves a clock read per pipelined command (see
-    /// `commands::run_in_batch`). Reset between batches.
-    pub batch_clock_us: i64,
+    /// The clock of the batch of requests being run: a command starts when the previous one
+    /// ended, and ends at a time-stamp counter reading (see `clock::BatchClock`). Reset
+    /// between batches.
+    pub batch_clock: crate::clock::BatchClock,
     /// The slot of the last command's keys when they all were in one slot, or
     /// `gate::WHOLE_GATE_SLOT` when it ran under the whole gate (hot-slot affinity,
     /// `net::affinity`).
@@ -167,7 +167,7 @@ impl ClientState {
             close_after_reply: false,
             reply_mode: ReplyMode::On,
             no_evict: false,
-            batch_clock_us: 0,
+            batch_clock: Default::default(),
             cmd_slot: None,
         }
     }

@@ -181,7 +181,7 @@ impl Conn {
         let limit = shared.hot.client_query_buffer_limit.load(Ordering::Relaxed);
         let max_bulk = shared.hot.proto_max_bulk_len.load(Ordering::Relaxed);
         let mut commands = 0u64;
-        self.client.batch_clock_us = 0;
+        self.client.batch_clock.reset();
         loop {
             if self.client.close_after_reply
                 || self.client.blocked.is_some()
@@ -266,7 +266,7 @@ impl Conn {
                 }
             }
         }
-        self.client.batch_clock_us = 0;
+        self.client.batch_clock.reset();
         if self.rbuf.is_empty() && self.rbuf.capacity() > 4 * READ_CHUNK {
             // A big request grew the query buffer; an idle client does not keep it (Redis
             // shrinks query buffers too).
