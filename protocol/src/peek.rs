@@ -6,15 +6,37 @@
 /// bytes, if the buffer already holds them and the request has at least two arguments.
 /// Anything else (an inline request, a partial one, a malformed one) is `None`; the decoder
 /// judges it later.
+///
+/// For a script (EVAL, EVALSHA, FCALL and their read-only forms) the key is its first
+/// declared key, after the script and `numkeys`: the one the script's commands will lock.
 pub fn first_key(buf: &[u8]) -> Option<&[u8]> {
     let (n, at) = header(buf, 0, b'*')?;
     if n < 2 {
         return None;
     }
+    let (name, at) = bulk(buf, at)?;
+    let (second, at) = bulk(buf, at)?;
+    if !runs_script(name) {
+        return Some(second);
+    }
+    let (numkeys, at) = bulk(buf, at)?;
+    if n < 4 || numkeys.is_empty() || numkeys == b"0" || !numkeys.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    bulk(buf, at).map(|(key, _)| key)
+}
+
+fn runs_script(name: &[u8]) -> bool {
+    const SCRIPTS: [&[u8]; 6] = [b"evalsha", b"eval", b"fcall", b"evalsha_ro", b"eval_ro", b"fcall_ro"];
+    (4..=10).contains(&name.len()) && SCRIPTS.iter().any(|s| name.eq_ignore_ascii_case(s))
+}
+
+/// The bulk string at `at` and where the line after it starts.
+fn bulk(buf: &[u8], at: usize) -> Option<(&[u8], usize)> {
     let (len, at) = header(buf, at, b'$')?;
-    let at = at.checked_add(len)?.checked_add(2)?;
-    let (len, at) = header(buf, at, b'$')?;
-    buf.get(at..at.checked_add(len)?)
+    let end = at.checked_add(len)?;
+    let bytes = buf.get(at..end)?;
+    Some((bytes, end.checked_add(2)?))
 }
 
 /// A `<mark><digits>\r\n` line at `at`: its number and where the next line starts.
@@ -52,5 +74,18 @@ mod tests {
         assert_eq!(first_key(b"*2\r\n$-1\r\n"), None);
         assert_eq!(first_key(b"*2\r\n$99999999999999999999\r\n"), None);
         assert_eq!(first_key(b"*2\r\n$\r\nx"), None);
+    }
+
+    #[test]
+    fn a_script_s_key_is_its_first_declared_key() {
+        let req = b"*4\r\n$7\r\nEVALSHA\r\n$3\r\nabc\r\n$1\r\n1\r\n$3\r\nkey\r\n";
+        assert_eq!(first_key(req), Some(&b"key"[..]));
+        assert_eq!(first_key(&req[..req.len() - 3]), None);
+        assert_eq!(first_key(b"*4\r\n$5\r\nfcall\r\n$1\r\nf\r\n$2\r\n12\r\n$1\r\nk\r\n"), Some(&b"k"[..]));
+        assert_eq!(first_key(b"*3\r\n$4\r\neval\r\n$8\r\nreturn 1\r\n$1\r\n0\r\n"), None);
+        assert_eq!(first_key(b"*4\r\n$4\r\neval\r\n$1\r\nx\r\n$1\r\n0\r\n$1\r\na\r\n"), None);
+        assert_eq!(first_key(b"*4\r\n$4\r\neval\r\n$1\r\nx\r\n$2\r\n-1\r\n$1\r\na\r\n"), None);
+        // Other commands: the second argument, as before.
+        assert_eq!(first_key(b"*2\r\n$4\r\nEVAX\r\n$1\r\nk\r\n"), Some(&b"k"[..]));
     }
 }
