@@ -59,6 +59,12 @@ impl BatchClock {
         }
     }
 
+    /// This clock for commands run from inside the current one (a script's): same readings,
+    /// no previous command.
+    pub fn nested(&self) -> BatchClock {
+        BatchClock { last_end_us: 0, ..*self }
+    }
+
     /// A new batch: the next reading is the real clock's.
     pub fn reset(&mut self) {
         *self = BatchClock::default();

@@ -120,8 +120,9 @@ pub fn is_registered(name: &[u8]) -> bool {
     lookup_entry(name).is_some()
 }
 
-/// The last command name an event loop looked up, as the client spelled it (a pipeline
-/// repeats its command: the repeat skips lower-casing and hashing).
+/// The last two command names an event loop looked up, as the client spelled them (a pipeline
+/// repeats its command, a script pipeline its script and the command in it: the repeat skips
+/// lower-casing and hashing).
 #[derive(Clone, Copy)]
 struct LastName {
     len: u8,
@@ -130,16 +131,18 @@ struct LastName {
 }
 
 thread_local! {
-    static LAST_NAME: std::cell::Cell<LastName> =
-        const { std::cell::Cell::new(LastName { len: 0, name: [0; 16], entry: None }) };
+    static LAST_NAMES: std::cell::Cell<[LastName; 2]> =
+        const { std::cell::Cell::new([LastName { len: 0, name: [0; 16], entry: None }; 2]) };
 }
 
 fn lookup_entry(name: &[u8]) -> Option<&'static Entry> {
     let short = !name.is_empty() && name.len() <= 16;
     if short {
-        let last = LAST_NAME.with(|c| c.get());
-        if last.len as usize == name.len() && last.name[..name.len()] == *name {
-            return last.entry;
+        let hit = LAST_NAMES.with(|c| {
+            c.get().iter().find(|l| l.len as usize == name.len() && l.name[..name.len()] == *name).map(|l| l.entry)
+        });
+        if let Some(entry) = hit {
+            return entry;
         }
     }
     let mut buf = [0u8; 32];
@@ -153,7 +156,9 @@ fn lookup_entry(name: &[u8]) -> Option<&'static Entry> {
     if short && entry.is_some() {
         let mut last = LastName { len: name.len() as u8, name: [0; 16], entry };
         last.name[..name.len()].copy_from_slice(name);
-        LAST_NAME.with(|c| c.set(last));
+        // The newest first, the one before second: a script's command and the script's own
+        // (EVALSHA, then INCR inside it) both stay.
+        LAST_NAMES.with(|c| c.set([last, c.get()[0]]));
     }
     entry
 }

@@ -64,13 +64,14 @@ pub fn run(
     client.in_script = true;
     client.is_master_link = obey;
     client.exec_fed_multi = ctx.client.in_exec && ctx.client.exec_fed_multi;
+    client.batch_clock = ctx.client.batch_clock.nested();
     let slot = match (shared.cluster.get(), call.keys.first()) {
         (Some(_), Some(k)) => Some(key_hash_slot(k)),
         _ => None,
     };
     let watch = &shared.scripting.watch;
     let threshold = shared.config.read().busy_reply_threshold;
-    let started_us = crate::clock::unix_time_us();
+    let started_us = ctx.client.batch_clock.now_us();
     watch.start(call.is_eval, threshold, call.name, obey, args, started_us / 1000);
     let mut host = ScriptHost {
         shared,
@@ -86,7 +87,7 @@ pub fn run(
         watch,
     };
     let outcome = body(&mut host, ctx.client.resp);
-    let took = std::time::Duration::from_micros(crate::clock::unix_time_us().saturating_sub(started_us) as u64);
+    let took = std::time::Duration::from_micros(ctx.client.batch_clock.now_us().saturating_sub(started_us) as u64);
     watch.stop();
     let speed = &shared.scripting.speed;
     if call.is_eval {
