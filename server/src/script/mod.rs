@@ -12,6 +12,7 @@
 pub mod cache;
 mod ccall;
 pub mod convert;
+mod cpop;
 mod cpush;
 pub mod flags;
 mod host;

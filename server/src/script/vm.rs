@@ -3,12 +3,13 @@
 //! with its globals locked (`sandbox.lua`), and the run of one script or function in it. The
 //! commands a script calls go to a [`Host`]; the VM knows nothing of commands or clients.
 
-use super::convert::{self, error_table, error_text};
+use super::convert::{error_table, error_text};
+use super::cpop;
 use super::host::{Host, HostSlot};
 use super::rand48::Rand48;
 use super::Watch;
 use bytes::Bytes;
-use mlua::{Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
+use mlua::{ffi, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 use slotbox_protocol::{Frame, Protocol};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -34,8 +35,6 @@ pub struct Vm {
     pub lua: Lua,
     /// The sandbox's private table (raw functions, `d` while a script runs).
     private: Table,
-    /// `P.handler`: the message handler a script runs under.
-    handler: Function,
     /// The metatable of the (empty) globals table: its `__index` is where globals are read.
     globals_mt: Table,
     /// The real globals.
@@ -47,6 +46,16 @@ pub struct Vm {
     hooked: parking_lot::Mutex<Option<Arc<Watch>>>,
     /// Runs since the collector was last stepped by hand.
     runs: AtomicU32,
+    /// Registry references of the real globals, the private table and the message handler,
+    /// for the C API's run of a script.
+    refs: Refs,
+}
+
+#[derive(Clone, Copy)]
+struct Refs {
+    hidden: ffi::lua_Integer,
+    private: ffi::lua_Integer,
+    handler: ffi::lua_Integer,
 }
 
 /// Redis's `LUA_GC_CYCLE_PERIOD`: every this many runs, one collector step of this many KB.
@@ -164,16 +173,18 @@ impl Vm {
             }
         }
         let globals_mt: Table = lock.call((globals, hidden.clone()))?;
-        Ok(Vm {
-            lua,
-            private,
-            handler,
-            globals_mt,
-            hidden,
-            current,
-            hooked: Default::default(),
-            runs: Default::default(),
-        })
+        let mut refs = Refs { hidden: 0, private: 0, handler: 0 };
+        // SAFETY: `exec_raw` pushes the three values; each `luaL_ref` pops the top one into
+        // the registry (so the last pushed is referenced first). The references live as long
+        // as the interpreter.
+        unsafe {
+            lua.exec_raw::<()>((&hidden, &private, &handler), |l| {
+                refs.handler = ffi::luaL_ref(l, ffi::LUA_REGISTRYINDEX) as ffi::lua_Integer;
+                refs.private = ffi::luaL_ref(l, ffi::LUA_REGISTRYINDEX) as ffi::lua_Integer;
+                refs.hidden = ffi::luaL_ref(l, ffi::LUA_REGISTRYINDEX) as ffi::lua_Integer;
+            })?;
+        }
+        Ok(Vm { lua, private, globals_mt, hidden, current, hooked: Default::default(), runs: Default::default(), refs })
     }
 
     /// Compile `body` (named `@user_script` or `@user_function`) with the globals as its
@@ -213,22 +224,29 @@ impl Vm {
     }
 
     /// Call `f` under the error handler with the sandbox's "inside a script invocation" mark
-    /// set, giving it `input` as KEYS and ARGV: all in one protected call through the C API
-    /// (not a Lua value handle per array, flag and call).
-    fn call_marked(&self, f: &Function, input: &Input) -> mlua::Result<(bool, Value)> {
+    /// set, giving it `input` as KEYS and ARGV, and read how it ended while its value is on
+    /// the stack (`cpop.rs`): one protected call through the C API, no Lua value handle per
+    /// array, flag, call or result.
+    fn call_marked(&self, f: &Function, input: &Input, caller: Protocol, name: &str) -> mlua::Result<Outcome> {
         let (keys, argv, as_globals) = match *input {
             Input::Globals(k, a) => (k, a, true),
             Input::Args(k, a) => (k, a, false),
         };
-        // SAFETY: `exec_raw` runs the closure in protected mode with the real globals, the
-        // private table, the message handler and `f` at indices 1..=4; the closure reserves the
-        // stack it uses (`f`, two tables and a string above them), raises only Lua errors (the
-        // script's own end in `lua_pcall`, under the handler, as Redis runs a script), holds
-        // nothing with a destructor, and leaves exactly (ok, result) on the stack.
+        let refs = self.refs;
+        let mut outcome = None;
+        // SAFETY: `exec_raw` runs the closure in protected mode with `f` at index 1; the
+        // closure reserves the stack it uses (the globals, the private table, the handler, `f`
+        // again, two arrays and a string above them), raises only Lua errors (the script's own
+        // end in `lua_pcall`, under the handler, as Redis runs a script; `cpop` raises
+        // nothing), and holds no value with a destructor across a call that may raise: the
+        // outcome is built after the script ended, by calls that do not raise.
         unsafe {
-            use mlua::ffi;
-            self.lua.exec_raw::<(bool, Value)>((&self.hidden, &self.private, &self.handler, f), |l| {
-                ffi::luaL_checkstack(l, 8, c"script arguments".as_ptr());
+            self.lua.exec_raw::<()>(f, |l| {
+                ffi::luaL_checkstack(l, 10, c"script arguments".as_ptr());
+                ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, refs.hidden);
+                ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, refs.private);
+                ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, refs.handler);
+                let (globals, private, handler) = (2, 3, 4);
                 let push_array = |items: &[Bytes]| {
                     ffi::lua_createtable(l, items.len().min(i32::MAX as usize) as i32, 0);
                     for (i, it) in items.iter().enumerate() {
@@ -236,12 +254,12 @@ impl Vm {
                         ffi::lua_rawseti(l, -2, (i + 1) as ffi::lua_Integer);
                     }
                 };
-                ffi::lua_pushvalue(l, 4);
+                ffi::lua_pushvalue(l, 1);
                 let nargs = if as_globals {
                     push_array(keys);
-                    ffi::lua_setfield(l, 1, c"KEYS".as_ptr());
+                    ffi::lua_setfield(l, globals, c"KEYS".as_ptr());
                     push_array(argv);
-                    ffi::lua_setfield(l, 1, c"ARGV".as_ptr());
+                    ffi::lua_setfield(l, globals, c"ARGV".as_ptr());
                     0
                 } else {
                     push_array(keys);
@@ -249,17 +267,22 @@ impl Vm {
                     2
                 };
                 ffi::lua_pushboolean(l, 1);
-                ffi::lua_setfield(l, 2, c"d".as_ptr());
-                let status = ffi::lua_pcall(l, nargs, 1, 3);
+                ffi::lua_setfield(l, private, c"d".as_ptr());
+                let status = ffi::lua_pcall(l, nargs, 1, handler);
                 ffi::lua_pushnil(l);
-                ffi::lua_setfield(l, 2, c"d".as_ptr());
-                ffi::lua_pushboolean(l, i32::from(status == 0));
-                ffi::lua_insert(l, 5);
-                for _ in 0..4 {
-                    ffi::lua_remove(l, 1);
-                }
-            })
+                ffi::lua_setfield(l, private, c"d".as_ptr());
+                let end = 5;
+                let resp = self.current.with(|h| h.resp()).unwrap_or(caller);
+                outcome = Some(if status == 0 {
+                    let counted = cpop::counted(l, end);
+                    Outcome::Reply(cpop::reply_at(l, end, resp, caller), counted)
+                } else {
+                    cpop::failure_at(l, end, name)
+                });
+                ffi::lua_settop(l, 0);
+            })?;
         }
+        Ok(outcome.unwrap_or_else(|| Outcome::Error(format!("ERR Error running script {name}").into_bytes(), false)))
     }
 
     /// Keep the count hook that polls `watch` while scripts run (set once: making a hook
@@ -311,16 +334,7 @@ impl Vm {
         // borrow ends (see `HostSlot::with`).
         let ptr: *mut (dyn Host + 'static) = unsafe { std::mem::transmute(ptr) };
         let _running = self.current.set(ptr);
-        let result = (|| {
-            let (ok, v) = self.call_marked(f, &input)?;
-            let resp = self.current.with(|h| h.resp()).unwrap_or(caller);
-            Ok::<_, mlua::Error>(if ok {
-                let counted = matches!(&v, Value::Table(t) if matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true))));
-                Outcome::Reply(convert::lua_to_reply(&v, resp, caller), counted)
-            } else {
-                failure(&v, name)
-            })
-        })();
+        let result = self.call_marked(f, &input, caller, name);
         // As Redis's luaCallFunction: a collector step every 50 runs, so garbage never piles
         // up between the incremental collector's own cycles (a pipeline of 10000 short
         // scripts stays under 100 KB of Lua memory: unit/scripting's "does not leak" test).
@@ -334,34 +348,6 @@ impl Vm {
     pub fn used_memory(&self) -> usize {
         self.lua.used_memory()
     }
-}
-
-/// The reply of a script that raised `v`: its `err` text, and where it happened.
-fn failure(v: &Value, name: &str) -> Outcome {
-    let Value::Table(t) = v else {
-        let msg = match v {
-            Value::String(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
-            _ => "execution failure".to_string(),
-        };
-        let msg: String = msg.chars().take(100).collect();
-        return Outcome::Error(format!("ERR Error running script {name}, {msg}").into_bytes(), false);
-    };
-    let text = |k: &str| match t.raw_get::<Value>(k) {
-        Ok(Value::String(s)) => Some(s.as_bytes().to_vec()),
-        Ok(Value::Integer(i)) => Some(i.to_string().into_bytes()),
-        Ok(Value::Number(n)) => Some(format!("{n}").into_bytes()),
-        _ => None,
-    };
-    let mut out = text("err").unwrap_or_default();
-    if let (Some(source), Some(line)) = (text("source"), text("line")) {
-        out.extend_from_slice(format!(" script: {name}, on ").as_bytes());
-        out.extend_from_slice(&source);
-        out.push(b':');
-        out.extend_from_slice(&line);
-        out.push(b'.');
-    }
-    let counted = matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true)));
-    Outcome::Error(out, counted)
 }
 
 /// A Lua error's message as Lua printed it (without mlua's decorations).

@@ -51,12 +51,15 @@ impl Watch {
         now_ms: i64,
     ) {
         {
-            // Kept in place: no allocation per run once the buffers are large enough.
+            // Kept in place: no allocation per run once the buffers are large enough. The
+            // command is only ever shown for a function (FUNCTION STATS while busy).
             let mut n = self.name.lock();
             n.0.clear();
             n.0.push_str(name);
             n.1.clear();
-            n.1.extend_from_slice(command);
+            if !is_eval {
+                n.1.extend_from_slice(command);
+            }
         }
         self.threshold_ms.store(threshold_ms, Ordering::Relaxed);
         self.timed_out.store(false, Ordering::Relaxed);
@@ -69,7 +72,10 @@ impl Watch {
     }
 
     pub fn stop(&self) {
-        self.name.lock().1.clear();
+        if self.kind.load(Ordering::Relaxed) == 2 {
+            // Only a function's command was kept.
+            self.name.lock().1.clear();
+        }
         self.started_ms.store(0, Ordering::Release);
         self.timed_out.store(false, Ordering::Release);
         self.kind.store(0, Ordering::Relaxed);
@@ -115,7 +121,7 @@ impl Watch {
         self.abort.load(Ordering::Acquire)
     }
 
-    /// The running script: (is an EVAL, name, command, ms it has run).
+    /// The running script: (is an EVAL, name, command (a function's only), ms it has run).
     pub fn running(&self) -> Option<(bool, String, Vec<Bytes>, i64)> {
         let started = self.started_ms.load(Ordering::Acquire);
         if started == 0 {
