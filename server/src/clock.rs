@@ -75,15 +75,18 @@ impl BatchClock {
 mod tsc {
     use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
-    /// Ticks per µs, times 1024 (0: not known yet, or no invariant counter).
+    /// µs per tick, times 2^32 (0: not known yet, or no invariant counter).
     static RATE: AtomicU64 = AtomicU64::new(0);
     /// The first real reading and its ticks, the calibration's start.
     static FIRST_US: AtomicI64 = AtomicI64::new(0);
     static FIRST_TICKS: AtomicU64 = AtomicU64::new(0);
     /// Real time between the two readings the rate comes from.
     const SPAN_US: i64 = 200_000;
-    /// A batch longer than this (µs) reads the real clock (the rate's error stays small).
-    const MAX_ELAPSED_US: u64 = 10_000_000;
+    /// The longest calibration span in ticks (minutes at any rate a counter runs at).
+    const MAX_TICKS: u64 = 1 << 40;
+    /// A batch longer than this many ticks (a second or more) reads the real clock; below it,
+    /// ticks times the rate (at most 2^32) fits in 64 bits.
+    const MAX_BATCH_TICKS: u64 = 1 << 32;
 
     #[cfg(target_arch = "x86_64")]
     pub fn read() -> u64 {
@@ -133,9 +136,10 @@ mod tsc {
             return;
         }
         let ticks_span = ticks.wrapping_sub(FIRST_TICKS.load(Ordering::Relaxed));
-        let rate = (ticks_span as u128 * 1024 / span as u128) as u64;
-        if rate >= 1024 {
-            RATE.store(rate, Ordering::Relaxed);
+        // At least 1 MHz (below that it cannot time µs), and the span must not have wrapped.
+        if ticks_span >= span as u64 && ticks_span < MAX_TICKS {
+            let rate = ((span as u128) << 32) / ticks_span as u128;
+            RATE.store(rate as u64, Ordering::Relaxed);
         } else {
             // Not a counter that can time µs: start over.
             FIRST_US.store(0, Ordering::Relaxed);
@@ -148,8 +152,7 @@ mod tsc {
         if rate == 0 {
             return None;
         }
-        let us = (ticks as u128 * 1024 / rate as u128) as u64;
-        (us <= MAX_ELAPSED_US).then_some(us as i64)
+        (ticks < MAX_BATCH_TICKS).then(|| ((ticks * rate) >> 32) as i64)
     }
 }
 
