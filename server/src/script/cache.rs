@@ -3,17 +3,16 @@
 
 use super::flags;
 use super::rand48::Rand48;
-use super::vm::{Kind, Vm};
+use super::vm::{Callable, Kind, Vm};
 use bytes::Bytes;
 use hashbrown::HashMap;
-use mlua::Function;
 use std::sync::Arc;
 
 /// One cached script.
 pub struct Script {
     pub body: Bytes,
     pub flags: u32,
-    pub func: Function,
+    pub func: Callable,
 }
 
 pub struct EvalEngine {
@@ -102,6 +101,7 @@ impl EvalEngine {
             .vm
             .compile(&body[shebang_len..], "@user_script")
             .map_err(|e| format!("Error compiling script (new function): {e}"))?;
+        let func = Callable::new(&self.vm.lua, func).map_err(|e| e.to_string())?;
         self.body_bytes += body.len() + 40;
         self.scripts.insert(sha, Script { body: body.clone(), flags, func });
         Ok(sha)

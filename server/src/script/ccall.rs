@@ -10,12 +10,8 @@ use super::cpush::{push_error_table, push_reply};
 use super::host::HostSlot;
 use bytes::Bytes;
 use mlua::{ffi, Function, Lua};
-use std::ffi::{c_int, CStr};
+use std::ffi::c_int;
 use std::sync::Arc;
-
-/// Registry key of the interpreter's [`HostSlot`] address.
-const HOST_SLOT_KEY: &str = "redis_host_slot";
-const HOST_SLOT_KEY_C: &CStr = c"redis_host_slot";
 
 /// SAFETY (both functions): they only use the Lua C API on the stack of the running call,
 /// never more than the LUA_MINSTACK (20) slots a C function is given beyond its arguments. `lua_call` and `lua_error` may longjmp out of this
@@ -50,11 +46,9 @@ enum Called {
 /// Every Rust value is dropped before this returns (the caller may raise).
 unsafe fn call(l: *mut ffi::lua_State) -> Called {
     let n = ffi::lua_gettop(l);
-    ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, HOST_SLOT_KEY_C.as_ptr());
-    let slot = ffi::lua_touserdata(l, -1) as *const HostSlot;
-    ffi::lua_pop(l, 1);
-    // SAFETY: the registry holds the address of the interpreter's `HostSlot`, which its `Vm`
-    // keeps alive (an `Arc`) as long as the interpreter.
+    let slot = ffi::lua_touserdata(l, ffi::lua_upvalueindex(1)) as *const HostSlot;
+    // SAFETY: the function's upvalue is the address of the interpreter's `HostSlot`, which its
+    // `Vm` keeps alive (an `Arc`) as long as the interpreter (`host_function`).
     let Some(slot) = slot.as_ref() else { return outside(l) };
     let called = slot.with(|host| {
         // The arguments are copied out, then popped: the reply may need the whole stack
@@ -122,10 +116,24 @@ unsafe fn arg(l: *mut ffi::lua_State, i: c_int) -> Option<Bytes> {
     }
 }
 
-/// Put the address of `slot` in the registry, for `redis.call`.
-pub fn register_host_slot(lua: &Lua, slot: &Arc<HostSlot>) -> mlua::Result<()> {
+/// `f` (`redis_call` or `redis_pcall`) as a C closure whose upvalue is the address of `slot`,
+/// where each call finds the running script's host without a registry lookup. The caller
+/// keeps `slot` alive as long as the interpreter.
+pub fn host_function(
+    lua: &Lua,
+    f: unsafe extern "C-unwind" fn(*mut ffi::lua_State) -> c_int,
+    slot: &Arc<HostSlot>,
+) -> mlua::Result<Function> {
     let ptr = Arc::as_ptr(slot) as *mut std::ffi::c_void;
-    lua.set_named_registry_value(HOST_SLOT_KEY, mlua::LightUserData(ptr))
+    // SAFETY: `exec_raw` runs the closure in protected mode; it pushes the address and pops it
+    // as the upvalue of a new C closure, which is what it returns. `f` only uses the Lua C
+    // API on its own stack (see `redis_call`).
+    unsafe {
+        lua.exec_raw((), |state| {
+            ffi::lua_pushlightuserdata(state, ptr);
+            ffi::lua_pushcclosure(state, f, 1);
+        })
+    }
 }
 
 /// Calls its upvalue (a Lua function of the sandbox) with its arguments and returns what it

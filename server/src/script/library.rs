@@ -4,7 +4,7 @@
 //! only if the whole load succeeds.
 
 use super::rand48::Rand48;
-use super::vm::{lua_error_message, Kind, Vm};
+use super::vm::{lua_error_message, Callable, Kind, Vm};
 use bytes::Bytes;
 use hashbrown::HashMap;
 use mlua::{Function, HookTriggers, MultiValue, Table, Value, VmState};
@@ -19,7 +19,7 @@ pub struct FunctionDef {
     pub name: String,
     pub description: Option<Bytes>,
     pub flags: u32,
-    pub func: Function,
+    pub func: Callable,
 }
 
 pub struct Library {
@@ -173,7 +173,7 @@ impl Functions {
         }
         let registered: RefCell<Vec<FunctionDef>> = RefCell::new(Vec::new());
         let out = vm.lua.scope(|scope| {
-            let reg = scope.create_function(|_, args: MultiValue| Ok(register(&registered, args)))?;
+            let reg = scope.create_function(|lua, args: MultiValue| Ok(register(lua, &registered, args)))?;
             vm.private().raw_set("reg", reg)?;
             let r = vm.private().raw_get::<Function>("run")?.call::<(bool, Value)>(f);
             vm.private().raw_set("reg", Value::Nil)?;
@@ -217,9 +217,9 @@ fn string_of(v: &Value) -> Option<Bytes> {
 
 /// `redis.register_function(name, callback)` or `redis.register_function{...}`: None, or the
 /// error to raise.
-fn register(registered: &RefCell<Vec<FunctionDef>>, args: MultiValue) -> Option<String> {
+fn register(lua: &mlua::Lua, registered: &RefCell<Vec<FunctionDef>>, args: MultiValue) -> Option<String> {
     let def = match args.len() {
-        1 => named_args(&args[0]),
+        1 => named_args(lua, &args[0]),
         2 => {
             let Some(name) = string_of(&args[0]) else {
                 return Some("first argument to redis.register_function must be a string".into());
@@ -227,12 +227,15 @@ fn register(registered: &RefCell<Vec<FunctionDef>>, args: MultiValue) -> Option<
             let Value::Function(f) = &args[1] else {
                 return Some("second argument to redis.register_function must be a function".into());
             };
-            Ok(FunctionDef {
-                name: String::from_utf8_lossy(&name).into_owned(),
-                description: None,
-                flags: 0,
-                func: f.clone(),
-            })
+            match Callable::new(lua, f.clone()) {
+                Ok(func) => Ok(FunctionDef {
+                    name: String::from_utf8_lossy(&name).into_owned(),
+                    description: None,
+                    flags: 0,
+                    func,
+                }),
+                Err(_) => Err("out of memory registering the function"),
+            }
         }
         _ => return Some("wrong number of arguments to redis.register_function".into()),
     };
@@ -251,7 +254,7 @@ fn register(registered: &RefCell<Vec<FunctionDef>>, args: MultiValue) -> Option<
     None
 }
 
-fn named_args(v: &Value) -> Result<FunctionDef, &'static str> {
+fn named_args(lua: &mlua::Lua, v: &Value) -> Result<FunctionDef, &'static str> {
     let Value::Table(t) = v else {
         return Err("calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).");
     };
@@ -289,6 +292,7 @@ fn named_args(v: &Value) -> Result<FunctionDef, &'static str> {
     }
     let name = name.ok_or("redis.register_function must get a function name argument")?;
     let func = func.ok_or("redis.register_function must get a callback argument")?;
+    let func = Callable::new(lua, func).map_err(|_| "out of memory registering the function")?;
     Ok(FunctionDef { name: String::from_utf8_lossy(&name).into_owned(), description, flags, func })
 }
 

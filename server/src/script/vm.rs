@@ -49,6 +49,24 @@ pub struct Vm {
     /// Registry references of the real globals, the private table and the message handler,
     /// for the C API's run of a script.
     refs: Refs,
+    /// The interpreter's main state, where scripts run.
+    state: *mut ffi::lua_State,
+}
+
+// SAFETY: `state` is the main state of `lua`, which is `Send` (mlua's `send` feature); it is
+// only used by `Vm::run`, under the engines' lock like every other use of the interpreter.
+unsafe impl Send for Vm {}
+
+/// A compiled script or a registered function, as the C API runs it: by its registry
+/// reference.
+pub struct Callable {
+    key: mlua::RegistryKey,
+}
+
+impl Callable {
+    pub fn new(lua: &Lua, f: Function) -> mlua::Result<Callable> {
+        Ok(Callable { key: lua.create_registry_value(f)? })
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -114,11 +132,9 @@ impl Vm {
             })?,
         )?;
         lua.load(include_str!("sandbox.lua")).set_name(SANDBOX).call::<()>(private.clone())?;
-        // SAFETY: see `ccall`: the functions only use the Lua C API on their own stack.
-        unsafe {
-            redis.raw_set("call", lua.create_c_function(super::ccall::redis_call)?)?;
-            redis.raw_set("pcall", lua.create_c_function(super::ccall::redis_pcall)?)?;
-        }
+        let current = Arc::new(HostSlot::default());
+        redis.raw_set("call", super::ccall::host_function(&lua, super::ccall::redis_call, &current)?)?;
+        redis.raw_set("pcall", super::ccall::host_function(&lua, super::ccall::redis_pcall, &current)?)?;
         // The Lua-written API behind C functions (errors keep pointing at the user's line).
         use super::ccall::c_wrapped;
         for name in ["sha1hex", "log", "setresp", "set_repl", "acl_check_cmd"] {
@@ -132,8 +148,6 @@ impl Vm {
             globals.raw_set(name, c_wrapped(&lua, globals.raw_get(name)?)?)?;
         }
         private.raw_set("register_function", c_wrapped(&lua, private.raw_get("register_function")?)?)?;
-        let current = Arc::new(HostSlot::default());
-        super::ccall::register_host_slot(&lua, &current)?;
         let c = current.clone();
         private.raw_set(
             "killed",
@@ -174,6 +188,7 @@ impl Vm {
         }
         let globals_mt: Table = lock.call((globals, hidden.clone()))?;
         let mut refs = Refs { hidden: 0, private: 0, handler: 0 };
+        let mut state = std::ptr::null_mut();
         // SAFETY: `exec_raw` pushes the three values; each `luaL_ref` pops the top one into
         // the registry (so the last pushed is referenced first). The references live as long
         // as the interpreter.
@@ -182,9 +197,20 @@ impl Vm {
                 refs.handler = ffi::luaL_ref(l, ffi::LUA_REGISTRYINDEX) as ffi::lua_Integer;
                 refs.private = ffi::luaL_ref(l, ffi::LUA_REGISTRYINDEX) as ffi::lua_Integer;
                 refs.hidden = ffi::luaL_ref(l, ffi::LUA_REGISTRYINDEX) as ffi::lua_Integer;
+                state = l;
             })?;
         }
-        Ok(Vm { lua, private, globals_mt, hidden, current, hooked: Default::default(), runs: Default::default(), refs })
+        Ok(Vm {
+            lua,
+            private,
+            globals_mt,
+            hidden,
+            current,
+            hooked: Default::default(),
+            runs: Default::default(),
+            refs,
+            state,
+        })
     }
 
     /// Compile `body` (named `@user_script` or `@user_function`) with the globals as its
@@ -227,62 +253,63 @@ impl Vm {
     /// set, giving it `input` as KEYS and ARGV, and read how it ended while its value is on
     /// the stack (`cpop.rs`): one protected call through the C API, no Lua value handle per
     /// array, flag, call or result.
-    fn call_marked(&self, f: &Function, input: &Input, caller: Protocol, name: &str) -> mlua::Result<Outcome> {
+    fn call_marked(&self, f: &Callable, input: &Input, caller: Protocol, name: &str) -> Outcome {
         let (keys, argv, as_globals) = match *input {
             Input::Globals(k, a) => (k, a, true),
             Input::Args(k, a) => (k, a, false),
         };
-        let refs = self.refs;
-        let mut outcome = None;
-        // SAFETY: `exec_raw` runs the closure in protected mode with `f` at index 1; the
-        // closure reserves the stack it uses (the globals, the private table, the handler, `f`
-        // again, two arrays and a string above them), raises only Lua errors (the script's own
-        // end in `lua_pcall`, under the handler, as Redis runs a script; `cpop` raises
-        // nothing), and holds no value with a destructor across a call that may raise: the
-        // outcome is built after the script ended, by calls that do not raise.
+        let (refs, l) = (self.refs, self.state);
+        // SAFETY: `l` is the interpreter's main state, used here by this thread alone (the
+        // engines' lock; no mlua call is in progress on it: `run` is never called from a
+        // callback). The stack is checked for the slots used (the globals, the private table,
+        // the handler, the function, two arrays and a string above them) and left as it was
+        // found. The only errors raised outside `lua_pcall` would be out-of-memory ones; the
+        // script's own end is caught by `lua_pcall`, under the handler, as Redis runs a script;
+        // `cpop` raises nothing. No value with a destructor lives across a call that may raise.
         unsafe {
-            self.lua.exec_raw::<()>(f, |l| {
-                ffi::luaL_checkstack(l, 10, c"script arguments".as_ptr());
-                ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, refs.hidden);
-                ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, refs.private);
-                ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, refs.handler);
-                let (globals, private, handler) = (2, 3, 4);
-                let push_array = |items: &[Bytes]| {
-                    ffi::lua_createtable(l, items.len().min(i32::MAX as usize) as i32, 0);
-                    for (i, it) in items.iter().enumerate() {
-                        ffi::lua_pushlstring(l, it.as_ptr().cast(), it.len());
-                        ffi::lua_rawseti(l, -2, (i + 1) as ffi::lua_Integer);
-                    }
-                };
-                ffi::lua_pushvalue(l, 1);
-                let nargs = if as_globals {
-                    push_array(keys);
-                    ffi::lua_setfield(l, globals, c"KEYS".as_ptr());
-                    push_array(argv);
-                    ffi::lua_setfield(l, globals, c"ARGV".as_ptr());
-                    0
-                } else {
-                    push_array(keys);
-                    push_array(argv);
-                    2
-                };
-                ffi::lua_pushboolean(l, 1);
-                ffi::lua_setfield(l, private, c"d".as_ptr());
-                let status = ffi::lua_pcall(l, nargs, 1, handler);
-                ffi::lua_pushnil(l);
-                ffi::lua_setfield(l, private, c"d".as_ptr());
-                let end = 5;
-                let resp = self.current.with(|h| h.resp()).unwrap_or(caller);
-                outcome = Some(if status == 0 {
-                    let counted = cpop::counted(l, end);
-                    Outcome::Reply(cpop::reply_at(l, end, resp, caller), counted)
-                } else {
-                    cpop::failure_at(l, end, name)
-                });
-                ffi::lua_settop(l, 0);
-            })?;
+            let base = ffi::lua_gettop(l);
+            if ffi::lua_checkstack(l, 10) == 0 {
+                return Outcome::Error(format!("ERR Error running script {name}, stack overflow").into_bytes(), false);
+            }
+            ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, refs.hidden);
+            ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, refs.private);
+            ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, refs.handler);
+            let (globals, private, handler) = (base + 1, base + 2, base + 3);
+            ffi::lua_rawgeti(l, ffi::LUA_REGISTRYINDEX, f.key.id() as ffi::lua_Integer);
+            let push_array = |items: &[Bytes]| {
+                ffi::lua_createtable(l, items.len().min(i32::MAX as usize) as i32, 0);
+                for (i, it) in items.iter().enumerate() {
+                    ffi::lua_pushlstring(l, it.as_ptr().cast(), it.len());
+                    ffi::lua_rawseti(l, -2, (i + 1) as ffi::lua_Integer);
+                }
+            };
+            let nargs = if as_globals {
+                push_array(keys);
+                ffi::lua_setfield(l, globals, c"KEYS".as_ptr());
+                push_array(argv);
+                ffi::lua_setfield(l, globals, c"ARGV".as_ptr());
+                0
+            } else {
+                push_array(keys);
+                push_array(argv);
+                2
+            };
+            ffi::lua_pushboolean(l, 1);
+            ffi::lua_setfield(l, private, c"d".as_ptr());
+            let status = ffi::lua_pcall(l, nargs, 1, handler);
+            ffi::lua_pushnil(l);
+            ffi::lua_setfield(l, private, c"d".as_ptr());
+            let end = base + 4;
+            let resp = self.current.with(|h| h.resp()).unwrap_or(caller);
+            let outcome = if status == 0 {
+                let counted = cpop::counted(l, end);
+                Outcome::Reply(cpop::reply_at(l, end, resp, caller), counted)
+            } else {
+                cpop::failure_at(l, end, name)
+            };
+            ffi::lua_settop(l, base);
+            outcome
         }
-        Ok(outcome.unwrap_or_else(|| Outcome::Error(format!("ERR Error running script {name}").into_bytes(), false)))
     }
 
     /// Keep the count hook that polls `watch` while scripts run (set once: making a hook
@@ -327,14 +354,14 @@ impl Vm {
 
     /// Run `f` with `input` as its KEYS and ARGV under the error handler, running the
     /// commands it calls through `host`. The reply is written in `caller`'s protocol.
-    pub fn run(&self, f: &Function, input: Input, host: &mut dyn Host, caller: Protocol, name: &str) -> Outcome {
+    pub fn run(&self, f: &Callable, input: Input, host: &mut dyn Host, caller: Protocol, name: &str) -> Outcome {
         self.hook(host.watch());
         let ptr: *mut (dyn Host + '_) = host;
         // SAFETY: only the lifetime is erased; `_running` clears the slot before `host`'s
         // borrow ends (see `HostSlot::with`).
         let ptr: *mut (dyn Host + 'static) = unsafe { std::mem::transmute(ptr) };
         let _running = self.current.set(ptr);
-        let result = self.call_marked(f, &input, caller, name);
+        let outcome = self.call_marked(f, &input, caller, name);
         // As Redis's luaCallFunction: a collector step every 50 runs, so garbage never piles
         // up between the incremental collector's own cycles (a pipeline of 10000 short
         // scripts stays under 100 KB of Lua memory: unit/scripting's "does not leak" test).
@@ -342,7 +369,7 @@ impl Vm {
             self.runs.store(0, Ordering::Relaxed);
             let _ = self.lua.gc_step_kbytes(GC_CYCLE_PERIOD as i32);
         }
-        result.unwrap_or_else(|e| Outcome::Error(format!("ERR Error running script {name}, {e}").into_bytes(), false))
+        outcome
     }
 
     pub fn used_memory(&self) -> usize {
