@@ -116,6 +116,8 @@ pub struct HotConfig {
     /// `hash-max-listpack-entries` / `-value` (every hash write and load reads them).
     pub hash_max_listpack_entries: AtomicUsize,
     pub hash_max_listpack_value: AtomicUsize,
+    /// `busy-reply-threshold` (ms; every script run reads it).
+    pub busy_reply_threshold: AtomicI64,
 }
 
 impl HotConfig {
@@ -155,6 +157,7 @@ impl HotConfig {
             hll_sparse_max_bytes: AtomicUsize::new(c.hll_sparse_max_bytes),
             hash_max_listpack_entries: AtomicUsize::new(c.hash_max_listpack_entries),
             hash_max_listpack_value: AtomicUsize::new(c.hash_max_listpack_value),
+            busy_reply_threshold: AtomicI64::new(c.busy_reply_threshold),
         }
     }
 }
@@ -232,6 +235,7 @@ impl Core {
         hot.hll_sparse_max_bytes.store(c.hll_sparse_max_bytes, Ordering::Relaxed);
         hot.hash_max_listpack_entries.store(c.hash_max_listpack_entries, Ordering::Relaxed);
         hot.hash_max_listpack_value.store(c.hash_max_listpack_value, Ordering::Relaxed);
+        hot.busy_reply_threshold.store(c.busy_reply_threshold, Ordering::Relaxed);
         self.latency.threshold_ms.store(c.latency_monitor_threshold, Ordering::Relaxed);
         hot.notify_flags.store(c.notify_keyspace_events, Ordering::Relaxed);
         report_key_events(&self.keyspace, c.notify_keyspace_events);

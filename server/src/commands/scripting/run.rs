@@ -70,7 +70,7 @@ pub fn run(
         _ => None,
     };
     let watch = &shared.scripting.watch;
-    let threshold = shared.config.read().busy_reply_threshold;
+    let threshold = shared.hot.busy_reply_threshold.load(std::sync::atomic::Ordering::Relaxed);
     let started_us = ctx.client.batch_clock.now_us();
     watch.start(call.is_eval, threshold, call.name, obey, args, started_us / 1000);
     let mut host = ScriptHost {
