@@ -6,7 +6,6 @@
 //! (raw reads only, and `lua_checkstack` before each level).
 
 use super::convert::{number_to_i64, MAX_DEPTH};
-use super::vm::Outcome;
 use bytes::Bytes;
 use mlua::ffi;
 use slotbox_protocol::{Frame, Protocol};
@@ -154,16 +153,17 @@ unsafe fn verbatim(l: *mut ffi::lua_State, t: c_int, caller: Protocol) -> Option
     Some(super::convert::verbatim_frame(&format, text, caller))
 }
 
-/// The reply of a script that raised the value at `idx`: its `err` text, and where it
-/// happened (`source`, `line`), as `ERR Error running script` for anything but a table.
-pub unsafe fn failure_at(l: *mut ffi::lua_State, idx: c_int, name: &str) -> Outcome {
+/// The error reply of a script that raised the value at `idx`: its `err` text, and where it
+/// happened (`source`, `line`), as `ERR Error running script` for anything but a table; and
+/// whether the error was counted already (`counted`).
+pub unsafe fn failure_at(l: *mut ffi::lua_State, idx: c_int, name: &str) -> (Vec<u8>, bool) {
     match ffi::lua_type(l, idx) {
         ffi::LUA_TTABLE => {}
         ffi::LUA_TSTRING => {
             let msg: String = String::from_utf8_lossy(bytes_at(l, idx)).chars().take(100).collect();
-            return Outcome::Error(format!("ERR Error running script {name}, {msg}").into_bytes(), false);
+            return (format!("ERR Error running script {name}, {msg}").into_bytes(), false);
         }
-        _ => return Outcome::Error(format!("ERR Error running script {name}, execution failure").into_bytes(), false),
+        _ => return (format!("ERR Error running script {name}, execution failure").into_bytes(), false),
     }
     let text = |key: &CStr| {
         let v = match field(l, idx, key) {
@@ -182,7 +182,7 @@ pub unsafe fn failure_at(l: *mut ffi::lua_State, idx: c_int, name: &str) -> Outc
         out.extend_from_slice(&line);
         out.push(b'.');
     }
-    Outcome::Error(out, counted(l, idx))
+    (out, counted(l, idx))
 }
 
 /// A Lua number as text: an integral one as an integer, any other as Rust prints it.

@@ -305,7 +305,8 @@ impl Vm {
                 let counted = cpop::counted(l, end);
                 Outcome::Reply(cpop::reply_at(l, end, resp, caller), counted)
             } else {
-                cpop::failure_at(l, end, name)
+                let (text, counted) = cpop::failure_at(l, end, name);
+                Outcome::Error(text, counted)
             };
             ffi::lua_settop(l, base);
             outcome
