@@ -260,7 +260,7 @@ fn admit_and_run<'s>(
 ) -> Frame {
     // Key positions and slots, computed once for the checks below and the run.
     let idx = extract_keys(resolved.spec, args);
-    let slots = slots_of(&idx, args);
+    let slots = slots_of(&idx, args, client.slot_hint.take());
     client.cmd_slot = match slots[..] {
         [s] => Some(s),
         _ => None,
@@ -351,11 +351,13 @@ fn serve_blocked(shared: &Shared, keys: Vec<(usize, Bytes)>) {
     }
 }
 
-/// The distinct slots of the keys at positions `idx`, ascending.
-fn slots_of(idx: &[usize], args: &[Bytes]) -> SmallVec<[u16; 4]> {
+/// The distinct slots of the keys at positions `idx`, ascending (a single key's from `hint`
+/// when the hint was computed from that very key).
+fn slots_of(idx: &[usize], args: &[Bytes], hint: Option<super::session::SlotHint>) -> SmallVec<[u16; 4]> {
     if let [i] = idx {
+        let key = &args[*i];
         let mut one = SmallVec::new();
-        one.push(key_hash_slot(&args[*i]));
+        one.push(hint.and_then(|h| h.slot_of(key)).unwrap_or_else(|| key_hash_slot(key)));
         return one;
     }
     let mut slots: SmallVec<[u16; 4]> = idx.iter().map(|&i| key_hash_slot(&args[i])).collect();
@@ -382,7 +384,7 @@ fn run_by_id(shared: &Shared, client: &mut ClientState, id: u16, args: &[Bytes])
 pub fn run(shared: &Shared, client: &mut ClientState, r: Resolved, args: &[Bytes]) -> Frame {
     debug_assert!(crate::gate::check::holds_gate(), "commands::run without the exec gate");
     let idx = extract_keys(r.spec, args);
-    let slots = slots_of(&idx, args);
+    let slots = slots_of(&idx, args, None);
     run_in_batch(shared, client, r, args, &mut None, false, idx, slots)
 }
 

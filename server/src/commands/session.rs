@@ -120,6 +120,10 @@ pub struct ClientState {
     /// `gate::WHOLE_GATE_SLOT` when it ran under the whole gate (hot-slot affinity,
     /// `net::affinity`).
     pub cmd_slot: Option<u16>,
+    /// A key's slot the event loop computed already (it prefetched that slot while the
+    /// request before ran): the key's address and length in the read buffer, and its slot.
+    /// The seam uses it for the key at that very address instead of hashing it again.
+    pub slot_hint: Option<SlotHint>,
     /// CLIENT CACHING YES / NO given for the next command (or transaction).
     pub tracking_caching: bool,
     /// Invalidation messages for this very connection, written after the reply of the
@@ -169,6 +173,7 @@ impl ClientState {
             no_evict: false,
             batch_clock: Default::default(),
             cmd_slot: None,
+            slot_hint: None,
         }
     }
 
@@ -232,5 +237,25 @@ impl ClientState {
     pub fn set_resp(&mut self, resp: Protocol) {
         self.resp = resp;
         self.info.resp.store(resp.version() as u8, Ordering::Relaxed);
+    }
+}
+
+/// See [`ClientState::slot_hint`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlotHint {
+    pub addr: usize,
+    pub len: usize,
+    pub slot: u16,
+}
+
+impl SlotHint {
+    pub fn of(key: &[u8], slot: u16) -> SlotHint {
+        SlotHint { addr: key.as_ptr() as usize, len: key.len(), slot }
+    }
+
+    /// The slot, if `key` is the very bytes the hint was computed from.
+    #[inline]
+    pub fn slot_of(self, key: &[u8]) -> Option<u16> {
+        (key.as_ptr() as usize == self.addr && key.len() == self.len).then_some(self.slot)
     }
 }

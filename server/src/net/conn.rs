@@ -47,6 +47,10 @@ pub struct Conn {
     /// This thread's AOF position after this connection's last batch: its replies go out
     /// once the AOF holds that much (see `Persistence::replies_wait`).
     pub aof_end: u64,
+    /// The slot of the next request's first key, computed when it was prefetched (within one
+    /// `process` call: no read happens between the prefetch and the decode, so the bytes at
+    /// the hinted address are still that key's).
+    next_slot_hint: Option<commands::session::SlotHint>,
     /// Commands in a row on one slot (hot-slot affinity).
     pub streak: super::affinity::Streak,
     /// Its replies wait for the end of the loop's turn (see `Worker::later`).
@@ -76,6 +80,7 @@ impl Conn {
             hup: false,
             stashed: None,
             aof_end: 0,
+            next_slot_hint: None,
             streak: Default::default(),
             write_later: false,
             output_limit: Default::default(),
@@ -182,6 +187,9 @@ impl Conn {
         let max_bulk = shared.hot.proto_max_bulk_len.load(Ordering::Relaxed);
         let mut commands = 0u64;
         self.client.batch_clock.reset();
+        // A hint lives within one pass over the read buffer: a later read may move the
+        // buffer's bytes (so another key could sit where the hinted one was).
+        self.next_slot_hint = None;
         loop {
             if self.client.close_after_reply
                 || self.client.blocked.is_some()
@@ -222,11 +230,16 @@ impl Conn {
                     // CLIENT LIST `qbuf=` while a command runs: its own request and what
                     // follows it, as Redis's query buffer holds them.
                     self.client.info.qbuf.store(buffered as u64, Ordering::Relaxed);
-                    // The next request's slot is fetched while this one runs.
+                    // The next request's slot is fetched while this one runs; this one's was
+                    // computed the same way while the one before ran (if it was).
+                    self.client.slot_hint = self.next_slot_hint.take();
                     if let Some(key) = slotbox_protocol::peek::first_key(&self.rbuf) {
-                        shared.keyspace.db(self.client.db).prefetch_slot(slotbox_protocol::key_hash_slot(key));
+                        let slot = slotbox_protocol::key_hash_slot(key);
+                        shared.keyspace.db(self.client.db).prefetch_slot(slot);
+                        self.next_slot_hint = Some(commands::session::SlotHint::of(key, slot));
                     }
                     let reply = commands::execute_in_batch(shared, &mut self.client, &self.args, locks);
+                    self.client.slot_hint = None;
                     if self.client.postponed.is_some() {
                         // A client pause holds it: it runs again when the pause eases.
                         self.stashed = Some(std::mem::take(&mut self.args));
