@@ -16,7 +16,7 @@ pub fn first_key(buf: &[u8]) -> Option<&[u8]> {
     }
     let (name, at) = bulk(buf, at)?;
     let (second, at) = bulk(buf, at)?;
-    if !runs_script(name) {
+    if !is_script_command(name) {
         return Some(second);
     }
     let (numkeys, at) = bulk(buf, at)?;
@@ -26,7 +26,9 @@ pub fn first_key(buf: &[u8]) -> Option<&[u8]> {
     bulk(buf, at).map(|(key, _)| key)
 }
 
-fn runs_script(name: &[u8]) -> bool {
+/// EVAL, EVALSHA, FCALL or a read-only form of them (any case): a command whose keys follow
+/// a script and `numkeys`.
+pub fn is_script_command(name: &[u8]) -> bool {
     const SCRIPTS: [&[u8]; 6] = [b"evalsha", b"eval", b"fcall", b"evalsha_ro", b"eval_ro", b"fcall_ro"];
     (4..=10).contains(&name.len()) && SCRIPTS.iter().any(|s| name.eq_ignore_ascii_case(s))
 }

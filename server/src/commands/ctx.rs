@@ -26,8 +26,10 @@ pub struct Ctx<'a, 's> {
     pub may_block: bool,
     /// What to send to replicas instead of the command itself (SPOP → SREM, MIGRATE → DEL).
     pub propagate: Option<Vec<Vec<Bytes>>>,
-    /// The write stream was on when the command started: the seam feeds the command to it
-    /// only then. A stream switched on while the command runs starts after it (the snapshot
+    /// The write stream (replicas, the AOF) was on when the command started: the seam feeds
+    /// the command to it only then, and a handler may skip building a replacement for
+    /// [`Ctx::propagate`] when it is off (the seam then only counts the write for
+    /// `rdb_changes_since_last_save`). A stream switched on while the command runs starts after it (the snapshot
     /// that starts a replica or an AOF rewrite is cut under the whole gate, so it holds the
     /// command's effect).
     pub streaming: bool,
@@ -50,13 +52,6 @@ impl Ctx<'_, '_> {
     /// nothing is done when its class is off).
     pub fn notify(&self, class: u32, event: &str, key: &[u8]) {
         self.notify_in(self.client.db, class, event, key);
-    }
-
-    /// Does anything consume the write stream (replicas, the AOF)? A handler may skip building
-    /// a replacement for [`Ctx::propagate`] when nothing does: the seam then only counts the
-    /// write (`rdb_changes_since_last_save`). Fixed when the command starts ([`Ctx::streaming`]).
-    pub fn streams_writes(&self) -> bool {
-        self.streaming
     }
 
     /// [`Ctx::notify`] for a key of database `db` (MOVE, COPY ... DB).

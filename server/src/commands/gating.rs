@@ -30,7 +30,7 @@ fn traits(r: Resolved) -> Traits {
 }
 
 fn decide(name: &str) -> Traits {
-    let script = matches!(name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro");
+    let script = slotbox_protocol::peek::is_script_command(name.as_bytes());
     let whole = match name {
         "exec" | "debug" | "move" | "swapdb" => Whole::Always,
         // Scripts (atomic, like EXEC) and what changes the interpreters; SCRIPT KILL,

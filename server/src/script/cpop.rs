@@ -1,7 +1,7 @@
 //! A script's end read from the Lua stack through the C API, while its value is still there:
-//! the reply its return value makes (Redis's table, as `convert::lua_to_reply` documents it:
-//! `{err=}`, `{ok=}`, `{double=}`, `{big_number=}`, `{verbatim_string=}`, `{map=}`, `{set=}`,
-//! arrays up to the first nil), or the error reply its raised value makes. No Lua value handle
+//! the reply its return value makes (Redis's table: `{err=}`, `{ok=}`, `{double=}`,
+//! `{big_number=}`, `{verbatim_string=}`, `{map=}`, `{set=}`, arrays up to the first nil), or
+//! the error reply its raised value makes. No Lua value handle
 //! is made per run. Every function here leaves the stack as it found it and raises nothing
 //! (raw reads only, and `lua_checkstack` before each level).
 

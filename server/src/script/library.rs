@@ -115,12 +115,17 @@ impl Functions {
         for f in &lib.functions {
             self.index.remove(&f.name.to_ascii_lowercase());
         }
+        // Its functions' registry references go now, so the collector can free them.
+        drop(lib);
+        self.vm.lua.expire_registry_values();
         true
     }
 
     /// FUNCTION LOAD: the library's name, or Redis's error text. `timeout`: bound the run of
     /// the library's code (not for the master's stream or the AOF).
     pub fn load(&mut self, code: &Bytes, replace: bool, timeout: bool) -> Result<String, String> {
+        // Functions a failed load registered dropped their registry references: let them go.
+        self.vm.lua.expire_registry_values();
         let meta = parse_meta(code)?;
         if !valid_name(meta.name.as_bytes()) {
             return Err(BAD_NAME.into());

@@ -149,9 +149,6 @@ pub fn xadd(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
     }
     let (limits, now) = (limits(ctx), ctx.now_ms as u64);
     let pairs: SmallVec<[(&[u8], &[u8]); 8]> = a[fields_at..].chunks(2).map(|p| (&p[0][..], &p[1][..])).collect();
-    // The line replicas and the AOF get (the ID chosen, an exact trim), built only when a
-    // sink consumes the write stream: otherwise the seam counts the write as one change.
-    let mut out = ctx.streams_writes().then(|| a.to_vec());
     let s = stream_mut(ctx, key).expect("checked above");
     let id = next_id(s, t.id, now)?;
     if pairs.iter().map(|(f, v)| f.len() + v.len()).sum::<usize>() > MAX_ENTRY_BYTES {
@@ -164,7 +161,10 @@ pub fn xadd(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
     if trimmed > 0 {
         ctx.notify(class::STREAM, "xtrim", key);
     }
-    if let Some(mut out) = out.take() {
+    if ctx.streaming {
+        // The line replicas and the AOF get: the ID chosen, an exact trim. Without a consumer
+        // of the write stream the seam counts the write as one change, and nothing is built.
+        let mut out = a.to_vec();
         out[t.id_at] = id.clone();
         rewrite.apply(&t, &mut out);
         ctx.propagate = Some(vec![out]);
