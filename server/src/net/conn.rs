@@ -89,7 +89,8 @@ impl Conn {
         }
     }
 
-    /// Read what the socket has, run every complete request, and try to write the replies.
+    /// Read what the socket has and run every complete request (the caller writes the
+    /// replies).
     /// Ordinary reads go through the event loop's `scratch` buffer (growing `rbuf` by a
     /// zeroed chunk per read was a 16 KiB memset per request); a large bulk still being
     /// received is read straight into `rbuf`.
@@ -153,10 +154,9 @@ impl Conn {
         if read_total > 0 {
             shared.stats.reads_processed.fetch_add(1, Ordering::Relaxed);
         }
+        // The replies are written by the event loop: at the end of its turn, once every
+        // ready connection has been read and run (see `Worker::later`), or after the AOF.
         self.process(shared, locks);
-        if !shared.persist.replies_wait(self.aof_end) {
-            self.flush(shared);
-        }
     }
 
     /// Every 100 ms (the event loop's cron), as Redis's `clientsCronResizeQueryBuffer`:
