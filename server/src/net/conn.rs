@@ -235,7 +235,7 @@ impl Conn {
                     self.client.slot_hint = self.next_slot_hint.take();
                     if let Some(key) = slotbox_protocol::peek::first_key(&self.rbuf) {
                         let slot = slotbox_protocol::key_hash_slot(key);
-                        shared.keyspace.db(self.client.db).prefetch_slot(slot);
+                        shared.keyspace.db(self.client.db).prefetch_key(slot, key);
                         self.next_slot_hint = Some(commands::session::SlotHint::of(key, slot));
                     }
                     let reply = commands::execute_in_batch(shared, &mut self.client, &self.args, locks);

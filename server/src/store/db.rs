@@ -102,6 +102,9 @@ pub struct Db {
     pub id: usize,
     /// One table per slot, allocated on first use (an unused database of the 16 costs nothing).
     shards: std::sync::OnceLock<Box<[LineShard]>>,
+    /// Per slot, where its table keeps its nodes (`tablehint`), for prefetching without the
+    /// lock; allocated with `shards`.
+    hints: std::sync::OnceLock<Box<[AtomicU64]>>,
     common: Arc<Common>,
     /// INFO keyspace `avg_ttl` (ms): Redis's running estimate from the TTLs the active expiry
     /// cycle sees.
@@ -129,11 +132,20 @@ impl Db {
 
     /// Database `id` of a server whose databases share `common`.
     pub fn with_common(id: usize, common: Arc<Common>) -> Self {
-        Db { id, shards: std::sync::OnceLock::new(), common, avg_ttl: Default::default() }
+        Db {
+            id,
+            shards: std::sync::OnceLock::new(),
+            hints: std::sync::OnceLock::new(),
+            common,
+            avg_ttl: Default::default(),
+        }
     }
 
     fn slots(&self) -> &[LineShard] {
-        self.shards.get_or_init(|| (0..SLOT_COUNT).map(|_| LineShard(Mutex::new(Shard::default()))).collect())
+        self.shards.get_or_init(|| {
+            self.hints.get_or_init(|| (0..SLOT_COUNT).map(|_| AtomicU64::new(0)).collect());
+            (0..SLOT_COUNT).map(|_| LineShard(Mutex::new(Shard::default()))).collect()
+        })
     }
 
     /// Allocate the slot maps now rather than on first use.
@@ -156,13 +168,18 @@ impl Db {
     /// Lock one slot.
     pub fn shard(&self, slot: u16) -> SlotGuard<'_> {
         let held = crate::gate::check::slot(self, slot);
-        SlotGuard { guard: self.slots()[slot as usize].lock(), _held: held }
+        let guard = self.slots()[slot as usize].lock();
+        // `slots()` allocated the hints first.
+        let hint = &self.hints.get().expect("hints are allocated with the slots")[slot as usize];
+        SlotGuard { guard, hint, _held: held }
     }
 
-    /// Start bringing `slot`'s lock and table header into this core's cache, for writing
-    /// (the next request of a pipeline will lock it). Only a hint: nothing is read or locked.
+    /// Start bringing into this core's cache what the next request of a pipeline will touch
+    /// first for `key` of `slot`: the slot's lock and table header (for writing), and the
+    /// table's control group and first candidate nodes for `key` (see `tablehint`). Only a
+    /// hint: nothing is read or locked.
     #[inline]
-    pub fn prefetch_slot(&self, slot: u16) {
+    pub fn prefetch_key(&self, slot: u16, key: &[u8]) {
         #[cfg(target_arch = "x86_64")]
         if let Some(slots) = self.shards.get() {
             if let Some(line) = slots.get(slot as usize) {
@@ -173,8 +190,9 @@ impl Db {
                 }
             }
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = slot;
+        if let Some(hint) = self.hints.get().and_then(|h| h.get(slot as usize)) {
+            super::tablehint::prefetch(hint, key);
+        }
     }
 
     /// Number of keys (expired keys not yet reclaimed included, as Redis's DBSIZE).

@@ -23,6 +23,7 @@ pub mod skiplist;
 pub mod snapshot;
 pub mod strdata;
 pub mod stream;
+mod tablehint;
 pub mod thin;
 pub mod types;
 pub mod value;

@@ -1,8 +1,9 @@
 //! One hash slot's keys ([`Shard`]) and the guard that holds its lock ([`SlotGuard`]).
 
+use super::tablehint::{self, TableAlloc};
 use super::{Entry, Key, Node};
 use hashbrown::hash_table::Entry as Slot;
-use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
+use hashbrown::{HashMap, HashTable};
 use parking_lot::MutexGuard;
 use std::hash::BuildHasher;
 use std::ops::{Deref, DerefMut};
@@ -15,8 +16,9 @@ pub type Watchers = HashMap<Key, Vec<Arc<AtomicBool>>>;
 /// One slot's keys: a table of [`Node`]s (key, value, clock and expiry in 40 bytes).
 #[derive(Default)]
 pub struct Shard {
-    table: HashTable<Node>,
-    hasher: DefaultHashBuilder,
+    /// Its allocator records where the nodes are for the event loops' prefetch
+    /// (`tablehint`); every table hashes with the process's one hasher.
+    table: HashTable<Node, TableAlloc>,
     /// Keys in the table with an expiry, so the active cycle skips slots without any.
     pub volatile: usize,
     /// WATCHed keys of this slot (None when nobody watches, the common case).
@@ -26,7 +28,13 @@ pub struct Shard {
 impl Shard {
     #[inline]
     fn hash(&self, key: &[u8]) -> u64 {
-        self.hasher.hash_one(key)
+        tablehint::hasher().hash_one(key)
+    }
+
+    /// Publish where the table keeps its nodes to `hint`, if that changed (under the lock).
+    #[inline]
+    pub fn publish(&self, hint: &std::sync::atomic::AtomicU64) {
+        tablehint::publish(self.table.allocator(), hint);
     }
 
     /// The node of `key` (expired or not).
@@ -68,14 +76,15 @@ impl Shard {
 
     /// Drop every key (watchers stay).
     pub fn clear(&mut self) {
-        self.table = HashTable::new();
+        self.table = HashTable::new_in(TableAlloc::default());
         self.volatile = 0;
     }
 
     /// Exchange keys (not watchers) with `other` (SWAPDB).
     pub fn swap_keys(&mut self, other: &mut Shard) {
         std::mem::swap(&mut self.table, &mut other.table);
-        std::mem::swap(&mut self.hasher, &mut other.hasher);
+        self.table.allocator().moved();
+        other.table.allocator().moved();
         std::mem::swap(&mut self.volatile, &mut other.volatile);
     }
 
@@ -138,7 +147,7 @@ impl Shard {
         let at = entry.expire_at;
         // One probe of the table, whether the key is there or not.
         let hash = self.hash(key);
-        let hasher = &self.hasher;
+        let hasher = tablehint::hasher();
         let old = match self.table.entry(hash, |n| n.key() == key, |n| hasher.hash_one(n.key())) {
             Slot::Occupied(mut slot) => Some(slot.get_mut().replace(entry)),
             Slot::Vacant(slot) => {
@@ -201,7 +210,16 @@ impl Shard {
 /// One locked slot (debug builds also record it for the lock-order checks of `crate::gate`).
 pub struct SlotGuard<'a> {
     pub(super) guard: MutexGuard<'a, Shard>,
+    /// The slot's published table record (`tablehint`), refreshed before the unlock.
+    pub(super) hint: &'a std::sync::atomic::AtomicU64,
     pub(super) _held: crate::gate::check::Held,
+}
+
+impl Drop for SlotGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.guard.publish(self.hint);
+    }
 }
 
 impl Deref for SlotGuard<'_> {
