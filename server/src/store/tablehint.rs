@@ -171,7 +171,7 @@ mod tests {
             for j in [0, i / 2, i] {
                 let key = format!("key:{j:012}");
                 let node = shard.get(key.as_bytes()).unwrap() as *const Node as usize;
-                assert!(node < ctrl && (ctrl - node) % node_size == 0, "node {node:#x} ctrl {ctrl:#x}");
+                assert!(node < ctrl && (ctrl - node).is_multiple_of(node_size), "node {node:#x} ctrl {ctrl:#x}");
                 let index = (ctrl - node) / node_size - 1;
                 assert!(index < buckets, "bucket {index} of {buckets}");
                 let pos = hasher().hash_one(key.as_bytes()) as usize & (buckets - 1);
