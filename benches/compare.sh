@@ -36,7 +36,7 @@
 # TESTS (default "set get incr mset lpush lpop sadd hset zadd lrange_100") picks the rows.
 # Environment: N (requests per row, default 200000), CLIENTS (default 50), SIZE (value bytes,
 # default 100), RANGE (random key space, default 100000), KEYS (memory mode, default 1000000),
-# SLOTBOX_ARGS (extra slotbox-server flags, e.g. "--threads 1"), REPEAT (throughput rows:
+# SLOTBOX_ARGS (extra slotbox-server flags, e.g. "--threads 1"), REPEAT (rows of every throughput mode:
 # run each row this many times, alternating which server goes first, and report the run
 # with the median rps of each side; default 1).
 # Both servers listen on free ports on 127.0.0.1 only; everything started here is stopped on exit.
@@ -140,25 +140,30 @@ redis.register_function('bench_incr', function(keys, args) return redis.call('in
     cmd_rows
 }
 
-# The rows of CMD_ROWS ("NAME|redis-benchmark command") at -P 1 and -P 16, alternating which
-# server goes first.
+# The rows of CMD_ROWS ("NAME|redis-benchmark command") at -P 1 and -P 16, each REPEAT times
+# alternating which server goes first, the run with the median rps of each side shown.
 cmd_rows() {
-    echo "load: -c $CLIENTS -r $RANGE -n $N"
+    echo "load: -c $CLIENTS -r $RANGE -n $N, each row $REPEAT time(s), median run shown (runs alternate which server goes first)"
     echo
     printf '%-9s %3s %12s %12s %7s\n' command P "redis rps" "slotbox rps" ratio
-    local row=0 spec name cmd pipe r s
+    local row=0 k spec name cmd pipe r s
     for spec in "${CMD_ROWS[@]}"; do
         name=${spec%%|*}
         cmd=${spec#*|}
         for pipe in 1 16; do
-            # shellcheck disable=SC2086
-            if ((row % 2 == 0)); then
-                r=$(eval bench_cmd "$REDIS_PORT" "$pipe" $cmd)
-                s=$(eval bench_cmd "$SLOTBOX_PORT" "$pipe" $cmd)
-            else
-                s=$(eval bench_cmd "$SLOTBOX_PORT" "$pipe" $cmd)
-                r=$(eval bench_cmd "$REDIS_PORT" "$pipe" $cmd)
-            fi
+            local rs=() ss=()
+            for ((k = 0; k < REPEAT; k++)); do
+                # shellcheck disable=SC2086
+                if (((row + k) % 2 == 0)); then
+                    rs+=("$(eval bench_cmd "$REDIS_PORT" "$pipe" $cmd)")
+                    ss+=("$(eval bench_cmd "$SLOTBOX_PORT" "$pipe" $cmd)")
+                else
+                    ss+=("$(eval bench_cmd "$SLOTBOX_PORT" "$pipe" $cmd)")
+                    rs+=("$(eval bench_cmd "$REDIS_PORT" "$pipe" $cmd)")
+                fi
+            done
+            r=$(median_run "${rs[@]}")
+            s=$(median_run "${ss[@]}")
             row=$((row + 1))
             awk -v t="$name" -v p="$pipe" -v r="$r" -v s="$s" 'BEGIN {
                 split(r, a, " "); split(s, b, " ")
