@@ -12,7 +12,11 @@
 //!   [`CONSOLIDATE_UNDER`] for two windows in a row, its clients move there (one worker
 //!   carries a light load);
 //! - spread: when a worker is over [`SPREAD_OVER`] and another is under [`SPREAD_TO_UNDER`],
-//!   half of its clients move to the idler one (a heavy load uses every core).
+//!   half of its clients move to the idler one (a heavy load uses every core) — if the
+//!   machine has a core's share to give it: at least [`SPARE_TO_SPREAD`] of idle CPU time
+//!   over the window (`/proc/stat`). On a machine whose other cores are busy (with the
+//!   clients themselves, as a load generator beside the server), a second busy worker only
+//!   takes turns with them, and every request waits for the scheduler's time slices.
 //!
 //! A client moves only between requests (nothing in flight, nothing unsent, no transaction,
 //! subscription or blocking command), with its buffers and session, so the move is invisible
@@ -28,6 +32,9 @@ const COOLDOWN: Duration = Duration::from_secs(1);
 const CONSOLIDATE_UNDER: u32 = 850;
 const SPREAD_OVER: u32 = 950;
 const SPREAD_TO_UNDER: u32 = 400;
+/// Idle CPU time of the whole machine, per-mille of one core, below which a worker does not
+/// spread (there is no core for another busy worker).
+const SPARE_TO_SPREAD: u32 = 300;
 
 pub struct Balance {
     pub index: usize,
@@ -42,6 +49,8 @@ pub struct Balance {
     /// Windows in a row that called for consolidating (a load that just started is not
     /// judged on one window that was mostly idle).
     light_windows: u32,
+    /// The machine's idle CPU time (in clock ticks of all cores) at the start of the window.
+    idle_start: Option<u64>,
 }
 
 impl Balance {
@@ -55,6 +64,7 @@ impl Balance {
             moving: None,
             next_decision: now,
             light_windows: 0,
+            idle_start: idle_ticks(),
         }
     }
 
@@ -69,6 +79,12 @@ impl Balance {
         let busy = cpu.saturating_sub(self.cpu_start);
         let load = (busy.as_micros() * 1000 / elapsed.as_micros().max(1)).min(1000) as u32;
         self.loads[self.index].store(load, Ordering::Relaxed);
+        let idle = idle_ticks();
+        let spare = match (self.idle_start, idle) {
+            (Some(a), Some(b)) => spare_permille(b.saturating_sub(a), elapsed),
+            _ => u32::MAX,
+        };
+        self.idle_start = idle;
         self.cpu_start = cpu;
         self.window_start = now;
         if self.moving.is_some_and(|(_, left, until)| left == 0 || now >= until) {
@@ -78,7 +94,7 @@ impl Balance {
             return;
         }
         let loads: Vec<u32> = self.loads.iter().map(|l| l.load(Ordering::Relaxed)).collect();
-        let Some((to, n)) = decide(self.index, &loads, clients) else {
+        let Some((to, n)) = decide(self.index, &loads, clients, spare) else {
             self.light_windows = 0;
             return;
         };
@@ -117,6 +133,22 @@ pub fn thread_cpu_time() -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
+/// The machine's idle CPU time so far, in clock ticks summed over its cores (`/proc/stat`'s
+/// idle and iowait columns); None where there is no such file.
+fn idle_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let cpu = stat.lines().next()?.strip_prefix("cpu ")?;
+    let cols: Vec<u64> = cpu.split_whitespace().take(5).map(|c| c.parse().ok()).collect::<Option<_>>()?;
+    Some(cols.get(3)? + cols.get(4)?)
+}
+
+/// `ticks` of idle time over `elapsed`, in per-mille of one core.
+fn spare_permille(ticks: u64, elapsed: Duration) -> u32 {
+    // SAFETY: sysconf only reads a system constant.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u128;
+    (ticks as u128 * 1_000_000_000 / (hz * elapsed.as_micros().max(1))).min(u32::MAX as u128) as u32
+}
+
 /// The worker a new client goes to, given every worker's load: the lowest-numbered one that
 /// is not busy (where consolidating would gather it anyway), else the least busy. A burst
 /// of connections all lands on one worker until its next window shows the load; spreading
@@ -133,15 +165,15 @@ fn place_by(loads: &[u32]) -> usize {
     loads.iter().enumerate().min_by_key(|&(_, l)| *l).map_or(0, |(w, _)| w)
 }
 
-/// The move worker `me` (with `clients` clients) should make given every worker's load:
-/// (destination, how many clients).
-fn decide(me: usize, loads: &[u32], clients: usize) -> Option<(usize, usize)> {
+/// The move worker `me` (with `clients` clients) should make given every worker's load and
+/// the machine's `spare` CPU time (per-mille of one core): (destination, how many clients).
+fn decide(me: usize, loads: &[u32], clients: usize, spare: u32) -> Option<(usize, usize)> {
     let mine = loads[me];
     // Consolidate into the lowest-numbered worker that can take the load.
     if let Some(to) = (0..me).find(|&w| loads[w] + mine < CONSOLIDATE_UNDER) {
         return Some((to, clients));
     }
-    if mine > SPREAD_OVER && clients >= 2 {
+    if mine > SPREAD_OVER && clients >= 2 && spare >= SPARE_TO_SPREAD {
         let (to, &least) = loads.iter().enumerate().filter(|&(w, _)| w != me).min_by_key(|&(_, l)| *l)?;
         if least < SPREAD_TO_UNDER {
             return Some((to, clients / 2));
@@ -152,7 +184,7 @@ fn decide(me: usize, loads: &[u32], clients: usize) -> Option<(usize, usize)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{decide, place_by, thread_cpu_time};
+    use super::{decide, idle_ticks, place_by, spare_permille, thread_cpu_time};
 
     #[test]
     fn thread_cpu_time_counts_this_threads_work_only() {
@@ -171,10 +203,11 @@ mod tests {
 
     #[test]
     fn light_loads_gather_on_the_first_worker() {
-        assert_eq!(decide(1, &[300, 250], 25), Some((0, 25)));
-        assert_eq!(decide(0, &[300, 250], 25), None, "worker 0 is where others gather");
-        assert_eq!(decide(2, &[700, 100, 200], 10), Some((1, 10)), "first worker that can take it");
-        assert_eq!(decide(1, &[500, 400], 25), None, "together they would be too busy");
+        assert_eq!(decide(1, &[300, 250], 25, 1000), Some((0, 25)));
+        assert_eq!(decide(0, &[300, 250], 25, 1000), None, "worker 0 is where others gather");
+        assert_eq!(decide(2, &[700, 100, 200], 10, 1000), Some((1, 10)), "first worker that can take it");
+        assert_eq!(decide(1, &[500, 400], 25, 1000), None, "together they would be too busy");
+        assert_eq!(decide(1, &[300, 250], 25, 0), Some((0, 25)), "gathering needs no spare core");
     }
 
     #[test]
@@ -188,9 +221,27 @@ mod tests {
 
     #[test]
     fn a_saturated_worker_hands_half_to_an_idle_one() {
-        assert_eq!(decide(0, &[980, 0], 50), Some((1, 25)));
-        assert_eq!(decide(0, &[980, 600], 50), None, "nobody idle enough");
-        assert_eq!(decide(0, &[980, 0], 1), None, "one client cannot be split");
-        assert_eq!(decide(1, &[100, 980], 40), Some((0, 20)), "spreading goes to any worker");
+        assert_eq!(decide(0, &[980, 0], 50, 1000), Some((1, 25)));
+        assert_eq!(decide(0, &[980, 600], 50, 1000), None, "nobody idle enough");
+        assert_eq!(decide(0, &[980, 0], 1, 1000), None, "one client cannot be split");
+        assert_eq!(decide(1, &[100, 980], 40, 1000), Some((0, 20)), "spreading goes to any worker");
+    }
+
+    #[test]
+    fn a_saturated_worker_keeps_its_clients_when_no_core_is_spare() {
+        assert_eq!(decide(0, &[980, 0], 50, 50), None, "the other cores are busy (the clients)");
+        assert_eq!(decide(0, &[980, 0], 50, 300), Some((1, 25)));
+    }
+
+    #[test]
+    fn idle_time_is_read_and_scaled_to_one_core() {
+        let a = idle_ticks().expect("/proc/stat on Linux");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(idle_ticks().unwrap() >= a, "idle time only grows");
+        // SAFETY: sysconf only reads a system constant.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+        assert_eq!(spare_permille(hz / 5, std::time::Duration::from_millis(200)), 1000, "a whole core idle");
+        assert_eq!(spare_permille(hz / 10, std::time::Duration::from_millis(200)), 500);
+        assert_eq!(spare_permille(0, std::time::Duration::from_millis(200)), 0);
     }
 }
