@@ -101,77 +101,36 @@ throughput() {
     throughput_rows
 }
 
-# bench_cmd PORT PIPELINE CMD...: like bench, for a command line (__rand_int__ is replaced).
-bench_cmd() {
-    local port=$1 pipe=$2 out
-    shift 2
-    out=$(redis-benchmark -h 127.0.0.1 -p "$port" -P "$pipe" -c "$CLIENTS" -r "$RANGE" -n "$N" -q --csv "$@" 2>&1)
-    awk -F, 'NF >= 8 && $1 != "\"test\"" { for (i = 1; i <= NF; i++) gsub(/"/, "", $i); print $(NF - 6), $(NF - 3), $(NF - 1); exit }' <<<"$out"
-}
-
-# HyperLogLog and GEO rows: each command against both servers, alternating who goes first.
+# HyperLogLog and GEO rows (as the throughput rows: REPEAT runs, alternating who goes first).
 hllgeo_mode() {
     start_both
-    CMD_ROWS=(
+    ROWS=(
         "PFADD|pfadd hll:__rand_int__ e__rand_int__"
         "PFCOUNT|pfcount hll:__rand_int__"
         "GEOADD|geoadd geo:__rand_int__ 13.361389 38.115556 m__rand_int__"
         "GEOSEARCH|geosearch geo:__rand_int__ fromlonlat 13.36 38.11 byradius 10 km count 5"
     )
-    cmd_rows
+    bench_rows
 }
 
 # Scripts: a one-command script by SHA (loaded on both first), the same by EVAL (cached after
 # the first call), and a function doing the same through FCALL.
 scripts_mode() {
     start_both
-    local body="return redis.call('incr', KEYS[1])" sha port
+    # The body has no spaces: a row's command is split on whitespace (see bench_rows).
+    local body="return(redis.call('incr',KEYS[1]))" sha port
     local lib="#!lua name=benchlib
 redis.register_function('bench_incr', function(keys, args) return redis.call('incr', keys[1]) end)"
     for port in "$REDIS_PORT" "$SLOTBOX_PORT"; do
         sha=$(redis-cli -p "$port" script load "$body")
         redis-cli -p "$port" function load replace "$lib" >/dev/null
     done
-    CMD_ROWS=(
+    ROWS=(
         "EVALSHA|evalsha $sha 1 counter:__rand_int__"
-        "EVAL|eval \"$body\" 1 counter:__rand_int__"
+        "EVAL|eval $body 1 counter:__rand_int__"
         "FCALL|fcall bench_incr 1 counter:__rand_int__"
     )
-    cmd_rows
-}
-
-# The rows of CMD_ROWS ("NAME|redis-benchmark command") at -P 1 and -P 16, each REPEAT times
-# alternating which server goes first, the run with the median rps of each side shown.
-cmd_rows() {
-    echo "load: -c $CLIENTS -r $RANGE -n $N, each row $REPEAT time(s), median run shown (runs alternate which server goes first)"
-    echo
-    printf '%-9s %3s %12s %12s %7s\n' command P "redis rps" "slotbox rps" ratio
-    local row=0 k spec name cmd pipe r s
-    for spec in "${CMD_ROWS[@]}"; do
-        name=${spec%%|*}
-        cmd=${spec#*|}
-        for pipe in 1 16; do
-            local rs=() ss=()
-            for ((k = 0; k < REPEAT; k++)); do
-                # shellcheck disable=SC2086
-                if (((row + k) % 2 == 0)); then
-                    rs+=("$(eval bench_cmd "$REDIS_PORT" "$pipe" $cmd)")
-                    ss+=("$(eval bench_cmd "$SLOTBOX_PORT" "$pipe" $cmd)")
-                else
-                    ss+=("$(eval bench_cmd "$SLOTBOX_PORT" "$pipe" $cmd)")
-                    rs+=("$(eval bench_cmd "$REDIS_PORT" "$pipe" $cmd)")
-                fi
-            done
-            r=$(median_run "${rs[@]}")
-            s=$(median_run "${ss[@]}")
-            row=$((row + 1))
-            awk -v t="$name" -v p="$pipe" -v r="$r" -v s="$s" 'BEGIN {
-                split(r, a, " "); split(s, b, " ")
-                ratio = (a[1] > 0) ? sprintf("%.2f", b[1] / a[1]) : "n/a"
-                printf "%-9s %3s %12s %12s %7s\n", t, p, a[1], b[1], ratio
-            }'
-        done
-    done
+    bench_rows
 }
 
 throughput_rows() {
@@ -181,7 +140,8 @@ throughput_rows() {
     bench_rows
 }
 
-# bench_rows: one table row per ROWS entry "LABEL|redis-benchmark arguments" and pipeline.
+# bench_rows: one table row per ROWS entry "LABEL|redis-benchmark arguments" (split on
+# whitespace, no shell quoting) and pipeline.
 bench_rows() {
     echo "load: -c $CLIENTS -d $SIZE -r $RANGE -n $N, each row $REPEAT time(s), median run shown (runs alternate which server goes first)"
     echo

@@ -56,6 +56,7 @@ pub struct Balance {
 impl Balance {
     pub fn new(index: usize, loads: Arc<Vec<AtomicU32>>) -> Balance {
         let now = Instant::now();
+        let idle_start = if loads.len() > 1 { idle_ticks() } else { None };
         Balance {
             index,
             loads,
@@ -64,7 +65,7 @@ impl Balance {
             moving: None,
             next_decision: now,
             light_windows: 0,
-            idle_start: idle_ticks(),
+            idle_start,
         }
     }
 
@@ -79,7 +80,8 @@ impl Balance {
         let busy = cpu.saturating_sub(self.cpu_start);
         let load = (busy.as_micros() * 1000 / elapsed.as_micros().max(1)).min(1000) as u32;
         self.loads[self.index].store(load, Ordering::Relaxed);
-        let idle = idle_ticks();
+        // The machine's idle time matters only where there is another worker to spread to.
+        let idle = if self.loads.len() > 1 { idle_ticks() } else { None };
         let spare = match (self.idle_start, idle) {
             (Some(a), Some(b)) => spare_permille(b.saturating_sub(a), elapsed),
             _ => u32::MAX,

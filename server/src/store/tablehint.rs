@@ -184,15 +184,4 @@ mod tests {
         shard.publish(&hint);
         assert_eq!(hint.load(Ordering::Relaxed), 0, "a cleared slot has no table");
     }
-
-    #[test]
-    fn shape_matches_hashbrowns_layout() {
-        let node = std::mem::size_of::<Node>();
-        for log in 0..20 {
-            let b = 1usize << log;
-            let ctrl = (node * b).div_ceil(16) * 16;
-            assert_eq!(table_shape(ctrl + b + GROUP), Some((b, ctrl)));
-        }
-        assert_eq!(table_shape(24), None);
-    }
 }
