@@ -129,8 +129,8 @@ fn sample(core: &Core, (db, slot): (usize, u16), policy: Policy, now_ms: i64) ->
     let pick = (crate::rand::next_u64() % pool.min(SAMPLE_WINDOW) as u64) as usize;
     let (key, e) = shard.iter().filter(|(_, e)| !volatile || e.expire_at() != 0).nth(pick)?;
     let score = match policy {
-        Policy::AllKeysLru | Policy::VolatileLru => lru::idle_ms(e.lru, now_ms),
-        Policy::AllKeysLfu | Policy::VolatileLfu => 255 - u64::from(core.keyspace.clock.decayed(e.lru, now_ms)),
+        Policy::AllKeysLru | Policy::VolatileLru => lru::idle_ms(e.lru(), now_ms),
+        Policy::AllKeysLfu | Policy::VolatileLfu => 255 - u64::from(core.keyspace.clock.decayed(e.lru(), now_ms)),
         Policy::VolatileTtl => u64::MAX - e.expire_at().max(0) as u64,
         Policy::AllKeysRandom | Policy::VolatileRandom | Policy::NoEviction => 0,
     };

@@ -99,8 +99,8 @@ pub fn describe(e: &Node, refcount: i64, now_ms: i64) -> Frame {
         &e.value,
         e.value.encoding(),
         body.len(),
-        e.lru,
-        lru::idle_ms(e.lru, now_ms) / 1000,
+        e.lru(),
+        lru::idle_ms(e.lru(), now_ms) / 1000,
     );
     if let Value::List(l) = &e.value {
         let nodes = l.node_count();

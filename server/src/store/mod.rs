@@ -1,6 +1,6 @@
 //! The keyspace, partitioned by hash slot: one table per slot, each behind its own lock, so
 //! threads working on different slots never contend. A table holds 40-byte [`Node`]s (value,
-//! access clock, key inline up to 19 bytes; a longer key or a key with a TTL in a block of its
+//! access clock, key inline up to 20 bytes; a longer key or a key with a TTL in a block of its
 //! own), and a string of up to 13 bytes lives inside its value (`strdata`). A command locks the slots of its keys
 //! (in ascending order) through [`Db::lock_slots`] and works on the returned [`KeyView`].
 //! Whole-keyspace operations (DBSIZE, FLUSHALL, SCAN, KEYS) visit one slot at a time.

@@ -2,7 +2,7 @@
 //! and its expiry — in 40 bytes, the size of Redis's dictEntry plus its robj header.
 //!
 //! A node keeps a key of up to [`INLINE`] bytes inside itself (most keys: `user:1001:session`,
-//! `key:000000012345`), so a lookup compares it without following a pointer and it costs no
+//! `counter:000000012345`), so a lookup compares it without following a pointer and it costs no
 //! allocation. A longer key, or any key with an expiry, lives in one exact-size block of its
 //! own; the block of a key with an expiry starts with the expiry, so a lookup that compared
 //! the key has the expiry in the same cache line. Keys without an expiry (the common case)
@@ -10,28 +10,33 @@
 //!
 //! The owned [`Entry`] (value, expiry, clock) is what goes in and comes out of a table.
 
+use super::lru::AccessClock;
 use super::{Entry, Value};
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 
 /// Longest key stored inside the node.
-pub const INLINE: usize = 19;
+pub const INLINE: usize = 20;
+/// The access clock's bits in `word` (Redis's objects keep 24 bits too); the key's tag (its
+/// inline length, or [`HEAP`] / [`VOLATILE`]) is the top byte.
+const CLOCK_BITS: u32 = 0x00FF_FFFF;
 
 /// `tag` of a key in a block `[u32 length][bytes]`.
 const HEAP: u8 = 0xFE;
 /// `tag` of a key with an expiry: a block `[i64 expiry][u32 length][bytes]`.
 const VOLATILE: u8 = 0xFF;
-/// Where a block's pointer sits in `key` (bytes 1..=3 stay unused by block keys).
+/// Where a block's pointer sits in `key` (8-aligned in the node; bytes 0..=3 stay unused).
 const PTR_AT: usize = 4;
 const EXPIRY: usize = 8;
 const LEN: usize = 4;
 
 pub struct Node {
     pub value: Value,
-    /// The key's access clock (LRU time or LFU counter, see `store::lru`).
-    pub lru: u32,
-    /// The key: `[length][bytes]` inline for a length up to [`INLINE`], else `[HEAP or
-    /// VOLATILE, 3 unused bytes, block pointer]`.
-    key: [u8; INLINE + 1],
+    /// The key's access clock (LRU time or LFU counter, see `store::lru`) in the low 24
+    /// bits, the key's tag in the top byte: its length when it is inline, else [`HEAP`] or
+    /// [`VOLATILE`].
+    word: u32,
+    /// The key's bytes inline, or `[4 unused bytes, block pointer]`.
+    key: [u8; INLINE],
 }
 
 // SAFETY: a node exclusively owns its block (if any), like a Box; nothing is shared.
@@ -46,13 +51,38 @@ fn block_layout(volatile: bool, len: usize) -> Layout {
 impl Node {
     /// A node for `key` holding `entry`.
     pub fn new(key: &[u8], entry: Entry) -> Node {
-        let mut n = Node { value: entry.value, lru: entry.lru, key: [0; INLINE + 1] };
+        let mut n = Node { value: entry.value, word: entry.lru & CLOCK_BITS, key: [0; INLINE] };
         n.store_key(key, entry.expire_at);
         n
     }
 
+    #[inline]
     fn tag(&self) -> u8 {
-        self.key[0]
+        (self.word >> 24) as u8
+    }
+
+    fn set_tag(&mut self, tag: u8) {
+        self.word = (self.word & CLOCK_BITS) | (u32::from(tag) << 24);
+    }
+
+    /// The key's access clock (24 bits).
+    #[inline]
+    pub fn lru(&self) -> u32 {
+        self.word & CLOCK_BITS
+    }
+
+    /// Set the access clock (its low 24 bits are kept, as Redis keeps them).
+    #[inline]
+    pub fn set_lru(&mut self, lru: u32) {
+        self.word = (self.word & !CLOCK_BITS) | (lru & CLOCK_BITS);
+    }
+
+    /// Note an access at `now_ms` on the key's clock.
+    #[inline]
+    pub fn touch(&mut self, clock: &AccessClock, now_ms: i64) {
+        let mut lru = self.lru();
+        clock.on_access(&mut lru, now_ms);
+        self.set_lru(lru);
     }
 
     fn block(&self) -> *mut u8 {
@@ -64,8 +94,8 @@ impl Node {
     /// Write `key` (and `expire_at`, 0: none) into a node whose key area holds no block.
     fn store_key(&mut self, key: &[u8], expire_at: i64) {
         if expire_at == 0 && key.len() <= INLINE {
-            self.key[0] = key.len() as u8;
-            self.key[1..=key.len()].copy_from_slice(key);
+            self.set_tag(key.len() as u8);
+            self.key[..key.len()].copy_from_slice(key);
             return;
         }
         let volatile = expire_at != 0;
@@ -84,7 +114,7 @@ impl Node {
             }
             at.cast::<u32>().write_unaligned(u32::try_from(key.len()).expect("keys are under 4 GB"));
             std::ptr::copy_nonoverlapping(key.as_ptr(), at.add(LEN), key.len());
-            self.key[0] = if volatile { VOLATILE } else { HEAP };
+            self.set_tag(if volatile { VOLATILE } else { HEAP });
             self.key.as_mut_ptr().add(PTR_AT).cast::<*mut u8>().write_unaligned(p);
         }
     }
@@ -99,7 +129,7 @@ impl Node {
         // SAFETY: the block was allocated by `store_key` with exactly this layout (its
         // kind from the tag, its length from its length word).
         unsafe { dealloc(self.block(), block_layout(tag == VOLATILE, len)) };
-        self.key[0] = 0;
+        self.set_tag(0);
     }
 
     /// The key's bytes.
@@ -107,7 +137,7 @@ impl Node {
     pub fn key(&self) -> &[u8] {
         let tag = self.tag();
         if tag < HEAP {
-            return &self.key[1..=tag as usize];
+            return &self.key[..tag as usize];
         }
         // SAFETY: the block holds its length word and that many bytes (see `store_key`); the
         // slice lives as long as the node, which owns the block.
@@ -158,7 +188,7 @@ impl Node {
 
     /// An owned copy of the entry.
     pub fn to_entry(&self) -> Entry {
-        Entry { value: self.value.clone(), expire_at: self.expire_at(), lru: self.lru }
+        Entry { value: self.value.clone(), expire_at: self.expire_at(), lru: self.lru() }
     }
 
     /// Put `entry` in the node (same key), returning what it held.
@@ -166,15 +196,17 @@ impl Node {
         let old = Entry {
             value: std::mem::replace(&mut self.value, entry.value),
             expire_at: self.expire_at(),
-            lru: std::mem::replace(&mut self.lru, entry.lru),
+            lru: self.lru(),
         };
+        self.set_lru(entry.lru);
         self.set_expire(entry.expire_at);
         old
     }
 
     /// The entry the node held.
     pub fn into_entry(mut self) -> Entry {
-        Entry { value: std::mem::replace(&mut self.value, Value::Int(0)), expire_at: self.expire_at(), lru: self.lru }
+        let lru = self.lru();
+        Entry { value: std::mem::replace(&mut self.value, Value::Int(0)), expire_at: self.expire_at(), lru }
     }
 }
 
@@ -190,7 +222,7 @@ impl std::fmt::Debug for Node {
             .field("key", &String::from_utf8_lossy(self.key()))
             .field("value", &self.value)
             .field("expire_at", &self.expire_at())
-            .field("lru", &self.lru)
+            .field("lru", &self.lru())
             .finish()
     }
 }
@@ -217,7 +249,8 @@ mod tests {
                     n.set_expire(next);
                     assert_eq!((n.key(), n.expire_at()), (key, next));
                 }
-                n.lru = 3;
+                n.set_lru(3);
+                assert_eq!((n.key(), n.expire_at(), n.lru()), (key, 0, 3));
                 let old = n.replace(Entry::with_expiry(Value::Int(4), 12));
                 assert_eq!((old.value, old.expire_at, old.lru), (Value::string(b"v"), 0, 3));
                 assert_eq!((n.key(), n.expire_at()), (key, 12));

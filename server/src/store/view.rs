@@ -119,7 +119,7 @@ impl<'a> KeyView<'a> {
         }
         let (now, clock) = (self.now_ms, &self.db.clock);
         let e = self.shard(key).get_mut(key)?;
-        clock.on_access(&mut e.lru, now);
+        e.touch(clock, now);
         Some(e)
     }
 
@@ -149,7 +149,7 @@ impl<'a> KeyView<'a> {
         let shard = self.shard(key);
         shard.touch(key);
         let e = shard.get_mut(key)?;
-        clock.on_access(&mut e.lru, now);
+        e.touch(clock, now);
         Some(e)
     }
 
@@ -181,8 +181,8 @@ impl<'a> KeyView<'a> {
         if clock.lfu_mode() {
             // Overwriting keeps the key's access frequency (as Redis's dbSetValue does).
             if let (Some(o), Some(e)) = (&old, shard.get_mut(key)) {
-                e.lru = o.lru;
-                clock.on_access(&mut e.lru, now);
+                e.set_lru(o.lru);
+                e.touch(clock, now);
             }
         }
         let live = self.master_stream;
@@ -210,9 +210,9 @@ impl<'a> KeyView<'a> {
             *raw = false;
         }
         if clock.lfu_mode() {
-            clock.on_access(&mut e.lru, now);
+            e.touch(clock, now);
         } else {
-            e.lru = clock.fresh(now);
+            e.set_lru(clock.fresh(now));
         }
         let was = e.expire_at();
         e.set_expire(expire_at);

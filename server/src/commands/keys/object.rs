@@ -65,7 +65,7 @@ pub fn freq(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
         ));
     }
-    Ok(Frame::Integer(i64::from(clock.decayed(e.lru, now))))
+    Ok(Frame::Integer(i64::from(clock.decayed(e.lru(), now))))
 }
 
 pub fn idletime(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
@@ -78,7 +78,7 @@ pub fn idletime(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
             "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.",
         ));
     }
-    Ok(Frame::Integer((lru::idle_ms(e.lru, now) / 1000) as i64))
+    Ok(Frame::Integer((lru::idle_ms(e.lru(), now) / 1000) as i64))
 }
 
 const HELP: &[&str] = &[
