@@ -6,6 +6,7 @@
 //! (sorted) until 512 members or a non-integer. Conversion is one-way, as in Redis. Lists are
 //! always "quicklist" (7.0).
 
+use super::key::Key;
 use super::skiplist::{cmp_entry, SkipList};
 use hashbrown::{HashMap, HashSet};
 use slotbox_protocol::float::parse_i64;
@@ -23,7 +24,9 @@ pub type Bytes = super::thin::ThinBytes;
 pub enum SetValue {
     /// Sorted integers, as Redis's intset.
     Ints(Vec<i64>),
-    Big(HashSet<Bytes>),
+    /// Members of up to 22 bytes inside the table's buckets (`store::key::Key`): a lookup
+    /// compares them without following a pointer, and adding one allocates nothing.
+    Big(HashSet<Key>),
 }
 
 impl Default for SetValue {
@@ -103,7 +106,7 @@ impl SetValue {
 
     fn convert(&mut self) {
         if let SetValue::Ints(v) = self {
-            let s: HashSet<Bytes> = v.iter().map(|i| Bytes::from(i.to_string().into_bytes())).collect();
+            let s: HashSet<Key> = v.iter().map(|i| Key::from(itoa::Buffer::new().format(*i).as_bytes())).collect();
             *self = SetValue::Big(s);
         }
     }
@@ -119,7 +122,7 @@ impl SetValue {
     pub fn heap_size(&self) -> usize {
         match self {
             SetValue::Ints(v) => v.len() * 8,
-            SetValue::Big(s) => s.iter().map(|m| m.len() + 24).sum(),
+            SetValue::Big(s) => s.capacity() * 25 + s.iter().map(|m| m.heap_len()).sum::<usize>(),
         }
     }
 }
@@ -131,7 +134,7 @@ pub enum ZSetValue {
     /// bytes per element plus the member's bytes).
     Small(Vec<(f64, super::thin::ThinBytes)>),
     Big {
-        dict: HashMap<Bytes, f64>,
+        dict: HashMap<Key, f64>,
         list: SkipList,
     },
 }
@@ -460,7 +463,7 @@ impl ZSetValue {
                 let items: Vec<(f64, Bytes)> =
                     list.iter_from(list.at_rank(start)).take(end - start).map(|(s, m)| (s, m.into())).collect();
                 for (s, m) in &items {
-                    dict.remove(m);
+                    dict.remove(&m[..]);
                     list.delete(*s, m);
                 }
                 items

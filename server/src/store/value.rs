@@ -3,6 +3,7 @@
 //! encodings are two variants, so a small hash is a single allocation (its listpack bytes);
 //! [`HashRef`] and [`HashMut`] give the hash commands one view over both.
 
+use super::key::Key;
 use super::listpack::{self, Limits, Listpack, Upsert};
 use super::strdata::StrData;
 use super::types::{Bytes, SetValue, ZSetValue};
@@ -10,7 +11,9 @@ use hashbrown::HashMap;
 use slotbox_protocol::float::parse_i64;
 
 /// The "hashtable" encoding of a hash.
-pub type HashTable = HashMap<Bytes, Bytes>;
+/// A big hash: fields of up to 22 bytes inside the buckets (`store::key::Key`), values behind
+/// thin pointers.
+pub type HashTable = HashMap<Key, Bytes>;
 
 /// Longest string Redis stores as `embstr`.
 pub const EMBSTR_MAX: usize = 44;
@@ -229,8 +232,8 @@ impl<'a> HashRef<'a> {
                     1..=7 => (cap + 1).next_power_of_two(),
                     _ => (cap * 8 / 7).next_power_of_two(),
                 };
-                let table = if buckets == 0 { 0 } else { buckets * (2 * size_of::<Bytes>() + 1) + 16 };
-                let items: usize = m.iter().map(|(f, v)| f.len() + v.len()).sum();
+                let table = if buckets == 0 { 0 } else { buckets * (size_of::<Key>() + size_of::<Bytes>() + 1) + 16 };
+                let items: usize = m.iter().map(|(f, v)| f.heap_len() + v.len()).sum();
                 size_of::<HashTable>() + table + items
             }
         }
@@ -240,7 +243,7 @@ impl<'a> HashRef<'a> {
 /// The pairs of a hash, see [`HashRef::iter`].
 pub enum HashIter<'a> {
     Listpack(listpack::Iter<'a>),
-    Table(hashbrown::hash_map::Iter<'a, Bytes, Bytes>),
+    Table(hashbrown::hash_map::Iter<'a, Key, Bytes>),
 }
 
 impl<'a> Iterator for HashIter<'a> {
@@ -319,7 +322,7 @@ impl HashMut<'_> {
     fn convert(&mut self) {
         if let Value::Hash(lp) = &*self.0 {
             let mut m = HashTable::with_capacity(lp.len() + 1);
-            m.extend(lp.iter().map(|(f, v)| (Bytes::from(f), Bytes::from(v))));
+            m.extend(lp.iter().map(|(f, v)| (Key::from(f), Bytes::from(v))));
             *self.0 = Value::HashTable(Box::new(m));
         }
     }
