@@ -13,8 +13,9 @@ use slotbox_protocol::Frame;
 pub struct Ctx<'a, 's> {
     pub shared: &'s Shared,
     pub client: &'a mut ClientState,
-    /// The slots of this command's keys, locked.
-    pub keys: KeyView<'s>,
+    /// The slots of this command's keys, locked (borrowed from the seam, which may keep them
+    /// for the connection's next request: a view is never moved per command).
+    pub keys: &'a mut KeyView<'s>,
     /// The command's clock (ms since the epoch), fixed for the whole command as in Redis.
     pub now_ms: i64,
     /// The command's table row (the subcommand's for container commands).

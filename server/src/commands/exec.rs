@@ -407,13 +407,12 @@ fn run_in_batch<'s>(
     }
     let start_us = client.batch_clock.command_start();
     let now_ms = start_us / 1000;
-    let mut keys = match held.take() {
-        Some(v) if same_slots(&v, &slots) => v,
-        other => {
-            drop(other);
-            shared.keyspace.db(client.db).lock_slots(&mut slots)
-        }
-    };
+    // The view stays where it is held (no move per command): reused when the previous request
+    // of this connection locked the same slots, else replaced (the old one unlocked first).
+    if !held.as_ref().is_some_and(|v| same_slots(v, &slots)) {
+        shared.keyspace.db(client.db).relock_slots(held, &mut slots);
+    }
+    let Some(keys) = held.as_mut() else { unreachable!("set above") };
     // A replica, or any server while clients are paused, leaves expired keys in place (hidden
     // from commands); they go once the pause ends.
     keys.expire_on_access = !shared.keyspace.is_replica() && shared.pause.kind_at(now_ms) == PauseKind::Off;
@@ -426,33 +425,34 @@ fn run_in_batch<'s>(
     keys.modified = shared.tracking.active().then(Vec::new);
     shared.keyspace.clock.tick(now_ms);
     let may_block = !client.in_exec && !client.is_master_link;
-    let mut ctx = Ctx {
-        shared,
-        client,
-        keys,
-        now_ms,
-        spec: r.spec,
-        block: None,
-        may_block,
-        propagate: None,
-        streaming: shared.stream.is_active(),
-        exclusive,
-        run: run_by_id,
+    // The context lives in this block and ends in place (moving it to drop it copied it).
+    let (reply, keep) = {
+        let mut ctx = Ctx {
+            shared,
+            client,
+            keys,
+            now_ms,
+            spec: r.spec,
+            block: None,
+            may_block,
+            propagate: None,
+            streaming: shared.stream.is_active(),
+            exclusive,
+            run: run_by_id,
+        };
+        let reply = (r.handler)(&mut ctx, args).unwrap_or_else(|e| e);
+        let end_us = ctx.client.batch_clock.command_end();
+        if effects::after_run(&mut ctx, r, args, &reply, (start_us, end_us)) == effects::Outcome::Blocked {
+            return reply;
+        }
+        let keep = !slots.is_empty() && !ctx.client.in_exec && !ctx.client.serving_blocked;
+        if let Some(modified) = ctx.keys.modified.take() {
+            super::invalidate::after_command(shared, ctx.client, r, args, &idx, modified);
+        }
+        (reply, keep)
     };
-    let reply = (r.handler)(&mut ctx, args).unwrap_or_else(|e| e);
-    let end_us = ctx.client.batch_clock.command_end();
-    if effects::after_run(&mut ctx, r, args, &reply, (start_us, end_us)) == effects::Outcome::Blocked {
-        return reply;
-    }
-    let keep = !slots.is_empty() && !ctx.client.in_exec && !ctx.client.serving_blocked;
-    if let Some(modified) = ctx.keys.modified.take() {
-        super::invalidate::after_command(shared, ctx.client, r, args, &idx, modified);
-    }
-    let Ctx { keys, .. } = ctx;
-    if keep {
-        *held = Some(keys);
-    } else {
-        drop(keys);
+    if !keep {
+        *held = None;
     }
     if r.spec.has(command::flags::WRITE) && shared.blocking.any() {
         for &i in idx.iter() {

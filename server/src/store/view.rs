@@ -286,6 +286,34 @@ impl Db {
         view
     }
 
+    /// [`Db::lock_slots`] into `view`: a view of this database is emptied (its slots unlocked
+    /// first) and refilled where it is, not built anew and moved there (a command's seam keeps
+    /// its view between requests; the move was a copy per command).
+    pub fn relock_slots<'a>(&'a self, view: &mut Option<KeyView<'a>>, slots: &mut [u16]) {
+        match view {
+            Some(v) if std::ptr::eq(v.db, self) => {
+                v.guards.clear();
+                v.now_ms = 0;
+                v.expire_on_access = !self.is_replica();
+                v.master_stream = false;
+                v.hint = None;
+                v.modified = None;
+                slots.sort_unstable();
+                let mut last = None;
+                for &s in slots.iter() {
+                    if last != Some(s) {
+                        v.push(s, self.shard(s));
+                        last = Some(s);
+                    }
+                }
+            }
+            _ => {
+                *view = None;
+                *view = Some(self.lock_slots(slots));
+            }
+        }
+    }
+
     /// Lock every slot (for FLUSHALL inside MULTI and similar whole-keyspace atomics).
     pub fn lock_all(&self) -> KeyView<'_> {
         let mut view = KeyView::new(self);

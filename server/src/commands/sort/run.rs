@@ -149,8 +149,8 @@ fn lock_pattern_keys(ctx: &mut Ctx, items: &[Item], o: &SortOptions) {
     let db = ctx.keys.db();
     let (now_ms, expire_on_access, master_stream) =
         (ctx.keys.now_ms, ctx.keys.expire_on_access, ctx.keys.master_stream);
-    ctx.keys = db.lock_slots(&mut []);
-    ctx.keys = db.lock_slots(&mut slots);
+    *ctx.keys = db.lock_slots(&mut []);
+    *ctx.keys = db.lock_slots(&mut slots);
     ctx.keys.now_ms = now_ms;
     ctx.keys.expire_on_access = expire_on_access;
     ctx.keys.master_stream = master_stream;
