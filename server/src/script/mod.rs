@@ -20,6 +20,7 @@ pub mod library;
 mod libs;
 mod rand48;
 pub mod speed;
+mod strip;
 pub mod vm;
 mod watch;
 
