@@ -23,7 +23,7 @@ pub const COMMANDS: Registration =
 
 /// `DUMP key`: the serialized value, or nil.
 fn dump(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    Ok(match read(&mut ctx.keys, &ctx.shared.stats, &args[1]) {
+    Ok(match read(ctx.keys, &ctx.shared.stats, &args[1]) {
         Some(e) => Frame::Bulk(dump_value(&e.value).into()),
         None => Frame::Null,
     })

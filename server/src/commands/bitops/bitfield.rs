@@ -171,7 +171,7 @@ fn unchanged_replies(ctx: &mut Ctx, key: &[u8], ops: &[FieldOp], highest: u64) -
 
 /// Only GETs: the key need not exist, and is not created.
 fn read_all(ctx: &mut Ctx, key: &[u8], ops: &[FieldOp]) -> Frame {
-    let value = read(&mut ctx.keys, &ctx.shared.stats, key).map(|e| &e.value);
+    let value = read(ctx.keys, &ctx.shared.stats, key).map(|e| &e.value);
     let replies = match value {
         None => ops.iter().map(|op| get(&[], op)).collect(),
         Some(v) => match with_string(v, |data| ops.iter().map(|op| get(data, op)).collect()) {

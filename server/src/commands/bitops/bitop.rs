@@ -35,7 +35,7 @@ pub fn bitop(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     // First pass: every source is a string (or missing), and the longest length.
     let mut max_len = 0usize;
     for key in sources {
-        if let Some(e) = read(&mut ctx.keys, &ctx.shared.stats, key) {
+        if let Some(e) = read(ctx.keys, &ctx.shared.stats, key) {
             let len = with_string(&e.value, <[u8]>::len).ok_or(Frame::error_static(errors::WRONGTYPE))?;
             max_len = max_len.max(len);
         }

@@ -47,7 +47,7 @@ fn count_bits(data: &[u8], (start, end): (u64, u64)) -> u64 {
 }
 
 pub fn bitcount(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let Some(e) = read(&mut ctx.keys, &ctx.shared.stats, &args[1]) else {
+    let Some(e) = read(ctx.keys, &ctx.shared.stats, &args[1]) else {
         return Ok(Frame::Integer(0));
     };
     let value = &e.value;
@@ -81,7 +81,7 @@ pub fn bitpos(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
         b @ (0 | 1) => b == 1,
         _ => return Err(Frame::error_static("ERR The bit argument must be 1 or 0.")),
     };
-    let Some(e) = read(&mut ctx.keys, &ctx.shared.stats, &args[1]) else {
+    let Some(e) = read(ctx.keys, &ctx.shared.stats, &args[1]) else {
         return Ok(Frame::Integer(if bit { -1 } else { 0 }));
     };
     let value = &e.value;

@@ -53,7 +53,7 @@ fn unchanged(ctx: &mut Ctx, key: &[u8], offset: u64, on: bool) -> bool {
 
 pub fn getbit(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let offset = bit_offset(ctx, &args[2], 0)?;
-    let Some(e) = read(&mut ctx.keys, &ctx.shared.stats, &args[1]) else {
+    let Some(e) = read(ctx.keys, &ctx.shared.stats, &args[1]) else {
         return Ok(Frame::Integer(0));
     };
     match with_string(&e.value, |b| bits::get_bit(b, offset)) {

@@ -42,7 +42,7 @@ pub fn unit(arg: &[u8]) -> Result<f64, Frame> {
 /// The sorted set at `key` for a read (a keyspace hit or miss), or WRONGTYPE.
 pub fn read_geo<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a ZSetValue>, Frame> {
     let shared = ctx.shared;
-    match read(&mut ctx.keys, &shared.stats, key) {
+    match read(ctx.keys, &shared.stats, key) {
         None => Ok(None),
         Some(Node { value: Value::ZSet(z), .. }) => Ok(Some(z)),
         Some(_) => Err(Frame::error_static(errors::WRONGTYPE)),

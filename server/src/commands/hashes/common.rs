@@ -13,7 +13,7 @@ pub(super) fn wrongtype() -> Frame {
 
 /// Look a hash up for reading (counting a keyspace hit or miss): `Ok(None)` when missing.
 pub(super) fn read_hash<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<HashRef<'c>>, Frame> {
-    match read(&mut ctx.keys, &ctx.shared.stats, key) {
+    match read(ctx.keys, &ctx.shared.stats, key) {
         None => Ok(None),
         Some(e) => e.value.as_hash().map(Some).ok_or_else(wrongtype),
     }

@@ -152,7 +152,7 @@ pub fn pfcount(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     }
     let key = &args[1];
     let shared = ctx.shared;
-    let Some(e) = read(&mut ctx.keys, &shared.stats, key) else {
+    let Some(e) = read(ctx.keys, &shared.stats, key) else {
         return Ok(Frame::Integer(0));
     };
     let (s, enc) = hll_of(&e.value)?;
@@ -174,7 +174,7 @@ fn union(ctx: &mut Ctx, keys: &[Bytes]) -> Result<(Vec<u8>, bool), Frame> {
     let mut max = vec![0u8; REGISTERS];
     let mut any_dense = false;
     for key in keys {
-        let Some(e) = read(&mut ctx.keys, &shared.stats, key) else { continue };
+        let Some(e) = read(ctx.keys, &shared.stats, key) else { continue };
         let (s, enc) = hll_of(&e.value)?;
         match enc {
             Encoding::Dense => {

@@ -37,19 +37,19 @@ pub fn unlink(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 /// times alone.
 pub fn exists(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let stats = &ctx.shared.stats;
-    let found = args[1..].iter().filter(|key| read_notouch(&mut ctx.keys, stats, key).is_some()).count();
+    let found = args[1..].iter().filter(|key| read_notouch(ctx.keys, stats, key).is_some()).count();
     Ok(Frame::Integer(found as i64))
 }
 
 /// TOUCH: EXISTS that counts as an access of each key.
 pub fn touch(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let stats = &ctx.shared.stats;
-    let found = args[1..].iter().filter(|key| read(&mut ctx.keys, stats, key).is_some()).count();
+    let found = args[1..].iter().filter(|key| read(ctx.keys, stats, key).is_some()).count();
     Ok(Frame::Integer(found as i64))
 }
 
 pub fn type_(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let name = match read_notouch(&mut ctx.keys, &ctx.shared.stats, &args[1]) {
+    let name = match read_notouch(ctx.keys, &ctx.shared.stats, &args[1]) {
         Some(e) => e.value.type_name(),
         None => "none",
     };

@@ -71,8 +71,7 @@ pub fn move_key(ctx: &mut Ctx, a: &[Bytes]) -> Reply {
 
 /// COPY's DB option: copy `src` of the client's database to `dst_key` of database `dst`.
 pub fn copy_to_db(ctx: &mut Ctx, src: &Bytes, dst_key: &Bytes, dst: usize, replace: bool) -> Reply {
-    let Some(entry) = crate::commands::keys::lookup::read(&mut ctx.keys, &ctx.shared.stats, src).map(Node::to_entry)
-    else {
+    let Some(entry) = crate::commands::keys::lookup::read(ctx.keys, &ctx.shared.stats, src).map(Node::to_entry) else {
         return Ok(Frame::Integer(0));
     };
     let mut to = other_db(ctx, dst, dst_key);

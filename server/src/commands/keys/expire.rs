@@ -110,7 +110,7 @@ pub fn pexpireat(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 /// Redis's `ttlGenericCommand`: -2 missing, -1 no expiry, else remaining (or absolute) time.
 fn ttl_generic(ctx: &mut Ctx, key: &[u8], output_ms: bool, output_abs: bool) -> Frame {
-    let Some(expire_at) = read_notouch(&mut ctx.keys, &ctx.shared.stats, key).map(|e| e.expire_at()) else {
+    let Some(expire_at) = read_notouch(ctx.keys, &ctx.shared.stats, key).map(|e| e.expire_at()) else {
         return Frame::Integer(-2);
     };
     if expire_at == 0 {

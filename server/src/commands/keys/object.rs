@@ -25,7 +25,7 @@ fn read<'a>(keys: &'a mut KeyView<'_>, stats: &Stats, key: &[u8]) -> Option<&'a 
 }
 
 pub fn encoding(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    Ok(match read(&mut ctx.keys, &ctx.shared.stats, &args[2]) {
+    Ok(match read(ctx.keys, &ctx.shared.stats, &args[2]) {
         Some(e) => Frame::bulk_static(e.value.encoding()),
         None => Frame::Null,
     })
@@ -48,7 +48,7 @@ pub(crate) fn refcount_of(v: &Value, shared_ints: bool) -> i64 {
 
 pub fn refcount(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let shared_ints = shared_integers_allowed(ctx.shared);
-    Ok(match read(&mut ctx.keys, &ctx.shared.stats, &args[2]) {
+    Ok(match read(ctx.keys, &ctx.shared.stats, &args[2]) {
         Some(e) => Frame::Integer(refcount_of(&e.value, shared_ints)),
         None => Frame::Null,
     })
@@ -56,7 +56,7 @@ pub fn refcount(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 pub fn freq(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let now = ctx.keys.now_ms;
-    let Some(e) = read(&mut ctx.keys, &ctx.shared.stats, &args[2]) else {
+    let Some(e) = read(ctx.keys, &ctx.shared.stats, &args[2]) else {
         return Ok(Frame::Null);
     };
     let clock = &ctx.shared.keyspace.clock;
@@ -70,7 +70,7 @@ pub fn freq(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 
 pub fn idletime(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let now = ctx.keys.now_ms;
-    let Some(e) = read(&mut ctx.keys, &ctx.shared.stats, &args[2]) else {
+    let Some(e) = read(ctx.keys, &ctx.shared.stats, &args[2]) else {
         return Ok(Frame::Null);
     };
     if ctx.shared.keyspace.clock.lfu_mode() {

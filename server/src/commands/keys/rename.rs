@@ -71,7 +71,7 @@ pub fn copy(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     if src == dst {
         return Ok(Frame::error_static(databases::SAME_OBJECT));
     }
-    let Some(entry) = read(&mut ctx.keys, &ctx.shared.stats, src).map(Node::to_entry) else {
+    let Some(entry) = read(ctx.keys, &ctx.shared.stats, src).map(Node::to_entry) else {
         return Ok(Frame::Integer(0));
     };
     if !replace && ctx.keys.exists(dst) {

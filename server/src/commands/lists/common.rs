@@ -63,7 +63,7 @@ pub(super) fn list_len(ctx: &mut Ctx, key: &[u8]) -> Result<Option<usize>, Frame
 
 /// Redis's `lookupKeyRead` (counting a hit or miss) + `checkType`.
 pub(super) fn read_list<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a List>, Frame> {
-    match read(&mut ctx.keys, &ctx.shared.stats, key).map(|e| &e.value) {
+    match read(ctx.keys, &ctx.shared.stats, key).map(|e| &e.value) {
         None => Ok(None),
         Some(Value::List(l)) => Ok(Some(l)),
         Some(_) => Err(wrongtype()),

@@ -50,7 +50,7 @@ pub fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let req = parse(args)?;
     let mut items = Vec::new();
     for key in req.keys {
-        if let Some(e) = read(&mut ctx.keys, &ctx.shared.stats, key) {
+        if let Some(e) = read(ctx.keys, &ctx.shared.stats, key) {
             // Already-expired keys were dropped by the lookup; a due one still gets 1 ms.
             let ttl = if e.expire_at() == 0 { 0 } else { (e.expire_at() - ctx.now_ms).max(1) };
             items.push(Item { key: key.clone(), ttl, payload: dump_value(&e.value) });

@@ -19,7 +19,7 @@ pub(super) fn member_frame(m: SetMember) -> Frame {
 
 /// Look a set up for reading (counting a keyspace hit or miss): `Ok(None)` when missing.
 pub(super) fn read_set<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c SetValue>, Frame> {
-    match read(&mut ctx.keys, &ctx.shared.stats, key).map(|e| &e.value) {
+    match read(ctx.keys, &ctx.shared.stats, key).map(|e| &e.value) {
         None => Ok(None),
         Some(Value::Set(s)) => Ok(Some(s)),
         Some(_) => Err(wrongtype()),

@@ -56,7 +56,7 @@ pub(super) fn lookup(ctx: &mut Ctx, pattern: &[u8], element: &Bytes) -> Option<B
         return Some(element.clone());
     }
     let t = target(pattern, element)?;
-    let entry = read(&mut ctx.keys, &ctx.shared.stats, &t.key)?;
+    let entry = read(ctx.keys, &ctx.shared.stats, &t.key)?;
     match t.field {
         Some(field) => entry.value.as_hash()?.get(field).map(Bytes::copy_from_slice),
         None => entry.value.string_bytes().map(|mut s| s.with(Bytes::copy_from_slice)),

@@ -63,7 +63,7 @@ fn sort_generic(ctx: &mut Ctx, args: &[Bytes], readonly: bool) -> Reply {
 /// with nothing to sort is sorted ALPHA instead, so the result does not depend on the set's
 /// layout (what a replica replays stays the same).
 fn load(ctx: &mut Ctx, key: &[u8], o: &mut SortOptions) -> Result<(Vec<Item>, i64, i64), Frame> {
-    let found = read(&mut ctx.keys, &ctx.shared.stats, key).map(|e| matches!(e.value, Value::ZSet(_)));
+    let found = read(ctx.keys, &ctx.shared.stats, key).map(|e| matches!(e.value, Value::ZSet(_)));
     if found == Some(true) {
         // Redis converts a sorted set it sorts to a skiplist for good (OBJECT ENCODING shows
         // it; not a modification for WATCH).

@@ -18,7 +18,7 @@ pub(super) fn wrongtype() -> Frame {
 
 /// Redis's `lookupKeyRead` + `checkType` (counts a hit or miss).
 pub(super) fn read_stream<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a Stream>, Frame> {
-    match read(&mut ctx.keys, &ctx.shared.stats, key).map(|e| &e.value) {
+    match read(ctx.keys, &ctx.shared.stats, key).map(|e| &e.value) {
         None => Ok(None),
         Some(Value::Stream(s)) => Ok(Some(s)),
         Some(_) => Err(wrongtype()),

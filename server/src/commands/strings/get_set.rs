@@ -25,7 +25,7 @@ fn store(ctx: &mut Ctx, key: &[u8], value: &[u8], expire_at: i64) {
 }
 
 pub fn get(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    Ok(match read(&mut ctx.keys, &ctx.shared.stats, &args[1]) {
+    Ok(match read(ctx.keys, &ctx.shared.stats, &args[1]) {
         None => Frame::Null,
         Some(e) => bulk_or_wrongtype(&e.value),
     })
@@ -43,7 +43,7 @@ fn set_generic(
 ) -> Frame {
     let (ok, abort) = replies;
     let old = if opts.get {
-        match read(&mut ctx.keys, &ctx.shared.stats, key) {
+        match read(ctx.keys, &ctx.shared.stats, key) {
             None => Some(Frame::Null),
             Some(e) => match value_bytes(&e.value) {
                 Some(b) => Some(Frame::Bulk(b)),
@@ -105,7 +105,7 @@ pub fn psetex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 }
 
 pub fn getset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let old = match read(&mut ctx.keys, &ctx.shared.stats, &args[1]) {
+    let old = match read(ctx.keys, &ctx.shared.stats, &args[1]) {
         None => Frame::Null,
         Some(e) => match value_bytes(&e.value) {
             Some(b) => Frame::Bulk(b),
@@ -117,7 +117,7 @@ pub fn getset(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 }
 
 pub fn getdel(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    let reply = match read(&mut ctx.keys, &ctx.shared.stats, &args[1]) {
+    let reply = match read(ctx.keys, &ctx.shared.stats, &args[1]) {
         None => return Ok(Frame::Null),
         Some(e) => bulk_or_wrongtype(&e.value),
     };
@@ -130,7 +130,7 @@ pub fn getdel(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 pub fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let opts = expire_opts::parse(args, Mode::GetEx)?;
     let key = &args[1];
-    let reply = match read(&mut ctx.keys, &ctx.shared.stats, key) {
+    let reply = match read(ctx.keys, &ctx.shared.stats, key) {
         None => return Ok(Frame::Null),
         Some(e) => bulk_or_wrongtype(&e.value),
     };
@@ -161,7 +161,7 @@ pub fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 pub fn mget(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let items = args[1..]
         .iter()
-        .map(|key| match read(&mut ctx.keys, &ctx.shared.stats, key).and_then(|e| value_bytes(&e.value)) {
+        .map(|key| match read(ctx.keys, &ctx.shared.stats, key).and_then(|e| value_bytes(&e.value)) {
             Some(b) => Frame::Bulk(b),
             None => Frame::Null,
         })

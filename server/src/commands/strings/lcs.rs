@@ -43,7 +43,7 @@ fn parse_opts(argv: &[Bytes]) -> Result<LcsOpts, Frame> {
 
 /// The string at `key` ("" if missing); `Err` if it holds another type.
 fn string_at(ctx: &mut Ctx, key: &[u8]) -> Result<Bytes, ()> {
-    match read(&mut ctx.keys, &ctx.shared.stats, key) {
+    match read(ctx.keys, &ctx.shared.stats, key) {
         None => Ok(Bytes::new()),
         Some(e) => value_bytes(&e.value).ok_or(()),
     }

@@ -42,7 +42,7 @@ pub fn append(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
 }
 
 pub fn strlen(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
-    Ok(match read(&mut ctx.keys, &ctx.shared.stats, &args[1]) {
+    Ok(match read(ctx.keys, &ctx.shared.stats, &args[1]) {
         None => Frame::Integer(0),
         Some(e) => match string_len(&e.value) {
             Some(len) => Frame::Integer(len as i64),
@@ -71,7 +71,7 @@ fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 pub fn getrange(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     let start = args::int(&args[2])?;
     let end = args::int(&args[3])?;
-    let Some(entry) = read(&mut ctx.keys, &ctx.shared.stats, &args[1]) else {
+    let Some(entry) = read(ctx.keys, &ctx.shared.stats, &args[1]) else {
         return Ok(Frame::Bulk(Bytes::new()));
     };
     let Some(mut bytes) = entry.value.string_bytes() else {

@@ -17,7 +17,7 @@ pub(super) fn wrongtype() -> Frame {
 /// The sorted set at `key` for a read command (counts a keyspace hit or miss).
 pub(super) fn read_zset<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Result<Option<&'a ZSetValue>, Frame> {
     let shared = ctx.shared;
-    match read(&mut ctx.keys, &shared.stats, key) {
+    match read(ctx.keys, &shared.stats, key) {
         None => Ok(None),
         Some(Node { value: Value::ZSet(z), .. }) => Ok(Some(z)),
         Some(_) => Err(wrongtype()),

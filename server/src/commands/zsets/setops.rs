@@ -109,7 +109,7 @@ fn parse(
     let mut srcs = Vec::with_capacity(keys.len());
     for key in keys {
         let shared = ctx.shared;
-        let len = match read(&mut ctx.keys, &shared.stats, key).map(|e| &e.value) {
+        let len = match read(ctx.keys, &shared.stats, key).map(|e| &e.value) {
             None => 0,
             Some(Value::ZSet(z)) => z.len(),
             Some(Value::Set(s)) => s.len(),
