@@ -9,7 +9,7 @@ mod common;
 mod group;
 
 use common::{RawClient, WAIT};
-use group::{field, master_port_of, role, start_group, wait_discovery, wait_for, Impl, Proc};
+use group::{field, master_port_of, role, start_group, try_wait_for, wait_discovery, wait_for, Impl, Proc};
 use slotbox::protocol::Frame;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -272,11 +272,20 @@ fn slotbox_and_redis_sentinels_fail_over_a_redis_group() {
     check_new_topology(new, &others, &keys);
     // Once the failover ends (the leader reconfigured the replicas), every sentinel's
     // master entry is the new one, in the epoch of the one election.
-    for s in &sentinels {
-        let f = wait_for(Duration::from_secs(20), "failover ends", || {
+    for (i, s) in sentinels.iter().enumerate() {
+        let mut seen = None;
+        let f = try_wait_for(Duration::from_secs(20), || {
             let f = s.call(&["SENTINEL", "MASTER", "mymaster"]);
             let linked = field(&f, "flags") == Some("master".into());
+            seen = Some((field(&f, "port"), field(&f, "flags"), field(&f, "failover-state")));
             (field(&f, "port") == Some(new.to_string()) && linked).then_some(f)
+        })
+        .unwrap_or_else(|| {
+            let logs: Vec<String> = sentinels.iter().map(|s| s.log_text()).collect();
+            panic!(
+                "sentinel {i}: failover did not end in 20s: (port, flags, state) {seen:?}; new master {new}; logs:\n{}",
+                logs.join("\n----\n")
+            )
         });
         assert_eq!(field(&f, "config-epoch"), Some("1".into()), "one failover, one epoch");
     }

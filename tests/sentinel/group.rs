@@ -144,13 +144,20 @@ pub fn field(f: &Frame, name: &str) -> Option<String> {
 }
 
 /// Poll `check` every 50 ms until it returns `Some`, for at most `limit`.
-pub fn wait_for<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+pub fn wait_for<T>(limit: Duration, what: &str, check: impl FnMut() -> Option<T>) -> T {
+    try_wait_for(limit, check).unwrap_or_else(|| panic!("timed out after {limit:?} waiting for {what}"))
+}
+
+/// [`wait_for`] that gives up with `None` (the caller says what it saw last).
+pub fn try_wait_for<T>(limit: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + limit;
     loop {
         if let Some(v) = check() {
-            return v;
+            return Some(v);
         }
-        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
+        if Instant::now() >= deadline {
+            return None;
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
