@@ -304,9 +304,23 @@ impl HashMut<'_> {
             }
             self.convert();
         }
-        match &mut *self.0 {
-            Value::HashTable(m) => m.insert(field.into(), value.into()).is_none(),
-            _ => unreachable!("converted above"),
+        let Value::HashTable(m) = &mut *self.0 else { unreachable!("converted above") };
+        match m.entry_ref(field) {
+            hashbrown::hash_map::EntryRef::Occupied(mut o) => {
+                // A value replaced by one of the same length is overwritten where it is (a
+                // fixed-size value HSET again and again is common): no allocation, no free.
+                let v = o.get_mut();
+                if v.len() == value.len() && v.capacity() == v.len() {
+                    v.copy_from_slice(value);
+                } else {
+                    *v = value.into();
+                }
+                false
+            }
+            hashbrown::hash_map::EntryRef::Vacant(e) => {
+                e.insert(value.into());
+                true
+            }
         }
     }
 
