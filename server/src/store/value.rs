@@ -441,6 +441,12 @@ mod tests {
         assert!(h.remove(b"f512"));
         assert!(!h.remove(b"f512"));
         assert_eq!((h.len(), h.get(b"f0")), (512, Some(&b"w"[..])));
+        // A table's value replaced in place (same length) and by a longer and a shorter one.
+        for value in [&b"x"[..], b"longer value", b"longer VALUE", b"", b"y"] {
+            assert!(!h.set(b"f1", value));
+            assert_eq!(h.get(b"f1"), Some(value));
+        }
+        assert_eq!((h.len(), h.get(b"f2")), (512, Some(&b"v"[..])));
         assert_eq!(v.encoding(), "hashtable");
         assert_eq!(v.type_name(), "hash");
         assert!(v.as_hash().expect("hash").heap_size() > 512 * 36);
