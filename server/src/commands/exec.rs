@@ -426,7 +426,7 @@ fn run_in_batch<'s>(
     shared.keyspace.clock.tick(now_ms);
     let may_block = !client.in_exec && !client.is_master_link;
     // The context lives in this block and ends in place (moving it to drop it copied it).
-    let (reply, keep) = {
+    let (reply, keep, blocked) = {
         let mut ctx = Ctx {
             shared,
             client,
@@ -443,16 +443,21 @@ fn run_in_batch<'s>(
         let reply = (r.handler)(&mut ctx, args).unwrap_or_else(|e| e);
         let end_us = ctx.client.batch_clock.command_end();
         if effects::after_run(&mut ctx, r, args, &reply, (start_us, end_us)) == effects::Outcome::Blocked {
-            return reply;
+            (reply, false, true)
+        } else {
+            let keep = !slots.is_empty() && !ctx.client.in_exec && !ctx.client.serving_blocked;
+            if let Some(modified) = ctx.keys.modified.take() {
+                super::invalidate::after_command(shared, ctx.client, r, args, &idx, modified);
+            }
+            (reply, keep, false)
         }
-        let keep = !slots.is_empty() && !ctx.client.in_exec && !ctx.client.serving_blocked;
-        if let Some(modified) = ctx.keys.modified.take() {
-            super::invalidate::after_command(shared, ctx.client, r, args, &idx, modified);
-        }
-        (reply, keep)
     };
     if !keep {
+        // A blocked command's slots are unlocked at once, as any command's it does not keep.
         *held = None;
+    }
+    if blocked {
+        return reply;
     }
     if r.spec.has(command::flags::WRITE) && shared.blocking.any() {
         for &i in idx.iter() {
