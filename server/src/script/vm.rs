@@ -143,15 +143,9 @@ impl Vm {
         )?;
         // Compiled, then kept without its debug information (see `strip`): it stays live in
         // the VM for good, and every collector cycle walks it.
-        let sandbox = lua.load(include_str!("sandbox.lua")).set_name(SANDBOX).into_function()?.dump(false);
-        match super::strip::strip(&sandbox) {
-            Some(small) => {
-                lua.load(small).set_mode(mlua::ChunkMode::Binary).set_name(SANDBOX).call::<()>(private.clone())?
-            }
-            None => {
-                lua.load(sandbox).set_mode(mlua::ChunkMode::Binary).set_name(SANDBOX).call::<()>(private.clone())?
-            }
-        }
+        let dump = lua.load(include_str!("sandbox.lua")).set_name(SANDBOX).into_function()?.dump(false);
+        let chunk = super::strip::strip(&dump).unwrap_or(dump);
+        lua.load(chunk).set_mode(mlua::ChunkMode::Binary).set_name(SANDBOX).call::<()>(private.clone())?;
         let current = Arc::new(HostSlot::default());
         redis.raw_set("call", super::ccall::host_function(&lua, super::ccall::redis_call, &current)?)?;
         redis.raw_set("pcall", super::ccall::host_function(&lua, super::ccall::redis_pcall, &current)?)?;

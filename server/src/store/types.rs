@@ -122,7 +122,10 @@ impl SetValue {
     pub fn heap_size(&self) -> usize {
         match self {
             SetValue::Ints(v) => v.len() * 8,
-            SetValue::Big(s) => s.capacity() * 25 + s.iter().map(|m| m.heap_len()).sum::<usize>(),
+            SetValue::Big(s) => {
+                super::value::table_bytes(s.capacity(), std::mem::size_of::<Key>())
+                    + s.iter().map(|m| m.heap_len()).sum::<usize>()
+            }
         }
     }
 }

@@ -219,25 +219,29 @@ impl<'a> HashRef<'a> {
         self.iter().nth(crate::rand::below(n))
     }
 
-    /// Bytes of heap memory the hash owns: the listpack buffer, or the table's buckets
-    /// (hashbrown's layout: a power of two of them, two boxed slices and a control byte each)
-    /// plus every field and value.
+    /// Bytes of heap memory the hash owns: the listpack buffer, or the table's buckets plus
+    /// every field and value.
     pub fn heap_size(self) -> usize {
         match self {
             HashRef::Listpack(lp) => lp.heap_size(),
             HashRef::Table(m) => {
-                let cap = m.capacity();
-                let buckets = match cap {
-                    0 => 0,
-                    1..=7 => (cap + 1).next_power_of_two(),
-                    _ => (cap * 8 / 7).next_power_of_two(),
-                };
-                let table = if buckets == 0 { 0 } else { buckets * (size_of::<Key>() + size_of::<Bytes>() + 1) + 16 };
+                let table = table_bytes(m.capacity(), size_of::<Key>() + size_of::<Bytes>());
                 let items: usize = m.iter().map(|(f, v)| f.heap_len() + v.len()).sum();
                 size_of::<HashTable>() + table + items
             }
         }
     }
+}
+
+/// Heap bytes of a hashbrown table with room for `capacity` items of `item` bytes: a power of
+/// two of buckets, each the item and a control byte, and a group of trailing control bytes.
+pub(super) fn table_bytes(capacity: usize, item: usize) -> usize {
+    let buckets = match capacity {
+        0 => return 0,
+        1..=7 => (capacity + 1).next_power_of_two(),
+        _ => (capacity * 8 / 7).next_power_of_two(),
+    };
+    buckets * (item + 1) + 16
 }
 
 /// The pairs of a hash, see [`HashRef::iter`].

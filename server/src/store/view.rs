@@ -41,6 +41,16 @@ impl<'a> KeyView<'a> {
         }
     }
 
+    /// Unlock every slot and forget the last command's settings: as [`KeyView::new`] left it.
+    fn reset(&mut self) {
+        self.guards.clear();
+        self.now_ms = 0;
+        self.expire_on_access = true;
+        self.master_stream = false;
+        self.hint = None;
+        self.modified = None;
+    }
+
     /// Add the guard of `slot`, above every slot already held (locks go in ascending order).
     pub(super) fn push(&mut self, slot: u16, guard: SlotGuard<'a>) {
         debug_assert!(self.guards.last().is_none_or(|(s, _)| *s < slot));
@@ -273,8 +283,15 @@ impl<'a> KeyView<'a> {
 impl Db {
     /// Lock the given slots (any order, duplicates allowed) in ascending order.
     pub fn lock_slots(&self, slots: &mut [u16]) -> KeyView<'_> {
-        slots.sort_unstable();
         let mut view = KeyView::new(self);
+        self.lock_into(&mut view, slots);
+        view
+    }
+
+    /// Lock `slots` (sorted here, each once, in ascending order) into an empty `view`.
+    fn lock_into<'a>(&'a self, view: &mut KeyView<'a>, slots: &mut [u16]) {
+        debug_assert!(view.guards.is_empty());
+        slots.sort_unstable();
         view.expire_on_access = !self.is_replica();
         let mut last = None;
         for &s in slots.iter() {
@@ -283,7 +300,6 @@ impl Db {
                 last = Some(s);
             }
         }
-        view
     }
 
     /// [`Db::lock_slots`] into `view`: a view of this database is emptied (its slots unlocked
@@ -292,20 +308,8 @@ impl Db {
     pub fn relock_slots<'a>(&'a self, view: &mut Option<KeyView<'a>>, slots: &mut [u16]) {
         match view {
             Some(v) if std::ptr::eq(v.db, self) => {
-                v.guards.clear();
-                v.now_ms = 0;
-                v.expire_on_access = !self.is_replica();
-                v.master_stream = false;
-                v.hint = None;
-                v.modified = None;
-                slots.sort_unstable();
-                let mut last = None;
-                for &s in slots.iter() {
-                    if last != Some(s) {
-                        v.push(s, self.shard(s));
-                        last = Some(s);
-                    }
-                }
+                v.reset();
+                self.lock_into(v, slots);
             }
             _ => {
                 *view = None;
