@@ -123,8 +123,7 @@ impl SetValue {
         match self {
             SetValue::Ints(v) => v.len() * 8,
             SetValue::Big(s) => {
-                super::value::table_bytes(s.capacity(), std::mem::size_of::<Key>())
-                    + s.iter().map(|m| m.heap_len()).sum::<usize>()
+                table_bytes(s.capacity(), std::mem::size_of::<Key>()) + s.iter().map(|m| m.heap_len()).sum::<usize>()
             }
         }
     }
@@ -473,6 +472,17 @@ impl ZSetValue {
             }
         }
     }
+}
+
+/// Heap bytes of a hashbrown table with room for `capacity` items of `item` bytes: a power of
+/// two of buckets, each the item and a control byte, and a group of trailing control bytes.
+pub(super) fn table_bytes(capacity: usize, item: usize) -> usize {
+    let buckets = match capacity {
+        0 => return 0,
+        1..=7 => (capacity + 1).next_power_of_two(),
+        _ => (capacity * 8 / 7).next_power_of_two(),
+    };
+    buckets * (item + 1) + 16
 }
 
 #[cfg(test)]

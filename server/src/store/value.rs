@@ -225,23 +225,12 @@ impl<'a> HashRef<'a> {
         match self {
             HashRef::Listpack(lp) => lp.heap_size(),
             HashRef::Table(m) => {
-                let table = table_bytes(m.capacity(), size_of::<Key>() + size_of::<Bytes>());
+                let table = super::types::table_bytes(m.capacity(), size_of::<Key>() + size_of::<Bytes>());
                 let items: usize = m.iter().map(|(f, v)| f.heap_len() + v.len()).sum();
                 size_of::<HashTable>() + table + items
             }
         }
     }
-}
-
-/// Heap bytes of a hashbrown table with room for `capacity` items of `item` bytes: a power of
-/// two of buckets, each the item and a control byte, and a group of trailing control bytes.
-pub(super) fn table_bytes(capacity: usize, item: usize) -> usize {
-    let buckets = match capacity {
-        0 => return 0,
-        1..=7 => (capacity + 1).next_power_of_two(),
-        _ => (capacity * 8 / 7).next_power_of_two(),
-    };
-    buckets * (item + 1) + 16
 }
 
 /// The pairs of a hash, see [`HashRef::iter`].
