@@ -19,7 +19,6 @@ pub mod node;
 pub mod quicklist;
 pub mod serialize;
 mod shard;
-pub mod skiplist;
 pub mod snapshot;
 pub mod strdata;
 pub mod stream;
@@ -29,6 +28,7 @@ pub mod types;
 pub mod value;
 pub mod varint;
 mod view;
+pub mod ztree;
 
 pub use db::{Common, Db, ExpireHook, KeyEvent};
 pub use key::Key;

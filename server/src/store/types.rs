@@ -7,7 +7,7 @@
 //! always "quicklist" (7.0).
 
 use super::key::Key;
-use super::skiplist::{cmp_entry, SkipList};
+use super::ztree::{cmp_entry, ZTree};
 use hashbrown::{HashMap, HashSet};
 use slotbox_protocol::float::parse_i64;
 use std::cmp::Ordering;
@@ -137,7 +137,7 @@ pub enum ZSetValue {
     Small(Vec<(f64, super::thin::ThinBytes)>),
     Big {
         dict: HashMap<Key, f64>,
-        list: SkipList,
+        list: ZTree,
     },
 }
 
@@ -152,7 +152,7 @@ impl Clone for ZSetValue {
         match self {
             ZSetValue::Small(v) => ZSetValue::Small(v.clone()),
             ZSetValue::Big { dict, list } => {
-                let mut l = SkipList::new();
+                let mut l = ZTree::new();
                 for (s, m) in list.iter_from(list.first()) {
                     l.insert(s, m);
                 }
@@ -196,7 +196,7 @@ impl ZSetValue {
 
     /// Insert or update; returns the previous score.
     pub fn insert(&mut self, member: &[u8], score: f64) -> Option<f64> {
-        // A member already in the skiplist moves in place (one lookup, no reallocation).
+        // A member already in the tree moves in place (one lookup, no reallocation).
         if let ZSetValue::Big { dict, list } = self {
             if let Some(cur) = dict.get_mut(member) {
                 let old = std::mem::replace(cur, score);
@@ -225,7 +225,7 @@ impl ZSetValue {
             }
             self.convert();
         }
-        // A new member (one in the skiplist was moved above).
+        // A new member (one in the tree was moved above).
         if let ZSetValue::Big { dict, list } = self {
             dict.insert(member.into(), score);
             list.insert(score, member);
@@ -257,7 +257,7 @@ impl ZSetValue {
     fn convert(&mut self) {
         if let ZSetValue::Small(v) = self {
             let mut dict = HashMap::with_capacity(v.len());
-            let mut list = SkipList::new();
+            let mut list = ZTree::new();
             for (s, m) in std::mem::take(v) {
                 list.insert(s, &m);
                 dict.insert(m[..].into(), s);
@@ -426,7 +426,7 @@ impl SetValue {
 // --- zsets family helpers ---
 impl ZSetValue {
     /// Would `member` be stored in the listpack? Redis converts *before* inserting, so an
-    /// element that does not fit goes straight into the skiplist.
+    /// element that does not fit goes straight into the tree.
     fn keeps_listpack_with(&self, member: &[u8]) -> bool {
         match self {
             ZSetValue::Small(v) => {
@@ -438,13 +438,13 @@ impl ZSetValue {
     }
 
     /// Insert or update as Redis stores it: a listpack keeps scores as numbers in text, so a
-    /// score of -0 is read back as 0 there (the skiplist keeps -0). Returns the previous score.
+    /// score of -0 is read back as 0 there (the tree keeps -0). Returns the previous score.
     pub fn put(&mut self, member: &[u8], score: f64) -> Option<f64> {
         let score = if score == 0.0 && self.keeps_listpack_with(member) { 0.0 } else { score };
         self.insert(member, score)
     }
 
-    /// The element at ascending rank `rank`: O(log n) on the skiplist.
+    /// The element at ascending rank `rank`: O(log n) on the tree.
     pub fn at_rank(&self, rank: usize) -> Option<(f64, &[u8])> {
         match self {
             ZSetValue::Small(v) => v.get(rank).map(|(s, m)| (*s, &**m)),
@@ -453,7 +453,7 @@ impl ZSetValue {
     }
 
     /// Remove the elements of ascending ranks `start..end` (clamped to the length) and
-    /// return them in ascending order: O((end - start) log n) on the skiplist.
+    /// return them in ascending order: O((end - start) log n) on the tree.
     pub fn drain_ranks(&mut self, start: usize, end: usize) -> Vec<(f64, Bytes)> {
         let end = end.min(self.len());
         if start >= end {

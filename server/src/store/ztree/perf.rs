@@ -1,7 +1,7 @@
 //! Release-mode timing of score updates (ZADD on an existing member), ignored by default:
-//! `cargo test --release -p slotbox-server skiplist::perf -- --ignored --nocapture`.
+//! `cargo test --release -p slotbox-server ztree::perf -- --ignored --nocapture`.
 
-use super::SkipList;
+use super::ZTree;
 use crate::store::types::ZSetValue;
 use std::time::Instant;
 
@@ -38,11 +38,11 @@ fn best_of(mut round: impl FnMut()) -> f64 {
 
 #[test]
 #[ignore]
-fn skiplist_update_timing() {
+fn ztree_update_timing() {
     let ms = members();
     let mut rng = Rng(7);
     let mut scores: Vec<f64> = (0..MEMBERS).map(|_| (rng.next() % MEMBERS) as f64).collect();
-    let mut s = SkipList::new();
+    let mut s = ZTree::new();
     for (m, sc) in ms.iter().zip(&scores) {
         s.insert(*sc, m);
     }
@@ -57,7 +57,7 @@ fn skiplist_update_timing() {
             }
         }
     });
-    println!("skiplist: {UPDATES} updates over {MEMBERS} members: {ns:.1} ns/op");
+    println!("ztree: {UPDATES} updates over {MEMBERS} members: {ns:.1} ns/op");
     assert_eq!(s.len(), MEMBERS as usize);
 }
 
@@ -86,7 +86,7 @@ fn zset_put_timing() {
 fn score_range_timing() {
     let ms = members();
     let mut rng = Rng(13);
-    let mut s = SkipList::new();
+    let mut s = ZTree::new();
     for m in &ms {
         s.insert((rng.next() % MEMBERS) as f64, m);
     }

@@ -1,37 +1,62 @@
-//! Unit tests of the skip list, including a randomized comparison with a `BTreeSet` model.
+//! Unit tests of the tree, including a randomized comparison with a `BTreeSet` model.
 
 use super::*;
 use std::collections::{BTreeSet, HashMap};
 
-/// Structural invariants: cached forward scores, spans, backward links, tail, length.
-fn check_invariants(s: &SkipList) {
-    let order: Vec<u32> = std::iter::successors(s.first(), |c| s.next(*c)).map(|c| c.0).collect();
-    assert_eq!(order.len(), s.len());
-    let pos: HashMap<u32, usize> = order.iter().enumerate().map(|(i, &x)| (x, i + 1)).collect();
-    for i in 0..s.level {
-        let mut x = HEAD;
-        loop {
-            let c = s.lv(x, i);
-            if c.link == NIL {
-                break;
+/// Structural invariants: counts, key bounds, fill, equal leaf depth, the leaf chain, length.
+fn check_invariants(s: &ZTree) {
+    // In-order leaves, from the tree.
+    fn walk(s: &ZTree, x: usize, level: usize, leaves: &mut Vec<usize>) -> usize {
+        if level == s.depth {
+            let l = &s.leaves[x];
+            assert!(x as u32 == s.root || l.len as usize >= MIN, "leaf under MIN");
+            for i in 1..l.len as usize {
+                let o = cmp_entry(l.scores[i - 1], l.members[i - 1].bytes(), l.scores[i], l.members[i].bytes());
+                assert_eq!(o, Ordering::Less, "leaf order");
             }
-            assert_eq!(c.score.to_bits(), s.cells[c.link as usize].score.to_bits(), "cached score");
-            let from = if x == HEAD { 0 } else { pos[&x] };
-            assert_eq!(c.span as usize, pos[&c.link] - from, "span at level {i}");
-            x = c.link;
+            leaves.push(x);
+            return l.len as usize;
         }
+        let n = &s.inners[x];
+        let len = n.len as usize;
+        assert!(len >= if x as u32 == s.root { 2 } else { MIN }, "inner under MIN");
+        let mut total = 0;
+        for c in 0..len {
+            let from = leaves.len();
+            let count = walk(s, n.children[c] as usize, level + 1, leaves);
+            assert_eq!(n.counts[c] as usize, count, "count");
+            total += count;
+            if c > 0 {
+                // Everything before child c is below its key, everything in it at or above.
+                let (ks, km) = (n.scores[c], n.members[c].bytes());
+                let first = &s.leaves[leaves[from]];
+                assert_ne!(cmp_entry(first.scores[0], first.members[0].bytes(), ks, km), Ordering::Less);
+                let prev = &s.leaves[leaves[from - 1]];
+                let j = prev.len as usize - 1;
+                assert_eq!(cmp_entry(prev.scores[j], prev.members[j].bytes(), ks, km), Ordering::Less);
+            }
+        }
+        total
     }
-    for (i, &x) in order.iter().enumerate() {
-        let back = if i == 0 { NIL } else { order[i - 1] };
-        assert_eq!(s.cells[x as usize].link, back);
+    let mut leaves = Vec::new();
+    assert_eq!(walk(s, s.root as usize, 0, &mut leaves), s.len());
+    let chain: Vec<usize> =
+        std::iter::successors(Some(s.head), |&x| Some(s.leaves[x as usize].next).filter(|&n| n != NIL))
+            .map(|x| x as usize)
+            .collect();
+    assert_eq!(chain, leaves, "leaf chain");
+    assert_eq!(s.tail as usize, *leaves.last().unwrap());
+    for w in leaves.windows(2) {
+        assert_eq!(s.leaves[w[1]].prev as usize, w[0]);
     }
-    assert_eq!(s.tail, order.last().copied().unwrap_or(NIL));
-    assert!(s.level == 1 || s.lv(HEAD, s.level - 1).link != NIL);
+    assert_eq!(s.leaves[s.head as usize].prev, NIL);
+    let order: Vec<_> = s.iter_from(s.first()).collect();
+    assert_eq!(order.len(), s.len());
 }
 
 #[test]
 fn ranks_and_order() {
-    let mut s = SkipList::new();
+    let mut s = ZTree::new();
     let n = 2000;
     for i in 0..n {
         let member = format!("m{:05}", (i * 7919) % n);
@@ -66,7 +91,7 @@ fn ranks_and_order() {
 
 #[test]
 fn range_search() {
-    let mut s = SkipList::new();
+    let mut s = ZTree::new();
     for i in 0..100 {
         s.insert(i as f64, format!("{i:03}").as_bytes());
     }
@@ -82,7 +107,7 @@ fn range_search() {
 
 #[test]
 fn update_in_place_and_moves() {
-    let mut s = SkipList::new();
+    let mut s = ZTree::new();
     for i in 0..10 {
         s.insert(i as f64 * 10.0, format!("m{i}").as_bytes());
     }
@@ -116,12 +141,12 @@ impl Rng {
     }
 }
 
-/// Random operations on the list and on a `BTreeSet<(score, member)>` model (integer scores
-/// in a small range so that ties on score are frequent; the list sees them scaled by 1/4).
+/// Random operations on the tree and on a `BTreeSet<(score, member)>` model (integer scores
+/// in a small range so that ties on score are frequent; the tree sees them scaled by 1/4).
 /// Members are `prefix` + a number: a long prefix puts them out of line.
 fn model_run(seed: u64, ops: usize, members: u64, scores: i64, prefix: &str) {
     let mut rng = Rng(seed);
-    let mut s = SkipList::new();
+    let mut s = ZTree::new();
     let mut model: BTreeSet<(i64, Vec<u8>)> = BTreeSet::new();
     let mut cur: HashMap<Vec<u8>, i64> = HashMap::new();
     let f = |k: i64| k as f64 / 4.0;
@@ -187,4 +212,57 @@ fn matches_btreeset_model() {
     model_run(42, 5_000, 3000, 1_000_000, "m");
     model_run(7, 10_000, 200, 20, "a-member-name-longer-than-inline:");
     model_run(8, 10_000, 2000, 200, "nineteen-byte-name:"); // 20..=23 bytes: both sides of inline
+}
+
+/// Enough elements for three inner levels, in sorted, reverse and shuffled order, then taken
+/// out in an order of their own: splits and merges at every level, and the root growing and
+/// shrinking back to one leaf.
+#[test]
+fn deep_trees_grow_and_shrink() {
+    let n = 40_000u64;
+    let key = |i: u64| (((i * 7) % 1000) as f64, format!("k{i}").into_bytes());
+    for order in 0..3 {
+        let mut s = ZTree::new();
+        let mut rng = Rng(order + 1);
+        let mut ids: Vec<u64> = (0..n).collect();
+        ids.sort_by_key(|&i| {
+            let (sc, m) = key(i);
+            (sc as u64, m)
+        });
+        match order {
+            0 => {}
+            1 => ids.reverse(),
+            _ => {
+                for i in (1..ids.len()).rev() {
+                    ids.swap(i, rng.below(i as u64 + 1) as usize);
+                }
+            }
+        }
+        for (k, &i) in ids.iter().enumerate() {
+            let (sc, m) = key(i);
+            s.insert(sc, &m);
+            if k % 9_999 == 0 {
+                check_invariants(&s);
+            }
+        }
+        check_invariants(&s);
+        assert!(s.depth >= 3, "depth {}", s.depth);
+        for r in (0..n as usize).step_by(997) {
+            let c = s.at_rank(r).unwrap();
+            assert_eq!(s.rank(s.score(c), s.member(c)), Some(r));
+        }
+        for i in (1..ids.len()).rev() {
+            ids.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        for (k, &i) in ids.iter().enumerate() {
+            let (sc, m) = key(i);
+            assert!(s.delete(sc, &m));
+            if k % 4_999 == 0 {
+                check_invariants(&s);
+            }
+        }
+        check_invariants(&s);
+        assert_eq!((s.len(), s.depth), (0, 0));
+        assert_eq!(s.first(), None);
+    }
 }
