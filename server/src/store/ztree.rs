@@ -276,9 +276,15 @@ impl ZTree {
             self.leaves[leaf].insert_at(pos, score, member);
             return;
         }
-        // Full: split it in half. Appending past the last leaf's end (a sorted load, or scores
-        // that only grow) leaves the new last leaf the fewest it may have, the other nearly full.
-        let at = if pos == CAP && self.leaves[leaf].next == NIL { CAP - MIN + 1 } else { CAP / 2 };
+        // Full: split it in half. Adding past either end of the whole (a sorted load in either
+        // direction, or scores that only grow) leaves the new end leaf the fewest elements it
+        // may have and the other nearly full, not two half-empty leaves.
+        let l = &self.leaves[leaf];
+        let at = match pos {
+            CAP if l.next == NIL => CAP - MIN + 1,
+            0 if l.prev == NIL => MIN - 1,
+            _ => CAP / 2,
+        };
         let right = self.split_leaf(leaf, at);
         if pos <= at {
             self.leaves[leaf].insert_at(pos, score, member);

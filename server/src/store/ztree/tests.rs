@@ -266,3 +266,20 @@ fn deep_trees_grow_and_shrink() {
         assert_eq!(s.first(), None);
     }
 }
+
+/// A load in score order, either way (a snapshot, a RESTORE, scores that only grow), leaves
+/// its leaves three quarters full, not half.
+#[test]
+fn sorted_loads_fill_their_leaves() {
+    let n = 10_000;
+    for descending in [false, true] {
+        let mut s = ZTree::new();
+        for i in 0..n {
+            let k = if descending { n - 1 - i } else { i };
+            s.insert(k as f64, b"m");
+        }
+        check_invariants(&s);
+        let leaves = s.leaves.len() - s.free_leaves.len();
+        assert!(leaves <= n / (CAP - MIN) + 1, "{leaves} leaves for {n} elements");
+    }
+}
