@@ -81,19 +81,33 @@ bench() {
     bench_args "$1" -t "$2" -P "$3" -d "$SIZE"
 }
 
-# bench_args PORT ARGS... -> "rps p50 p99" of redis-benchmark with ARGS (a -t list, or a
-# command as its trailing arguments) and the common load flags.
+# cpu_ns PID -> nanoseconds the process's threads have run on a CPU (schedstat, exact to the
+# nanosecond, where /proc/PID/stat counts 10 ms ticks).
+cpu_ns() {
+    cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s }'
+}
+
+# bench_args PORT ARGS... -> "rps p50 p99 cpu" of redis-benchmark with ARGS (a -t list, or a
+# command as its trailing arguments) and the common load flags; cpu is the server's CPU µs
+# per request over the whole run (every request redis-benchmark sent, an LRANGE row's LPUSH
+# fill included), "-" for a port that is not one of start_both's servers.
 bench_args() {
-    local port=$1 out
+    local port=$1 out pid="" c0=0 c1=0
     shift
+    [[ $port == "${REDIS_PORT:-}" ]] && pid=${REDIS_PID:-}
+    [[ $port == "${SLOTBOX_PORT:-}" ]] && pid=${SLOTBOX_PID:-}
+    [[ -n $pid ]] && c0=$(cpu_ns "$pid")
     out=$(redis-benchmark -h 127.0.0.1 -p "$port" -c "$CLIENTS" -r "$RANGE" -n "$N" -q --csv ${CLUSTER_FLAG:-} "$@" 2>&1)
+    [[ -n $pid ]] && c1=$(cpu_ns "$pid")
     if grep -qi 'error' <<<"$out"; then
         echo "redis-benchmark reported errors against port $port:" >&2
         echo "$out" >&2
     fi
     # "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
     # The last row: for LRANGE_* redis-benchmark first prints the LPUSH that fills the list.
-    awk -F, 'NF >= 8 && $1 != "\"test\"" { for (i = 1; i <= NF; i++) gsub(/"/, "", $i); row = $(NF - 6) " " $(NF - 3) " " $(NF - 1) } END { if (row != "") print row }' <<<"$out"
+    awk -F, -v n="$N" -v cpu="$((c1 - c0))" -v known="$pid" '
+        NF >= 8 && $1 != "\"test\"" { for (i = 1; i <= NF; i++) gsub(/"/, "", $i); rows++; row = $(NF - 6) " " $(NF - 3) " " $(NF - 1) }
+        END { if (row != "") print row " " ((known != "" && rows > 0) ? sprintf("%.2f", cpu / 1000 / (n * rows)) : "-") }' <<<"$out"
 }
 
 throughput() {
@@ -145,7 +159,9 @@ throughput_rows() {
 bench_rows() {
     echo "load: -c $CLIENTS -d $SIZE -r $RANGE -n $N, each row $REPEAT time(s), median run shown (runs alternate which server goes first)"
     echo
-    printf '%-14s %3s %12s %12s %7s %17s %17s\n' command P "redis rps" "slotbox rps" ratio "redis p50/p99" "slotbox p50/p99"
+    echo "cpu: each server's CPU µs per request in the run shown (from /proc/PID/task/*/schedstat), and slotbox's over redis's"
+    echo
+    printf '%-14s %3s %12s %12s %7s %17s %17s %15s %6s\n' command P "redis rps" "slotbox rps" ratio "redis p50/p99" "slotbox p50/p99" "cpu redis/slot" "ratio"
     local row=0 k entry label pipe r s
     local -a cmd
     for entry in "${ROWS[@]}"; do
@@ -170,7 +186,8 @@ bench_rows() {
                 ratio = (a[1] > 0) ? sprintf("%.2f", b[1] / a[1]) : "n/a"
                 lr = (p == 1) ? sprintf("%s/%s ms", a[2], a[3]) : "-"
                 ls = (p == 1) ? sprintf("%s/%s ms", b[2], b[3]) : "-"
-                printf "%-14s %3s %12s %12s %7s %17s %17s\n", t, p, a[1], b[1], ratio, lr, ls
+                cr = (a[4] > 0 && b[4] != "-") ? sprintf("%.2f", b[4] / a[4]) : "n/a"
+                printf "%-14s %3s %12s %12s %7s %17s %17s %15s %6s\n", t, p, a[1], b[1], ratio, lr, ls, a[4] "/" b[4], cr
             }'
         done
     done
