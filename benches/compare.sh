@@ -84,7 +84,7 @@ bench() {
 # cpu_ns PID -> nanoseconds the process's threads have run on a CPU (schedstat, exact to the
 # nanosecond, where /proc/PID/stat counts 10 ms ticks).
 cpu_ns() {
-    cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s }'
+    cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'
 }
 
 # bench_args PORT ARGS... -> "rps p50 p99 cpu" of redis-benchmark with ARGS (a -t list, or a
