@@ -28,6 +28,7 @@ pub mod types;
 pub mod value;
 pub mod varint;
 mod view;
+pub mod zpack;
 pub mod ztree;
 
 pub use db::{Common, Db, ExpireHook, KeyEvent};

@@ -7,10 +7,10 @@
 //! always "quicklist" (7.0).
 
 use super::key::Key;
-use super::ztree::{cmp_entry, ZTree};
+use super::zpack::ZPack;
+use super::ztree::ZTree;
 use hashbrown::{HashMap, HashSet};
 use slotbox_protocol::float::parse_i64;
-use std::cmp::Ordering;
 
 /// A sorted set's listpack limits (Redis's default `zset-max-listpack-entries` / `-value`).
 pub const ZSET_LISTPACK_MAX_ENTRIES: usize = 128;
@@ -132,18 +132,21 @@ impl SetValue {
 /// A sorted-set value.
 #[derive(Debug)]
 pub enum ZSetValue {
-    /// Sorted by (score, member), as Redis's listpack; members behind thin pointers (16
-    /// bytes per element plus the member's bytes).
-    Small(Vec<(f64, super::thin::ThinBytes)>),
+    /// Sorted by (score, member) in one buffer, as Redis's listpack (see `zpack`).
+    Small(ZPack),
     Big {
         dict: HashMap<Key, f64>,
-        list: ZTree,
+        /// Boxed: a small sorted set (the common case) should not carry a big one's fields.
+        list: Box<ZTree>,
     },
 }
 
+// A small sorted set's box holds its packed buffer and little else.
+const _: () = assert!(std::mem::size_of::<ZSetValue>() <= 48);
+
 impl Default for ZSetValue {
     fn default() -> Self {
-        ZSetValue::Small(Vec::new())
+        ZSetValue::Small(ZPack::default())
     }
 }
 
@@ -156,7 +159,7 @@ impl Clone for ZSetValue {
                 for (s, m) in list.iter_from(list.first()) {
                     l.insert(s, m);
                 }
-                ZSetValue::Big { dict: dict.clone(), list: l }
+                ZSetValue::Big { dict: dict.clone(), list: Box::new(l) }
             }
         }
     }
@@ -171,7 +174,7 @@ impl PartialEq for ZSetValue {
 impl ZSetValue {
     pub fn len(&self) -> usize {
         match self {
-            ZSetValue::Small(v) => v.len(),
+            ZSetValue::Small(p) => p.len(),
             ZSetValue::Big { dict, .. } => dict.len(),
         }
     }
@@ -189,7 +192,7 @@ impl ZSetValue {
 
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match self {
-            ZSetValue::Small(v) => v.iter().find(|(_, m)| &**m == member).map(|(s, _)| *s),
+            ZSetValue::Small(p) => p.score(member),
             ZSetValue::Big { dict, .. } => dict.get(member).copied(),
         }
     }
@@ -206,21 +209,12 @@ impl ZSetValue {
                 return Some(old);
             }
         }
-        if let ZSetValue::Small(v) = self {
-            // One scan finds the member; an update moves its entry, bytes and all.
-            let place =
-                |v: &[(f64, Bytes)]| v.partition_point(|(s, m)| cmp_entry(*s, m, score, member) == Ordering::Less);
-            if let Some(i) = v.iter().position(|(_, m)| &**m == member) {
-                let cur = v[i].0;
-                // Same score (bit for bit, so -0/+0 still move): nothing to reorder.
-                if cur.to_bits() != score.to_bits() {
-                    let (_, bytes) = v.remove(i);
-                    v.insert(place(v), (score, bytes));
-                }
+        if let ZSetValue::Small(p) = self {
+            if let Some(cur) = p.set_score(member, score) {
                 return Some(cur);
             }
-            if v.len() < ZSET_LISTPACK_MAX_ENTRIES && member.len() <= ZSET_LISTPACK_MAX_VALUE {
-                v.insert(place(v), (score, member.into()));
+            if p.len() < ZSET_LISTPACK_MAX_ENTRIES && member.len() <= ZSET_LISTPACK_MAX_VALUE {
+                p.insert(score, member);
                 return None;
             }
             self.convert();
@@ -236,10 +230,7 @@ impl ZSetValue {
     /// Remove a member; returns its score.
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
         match self {
-            ZSetValue::Small(v) => {
-                let pos = v.iter().position(|(_, m)| &**m == member)?;
-                Some(v.remove(pos).0)
-            }
+            ZSetValue::Small(p) => p.remove(member),
             ZSetValue::Big { dict, list } => {
                 let s = dict.remove(member)?;
                 list.delete(s, member);
@@ -255,21 +246,21 @@ impl ZSetValue {
     }
 
     fn convert(&mut self) {
-        if let ZSetValue::Small(v) = self {
-            let mut dict = HashMap::with_capacity(v.len());
+        if let ZSetValue::Small(p) = self {
+            let mut dict = HashMap::with_capacity(p.len());
             let mut list = ZTree::new();
-            for (s, m) in std::mem::take(v) {
-                list.insert(s, &m);
-                dict.insert(m[..].into(), s);
+            for (s, m) in p.iter() {
+                list.insert(s, m);
+                dict.insert(m.into(), s);
             }
-            *self = ZSetValue::Big { dict, list };
+            *self = ZSetValue::Big { dict, list: Box::new(list) };
         }
     }
 
     /// 0-based rank in ascending order.
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         match self {
-            ZSetValue::Small(v) => v.iter().position(|(_, m)| &**m == member),
+            ZSetValue::Small(p) => p.rank(member),
             ZSetValue::Big { dict, list } => list.rank(*dict.get(member)?, member),
         }
     }
@@ -277,7 +268,7 @@ impl ZSetValue {
     /// Elements in ascending order starting at rank `start`.
     pub fn iter_from_rank(&self, start: usize) -> Box<dyn Iterator<Item = (f64, &[u8])> + '_> {
         match self {
-            ZSetValue::Small(v) => Box::new(v.iter().skip(start).map(|(s, m)| (*s, &**m))),
+            ZSetValue::Small(p) => Box::new(p.iter_from_rank(start)),
             ZSetValue::Big { list, .. } => Box::new(list.iter_from(list.at_rank(start))),
         }
     }
@@ -285,10 +276,7 @@ impl ZSetValue {
     /// Elements in descending order starting at ascending rank `start` going down.
     pub fn iter_back_from_rank(&self, start: usize) -> Box<dyn Iterator<Item = (f64, &[u8])> + '_> {
         match self {
-            ZSetValue::Small(v) => {
-                let end = (start + 1).min(v.len());
-                Box::new(v[..end].iter().rev().map(|(s, m)| (*s, &**m)))
-            }
+            ZSetValue::Small(p) => Box::new(p.iter_back_from_rank(start)),
             ZSetValue::Big { list, .. } => Box::new(list.iter_back_from(list.at_rank(start))),
         }
     }
@@ -301,7 +289,7 @@ impl ZSetValue {
     /// Rank of the first element for which `before` is false (elements partitioned).
     pub fn first_rank_where(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
         match self {
-            ZSetValue::Small(v) => v.partition_point(|(s, m)| before(*s, m)),
+            ZSetValue::Small(p) => p.count_where(before),
             ZSetValue::Big { list, .. } => list.count_where(before),
         }
     }
@@ -310,7 +298,7 @@ impl ZSetValue {
     /// is a pointer away, a cache miss per probe).
     pub fn first_rank_where_score(&self, before: impl Fn(f64) -> bool) -> usize {
         match self {
-            ZSetValue::Small(v) => v.partition_point(|(s, _)| before(*s)),
+            ZSetValue::Small(p) => p.count_where(|s, _| before(s)),
             ZSetValue::Big { list, .. } => list.count_where_score(before),
         }
     }
@@ -319,10 +307,9 @@ impl ZSetValue {
     /// false. Scores alone find and bound the range; a member is read when it is handed over.
     pub fn visit_score_range(&self, (min, max): (f64, f64), mut f: impl FnMut(f64, &[u8]) -> bool) {
         match self {
-            ZSetValue::Small(v) => {
-                let start = v.partition_point(|(s, _)| *s < min);
-                for (s, m) in &v[start..] {
-                    if *s >= max || !f(*s, m) {
+            ZSetValue::Small(p) => {
+                for (s, m) in p.iter().skip_while(|&(s, _)| s < min) {
+                    if s >= max || !f(s, m) {
                         break;
                     }
                 }
@@ -342,7 +329,7 @@ impl ZSetValue {
 
     pub fn heap_size(&self) -> usize {
         match self {
-            ZSetValue::Small(v) => v.capacity() * 16 + v.iter().map(|(_, m)| m.len() + 1).sum::<usize>(),
+            ZSetValue::Small(p) => p.heap_size(),
             ZSetValue::Big { dict, list } => dict.len() * 40 + list.heap_size(),
         }
     }
@@ -429,9 +416,9 @@ impl ZSetValue {
     /// element that does not fit goes straight into the tree.
     fn keeps_listpack_with(&self, member: &[u8]) -> bool {
         match self {
-            ZSetValue::Small(v) => {
-                v.iter().any(|(_, m)| &**m == member)
-                    || (v.len() < ZSET_LISTPACK_MAX_ENTRIES && member.len() <= ZSET_LISTPACK_MAX_VALUE)
+            ZSetValue::Small(p) => {
+                (p.len() < ZSET_LISTPACK_MAX_ENTRIES && member.len() <= ZSET_LISTPACK_MAX_VALUE)
+                    || p.score(member).is_some()
             }
             ZSetValue::Big { .. } => false,
         }
@@ -447,7 +434,7 @@ impl ZSetValue {
     /// The element at ascending rank `rank`: O(log n) on the tree.
     pub fn at_rank(&self, rank: usize) -> Option<(f64, &[u8])> {
         match self {
-            ZSetValue::Small(v) => v.get(rank).map(|(s, m)| (*s, &**m)),
+            ZSetValue::Small(p) => p.get(rank),
             ZSetValue::Big { list, .. } => list.at_rank(rank).map(|c| (list.score(c), list.member(c))),
         }
     }
@@ -460,7 +447,7 @@ impl ZSetValue {
             return Vec::new();
         }
         match self {
-            ZSetValue::Small(v) => v.drain(start..end).map(|(s, m)| (s, m[..].into())).collect(),
+            ZSetValue::Small(p) => p.drain_ranks(start, end),
             ZSetValue::Big { dict, list } => {
                 let items: Vec<(f64, Bytes)> =
                     list.iter_from(list.at_rank(start)).take(end - start).map(|(s, m)| (s, m.into())).collect();
