@@ -8,6 +8,8 @@
 #   benches/compare.sh memory     load KEYS (default 1M) keys with 100-byte values into each
 #                                 and print used_memory and RSS per key
 #   benches/compare.sh memory-hash the same with KEYS small hashes (3 fields of 10 bytes)
+#   benches/compare.sh memory-zset the same with KEYS small sorted sets (10 members of 10
+#                                 bytes, integer scores)
 #   benches/compare.sh memory-ttl  the 100-byte strings, each SET with EX 100000 (a cache)
 #   benches/compare.sh memory-list KEYS 15-byte elements RPUSHed into KEYS/1000 lists; the
 #                                 table's "keys" are then elements
@@ -287,6 +289,20 @@ load() {
         }' | redis-cli -h 127.0.0.1 -p "$1" --pipe | tail -1
         return
     fi
+    if [ "${ZSETS:-0}" = 1 ]; then
+        # Small sorted sets: 10 members of 10 bytes, integer scores (a leaderboard per key).
+        awk -v n="$KEYS" 'BEGIN {
+            for (i = 0; i < n; i++) {
+                k = sprintf("key:%010d", i)
+                printf "*22\r\n$4\r\nZADD\r\n$%d\r\n%s\r\n", length(k), k
+                for (j = 0; j < 10; j++) {
+                    sc = sprintf("%d", (i * 31 + j * 977) % 100000); m = sprintf("member-%03d", j)
+                    printf "$%d\r\n%s\r\n$%d\r\n%s\r\n", length(sc), sc, length(m), m
+                }
+            }
+        }' | redis-cli -h 127.0.0.1 -p "$1" --pipe | tail -1
+        return
+    fi
     if [ "${HASHES:-0}" = 1 ]; then
         awk -v n="$KEYS" 'BEGIN {
             for (i = 0; i < n; i++) {
@@ -440,6 +456,7 @@ case "$MODE" in
     proxy) exec benches/proxy-compare.sh ;;
     memory) memory ;;
     memory-hash) HASHES=1 memory ;;
+    memory-zset) ZSETS=1 memory ;;
     memory-ttl) TTL=100000 memory ;;
     memory-list) LISTS=1 memory ;;
     memory-hll)
@@ -453,7 +470,7 @@ case "$MODE" in
     bitmaps) bitmaps_mode ;;
     streams) streams_mode ;;
     *)
-        echo "usage: $0 [throughput|memory|memory-hash|memory-ttl|memory-list|memory-hll|hllgeo|scripts|aof|restart|proxy|cluster|bitmaps|streams]" >&2
+        echo "usage: $0 [throughput|memory|memory-hash|memory-zset|memory-ttl|memory-list|memory-hll|hllgeo|scripts|aof|restart|proxy|cluster|bitmaps|streams]" >&2
         exit 2
         ;;
 esac

@@ -134,15 +134,19 @@ impl SetValue {
 pub enum ZSetValue {
     /// Sorted by (score, member) in one buffer, as Redis's listpack (see `zpack`).
     Small(ZPack),
-    Big {
-        dict: HashMap<Key, f64>,
-        /// Boxed: a small sorted set (the common case) should not carry a big one's fields.
-        list: Box<ZTree>,
-    },
+    /// Boxed: a small sorted set (the common case) carries one pointer for a big one's parts.
+    Big(Box<BigZSet>),
 }
 
-// A small sorted set's box holds its packed buffer and little else.
-const _: () = assert!(std::mem::size_of::<ZSetValue>() <= 48);
+/// A big sorted set: member → score, and the members ordered by (score, member).
+#[derive(Debug)]
+pub struct BigZSet {
+    pub dict: HashMap<Key, f64>,
+    pub list: ZTree,
+}
+
+// A small sorted set's box holds its buffer's pointer and the variant's tag.
+const _: () = assert!(std::mem::size_of::<ZSetValue>() <= 16);
 
 impl Default for ZSetValue {
     fn default() -> Self {
@@ -154,12 +158,12 @@ impl Clone for ZSetValue {
     fn clone(&self) -> Self {
         match self {
             ZSetValue::Small(v) => ZSetValue::Small(v.clone()),
-            ZSetValue::Big { dict, list } => {
-                let mut l = ZTree::new();
-                for (s, m) in list.iter_from(list.first()) {
-                    l.insert(s, m);
+            ZSetValue::Big(b) => {
+                let mut list = ZTree::new();
+                for (s, m) in b.list.iter_from(b.list.first()) {
+                    list.insert(s, m);
                 }
-                ZSetValue::Big { dict: dict.clone(), list: Box::new(l) }
+                ZSetValue::Big(Box::new(BigZSet { dict: b.dict.clone(), list }))
             }
         }
     }
@@ -175,7 +179,7 @@ impl ZSetValue {
     pub fn len(&self) -> usize {
         match self {
             ZSetValue::Small(p) => p.len(),
-            ZSetValue::Big { dict, .. } => dict.len(),
+            ZSetValue::Big(b) => b.dict.len(),
         }
     }
 
@@ -186,21 +190,22 @@ impl ZSetValue {
     pub fn encoding(&self) -> &'static str {
         match self {
             ZSetValue::Small(_) => "listpack",
-            ZSetValue::Big { .. } => "skiplist",
+            ZSetValue::Big(_) => "skiplist",
         }
     }
 
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match self {
             ZSetValue::Small(p) => p.score(member),
-            ZSetValue::Big { dict, .. } => dict.get(member).copied(),
+            ZSetValue::Big(b) => b.dict.get(member).copied(),
         }
     }
 
     /// Insert or update; returns the previous score.
     pub fn insert(&mut self, member: &[u8], score: f64) -> Option<f64> {
         // A member already in the tree moves in place (one lookup, no reallocation).
-        if let ZSetValue::Big { dict, list } = self {
+        if let ZSetValue::Big(b) = self {
+            let BigZSet { dict, list } = &mut **b;
             if let Some(cur) = dict.get_mut(member) {
                 let old = std::mem::replace(cur, score);
                 if old.to_bits() != score.to_bits() {
@@ -220,9 +225,9 @@ impl ZSetValue {
             self.convert();
         }
         // A new member (one in the tree was moved above).
-        if let ZSetValue::Big { dict, list } = self {
-            dict.insert(member.into(), score);
-            list.insert(score, member);
+        if let ZSetValue::Big(b) = self {
+            b.dict.insert(member.into(), score);
+            b.list.insert(score, member);
         }
         None
     }
@@ -231,9 +236,9 @@ impl ZSetValue {
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
         match self {
             ZSetValue::Small(p) => p.remove(member),
-            ZSetValue::Big { dict, list } => {
-                let s = dict.remove(member)?;
-                list.delete(s, member);
+            ZSetValue::Big(b) => {
+                let s = b.dict.remove(member)?;
+                b.list.delete(s, member);
                 Some(s)
             }
         }
@@ -253,7 +258,7 @@ impl ZSetValue {
                 list.insert(s, m);
                 dict.insert(m.into(), s);
             }
-            *self = ZSetValue::Big { dict, list: Box::new(list) };
+            *self = ZSetValue::Big(Box::new(BigZSet { dict, list }));
         }
     }
 
@@ -261,7 +266,7 @@ impl ZSetValue {
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         match self {
             ZSetValue::Small(p) => p.rank(member),
-            ZSetValue::Big { dict, list } => list.rank(*dict.get(member)?, member),
+            ZSetValue::Big(b) => b.list.rank(*b.dict.get(member)?, member),
         }
     }
 
@@ -269,7 +274,7 @@ impl ZSetValue {
     pub fn iter_from_rank(&self, start: usize) -> Box<dyn Iterator<Item = (f64, &[u8])> + '_> {
         match self {
             ZSetValue::Small(p) => Box::new(p.iter_from_rank(start)),
-            ZSetValue::Big { list, .. } => Box::new(list.iter_from(list.at_rank(start))),
+            ZSetValue::Big(b) => Box::new(b.list.iter_from(b.list.at_rank(start))),
         }
     }
 
@@ -277,7 +282,7 @@ impl ZSetValue {
     pub fn iter_back_from_rank(&self, start: usize) -> Box<dyn Iterator<Item = (f64, &[u8])> + '_> {
         match self {
             ZSetValue::Small(p) => Box::new(p.iter_back_from_rank(start)),
-            ZSetValue::Big { list, .. } => Box::new(list.iter_back_from(list.at_rank(start))),
+            ZSetValue::Big(b) => Box::new(b.list.iter_back_from(b.list.at_rank(start))),
         }
     }
 
@@ -290,7 +295,7 @@ impl ZSetValue {
     pub fn first_rank_where(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
         match self {
             ZSetValue::Small(p) => p.count_where(before),
-            ZSetValue::Big { list, .. } => list.count_where(before),
+            ZSetValue::Big(b) => b.list.count_where(before),
         }
     }
 
@@ -299,7 +304,7 @@ impl ZSetValue {
     pub fn first_rank_where_score(&self, before: impl Fn(f64) -> bool) -> usize {
         match self {
             ZSetValue::Small(p) => p.count_where(|s, _| before(s)),
-            ZSetValue::Big { list, .. } => list.count_where_score(before),
+            ZSetValue::Big(b) => b.list.count_where_score(before),
         }
     }
 
@@ -314,7 +319,8 @@ impl ZSetValue {
                     }
                 }
             }
-            ZSetValue::Big { list, .. } => {
+            ZSetValue::Big(b) => {
+                let list = &b.list;
                 let mut at = list.first_where_score(|s| s < min);
                 while let Some(c) = at {
                     let s = list.score(c);
@@ -330,7 +336,7 @@ impl ZSetValue {
     pub fn heap_size(&self) -> usize {
         match self {
             ZSetValue::Small(p) => p.heap_size(),
-            ZSetValue::Big { dict, list } => dict.len() * 40 + list.heap_size(),
+            ZSetValue::Big(b) => std::mem::size_of::<BigZSet>() + b.dict.len() * 40 + b.list.heap_size(),
         }
     }
 }
@@ -420,7 +426,7 @@ impl ZSetValue {
                 (p.len() < ZSET_LISTPACK_MAX_ENTRIES && member.len() <= ZSET_LISTPACK_MAX_VALUE)
                     || p.score(member).is_some()
             }
-            ZSetValue::Big { .. } => false,
+            ZSetValue::Big(_) => false,
         }
     }
 
@@ -435,7 +441,7 @@ impl ZSetValue {
     pub fn at_rank(&self, rank: usize) -> Option<(f64, &[u8])> {
         match self {
             ZSetValue::Small(p) => p.get(rank),
-            ZSetValue::Big { list, .. } => list.at_rank(rank).map(|c| (list.score(c), list.member(c))),
+            ZSetValue::Big(b) => b.list.at_rank(rank).map(|c| (b.list.score(c), b.list.member(c))),
         }
     }
 
@@ -448,7 +454,8 @@ impl ZSetValue {
         }
         match self {
             ZSetValue::Small(p) => p.drain_ranks(start, end),
-            ZSetValue::Big { dict, list } => {
+            ZSetValue::Big(b) => {
+                let BigZSet { dict, list } = &mut **b;
                 let items: Vec<(f64, Bytes)> =
                     list.iter_from(list.at_rank(start)).take(end - start).map(|(s, m)| (s, m.into())).collect();
                 for (s, m) in &items {

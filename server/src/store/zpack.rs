@@ -1,12 +1,14 @@
-//! A small sorted set packed in one buffer, as Redis's listpack keeps it: per element its
-//! score (8 bytes, a little-endian `f64`), its member's length (one byte), the member, and the
-//! length again so that the buffer can be walked backwards; elements in ascending (score,
-//! member) order. A lookup walks one buffer (at most `zset-max-listpack-entries` elements)
-//! and touches no other allocation: where each member had an allocation of its own, reading
-//! every member of a small set (GEOSEARCH, ZRANGE) was a cache miss per member.
+//! A small sorted set packed in one exactly-sized buffer, as Redis's listpack keeps it: a
+//! count byte, then per element, in ascending (score, member) order, a score tag, the score,
+//! the member's length (one byte) and the member. A score that is a whole number is stored as
+//! a zigzag integer in as few bytes as it needs (the tag is their number, 0 to 8: scores are
+//! often counts or timestamps, which Redis's listpack also keeps as integers), any other in 8
+//! bytes (tag 9). A lookup walks one buffer (at most `zset-max-listpack-entries` elements)
+//! and touches no other allocation, where each member had an allocation of its own before.
 //!
-//! Members are at most [`MAX_MEMBER`] bytes (a small sorted set's members are at most
-//! `zset-max-listpack-value`, 64); `ZSetValue` converts before a longer one comes in.
+//! Members are at most [`MAX_MEMBER`] bytes (a small sorted set's are at most
+//! `zset-max-listpack-value`, 64); `ZSetValue` converts before a longer one comes in, and
+//! before a 256th element (the count is one byte).
 
 use super::thin::ThinBytes;
 use super::ztree::cmp_entry;
@@ -14,28 +16,66 @@ use std::cmp::Ordering;
 
 /// Longest member a pack holds: its length is one byte.
 pub const MAX_MEMBER: usize = 255;
-/// Bytes of an element besides its member: score, and the length before and after.
+/// Most elements a pack holds: the count is one byte.
+pub const MAX_LEN: usize = 255;
+/// The tag of an 8-byte floating-point score.
+const FLOAT: u8 = 9;
+/// Most bytes of an element besides its member: tag, score, length.
 const OVERHEAD: usize = 10;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ZPack {
-    buf: Vec<u8>,
-    len: usize,
+    buf: ThinBytes,
+}
+
+/// A score as the integer it is, when it is a whole number that converts back bit for bit
+/// (not -0, which would come back as 0).
+#[inline]
+fn as_int(score: f64) -> Option<i64> {
+    let i = score as i64;
+    (i as f64 == score && (i != 0 || score.is_sign_positive())).then_some(i)
+}
+
+/// The encoded element: its bytes in `out`, their number returned.
+fn encode(score: f64, member: &[u8], out: &mut [u8; OVERHEAD + MAX_MEMBER]) -> usize {
+    let mut at = match as_int(score) {
+        Some(i) => {
+            let z = ((i << 1) ^ (i >> 63)) as u64;
+            let k = (8 - z.leading_zeros() as usize / 8).min(8);
+            out[0] = k as u8;
+            out[1..1 + k].copy_from_slice(&z.to_le_bytes()[..k]);
+            1 + k
+        }
+        None => {
+            out[0] = FLOAT;
+            out[1..9].copy_from_slice(&score.to_le_bytes());
+            9
+        }
+    };
+    out[at] = member.len() as u8;
+    at += 1;
+    out[at..at + member.len()].copy_from_slice(member);
+    at + member.len()
 }
 
 /// The element starting at `at`: score, member, and where the next one starts.
 #[inline]
 fn entry(buf: &[u8], at: usize) -> (f64, &[u8], usize) {
-    let mut score = [0u8; 8];
-    score.copy_from_slice(&buf[at..at + 8]);
-    let n = buf[at + 8] as usize;
-    (f64::from_le_bytes(score), &buf[at + 9..at + 9 + n], at + OVERHEAD + n)
-}
-
-/// Where the element ending at `end` starts.
-#[inline]
-fn start_before(buf: &[u8], end: usize) -> usize {
-    end - OVERHEAD - buf[end - 1] as usize
+    let tag = buf[at];
+    let (score, p) = if tag == FLOAT {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&buf[at + 1..at + 9]);
+        (f64::from_le_bytes(b), at + 9)
+    } else {
+        let k = tag as usize;
+        let mut b = [0u8; 8];
+        b[..k].copy_from_slice(&buf[at + 1..at + 1 + k]);
+        let z = u64::from_le_bytes(b);
+        let i = ((z >> 1) as i64) ^ -((z & 1) as i64);
+        (i as f64, at + 1 + k)
+    };
+    let n = buf[p] as usize;
+    (score, &buf[p + 1..p + 1 + n], p + 1 + n)
 }
 
 /// Ascending elements from a byte offset.
@@ -58,22 +98,17 @@ impl<'a> Iterator for Iter<'a> {
     }
 }
 
-/// Descending elements before a byte offset.
+/// Descending elements: the offsets of those to hand out, last first.
 pub struct Back<'a> {
     buf: &'a [u8],
-    end: usize,
+    offsets: Vec<u32>,
 }
 
 impl<'a> Iterator for Back<'a> {
     type Item = (f64, &'a [u8]);
 
-    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.end == 0 {
-            return None;
-        }
-        let at = start_before(self.buf, self.end);
-        self.end = at;
+        let at = self.offsets.pop()? as usize;
         let (s, m, _) = entry(self.buf, at);
         Some((s, m))
     }
@@ -81,24 +116,37 @@ impl<'a> Iterator for Back<'a> {
 
 impl ZPack {
     pub fn len(&self) -> usize {
-        self.len
+        self.buf.first().map_or(0, |&n| n as usize)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.buf.is_empty()
     }
 
     pub fn iter(&self) -> Iter<'_> {
-        Iter { buf: &self.buf, at: 0 }
+        Iter { buf: &self.buf, at: 1 }
     }
 
-    /// Byte offset of the element of rank `rank` (the end for `len`).
+    /// Byte offset of the element of rank `rank` (the end for `len` or more).
     fn offset_of_rank(&self, rank: usize) -> usize {
-        let mut at = 0;
-        for _ in 0..rank.min(self.len) {
+        let mut at = 1;
+        for _ in 0..rank.min(self.len()) {
             at = entry(&self.buf, at).2;
         }
         at
+    }
+
+    /// Replace the bytes `span` with `with`, leaving `count` elements: one new buffer of
+    /// exactly the new size (none for no element).
+    fn splice(&mut self, span: std::ops::Range<usize>, with: &[u8], count: usize) {
+        if count == 0 {
+            self.buf = ThinBytes::new();
+            return;
+        }
+        let buf = &self.buf;
+        let (before, after): (&[u8], &[u8]) =
+            if buf.is_empty() { (&[], &[]) } else { (&buf[1..span.start], &buf[span.end..]) };
+        self.buf = ThinBytes::from_parts(&[&[count as u8], before, with, after]);
     }
 
     /// Ascending from rank `start`.
@@ -108,17 +156,24 @@ impl ZPack {
 
     /// Descending from rank `start` (or from the last element when `start` is past it).
     pub fn iter_back_from_rank(&self, start: usize) -> Back<'_> {
-        Back { buf: &self.buf, end: self.offset_of_rank(start.saturating_add(1)) }
+        let n = start.saturating_add(1).min(self.len());
+        let mut offsets = Vec::with_capacity(n);
+        let mut at = 1;
+        for _ in 0..n {
+            offsets.push(at as u32);
+            at = entry(&self.buf, at).2;
+        }
+        Back { buf: &self.buf, offsets }
     }
 
     pub fn get(&self, rank: usize) -> Option<(f64, &[u8])> {
-        self.iter_from_rank(rank).next().filter(|_| rank < self.len)
+        self.iter_from_rank(rank).next().filter(|_| rank < self.len())
     }
 
     /// Rank, byte offset and score of `member`.
     fn find(&self, member: &[u8]) -> Option<(usize, usize, f64)> {
-        let mut at = 0;
-        for rank in 0..self.len {
+        let mut at = 1;
+        for rank in 0..self.len() {
             let (s, m, next) = entry(&self.buf, at);
             if m == member {
                 return Some((rank, at, s));
@@ -141,10 +196,9 @@ impl ZPack {
         self.iter().take_while(|&(s, m)| before(s, m)).count()
     }
 
-    /// Insert an element whose member is not present, in order.
-    pub fn insert(&mut self, score: f64, member: &[u8]) {
-        debug_assert!(member.len() <= MAX_MEMBER);
-        let mut at = 0;
+    /// Where (score, member) goes: the offset of the first element after it.
+    fn place(&self, score: f64, member: &[u8]) -> usize {
+        let mut at = 1;
         while at < self.buf.len() {
             let (s, m, next) = entry(&self.buf, at);
             if cmp_entry(s, m, score, member) == Ordering::Greater {
@@ -152,38 +206,28 @@ impl ZPack {
             }
             at = next;
         }
-        let n = member.len() as u8;
-        let mut bytes = [0u8; OVERHEAD + MAX_MEMBER];
-        bytes[..8].copy_from_slice(&score.to_le_bytes());
-        bytes[8] = n;
-        bytes[9..9 + member.len()].copy_from_slice(member);
-        bytes[9 + member.len()] = n;
-        // Exactly the room needed, as a listpack grows: a small sorted set is one allocation
-        // the size of its elements (a doubling vector would hold up to twice that).
-        self.buf.reserve_exact(OVERHEAD + member.len());
-        self.buf.splice(at..at, bytes[..OVERHEAD + member.len()].iter().copied());
-        self.len += 1;
+        at
+    }
+
+    /// Insert an element whose member is not present, in order.
+    pub fn insert(&mut self, score: f64, member: &[u8]) {
+        debug_assert!(member.len() <= MAX_MEMBER && self.len() < MAX_LEN);
+        let at = self.place(score, member);
+        let mut enc = [0u8; OVERHEAD + MAX_MEMBER];
+        let n = encode(score, member, &mut enc);
+        self.splice(at..at, &enc[..n], self.len() + 1);
     }
 
     /// Remove `member`; returns its score.
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
         let (_, at, s) = self.find(member)?;
         let end = entry(&self.buf, at).2;
-        self.buf.drain(at..end);
-        self.len -= 1;
-        self.trim();
+        self.splice(at..end, &[], self.len() - 1);
         Some(s)
     }
 
-    /// Give back room left by removed elements once it is more than a few of them.
-    fn trim(&mut self) {
-        if self.buf.capacity() - self.buf.len() > 256 {
-            self.buf.shrink_to_fit();
-        }
-    }
-
-    /// Give `member` (present, at score `cur`) the score `score`, moving it into order.
-    /// Returns its previous score, or `None` (and nothing changed) when it is not present.
+    /// Give `member` the score `score`, moving it into order. Returns its previous score, or
+    /// `None` (and nothing changed) when it is not present.
     pub fn set_score(&mut self, member: &[u8], score: f64) -> Option<f64> {
         let (rank, at, cur) = self.find(member)?;
         // Same score bit for bit (so -0/+0 still move): nothing to reorder.
@@ -191,47 +235,55 @@ impl ZPack {
             return Some(cur);
         }
         let end = entry(&self.buf, at).2;
-        let before = (rank == 0) || {
-            let (s, m, _) = entry(&self.buf, start_before(&self.buf, at));
-            cmp_entry(s, m, score, member) == Ordering::Less
-        };
+        let mut enc = [0u8; OVERHEAD + MAX_MEMBER];
+        let n = encode(score, member, &mut enc);
         let after = end == self.buf.len() || {
             let (s, m, _) = entry(&self.buf, end);
             cmp_entry(s, m, score, member) == Ordering::Greater
         };
-        if before && after {
-            self.buf[at..at + 8].copy_from_slice(&score.to_le_bytes());
+        let before = rank == 0 || {
+            let (s, m, _) = entry(&self.buf, self.offset_of_rank(rank - 1));
+            cmp_entry(s, m, score, member) == Ordering::Less
+        };
+        if before && after && n == end - at {
+            self.buf[at..end].copy_from_slice(&enc[..n]);
+        } else if before && after {
+            self.splice(at..end, &enc[..n], self.len());
         } else {
-            self.buf.drain(at..end);
-            self.len -= 1;
-            self.insert(score, member);
+            self.splice(at..end, &[], self.len() - 1);
+            let to = self.place(score, member);
+            self.splice(to..to, &enc[..n], self.len() + 1);
         }
         Some(cur)
     }
 
     /// Remove the elements of ranks `start..end` (clamped) and return them ascending.
     pub fn drain_ranks(&mut self, start: usize, end: usize) -> Vec<(f64, ThinBytes)> {
-        let end = end.min(self.len);
+        let end = end.min(self.len());
         if start >= end {
             return Vec::new();
         }
         let from = self.offset_of_rank(start);
-        let items: Vec<(f64, ThinBytes)> =
-            Iter { buf: &self.buf, at: from }.take(end - start).map(|(s, m)| (s, m.into())).collect();
-        let to = items.iter().fold(from, |at, _| entry(&self.buf, at).2);
-        self.buf.drain(from..to);
-        self.len -= end - start;
-        self.trim();
+        let mut to = from;
+        let mut items = Vec::with_capacity(end - start);
+        for _ in start..end {
+            let (s, m, next) = entry(&self.buf, to);
+            items.push((s, m.into()));
+            to = next;
+        }
+        self.splice(from..to, &[], self.len() - (end - start));
         items
     }
 
-    /// Heap bytes held.
+    /// Heap bytes held (the buffer is exactly sized; its one-byte header included).
     pub fn heap_size(&self) -> usize {
-        self.buf.capacity()
+        if self.buf.is_empty() {
+            0
+        } else {
+            self.buf.len() + 1
+        }
     }
 }
-
-const _: () = assert!(std::mem::size_of::<ZPack>() == 32);
 
 #[cfg(test)]
 mod tests {
@@ -239,6 +291,48 @@ mod tests {
 
     fn items(p: &ZPack) -> Vec<(f64, Vec<u8>)> {
         p.iter().map(|(s, m)| (s, m.to_vec())).collect()
+    }
+
+    #[test]
+    fn scores_round_trip_bit_for_bit_in_their_shortest_form() {
+        let scores = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            63.0,
+            64.0,
+            -64.0,
+            -65.0,
+            255.0,
+            256.0,
+            1.5,
+            -2.25,
+            9007199254740993.0,
+            i64::MAX as f64,
+            i64::MIN as f64,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
+        ];
+        let mut p = ZPack::default();
+        for (i, &sc) in scores.iter().enumerate() {
+            p.insert(sc, format!("m{i}").as_bytes());
+        }
+        for (i, &sc) in scores.iter().enumerate() {
+            assert_eq!(p.score(format!("m{i}").as_bytes()).map(f64::to_bits), Some(sc.to_bits()), "{sc}");
+        }
+        // 0 takes no score byte, small integers one, 1.5 eight.
+        let mut one = ZPack::default();
+        one.insert(0.0, b"m");
+        assert_eq!(one.heap_size(), 1 + 1 + 1 + 1 + 1);
+        assert_eq!(one.set_score(b"m", 63.0), Some(0.0));
+        assert_eq!(one.heap_size(), 6);
+        assert_eq!(one.set_score(b"m", 1.5), Some(63.0));
+        assert_eq!(one.heap_size(), 13);
+        assert_eq!(one.remove(b"m"), Some(1.5));
+        assert_eq!((one.len(), one.heap_size()), (0, 0));
     }
 
     #[test]
