@@ -70,7 +70,7 @@ pub fn zrevrank(ctx: &mut Ctx, args: &[Bytes]) -> Reply {
     Ok(rank_generic(ctx, args, true))
 }
 
-/// A random element: O(log n) on the skiplist.
+/// A random element: O(log n) on the big encoding's tree.
 fn random_element(z: &ZSetValue) -> (f64, &[u8]) {
     z.at_rank(crate::rand::below(z.len())).expect("non-empty sorted set")
 }

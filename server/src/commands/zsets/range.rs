@@ -3,7 +3,7 @@
 //! `zslParseRange`), lex ranges (`[` / `(` / `-` / `+`, `zslParseLexRange`) and rank ranges
 //! (negative indexes from the end). Rank bounds are found with `first_rank_where` (score
 //! ranges: `first_rank_where_score`, which reads no member), so they cost O(log n) on the
-//! skiplist. Nothing here looks up keys or builds replies.
+//! big encoding's tree. Nothing here looks up keys or builds replies.
 
 use crate::store::types::ZSetValue;
 use slotbox_protocol::float::parse_f64;
