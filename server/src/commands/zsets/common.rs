@@ -3,7 +3,7 @@
 use crate::commands::keys::lookup::read;
 use crate::commands::Ctx;
 use crate::notify::class;
-use crate::store::types::ZSetValue;
+use crate::store::types::{ZSetValue, ZSET_LISTPACK_MAX_ENTRIES, ZSET_LISTPACK_MAX_VALUE};
 use crate::store::{Entry, Node, Value};
 use bytes::Bytes;
 use slotbox_protocol::float::parse_f64;
@@ -43,17 +43,42 @@ pub(super) fn zset_mut<'a>(ctx: &'a mut Ctx, key: &[u8]) -> Option<&'a mut ZSetV
     }
 }
 
+/// How Redis builds a stored sorted set, which decides where a -0 score survives (a listpack
+/// reads it back as 0, a skiplist keeps it).
+pub(super) enum Built {
+    /// As a skiplist, packed into a listpack at the end if it fits (ZUNIONSTORE, ZINTERSTORE,
+    /// ZDIFFSTORE).
+    ThenPacked,
+    /// Element by element into a listpack that converts once it overflows, unless the count
+    /// is known up front and too big for one (ZRANGESTORE; known for a range by rank).
+    Grown { known_len: bool },
+}
+
 /// Replace `dst` with the sorted set made of `items` (ascending) and report `event`, or delete
 /// it when there are none (a `del` event if it existed), as the *STORE commands do. Returns
 /// the reply (the stored length).
-pub(super) fn store_result(ctx: &mut Ctx, dst: &[u8], items: Vec<(f64, Box<[u8]>)>, event: &str) -> Frame {
+pub(super) fn store_result(
+    ctx: &mut Ctx,
+    dst: &[u8],
+    items: Vec<(f64, Box<[u8]>)>,
+    event: &str,
+    built: Built,
+) -> Frame {
     if items.is_empty() {
         if ctx.keys.remove(dst).is_some() {
             ctx.notify(class::GENERIC, "del", dst);
         }
         return Frame::Integer(0);
     }
+    let too_many = items.len() > ZSET_LISTPACK_MAX_ENTRIES;
+    let skiplist_from_start = match built {
+        Built::ThenPacked => too_many || items.iter().any(|(_, m)| m.len() > ZSET_LISTPACK_MAX_VALUE),
+        Built::Grown { known_len } => known_len && too_many,
+    };
     let mut z = ZSetValue::default();
+    if skiplist_from_start {
+        z.convert_to_skiplist();
+    }
     for (score, member) in &items {
         z.put(member, *score);
     }

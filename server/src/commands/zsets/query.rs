@@ -3,7 +3,7 @@
 //! ZREMRANGEBYRANK / SCORE / LEX. All of them are Redis's `zrangeGenericCommand` with some
 //! options fixed; elements are reached by rank, so a range costs O(log n + m).
 
-use super::common::{is_resp3, peek_zset, read_zset, removed_from, scored_reply, store_result, zset_mut};
+use super::common::{is_resp3, peek_zset, read_zset, removed_from, scored_reply, store_result, zset_mut, Built};
 use super::range::{LexRange, Range, ScoreRange};
 use crate::commands::Reply;
 use crate::commands::{args, Ctx};
@@ -151,7 +151,7 @@ fn zrange_generic(
                 None => Vec::new(),
                 Some(z) => select(z, &q).map(|(s, m)| (s, m.into())).collect(),
             };
-            store_result(ctx, dst, items, "zrangestore")
+            store_result(ctx, dst, items, "zrangestore", Built::Grown { known_len: matches!(q.by, By::Rank) })
         }
     })
 }

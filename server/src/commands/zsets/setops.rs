@@ -4,7 +4,7 @@
 //! input is borrowed from the keyspace at any moment; aggregation follows Redis's order
 //! (sources by ascending cardinality, `inf - inf` summing to 0).
 
-use super::common::{float_arg, is_resp3, scored_reply, store_result, wrongtype};
+use super::common::{float_arg, is_resp3, scored_reply, store_result, wrongtype, Built};
 use crate::commands::keys::lookup::read;
 use crate::commands::Reply;
 use crate::commands::{args, Ctx};
@@ -257,7 +257,7 @@ fn store_generic(ctx: &mut Ctx, args: &[Bytes], op: Op) -> Reply {
         Op::Inter => "zinterstore",
         Op::Diff => "zdiffstore",
     };
-    Ok(store_result(ctx, &args[1], result, event))
+    Ok(store_result(ctx, &args[1], result, event, Built::ThenPacked))
 }
 
 pub fn zunion(ctx: &mut Ctx, args: &[Bytes]) -> Reply {

@@ -63,6 +63,40 @@ fn zscan_formats_like_redis() {
     assert!(matches!(h.call(&["ZSCORE", "big", "d"]), Frame::Double(x) if x == 0.0 && x.is_sign_negative()));
 }
 
+/// A stored result too big for a listpack keeps a -0 score where Redis's does: the set
+/// operations build a skiplist and pack it only if it fits, ZRANGESTORE by rank knows its
+/// count up front, ZRANGESTORE by score grows a listpack that converts once full.
+#[test]
+fn stored_results_keep_negative_zero_when_big() {
+    let mut h = Harness::new();
+    let mut add = vec!["ZADD".to_string(), "big".to_string()];
+    for i in 1..=129 {
+        add.extend([i.to_string(), format!("m{i}")]);
+    }
+    h.call(&add.iter().map(String::as_str).collect::<Vec<_>>());
+    h.call(&["ZADD", "big", "-0", "neg"]);
+    h.call(&["ZADD", "one", "5", "a"]);
+    let neg = |f: Frame| matches!(f, Frame::Double(x) if x == 0.0 && x.is_sign_negative());
+    for store in [
+        vec!["ZUNIONSTORE", "d", "2", "big", "one"],
+        vec!["ZINTERSTORE", "d", "1", "big"],
+        vec!["ZDIFFSTORE", "d", "2", "big", "one"],
+        vec!["ZRANGESTORE", "d", "big", "0", "-1"],
+    ] {
+        h.call(&store);
+        assert!(neg(h.call(&["ZSCORE", "d", "neg"])), "{store:?}");
+    }
+    // Fewer, or by score (a count not known up front): grown in a listpack, which reads 0.
+    for store in [vec!["ZRANGESTORE", "d", "big", "0", "3"], vec!["ZRANGESTORE", "d", "big", "-inf", "+inf", "BYSCORE"]]
+    {
+        h.call(&store);
+        assert!(
+            matches!(h.call(&["ZSCORE", "d", "neg"]), Frame::Double(x) if x == 0.0 && x.is_sign_positive()),
+            "{store:?}"
+        );
+    }
+}
+
 #[test]
 fn zrandmember_counts() {
     let mut h = Harness::new();
