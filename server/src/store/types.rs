@@ -130,7 +130,7 @@ impl SetValue {
 }
 
 /// A sorted-set value.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum ZSetValue {
     /// Sorted by (score, member) in one buffer, as Redis's listpack (see `zpack`).
     Small(ZPack),
@@ -139,7 +139,7 @@ pub enum ZSetValue {
 }
 
 /// A big sorted set: member → score, and the members ordered by (score, member).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct BigZSet {
     pub dict: HashMap<Key, f64>,
     pub list: ZTree,
@@ -151,21 +151,6 @@ const _: () = assert!(std::mem::size_of::<ZSetValue>() <= 16);
 impl Default for ZSetValue {
     fn default() -> Self {
         ZSetValue::Small(ZPack::default())
-    }
-}
-
-impl Clone for ZSetValue {
-    fn clone(&self) -> Self {
-        match self {
-            ZSetValue::Small(v) => ZSetValue::Small(v.clone()),
-            ZSetValue::Big(b) => {
-                let mut list = ZTree::new();
-                for (s, m) in b.list.iter_from(b.list.first()) {
-                    list.insert(s, m);
-                }
-                ZSetValue::Big(Box::new(BigZSet { dict: b.dict.clone(), list }))
-            }
-        }
     }
 }
 

@@ -170,25 +170,26 @@ impl ZPack {
         self.iter_from_rank(rank).next().filter(|_| rank < self.len())
     }
 
-    /// Rank, byte offset and score of `member`.
-    fn find(&self, member: &[u8]) -> Option<(usize, usize, f64)> {
-        let mut at = 1;
+    /// Rank, byte offset and score of `member`, and the offset of the element before it
+    /// (`None` for the first).
+    fn find(&self, member: &[u8]) -> Option<(usize, usize, f64, Option<usize>)> {
+        let (mut at, mut prev) = (1, None);
         for rank in 0..self.len() {
             let (s, m, next) = entry(&self.buf, at);
             if m == member {
-                return Some((rank, at, s));
+                return Some((rank, at, s, prev));
             }
-            at = next;
+            (prev, at) = (Some(at), next);
         }
         None
     }
 
     pub fn score(&self, member: &[u8]) -> Option<f64> {
-        self.find(member).map(|(_, _, s)| s)
+        self.find(member).map(|(_, _, s, _)| s)
     }
 
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
-        self.find(member).map(|(r, _, _)| r)
+        self.find(member).map(|(r, _, _, _)| r)
     }
 
     /// How many elements `before` holds for (elements partitioned: all `before` first).
@@ -220,7 +221,7 @@ impl ZPack {
 
     /// Remove `member`; returns its score.
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
-        let (_, at, s) = self.find(member)?;
+        let (_, at, s, _) = self.find(member)?;
         let end = entry(&self.buf, at).2;
         self.splice(at..end, &[], self.len() - 1);
         Some(s)
@@ -229,7 +230,7 @@ impl ZPack {
     /// Give `member` the score `score`, moving it into order. Returns its previous score, or
     /// `None` (and nothing changed) when it is not present.
     pub fn set_score(&mut self, member: &[u8], score: f64) -> Option<f64> {
-        let (rank, at, cur) = self.find(member)?;
+        let (_, at, cur, prev) = self.find(member)?;
         // Same score bit for bit (so -0/+0 still move): nothing to reorder.
         if cur.to_bits() == score.to_bits() {
             return Some(cur);
@@ -241,10 +242,10 @@ impl ZPack {
             let (s, m, _) = entry(&self.buf, end);
             cmp_entry(s, m, score, member) == Ordering::Greater
         };
-        let before = rank == 0 || {
-            let (s, m, _) = entry(&self.buf, self.offset_of_rank(rank - 1));
+        let before = prev.is_none_or(|p| {
+            let (s, m, _) = entry(&self.buf, p);
             cmp_entry(s, m, score, member) == Ordering::Less
-        };
+        });
         if before && after && n == end - at {
             self.buf[at..end].copy_from_slice(&enc[..n]);
         } else if before && after {
